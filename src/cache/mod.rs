@@ -1,0 +1,131 @@
+//! The shared SQLite cache: one file that several `tanto` processes of several agents on one
+//! host open at once. It holds nothing that is not also on the IMAP server, so it can be
+//! deleted at any moment and rebuilt by the next sync.
+
+mod lease;
+mod query;
+mod schema;
+mod store;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use lease::Lease;
+pub use query::{ConversationRow, ListFilter, MessageRow};
+pub use store::{FolderRole, FolderState, Team};
+
+/// Why the cache could not be used, with what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cache {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("cannot create the cache directory {path}: {source}")]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cache {path} was written by a newer tanto (schema {found}, this one knows {known}); upgrade tanto or run `tanto cache rebuild`")]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        known: u32,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, CacheError>;
+
+/// An open cache. Not `Sync`: each thread opens its own.
+pub struct Cache {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Cache {
+    /// Opens (creating when missing) the cache at `path`; `network_fs` picks a rollback
+    /// journal instead of WAL, which needs shared memory that network file systems lack.
+    pub fn open(path: &Path, network_fs: bool) -> Result<Cache> {
+        let wrap = |source| CacheError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.exists() {
+                std::fs::create_dir_all(dir).map_err(|source| CacheError::Dir {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+                set_mode(dir, 0o770);
+            }
+        }
+        let existed = path.exists();
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(wrap)?;
+        if !existed {
+            // Group-shared, never world-readable: the team shares it, nobody else reads mail.
+            set_mode(path, 0o660);
+        }
+        conn.busy_timeout(Duration::from_secs(30)).map_err(wrap)?;
+        let journal = if network_fs { "DELETE" } else { "WAL" };
+        conn.pragma_update(None, "journal_mode", journal)
+            .map_err(wrap)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "temp_store", "MEMORY").map_err(wrap)?;
+        let mut cache = Cache {
+            conn,
+            path: path.to_path_buf(),
+        };
+        let found = schema::migrate(&mut cache.conn).map_err(wrap)?;
+        if found > schema::VERSION {
+            return Err(CacheError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known: schema::VERSION,
+            });
+        }
+        Ok(cache)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, source: rusqlite::Error) -> CacheError {
+        CacheError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Deletes every cached row; the next sync fetches everything again.
+    pub fn clear(&mut self) -> Result<()> {
+        let r = self.conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             DELETE FROM messages; DELETE FROM thread_ids; DELETE FROM conversations;
+             DELETE FROM bodies; DELETE FROM folders; DELETE FROM leases;
+             COMMIT;",
+        );
+        r.map_err(|e| self.err(e))?;
+        self.conn.execute_batch("VACUUM").map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    // Best effort: on a file system without modes the umask decides.
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) {}

@@ -1,0 +1,104 @@
+//! The cache schema and its migrations, keyed by SQLite's `user_version`.
+
+use rusqlite::Connection;
+
+/// Each entry migrates from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[
+    // v1
+    r#"
+CREATE TABLE folders (
+    id INTEGER PRIMARY KEY,
+    mailbox TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,            -- inbox | sent
+    uidvalidity INTEGER,
+    highestmodseq INTEGER,
+    uidnext INTEGER,
+    complete INTEGER NOT NULL DEFAULT 0,
+    synced_at INTEGER,
+    UNIQUE (mailbox, name)
+);
+CREATE TABLE messages (
+    folder_id INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    mailbox TEXT NOT NULL,
+    modseq INTEGER NOT NULL DEFAULT 0,
+    flags TEXT NOT NULL DEFAULT '',
+    internal_date INTEGER NOT NULL DEFAULT 0,
+    size INTEGER NOT NULL DEFAULT 0,
+    date INTEGER,
+    subject TEXT NOT NULL DEFAULT '',
+    from_name TEXT,
+    from_email TEXT NOT NULL DEFAULT '',
+    to_json TEXT NOT NULL DEFAULT '[]',
+    cc_json TEXT NOT NULL DEFAULT '[]',
+    message_id TEXT,
+    thread_key TEXT NOT NULL,
+    in_reply_to TEXT NOT NULL DEFAULT '',
+    refs TEXT NOT NULL DEFAULT '',
+    list_id TEXT,
+    auto_submitted TEXT,
+    precedence TEXT,
+    x_autoreply TEXT,
+    content_type TEXT,
+    noise TEXT,                    -- the rules' reason, or NULL for customer mail
+    direction TEXT NOT NULL,       -- in | out
+    customer TEXT NOT NULL DEFAULT '',
+    conv TEXT NOT NULL,
+    PRIMARY KEY (folder_id, uid)
+) WITHOUT ROWID;
+CREATE INDEX messages_conv ON messages (mailbox, conv);
+CREATE INDEX messages_customer ON messages (customer);
+CREATE TABLE thread_ids (
+    mailbox TEXT NOT NULL,
+    msgid TEXT NOT NULL,
+    conv TEXT NOT NULL,
+    PRIMARY KEY (mailbox, msgid)
+) WITHOUT ROWID;
+CREATE INDEX thread_ids_conv ON thread_ids (mailbox, conv);
+CREATE TABLE conversations (
+    mailbox TEXT NOT NULL,
+    id TEXT NOT NULL,
+    root_date INTEGER NOT NULL,
+    root_key TEXT NOT NULL,
+    subject TEXT NOT NULL DEFAULT '',
+    subject_norm TEXT NOT NULL DEFAULT '',
+    customer TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'new',
+    assignee TEXT,
+    previous_assignee TEXT,
+    messages INTEGER NOT NULL DEFAULT 0,
+    last_received INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (mailbox, id)
+) WITHOUT ROWID;
+CREATE INDEX conversations_subject ON conversations (mailbox, subject_norm, customer);
+CREATE INDEX conversations_list ON conversations (status, last_received);
+CREATE INDEX conversations_id ON conversations (id);
+CREATE TABLE bodies (
+    folder_id INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    raw BLOB NOT NULL,
+    PRIMARY KEY (folder_id, uid)
+) WITHOUT ROWID;
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires INTEGER NOT NULL
+);
+"#,
+];
+
+/// The schema version this build writes.
+pub const VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Brings the schema up to date; several processes may call this at once.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as u32)?;
+    }
+    tx.commit()?;
+    Ok(current)
+}

@@ -1,0 +1,459 @@
+//! Writes from the sync: folders' sync state, messages, threading, conversation summaries.
+//! Every write is one short IMMEDIATE transaction, so several processes can share the file.
+
+use std::collections::BTreeSet;
+
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+
+use super::{Cache, Result};
+use crate::core::conversation::{self, Direction, Member};
+use crate::core::model::{FlagUpdate, MessageMeta};
+use crate::core::{noise, subject, threading};
+
+/// What a folder holds for tanto.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderRole {
+    Inbox,
+    Sent,
+}
+
+impl FolderRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            FolderRole::Inbox => "inbox",
+            FolderRole::Sent => "sent",
+        }
+    }
+}
+
+/// What the cache remembers of a folder between syncs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderState {
+    pub id: i64,
+    pub role: FolderRole,
+    pub uidvalidity: Option<u32>,
+    pub highestmodseq: Option<u64>,
+    pub uidnext: Option<u32>,
+    /// The last full sync of this folder ran to the end.
+    pub complete: bool,
+}
+
+/// Who the team is, for telling replies from inbound mail.
+#[derive(Debug, Clone)]
+pub struct Team {
+    pub mailbox: String,
+    /// Lower-case addresses: the shared address and any others of the team.
+    pub addresses: Vec<String>,
+}
+
+fn join_flags(flags: &[String]) -> String {
+    flags.join(" ")
+}
+
+fn split_flags(s: &str) -> Vec<String> {
+    s.split(' ').filter(|f| !f.is_empty()).map(str::to_string).collect()
+}
+
+impl Cache {
+    fn write_tx(&mut self) -> Result<Transaction<'_>> {
+        let path = self.path.clone();
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|source| super::CacheError::Sqlite { path, source })
+    }
+
+    /// The cached state of a folder, created empty when new.
+    pub fn folder(&mut self, mailbox: &str, name: &str, role: FolderRole) -> Result<FolderState> {
+        let r = (|| {
+            self.conn.execute(
+                "INSERT INTO folders (mailbox, name, role) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (mailbox, name) DO UPDATE SET role = excluded.role",
+                params![mailbox, name, role.as_str()],
+            )?;
+            self.conn.query_row(
+                "SELECT id, uidvalidity, highestmodseq, uidnext, complete FROM folders
+                 WHERE mailbox = ?1 AND name = ?2",
+                params![mailbox, name],
+                |r| {
+                    Ok(FolderState {
+                        id: r.get(0)?,
+                        role,
+                        uidvalidity: r.get(1)?,
+                        highestmodseq: r.get::<_, Option<i64>>(2)?.map(|v| v as u64),
+                        uidnext: r.get(3)?,
+                        complete: r.get(4)?,
+                    })
+                },
+            )
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// Records how far a folder is synced.
+    pub fn set_folder_state(&mut self, f: &FolderState) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE folders SET uidvalidity = ?2, highestmodseq = ?3, uidnext = ?4,
+                 complete = ?5, synced_at = strftime('%s','now') WHERE id = ?1",
+                params![
+                    f.id,
+                    f.uidvalidity,
+                    f.highestmodseq.map(|v| v as i64),
+                    f.uidnext,
+                    f.complete
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Forgets a folder's messages (its UIDVALIDITY changed: every UID means something else).
+    pub fn reset_folder(&mut self, team: &Team, folder_id: i64) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self.write_tx()?;
+        let r = (|| {
+            let touched = convs_of(&tx, folder_id, None)?;
+            tx.execute("DELETE FROM messages WHERE folder_id = ?1", [folder_id])?;
+            tx.execute("DELETE FROM bodies WHERE folder_id = ?1", [folder_id])?;
+            tx.execute(
+                "UPDATE folders SET uidvalidity = NULL, highestmodseq = NULL, uidnext = NULL,
+                 complete = 0 WHERE id = ?1",
+                [folder_id],
+            )?;
+            refresh(&tx, &team.mailbox, &touched)?;
+            tx.commit()
+        })();
+        r.map_err(|source| super::CacheError::Sqlite { path, source })
+    }
+
+    /// The UIDs cached for a folder, ascending.
+    pub fn folder_uids(&self, folder_id: i64) -> Result<Vec<u32>> {
+        let r: rusqlite::Result<Vec<u32>> = (|| {
+            let mut st = self
+                .conn
+                .prepare_cached("SELECT uid FROM messages WHERE folder_id = ?1 ORDER BY uid")?;
+            let rows = st.query_map([folder_id], |r| r.get(0))?;
+            rows.collect()
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// Adds fetched messages (or refreshes ones already cached), threads the new ones and
+    /// updates the summaries of every conversation they touch, in one transaction.
+    pub fn add_messages(
+        &mut self,
+        team: &Team,
+        folder: &FolderState,
+        mut msgs: Vec<MessageMeta>,
+    ) -> Result<usize> {
+        let path = self.path.clone();
+        let tx = self.write_tx()?;
+        let r = (|| {
+            // Oldest first, so that threading by subject finds the original before the reply.
+            msgs.sort_by_key(|m| (m.headers.date.unwrap_or(m.internal_date), m.uid));
+            let mut touched = BTreeSet::new();
+            let mut added = 0;
+            for m in &msgs {
+                let existing: Option<String> = tx
+                    .prepare_cached("SELECT conv FROM messages WHERE folder_id = ?1 AND uid = ?2")?
+                    .query_row(params![folder.id, m.uid], |r| r.get(0))
+                    .optional()?;
+                if let Some(conv) = existing {
+                    tx.prepare_cached(
+                        "UPDATE messages SET flags = ?3, modseq = ?4 WHERE folder_id = ?1 AND uid = ?2",
+                    )?
+                    .execute(params![folder.id, m.uid, join_flags(&m.flags), m.modseq as i64])?;
+                    touched.insert(conv);
+                    continue;
+                }
+                let conv = thread_one(&tx, team, folder, m)?;
+                touched.insert(conv);
+                added += 1;
+            }
+            refresh(&tx, &team.mailbox, &touched)?;
+            tx.commit()?;
+            Ok(added)
+        })();
+        r.map_err(|source| super::CacheError::Sqlite { path, source })
+    }
+
+    /// Applies flag changes; returns the UIDs that are not cached (to be fetched in full).
+    pub fn update_flags(
+        &mut self,
+        team: &Team,
+        folder_id: i64,
+        updates: &[FlagUpdate],
+    ) -> Result<Vec<u32>> {
+        let path = self.path.clone();
+        let tx = self.write_tx()?;
+        let r = (|| {
+            let mut touched = BTreeSet::new();
+            let mut unknown = Vec::new();
+            for u in updates {
+                let conv: Option<String> = tx
+                    .prepare_cached(
+                        "UPDATE messages SET flags = ?3, modseq = ?4 WHERE folder_id = ?1 AND uid = ?2
+                         RETURNING conv",
+                    )?
+                    .query_row(
+                        params![folder_id, u.uid, join_flags(&u.flags), u.modseq as i64],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                match conv {
+                    Some(c) => {
+                        touched.insert(c);
+                    }
+                    None => unknown.push(u.uid),
+                }
+            }
+            refresh(&tx, &team.mailbox, &touched)?;
+            tx.commit()?;
+            Ok(unknown)
+        })();
+        r.map_err(|source| super::CacheError::Sqlite { path, source })
+    }
+
+    /// Forgets expunged messages.
+    pub fn remove_messages(&mut self, team: &Team, folder_id: i64, uids: &[u32]) -> Result<usize> {
+        let path = self.path.clone();
+        let tx = self.write_tx()?;
+        let r = (|| {
+            let mut touched = BTreeSet::new();
+            let mut removed = 0;
+            for uid in uids {
+                let conv: Option<String> = tx
+                    .prepare_cached(
+                        "DELETE FROM messages WHERE folder_id = ?1 AND uid = ?2 RETURNING conv",
+                    )?
+                    .query_row(params![folder_id, uid], |r| r.get(0))
+                    .optional()?;
+                tx.prepare_cached("DELETE FROM bodies WHERE folder_id = ?1 AND uid = ?2")?
+                    .execute(params![folder_id, uid])?;
+                if let Some(c) = conv {
+                    touched.insert(c);
+                    removed += 1;
+                }
+            }
+            refresh(&tx, &team.mailbox, &touched)?;
+            tx.commit()?;
+            Ok(removed)
+        })();
+        r.map_err(|source| super::CacheError::Sqlite { path, source })
+    }
+
+    /// Stores a fetched body for later reading.
+    pub fn store_body(&mut self, folder_id: i64, uid: u32, raw: &[u8]) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO bodies (folder_id, uid, raw) VALUES (?1, ?2, ?3)",
+                params![folder_id, uid, raw],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn convs_of(tx: &Transaction<'_>, folder_id: i64, _uid: Option<u32>) -> rusqlite::Result<BTreeSet<String>> {
+    let mut st = tx.prepare("SELECT DISTINCT conv FROM messages WHERE folder_id = ?1")?;
+    let rows = st.query_map([folder_id], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// Threads one new message and inserts it; returns its conversation.
+fn thread_one(
+    tx: &Transaction<'_>,
+    team: &Team,
+    folder: &FolderState,
+    m: &MessageMeta,
+) -> rusqlite::Result<String> {
+    let h = &m.headers;
+    let key = threading::message_key(
+        h.message_id.as_deref(),
+        &folder.id.to_string(),
+        folder.uidvalidity.unwrap_or(0),
+        m.uid,
+    );
+    let links = threading::links(h, &key);
+    let (direction, customer) =
+        conversation::direction_and_customer(folder.role == FolderRole::Sent, h, &team.addresses);
+    let (subject_norm, had_prefix) = subject::normalize(&h.subject);
+    let date = h.date.unwrap_or(m.internal_date);
+
+    let mut found: Vec<threading::Root> = Vec::new();
+    {
+        let mut by_id = tx.prepare_cached(
+            "SELECT c.id, c.root_date, c.root_key FROM thread_ids t
+             JOIN conversations c ON c.mailbox = t.mailbox AND c.id = t.conv
+             WHERE t.mailbox = ?1 AND t.msgid = ?2",
+        )?;
+        for id in links.iter().chain(std::iter::once(&key)) {
+            let root = by_id
+                .query_row(params![team.mailbox, id], |r| {
+                    Ok(threading::Root {
+                        conv: r.get(0)?,
+                        date: r.get(1)?,
+                        key: r.get(2)?,
+                    })
+                })
+                .optional()?;
+            if let Some(root) = root {
+                if !found.contains(&root) {
+                    found.push(root);
+                }
+            }
+        }
+    }
+    if found.is_empty() && links.is_empty() && had_prefix && !subject_norm.is_empty() {
+        let by_subject = tx
+            .prepare_cached(
+                "SELECT id, root_date, root_key FROM conversations
+                 WHERE mailbox = ?1 AND subject_norm = ?2 AND customer = ?3
+                 ORDER BY last_received DESC LIMIT 1",
+            )?
+            .query_row(params![team.mailbox, subject_norm, customer], |r| {
+                Ok(threading::Root {
+                    conv: r.get(0)?,
+                    date: r.get(1)?,
+                    key: r.get(2)?,
+                })
+            })
+            .optional()?;
+        found.extend(by_subject);
+    }
+    let me = threading::Root {
+        conv: threading::conversation_id(&key),
+        date,
+        key: key.clone(),
+    };
+    let decision = threading::decide(me, &found);
+    let conv = decision.root.conv.clone();
+    tx.prepare_cached(
+        "INSERT INTO conversations (mailbox, id, root_date, root_key, subject_norm, customer)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (mailbox, id) DO UPDATE SET root_date = excluded.root_date, root_key = excluded.root_key",
+    )?
+    .execute(params![
+        team.mailbox,
+        conv,
+        decision.root.date,
+        decision.root.key,
+        subject_norm,
+        customer
+    ])?;
+    for old in &decision.absorb {
+        tx.prepare_cached("UPDATE messages SET conv = ?3 WHERE mailbox = ?1 AND conv = ?2")?
+            .execute(params![team.mailbox, old, conv])?;
+        tx.prepare_cached("UPDATE thread_ids SET conv = ?3 WHERE mailbox = ?1 AND conv = ?2")?
+            .execute(params![team.mailbox, old, conv])?;
+        tx.prepare_cached("DELETE FROM conversations WHERE mailbox = ?1 AND id = ?2")?
+            .execute(params![team.mailbox, old])?;
+    }
+    {
+        let mut put = tx.prepare_cached(
+            "INSERT INTO thread_ids (mailbox, msgid, conv) VALUES (?1, ?2, ?3)
+             ON CONFLICT (mailbox, msgid) DO UPDATE SET conv = excluded.conv",
+        )?;
+        for id in links.iter().chain(std::iter::once(&key)) {
+            put.execute(params![team.mailbox, id, conv])?;
+        }
+    }
+    let from = h.from.first();
+    let noise = if direction == Direction::Inbound {
+        noise::classify(h).map(|r| r.as_str())
+    } else {
+        None
+    };
+    tx.prepare_cached(
+        "INSERT INTO messages (folder_id, uid, mailbox, modseq, flags, internal_date, size, date,
+            subject, from_name, from_email, to_json, cc_json, message_id, thread_key, in_reply_to,
+            refs, list_id, auto_submitted, precedence, x_autoreply, content_type, noise,
+            direction, customer, conv)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)
+         ON CONFLICT (folder_id, uid) DO UPDATE SET flags = excluded.flags, modseq = excluded.modseq",
+    )?
+    .execute(params![
+        folder.id,
+        m.uid,
+        team.mailbox,
+        m.modseq as i64,
+        join_flags(&m.flags),
+        m.internal_date,
+        m.size,
+        h.date,
+        h.subject,
+        from.and_then(|a| a.name.clone()),
+        from.map(|a| a.email.clone()).unwrap_or_default(),
+        serde_json::to_string(&h.to).unwrap_or_else(|_| "[]".into()),
+        serde_json::to_string(&h.cc).unwrap_or_else(|_| "[]".into()),
+        h.message_id,
+        key,
+        h.in_reply_to.join(" "),
+        h.references.join(" "),
+        h.list_id,
+        h.auto_submitted,
+        h.precedence,
+        h.x_autoreply,
+        h.content_type,
+        noise,
+        match direction {
+            Direction::Inbound => "in",
+            Direction::Reply => "out",
+        },
+        customer,
+        conv,
+    ])?;
+    Ok(conv)
+}
+
+/// Recomputes the summaries of the given conversations; drops the ones left empty.
+fn refresh(tx: &Transaction<'_>, mailbox: &str, convs: &BTreeSet<String>) -> rusqlite::Result<()> {
+    let mut members = tx.prepare_cached(
+        "SELECT direction, internal_date, uid, flags, noise, subject, customer
+         FROM messages WHERE mailbox = ?1 AND conv = ?2",
+    )?;
+    for conv in convs {
+        let ms: Vec<Member> = members
+            .query_map(params![mailbox, conv], |r| {
+                Ok(Member {
+                    direction: if r.get::<_, String>(0)? == "out" {
+                        Direction::Reply
+                    } else {
+                        Direction::Inbound
+                    },
+                    received: r.get(1)?,
+                    order: r.get(2)?,
+                    flags: split_flags(&r.get::<_, String>(3)?),
+                    rules_noise: r.get::<_, Option<String>>(4)?.is_some(),
+                    subject: r.get(5)?,
+                    customer: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        if ms.is_empty() {
+            tx.prepare_cached("DELETE FROM conversations WHERE mailbox = ?1 AND id = ?2")?
+                .execute(params![mailbox, conv])?;
+            continue;
+        }
+        let s = conversation::summarize(&ms);
+        tx.prepare_cached(
+            "UPDATE conversations SET subject = ?3, subject_norm = ?4, customer = ?5, status = ?6,
+             assignee = ?7, previous_assignee = ?8, messages = ?9, last_received = ?10
+             WHERE mailbox = ?1 AND id = ?2",
+        )?
+        .execute(params![
+            mailbox,
+            conv,
+            s.subject,
+            subject::normalize(&s.subject).0,
+            s.customer,
+            s.status.as_str(),
+            s.assignee,
+            s.previous_assignee,
+            s.messages as i64,
+            s.last_received,
+        ])?;
+    }
+    Ok(())
+}

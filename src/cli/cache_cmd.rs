@@ -1,0 +1,36 @@
+//! `tanto cache rebuild`: forget the cache and sync everything again.
+
+use super::Ctx;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Delete every cached row and sync again from the server
+    Rebuild,
+    /// Print where the cache is and how much it holds
+    Info,
+}
+
+pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
+    let mut cache = ctx.cache()?;
+    match command {
+        Command::Rebuild => {
+            cache.clear()?;
+            let mut total = 0;
+            for (i, m) in ctx.mailboxes() {
+                let reports = super::sync::sync_mailbox(ctx, &mut cache, i, m)?;
+                total += reports.iter().map(|r| r.messages).sum::<usize>();
+            }
+            println!("cache rebuilt: {} messages in {}", total, cache.path().display());
+        }
+        Command::Info => {
+            let size = std::fs::metadata(cache.path()).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "{}: {} messages, {} bytes",
+                cache.path().display(),
+                cache.message_count()?,
+                size
+            );
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,92 @@
+//! `tanto doctor`: can we log in, and what does the server offer that tanto relies on.
+
+use super::Ctx;
+
+#[derive(Debug, clap::Args, Default)]
+pub struct Args {}
+
+pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
+    let mut worst = 0u8;
+    for (i, m) in ctx.mailboxes() {
+        let server = ctx.server(i, m)?;
+        println!("mailbox {} ({}) on {}", m.name, m.address, server.addr());
+        let mut conn = match crate::imap::Conn::open(&server) {
+            Ok(c) => c,
+            Err(e) => {
+                println!("  login        FAIL  {e}");
+                worst = 1;
+                continue;
+            }
+        };
+        println!("  login        ok    as {}", m.imap.user);
+        let caps = conn.caps.clone();
+        let line = |name: &str, ok: bool, without: &str| {
+            if ok {
+                println!("  {name:<12} yes");
+            } else {
+                println!("  {name:<12} no    {without}");
+            }
+        };
+        line("CONDSTORE", caps.condstore, "claims are serialized by a lock in the shared cache, which does not cover agents on other hosts; resyncs re-read all flags");
+        line("QRESYNC", caps.qresync, "expunges are found by comparing UID lists (costs O(mailbox) when something was deleted)");
+        line("IDLE", caps.idle, "changes are polled every 60 s instead of pushed");
+        line("MOVE", caps.mv, "moves are done as COPY + STORE \\Deleted + EXPUNGE");
+        line("UIDPLUS", caps.uidplus, "appended messages are found again by Message-ID search");
+        line("SPECIAL-USE", caps.special_use, "the Sent folder is taken from sent_folder in the config, else a folder named \"Sent\"");
+        line("NOTIFY", caps.notify, "IDLE watches one folder per connection");
+        match conn.select(&m.imap.folder, None) {
+            Ok(info) => {
+                println!(
+                    "  folder       ok    {} ({} messages, UIDVALIDITY {})",
+                    m.imap.folder, info.exists, info.uidvalidity
+                );
+                let keywords: Vec<&String> =
+                    info.flags.iter().filter(|f| !f.starts_with('\\')).collect();
+                let tanto_kw = keywords.iter().filter(|k| k.starts_with("tanto-")).count();
+                line(
+                    "keywords",
+                    info.custom_keywords(),
+                    "the server does not let clients create keywords (no \\* in PERMANENTFLAGS): claims and statuses cannot be stored",
+                );
+                println!(
+                    "  keyword use  {} defined in the folder, {} of them tanto's; cap: {}",
+                    keywords.len(),
+                    tanto_kw,
+                    keyword_cap(&caps.all)
+                );
+                if !info.custom_keywords() {
+                    worst = 1;
+                }
+            }
+            Err(e) => {
+                println!("  folder       FAIL  {e}");
+                worst = 1;
+            }
+        }
+        match ctx.folders(&mut conn, m) {
+            Ok(folders) => {
+                let sent = folders
+                    .iter()
+                    .find(|(_, r)| *r == crate::cache::FolderRole::Sent)
+                    .map(|(n, _)| n.clone());
+                match sent {
+                    Some(s) => println!("  sent folder  ok    {s}"),
+                    None => println!("  sent folder  none  replies sent by the team will not show until a Sent folder exists (set sent_folder)"),
+                }
+            }
+            Err(e) => println!("  sent folder  FAIL  {e:#}"),
+        }
+        conn.logout();
+    }
+    Ok(worst)
+}
+
+/// What is known of the server's cap on keywords per folder.
+fn keyword_cap(caps: &[String]) -> &'static str {
+    // Servers do not announce the cap; the implementation name is the best hint we have.
+    if caps.iter().any(|c| c.eq_ignore_ascii_case("XLIST")) {
+        "unknown (Gmail-like server: labels, no keyword cap known)"
+    } else {
+        "not announced by the server (Dovecot: none for sdbox/mdbox, 26 for maildir; Cyrus: 128)"
+    }
+}

@@ -1,0 +1,96 @@
+//! `tanto list`: the conversations, as a table or JSON.
+
+use serde::Serialize;
+
+use super::output::{fit, rfc3339, short_time};
+use super::Ctx;
+use crate::cache::{ConversationRow, ListFilter};
+use crate::core::status::Status;
+use crate::sanitize::single_line;
+
+#[derive(Debug, clap::Args, Default)]
+pub struct Args {
+    /// Only conversations in this state
+    #[arg(long, value_parser = parse_status)]
+    pub status: Option<Status>,
+    /// Only conversations assigned to me
+    #[arg(long)]
+    pub mine: bool,
+    /// Only this mailbox (by its name in the config)
+    #[arg(long)]
+    pub mailbox: Option<String>,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_status(s: &str) -> Result<Status, String> {
+    Status::parse(s).ok_or_else(|| format!("{s:?} is not a status; use new, wip, done or noise"))
+}
+
+/// A conversation in the JSON contract.
+#[derive(Debug, Serialize)]
+pub struct ConversationJson {
+    pub id: String,
+    pub mailbox: String,
+    pub subject: String,
+    pub from: String,
+    pub status: Status,
+    pub assignee: Option<String>,
+    pub previous_assignee: Option<String>,
+    pub messages: u32,
+    pub last_received: String,
+}
+
+impl From<&ConversationRow> for ConversationJson {
+    fn from(c: &ConversationRow) -> Self {
+        ConversationJson {
+            id: c.id.clone(),
+            mailbox: c.mailbox.clone(),
+            subject: single_line(&c.subject),
+            from: single_line(&c.customer),
+            status: c.status,
+            assignee: c.assignee.clone(),
+            previous_assignee: c.previous_assignee.clone(),
+            messages: c.messages,
+            last_received: rfc3339(c.last_received),
+        }
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
+    let cache = ctx.cache()?;
+    let filter = ListFilter {
+        status: args.status,
+        assignee: args.mine.then(|| ctx.config.agent.id.clone()),
+        mailbox: args.mailbox.clone(),
+    };
+    let rows = cache.list(&filter)?;
+    if args.json {
+        let out: Vec<ConversationJson> = rows.iter().map(ConversationJson::from).collect();
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(0);
+    }
+    if rows.is_empty() {
+        println!("no conversations (run `tanto sync --once` first?)");
+        return Ok(0);
+    }
+    for c in &rows {
+        let who = c
+            .assignee
+            .clone()
+            .or_else(|| c.previous_assignee.as_ref().map(|p| format!("({p})")))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{}  {} {} {}  {} {} {}",
+            c.id,
+            fit(c.status.as_str(), 5),
+            fit(&who, 10),
+            short_time(c.last_received),
+            fit(&single_line(&c.customer), 28),
+            fit(&format!("[{}]", c.messages), 5),
+            single_line(&c.subject)
+        );
+    }
+    Ok(0)
+}

@@ -1,0 +1,71 @@
+//! The command line: one file per subcommand, all sharing `Ctx` for config, cache and server.
+
+pub mod cache_cmd;
+mod context;
+pub mod demo;
+pub mod doctor;
+pub mod list;
+mod output;
+pub mod show;
+pub mod sync;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use context::Ctx;
+
+/// Exit code for a lost race (someone else claimed first).
+pub const EXIT_LOST_RACE: u8 = 3;
+
+#[derive(Debug, Parser)]
+#[command(name = "tanto", version, about = "A terminal shared-mailbox client for support teams")]
+pub struct Cli {
+    /// Config file (default: $TANTO_CONFIG, then the XDG config dir)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sync the shared mailbox into the cache (keeps watching unless --once)
+    Sync(sync::Args),
+    /// List conversations
+    List(list::Args),
+    /// Show one conversation: every message, decoded
+    Show(show::Args),
+    /// Check the server: login, and each capability tanto uses
+    Doctor(doctor::Args),
+    /// Manage the local cache
+    Cache {
+        #[command(subcommand)]
+        command: cache_cmd::Command,
+    },
+    /// Start a local demo server with sample mail and sync it
+    Demo(demo::Args),
+}
+
+/// Runs the parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Some(Command::Demo(args)) => demo::run(args),
+        Some(command) => {
+            let ctx = Ctx::load(cli.config.as_deref())?;
+            match command {
+                Command::Sync(a) => sync::run(&ctx, a),
+                Command::List(a) => list::run(&ctx, a),
+                Command::Show(a) => show::run(&ctx, a),
+                Command::Doctor(a) => doctor::run(&ctx, a),
+                Command::Cache { command } => cache_cmd::run(&ctx, command),
+                Command::Demo(_) => unreachable!("handled above"),
+            }
+        }
+        None => {
+            let ctx = Ctx::load(cli.config.as_deref())?;
+            eprintln!("tanto: the terminal UI is not built yet; showing `tanto list`");
+            list::run(&ctx, list::Args::default())
+        }
+    }
+}

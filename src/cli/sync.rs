@@ -1,0 +1,141 @@
+//! `tanto sync [--once]`: bring the cache up to date, then (without --once) keep it so.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use super::Ctx;
+use crate::cache::Cache;
+use crate::config::Mailbox;
+use crate::imap::sync::{sync_folder, FolderReport};
+
+#[derive(Debug, clap::Args, Default)]
+pub struct Args {
+    /// Sync once and exit instead of watching for changes
+    #[arg(long)]
+    pub once: bool,
+    /// Print what the sync did as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    mailbox: String,
+    folders: Vec<FolderReport>,
+    millis: u128,
+}
+
+/// Syncs every folder of one mailbox, under a lease so that two processes sharing the cache
+/// do not both run a full sync.
+pub fn sync_mailbox(
+    ctx: &Ctx,
+    cache: &mut Cache,
+    index: usize,
+    mailbox: &Mailbox,
+) -> anyhow::Result<Vec<FolderReport>> {
+    let lease = cache.acquire(
+        &format!("sync:{}", mailbox.name),
+        Duration::from_secs(600),
+        Duration::from_secs(300),
+    )?;
+    let result = (|| {
+        let mut conn = ctx.connect(index, mailbox)?;
+        let team = ctx.team(mailbox);
+        let mut reports = Vec::new();
+        for (folder, role) in ctx.folders(&mut conn, mailbox)? {
+            let r = sync_folder(&mut conn, cache, &team, &folder, role)
+                .with_context(|| format!("syncing {folder}"))?;
+            reports.push(r);
+        }
+        conn.logout();
+        Ok(reports)
+    })();
+    if let Some(l) = lease {
+        cache.release(l)?;
+    }
+    result
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
+    let mut cache = ctx.cache()?;
+    if args.once {
+        let mut out = Vec::new();
+        for (i, m) in ctx.mailboxes() {
+            let started = Instant::now();
+            let folders = sync_mailbox(ctx, &mut cache, i, m)?;
+            out.push(Report {
+                mailbox: m.name.clone(),
+                folders,
+                millis: started.elapsed().as_millis(),
+            });
+        }
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        } else {
+            for r in &out {
+                for f in &r.folders {
+                    println!(
+                        "{} {}: {} messages ({}: {} new, {} flag changes, {} expunged{})",
+                        r.mailbox,
+                        f.folder,
+                        f.messages,
+                        f.mode,
+                        f.fetched,
+                        f.flag_updates,
+                        f.expunged,
+                        if f.reset { ", UIDVALIDITY changed: cache reset" } else { "" }
+                    );
+                }
+            }
+        }
+        return Ok(0);
+    }
+    watch(ctx, &mut cache)
+}
+
+/// Keeps syncing: IDLE on the inbox between syncs, with backoff when the server is away.
+fn watch(ctx: &Ctx, cache: &mut Cache) -> anyhow::Result<u8> {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let mut failed = None;
+        for (i, m) in ctx.mailboxes() {
+            match sync_mailbox(ctx, cache, i, m) {
+                Ok(reports) => {
+                    let changed: usize = reports
+                        .iter()
+                        .map(|r| r.fetched + r.flag_updates + r.expunged)
+                        .sum();
+                    if changed > 0 {
+                        eprintln!("tanto: {}: {changed} changes synced", m.name);
+                    }
+                }
+                Err(e) => failed = Some(format!("{e:#}")),
+            }
+        }
+        if let Some(e) = failed {
+            eprintln!(
+                "tanto: {}; retrying in {}s",
+                e.replace('\n', " "),
+                backoff.as_secs()
+            );
+            std::thread::sleep(backoff);
+            backoff = (backoff * 2).min(Duration::from_secs(60));
+            continue;
+        }
+        backoff = Duration::from_secs(1);
+        if let Some((i, m)) = ctx.mailboxes().next() {
+            if let Err(e) = wait_for_change(ctx, i, m) {
+                eprintln!("tanto: {e:#}");
+            }
+        }
+    }
+}
+
+fn wait_for_change(ctx: &Ctx, index: usize, mailbox: &Mailbox) -> anyhow::Result<()> {
+    let mut conn = ctx.connect(index, mailbox)?;
+    conn.wait(&mailbox.imap.folder, Duration::from_secs(300))?;
+    conn.logout();
+    Ok(())
+}

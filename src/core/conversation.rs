@@ -1,0 +1,182 @@
+//! A conversation's summary (status, owner, counts) from its messages.
+
+use super::status::{self, Status};
+
+/// Whether a message came from a customer or from the team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Inbound,
+    Reply,
+}
+
+/// What the summary needs of one message.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub direction: Direction,
+    /// Server arrival time (IMAP INTERNALDATE), seconds since the epoch.
+    pub received: i64,
+    /// Tie-breaker for equal times: the UID.
+    pub order: u32,
+    pub flags: Vec<String>,
+    pub rules_noise: bool,
+    pub subject: String,
+    pub customer: String,
+}
+
+/// A conversation as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub status: Status,
+    pub assignee: Option<String>,
+    /// The last owner of an earlier round, shown when the customer wrote again.
+    pub previous_assignee: Option<String>,
+    pub messages: usize,
+    pub last_received: i64,
+    pub subject: String,
+    pub customer: String,
+    /// Index into the members of the message that carries the conversation's state.
+    pub state_member: Option<usize>,
+}
+
+/// Summarizes a conversation. Its state is that of the newest inbound message that is not
+/// noise (an out-of-office reply to our answer must not reopen or hide the conversation);
+/// when every inbound message is noise, the conversation is noise.
+pub fn summarize(members: &[Member]) -> Summary {
+    let newest = |pred: &dyn Fn(&Member) -> bool| {
+        members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| pred(m))
+            .max_by_key(|(_, m)| (m.received, m.order))
+            .map(|(i, _)| i)
+    };
+    let inbound = |m: &Member| m.direction == Direction::Inbound;
+    let state_member = newest(&|m| inbound(m) && !status::is_noise(&m.flags, m.rules_noise))
+        .or_else(|| newest(&inbound));
+    let first = members
+        .iter()
+        .min_by_key(|m| (m.received, m.order))
+        .map(|m| m.subject.clone())
+        .unwrap_or_default();
+    let last_any = newest(&|_| true);
+    let (status, assignee) = match state_member {
+        Some(i) => {
+            let m = &members[i];
+            let st = status::status_of(&m.flags, m.rules_noise);
+            let owner = match st {
+                Status::Wip | Status::Done => status::owner(&m.flags),
+                _ => None,
+            };
+            (st, owner)
+        }
+        // Only the team wrote: nothing waits for an answer.
+        None => (Status::Done, None),
+    };
+    let previous_assignee = if assignee.is_none() {
+        members
+            .iter()
+            .filter(|m| m.direction == Direction::Inbound)
+            .filter_map(|m| status::owner(&m.flags).map(|o| ((m.received, m.order), o)))
+            .max()
+            .map(|(_, o)| o)
+    } else {
+        None
+    };
+    let customer = state_member
+        .or(last_any)
+        .map(|i| members[i].customer.clone())
+        .unwrap_or_default();
+    Summary {
+        status,
+        assignee,
+        previous_assignee,
+        messages: members.len(),
+        last_received: state_member
+            .or(last_any)
+            .map(|i| members[i].received)
+            .unwrap_or(0),
+        subject: first,
+        customer,
+        state_member,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(dir: Direction, received: i64, flags: &[&str], noise: bool) -> Member {
+        Member {
+            direction: dir,
+            received,
+            order: received as u32,
+            flags: flags.iter().map(|s| s.to_string()).collect(),
+            rules_noise: noise,
+            subject: format!("s{received}"),
+            customer: "c@x".into(),
+        }
+    }
+    use Direction::*;
+
+    #[test]
+    fn state_follows_the_newest_inbound_message() {
+        let s = summarize(&[
+            m(Inbound, 1, &["tanto-done", "tanto-by-alice"], false),
+            m(Reply, 2, &[], false),
+        ]);
+        assert_eq!((s.status, s.assignee.as_deref()), (Status::Done, Some("alice")));
+        assert_eq!(s.subject, "s1");
+        assert_eq!(s.messages, 2);
+    }
+
+    #[test]
+    fn a_customer_writing_again_to_a_done_conversation_makes_it_new_with_the_previous_owner() {
+        let s = summarize(&[
+            m(Inbound, 1, &["tanto-done", "tanto-by-alice"], false),
+            m(Reply, 2, &[], false),
+            m(Inbound, 3, &[], false),
+        ]);
+        assert_eq!(s.status, Status::New);
+        assert_eq!(s.assignee, None);
+        assert_eq!(s.previous_assignee.as_deref(), Some("alice"));
+        assert_eq!(s.last_received, 3);
+    }
+
+    #[test]
+    fn an_auto_reply_after_our_answer_does_not_change_the_state() {
+        let s = summarize(&[
+            m(Inbound, 1, &["tanto-wip", "tanto-by-bob"], false),
+            m(Reply, 2, &[], false),
+            m(Inbound, 3, &[], true),
+        ]);
+        assert_eq!((s.status, s.assignee.as_deref()), (Status::Wip, Some("bob")));
+        let only_noise = summarize(&[m(Inbound, 1, &[], true)]);
+        assert_eq!(only_noise.status, Status::Noise);
+        let only_team = summarize(&[m(Reply, 1, &[], false)]);
+        assert_eq!(only_team.status, Status::Done);
+    }
+}
+
+/// Whether a message is the team's (in Sent, or from one of the team's addresses) and who
+/// the customer is: the sender of inbound mail, the first outside recipient of a reply.
+/// `team` holds lower-case addresses.
+pub fn direction_and_customer(
+    in_sent_folder: bool,
+    h: &super::model::Headers,
+    team: &[String],
+) -> (Direction, String) {
+    let is_team = |email: &str| team.iter().any(|t| t.eq_ignore_ascii_case(email));
+    let from = h.from.first().map(|a| a.email.to_lowercase()).unwrap_or_default();
+    if in_sent_folder || (!from.is_empty() && is_team(&from)) {
+        let customer = h
+            .to
+            .iter()
+            .chain(h.cc.iter())
+            .map(|a| a.email.to_lowercase())
+            .find(|e| !e.is_empty() && !is_team(e))
+            .unwrap_or_default();
+        (Direction::Reply, customer)
+    } else {
+        (Direction::Inbound, from)
+    }
+}

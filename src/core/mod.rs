@@ -1,0 +1,10 @@
+//! The pure domain: no network, no database, no terminal. Everything here is plain functions
+//! over plain data, unit-tested without I/O.
+
+pub mod agent;
+pub mod conversation;
+pub mod model;
+pub mod noise;
+pub mod status;
+pub mod subject;
+pub mod threading;

@@ -1,0 +1,404 @@
+//! Opening a connection: TCP with a time-out, TLS or STARTTLS, login, capabilities, ENABLE.
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use imap_proto::types::{MailboxDatum, ResponseCode};
+use imap_proto::Response;
+
+use super::parse::{for_each_response, reason};
+use super::{ImapError, Result};
+use crate::config::Tls;
+use crate::core::model::FlagUpdate;
+
+type Session = imap::Session<imap::Connection>;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Long enough for a big FETCH on a slow server, short enough that a dead link is noticed.
+const IO_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Where and how to log in.
+#[derive(Clone)]
+pub struct Server {
+    pub host: String,
+    pub port: u16,
+    pub tls: Tls,
+    pub user: String,
+    pub password: String,
+    pub accept_invalid_certs: bool,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the password.
+        write!(f, "Server({}@{}:{})", self.user, self.host, self.port)
+    }
+}
+
+impl Server {
+    pub fn addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// The capabilities tanto cares about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caps {
+    pub condstore: bool,
+    pub qresync: bool,
+    pub idle: bool,
+    pub mv: bool,
+    pub uidplus: bool,
+    pub special_use: bool,
+    pub enable: bool,
+    pub notify: bool,
+    pub all: Vec<String>,
+}
+
+impl Caps {
+    fn from_list(list: Vec<String>) -> Caps {
+        let has = |c: &str| list.iter().any(|x| x.eq_ignore_ascii_case(c));
+        Caps {
+            condstore: has("CONDSTORE") || has("QRESYNC"),
+            qresync: has("QRESYNC"),
+            idle: has("IDLE"),
+            mv: has("MOVE"),
+            uidplus: has("UIDPLUS"),
+            special_use: has("SPECIAL-USE"),
+            enable: has("ENABLE"),
+            notify: has("NOTIFY"),
+            all: list,
+        }
+    }
+}
+
+/// What SELECT told us about a folder, plus the changes QRESYNC reported with it.
+#[derive(Debug, Clone, Default)]
+pub struct SelectInfo {
+    pub uidvalidity: u32,
+    pub highestmodseq: Option<u64>,
+    pub uidnext: Option<u32>,
+    pub exists: u32,
+    pub permanent_flags: Vec<String>,
+    /// The flags and keywords defined in the folder (the FLAGS response).
+    pub flags: Vec<String>,
+    pub vanished: Vec<u32>,
+    pub changed: Vec<FlagUpdate>,
+}
+
+impl SelectInfo {
+    /// True when the server lets clients create keywords (`\*` in PERMANENTFLAGS).
+    pub fn custom_keywords(&self) -> bool {
+        self.permanent_flags.iter().any(|f| f == "\\*")
+    }
+}
+
+/// A logged-in connection.
+pub struct Conn {
+    pub(super) session: Session,
+    pub caps: Caps,
+    pub(super) addr: String,
+    pub qresync_enabled: bool,
+}
+
+impl Conn {
+    /// Connects, logs in, reads capabilities and enables QRESYNC where offered.
+    pub fn open(server: &Server) -> Result<Conn> {
+        let addr = server.addr();
+        let connect_err = |reason: String| ImapError::Connect {
+            addr: addr.clone(),
+            reason,
+        };
+        let tls_err = |reason: String| ImapError::Tls {
+            addr: addr.clone(),
+            reason,
+        };
+        let sock = (server.host.as_str(), server.port)
+            .to_socket_addrs()
+            .map_err(|e| connect_err(e.to_string()))?
+            .next()
+            .ok_or_else(|| connect_err("the host name has no address".into()))?;
+        let tcp = TcpStream::connect_timeout(&sock, CONNECT_TIMEOUT)
+            .map_err(|e| connect_err(e.to_string()))?;
+        let _ = tcp.set_read_timeout(Some(IO_TIMEOUT));
+        let _ = tcp.set_write_timeout(Some(IO_TIMEOUT));
+        let _ = tcp.set_nodelay(true);
+        let connector = || {
+            native_tls::TlsConnector::builder()
+                .danger_accept_invalid_certs(server.accept_invalid_certs)
+                .build()
+                .map_err(|e| tls_err(e.to_string()))
+        };
+        let client: imap::Client<imap::Connection> = match server.tls {
+            Tls::None => {
+                let mut c = imap::Client::new(Box::new(tcp) as imap::Connection);
+                c.read_greeting().map_err(|e| connect_err(e.to_string()))?;
+                c
+            }
+            Tls::Tls => {
+                let tls = connector()?
+                    .connect(&server.host, tcp)
+                    .map_err(|e| tls_err(e.to_string()))?;
+                let mut c = imap::Client::new(Box::new(tls) as imap::Connection);
+                c.read_greeting().map_err(|e| connect_err(e.to_string()))?;
+                c
+            }
+            Tls::Starttls => {
+                let tcp = starttls(tcp).map_err(|e| tls_err(format!("STARTTLS: {e}")))?;
+                let tls = connector()?
+                    .connect(&server.host, tcp)
+                    .map_err(|e| tls_err(e.to_string()))?;
+                let mut c = imap::Client::new(Box::new(tls) as imap::Connection);
+                c.greeting_read = true;
+                c
+            }
+        };
+        let session = client
+            .login(&server.user, &server.password)
+            .map_err(|(e, _)| ImapError::Login {
+                addr: addr.clone(),
+                user: server.user.clone(),
+                reason: reason(&e),
+            })?;
+        let mut conn = Conn {
+            session,
+            caps: Caps::default(),
+            addr,
+            qresync_enabled: false,
+        };
+        let caps = conn
+            .session
+            .capabilities()
+            .map_err(|e| conn.lost_or_refused("CAPABILITY", e))?;
+        conn.caps = Caps::from_list(caps.iter().map(cap_name).collect());
+        if conn.caps.qresync && conn.caps.enable {
+            let data = conn.raw("ENABLE QRESYNC")?;
+            let mut enabled = false;
+            for_each_response(&data, |r| {
+                if let Response::Capabilities(list) = r {
+                    enabled |= list
+                        .iter()
+                        .any(|c| cap_name(c).eq_ignore_ascii_case("QRESYNC"));
+                }
+            });
+            conn.qresync_enabled = enabled;
+        }
+        Ok(conn)
+    }
+
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// Maps a crate error to ours: I/O trouble is a lost connection, the rest a refusal.
+    pub(super) fn lost_or_refused(&self, command: &str, e: imap::Error) -> ImapError {
+        match e {
+            imap::Error::Io(_) | imap::Error::ConnectionLost | imap::Error::Bye(_) => {
+                ImapError::Lost {
+                    addr: self.addr.clone(),
+                    reason: reason(&e),
+                }
+            }
+            other => ImapError::Refused {
+                addr: self.addr.clone(),
+                command: command.to_string(),
+                reason: reason(&other),
+            },
+        }
+    }
+
+    /// Runs a raw command and returns the untagged response bytes.
+    pub(super) fn raw(&mut self, command: &str) -> Result<Vec<u8>> {
+        let verb = command.split(' ').take(2).collect::<Vec<_>>().join(" ");
+        match self.session.run_command_and_read_response(command) {
+            Ok(d) => Ok(d),
+            Err(e) => Err(self.lost_or_refused(&verb, e)),
+        }
+    }
+
+    /// Selects `folder` read-write; with `known = Some((uidvalidity, modseq))` and QRESYNC,
+    /// the server reports what vanished and changed since.
+    pub fn select(&mut self, folder: &str, known: Option<(u32, u64)>) -> Result<SelectInfo> {
+        let mut cmd = format!("SELECT {}", super::quote_folder(folder));
+        match known {
+            Some((v, m)) if self.qresync_enabled && m > 0 => {
+                cmd.push_str(&format!(" (QRESYNC ({v} {m}))"))
+            }
+            _ if self.caps.condstore => cmd.push_str(" (CONDSTORE)"),
+            _ => {}
+        }
+        let data = match self.session.run_command_and_read_response(&cmd) {
+            Ok(d) => d,
+            Err(imap::Error::No(no)) => {
+                return Err(ImapError::Folder {
+                    addr: self.addr.clone(),
+                    folder: folder.to_string(),
+                    reason: no.information,
+                })
+            }
+            Err(e) => return Err(self.lost_or_refused("SELECT", e)),
+        };
+        let mut info = SelectInfo::default();
+        for_each_response(&data, |r| match r {
+            Response::Data {
+                code: Some(code), ..
+            } => match code {
+                ResponseCode::UidValidity(v) => info.uidvalidity = v,
+                ResponseCode::UidNext(n) => info.uidnext = Some(n),
+                ResponseCode::HighestModSeq(m) => info.highestmodseq = Some(m),
+                ResponseCode::PermanentFlags(f) => {
+                    info.permanent_flags = f.iter().map(|s| s.to_string()).collect()
+                }
+                _ => {}
+            },
+            Response::MailboxData(MailboxDatum::Exists(n)) => info.exists = n,
+            Response::MailboxData(MailboxDatum::Flags(f)) => {
+                info.flags = f.iter().map(|s| s.to_string()).collect()
+            }
+            Response::Vanished { uids, .. } => {
+                for r in uids {
+                    info.vanished.extend(r);
+                }
+            }
+            Response::Fetch(_, attrs) => {
+                if let Some(u) = super::parse::flag_update(&attrs) {
+                    info.changed.push(u);
+                }
+            }
+            _ => {}
+        });
+        Ok(info)
+    }
+
+    /// All UIDs from `from` on, ascending.
+    pub fn uids_from(&mut self, from: u32) -> Result<Vec<u32>> {
+        let set = match self.session.uid_search(format!("UID {}:*", from.max(1))) {
+            Ok(s) => s,
+            Err(e) => return Err(self.lost_or_refused("UID SEARCH", e)),
+        };
+        let mut v: Vec<u32> = set.into_iter().filter(|u| *u >= from).collect();
+        v.sort_unstable();
+        Ok(v)
+    }
+
+    /// Flag changes since `modseq` (CONDSTORE), or all flags when `modseq` is `None`.
+    pub fn flags_changed_since(&mut self, modseq: Option<u64>) -> Result<Vec<FlagUpdate>> {
+        let cmd = match modseq {
+            Some(m) => format!("UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE {m})"),
+            None => "UID FETCH 1:* (UID FLAGS)".to_string(),
+        };
+        let data = self.raw(&cmd)?;
+        let mut out = Vec::new();
+        for_each_response(&data, |r| {
+            if let Response::Fetch(_, attrs) = r {
+                if let Some(u) = super::parse::flag_update(&attrs) {
+                    out.push(u);
+                }
+            }
+        });
+        Ok(out)
+    }
+
+    /// Whole messages by UID, without setting `\Seen` (reading must not mark mail read for
+    /// the whole team).
+    pub fn fetch_bodies(&mut self, uids: &[u32]) -> Result<Vec<(u32, Vec<u8>)>> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let data = self.raw(&format!("UID FETCH {} (UID BODY.PEEK[])", super::uid_set(uids)))?;
+        let mut out = Vec::new();
+        for_each_response(&data, |r| {
+            if let Response::Fetch(_, attrs) = r {
+                if let Some(b) = super::parse::full_body(&attrs) {
+                    out.push(b);
+                }
+            }
+        });
+        Ok(out)
+    }
+
+    /// The folder the server marks `\Sent` (SPECIAL-USE), if any.
+    pub fn special_use_sent(&mut self) -> Result<Option<String>> {
+        let names = match self.session.list(Some(""), Some("*")) {
+            Ok(n) => n,
+            Err(e) => return Err(self.lost_or_refused("LIST", e)),
+        };
+        Ok(names
+            .iter()
+            .find(|n| {
+                n.attributes()
+                    .iter()
+                    .any(|a| matches!(a, imap_proto::types::NameAttribute::Sent))
+            })
+            .map(|n| utf7_imap::decode_utf7_imap(n.name().to_string())))
+    }
+
+    /// Whether a folder exists.
+    pub fn folder_exists(&mut self, folder: &str) -> Result<bool> {
+        let quoted = super::quote_folder(folder);
+        let names = match self.session.list(Some("\"\""), Some(&quoted)) {
+            Ok(n) => n,
+            Err(e) => return Err(self.lost_or_refused("LIST", e)),
+        };
+        Ok(!names.is_empty())
+    }
+
+    /// Logs out politely; errors are ignored because the work is done.
+    pub fn logout(mut self) {
+        let _ = self.session.logout();
+    }
+}
+
+fn cap_name(c: &imap_proto::types::Capability<'_>) -> String {
+    use imap_proto::types::Capability;
+    match c {
+        Capability::Imap4rev1 => "IMAP4rev1".into(),
+        Capability::Auth(a) => format!("AUTH={a}"),
+        Capability::Atom(a) => a.to_string(),
+    }
+}
+
+impl Conn {
+    /// Waits (IDLE, or a plain pause where the server lacks it) until `folder` changes or
+    /// `max` passes.
+    pub fn wait(&mut self, folder: &str, max: Duration) -> Result<()> {
+        self.select(folder, None)?;
+        if !self.caps.idle {
+            std::thread::sleep(max.min(Duration::from_secs(60)));
+            return Ok(());
+        }
+        let r = self
+            .session
+            .idle()
+            .timeout(max)
+            .keepalive(false)
+            .wait_while(imap::extensions::idle::stop_on_any);
+        r.map(|_| ()).map_err(|e| self.lost_or_refused("IDLE", e))
+    }
+}
+
+/// Reads the greeting and upgrades with STARTTLS on the bare socket (the crate's client does
+/// not expose a raw command before login, and its builder has no connect time-out).
+fn starttls(mut tcp: TcpStream) -> std::io::Result<TcpStream> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut reader = BufReader::new(tcp.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    if !line.starts_with("* OK") && !line.starts_with("* PREAUTH") {
+        return Err(std::io::Error::other(format!("unexpected greeting {:?}", line.trim())));
+    }
+    tcp.write_all(b"t0 STARTTLS\r\n")?;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(std::io::Error::other("connection closed"));
+        }
+        if let Some(rest) = line.strip_prefix("t0 ") {
+            if rest.starts_with("OK") {
+                // The server must not send anything more before the handshake.
+                return Ok(tcp);
+            }
+            return Err(std::io::Error::other(rest.trim().to_string()));
+        }
+    }
+}

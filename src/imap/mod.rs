@@ -1,0 +1,101 @@
+//! Everything that speaks IMAP. The `imap` crate and `imap-proto` types stay inside this
+//! module; callers get tanto's own types (`core::model`) and `ImapError`.
+
+mod connect;
+mod parse;
+pub mod sync;
+
+pub use connect::{Caps, Conn, SelectInfo, Server};
+
+/// What went wrong talking to the server, phrased for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum ImapError {
+    #[error("cannot reach IMAP server {addr}: {reason}; check [mailbox.imap] host and port, and that the server is up")]
+    Connect { addr: String, reason: String },
+    #[error("TLS with IMAP server {addr} failed: {reason}; check [mailbox.imap] tls (\"tls\" for port 993, \"starttls\" for 143)")]
+    Tls { addr: String, reason: String },
+    #[error("IMAP login as {user:?} on {addr} failed: {reason}; check the password (password_command or password_env) and user")]
+    Login {
+        addr: String,
+        user: String,
+        reason: String,
+    },
+    #[error("IMAP folder {folder:?} on {addr}: {reason}; check the folder name in the config")]
+    Folder {
+        addr: String,
+        folder: String,
+        reason: String,
+    },
+    #[error("IMAP server {addr} refused {command}: {reason}")]
+    Refused {
+        addr: String,
+        command: String,
+        reason: String,
+    },
+    #[error("connection to IMAP server {addr} lost: {reason}")]
+    Lost { addr: String, reason: String },
+}
+
+impl ImapError {
+    /// True when retrying later may help (the network, not the config, is at fault).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ImapError::Connect { .. } | ImapError::Lost { .. })
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ImapError>;
+
+/// Encodes a folder name for a command: modified UTF-7, quoted.
+pub fn quote_folder(name: &str) -> String {
+    let encoded = utf7_imap::encode_utf7_imap(name.to_string());
+    format!(
+        "\"{}\"",
+        encoded.replace('\\', "\\\\").replace('"', "\\\"")
+    )
+}
+
+/// Formats UIDs as a compact IMAP sequence set (`1:5,7,9:10`).
+pub fn uid_set(uids: &[u32]) -> String {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if start == end {
+            out.push_str(&start.to_string());
+        } else {
+            out.push_str(&format!("{start}:{end}"));
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_are_compact() {
+        assert_eq!(uid_set(&[5, 1, 2, 3, 9, 7, 10, 3]), "1:3,5,7,9:10");
+        assert_eq!(uid_set(&[]), "");
+    }
+
+    #[test]
+    fn folder_names_are_encoded_and_quoted() {
+        assert_eq!(quote_folder("INBOX"), "\"INBOX\"");
+        assert_eq!(quote_folder("Tanto/Activity"), "\"Tanto/Activity\"");
+        assert_eq!(quote_folder("送信済み"), "\"&kAFP4W4IMH8-\"");
+        assert_eq!(quote_folder("a\"b"), "\"a\\\"b\"");
+    }
+}

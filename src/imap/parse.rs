@@ -1,0 +1,166 @@
+//! Turning raw IMAP responses (parsed by imap-proto) into tanto's types.
+
+use imap_proto::types::{AttributeValue, Response};
+
+use crate::core::model::{FlagUpdate, MessageMeta};
+
+/// Calls `f` on every response in `data`; a line imap-proto cannot parse is skipped, so one
+/// odd response from a server does not lose the rest.
+pub fn for_each_response<'a>(data: &'a [u8], mut f: impl FnMut(Response<'a>)) {
+    let mut rest = data;
+    while !rest.is_empty() {
+        match imap_proto::parser::parse_response(rest) {
+            Ok((next, resp)) => {
+                f(resp);
+                rest = next;
+            }
+            Err(_) => match rest.windows(2).position(|w| w == b"\r\n") {
+                Some(p) => {
+                    tracing::debug!(
+                        "skipping an unparsed IMAP line: {:?}",
+                        String::from_utf8_lossy(&rest[..p.min(200)])
+                    );
+                    rest = &rest[p + 2..];
+                }
+                None => break,
+            },
+        }
+    }
+}
+
+/// The user-facing reason in a crate error.
+pub fn reason(e: &imap::Error) -> String {
+    match e {
+        imap::Error::No(no) => no.information.clone(),
+        imap::Error::Bad(bad) => bad.information.clone(),
+        imap::Error::Bye(bye) => format!("server closed the connection: {}", bye.information),
+        imap::Error::ConnectionLost => "the server closed the connection".into(),
+        other => other.to_string(),
+    }
+}
+
+fn flags_of(attrs: &[AttributeValue<'_>]) -> Option<Vec<String>> {
+    attrs.iter().find_map(|a| match a {
+        AttributeValue::Flags(f) => Some(
+            f.iter()
+                .map(|s| s.to_string())
+                .filter(|s| s != "\\Recent")
+                .collect(),
+        ),
+        _ => None,
+    })
+}
+
+fn uid_of(attrs: &[AttributeValue<'_>]) -> Option<u32> {
+    attrs.iter().find_map(|a| match a {
+        AttributeValue::Uid(u) => Some(*u),
+        _ => None,
+    })
+}
+
+fn modseq_of(attrs: &[AttributeValue<'_>]) -> u64 {
+    attrs
+        .iter()
+        .find_map(|a| match a {
+            AttributeValue::ModSeq(m) => Some(*m),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
+/// A FETCH carrying UID and FLAGS, as a flag update.
+pub fn flag_update(attrs: &[AttributeValue<'_>]) -> Option<FlagUpdate> {
+    Some(FlagUpdate {
+        uid: uid_of(attrs)?,
+        modseq: modseq_of(attrs),
+        flags: flags_of(attrs)?,
+    })
+}
+
+/// A FETCH of `BODY.PEEK[]`, as (uid, bytes).
+pub fn full_body(attrs: &[AttributeValue<'_>]) -> Option<(u32, Vec<u8>)> {
+    let uid = uid_of(attrs)?;
+    attrs.iter().find_map(|a| match a {
+        AttributeValue::BodySection {
+            section: None,
+            data: Some(d),
+            ..
+        } => Some((uid, d.to_vec())),
+        AttributeValue::Rfc822(Some(d)) => Some((uid, d.to_vec())),
+        _ => None,
+    })
+}
+
+/// A FETCH of the sync's metadata items, as a message; `None` for an unsolicited FETCH
+/// that carries only flags.
+pub fn message_meta(attrs: &[AttributeValue<'_>]) -> Option<MessageMeta> {
+    let uid = uid_of(attrs)?;
+    let header = attrs.iter().find_map(|a| match a {
+        AttributeValue::BodySection {
+            section: Some(_),
+            data,
+            ..
+        } => Some(data.as_deref().unwrap_or(b"")),
+        AttributeValue::Rfc822Header(d) => Some(d.as_deref().unwrap_or(b"")),
+        _ => None,
+    })?;
+    let internal_date = attrs
+        .iter()
+        .find_map(|a| match a {
+            AttributeValue::InternalDate(d) => parse_internal_date(d),
+            _ => None,
+        })
+        .unwrap_or(0);
+    let size = attrs
+        .iter()
+        .find_map(|a| match a {
+            AttributeValue::Rfc822Size(s) => Some(*s),
+            _ => None,
+        })
+        .unwrap_or(0);
+    Some(MessageMeta {
+        uid,
+        modseq: modseq_of(attrs),
+        flags: flags_of(attrs).unwrap_or_default(),
+        internal_date,
+        size,
+        headers: crate::mime::parse_headers(header),
+    })
+}
+
+/// Parses an INTERNALDATE (`17-Jul-1996 02:44:25 -0700`) to Unix seconds.
+pub fn parse_internal_date(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_str(s.trim(), "%d-%b-%Y %H:%M:%S %z")
+        .ok()
+        .map(|d| d.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fetch_responses_become_messages_and_flag_updates() {
+        let data = b"* 1 FETCH (UID 7 MODSEQ (42) FLAGS (\\Seen tanto-wip) INTERNALDATE \" 3-Feb-2025 10:00:00 +0900\" RFC822.SIZE 120 BODY[HEADER.FIELDS (SUBJECT)] {18}\r\nSubject: Hello\r\n\r\n)\r\n* 2 FETCH (UID 8 FLAGS (\\Recent))\r\n* garbage line\r\n* 3 FETCH (UID 9 MODSEQ (50) FLAGS ())\r\n";
+        let mut metas = Vec::new();
+        let mut updates = Vec::new();
+        for_each_response(data, |r| {
+            if let Response::Fetch(_, attrs) = r {
+                if let Some(m) = message_meta(&attrs) {
+                    metas.push(m);
+                } else if let Some(u) = flag_update(&attrs) {
+                    updates.push(u);
+                }
+            }
+        });
+        assert_eq!(metas.len(), 1);
+        let m = &metas[0];
+        assert_eq!((m.uid, m.modseq, m.size), (7, 42, 120));
+        assert_eq!(m.flags, vec!["\\Seen".to_string(), "tanto-wip".to_string()]);
+        assert_eq!(m.headers.subject, "Hello");
+        assert_eq!(m.internal_date, 1738544400);
+        assert_eq!(updates.len(), 2);
+        assert_eq!(updates[0].flags, Vec::<String>::new());
+        assert_eq!(updates[1].modseq, 50);
+    }
+}

@@ -1,0 +1,196 @@
+//! Bringing the cache up to date with a folder: a full sync in batches the first time, then
+//! resyncs that cost in proportion to what changed (QRESYNC, CONDSTORE, or a plain fallback).
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use imap_proto::Response;
+use serde::Serialize;
+
+use super::parse::{for_each_response, message_meta};
+use super::{Conn, ImapError};
+use crate::cache::{Cache, CacheError, FolderRole, FolderState, Team};
+use crate::core::model::MessageMeta;
+
+/// Messages per FETCH: big enough that round trips do not matter, small enough that one
+/// batch's response stays a few MB.
+pub const BATCH: usize = 1000;
+
+/// The header fields the list, threading and the noise rules need.
+const HEADER_FIELDS: &str = "DATE FROM TO CC REPLY-TO SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES \
+     LIST-ID AUTO-SUBMITTED PRECEDENCE X-AUTOREPLY CONTENT-TYPE RETURN-PATH X-FAILED-RECIPIENTS";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Imap(#[from] ImapError),
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+}
+
+/// What one folder's sync did; the counters are what tests and the bench read.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FolderReport {
+    pub folder: String,
+    /// Messages whose metadata was fetched in full (new to the cache).
+    pub fetched: usize,
+    /// Flag changes applied.
+    pub flag_updates: usize,
+    /// Messages removed because they were expunged on the server.
+    pub expunged: usize,
+    /// The folder's UIDVALIDITY changed and its cache was reset.
+    pub reset: bool,
+    /// How the changes were found: full, qresync, condstore, plain, unchanged, missing.
+    pub mode: &'static str,
+    pub messages: usize,
+}
+
+/// Syncs one folder into the cache.
+pub fn sync_folder(
+    conn: &mut Conn,
+    cache: &mut Cache,
+    team: &Team,
+    name: &str,
+    role: FolderRole,
+) -> Result<FolderReport, SyncError> {
+    let mut report = FolderReport {
+        folder: name.to_string(),
+        ..FolderReport::default()
+    };
+    let mut state = cache.folder(&team.mailbox, name, role)?;
+    let known = match (state.complete, state.uidvalidity, state.highestmodseq) {
+        (true, Some(v), Some(m)) => Some((v, m)),
+        _ => None,
+    };
+    let info = match conn.select(name, known) {
+        Ok(i) => i,
+        Err(ImapError::Folder { .. }) if role == FolderRole::Sent => {
+            report.mode = "missing";
+            return Ok(report);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if state.uidvalidity.is_some_and(|v| v != info.uidvalidity) {
+        cache.reset_folder(team, state.id)?;
+        state = cache.folder(&team.mailbox, name, role)?;
+        report.reset = true;
+    }
+    state.uidvalidity = Some(info.uidvalidity);
+    let cached: Vec<u32> = cache.folder_uids(state.id)?;
+    let max_cached = cached.last().copied().unwrap_or(0);
+
+    let unchanged = state.complete
+        && !report.reset
+        && info.highestmodseq.is_some()
+        && info.highestmodseq == state.highestmodseq
+        && info.uidnext.is_some()
+        && info.uidnext == state.uidnext;
+    let mut to_fetch: Vec<u32> = Vec::new();
+    if unchanged {
+        report.mode = "unchanged";
+    } else if state.complete && !report.reset {
+        let mut gone: Vec<u32> = Vec::new();
+        let updates = if conn.qresync_enabled && state.highestmodseq.is_some() {
+            report.mode = "qresync";
+            gone = info.vanished.clone();
+            info.changed.clone()
+        } else if conn.caps.condstore && state.highestmodseq.is_some() {
+            report.mode = "condstore";
+            conn.flags_changed_since(state.highestmodseq)?
+        } else {
+            report.mode = "plain";
+            conn.flags_changed_since(None)?
+        };
+        if !gone.is_empty() {
+            report.expunged = cache.remove_messages(team, state.id, &gone)?;
+        }
+        report.flag_updates = updates.len();
+        let unknown = cache.update_flags(team, state.id, &updates)?;
+        report.flag_updates -= unknown.len();
+        to_fetch.extend(unknown);
+        let new_uids = if info.uidnext.is_some() && info.uidnext == state.uidnext {
+            Vec::new()
+        } else {
+            conn.uids_from(max_cached + 1)?
+        };
+        to_fetch.extend(new_uids);
+        // Without VANISHED, compare counts: a mismatch means something was expunged.
+        let expected = cached.len() - report.expunged + to_fetch.len();
+        if report.mode != "qresync" && expected != info.exists as usize {
+            let on_server: HashSet<u32> = conn.uids_from(1)?.into_iter().collect();
+            let gone: Vec<u32> = cached.iter().copied().filter(|u| !on_server.contains(u)).collect();
+            report.expunged += cache.remove_messages(team, state.id, &gone)?;
+        }
+    } else {
+        report.mode = "full";
+        // A full sync that was cut off resumes after the last cached UID; the flags of what
+        // it had fetched are refreshed in one cheap pass.
+        if !cached.is_empty() {
+            let updates = conn.flags_changed_since(None)?;
+            let on_server: HashSet<u32> = updates.iter().map(|u| u.uid).collect();
+            let gone: Vec<u32> = cached.iter().copied().filter(|u| !on_server.contains(u)).collect();
+            report.expunged = cache.remove_messages(team, state.id, &gone)?;
+            cache.update_flags(team, state.id, &updates)?;
+        }
+        to_fetch = conn.uids_from(max_cached + 1)?;
+        // Record progress so that an interrupted sync resumes instead of starting over.
+        state.complete = false;
+        cache.set_folder_state(&state)?;
+    }
+    to_fetch.sort_unstable();
+    to_fetch.dedup();
+    report.fetched = fetch_into(conn, cache, team, &state, &to_fetch)?;
+    state.highestmodseq = info.highestmodseq;
+    state.uidnext = info.uidnext;
+    state.complete = true;
+    cache.set_folder_state(&state)?;
+    report.messages = cache.folder_uids(state.id)?.len();
+    Ok(report)
+}
+
+/// Fetches the metadata of `uids` in batches on a second thread while this one writes the
+/// previous batch to the cache, so that the network and SQLite work at the same time.
+fn fetch_into(
+    conn: &mut Conn,
+    cache: &mut Cache,
+    team: &Team,
+    state: &FolderState,
+    uids: &[u32],
+) -> Result<usize, SyncError> {
+    if uids.is_empty() {
+        return Ok(0);
+    }
+    let items = format!(
+        "(UID FLAGS{} INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})])",
+        if conn.caps.condstore { " MODSEQ" } else { "" }
+    );
+    let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<MessageMeta>, ImapError>>(2);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            for chunk in uids.chunks(BATCH) {
+                let started = Instant::now();
+                let batch = conn
+                    .raw(&format!("UID FETCH {} {items}", super::uid_set(chunk)))
+                    .map(|data| {
+                        let mut metas = Vec::with_capacity(chunk.len());
+                        for_each_response(&data, |r| {
+                            if let Response::Fetch(_, attrs) = r {
+                                metas.extend(message_meta(&attrs));
+                            }
+                        });
+                        metas
+                    });
+                tracing::debug!("fetched {} in {:?}", chunk.len(), started.elapsed());
+                let failed = batch.is_err();
+                if tx.send(batch).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let mut added = 0;
+        for batch in rx {
+            added += cache.add_messages(team, state, batch?)?;
+        }
+        Ok(added)
+    })
+}
