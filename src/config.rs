@@ -8,7 +8,9 @@ use serde::Deserialize;
 /// Why a config could not be used; every variant names the file, and the key where one is at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("no config file at {path}: create it (see examples/config.toml) or pass --config PATH")]
+    #[error(
+        "no config file at {path}: create it (see examples/config.toml) or pass --config PATH"
+    )]
     Missing { path: PathBuf },
     #[error("cannot read config {path}: {source}")]
     Read {
@@ -189,9 +191,9 @@ fn resolve_password(
             format!("{key}.password_env names {var}, which is not set; export {var}=... first")
         });
     }
-    plain
-        .map(str::to_string)
-        .ok_or_else(|| format!("{key} has no password source; set password_command or password_env"))
+    plain.map(str::to_string).ok_or_else(|| {
+        format!("{key} has no password source; set password_command or password_env")
+    })
 }
 
 impl Imap {
@@ -207,6 +209,15 @@ impl Imap {
 }
 
 impl Smtp {
+    /// The port to connect to, defaulting by TLS mode.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            Tls::Tls => 465,
+            Tls::Starttls => 587,
+            Tls::None => 25,
+        })
+    }
+
     /// The SMTP password, from the command, the environment or the file.
     pub fn password(&self, mailbox_index: usize) -> Result<String, String> {
         resolve_password(
@@ -345,7 +356,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     for (i, m) in raw.mailbox.iter().enumerate() {
         let key = |k: &str| format!("mailbox[{i}].{k}");
         if m.name.trim().is_empty() {
-            return Err(invalid(&key("name"), "is empty", "name the mailbox, e.g. \"support\""));
+            return Err(invalid(
+                &key("name"),
+                "is empty",
+                "name the mailbox, e.g. \"support\"",
+            ));
         }
         if !m.address.contains('@') {
             return Err(invalid(
@@ -362,7 +377,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             &invalid,
         )?;
         if m.imap.user.is_empty() {
-            return Err(invalid(&key("imap.user"), "is empty", "set the IMAP login name"));
+            return Err(invalid(
+                &key("imap.user"),
+                "is empty",
+                "set the IMAP login name",
+            ));
         }
         if m.imap.password_command.is_none()
             && m.imap.password_env.is_none()
@@ -559,12 +578,36 @@ path = "/tmp/x.sqlite"
     fn bad_configs_name_the_key_and_the_fix() {
         let cases = [
             (GOOD.replace("\"alice\"", "\"Alice Sato\""), "agent.id"),
-            (GOOD.replace("role = \"supervisor\"", "role = \"boss\""), "boss"),
-            (GOOD.replace("host = \"imap.example.com\"", "host = \"imap.example.com\"\ntls = \"none\""), "mailbox[0].imap.tls"),
-            (GOOD.replace("password_command = \"echo secret\"", ""), "mailbox[0].imap.password_command"),
-            (GOOD.replace("user = \"support@example.com\"", "usr = \"x\""), "usr"),
-            (GOOD.replace("[agent]\nid = \"alice\"\nname = \"Alice\"\nrole = \"supervisor\"", ""), "agent"),
-            (GOOD.replace("address = \"support@example.com\"", "address = \"support\""), "mailbox[0].address"),
+            (
+                GOOD.replace("role = \"supervisor\"", "role = \"boss\""),
+                "boss",
+            ),
+            (
+                GOOD.replace(
+                    "host = \"imap.example.com\"",
+                    "host = \"imap.example.com\"\ntls = \"none\"",
+                ),
+                "mailbox[0].imap.tls",
+            ),
+            (
+                GOOD.replace("password_command = \"echo secret\"", ""),
+                "mailbox[0].imap.password_command",
+            ),
+            (
+                GOOD.replace("user = \"support@example.com\"", "usr = \"x\""),
+                "usr",
+            ),
+            (
+                GOOD.replace(
+                    "[agent]\nid = \"alice\"\nname = \"Alice\"\nrole = \"supervisor\"",
+                    "",
+                ),
+                "agent",
+            ),
+            (
+                GOOD.replace("address = \"support@example.com\"", "address = \"support\""),
+                "mailbox[0].address",
+            ),
             ("[agent\n".to_string(), "t.toml"),
         ];
         for (text, needle) in cases {

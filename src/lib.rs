@@ -19,6 +19,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod devserver;
 pub mod imap;
 pub mod mime;
 pub mod sanitize;

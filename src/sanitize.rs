@@ -1,3 +1,317 @@
-//! TEMPORARY STUB (replaced by the real module).
-pub fn single_line(s: &str) -> String { s.to_string() }
-pub fn for_display(s: &str) -> String { s.to_string() }
+//! Text from a message is hostile: these functions make it safe to put on a terminal or to use
+//! as a file name. Everything shown to a user from a message passes through here.
+
+/// ST (string terminator) in its 8-bit C1 form.
+const C1_ST: char = '\u{9c}';
+
+/// Mail must not drive the terminal: drops escape sequences, controls and bidi overrides.
+pub fn for_display(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut cur = Cursor { s, pos: 0 };
+    while let Some(c) = cur.bump() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\r' => {
+                if cur.peek() == Some('\n') {
+                    cur.bump();
+                }
+                out.push('\n');
+            }
+            '\u{1b}' => skip_escape(&mut cur),
+            // 8-bit CSI: parameters and a final byte follow, exactly as after `ESC [`.
+            '\u{9b}' => skip_csi(&mut cur),
+            // 8-bit DCS, SOS, OSC, PM, APC: a string up to ST follows.
+            '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => skip_string(&mut cur),
+            c if is_dropped(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Lists show one line per entry: subjects and names must not break the layout or the terminal.
+pub fn single_line(s: &str) -> String {
+    let clean = for_display(s);
+    let mut out = String::with_capacity(clean.len());
+    let mut pending_space = false;
+    for c in clean.chars() {
+        if matches!(c, ' ' | '\t' | '\n' | '\u{2028}' | '\u{2029}') {
+            pending_space = true;
+            continue;
+        }
+        if pending_space && !out.is_empty() {
+            out.push(' ');
+        }
+        pending_space = false;
+        out.push(c);
+    }
+    out
+}
+
+/// A sender chooses attachment names: make one safe to create on disk, on any OS, without a path.
+pub fn file_name(name: &str) -> String {
+    let line = single_line(name);
+    // Basename only: whatever follows the last separator of either convention.
+    let base = line.rsplit(['/', '\\']).next().unwrap_or_default();
+    // A drive letter ("C:name") that survived because no separator followed it.
+    let base = match base.as_bytes() {
+        [d, b':', ..] if d.is_ascii_alphabetic() => &base[2..],
+        _ => base,
+    };
+    let replaced: String = base
+        .chars()
+        .map(|c| match c {
+            '<' | '>' | ':' | '"' | '|' | '?' | '*' => '_',
+            c => c,
+        })
+        .collect();
+    let trimmed = replaced
+        .trim_start_matches(|c: char| c == '.' || c.is_whitespace())
+        .trim_end_matches(|c: char| c == '.' || c.is_whitespace());
+    if trimmed.is_empty() {
+        return "attachment".to_string();
+    }
+    let mut name = if is_reserved_windows_name(trimmed) {
+        format!("_{trimmed}")
+    } else {
+        trimmed.to_string()
+    };
+    if name.len() > MAX_FILE_NAME_BYTES {
+        name = shorten_keeping_extension(&name, MAX_FILE_NAME_BYTES);
+    }
+    name
+}
+
+/// Most file systems cap a name at 255 bytes.
+const MAX_FILE_NAME_BYTES: usize = 255;
+
+/// Control characters and invisible direction overrides that are removed outright.
+fn is_dropped(c: char) -> bool {
+    c.is_control() // C0, DEL and C1 (U+0080..=U+009F)
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A position in a string, read one character at a time.
+#[derive(Clone, Copy)]
+struct Cursor<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<char> {
+        self.s.get(self.pos..).and_then(|rest| rest.chars().next())
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += c.len_utf8();
+        Some(c)
+    }
+
+    /// Consumes the next character if `pred` accepts it.
+    fn bump_if(&mut self, pred: impl Fn(char) -> bool) -> bool {
+        match self.peek() {
+            Some(c) if pred(c) => {
+                self.pos += c.len_utf8();
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Consumes what follows an ESC already taken from the cursor.
+fn skip_escape(cur: &mut Cursor<'_>) {
+    match cur.peek() {
+        Some('[') => {
+            cur.bump();
+            skip_csi(cur);
+        }
+        Some(']' | 'P' | 'X' | '^' | '_') => {
+            cur.bump();
+            skip_string(cur);
+        }
+        Some(' '..='/') => {
+            // nF sequence (e.g. the ISO 2022 designations `ESC $ B`, `ESC ( J`):
+            // intermediates then one final byte.
+            while cur.bump_if(|c| matches!(c, ' '..='/')) {}
+            cur.bump_if(|c| matches!(c, '0'..='~'));
+        }
+        Some('0'..='~') => {
+            // Two-character sequence (ESC c, ESC 7, ESC =, ...).
+            cur.bump();
+        }
+        // A lone ESC, or ESC before a control or a non-ASCII character: drop the ESC alone.
+        _ => {}
+    }
+}
+
+/// Consumes CSI parameters, intermediates and the final byte, stopping early at anything else.
+fn skip_csi(cur: &mut Cursor<'_>) {
+    while cur.bump_if(|c| matches!(c, ' '..='?')) {}
+    cur.bump_if(|c| matches!(c, '@'..='~'));
+}
+
+/// Consumes an OSC/DCS/SOS/PM/APC payload up to its terminator (BEL, `ESC \` or 8-bit ST).
+/// The payload never runs past the end of its line, so that a stray introducer cannot hide
+/// the rest of a message (and the scan stays linear).
+fn skip_string(cur: &mut Cursor<'_>) {
+    while let Some(c) = cur.peek() {
+        match c {
+            '\n' | '\r' => return,
+            '\u{7}' | C1_ST => {
+                cur.bump();
+                return;
+            }
+            '\u{1b}' => {
+                cur.bump();
+                if cur.peek() == Some('\\') {
+                    cur.bump();
+                    return;
+                }
+            }
+            _ => {
+                cur.bump();
+            }
+        }
+    }
+}
+
+/// Names Windows reserves for devices, with or without an extension (`con.txt` too).
+fn is_reserved_windows_name(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or_default().trim_end();
+    let upper = stem.to_ascii_uppercase();
+    matches!(
+        upper.as_str(),
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
+    ) || ((upper.starts_with("COM") || upper.starts_with("LPT"))
+        && upper.len() == 4
+        && upper.as_bytes()[3].is_ascii_digit())
+}
+
+/// Cuts a name to `max` bytes on a character boundary, keeping a short extension intact.
+fn shorten_keeping_extension(name: &str, max: usize) -> String {
+    let ext = match name.rfind('.') {
+        Some(dot) if dot > 0 && name.len() - dot <= 16 => &name[dot..],
+        _ => "",
+    };
+    let stem = &name[..name.len() - ext.len()];
+    let mut cut = max.saturating_sub(ext.len()).min(stem.len());
+    while cut > 0 && !stem.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{}", stem[..cut].trim_end(), ext)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn for_display_strips_what_a_terminal_would_interpret() {
+        let cases: &[(&str, &str)] = &[
+            ("plain text", "plain text"),
+            ("tab\tand\nnewline", "tab\tand\nnewline"),
+            ("crlf\r\nline", "crlf\nline"),
+            ("bare\rcr", "bare\ncr"),
+            ("\r\r\n", "\n\n"),
+            ("red \u{1b}[31mtext\u{1b}[0m", "red text"),
+            ("clear\u{1b}[2J\u{1b}[H!", "clear!"),
+            ("csi private \u{1b}[?1049h.", "csi private ."),
+            ("title \u{1b}]0;pwned\u{7}after", "title after"),
+            ("clip \u{1b}]52;c;ZXZpbA==\u{1b}\\after", "clip after"),
+            (
+                "link \u{1b}]8;;http://x\u{1b}\\text\u{1b}]8;;\u{1b}\\",
+                "link text",
+            ),
+            ("dcs \u{1b}Pq#0;2;0;0;0\u{1b}\\x", "dcs x"),
+            ("apc \u{1b}_payload\u{9c}x", "apc x"),
+            ("pm \u{1b}^payload\u{7}x", "pm x"),
+            ("sos \u{1b}Xpayload\u{1b}\\x", "sos x"),
+            (
+                "unterminated \u{1b}]0;title\nnext line",
+                "unterminated \nnext line",
+            ),
+            ("iso2022 \u{1b}$B$3\u{1b}(B.", "iso2022 $3."),
+            ("designate \u{1b}$(D.", "designate ."),
+            ("reset \u{1b}c.", "reset ."),
+            ("save \u{1b}7.", "save ."),
+            ("lone esc at end \u{1b}", "lone esc at end "),
+            ("esc before cjk \u{1b}日本", "esc before cjk 日本"),
+            ("c1 csi \u{9b}31mred", "c1 csi red"),
+            ("c1 osc \u{9d}0;t\u{9c}x", "c1 osc x"),
+            ("c1 others \u{85}\u{8d}\u{9a}x", "c1 others x"),
+            (
+                "nul\u{0}bel\u{7}bs\u{8}del\u{7f}ff\u{c}vt\u{b}",
+                "nulbelbsdelffvt",
+            ),
+            ("bidi \u{202e}fdp.exe\u{202c}", "bidi fdp.exe"),
+            (
+                "isolates \u{2066}a\u{2067}b\u{2068}c\u{2069}",
+                "isolates abc",
+            ),
+            (
+                "keep 日本語 テスト 📧 e\u{301} \u{200f}",
+                "keep 日本語 テスト 📧 e\u{301} \u{200f}",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(&for_display(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn single_line_collapses_whitespace_and_keeps_ideographic_space() {
+        let cases: &[(&str, &str)] = &[
+            ("  Re:\tHello\r\n  world  ", "Re: Hello world"),
+            ("a\n\n\nb", "a b"),
+            ("【重要】\u{3000}お知らせ", "【重要】\u{3000}お知らせ"),
+            ("ends in nul\u{0}", "ends in nul"),
+            ("\u{1b}[1mbold\u{1b}[0m subject", "bold subject"),
+            ("", ""),
+            (" \t\n", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(&single_line(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn file_name_is_safe_to_create() {
+        let long_ext = format!("{}.pdf", "あ".repeat(100));
+        let cases: &[(&str, &str)] = &[
+            ("report.pdf", "report.pdf"),
+            ("../../etc/passwd", "passwd"),
+            ("..\\..\\windows\\system32\\evil.dll", "evil.dll"),
+            ("C:\\Users\\a\\doc.txt", "doc.txt"),
+            ("C:doc.txt", "doc.txt"),
+            ("/abs/path/", "attachment"),
+            ("..", "attachment"),
+            (".bashrc", "bashrc"),
+            ("...hidden.txt", "hidden.txt"),
+            ("", "attachment"),
+            ("   ", "attachment"),
+            ("CON", "_CON"),
+            ("nul.txt", "_nul.txt"),
+            ("com1.log", "_com1.log"),
+            ("LPT9", "_LPT9"),
+            ("console.txt", "console.txt"),
+            ("new\nline\t.txt", "new line .txt"),
+            ("esc\u{1b}[31m.txt", "esc.txt"),
+            ("gpj.\u{202e}exe", "gpj.exe"),
+            ("a<b>c:d\"e|f?g*h.txt", "a_b_c_d_e_f_g_h.txt"),
+            ("trailing dots...", "trailing dots"),
+            ("見積書.xlsx", "見積書.xlsx"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(&file_name(input), want, "input {input:?}");
+        }
+        let shortened = file_name(&long_ext);
+        assert!(shortened.len() <= 255, "{} bytes", shortened.len());
+        assert!(shortened.ends_with(".pdf"));
+        assert!(shortened.starts_with("あああ"));
+        let no_ext = file_name(&"é".repeat(300));
+        assert!(no_ext.len() <= 255 && no_ext.chars().all(|c| c == 'é'));
+    }
+}

@@ -80,7 +80,8 @@ impl Cache {
             .map_err(wrap)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(wrap)?;
-        conn.pragma_update(None, "temp_store", "MEMORY").map_err(wrap)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .map_err(wrap)?;
         let mut cache = Cache {
             conn,
             path: path.to_path_buf(),

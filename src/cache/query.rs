@@ -152,7 +152,11 @@ impl Cache {
                     folder_id: r.get(0)?,
                     folder: r.get(1)?,
                     uid: r.get(2)?,
-                    flags: flags.split(' ').filter(|f| !f.is_empty()).map(String::from).collect(),
+                    flags: flags
+                        .split(' ')
+                        .filter(|f| !f.is_empty())
+                        .map(String::from)
+                        .collect(),
                     internal_date: r.get(4)?,
                     date: r.get(5)?,
                     subject: r.get(6)?,
@@ -176,7 +180,10 @@ impl Cache {
     pub fn body(&self, folder_id: i64, uid: u32) -> Result<Option<Vec<u8>>> {
         self.conn
             .prepare_cached("SELECT raw FROM bodies WHERE folder_id = ?1 AND uid = ?2")
-            .and_then(|mut st| st.query_row(params![folder_id, uid], |r| r.get(0)).optional())
+            .and_then(|mut st| {
+                st.query_row(params![folder_id, uid], |r| r.get(0))
+                    .optional()
+            })
             .map_err(|e| self.err(e))
     }
 

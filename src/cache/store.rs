@@ -30,6 +30,7 @@ impl FolderRole {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FolderState {
     pub id: i64,
+    pub name: String,
     pub role: FolderRole,
     pub uidvalidity: Option<u32>,
     pub highestmodseq: Option<u64>,
@@ -51,7 +52,10 @@ fn join_flags(flags: &[String]) -> String {
 }
 
 fn split_flags(s: &str) -> Vec<String> {
-    s.split(' ').filter(|f| !f.is_empty()).map(str::to_string).collect()
+    s.split(' ')
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 impl Cache {
@@ -77,6 +81,7 @@ impl Cache {
                 |r| {
                     Ok(FolderState {
                         id: r.get(0)?,
+                        name: name.to_string(),
                         role,
                         uidvalidity: r.get(1)?,
                         highestmodseq: r.get::<_, Option<i64>>(2)?.map(|v| v as u64),
@@ -254,7 +259,11 @@ impl Cache {
     }
 }
 
-fn convs_of(tx: &Transaction<'_>, folder_id: i64, _uid: Option<u32>) -> rusqlite::Result<BTreeSet<String>> {
+fn convs_of(
+    tx: &Transaction<'_>,
+    folder_id: i64,
+    _uid: Option<u32>,
+) -> rusqlite::Result<BTreeSet<String>> {
     let mut st = tx.prepare("SELECT DISTINCT conv FROM messages WHERE folder_id = ?1")?;
     let rows = st.query_map([folder_id], |r| r.get(0))?;
     rows.collect()
@@ -270,7 +279,7 @@ fn thread_one(
     let h = &m.headers;
     let key = threading::message_key(
         h.message_id.as_deref(),
-        &folder.id.to_string(),
+        &folder.name,
         folder.uidvalidity.unwrap_or(0),
         m.uid,
     );

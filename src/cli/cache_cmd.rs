@@ -20,10 +20,16 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
                 let reports = super::sync::sync_mailbox(ctx, &mut cache, i, m)?;
                 total += reports.iter().map(|r| r.messages).sum::<usize>();
             }
-            println!("cache rebuilt: {} messages in {}", total, cache.path().display());
+            println!(
+                "cache rebuilt: {} messages in {}",
+                total,
+                cache.path().display()
+            );
         }
         Command::Info => {
-            let size = std::fs::metadata(cache.path()).map(|m| m.len()).unwrap_or(0);
+            let size = std::fs::metadata(cache.path())
+                .map(|m| m.len())
+                .unwrap_or(0);
             println!(
                 "{}: {} messages, {} bytes",
                 cache.path().display(),

@@ -24,7 +24,10 @@ impl Ctx {
     }
 
     pub fn cache(&self) -> anyhow::Result<Cache> {
-        Ok(Cache::open(&self.config.cache.path, self.config.cache.network_fs)?)
+        Ok(Cache::open(
+            &self.config.cache.path,
+            self.config.cache.network_fs,
+        )?)
     }
 
     pub fn mailboxes(&self) -> impl Iterator<Item = (usize, &Mailbox)> {
@@ -62,13 +65,18 @@ impl Ctx {
 
     /// The folders a sync covers: the inbox, and the Sent folder (configured, or found by
     /// SPECIAL-USE, or a folder named "Sent").
-    pub fn folders(&self, conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<Vec<(String, FolderRole)>> {
+    pub fn folders(
+        &self,
+        conn: &mut Conn,
+        mailbox: &Mailbox,
+    ) -> anyhow::Result<Vec<(String, FolderRole)>> {
         let mut out = vec![(mailbox.imap.folder.clone(), FolderRole::Inbox)];
         let sent = match &mailbox.imap.sent_folder {
             Some(s) => Some(s.clone()),
             None => {
                 let special = if conn.caps.special_use {
-                    conn.special_use_sent().context("looking for the Sent folder")?
+                    conn.special_use_sent()
+                        .context("looking for the Sent folder")?
                 } else {
                     None
                 };

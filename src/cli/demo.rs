@@ -1,8 +1,126 @@
-//! `tanto demo`: a local Dovecot with a sample mailbox, synced and listed.
+//! `tanto demo`: a local Dovecot with a sample mailbox, synced and listed with tanto itself.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::{anyhow, Context as _};
+
+use super::demo_mail::samples;
+use super::Ctx;
+use crate::devserver::Dovecot;
 
 #[derive(Debug, clap::Args, Default)]
-pub struct Args {}
+pub struct Args {
+    /// Keep the demo server running (until Ctrl-C) to explore it with the printed config
+    #[arg(long)]
+    pub keep: bool,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("demo: not built yet")
+/// Starts Dovecot, turning its panics (it is test tooling) into one error line.
+fn start_server() -> anyhow::Result<Dovecot> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let r = std::panic::catch_unwind(Dovecot::start);
+    std::panic::set_hook(hook);
+    r.map_err(|p| {
+        let msg = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown failure".into());
+        let first = msg.lines().next().unwrap_or("").to_string();
+        anyhow!(
+            "the demo server did not start: {first}; run scripts/ensure-deps.sh to install Dovecot"
+        )
+    })
+}
+
+fn write_config(dir: &Path, port: u16) -> anyhow::Result<std::path::PathBuf> {
+    let path = dir.join("tanto-demo.toml");
+    let text = format!(
+        r#"# tanto demo config: a local Dovecot on 127.0.0.1:{port}
+[agent]
+id = "alice"
+name = "Alice (demo)"
+role = "supervisor"
+
+[[mailbox]]
+name = "support"
+address = "support@example.com"
+[mailbox.imap]
+host = "127.0.0.1"
+port = {port}
+tls = "none"
+user = "support"
+password = "{password}"
+folder = "INBOX"
+
+[cache]
+path = "{cache}"
+"#,
+        password = crate::devserver::PASSWORD,
+        cache = dir.join("cache.sqlite").display()
+    );
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode_600()
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(path)
+}
+
+trait Mode600 {
+    fn mode_600(&mut self) -> &mut Self;
+}
+
+impl Mode600 for std::fs::OpenOptions {
+    #[cfg(unix)]
+    fn mode_600(&mut self) -> &mut Self {
+        use std::os::unix::fs::OpenOptionsExt;
+        self.mode(0o600)
+    }
+    #[cfg(not(unix))]
+    fn mode_600(&mut self) -> &mut Self {
+        self
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    eprintln!("tanto demo: starting a local Dovecot with a sample mailbox…");
+    let server = start_server()?;
+    for s in samples() {
+        server.append("support", s.folder, &s.raw, s.flags);
+    }
+    let config = write_config(server.dir.path(), server.port)?;
+    let ctx = Ctx::load(Some(&config))?;
+    super::sync::run(
+        &ctx,
+        super::sync::Args {
+            once: true,
+            json: false,
+        },
+    )?;
+    println!();
+    super::list::run(&ctx, super::list::Args::default())?;
+    println!();
+    if args.keep {
+        println!(
+            "The demo server runs on 127.0.0.1:{} until you press Ctrl-C.",
+            server.port
+        );
+        println!("In another terminal, try:");
+        println!("  tanto --config {} list --status new", config.display());
+        println!("  tanto --config {} show ID", config.display());
+        println!("  tanto --config {} doctor", config.display());
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+    println!(
+        "Run `tanto demo --keep` to keep the server running and explore it with `tanto show ID`."
+    );
+    Ok(0)
 }

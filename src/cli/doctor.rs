@@ -29,11 +29,31 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
         };
         line("CONDSTORE", caps.condstore, "claims are serialized by a lock in the shared cache, which does not cover agents on other hosts; resyncs re-read all flags");
         line("QRESYNC", caps.qresync, "expunges are found by comparing UID lists (costs O(mailbox) when something was deleted)");
-        line("IDLE", caps.idle, "changes are polled every 60 s instead of pushed");
-        line("MOVE", caps.mv, "moves are done as COPY + STORE \\Deleted + EXPUNGE");
-        line("UIDPLUS", caps.uidplus, "appended messages are found again by Message-ID search");
-        line("SPECIAL-USE", caps.special_use, "the Sent folder is taken from sent_folder in the config, else a folder named \"Sent\"");
-        line("NOTIFY", caps.notify, "IDLE watches one folder per connection");
+        line(
+            "IDLE",
+            caps.idle,
+            "changes are polled every 60 s instead of pushed",
+        );
+        line(
+            "MOVE",
+            caps.mv,
+            "moves are done as COPY + STORE \\Deleted + EXPUNGE",
+        );
+        line(
+            "UIDPLUS",
+            caps.uidplus,
+            "appended messages are found again by Message-ID search",
+        );
+        line(
+            "SPECIAL-USE",
+            caps.special_use,
+            "the Sent folder is taken from sent_folder in the config, else a folder named \"Sent\"",
+        );
+        line(
+            "NOTIFY",
+            caps.notify,
+            "IDLE watches one folder per connection",
+        );
         match conn.select(&m.imap.folder, None) {
             Ok(info) => {
                 println!(

@@ -3,6 +3,7 @@
 pub mod cache_cmd;
 mod context;
 pub mod demo;
+mod demo_mail;
 pub mod doctor;
 pub mod list;
 mod output;
@@ -19,7 +20,11 @@ pub use context::Ctx;
 pub const EXIT_LOST_RACE: u8 = 3;
 
 #[derive(Debug, Parser)]
-#[command(name = "tanto", version, about = "A terminal shared-mailbox client for support teams")]
+#[command(
+    name = "tanto",
+    version,
+    about = "A terminal shared-mailbox client for support teams"
+)]
 pub struct Cli {
     /// Config file (default: $TANTO_CONFIG, then the XDG config dir)
     #[arg(long, global = true, value_name = "PATH")]

@@ -27,7 +27,11 @@ pub fn fit(s: &str, width: usize) -> String {
     let total = s.width();
     for c in s.chars() {
         let w = c.width().unwrap_or(0);
-        let room = if total > width { width.saturating_sub(1) } else { width };
+        let room = if total > width {
+            width.saturating_sub(1)
+        } else {
+            width
+        };
         if used + w > room {
             break;
         }

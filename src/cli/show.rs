@@ -54,7 +54,12 @@ fn display_addr(a: &Address) -> String {
 }
 
 /// Fetches the bodies missing from the cache; returns why it could not, if it could not.
-fn fetch_missing(ctx: &Ctx, cache: &mut Cache, conv: &ConversationRow, msgs: &[MessageRow]) -> Option<String> {
+fn fetch_missing(
+    ctx: &Ctx,
+    cache: &mut Cache,
+    conv: &ConversationRow,
+    msgs: &[MessageRow],
+) -> Option<String> {
     let mut missing: Vec<&MessageRow> = Vec::new();
     for m in msgs {
         match cache.body(m.folder_id, m.uid) {
@@ -100,10 +105,16 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     let fetch_error = fetch_missing(ctx, &mut cache, &conv, &msgs);
     let mut timeline = Vec::new();
     for m in &msgs {
-        let rendered = cache.body(m.folder_id, m.uid)?.map(|raw| crate::mime::render(&raw));
+        let rendered = cache
+            .body(m.folder_id, m.uid)?
+            .map(|raw| crate::mime::render(&raw));
         let (text, attachments) = match rendered {
             Some(r) => (r.text, r.attachments),
-            None => ("[the text of this message is not cached and the server could not be reached]".to_string(), Vec::new()),
+            None => (
+                "[the text of this message is not cached and the server could not be reached]"
+                    .to_string(),
+                Vec::new(),
+            ),
         };
         timeline.push(Entry {
             kind: if m.inbound { "inbound" } else { "reply" },
@@ -140,7 +151,11 @@ fn print_human(conv: &ConversationRow, msgs: &[MessageRow], timeline: &[Entry]) 
         .assignee
         .clone()
         .map(|a| format!("assignee: {a}"))
-        .or_else(|| conv.previous_assignee.as_ref().map(|p| format!("previous assignee: {p}")))
+        .or_else(|| {
+            conv.previous_assignee
+                .as_ref()
+                .map(|p| format!("previous assignee: {p}"))
+        })
         .unwrap_or_else(|| "unassigned".into());
     println!("{}  [{}]  {who}", conv.id, conv.status.as_str());
     println!("Subject:  {}", single_line(&conv.subject));
@@ -151,10 +166,16 @@ fn print_human(conv: &ConversationRow, msgs: &[MessageRow], timeline: &[Entry]) 
         println!("──── {} · {} ────", e.kind, e.at);
         println!("From:    {}", display_addr(&m.from));
         if !m.to.is_empty() {
-            println!("To:      {}", m.to.iter().map(display_addr).collect::<Vec<_>>().join(", "));
+            println!(
+                "To:      {}",
+                m.to.iter().map(display_addr).collect::<Vec<_>>().join(", ")
+            );
         }
         if !m.cc.is_empty() {
-            println!("Cc:      {}", m.cc.iter().map(display_addr).collect::<Vec<_>>().join(", "));
+            println!(
+                "Cc:      {}",
+                m.cc.iter().map(display_addr).collect::<Vec<_>>().join(", ")
+            );
         }
         println!("Subject: {}", e.subject);
         if let Some(n) = &e.noise {

@@ -85,7 +85,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
                         f.fetched,
                         f.flag_updates,
                         f.expunged,
-                        if f.reset { ", UIDVALIDITY changed: cache reset" } else { "" }
+                        if f.reset {
+                            ", UIDVALIDITY changed: cache reset"
+                        } else {
+                            ""
+                        }
                     );
                 }
             }

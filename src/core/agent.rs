@@ -17,7 +17,15 @@ mod tests {
         for ok in ["alice", "a", "bob_2", "x-y", "abcdefghijklmnop"] {
             assert!(valid_id(ok), "{ok}");
         }
-        for bad in ["", "Alice", "a b", "abcdefghijklmnopq", "ali(ce", "佐藤", "a*"] {
+        for bad in [
+            "",
+            "Alice",
+            "a b",
+            "abcdefghijklmnopq",
+            "ali(ce",
+            "佐藤",
+            "a*",
+        ] {
             assert!(!valid_id(bad), "{bad}");
         }
     }

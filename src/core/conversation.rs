@@ -101,6 +101,33 @@ pub fn summarize(members: &[Member]) -> Summary {
     }
 }
 
+/// Whether a message is the team's (in Sent, or from one of the team's addresses) and who
+/// the customer is: the sender of inbound mail, the first outside recipient of a reply.
+/// `team` holds lower-case addresses.
+pub fn direction_and_customer(
+    in_sent_folder: bool,
+    h: &super::model::Headers,
+    team: &[String],
+) -> (Direction, String) {
+    let is_team = |email: &str| team.iter().any(|t| t.eq_ignore_ascii_case(email));
+    let from = h
+        .from
+        .first()
+        .map(|a| a.email.to_lowercase())
+        .unwrap_or_default();
+    if in_sent_folder || (!from.is_empty() && is_team(&from)) {
+        let customer =
+            h.to.iter()
+                .chain(h.cc.iter())
+                .map(|a| a.email.to_lowercase())
+                .find(|e| !e.is_empty() && !is_team(e))
+                .unwrap_or_default();
+        (Direction::Reply, customer)
+    } else {
+        (Direction::Inbound, from)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,7 +151,10 @@ mod tests {
             m(Inbound, 1, &["tanto-done", "tanto-by-alice"], false),
             m(Reply, 2, &[], false),
         ]);
-        assert_eq!((s.status, s.assignee.as_deref()), (Status::Done, Some("alice")));
+        assert_eq!(
+            (s.status, s.assignee.as_deref()),
+            (Status::Done, Some("alice"))
+        );
         assert_eq!(s.subject, "s1");
         assert_eq!(s.messages, 2);
     }
@@ -149,34 +179,13 @@ mod tests {
             m(Reply, 2, &[], false),
             m(Inbound, 3, &[], true),
         ]);
-        assert_eq!((s.status, s.assignee.as_deref()), (Status::Wip, Some("bob")));
+        assert_eq!(
+            (s.status, s.assignee.as_deref()),
+            (Status::Wip, Some("bob"))
+        );
         let only_noise = summarize(&[m(Inbound, 1, &[], true)]);
         assert_eq!(only_noise.status, Status::Noise);
         let only_team = summarize(&[m(Reply, 1, &[], false)]);
         assert_eq!(only_team.status, Status::Done);
-    }
-}
-
-/// Whether a message is the team's (in Sent, or from one of the team's addresses) and who
-/// the customer is: the sender of inbound mail, the first outside recipient of a reply.
-/// `team` holds lower-case addresses.
-pub fn direction_and_customer(
-    in_sent_folder: bool,
-    h: &super::model::Headers,
-    team: &[String],
-) -> (Direction, String) {
-    let is_team = |email: &str| team.iter().any(|t| t.eq_ignore_ascii_case(email));
-    let from = h.from.first().map(|a| a.email.to_lowercase()).unwrap_or_default();
-    if in_sent_folder || (!from.is_empty() && is_team(&from)) {
-        let customer = h
-            .to
-            .iter()
-            .chain(h.cc.iter())
-            .map(|a| a.email.to_lowercase())
-            .find(|e| !e.is_empty() && !is_team(e))
-            .unwrap_or_default();
-        (Direction::Reply, customer)
-    } else {
-        (Direction::Inbound, from)
     }
 }

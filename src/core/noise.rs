@@ -89,8 +89,7 @@ pub fn classify(h: &Headers) -> Option<NoiseReason> {
     {
         return Some(NoiseReason::Bounce);
     }
-    if h
-        .auto_submitted
+    if h.auto_submitted
         .as_deref()
         .is_some_and(|v| !v.trim().eq_ignore_ascii_case("no"))
         || h.x_autoreply.is_some()
@@ -101,7 +100,11 @@ pub fn classify(h: &Headers) -> Option<NoiseReason> {
     if h.list_id.is_some() {
         return Some(NoiseReason::MailingList);
     }
-    match h.precedence.as_deref().map(|p| p.trim().to_ascii_lowercase()) {
+    match h
+        .precedence
+        .as_deref()
+        .map(|p| p.trim().to_ascii_lowercase())
+    {
         Some(p) if p == "bulk" || p == "junk" => Some(NoiseReason::Bulk),
         Some(p) if p == "list" => Some(NoiseReason::MailingList),
         _ => None,

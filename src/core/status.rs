@@ -60,7 +60,11 @@ fn has<S: AsRef<str>>(flags: &[S], kw: &str) -> bool {
 
 /// True when the flags or the rules make this inbound message noise.
 pub fn is_noise<S: AsRef<str>>(flags: &[S], rules_say_noise: bool) -> bool {
-    has(flags, KW_NOISE) || (rules_say_noise && !has(flags, KW_NOT_NOISE) && !has(flags, KW_WIP) && !has(flags, KW_DONE))
+    has(flags, KW_NOISE)
+        || (rules_say_noise
+            && !has(flags, KW_NOT_NOISE)
+            && !has(flags, KW_WIP)
+            && !has(flags, KW_DONE))
 }
 
 /// The status the flags of a conversation's newest inbound message give.
@@ -85,13 +89,33 @@ mod tests {
         let cases: &[(&[&str], bool, Status, Option<&str>)] = &[
             (&[], false, Status::New, None),
             (&["\\Seen"], false, Status::New, None),
-            (&["tanto-wip", "tanto-by-alice"], false, Status::Wip, Some("alice")),
-            (&["tanto-done", "tanto-by-bob", "\\Answered"], false, Status::Done, Some("bob")),
-            (&["TANTO-WIP", "tanto-by-carol"], true, Status::Wip, Some("carol")),
+            (
+                &["tanto-wip", "tanto-by-alice"],
+                false,
+                Status::Wip,
+                Some("alice"),
+            ),
+            (
+                &["tanto-done", "tanto-by-bob", "\\Answered"],
+                false,
+                Status::Done,
+                Some("bob"),
+            ),
+            (
+                &["TANTO-WIP", "tanto-by-carol"],
+                true,
+                Status::Wip,
+                Some("carol"),
+            ),
             (&[], true, Status::Noise, None),
             (&["tanto-notnoise"], true, Status::New, None),
             (&["tanto-noise"], false, Status::Noise, None),
-            (&["tanto-wip", "tanto-by-zed", "tanto-by-amy"], false, Status::Wip, Some("amy")),
+            (
+                &["tanto-wip", "tanto-by-zed", "tanto-by-amy"],
+                false,
+                Status::Wip,
+                Some("amy"),
+            ),
             (&["tanto-by-Bad Id"], false, Status::New, None),
         ];
         for (flags, rules, status, who) in cases {

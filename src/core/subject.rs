@@ -3,8 +3,8 @@
 /// Reply and forward prefixes in the languages our users' customers write in, lower case,
 /// without the colon.
 const PREFIXES: &[&str] = &[
-    "re", "fw", "fwd", "aw", "sv", "vs", "wg", "antw", "tr", "rv", "ref", "odp", "res",
-    "返信", "転送", "回复", "回覆", "转发", "轉寄", "답장", "전달",
+    "re", "fw", "fwd", "aw", "sv", "vs", "wg", "antw", "tr", "rv", "ref", "odp", "res", "返信",
+    "転送", "回复", "回覆", "转发", "轉寄", "답장", "전달",
 ];
 
 /// The subject with reply/forward prefixes, list tags like `[support]`, counters like
@@ -61,7 +61,11 @@ fn strip_prefix(s: &str) -> Option<&str> {
         .map(|(i, _)| i)
         .unwrap_or(s.len());
     let word = &s[..word_end];
-    if word.is_empty() || !PREFIXES.iter().any(|p| word.eq_ignore_ascii_case(p) || word == *p) {
+    if word.is_empty()
+        || !PREFIXES
+            .iter()
+            .any(|p| word.eq_ignore_ascii_case(p) || word == *p)
+    {
         return None;
     }
     let mut rest = &s[word_end..];
@@ -89,7 +93,11 @@ mod tests {
     fn reply_and_forward_prefixes_in_many_languages_are_removed() {
         let cases = [
             ("Question about my order", "question about my order", false),
-            ("Re: Question about my order", "question about my order", true),
+            (
+                "Re: Question about my order",
+                "question about my order",
+                true,
+            ),
             ("RE: RE: Fwd: Question", "question", true),
             ("FW: question", "question", true),
             ("AW: Frage", "frage", true),

@@ -104,7 +104,11 @@ mod tests {
                     }
                 }
             }
-            let me = Root { conv: conversation_id(key), date, key: key.into() };
+            let me = Root {
+                conv: conversation_id(key),
+                date,
+                key: key.into(),
+            };
             let d = decide(me, &found);
             for old in d.absorb.iter().chain(std::iter::once(&d.root.conv)) {
                 self.roots.remove(old);

@@ -305,7 +305,10 @@ impl Conn {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        let data = self.raw(&format!("UID FETCH {} (UID BODY.PEEK[])", super::uid_set(uids)))?;
+        let data = self.raw(&format!(
+            "UID FETCH {} (UID BODY.PEEK[])",
+            super::uid_set(uids)
+        ))?;
         let mut out = Vec::new();
         for_each_response(&data, |r| {
             if let Response::Fetch(_, attrs) = r {
@@ -385,7 +388,10 @@ fn starttls(mut tcp: TcpStream) -> std::io::Result<TcpStream> {
     let mut line = String::new();
     reader.read_line(&mut line)?;
     if !line.starts_with("* OK") && !line.starts_with("* PREAUTH") {
-        return Err(std::io::Error::other(format!("unexpected greeting {:?}", line.trim())));
+        return Err(std::io::Error::other(format!(
+            "unexpected greeting {:?}",
+            line.trim()
+        )));
     }
     tcp.write_all(b"t0 STARTTLS\r\n")?;
     loop {

@@ -48,10 +48,7 @@ pub type Result<T> = std::result::Result<T, ImapError>;
 /// Encodes a folder name for a command: modified UTF-7, quoted.
 pub fn quote_folder(name: &str) -> String {
     let encoded = utf7_imap::encode_utf7_imap(name.to_string());
-    format!(
-        "\"{}\"",
-        encoded.replace('\\', "\\\\").replace('"', "\\\"")
-    )
+    format!("\"{}\"", encoded.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// Formats UIDs as a compact IMAP sequence set (`1:5,7,9:10`).

@@ -118,7 +118,11 @@ pub fn sync_folder(
         let expected = cached.len() - report.expunged + to_fetch.len();
         if report.mode != "qresync" && expected != info.exists as usize {
             let on_server: HashSet<u32> = conn.uids_from(1)?.into_iter().collect();
-            let gone: Vec<u32> = cached.iter().copied().filter(|u| !on_server.contains(u)).collect();
+            let gone: Vec<u32> = cached
+                .iter()
+                .copied()
+                .filter(|u| !on_server.contains(u))
+                .collect();
             report.expunged += cache.remove_messages(team, state.id, &gone)?;
         }
     } else {
@@ -128,7 +132,11 @@ pub fn sync_folder(
         if !cached.is_empty() {
             let updates = conn.flags_changed_since(None)?;
             let on_server: HashSet<u32> = updates.iter().map(|u| u.uid).collect();
-            let gone: Vec<u32> = cached.iter().copied().filter(|u| !on_server.contains(u)).collect();
+            let gone: Vec<u32> = cached
+                .iter()
+                .copied()
+                .filter(|u| !on_server.contains(u))
+                .collect();
             report.expunged = cache.remove_messages(team, state.id, &gone)?;
             cache.update_flags(team, state.id, &updates)?;
         }

@@ -1,0 +1,89 @@
+//! Running the real `tanto` binary against the test Dovecot, as a user would.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use crate::harness::Dovecot;
+
+/// One agent's tanto: its own config file, a cache path (shared or not), the test password.
+pub struct Tanto {
+    pub config: PathBuf,
+    pub cache: PathBuf,
+    pub dir: PathBuf,
+}
+
+impl Tanto {
+    /// An agent whose cache lives in `dir` (give two agents the same `dir` to share it).
+    pub fn new(server: &Dovecot, dir: &std::path::Path, agent: &str) -> Tanto {
+        let cache = dir.join("cache.sqlite");
+        let config = dir.join(format!("{agent}.toml"));
+        std::fs::write(&config, server.config_toml("support", &cache, agent))
+            .expect("write config");
+        Tanto {
+            config,
+            cache,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_tanto"));
+        c.arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env("TANTO_TEST_PASSWORD", "secret")
+            .env_remove("TANTO_CONFIG");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run tanto")
+    }
+
+    /// Runs and insists on success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "tanto {args:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("stdout is UTF-8")
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.ok(args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("tanto {args:?}: bad JSON {e}: {out}"))
+    }
+
+    /// `sync --once --json`, the report of the first mailbox's inbox.
+    pub fn sync(&self) -> serde_json::Value {
+        let v = self.json(&["sync", "--once", "--json"]);
+        v[0]["folders"][0].clone()
+    }
+}
+
+/// True when `s` holds a character that could drive a terminal.
+pub fn has_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| (c.is_control() && c != '\n' && c != '\t') || ('\u{80}'..='\u{9f}').contains(&c))
+}
+
+/// The flags of every message in a folder, as another client sees them.
+pub fn fetch_flags(server: &Dovecot, user: &str, folder: &str) -> Vec<String> {
+    let mut s = server.session(user);
+    s.examine(folder).expect("examine");
+    let fetches = s.uid_fetch("1:*", "FLAGS").expect("fetch flags");
+    fetches
+        .iter()
+        .map(|f| {
+            f.flags()
+                .iter()
+                .map(|fl| fl.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}

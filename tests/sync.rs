@@ -1,0 +1,259 @@
+//! The foundation's user stories, against a real Dovecot.
+
+mod harness;
+mod support;
+
+use std::collections::BTreeMap;
+
+use harness::{sample_message, Dovecot};
+use serde_json::Value;
+use support::Tanto;
+
+/// 250 threads of 4 messages each.
+fn thousand_messages() -> Vec<Vec<u8>> {
+    (0..1000)
+        .map(|i| sample_message(i, if i % 4 == 0 { None } else { Some(i - i % 4) }))
+        .collect()
+}
+
+fn by_id(list: &Value) -> BTreeMap<String, Value> {
+    list.as_array()
+        .expect("list is an array")
+        .iter()
+        .map(|c| (c["id"].as_str().expect("id").to_string(), c.clone()))
+        .collect()
+}
+
+#[test]
+fn a_thousand_messages_sync_into_threaded_conversations_matching_the_server() {
+    let server = Dovecot::start();
+    server.append_many("support", "INBOX", &thousand_messages());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, dir.path(), "alice");
+
+    let report = alice.sync();
+    assert_eq!(report["mode"], "full");
+    assert_eq!(report["fetched"], 1000);
+    assert_eq!(report["messages"], server.uids("support", "INBOX").len());
+
+    let list = alice.json(&["list", "--json"]);
+    let convs = list.as_array().expect("array");
+    assert_eq!(convs.len(), 250, "one conversation per thread");
+    for c in convs {
+        assert_eq!(c["messages"], 4, "{c}");
+        assert_eq!(c["status"], "new");
+        assert!(c["assignee"].is_null());
+        assert!(c["from"]
+            .as_str()
+            .expect("from")
+            .ends_with("@customer.example"));
+        let subject = c["subject"].as_str().expect("subject");
+        assert!(subject.starts_with("Question "), "{subject}");
+        assert_eq!(c["id"].as_str().expect("id").len(), 12);
+        assert!(c["last_received"].as_str().expect("date").ends_with('Z'));
+    }
+
+    // A second agent on the same host, same cache: the same list, nothing downloaded.
+    let bob = Tanto::new(&server, dir.path(), "bob");
+    let again = bob.sync();
+    assert_eq!(again["fetched"], 0);
+    assert_eq!(bob.json(&["list", "--json"]), list);
+}
+
+#[test]
+fn another_clients_flag_changes_and_expunges_are_picked_up_without_refetching() {
+    let server = Dovecot::start();
+    server.append_many("support", "INBOX", &thousand_messages());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, dir.path(), "alice");
+    alice.sync();
+
+    // The newest message of thread 0 (uids 1-4) carries the thread's state.
+    server.store("support", "INBOX", "4", "+FLAGS (tanto-wip tanto-by-bob)");
+    server.store("support", "INBOX", "101:109", "+FLAGS (\\Seen)");
+    server.expunge("support", "INBOX", "201:205");
+
+    let report = alice.sync();
+    assert_eq!(report["fetched"], 0, "no message fetched again: {report}");
+    assert_eq!(report["flag_updates"], 10, "{report}");
+    assert_eq!(report["expunged"], 5, "{report}");
+    assert_eq!(report["messages"], 995);
+
+    let wip = alice.json(&["list", "--status", "wip", "--json"]);
+    let wip = wip.as_array().expect("array");
+    assert_eq!(wip.len(), 1);
+    assert_eq!(wip[0]["assignee"], "bob");
+    assert_eq!(wip[0]["messages"], 4);
+
+    // Nothing changed: nothing fetched, nothing updated.
+    let quiet = alice.sync();
+    assert_eq!(quiet["mode"], "unchanged", "{quiet}");
+    assert_eq!(quiet["fetched"], 0);
+}
+
+#[test]
+fn a_uidvalidity_change_resets_the_folder_and_keeps_the_ids() {
+    let server = Dovecot::start();
+    let msgs: Vec<Vec<u8>> = thousand_messages().into_iter().take(40).collect();
+    server.append_many("support", "INBOX", &msgs);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, dir.path(), "alice");
+    alice.sync();
+    let before = by_id(&alice.json(&["list", "--json"]));
+
+    let old = server.uidvalidity("support", "INBOX");
+    server.reset_uidvalidity("support", "INBOX");
+    assert_ne!(old, server.uidvalidity("support", "INBOX"));
+
+    let report = alice.sync();
+    assert_eq!(report["reset"], true, "{report}");
+    assert_eq!(report["messages"], 40);
+    let after = by_id(&alice.json(&["list", "--json"]));
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    for (id, c) in &after {
+        assert_eq!(c["messages"], before[id]["messages"]);
+    }
+}
+
+#[test]
+fn deleting_the_cache_file_loses_nothing() {
+    let server = Dovecot::start();
+    let msgs: Vec<Vec<u8>> = thousand_messages().into_iter().take(60).collect();
+    server.append_many("support", "INBOX", &msgs);
+    server.store(
+        "support",
+        "INBOX",
+        "8",
+        "+FLAGS (tanto-done tanto-by-carol)",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, dir.path(), "alice");
+    alice.sync();
+    let before = alice.json(&["list", "--json"]);
+    for suffix in ["", "-wal", "-shm"] {
+        let p = format!("{}{suffix}", alice.cache.display());
+        let _ = std::fs::remove_file(p);
+    }
+    assert!(!alice.cache.exists());
+    alice.sync();
+    assert_eq!(alice.json(&["list", "--json"]), before);
+    alice.ok(&["cache", "rebuild"]);
+    assert_eq!(alice.json(&["list", "--json"]), before);
+}
+
+#[test]
+fn two_processes_syncing_one_cache_at_once_make_no_error_and_no_duplicate() {
+    let server = Dovecot::start();
+    server.append_many("support", "INBOX", &thousand_messages());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, dir.path(), "alice");
+    let bob = Tanto::new(&server, dir.path(), "bob");
+    let a = alice.command(&["sync", "--once"]).spawn().expect("spawn");
+    let b = bob.command(&["sync", "--once"]).spawn().expect("spawn");
+    for child in [a, b] {
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let cache = tanto::cache::Cache::open(&alice.cache, false).expect("open cache");
+    assert_eq!(cache.message_count().expect("count"), 1000);
+    let list = alice.json(&["list", "--json"]);
+    assert_eq!(by_id(&list).len(), list.as_array().expect("array").len());
+    assert_eq!(list.as_array().expect("array").len(), 250);
+}
+
+#[test]
+fn replies_in_sent_and_replies_without_headers_join_their_conversation() {
+    let server = Dovecot::start();
+    server.append(
+        "support",
+        "INBOX",
+        b"From: Taro <taro@customer.example>\r\nTo: support@example.com\r\nSubject: =?ISO-2022-JP?B?GyRCQ21KOBsoQg==?= order\r\nMessage-ID: <q1@customer.example>\r\nDate: Mon, 2 Nov 2026 10:00:00 +0900\r\n\r\nWhere is my order?\r\n",
+        &[],
+    );
+    server.append(
+        "support",
+        "Sent",
+        b"From: Support <support@example.com>\r\nTo: taro@customer.example\r\nSubject: Re: order\r\nMessage-ID: <r1@example.com>\r\nIn-Reply-To: <q1@customer.example>\r\nReferences: <q1@customer.example>\r\nDate: Mon, 2 Nov 2026 11:00:00 +0900\r\n\r\nIt ships today.\r\n",
+        &[],
+    );
+    // A mailer that drops In-Reply-To and References.
+    server.append(
+        "support",
+        "INBOX",
+        b"From: taro@customer.example\r\nTo: support@example.com\r\nSubject: RE: =?ISO-2022-JP?B?GyRCQ21KOBsoQg==?= order\r\nMessage-ID: <q2@customer.example>\r\nDate: Mon, 2 Nov 2026 12:00:00 +0900\r\n\r\nThanks!\r\n",
+        &[],
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, dir.path(), "alice");
+    alice.sync();
+    let list = alice.json(&["list", "--json"]);
+    let convs = list.as_array().expect("array");
+    assert_eq!(convs.len(), 1, "{list}");
+    assert_eq!(convs[0]["messages"], 3);
+    assert_eq!(convs[0]["subject"], "注文 order");
+    assert_eq!(convs[0]["from"], "taro@customer.example");
+    let id = convs[0]["id"].as_str().expect("id");
+    let show = alice.json(&["show", id, "--json"]);
+    let kinds: Vec<&str> = show["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["inbound", "reply", "inbound"]);
+    assert_eq!(
+        show["timeline"][1]["text"].as_str().map(str::trim),
+        Some("It ships today.")
+    );
+    // Reading through tanto must not mark mail seen for the team.
+    let human = alice.ok(&["show", &id[..6]]);
+    assert!(human.contains("Where is my order?"));
+    let seen = support::fetch_flags(&server, "support", "INBOX");
+    assert!(seen.iter().all(|f| !f.contains("\\Seen")), "{seen:?}");
+}
+
+#[test]
+fn bad_config_wrong_password_and_down_server_exit_1_with_one_clear_line() {
+    let server = Dovecot::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, dir.path(), "alice");
+
+    let one_line_error = |out: std::process::Output, needle: &str| {
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err:?}");
+        assert!(err.contains(needle), "{err:?} should mention {needle}");
+    };
+
+    // A wrong key.
+    let text = std::fs::read_to_string(&alice.config).expect("read");
+    std::fs::write(&alice.config, text.replace("folder = ", "foldr = ")).expect("write");
+    one_line_error(alice.run(&["list"]), "foldr");
+    // A missing file.
+    let missing = Tanto {
+        config: dir.path().join("nope.toml"),
+        cache: alice.cache.clone(),
+        dir: dir.path().to_path_buf(),
+    };
+    one_line_error(missing.run(&["list"]), "nope.toml");
+    std::fs::write(&alice.config, &text).expect("write");
+
+    // A wrong password.
+    let out = alice
+        .command(&["sync", "--once"])
+        .env("TANTO_TEST_PASSWORD", "wrong")
+        .output()
+        .expect("run");
+    one_line_error(out, "login");
+
+    // The server is down.
+    drop(server);
+    one_line_error(alice.run(&["sync", "--once"]), "cannot reach");
+}
