@@ -131,6 +131,27 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--serve") {
+        // For profiling by hand: fill a server and keep it up.
+        let n = std::env::args()
+            .nth(2)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(10_000);
+        let server = Dovecot::start();
+        fill(&server, n);
+        let cfg = server.dir.path().join("bench.toml");
+        let toml = server
+            .config_toml("support", &server.dir.path().join("cache.sqlite"), "bench")
+            .replace(
+                "password_env = \"TANTO_TEST_PASSWORD\"",
+                "password_command = \"echo secret\"",
+            );
+        std::fs::write(&cfg, toml).expect("config");
+        println!("{}", cfg.display());
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

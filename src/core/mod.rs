@@ -2,6 +2,7 @@
 //! over plain data, unit-tested without I/O.
 
 pub mod agent;
+pub mod claims;
 pub mod conversation;
 pub mod model;
 pub mod noise;

@@ -11,7 +11,9 @@ use super::{ImapError, Result};
 use crate::config::Tls;
 use crate::core::model::FlagUpdate;
 
-type Session = imap::Session<imap::Connection>;
+use super::transport::{read_responses, Shared};
+
+type Session = imap::Session<Shared>;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Long enough for a big FETCH on a slow server, short enough that a dead link is noticed.
@@ -96,6 +98,7 @@ impl SelectInfo {
 /// A logged-in connection.
 pub struct Conn {
     pub(super) session: Session,
+    shared: Shared,
     pub caps: Caps,
     pub(super) addr: String,
     pub qresync_enabled: bool,
@@ -129,30 +132,32 @@ impl Conn {
                 .build()
                 .map_err(|e| tls_err(e.to_string()))
         };
-        let client: imap::Client<imap::Connection> = match server.tls {
-            Tls::None => {
-                let mut c = imap::Client::new(Box::new(tcp) as imap::Connection);
-                c.read_greeting().map_err(|e| connect_err(e.to_string()))?;
-                c
-            }
-            Tls::Tls => {
-                let tls = connector()?
+        let stream: imap::Connection = match server.tls {
+            Tls::None => Box::new(tcp),
+            Tls::Tls => Box::new(
+                connector()?
                     .connect(&server.host, tcp)
-                    .map_err(|e| tls_err(e.to_string()))?;
-                let mut c = imap::Client::new(Box::new(tls) as imap::Connection);
-                c.read_greeting().map_err(|e| connect_err(e.to_string()))?;
-                c
-            }
+                    .map_err(|e| tls_err(e.to_string()))?,
+            ),
             Tls::Starttls => {
                 let tcp = starttls(tcp).map_err(|e| tls_err(format!("STARTTLS: {e}")))?;
-                let tls = connector()?
-                    .connect(&server.host, tcp)
-                    .map_err(|e| tls_err(e.to_string()))?;
-                let mut c = imap::Client::new(Box::new(tls) as imap::Connection);
-                c.greeting_read = true;
-                c
+                Box::new(
+                    connector()?
+                        .connect(&server.host, tcp)
+                        .map_err(|e| tls_err(e.to_string()))?,
+                )
             }
         };
+        let shared = Shared::new(stream);
+        let mut client = imap::Client::new(shared.clone());
+        if server.tls == Tls::Starttls {
+            // The greeting came before STARTTLS.
+            client.greeting_read = true;
+        } else {
+            client
+                .read_greeting()
+                .map_err(|e| connect_err(e.to_string()))?;
+        }
         let session = client
             .login(&server.user, &server.password)
             .map_err(|(e, _)| ImapError::Login {
@@ -162,6 +167,7 @@ impl Conn {
             })?;
         let mut conn = Conn {
             session,
+            shared,
             caps: Caps::default(),
             addr,
             qresync_enabled: false,
@@ -213,6 +219,48 @@ impl Conn {
         match self.session.run_command_and_read_response(command) {
             Ok(d) => Ok(d),
             Err(e) => Err(self.lost_or_refused(&verb, e)),
+        }
+    }
+
+    /// Runs a command whose response may be large and calls `each` on every untagged
+    /// response, reading the stream directly (see `transport`).
+    pub(super) fn bulk(&mut self, command: &str, mut each: impl FnMut(Response<'_>)) -> Result<()> {
+        let verb = command.split(' ').take(2).collect::<Vec<_>>().join(" ");
+        if let Err(e) = self.session.run_command(command) {
+            return Err(self.lost_or_refused(&verb, e));
+        }
+        let mut reader = std::io::BufReader::with_capacity(256 * 1024, self.shared.clone());
+        let tagged = read_responses(&mut reader, |bytes| {
+            if let Ok((_, r)) = imap_proto::parser::parse_response(bytes) {
+                each(r)
+            }
+        })
+        .map_err(|e| ImapError::Lost {
+            addr: self.addr.clone(),
+            reason: e.to_string(),
+        })?;
+        let rest = reader.buffer().to_vec();
+        drop(reader);
+        if !rest.is_empty() {
+            let _ = self.shared.unread(&rest);
+        }
+        match imap_proto::parser::parse_response(&tagged) {
+            Ok((
+                _,
+                Response::Done {
+                    status: imap_proto::Status::Ok,
+                    ..
+                },
+            )) => Ok(()),
+            Ok((_, Response::Done { information, .. })) => Err(ImapError::Refused {
+                addr: self.addr.clone(),
+                command: verb,
+                reason: information.map(|i| i.to_string()).unwrap_or_default(),
+            }),
+            _ => Err(ImapError::Lost {
+                addr: self.addr.clone(),
+                reason: format!("unexpected response {:?}", String::from_utf8_lossy(&tagged)),
+            }),
         }
     }
 

@@ -4,6 +4,7 @@
 mod connect;
 mod parse;
 pub mod sync;
+mod transport;
 
 pub use connect::{Caps, Conn, SelectInfo, Server};
 

@@ -2,12 +2,12 @@
 //! resyncs that cost in proportion to what changed (QRESYNC, CONDSTORE, or a plain fallback).
 
 use std::collections::HashSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use imap_proto::Response;
 use serde::Serialize;
 
-use super::parse::{for_each_response, message_meta};
+use super::parse::message_meta;
 use super::{Conn, ImapError};
 use crate::cache::{Cache, CacheError, FolderRole, FolderState, Team};
 use crate::core::model::MessageMeta;
@@ -175,29 +175,39 @@ fn fetch_into(
     let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<MessageMeta>, ImapError>>(2);
     std::thread::scope(|s| {
         s.spawn(move || {
+            let mut t_net = Duration::ZERO;
             for chunk in uids.chunks(BATCH) {
                 let started = Instant::now();
+                let mut metas = Vec::with_capacity(chunk.len());
                 let batch = conn
-                    .raw(&format!("UID FETCH {} {items}", super::uid_set(chunk)))
-                    .map(|data| {
-                        let mut metas = Vec::with_capacity(chunk.len());
-                        for_each_response(&data, |r| {
+                    .bulk(
+                        &format!("UID FETCH {} {items}", super::uid_set(chunk)),
+                        |r| {
                             if let Response::Fetch(_, attrs) = r {
                                 metas.extend(message_meta(&attrs));
                             }
-                        });
-                        metas
-                    });
-                tracing::debug!("fetched {} in {:?}", chunk.len(), started.elapsed());
+                        },
+                    )
+                    .map(|()| metas);
+                t_net += started.elapsed();
                 let failed = batch.is_err();
                 if tx.send(batch).is_err() || failed {
                     break;
                 }
             }
+            if std::env::var_os("TANTO_PROFILE").is_some() {
+                eprintln!("fetch and parse {t_net:?}");
+            }
         });
         let mut added = 0;
+        let mut t_db = Duration::ZERO;
         for batch in rx {
+            let d = Instant::now();
             added += cache.add_messages(team, state, batch?)?;
+            t_db += d.elapsed();
+        }
+        if std::env::var_os("TANTO_PROFILE").is_some() {
+            eprintln!("cache writes {t_db:?}");
         }
         Ok(added)
     })
