@@ -15,6 +15,7 @@
 //! State lives on the IMAP server (keywords, folders) and, derived from it, in the cache.
 #![deny(clippy::unwrap_used)]
 
+pub mod activity;
 pub mod cache;
 pub mod cli;
 pub mod config;

@@ -19,6 +19,7 @@ CREATE TABLE folders (
     UNIQUE (mailbox, name)
 );
 CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
     folder_id INTEGER NOT NULL,
     uid INTEGER NOT NULL,
     mailbox TEXT NOT NULL,
@@ -45,8 +46,8 @@ CREATE TABLE messages (
     direction TEXT NOT NULL,       -- in | out
     customer TEXT NOT NULL DEFAULT '',
     conv TEXT NOT NULL,
-    PRIMARY KEY (folder_id, uid)
-) WITHOUT ROWID;
+    UNIQUE (folder_id, uid)
+);
 CREATE INDEX messages_conv ON messages (mailbox, conv);
 CREATE INDEX messages_customer ON messages (customer);
 CREATE TABLE thread_ids (

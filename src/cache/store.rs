@@ -131,6 +131,20 @@ impl Cache {
         r.map_err(|source| super::CacheError::Sqlite { path, source })
     }
 
+    /// How many messages a folder has cached, and the highest UID among them.
+    pub fn folder_stats(&self, folder_id: i64) -> Result<(usize, u32)> {
+        self.conn
+            .prepare_cached(
+                "SELECT COUNT(*), COALESCE(MAX(uid), 0) FROM messages WHERE folder_id = ?1",
+            )
+            .and_then(|mut st| {
+                st.query_row([folder_id], |r| {
+                    Ok((r.get::<_, i64>(0)? as usize, r.get(1)?))
+                })
+            })
+            .map_err(|e| self.err(e))
+    }
+
     /// The UIDs cached for a folder, ascending.
     pub fn folder_uids(&self, folder_id: i64) -> Result<Vec<u32>> {
         let r: rusqlite::Result<Vec<u32>> = (|| {
@@ -290,6 +304,8 @@ fn thread_one(
     let date = h.date.unwrap_or(m.internal_date);
 
     let mut found: Vec<threading::Root> = Vec::new();
+    // Ids already mapped, and to which conversation: only the others need writing.
+    let mut mapped: Vec<(String, String)> = Vec::new();
     {
         let mut by_id = tx.prepare_cached(
             "SELECT c.id, c.root_date, c.root_key FROM thread_ids t
@@ -307,6 +323,7 @@ fn thread_one(
                 })
                 .optional()?;
             if let Some(root) = root {
+                mapped.push((id.clone(), root.conv.clone()));
                 if !found.contains(&root) {
                     found.push(root);
                 }
@@ -337,19 +354,22 @@ fn thread_one(
     };
     let decision = threading::decide(me, &found);
     let conv = decision.root.conv.clone();
-    tx.prepare_cached(
-        "INSERT INTO conversations (mailbox, id, root_date, root_key, subject_norm, customer)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (mailbox, id) DO UPDATE SET root_date = excluded.root_date, root_key = excluded.root_key",
-    )?
-    .execute(params![
-        team.mailbox,
-        conv,
-        decision.root.date,
-        decision.root.key,
-        subject_norm,
-        customer
-    ])?;
+    let unchanged_root = found.len() == 1 && found[0] == decision.root;
+    if !unchanged_root {
+        tx.prepare_cached(
+            "INSERT INTO conversations (mailbox, id, root_date, root_key, subject_norm, customer)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (mailbox, id) DO UPDATE SET root_date = excluded.root_date, root_key = excluded.root_key",
+        )?
+        .execute(params![
+            team.mailbox,
+            conv,
+            decision.root.date,
+            decision.root.key,
+            subject_norm,
+            customer
+        ])?;
+    }
     for old in &decision.absorb {
         tx.prepare_cached("UPDATE messages SET conv = ?3 WHERE mailbox = ?1 AND conv = ?2")?
             .execute(params![team.mailbox, old, conv])?;
@@ -364,7 +384,10 @@ fn thread_one(
              ON CONFLICT (mailbox, msgid) DO UPDATE SET conv = excluded.conv",
         )?;
         for id in links.iter().chain(std::iter::once(&key)) {
-            put.execute(params![team.mailbox, id, conv])?;
+            // Mapped ids were either in this conversation or moved into it by the absorb.
+            if !mapped.iter().any(|(m, _)| m == id) {
+                put.execute(params![team.mailbox, id, conv])?;
+            }
         }
     }
     let from = h.from.first();

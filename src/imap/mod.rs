@@ -3,6 +3,7 @@
 
 mod connect;
 mod parse;
+mod store;
 pub mod sync;
 mod transport;
 

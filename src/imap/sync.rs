@@ -76,8 +76,8 @@ pub fn sync_folder(
         report.reset = true;
     }
     state.uidvalidity = Some(info.uidvalidity);
-    let cached: Vec<u32> = cache.folder_uids(state.id)?;
-    let max_cached = cached.last().copied().unwrap_or(0);
+    // Counts, not the UID list: a no-change resync of a big folder must not read it all.
+    let (cached_count, max_cached) = cache.folder_stats(state.id)?;
 
     let unchanged = state.complete
         && !report.reset
@@ -114,11 +114,14 @@ pub fn sync_folder(
             conn.uids_from(max_cached + 1)?
         };
         to_fetch.extend(new_uids);
+        to_fetch.sort_unstable();
+        to_fetch.dedup();
         // Without VANISHED, compare counts: a mismatch means something was expunged.
-        let expected = cached.len() - report.expunged + to_fetch.len();
+        let expected = (cached_count + to_fetch.len()).saturating_sub(report.expunged);
         if report.mode != "qresync" && expected != info.exists as usize {
             let on_server: HashSet<u32> = conn.uids_from(1)?.into_iter().collect();
-            let gone: Vec<u32> = cached
+            let gone: Vec<u32> = cache
+                .folder_uids(state.id)?
                 .iter()
                 .copied()
                 .filter(|u| !on_server.contains(u))
@@ -129,7 +132,8 @@ pub fn sync_folder(
         report.mode = "full";
         // A full sync that was cut off resumes after the last cached UID; the flags of what
         // it had fetched are refreshed in one cheap pass.
-        if !cached.is_empty() {
+        if cached_count > 0 {
+            let cached = cache.folder_uids(state.id)?;
             let updates = conn.flags_changed_since(None)?;
             let on_server: HashSet<u32> = updates.iter().map(|u| u.uid).collect();
             let gone: Vec<u32> = cached
@@ -152,7 +156,7 @@ pub fn sync_folder(
     state.uidnext = info.uidnext;
     state.complete = true;
     cache.set_folder_state(&state)?;
-    report.messages = cache.folder_uids(state.id)?.len();
+    report.messages = cache.folder_stats(state.id)?.0;
     Ok(report)
 }
 

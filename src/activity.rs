@@ -1,0 +1,239 @@
+//! The activity log: one small message per event (claim, release, assign, take-over, done,
+//! reopen, note) in the activity folder, readable by any mail client and by every agent.
+
+use std::time::SystemTime;
+
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::Mailbox;
+
+/// Header fields tanto writes on every event; other tools can rely on them.
+pub const H_AGENT: &str = "X-Tanto-Agent";
+pub const H_EVENT: &str = "X-Tanto-Event";
+pub const H_ABOUT: &str = "X-Tanto-About";
+pub const H_CONVERSATION: &str = "X-Tanto-Conversation";
+pub const H_STATUS: &str = "X-Tanto-Status";
+pub const H_OWNER: &str = "X-Tanto-Owner";
+
+/// The fields the sync fetches from the activity folder.
+pub const FETCH_FIELDS: &str = "DATE SUBJECT MESSAGE-ID X-TANTO-AGENT X-TANTO-EVENT X-TANTO-ABOUT \
+     X-TANTO-CONVERSATION X-TANTO-STATUS X-TANTO-OWNER";
+
+/// One event, as written and as read back.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Event {
+    /// claim, release, assign, takeover, done, reopen, note
+    pub kind: String,
+    pub agent: String,
+    /// The Message-ID (without brackets) of the message the event is about.
+    pub about: String,
+    pub conversation: String,
+    /// The conversation's status and owner after the event (none for notes).
+    pub status: Option<String>,
+    pub owner: Option<String>,
+    /// Seconds since the epoch.
+    pub at: i64,
+    /// The note, or a sentence saying what happened.
+    pub text: String,
+}
+
+/// A sentence for the log and the timeline: "alice claimed it", "bob assigned it to carol".
+pub fn describe(kind: &str, agent: &str, owner: Option<&str>, displaced: Option<&str>) -> String {
+    match (kind, owner, displaced) {
+        ("claim", _, _) => format!("{agent} claimed it"),
+        ("takeover", _, Some(d)) => format!("{agent} took it over from {d}"),
+        ("takeover", _, None) => format!("{agent} took it over"),
+        ("release", _, Some(d)) => format!("{agent} released {d}'s claim"),
+        ("release", _, None) => format!("{agent} released it"),
+        ("assign", Some(o), Some(d)) => format!("{agent} assigned it to {o} (was {d})"),
+        ("assign", Some(o), None) => format!("{agent} assigned it to {o}"),
+        ("done", Some(o), _) if o != agent => format!("{agent} marked it done (owner {o})"),
+        ("done", _, _) => format!("{agent} marked it done"),
+        ("reopen", _, _) => format!("{agent} reopened it"),
+        (k, _, _) => format!("{agent}: {k}"),
+    }
+}
+
+fn header(name: &'static str, value: &str) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value.to_string())
+}
+
+/// The message for `event`, from the shared address on behalf of the agent. `subject` is the
+/// conversation's subject.
+pub fn build(
+    event: &Event,
+    shared_address: &str,
+    agent_name: &str,
+    subject: &str,
+) -> Result<Vec<u8>, String> {
+    let address: lettre::Address = shared_address
+        .parse()
+        .map_err(|e| format!("the shared address {shared_address:?} is not valid: {e}"))?;
+    let display = if agent_name.is_empty() {
+        event.agent.clone()
+    } else {
+        agent_name.to_string()
+    };
+    let from = Mailbox::new(Some(format!("{display} (tanto)")), address.clone());
+    let what = if event.kind == "note" {
+        format!("note from {}", event.agent)
+    } else {
+        event.text.clone()
+    };
+    let mut b = lettre::Message::builder()
+        .from(from)
+        .to(Mailbox::new(None, address))
+        .subject(format!("[tanto] {what}: {subject}"))
+        .date(SystemTime::now())
+        .message_id(Some(message_id(event, shared_address)))
+        .header(ContentType::TEXT_PLAIN)
+        .raw_header(header(H_AGENT, &event.agent))
+        .raw_header(header(H_EVENT, &event.kind))
+        .raw_header(header(H_ABOUT, &format!("<{}>", event.about)))
+        .raw_header(header(H_CONVERSATION, &event.conversation))
+        .raw_header(header("Auto-Submitted", "auto-generated"));
+    if let Some(s) = &event.status {
+        b = b.raw_header(header(H_STATUS, s));
+    }
+    if let Some(o) = &event.owner {
+        b = b.raw_header(header(H_OWNER, o));
+    }
+    let mut body = event.text.clone();
+    if event.kind != "note" {
+        body.push_str(&format!(
+            "\n\nConversation {} (about <{}>): now {}{}.\n",
+            event.conversation,
+            event.about,
+            event.status.as_deref().unwrap_or("unchanged"),
+            event
+                .owner
+                .as_deref()
+                .map(|o| format!(", owner {o}"))
+                .unwrap_or_default()
+        ));
+    }
+    b.body(body)
+        .map(|m| m.formatted())
+        .map_err(|e| format!("cannot build the event message: {e}"))
+}
+
+/// A Message-ID in the team's domain, unique per event.
+fn message_id(event: &Event, shared_address: &str) -> String {
+    let domain = shared_address.rsplit('@').next().unwrap_or("tanto.invalid");
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "<tanto.{}.{}.{}.{nanos:x}.{}@{domain}>",
+        event.conversation,
+        event.kind,
+        event.agent,
+        std::process::id()
+    )
+}
+
+/// The value of header `name` in a raw header block (unfolded, trimmed), ASCII only.
+pub fn header_value(block: &[u8], name: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(block);
+    let mut found: Option<String> = None;
+    let mut in_field = false;
+    for line in text.split('\n') {
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            if found.is_some() {
+                break;
+            }
+            continue;
+        }
+        if line.starts_with([' ', '\t']) {
+            if in_field {
+                if let Some(f) = found.as_mut() {
+                    f.push(' ');
+                    f.push_str(line.trim());
+                }
+            }
+            continue;
+        }
+        if found.is_some() && in_field {
+            break;
+        }
+        in_field = false;
+        if let Some((k, v)) = line.split_once(':') {
+            if k.trim().eq_ignore_ascii_case(name) {
+                found = Some(v.trim().to_string());
+                in_field = true;
+            }
+        }
+    }
+    found.map(|v| crate::sanitize::single_line(&v))
+}
+
+/// Reads an event back from its header block and text; `None` for mail that is not tanto's.
+pub fn parse(block: &[u8], text: &str, at: i64) -> Option<Event> {
+    let kind = header_value(block, H_EVENT)?;
+    let agent = header_value(block, H_AGENT)?;
+    let about = header_value(block, H_ABOUT)
+        .map(|a| a.trim_matches(|c| c == '<' || c == '>').to_string())
+        .unwrap_or_default();
+    Some(Event {
+        kind,
+        agent,
+        about,
+        conversation: header_value(block, H_CONVERSATION).unwrap_or_default(),
+        status: header_value(block, H_STATUS),
+        owner: header_value(block, H_OWNER),
+        at,
+        text: text.trim_end().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_survives_a_round_trip_through_its_message() {
+        let e = Event {
+            kind: "claim".into(),
+            agent: "alice".into(),
+            about: "q1@customer.example".into(),
+            conversation: "0123456789ab".into(),
+            status: Some("wip".into()),
+            owner: Some("alice".into()),
+            at: 0,
+            text: describe("claim", "alice", Some("alice"), None),
+        };
+        let raw =
+            build(&e, "support@example.com", "Alice Sato", "商品が届きません").expect("build");
+        let end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("header end");
+        let back = parse(&raw[..end + 2], &e.text, 0).expect("parse");
+        assert_eq!(back, e);
+        let text = String::from_utf8_lossy(&raw);
+        assert!(
+            text.contains("X-Tanto-About: <q1@customer.example>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("=?utf-8?b?5ZWG"),
+            "subject is encoded: {text}"
+        );
+        assert!(
+            text.contains("@example.com>"),
+            "message id in our domain: {text}"
+        );
+    }
+
+    #[test]
+    fn headers_unfold_and_other_mail_is_not_an_event() {
+        let block = b"Subject: x\r\nX-Tanto-Event: note\r\nX-Tanto-Agent:\r\n bob\r\n\r\n";
+        assert_eq!(header_value(block, "x-tanto-agent").as_deref(), Some("bob"));
+        assert!(parse(b"Subject: hello\r\n\r\n", "", 0).is_none());
+        assert_eq!(
+            describe("assign", "alice", Some("bob"), None),
+            "alice assigned it to bob"
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! Writing to the mailbox: conditional STORE (compare-and-set on MODSEQ), APPEND, folders.
+
+use imap_proto::Response;
+
+use super::parse::{flag_update, for_each_response, reason};
+use super::{Conn, ImapError, Result};
+use crate::core::claims::StoreResult;
+
+/// Formats flags for a STORE: system flags as they are, keywords as atoms.
+fn flag_list(flags: &[String]) -> String {
+    flags
+        .iter()
+        .filter(|f| !f.eq_ignore_ascii_case("\\Recent"))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Conn {
+    /// The current flags and MODSEQ of one message of the selected folder.
+    pub fn fetch_state(&mut self, uid: u32) -> Result<Option<(Vec<String>, u64)>> {
+        let items = if self.caps.condstore {
+            "(UID FLAGS MODSEQ)"
+        } else {
+            "(UID FLAGS)"
+        };
+        let data = self.raw(&format!("UID FETCH {uid} {items}"))?;
+        let mut out = None;
+        for_each_response(&data, |r| {
+            if let Response::Fetch(_, attrs) = r {
+                if let Some(u) = flag_update(&attrs).filter(|u| u.uid == uid) {
+                    out = Some((u.flags, u.modseq));
+                }
+            }
+        });
+        Ok(out)
+    }
+
+    /// Replaces the flags of `uid` only if it is unchanged since `modseq` (RFC 7162
+    /// UNCHANGEDSINCE): the compare-and-set every coordination change goes through.
+    pub fn store_if_unchanged(
+        &mut self,
+        uid: u32,
+        modseq: u64,
+        flags: &[String],
+    ) -> Result<StoreResult> {
+        let cmd = format!(
+            "UID STORE {uid} (UNCHANGEDSINCE {modseq}) FLAGS ({})",
+            flag_list(flags)
+        );
+        self.store(&cmd, uid)
+    }
+
+    /// Replaces the flags of `uid` unconditionally (servers without CONDSTORE, under the
+    /// cache's lock).
+    pub fn store_flags(&mut self, uid: u32, flags: &[String]) -> Result<StoreResult> {
+        self.store(
+            &format!("UID STORE {uid} FLAGS ({})", flag_list(flags)),
+            uid,
+        )
+    }
+
+    fn store(&mut self, cmd: &str, uid: u32) -> Result<StoreResult> {
+        let (data, done_at) = match self.session.run(cmd) {
+            Ok(r) => r,
+            Err(imap::Error::No(no)) => return Err(ImapError::Refused {
+                addr: self.addr.clone(),
+                command: "STORE".into(),
+                reason: format!(
+                    "{} (a server may cap the number of keywords per folder: see `tanto doctor`)",
+                    no.information
+                ),
+            }),
+            Err(e) => return Err(self.lost_or_refused("STORE", e)),
+        };
+        // imap-proto leaves the MODIFIED response code as text.
+        let tagged = String::from_utf8_lossy(data.get(done_at..).unwrap_or_default());
+        if tagged.to_ascii_uppercase().contains("[MODIFIED") {
+            return Ok(StoreResult::Modified);
+        }
+        let mut applied = None;
+        for_each_response(data.get(..done_at).unwrap_or_default(), |r| {
+            if let Response::Fetch(_, attrs) = r {
+                if let Some(u) = flag_update(&attrs) {
+                    if u.uid == uid || u.uid == 0 {
+                        applied = Some(StoreResult::Applied {
+                            flags: u.flags,
+                            modseq: u.modseq,
+                        });
+                    }
+                }
+            }
+        });
+        match applied {
+            Some(a) => Ok(a),
+            // Some servers omit the FETCH for a silent change: read it back.
+            None => match self.fetch_state(uid)? {
+                Some((flags, modseq)) => Ok(StoreResult::Applied { flags, modseq }),
+                None => Err(ImapError::Refused {
+                    addr: self.addr.clone(),
+                    command: "STORE".into(),
+                    reason: format!("message UID {uid} is gone"),
+                }),
+            },
+        }
+    }
+
+    /// Creates `folder` unless it exists.
+    pub fn ensure_folder(&mut self, folder: &str) -> Result<()> {
+        if self.folder_exists(folder)? {
+            return Ok(());
+        }
+        match self.session.create(super::quote_folder(folder)) {
+            Ok(()) => Ok(()),
+            // Another agent created it at the same moment.
+            Err(imap::Error::No(_)) if self.folder_exists(folder)? => Ok(()),
+            Err(e) => Err(ImapError::Folder {
+                addr: self.addr.clone(),
+                folder: folder.to_string(),
+                reason: reason(&e),
+            }),
+        }
+    }
+
+    /// Appends a message to `folder` with `flags`.
+    pub fn append(&mut self, folder: &str, raw: &[u8], flags: &[&str]) -> Result<()> {
+        let quoted = super::quote_folder(folder);
+        let mut cmd = self.session.append(&quoted, raw);
+        for f in flags {
+            cmd.flag(imap::types::Flag::from(f.to_string()));
+        }
+        match cmd.finish() {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.lost_or_refused("APPEND", e)),
+        }
+    }
+
+    /// UIDs in the selected folder whose header `name` contains `value`.
+    pub fn search_header(&mut self, name: &str, value: &str) -> Result<Vec<u32>> {
+        let quoted = format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""));
+        match self.session.uid_search(format!("HEADER {name} {quoted}")) {
+            Ok(set) => {
+                let mut v: Vec<u32> = set.into_iter().collect();
+                v.sort_unstable();
+                Ok(v)
+            }
+            Err(e) => Err(self.lost_or_refused("SEARCH", e)),
+        }
+    }
+
+    /// The raw header block of `uid` (the fields named), from the selected folder.
+    pub fn fetch_header_fields(&mut self, uid: u32, fields: &str) -> Result<Option<Vec<u8>>> {
+        let data = self.raw(&format!(
+            "UID FETCH {uid} (UID BODY.PEEK[HEADER.FIELDS ({fields})])"
+        ))?;
+        let mut out = None;
+        for_each_response(&data, |r| {
+            if let Response::Fetch(_, attrs) = r {
+                for a in attrs {
+                    if let imap_proto::types::AttributeValue::BodySection {
+                        data: Some(d), ..
+                    } = a
+                    {
+                        out = Some(d.to_vec());
+                    }
+                }
+            }
+        });
+        Ok(out)
+    }
+}
