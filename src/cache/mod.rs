@@ -2,6 +2,7 @@
 //! host open at once. It holds nothing that is not also on the IMAP server, so it can be
 //! deleted at any moment and rebuilt by the next sync.
 
+mod events;
 mod lease;
 mod query;
 mod schema;
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use events::{EventRow, StateMessage};
 pub use lease::Lease;
 pub use query::{ConversationRow, ListFilter, MessageRow};
 pub use store::{FolderRole, FolderState, Team};
@@ -114,6 +116,7 @@ impl Cache {
             "BEGIN IMMEDIATE;
              DELETE FROM messages; DELETE FROM thread_ids; DELETE FROM conversations;
              DELETE FROM bodies; DELETE FROM folders; DELETE FROM leases;
+             DELETE FROM events; DELETE FROM presence;
              COMMIT;",
         );
         r.map_err(|e| self.err(e))?;

@@ -87,6 +87,39 @@ CREATE TABLE leases (
     expires INTEGER NOT NULL
 );
 "#,
+    // v2: the activity log and presence
+    r#"
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    folder_id INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    mailbox TEXT NOT NULL,
+    about TEXT NOT NULL,
+    conversation TEXT NOT NULL DEFAULT '',
+    kind TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    status TEXT,
+    owner TEXT,
+    text TEXT NOT NULL DEFAULT '',
+    UNIQUE (folder_id, uid)
+);
+CREATE INDEX events_about ON events (mailbox, about);
+CREATE INDEX events_conversation ON events (mailbox, conversation);
+CREATE TABLE presence (
+    mailbox TEXT NOT NULL,
+    conv TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    expires INTEGER NOT NULL,
+    PRIMARY KEY (mailbox, conv, agent)
+) WITHOUT ROWID;
+CREATE TABLE changes (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    counter INTEGER NOT NULL
+);
+INSERT INTO changes (id, counter) VALUES (1, 0);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -15,6 +15,8 @@ use crate::core::{noise, subject, threading};
 pub enum FolderRole {
     Inbox,
     Sent,
+    /// The activity log: events and notes, not mail.
+    Activity,
 }
 
 impl FolderRole {
@@ -22,6 +24,7 @@ impl FolderRole {
         match self {
             FolderRole::Inbox => "inbox",
             FolderRole::Sent => "sent",
+            FolderRole::Activity => "activity",
         }
     }
 }
@@ -45,6 +48,21 @@ pub struct Team {
     pub mailbox: String,
     /// Lower-case addresses: the shared address and any others of the team.
     pub addresses: Vec<String>,
+}
+
+/// The table that holds a folder's rows.
+fn table_of(role: FolderRole) -> &'static str {
+    match role {
+        FolderRole::Activity => "events",
+        FolderRole::Inbox | FolderRole::Sent => "messages",
+    }
+}
+
+/// Tells every process sharing the cache that something changed (they poll the counter).
+pub(super) fn bump(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE changes SET counter = counter + 1 WHERE id = 1")?
+        .execute([])
+        .map(|_| ())
 }
 
 fn join_flags(flags: &[String]) -> String {
@@ -114,12 +132,14 @@ impl Cache {
 
     /// Forgets a folder's messages (its UIDVALIDITY changed: every UID means something else).
     pub fn reset_folder(&mut self, team: &Team, folder_id: i64) -> Result<()> {
+        // (events of an activity folder go too; the sync fetches them again)
         let path = self.path.clone();
         let tx = self.write_tx()?;
         let r = (|| {
-            let touched = convs_of(&tx, folder_id, None)?;
+            let touched = convs_of(&tx, folder_id)?;
             tx.execute("DELETE FROM messages WHERE folder_id = ?1", [folder_id])?;
             tx.execute("DELETE FROM bodies WHERE folder_id = ?1", [folder_id])?;
+            tx.execute("DELETE FROM events WHERE folder_id = ?1", [folder_id])?;
             tx.execute(
                 "UPDATE folders SET uidvalidity = NULL, highestmodseq = NULL, uidnext = NULL,
                  complete = 0 WHERE id = ?1",
@@ -132,13 +152,14 @@ impl Cache {
     }
 
     /// How many messages a folder has cached, and the highest UID among them.
-    pub fn folder_stats(&self, folder_id: i64) -> Result<(usize, u32)> {
+    pub fn folder_stats(&self, folder: &FolderState) -> Result<(usize, u32)> {
+        let table = table_of(folder.role);
         self.conn
-            .prepare_cached(
-                "SELECT COUNT(*), COALESCE(MAX(uid), 0) FROM messages WHERE folder_id = ?1",
-            )
+            .prepare_cached(&format!(
+                "SELECT COUNT(*), COALESCE(MAX(uid), 0) FROM {table} WHERE folder_id = ?1"
+            ))
             .and_then(|mut st| {
-                st.query_row([folder_id], |r| {
+                st.query_row([folder.id], |r| {
                     Ok((r.get::<_, i64>(0)? as usize, r.get(1)?))
                 })
             })
@@ -146,12 +167,13 @@ impl Cache {
     }
 
     /// The UIDs cached for a folder, ascending.
-    pub fn folder_uids(&self, folder_id: i64) -> Result<Vec<u32>> {
+    pub fn folder_uids(&self, folder: &FolderState) -> Result<Vec<u32>> {
+        let table = table_of(folder.role);
         let r: rusqlite::Result<Vec<u32>> = (|| {
-            let mut st = self
-                .conn
-                .prepare_cached("SELECT uid FROM messages WHERE folder_id = ?1 ORDER BY uid")?;
-            let rows = st.query_map([folder_id], |r| r.get(0))?;
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT uid FROM {table} WHERE folder_id = ?1 ORDER BY uid"
+            ))?;
+            let rows = st.query_map([folder.id], |r| r.get(0))?;
             rows.collect()
         })();
         r.map_err(|e| self.err(e))
@@ -249,6 +271,9 @@ impl Cache {
                     .optional()?;
                 tx.prepare_cached("DELETE FROM bodies WHERE folder_id = ?1 AND uid = ?2")?
                     .execute(params![folder_id, uid])?;
+                removed += tx
+                    .prepare_cached("DELETE FROM events WHERE folder_id = ?1 AND uid = ?2")?
+                    .execute(params![folder_id, uid])?;
                 if let Some(c) = conv {
                     touched.insert(c);
                     removed += 1;
@@ -273,11 +298,7 @@ impl Cache {
     }
 }
 
-fn convs_of(
-    tx: &Transaction<'_>,
-    folder_id: i64,
-    _uid: Option<u32>,
-) -> rusqlite::Result<BTreeSet<String>> {
+fn convs_of(tx: &Transaction<'_>, folder_id: i64) -> rusqlite::Result<BTreeSet<String>> {
     let mut st = tx.prepare("SELECT DISTINCT conv FROM messages WHERE folder_id = ?1")?;
     let rows = st.query_map([folder_id], |r| r.get(0))?;
     rows.collect()
@@ -441,6 +462,9 @@ fn thread_one(
 
 /// Recomputes the summaries of the given conversations; drops the ones left empty.
 fn refresh(tx: &Transaction<'_>, mailbox: &str, convs: &BTreeSet<String>) -> rusqlite::Result<()> {
+    if !convs.is_empty() {
+        bump(tx)?;
+    }
     let mut members = tx.prepare_cached(
         "SELECT direction, internal_date, uid, flags, noise, subject, customer
          FROM messages WHERE mailbox = ?1 AND conv = ?2",

@@ -90,6 +90,8 @@ impl Ctx {
         if let Some(s) = sent.filter(|s| *s != mailbox.imap.folder) {
             out.push((s, FolderRole::Sent));
         }
+        // Created on first use by a coordination command; synced once it exists.
+        out.push((mailbox.imap.activity_folder.clone(), FolderRole::Activity));
         Ok(out)
     }
 }

@@ -1,7 +1,9 @@
 //! The command line: one file per subcommand, all sharing `Ctx` for config, cache and server.
 
+pub mod act;
 pub mod cache_cmd;
 mod context;
+pub mod coordinate;
 pub mod demo;
 mod demo_mail;
 pub mod doctor;
@@ -15,6 +17,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 pub use context::Ctx;
+
+use crate::core::claims::Action;
 
 /// Exit code for a lost race (someone else claimed first).
 pub const EXIT_LOST_RACE: u8 = 3;
@@ -41,6 +45,18 @@ pub enum Command {
     List(list::Args),
     /// Show one conversation: every message, decoded
     Show(show::Args),
+    /// Claim a conversation: it becomes yours, in progress
+    Claim(coordinate::IdArgs),
+    /// Release your claim: the conversation is new again
+    Release(coordinate::IdArgs),
+    /// Assign a conversation to an agent
+    Assign(coordinate::AssignArgs),
+    /// Mark a conversation done
+    Done(coordinate::IdArgs),
+    /// Reopen a done (or noise) conversation
+    Reopen(coordinate::IdArgs),
+    /// Add an internal note to a conversation
+    Note(coordinate::NoteArgs),
     /// Check the server: login, and each capability tanto uses
     Doctor(doctor::Args),
     /// Manage the local cache
@@ -63,6 +79,12 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 Command::List(a) => list::run(&ctx, a),
                 Command::Show(a) => show::run(&ctx, a),
                 Command::Doctor(a) => doctor::run(&ctx, a),
+                Command::Claim(a) => coordinate::run(&ctx, &a.id, Action::Claim),
+                Command::Release(a) => coordinate::run(&ctx, &a.id, Action::Release),
+                Command::Assign(a) => coordinate::run(&ctx, &a.id, Action::Assign(a.agent)),
+                Command::Done(a) => coordinate::run(&ctx, &a.id, Action::Done),
+                Command::Reopen(a) => coordinate::run(&ctx, &a.id, Action::Reopen),
+                Command::Note(a) => coordinate::note(&ctx, a),
                 Command::Cache { command } => cache_cmd::run(&ctx, command),
                 Command::Demo(_) => unreachable!("handled above"),
             }

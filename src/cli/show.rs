@@ -23,6 +23,11 @@ pub struct Args {
 struct Entry {
     kind: &'static str,
     at: String,
+    #[serde(skip)]
+    ts: i64,
+    /// For events: claim, release, assign, takeover, done, reopen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<String>,
     from: String,
     from_name: Option<String>,
     agent: Option<String>,
@@ -36,21 +41,21 @@ struct Entry {
 }
 
 #[derive(Debug, Serialize)]
+struct Presence {
+    agent: String,
+    kind: String,
+}
+
+#[derive(Debug, Serialize)]
 struct ShowJson {
     #[serde(flatten)]
     conversation: ConversationJson,
+    presence: Vec<Presence>,
     timeline: Vec<Entry>,
 }
 
 fn addr(a: &Address) -> String {
     single_line(&a.email)
-}
-
-fn display_addr(a: &Address) -> String {
-    match a.name.as_deref().map(single_line).filter(|n| !n.is_empty()) {
-        Some(n) => format!("{n} <{}>", single_line(&a.email)),
-        None => single_line(&a.email),
-    }
 }
 
 /// Fetches the bodies missing from the cache; returns why it could not, if it could not.
@@ -119,6 +124,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         timeline.push(Entry {
             kind: if m.inbound { "inbound" } else { "reply" },
             at: rfc3339(m.date.unwrap_or(m.internal_date)),
+            ts: m.date.unwrap_or(m.internal_date),
+            event: None,
             from: addr(&m.from),
             from_name: m.from.name.as_deref().map(single_line),
             agent: None,
@@ -131,14 +138,52 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
             noise: m.noise.clone(),
         });
     }
+    for e in cache.events(&conv.mailbox, &conv.id)? {
+        let note = e.kind == "note";
+        timeline.push(Entry {
+            kind: if note { "note" } else { "event" },
+            at: rfc3339(e.at),
+            ts: e.at,
+            event: (!note).then(|| single_line(&e.kind)),
+            from: String::new(),
+            from_name: None,
+            agent: Some(single_line(&e.agent)),
+            to: Vec::new(),
+            cc: Vec::new(),
+            subject: if note {
+                format!("note from {}", single_line(&e.agent))
+            } else {
+                single_line(e.text.lines().next().unwrap_or(""))
+            },
+            message_id: None,
+            text: crate::sanitize::for_display(&e.text),
+            attachments: Vec::new(),
+            noise: None,
+        });
+    }
+    // Stable: messages keep their order among themselves, events fall in by time.
+    timeline.sort_by_key(|e| e.ts);
+    let me = &ctx.config.agent.id;
+    let presence: Vec<Presence> = cache
+        .presence(&conv.mailbox, &conv.id)?
+        .into_iter()
+        .filter(|(agent, _)| agent != me)
+        .map(|(agent, kind)| Presence { agent, kind })
+        .collect();
+    // Others see that this agent looked at it (a TUI keeps this fresh with heartbeats).
+    let _ = cache.set_presence(&conv.mailbox, &conv.id, me, "viewing");
     if args.json {
         let out = ShowJson {
             conversation: ConversationJson::from(&conv),
+            presence,
             timeline,
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        print_human(&conv, &msgs, &timeline);
+        for p in &presence {
+            println!("{} is {}", single_line(&p.agent), single_line(&p.kind));
+        }
+        print_human(&conv, &timeline);
     }
     match fetch_error {
         Some(e) => Err(anyhow!("some message texts could not be fetched: {e}")),
@@ -146,7 +191,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     }
 }
 
-fn print_human(conv: &ConversationRow, msgs: &[MessageRow], timeline: &[Entry]) {
+fn print_human(conv: &ConversationRow, timeline: &[Entry]) {
     let who = conv
         .assignee
         .clone()
@@ -161,28 +206,46 @@ fn print_human(conv: &ConversationRow, msgs: &[MessageRow], timeline: &[Entry]) 
     println!("Subject:  {}", single_line(&conv.subject));
     println!("Customer: {}", single_line(&conv.customer));
     println!("Messages: {}", conv.messages);
-    for (m, e) in msgs.iter().zip(timeline) {
+    for e in timeline {
         println!();
-        println!("──── {} · {} ────", e.kind, e.at);
-        println!("From:    {}", display_addr(&m.from));
-        if !m.to.is_empty() {
-            println!(
-                "To:      {}",
-                m.to.iter().map(display_addr).collect::<Vec<_>>().join(", ")
-            );
+        match e.kind {
+            "event" => {
+                println!("···· {} · {} ····", e.at, e.subject);
+                continue;
+            }
+            "note" => {
+                println!(
+                    "──── note · {} · {} ────",
+                    e.at,
+                    e.agent.as_deref().unwrap_or("")
+                );
+                println!("{}", e.text.trim_end());
+                continue;
+            }
+            _ => {}
         }
-        if !m.cc.is_empty() {
-            println!(
-                "Cc:      {}",
-                m.cc.iter().map(display_addr).collect::<Vec<_>>().join(", ")
-            );
+        println!("──── {} · {} ────", e.kind, e.at);
+        match &e.from_name {
+            Some(n) if !n.is_empty() => println!("From:    {n} <{}>", e.from),
+            _ => println!("From:    {}", e.from),
+        }
+        if !e.to.is_empty() {
+            println!("To:      {}", e.to.join(", "));
+        }
+        if !e.cc.is_empty() {
+            println!("Cc:      {}", e.cc.join(", "));
         }
         println!("Subject: {}", e.subject);
         if let Some(n) = &e.noise {
             println!("Noise:   {n}");
         }
         for a in &e.attachments {
-            println!("Attach:  {} ({}, {} bytes)", a.name, a.mime_type, a.size);
+            println!(
+                "Attach:  {} ({}, {} bytes)",
+                a.name,
+                single_line(&a.mime_type),
+                a.size
+            );
         }
         println!();
         println!("{}", e.text.trim_end());

@@ -387,7 +387,7 @@ impl Conn {
     /// Whether a folder exists.
     pub fn folder_exists(&mut self, folder: &str) -> Result<bool> {
         let quoted = super::quote_folder(folder);
-        let names = match self.session.list(Some("\"\""), Some(&quoted)) {
+        let names = match self.session.list(Some(""), Some(&quoted)) {
             Ok(n) => n,
             Err(e) => return Err(self.lost_or_refused("LIST", e)),
         };

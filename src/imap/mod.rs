@@ -47,9 +47,14 @@ impl ImapError {
 
 pub type Result<T> = std::result::Result<T, ImapError>;
 
-/// Encodes a folder name for a command: modified UTF-7, quoted.
+/// Encodes a folder name in modified UTF-7, unquoted (for the crate's methods, which quote).
+pub fn encode_folder(name: &str) -> String {
+    utf7_imap::encode_utf7_imap(name.to_string())
+}
+
+/// Encodes a folder name for a raw command: modified UTF-7, quoted.
 pub fn quote_folder(name: &str) -> String {
-    let encoded = utf7_imap::encode_utf7_imap(name.to_string());
+    let encoded = encode_folder(name);
     format!("\"{}\"", encoded.replace('\\', "\\\\").replace('"', "\\\""))
 }
 

@@ -128,6 +128,29 @@ pub fn message_meta(attrs: &[AttributeValue<'_>]) -> Option<MessageMeta> {
     })
 }
 
+/// A FETCH of an activity message (`UID INTERNALDATE BODY.PEEK[]`), as an event; `None` for
+/// mail in the folder that tanto did not write.
+pub fn event(attrs: &[AttributeValue<'_>]) -> Option<(u32, i64, crate::activity::Event)> {
+    let (uid, raw) = full_body(attrs)?;
+    let at = attrs
+        .iter()
+        .find_map(|a| match a {
+            AttributeValue::InternalDate(d) => parse_internal_date(d),
+            _ => None,
+        })
+        .unwrap_or(0);
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 2)
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 1))
+        .unwrap_or(raw.len());
+    let header = &raw[..end];
+    let text = crate::mime::render(&raw).text;
+    let date = crate::mime::parse_headers(header).date.unwrap_or(at);
+    crate::activity::parse(header, &text, date).map(|e| (uid, at, e))
+}
+
 /// Parses an INTERNALDATE (`17-Jul-1996 02:44:25 -0700`) to Unix seconds.
 pub fn parse_internal_date(s: &str) -> Option<i64> {
     chrono::DateTime::parse_from_str(s.trim(), "%d-%b-%Y %H:%M:%S %z")

@@ -63,14 +63,16 @@ impl Conn {
     fn store(&mut self, cmd: &str, uid: u32) -> Result<StoreResult> {
         let (data, done_at) = match self.session.run(cmd) {
             Ok(r) => r,
-            Err(imap::Error::No(no)) => return Err(ImapError::Refused {
-                addr: self.addr.clone(),
-                command: "STORE".into(),
-                reason: format!(
+            Err(imap::Error::No(no)) => {
+                return Err(ImapError::Refused {
+                    addr: self.addr.clone(),
+                    command: "STORE".into(),
+                    reason: format!(
                     "{} (a server may cap the number of keywords per folder: see `tanto doctor`)",
                     no.information
                 ),
-            }),
+                })
+            }
             Err(e) => return Err(self.lost_or_refused("STORE", e)),
         };
         // imap-proto leaves the MODIFIED response code as text.
@@ -110,7 +112,7 @@ impl Conn {
         if self.folder_exists(folder)? {
             return Ok(());
         }
-        match self.session.create(super::quote_folder(folder)) {
+        match self.session.create(super::encode_folder(folder)) {
             Ok(()) => Ok(()),
             // Another agent created it at the same moment.
             Err(imap::Error::No(_)) if self.folder_exists(folder)? => Ok(()),
@@ -124,8 +126,8 @@ impl Conn {
 
     /// Appends a message to `folder` with `flags`.
     pub fn append(&mut self, folder: &str, raw: &[u8], flags: &[&str]) -> Result<()> {
-        let quoted = super::quote_folder(folder);
-        let mut cmd = self.session.append(&quoted, raw);
+        let encoded = super::encode_folder(folder);
+        let mut cmd = self.session.append(&encoded, raw);
         for f in flags {
             cmd.flag(imap::types::Flag::from(f.to_string()));
         }

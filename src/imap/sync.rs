@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::parse::message_meta;
 use super::{Conn, ImapError};
+use crate::activity::Event;
 use crate::cache::{Cache, CacheError, FolderRole, FolderState, Team};
 use crate::core::model::MessageMeta;
 
@@ -64,7 +65,7 @@ pub fn sync_folder(
     };
     let info = match conn.select(name, known) {
         Ok(i) => i,
-        Err(ImapError::Folder { .. }) if role == FolderRole::Sent => {
+        Err(ImapError::Folder { .. }) if role != FolderRole::Inbox => {
             report.mode = "missing";
             return Ok(report);
         }
@@ -77,7 +78,7 @@ pub fn sync_folder(
     }
     state.uidvalidity = Some(info.uidvalidity);
     // Counts, not the UID list: a no-change resync of a big folder must not read it all.
-    let (cached_count, max_cached) = cache.folder_stats(state.id)?;
+    let (cached_count, max_cached) = cache.folder_stats(&state)?;
 
     let unchanged = state.complete
         && !report.reset
@@ -104,10 +105,12 @@ pub fn sync_folder(
         if !gone.is_empty() {
             report.expunged = cache.remove_messages(team, state.id, &gone)?;
         }
-        report.flag_updates = updates.len();
-        let unknown = cache.update_flags(team, state.id, &updates)?;
-        report.flag_updates -= unknown.len();
-        to_fetch.extend(unknown);
+        if role != FolderRole::Activity {
+            report.flag_updates = updates.len();
+            let unknown = cache.update_flags(team, state.id, &updates)?;
+            report.flag_updates -= unknown.len();
+            to_fetch.extend(unknown);
+        }
         let new_uids = if info.uidnext.is_some() && info.uidnext == state.uidnext {
             Vec::new()
         } else {
@@ -121,7 +124,7 @@ pub fn sync_folder(
         if report.mode != "qresync" && expected != info.exists as usize {
             let on_server: HashSet<u32> = conn.uids_from(1)?.into_iter().collect();
             let gone: Vec<u32> = cache
-                .folder_uids(state.id)?
+                .folder_uids(&state)?
                 .iter()
                 .copied()
                 .filter(|u| !on_server.contains(u))
@@ -133,7 +136,7 @@ pub fn sync_folder(
         // A full sync that was cut off resumes after the last cached UID; the flags of what
         // it had fetched are refreshed in one cheap pass.
         if cached_count > 0 {
-            let cached = cache.folder_uids(state.id)?;
+            let cached = cache.folder_uids(&state)?;
             let updates = conn.flags_changed_since(None)?;
             let on_server: HashSet<u32> = updates.iter().map(|u| u.uid).collect();
             let gone: Vec<u32> = cached
@@ -142,7 +145,9 @@ pub fn sync_folder(
                 .filter(|u| !on_server.contains(u))
                 .collect();
             report.expunged = cache.remove_messages(team, state.id, &gone)?;
-            cache.update_flags(team, state.id, &updates)?;
+            if role != FolderRole::Activity {
+                cache.update_flags(team, state.id, &updates)?;
+            }
         }
         to_fetch = conn.uids_from(max_cached + 1)?;
         // Record progress so that an interrupted sync resumes instead of starting over.
@@ -156,8 +161,14 @@ pub fn sync_folder(
     state.uidnext = info.uidnext;
     state.complete = true;
     cache.set_folder_state(&state)?;
-    report.messages = cache.folder_stats(state.id)?.0;
+    report.messages = cache.folder_stats(&state)?.0;
     Ok(report)
+}
+
+/// A batch the fetching thread hands to the writing one.
+enum Batch {
+    Messages(Vec<MessageMeta>),
+    Events(Vec<(u32, i64, Event)>),
 }
 
 /// Fetches the metadata of `uids` in batches on a second thread while this one writes the
@@ -172,27 +183,44 @@ fn fetch_into(
     if uids.is_empty() {
         return Ok(0);
     }
-    let items = format!(
-        "(UID FLAGS{} INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})])",
-        if conn.caps.condstore { " MODSEQ" } else { "" }
-    );
-    let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<MessageMeta>, ImapError>>(2);
+    let activity = state.role == FolderRole::Activity;
+    let items = if activity {
+        // Events are small: the whole message, for the note's decoded text.
+        "(UID INTERNALDATE BODY.PEEK[])".to_string()
+    } else {
+        format!(
+            "(UID FLAGS{} INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})])",
+            if conn.caps.condstore { " MODSEQ" } else { "" }
+        )
+    };
+    let (tx, rx) = crossbeam_channel::bounded::<Result<Batch, ImapError>>(2);
     std::thread::scope(|s| {
         s.spawn(move || {
             let mut t_net = Duration::ZERO;
             for chunk in uids.chunks(BATCH) {
                 let started = Instant::now();
-                let mut metas = Vec::with_capacity(chunk.len());
+                let mut metas = Vec::new();
+                let mut events = Vec::new();
                 let batch = conn
                     .bulk(
                         &format!("UID FETCH {} {items}", super::uid_set(chunk)),
                         |r| {
                             if let Response::Fetch(_, attrs) = r {
-                                metas.extend(message_meta(&attrs));
+                                if activity {
+                                    events.extend(super::parse::event(&attrs));
+                                } else {
+                                    metas.extend(message_meta(&attrs));
+                                }
                             }
                         },
                     )
-                    .map(|()| metas);
+                    .map(|()| {
+                        if activity {
+                            Batch::Events(events)
+                        } else {
+                            Batch::Messages(metas)
+                        }
+                    });
                 t_net += started.elapsed();
                 let failed = batch.is_err();
                 if tx.send(batch).is_err() || failed {
@@ -207,7 +235,10 @@ fn fetch_into(
         let mut t_db = Duration::ZERO;
         for batch in rx {
             let d = Instant::now();
-            added += cache.add_messages(team, state, batch?)?;
+            added += match batch? {
+                Batch::Messages(m) => cache.add_messages(team, state, m)?,
+                Batch::Events(e) => cache.add_events(team, state, &e)?,
+            };
             t_db += d.elapsed();
         }
         if std::env::var_os("TANTO_PROFILE").is_some() {

@@ -1,0 +1,227 @@
+//! The activity log, the state message a coordination change writes to, presence, and the
+//! change counter other processes watch.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, OptionalExtension};
+
+use super::store::{bump, FolderState, Team};
+use super::{Cache, Result};
+use crate::activity::Event;
+use crate::core::conversation::{self, Direction, Member};
+
+/// One event of a conversation's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub kind: String,
+    pub agent: String,
+    pub at: i64,
+    pub status: Option<String>,
+    pub owner: Option<String>,
+    pub text: String,
+}
+
+/// The message that carries a conversation's state (its newest inbound, non-noise message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateMessage {
+    pub folder_id: i64,
+    pub folder: String,
+    pub uid: u32,
+    /// Its Message-ID (or tanto's key for mail without one).
+    pub key: String,
+    pub flags: Vec<String>,
+    pub modseq: u64,
+    pub rules_noise: bool,
+    pub received: i64,
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Cache {
+    /// Stores events read from the activity folder (uid, arrival time, event).
+    pub fn add_events(
+        &mut self,
+        team: &Team,
+        folder: &FolderState,
+        events: &[(u32, i64, Event)],
+    ) -> Result<usize> {
+        let path = self.path.clone();
+        let r = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut added = 0;
+            {
+                let mut put = tx.prepare_cached(
+                    "INSERT INTO events (folder_id, uid, mailbox, about, conversation, kind, agent, at,
+                        status, owner, text)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                     ON CONFLICT (folder_id, uid) DO NOTHING",
+                )?;
+                for (uid, at, e) in events {
+                    added += put.execute(params![
+                        folder.id,
+                        uid,
+                        team.mailbox,
+                        e.about,
+                        e.conversation,
+                        e.kind,
+                        e.agent,
+                        if e.at > 0 { e.at } else { *at },
+                        e.status,
+                        e.owner,
+                        e.text
+                    ])?;
+                }
+            }
+            if added > 0 {
+                bump(&tx)?;
+            }
+            tx.commit()?;
+            Ok(added)
+        })();
+        r.map_err(|source| super::CacheError::Sqlite { path, source })
+    }
+
+    /// The events of a conversation, oldest first: those about any of its messages, and
+    /// those naming it.
+    pub fn events(&self, mailbox: &str, conv: &str) -> Result<Vec<EventRow>> {
+        let r: rusqlite::Result<Vec<EventRow>> = (|| {
+            let mut st = self.conn.prepare_cached(
+                "SELECT kind, agent, at, status, owner, text FROM events
+                 WHERE mailbox = ?1 AND (conversation = ?2 OR about IN
+                     (SELECT thread_key FROM messages WHERE mailbox = ?1 AND conv = ?2))
+                 ORDER BY at, id",
+            )?;
+            let rows = st.query_map(params![mailbox, conv], |r| {
+                Ok(EventRow {
+                    kind: r.get(0)?,
+                    agent: r.get(1)?,
+                    at: r.get(2)?,
+                    status: r.get(3)?,
+                    owner: r.get(4)?,
+                    text: r.get(5)?,
+                })
+            })?;
+            rows.collect()
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// The message whose keywords carry the conversation's state.
+    pub fn state_message(&self, mailbox: &str, conv: &str) -> Result<Option<StateMessage>> {
+        let r: rusqlite::Result<Option<StateMessage>> = (|| {
+            let mut st = self.conn.prepare_cached(
+                "SELECT m.folder_id, f.name, m.uid, m.thread_key, m.flags, m.modseq, m.noise,
+                        m.internal_date, m.direction, m.subject, m.customer
+                 FROM messages m JOIN folders f ON f.id = m.folder_id
+                 WHERE m.mailbox = ?1 AND m.conv = ?2",
+            )?;
+            let rows: Vec<(StateMessage, Member)> = st
+                .query_map(params![mailbox, conv], |r| {
+                    let flags: Vec<String> = r
+                        .get::<_, String>(4)?
+                        .split(' ')
+                        .filter(|f| !f.is_empty())
+                        .map(String::from)
+                        .collect();
+                    let s = StateMessage {
+                        folder_id: r.get(0)?,
+                        folder: r.get(1)?,
+                        uid: r.get(2)?,
+                        key: r.get(3)?,
+                        flags: flags.clone(),
+                        modseq: r.get::<_, i64>(5)? as u64,
+                        rules_noise: r.get::<_, Option<String>>(6)?.is_some(),
+                        received: r.get(7)?,
+                    };
+                    let m = Member {
+                        direction: if r.get::<_, String>(8)? == "out" {
+                            Direction::Reply
+                        } else {
+                            Direction::Inbound
+                        },
+                        received: s.received,
+                        order: s.uid,
+                        flags,
+                        rules_noise: s.rules_noise,
+                        subject: r.get(9)?,
+                        customer: r.get(10)?,
+                    };
+                    Ok((s, m))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let members: Vec<Member> = rows.iter().map(|(_, m)| m.clone()).collect();
+            let summary = conversation::summarize(&members);
+            Ok(summary
+                .state_member
+                .and_then(|i| rows.into_iter().nth(i))
+                .map(|(s, _)| s))
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// When anyone last did something to the conversation (an event), if ever.
+    pub fn last_event_at(&self, mailbox: &str, conv: &str) -> Result<Option<i64>> {
+        Ok(self.events(mailbox, conv)?.last().map(|e| e.at))
+    }
+
+    /// Says `agent` is `kind` ("viewing", "replying") on a conversation for the next 30 s.
+    pub fn set_presence(
+        &mut self,
+        mailbox: &str,
+        conv: &str,
+        agent: &str,
+        kind: &str,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO presence (mailbox, conv, agent, kind, expires) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (mailbox, conv, agent) DO UPDATE SET kind = excluded.kind, expires = excluded.expires",
+                params![mailbox, conv, agent, kind, now() + 30],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Withdraws `agent`'s presence on a conversation.
+    pub fn clear_presence(&mut self, mailbox: &str, conv: &str, agent: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "DELETE FROM presence WHERE mailbox = ?1 AND conv = ?2 AND agent = ?3",
+                params![mailbox, conv, agent],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Who is on a conversation now: (agent, kind), heartbeats younger than 30 s.
+    pub fn presence(&self, mailbox: &str, conv: &str) -> Result<Vec<(String, String)>> {
+        let r: rusqlite::Result<Vec<(String, String)>> = (|| {
+            let mut st = self.conn.prepare_cached(
+                "SELECT agent, kind FROM presence WHERE mailbox = ?1 AND conv = ?2 AND expires > ?3
+                 ORDER BY agent",
+            )?;
+            let rows = st.query_map(params![mailbox, conv, now()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+            rows.collect()
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// A number that grows whenever a sync changed something; poll it to notice changes
+    /// made by other processes sharing the cache.
+    pub fn change_counter(&self) -> Result<i64> {
+        self.conn
+            .query_row("SELECT counter FROM changes WHERE id = 1", [], |r| r.get(0))
+            .optional()
+            .map(|c| c.unwrap_or(0))
+            .map_err(|e| self.err(e))
+    }
+}
