@@ -24,3 +24,4 @@ pub mod devserver;
 pub mod imap;
 pub mod mime;
 pub mod sanitize;
+pub mod watch;

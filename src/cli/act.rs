@@ -368,7 +368,7 @@ pub fn note(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<String> {
     };
     // A note is an APPEND: retrying after a lost answer could log it twice, so only a
     // failure to connect (nothing sent yet) is retried.
-    let mut conn = with_retry("note", || Ok(ctx.connect(index, mailbox)?))?;
+    let mut conn = with_retry("note", || ctx.connect(index, mailbox))?;
     let team = ctx.team(mailbox);
     log_event(ctx, &mut conn, &mut cache, &team, mailbox, &conv, &event)?;
     conn.logout();

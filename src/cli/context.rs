@@ -8,6 +8,7 @@ use crate::cache::{Cache, FolderRole, Team};
 use crate::config::{self, Config, Mailbox};
 use crate::imap::{Conn, Server};
 
+#[derive(Clone)]
 pub struct Ctx {
     pub config: Config,
 }

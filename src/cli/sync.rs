@@ -99,47 +99,35 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     watch(ctx, &mut cache)
 }
 
-/// Keeps syncing: IDLE on the inbox between syncs, with backoff when the server is away.
-fn watch(ctx: &Ctx, cache: &mut Cache) -> anyhow::Result<u8> {
-    let mut backoff = Duration::from_secs(1);
-    loop {
-        let mut failed = None;
-        for (i, m) in ctx.mailboxes() {
-            match sync_mailbox(ctx, cache, i, m) {
-                Ok(reports) => {
-                    let changed: usize = reports
-                        .iter()
-                        .map(|r| r.fetched + r.flag_updates + r.expunged)
-                        .sum();
-                    if changed > 0 {
-                        eprintln!("tanto: {}: {changed} changes synced", m.name);
-                    }
+/// Keeps the cache up to date until interrupted, saying what happens on stderr.
+fn watch(ctx: &Ctx, _cache: &mut Cache) -> anyhow::Result<u8> {
+    let watcher = crate::watch::Watcher::spawn(ctx.clone());
+    eprintln!(
+        "tanto: watching {} (Ctrl-C to stop)",
+        ctx.config
+            .mailboxes
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut troubled = false;
+    for ev in watcher.events.iter() {
+        match ev {
+            crate::watch::WatchEvent::Synced { changes } => {
+                if troubled {
+                    eprintln!("tanto: connected again");
+                    troubled = false;
                 }
-                Err(e) => failed = Some(format!("{e:#}")),
+                if changes > 0 {
+                    eprintln!("tanto: {changes} changes synced");
+                }
             }
-        }
-        if let Some(e) = failed {
-            eprintln!(
-                "tanto: {}; retrying in {}s",
-                e.replace('\n', " "),
-                backoff.as_secs()
-            );
-            std::thread::sleep(backoff);
-            backoff = (backoff * 2).min(Duration::from_secs(60));
-            continue;
-        }
-        backoff = Duration::from_secs(1);
-        if let Some((i, m)) = ctx.mailboxes().next() {
-            if let Err(e) = wait_for_change(ctx, i, m) {
-                eprintln!("tanto: {e:#}");
+            crate::watch::WatchEvent::Trouble { reason, retry_secs } => {
+                troubled = true;
+                eprintln!("tanto: {reason}; retrying in {retry_secs}s");
             }
         }
     }
-}
-
-fn wait_for_change(ctx: &Ctx, index: usize, mailbox: &Mailbox) -> anyhow::Result<()> {
-    let mut conn = ctx.connect(index, mailbox)?;
-    conn.wait(&mailbox.imap.folder, Duration::from_secs(300))?;
-    conn.logout();
-    Ok(())
+    Ok(0)
 }

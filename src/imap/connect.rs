@@ -160,10 +160,19 @@ impl Conn {
         }
         let session = client
             .login(&server.user, &server.password)
-            .map_err(|(e, _)| ImapError::Login {
-                addr: addr.clone(),
-                user: server.user.clone(),
-                reason: reason(&e),
+            .map_err(|(e, _)| match e {
+                // The server went away mid-login: that is the network, not the password.
+                imap::Error::Io(_) | imap::Error::ConnectionLost | imap::Error::Bye(_) => {
+                    ImapError::Lost {
+                        addr: addr.clone(),
+                        reason: reason(&e),
+                    }
+                }
+                e => ImapError::Login {
+                    addr: addr.clone(),
+                    user: server.user.clone(),
+                    reason: reason(&e),
+                },
             })?;
         let mut conn = Conn {
             session,
@@ -453,6 +462,23 @@ fn starttls(mut tcp: TcpStream) -> std::io::Result<TcpStream> {
                 return Ok(tcp);
             }
             return Err(std::io::Error::other(rest.trim().to_string()));
+        }
+    }
+}
+
+impl Conn {
+    /// IDLE on the selected folder for up to `max`; true when the server reported a change.
+    pub fn idle_once(&mut self, max: Duration) -> Result<bool> {
+        let r = self
+            .session
+            .idle()
+            .timeout(max)
+            .keepalive(false)
+            .wait_while(imap::extensions::idle::stop_on_any);
+        match r {
+            Ok(imap::extensions::idle::WaitOutcome::MailboxChanged) => Ok(true),
+            Ok(_) => Ok(false),
+            Err(e) => Err(self.lost_or_refused("IDLE", e)),
         }
     }
 }

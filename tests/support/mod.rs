@@ -16,6 +16,7 @@ pub struct Tanto {
 impl Tanto {
     /// An agent whose cache lives in `dir` (give two agents the same `dir` to share it).
     pub fn new(server: &Dovecot, dir: &std::path::Path, agent: &str) -> Tanto {
+        std::fs::create_dir_all(dir).expect("create agent dir");
         let cache = dir.join("cache.sqlite");
         let config = dir.join(format!("{agent}.toml"));
         std::fs::write(&config, server.config_toml("support", &cache, agent))

@@ -1,0 +1,174 @@
+//! Live updates: IDLE on the inbox, the Sent folder and the activity log, each on its own
+//! connection; a sync thread that coalesces their wake-ups, brings the cache up to date and
+//! tells whoever listens. A dropped connection is re-opened with backoff and followed by a
+//! resync (QRESYNC makes it cost what changed), so nothing is missed across the gap.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::cli::Ctx;
+
+/// What the watcher tells its listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchEvent {
+    /// A sync ran; `changes` messages, flags or events changed in the cache.
+    Synced { changes: usize },
+    /// The server is unreachable; retrying in `retry_secs`.
+    Trouble { reason: String, retry_secs: u64 },
+}
+
+/// A running watcher; dropping it stops its threads (within an IDLE time-out).
+pub struct Watcher {
+    pub events: Receiver<WatchEvent>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// How long one IDLE lasts before it is renewed (and `stop` is looked at).
+const IDLE_SLICE: Duration = Duration::from_secs(5);
+/// A resync runs at least this often, even without a wake-up.
+const SAFETY_RESYNC: Duration = Duration::from_secs(120);
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis((250u64 << attempt.min(8)).min(30_000))
+}
+
+impl Watcher {
+    /// Starts watching the first mailbox of `ctx`'s config.
+    pub fn spawn(ctx: Ctx) -> Watcher {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (wake_tx, wake_rx) = crossbeam_channel::unbounded::<()>();
+        let (ev_tx, ev_rx) = crossbeam_channel::unbounded::<WatchEvent>();
+        let mut threads = Vec::new();
+        if let Some(mailbox) = ctx.config.mailboxes.first().cloned() {
+            let mut folders = vec![
+                mailbox.imap.folder.clone(),
+                mailbox.imap.activity_folder.clone(),
+            ];
+            if let Some(s) = &mailbox.imap.sent_folder {
+                folders.push(s.clone());
+            }
+            for folder in folders {
+                let (ctx, stop, wake) = (ctx.clone(), stop.clone(), wake_tx.clone());
+                threads.push(std::thread::spawn(move || {
+                    idle_loop(&ctx, &folder, &stop, &wake)
+                }));
+            }
+            let (ctx, stop) = (ctx.clone(), stop.clone());
+            threads.push(std::thread::spawn(move || {
+                sync_loop(&ctx, &stop, &wake_rx, &ev_tx)
+            }));
+        }
+        Watcher {
+            events: ev_rx,
+            stop,
+            threads,
+        }
+    }
+
+    /// Stops the threads and waits for them.
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+fn idle_loop(ctx: &Ctx, folder: &str, stop: &AtomicBool, wake: &Sender<()>) {
+    let Some((index, mailbox)) = ctx.mailboxes().next() else {
+        return;
+    };
+    let mut failures = 0;
+    while !stop.load(Ordering::SeqCst) {
+        let session = (|| -> anyhow::Result<()> {
+            let mut conn = ctx.connect(index, mailbox)?;
+            if !conn.caps.idle {
+                // Without IDLE the sync thread's periodic resync is all there is.
+                std::thread::sleep(IDLE_SLICE);
+                return Ok(());
+            }
+            if !conn.folder_exists(folder)? {
+                // The activity folder is created on first use: look again later.
+                std::thread::sleep(IDLE_SLICE);
+                let _ = wake.send(());
+                return Ok(());
+            }
+            conn.select(folder, None)?;
+            failures = 0;
+            while !stop.load(Ordering::SeqCst) {
+                if conn.idle_once(IDLE_SLICE)? {
+                    let _ = wake.send(());
+                }
+            }
+            conn.logout();
+            Ok(())
+        })();
+        if session.is_err() {
+            // The sync thread reports the trouble; this one only waits and tries again.
+            std::thread::sleep(backoff(failures));
+            failures += 1;
+            let _ = wake.send(());
+        }
+    }
+}
+
+fn sync_loop(ctx: &Ctx, stop: &AtomicBool, wake: &Receiver<()>, events: &Sender<WatchEvent>) {
+    let mut failures = 0;
+    let mut cache = None;
+    while !stop.load(Ordering::SeqCst) {
+        let result = (|| -> anyhow::Result<usize> {
+            if cache.is_none() {
+                cache = Some(ctx.cache()?);
+            }
+            let Some(cache) = cache.as_mut() else {
+                return Ok(0);
+            };
+            let mut changes = 0;
+            for (i, m) in ctx.mailboxes() {
+                let reports = crate::cli::sync::sync_mailbox(ctx, cache, i, m)?;
+                changes += reports
+                    .iter()
+                    .map(|r| r.fetched + r.flag_updates + r.expunged)
+                    .sum::<usize>();
+            }
+            Ok(changes)
+        })();
+        match result {
+            Ok(changes) => {
+                failures = 0;
+                if events.send(WatchEvent::Synced { changes }).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let wait = backoff(failures);
+                failures += 1;
+                let _ = events.send(WatchEvent::Trouble {
+                    reason: format!("{e:#}").replace('\n', " "),
+                    retry_secs: wait.as_secs().max(1),
+                });
+                std::thread::sleep(wait);
+                continue;
+            }
+        }
+        // Sleep until woken, then let a burst of wake-ups settle into one resync.
+        match wake.recv_timeout(SAFETY_RESYNC.min(IDLE_SLICE * 24)) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {
+                std::thread::sleep(Duration::from_millis(20));
+                while wake.try_recv().is_ok() {}
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
