@@ -95,16 +95,24 @@ fn idle_loop(ctx: &Ctx, folder: &str, stop: &AtomicBool, wake: &Sender<()>) {
             let mut conn = ctx.connect(index, mailbox)?;
             if !conn.caps.idle {
                 // Without IDLE the sync thread's periodic resync is all there is.
-                std::thread::sleep(IDLE_SLICE);
+                conn.logout();
+                for _ in 0..6 {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    std::thread::sleep(IDLE_SLICE);
+                }
                 return Ok(());
             }
             if !conn.folder_exists(folder)? {
-                // The activity folder is created on first use: look again later.
+                // The activity folder is created on first use: look again shortly.
+                conn.logout();
                 std::thread::sleep(IDLE_SLICE);
-                let _ = wake.send(());
                 return Ok(());
             }
             conn.select(folder, None)?;
+            // Whatever happened before this IDLE started is picked up by one resync.
+            let _ = wake.send(());
             failures = 0;
             while !stop.load(Ordering::SeqCst) {
                 if conn.idle_once(IDLE_SLICE)? {

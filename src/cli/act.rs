@@ -111,8 +111,16 @@ fn attempt(
     attempted: &mut bool,
 ) -> anyhow::Result<Acted> {
     let team = ctx.team(mailbox);
-    // A fresh view first: a newer customer message changes which message holds the state.
+    // A fresh view first: a newer customer message changes which message holds the state,
+    // and recent events decide whether a claim is stale.
     sync_folder(conn, cache, &team, &mailbox.imap.folder, FolderRole::Inbox)?;
+    sync_folder(
+        conn,
+        cache,
+        &team,
+        &mailbox.imap.activity_folder,
+        FolderRole::Activity,
+    )?;
     let conv = cache
         .find_conversation(&conv.id)?
         .unwrap_or_else(|_| conv.clone());
@@ -253,12 +261,13 @@ fn store_under_lock(
             )
         })?;
     // Under the lock, check that nothing changed since the decision.
-    let result = match conn.fetch_state(state.uid)? {
-        Some((now_flags, _)) if now_flags == seen.flags => conn.store_flags(state.uid, flags)?,
-        _ => StoreResult::Modified,
+    let result = match conn.fetch_state(state.uid) {
+        Ok(Some((now_flags, _))) if now_flags == seen.flags => conn.store_flags(state.uid, flags),
+        Ok(_) => Ok(StoreResult::Modified),
+        Err(e) => Err(e),
     };
     cache.release(lease)?;
-    Ok(result)
+    Ok(result?)
 }
 
 /// Appends an event to the activity folder (created on first use) and brings it into the cache.

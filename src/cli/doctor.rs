@@ -32,17 +32,17 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
         line(
             "IDLE",
             caps.idle,
-            "changes are polled every 60 s instead of pushed",
+            "changes are picked up by a resync every 2 minutes instead of pushed",
         );
         line(
             "MOVE",
             caps.mv,
-            "moves are done as COPY + STORE \\Deleted + EXPUNGE",
+            "not needed yet (tanto does not move mail in this release)",
         );
         line(
             "UIDPLUS",
             caps.uidplus,
-            "appended messages are found again by Message-ID search",
+            "not needed yet (appended events are found by the next sync)",
         );
         line(
             "SPECIAL-USE",

@@ -106,7 +106,11 @@ pub fn plan(
         .collect();
     let with = |extra: &[&str]| {
         let mut f = base.clone();
-        f.extend(extra.iter().map(|s| s.to_string()));
+        for e in extra {
+            if !f.iter().any(|x| x.eq_ignore_ascii_case(e)) {
+                f.push(e.to_string());
+            }
+        }
         f
     };
     let make =

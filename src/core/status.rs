@@ -47,10 +47,14 @@ pub fn owner_keyword(agent: &str) -> String {
 pub fn owner<S: AsRef<str>>(flags: &[S]) -> Option<String> {
     flags
         .iter()
-        .filter_map(|f| f.as_ref().strip_prefix(KW_BY_PREFIX))
+        .filter_map(|f| {
+            let f = f.as_ref();
+            f.get(..KW_BY_PREFIX.len())
+                .filter(|p| p.eq_ignore_ascii_case(KW_BY_PREFIX))
+                .map(|_| f[KW_BY_PREFIX.len()..].to_string())
+        })
         .filter(|a| crate::core::agent::valid_id(a))
         .min()
-        .map(str::to_string)
 }
 
 fn has<S: AsRef<str>>(flags: &[S], kw: &str) -> bool {

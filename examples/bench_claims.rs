@@ -1,0 +1,139 @@
+//! Coordination benchmark (not a test): claim round trip, claim-to-seen latency from one
+//! agent to another through IDLE, and activity-log append rate, on a local Dovecot.
+//!
+//! Run with `bench/claims.sh [N]` (default 1000 claims).
+
+use std::time::{Duration, Instant};
+
+use tanto::activity::{self, Event};
+use tanto::cli::act::{perform, Acted};
+use tanto::cli::Ctx;
+use tanto::core::claims::Action;
+use tanto::devserver::{sample_message, Dovecot};
+
+fn ctx(server: &Dovecot, dir: &std::path::Path, id: &str) -> Ctx {
+    std::fs::create_dir_all(dir).expect("dir");
+    let path = dir.join(format!("{id}.toml"));
+    let text = server
+        .config_toml("support", &dir.join("cache.sqlite"), id)
+        .replace(
+            "password_env = \"TANTO_TEST_PASSWORD\"",
+            "password = \"secret\"",
+        );
+    std::fs::write(&path, text).expect("config");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ctx::load(Some(&path)).expect("config")
+}
+
+fn stats(name: &str, mut v: Vec<Duration>) {
+    v.sort();
+    let pct = |p: f64| v[((v.len() as f64 * p) as usize).min(v.len() - 1)];
+    println!(
+        "{name:<34} median {:>7.2?}  p99 {:>7.2?}  max {:>7.2?}  (n={})",
+        pct(0.5),
+        pct(0.99),
+        v[v.len() - 1],
+        v.len()
+    );
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1000);
+    let server = Dovecot::start();
+    let msgs: Vec<Vec<u8>> = (0..n).map(|i| sample_message(i, None)).collect();
+    server.append_many("support", "INBOX", &msgs);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = ctx(&server, &dir.path().join("alice"), "alice");
+    let bob = ctx(&server, &dir.path().join("bob"), "bob");
+    for c in [&alice, &bob] {
+        let mut cache = c.cache().expect("cache");
+        let (i, m) = c.mailboxes().next().expect("mailbox");
+        tanto::cli::sync::sync_mailbox(c, &mut cache, i, m).expect("sync");
+    }
+    let ids: Vec<String> = alice
+        .cache()
+        .expect("cache")
+        .list(&Default::default())
+        .expect("list")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+
+    // 1. The compare-and-set alone on an open connection: FETCH (FLAGS MODSEQ) + conditional STORE.
+    let server_cfg = alice
+        .server(0, alice.mailboxes().next().expect("m").1)
+        .expect("server");
+    let mut conn = tanto::imap::Conn::open(&server_cfg).expect("connect");
+    conn.select("INBOX", None).expect("select");
+    let mut cas = Vec::new();
+    for uid in 1..=n as u32 {
+        let t = Instant::now();
+        let (flags, modseq) = conn.fetch_state(uid).expect("fetch").expect("exists");
+        let mut new = flags.clone();
+        new.push("tanto-benchmark".into());
+        conn.store_if_unchanged(uid, modseq, &new).expect("store");
+        cas.push(t.elapsed());
+    }
+    stats("compare-and-set (open connection)", cas);
+
+    // 2. Activity log append rate.
+    conn.ensure_folder("Tanto/Activity").expect("folder");
+    let t = Instant::now();
+    for i in 0..n {
+        let e = Event {
+            kind: "note".into(),
+            agent: "alice".into(),
+            about: format!("msg{i}@customer.example"),
+            conversation: "000000000000".into(),
+            text: "benchmark note".into(),
+            ..Event::default()
+        };
+        let raw = activity::build(&e, "support@example.com", "Alice", "Question").expect("build");
+        conn.append("Tanto/Activity", &raw, &["\\Seen"])
+            .expect("append");
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "{:<34} {:.0} events/s ({n} in {secs:.2}s)",
+        "activity log append",
+        n as f64 / secs
+    );
+    conn.logout();
+
+    // 3. Claim round trip (the whole `tanto claim`: connect, resync, CAS, event) and the time
+    // until bob's cache, kept by his IDLE watcher, shows it.
+    let watcher = tanto::watch::Watcher::spawn(bob.clone());
+    let bob_cache = bob.cache().expect("cache");
+    let _ = watcher.events.recv_timeout(Duration::from_secs(30));
+    let mut round = Vec::new();
+    let mut seen = Vec::new();
+    for id in &ids {
+        let t = Instant::now();
+        let acted = perform(&alice, id, &Action::Claim).expect("claim");
+        assert!(matches!(acted, Acted::Done(_)), "{acted:?}");
+        round.push(t.elapsed());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let c = bob_cache
+                .find_conversation(id)
+                .expect("query")
+                .expect("found");
+            if c.assignee.as_deref() == Some("alice") {
+                seen.push(t.elapsed());
+                break;
+            }
+            assert!(Instant::now() < deadline, "bob never saw {id}");
+            let _ = watcher.events.recv_timeout(Duration::from_millis(200));
+        }
+    }
+    stats("claim round trip (tanto claim)", round);
+    stats("claim to seen by another agent", seen);
+    watcher.stop();
+}
