@@ -18,6 +18,7 @@
 pub mod activity;
 pub mod cache;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod core;
 pub mod devserver;

@@ -339,3 +339,26 @@ fn an_agent_may_not_take_over_a_fresh_claim_but_a_supervisor_may() {
         .collect();
     assert_eq!(events, ["claim", "takeover"]);
 }
+
+#[test]
+fn with_sticky_assignee_a_returning_customer_goes_back_to_the_previous_agent() {
+    let server = Dovecot::start();
+    server.append("support", "INBOX", &sample_message(11, None), &[]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, root.path(), "alice");
+    let text = std::fs::read_to_string(&alice.config).expect("read");
+    std::fs::write(
+        &alice.config,
+        format!("{text}\n[team]\nsticky_assignee = true\n"),
+    )
+    .expect("write");
+    alice.sync();
+    let id = ids(&alice).remove(0);
+    alice.ok(&["claim", &id]);
+    alice.ok(&["done", &id]);
+    server.append("support", "INBOX", &sample_message(12, Some(11)), &[]);
+    alice.sync();
+    let c = &alice.json(&["list", "--json"])[0];
+    assert_eq!(c["status"], "wip", "{c}");
+    assert_eq!(c["assignee"], "alice");
+}

@@ -1,8 +1,6 @@
 //! The activity log, the state message a coordination change writes to, presence, and the
 //! change counter other processes watch.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use rusqlite::{params, OptionalExtension};
 
 use super::store::{bump, FolderState, Team};
@@ -35,12 +33,7 @@ pub struct StateMessage {
     pub received: i64,
 }
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+use crate::clock::now;
 
 impl Cache {
     /// Stores events read from the activity folder (uid, arrival time, event).

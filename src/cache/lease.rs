@@ -1,6 +1,6 @@
 //! A lease in the cache, so that two processes do not run the same full sync side by side.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use rusqlite::params;
 
@@ -13,12 +13,7 @@ pub struct Lease {
     pub holder: String,
 }
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+use crate::clock::now;
 
 impl Cache {
     /// Takes the lease `name` for `ttl`, waiting up to `wait` while another live holder has it.

@@ -3,7 +3,7 @@
 //! log the event in the activity folder. Connection trouble is retried with backoff; a
 //! retry never applies a change twice nor logs it twice.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _};
 
@@ -31,12 +31,7 @@ pub enum Acted {
 /// How long connection trouble is retried before giving up.
 const RETRY_FOR: Duration = Duration::from_secs(45);
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+use crate::clock::now;
 
 /// True when the error is the network's, so that trying again may work.
 pub fn is_transient(e: &anyhow::Error) -> bool {

@@ -40,7 +40,7 @@ pub fn sync_mailbox(
         Duration::from_secs(600),
         Duration::from_secs(300),
     )?;
-    let result = (|| {
+    let result: anyhow::Result<Vec<FolderReport>> = (|| {
         let mut conn = ctx.connect(index, mailbox)?;
         let team = ctx.team(mailbox);
         let mut reports = Vec::new();
@@ -55,7 +55,30 @@ pub fn sync_mailbox(
     if let Some(l) = lease {
         cache.release(l)?;
     }
-    result
+    let reports = result?;
+    if ctx.config.team.sticky_assignee {
+        reassign_returning(ctx, cache, mailbox)?;
+    }
+    Ok(reports)
+}
+
+/// With `team.sticky_assignee`, a conversation a customer reopened by writing again goes back
+/// to its previous agent. Every agent's sync may try; the compare-and-set lets one write it.
+fn reassign_returning(ctx: &Ctx, cache: &mut Cache, mailbox: &Mailbox) -> anyhow::Result<()> {
+    let filter = crate::cache::ListFilter {
+        status: Some(crate::core::status::Status::New),
+        assignee: None,
+        mailbox: Some(mailbox.name.clone()),
+    };
+    for conv in cache.list(&filter)? {
+        if let Some(prev) = conv.previous_assignee {
+            let action = crate::core::claims::Action::Assign(prev);
+            if let Err(e) = super::act::perform(ctx, &conv.id, &action) {
+                eprintln!("tanto: could not give {} back to its agent: {e:#}", conv.id);
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {

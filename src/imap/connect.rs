@@ -418,25 +418,6 @@ fn cap_name(c: &imap_proto::types::Capability<'_>) -> String {
     }
 }
 
-impl Conn {
-    /// Waits (IDLE, or a plain pause where the server lacks it) until `folder` changes or
-    /// `max` passes.
-    pub fn wait(&mut self, folder: &str, max: Duration) -> Result<()> {
-        self.select(folder, None)?;
-        if !self.caps.idle {
-            std::thread::sleep(max.min(Duration::from_secs(60)));
-            return Ok(());
-        }
-        let r = self
-            .session
-            .idle()
-            .timeout(max)
-            .keepalive(false)
-            .wait_while(imap::extensions::idle::stop_on_any);
-        r.map(|_| ()).map_err(|e| self.lost_or_refused("IDLE", e))
-    }
-}
-
 /// Reads the greeting and upgrades with STARTTLS on the bare socket (the crate's client does
 /// not expose a raw command before login, and its builder has no connect time-out).
 fn starttls(mut tcp: TcpStream) -> std::io::Result<TcpStream> {
