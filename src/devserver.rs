@@ -62,6 +62,12 @@ impl Dovecot {
     /// Creates a fresh server (temp dir, free port, users `support`, `alice`, `bob`, `carol`
     /// with password `secret`), starts it and waits until it sends its IMAP greeting.
     pub fn start() -> Dovecot {
+        Dovecot::start_with("")
+    }
+
+    /// Like `start`, with `extra` appended to the config (e.g. an `imap_capability` line that
+    /// hides CONDSTORE and QRESYNC, to test the fallbacks).
+    pub fn start_with(extra: &str) -> Dovecot {
         let dovecot_bin = find_binary("dovecot", &["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"])
             .unwrap_or_else(|| {
                 panic!(
@@ -124,7 +130,10 @@ impl Dovecot {
             dc.port = pick_free_port();
             fs::write(
                 &dc.conf,
-                dovecot_conf(&base, dc.port, &dc.instance, &dc.greeting(), &ids),
+                dovecot_conf(&base, dc.port, &dc.instance, &dc.greeting(), &ids)
+                    + "\n"
+                    + extra
+                    + "\n",
             )
             .expect("write dovecot.conf");
             let mark = dc.log_mark();

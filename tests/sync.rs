@@ -257,3 +257,93 @@ fn bad_config_wrong_password_and_down_server_exit_1_with_one_clear_line() {
     drop(server);
     one_line_error(alice.run(&["sync", "--once"]), "cannot reach");
 }
+
+/// CAPABILITY as Dovecot announces it, less CONDSTORE and QRESYNC.
+const NO_CONDSTORE: &str = "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SPECIAL-USE LITERAL+ NAMESPACE UIDPLUS MOVE";
+
+#[test]
+fn a_server_without_condstore_is_synced_by_comparing_flags_and_uids() {
+    let server = Dovecot::start_with(NO_CONDSTORE);
+    let msgs: Vec<Vec<u8>> = thousand_messages().into_iter().take(40).collect();
+    server.append_many("support", "INBOX", &msgs);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, dir.path(), "alice");
+    assert_eq!(alice.sync()["mode"], "full");
+
+    server.store("support", "INBOX", "4", "+FLAGS (tanto-wip tanto-by-bob)");
+    server.store("support", "INBOX", "5", "+FLAGS (\\Seen)");
+    server.expunge("support", "INBOX", "10:12");
+    server.append("support", "INBOX", &sample_message(1000, None), &[]);
+    let report = alice.sync();
+    assert_eq!(report["mode"], "plain", "{report}");
+    assert_eq!(report["flag_updates"], 2, "{report}");
+    assert_eq!(report["expunged"], 3, "{report}");
+    assert_eq!(report["fetched"], 1, "{report}");
+    assert_eq!(report["messages"], 38);
+    let wip = alice.json(&["list", "--status", "wip", "--json"]);
+    assert_eq!(wip[0]["assignee"], "bob");
+
+    let doctor = alice.ok(&["doctor"]);
+    assert!(doctor.contains("CONDSTORE    no"), "{doctor}");
+    assert!(doctor.contains("other hosts"), "{doctor}");
+}
+
+#[test]
+fn doctor_reports_every_capability_and_the_keyword_budget() {
+    let server = Dovecot::start();
+    server.append(
+        "support",
+        "INBOX",
+        &sample_message(1, None),
+        &["tanto-wip", "tanto-by-bob"],
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, dir.path(), "alice");
+    let out = alice.ok(&["doctor"]);
+    for cap in [
+        "CONDSTORE",
+        "QRESYNC",
+        "IDLE",
+        "MOVE",
+        "UIDPLUS",
+        "SPECIAL-USE",
+    ] {
+        assert!(out.contains(&format!("{cap:<12} yes")), "{cap}: {out}");
+    }
+    assert!(out.contains("keywords     yes"), "{out}");
+    assert!(out.contains("2 of them tanto's"), "{out}");
+    assert!(out.contains("sent folder  ok    Sent"), "{out}");
+}
+
+#[test]
+fn the_cache_file_is_shared_with_the_group_but_not_the_world() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Dovecot::start();
+    server.append("support", "INBOX", &sample_message(1, None), &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &dir.path().join("new/dir"), "alice");
+    alice.sync();
+    let mode = std::fs::metadata(&alice.cache)
+        .expect("cache")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o660, "{mode:o}");
+}
+
+#[test]
+fn show_says_who_else_is_looking_at_a_conversation() {
+    let server = Dovecot::start();
+    server.append("support", "INBOX", &sample_message(1, None), &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, dir.path(), "alice");
+    let bob = Tanto::new(&server, dir.path(), "bob");
+    alice.sync();
+    let id = alice.json(&["list", "--json"])[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    bob.ok(&["show", &id]);
+    assert!(alice.ok(&["show", &id]).starts_with("bob is viewing"));
+    let json = alice.json(&["show", &id, "--json"]);
+    assert_eq!(json["presence"][0]["agent"], "bob");
+}

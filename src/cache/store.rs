@@ -218,22 +218,25 @@ impl Cache {
         r.map_err(|source| super::CacheError::Sqlite { path, source })
     }
 
-    /// Applies flag changes; returns the UIDs that are not cached (to be fetched in full).
+    /// Applies flag changes; returns how many changed something, and the UIDs that are not
+    /// cached (to be fetched in full).
     pub fn update_flags(
         &mut self,
         team: &Team,
         folder_id: i64,
         updates: &[FlagUpdate],
-    ) -> Result<Vec<u32>> {
+    ) -> Result<(usize, Vec<u32>)> {
         let path = self.path.clone();
         let tx = self.write_tx()?;
         let r = (|| {
             let mut touched = BTreeSet::new();
             let mut unknown = Vec::new();
+            let mut changed = 0;
             for u in updates {
                 let conv: Option<String> = tx
                     .prepare_cached(
-                        "UPDATE messages SET flags = ?3, modseq = ?4 WHERE folder_id = ?1 AND uid = ?2
+                        "UPDATE messages SET flags = ?3, modseq = ?4
+                         WHERE folder_id = ?1 AND uid = ?2 AND (flags != ?3 OR modseq != ?4)
                          RETURNING conv",
                     )?
                     .query_row(
@@ -244,13 +247,23 @@ impl Cache {
                 match conv {
                     Some(c) => {
                         touched.insert(c);
+                        changed += 1;
                     }
-                    None => unknown.push(u.uid),
+                    None => {
+                        let known = tx
+                            .prepare_cached(
+                                "SELECT 1 FROM messages WHERE folder_id = ?1 AND uid = ?2",
+                            )?
+                            .exists(params![folder_id, u.uid])?;
+                        if !known {
+                            unknown.push(u.uid);
+                        }
+                    }
                 }
             }
             refresh(&tx, &team.mailbox, &touched)?;
             tx.commit()?;
-            Ok(unknown)
+            Ok((changed, unknown))
         })();
         r.map_err(|source| super::CacheError::Sqlite { path, source })
     }

@@ -42,13 +42,33 @@ pub fn is_transient(e: &anyhow::Error) -> bool {
     })
 }
 
+/// True when an open connection was dropped (as opposed to a server that cannot be reached).
+pub fn is_dropped(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(c.downcast_ref::<ImapError>(), Some(ImapError::Lost { .. }))
+            || matches!(
+                c.downcast_ref::<SyncError>(),
+                Some(SyncError::Imap(ImapError::Lost { .. }))
+            )
+    })
+}
+
 /// Runs `f` again on connection trouble, with backoff, for up to `RETRY_FOR`.
-pub fn with_retry<T>(what: &str, mut f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<T> {
+pub fn with_retry<T>(what: &str, f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    retry_while(what, is_transient, f)
+}
+
+/// Runs `f` again while `retryable` says so of its error, with backoff, for up to `RETRY_FOR`.
+pub fn retry_while<T>(
+    what: &str,
+    retryable: fn(&anyhow::Error) -> bool,
+    mut f: impl FnMut() -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     let started = Instant::now();
     let mut wait = Duration::from_millis(200);
     loop {
         match f() {
-            Err(e) if is_transient(&e) && started.elapsed() < RETRY_FOR => {
+            Err(e) if retryable(&e) && started.elapsed() < RETRY_FOR => {
                 eprintln!(
                     "tanto: {what}: {}; retrying in {:.1}s",
                     format!("{e:#}").replace('\n', " "),

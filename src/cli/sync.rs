@@ -87,7 +87,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         let mut out = Vec::new();
         for (i, m) in ctx.mailboxes() {
             let started = Instant::now();
-            let folders = sync_mailbox(ctx, &mut cache, i, m)?;
+            let folders = super::act::retry_while("sync", super::act::is_dropped, || {
+                sync_mailbox(ctx, &mut cache, i, m)
+            })?;
             out.push(Report {
                 mailbox: m.name.clone(),
                 folders,

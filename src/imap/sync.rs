@@ -106,9 +106,8 @@ pub fn sync_folder(
             report.expunged = cache.remove_messages(team, state.id, &gone)?;
         }
         if role != FolderRole::Activity {
-            report.flag_updates = updates.len();
-            let unknown = cache.update_flags(team, state.id, &updates)?;
-            report.flag_updates -= unknown.len();
+            let (changed, unknown) = cache.update_flags(team, state.id, &updates)?;
+            report.flag_updates = changed;
             to_fetch.extend(unknown);
         }
         let new_uids = if info.uidnext.is_some() && info.uidnext == state.uidnext {
