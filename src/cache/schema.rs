@@ -49,7 +49,6 @@ CREATE TABLE messages (
     UNIQUE (folder_id, uid)
 );
 CREATE INDEX messages_conv ON messages (mailbox, conv);
-CREATE INDEX messages_customer ON messages (customer);
 CREATE TABLE thread_ids (
     mailbox TEXT NOT NULL,
     msgid TEXT NOT NULL,

@@ -93,7 +93,17 @@ pub fn full_body(attrs: &[AttributeValue<'_>]) -> Option<(u32, Vec<u8>)> {
 
 /// A FETCH of the sync's metadata items, as a message; `None` for an unsolicited FETCH
 /// that carries only flags.
+#[cfg(test)]
 pub fn message_meta(attrs: &[AttributeValue<'_>]) -> Option<MessageMeta> {
+    message_unparsed(attrs).map(|(mut m, header)| {
+        m.headers = crate::mime::parse_headers(&header);
+        m
+    })
+}
+
+/// Like `message_meta`, with the header block left raw (decoding it is the costly part, done
+/// on another thread during a sync).
+pub fn message_unparsed(attrs: &[AttributeValue<'_>]) -> Option<(MessageMeta, Vec<u8>)> {
     let uid = uid_of(attrs)?;
     let header = attrs.iter().find_map(|a| match a {
         AttributeValue::BodySection {
@@ -118,14 +128,17 @@ pub fn message_meta(attrs: &[AttributeValue<'_>]) -> Option<MessageMeta> {
             _ => None,
         })
         .unwrap_or(0);
-    Some(MessageMeta {
-        uid,
-        modseq: modseq_of(attrs),
-        flags: flags_of(attrs).unwrap_or_default(),
-        internal_date,
-        size,
-        headers: crate::mime::parse_headers(header),
-    })
+    Some((
+        MessageMeta {
+            uid,
+            modseq: modseq_of(attrs),
+            flags: flags_of(attrs).unwrap_or_default(),
+            internal_date,
+            size,
+            headers: Default::default(),
+        },
+        header.to_vec(),
+    ))
 }
 
 /// A FETCH of an activity message (`UID INTERNALDATE BODY.PEEK[]`), as an event; `None` for

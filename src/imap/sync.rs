@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use imap_proto::Response;
 use serde::Serialize;
 
-use super::parse::message_meta;
+use super::parse::message_unparsed;
 use super::{Conn, ImapError};
 use crate::activity::Event;
 use crate::cache::{Cache, CacheError, FolderRole, FolderState, Team};
@@ -15,7 +15,7 @@ use crate::core::model::MessageMeta;
 
 /// Messages per FETCH: big enough that round trips do not matter, small enough that one
 /// batch's response stays a few MB.
-pub const BATCH: usize = 1000;
+pub const BATCH: usize = 2500;
 
 /// The header fields the list, threading and the noise rules need.
 const HEADER_FIELDS: &str = "DATE FROM TO CC REPLY-TO SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES \
@@ -192,13 +192,18 @@ fn fetch_into(
             if conn.caps.condstore { " MODSEQ" } else { "" }
         )
     };
+    // Three stages on their own threads: read the responses, decode the headers, write the
+    // cache. Each hands whole batches to the next.
+    type Unparsed = Vec<(MessageMeta, Vec<u8>)>;
+    let (raw_tx, raw_rx) =
+        crossbeam_channel::bounded::<Result<(Unparsed, Vec<(u32, i64, Event)>), ImapError>>(2);
     let (tx, rx) = crossbeam_channel::bounded::<Result<Batch, ImapError>>(2);
     std::thread::scope(|s| {
         s.spawn(move || {
             let mut t_net = Duration::ZERO;
             for chunk in uids.chunks(BATCH) {
                 let started = Instant::now();
-                let mut metas = Vec::new();
+                let mut metas = Vec::with_capacity(if activity { 0 } else { chunk.len() });
                 let mut events = Vec::new();
                 let batch = conn
                     .bulk(
@@ -208,26 +213,43 @@ fn fetch_into(
                                 if activity {
                                     events.extend(super::parse::event(&attrs));
                                 } else {
-                                    metas.extend(message_meta(&attrs));
+                                    metas.extend(message_unparsed(&attrs));
                                 }
                             }
                         },
                     )
-                    .map(|()| {
-                        if activity {
-                            Batch::Events(events)
-                        } else {
-                            Batch::Messages(metas)
-                        }
-                    });
+                    .map(|()| (metas, events));
                 t_net += started.elapsed();
                 let failed = batch.is_err();
-                if tx.send(batch).is_err() || failed {
+                if raw_tx.send(batch).is_err() || failed {
                     break;
                 }
             }
             if std::env::var_os("TANTO_PROFILE").is_some() {
-                eprintln!("fetch and parse {t_net:?}");
+                eprintln!("fetch {t_net:?}");
+            }
+        });
+        s.spawn(move || {
+            for batch in raw_rx {
+                let out = batch.map(|(metas, events)| {
+                    if activity {
+                        Batch::Events(events)
+                    } else {
+                        Batch::Messages(
+                            metas
+                                .into_iter()
+                                .map(|(mut m, header)| {
+                                    m.headers = crate::mime::parse_headers(&header);
+                                    m
+                                })
+                                .collect(),
+                        )
+                    }
+                });
+                let failed = out.is_err();
+                if tx.send(out).is_err() || failed {
+                    break;
+                }
             }
         });
         let mut added = 0;
