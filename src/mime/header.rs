@@ -1,0 +1,476 @@
+//! Header fields: the header block read into tanto's `Headers`, with addresses, message ids and
+//! the return path parsed leniently.
+
+use std::borrow::Cow;
+
+use mail_parser::parsers::MessageStream;
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
+
+use super::charset::{decode_bytes, decode_header_raw};
+use super::encoded_word::{decode_header_value, prepare_address_field};
+use crate::core::model::{Address, Headers};
+use crate::sanitize;
+
+/// Headers plus what `render` shows of a nested message that `Headers` does not keep.
+pub(super) struct HeaderInfo {
+    pub(super) headers: Headers,
+    pub(super) date_raw: Option<String>,
+}
+
+pub(super) fn header_info(raw: &[u8]) -> HeaderInfo {
+    let data = fix_bare_cr(raw);
+    let mut info = HeaderInfo {
+        headers: Headers::default(),
+        date_raw: None,
+    };
+    let parsed = std::panic::catch_unwind(|| MessageParser::default().parse_headers(data.as_ref()));
+    let Some(message) = parsed.ok().flatten() else {
+        return info;
+    };
+    let hint = message
+        .content_type()
+        .and_then(|ct| ct.attribute("charset"))
+        .map(str::to_owned);
+    let hint = hint.as_deref();
+    let h = &mut info.headers;
+    let mut subject: Option<String> = None;
+    for header in message.headers() {
+        let raw_value = data
+            .get(header.offset_start as usize..header.offset_end as usize)
+            .unwrap_or_default();
+        match header.name.as_str().to_ascii_lowercase().as_str() {
+            // Two Subject fields: the first wins, as in most mail readers.
+            "subject" if subject.is_none() => {
+                subject = Some(sanitize::single_line(&decode_header_value(raw_value, hint)));
+            }
+            "from" => h.from.extend(parse_addresses(raw_value, hint)),
+            "to" => h.to.extend(parse_addresses(raw_value, hint)),
+            "cc" => h.cc.extend(parse_addresses(raw_value, hint)),
+            "reply-to" => h.reply_to.extend(parse_addresses(raw_value, hint)),
+            "date" => {
+                if h.date.is_none() {
+                    h.date = header
+                        .value
+                        .as_datetime()
+                        .filter(|d| d.is_valid())
+                        .map(|d| d.to_timestamp());
+                }
+                if info.date_raw.is_none() {
+                    info.date_raw = raw_text(raw_value, hint);
+                }
+            }
+            "message-id" if h.message_id.is_none() => {
+                h.message_id = parse_ids(raw_value).into_iter().next();
+            }
+            "in-reply-to" => h.in_reply_to.extend(parse_ids(raw_value)),
+            "references" => h.references.extend(parse_ids(raw_value)),
+            "list-id" => set_once(&mut h.list_id, raw_text(raw_value, hint)),
+            "auto-submitted" => set_once(&mut h.auto_submitted, raw_text(raw_value, hint)),
+            "precedence" => set_once(&mut h.precedence, raw_text(raw_value, hint)),
+            "x-autoreply" => set_once(&mut h.x_autoreply, raw_text(raw_value, hint)),
+            "x-failed-recipients" => {
+                set_once(&mut h.x_failed_recipients, raw_text(raw_value, hint))
+            }
+            "return-path" => set_once(&mut h.return_path, parse_return_path(raw_value)),
+            _ => {}
+        }
+    }
+    h.subject = subject.unwrap_or_default();
+    dedup_keep_first(&mut h.in_reply_to);
+    dedup_keep_first(&mut h.references);
+    h.content_type = message.content_type().map(|ct| {
+        let kind = match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub),
+            None => ct.ctype().to_owned(),
+        };
+        sanitize::single_line(&kind).to_ascii_lowercase()
+    });
+    info
+}
+
+fn set_once(slot: &mut Option<String>, value: Option<String>) {
+    if slot.is_none() {
+        *slot = value;
+    }
+}
+
+/// A header value as sent, unfolded, trimmed and safe; `None` when empty.
+fn raw_text(raw: &[u8], hint: Option<&str>) -> Option<String> {
+    let text = sanitize::single_line(&decode_header_raw(raw, hint));
+    (!text.is_empty()).then_some(text)
+}
+
+/// Classic Mac mail ends lines with a bare CR, which mail-parser does not see as line ends:
+/// when the first line break is a bare CR, every bare CR becomes CRLF.
+pub(super) fn fix_bare_cr(raw: &[u8]) -> Cow<'_, [u8]> {
+    let first_break = raw.iter().position(|&b| b == b'\r' || b == b'\n');
+    let bare_cr_first =
+        first_break.is_some_and(|i| raw[i] == b'\r' && raw.get(i + 1) != Some(&b'\n'));
+    if !bare_cr_first {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 32);
+    for (i, &b) in raw.iter().enumerate() {
+        out.push(b);
+        if b == b'\r' && raw.get(i + 1) != Some(&b'\n') {
+            out.push(b'\n');
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Removes the line breaks of folding (and any other CR or LF) from a header value.
+pub(super) fn unfold(raw: &[u8]) -> Vec<u8> {
+    raw.iter()
+        .copied()
+        .filter(|&b| b != b'\r' && b != b'\n')
+        .collect()
+}
+
+/// Message ids without angle brackets, in order. Lenient: ids inside comments are skipped,
+/// junk between ids is ignored, and ids without brackets are taken when there are no others.
+fn parse_ids(raw: &[u8]) -> Vec<String> {
+    let text = decode_bytes(&unfold(raw), None, None);
+    let mut ids = bracketed(&text, true);
+    if ids.is_empty() {
+        ids = bracketed(&text, false);
+    }
+    if ids.is_empty() {
+        let tokens: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+            .filter(|t| !t.is_empty())
+            .collect();
+        let with_at: Vec<&str> = tokens.iter().copied().filter(|t| t.contains('@')).collect();
+        let chosen = if with_at.is_empty() && tokens.len() == 1 {
+            tokens
+        } else {
+            with_at
+        };
+        ids = chosen.into_iter().filter_map(clean_id).collect();
+    }
+    ids
+}
+
+/// The contents of each `<...>`; with `skip_comments`, those inside `( )` are ignored.
+fn bracketed(text: &str, skip_comments: bool) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut depth = 0usize;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
+        match c {
+            '(' if skip_comments => depth += 1,
+            ')' if skip_comments => depth = depth.saturating_sub(1),
+            '<' if depth == 0 => {
+                let Some(end) = rest.find('>') else { break };
+                if let Some(id) = clean_id(&rest[..end]) {
+                    ids.push(id);
+                }
+                rest = &rest[end + 1..];
+            }
+            _ => {}
+        }
+    }
+    ids
+}
+
+fn clean_id(id: &str) -> Option<String> {
+    let mut depth = 0usize;
+    let id: String = id
+        .trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace())
+        .chars()
+        .filter(|&c| {
+            // Comments inside an id (obsolete syntax) are not part of it.
+            match c {
+                '(' => depth += 1,
+                ')' if depth > 0 => {
+                    depth -= 1;
+                    return false;
+                }
+                _ => {}
+            }
+            depth == 0 && !c.is_whitespace() && !c.is_control()
+        })
+        .collect();
+    let id = sanitize::single_line(&id);
+    (!id.is_empty()).then_some(id)
+}
+
+fn dedup_keep_first(ids: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
+}
+
+/// The reverse path without brackets; the null path `<>` (bounces) is `Some("")`.
+fn parse_return_path(raw: &[u8]) -> Option<String> {
+    let text = sanitize::single_line(&decode_bytes(&unfold(raw), None, None));
+    if text.is_empty() {
+        return None;
+    }
+    let inner = match (text.find('<'), text.rfind('>')) {
+        (Some(start), Some(end)) if start < end => &text[start + 1..end],
+        _ => text.as_str(),
+    };
+    Some(inner.trim().to_owned())
+}
+
+fn parse_addresses(raw: &[u8], hint: Option<&str>) -> Vec<Address> {
+    let prepared = prepare_address_field(raw, hint);
+    if let Some(addresses) = unbracketed_addresses(&prepared) {
+        return addresses;
+    }
+    let value = MessageStream::new(&prepared).parse_address();
+    let mut out = Vec::new();
+    let mut push = |addr: &mail_parser::Addr<'_>| {
+        let name = addr.name.as_deref().map(|n| {
+            // mail-parser leaves encoded-words inside quoted strings alone; senders use them.
+            if n.contains("=?") {
+                sanitize::single_line(&decode_header_value(n.as_bytes(), None))
+            } else {
+                sanitize::single_line(n)
+            }
+        });
+        let name = name.filter(|n| !n.is_empty());
+        let email = addr.address.as_deref().map(clean_email).unwrap_or_default();
+        // `To: postmaster` is a local address that mail-parser reads as a name.
+        let (name, email) = match (name, email.is_empty()) {
+            (Some(n), true) if !n.contains(char::is_whitespace) => (None, clean_email(&n)),
+            (name, _) => (name, email),
+        };
+        if !email.is_empty() || name.is_some() {
+            out.push(Address { name, email });
+        }
+    };
+    match &value {
+        HeaderValue::Address(mail_parser::Address::List(list)) => list.iter().for_each(&mut push),
+        HeaderValue::Address(mail_parser::Address::Group(groups)) => {
+            groups
+                .iter()
+                .flat_map(|g| g.addresses.iter())
+                .for_each(&mut push);
+        }
+        _ => {}
+    }
+    out
+}
+
+/// `Name Surname name@example.com` or `a@example.com b@example.com`, with no brackets or
+/// commas (old and broken mailers): mail-parser glues the words into one address, which would
+/// then identify nobody.
+fn unbracketed_addresses(prepared: &[u8]) -> Option<Vec<Address>> {
+    let text = std::str::from_utf8(prepared).ok()?;
+    if text.contains(['<', '"', '(', ',', ';', ':', '=']) {
+        return None;
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let (last, rest) = words.split_last()?;
+    if rest.is_empty() || !last.contains('@') {
+        return None;
+    }
+    if words.iter().all(|w| w.contains('@')) {
+        let all = words.iter().map(|w| Address {
+            name: None,
+            email: clean_email(w),
+        });
+        return Some(all.collect());
+    }
+    if rest.iter().any(|w| w.contains('@')) {
+        return None;
+    }
+    let name = sanitize::single_line(&rest.join(" "));
+    Some(vec![Address {
+        name: (!name.is_empty()).then_some(name),
+        email: clean_email(last),
+    }])
+}
+
+/// The address trimmed and safe, its domain (after the last `@`) lower-cased.
+fn clean_email(email: &str) -> String {
+    let email: String = sanitize::single_line(email)
+        .trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace())
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    // An obsolete source route (`@relay.example:user@example.com`) is not part of the address.
+    let email = match (email.starts_with('@'), email.rfind(':')) {
+        (true, Some(colon)) => email[colon + 1..].to_owned(),
+        _ => email,
+    };
+    match email.rfind('@') {
+        Some(at) => format!("{}@{}", &email[..at], email[at + 1..].to_lowercase()),
+        None => email,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mime::parse_headers;
+    use crate::mime::render::render_message_bytes;
+    use crate::mime::test_support::{assert_headers_safe, assert_rendered_safe, corpus};
+
+    #[test]
+    fn header_block_alone_gives_every_field() {
+        let raw = b"Subject: =?ISO-2022-JP?B?GyRCJDRDbUo4JE4zTkcnGyhC?=\r\n\
+From: \"Yamada, Taro\" <Taro@Example.CO.JP>\r\n\
+To: support@example.com, Group: a@example.com, b@example.com;\r\n\
+Cc: undisclosed-recipients:;\r\n\
+Reply-To: reply@example.com\r\n\
+Date: Tue, 1 Apr 2025 10:00:00 +0900\r\n\
+Message-ID: <abc@example.jp>\r\n\
+In-Reply-To: <prev@example.jp> (Taro's message of \"Mon, 31 Mar\" <not-an-id@x>)\r\n\
+References: <one@x> junk <two@x>\r\n\
+\t<three@x>,<four@x>\r\n\
+List-Id: Support <support.example.com>\r\n\
+Auto-Submitted: auto-replied\r\n\
+Precedence: bulk\r\n\
+X-Autoreply: yes\r\n\
+Content-Type: Multipart/Report; report-type=delivery-status; boundary=x\r\n\
+Return-Path: <>\r\n\
+X-Failed-Recipients: gone@example.com\r\n\
+\r\n";
+        let h = parse_headers(raw);
+        assert_eq!(h.subject, "ご注文の確認");
+        assert_eq!(
+            h.from,
+            [Address {
+                name: Some("Yamada, Taro".into()),
+                email: "Taro@example.co.jp".into()
+            }]
+        );
+        let to: Vec<&str> = h.to.iter().map(|a| a.email.as_str()).collect();
+        assert_eq!(
+            to,
+            ["support@example.com", "a@example.com", "b@example.com"]
+        );
+        assert!(h.cc.is_empty());
+        assert_eq!(h.reply_to[0].email, "reply@example.com");
+        assert_eq!(h.date, Some(1_743_469_200));
+        assert_eq!(h.message_id.as_deref(), Some("abc@example.jp"));
+        assert_eq!(h.in_reply_to, ["prev@example.jp"]);
+        assert_eq!(h.references, ["one@x", "two@x", "three@x", "four@x"]);
+        assert_eq!(h.list_id.as_deref(), Some("Support <support.example.com>"));
+        assert_eq!(h.auto_submitted.as_deref(), Some("auto-replied"));
+        assert_eq!(h.precedence.as_deref(), Some("bulk"));
+        assert_eq!(h.x_autoreply.as_deref(), Some("yes"));
+        assert_eq!(h.content_type.as_deref(), Some("multipart/report"));
+        assert_eq!(h.return_path.as_deref(), Some(""));
+        assert_eq!(h.x_failed_recipients.as_deref(), Some("gone@example.com"));
+    }
+
+    #[test]
+    fn message_ids_are_read_leniently() {
+        let cases: &[(&str, &[&str])] = &[
+            ("<a@b>", &["a@b"]),
+            ("  <a@b>  <c@d>", &["a@b", "c@d"]),
+            ("a@b", &["a@b"]),
+            ("a@b c@d", &["a@b", "c@d"]),
+            ("<a@b>,<c@d>", &["a@b", "c@d"]),
+            ("junk <a@b> more junk <c@d> trailing", &["a@b", "c@d"]),
+            ("<a@b> (Joe's message of \"Mon\" <x@y>)", &["a@b"]),
+            (
+                "<1234   @   local(blah)  .machine .example>",
+                &["1234@local.machine.example"],
+            ),
+            ("<<a@b>>", &["a@b"]),
+            ("<>", &[]),
+            ("", &[]),
+            ("12345", &["12345"]),
+            ("<a@b", &["a@b"]),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(parse_ids(raw.as_bytes()), *want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn first_of_two_subjects_wins() {
+        let h = parse_headers(&corpus(
+            "structure/mikel__mime_emails__raw_email_with_binary_encoded.eml",
+        ));
+        assert_eq!(h.subject, "Testing outlook");
+    }
+
+    #[test]
+    fn unbracketed_addresses_are_split_from_names() {
+        let h = parse_headers(&corpus("charsets/sa__mime-subject.eml"));
+        assert_eq!(
+            h.from,
+            [Address {
+                name: Some("Stefanie Schwabe".into()),
+                email: "stefanie.schwabe@wanadoo.fr".into()
+            }]
+        );
+        let h = parse_headers(&corpus(
+            "plain/mikel__plain_emails__raw_email_multiple_from.eml",
+        ));
+        let from: Vec<&str> = h.from.iter().map(|a| a.email.as_str()).collect();
+        assert_eq!(from, ["tim@powerupdev.com", "concierge@powerupdev.com"]);
+    }
+
+    #[test]
+    fn parse_headers_never_panics_on_junk() {
+        let mut inputs: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            b"\n".to_vec(),
+            b"\r\n\r\n".to_vec(),
+            b":".to_vec(),
+            b"Subject".to_vec(),
+            b"Subject:".to_vec(),
+            b"Subject: =?".to_vec(),
+            b"Subject: =?utf-8?".to_vec(),
+            b"Subject: =?utf-8?B?".to_vec(),
+            b"Subject: =?utf-8?X?abc?=".to_vec(),
+            b"Subject: =??B?YQ==?=".to_vec(),
+            b"From: <\r\nTo: \"\r\nCc: (((\r\nReferences: <<<>\r\n".to_vec(),
+            b"Date: Mon, 99 Foo 99999 99:99:99 +9999\r\n".to_vec(),
+            vec![0xff; 1000],
+            (0u8..=255).collect(),
+        ];
+        // A deterministic pseudo-random byte soup, with header-like bits mixed in.
+        let mut seed = 0x2545_f491_u32;
+        for _ in 0..200 {
+            let mut v = Vec::new();
+            for _ in 0..300 {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                match seed % 11 {
+                    0 => v.extend_from_slice(b"\r\nSubject: =?iso-2022-jp?B?GyRC"),
+                    1 => v.extend_from_slice(b"?= =?utf-8?q?=E3=81"),
+                    2 => v.extend_from_slice(b"\r\nFrom: \"<a@b>"),
+                    3 => v.extend_from_slice(b"\x1b$B"),
+                    _ => v.push(seed as u8),
+                }
+            }
+            inputs.push(v);
+        }
+        for input in &inputs {
+            assert_headers_safe("junk", &header_info(input).headers);
+            assert_rendered_safe("junk", &render_message_bytes(input));
+        }
+    }
+
+    #[test]
+    fn return_path_keeps_the_null_sender() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("Return-Path: <>\r\n\r\n", Some("")),
+            (
+                "Return-Path: <bounce@Example.com>\r\n\r\n",
+                Some("bounce@Example.com"),
+            ),
+            (
+                "Return-Path: bare@example.com\r\n\r\n",
+                Some("bare@example.com"),
+            ),
+            ("Subject: x\r\n\r\n", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(
+                parse_headers(raw.as_bytes()).return_path.as_deref(),
+                *want,
+                "{raw:?}"
+            );
+        }
+    }
+}
