@@ -617,6 +617,31 @@ path = "/tmp/x.sqlite"
         }
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_plain_password_in_a_file_others_can_read_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        let text = GOOD.replace(
+            "password_command = \"echo secret\"",
+            "password = \"hunter2\"",
+        );
+        std::fs::write(&path, &text).expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let c = load(&path).expect("loads");
+        assert_eq!(c.warnings.len(), 1);
+        assert!(c.warnings[0].contains("chmod 600"), "{:?}", c.warnings);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        assert!(load(&path).expect("loads").warnings.is_empty());
+        let missing = load(&dir.path().join("none.toml"))
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            missing.is_some_and(|m| m.contains("none.toml") && m.contains("examples/config.toml"))
+        );
+    }
+
     #[test]
     fn plain_tcp_is_allowed_on_loopback_or_when_opted_in() {
         let lo = GOOD.replace(

@@ -286,6 +286,18 @@ fn a_server_without_condstore_is_synced_by_comparing_flags_and_uids() {
     let doctor = alice.ok(&["doctor"]);
     assert!(doctor.contains("CONDSTORE    no"), "{doctor}");
     assert!(doctor.contains("other hosts"), "{doctor}");
+
+    // Claims still serialize, through the lock in the shared cache.
+    let bob = Tanto::new(&server, dir.path(), "bob");
+    let id = wip[0]["id"].as_str().expect("id").to_string();
+    let other = alice.json(&["list", "--status", "new", "--json"])[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert!(alice.ok(&["claim", &other]).contains("alice claimed it"));
+    let out = bob.run(&["claim", &other]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert_eq!(alice.run(&["claim", &id]).status.code(), Some(3));
 }
 
 #[test]

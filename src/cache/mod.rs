@@ -145,3 +145,27 @@ fn set_mode(path: &Path, mode: u32) {
 
 #[cfg(not(unix))]
 fn set_mode(_path: &Path, _mode: u32) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal(c: &Cache) -> String {
+        c.conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("pragma")
+    }
+
+    #[test]
+    fn a_cache_on_a_network_file_system_uses_a_rollback_journal() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let local = Cache::open(&dir.path().join("a.sqlite"), false).expect("open");
+        assert_eq!(journal(&local), "wal");
+        let nfs = Cache::open(&dir.path().join("b.sqlite"), true).expect("open");
+        assert_eq!(journal(&nfs), "delete");
+        // Opening again finds the schema in place.
+        drop(local);
+        let again = Cache::open(&dir.path().join("a.sqlite"), false).expect("reopen");
+        assert_eq!(again.message_count().expect("count"), 0);
+    }
+}
