@@ -11,7 +11,7 @@ use tanto::cli::Ctx;
 use tanto::core::claims::Action;
 use tanto::devserver::{sample_message, Dovecot};
 
-fn ctx(server: &Dovecot, dir: &std::path::Path, id: &str) -> Ctx {
+fn ctx(server: &Dovecot, dir: &std::path::Path, id: &str, extra: &str) -> Ctx {
     std::fs::create_dir_all(dir).expect("dir");
     let path = dir.join(format!("{id}.toml"));
     let text = server
@@ -19,7 +19,8 @@ fn ctx(server: &Dovecot, dir: &std::path::Path, id: &str) -> Ctx {
         .replace(
             "password_env = \"TANTO_TEST_PASSWORD\"",
             "password = \"secret\"",
-        );
+        )
+        + extra;
     std::fs::write(&path, text).expect("config");
     #[cfg(unix)]
     {
@@ -50,9 +51,15 @@ fn main() {
     let msgs: Vec<Vec<u8>> = (0..n).map(|i| sample_message(i, None)).collect();
     server.append_many("support", "INBOX", &msgs);
     let dir = tempfile::tempdir().expect("tempdir");
-    let alice = ctx(&server, &dir.path().join("alice"), "alice");
-    let bob = ctx(&server, &dir.path().join("bob"), "bob");
-    for c in [&alice, &bob] {
+    let alice = ctx(&server, &dir.path().join("alice"), "alice", "");
+    let bob = ctx(&server, &dir.path().join("bob"), "bob", "");
+    let dave = ctx(
+        &server,
+        &dir.path().join("dave"),
+        "dave",
+        "\n[team]\nlive_poll_ms = 25\n",
+    );
+    for c in [&alice, &bob, &dave] {
         let mut cache = c.cache().expect("cache");
         let (i, m) = c.mailboxes().next().expect("mailbox");
         tanto::cli::sync::sync_mailbox(c, &mut cache, i, m).expect("sync");
@@ -137,33 +144,39 @@ fn main() {
     }
     stats("claim to seen, same host (shared cache)", same_host);
 
-    // 4. Claim round trip (the whole `tanto claim`: connect, resync, CAS, event) and the time
-    // until bob's cache, kept by his IDLE watcher, shows it.
-    let watcher = tanto::watch::Watcher::spawn(bob.clone());
-    let bob_cache = bob.cache().expect("cache");
-    let _ = watcher.events.recv_timeout(Duration::from_secs(30));
-    let mut round = Vec::new();
-    let mut seen = Vec::new();
-    for id in &ids[..half] {
-        let t = Instant::now();
-        let acted = perform(&alice, id, &Action::Claim).expect("claim");
-        assert!(matches!(acted, Acted::Done(_)), "{acted:?}");
-        round.push(t.elapsed());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let c = bob_cache
-                .find_conversation(id)
-                .expect("query")
-                .expect("found");
-            if c.assignee.as_deref() == Some("alice") {
-                seen.push(t.elapsed());
-                break;
+    // 4. Claim round trip, and the time until another host's cache shows it: bob waits on
+    // IDLE, dave polls (team.live_poll_ms = 25).
+    let quarter = half / 2;
+    for (who, other, range) in [
+        ("IDLE", &bob, &ids[..quarter]),
+        ("poll 25 ms", &dave, &ids[quarter..half]),
+    ] {
+        let watcher = tanto::watch::Watcher::spawn(other.clone());
+        let other_cache = other.cache().expect("cache");
+        let _ = watcher.events.recv_timeout(Duration::from_secs(30));
+        let mut round = Vec::new();
+        let mut seen = Vec::new();
+        for id in range {
+            let t = Instant::now();
+            let acted = perform(&alice, id, &Action::Claim).expect("claim");
+            assert!(matches!(acted, Acted::Done(_)), "{acted:?}");
+            round.push(t.elapsed());
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let c = other_cache
+                    .find_conversation(id)
+                    .expect("query")
+                    .expect("found");
+                if c.assignee.as_deref() == Some("alice") {
+                    seen.push(t.elapsed());
+                    break;
+                }
+                assert!(Instant::now() < deadline, "never seen: {id}");
+                let _ = watcher.events.recv_timeout(Duration::from_millis(200));
             }
-            assert!(Instant::now() < deadline, "bob never saw {id}");
-            let _ = watcher.events.recv_timeout(Duration::from_millis(200));
         }
+        stats("claim round trip (tanto claim)", round);
+        stats(&format!("claim to seen, other host ({who})"), seen);
+        watcher.stop();
     }
-    stats("claim round trip (tanto claim)", round);
-    stats("claim to seen, other host (IDLE)", seen);
-    watcher.stop();
 }

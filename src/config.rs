@@ -74,6 +74,11 @@ pub struct Team {
     /// Addresses of the team (besides the mailbox address) whose mail counts as a reply.
     #[serde(default)]
     pub addresses: Vec<String>,
+    /// Poll the watched folders every this many milliseconds instead of waiting on IDLE
+    /// (0: IDLE). Some servers (Dovecot) hold IDLE notifications for 0.5 s; polling makes a
+    /// colleague's claim show sooner at the cost of a NOOP per interval per agent.
+    #[serde(default)]
+    pub live_poll_ms: u64,
 }
 
 impl Default for Team {
@@ -82,6 +87,7 @@ impl Default for Team {
             sticky_assignee: false,
             stale_claim_hours: default_stale_hours(),
             addresses: Vec::new(),
+            live_poll_ms: 0,
         }
     }
 }

@@ -93,7 +93,7 @@ fn idle_loop(ctx: &Ctx, folder: &str, stop: &AtomicBool, wake: &Sender<()>) {
     while !stop.load(Ordering::SeqCst) {
         let session = (|| -> anyhow::Result<()> {
             let mut conn = ctx.connect(index, mailbox)?;
-            if !conn.caps.idle {
+            if !conn.caps.idle && ctx.config.team.live_poll_ms == 0 {
                 // Without IDLE the sync thread's periodic resync is all there is.
                 conn.logout();
                 for _ in 0..6 {
@@ -114,8 +114,15 @@ fn idle_loop(ctx: &Ctx, folder: &str, stop: &AtomicBool, wake: &Sender<()>) {
             // Whatever happened before this IDLE started is picked up by one resync.
             let _ = wake.send(());
             failures = 0;
+            let poll = Duration::from_millis(ctx.config.team.live_poll_ms);
             while !stop.load(Ordering::SeqCst) {
-                if conn.idle_once(IDLE_SLICE)? {
+                let changed = if poll.is_zero() {
+                    conn.idle_once(IDLE_SLICE)?
+                } else {
+                    std::thread::sleep(poll);
+                    conn.poll_changes()?
+                };
+                if changed {
                     let _ = wake.send(());
                 }
             }
@@ -171,9 +178,9 @@ fn sync_loop(ctx: &Ctx, stop: &AtomicBool, wake: &Receiver<()>, events: &Sender<
             }
         }
         // Sleep until woken, then let a burst of wake-ups settle into one resync.
-        match wake.recv_timeout(SAFETY_RESYNC.min(IDLE_SLICE * 24)) {
+        match wake.recv_timeout(SAFETY_RESYNC) {
             Ok(()) | Err(RecvTimeoutError::Timeout) => {
-                std::thread::sleep(Duration::from_millis(20));
+                std::thread::sleep(Duration::from_millis(5));
                 while wake.try_recv().is_ok() {}
             }
             Err(RecvTimeoutError::Disconnected) => return,

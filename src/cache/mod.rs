@@ -78,8 +78,9 @@ impl Cache {
         }
         conn.busy_timeout(Duration::from_secs(30)).map_err(wrap)?;
         let journal = if network_fs { "DELETE" } else { "WAL" };
-        conn.pragma_update(None, "journal_mode", journal)
-            .map_err(wrap)?;
+        // Switching a new file to WAL, and migrating, take locks that SQLite does not wait
+        // for with the busy handler: when two processes open a new cache at once, retry.
+        retry_busy(|| conn.pragma_update(None, "journal_mode", journal)).map_err(wrap)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(wrap)?;
         conn.pragma_update(None, "temp_store", "MEMORY")
@@ -100,7 +101,7 @@ impl Cache {
             conn,
             path: path.to_path_buf(),
         };
-        let found = schema::migrate(&mut cache.conn).map_err(wrap)?;
+        let found = retry_busy(|| schema::migrate(&mut cache.conn)).map_err(wrap)?;
         if found > schema::VERSION {
             return Err(CacheError::TooNew {
                 path: path.to_path_buf(),
@@ -133,6 +134,24 @@ impl Cache {
         );
         r.map_err(|e| self.err(e))?;
         self.conn.execute_batch("VACUUM").map_err(|e| self.err(e))
+    }
+}
+
+/// Runs `f` again while SQLite reports the database busy or locked, for up to 30 s.
+fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let start = std::time::Instant::now();
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && start.elapsed() < Duration::from_secs(30) =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
     }
 }
 

@@ -463,3 +463,14 @@ impl Conn {
         }
     }
 }
+
+impl Conn {
+    /// A NOOP on the selected folder; true when the server reported any change with it.
+    /// (Polling notices a change at once, where Dovecot holds IDLE notifications for 0.5 s.)
+    pub fn poll_changes(&mut self) -> Result<bool> {
+        if let Err(e) = self.session.noop() {
+            return Err(self.lost_or_refused("NOOP", e));
+        }
+        Ok(self.session.take_all_unsolicited().count() > 0)
+    }
+}
