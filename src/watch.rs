@@ -38,26 +38,29 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 impl Watcher {
-    /// Starts watching the first mailbox of `ctx`'s config.
+    /// Starts watching every mailbox of `ctx`'s config: its inbox, Sent and activity folders.
     pub fn spawn(ctx: Ctx) -> Watcher {
         let stop = Arc::new(AtomicBool::new(false));
         let (wake_tx, wake_rx) = crossbeam_channel::unbounded::<()>();
         let (ev_tx, ev_rx) = crossbeam_channel::unbounded::<WatchEvent>();
         let mut threads = Vec::new();
-        if let Some(mailbox) = ctx.config.mailboxes.first().cloned() {
+        for (index, mailbox) in ctx.mailboxes() {
             let mut folders = vec![
-                mailbox.imap.folder.clone(),
-                mailbox.imap.activity_folder.clone(),
+                Watched::Named(mailbox.imap.folder.clone()),
+                Watched::Named(mailbox.imap.activity_folder.clone()),
             ];
-            if let Some(s) = &mailbox.imap.sent_folder {
-                folders.push(s.clone());
-            }
+            folders.push(match &mailbox.imap.sent_folder {
+                Some(s) => Watched::Named(s.clone()),
+                None => Watched::Sent,
+            });
             for folder in folders {
                 let (ctx, stop, wake) = (ctx.clone(), stop.clone(), wake_tx.clone());
                 threads.push(std::thread::spawn(move || {
-                    idle_loop(&ctx, &folder, &stop, &wake)
+                    idle_loop(&ctx, index, &folder, &stop, &wake)
                 }));
             }
+        }
+        if !threads.is_empty() {
             let (ctx, stop) = (ctx.clone(), stop.clone());
             threads.push(std::thread::spawn(move || {
                 sync_loop(&ctx, &stop, &wake_rx, &ev_tx)
@@ -85,8 +88,14 @@ impl Drop for Watcher {
     }
 }
 
-fn idle_loop(ctx: &Ctx, folder: &str, stop: &AtomicBool, wake: &Sender<()>) {
-    let Some((index, mailbox)) = ctx.mailboxes().next() else {
+/// A folder to watch: by name, or the Sent folder the server marks `\Sent`.
+enum Watched {
+    Named(String),
+    Sent,
+}
+
+fn idle_loop(ctx: &Ctx, index: usize, watched: &Watched, stop: &AtomicBool, wake: &Sender<()>) {
+    let Some(mailbox) = ctx.config.mailboxes.get(index) else {
         return;
     };
     let mut failures = 0;
@@ -104,13 +113,27 @@ fn idle_loop(ctx: &Ctx, folder: &str, stop: &AtomicBool, wake: &Sender<()>) {
                 }
                 return Ok(());
             }
-            if !conn.folder_exists(folder)? {
+            let folder = match watched {
+                Watched::Named(f) => Some(f.clone()),
+                Watched::Sent => ctx
+                    .folders(&mut conn, mailbox)?
+                    .into_iter()
+                    .find(|(_, role)| *role == crate::cache::FolderRole::Sent)
+                    .map(|(f, _)| f),
+            };
+            let Some(folder) = folder else {
+                // No Sent folder (yet): look again now and then.
+                conn.logout();
+                std::thread::sleep(IDLE_SLICE * 6);
+                return Ok(());
+            };
+            if !conn.folder_exists(&folder)? {
                 // The activity folder is created on first use: look again shortly.
                 conn.logout();
                 std::thread::sleep(IDLE_SLICE);
                 return Ok(());
             }
-            conn.select(folder, None)?;
+            conn.select(&folder, None)?;
             // Whatever happened before this IDLE started is picked up by one resync.
             let _ = wake.send(());
             failures = 0;

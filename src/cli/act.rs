@@ -378,7 +378,8 @@ pub fn note(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<String> {
             .messages(&conv.mailbox, &conv.id)?
             .first()
             .and_then(|m| m.message_id.clone())
-            .unwrap_or_default(),
+            // Never an empty X-Tanto-About: readers match on X-Tanto-Conversation then.
+            .unwrap_or_else(|| format!("{}@tanto.invalid", conv.id)),
     };
     let event = Event {
         kind: "note".into(),
