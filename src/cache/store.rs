@@ -194,11 +194,20 @@ impl Cache {
             msgs.sort_by_key(|m| (m.headers.date.unwrap_or(m.internal_date), m.uid));
             let mut touched = BTreeSet::new();
             let mut added = 0;
+            // UIDs only grow: above the highest cached one, nothing needs looking up.
+            let max_known: u32 = tx
+                .prepare_cached("SELECT COALESCE(MAX(uid), 0) FROM messages WHERE folder_id = ?1")?
+                .query_row([folder.id], |r| r.get(0))?;
             for m in &msgs {
-                let existing: Option<String> = tx
-                    .prepare_cached("SELECT conv FROM messages WHERE folder_id = ?1 AND uid = ?2")?
+                let existing: Option<String> = if m.uid > max_known {
+                    None
+                } else {
+                    tx.prepare_cached(
+                        "SELECT conv FROM messages WHERE folder_id = ?1 AND uid = ?2",
+                    )?
                     .query_row(params![folder.id, m.uid], |r| r.get(0))
-                    .optional()?;
+                    .optional()?
+                };
                 if let Some(conv) = existing {
                     tx.prepare_cached(
                         "UPDATE messages SET flags = ?3, modseq = ?4 WHERE folder_id = ?1 AND uid = ?2",

@@ -164,6 +164,25 @@ pub fn sync_folder(
     Ok(report)
 }
 
+/// Splits `uids` into FETCH batches of `BATCH`, smaller towards the end: the last batch is
+/// written after the network is done, so a small one shortens that tail.
+fn tapered(uids: &[u32]) -> Vec<&[u32]> {
+    let mut out = Vec::new();
+    let mut rest = uids;
+    while !rest.is_empty() {
+        let size = match rest.len() {
+            n if n > 2 * BATCH => BATCH,
+            n if n > 1000 => n.div_ceil(2).min(BATCH),
+            n if n > 250 => n.div_ceil(2),
+            n => n,
+        };
+        let (head, tail) = rest.split_at(size);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
 /// A batch the fetching thread hands to the writing one.
 enum Batch {
     Messages(Vec<MessageMeta>),
@@ -201,7 +220,7 @@ fn fetch_into(
     std::thread::scope(|s| {
         s.spawn(move || {
             let mut t_net = Duration::ZERO;
-            for chunk in uids.chunks(BATCH) {
+            for chunk in tapered(uids) {
                 let started = Instant::now();
                 let mut metas = Vec::with_capacity(if activity { 0 } else { chunk.len() });
                 let mut events = Vec::new();
@@ -267,4 +286,20 @@ fn fetch_into(
         }
         Ok(added)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_shrink_towards_the_end_and_cover_everything() {
+        let uids: Vec<u32> = (1..=10_000).collect();
+        let sizes: Vec<usize> = tapered(&uids).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes.iter().sum::<usize>(), 10_000);
+        assert!(sizes.iter().all(|s| *s <= BATCH));
+        assert!(sizes.last().is_some_and(|s| *s <= 250), "{sizes:?}");
+        assert_eq!(tapered(&[1, 2, 3]).len(), 1);
+        assert!(tapered(&[]).is_empty());
+    }
 }
