@@ -53,10 +53,11 @@ impl Watcher {
                 Some(s) => Watched::Named(s.clone()),
                 None => Watched::Sent,
             });
-            for folder in folders {
+            for (n, folder) in folders.into_iter().enumerate() {
                 let (ctx, stop, wake) = (ctx.clone(), stop.clone(), wake_tx.clone());
+                let primary = n == 0;
                 threads.push(std::thread::spawn(move || {
-                    idle_loop(&ctx, index, &folder, &stop, &wake)
+                    idle_loop(&ctx, index, &folder, primary, &stop, &wake)
                 }));
             }
         }
@@ -94,7 +95,16 @@ enum Watched {
     Sent,
 }
 
-fn idle_loop(ctx: &Ctx, index: usize, watched: &Watched, stop: &AtomicBool, wake: &Sender<()>) {
+/// Watches one folder. Where the server offers NOTIFY, the primary (inbox) connection asks
+/// for every personal folder's changes and the other threads stand by.
+fn idle_loop(
+    ctx: &Ctx,
+    index: usize,
+    watched: &Watched,
+    primary: bool,
+    stop: &AtomicBool,
+    wake: &Sender<()>,
+) {
     let Some(mailbox) = ctx.config.mailboxes.get(index) else {
         return;
     };
@@ -109,6 +119,15 @@ fn idle_loop(ctx: &Ctx, index: usize, watched: &Watched, stop: &AtomicBool, wake
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
+                    std::thread::sleep(IDLE_SLICE);
+                }
+                return Ok(());
+            }
+            let poll = Duration::from_millis(ctx.config.team.live_poll_ms);
+            let notify = conn.caps.notify && conn.caps.idle && poll.is_zero();
+            if notify && !primary {
+                conn.logout();
+                while !stop.load(Ordering::SeqCst) {
                     std::thread::sleep(IDLE_SLICE);
                 }
                 return Ok(());
@@ -134,10 +153,12 @@ fn idle_loop(ctx: &Ctx, index: usize, watched: &Watched, stop: &AtomicBool, wake
                 return Ok(());
             }
             conn.select(&folder, None)?;
+            if notify {
+                conn.notify_personal()?;
+            }
             // Whatever happened before this IDLE started is picked up by one resync.
             let _ = wake.send(());
             failures = 0;
-            let poll = Duration::from_millis(ctx.config.team.live_poll_ms);
             while !stop.load(Ordering::SeqCst) {
                 let changed = if poll.is_zero() {
                     conn.idle_once(IDLE_SLICE)?

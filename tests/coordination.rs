@@ -157,11 +157,13 @@ fn a_claim_a_note_and_done_reach_another_agent_through_idle() {
     let bob_cache =
         tanto::cache::Cache::open(&root.path().join("bob/cache.sqlite"), false).expect("cache");
     let wait_for = |what: &str, ok: &dyn Fn() -> bool| {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(30);
         while !ok() {
             assert!(Instant::now() < deadline, "bob never saw: {what}");
             let _ = watcher.events.recv_timeout(Duration::from_secs(1));
         }
+        eprintln!("bob saw {what} after {:?}", started.elapsed());
     };
     let status = || {
         bob_cache

@@ -474,3 +474,15 @@ impl Conn {
         Ok(self.session.take_all_unsolicited().count() > 0)
     }
 }
+
+impl Conn {
+    /// Asks (RFC 5465 NOTIFY) for changes to the selected folder and for new or expunged
+    /// messages in every other personal folder, so that one IDLE connection covers them all.
+    pub fn notify_personal(&mut self) -> Result<()> {
+        self.raw(
+            "NOTIFY SET (selected (MessageNew MessageExpunge FlagChange)) \
+             (personal (MessageNew MessageExpunge))",
+        )
+        .map(|_| ())
+    }
+}
