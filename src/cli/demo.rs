@@ -1,7 +1,6 @@
 //! `tanto demo`: a local Dovecot with a sample mailbox, synced and listed with tanto itself.
 
 use std::io::Write as _;
-use std::path::Path;
 
 use anyhow::{anyhow, Context as _};
 
@@ -35,32 +34,17 @@ fn start_server() -> anyhow::Result<Dovecot> {
     })
 }
 
-fn write_config(dir: &Path, port: u16) -> anyhow::Result<std::path::PathBuf> {
+fn write_config(server: &Dovecot) -> anyhow::Result<std::path::PathBuf> {
+    let dir = server.dir.path();
     let path = dir.join("tanto-demo.toml");
-    let text = format!(
-        r#"# tanto demo config: a local Dovecot on 127.0.0.1:{port}
-[agent]
-id = "alice"
-name = "Alice (demo)"
-role = "supervisor"
-
-[[mailbox]]
-name = "support"
-address = "support@example.com"
-[mailbox.imap]
-host = "127.0.0.1"
-port = {port}
-tls = "none"
-user = "support"
-password = "{password}"
-folder = "INBOX"
-
-[cache]
-path = "{cache}"
-"#,
-        password = crate::devserver::PASSWORD,
-        cache = dir.join("cache.sqlite").display()
-    );
+    // The test config, as a supervisor, with the password in the file (mode 600).
+    let text = server
+        .config_toml("support", &dir.join("cache.sqlite"), "alice")
+        .replace("role = \"agent\"", "role = \"supervisor\"")
+        .replace(
+            "password_env = \"TANTO_TEST_PASSWORD\"",
+            &format!("password = \"{}\"", crate::devserver::PASSWORD),
+        );
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -68,7 +52,13 @@ path = "{cache}"
         .mode_600()
         .open(&path)
         .with_context(|| format!("writing {}", path.display()))?;
-    f.write_all(text.as_bytes())?;
+    f.write_all(
+        format!(
+            "# tanto demo config: a local Dovecot on 127.0.0.1:{}\n{text}",
+            server.port
+        )
+        .as_bytes(),
+    )?;
     Ok(path)
 }
 
@@ -94,7 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     for s in samples() {
         server.append("support", s.folder, &s.raw, s.flags);
     }
-    let config = write_config(server.dir.path(), server.port)?;
+    let config = write_config(&server)?;
     let ctx = Ctx::load(Some(&config))?;
     super::sync::run(
         &ctx,

@@ -3,7 +3,7 @@
 use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
 
 use super::encoded_word::decode_header_value;
-use super::header::header_info;
+use super::header::nested_header_info;
 use super::render::transfer_decoded;
 use crate::core::model::Attachment;
 use crate::sanitize;
@@ -77,15 +77,7 @@ fn extension_for(mime_type: &str) -> &'static str {
 }
 
 fn nested_subject(nested: &Message<'_>) -> String {
-    let root = nested.parts.first();
-    let header_bytes = root
-        .and_then(|r| {
-            nested
-                .raw_message
-                .get(r.offset_header as usize..r.offset_body as usize)
-        })
-        .unwrap_or_default();
-    header_info(header_bytes).headers.subject
+    nested_header_info(nested).headers.subject
 }
 
 #[cfg(test)]

@@ -17,6 +17,20 @@ pub(super) struct HeaderInfo {
     pub(super) date_raw: Option<String>,
 }
 
+/// The header information of a nested (message/rfc822) message, from its own header block.
+pub(super) fn nested_header_info(nested: &mail_parser::Message<'_>) -> HeaderInfo {
+    let header_bytes = nested
+        .parts
+        .first()
+        .and_then(|r| {
+            nested
+                .raw_message
+                .get(r.offset_header as usize..r.offset_body as usize)
+        })
+        .unwrap_or_default();
+    header_info(header_bytes)
+}
+
 pub(super) fn header_info(raw: &[u8]) -> HeaderInfo {
     let data = fix_bare_cr(raw);
     let mut info = HeaderInfo {

@@ -9,7 +9,7 @@ use mail_parser::{Encoding, Message, MessageParser, MessagePart, MimeHeaders, Pa
 use super::attachment::describe_attachment;
 use super::charset::decode_bytes;
 use super::encoded_word::base64_lenient;
-use super::header::{fix_bare_cr, header_info};
+use super::header::{fix_bare_cr, nested_header_info};
 use super::html::html_to_text;
 use crate::core::model::{Address, Attachment, Rendered};
 use crate::sanitize;
@@ -203,15 +203,7 @@ fn push_block(text: &mut String, block: &str) {
 
 /// The header lines shown above a nested (forwarded, bounced) message.
 fn nested_heading(nested: &Message<'_>) -> String {
-    let root = nested.parts.first();
-    let header_bytes = root
-        .and_then(|r| {
-            nested
-                .raw_message
-                .get(r.offset_header as usize..r.offset_body as usize)
-        })
-        .unwrap_or_default();
-    let info = header_info(header_bytes);
+    let info = nested_header_info(nested);
     let h = &info.headers;
     let mut lines = vec!["---------- Attached message ----------".to_owned()];
     if !h.from.is_empty() {
