@@ -373,10 +373,22 @@ impl Dovecot {
     /// APPENDs one message (any bytes) to `folder` of `user`, creating the folder if missing,
     /// with the given flags (`"\\Seen"`, `"tanto-wip"`, ...). Returns its UID (APPENDUID).
     pub fn append(&self, user: &str, folder: &str, raw: &[u8], flags: &[&str]) -> u32 {
+        self.append_dated(user, folder, raw, flags, None)
+    }
+
+    /// Like `append`, with the INTERNALDATE (`"23-Nov-2026 09:02:11 +0900"`) when given.
+    pub fn append_dated(
+        &self,
+        user: &str,
+        folder: &str,
+        raw: &[u8],
+        flags: &[&str],
+        date: Option<&str>,
+    ) -> u32 {
         let mut c = RawImap::login(self, user);
         c.ensure_folder(folder);
         let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
-        let uids = c.multiappend(folder, &[(raw, flags.as_slice(), None)]);
+        let uids = c.multiappend(folder, &[(raw, flags.as_slice(), date.map(str::to_string))]);
         c.logout();
         assert_eq!(uids.len(), 1, "APPENDUID for one message: {uids:?}");
         uids[0]

@@ -82,7 +82,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     eprintln!("tanto demo: starting a local Dovecot with a sample mailbox…");
     let server = start_server()?;
     for s in samples() {
-        server.append("support", s.folder, &s.raw, s.flags);
+        // Arrival time as the Date header says, so that the list reads like a real morning.
+        let date = crate::mime::parse_headers(&s.raw)
+            .date
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|d| d.format("%d-%b-%Y %H:%M:%S +0000").to_string());
+        server.append_dated("support", s.folder, &s.raw, s.flags, date.as_deref());
     }
     let config = write_config(&server)?;
     let ctx = Ctx::load(Some(&config))?;

@@ -75,6 +75,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         println!("no conversations (run `tanto sync --once` first?)");
         return Ok(0);
     }
+    println!(
+        "{}  {} {} {}  {} {} SUBJECT",
+        fit("ID", 12),
+        fit("STATE", 5),
+        fit("OWNER", 10),
+        fit("RECEIVED", 16),
+        fit("CUSTOMER", 28),
+        fit("MSGS", 5)
+    );
     for c in &rows {
         let who = c
             .assignee

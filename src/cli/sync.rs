@@ -101,6 +101,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         } else {
             for r in &out {
                 for f in &r.folders {
+                    if f.mode == "missing" {
+                        println!("{} {}: not on the server yet", r.mailbox, f.folder);
+                        continue;
+                    }
                     println!(
                         "{} {}: {} messages ({}: {} new, {} flag changes, {} expunged{})",
                         r.mailbox,
