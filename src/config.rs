@@ -488,32 +488,54 @@ fn expand_tilde(p: &Path) -> PathBuf {
 }
 
 fn syntax_message(e: &toml::de::Error, text: &str) -> String {
-    // toml's Display spans several lines with a source excerpt; the line number plus the
-    // message is what fits the one-line contract.
-    let msg = e.message().trim().to_string();
+    // toml's Display spans several lines with a source excerpt; the line, the key and the
+    // message are what fit the one-line contract.
+    let msg = e.message().trim().replace('\n', " ");
     let at = e
         .span()
         .map(|s| {
-            let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
-            let table = text[..s.start.min(text.len())]
-                .lines()
-                .rev()
-                .find(|l| l.trim_start().starts_with('['))
-                .map(|l| format!(" in {}", l.trim()))
-                .unwrap_or_default();
-            format!("line {line}{table}: ")
+            let start = s.start.min(text.len());
+            let before = text.get(..start).unwrap_or("");
+            let line_no = before.matches('\n').count() + 1;
+            let line_start = before.rfind('\n').map(|p| p + 1).unwrap_or(0);
+            let line = text
+                .get(line_start..)
+                .and_then(|l| l.lines().next())
+                .unwrap_or("")
+                .trim();
+            let table = if line.starts_with('[') {
+                Some(line)
+            } else {
+                before
+                    .lines()
+                    .rev()
+                    .map(str::trim)
+                    .find(|l| l.starts_with('['))
+            }
+            .map(|t| t.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+            let key = (!line.starts_with('['))
+                .then(|| line.split('=').next().unwrap_or("").trim().to_string())
+                .filter(|k| !k.is_empty());
+            match (table, key) {
+                (Some(t), Some(k)) => format!("line {line_no}, key `{t}.{k}`: "),
+                (None, Some(k)) => format!("line {line_no}, key `{k}`: "),
+                (Some(t), None) => format!("line {line_no}, table [{t}]: "),
+                (None, None) => format!("line {line_no}: "),
+            }
         })
         .unwrap_or_default();
-    let key_hint = if msg.contains("unknown field") {
+    let fix = if msg.contains("unknown field") {
         "; fix: remove or correct the key (examples/config.toml lists every key)"
     } else if msg.contains("missing field") {
         "; fix: add the key (examples/config.toml lists every key)"
     } else if msg.contains("unknown variant") {
         "; fix: use one of the listed values"
+    } else if msg.contains("invalid type") {
+        "; fix: give it a value of the expected type (examples/config.toml shows one)"
     } else {
-        ""
+        "; fix: correct the TOML syntax at that line"
     };
-    format!("{at}{}{key_hint}", msg.replace('\n', " "))
+    format!("{at}{msg}{fix}")
 }
 
 #[cfg(unix)]
