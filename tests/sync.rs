@@ -359,3 +359,22 @@ fn show_says_who_else_is_looking_at_a_conversation() {
     let json = alice.json(&["show", &id, "--json"]);
     assert_eq!(json["presence"][0]["agent"], "bob");
 }
+
+#[test]
+fn wrong_arguments_exit_1_with_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [
+        &["list", "--status", "bogus"][..],
+        &["frobnicate"],
+        &["claim"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tanto"))
+            .args(args)
+            .env("TANTO_CONFIG", dir.path().join("none.toml"))
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
+}
