@@ -145,7 +145,19 @@ fn eight_agents_racing_for_200_conversations_each_end_with_exactly_one_owner() {
 
 #[test]
 fn a_claim_a_note_and_done_reach_another_agent_through_idle() {
-    let server = Dovecot::start();
+    claim_note_and_done_reach_bob(Dovecot::start());
+}
+
+#[test]
+fn without_notify_the_watcher_idles_on_each_folder() {
+    // Dovecot's capabilities less NOTIFY: one IDLE connection per folder instead.
+    claim_note_and_done_reach_bob(Dovecot::start_with(
+        "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SPECIAL-USE \
+         LITERAL+ NAMESPACE UIDPLUS MOVE CONDSTORE QRESYNC",
+    ));
+}
+
+fn claim_note_and_done_reach_bob(server: Dovecot) {
     server.append("support", "INBOX", &sample_message(1, None), &[]);
     let root = tempfile::tempdir().expect("tempdir");
     let alice = Tanto::new(&server, &root.path().join("alice"), "alice");
