@@ -378,3 +378,39 @@ fn wrong_arguments_exit_1_with_one_line() {
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
     }
 }
+
+#[test]
+fn two_shared_addresses_sync_side_by_side_and_list_by_mailbox() {
+    let server = Dovecot::start();
+    server.append("support", "INBOX", &sample_message(1, None), &[]);
+    server.append("alice", "INBOX", &sample_message(2, None), &[]);
+    server.append("alice", "INBOX", &sample_message(3, Some(2)), &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = Tanto::new(&server, dir.path(), "carol");
+    let text = std::fs::read_to_string(&t.config).expect("read");
+    let (head, cache) = text.split_at(text.find("[cache]").expect("cache table"));
+    let info = head
+        .split_once("[[mailbox]]")
+        .map(|(_, m)| m)
+        .expect("mailbox table")
+        .replace("name = \"support\"", "name = \"info\"")
+        .replace(
+            "address = \"support@example.com\"",
+            "address = \"info@example.com\"",
+        )
+        .replace("user = \"support\"", "user = \"alice\"");
+    std::fs::write(&t.config, format!("{head}[[mailbox]]{info}{cache}")).expect("write");
+
+    let report = t.json(&["sync", "--once", "--json"]);
+    assert_eq!(report.as_array().map(Vec::len), Some(2), "{report}");
+    let all = t.json(&["list", "--json"]);
+    assert_eq!(all.as_array().map(Vec::len), Some(2));
+    let info = t.json(&["list", "--mailbox", "info", "--json"]);
+    let info = info.as_array().expect("array");
+    assert_eq!(info.len(), 1);
+    assert_eq!(info[0]["mailbox"], "info");
+    assert_eq!(info[0]["messages"], 2);
+    let id = info[0]["id"].as_str().expect("id");
+    t.ok(&["claim", id]);
+    assert_eq!(t.json(&["list", "--mine", "--json"])[0]["mailbox"], "info");
+}
