@@ -213,6 +213,17 @@ fn attempt(
                     StoreResult::Applied { flags, .. } => flags,
                     StoreResult::Modified => plan.flags.clone(),
                 };
+                // A server at its keyword cap may accept the STORE and drop the keyword.
+                if let Some(lost) = plan
+                    .flags
+                    .iter()
+                    .find(|f| !new_flags.iter().any(|n| n.eq_ignore_ascii_case(f)))
+                {
+                    bail!(
+                        "the server accepted the change to {} but did not keep the keyword {lost} (a cap on keywords per folder?); see `tanto doctor`",
+                        conv.id
+                    );
+                }
                 cache.update_flags(
                     &team,
                     state.folder_id,

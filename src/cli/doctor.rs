@@ -74,6 +74,12 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
                     tanto_kw,
                     keyword_cap(&caps.all)
                 );
+                if keywords.len() > 26 {
+                    println!(
+                        "  warning      {} keywords is more than 26: a Dovecot maildir keeps only 26 per folder in its file names (the rest live in its index only); sdbox/mdbox have no cap",
+                        keywords.len()
+                    );
+                }
                 if !info.custom_keywords() {
                     worst = 1;
                 }
