@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
 # Integration tests each start their own Dovecot; two at a time suit a 2-core machine.
-cargo test --all-targets -- --test-threads=2
+# Build first, then run under a time limit: a hung test must fail, not eat CI's 90 minutes.
+cargo test --all-targets --no-run --quiet
+timeout 1200 cargo test --all-targets -- --test-threads=2

@@ -147,9 +147,10 @@ fn idle_loop(
                 return Ok(());
             };
             if !conn.folder_exists(&folder)? {
-                // The activity folder is created on first use: look again shortly.
+                // The activity folder is created on first use: look again shortly, and resync
+                // when it appears (what was written to it meanwhile is then picked up).
                 conn.logout();
-                std::thread::sleep(IDLE_SLICE);
+                std::thread::sleep(Duration::from_secs(1));
                 return Ok(());
             }
             conn.select(&folder, None)?;

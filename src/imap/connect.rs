@@ -11,6 +11,8 @@ use super::{ImapError, Result};
 use crate::config::Tls;
 use crate::core::model::FlagUpdate;
 
+use imap::extensions::idle::SetReadTimeout as _;
+
 use super::transport::{read_responses, Shared};
 
 type Session = imap::Session<Shared>;
@@ -449,17 +451,87 @@ fn starttls(mut tcp: TcpStream) -> std::io::Result<TcpStream> {
 
 impl Conn {
     /// IDLE on the selected folder for up to `max`; true when the server reported a change.
+    ///
+    /// Done on the shared stream rather than with the crate's IDLE, which waits for a tagged
+    /// response (forever) when an untagged one comes before the `+` continuation, as it does
+    /// when changes are pending or NOTIFY is set.
     pub fn idle_once(&mut self, max: Duration) -> Result<bool> {
-        let r = self
-            .session
-            .idle()
-            .timeout(max)
-            .keepalive(false)
-            .wait_while(imap::extensions::idle::stop_on_any);
-        match r {
-            Ok(imap::extensions::idle::WaitOutcome::MailboxChanged) => Ok(true),
-            Ok(_) => Ok(false),
-            Err(e) => Err(self.lost_or_refused("IDLE", e)),
+        use std::io::{BufRead, Write};
+        let lost = |addr: &str, e: std::io::Error| ImapError::Lost {
+            addr: addr.to_string(),
+            reason: e.to_string(),
+        };
+        if let Err(e) = self.session.run_command("IDLE") {
+            return Err(self.lost_or_refused("IDLE", e));
+        }
+        let mut reader = std::io::BufReader::new(self.shared.clone());
+        let mut changed = false;
+        // Until the continuation: untagged lines are changes; a tagged line is a refusal.
+        loop {
+            let mut line = Vec::new();
+            if reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| lost(&self.addr, e))?
+                == 0
+            {
+                return Err(lost(&self.addr, std::io::ErrorKind::UnexpectedEof.into()));
+            }
+            if line.starts_with(b"+") {
+                break;
+            }
+            if line.starts_with(b"* ") {
+                changed = true;
+                continue;
+            }
+            return Err(ImapError::Refused {
+                addr: self.addr.clone(),
+                command: "IDLE".into(),
+                reason: String::from_utf8_lossy(&line).trim().to_string(),
+            });
+        }
+        if !changed {
+            // Wait for anything at all from the server, up to `max`.
+            let mut timed = self.shared.clone();
+            let _ = timed.set_read_timeout(Some(max));
+            changed = match reader.fill_buf() {
+                Ok(buf) => !buf.is_empty(),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    false
+                }
+                Err(e) => return Err(lost(&self.addr, e)),
+            };
+            let _ = timed.set_read_timeout(Some(IO_TIMEOUT));
+        }
+        let mut writer = self.shared.clone();
+        writer
+            .write_all(b"DONE\r\n")
+            .and_then(|()| writer.flush())
+            .map_err(|e| lost(&self.addr, e))?;
+        let tagged =
+            read_responses(&mut reader, |_| changed = true).map_err(|e| lost(&self.addr, e))?;
+        let rest = reader.buffer().to_vec();
+        drop(reader);
+        if !rest.is_empty() {
+            let _ = self.shared.unread(&rest);
+        }
+        match imap_proto::parser::parse_response(&tagged) {
+            Ok((
+                _,
+                Response::Done {
+                    status: imap_proto::Status::Ok,
+                    ..
+                },
+            )) => Ok(changed),
+            _ => Err(ImapError::Refused {
+                addr: self.addr.clone(),
+                command: "IDLE".into(),
+                reason: String::from_utf8_lossy(&tagged).trim().to_string(),
+            }),
         }
     }
 }
