@@ -28,7 +28,8 @@ struct Entry {
     /// For events: claim, release, assign, takeover, done, reopen.
     #[serde(skip_serializing_if = "Option::is_none")]
     event: Option<String>,
-    from: String,
+    /// The sender's address (messages); null for notes and events, which have `agent`.
+    from: Option<String>,
     from_name: Option<String>,
     agent: Option<String>,
     to: Vec<String>,
@@ -126,7 +127,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
             at: rfc3339(m.date.unwrap_or(m.internal_date)),
             ts: m.date.unwrap_or(m.internal_date),
             event: None,
-            from: addr(&m.from),
+            from: Some(addr(&m.from)),
             from_name: m.from.name.as_deref().map(single_line),
             agent: None,
             to: m.to.iter().map(addr).collect(),
@@ -145,7 +146,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
             at: rfc3339(e.at),
             ts: e.at,
             event: (!note).then(|| single_line(&e.kind)),
-            from: String::new(),
+            from: None,
             from_name: None,
             agent: Some(single_line(&e.agent)),
             to: Vec::new(),
@@ -226,8 +227,10 @@ fn print_human(conv: &ConversationRow, timeline: &[Entry]) {
         }
         println!("──── {} · {} ────", e.kind, e.at);
         match &e.from_name {
-            Some(n) if !n.is_empty() => println!("From:    {n} <{}>", e.from),
-            _ => println!("From:    {}", e.from),
+            Some(n) if !n.is_empty() => {
+                println!("From:    {n} <{}>", e.from.as_deref().unwrap_or(""))
+            }
+            _ => println!("From:    {}", e.from.as_deref().unwrap_or("")),
         }
         if !e.to.is_empty() {
             println!("To:      {}", e.to.join(", "));
