@@ -186,6 +186,8 @@ fn idle_loop(
 fn sync_loop(ctx: &Ctx, stop: &AtomicBool, wake: &Receiver<()>, events: &Sender<WatchEvent>) {
     let mut failures = 0;
     let mut cache = None;
+    // One connection per mailbox, kept between resyncs.
+    let mut conns: Vec<Option<crate::imap::Conn>> = ctx.mailboxes().map(|_| None).collect();
     while !stop.load(Ordering::SeqCst) {
         let result = (|| -> anyhow::Result<usize> {
             if cache.is_none() {
@@ -195,8 +197,8 @@ fn sync_loop(ctx: &Ctx, stop: &AtomicBool, wake: &Receiver<()>, events: &Sender<
                 return Ok(0);
             };
             let mut changes = 0;
-            for (i, m) in ctx.mailboxes() {
-                let reports = crate::cli::sync::sync_mailbox(ctx, cache, i, m)?;
+            for ((i, m), conn) in ctx.mailboxes().zip(conns.iter_mut()) {
+                let reports = crate::cli::sync::sync_mailbox_on(ctx, cache, conn, i, m)?;
                 changes += reports
                     .iter()
                     .map(|r| r.fetched + r.flag_updates + r.expunged)

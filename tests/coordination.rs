@@ -376,3 +376,56 @@ fn with_sticky_assignee_a_returning_customer_goes_back_to_the_previous_agent() {
     assert_eq!(c["status"], "wip", "{c}");
     assert_eq!(c["assignee"], "alice");
 }
+
+#[test]
+fn the_watcher_comes_back_after_the_server_restarts_and_misses_nothing() {
+    let mut server = Dovecot::start();
+    server.append("support", "INBOX", &sample_message(21, None), &[]);
+    server.append("support", "INBOX", &sample_message(22, None), &[]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("alice"), "alice");
+    alice.sync();
+    let ids = ids(&alice);
+    let bob = agent_ctx(&server, &root.path().join("bob"), "bob", "agent");
+    let watcher = tanto::watch::Watcher::spawn(bob.clone());
+    let bob_cache =
+        tanto::cache::Cache::open(&root.path().join("bob/cache.sqlite"), false).expect("cache");
+    let owner = |id: &str| {
+        bob_cache
+            .find_conversation(id)
+            .ok()
+            .and_then(|r| r.ok())
+            .and_then(|c| c.assignee)
+    };
+    let wait = |what: &str, ok: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !ok() {
+            assert!(Instant::now() < deadline, "bob never saw {what}");
+            let _ = watcher.events.recv_timeout(Duration::from_millis(500));
+        }
+    };
+    wait("the mailbox", &|| {
+        bob_cache.message_count().unwrap_or(0) == 2
+    });
+
+    server.stop();
+    // The watcher says it lost the server.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match watcher.events.recv_timeout(Duration::from_secs(1)) {
+            Ok(tanto::watch::WatchEvent::Trouble { .. }) => break,
+            _ => assert!(Instant::now() < deadline, "no trouble reported"),
+        }
+    }
+    server.restart();
+    // A change made while bob was away, and one after: both arrive.
+    alice.ok(&["claim", &ids[0]]);
+    wait("the first claim", &|| {
+        owner(&ids[0]).as_deref() == Some("alice")
+    });
+    alice.ok(&["claim", &ids[1]]);
+    wait("the second claim", &|| {
+        owner(&ids[1]).as_deref() == Some("alice")
+    });
+    watcher.stop();
+}

@@ -35,23 +35,47 @@ pub fn sync_mailbox(
     index: usize,
     mailbox: &Mailbox,
 ) -> anyhow::Result<Vec<FolderReport>> {
+    let mut conn = None;
+    let reports = sync_mailbox_on(ctx, cache, &mut conn, index, mailbox)?;
+    if let Some(c) = conn {
+        c.logout();
+    }
+    Ok(reports)
+}
+
+/// Like `sync_mailbox`, on the connection in `conn` (opened there when `None`, and dropped
+/// again when it fails), so that a long-running watcher does not log in for every resync.
+pub fn sync_mailbox_on(
+    ctx: &Ctx,
+    cache: &mut Cache,
+    conn: &mut Option<crate::imap::Conn>,
+    index: usize,
+    mailbox: &Mailbox,
+) -> anyhow::Result<Vec<FolderReport>> {
     let lease = cache.acquire(
         &format!("sync:{}", mailbox.name),
         Duration::from_secs(600),
         Duration::from_secs(300),
     )?;
     let result: anyhow::Result<Vec<FolderReport>> = (|| {
-        let mut conn = ctx.connect(index, mailbox)?;
+        let c = match conn {
+            Some(c) => c,
+            None => conn.insert(ctx.connect(index, mailbox)?),
+        };
         let team = ctx.team(mailbox);
         let mut reports = Vec::new();
-        for (folder, role) in ctx.folders(&mut conn, mailbox)? {
-            let r = sync_folder(&mut conn, cache, &team, &folder, role)
+        for (folder, role) in ctx.folders(c, mailbox)? {
+            let r = sync_folder(c, cache, &team, &folder, role)
                 .with_context(|| format!("syncing {folder}"))?;
             reports.push(r);
         }
-        conn.logout();
+        c.forget_unsolicited();
         Ok(reports)
     })();
+    if result.is_err() {
+        // Whatever state the connection is in, the next attempt starts from a fresh one.
+        *conn = None;
+    }
     if let Some(l) = lease {
         cache.release(l)?;
     }

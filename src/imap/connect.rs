@@ -558,3 +558,11 @@ impl Conn {
         .map(|_| ())
     }
 }
+
+impl Conn {
+    /// Drops the unsolicited responses the crate queued (a long-lived connection would
+    /// otherwise keep them all; the sync reads state with its own commands).
+    pub fn forget_unsolicited(&mut self) {
+        let _ = self.session.take_all_unsolicited().count();
+    }
+}
