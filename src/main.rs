@@ -3,6 +3,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // The MIME layer catches panics from below as a last resort, so the hook must not end
+    // the process; an uncaught panic is reported below in one line (TANTO_DEBUG=1 keeps
+    // Rust's own report).
+    if std::env::var_os("TANTO_DEBUG").is_none() {
+        std::panic::set_hook(Box::new(|_| {}));
+    }
     let cli = match tanto::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -25,12 +31,24 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match tanto::cli::run(cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
+    match std::panic::catch_unwind(|| tanto::cli::run(cli)) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Err(e)) => {
             // One line: the chain of contexts joined, never a multi-line dump.
             let msg = format!("{e:#}").replace(['\n', '\r'], " ");
             eprintln!("tanto: {}", tanto::sanitize::single_line(&msg));
+            ExitCode::from(1)
+        }
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown".into());
+            eprintln!(
+                "tanto: internal error, please report it (TANTO_DEBUG=1 shows more): {}",
+                tanto::sanitize::single_line(&msg)
+            );
             ExitCode::from(1)
         }
     }

@@ -246,6 +246,7 @@ impl Cache {
                     .prepare_cached(
                         "UPDATE messages SET flags = ?3, modseq = ?4
                          WHERE folder_id = ?1 AND uid = ?2 AND (flags != ?3 OR modseq != ?4)
+                           AND (?4 = 0 OR modseq <= ?4)
                          RETURNING conv",
                     )?
                     .query_row(

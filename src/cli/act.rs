@@ -71,7 +71,7 @@ pub fn retry_while<T>(
             Err(e) if retryable(&e) && started.elapsed() < RETRY_FOR => {
                 eprintln!(
                     "tanto: {what}: {}; retrying in {:.1}s",
-                    format!("{e:#}").replace('\n', " "),
+                    crate::sanitize::single_line(&format!("{e:#}")),
                     wait.as_secs_f32()
                 );
                 std::thread::sleep(wait);
@@ -153,6 +153,7 @@ fn attempt(
     let last = cache
         .last_event_at(&conv.mailbox, &conv.id)?
         .unwrap_or(state.received);
+    let mut saw_modified = false;
     for _ in 0..25 {
         let (flags, modseq) = conn.fetch_state(state.uid)?.ok_or_else(|| {
             anyhow!(
@@ -172,7 +173,16 @@ fn attempt(
                 let line = format!("{} is already claimed by {winner}", conv.id);
                 return Ok(Acted::Lost { winner, line });
             }
-            Err(Refusal::NotAllowed(why)) => bail!("cannot {} {}: {why}", action.verb(), conv.id),
+            Err(Refusal::NotAllowed(why)) => {
+                // Someone else's change made our STORE fail and now holds it: a lost race.
+                if saw_modified {
+                    if let Some(winner) = status::owner(&flags).filter(|o| *o != actor.id) {
+                        let line = format!("{} was just taken by {winner}", conv.id);
+                        return Ok(Acted::Lost { winner, line });
+                    }
+                }
+                bail!("cannot {} {}: {why}", action.verb(), conv.id)
+            }
             Err(Refusal::AlreadySo(what)) => {
                 // A retry after a lost connection lands here when the write went through:
                 // make sure the log has it, once.
@@ -207,7 +217,12 @@ fn attempt(
             store_under_lock(conn, cache, &conv, &state, &seen, &plan.flags)?
         };
         match claims::interpret(&result) {
-            Outcome::Retry => continue,
+            Outcome::Retry => {
+                // A definite answer: our write did not happen.
+                *attempted = false;
+                saw_modified = true;
+                continue;
+            }
             Outcome::Won { modseq } => {
                 let new_flags = match result {
                     StoreResult::Applied { flags, .. } => flags,

@@ -1,6 +1,7 @@
 //! `tanto doctor`: can we log in, and what does the server offer that tanto relies on.
 
 use super::Ctx;
+use crate::sanitize::single_line;
 
 #[derive(Debug, clap::Args, Default)]
 pub struct Args {}
@@ -13,7 +14,7 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
         let mut conn = match crate::imap::Conn::open(&server) {
             Ok(c) => c,
             Err(e) => {
-                println!("  login        FAIL  {e}");
+                println!("  login        FAIL  {}", single_line(&e.to_string()));
                 worst = 1;
                 continue;
             }
@@ -85,7 +86,7 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
                 }
             }
             Err(e) => {
-                println!("  folder       FAIL  {e}");
+                println!("  folder       FAIL  {}", single_line(&e.to_string()));
                 worst = 1;
             }
         }
@@ -96,11 +97,11 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
                     .find(|(_, r)| *r == crate::cache::FolderRole::Sent)
                     .map(|(n, _)| n.clone());
                 match sent {
-                    Some(s) => println!("  sent folder  ok    {s}"),
+                    Some(s) => println!("  sent folder  ok    {}", single_line(&s)),
                     None => println!("  sent folder  none  replies sent by the team will not show until a Sent folder exists (set sent_folder)"),
                 }
             }
-            Err(e) => println!("  sent folder  FAIL  {e:#}"),
+            Err(e) => println!("  sent folder  FAIL  {}", single_line(&format!("{e:#}"))),
         }
         conn.logout();
     }

@@ -126,13 +126,17 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
             for r in &out {
                 for f in &r.folders {
                     if f.mode == "missing" {
-                        println!("{} {}: not on the server yet", r.mailbox, f.folder);
+                        println!(
+                            "{} {}: not on the server yet",
+                            r.mailbox,
+                            crate::sanitize::single_line(&f.folder)
+                        );
                         continue;
                     }
                     println!(
                         "{} {}: {} messages ({}: {} new, {} flag changes, {} expunged{})",
                         r.mailbox,
-                        f.folder,
+                        crate::sanitize::single_line(&f.folder),
                         f.messages,
                         f.mode,
                         f.fetched,
@@ -178,7 +182,10 @@ fn watch(ctx: &Ctx, _cache: &mut Cache) -> anyhow::Result<u8> {
             }
             crate::watch::WatchEvent::Trouble { reason, retry_secs } => {
                 troubled = true;
-                eprintln!("tanto: {reason}; retrying in {retry_secs}s");
+                eprintln!(
+                    "tanto: {}; retrying in {retry_secs}s",
+                    crate::sanitize::single_line(&reason)
+                );
             }
         }
     }

@@ -315,8 +315,11 @@ impl Conn {
                 info.flags = f.iter().map(|s| s.to_string()).collect()
             }
             Response::Vanished { uids, .. } => {
+                // Bounded: a hostile `1:4294967295` must not expand to 4 billion UIDs; the
+                // sync only needs the UIDs it has cached, which are far fewer.
                 for r in uids {
-                    info.vanished.extend(r);
+                    let room = 10_000_000usize.saturating_sub(info.vanished.len());
+                    info.vanished.extend(r.take(room));
                 }
             }
             Response::Fetch(_, attrs) => {
@@ -392,7 +395,11 @@ impl Conn {
                     .iter()
                     .any(|a| matches!(a, imap_proto::types::NameAttribute::Sent))
             })
-            .map(|n| utf7_imap::decode_utf7_imap(n.name().to_string())))
+            .map(|n| {
+                // The decoder panics on malformed modified UTF-7: keep the wire name then.
+                let raw = n.name().to_string();
+                std::panic::catch_unwind(|| utf7_imap::decode_utf7_imap(raw.clone())).unwrap_or(raw)
+            }))
     }
 
     /// Whether a folder exists.

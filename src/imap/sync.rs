@@ -85,7 +85,9 @@ pub fn sync_folder(
         && info.highestmodseq.is_some()
         && info.highestmodseq == state.highestmodseq
         && info.uidnext.is_some()
-        && info.uidnext == state.uidnext;
+        && info.uidnext == state.uidnext
+        // CONDSTORE alone does not promise a new HIGHESTMODSEQ on expunge.
+        && (conn.qresync_enabled || info.exists as usize == cached_count);
     let mut to_fetch: Vec<u32> = Vec::new();
     if unchanged {
         report.mode = "unchanged";

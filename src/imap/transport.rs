@@ -76,6 +76,9 @@ impl SetReadTimeout for Shared {
     }
 }
 
+/// Larger literals are refused rather than allocated (a message is far smaller).
+const MAX_LITERAL: usize = 1 << 30;
+
 /// Reads complete responses (lines with their literals) from `r` until the tagged one;
 /// calls `each` with every untagged response's bytes and returns the tagged line.
 pub fn read_responses(
@@ -92,6 +95,11 @@ pub fn read_responses(
             }
             match literal_len(&resp[start..]) {
                 Some(n) => {
+                    if n > MAX_LITERAL {
+                        return Err(io::Error::other(format!(
+                            "the server announced a literal of {n} bytes"
+                        )));
+                    }
                     let at = resp.len();
                     resp.resize(at + n, 0);
                     r.read_exact(&mut resp[at..])?;
