@@ -176,6 +176,15 @@ impl Cache {
         r.map_err(|e| self.err(e))
     }
 
+    /// The UIDVALIDITY a folder's cached UIDs belong to.
+    pub fn folder_uidvalidity(&self, folder_id: i64) -> Result<Option<u32>> {
+        self.conn
+            .prepare_cached("SELECT uidvalidity FROM folders WHERE id = ?1")
+            .and_then(|mut st| st.query_row([folder_id], |r| r.get(0)).optional())
+            .map(Option::flatten)
+            .map_err(|e| self.err(e))
+    }
+
     /// A cached body, if it was fetched before.
     pub fn body(&self, folder_id: i64, uid: u32) -> Result<Option<Vec<u8>>> {
         self.conn

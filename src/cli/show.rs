@@ -83,7 +83,18 @@ fn fetch_missing(
         folders.sort_unstable();
         folders.dedup();
         for folder in folders {
-            conn.select(folder, None)?;
+            let info = conn.select(folder, None)?;
+            let folder_id_for_check = missing
+                .iter()
+                .find(|m| m.folder == folder)
+                .map(|m| m.folder_id)
+                .unwrap_or_default();
+            // Cached UIDs mean nothing once UIDVALIDITY changed: never show another message.
+            if cache.folder_uidvalidity(folder_id_for_check)? != Some(info.uidvalidity) {
+                anyhow::bail!(
+                    "{folder} changed on the server since the last sync; run `tanto sync --once`"
+                );
+            }
             let uids: Vec<u32> = missing
                 .iter()
                 .filter(|m| m.folder == folder)

@@ -95,6 +95,16 @@ fn reassign_returning(ctx: &Ctx, cache: &mut Cache, mailbox: &Mailbox) -> anyhow
         mailbox: Some(mailbox.name.clone()),
     };
     for conv in cache.list(&filter)? {
+        // Only a conversation that was done and came back: not one an agent released.
+        let last_state_event = cache
+            .events(&conv.mailbox, &conv.id)?
+            .into_iter()
+            .rev()
+            .find(|e| e.kind != "note")
+            .map(|e| e.kind);
+        if last_state_event.as_deref() != Some("done") {
+            continue;
+        }
         if let Some(prev) = conv.previous_assignee {
             let action = crate::core::claims::Action::Assign(prev);
             if let Err(e) = super::act::perform(ctx, &conv.id, &action) {
