@@ -29,9 +29,21 @@ pub struct Watcher {
 }
 
 /// How long one IDLE lasts before it is renewed (and `stop` is looked at).
-const IDLE_SLICE: Duration = Duration::from_secs(5);
+const IDLE_SLICE: Duration = Duration::from_secs(2);
 /// A resync runs at least this often, even without a wake-up.
 const SAFETY_RESYNC: Duration = Duration::from_secs(120);
+
+/// Sleeps for `d`, or less when `stop` is raised, so that stopping is quick.
+fn nap(stop: &AtomicBool, d: Duration) {
+    let until = std::time::Instant::now() + d;
+    while !stop.load(Ordering::SeqCst) {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(100)));
+    }
+}
 
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis((250u64 << attempt.min(8)).min(30_000))
@@ -115,12 +127,7 @@ fn idle_loop(
             if !conn.caps.idle && ctx.config.team.live_poll_ms == 0 {
                 // Without IDLE the sync thread's periodic resync is all there is.
                 conn.logout();
-                for _ in 0..6 {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    std::thread::sleep(IDLE_SLICE);
-                }
+                nap(stop, IDLE_SLICE * 6);
                 return Ok(());
             }
             let poll = Duration::from_millis(ctx.config.team.live_poll_ms);
@@ -128,7 +135,7 @@ fn idle_loop(
             if notify && !primary {
                 conn.logout();
                 while !stop.load(Ordering::SeqCst) {
-                    std::thread::sleep(IDLE_SLICE);
+                    nap(stop, IDLE_SLICE);
                 }
                 return Ok(());
             }
@@ -143,14 +150,14 @@ fn idle_loop(
             let Some(folder) = folder else {
                 // No Sent folder (yet): look again now and then.
                 conn.logout();
-                std::thread::sleep(IDLE_SLICE * 6);
+                nap(stop, IDLE_SLICE * 6);
                 return Ok(());
             };
             if !conn.folder_exists(&folder)? {
                 // The activity folder is created on first use: look again shortly, and resync
                 // when it appears (what was written to it meanwhile is then picked up).
                 conn.logout();
-                std::thread::sleep(Duration::from_secs(1));
+                nap(stop, Duration::from_secs(1));
                 return Ok(());
             }
             conn.select(&folder, None)?;
@@ -176,7 +183,7 @@ fn idle_loop(
         })();
         if session.is_err() {
             // The sync thread reports the trouble; this one only waits and tries again.
-            std::thread::sleep(backoff(failures));
+            nap(stop, backoff(failures));
             failures += 1;
             let _ = wake.send(());
         }
@@ -220,17 +227,28 @@ fn sync_loop(ctx: &Ctx, stop: &AtomicBool, wake: &Receiver<()>, events: &Sender<
                     reason: format!("{e:#}").replace('\n', " "),
                     retry_secs: wait.as_secs().max(1),
                 });
-                std::thread::sleep(wait);
+                nap(stop, wait);
                 continue;
             }
         }
-        // Sleep until woken, then let a burst of wake-ups settle into one resync.
-        match wake.recv_timeout(SAFETY_RESYNC) {
-            Ok(()) | Err(RecvTimeoutError::Timeout) => {
-                std::thread::sleep(Duration::from_millis(5));
-                while wake.try_recv().is_ok() {}
+        // Sleep until woken (looking at `stop` every second), then let a burst of wake-ups
+        // settle into one resync.
+        let since = std::time::Instant::now();
+        loop {
+            match wake.recv_timeout(Duration::from_secs(1)) {
+                Ok(()) => break,
+                Err(RecvTimeoutError::Timeout) => {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    if since.elapsed() >= SAFETY_RESYNC {
+                        break;
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
             }
-            Err(RecvTimeoutError::Disconnected) => return,
         }
+        std::thread::sleep(Duration::from_millis(5));
+        while wake.try_recv().is_ok() {}
     }
 }
