@@ -12,22 +12,7 @@ use tanto::core::claims::Action;
 use tanto::devserver::{sample_message, Dovecot};
 
 fn ctx(server: &Dovecot, dir: &std::path::Path, id: &str, extra: &str) -> Ctx {
-    std::fs::create_dir_all(dir).expect("dir");
-    let path = dir.join(format!("{id}.toml"));
-    let text = server
-        .config_toml("support", &dir.join("cache.sqlite"), id)
-        .replace(
-            "password_env = \"TANTO_TEST_PASSWORD\"",
-            "password = \"secret\"",
-        )
-        + extra;
-    std::fs::write(&path, text).expect("config");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
-    }
-    Ctx::load(Some(&path)).expect("config")
+    Ctx::load(Some(&server.agent_config(dir, id, "agent", extra))).expect("config")
 }
 
 fn stats(name: &str, mut v: Vec<Duration>) {

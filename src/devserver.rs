@@ -553,6 +553,24 @@ impl Dovecot {
         flags
     }
 
+    /// Writes `dir/<agent_id>.toml` for an agent used in-process (tests, benches): the
+    /// config of `config_toml` with its own cache in `dir`, the password given by a command
+    /// (no environment needed), the `role`, and `extra` TOML appended. Returns its path.
+    pub fn agent_config(&self, dir: &Path, agent_id: &str, role: &str, extra: &str) -> PathBuf {
+        fs::create_dir_all(dir).expect("create the agent's dir");
+        let path = dir.join(format!("{agent_id}.toml"));
+        let text = self
+            .config_toml("support", &dir.join("cache.sqlite"), agent_id)
+            .replace(
+                "password_env = \"TANTO_TEST_PASSWORD\"",
+                &format!("password_command = \"echo {PASSWORD}\""),
+            )
+            .replace("role = \"agent\"", &format!("role = \"{role}\""))
+            + extra;
+        fs::write(&path, text).expect("write the agent's config");
+        path
+    }
+
     /// A tanto config (TOML) for this server: one mailbox `support` logged in as `user`,
     /// password from `$TANTO_TEST_PASSWORD` (tests set it to `secret` in the child's env).
     pub fn config_toml(&self, user: &str, cache_path: &Path, agent_id: &str) -> String {

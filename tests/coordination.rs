@@ -15,17 +15,7 @@ use tanto::core::claims::Action;
 
 /// An agent used through the library, with its own cache and connections.
 fn agent_ctx(server: &Dovecot, dir: &Path, id: &str, role: &str) -> Ctx {
-    std::fs::create_dir_all(dir).expect("dir");
-    let path = dir.join(format!("{id}.toml"));
-    let text = server
-        .config_toml("support", &dir.join("cache.sqlite"), id)
-        .replace(
-            "password_env = \"TANTO_TEST_PASSWORD\"",
-            "password_command = \"echo secret\"",
-        )
-        .replace("role = \"agent\"", &format!("role = \"{role}\""));
-    std::fs::write(&path, text).expect("config");
-    Ctx::load(Some(&path)).expect("load config")
+    Ctx::load(Some(&server.agent_config(dir, id, role, ""))).expect("load config")
 }
 
 fn ids(t: &Tanto) -> Vec<String> {

@@ -250,12 +250,23 @@ impl Conn {
             addr: self.addr.clone(),
             reason: e.to_string(),
         })?;
+        self.finish_direct_read(reader, &tagged, &verb)
+    }
+
+    /// Ends a response read past the crate: gives back the bytes read beyond the tagged line,
+    /// and turns that line into Ok or the server's refusal.
+    fn finish_direct_read(
+        &mut self,
+        reader: std::io::BufReader<Shared>,
+        tagged: &[u8],
+        command: &str,
+    ) -> Result<()> {
         let rest = reader.buffer().to_vec();
         drop(reader);
         if !rest.is_empty() {
             let _ = self.shared.unread(&rest);
         }
-        match imap_proto::parser::parse_response(&tagged) {
+        match imap_proto::parser::parse_response(tagged) {
             Ok((
                 _,
                 Response::Done {
@@ -265,12 +276,12 @@ impl Conn {
             )) => Ok(()),
             Ok((_, Response::Done { information, .. })) => Err(ImapError::Refused {
                 addr: self.addr.clone(),
-                command: verb,
+                command: command.to_string(),
                 reason: information.map(|i| i.to_string()).unwrap_or_default(),
             }),
             _ => Err(ImapError::Lost {
                 addr: self.addr.clone(),
-                reason: format!("unexpected response {:?}", String::from_utf8_lossy(&tagged)),
+                reason: format!("unexpected response {:?}", String::from_utf8_lossy(tagged)),
             }),
         }
     }
@@ -521,25 +532,8 @@ impl Conn {
             .map_err(|e| lost(&self.addr, e))?;
         let tagged =
             read_responses(&mut reader, |_| changed = true).map_err(|e| lost(&self.addr, e))?;
-        let rest = reader.buffer().to_vec();
-        drop(reader);
-        if !rest.is_empty() {
-            let _ = self.shared.unread(&rest);
-        }
-        match imap_proto::parser::parse_response(&tagged) {
-            Ok((
-                _,
-                Response::Done {
-                    status: imap_proto::Status::Ok,
-                    ..
-                },
-            )) => Ok(changed),
-            _ => Err(ImapError::Refused {
-                addr: self.addr.clone(),
-                command: "IDLE".into(),
-                reason: String::from_utf8_lossy(&tagged).trim().to_string(),
-            }),
-        }
+        self.finish_direct_read(reader, &tagged, "IDLE")?;
+        Ok(changed)
     }
 }
 
