@@ -16,6 +16,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod activity;
+pub mod app;
 pub mod cache;
 pub mod cli;
 pub mod clock;
@@ -25,4 +26,3 @@ pub mod devserver;
 pub mod imap;
 pub mod mime;
 pub mod sanitize;
-pub mod watch;
