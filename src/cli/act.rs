@@ -142,6 +142,9 @@ fn attempt(
     let state = cache
         .state_message(&conv.mailbox, &conv.id)?
         .ok_or_else(|| anyhow!("conversation {} has no customer message to act on", conv.id))?;
+    // The log must be writable before any keyword changes: a change that cannot be logged
+    // would leave the conversation claimed with nobody told.
+    conn.ensure_folder(&mailbox.imap.activity_folder)?;
     let info = conn.select(&state.folder, None)?;
     let actor = Actor {
         id: ctx.config.agent.id.clone(),
