@@ -63,7 +63,13 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
                 );
                 let keywords: Vec<&String> =
                     info.flags.iter().filter(|f| !f.starts_with('\\')).collect();
-                let tanto_kw = keywords.iter().filter(|k| k.starts_with("tanto-")).count();
+                let tanto_kw = keywords
+                    .iter()
+                    .filter(|k| {
+                        // Keywords are case-insensitive; the server may keep any spelling.
+                        k.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("tanto-"))
+                    })
+                    .count();
                 line(
                     "keywords",
                     info.custom_keywords(),

@@ -381,6 +381,38 @@ mod tests {
     }
 
     #[test]
+    fn keywords_in_another_spelling_mean_the_same_claim() {
+        // Dovecot and Cyrus give back the first spelling a folder saw, whoever wrote it.
+        let held = seen(&["TANTO-WIP", "TANTO-BY-ALICE", "\\Seen"]);
+        assert_eq!(
+            plan(&Action::Claim, &held, &agent("bob"), &POLICY),
+            Err(Refusal::HeldBy("alice".into()))
+        );
+        assert!(matches!(
+            plan(&Action::Claim, &held, &agent("alice"), &POLICY),
+            Err(Refusal::AlreadySo(_))
+        ));
+        assert!(matches!(
+            plan(&Action::Release, &held, &agent("bob"), &POLICY),
+            Err(Refusal::NotAllowed(_))
+        ));
+        // The old spelling is replaced, never doubled.
+        let done = plan(&Action::Done, &held, &agent("alice"), &POLICY).expect("done");
+        assert_eq!(kws(&done), ["\\Seen", "tanto-by-alice", "tanto-done"]);
+        assert_eq!(done.owner.as_deref(), Some("alice"));
+        let take = plan(&Action::Claim, &held, &boss("carol"), &POLICY).expect("take over");
+        assert_eq!(kws(&take), ["\\Seen", "tanto-by-carol", "tanto-wip"]);
+        assert_eq!(take.displaced.as_deref(), Some("alice"));
+        let closed = seen(&["TANTO-DONE", "TANTO-BY-ALICE"]);
+        assert!(matches!(
+            plan(&Action::Done, &closed, &agent("bob"), &POLICY),
+            Err(Refusal::AlreadySo(_))
+        ));
+        let re = plan(&Action::Reopen, &closed, &agent("bob"), &POLICY).expect("reopen");
+        assert_eq!(kws(&re), ["tanto-by-alice", "tanto-wip"]);
+    }
+
+    #[test]
     fn store_results_are_won_or_retried() {
         assert_eq!(
             interpret(&StoreResult::Applied {
