@@ -68,6 +68,12 @@ impl Dovecot {
     /// Like `start`, with `extra` appended to the config (e.g. an `imap_capability` line that
     /// hides CONDSTORE and QRESYNC, to test the fallbacks).
     pub fn start_with(extra: &str) -> Dovecot {
+        Dovecot::start_namespaced("", '/', extra)
+    }
+
+    /// Like `start_with`, with personal folders under `prefix` and `separator` between
+    /// levels: `("INBOX.", '.')` is the layout of Cyrus as Debian ships it and of Courier.
+    pub fn start_namespaced(prefix: &str, separator: char, extra: &str) -> Dovecot {
         let dovecot_bin = find_binary("dovecot", &["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"])
             .unwrap_or_else(|| {
                 panic!(
@@ -130,8 +136,14 @@ impl Dovecot {
             dc.port = pick_free_port();
             fs::write(
                 &dc.conf,
-                dovecot_conf(&base, dc.port, &dc.instance, &dc.greeting(), &ids)
-                    + "\n"
+                dovecot_conf(
+                    &base,
+                    dc.port,
+                    &dc.instance,
+                    &dc.greeting(),
+                    &ids,
+                    (prefix, separator),
+                ) + "\n"
                     + extra
                     + "\n",
             )
@@ -839,7 +851,15 @@ impl RunAs {
     }
 }
 
-fn dovecot_conf(base: &Path, port: u16, instance: &str, greeting: &str, ids: &RunAs) -> String {
+/// `namespace`: the inbox namespace's prefix and separator.
+fn dovecot_conf(
+    base: &Path,
+    port: u16,
+    instance: &str,
+    greeting: &str,
+    ids: &RunAs,
+    namespace: (&str, char),
+) -> String {
     let d = base.display();
     // Without root, chroot is impossible: turn it off for the services that use it.
     let internal_group = match &ids.internal_group {
@@ -900,7 +920,8 @@ userdb {{
 
 namespace inbox {{
   inbox = yes
-  separator = /
+  prefix = {prefix}
+  separator = {separator}
   mailbox Sent {{
     special_use = \Sent
     auto = subscribe
@@ -933,6 +954,8 @@ service stats {{
 {no_chroot}"#,
         login_user = ids.login_user,
         internal_user = ids.internal_user,
+        prefix = namespace.0,
+        separator = namespace.1,
     )
 }
 

@@ -143,6 +143,18 @@ fn without_notify_the_watcher_idles_on_each_folder() {
     ));
 }
 
+#[test]
+fn the_watcher_idles_on_folders_under_inbox_dot() {
+    // Folders under `INBOX.` (Cyrus, Courier), and one IDLE per folder (no NOTIFY): the
+    // activity folder is watched by its server name, INBOX.Tanto.Activity.
+    claim_note_and_done_reach_bob(Dovecot::start_namespaced(
+        "INBOX.",
+        '.',
+        "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SPECIAL-USE \
+         LITERAL+ NAMESPACE UIDPLUS MOVE CONDSTORE QRESYNC",
+    ));
+}
+
 fn claim_note_and_done_reach_bob(server: Dovecot) {
     server.append("support", "INBOX", &sample_message(1, None), &[]);
     let root = tempfile::tempdir().expect("tempdir");

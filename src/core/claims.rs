@@ -575,6 +575,39 @@ mod tests {
     }
 
     #[test]
+    fn keywords_in_another_spelling_mean_the_same_claim() {
+        // Dovecot and Cyrus give back the first spelling a folder saw, whoever wrote it.
+        let held = seen(&["TANTO-WIP", "TANTO-BY-ALICE", "\\Seen"]);
+        let d = |a: &Action, who: &Actor| decide(a, &held, who, &POLICY, false);
+        assert!(matches!(
+            d(&Action::Claim, &agent("bob")),
+            Decision::Lost { ref winner, .. } if winner == "alice"
+        ));
+        assert_eq!(
+            d(&Action::Claim, &agent("alice")),
+            Decision::Already(Already::ClaimedByYou)
+        );
+        assert!(matches!(
+            d(&Action::Release, &agent("bob")),
+            Decision::Refused(_)
+        ));
+        // The old spelling is replaced, never doubled.
+        let done = plan(&Action::Done, &held, &agent("alice"));
+        assert_eq!(kws(&done), ["\\Seen", "tanto-by-alice", "tanto-done"]);
+        assert_eq!(done.owner.as_deref(), Some("alice"));
+        let take = plan(&Action::TakeOver, &held, &boss("carol"));
+        assert_eq!(kws(&take), ["\\Seen", "tanto-by-carol", "tanto-wip"]);
+        assert_eq!(take.displaced.as_deref(), Some("alice"));
+        let closed = seen(&["TANTO-DONE", "TANTO-BY-ALICE"]);
+        assert_eq!(
+            decide(&Action::Done, &closed, &agent("bob"), &POLICY, false),
+            Decision::Already(Already::Done)
+        );
+        let re = plan(&Action::Reopen, &closed, &agent("bob"));
+        assert_eq!(kws(&re), ["tanto-by-alice", "tanto-wip"]);
+    }
+
+    #[test]
     fn store_results_are_won_or_retried() {
         assert_eq!(
             interpret(StoreResult::Applied {
