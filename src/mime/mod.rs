@@ -4,17 +4,22 @@
 //! wrong on the mail tanto's users receive: charset labels it does not know (`cp932`), text with
 //! no charset or a misplaced one (ISO-2022-JP is recognised by its escape sequences),
 //! encoded-words split inside a character (adjacent words are joined before decoding), classic
-//! Mac bare-CR line endings, and an HTML-to-text conversion that keeps line structure. No
+//! Mac bare-CR line endings, damaged structure (blank lines before the header, no blank line
+//! after it, a multipart that lost its boundary: `repair`), an empty text/plain beside the
+//! HTML, and an HTML-to-text conversion that keeps line structure. No
 //! mail-parser type leaves this module, and every string that does has been through
 //! [`sanitize`]. Nothing here panics on any input; `render` and `parse_headers` also catch a
 //! panic from below as a last resort.
 
 mod attachment;
 mod charset;
+#[cfg(test)]
+mod damaged_tests;
 mod encoded_word;
 mod header;
 mod html;
 mod render;
+mod repair;
 #[cfg(test)]
 mod test_support;
 
