@@ -111,9 +111,24 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
 /// What is known of the server's cap on keywords per folder.
 fn keyword_cap(caps: &[String]) -> &'static str {
     // Servers do not announce the cap; the implementation name is the best hint we have.
-    if caps.iter().any(|c| c.eq_ignore_ascii_case("XLIST")) {
+    // Only Gmail offers X-GM-EXT-1; XLIST alone is no sign of Gmail (Cyrus offers it too).
+    if caps.iter().any(|c| c.eq_ignore_ascii_case("X-GM-EXT-1")) {
         "unknown (Gmail-like server: labels, no keyword cap known)"
     } else {
         "not announced by the server (Dovecot: none for sdbox/mdbox, 26 for maildir; Cyrus: 128)"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keyword_cap;
+
+    #[test]
+    fn only_gmail_s_own_extension_means_gmail() {
+        let caps = |list: &[&str]| list.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let cyrus = caps(&["IMAP4rev1", "XLIST", "CONDSTORE"]);
+        assert!(!keyword_cap(&cyrus).contains("Gmail"));
+        let gmail = caps(&["IMAP4rev1", "XLIST", "X-GM-EXT-1"]);
+        assert!(keyword_cap(&gmail).contains("Gmail"));
     }
 }

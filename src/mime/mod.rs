@@ -39,6 +39,13 @@ pub fn decode_text(bytes: &[u8], charset: Option<&str>) -> String {
     decode_bytes(bytes, charset, None)
 }
 
+/// A header field's value with its RFC 2047 encoded-words decoded (by tanto's charset rules),
+/// for fields `parse_headers` does not keep. Not sanitized: the caller does that.
+pub fn decode_header_field(raw_value: &[u8]) -> String {
+    std::panic::catch_unwind(|| encoded_word::decode_header_value(raw_value, None))
+        .unwrap_or_else(|_| String::from_utf8_lossy(raw_value).into_owned())
+}
+
 /// The list, threading and noise rules need decoded, safe header fields, whatever the input.
 pub fn parse_headers(raw: &[u8]) -> Headers {
     std::panic::catch_unwind(|| header_info(raw).headers).unwrap_or_default()
