@@ -35,7 +35,7 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
                 let reports = super::sync::sync_mailbox(ctx, &mut cache, i, m)?;
                 total += reports.iter().map(|r| r.messages).sum::<usize>();
             }
-            println!(
+            outln!(
                 "cache rebuilt: {} messages in {}",
                 total,
                 cache.path().display()
@@ -45,7 +45,7 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
             let size = std::fs::metadata(cache.path())
                 .map(|m| m.len())
                 .unwrap_or(0);
-            println!(
+            outln!(
                 "{}: {} messages, {} bytes",
                 cache.path().display(),
                 cache.message_count()?,

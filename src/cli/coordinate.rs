@@ -32,7 +32,7 @@ pub struct NoteArgs {
 pub fn run(ctx: &Ctx, id: &str, action: Action) -> anyhow::Result<u8> {
     match act::perform(ctx, id, &action)? {
         Acted::Done(line) | Acted::Already(line) => {
-            println!("{line}");
+            outln!("{line}");
             Ok(0)
         }
         Acted::Lost { line, .. } => {
@@ -43,6 +43,6 @@ pub fn run(ctx: &Ctx, id: &str, action: Action) -> anyhow::Result<u8> {
 }
 
 pub fn note(ctx: &Ctx, args: NoteArgs) -> anyhow::Result<u8> {
-    println!("{}", act::note(ctx, &args.id, &args.message)?);
+    outln!("{}", act::note(ctx, &args.id, &args.message)?);
     Ok(0)
 }

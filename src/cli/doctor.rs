@@ -10,22 +10,22 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
     let mut worst = 0u8;
     for (i, m) in ctx.mailboxes() {
         let server = ctx.server(i, m)?;
-        println!("mailbox {} ({}) on {}", m.name, m.address, server.addr());
+        outln!("mailbox {} ({}) on {}", m.name, m.address, server.addr());
         let mut conn = match crate::imap::Conn::open(&server) {
             Ok(c) => c,
             Err(e) => {
-                println!("  login        FAIL  {}", single_line(&e.to_string()));
+                outln!("  login        FAIL  {}", single_line(&e.to_string()));
                 worst = 1;
                 continue;
             }
         };
-        println!("  login        ok    as {}", m.imap.user);
+        outln!("  login        ok    as {}", m.imap.user);
         let caps = conn.caps.clone();
         let line = |name: &str, ok: bool, without: &str| {
             if ok {
-                println!("  {name:<12} yes");
+                outln!("  {name:<12} yes");
             } else {
-                println!("  {name:<12} no    {without}");
+                outln!("  {name:<12} no    {without}");
             }
         };
         line("CONDSTORE", caps.condstore, "claims are serialized by a lock in the shared cache, which does not cover agents on other hosts; resyncs re-read all flags");
@@ -57,9 +57,11 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
         );
         match conn.select(&m.imap.folder, None) {
             Ok(info) => {
-                println!(
+                outln!(
                     "  folder       ok    {} ({} messages, UIDVALIDITY {})",
-                    m.imap.folder, info.exists, info.uidvalidity
+                    m.imap.folder,
+                    info.exists,
+                    info.uidvalidity
                 );
                 let keywords: Vec<&String> =
                     info.flags.iter().filter(|f| !f.starts_with('\\')).collect();
@@ -69,14 +71,14 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
                     info.custom_keywords(),
                     "the server does not let clients create keywords (no \\* in PERMANENTFLAGS): claims and statuses cannot be stored",
                 );
-                println!(
+                outln!(
                     "  keyword use  {} defined in the folder, {} of them tanto's; cap: {}",
                     keywords.len(),
                     tanto_kw,
                     keyword_cap(&caps.all)
                 );
                 if keywords.len() > 26 {
-                    println!(
+                    outln!(
                         "  warning      {} keywords is more than 26: a Dovecot maildir keeps only 26 per folder in its file names (the rest live in its index only); sdbox/mdbox have no cap",
                         keywords.len()
                     );
@@ -86,7 +88,7 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
                 }
             }
             Err(e) => {
-                println!("  folder       FAIL  {}", single_line(&e.to_string()));
+                outln!("  folder       FAIL  {}", single_line(&e.to_string()));
                 worst = 1;
             }
         }
@@ -97,11 +99,11 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
                     .find(|(_, r)| *r == crate::cache::FolderRole::Sent)
                     .map(|(n, _)| n.clone());
                 match sent {
-                    Some(s) => println!("  sent folder  ok    {}", single_line(&s)),
-                    None => println!("  sent folder  none  replies sent by the team will not show until a Sent folder exists (set sent_folder)"),
+                    Some(s) => outln!("  sent folder  ok    {}", single_line(&s)),
+                    None => outln!("  sent folder  none  replies sent by the team will not show until a Sent folder exists (set sent_folder)"),
                 }
             }
-            Err(e) => println!("  sent folder  FAIL  {}", single_line(&format!("{e:#}"))),
+            Err(e) => outln!("  sent folder  FAIL  {}", single_line(&format!("{e:#}"))),
         }
         conn.logout();
     }

@@ -68,14 +68,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     let rows = cache.list(&filter)?;
     if args.json {
         let out: Vec<ConversationJson> = rows.iter().map(ConversationJson::from).collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(0);
     }
     if rows.is_empty() {
-        println!("no conversations (run `tanto sync --once` first?)");
+        outln!("no conversations (run `tanto sync --once` first?)");
         return Ok(0);
     }
-    println!(
+    outln!(
         "{}  {} {} {}  {} {} SUBJECT",
         fit("ID", 12),
         fit("STATE", 5),
@@ -90,7 +90,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
             .clone()
             .or_else(|| c.previous_assignee.as_ref().map(|p| format!("({p})")))
             .unwrap_or_else(|| "-".into());
-        println!(
+        outln!(
             "{}  {} {} {}  {} {} {}",
             c.id,
             fit(c.status.as_str(), 5),

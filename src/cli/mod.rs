@@ -1,5 +1,8 @@
 //! The command line: one file per subcommand, all sharing `Ctx` for config, cache and server.
 
+// First, so that its `outln!` (println that survives a closed stdout) reach every file.
+#[macro_use]
+mod output;
 pub mod act;
 pub mod cache_cmd;
 mod context;
@@ -8,7 +11,6 @@ pub mod demo;
 mod demo_mail;
 pub mod doctor;
 pub mod list;
-mod output;
 pub mod show;
 pub mod sync;
 

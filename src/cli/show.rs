@@ -190,10 +190,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
             presence,
             timeline,
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         for p in &presence {
-            println!("{} is {}", single_line(&p.agent), single_line(&p.kind));
+            outln!("{} is {}", single_line(&p.agent), single_line(&p.kind));
         }
         print_human(&conv, &timeline);
     }
@@ -214,54 +214,54 @@ fn print_human(conv: &ConversationRow, timeline: &[Entry]) {
                 .map(|p| format!("previous assignee: {p}"))
         })
         .unwrap_or_else(|| "unassigned".into());
-    println!("{}  [{}]  {who}", conv.id, conv.status.as_str());
-    println!("Subject:  {}", single_line(&conv.subject));
-    println!("Customer: {}", single_line(&conv.customer));
-    println!("Messages: {}", conv.messages);
+    outln!("{}  [{}]  {who}", conv.id, conv.status.as_str());
+    outln!("Subject:  {}", single_line(&conv.subject));
+    outln!("Customer: {}", single_line(&conv.customer));
+    outln!("Messages: {}", conv.messages);
     for e in timeline {
-        println!();
+        outln!();
         match e.kind {
             "event" => {
-                println!("···· {} · {} ····", e.at, e.subject);
+                outln!("···· {} · {} ····", e.at, e.subject);
                 continue;
             }
             "note" => {
-                println!(
+                outln!(
                     "──── note · {} · {} ────",
                     e.at,
                     e.agent.as_deref().unwrap_or("")
                 );
-                println!("{}", e.text.trim_end());
+                outln!("{}", e.text.trim_end());
                 continue;
             }
             _ => {}
         }
-        println!("──── {} · {} ────", e.kind, e.at);
+        outln!("──── {} · {} ────", e.kind, e.at);
         match &e.from_name {
             Some(n) if !n.is_empty() => {
-                println!("From:    {n} <{}>", e.from.as_deref().unwrap_or(""))
+                outln!("From:    {n} <{}>", e.from.as_deref().unwrap_or(""))
             }
-            _ => println!("From:    {}", e.from.as_deref().unwrap_or("")),
+            _ => outln!("From:    {}", e.from.as_deref().unwrap_or("")),
         }
         if !e.to.is_empty() {
-            println!("To:      {}", e.to.join(", "));
+            outln!("To:      {}", e.to.join(", "));
         }
         if !e.cc.is_empty() {
-            println!("Cc:      {}", e.cc.join(", "));
+            outln!("Cc:      {}", e.cc.join(", "));
         }
-        println!("Subject: {}", e.subject);
+        outln!("Subject: {}", e.subject);
         if let Some(n) = &e.noise {
-            println!("Noise:   {n}");
+            outln!("Noise:   {n}");
         }
         for a in &e.attachments {
-            println!(
+            outln!(
                 "Attach:  {} ({}, {} bytes)",
                 a.name,
                 single_line(&a.mime_type),
                 a.size
             );
         }
-        println!();
-        println!("{}", e.text.trim_end());
+        outln!();
+        outln!("{}", e.text.trim_end());
     }
 }

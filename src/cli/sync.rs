@@ -131,19 +131,19 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
             });
         }
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            outln!("{}", serde_json::to_string_pretty(&out)?);
         } else {
             for r in &out {
                 for f in &r.folders {
                     if f.mode == "missing" {
-                        println!(
+                        outln!(
                             "{} {}: not on the server yet",
                             r.mailbox,
                             crate::sanitize::single_line(&f.folder)
                         );
                         continue;
                     }
-                    println!(
+                    outln!(
                         "{} {}: {} messages ({}: {} new, {} flag changes, {} expunged{})",
                         r.mailbox,
                         crate::sanitize::single_line(&f.folder),
