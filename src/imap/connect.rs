@@ -234,23 +234,32 @@ impl Conn {
     }
 
     /// Runs a command whose response may be large and calls `each` on every untagged
-    /// response, reading the stream directly (see `transport`).
-    pub(super) fn bulk(&mut self, command: &str, mut each: impl FnMut(Response<'_>)) -> Result<()> {
+    /// response, reading the stream directly (see `transport`). Returns the untagged responses
+    /// imap-proto could not parse, as sent, for the caller to recover what it can.
+    pub(super) fn bulk(
+        &mut self,
+        command: &str,
+        mut each: impl FnMut(Response<'_>),
+    ) -> Result<Vec<Vec<u8>>> {
         let verb = command.split(' ').take(2).collect::<Vec<_>>().join(" ");
         if let Err(e) = self.session.run_command(command) {
             return Err(self.lost_or_refused(&verb, e));
         }
+        let mut unparsed = Vec::new();
         let mut reader = std::io::BufReader::with_capacity(256 * 1024, self.shared.clone());
-        let tagged = read_responses(&mut reader, |bytes| {
-            if let Ok((_, r)) = imap_proto::parser::parse_response(bytes) {
-                each(r)
-            }
-        })
+        let tagged = read_responses(
+            &mut reader,
+            |bytes| match imap_proto::parser::parse_response(bytes) {
+                Ok((_, r)) => each(r),
+                Err(_) => unparsed.push(bytes.to_vec()),
+            },
+        )
         .map_err(|e| ImapError::Lost {
             addr: self.addr.clone(),
             reason: e.to_string(),
         })?;
-        self.finish_direct_read(reader, &tagged, &verb)
+        self.finish_direct_read(reader, &tagged, &verb)?;
+        Ok(unparsed)
     }
 
     /// Ends a response read past the crate: gives back the bytes read beyond the tagged line,
