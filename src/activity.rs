@@ -179,8 +179,10 @@ pub fn header_value(block: &[u8], name: &str) -> Option<String> {
 pub fn parse(block: &[u8], text: &str, at: i64) -> Option<Event> {
     let kind = EventKind::parse(&header_value(block, H_EVENT)?);
     let agent = header_value(block, H_AGENT)?;
+    // A non-ASCII Message-ID is written RFC 2047-encoded (lettre encodes any such value).
     let about = header_value(block, H_ABOUT)
-        .map(|a| a.trim_matches(|c| c == '<' || c == '>').to_string())
+        .map(|a| crate::sanitize::single_line(&crate::mime::decode_header_field(a.as_bytes())))
+        .map(|a| a.trim().trim_matches(|c| c == '<' || c == '>').to_string())
         .unwrap_or_default();
     Some(Event {
         kind,
@@ -231,6 +233,34 @@ mod tests {
             text.contains("@example.com>"),
             "message id in our domain: {text}"
         );
+    }
+
+    #[test]
+    fn a_non_ascii_message_id_survives_the_round_trip() {
+        for about in [
+            "問い合わせ.20240101.長い長い長い長い長い長い長い長い長い識別子@例え.jp",
+            "café@example.com",
+            "plain=?not-a-word?=@example.com",
+        ] {
+            let e = Event {
+                kind: EventKind::Note,
+                agent: "alice".into(),
+                about: about.into(),
+                conversation: "0123456789ab".into(),
+                status: None,
+                owner: None,
+                at: 0,
+                text: "hello".into(),
+            };
+            let raw = build(&e, "support@example.com", "", "s").expect("build");
+            let end = raw
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .expect("header end");
+            assert!(raw[..end].is_ascii(), "header block is ASCII");
+            let back = parse(&raw[..end + 2], &e.text, 0).expect("parse");
+            assert_eq!(back.about, about);
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Rebuild => {
             let total = crate::app::sync::rebuild(ctx, &mut cache)?;
-            println!(
+            outln!(
                 "cache rebuilt: {} messages in {}",
                 total,
                 cache.path().display()
@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
             let size = std::fs::metadata(cache.path())
                 .map(|m| m.len())
                 .unwrap_or(0);
-            println!(
+            outln!(
                 "{}: {} messages, {} bytes",
                 cache.path().display(),
                 cache.message_count()?,

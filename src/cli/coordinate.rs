@@ -76,11 +76,11 @@ pub fn run(ctx: &Ctx, id: &str, action: Action) -> anyhow::Result<u8> {
                 w.owner.as_deref(),
                 w.displaced.as_deref(),
             );
-            println!("{}: {text} (now {})", w.conversation, w.status.as_str());
+            outln!("{}: {text} (now {})", w.conversation, w.status.as_str());
             Ok(0)
         }
         Outcome::Already { conversation, what } => {
-            println!("{conversation}: {}", already_text(&what));
+            outln!("{conversation}: {}", already_text(&what));
             Ok(0)
         }
         Outcome::Lost {
@@ -116,6 +116,6 @@ pub fn run(ctx: &Ctx, id: &str, action: Action) -> anyhow::Result<u8> {
 
 pub fn note(ctx: &Ctx, args: NoteArgs) -> anyhow::Result<u8> {
     let n = crate::app::note::note(ctx, &args.id, &args.message)?;
-    println!("{}: note added by {}", n.conversation, n.agent);
+    outln!("{}: note added by {}", n.conversation, n.agent);
     Ok(0)
 }

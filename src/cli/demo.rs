@@ -97,23 +97,23 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             json: false,
         },
     )?;
-    println!();
+    outln!();
     super::list::run(&ctx, super::list::Args::default())?;
-    println!();
+    outln!();
     if args.keep {
-        println!(
+        outln!(
             "The demo server runs on 127.0.0.1:{} until you press Ctrl-C.",
             server.port
         );
-        println!("In another terminal, try:");
-        println!("  tanto --config {} list --status new", config.display());
-        println!("  tanto --config {} show ID", config.display());
-        println!("  tanto --config {} doctor", config.display());
+        outln!("In another terminal, try:");
+        outln!("  tanto --config {} list --status new", config.display());
+        outln!("  tanto --config {} show ID", config.display());
+        outln!("  tanto --config {} doctor", config.display());
         loop {
             std::thread::sleep(std::time::Duration::from_secs(3600));
         }
     }
-    println!(
+    outln!(
         "Run `tanto demo --keep` to keep the server running and explore it with `tanto show ID`."
     );
     Ok(0)

@@ -10,22 +10,22 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
     let mut worst = 0u8;
     for (i, m) in ctx.mailboxes() {
         let server = ctx.server(i, m)?;
-        println!("mailbox {} ({}) on {}", m.name, m.address, server.addr());
+        outln!("mailbox {} ({}) on {}", m.name, m.address, server.addr());
         let mut conn = match crate::imap::Conn::open(&server) {
             Ok(c) => c,
             Err(e) => {
-                println!("  login        FAIL  {}", single_line(&e.to_string()));
+                outln!("  login        FAIL  {}", single_line(&e.to_string()));
                 worst = 1;
                 continue;
             }
         };
-        println!("  login        ok    as {}", m.imap.user);
+        outln!("  login        ok    as {}", m.imap.user);
         let caps = conn.caps.clone();
         let line = |name: &str, ok: bool, without: &str| {
             if ok {
-                println!("  {name:<12} yes");
+                outln!("  {name:<12} yes");
             } else {
-                println!("  {name:<12} no    {without}");
+                outln!("  {name:<12} no    {without}");
             }
         };
         line("CONDSTORE", caps.condstore, "claims are serialized by a lock in the shared cache, which does not cover agents on other hosts; resyncs re-read all flags");
@@ -57,9 +57,11 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
         );
         match conn.select(&m.imap.folder, None) {
             Ok(info) => {
-                println!(
+                outln!(
                     "  folder       ok    {} ({} messages, UIDVALIDITY {})",
-                    m.imap.folder, info.exists, info.uidvalidity
+                    m.imap.folder,
+                    info.exists,
+                    info.uidvalidity
                 );
                 let keywords: Vec<&String> =
                     info.flags.iter().filter(|f| !f.starts_with('\\')).collect();
@@ -75,14 +77,14 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
                     info.custom_keywords(),
                     "the server does not let clients create keywords (no \\* in PERMANENTFLAGS): claims and statuses cannot be stored",
                 );
-                println!(
+                outln!(
                     "  keyword use  {} defined in the folder, {} of them tanto's; cap: {}",
                     keywords.len(),
                     tanto_kw,
                     keyword_cap(&caps.all)
                 );
                 if keywords.len() > 26 {
-                    println!(
+                    outln!(
                         "  warning      {} keywords is more than 26: a Dovecot maildir keeps only 26 per folder in its file names (the rest live in its index only); sdbox/mdbox have no cap",
                         keywords.len()
                     );
@@ -92,7 +94,7 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
                 }
             }
             Err(e) => {
-                println!("  folder       FAIL  {}", single_line(&e.to_string()));
+                outln!("  folder       FAIL  {}", single_line(&e.to_string()));
                 worst = 1;
             }
         }
@@ -109,12 +111,12 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
                             Ok(wire) if wire != s => format!("{s} is {wire} on the server"),
                             _ => s,
                         };
-                        println!("  sent folder  ok    {}", single_line(&place))
+                        outln!("  sent folder  ok    {}", single_line(&place))
                     }
-                    None => println!("  sent folder  none  replies sent by the team will not show until a Sent folder exists (set sent_folder)"),
+                    None => outln!("  sent folder  none  replies sent by the team will not show until a Sent folder exists (set sent_folder)"),
                 }
             }
-            Err(e) => println!("  sent folder  FAIL  {}", single_line(&format!("{e:#}"))),
+            Err(e) => outln!("  sent folder  FAIL  {}", single_line(&format!("{e:#}"))),
         }
         conn.logout();
     }
@@ -125,7 +127,7 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
 /// activity folder is created now if missing (the first claim or note would create it).
 fn tanto_folders(conn: &mut crate::imap::Conn, m: &crate::config::Mailbox) -> u8 {
     match conn.namespace() {
-        Ok(ns) => println!(
+        Ok(ns) => outln!(
             "  namespace    ok    personal folders under {:?}, separator {}",
             ns.prefix,
             ns.separator
@@ -133,7 +135,7 @@ fn tanto_folders(conn: &mut crate::imap::Conn, m: &crate::config::Mailbox) -> u8
                 .unwrap_or_else(|| "none (flat)".into())
         ),
         Err(e) => {
-            println!("  namespace    FAIL  {}", single_line(&e.to_string()));
+            outln!("  namespace    FAIL  {}", single_line(&e.to_string()));
             return 1;
         }
     }
@@ -147,7 +149,7 @@ fn tanto_folders(conn: &mut crate::imap::Conn, m: &crate::config::Mailbox) -> u8
         let wire = match conn.server_folder(name) {
             Ok(w) => w,
             Err(e) => {
-                println!("  {what:<12} FAIL  {}", single_line(&e.to_string()));
+                outln!("  {what:<12} FAIL  {}", single_line(&e.to_string()));
                 worst = 1;
                 continue;
             }
@@ -165,9 +167,9 @@ fn tanto_folders(conn: &mut crate::imap::Conn, m: &crate::config::Mailbox) -> u8
             Err(e) => Err(e),
         };
         match result {
-            Ok(state) => println!("  {what:<12} ok    {} ({state})", single_line(&place)),
+            Ok(state) => outln!("  {what:<12} ok    {} ({state})", single_line(&place)),
             Err(e) => {
-                println!("  {what:<12} FAIL  {}", single_line(&e.to_string()));
+                outln!("  {what:<12} FAIL  {}", single_line(&e.to_string()));
                 worst = 1;
             }
         }
@@ -178,9 +180,24 @@ fn tanto_folders(conn: &mut crate::imap::Conn, m: &crate::config::Mailbox) -> u8
 /// What is known of the server's cap on keywords per folder.
 fn keyword_cap(caps: &[String]) -> &'static str {
     // Servers do not announce the cap; the implementation name is the best hint we have.
-    if caps.iter().any(|c| c.eq_ignore_ascii_case("XLIST")) {
+    // Only Gmail offers X-GM-EXT-1; XLIST alone is no sign of Gmail (Cyrus offers it too).
+    if caps.iter().any(|c| c.eq_ignore_ascii_case("X-GM-EXT-1")) {
         "unknown (Gmail-like server: labels, no keyword cap known)"
     } else {
         "not announced by the server (Dovecot: none for sdbox/mdbox, 26 for maildir; Cyrus: 128)"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keyword_cap;
+
+    #[test]
+    fn only_gmail_s_own_extension_means_gmail() {
+        let caps = |list: &[&str]| list.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let cyrus = caps(&["IMAP4rev1", "XLIST", "CONDSTORE"]);
+        assert!(!keyword_cap(&cyrus).contains("Gmail"));
+        let gmail = caps(&["IMAP4rev1", "XLIST", "X-GM-EXT-1"]);
+        assert!(keyword_cap(&gmail).contains("Gmail"));
     }
 }

@@ -71,10 +71,10 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         return Ok(0);
     }
     if rows.is_empty() {
-        println!("no conversations (run `tanto sync --once` first?)");
+        outln!("no conversations (run `tanto sync --once` first?)");
         return Ok(0);
     }
-    println!(
+    outln!(
         "{}  {} {} {}  {} {} SUBJECT",
         fit("ID", 12),
         fit("STATE", 5),
@@ -89,7 +89,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
             .clone()
             .or_else(|| c.previous_assignee.as_ref().map(|p| format!("({p})")))
             .unwrap_or_else(|| "-".into());
-        println!(
+        outln!(
             "{}  {} {} {}  {} {} {}",
             c.id,
             fit(c.status.as_str(), 5),

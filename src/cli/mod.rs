@@ -1,12 +1,14 @@
 //! The command line: one file per subcommand, all sharing `Ctx` for config, cache and server.
 
+// First, so that its `outln!` (println that survives a closed stdout) reaches every file.
+#[macro_use]
+mod output;
 pub mod cache_cmd;
 pub mod coordinate;
 pub mod demo;
 mod demo_mail;
 pub mod doctor;
 pub mod list;
-mod output;
 pub mod show;
 pub mod sync;
 

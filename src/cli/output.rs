@@ -1,10 +1,44 @@
-//! Formatting shared by the subcommands: times, table cells of wide text.
+//! Formatting shared by the subcommands: times, table cells of wide text, and printing to a
+//! stdout whose reader may go away.
+
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+/// `println!` for the subcommands: see [`print_out`].
+macro_rules! outln {
+    () => {
+        $crate::cli::output::print_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::print_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// Set once stdout's reader has gone (`tanto list | head -1`).
+static STDOUT_GONE: AtomicBool = AtomicBool::new(false);
+
+/// Writes to stdout; a reader that has gone away (a broken pipe) is not an error: the rest of
+/// the output is dropped and the command finishes its work and exits as it would have.
+/// Other write errors panic, as `print!` does.
+pub fn print_out(args: std::fmt::Arguments<'_>) {
+    if STDOUT_GONE.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_fmt(args) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_GONE.store(true, Ordering::Relaxed);
+        }
+        Err(e) => panic!("failed printing to stdout: {e}"),
+    }
+}
+
 /// Prints one JSON document on stdout (the `--json` contract).
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 

@@ -139,7 +139,7 @@ fn print_human(view: &ConversationView) {
     let conv = &view.conversation;
     let single = crate::sanitize::single_line;
     for p in &view.presence {
-        println!("{} is {}", p.agent, p.kind);
+        outln!("{} is {}", p.agent, p.kind);
     }
     let who = conv
         .assignee
@@ -151,22 +151,22 @@ fn print_human(view: &ConversationView) {
                 .map(|p| format!("previous assignee: {p}"))
         })
         .unwrap_or_else(|| "unassigned".into());
-    println!("{}  [{}]  {who}", conv.id, conv.status.as_str());
-    println!("Subject:  {}", single(&conv.subject));
-    println!("Customer: {}", single(&conv.customer));
-    println!("Messages: {}", conv.messages);
+    outln!("{}  [{}]  {who}", conv.id, conv.status.as_str());
+    outln!("Subject:  {}", single(&conv.subject));
+    outln!("Customer: {}", single(&conv.customer));
+    outln!("Messages: {}", conv.messages);
     for e in &view.timeline {
-        println!();
+        outln!();
         let at = rfc3339(e.at);
         let agent = e.agent.as_deref().unwrap_or("");
         match e.kind {
             EntryKind::Event => {
-                println!("···· {at} · {} ····", e.subject);
+                outln!("···· {at} · {} ····", e.subject);
                 continue;
             }
             EntryKind::Note => {
-                println!("──── note · {at} · {agent} ────");
-                print!("{}", framed(&e.text, NOTE_GUTTER));
+                outln!("──── note · {at} · {agent} ────");
+                crate::cli::output::print_out(format_args!("{}", framed(&e.text, NOTE_GUTTER)));
                 continue;
             }
             EntryKind::Inbound | EntryKind::Reply => {}
@@ -176,11 +176,11 @@ fn print_human(view: &ConversationView) {
         } else {
             "reply"
         };
-        println!("──── {kind} · {at} ────");
+        outln!("──── {kind} · {at} ────");
         if let Some(from) = &e.from {
             match &from.name {
-                Some(n) if !n.is_empty() => println!("From:    {n} <{}>", from.email),
-                _ => println!("From:    {}", from.email),
+                Some(n) if !n.is_empty() => outln!("From:    {n} <{}>", from.email),
+                _ => outln!("From:    {}", from.email),
             }
         }
         let emails = |v: &[crate::core::model::Address]| {
@@ -190,24 +190,24 @@ fn print_human(view: &ConversationView) {
                 .join(", ")
         };
         if !e.to.is_empty() {
-            println!("To:      {}", emails(&e.to));
+            outln!("To:      {}", emails(&e.to));
         }
         if !e.cc.is_empty() {
-            println!("Cc:      {}", emails(&e.cc));
+            outln!("Cc:      {}", emails(&e.cc));
         }
-        println!("Subject: {}", e.subject);
+        outln!("Subject: {}", e.subject);
         if let Some(n) = &e.noise {
-            println!("Noise:   {}", single(n));
+            outln!("Noise:   {}", single(n));
         }
         for a in &e.attachments {
-            println!(
+            outln!(
                 "Attach:  {} ({}, {} bytes)",
                 single(&a.name),
                 single(&a.mime_type),
                 a.size
             );
         }
-        print!("{}", framed(text_of(e), GUTTER));
+        crate::cli::output::print_out(format_args!("{}", framed(text_of(e), GUTTER)));
     }
 }
 

@@ -27,14 +27,14 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     for r in &out {
         for f in &r.folders {
             if f.mode == SyncMode::Missing {
-                println!(
+                outln!(
                     "{} {}: not on the server yet",
                     r.mailbox,
                     single_line(&f.folder)
                 );
                 continue;
             }
-            println!(
+            outln!(
                 "{} {}: {} messages ({}: {} new, {} flag changes, {} expunged{})",
                 r.mailbox,
                 single_line(&f.folder),

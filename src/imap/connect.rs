@@ -240,13 +240,21 @@ impl Conn {
     }
 
     /// Runs a command whose response may be large and calls `each` on every untagged
-    /// response, reading the stream directly (see `transport`).
-    pub(super) fn bulk(&mut self, command: &str, mut each: impl FnMut(Response<'_>)) -> Result<()> {
+    /// response, reading the stream directly (see `transport`). Returns the untagged responses
+    /// imap-proto could not parse, as sent, for the caller to recover what it can.
+    pub(super) fn bulk(
+        &mut self,
+        command: &str,
+        mut each: impl FnMut(Response<'_>),
+    ) -> Result<Vec<Vec<u8>>> {
+        let mut unparsed = Vec::new();
         self.raw_each(command, |bytes| {
-            if let Ok((_, r)) = imap_proto::parser::parse_response(bytes) {
-                each(r)
+            match imap_proto::parser::parse_response(bytes) {
+                Ok((_, r)) => each(r),
+                Err(_) => unparsed.push(bytes.to_vec()),
             }
-        })
+        })?;
+        Ok(unparsed)
     }
 
     /// Runs a command and calls `each` on the bytes of every untagged response, read past

@@ -51,6 +51,11 @@ fn flags_of(attrs: &[AttributeValue<'_>]) -> Option<Vec<String>> {
     })
 }
 
+/// The UID of a FETCH response, if it carries one.
+pub fn fetch_uid(attrs: &[AttributeValue<'_>]) -> Option<u32> {
+    uid_of(attrs)
+}
+
 fn uid_of(attrs: &[AttributeValue<'_>]) -> Option<u32> {
     attrs.iter().find_map(|a| match a {
         AttributeValue::Uid(u) => Some(*u),
@@ -164,6 +169,48 @@ pub fn event(attrs: &[AttributeValue<'_>]) -> Option<(u32, i64, crate::activity:
     crate::activity::parse(header, &text, date).map(|e| (uid, at, e))
 }
 
+/// The subject a message is listed with when its FETCH response could not be read: the
+/// marker that says so (and that a rebuild of the cache may bring it back).
+pub const UNREADABLE_SUBJECT: &str = "[tanto: unreadable message, see the server]";
+
+/// What can be read of a FETCH response imap-proto rejects, by a lenient scan of its bytes:
+/// the message `uid` with its flags and INTERNALDATE if they are found, and a subject that
+/// marks it, so that it is listed rather than dropped.
+pub fn salvage(raw: &[u8], uid: u32) -> MessageMeta {
+    let text = String::from_utf8_lossy(raw);
+    let flags = text
+        .find("FLAGS (")
+        .and_then(|at| {
+            let rest = &text[at + "FLAGS (".len()..];
+            rest.find(')').map(|end| &rest[..end])
+        })
+        .map(|list| {
+            list.split_whitespace()
+                .filter(|f| *f != "\\Recent" && f.bytes().all(|b| b.is_ascii_graphic()))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let internal_date = text
+        .find("INTERNALDATE \"")
+        .and_then(|at| {
+            let rest = &text[at + "INTERNALDATE \"".len()..];
+            rest.find('"')
+                .and_then(|end| parse_internal_date(&rest[..end]))
+        })
+        .unwrap_or(0);
+    let mut meta = MessageMeta {
+        uid,
+        modseq: 0,
+        flags,
+        internal_date,
+        size: 0,
+        headers: Default::default(),
+    };
+    meta.headers.subject = format!("{UNREADABLE_SUBJECT} (uid {uid})");
+    meta
+}
+
 /// Parses an INTERNALDATE (`17-Jul-1996 02:44:25 -0700`) to Unix seconds.
 pub fn parse_internal_date(s: &str) -> Option<i64> {
     chrono::DateTime::parse_from_str(s.trim(), "%d-%b-%Y %H:%M:%S %z")
@@ -198,5 +245,25 @@ mod tests {
         assert_eq!(updates.len(), 2);
         assert_eq!(updates[0].flags, Vec::<String>::new());
         assert_eq!(updates[1].modseq, 50);
+    }
+
+    /// A response imap-proto rejects (a keyword with a list wildcard in it, which some servers
+    /// store as given): the message is kept with its UID, flags and date, and a marker.
+    #[test]
+    fn an_unreadable_fetch_response_is_salvaged_with_what_is_known() {
+        let raw = b"* 4 FETCH (UID 42 FLAGS (\\Seen \\Recent odd%kw) INTERNALDATE \" 3-Feb-2025 10:00:00 +0900\" RFC822.SIZE 120 BODY[HEADER.FIELDS (SUBJECT)] {18}\r\nSubject: Hello\r\n\r\n)\r\n";
+        assert!(imap_proto::parser::parse_response(raw).is_err());
+        let m = salvage(raw, 42);
+        assert_eq!(m.uid, 42);
+        assert_eq!(m.flags, ["\\Seen", "odd%kw"]);
+        assert_eq!(m.internal_date, 1738544400);
+        assert!(m.headers.subject.starts_with(UNREADABLE_SUBJECT));
+        assert!(m.headers.subject.contains("uid 42"));
+
+        // Nothing readable at all: still the UID and the marker.
+        let m = salvage(b"* 4 FETCH (\xff\xfe garbage\r\n", 7);
+        assert_eq!((m.uid, m.internal_date), (7, 0));
+        assert!(m.flags.is_empty());
+        assert!(m.headers.subject.starts_with(UNREADABLE_SUBJECT));
     }
 }

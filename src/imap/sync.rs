@@ -263,19 +263,7 @@ fn fetch_into(
                 let started = Instant::now();
                 let mut metas = Vec::with_capacity(if activity { 0 } else { chunk.len() });
                 let mut events = Vec::new();
-                let batch = conn
-                    .bulk(
-                        &format!("UID FETCH {} {items}", super::uid_set(chunk)),
-                        |r| {
-                            if let Response::Fetch(_, attrs) = r {
-                                if activity {
-                                    events.extend(super::parse::event(&attrs));
-                                } else {
-                                    metas.extend(message_unparsed(&attrs));
-                                }
-                            }
-                        },
-                    )
+                let batch = fetch_batch(conn, chunk, &items, activity, &mut metas, &mut events)
                     .map(|()| (metas, events));
                 t_net += started.elapsed();
                 let failed = batch.is_err();
@@ -295,7 +283,10 @@ fn fetch_into(
                             metas
                                 .into_iter()
                                 .map(|(mut m, header)| {
-                                    m.headers = crate::mime::parse_headers(&header);
+                                    // A salvaged message has no header block but a marker.
+                                    if !header.is_empty() {
+                                        m.headers = crate::mime::parse_headers(&header);
+                                    }
                                     m
                                 })
                                 .collect(),
@@ -321,6 +312,60 @@ fn fetch_into(
         tracing::debug!(target: "tanto::profile", "cache writes {t_db:?}");
         Ok(added)
     })
+}
+
+/// One FETCH of `chunk` into `metas` (or `events`). A response imap-proto cannot parse does
+/// not drop its message: each UID that came back unread is fetched again on its own, and if
+/// that fails too the message is kept with what can be read of it (see `parse::salvage`).
+fn fetch_batch(
+    conn: &mut Conn,
+    chunk: &[u32],
+    items: &str,
+    activity: bool,
+    metas: &mut Vec<(MessageMeta, Vec<u8>)>,
+    events: &mut Vec<(u32, i64, Event)>,
+) -> Result<(), ImapError> {
+    let mut seen: HashSet<u32> = HashSet::new();
+    let mut fetch = |conn: &mut Conn, set: &str, seen: &mut HashSet<u32>| {
+        conn.bulk(&format!("UID FETCH {set} {items}"), |r| {
+            if let Response::Fetch(_, attrs) = r {
+                // A UID that came back readable, even as mail tanto ignores (not an event).
+                if let Some(uid) = super::parse::fetch_uid(&attrs) {
+                    seen.insert(uid);
+                }
+                if activity {
+                    events.extend(super::parse::event(&attrs));
+                } else {
+                    metas.extend(message_unparsed(&attrs));
+                }
+            }
+        })
+    };
+    let unparsed = fetch(conn, &super::uid_set(chunk), &mut seen)?;
+    if unparsed.is_empty() {
+        return Ok(());
+    }
+    let unread: Vec<u32> = chunk
+        .iter()
+        .copied()
+        .filter(|u| !seen.contains(u))
+        .collect();
+    let mut salvaged = Vec::new();
+    for uid in unread {
+        let again = fetch(conn, &uid.to_string(), &mut seen)?;
+        // Nothing at all: expunged meanwhile, not unreadable.
+        if let Some(raw) = again.first() {
+            tracing::warn!(
+                "uid {uid}: the server's FETCH response could not be read, twice: {:?}",
+                String::from_utf8_lossy(&raw[..raw.len().min(200)])
+            );
+            if !activity {
+                salvaged.push((super::parse::salvage(raw, uid), Vec::new()));
+            }
+        }
+    }
+    metas.extend(salvaged);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -76,8 +76,12 @@ impl SetReadTimeout for Shared {
     }
 }
 
-/// Larger literals are refused rather than allocated (a message is far smaller).
+/// Larger literals are refused rather than read (a message is far smaller).
 const MAX_LITERAL: usize = 1 << 30;
+
+/// At most this much is reserved for a literal before its bytes arrive: a server that
+/// announces `{1073741824}` and sends little costs no more than this.
+const LITERAL_RESERVE: usize = 4 << 20;
 
 /// Reads complete responses (lines with their literals) from `r` until the tagged one;
 /// calls `each` with every untagged response's bytes and returns the tagged line.
@@ -100,9 +104,7 @@ pub fn read_responses(
                             "the server announced a literal of {n} bytes"
                         )));
                     }
-                    let at = resp.len();
-                    resp.resize(at + n, 0);
-                    r.read_exact(&mut resp[at..])?;
+                    read_literal(r, n, &mut resp)?;
                 }
                 None => break,
             }
@@ -113,6 +115,23 @@ pub fn read_responses(
             return Ok(resp);
         }
     }
+}
+
+/// Appends the `n` bytes of a literal to `out`, the buffer growing as they arrive.
+fn read_literal(r: &mut impl io::BufRead, n: usize, out: &mut Vec<u8>) -> io::Result<()> {
+    out.reserve(n.min(LITERAL_RESERVE));
+    let mut left = n;
+    while left > 0 {
+        let available = r.fill_buf()?;
+        if available.is_empty() {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let take = available.len().min(left);
+        out.extend_from_slice(&available[..take]);
+        r.consume(take);
+        left -= take;
+    }
+    Ok(())
 }
 
 /// The size of the literal announced at the end of `line` (`{123}\r\n`), if any.
@@ -147,5 +166,40 @@ mod tests {
         );
         assert_eq!(literal_len(b"x {0}\r\n"), Some(0));
         assert_eq!(literal_len(b"x {a}\r\n"), None);
+    }
+
+    /// A stream that records the largest read it was asked for (the size of the buffer the
+    /// reader had allocated for it).
+    struct Liar {
+        data: &'static [u8],
+        largest_read: std::rc::Rc<std::cell::Cell<usize>>,
+    }
+
+    impl Read for Liar {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.largest_read
+                .set(self.largest_read.get().max(buf.len()));
+            let n = buf.len().min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_huge_announced_literal_is_not_allocated_before_it_arrives() {
+        let largest_read = std::rc::Rc::new(std::cell::Cell::new(0));
+        let liar = Liar {
+            data: b"* 1 FETCH (UID 1 BODY[] {1073741824}\r\nonly this",
+            largest_read: largest_read.clone(),
+        };
+        let mut r = io::BufReader::with_capacity(256 * 1024, liar);
+        let err = read_responses(&mut r, |_| {}).expect_err("cut off");
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(
+            largest_read.get() <= LITERAL_RESERVE,
+            "read into a buffer of {} bytes",
+            largest_read.get()
+        );
     }
 }

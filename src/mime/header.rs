@@ -8,6 +8,7 @@ use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
 use super::charset::{decode_bytes, decode_header_raw};
 use super::encoded_word::{decode_header_value, prepare_address_field};
+use super::repair::repair_header_block;
 use crate::core::model::{Address, Headers};
 use crate::sanitize;
 
@@ -32,7 +33,8 @@ pub(super) fn nested_header_info(nested: &mail_parser::Message<'_>) -> HeaderInf
 }
 
 pub(super) fn header_info(raw: &[u8]) -> HeaderInfo {
-    let data = fix_bare_cr(raw);
+    let fixed = fix_bare_cr(raw);
+    let data = repair_header_block(&fixed);
     let mut info = HeaderInfo {
         headers: Headers::default(),
         date_raw: None,

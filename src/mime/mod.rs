@@ -4,17 +4,22 @@
 //! wrong on the mail tanto's users receive: charset labels it does not know (`cp932`), text with
 //! no charset or a misplaced one (ISO-2022-JP is recognised by its escape sequences),
 //! encoded-words split inside a character (adjacent words are joined before decoding), classic
-//! Mac bare-CR line endings, and an HTML-to-text conversion that keeps line structure. No
+//! Mac bare-CR line endings, damaged structure (blank lines before the header, no blank line
+//! after it, a multipart that lost its boundary: `repair`), an empty text/plain beside the
+//! HTML, and an HTML-to-text conversion that keeps line structure. No
 //! mail-parser type leaves this module, and every string that does has been through
 //! [`sanitize`]. Nothing here panics on any input; `render` and `parse_headers` also catch a
 //! panic from below as a last resort.
 
 mod attachment;
 mod charset;
+#[cfg(test)]
+mod damaged_tests;
 mod encoded_word;
 mod header;
 mod html;
 mod render;
+mod repair;
 #[cfg(test)]
 mod test_support;
 
@@ -32,6 +37,13 @@ use render::render_message_bytes;
 /// Drafts, notes and raw IMAP parts need the same charset rules as mail: one place holds them.
 pub fn decode_text(bytes: &[u8], charset: Option<&str>) -> String {
     decode_bytes(bytes, charset, None)
+}
+
+/// A header field's value with its RFC 2047 encoded-words decoded (by tanto's charset rules),
+/// for fields `parse_headers` does not keep. Not sanitized: the caller does that.
+pub fn decode_header_field(raw_value: &[u8]) -> String {
+    std::panic::catch_unwind(|| encoded_word::decode_header_value(raw_value, None))
+        .unwrap_or_else(|_| String::from_utf8_lossy(raw_value).into_owned())
 }
 
 /// The list, threading and noise rules need decoded, safe header fields, whatever the input.

@@ -11,6 +11,7 @@ use super::charset::decode_bytes;
 use super::encoded_word::base64_lenient;
 use super::header::{fix_bare_cr, nested_header_info};
 use super::html::html_to_text;
+use super::repair::{repair_header_block, sniff_boundary};
 use crate::core::model::{Address, Attachment, Rendered};
 use crate::sanitize;
 
@@ -21,7 +22,8 @@ const MAX_NESTED_DEPTH: usize = 8;
 const MAX_TEXT_BYTES: usize = 8 << 20;
 
 pub(super) fn render_message_bytes(raw: &[u8]) -> Rendered {
-    let data = fix_bare_cr(raw);
+    let fixed = fix_bare_cr(raw);
+    let data = repair_header_block(&fixed);
     let mut out = Rendered::default();
     // mail-parser 0.11 has `debug_assert!`s that real mail trips (structure/sa__nice__mime9.eml:
     // message/rfc822 inside message/rfc822 with multiparts): in a debug build they panic, and
@@ -85,30 +87,39 @@ fn render_message(
     attachments: &mut Vec<Attachment>,
 ) {
     let parents = parent_map(message);
-    let mut ids: Vec<u32> = if !message.text_body.is_empty() {
-        message.text_body.clone()
-    } else if !message.html_body.is_empty() {
-        message.html_body.clone()
-    } else {
-        // No body by mail-parser's rules (e.g. a damaged encoding demoted it to an attachment):
-        // show the text parts nobody named or marked as an attachment.
-        message
-            .attachments
-            .iter()
-            .copied()
-            .filter(|&id| {
-                message
-                    .parts
-                    .get(id as usize)
-                    .is_some_and(is_unnamed_inline_text)
-            })
-            .collect()
-    };
+    // No body by mail-parser's rules (e.g. a damaged encoding demoted it to an attachment):
+    // the text parts nobody named or marked as an attachment.
+    let unnamed: Vec<u32> = message
+        .attachments
+        .iter()
+        .copied()
+        .filter(|&id| {
+            message
+                .parts
+                .get(id as usize)
+                .is_some_and(is_unnamed_inline_text)
+        })
+        .collect();
+    // The first choice that has readable text: an empty text/plain beside the HTML (common
+    // in forwarded mail) must not hide the HTML.
+    let mut ids: Vec<u32> = [&message.text_body, &message.html_body, &unnamed]
+        .into_iter()
+        .find(|ids| {
+            let mut probe = String::new();
+            for &id in ids.iter() {
+                if let Some(part) = message.parts.get(id as usize) {
+                    push_text_part(&mut probe, message, part, id, &parents);
+                }
+            }
+            !probe.trim().is_empty()
+        })
+        .cloned()
+        .unwrap_or_default();
     ids.extend(message.attachments.iter().copied().filter(|&id| {
         message
             .parts
             .get(id as usize)
-            .is_some_and(|p| matches!(p.body, PartType::Message(_)))
+            .is_some_and(|p| matches!(p.body, PartType::Message(_)) || is_failed_multipart(p))
     }));
     ids.sort_unstable();
     ids.dedup();
@@ -119,15 +130,24 @@ fn render_message(
             continue;
         };
         match &part.body {
-            PartType::Text(_) if !part.is_content_type("text", "html") => {
-                push_block(text, &part_text(message, part, id, &parents));
+            _ if is_failed_multipart(part) => {
+                let mut inner_attachments = Vec::new();
+                render_failed_multipart(
+                    message,
+                    part,
+                    id,
+                    &parents,
+                    depth,
+                    text,
+                    &mut inner_attachments,
+                );
+                nested_attachments.push((id, inner_attachments));
             }
-            PartType::Text(_) | PartType::Html(_) => {
-                push_block(text, &html_to_text(&part_text(message, part, id, &parents)));
-            }
-            // Only chosen when `is_unnamed_inline_text` found a text type mail-parser did not.
-            PartType::Binary(_) | PartType::InlineBinary(_) if is_unnamed_inline_text(part) => {
-                push_block(text, &part_text(message, part, id, &parents));
+            PartType::Text(_)
+            | PartType::Html(_)
+            | PartType::Binary(_)
+            | PartType::InlineBinary(_) => {
+                push_text_part(text, message, part, id, &parents);
             }
             PartType::Message(nested) if depth < MAX_NESTED_DEPTH => {
                 let mut inner_text = String::new();
@@ -146,14 +166,77 @@ fn render_message(
         let Some(part) = message.parts.get(id as usize) else {
             continue;
         };
-        if is_failed_multipart(part) {
-            continue;
+        // A failed multipart is not a file: what it held is listed in its place.
+        if !is_failed_multipart(part) {
+            attachments.push(describe_attachment(message, part));
         }
-        attachments.push(describe_attachment(message, part));
         if let Some(pos) = nested_attachments.iter().position(|(nid, _)| *nid == id) {
             attachments.append(&mut nested_attachments[pos].1);
         }
     }
+}
+
+/// Appends the text of a text part (HTML converted); other parts add nothing.
+fn push_text_part(
+    text: &mut String,
+    message: &Message<'_>,
+    part: &MessagePart<'_>,
+    id: u32,
+    parents: &[Option<u32>],
+) {
+    match &part.body {
+        PartType::Text(_) if !part.is_content_type("text", "html") => {
+            push_block(text, &part_text(message, part, id, parents));
+        }
+        PartType::Text(_) | PartType::Html(_) => {
+            push_block(text, &html_to_text(&part_text(message, part, id, parents)));
+        }
+        // Only chosen when `is_unnamed_inline_text` found a text type mail-parser did not.
+        PartType::Binary(_) | PartType::InlineBinary(_) if is_unnamed_inline_text(part) => {
+            push_block(text, &part_text(message, part, id, parents));
+        }
+        _ => {}
+    }
+}
+
+/// A multipart whose boundary parameter is missing or cut off: parsed again with the boundary
+/// its body uses, or else its body shown as text.
+fn render_failed_multipart(
+    message: &Message<'_>,
+    part: &MessagePart<'_>,
+    id: u32,
+    parents: &[Option<u32>],
+    depth: usize,
+    text: &mut String,
+    attachments: &mut Vec<Attachment>,
+) {
+    let body = transfer_decoded(message, part);
+    if let (Some(boundary), true) = (sniff_boundary(&body), depth < MAX_NESTED_DEPTH) {
+        let subtype = part
+            .content_type()
+            .and_then(|ct| ct.subtype())
+            .filter(|s| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+            .unwrap_or("mixed");
+        let mut rebuilt = format!("Content-Type: multipart/{subtype}; boundary=\"").into_bytes();
+        rebuilt.extend_from_slice(boundary);
+        rebuilt.extend_from_slice(b"\"\r\n\r\n");
+        rebuilt.extend_from_slice(&body);
+        let parsed =
+            std::panic::catch_unwind(|| MessageParser::default().parse(rebuilt.as_slice()));
+        if let Some(inner) = parsed.ok().flatten() {
+            let mut inner_text = String::new();
+            render_message(&inner, depth + 1, &mut inner_text, attachments);
+            if !inner_text.trim().is_empty() || !attachments.is_empty() {
+                push_block(text, &inner_text);
+                return;
+            }
+        }
+    }
+    let charset = part.content_type().and_then(|ct| ct.attribute("charset"));
+    push_block(
+        text,
+        &decode_bytes(&body, charset, inherited_charset(message, id, parents)),
+    );
 }
 
 fn is_unnamed_inline_text(part: &MessagePart<'_>) -> bool {
@@ -176,13 +259,15 @@ fn is_unnamed_inline_text(part: &MessagePart<'_>) -> bool {
         })
 }
 
-/// A multipart whose boundary never appears: mail-parser keeps its body as text. It is
-/// shown as text (when there is no other body), never listed as an attachment.
+/// A multipart whose boundary is missing, cut off or never appears: mail-parser keeps its body
+/// as one leaf part. It is split again or shown as text, never listed as an attachment.
 fn is_failed_multipart(part: &MessagePart<'_>) -> bool {
-    matches!(part.body, PartType::Text(_))
-        && part
-            .content_type()
-            .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart"))
+    matches!(
+        part.body,
+        PartType::Text(_) | PartType::Html(_) | PartType::Binary(_) | PartType::InlineBinary(_)
+    ) && part
+        .content_type()
+        .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart"))
 }
 
 /// Appends a block of text, separated from what precedes it by one blank line.
