@@ -6,7 +6,7 @@ use anyhow::{anyhow, Context as _};
 
 use super::demo_mail::samples;
 use super::Ctx;
-use crate::devserver::Dovecot;
+use tanto_devserver::Dovecot;
 
 #[derive(Debug, clap::Args, Default)]
 pub struct Args {
@@ -43,7 +43,7 @@ fn write_config(server: &Dovecot) -> anyhow::Result<std::path::PathBuf> {
         .replace("role = \"agent\"", "role = \"supervisor\"")
         .replace(
             "password_env = \"TANTO_TEST_PASSWORD\"",
-            &format!("password = \"{}\"", crate::devserver::PASSWORD),
+            &format!("password = \"{}\"", tanto_devserver::PASSWORD),
         );
     let mut f = std::fs::OpenOptions::new()
         .write(true)
