@@ -10,10 +10,23 @@ impl Dovecot {
     /// config of `config_toml` with its own cache in `dir`, the password given by a command
     /// (no environment needed), the `role`, and `extra` TOML appended. Returns its path.
     pub fn agent_config(&self, dir: &Path, agent_id: &str, role: &str, extra: &str) -> PathBuf {
+        self.agent_config_via(self.port, dir, agent_id, role, extra)
+    }
+
+    /// Like `agent_config`, with the agent connecting to `port` on 127.0.0.1 instead of the
+    /// server's own port: a [`crate::Relay`]'s `port()`, to inject faults between the two.
+    pub fn agent_config_via(
+        &self,
+        port: u16,
+        dir: &Path,
+        agent_id: &str,
+        role: &str,
+        extra: &str,
+    ) -> PathBuf {
         fs::create_dir_all(dir).expect("create the agent's dir");
         let path = dir.join(format!("{agent_id}.toml"));
         let text = self
-            .config_toml("support", &dir.join("cache.sqlite"), agent_id)
+            .config_toml_via(port, "support", &dir.join("cache.sqlite"), agent_id)
             .replace(
                 "password_env = \"TANTO_TEST_PASSWORD\"",
                 &format!("password_command = \"echo {PASSWORD}\""),
@@ -27,6 +40,18 @@ impl Dovecot {
     /// A tanto config (TOML) for this server: one mailbox `support` logged in as `user`,
     /// password from `$TANTO_TEST_PASSWORD` (tests set it to `secret` in the child's env).
     pub fn config_toml(&self, user: &str, cache_path: &Path, agent_id: &str) -> String {
+        self.config_toml_via(self.port, user, cache_path, agent_id)
+    }
+
+    /// Like `config_toml`, connecting to `port` on 127.0.0.1 instead of the server's own
+    /// port: a [`crate::Relay`]'s `port()`, to inject faults between tanto and the server.
+    pub fn config_toml_via(
+        &self,
+        port: u16,
+        user: &str,
+        cache_path: &Path,
+        agent_id: &str,
+    ) -> String {
         format!(
             r#"[agent]
 id = {id}
@@ -49,7 +74,7 @@ sent_folder = "Sent"
 path = {cache}
 "#,
             id = toml_str(agent_id),
-            port = self.port,
+            port = port,
             user = toml_str(user),
             cache = toml_str(&cache_path.to_string_lossy()),
         )

@@ -24,15 +24,18 @@
 //! login processes run as `dovenull`) and as an ordinary user (everything runs as that user).
 //!
 //! The crate is a workspace member of its own, outside tanto's public API: it does not
-//! depend on tanto, and talks IMAP through the `imap` crate.
+//! depend on tanto, and talks IMAP through the `imap` crate. [`relay`] puts a fault-injecting
+//! proxy in front of a server.
 #![deny(clippy::unwrap_used)]
 
 mod conf;
 mod config;
 mod mail;
+pub mod relay;
 mod sample;
 mod server;
 mod sys;
 
+pub use relay::Relay;
 pub use sample::sample_message;
 pub use server::{Dovecot, Session, PASSWORD, USERS};
