@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use tanto::activity::{self, Event};
-use tanto::cli::act::{perform, Acted};
-use tanto::cli::Ctx;
+use tanto::app::act::{perform, Outcome};
+use tanto::app::Ctx;
 use tanto::core::claims::Action;
 use tanto_devserver::{sample_message, Dovecot};
 
@@ -47,7 +47,7 @@ fn main() {
     for c in [&alice, &bob, &dave] {
         let mut cache = c.cache().expect("cache");
         let (i, m) = c.mailboxes().next().expect("mailbox");
-        tanto::cli::sync::sync_mailbox(c, &mut cache, i, m).expect("sync");
+        tanto::app::sync::sync_mailbox(c, &mut cache, i, m).expect("sync");
     }
     let ids: Vec<String> = alice
         .cache()
@@ -80,12 +80,14 @@ fn main() {
     let t = Instant::now();
     for i in 0..n {
         let e = Event {
-            kind: "note".into(),
+            kind: tanto::core::event::EventKind::Note,
             agent: "alice".into(),
             about: format!("msg{i}@customer.example"),
             conversation: "000000000000".into(),
+            status: None,
+            owner: None,
+            at: 0,
             text: "benchmark note".into(),
-            ..Event::default()
         };
         let raw = activity::build(&e, "support@example.com", "Alice", "Question").expect("build");
         conn.append("Tanto/Activity", &raw, &["\\Seen"])
@@ -136,7 +138,7 @@ fn main() {
         ("IDLE", &bob, &ids[..quarter]),
         ("poll 25 ms", &dave, &ids[quarter..half]),
     ] {
-        let watcher = tanto::watch::Watcher::spawn(other.clone());
+        let watcher = tanto::app::watch::Watcher::spawn(other.clone());
         let other_cache = other.cache().expect("cache");
         let _ = watcher.events.recv_timeout(Duration::from_secs(30));
         let mut round = Vec::new();
@@ -144,7 +146,7 @@ fn main() {
         for id in range {
             let t = Instant::now();
             let acted = perform(&alice, id, &Action::Claim).expect("claim");
-            assert!(matches!(acted, Acted::Done(_)), "{acted:?}");
+            assert!(matches!(acted, Outcome::Won(_)), "{acted:?}");
             round.push(t.elapsed());
             let deadline = Instant::now() + Duration::from_secs(30);
             loop {

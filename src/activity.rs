@@ -6,6 +6,8 @@ use std::time::SystemTime;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
 
+use crate::core::event::EventKind;
+
 /// Header fields tanto writes on every event; other tools can rely on them.
 pub const H_AGENT: &str = "X-Tanto-Agent";
 pub const H_EVENT: &str = "X-Tanto-Event";
@@ -19,10 +21,9 @@ pub const FETCH_FIELDS: &str = "DATE SUBJECT MESSAGE-ID X-TANTO-AGENT X-TANTO-EV
      X-TANTO-CONVERSATION X-TANTO-STATUS X-TANTO-OWNER";
 
 /// One event, as written and as read back.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
-    /// claim, release, assign, takeover, done, reopen, note
-    pub kind: String,
+    pub kind: EventKind,
     pub agent: String,
     /// The Message-ID (without brackets) of the message the event is about.
     pub about: String,
@@ -37,18 +38,24 @@ pub struct Event {
 }
 
 /// A sentence for the log and the timeline: "alice claimed it", "bob assigned it to carol".
-pub fn describe(kind: &str, agent: &str, owner: Option<&str>, displaced: Option<&str>) -> String {
+pub fn describe(
+    kind: &EventKind,
+    agent: &str,
+    owner: Option<&str>,
+    displaced: Option<&str>,
+) -> String {
+    use EventKind as K;
     match (kind, owner, displaced) {
-        ("claim", _, _) => format!("{agent} claimed it"),
-        ("takeover", _, Some(d)) => format!("{agent} took it over from {d}"),
-        ("takeover", _, None) => format!("{agent} took it over"),
-        ("release", _, Some(d)) => format!("{agent} released {d}'s claim"),
-        ("release", _, None) => format!("{agent} released it"),
-        ("assign", Some(o), Some(d)) => format!("{agent} assigned it to {o} (was {d})"),
-        ("assign", Some(o), None) => format!("{agent} assigned it to {o}"),
-        ("done", Some(o), _) if o != agent => format!("{agent} marked it done (owner {o})"),
-        ("done", _, _) => format!("{agent} marked it done"),
-        ("reopen", _, _) => format!("{agent} reopened it"),
+        (K::Claim, _, _) => format!("{agent} claimed it"),
+        (K::Takeover, _, Some(d)) => format!("{agent} took it over from {d}"),
+        (K::Takeover, _, None) => format!("{agent} took it over"),
+        (K::Release, _, Some(d)) => format!("{agent} released {d}'s claim"),
+        (K::Release, _, None) => format!("{agent} released it"),
+        (K::Assign, Some(o), Some(d)) => format!("{agent} assigned it to {o} (was {d})"),
+        (K::Assign, Some(o), None) => format!("{agent} assigned it to {o}"),
+        (K::Done, Some(o), _) if o != agent => format!("{agent} marked it done (owner {o})"),
+        (K::Done, _, _) => format!("{agent} marked it done"),
+        (K::Reopen, _, _) => format!("{agent} reopened it"),
         (k, _, _) => format!("{agent}: {k}"),
     }
 }
@@ -74,7 +81,7 @@ pub fn build(
         agent_name.to_string()
     };
     let from = Mailbox::new(Some(format!("{display} (tanto)")), address.clone());
-    let what = if event.kind == "note" {
+    let what = if event.kind == EventKind::Note {
         format!("note from {}", event.agent)
     } else {
         event.text.clone()
@@ -87,7 +94,7 @@ pub fn build(
         .message_id(Some(message_id(event, shared_address)))
         .header(ContentType::TEXT_PLAIN)
         .raw_header(header(H_AGENT, &event.agent))
-        .raw_header(header(H_EVENT, &event.kind))
+        .raw_header(header(H_EVENT, event.kind.as_str()))
         .raw_header(header(H_ABOUT, &format!("<{}>", event.about)))
         .raw_header(header(H_CONVERSATION, &event.conversation))
         .raw_header(header("Auto-Submitted", "auto-generated"));
@@ -98,7 +105,7 @@ pub fn build(
         b = b.raw_header(header(H_OWNER, o));
     }
     let mut body = event.text.clone();
-    if event.kind != "note" {
+    if event.kind != EventKind::Note {
         body.push_str(&format!(
             "\n\nConversation {} (about <{}>): now {}{}.\n",
             event.conversation,
@@ -170,7 +177,7 @@ pub fn header_value(block: &[u8], name: &str) -> Option<String> {
 
 /// Reads an event back from its header block and text; `None` for mail that is not tanto's.
 pub fn parse(block: &[u8], text: &str, at: i64) -> Option<Event> {
-    let kind = header_value(block, H_EVENT)?;
+    let kind = EventKind::parse(&header_value(block, H_EVENT)?);
     let agent = header_value(block, H_AGENT)?;
     let about = header_value(block, H_ABOUT)
         .map(|a| a.trim_matches(|c| c == '<' || c == '>').to_string())
@@ -194,14 +201,14 @@ mod tests {
     #[test]
     fn an_event_survives_a_round_trip_through_its_message() {
         let e = Event {
-            kind: "claim".into(),
+            kind: EventKind::Claim,
             agent: "alice".into(),
             about: "q1@customer.example".into(),
             conversation: "0123456789ab".into(),
             status: Some("wip".into()),
             owner: Some("alice".into()),
             at: 0,
-            text: describe("claim", "alice", Some("alice"), None),
+            text: describe(&EventKind::Claim, "alice", Some("alice"), None),
         };
         let raw =
             build(&e, "support@example.com", "Alice Sato", "商品が届きません").expect("build");
@@ -232,7 +239,7 @@ mod tests {
         assert_eq!(header_value(block, "x-tanto-agent").as_deref(), Some("bob"));
         assert!(parse(b"Subject: hello\r\n\r\n", "", 0).is_none());
         assert_eq!(
-            describe("assign", "alice", Some("bob"), None),
+            describe(&EventKind::Assign, "alice", Some("bob"), None),
             "alice assigned it to bob"
         );
     }

@@ -16,6 +16,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod activity;
+pub mod app;
 pub mod cache;
 pub mod cli;
 pub mod clock;
@@ -24,4 +25,3 @@ pub mod core;
 pub mod imap;
 pub mod mime;
 pub mod sanitize;
-pub mod watch;

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use harness::{sample_message, Dovecot};
 use support::Tanto;
-use tanto::cli::act::{perform, Acted};
-use tanto::cli::Ctx;
+use tanto::app::act::{perform, Outcome};
+use tanto::app::Ctx;
 use tanto::core::claims::Action;
 
 /// An agent used through the library, with its own cache and connections.
@@ -51,10 +51,10 @@ fn eight_agents_racing_for_200_conversations_each_end_with_exactly_one_owner() {
     for (_, ctx) in &agents[1..] {
         let mut cache = ctx.cache().expect("cache");
         let (i, m) = ctx.mailboxes().next().expect("mailbox");
-        tanto::cli::sync::sync_mailbox(ctx, &mut cache, i, m).expect("sync");
+        tanto::app::sync::sync_mailbox(ctx, &mut cache, i, m).expect("sync");
     }
 
-    let results: Vec<Vec<(String, Acted)>> = std::thread::scope(|s| {
+    let results: Vec<Vec<(String, Outcome)>> = std::thread::scope(|s| {
         let handles: Vec<_> = agents
             .iter()
             .enumerate()
@@ -80,7 +80,7 @@ fn eight_agents_racing_for_200_conversations_each_end_with_exactly_one_owner() {
     let mut owner: BTreeMap<String, String> = BTreeMap::new();
     for ((agent, _), outcomes) in agents.iter().zip(&results) {
         for (id, acted) in outcomes {
-            if let Acted::Done(_) = acted {
+            if let Outcome::Won(_) = acted {
                 assert!(
                     owner.insert(id.clone(), agent.clone()).is_none(),
                     "{id} won twice"
@@ -92,15 +92,11 @@ fn eight_agents_racing_for_200_conversations_each_end_with_exactly_one_owner() {
     for ((agent, _), outcomes) in agents.iter().zip(&results) {
         for (id, acted) in outcomes {
             match acted {
-                Acted::Done(_) => assert_eq!(&owner[id], agent),
-                Acted::Lost { winner, line } => {
-                    assert_eq!(winner, &owner[id], "{line}");
-                    assert!(
-                        line.contains(winner.as_str()),
-                        "the loser is told who won: {line}"
-                    );
+                Outcome::Won(_) => assert_eq!(&owner[id], agent),
+                Outcome::Lost { winner, .. } => {
+                    assert_eq!(winner, &owner[id], "the loser is told who won");
                 }
-                Acted::Already(line) => panic!("{agent} on {id}: unexpected {line}"),
+                other => panic!("{agent} on {id}: unexpected {other:?}"),
             }
         }
     }
@@ -108,7 +104,7 @@ fn eight_agents_racing_for_200_conversations_each_end_with_exactly_one_owner() {
         .iter()
         .map(|r| {
             r.iter()
-                .filter(|(_, a)| matches!(a, Acted::Done(_)))
+                .filter(|(_, a)| matches!(a, Outcome::Won(_)))
                 .count()
         })
         .sum();
@@ -147,6 +143,18 @@ fn without_notify_the_watcher_idles_on_each_folder() {
     ));
 }
 
+#[test]
+fn the_watcher_idles_on_folders_under_inbox_dot() {
+    // Folders under `INBOX.` (Cyrus, Courier), and one IDLE per folder (no NOTIFY): the
+    // activity folder is watched by its server name, INBOX.Tanto.Activity.
+    claim_note_and_done_reach_bob(Dovecot::start_namespaced(
+        "INBOX.",
+        '.',
+        "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SPECIAL-USE \
+         LITERAL+ NAMESPACE UIDPLUS MOVE CONDSTORE QRESYNC",
+    ));
+}
+
 fn claim_note_and_done_reach_bob(server: Dovecot) {
     server.append("support", "INBOX", &sample_message(1, None), &[]);
     let root = tempfile::tempdir().expect("tempdir");
@@ -155,7 +163,7 @@ fn claim_note_and_done_reach_bob(server: Dovecot) {
     let id = ids(&alice).remove(0);
 
     let bob = agent_ctx(&server, &root.path().join("bob"), "bob", "agent");
-    let watcher = tanto::watch::Watcher::spawn(bob.clone());
+    let watcher = tanto::app::watch::Watcher::spawn(bob.clone());
     let bob_cache =
         tanto::cache::Cache::open(&root.path().join("bob/cache.sqlite"), false).expect("cache");
     let wait_for = |what: &str, ok: &dyn Fn() -> bool| {
@@ -188,7 +196,7 @@ fn claim_note_and_done_reach_bob(server: Dovecot) {
             .events(mailbox, &conv.id)
             .map(|e| {
                 e.iter()
-                    .any(|e| e.kind == "note" && e.text.contains("called the customer"))
+                    .any(|e| e.kind.as_str() == "note" && e.text.contains("called the customer"))
             })
             .unwrap_or(false)
     });
@@ -240,7 +248,7 @@ fn a_server_restart_while_two_agents_work_loses_nothing_and_doubles_nothing() {
         server.restart();
         for r in [a.join().expect("alice"), b.join().expect("bob")] {
             for acted in r {
-                assert!(matches!(acted, Acted::Done(_)), "{acted:?}");
+                assert!(matches!(acted, Outcome::Won(_)), "{acted:?}");
             }
         }
     });
@@ -329,7 +337,10 @@ fn an_agent_may_not_take_over_a_fresh_claim_but_a_supervisor_may() {
     let out = bob.run(&["assign", &id, "bob"]);
     assert_eq!(out.status.code(), Some(1));
 
-    let line = carol.ok(&["claim", &id]);
+    // A plain claim never takes over, not even a supervisor's: that is --take-over.
+    let out = carol.run(&["claim", &id]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let line = carol.ok(&["claim", "--take-over", &id]);
     assert!(line.contains("took it over from alice"), "{line}");
     alice.sync();
     assert_eq!(alice.json(&["list", "--json"])[0]["assignee"], "carol");
@@ -377,7 +388,7 @@ fn the_watcher_comes_back_after_the_server_restarts_and_misses_nothing() {
     alice.sync();
     let ids = ids(&alice);
     let bob = agent_ctx(&server, &root.path().join("bob"), "bob", "agent");
-    let watcher = tanto::watch::Watcher::spawn(bob.clone());
+    let watcher = tanto::app::watch::Watcher::spawn(bob.clone());
     let bob_cache =
         tanto::cache::Cache::open(&root.path().join("bob/cache.sqlite"), false).expect("cache");
     let owner = |id: &str| {
@@ -403,7 +414,7 @@ fn the_watcher_comes_back_after_the_server_restarts_and_misses_nothing() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         match watcher.events.recv_timeout(Duration::from_secs(1)) {
-            Ok(tanto::watch::WatchEvent::Trouble { .. }) => break,
+            Ok(tanto::app::watch::WatchEvent::Trouble { .. }) => break,
             _ => assert!(Instant::now() < deadline, "no trouble reported"),
         }
     }

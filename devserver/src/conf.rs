@@ -88,12 +88,14 @@ impl RunAs {
     }
 }
 
+/// `namespace`: the inbox namespace's prefix and separator.
 pub(crate) fn dovecot_conf(
     base: &Path,
     port: u16,
     instance: &str,
     greeting: &str,
     ids: &RunAs,
+    namespace: (&str, char),
 ) -> String {
     let d = base.display();
     // Without root, chroot is impossible: turn it off for the services that use it.
@@ -155,7 +157,8 @@ userdb {{
 
 namespace inbox {{
   inbox = yes
-  separator = /
+  prefix = {prefix}
+  separator = {separator}
   mailbox Sent {{
     special_use = \Sent
     auto = subscribe
@@ -188,5 +191,7 @@ service stats {{
 {no_chroot}"#,
         login_user = ids.login_user,
         internal_user = ids.internal_user,
+        prefix = namespace.0,
+        separator = namespace.1,
     )
 }

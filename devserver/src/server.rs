@@ -45,6 +45,12 @@ impl Dovecot {
     /// Like `start`, with `extra` appended to the config (e.g. an `imap_capability` line that
     /// hides CONDSTORE and QRESYNC, to test the fallbacks).
     pub fn start_with(extra: &str) -> Dovecot {
+        Dovecot::start_namespaced("", '/', extra)
+    }
+
+    /// Like `start_with`, with personal folders under `prefix` and `separator` between
+    /// levels: `("INBOX.", '.')` is the layout of Cyrus as Debian ships it and of Courier.
+    pub fn start_namespaced(prefix: &str, separator: char, extra: &str) -> Dovecot {
         let dovecot_bin = find_binary("dovecot", &["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"])
             .unwrap_or_else(|| {
                 panic!(
@@ -107,8 +113,14 @@ impl Dovecot {
             dc.port = pick_free_port();
             fs::write(
                 &dc.conf,
-                dovecot_conf(&base, dc.port, &dc.instance, &dc.greeting(), &ids)
-                    + "\n"
+                dovecot_conf(
+                    &base,
+                    dc.port,
+                    &dc.instance,
+                    &dc.greeting(),
+                    &ids,
+                    (prefix, separator),
+                ) + "\n"
                     + extra
                     + "\n",
             )

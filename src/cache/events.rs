@@ -7,11 +7,12 @@ use super::store::{bump, FolderState, Team};
 use super::{Cache, Result};
 use crate::activity::Event;
 use crate::core::conversation::{self, Direction, Member};
+use crate::core::event::EventKind;
 
 /// One event of a conversation's timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRow {
-    pub kind: String,
+    pub kind: EventKind,
     pub agent: String,
     pub at: i64,
     pub status: Option<String>,
@@ -63,7 +64,7 @@ impl Cache {
                         team.mailbox,
                         e.about,
                         e.conversation,
-                        e.kind,
+                        e.kind.as_str(),
                         e.agent,
                         if e.at > 0 { e.at } else { *at },
                         e.status,
@@ -93,7 +94,7 @@ impl Cache {
             )?;
             let rows = st.query_map(params![mailbox, conv], |r| {
                 Ok(EventRow {
-                    kind: r.get(0)?,
+                    kind: EventKind::parse(&r.get::<_, String>(0)?),
                     agent: r.get(1)?,
                     at: r.get(2)?,
                     status: r.get(3)?,
@@ -159,9 +160,23 @@ impl Cache {
         r.map_err(|e| self.err(e))
     }
 
-    /// When anyone last did something to the conversation (an event), if ever.
-    pub fn last_event_at(&self, mailbox: &str, conv: &str) -> Result<Option<i64>> {
-        Ok(self.events(mailbox, conv)?.last().map(|e| e.at))
+    /// True when the log holds an event of `kind` by `agent` about exactly the message
+    /// `about`, written at or after `since`.
+    pub fn has_event(
+        &self,
+        mailbox: &str,
+        about: &str,
+        agent: &str,
+        kind: &str,
+        since: i64,
+    ) -> Result<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT 1 FROM events WHERE mailbox = ?1 AND about = ?2 AND agent = ?3
+                 AND kind = ?4 AND at >= ?5",
+            )
+            .and_then(|mut st| st.exists(params![mailbox, about, agent, kind, since]))
+            .map_err(|e| self.err(e))
     }
 
     /// Says `agent` is `kind` ("viewing", "replying") on a conversation for the next 30 s.

@@ -14,27 +14,7 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
     let mut cache = ctx.cache()?;
     match command {
         Command::Rebuild => {
-            // Hold the sync leases while clearing, so that a watcher does not write into
-            // tables that are being emptied.
-            let mut leases = Vec::new();
-            for (_, m) in ctx.mailboxes() {
-                leases.extend(cache.acquire(
-                    &format!("sync:{}", m.name),
-                    std::time::Duration::from_secs(60),
-                    std::time::Duration::from_secs(120),
-                )?);
-            }
-            let cleared = cache.clear();
-            for l in leases {
-                // clear() emptied the leases table too; releasing is then a no-op.
-                cache.release(l)?;
-            }
-            cleared?;
-            let mut total = 0;
-            for (i, m) in ctx.mailboxes() {
-                let reports = super::sync::sync_mailbox(ctx, &mut cache, i, m)?;
-                total += reports.iter().map(|r| r.messages).sum::<usize>();
-            }
+            let total = crate::app::sync::rebuild(ctx, &mut cache)?;
             println!(
                 "cache rebuilt: {} messages in {}",
                 total,

@@ -5,7 +5,6 @@ use std::io::Write as _;
 use anyhow::{anyhow, Context as _};
 
 use super::demo_mail::samples;
-use super::Ctx;
 use tanto_devserver::Dovecot;
 
 #[derive(Debug, clap::Args, Default)]
@@ -90,7 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         server.append_dated("support", s.folder, &s.raw, s.flags, date.as_deref());
     }
     let config = write_config(&server)?;
-    let ctx = Ctx::load(Some(&config))?;
+    let ctx = super::load_ctx(Some(&config))?;
     super::sync::run(
         &ctx,
         super::sync::Args {

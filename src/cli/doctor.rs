@@ -63,7 +63,13 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
                 );
                 let keywords: Vec<&String> =
                     info.flags.iter().filter(|f| !f.starts_with('\\')).collect();
-                let tanto_kw = keywords.iter().filter(|k| k.starts_with("tanto-")).count();
+                let tanto_kw = keywords
+                    .iter()
+                    .filter(|k| {
+                        // Keywords are case-insensitive; the server may keep any spelling.
+                        k.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("tanto-"))
+                    })
+                    .count();
                 line(
                     "keywords",
                     info.custom_keywords(),
@@ -90,6 +96,7 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
                 worst = 1;
             }
         }
+        worst = worst.max(tanto_folders(&mut conn, m));
         match ctx.folders(&mut conn, m) {
             Ok(folders) => {
                 let sent = folders
@@ -97,7 +104,13 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
                     .find(|(_, r)| *r == crate::cache::FolderRole::Sent)
                     .map(|(n, _)| n.clone());
                 match sent {
-                    Some(s) => println!("  sent folder  ok    {}", single_line(&s)),
+                    Some(s) => {
+                        let place = match conn.server_folder(&s) {
+                            Ok(wire) if wire != s => format!("{s} is {wire} on the server"),
+                            _ => s,
+                        };
+                        println!("  sent folder  ok    {}", single_line(&place))
+                    }
                     None => println!("  sent folder  none  replies sent by the team will not show until a Sent folder exists (set sent_folder)"),
                 }
             }
@@ -106,6 +119,60 @@ pub fn run(ctx: &Ctx, _args: Args) -> anyhow::Result<u8> {
         conn.logout();
     }
     Ok(worst)
+}
+
+/// Where tanto's own folders live on this server, and that they can be created: the
+/// activity folder is created now if missing (the first claim or note would create it).
+fn tanto_folders(conn: &mut crate::imap::Conn, m: &crate::config::Mailbox) -> u8 {
+    match conn.namespace() {
+        Ok(ns) => println!(
+            "  namespace    ok    personal folders under {:?}, separator {}",
+            ns.prefix,
+            ns.separator
+                .map(|c| format!("{:?}", c.to_string()))
+                .unwrap_or_else(|| "none (flat)".into())
+        ),
+        Err(e) => {
+            println!("  namespace    FAIL  {}", single_line(&e.to_string()));
+            return 1;
+        }
+    }
+    let mut worst = 0;
+    let folders = [
+        ("activity", &m.imap.activity_folder, true),
+        ("outbox", &m.imap.outbox_folder, false),
+        ("templates", &m.imap.templates_folder, false),
+    ];
+    for (what, name, create_now) in folders {
+        let wire = match conn.server_folder(name) {
+            Ok(w) => w,
+            Err(e) => {
+                println!("  {what:<12} FAIL  {}", single_line(&e.to_string()));
+                worst = 1;
+                continue;
+            }
+        };
+        let place = if wire == *name {
+            name.to_string()
+        } else {
+            format!("{name} is {wire} on the server")
+        };
+        let existed = conn.folder_exists(name);
+        let result = match existed {
+            Ok(true) => Ok("exists"),
+            Ok(false) if create_now => conn.ensure_folder(name).map(|()| "created now"),
+            Ok(false) => Ok("created on first use"),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(state) => println!("  {what:<12} ok    {} ({state})", single_line(&place)),
+            Err(e) => {
+                println!("  {what:<12} FAIL  {}", single_line(&e.to_string()));
+                worst = 1;
+            }
+        }
+    }
+    worst
 }
 
 /// What is known of the server's cap on keywords per folder.

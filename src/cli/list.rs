@@ -59,16 +59,15 @@ impl From<&ConversationRow> for ConversationJson {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
-    let cache = ctx.cache()?;
     let filter = ListFilter {
         status: args.status,
         assignee: args.mine.then(|| ctx.config.agent.id.clone()),
         mailbox: args.mailbox.clone(),
     };
-    let rows = cache.list(&filter)?;
+    let rows = crate::app::conversations::list(ctx, &filter)?;
     if args.json {
         let out: Vec<ConversationJson> = rows.iter().map(ConversationJson::from).collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        super::output::print_json(&out)?;
         return Ok(0);
     }
     if rows.is_empty() {

@@ -1,8 +1,6 @@
 //! The command line: one file per subcommand, all sharing `Ctx` for config, cache and server.
 
-pub mod act;
 pub mod cache_cmd;
-mod context;
 pub mod coordinate;
 pub mod demo;
 mod demo_mail;
@@ -16,8 +14,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-pub use context::Ctx;
+pub use crate::app::Ctx;
 
+use crate::app::{Notice, Notifier};
 use crate::core::claims::Action;
 
 /// Exit code for a lost race (someone else claimed first).
@@ -45,8 +44,8 @@ pub enum Command {
     List(list::Args),
     /// Show one conversation: every message, decoded
     Show(show::Args),
-    /// Claim a conversation: it becomes yours, in progress
-    Claim(coordinate::IdArgs),
+    /// Claim a conversation: it becomes yours, in progress (--take-over to take it from its holder)
+    Claim(coordinate::ClaimArgs),
     /// Release your claim: the conversation is new again
     Release(coordinate::IdArgs),
     /// Assign a conversation to an agent
@@ -68,18 +67,46 @@ pub enum Command {
     Demo(demo::Args),
 }
 
+/// Notices from the application layer, as lines on stderr.
+fn stderr_notifier() -> Notifier {
+    Notifier::new(|n| match n {
+        Notice::Retrying { what, reason, wait } => eprintln!(
+            "tanto: {what}: {}; retrying in {:.1}s",
+            crate::sanitize::single_line(reason),
+            wait.as_secs_f32()
+        ),
+        Notice::Warning(w) => eprintln!("tanto: warning: {}", crate::sanitize::single_line(w)),
+    })
+}
+
+/// Loads the config for a command-line run: its warnings printed, notices to stderr.
+pub fn load_ctx(flag: Option<&std::path::Path>) -> anyhow::Result<Ctx> {
+    let ctx = Ctx::load(flag)?.with_notifier(stderr_notifier());
+    for w in &ctx.config.warnings {
+        eprintln!("tanto: {w}");
+    }
+    Ok(ctx)
+}
+
 /// Runs the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Some(Command::Demo(args)) => demo::run(args),
         Some(command) => {
-            let ctx = Ctx::load(cli.config.as_deref())?;
+            let ctx = load_ctx(cli.config.as_deref())?;
             match command {
                 Command::Sync(a) => sync::run(&ctx, a),
                 Command::List(a) => list::run(&ctx, a),
                 Command::Show(a) => show::run(&ctx, a),
                 Command::Doctor(a) => doctor::run(&ctx, a),
-                Command::Claim(a) => coordinate::run(&ctx, &a.id, Action::Claim),
+                Command::Claim(a) => {
+                    let action = if a.take_over {
+                        Action::TakeOver
+                    } else {
+                        Action::Claim
+                    };
+                    coordinate::run(&ctx, &a.id, action)
+                }
                 Command::Release(a) => coordinate::run(&ctx, &a.id, Action::Release),
                 Command::Assign(a) => coordinate::run(&ctx, &a.id, Action::Assign(a.agent)),
                 Command::Done(a) => coordinate::run(&ctx, &a.id, Action::Done),
@@ -90,7 +117,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             }
         }
         None => {
-            let ctx = Ctx::load(cli.config.as_deref())?;
+            let ctx = load_ctx(cli.config.as_deref())?;
             eprintln!("tanto: the terminal UI is not built yet; showing `tanto list`");
             list::run(&ctx, list::Args::default())
         }

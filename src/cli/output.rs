@@ -2,6 +2,12 @@
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+/// Prints one JSON document on stdout (the `--json` contract).
+pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
 /// RFC 3339 in UTC, as the JSON contract has it.
 pub fn rfc3339(ts: i64) -> String {
     chrono::DateTime::from_timestamp(ts, 0)

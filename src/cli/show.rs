@@ -1,14 +1,15 @@
-//! `tanto show ID`: every message of a conversation, decoded, in time order.
+//! `tanto show ID`: every message of a conversation, decoded, in time order, with notes and
+//! events. Message text is framed (every line behind a gutter) so that nothing a customer
+//! writes can pass for a note, an event or a header line that tanto prints.
 
 use anyhow::anyhow;
 use serde::Serialize;
 
 use super::list::ConversationJson;
-use super::output::rfc3339;
+use super::output::{print_json, rfc3339};
 use super::Ctx;
-use crate::cache::{Cache, ConversationRow, MessageRow};
-use crate::core::model::{Address, Attachment};
-use crate::sanitize::single_line;
+use crate::app::conversations::{self, ConversationView, Entry, EntryKind};
+use crate::core::model::Attachment;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -19,191 +20,127 @@ pub struct Args {
     pub json: bool,
 }
 
+/// The gutter in front of every line of message text.
+const GUTTER: &str = "  │ ";
+/// The gutter in front of every line of a note.
+const NOTE_GUTTER: &str = "  ┃ ";
+
+const NOT_CACHED: &str =
+    "[the text of this message is not cached and the server could not be reached]";
+
 #[derive(Debug, Serialize)]
-struct Entry {
-    kind: &'static str,
+struct EntryJson<'a> {
+    kind: EntryKind,
     at: String,
-    #[serde(skip)]
-    ts: i64,
     /// For events: claim, release, assign, takeover, done, reopen.
     #[serde(skip_serializing_if = "Option::is_none")]
-    event: Option<String>,
+    event: Option<&'a str>,
     /// The sender's address (messages); null for notes and events, which have `agent`.
-    from: Option<String>,
-    from_name: Option<String>,
-    agent: Option<String>,
-    to: Vec<String>,
-    cc: Vec<String>,
+    from: Option<&'a str>,
+    from_name: Option<&'a str>,
+    agent: Option<&'a str>,
+    to: Vec<&'a str>,
+    cc: Vec<&'a str>,
     subject: String,
-    message_id: Option<String>,
-    text: String,
-    attachments: Vec<Attachment>,
-    noise: Option<String>,
+    message_id: Option<&'a str>,
+    text: &'a str,
+    attachments: &'a [Attachment],
+    noise: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
-struct Presence {
-    agent: String,
-    kind: String,
+struct PresenceJson<'a> {
+    agent: &'a str,
+    kind: &'a str,
 }
 
 #[derive(Debug, Serialize)]
-struct ShowJson {
+struct ShowJson<'a> {
     #[serde(flatten)]
     conversation: ConversationJson,
-    presence: Vec<Presence>,
-    timeline: Vec<Entry>,
+    presence: Vec<PresenceJson<'a>>,
+    timeline: Vec<EntryJson<'a>>,
 }
 
-fn addr(a: &Address) -> String {
-    single_line(&a.email)
+fn text_of(e: &Entry) -> &str {
+    if e.has_body {
+        &e.text
+    } else {
+        NOT_CACHED
+    }
 }
 
-/// Fetches the bodies missing from the cache; returns why it could not, if it could not.
-fn fetch_missing(
-    ctx: &Ctx,
-    cache: &mut Cache,
-    conv: &ConversationRow,
-    msgs: &[MessageRow],
-) -> Option<String> {
-    let mut missing: Vec<&MessageRow> = Vec::new();
-    for m in msgs {
-        match cache.body(m.folder_id, m.uid) {
-            Ok(Some(_)) => {}
-            _ => missing.push(m),
-        }
+fn entry_json(e: &Entry) -> EntryJson<'_> {
+    EntryJson {
+        kind: e.kind,
+        at: rfc3339(e.at),
+        event: (e.kind == EntryKind::Event)
+            .then(|| e.event.as_ref().map(|k| k.as_str()))
+            .flatten(),
+        from: e.from.as_ref().map(|a| a.email.as_str()),
+        from_name: e.from.as_ref().and_then(|a| a.name.as_deref()),
+        agent: e.agent.as_deref(),
+        to: e.to.iter().map(|a| a.email.as_str()).collect(),
+        cc: e.cc.iter().map(|a| a.email.as_str()).collect(),
+        subject: match e.kind {
+            EntryKind::Note => format!("note from {}", e.agent.as_deref().unwrap_or("")),
+            _ => e.subject.clone(),
+        },
+        message_id: e.message_id.as_deref(),
+        text: text_of(e),
+        attachments: &e.attachments,
+        noise: e.noise.as_deref(),
     }
-    if missing.is_empty() {
-        return None;
-    }
-    let (index, mailbox) = ctx.mailboxes().find(|(_, m)| m.name == conv.mailbox)?;
-    let result = (|| -> anyhow::Result<()> {
-        let mut conn = ctx.connect(index, mailbox)?;
-        let mut folders: Vec<&str> = missing.iter().map(|m| m.folder.as_str()).collect();
-        folders.sort_unstable();
-        folders.dedup();
-        for folder in folders {
-            let info = conn.select(folder, None)?;
-            let folder_id_for_check = missing
-                .iter()
-                .find(|m| m.folder == folder)
-                .map(|m| m.folder_id)
-                .unwrap_or_default();
-            // Cached UIDs mean nothing once UIDVALIDITY changed: never show another message.
-            if cache.folder_uidvalidity(folder_id_for_check)? != Some(info.uidvalidity) {
-                anyhow::bail!(
-                    "{folder} changed on the server since the last sync; run `tanto sync --once`"
-                );
-            }
-            let uids: Vec<u32> = missing
-                .iter()
-                .filter(|m| m.folder == folder)
-                .map(|m| m.uid)
-                .collect();
-            let folder_id = missing
-                .iter()
-                .find(|m| m.folder == folder)
-                .map(|m| m.folder_id)
-                .ok_or_else(|| anyhow!("no folder"))?;
-            for (uid, raw) in conn.fetch_bodies(&uids)? {
-                cache.store_body(folder_id, uid, &raw)?;
-            }
-        }
-        conn.logout();
-        Ok(())
-    })();
-    result.err().map(|e| format!("{e:#}"))
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
-    let mut cache = ctx.cache()?;
-    let conv = cache.find_conversation(&args.id)??;
-    let msgs = cache.messages(&conv.mailbox, &conv.id)?;
-    let fetch_error = fetch_missing(ctx, &mut cache, &conv, &msgs);
-    let mut timeline = Vec::new();
-    for m in &msgs {
-        let rendered = cache
-            .body(m.folder_id, m.uid)?
-            .map(|raw| crate::mime::render(&raw));
-        let (text, attachments) = match rendered {
-            Some(r) => (r.text, r.attachments),
-            None => (
-                "[the text of this message is not cached and the server could not be reached]"
-                    .to_string(),
-                Vec::new(),
-            ),
-        };
-        timeline.push(Entry {
-            kind: if m.inbound { "inbound" } else { "reply" },
-            at: rfc3339(m.date.unwrap_or(m.internal_date)),
-            ts: m.date.unwrap_or(m.internal_date),
-            event: None,
-            from: Some(addr(&m.from)),
-            from_name: m.from.name.as_deref().map(single_line),
-            agent: None,
-            to: m.to.iter().map(addr).collect(),
-            cc: m.cc.iter().map(addr).collect(),
-            subject: single_line(&m.subject),
-            message_id: m.message_id.as_deref().map(single_line),
-            text,
-            attachments,
-            noise: m.noise.clone(),
-        });
-    }
-    for e in cache.events(&conv.mailbox, &conv.id)? {
-        let note = e.kind == "note";
-        timeline.push(Entry {
-            kind: if note { "note" } else { "event" },
-            at: rfc3339(e.at),
-            ts: e.at,
-            event: (!note).then(|| single_line(&e.kind)),
-            from: None,
-            from_name: None,
-            agent: Some(single_line(&e.agent)),
-            to: Vec::new(),
-            cc: Vec::new(),
-            subject: if note {
-                format!("note from {}", single_line(&e.agent))
-            } else {
-                single_line(e.text.lines().next().unwrap_or(""))
-            },
-            message_id: None,
-            text: crate::sanitize::for_display(&e.text),
-            attachments: Vec::new(),
-            noise: None,
-        });
-    }
-    // Stable: messages keep their order among themselves, events fall in by time.
-    timeline.sort_by_key(|e| e.ts);
-    let me = &ctx.config.agent.id;
-    let presence: Vec<Presence> = cache
-        .presence(&conv.mailbox, &conv.id)?
-        .into_iter()
-        .filter(|(agent, _)| agent != me)
-        .map(|(agent, kind)| Presence { agent, kind })
-        .collect();
-    // Others see that this agent looked at it (a TUI keeps this fresh with heartbeats).
-    let _ = cache.set_presence(&conv.mailbox, &conv.id, me, "viewing");
+    let view = conversations::view(ctx, &args.id)?;
     if args.json {
-        let out = ShowJson {
-            conversation: ConversationJson::from(&conv),
-            presence,
-            timeline,
-        };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        print_json(&ShowJson {
+            conversation: ConversationJson::from(&view.conversation),
+            presence: view
+                .presence
+                .iter()
+                .map(|p| PresenceJson {
+                    agent: &p.agent,
+                    kind: &p.kind,
+                })
+                .collect(),
+            timeline: view.timeline.iter().map(entry_json).collect(),
+        })?;
     } else {
-        for p in &presence {
-            println!("{} is {}", single_line(&p.agent), single_line(&p.kind));
-        }
-        print_human(&conv, &timeline);
+        print_human(&view);
     }
-    match fetch_error {
+    match view.fetch_error {
         Some(e) => Err(anyhow!("some message texts could not be fetched: {e}")),
         None => Ok(0),
     }
 }
 
-fn print_human(conv: &ConversationRow, timeline: &[Entry]) {
+/// `text` with `gutter` before every line (so no line of it starts where tanto's own do).
+fn framed(text: &str, gutter: &str) -> String {
+    let mut out = String::new();
+    for line in text.trim_end().lines() {
+        out.push_str(gutter.trim_end());
+        if !line.is_empty() {
+            out.push(' ');
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    if out.is_empty() {
+        out.push_str(gutter.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn print_human(view: &ConversationView) {
+    let conv = &view.conversation;
+    let single = crate::sanitize::single_line;
+    for p in &view.presence {
+        println!("{} is {}", p.agent, p.kind);
+    }
     let who = conv
         .assignee
         .clone()
@@ -215,53 +152,74 @@ fn print_human(conv: &ConversationRow, timeline: &[Entry]) {
         })
         .unwrap_or_else(|| "unassigned".into());
     println!("{}  [{}]  {who}", conv.id, conv.status.as_str());
-    println!("Subject:  {}", single_line(&conv.subject));
-    println!("Customer: {}", single_line(&conv.customer));
+    println!("Subject:  {}", single(&conv.subject));
+    println!("Customer: {}", single(&conv.customer));
     println!("Messages: {}", conv.messages);
-    for e in timeline {
+    for e in &view.timeline {
         println!();
+        let at = rfc3339(e.at);
+        let agent = e.agent.as_deref().unwrap_or("");
         match e.kind {
-            "event" => {
-                println!("···· {} · {} ····", e.at, e.subject);
+            EntryKind::Event => {
+                println!("···· {at} · {} ····", e.subject);
                 continue;
             }
-            "note" => {
-                println!(
-                    "──── note · {} · {} ────",
-                    e.at,
-                    e.agent.as_deref().unwrap_or("")
-                );
-                println!("{}", e.text.trim_end());
+            EntryKind::Note => {
+                println!("──── note · {at} · {agent} ────");
+                print!("{}", framed(&e.text, NOTE_GUTTER));
                 continue;
             }
-            _ => {}
+            EntryKind::Inbound | EntryKind::Reply => {}
         }
-        println!("──── {} · {} ────", e.kind, e.at);
-        match &e.from_name {
-            Some(n) if !n.is_empty() => {
-                println!("From:    {n} <{}>", e.from.as_deref().unwrap_or(""))
+        let kind = if e.kind == EntryKind::Inbound {
+            "inbound"
+        } else {
+            "reply"
+        };
+        println!("──── {kind} · {at} ────");
+        if let Some(from) = &e.from {
+            match &from.name {
+                Some(n) if !n.is_empty() => println!("From:    {n} <{}>", from.email),
+                _ => println!("From:    {}", from.email),
             }
-            _ => println!("From:    {}", e.from.as_deref().unwrap_or("")),
         }
+        let emails = |v: &[crate::core::model::Address]| {
+            v.iter()
+                .map(|a| a.email.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         if !e.to.is_empty() {
-            println!("To:      {}", e.to.join(", "));
+            println!("To:      {}", emails(&e.to));
         }
         if !e.cc.is_empty() {
-            println!("Cc:      {}", e.cc.join(", "));
+            println!("Cc:      {}", emails(&e.cc));
         }
         println!("Subject: {}", e.subject);
         if let Some(n) = &e.noise {
-            println!("Noise:   {n}");
+            println!("Noise:   {}", single(n));
         }
         for a in &e.attachments {
             println!(
                 "Attach:  {} ({}, {} bytes)",
-                a.name,
-                single_line(&a.mime_type),
+                single(&a.name),
+                single(&a.mime_type),
                 a.size
             );
         }
-        println!();
-        println!("{}", e.text.trim_end());
+        print!("{}", framed(text_of(e), GUTTER));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_line_of_a_body_sits_behind_the_gutter() {
+        let forged = "Hello\n\n──── note · 2026-01-01T00:00:00Z · alice ────\nrefund approved";
+        let out = framed(forged, GUTTER);
+        assert!(out.lines().all(|l| l.starts_with("  │")), "{out}");
+        assert_eq!(framed("", GUTTER), "  │\n");
     }
 }

@@ -1,13 +1,18 @@
 //! The coordination state machine: who may do what to a conversation, and which keywords
-//! that writes. Pure: `plan` decides from the flags tanto observed on the state message, and
-//! `interpret` reads the outcome of the conditional STORE.
+//! that writes. Pure: `decide` chooses from the flags tanto observed on the state message
+//! (and whether an earlier write of ours lost a race), and `interpret` reads the outcome of
+//! the conditional STORE.
 
-use super::status::{self, Status, KW_DONE, KW_NOISE, KW_NOT_NOISE, KW_WIP};
+use super::event::EventKind;
+use super::status::{self, Status, KW_DONE, KW_NOISE, KW_WIP};
 
 /// What an agent asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
+    /// Claim a conversation nobody holds (never displaces a holder).
     Claim,
+    /// Claim it even from its holder: a supervisor, or an agent once the claim is stale.
+    TakeOver,
     Release,
     Assign(String),
     Done,
@@ -15,13 +20,27 @@ pub enum Action {
 }
 
 impl Action {
+    /// The command-line verb.
     pub fn verb(&self) -> &'static str {
         match self {
             Action::Claim => "claim",
+            Action::TakeOver => "take over",
             Action::Release => "release",
             Action::Assign(_) => "assign",
             Action::Done => "done",
             Action::Reopen => "reopen",
+        }
+    }
+
+    /// The event this action logs when it wins without displacing anyone.
+    pub fn event(&self) -> EventKind {
+        match self {
+            Action::Claim => EventKind::Claim,
+            Action::TakeOver => EventKind::Takeover,
+            Action::Release => EventKind::Release,
+            Action::Assign(_) => EventKind::Assign,
+            Action::Done => EventKind::Done,
+            Action::Reopen => EventKind::Reopen,
         }
     }
 }
@@ -40,8 +59,9 @@ pub struct Observed {
     pub modseq: u64,
     /// The rules call this message noise.
     pub rules_noise: bool,
-    /// Seconds since the last activity on the conversation (claims go stale).
-    pub idle_secs: i64,
+    /// Seconds since the holder's own claim (or assign) event on the server; `None` when no
+    /// such event was found, which counts as a fresh claim.
+    pub holder_idle_secs: Option<i64>,
 }
 
 /// Team rules that bear on a decision.
@@ -56,46 +76,84 @@ pub struct Policy {
 pub struct Plan {
     pub flags: Vec<String>,
     pub unchanged_since: u64,
-    /// The event to log: claim, release, assign, takeover, done, reopen.
-    pub event: &'static str,
+    pub event: EventKind,
     pub status: Status,
     pub owner: Option<String>,
-    /// The owner this action displaces (a take-over or re-assignment), for the message.
+    /// The owner this action displaces (a take-over or re-assignment).
     pub displaced: Option<String>,
 }
 
-/// Why an action is not carried out.
+/// Why nothing needs writing: it already is as asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// Someone else holds the conversation: the race is lost.
-    HeldBy(String),
-    /// The role may not do this; the text says why and what would allow it.
-    NotAllowed(String),
-    /// Nothing to do: it is already so.
-    AlreadySo(String),
+pub enum Already {
+    ClaimedByYou,
+    NotClaimed,
+    AssignedTo(String),
+    Done,
+    /// Reopen of a conversation that is not done (its status now).
+    NotDone(Status),
 }
 
-/// Decides what `actor` doing `action` writes, given what was observed.
-pub fn plan(
+/// Why an action is refused (nothing was written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// `holder` has it and only a supervisor may override a claim younger than
+    /// `stale_hours` (the holder's idle time, when an event says it).
+    NeedsSupervisor {
+        holder: String,
+        idle_secs: Option<i64>,
+        stale_hours: u32,
+    },
+    /// Not an agent id that fits in a keyword.
+    BadAgentId(String),
+}
+
+/// What to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Write this, by compare-and-set.
+    Write(Plan),
+    /// Someone else holds the conversation (or just took it): the race is lost.
+    Lost {
+        winner: String,
+        idle_secs: Option<i64>,
+    },
+    Already(Already),
+    Refused(Refused),
+}
+
+/// Decides what `actor` doing `action` writes, given what was observed. `raced` is true once
+/// a write of ours came back `[MODIFIED]`: a holder who appeared meanwhile wins the race and
+/// is never displaced by this attempt.
+pub fn decide(
     action: &Action,
     seen: &Observed,
     actor: &Actor,
     policy: &Policy,
-) -> Result<Plan, Refusal> {
+    raced: bool,
+) -> Decision {
     let current = status::status_of(&seen.flags, seen.rules_noise);
     let owner = status::owner(&seen.flags);
-    let stale = seen.idle_secs >= i64::from(policy.stale_claim_hours) * 3600;
+    let idle = seen.holder_idle_secs;
+    let stale = idle.is_some_and(|s| s >= i64::from(policy.stale_claim_hours) * 3600);
     let mine = owner.as_deref() == Some(actor.id.as_str());
-    // May the actor override another agent's claim?
-    let may_override = |other: &str| -> Result<(), Refusal> {
-        if actor.supervisor || stale {
-            Ok(())
+    let lost = |winner: &str| Decision::Lost {
+        winner: winner.to_string(),
+        idle_secs: idle,
+    };
+    // Overriding another agent's claim: never after a lost race; a supervisor may, an agent
+    // only once the holder's claim is stale.
+    let override_of = |other: &str| -> Option<Decision> {
+        if raced {
+            Some(lost(other))
+        } else if actor.supervisor || stale {
+            None
         } else {
-            Err(Refusal::NotAllowed(format!(
-                "{other} holds it (active {}h ago); only a supervisor may take over a claim younger than {}h",
-                seen.idle_secs / 3600,
-                policy.stale_claim_hours
-            )))
+            Some(Decision::Refused(Refused::NeedsSupervisor {
+                holder: other.to_string(),
+                idle_secs: idle,
+                stale_hours: policy.stale_claim_hours,
+            }))
         }
     };
     let base: Vec<String> = seen
@@ -113,124 +171,150 @@ pub fn plan(
         }
         f
     };
-    let make =
-        |flags: Vec<String>, event, status, new_owner: Option<&str>, displaced: Option<String>| {
-            Plan {
-                flags,
-                unchanged_since: seen.modseq,
-                event,
-                status,
-                owner: new_owner.map(str::to_string),
-                displaced,
-            }
-        };
+    let write = |flags: Vec<String>,
+                 event: EventKind,
+                 status: Status,
+                 new_owner: Option<&str>,
+                 displaced: Option<String>| {
+        Decision::Write(Plan {
+            flags,
+            unchanged_since: seen.modseq,
+            event,
+            status,
+            owner: new_owner.map(str::to_string),
+            displaced,
+        })
+    };
     let wip_by = |who: &str| with(&[KW_WIP, &status::owner_keyword(who)]);
+    let claim = || {
+        write(
+            wip_by(&actor.id),
+            EventKind::Claim,
+            Status::Wip,
+            Some(&actor.id),
+            None,
+        )
+    };
     match action {
-        Action::Claim => match (current, owner) {
-            (Status::Wip, Some(o)) if o == actor.id => {
-                Err(Refusal::AlreadySo(format!("already claimed by you ({o})")))
-            }
-            (Status::Wip, Some(o)) => {
-                if actor.supervisor || stale {
-                    Ok(make(
-                        wip_by(&actor.id),
-                        "takeover",
-                        Status::Wip,
-                        Some(&actor.id),
-                        Some(o),
-                    ))
-                } else {
-                    Err(Refusal::HeldBy(o))
-                }
-            }
-            _ => Ok(make(
-                wip_by(&actor.id),
-                "claim",
-                Status::Wip,
-                Some(&actor.id),
-                None,
-            )),
+        Action::Claim | Action::TakeOver => match (current, owner) {
+            (Status::Wip, Some(o)) if o == actor.id => Decision::Already(Already::ClaimedByYou),
+            // A plain claim never takes over: the holder keeps it, whatever their role.
+            (Status::Wip, Some(o)) if *action == Action::Claim => lost(&o),
+            (Status::Wip, Some(o)) => override_of(&o).unwrap_or_else(|| {
+                write(
+                    wip_by(&actor.id),
+                    EventKind::Takeover,
+                    Status::Wip,
+                    Some(&actor.id),
+                    Some(o),
+                )
+            }),
+            // Closed by someone else while we raced: theirs.
+            (Status::Done, Some(o)) if raced && !mine => lost(&o),
+            _ => claim(),
         },
         Action::Release => match (current, owner) {
             (Status::Wip, Some(o)) => {
                 if !mine {
-                    may_override(&o)?;
+                    if let Some(d) = override_of(&o) {
+                        return d;
+                    }
                 }
-                Ok(make(
+                write(
                     base.clone(),
-                    "release",
+                    EventKind::Release,
                     Status::New,
                     None,
                     (!mine).then_some(o),
-                ))
+                )
             }
-            _ => Err(Refusal::AlreadySo("not claimed by anyone".into())),
+            _ => Decision::Already(Already::NotClaimed),
         },
         Action::Assign(to) => {
             if !super::agent::valid_id(to) {
-                return Err(Refusal::NotAllowed(format!(
-                    "{to:?} is not an agent id (1-16 of a-z 0-9 _ -)"
-                )));
+                return Decision::Refused(Refused::BadAgentId(to.clone()));
             }
             match (current, owner) {
-                (Status::Wip, Some(o)) if o == *to => {
-                    Err(Refusal::AlreadySo(format!("already assigned to {o}")))
-                }
+                (Status::Wip, Some(o)) if o == *to => Decision::Already(Already::AssignedTo(o)),
                 (Status::Wip, Some(o)) => {
                     if !mine {
-                        may_override(&o)?;
+                        if let Some(d) = override_of(&o) {
+                            return d;
+                        }
                     }
-                    Ok(make(wip_by(to), "assign", Status::Wip, Some(to), Some(o)))
+                    write(
+                        wip_by(to),
+                        EventKind::Assign,
+                        Status::Wip,
+                        Some(to),
+                        Some(o),
+                    )
                 }
-                _ => Ok(make(wip_by(to), "assign", Status::Wip, Some(to), None)),
+                (Status::Done, Some(o)) if raced && !mine => lost(&o),
+                _ => write(wip_by(to), EventKind::Assign, Status::Wip, Some(to), None),
             }
         }
         Action::Done => match (current, owner) {
-            (Status::Done, _) => Err(Refusal::AlreadySo("already done".into())),
-            (Status::Wip, Some(o)) if !mine => {
-                may_override(&o)?;
-                Ok(make(
+            (Status::Done, _) => Decision::Already(Already::Done),
+            (Status::Wip, Some(o)) if !mine => override_of(&o).unwrap_or_else(|| {
+                write(
                     with(&[KW_DONE, &status::owner_keyword(&o)]),
-                    "done",
+                    EventKind::Done,
                     Status::Done,
                     Some(&o),
                     None,
-                ))
-            }
-            _ => Ok(make(
+                )
+            }),
+            _ => write(
                 with(&[KW_DONE, &status::owner_keyword(&actor.id)]),
-                "done",
+                EventKind::Done,
                 Status::Done,
                 Some(&actor.id),
                 None,
-            )),
+            ),
         },
         Action::Reopen => match (current, owner) {
-            (Status::Done, Some(o)) => Ok(make(wip_by(&o), "reopen", Status::Wip, Some(&o), None)),
-            (Status::Done, None) => Ok(make(base.clone(), "reopen", Status::New, None, None)),
-            (Status::Noise, _) => Ok(make(
-                with(&[KW_NOT_NOISE]),
-                "reopen",
+            (Status::Done, Some(o)) => {
+                write(wip_by(&o), EventKind::Reopen, Status::Wip, Some(&o), None)
+            }
+            (Status::Done, None) => write(base.clone(), EventKind::Reopen, Status::New, None, None),
+            (Status::Noise, _) => write(
+                with(&[status::KW_NOT_NOISE]),
+                EventKind::Reopen,
                 Status::New,
                 None,
                 None,
-            )),
-            _ => Err(Refusal::AlreadySo(format!(
-                "it is {}, not done",
-                current.as_str()
-            ))),
+            ),
+            _ => Decision::Already(Already::NotDone(current)),
         },
     }
 }
 
-/// The keywords `plan` owns (everything else on the message is kept as it is).
+/// The keywords a plan rewrites; everything else on the message, `tanto-notnoise` among
+/// them (an agent's lasting decision), is kept as it is.
 fn is_status_keyword(f: &str) -> bool {
     let l = f.to_ascii_lowercase();
-    l == KW_WIP
-        || l == KW_DONE
-        || l == KW_NOISE
-        || l == KW_NOT_NOISE
-        || l.starts_with(status::KW_BY_PREFIX)
+    l == KW_WIP || l == KW_DONE || l == KW_NOISE || l.starts_with(status::KW_BY_PREFIX)
+}
+
+/// The flags that carry a won plan over to a newer state message that arrived meanwhile:
+/// that message's own flags with the plan's status keywords. `None` when the newer message
+/// already has an owner (someone claimed it: the caller reports the conflict).
+pub fn carry_over(plan: &Plan, newer_flags: &[String]) -> Option<Vec<String>> {
+    if status::owner(newer_flags).is_some_and(|o| plan.owner.as_deref() != Some(o.as_str())) {
+        return None;
+    }
+    let mut flags: Vec<String> = newer_flags
+        .iter()
+        .filter(|f| !is_status_keyword(f))
+        .cloned()
+        .collect();
+    for f in plan.flags.iter().filter(|f| is_status_keyword(f)) {
+        if !flags.iter().any(|x| x.eq_ignore_ascii_case(f)) {
+            flags.push(f.clone());
+        }
+    }
+    Some(flags)
 }
 
 /// What a conditional STORE came back with.
@@ -242,20 +326,22 @@ pub enum StoreResult {
     Modified,
 }
 
-/// The outcome of a planned action once the server answered.
+/// The outcome of a planned write once the server answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Won {
+        flags: Vec<String>,
         modseq: u64,
     },
-    /// Read the message again and decide again (someone changed something, perhaps only \Seen).
+    /// Someone changed the message first: read it again and `decide` with `raced = true`,
+    /// which turns a holder who appeared meanwhile into a lost race.
     Retry,
 }
 
-/// Interprets the STORE result for `plan`.
-pub fn interpret(result: &StoreResult) -> Outcome {
+/// Interprets the STORE result for a plan.
+pub fn interpret(result: StoreResult) -> Outcome {
     match result {
-        StoreResult::Applied { modseq, .. } => Outcome::Won { modseq: *modseq },
+        StoreResult::Applied { flags, modseq } => Outcome::Won { flags, modseq },
         StoreResult::Modified => Outcome::Retry,
     }
 }
@@ -269,7 +355,7 @@ mod tests {
             flags: flags.iter().map(|s| s.to_string()).collect(),
             modseq: 10,
             rules_noise: false,
-            idle_secs: 60,
+            holder_idle_secs: Some(60),
         }
     }
     fn agent(id: &str) -> Actor {
@@ -288,6 +374,13 @@ mod tests {
         stale_claim_hours: 24,
     };
 
+    fn plan(action: &Action, seen: &Observed, actor: &Actor) -> Plan {
+        match decide(action, seen, actor, &POLICY, false) {
+            Decision::Write(p) => p,
+            other => panic!("{action:?} on {seen:?}: {other:?}"),
+        }
+    }
+
     fn kws(p: &Plan) -> Vec<&str> {
         let mut v: Vec<&str> = p.flags.iter().map(String::as_str).collect();
         v.sort();
@@ -296,99 +389,236 @@ mod tests {
 
     #[test]
     fn claiming_a_new_conversation_makes_it_mine_and_keeps_other_flags() {
-        let p = plan(&Action::Claim, &seen(&["\\Seen"]), &agent("alice"), &POLICY).expect("plan");
+        let p = plan(&Action::Claim, &seen(&["\\Seen"]), &agent("alice"));
         assert_eq!(kws(&p), ["\\Seen", "tanto-by-alice", "tanto-wip"]);
         assert_eq!(
             (p.unchanged_since, p.event, p.status),
-            (10, "claim", Status::Wip)
+            (10, EventKind::Claim, Status::Wip)
         );
     }
 
     #[test]
-    fn a_claim_held_by_someone_else_is_lost_unless_supervisor_or_stale() {
+    fn a_plain_claim_never_takes_over_whoever_asks_and_however_old_the_claim() {
         let held = seen(&["tanto-wip", "tanto-by-bob"]);
+        let mut stale = held.clone();
+        stale.holder_idle_secs = Some(30 * 3600);
+        for (s, who) in [(&held, agent("alice")), (&stale, boss("carol"))] {
+            assert!(matches!(
+                decide(&Action::Claim, s, &who, &POLICY, false),
+                Decision::Lost { ref winner, .. } if winner == "bob"
+            ));
+        }
+    }
+
+    #[test]
+    fn take_over_is_for_supervisors_and_for_agents_only_on_a_stale_claim() {
+        let held = seen(&["tanto-wip", "tanto-by-bob"]);
+        assert!(matches!(
+            decide(&Action::TakeOver, &held, &agent("alice"), &POLICY, false),
+            Decision::Refused(Refused::NeedsSupervisor { ref holder, .. }) if holder == "bob"
+        ));
+        let p = plan(&Action::TakeOver, &held, &boss("carol"));
         assert_eq!(
-            plan(&Action::Claim, &held, &agent("alice"), &POLICY),
-            Err(Refusal::HeldBy("bob".into()))
+            (&p.event, p.displaced.as_deref()),
+            (&EventKind::Takeover, Some("bob"))
         );
-        let p = plan(&Action::Claim, &held, &boss("carol"), &POLICY).expect("supervisor");
-        assert_eq!((p.event, p.displaced.as_deref()), ("takeover", Some("bob")));
         assert_eq!(kws(&p), ["tanto-by-carol", "tanto-wip"]);
         let mut stale = held.clone();
-        stale.idle_secs = 25 * 3600;
+        stale.holder_idle_secs = Some(25 * 3600);
         assert_eq!(
-            plan(&Action::Claim, &stale, &agent("alice"), &POLICY).map(|p| p.event),
-            Ok("takeover")
+            plan(&Action::TakeOver, &stale, &agent("alice")).event,
+            EventKind::Takeover
         );
+        // No event found for the holder's claim: it counts as fresh.
+        let mut unknown = held.clone();
+        unknown.holder_idle_secs = None;
         assert!(matches!(
-            plan(
+            decide(&Action::TakeOver, &unknown, &agent("alice"), &POLICY, false),
+            Decision::Refused(_)
+        ));
+        // After a lost race, not even a supervisor displaces the winner.
+        assert!(matches!(
+            decide(&Action::TakeOver, &held, &boss("carol"), &POLICY, true),
+            Decision::Lost { .. }
+        ));
+        assert_eq!(
+            decide(
                 &Action::Claim,
                 &seen(&["tanto-wip", "tanto-by-alice"]),
                 &agent("alice"),
-                &POLICY
+                &POLICY,
+                false
             ),
-            Err(Refusal::AlreadySo(_))
-        ));
+            Decision::Already(Already::ClaimedByYou)
+        );
     }
 
     #[test]
     fn release_assign_done_and_reopen_follow_the_state_machine() {
         let mine = seen(&["tanto-wip", "tanto-by-alice", "\\Answered"]);
-        let rel = plan(&Action::Release, &mine, &agent("alice"), &POLICY).expect("release");
+        let rel = plan(&Action::Release, &mine, &agent("alice"));
         assert_eq!((kws(&rel), rel.status), (vec!["\\Answered"], Status::New));
         assert!(matches!(
-            plan(
+            decide(
                 &Action::Release,
                 &seen(&["tanto-wip", "tanto-by-bob"]),
                 &agent("alice"),
-                &POLICY
+                &POLICY,
+                false
             ),
-            Err(Refusal::NotAllowed(_))
+            Decision::Refused(Refused::NeedsSupervisor { .. })
         ));
-        let asg = plan(
-            &Action::Assign("bob".into()),
-            &mine,
-            &agent("alice"),
-            &POLICY,
-        )
-        .expect("assign");
+        assert_eq!(
+            decide(&Action::Release, &seen(&[]), &agent("bob"), &POLICY, false),
+            Decision::Already(Already::NotClaimed)
+        );
+        let asg = plan(&Action::Assign("bob".into()), &mine, &agent("alice"));
         assert_eq!(kws(&asg), ["\\Answered", "tanto-by-bob", "tanto-wip"]);
-        assert!(plan(
-            &Action::Assign("Bad Id".into()),
-            &mine,
-            &agent("alice"),
-            &POLICY
-        )
-        .is_err());
-        let done = plan(&Action::Done, &mine, &agent("alice"), &POLICY).expect("done");
+        assert_eq!(
+            decide(
+                &Action::Assign("Bad Id".into()),
+                &mine,
+                &agent("alice"),
+                &POLICY,
+                false
+            ),
+            Decision::Refused(Refused::BadAgentId("Bad Id".into()))
+        );
+        let done = plan(&Action::Done, &mine, &agent("alice"));
         assert_eq!(kws(&done), ["\\Answered", "tanto-by-alice", "tanto-done"]);
         let closed = seen(&["tanto-done", "tanto-by-alice"]);
-        assert!(matches!(
-            plan(&Action::Done, &closed, &agent("alice"), &POLICY),
-            Err(Refusal::AlreadySo(_))
-        ));
-        let re = plan(&Action::Reopen, &closed, &agent("bob"), &POLICY).expect("reopen");
+        assert_eq!(
+            decide(&Action::Done, &closed, &agent("alice"), &POLICY, false),
+            Decision::Already(Already::Done)
+        );
+        let re = plan(&Action::Reopen, &closed, &agent("bob"));
         assert_eq!(
             (kws(&re), re.status),
             (vec!["tanto-by-alice", "tanto-wip"], Status::Wip)
         );
         let mut noise = seen(&[]);
         noise.rules_noise = true;
-        let re = plan(&Action::Reopen, &noise, &agent("bob"), &POLICY).expect("not noise");
+        let re = plan(&Action::Reopen, &noise, &agent("bob"));
         assert_eq!((kws(&re), re.status), (vec!["tanto-notnoise"], Status::New));
-        let new_done = plan(&Action::Done, &seen(&[]), &agent("bob"), &POLICY).expect("close new");
+        let new_done = plan(&Action::Done, &seen(&[]), &agent("bob"));
         assert_eq!(kws(&new_done), ["tanto-by-bob", "tanto-done"]);
+        assert_eq!(
+            decide(
+                &Action::Reopen,
+                &seen(&["tanto-wip", "tanto-by-bob"]),
+                &agent("bob"),
+                &POLICY,
+                true
+            ),
+            Decision::Already(Already::NotDone(Status::Wip))
+        );
+    }
+
+    #[test]
+    fn an_agents_not_noise_decision_survives_every_action() {
+        let mut taken_out = seen(&["tanto-notnoise"]);
+        taken_out.rules_noise = true;
+        let claim = plan(&Action::Claim, &taken_out, &agent("alice"));
+        assert!(kws(&claim).contains(&"tanto-notnoise"));
+        let mut claimed = taken_out.clone();
+        claimed.flags = claim.flags.clone();
+        let rel = plan(&Action::Release, &claimed, &agent("alice"));
+        assert_eq!(kws(&rel), ["tanto-notnoise"]);
+        let done = plan(&Action::Done, &claimed, &agent("alice"));
+        let mut closed = taken_out.clone();
+        closed.flags = done.flags.clone();
+        let re = plan(&Action::Reopen, &closed, &agent("alice"));
+        assert!(kws(&re).contains(&"tanto-notnoise"), "{re:?}");
+        let mut after = taken_out.clone();
+        after.flags = rel.flags;
+        assert_eq!(status::status_of(&after.flags, true), Status::New);
+    }
+
+    #[test]
+    fn a_holder_who_appeared_during_a_race_wins_it() {
+        let taken = seen(&["tanto-wip", "tanto-by-bob"]);
+        for action in [
+            Action::Release,
+            Action::Assign("carol".into()),
+            Action::Done,
+        ] {
+            assert!(
+                matches!(
+                    decide(&action, &taken, &boss("carol"), &POLICY, true),
+                    Decision::Lost { ref winner, .. } if winner == "bob"
+                ),
+                "{action:?}"
+            );
+        }
+        let closed = seen(&["tanto-done", "tanto-by-bob"]);
+        assert!(matches!(
+            decide(&Action::Claim, &closed, &agent("alice"), &POLICY, true),
+            Decision::Lost { .. }
+        ));
+        // Without a race, claiming a closed conversation is a follow-up, allowed.
+        assert_eq!(
+            plan(&Action::Claim, &closed, &agent("alice")).event,
+            EventKind::Claim
+        );
+    }
+
+    #[test]
+    fn a_claim_carries_over_to_a_newer_message_unless_someone_holds_that_one() {
+        let p = plan(&Action::Claim, &seen(&["\\Seen"]), &agent("alice"));
+        let mut carried = carry_over(&p, &["\\Recent".to_string()]).expect("free");
+        carried.sort();
+        assert_eq!(carried, ["\\Recent", "tanto-by-alice", "tanto-wip"]);
+        assert_eq!(
+            carry_over(&p, &["tanto-wip".into(), "tanto-by-bob".into()]),
+            None
+        );
+    }
+
+    #[test]
+    fn keywords_in_another_spelling_mean_the_same_claim() {
+        // Dovecot and Cyrus give back the first spelling a folder saw, whoever wrote it.
+        let held = seen(&["TANTO-WIP", "TANTO-BY-ALICE", "\\Seen"]);
+        let d = |a: &Action, who: &Actor| decide(a, &held, who, &POLICY, false);
+        assert!(matches!(
+            d(&Action::Claim, &agent("bob")),
+            Decision::Lost { ref winner, .. } if winner == "alice"
+        ));
+        assert_eq!(
+            d(&Action::Claim, &agent("alice")),
+            Decision::Already(Already::ClaimedByYou)
+        );
+        assert!(matches!(
+            d(&Action::Release, &agent("bob")),
+            Decision::Refused(_)
+        ));
+        // The old spelling is replaced, never doubled.
+        let done = plan(&Action::Done, &held, &agent("alice"));
+        assert_eq!(kws(&done), ["\\Seen", "tanto-by-alice", "tanto-done"]);
+        assert_eq!(done.owner.as_deref(), Some("alice"));
+        let take = plan(&Action::TakeOver, &held, &boss("carol"));
+        assert_eq!(kws(&take), ["\\Seen", "tanto-by-carol", "tanto-wip"]);
+        assert_eq!(take.displaced.as_deref(), Some("alice"));
+        let closed = seen(&["TANTO-DONE", "TANTO-BY-ALICE"]);
+        assert_eq!(
+            decide(&Action::Done, &closed, &agent("bob"), &POLICY, false),
+            Decision::Already(Already::Done)
+        );
+        let re = plan(&Action::Reopen, &closed, &agent("bob"));
+        assert_eq!(kws(&re), ["tanto-by-alice", "tanto-wip"]);
     }
 
     #[test]
     fn store_results_are_won_or_retried() {
         assert_eq!(
-            interpret(&StoreResult::Applied {
+            interpret(StoreResult::Applied {
                 flags: vec![],
                 modseq: 12
             }),
-            Outcome::Won { modseq: 12 }
+            Outcome::Won {
+                flags: vec![],
+                modseq: 12
+            }
         );
-        assert_eq!(interpret(&StoreResult::Modified), Outcome::Retry);
+        assert_eq!(interpret(StoreResult::Modified), Outcome::Retry);
     }
 }

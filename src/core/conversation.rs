@@ -183,6 +183,12 @@ mod tests {
             (s.status, s.assignee.as_deref()),
             (Status::Wip, Some("bob"))
         );
+        // Another client's spelling of the keywords names the same owner.
+        let shouted = summarize(&[m(Inbound, 1, &["TANTO-WIP", "TANTO-BY-BOB"], false)]);
+        assert_eq!(
+            (shouted.status, shouted.assignee.as_deref()),
+            (Status::Wip, Some("bob"))
+        );
         let only_noise = summarize(&[m(Inbound, 1, &[], true)]);
         assert_eq!(only_noise.status, Status::Noise);
         let only_team = summarize(&[m(Reply, 1, &[], false)]);

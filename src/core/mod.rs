@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod claims;
 pub mod conversation;
+pub mod event;
 pub mod model;
 pub mod noise;
 pub mod status;

@@ -44,6 +44,9 @@ pub fn owner_keyword(agent: &str) -> String {
 
 /// The owner named by the flags, if any (the first `tanto-by-` keyword in sorted order,
 /// so that every agent reads the same owner even from a corrupted double claim).
+///
+/// Keywords are case-insensitive in IMAP, and Dovecot and Cyrus give back the first spelling
+/// a folder ever saw: `TANTO-BY-ALICE` is alice's claim, so the id is read in lower case.
 pub fn owner<S: AsRef<str>>(flags: &[S]) -> Option<String> {
     flags
         .iter()
@@ -51,7 +54,8 @@ pub fn owner<S: AsRef<str>>(flags: &[S]) -> Option<String> {
             let f = f.as_ref();
             f.get(..KW_BY_PREFIX.len())
                 .filter(|p| p.eq_ignore_ascii_case(KW_BY_PREFIX))
-                .map(|_| f[KW_BY_PREFIX.len()..].to_string())
+                .and_then(|_| f.get(KW_BY_PREFIX.len()..))
+                .map(str::to_ascii_lowercase)
         })
         .filter(|a| crate::core::agent::valid_id(a))
         .min()
@@ -121,6 +125,27 @@ mod tests {
                 Some("amy"),
             ),
             (&["tanto-by-Bad Id"], false, Status::New, None),
+            // The server kept another client's spelling of the keywords.
+            (
+                &["TANTO-WIP", "TANTO-BY-ALICE"],
+                false,
+                Status::Wip,
+                Some("alice"),
+            ),
+            (
+                &["Tanto-Done", "Tanto-By-Bob"],
+                false,
+                Status::Done,
+                Some("bob"),
+            ),
+            (&["TANTO-NOISE"], false, Status::Noise, None),
+            (&["TANTO-NOTNOISE"], true, Status::New, None),
+            (
+                &["tanto-wip", "TANTO-BY-ZED", "tanto-by-amy"],
+                false,
+                Status::Wip,
+                Some("amy"),
+            ),
         ];
         for (flags, rules, status, who) in cases {
             assert_eq!(status_of(flags, *rules), *status, "{flags:?}");

@@ -6,6 +6,7 @@ use std::time::Duration;
 use imap_proto::types::{MailboxDatum, ResponseCode};
 use imap_proto::Response;
 
+use super::namespace::{parse_namespace, Personal};
 use super::parse::{for_each_response, reason};
 use super::{ImapError, Result};
 use crate::config::Tls;
@@ -56,6 +57,7 @@ pub struct Caps {
     pub special_use: bool,
     pub enable: bool,
     pub notify: bool,
+    pub namespace: bool,
     pub all: Vec<String>,
 }
 
@@ -71,6 +73,7 @@ impl Caps {
             special_use: has("SPECIAL-USE"),
             enable: has("ENABLE"),
             notify: has("NOTIFY"),
+            namespace: has("NAMESPACE"),
             all: list,
         }
     }
@@ -104,6 +107,8 @@ pub struct Conn {
     pub caps: Caps,
     pub(super) addr: String,
     pub qresync_enabled: bool,
+    /// The personal namespace, asked for on first use of a folder other than the inbox.
+    personal: Option<Personal>,
 }
 
 impl Conn {
@@ -182,6 +187,7 @@ impl Conn {
             caps: Caps::default(),
             addr,
             qresync_enabled: false,
+            personal: None,
         };
         let caps = conn
             .session
@@ -236,17 +242,22 @@ impl Conn {
     /// Runs a command whose response may be large and calls `each` on every untagged
     /// response, reading the stream directly (see `transport`).
     pub(super) fn bulk(&mut self, command: &str, mut each: impl FnMut(Response<'_>)) -> Result<()> {
+        self.raw_each(command, |bytes| {
+            if let Ok((_, r)) = imap_proto::parser::parse_response(bytes) {
+                each(r)
+            }
+        })
+    }
+
+    /// Runs a command and calls `each` on the bytes of every untagged response, read past
+    /// the crate: also for responses imap-proto does not parse (the crate would fail on them).
+    pub(super) fn raw_each(&mut self, command: &str, each: impl FnMut(&[u8])) -> Result<()> {
         let verb = command.split(' ').take(2).collect::<Vec<_>>().join(" ");
         if let Err(e) = self.session.run_command(command) {
             return Err(self.lost_or_refused(&verb, e));
         }
         let mut reader = std::io::BufReader::with_capacity(256 * 1024, self.shared.clone());
-        let tagged = read_responses(&mut reader, |bytes| {
-            if let Ok((_, r)) = imap_proto::parser::parse_response(bytes) {
-                each(r)
-            }
-        })
-        .map_err(|e| ImapError::Lost {
+        let tagged = read_responses(&mut reader, each).map_err(|e| ImapError::Lost {
             addr: self.addr.clone(),
             reason: e.to_string(),
         })?;
@@ -289,7 +300,8 @@ impl Conn {
     /// Selects `folder` read-write; with `known = Some((uidvalidity, modseq))` and QRESYNC,
     /// the server reports what vanished and changed since.
     pub fn select(&mut self, folder: &str, known: Option<(u32, u64)>) -> Result<SelectInfo> {
-        let mut cmd = format!("SELECT {}", super::quote_folder(folder));
+        let wire = self.server_folder(folder)?;
+        let mut cmd = format!("SELECT {}", super::quote_folder(&wire));
         match known {
             Some((v, m)) if self.qresync_enabled && m > 0 => {
                 cmd.push_str(&format!(" (QRESYNC ({v} {m}))"))
@@ -302,7 +314,7 @@ impl Conn {
             Err(imap::Error::No(no)) => {
                 return Err(ImapError::Folder {
                     addr: self.addr.clone(),
-                    folder: folder.to_string(),
+                    folder: shown(folder, &wire),
                     reason: no.information,
                 })
             }
@@ -413,9 +425,10 @@ impl Conn {
             }))
     }
 
-    /// Whether a folder exists.
+    /// Whether a folder (named as in the config) exists.
     pub fn folder_exists(&mut self, folder: &str) -> Result<bool> {
-        let quoted = super::quote_folder(folder);
+        let wire = self.server_folder(folder)?;
+        let quoted = super::quote_folder(&wire);
         let names = match self.session.list(Some(""), Some(&quoted)) {
             Ok(n) => n,
             Err(e) => return Err(self.lost_or_refused("LIST", e)),
@@ -426,6 +439,70 @@ impl Conn {
     /// Logs out politely; errors are ignored because the work is done.
     pub fn logout(mut self) {
         let _ = self.session.logout();
+    }
+}
+
+impl Conn {
+    /// The personal namespace (prefix and separator), asked of the server once per connection.
+    pub fn namespace(&mut self) -> Result<Personal> {
+        if let Some(p) = &self.personal {
+            return Ok(p.clone());
+        }
+        let p = self.ask_namespace()?;
+        self.personal = Some(p.clone());
+        Ok(p)
+    }
+
+    /// The server's name for a folder named `logical` in the config (`Tanto/Activity` is
+    /// `INBOX.Tanto.Activity` on a server whose personal folders live under `INBOX.`).
+    pub fn server_folder(&mut self, logical: &str) -> Result<String> {
+        if logical.eq_ignore_ascii_case("INBOX") {
+            // No round trip for the inbox: its name is the same everywhere.
+            return Ok(logical.to_string());
+        }
+        Ok(self.namespace()?.server_name(logical))
+    }
+
+    fn ask_namespace(&mut self) -> Result<Personal> {
+        if self.caps.namespace {
+            let mut found = None;
+            let asked = self.raw_each("NAMESPACE", |bytes| {
+                if found.is_none() {
+                    found = parse_namespace(bytes);
+                }
+            });
+            match asked {
+                Ok(()) => {
+                    if let Some(p) = found {
+                        return Ok(p);
+                    }
+                }
+                Err(e) if e.is_transient() => return Err(e),
+                // Refused: the separator alone, from LIST, will do.
+                Err(_) => {}
+            }
+        }
+        // Without NAMESPACE: no prefix, and the separator LIST reports for the root.
+        let names = match self.session.list(Some(""), Some("\"\"")) {
+            Ok(n) => n,
+            Err(e) => return Err(self.lost_or_refused("LIST", e)),
+        };
+        Ok(match names.iter().next() {
+            Some(n) => Personal {
+                prefix: String::new(),
+                separator: n.delimiter().and_then(|d| d.chars().next()),
+            },
+            None => Personal::default(),
+        })
+    }
+}
+
+/// A folder's name for a message: as configured, and the server's name when it differs.
+pub(super) fn shown(logical: &str, wire: &str) -> String {
+    if logical == wire {
+        logical.to_string()
+    } else {
+        format!("{logical} (on the server: {wire})")
     }
 }
 

@@ -2,12 +2,14 @@
 //! module; callers get tanto's own types (`core::model`) and `ImapError`.
 
 mod connect;
+mod namespace;
 mod parse;
 mod store;
 pub mod sync;
 mod transport;
 
 pub use connect::{Caps, Conn, SelectInfo, Server};
+pub use namespace::Personal;
 
 /// What went wrong talking to the server, phrased for the user.
 #[derive(Debug, thiserror::Error)]

@@ -107,26 +107,28 @@ impl Conn {
         }
     }
 
-    /// Creates `folder` unless it exists.
+    /// Creates `folder` (named as in the config) unless it exists, under the personal
+    /// namespace with the server's separator.
     pub fn ensure_folder(&mut self, folder: &str) -> Result<()> {
         if self.folder_exists(folder)? {
             return Ok(());
         }
-        match self.session.create(super::encode_folder(folder)) {
+        let wire = self.server_folder(folder)?;
+        match self.session.create(super::encode_folder(&wire)) {
             Ok(()) => Ok(()),
             // Another agent created it at the same moment.
             Err(imap::Error::No(_)) if self.folder_exists(folder)? => Ok(()),
             Err(e) => Err(ImapError::Folder {
                 addr: self.addr.clone(),
-                folder: folder.to_string(),
+                folder: super::connect::shown(folder, &wire),
                 reason: reason(&e),
             }),
         }
     }
 
-    /// Appends a message to `folder` with `flags`.
+    /// Appends a message to `folder` (named as in the config) with `flags`.
     pub fn append(&mut self, folder: &str, raw: &[u8], flags: &[&str]) -> Result<()> {
-        let encoded = super::encode_folder(folder);
+        let encoded = super::encode_folder(&self.server_folder(folder)?);
         let mut cmd = self.session.append(&encoded, raw);
         for f in flags {
             cmd.flag(imap::types::Flag::from(f.to_string()));

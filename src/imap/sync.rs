@@ -29,6 +29,44 @@ pub enum SyncError {
     Cache(#[from] CacheError),
 }
 
+/// How a folder's changes were found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncMode {
+    /// Every message fetched (a new or reset folder).
+    #[default]
+    Full,
+    /// QRESYNC: changed flags and VANISHED with the SELECT.
+    Qresync,
+    /// CONDSTORE: flags changed since the last modseq.
+    Condstore,
+    /// Neither: every flag read again.
+    Plain,
+    /// Nothing changed since the last sync.
+    Unchanged,
+    /// The folder is not on the server (yet).
+    Missing,
+}
+
+impl SyncMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncMode::Full => "full",
+            SyncMode::Qresync => "qresync",
+            SyncMode::Condstore => "condstore",
+            SyncMode::Plain => "plain",
+            SyncMode::Unchanged => "unchanged",
+            SyncMode::Missing => "missing",
+        }
+    }
+}
+
+impl std::fmt::Display for SyncMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What one folder's sync did; the counters are what tests and the bench read.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FolderReport {
@@ -41,8 +79,7 @@ pub struct FolderReport {
     pub expunged: usize,
     /// The folder's UIDVALIDITY changed and its cache was reset.
     pub reset: bool,
-    /// How the changes were found: full, qresync, condstore, plain, unchanged, missing.
-    pub mode: &'static str,
+    pub mode: SyncMode,
     pub messages: usize,
 }
 
@@ -66,7 +103,7 @@ pub fn sync_folder(
     let info = match conn.select(name, known) {
         Ok(i) => i,
         Err(ImapError::Folder { .. }) if role != FolderRole::Inbox => {
-            report.mode = "missing";
+            report.mode = SyncMode::Missing;
             return Ok(report);
         }
         Err(e) => return Err(e.into()),
@@ -90,18 +127,18 @@ pub fn sync_folder(
         && (conn.qresync_enabled || info.exists as usize == cached_count);
     let mut to_fetch: Vec<u32> = Vec::new();
     if unchanged {
-        report.mode = "unchanged";
+        report.mode = SyncMode::Unchanged;
     } else if state.complete && !report.reset {
         let mut gone: Vec<u32> = Vec::new();
         let updates = if conn.qresync_enabled && state.highestmodseq.is_some() {
-            report.mode = "qresync";
+            report.mode = SyncMode::Qresync;
             gone = info.vanished.clone();
             info.changed.clone()
         } else if conn.caps.condstore && state.highestmodseq.is_some() {
-            report.mode = "condstore";
+            report.mode = SyncMode::Condstore;
             conn.flags_changed_since(state.highestmodseq)?
         } else {
-            report.mode = "plain";
+            report.mode = SyncMode::Plain;
             conn.flags_changed_since(None)?
         };
         if !gone.is_empty() {
@@ -122,7 +159,7 @@ pub fn sync_folder(
         to_fetch.dedup();
         // Without VANISHED, compare counts: a mismatch means something was expunged.
         let expected = (cached_count + to_fetch.len()).saturating_sub(report.expunged);
-        if report.mode != "qresync" && expected != info.exists as usize {
+        if report.mode != SyncMode::Qresync && expected != info.exists as usize {
             let on_server: HashSet<u32> = conn.uids_from(1)?.into_iter().collect();
             let gone: Vec<u32> = cache
                 .folder_uids(&state)?
@@ -133,7 +170,7 @@ pub fn sync_folder(
             report.expunged += cache.remove_messages(team, state.id, &gone)?;
         }
     } else {
-        report.mode = "full";
+        report.mode = SyncMode::Full;
         // A full sync that was cut off resumes after the last cached UID; the flags of what
         // it had fetched are refreshed in one cheap pass.
         if cached_count > 0 {
@@ -246,9 +283,7 @@ fn fetch_into(
                     break;
                 }
             }
-            if std::env::var_os("TANTO_PROFILE").is_some() {
-                eprintln!("fetch {t_net:?}");
-            }
+            tracing::debug!(target: "tanto::profile", "fetch {t_net:?}");
         });
         s.spawn(move || {
             for batch in raw_rx {
@@ -283,9 +318,7 @@ fn fetch_into(
             };
             t_db += d.elapsed();
         }
-        if std::env::var_os("TANTO_PROFILE").is_some() {
-            eprintln!("cache writes {t_db:?}");
-        }
+        tracing::debug!(target: "tanto::profile", "cache writes {t_db:?}");
         Ok(added)
     })
 }

@@ -1,4 +1,5 @@
-//! What every subcommand needs: the config, the cache, the team, a connection.
+//! What every application call needs: the config, the cache, the team, a connection, and
+//! where to send notices.
 
 use std::path::Path;
 
@@ -8,20 +9,42 @@ use crate::cache::{Cache, FolderRole, Team};
 use crate::config::{self, Config, Mailbox};
 use crate::imap::{Conn, Server};
 
-#[derive(Clone)]
+use super::notice::Notifier;
+
+#[derive(Clone, Debug)]
 pub struct Ctx {
     pub config: Config,
+    /// Where retries and warnings go (the front end decides how to show them).
+    pub notify: Notifier,
 }
 
 impl Ctx {
-    /// Loads the config and prints its warnings.
+    /// Loads the config; its warnings are in `config.warnings` for the front end to show.
+    /// Notices are dropped until `with_notifier` says where they go.
     pub fn load(flag: Option<&Path>) -> anyhow::Result<Ctx> {
         let path = config::locate(flag)?;
         let config = config::load(&path)?;
-        for w in &config.warnings {
-            eprintln!("tanto: {w}");
-        }
-        Ok(Ctx { config })
+        Ok(Ctx {
+            config,
+            notify: Notifier::silent(),
+        })
+    }
+
+    /// The same context, sending its notices to `notify`.
+    pub fn with_notifier(mut self, notify: Notifier) -> Ctx {
+        self.notify = notify;
+        self
+    }
+
+    /// The mailbox a conversation belongs to, with its index in the config.
+    pub fn mailbox_named(&self, name: &str) -> anyhow::Result<(usize, &Mailbox)> {
+        self.mailboxes()
+            .find(|(_, m)| m.name == name)
+            .ok_or_else(|| {
+                anyhow!(
+                    "mailbox {name:?} is not in the config (its conversations are in the cache)"
+                )
+            })
     }
 
     pub fn cache(&self) -> anyhow::Result<Cache> {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use crate::cli::Ctx;
+use super::Ctx;
 
 /// What the watcher tells its listener.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,7 +205,7 @@ fn sync_loop(ctx: &Ctx, stop: &AtomicBool, wake: &Receiver<()>, events: &Sender<
             };
             let mut changes = 0;
             for ((i, m), conn) in ctx.mailboxes().zip(conns.iter_mut()) {
-                let reports = crate::cli::sync::sync_mailbox_on(ctx, cache, conn, i, m)?;
+                let reports = super::sync::sync_mailbox_on(ctx, cache, conn, i, m)?;
                 changes += reports
                     .iter()
                     .map(|r| r.fetched + r.flag_updates + r.expunged)

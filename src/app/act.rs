@@ -1,0 +1,513 @@
+//! Carrying out a coordination change (claim, take-over, release, assign, done, reopen):
+//! read the state message fresh, decide with `core::claims`, write with a conditional STORE,
+//! log the event in the activity folder. Connection trouble is retried with backoff; a retry
+//! never applies a change twice nor logs it twice.
+//!
+//! The STORE that wins is the commit point: from then on the event is appended whatever
+//! happens to the local cache (a cache that could not be written is repaired by the next
+//! sync, and the front end is warned).
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context as _};
+
+use super::retry::with_retry;
+use super::Ctx;
+use crate::activity::{self, Event};
+use crate::cache::{Cache, ConversationRow, FolderRole, StateMessage, Team};
+use crate::clock::now;
+use crate::config::{Mailbox, Role};
+use crate::core::claims::{
+    self, Action, Actor, Already, Decision, Observed, Outcome as StoreOutcome, Plan, Policy,
+    Refused, StoreResult,
+};
+use crate::core::event::EventKind;
+use crate::core::model::FlagUpdate;
+use crate::core::status::{self, Status};
+use crate::imap::sync::sync_folder;
+use crate::imap::Conn;
+
+/// How an action ended, for the front end to word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Written and logged.
+    Won(Won),
+    /// Someone else holds the conversation (or just took it).
+    Lost {
+        conversation: String,
+        winner: String,
+        /// Seconds since the winner's own claim event, when the log has one.
+        idle_secs: Option<i64>,
+    },
+    /// Nothing to write: it already was so. Nothing was logged.
+    Already { conversation: String, what: Already },
+    /// Not allowed; nothing was written.
+    Refused { conversation: String, why: Refused },
+}
+
+/// A change this agent made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Won {
+    pub conversation: String,
+    pub agent: String,
+    pub event: EventKind,
+    pub status: Status,
+    pub owner: Option<String>,
+    /// The agent whose claim this displaced (take-over, re-assignment, release of theirs).
+    pub displaced: Option<String>,
+}
+
+/// Carries out `action` on the conversation `id` (or a unique prefix).
+pub fn perform(ctx: &Ctx, id: &str, action: &Action) -> anyhow::Result<Outcome> {
+    let mut cache = ctx.cache()?;
+    let conv = cache.find_conversation(id)??;
+    let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
+    let mut run = Run {
+        ctx,
+        mailbox,
+        team: ctx.team(mailbox),
+        actor: Actor {
+            id: ctx.config.agent.id.clone(),
+            supervisor: ctx.config.agent.role == Role::Supervisor,
+        },
+        started: now(),
+        pending: None,
+    };
+    with_retry(&ctx.notify, action.verb(), || {
+        let mut conn = ctx.connect(index, mailbox)?;
+        let r = run.attempt(&mut conn, &mut cache, &conv, action);
+        conn.logout();
+        r
+    })
+}
+
+/// One `perform`, across its retries.
+struct Run<'a> {
+    ctx: &'a Ctx,
+    mailbox: &'a Mailbox,
+    team: Team,
+    actor: Actor,
+    /// When the action started (an event of ours logged since then is this action's).
+    started: i64,
+    /// A plan whose STORE was sent without a definite answer: if a retry finds the change
+    /// made, this is what to log.
+    pending: Option<Plan>,
+}
+
+impl Run<'_> {
+    fn attempt(
+        &mut self,
+        conn: &mut Conn,
+        cache: &mut Cache,
+        conv: &ConversationRow,
+        action: &Action,
+    ) -> anyhow::Result<Outcome> {
+        let inbox = &self.mailbox.imap.folder;
+        let log_folder = &self.mailbox.imap.activity_folder;
+        // A fresh view first: a newer customer message changes which message holds the
+        // state, and the log says how old a claim is.
+        sync_folder(conn, cache, &self.team, inbox, FolderRole::Inbox)?;
+        // The log must be writable before anything changes on the server.
+        conn.ensure_folder(log_folder)?;
+        sync_folder(conn, cache, &self.team, log_folder, FolderRole::Activity)?;
+        let conv = cache
+            .find_conversation(&conv.id)?
+            .unwrap_or_else(|_| conv.clone());
+        let state = cache
+            .state_message(&conv.mailbox, &conv.id)?
+            .ok_or_else(|| anyhow!("conversation {} has no customer message to act on", conv.id))?;
+        let info = conn.select(&state.folder, None)?;
+        let policy = Policy {
+            stale_claim_hours: self.ctx.config.team.stale_claim_hours,
+        };
+        let mut raced = false;
+        // The log was read after the last time someone else's write was seen.
+        let mut log_fresh = true;
+        for _ in 0..25 {
+            let (flags, modseq) = conn.fetch_state(state.uid)?.ok_or_else(|| {
+                anyhow!(
+                    "the message of conversation {} is gone from the server; run `tanto sync`",
+                    conv.id
+                )
+            })?;
+            let holder_idle_secs = match status::owner(&flags) {
+                Some(h) if h != self.actor.id => {
+                    if !log_fresh {
+                        // Staleness comes from the server's log, never from a stale view:
+                        // read it again, then the message again (it may have moved on).
+                        sync_folder(conn, cache, &self.team, log_folder, FolderRole::Activity)?;
+                        conn.select(&state.folder, None)?;
+                        log_fresh = true;
+                        continue;
+                    }
+                    holder_idle(cache, &conv, &h)?
+                }
+                _ => None,
+            };
+            let seen = Observed {
+                flags: flags.clone(),
+                modseq,
+                rules_noise: state.rules_noise,
+                holder_idle_secs,
+            };
+            let plan = match claims::decide(action, &seen, &self.actor, &policy, raced) {
+                Decision::Write(plan) => plan,
+                Decision::Lost { winner, idle_secs } => {
+                    return Ok(Outcome::Lost {
+                        conversation: conv.id.clone(),
+                        winner,
+                        idle_secs,
+                    })
+                }
+                Decision::Refused(why) => {
+                    return Ok(Outcome::Refused {
+                        conversation: conv.id.clone(),
+                        why,
+                    })
+                }
+                Decision::Already(what) => {
+                    // After a write of unknown fate (the connection dropped before its
+                    // answer), "already so" means ours went through: log it, once.
+                    if let Some(plan) = self.pending.clone() {
+                        let about = match self.carry_over(conn, cache, &conv, &state, &plan)? {
+                            Carried::Stays => state.key.clone(),
+                            Carried::To(key) => key,
+                            // The older message holds nothing any more: the newer one's
+                            // owner has it.
+                            Carried::Conflict(winner) => {
+                                self.pending = None;
+                                return Ok(Outcome::Lost {
+                                    conversation: conv.id.clone(),
+                                    winner,
+                                    idle_secs: None,
+                                });
+                            }
+                        };
+                        self.ensure_logged(conn, cache, &conv, &about, &plan)?;
+                        self.pending = None;
+                        return Ok(Outcome::Won(self.won(&conv, &plan)));
+                    }
+                    return Ok(Outcome::Already {
+                        conversation: conv.id.clone(),
+                        what,
+                    });
+                }
+            };
+            check_keywords_allowed(&info, &plan, &state)?;
+            self.pending = Some(plan.clone());
+            let result = if conn.caps.condstore {
+                conn.store_if_unchanged(state.uid, plan.unchanged_since, &plan.flags)?
+            } else {
+                store_under_lock(conn, cache, &conv, &state, &seen, &plan.flags)?
+            };
+            match claims::interpret(result) {
+                StoreOutcome::Retry => {
+                    // A definite answer: our write did not happen.
+                    self.pending = None;
+                    raced = true;
+                    log_fresh = false;
+                }
+                StoreOutcome::Won {
+                    flags: new_flags,
+                    modseq,
+                } => {
+                    // A server at its keyword cap may accept the STORE and drop the keyword.
+                    if let Some(lost) = plan
+                        .flags
+                        .iter()
+                        .find(|f| !new_flags.iter().any(|n| n.eq_ignore_ascii_case(f)))
+                    {
+                        bail!(
+                            "the server accepted the change to {} but did not keep the keyword {lost} (a cap on keywords per folder?); see `tanto doctor`",
+                            conv.id
+                        );
+                    }
+                    self.cache_flags(cache, &state, &new_flags, modseq);
+                    let about = match self.carry_over(conn, cache, &conv, &state, &plan)? {
+                        Carried::Stays => state.key.clone(),
+                        Carried::To(key) => key,
+                        Carried::Conflict(winner) => {
+                            self.pending = None;
+                            // Give the older message its flags back (best effort: it no
+                            // longer holds the state, so it decides nothing either way).
+                            let undone = conn.select(&state.folder, None).and_then(|_| {
+                                conn.store_if_unchanged(state.uid, modseq, &seen.flags)
+                            });
+                            if let Err(e) = undone {
+                                self.ctx.notify.warn(format!(
+                                    "could not undo the claim on an older message of {}: {e}",
+                                    conv.id
+                                ));
+                            }
+                            return Ok(Outcome::Lost {
+                                conversation: conv.id.clone(),
+                                winner,
+                                idle_secs: None,
+                            });
+                        }
+                    };
+                    let event = self.event_for(&conv, &plan, about);
+                    self.log_event(conn, cache, &conv, &event)?;
+                    self.pending = None;
+                    return Ok(Outcome::Won(self.won(&conv, &plan)));
+                }
+            }
+        }
+        bail!(
+            "conversation {} kept changing while tanto tried to {} it; try again",
+            conv.id,
+            action.verb()
+        )
+    }
+
+    fn won(&self, conv: &ConversationRow, plan: &Plan) -> Won {
+        Won {
+            conversation: conv.id.clone(),
+            agent: self.actor.id.clone(),
+            event: plan.event.clone(),
+            status: plan.status,
+            owner: plan.owner.clone(),
+            displaced: plan.displaced.clone(),
+        }
+    }
+
+    /// The one place an event of a coordination change is built.
+    fn event_for(&self, conv: &ConversationRow, plan: &Plan, about: String) -> Event {
+        Event {
+            text: activity::describe(
+                &plan.event,
+                &self.actor.id,
+                plan.owner.as_deref(),
+                plan.displaced.as_deref(),
+            ),
+            kind: plan.event.clone(),
+            agent: self.actor.id.clone(),
+            about,
+            conversation: conv.id.clone(),
+            status: Some(plan.status.as_str().to_string()),
+            owner: plan.owner.clone(),
+            at: now(),
+        }
+    }
+
+    /// Writes won flags into the cache; a failure only warns (the server has the truth and
+    /// the next sync repairs the cache).
+    fn cache_flags(&self, cache: &mut Cache, state: &StateMessage, flags: &[String], modseq: u64) {
+        let update = FlagUpdate {
+            uid: state.uid,
+            modseq,
+            flags: flags.to_vec(),
+        };
+        if let Err(e) = cache.update_flags(&self.team, state.folder_id, &[update]) {
+            self.ctx.notify.warn(format!(
+                "the change is on the server, but the local cache could not be updated ({e}); the next sync repairs it"
+            ));
+        }
+    }
+
+    /// After winning on `state`: if a newer customer message arrived meanwhile and now holds
+    /// the conversation's state, put the claim on it too, by the same compare-and-set, so
+    /// that the conversation never ends with two owners.
+    fn carry_over(
+        &self,
+        conn: &mut Conn,
+        cache: &mut Cache,
+        conv: &ConversationRow,
+        state: &StateMessage,
+        plan: &Plan,
+    ) -> anyhow::Result<Carried> {
+        if plan.status != Status::Wip {
+            // Done or released: a newer customer message rightly makes it new again.
+            return Ok(Carried::Stays);
+        }
+        if let Err(e) = sync_folder(
+            conn,
+            cache,
+            &self.team,
+            &self.mailbox.imap.folder,
+            FolderRole::Inbox,
+        ) {
+            let e = anyhow::Error::new(e);
+            if super::retry::is_transient(&e) {
+                // Retried as a whole: the retry finds the change made and comes back here.
+                return Err(e.context("checking for mail that arrived during the change"));
+            }
+            self.ctx
+                .notify
+                .warn("could not check for mail that arrived during the change: the cache could not be written");
+            return Ok(Carried::Stays);
+        }
+        let newer = match cache.state_message(&conv.mailbox, &conv.id) {
+            Ok(Some(s)) if (s.folder_id, s.uid) != (state.folder_id, state.uid) => s,
+            _ => return Ok(Carried::Stays),
+        };
+        if newer.folder != state.folder {
+            conn.select(&newer.folder, None)?;
+        }
+        for _ in 0..25 {
+            let Some((flags, modseq)) = conn.fetch_state(newer.uid)? else {
+                return Ok(Carried::Stays);
+            };
+            let Some(want) = claims::carry_over(plan, &flags) else {
+                let winner = status::owner(&flags).unwrap_or_default();
+                return Ok(Carried::Conflict(winner));
+            };
+            if same_flags(&want, &flags) {
+                return Ok(Carried::To(newer.key));
+            }
+            if let StoreResult::Applied { flags, modseq } =
+                conn.store_if_unchanged(newer.uid, modseq, &want)?
+            {
+                self.cache_flags(cache, &newer, &flags, modseq);
+                return Ok(Carried::To(newer.key));
+            }
+        }
+        bail!(
+            "conversation {} kept changing while tanto carried the claim onto its newest message; try again",
+            conv.id
+        )
+    }
+
+    /// Appends an event to the activity folder and brings it into the cache (best effort:
+    /// once appended, the event is on the server whatever the cache does).
+    fn log_event(
+        &self,
+        conn: &mut Conn,
+        cache: &mut Cache,
+        conv: &ConversationRow,
+        event: &Event,
+    ) -> anyhow::Result<()> {
+        append_event(self.ctx, conn, self.mailbox, &conv.subject, event)?;
+        let folder = &self.mailbox.imap.activity_folder;
+        if let Err(e) = sync_folder(conn, cache, &self.team, folder, FolderRole::Activity) {
+            self.ctx.notify.warn(format!(
+                "the event is logged, but the local cache could not take it ({e}); the next sync repairs it"
+            ));
+        }
+        Ok(())
+    }
+
+    /// After a retry found our change made: log it unless this agent's event for this
+    /// change is already in the log (matched exactly on the message, the agent and the kind,
+    /// since this action started).
+    fn ensure_logged(
+        &self,
+        conn: &mut Conn,
+        cache: &mut Cache,
+        conv: &ConversationRow,
+        about: &str,
+        plan: &Plan,
+    ) -> anyhow::Result<()> {
+        let folder = &self.mailbox.imap.activity_folder;
+        sync_folder(conn, cache, &self.team, folder, FolderRole::Activity)?;
+        let logged = cache.has_event(
+            &self.team.mailbox,
+            about,
+            &self.actor.id,
+            plan.event.as_str(),
+            self.started - 5,
+        )?;
+        if logged {
+            return Ok(());
+        }
+        let event = self.event_for(conv, plan, about.to_string());
+        self.log_event(conn, cache, conv, &event)
+    }
+}
+
+enum Carried {
+    /// The message we wrote still holds the state.
+    Stays,
+    /// The claim is now also on the newer message with this key.
+    To(String),
+    /// Someone claimed the newer message first.
+    Conflict(String),
+}
+
+fn same_flags(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|x| b.iter().any(|y| y.eq_ignore_ascii_case(x)))
+}
+
+/// Seconds since `holder`'s own claim (or assign, take-over, reopen) event, if the last
+/// state event of the conversation is one; `None` (a fresh claim) when the log has none.
+fn holder_idle(cache: &Cache, conv: &ConversationRow, holder: &str) -> anyhow::Result<Option<i64>> {
+    let last = cache
+        .events(&conv.mailbox, &conv.id)?
+        .into_iter()
+        .rev()
+        .find(|e| e.kind != EventKind::Note);
+    Ok(last
+        .filter(|e| e.kind.starts_a_claim() && e.owner.as_deref() == Some(holder))
+        .map(|e| (now() - e.at).max(0)))
+}
+
+fn check_keywords_allowed(
+    info: &crate::imap::SelectInfo,
+    plan: &Plan,
+    state: &StateMessage,
+) -> anyhow::Result<()> {
+    for kw in plan.flags.iter().filter(|f| !f.starts_with('\\')) {
+        if !info.custom_keywords()
+            && !info
+                .permanent_flags
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(kw))
+        {
+            bail!(
+                "the server does not let clients create the keyword {kw} in {} (no \\* in PERMANENTFLAGS); tanto cannot store claims there: see `tanto doctor`",
+                state.folder
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Without CONDSTORE: serialize through a lease in the shared cache (covers this host only).
+fn store_under_lock(
+    conn: &mut Conn,
+    cache: &mut Cache,
+    conv: &ConversationRow,
+    state: &StateMessage,
+    seen: &Observed,
+    flags: &[String],
+) -> anyhow::Result<StoreResult> {
+    let lease = cache
+        .acquire(
+            &format!("claim:{}:{}", conv.mailbox, state.uid),
+            Duration::from_secs(30),
+            Duration::from_secs(10),
+        )?
+        .ok_or_else(|| {
+            anyhow!(
+                "another tanto on this host holds the lock on {}; try again",
+                conv.id
+            )
+        })?;
+    // Under the lock, check that nothing changed since the decision.
+    let result = match conn.fetch_state(state.uid) {
+        Ok(Some((now_flags, _))) if now_flags == seen.flags => conn.store_flags(state.uid, flags),
+        Ok(_) => Ok(StoreResult::Modified),
+        Err(e) => Err(e),
+    };
+    cache.release(lease)?;
+    Ok(result?)
+}
+
+/// Appends an event message to the mailbox's activity folder (created on first use).
+pub(super) fn append_event(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    mailbox: &Mailbox,
+    subject: &str,
+    event: &Event,
+) -> anyhow::Result<()> {
+    let raw = activity::build(event, &mailbox.address, &ctx.config.agent.name, subject)
+        .map_err(|e| anyhow!(e))?;
+    let folder = &mailbox.imap.activity_folder;
+    conn.ensure_folder(folder)?;
+    conn.append(folder, &raw, &["\\Seen"])
+        .with_context(|| format!("logging the event in {folder}"))?;
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! The conversation list and one conversation's view with its timeline, as data for the
+//! front ends. Every string that comes from mail is made safe for a terminal here.
+
+use anyhow::anyhow;
+
+use super::Ctx;
+use crate::cache::{Cache, ConversationRow, ListFilter, MessageRow};
+use crate::core::event::EventKind;
+use crate::core::model::{Address, Attachment};
+use crate::sanitize::{for_display, single_line};
+
+/// The conversations matching `filter`, most recent first.
+pub fn list(ctx: &Ctx, filter: &ListFilter) -> anyhow::Result<Vec<ConversationRow>> {
+    Ok(ctx.cache()?.list(filter)?)
+}
+
+/// What a timeline entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// A customer's mail.
+    Inbound,
+    /// The team's mail.
+    Reply,
+    /// An internal note.
+    Note,
+    /// A claim, release, assignment, status change.
+    Event,
+}
+
+/// One entry of a conversation's timeline (mail, note or event), display-safe.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub kind: EntryKind,
+    /// Seconds since the epoch.
+    pub at: i64,
+    /// For events and notes.
+    pub event: Option<EventKind>,
+    pub agent: Option<String>,
+    /// For mail.
+    pub from: Option<Address>,
+    pub to: Vec<Address>,
+    pub cc: Vec<Address>,
+    pub subject: String,
+    pub message_id: Option<String>,
+    /// The body (mail), the note, or what the event did; control sequences removed.
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    /// Why the rules call this mail noise.
+    pub noise: Option<String>,
+    /// False when the body is neither cached nor could be fetched.
+    pub has_body: bool,
+}
+
+/// Someone else looking at or replying to the conversation now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presence {
+    pub agent: String,
+    pub kind: String,
+}
+
+/// One conversation as the reader shows it.
+#[derive(Debug, Clone)]
+pub struct ConversationView {
+    pub conversation: ConversationRow,
+    pub presence: Vec<Presence>,
+    /// Oldest first.
+    pub timeline: Vec<Entry>,
+    /// Why some bodies could not be fetched, if so.
+    pub fetch_error: Option<String>,
+}
+
+fn safe_address(a: &Address) -> Address {
+    Address {
+        name: a.name.as_deref().map(single_line),
+        email: single_line(&a.email),
+    }
+}
+
+/// The conversation `id` (or a unique prefix) with its timeline; fetches bodies the cache
+/// lacks, and marks this agent as viewing it.
+pub fn view(ctx: &Ctx, id: &str) -> anyhow::Result<ConversationView> {
+    let mut cache = ctx.cache()?;
+    let conv = cache.find_conversation(id)??;
+    let msgs = cache.messages(&conv.mailbox, &conv.id)?;
+    let fetch_error = fetch_missing(ctx, &mut cache, &conv, &msgs);
+    let mut timeline = Vec::new();
+    for m in &msgs {
+        let rendered = cache
+            .body(m.folder_id, m.uid)?
+            .map(|raw| crate::mime::render(&raw));
+        let has_body = rendered.is_some();
+        let (text, attachments) = match rendered {
+            Some(r) => (r.text, r.attachments),
+            None => (String::new(), Vec::new()),
+        };
+        timeline.push(Entry {
+            kind: if m.inbound {
+                EntryKind::Inbound
+            } else {
+                EntryKind::Reply
+            },
+            at: m.date.unwrap_or(m.internal_date),
+            event: None,
+            agent: None,
+            from: Some(safe_address(&m.from)),
+            to: m.to.iter().map(safe_address).collect(),
+            cc: m.cc.iter().map(safe_address).collect(),
+            subject: single_line(&m.subject),
+            message_id: m.message_id.as_deref().map(single_line),
+            text,
+            attachments,
+            noise: m.noise.clone(),
+            has_body,
+        });
+    }
+    for e in cache.events(&conv.mailbox, &conv.id)? {
+        let note = e.kind == EventKind::Note;
+        timeline.push(Entry {
+            kind: if note {
+                EntryKind::Note
+            } else {
+                EntryKind::Event
+            },
+            at: e.at,
+            agent: Some(single_line(&e.agent)),
+            from: None,
+            to: Vec::new(),
+            cc: Vec::new(),
+            subject: if note {
+                String::new()
+            } else {
+                single_line(e.text.lines().next().unwrap_or(""))
+            },
+            message_id: None,
+            text: for_display(&e.text),
+            attachments: Vec::new(),
+            noise: None,
+            has_body: true,
+            event: Some(e.kind),
+        });
+    }
+    // Stable: messages keep their order among themselves, events fall in by time.
+    timeline.sort_by_key(|e| e.at);
+    let me = &ctx.config.agent.id;
+    let presence: Vec<Presence> = cache
+        .presence(&conv.mailbox, &conv.id)?
+        .into_iter()
+        .filter(|(agent, _)| agent != me)
+        .map(|(agent, kind)| Presence {
+            agent: single_line(&agent),
+            kind: single_line(&kind),
+        })
+        .collect();
+    // Others see that this agent looked at it (a TUI keeps this fresh with heartbeats).
+    if let Err(e) = cache.set_presence(&conv.mailbox, &conv.id, me, "viewing") {
+        ctx.notify
+            .warn(format!("could not tell the team you are viewing it: {e}"));
+    }
+    Ok(ConversationView {
+        conversation: conv,
+        presence,
+        timeline,
+        fetch_error,
+    })
+}
+
+/// Fetches the bodies missing from the cache; returns why it could not, if it could not.
+fn fetch_missing(
+    ctx: &Ctx,
+    cache: &mut Cache,
+    conv: &ConversationRow,
+    msgs: &[MessageRow],
+) -> Option<String> {
+    let missing: Vec<&MessageRow> = msgs
+        .iter()
+        .filter(|m| !matches!(cache.body(m.folder_id, m.uid), Ok(Some(_))))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let result = (|| -> anyhow::Result<()> {
+        let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
+        let mut conn = ctx.connect(index, mailbox)?;
+        let mut folders: Vec<(i64, &str)> = missing
+            .iter()
+            .map(|m| (m.folder_id, m.folder.as_str()))
+            .collect();
+        folders.sort_unstable();
+        folders.dedup();
+        for (folder_id, folder) in folders {
+            let info = conn.select(folder, None)?;
+            // Cached UIDs mean nothing once UIDVALIDITY changed: never show another message.
+            if cache.folder_uidvalidity(folder_id)? != Some(info.uidvalidity) {
+                return Err(anyhow!(
+                    "{folder} changed on the server since the last sync; run `tanto sync --once`"
+                ));
+            }
+            let uids: Vec<u32> = missing
+                .iter()
+                .filter(|m| m.folder_id == folder_id)
+                .map(|m| m.uid)
+                .collect();
+            for (uid, raw) in conn.fetch_bodies(&uids)? {
+                cache.store_body(folder_id, uid, &raw)?;
+            }
+        }
+        conn.logout();
+        Ok(())
+    })();
+    result.err().map(|e| single_line(&format!("{e:#}")))
+}

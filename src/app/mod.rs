@@ -1,0 +1,16 @@
+//! The application layer every front end calls (the CLI today, the TUI next): the context,
+//! `act::perform(action) -> Outcome`, notes, the conversation list and view, the sync with
+//! its after-sync rules, and the watcher that keeps the cache live. It prints nothing:
+//! results come back as typed values, retries and warnings go through `Ctx::notify`.
+
+pub mod act;
+mod context;
+pub mod conversations;
+pub mod note;
+pub mod notice;
+pub mod retry;
+pub mod sync;
+pub mod watch;
+
+pub use context::Ctx;
+pub use notice::{Notice, Notifier};

@@ -1,0 +1,156 @@
+//! The sync of a mailbox with its after-sync rules (sticky assignee).
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use super::retry::{is_dropped, retry_while};
+use super::Ctx;
+use crate::cache::Cache;
+use crate::config::Mailbox;
+use crate::core::claims::Action;
+use crate::core::event::EventKind;
+use crate::imap::sync::{sync_folder, FolderReport};
+
+/// What one mailbox's sync did.
+#[derive(Debug, Serialize)]
+pub struct MailboxReport {
+    pub mailbox: String,
+    pub folders: Vec<FolderReport>,
+    pub millis: u128,
+}
+
+/// Syncs every mailbox once, retrying a dropped connection.
+pub fn sync_once(ctx: &Ctx) -> anyhow::Result<Vec<MailboxReport>> {
+    let mut cache = ctx.cache()?;
+    let mut out = Vec::new();
+    for (i, m) in ctx.mailboxes() {
+        let started = Instant::now();
+        let folders = retry_while(&ctx.notify, "sync", is_dropped, || {
+            sync_mailbox(ctx, &mut cache, i, m)
+        })?;
+        out.push(MailboxReport {
+            mailbox: m.name.clone(),
+            folders,
+            millis: started.elapsed().as_millis(),
+        });
+    }
+    Ok(out)
+}
+
+/// Syncs every folder of one mailbox, under a lease so that two processes sharing the cache
+/// do not both run a full sync.
+pub fn sync_mailbox(
+    ctx: &Ctx,
+    cache: &mut Cache,
+    index: usize,
+    mailbox: &Mailbox,
+) -> anyhow::Result<Vec<FolderReport>> {
+    let mut conn = None;
+    let reports = sync_mailbox_on(ctx, cache, &mut conn, index, mailbox)?;
+    if let Some(c) = conn {
+        c.logout();
+    }
+    Ok(reports)
+}
+
+/// Like `sync_mailbox`, on the connection in `conn` (opened there when `None`, and dropped
+/// again when it fails), so that a long-running watcher does not log in for every resync.
+pub fn sync_mailbox_on(
+    ctx: &Ctx,
+    cache: &mut Cache,
+    conn: &mut Option<crate::imap::Conn>,
+    index: usize,
+    mailbox: &Mailbox,
+) -> anyhow::Result<Vec<FolderReport>> {
+    let lease = cache.acquire(
+        &format!("sync:{}", mailbox.name),
+        Duration::from_secs(600),
+        Duration::from_secs(300),
+    )?;
+    let result: anyhow::Result<Vec<FolderReport>> = (|| {
+        let c = match conn {
+            Some(c) => c,
+            None => conn.insert(ctx.connect(index, mailbox)?),
+        };
+        let team = ctx.team(mailbox);
+        let mut reports = Vec::new();
+        for (folder, role) in ctx.folders(c, mailbox)? {
+            let r = sync_folder(c, cache, &team, &folder, role)
+                .with_context(|| format!("syncing {folder}"))?;
+            reports.push(r);
+        }
+        c.forget_unsolicited();
+        Ok(reports)
+    })();
+    if result.is_err() {
+        // Whatever state the connection is in, the next attempt starts from a fresh one.
+        *conn = None;
+    }
+    if let Some(l) = lease {
+        cache.release(l)?;
+    }
+    let reports = result?;
+    if ctx.config.team.sticky_assignee {
+        reassign_returning(ctx, cache, mailbox)?;
+    }
+    Ok(reports)
+}
+
+/// With `team.sticky_assignee`, a conversation a customer reopened by writing again goes back
+/// to its previous agent. Every agent's sync may try; the compare-and-set lets one write it.
+fn reassign_returning(ctx: &Ctx, cache: &mut Cache, mailbox: &Mailbox) -> anyhow::Result<()> {
+    let filter = crate::cache::ListFilter {
+        status: Some(crate::core::status::Status::New),
+        assignee: None,
+        mailbox: Some(mailbox.name.clone()),
+    };
+    for conv in cache.list(&filter)? {
+        // Only a conversation that was done and came back: not one an agent released.
+        let last_state_event = cache
+            .events(&conv.mailbox, &conv.id)?
+            .into_iter()
+            .rev()
+            .find(|e| e.kind != EventKind::Note)
+            .map(|e| e.kind);
+        if last_state_event != Some(EventKind::Done) {
+            continue;
+        }
+        if let Some(prev) = conv.previous_assignee {
+            if let Err(e) = super::act::perform(ctx, &conv.id, &Action::Assign(prev)) {
+                ctx.notify.warn(format!(
+                    "could not give {} back to its agent: {e:#}",
+                    conv.id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Forgets every cached row and syncs every mailbox again; returns the messages cached.
+pub fn rebuild(ctx: &Ctx, cache: &mut Cache) -> anyhow::Result<usize> {
+    // Hold the sync leases while clearing, so that a watcher does not write into tables
+    // that are being emptied.
+    let mut leases = Vec::new();
+    for (_, m) in ctx.mailboxes() {
+        leases.extend(cache.acquire(
+            &format!("sync:{}", m.name),
+            Duration::from_secs(60),
+            Duration::from_secs(120),
+        )?);
+    }
+    let cleared = cache.clear();
+    for l in leases {
+        // clear() emptied the leases table too; releasing is then a no-op.
+        cache.release(l)?;
+    }
+    cleared?;
+    let mut total = 0;
+    for (i, m) in ctx.mailboxes() {
+        let reports = sync_mailbox(ctx, cache, i, m)?;
+        total += reports.iter().map(|r| r.messages).sum::<usize>();
+    }
+    Ok(total)
+}

@@ -1,0 +1,94 @@
+//! The kinds of event the activity log holds, as the protocol spells them.
+
+use serde::Serialize;
+
+/// What an activity-log entry records.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(into = "String")]
+pub enum EventKind {
+    Claim,
+    Release,
+    Assign,
+    Takeover,
+    Done,
+    Reopen,
+    Note,
+    /// A kind this version does not know (written by a newer tanto or another tool).
+    Other(String),
+}
+
+impl EventKind {
+    /// The protocol's spelling (`X-Tanto-Event`).
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventKind::Claim => "claim",
+            EventKind::Release => "release",
+            EventKind::Assign => "assign",
+            EventKind::Takeover => "takeover",
+            EventKind::Done => "done",
+            EventKind::Reopen => "reopen",
+            EventKind::Note => "note",
+            EventKind::Other(s) => s,
+        }
+    }
+
+    /// Reads the protocol's spelling; unknown kinds are kept as `Other`.
+    pub fn parse(s: &str) -> EventKind {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "claim" => EventKind::Claim,
+            "release" => EventKind::Release,
+            "assign" => EventKind::Assign,
+            "takeover" => EventKind::Takeover,
+            "done" => EventKind::Done,
+            "reopen" => EventKind::Reopen,
+            "note" => EventKind::Note,
+            _ => EventKind::Other(s.trim().to_string()),
+        }
+    }
+
+    /// True for the events that make their `owner` the holder of a claim (the ones a claim's
+    /// age is measured from).
+    pub fn starts_a_claim(&self) -> bool {
+        matches!(
+            self,
+            EventKind::Claim | EventKind::Takeover | EventKind::Assign | EventKind::Reopen
+        )
+    }
+}
+
+impl From<EventKind> for String {
+    fn from(k: EventKind) -> String {
+        k.as_str().to_string()
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_and_unknown_ones_are_kept() {
+        for k in [
+            EventKind::Claim,
+            EventKind::Release,
+            EventKind::Assign,
+            EventKind::Takeover,
+            EventKind::Done,
+            EventKind::Reopen,
+            EventKind::Note,
+        ] {
+            assert_eq!(EventKind::parse(k.as_str()), k);
+        }
+        assert_eq!(EventKind::parse("CLAIM"), EventKind::Claim);
+        assert_eq!(
+            EventKind::parse("approve"),
+            EventKind::Other("approve".into())
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! Servers that keep personal folders under a prefix with their own separator (Cyrus as
+//! Debian ships it, Courier: `INBOX.` and `.`), played by a Dovecot configured so.
+
+mod harness;
+mod support;
+
+use harness::{sample_message, Dovecot};
+use support::Tanto;
+
+fn only_id(t: &Tanto) -> String {
+    let list = t.json(&["list", "--json"]);
+    let convs = list.as_array().expect("array");
+    assert_eq!(convs.len(), 1, "{list}");
+    convs[0]["id"].as_str().expect("id").to_string()
+}
+
+#[test]
+fn claim_note_done_list_show_and_doctor_work_when_folders_live_under_inbox_dot() {
+    let server = Dovecot::start_namespaced("INBOX.", '.', "");
+    server.append("support", "INBOX", &sample_message(1, None), &[]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("alice"), "alice");
+    let bob = Tanto::new(&server, &root.path().join("bob"), "bob");
+    alice.sync();
+    bob.sync();
+    let id = only_id(&alice);
+
+    alice.ok(&["claim", &id]);
+    let lost = bob.run(&["claim", &id]);
+    assert_eq!(lost.status.code(), Some(3), "{lost:?}");
+    assert!(String::from_utf8_lossy(&lost.stderr).contains("alice"));
+    alice.ok(&["note", &id, "-m", "called the customer back"]);
+    alice.ok(&["done", &id]);
+
+    // The activity folder is where this server keeps personal folders.
+    let folders = server.doveadm(&["mailbox", "list", "-u", "support"]);
+    assert!(
+        folders.lines().any(|l| l.trim() == "INBOX.Tanto.Activity"),
+        "{folders}"
+    );
+    assert_eq!(server.uids("support", "INBOX.Tanto.Activity").len(), 3);
+
+    for who in [&alice, &bob] {
+        who.sync();
+        let list = who.json(&["list", "--json"]);
+        assert_eq!(list[0]["status"], "done", "{list}");
+        assert_eq!(list[0]["assignee"], "alice", "{list}");
+        let show = who.json(&["show", &id, "--json"]);
+        let timeline = show["timeline"].as_array().expect("timeline");
+        assert!(
+            timeline
+                .iter()
+                .any(|e| e["kind"] == "note" && e["text"] == "called the customer back"),
+            "{show}"
+        );
+        assert!(
+            timeline.iter().filter(|e| e["kind"] == "event").count() >= 2,
+            "{show}"
+        );
+    }
+
+    let doctor = alice.run(&["doctor"]);
+    let out = String::from_utf8_lossy(&doctor.stdout);
+    assert_eq!(doctor.status.code(), Some(0), "{out}");
+    assert!(out.contains("INBOX.Tanto.Activity"), "{out}");
+    assert!(out.contains("INBOX.Tanto.Outbox"), "{out}");
+}
+
+#[test]
+fn doctor_names_and_creates_the_activity_folder_on_a_fresh_server() {
+    let server = Dovecot::start_namespaced("INBOX.", '.', "");
+    server.append("support", "INBOX", &sample_message(1, None), &[]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, root.path(), "alice");
+    let doctor = alice.run(&["doctor"]);
+    let out = String::from_utf8_lossy(&doctor.stdout);
+    assert_eq!(doctor.status.code(), Some(0), "{out}");
+    assert!(out.contains("Tanto/Activity"), "{out}");
+    assert!(out.contains("INBOX.Tanto.Activity"), "{out}");
+    let folders = server.doveadm(&["mailbox", "list", "-u", "support"]);
+    assert!(
+        folders.lines().any(|l| l.trim() == "INBOX.Tanto.Activity"),
+        "doctor proved the folder can be created: {folders}"
+    );
+}
+
+#[test]
+fn a_claim_that_could_not_be_logged_leaves_the_keywords_alone() {
+    let server = Dovecot::start();
+    let uid = server.append("support", "INBOX", &sample_message(1, None), &[]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, root.path(), "alice");
+    // A name the server refuses to create (an empty level between separators).
+    let config = std::fs::read_to_string(&alice.config).expect("config");
+    std::fs::write(
+        &alice.config,
+        config.replace(
+            "folder = \"INBOX\"\n",
+            "folder = \"INBOX\"\nactivity_folder = \"Tanto//Activity\"\n",
+        ),
+    )
+    .expect("config");
+    alice.sync();
+    let id = only_id(&alice);
+    let out = alice.run(&["claim", &id]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Tanto//Activity"),
+        "{out:?}"
+    );
+    let flags = server.flags("support", "INBOX", uid);
+    assert!(
+        !flags.iter().any(|f| f.starts_with("tanto-")),
+        "nothing was claimed without a log: {flags:?}"
+    );
+}
