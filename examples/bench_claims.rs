@@ -9,7 +9,7 @@ use tanto::activity::{self, Event};
 use tanto::app::act::{perform, Outcome};
 use tanto::app::Ctx;
 use tanto::core::claims::Action;
-use tanto::devserver::{sample_message, Dovecot};
+use tanto_devserver::{sample_message, Dovecot};
 
 fn ctx(server: &Dovecot, dir: &std::path::Path, id: &str, extra: &str) -> Ctx {
     Ctx::load(Some(&server.agent_config(dir, id, "agent", extra))).expect("config")

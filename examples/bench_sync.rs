@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use tanto::devserver::Dovecot;
+use tanto_devserver::Dovecot;
 
 /// A realistic message: a few header lines of every kind a mailer adds, a quarter Japanese,
 /// threads of 1-5 messages, bodies of 0.5-6 KB.

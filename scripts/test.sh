@@ -3,9 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/ensure-deps.sh
-cargo fmt --check
-cargo clippy --all-targets --quiet -- -D warnings
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 # Integration tests each start their own Dovecot; two at a time suit a 2-core machine.
 # Build first, then run under a time limit: a hung test must fail, not eat CI's 90 minutes.
-cargo test --all-targets --no-run --quiet
-timeout 1200 cargo test --all-targets -- --test-threads=2
+cargo test --workspace --all-targets --no-run --quiet
+timeout 1200 cargo test --workspace --all-targets -- --test-threads=2

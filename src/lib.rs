@@ -22,7 +22,6 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod core;
-pub mod devserver;
 pub mod imap;
 pub mod mime;
 pub mod sanitize;

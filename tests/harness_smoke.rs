@@ -5,7 +5,7 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use harness::{sample_message, Dovecot};
+use harness::{sample_message, Dovecot, Relay};
 
 #[test]
 fn dovecot_starts_and_accepts_append_and_flags() {
@@ -168,4 +168,50 @@ fn dovecot_starts_and_accepts_append_and_flags() {
     drop(dc);
     eprintln!("stop took {:?}", t.elapsed());
     assert!(!dir.exists(), "temp dir removed");
+}
+
+#[test]
+fn tanto_syncs_and_claims_through_the_relay() {
+    let dc = Dovecot::start();
+    for i in 0..3 {
+        dc.append("support", "INBOX", &sample_message(i, None), &[]);
+    }
+    let relay = Relay::start(dc.port);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("alice.toml");
+    let text = dc.config_toml_via(
+        relay.port(),
+        "support",
+        &dir.path().join("c.sqlite"),
+        "alice",
+    );
+    std::fs::write(&config, text).expect("write config");
+    let tanto = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tanto"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env("TANTO_TEST_PASSWORD", harness::PASSWORD)
+            .env_remove("TANTO_CONFIG")
+            .output()
+            .expect("run tanto");
+        assert!(
+            out.status.success(),
+            "tanto {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    tanto(&["sync", "--once"]);
+    assert!(relay.count(" LOGIN ") >= 1, "{:?}", relay.commands());
+    assert!(relay.count(" FETCH ") >= 1, "{:?}", relay.commands());
+    assert_eq!(relay.count(" STORE "), 0, "{:?}", relay.commands());
+    let list = tanto(&["list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&list).expect("JSON");
+    let id = list[0]["id"]
+        .as_str()
+        .expect("a conversation id")
+        .to_string();
+    tanto(&["claim", &id]);
+    assert!(relay.count(" STORE ") >= 1, "{:?}", relay.commands());
 }

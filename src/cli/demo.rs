@@ -5,7 +5,7 @@ use std::io::Write as _;
 use anyhow::{anyhow, Context as _};
 
 use super::demo_mail::samples;
-use crate::devserver::Dovecot;
+use tanto_devserver::Dovecot;
 
 #[derive(Debug, clap::Args, Default)]
 pub struct Args {
@@ -42,7 +42,7 @@ fn write_config(server: &Dovecot) -> anyhow::Result<std::path::PathBuf> {
         .replace("role = \"agent\"", "role = \"supervisor\"")
         .replace(
             "password_env = \"TANTO_TEST_PASSWORD\"",
-            &format!("password = \"{}\"", crate::devserver::PASSWORD),
+            &format!("password = \"{}\"", tanto_devserver::PASSWORD),
         );
     let mut f = std::fs::OpenOptions::new()
         .write(true)

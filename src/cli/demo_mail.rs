@@ -1,6 +1,6 @@
 //! The demo's sample mailbox: a morning in a Japanese shop's support inbox.
 
-use crate::devserver::sample_message;
+use tanto_devserver::sample_message;
 
 /// One message to put on the demo server: folder, raw bytes, keywords.
 pub struct Sample {

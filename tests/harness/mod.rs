@@ -2,8 +2,9 @@
 //! temp dir on a free port and stopped when the test ends. Each integration test includes it
 //! with `mod harness;`.
 //!
-//! The server itself lives in `tanto::devserver` so that `tanto demo` and the benchmarks use
-//! the very same setup; this module is where test-only helpers go.
+//! The server itself lives in the workspace crate `tanto-devserver` (`devserver/`) so that
+//! `tanto demo` and the benchmarks use the very same setup; this module is where test-only
+//! helpers go.
 #![allow(dead_code, unused_imports)]
 
-pub use tanto::devserver::*;
+pub use tanto_devserver::*;

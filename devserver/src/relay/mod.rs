@@ -1,0 +1,218 @@
+//! A fault-injecting relay: a TCP proxy on 127.0.0.1 in front of a test server's plain IMAP
+//! port, for tests of races and lost responses.
+//!
+//! ```ignore
+//! let dc = Dovecot::start();
+//! let relay = Relay::start(dc.port);
+//! // Every STORE waits 1 s, so that all contenders read before anyone writes.
+//! relay.hold(" STORE ", Duration::from_secs(1));
+//! // The 2nd STORE is applied, but its client is cut off before hearing the answer.
+//! relay.drop_response(" STORE ", 2);
+//! let config = dc.config_toml_via(relay.port(), "support", &cache, "alice");
+//! // ... run agents ...
+//! assert_eq!(relay.count(" STORE "), 8);
+//! ```
+//!
+//! Rules may be armed before the first client connects or at any time after: they live
+//! behind a mutex shared with every connection. A pattern is a case-insensitive substring of
+//! the command line with its tag removed but the space after the tag kept, so ` STORE `
+//! matches `a1 STORE ...` and `a1 UID STORE ...`; a command that goes on after a literal is
+//! matched on its first line. Literals (`{n}`, `{n+}`) pass through untouched. Holds apply
+//! to every matching command until `release_holds`; faults fire once.
+//!
+//! Each connection has two threads; dropping the relay cuts every connection and joins all
+//! of its threads.
+
+mod conn;
+mod rules;
+mod wire;
+
+use std::collections::HashMap;
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use conn::Conn;
+use rules::{Fault, Rules};
+
+use crate::server::HOST;
+use crate::{Session, PASSWORD};
+
+/// State shared by the relay's handle, its accept loop and its connections.
+pub(crate) struct Shared {
+    rules: Mutex<Rules>,
+    conns: Mutex<HashMap<u64, Arc<Conn>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    stop: AtomicBool,
+}
+
+impl Shared {
+    fn rules(&self) -> MutexGuard<'_, Rules> {
+        self.rules.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn conns(&self) -> MutexGuard<'_, HashMap<u64, Arc<Conn>>> {
+        self.conns.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn threads(&self) -> MutexGuard<'_, Vec<JoinHandle<()>>> {
+        self.threads.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A running relay. Dropping it stops it: every connection is cut and every thread joined.
+pub struct Relay {
+    port: u16,
+    upstream: u16,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl Relay {
+    /// Listens on a free port of 127.0.0.1 and relays each connection to `upstream_port`
+    /// on 127.0.0.1 (a `Dovecot`'s `port`), with no rule armed.
+    pub fn start(upstream_port: u16) -> Relay {
+        let listener = TcpListener::bind((HOST, 0)).expect("bind the relay on 127.0.0.1:0");
+        let port = listener.local_addr().expect("relay's local_addr").port();
+        let shared = Arc::new(Shared {
+            rules: Mutex::new(Rules::default()),
+            conns: Mutex::new(HashMap::new()),
+            threads: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+        });
+        let accept = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name(format!("relay-{port}"))
+                .spawn(move || accept_loop(&listener, upstream_port, &shared))
+                .expect("spawn the relay's accept thread")
+        };
+        Relay {
+            port,
+            upstream: upstream_port,
+            shared,
+            accept: Some(accept),
+        }
+    }
+
+    /// The port on 127.0.0.1 clients connect to (e.g. for `Dovecot::config_toml_via`).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Holds every command matching `pattern` for `duration` before forwarding it (other
+    /// connections go on meanwhile), until `release_holds`.
+    pub fn hold(&self, pattern: &str, duration: Duration) {
+        self.shared.rules().hold(pattern, duration);
+    }
+
+    /// Removes every hold; commands already held finish their wait.
+    pub fn release_holds(&self) {
+        self.shared.rules().release_holds();
+    }
+
+    /// Once: the `nth` command matching `pattern` from now on (1 = the next) gets one line
+    /// of its response made unparsable (its first untagged data line, else its tagged line).
+    /// The `imap` crate reports such a line as `Error::Bye` ("no explanation given").
+    pub fn garble_response(&self, pattern: &str, nth: usize) {
+        self.shared.rules().arm(pattern, nth, Fault::Garble);
+    }
+
+    /// Once: the `nth` command matching `pattern` from now on (1 = the next) reaches the
+    /// server, which applies it; its response is swallowed and the client's connection cut.
+    pub fn drop_response(&self, pattern: &str, nth: usize) {
+        self.shared.rules().arm(pattern, nth, Fault::DropResponse);
+    }
+
+    /// How many armed faults have fired so far.
+    pub fn faults_fired(&self) -> usize {
+        self.shared.rules().fired()
+    }
+
+    /// How many commands matching `pattern` clients have sent so far (all connections).
+    pub fn count(&self, pattern: &str) -> usize {
+        self.shared.rules().count(pattern)
+    }
+
+    /// Every command seen so far, as patterns see it (no tag, no literal bytes).
+    pub fn commands(&self) -> Vec<String> {
+        self.shared.rules().seen()
+    }
+
+    /// A logged-in session (`imap` crate) as `user`/`secret` through the relay.
+    pub fn session(&self, user: &str) -> Session {
+        let tcp = TcpStream::connect((HOST, self.port))
+            .unwrap_or_else(|e| panic!("connect to the relay on 127.0.0.1:{}: {e}", self.port));
+        tcp.set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("set read timeout");
+        let mut client = imap::Client::new(tcp);
+        client.read_greeting().expect("read IMAP greeting");
+        client
+            .login(user, PASSWORD)
+            .unwrap_or_else(|(e, _)| panic!("IMAP LOGIN as {user} through the relay: {e}"))
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        // Wake the accept loop with a connection of our own.
+        let _ = TcpStream::connect((HOST, self.port));
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+        for conn in self.shared.conns().values() {
+            conn.cut();
+        }
+        let threads = std::mem::take(&mut *self.shared.threads());
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Relay(127.0.0.1:{} -> {})", self.port, self.upstream)
+    }
+}
+
+fn accept_loop(listener: &TcpListener, upstream: u16, shared: &Arc<Shared>) {
+    let mut next_id = 0u64;
+    for client in listener.incoming() {
+        if shared.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(client) = client else { continue };
+        // A server that is down (e.g. restarting) refuses: so does the relay, by closing.
+        let Ok(server) = TcpStream::connect((HOST, upstream)) else {
+            continue;
+        };
+        next_id += 1;
+        let id = next_id;
+        let conn = Arc::new(Conn::new(client, server));
+        shared.conns().insert(id, Arc::clone(&conn));
+        let mut threads = shared.threads();
+        // Forget the threads of connections that ended.
+        threads.retain(|t| !t.is_finished());
+        for upward in [true, false] {
+            let (c, s) = (Arc::clone(&conn), Arc::clone(shared));
+            let spawned = std::thread::Builder::new()
+                .name(format!("relay-conn-{id}"))
+                .spawn(move || {
+                    if upward {
+                        conn::client_to_server(&c, &s);
+                    } else {
+                        conn::server_to_client(&c);
+                    }
+                    s.conns().remove(&id);
+                });
+            match spawned {
+                Ok(t) => threads.push(t),
+                Err(_) => conn.cut(),
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Processes, ports and files.
+
+use std::fs;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::server::HOST;
+
+pub(crate) fn find_binary(name: &str, fallbacks: &[&str]) -> Option<PathBuf> {
+    let from_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    });
+    from_path.or_else(|| fallbacks.iter().map(PathBuf::from).find(|p| p.is_file()))
+}
+
+pub(crate) fn make_temp_dir() -> tempfile::TempDir {
+    // $TANTO_TEST_TMPDIR if set, else /dev/shm when it is a roomy tmpfs (RAM: bulk APPENDs
+    // are up to 10x faster than on a disk), else the usual temp dir. Unix socket paths are
+    // limited to 108 bytes, so a long temp dir is replaced by /tmp.
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(dir) = std::env::var_os("TANTO_TEST_TMPDIR") {
+        candidates.push(PathBuf::from(dir));
+    } else if free_kib("/dev/shm").is_some_and(|kib| kib >= 1024 * 1024) {
+        candidates.push(PathBuf::from("/dev/shm"));
+    }
+    let tmp = std::env::temp_dir();
+    candidates.push(if tmp.as_os_str().len() > 40 {
+        PathBuf::from("/tmp")
+    } else {
+        tmp
+    });
+    let mut errors = Vec::new();
+    let dir = candidates
+        .iter()
+        .find_map(|parent| {
+            tempfile::Builder::new()
+                .prefix("tanto-dovecot-")
+                .tempdir_in(parent)
+                .map_err(|e| errors.push(format!("{}: {e}", parent.display())))
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("cannot create a temp dir for Dovecot: {errors:?}"));
+    // Dovecot's unprivileged processes must traverse it (tempfile creates it 0700).
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755))
+        .expect("chmod temp dir 0755");
+    dir
+}
+
+/// Free space of the file system holding `path`, in KiB (`df -Pk`).
+fn free_kib(path: &str) -> Option<u64> {
+    let out = Command::new("df")
+        .args(["-Pk", path])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// A free port on 127.0.0.1 below the kernel's ephemeral range (so that no outgoing
+/// connection can take it between a stop and a restart), falling back to port 0.
+pub(crate) fn pick_free_port() -> u16 {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let mut x = nanos ^ (std::process::id() << 16) ^ COUNTER.fetch_add(7919, Ordering::Relaxed);
+    for _ in 0..200 {
+        // xorshift
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        let port = 20_000 + (x % 12_000) as u16;
+        if TcpListener::bind((HOST, port)).is_ok() {
+            return port;
+        }
+    }
+    let l = TcpListener::bind((HOST, 0)).expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local_addr").port()
+}
+
+pub(crate) fn signal(pid: u32, sig: &str) {
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Pids whose parent is `parent` (from /proc).
+pub(crate) fn child_pids(parent: u32) -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    // "pid (comm) state ppid ..." - comm may contain spaces/parens.
+                    let after = &s[s.rfind(')')? + 1..];
+                    after.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
+}
