@@ -119,6 +119,19 @@ CREATE TABLE changes (
 );
 INSERT INTO changes (id, counter) VALUES (1, 0);
 "#,
+    // v3: ids from the server's state alone (mixed with the shared address), threading by
+    // subject per message. Ids changed: everything derived is cleared and synced again.
+    r#"
+DELETE FROM messages; DELETE FROM thread_ids; DELETE FROM conversations; DELETE FROM bodies;
+DELETE FROM events; DELETE FROM presence; DELETE FROM folders;
+ALTER TABLE messages ADD COLUMN tdate INTEGER NOT NULL DEFAULT 0;         -- Date, else arrival
+ALTER TABLE messages ADD COLUMN subject_norm TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN fallback INTEGER NOT NULL DEFAULT 0;      -- threads by subject
+CREATE INDEX messages_subject ON messages (mailbox, subject_norm, customer, tdate, thread_key);
+ALTER TABLE conversations ADD COLUMN root_id TEXT NOT NULL DEFAULT '';
+DROP INDEX conversations_subject;
+UPDATE changes SET counter = counter + 1 WHERE id = 1;
+"#,
 ];
 
 /// The schema version this build writes.
