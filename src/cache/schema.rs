@@ -148,3 +148,37 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
     tx.commit()?;
     Ok(current)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_of_the_old_id_scheme_is_cleared_so_that_the_next_sync_fetches_everything() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).expect("old schema");
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO folders (mailbox, name, role, uidvalidity, complete)
+                 VALUES ('support', 'INBOX', 'inbox', 7, 1);
+             INSERT INTO messages (folder_id, uid, mailbox, thread_key, direction, conv)
+                 VALUES (1, 1, 'support', 'a', 'in', 'oldid');
+             INSERT INTO conversations (mailbox, id, root_date, root_key) VALUES ('support', 'oldid', 0, 'a');",
+        )
+        .expect("old rows");
+        assert_eq!(migrate(&mut conn).expect("migrate"), 2);
+        let count = |t: &str| -> i64 {
+            conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))
+                .expect("count")
+        };
+        for t in ["folders", "messages", "conversations"] {
+            assert_eq!(count(t), 0, "{t}");
+        }
+        let v: u32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(v, VERSION);
+    }
+}
