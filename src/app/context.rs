@@ -64,6 +64,7 @@ impl Ctx {
         addresses.extend(self.config.team.addresses.iter().map(|a| a.to_lowercase()));
         Team {
             mailbox: mailbox.name.clone(),
+            address: mailbox.address.to_lowercase(),
             addresses,
         }
     }

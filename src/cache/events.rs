@@ -87,10 +87,18 @@ impl Cache {
     pub fn events(&self, mailbox: &str, conv: &str) -> Result<Vec<EventRow>> {
         let r: rusqlite::Result<Vec<EventRow>> = (|| {
             let mut st = self.conn.prepare_cached(
-                "SELECT kind, agent, at, status, owner, text FROM events
-                 WHERE mailbox = ?1 AND (conversation = ?2 OR about IN
-                     (SELECT thread_key FROM messages WHERE mailbox = ?1 AND conv = ?2))
-                 ORDER BY at, id",
+                // By the Message-ID an event is about, through the thread's ids (which
+                // outlive an expunged message): conversation ids change when threads join
+                // or split, and changed with the schema. By the id only when the message it
+                // is about is nowhere in the mailbox's threads.
+                "SELECT kind, agent, at, status, owner, text, id FROM events
+                 WHERE mailbox = ?1 AND about IN
+                     (SELECT msgid FROM thread_ids WHERE mailbox = ?1 AND conv = ?2)
+                 UNION ALL
+                 SELECT kind, agent, at, status, owner, text, id FROM events e
+                 WHERE mailbox = ?1 AND conversation = ?2 AND NOT EXISTS
+                     (SELECT 1 FROM thread_ids t WHERE t.mailbox = ?1 AND t.msgid = e.about)
+                 ORDER BY 3, 7",
             )?;
             let rows = st.query_map(params![mailbox, conv], |r| {
                 Ok(EventRow {

@@ -7,6 +7,7 @@ mod lease;
 mod query;
 mod schema;
 mod store;
+mod thread;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

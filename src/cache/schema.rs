@@ -119,6 +119,19 @@ CREATE TABLE changes (
 );
 INSERT INTO changes (id, counter) VALUES (1, 0);
 "#,
+    // v3: ids from the server's state alone (mixed with the shared address), threading by
+    // subject per message. Ids changed: everything derived is cleared and synced again.
+    r#"
+DELETE FROM messages; DELETE FROM thread_ids; DELETE FROM conversations; DELETE FROM bodies;
+DELETE FROM events; DELETE FROM presence; DELETE FROM folders;
+ALTER TABLE messages ADD COLUMN tdate INTEGER NOT NULL DEFAULT 0;         -- Date, else arrival
+ALTER TABLE messages ADD COLUMN subject_norm TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN fallback INTEGER NOT NULL DEFAULT 0;      -- threads by subject
+CREATE INDEX messages_subject ON messages (mailbox, subject_norm, customer, tdate, thread_key);
+ALTER TABLE conversations ADD COLUMN root_id TEXT NOT NULL DEFAULT '';
+DROP INDEX conversations_subject;
+UPDATE changes SET counter = counter + 1 WHERE id = 1;
+"#,
 ];
 
 /// The schema version this build writes.
@@ -134,4 +147,38 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
     }
     tx.commit()?;
     Ok(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_of_the_old_id_scheme_is_cleared_so_that_the_next_sync_fetches_everything() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).expect("old schema");
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO folders (mailbox, name, role, uidvalidity, complete)
+                 VALUES ('support', 'INBOX', 'inbox', 7, 1);
+             INSERT INTO messages (folder_id, uid, mailbox, thread_key, direction, conv)
+                 VALUES (1, 1, 'support', 'a', 'in', 'oldid');
+             INSERT INTO conversations (mailbox, id, root_date, root_key) VALUES ('support', 'oldid', 0, 'a');",
+        )
+        .expect("old rows");
+        assert_eq!(migrate(&mut conn).expect("migrate"), 2);
+        let count = |t: &str| -> i64 {
+            conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))
+                .expect("count")
+        };
+        for t in ["folders", "messages", "conversations"] {
+            assert_eq!(count(t), 0, "{t}");
+        }
+        let v: u32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(v, VERSION);
+    }
 }

@@ -5,10 +5,11 @@ use std::collections::BTreeSet;
 
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
+use super::thread::{conv_of_id, rethread, thread_one};
 use super::{Cache, Result};
 use crate::core::conversation::{self, Direction, Member};
 use crate::core::model::{FlagUpdate, MessageMeta};
-use crate::core::{noise, subject, threading};
+use crate::core::subject;
 
 /// What a folder holds for tanto.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,9 @@ pub struct FolderState {
 #[derive(Debug, Clone)]
 pub struct Team {
     pub mailbox: String,
+    /// The shared address, which every agent configures alike: conversation ids are
+    /// derived from it, so the same thread in two mailboxes has two ids.
+    pub address: String,
     /// Lower-case addresses: the shared address and any others of the team.
     pub addresses: Vec<String>,
 }
@@ -65,7 +69,7 @@ pub(super) fn bump(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         .map(|_| ())
 }
 
-fn join_flags(flags: &[String]) -> String {
+pub(super) fn join_flags(flags: &[String]) -> String {
     flags.join(" ")
 }
 
@@ -145,6 +149,7 @@ impl Cache {
                  complete = 0 WHERE id = ?1",
                 [folder_id],
             )?;
+            let touched = rethread(&tx, team, &touched)?;
             refresh(&tx, &team.mailbox, &touched)?;
             tx.commit()
         })();
@@ -193,6 +198,8 @@ impl Cache {
             // Oldest first, so that threading by subject finds the original before the reply.
             msgs.sort_by_key(|m| (m.headers.date.unwrap_or(m.internal_date), m.uid));
             let mut touched = BTreeSet::new();
+            // Messages whose subject fallback now points at a message added here.
+            let mut retarget: BTreeSet<String> = BTreeSet::new();
             let mut added = 0;
             // UIDs only grow: above the highest cached one, nothing needs looking up.
             let max_known: u32 = tx
@@ -216,9 +223,17 @@ impl Cache {
                     touched.insert(conv);
                     continue;
                 }
-                let conv = thread_one(&tx, team, folder, m)?;
+                let conv = thread_one(&tx, team, folder, m, &mut retarget)?;
                 touched.insert(conv);
                 added += 1;
+            }
+            if !retarget.is_empty() {
+                // Their conversations as they are now (a later message may have merged them).
+                let mut convs = BTreeSet::new();
+                for key in &retarget {
+                    convs.extend(conv_of_id(&tx, &team.mailbox, key)?);
+                }
+                touched.extend(rethread(&tx, team, &convs)?);
             }
             refresh(&tx, &team.mailbox, &touched)?;
             tx.commit()?;
@@ -302,6 +317,8 @@ impl Cache {
                     removed += 1;
                 }
             }
+            // A message gone can split its conversation or move its root.
+            let touched = rethread(&tx, team, &touched)?;
             refresh(&tx, &team.mailbox, &touched)?;
             tx.commit()?;
             Ok(removed)
@@ -325,162 +342,6 @@ fn convs_of(tx: &Transaction<'_>, folder_id: i64) -> rusqlite::Result<BTreeSet<S
     let mut st = tx.prepare("SELECT DISTINCT conv FROM messages WHERE folder_id = ?1")?;
     let rows = st.query_map([folder_id], |r| r.get(0))?;
     rows.collect()
-}
-
-/// Threads one new message and inserts it; returns its conversation.
-fn thread_one(
-    tx: &Transaction<'_>,
-    team: &Team,
-    folder: &FolderState,
-    m: &MessageMeta,
-) -> rusqlite::Result<String> {
-    let h = &m.headers;
-    let key = threading::message_key(
-        h.message_id.as_deref(),
-        &folder.name,
-        folder.uidvalidity.unwrap_or(0),
-        m.uid,
-    );
-    let links = threading::links(h, &key);
-    let (direction, customer) =
-        conversation::direction_and_customer(folder.role == FolderRole::Sent, h, &team.addresses);
-    let (subject_norm, had_prefix) = subject::normalize(&h.subject);
-    let date = h.date.unwrap_or(m.internal_date);
-
-    let mut found: Vec<threading::Root> = Vec::new();
-    // Ids already mapped, and to which conversation: only the others need writing.
-    let mut mapped: Vec<(String, String)> = Vec::new();
-    {
-        let mut by_id = tx.prepare_cached(
-            "SELECT c.id, c.root_date, c.root_key FROM thread_ids t
-             JOIN conversations c ON c.mailbox = t.mailbox AND c.id = t.conv
-             WHERE t.mailbox = ?1 AND t.msgid = ?2",
-        )?;
-        for id in links.iter().chain(std::iter::once(&key)) {
-            let root = by_id
-                .query_row(params![team.mailbox, id], |r| {
-                    Ok(threading::Root {
-                        conv: r.get(0)?,
-                        date: r.get(1)?,
-                        key: r.get(2)?,
-                    })
-                })
-                .optional()?;
-            if let Some(root) = root {
-                mapped.push((id.clone(), root.conv.clone()));
-                if !found.contains(&root) {
-                    found.push(root);
-                }
-            }
-        }
-    }
-    if found.is_empty() && links.is_empty() && had_prefix && !subject_norm.is_empty() {
-        let by_subject = tx
-            .prepare_cached(
-                "SELECT id, root_date, root_key FROM conversations
-                 WHERE mailbox = ?1 AND subject_norm = ?2 AND customer = ?3
-                 ORDER BY last_received DESC LIMIT 1",
-            )?
-            .query_row(params![team.mailbox, subject_norm, customer], |r| {
-                Ok(threading::Root {
-                    conv: r.get(0)?,
-                    date: r.get(1)?,
-                    key: r.get(2)?,
-                })
-            })
-            .optional()?;
-        found.extend(by_subject);
-    }
-    let me = threading::Root {
-        conv: threading::conversation_id(&key),
-        date,
-        key: key.clone(),
-    };
-    let decision = threading::decide(me, &found);
-    let conv = decision.root.conv.clone();
-    let unchanged_root = found.len() == 1 && found[0] == decision.root;
-    if !unchanged_root {
-        tx.prepare_cached(
-            "INSERT INTO conversations (mailbox, id, root_date, root_key, subject_norm, customer)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (mailbox, id) DO UPDATE SET root_date = excluded.root_date, root_key = excluded.root_key",
-        )?
-        .execute(params![
-            team.mailbox,
-            conv,
-            decision.root.date,
-            decision.root.key,
-            subject_norm,
-            customer
-        ])?;
-    }
-    for old in &decision.absorb {
-        tx.prepare_cached("UPDATE messages SET conv = ?3 WHERE mailbox = ?1 AND conv = ?2")?
-            .execute(params![team.mailbox, old, conv])?;
-        tx.prepare_cached("UPDATE thread_ids SET conv = ?3 WHERE mailbox = ?1 AND conv = ?2")?
-            .execute(params![team.mailbox, old, conv])?;
-        tx.prepare_cached("DELETE FROM conversations WHERE mailbox = ?1 AND id = ?2")?
-            .execute(params![team.mailbox, old])?;
-    }
-    {
-        let mut put = tx.prepare_cached(
-            "INSERT INTO thread_ids (mailbox, msgid, conv) VALUES (?1, ?2, ?3)
-             ON CONFLICT (mailbox, msgid) DO UPDATE SET conv = excluded.conv",
-        )?;
-        for id in links.iter().chain(std::iter::once(&key)) {
-            // Mapped ids were either in this conversation or moved into it by the absorb.
-            if !mapped.iter().any(|(m, _)| m == id) {
-                put.execute(params![team.mailbox, id, conv])?;
-            }
-        }
-    }
-    let from = h.from.first();
-    let noise = if direction == Direction::Inbound {
-        noise::classify(h).map(|r| r.as_str())
-    } else {
-        None
-    };
-    tx.prepare_cached(
-        "INSERT INTO messages (folder_id, uid, mailbox, modseq, flags, internal_date, size, date,
-            subject, from_name, from_email, to_json, cc_json, message_id, thread_key, in_reply_to,
-            refs, list_id, auto_submitted, precedence, x_autoreply, content_type, noise,
-            direction, customer, conv)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)
-         ON CONFLICT (folder_id, uid) DO UPDATE SET flags = excluded.flags, modseq = excluded.modseq",
-    )?
-    .execute(params![
-        folder.id,
-        m.uid,
-        team.mailbox,
-        m.modseq as i64,
-        join_flags(&m.flags),
-        m.internal_date,
-        m.size,
-        h.date,
-        h.subject,
-        from.and_then(|a| a.name.clone()),
-        from.map(|a| a.email.clone()).unwrap_or_default(),
-        serde_json::to_string(&h.to).unwrap_or_else(|_| "[]".into()),
-        serde_json::to_string(&h.cc).unwrap_or_else(|_| "[]".into()),
-        h.message_id,
-        key,
-        h.in_reply_to.join(" "),
-        h.references.join(" "),
-        h.list_id,
-        h.auto_submitted,
-        h.precedence,
-        h.x_autoreply,
-        h.content_type,
-        noise,
-        match direction {
-            Direction::Inbound => "in",
-            Direction::Reply => "out",
-        },
-        customer,
-        conv,
-    ])?;
-    Ok(conv)
 }
 
 /// Recomputes the summaries of the given conversations; drops the ones left empty.

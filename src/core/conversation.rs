@@ -101,9 +101,11 @@ pub fn summarize(members: &[Member]) -> Summary {
     }
 }
 
-/// Whether a message is the team's (in Sent, or from one of the team's addresses) and who
-/// the customer is: the sender of inbound mail, the first outside recipient of a reply.
-/// `team` holds lower-case addresses.
+/// Whether a message is the team's and who the customer is. The team's mail is what is in
+/// Sent, what tanto wrote (`X-Tanto-Agent`), and mail from a team address without an outside
+/// Reply-To; its customer is the first outside recipient. Anything else is the customer's:
+/// a contact form sends as the shared address with the customer in Reply-To, so there the
+/// customer is the Reply-To; otherwise the sender. `team` holds lower-case addresses.
 pub fn direction_and_customer(
     in_sent_folder: bool,
     h: &super::model::Headers,
@@ -115,7 +117,14 @@ pub fn direction_and_customer(
         .first()
         .map(|a| a.email.to_lowercase())
         .unwrap_or_default();
-    if in_sent_folder || (!from.is_empty() && is_team(&from)) {
+    let from_team = !from.is_empty() && is_team(&from);
+    let outside_reply_to = h
+        .reply_to
+        .iter()
+        .map(|a| a.email.to_lowercase())
+        .find(|e| !e.is_empty() && !is_team(e));
+    let by_tanto = h.x_tanto_agent.is_some();
+    if in_sent_folder || by_tanto || (from_team && outside_reply_to.is_none()) {
         let customer =
             h.to.iter()
                 .chain(h.cc.iter())
@@ -123,6 +132,8 @@ pub fn direction_and_customer(
                 .find(|e| !e.is_empty() && !is_team(e))
                 .unwrap_or_default();
         (Direction::Reply, customer)
+    } else if from_team {
+        (Direction::Inbound, outside_reply_to.unwrap_or_default())
     } else {
         (Direction::Inbound, from)
     }
@@ -193,5 +204,112 @@ mod tests {
         assert_eq!(only_noise.status, Status::Noise);
         let only_team = summarize(&[m(Reply, 1, &[], false)]);
         assert_eq!(only_team.status, Status::Done);
+    }
+
+    #[test]
+    #[allow(clippy::type_complexity)]
+    fn who_wrote_a_message_and_who_the_customer_is() {
+        use crate::core::model::{Address, Headers};
+        let team = vec!["support@ex.com".to_string(), "alice@ex.com".to_string()];
+        let addrs = |xs: &[&str]| -> Vec<Address> {
+            xs.iter()
+                .map(|e| Address {
+                    name: None,
+                    email: e.to_string(),
+                })
+                .collect()
+        };
+        // (in Sent, X-Tanto-Agent, From, Reply-To, To, expected)
+        let cases: &[(bool, bool, &str, &[&str], &[&str], Direction, &str)] = &[
+            (
+                false,
+                false,
+                "c@cust.com",
+                &[],
+                &["support@ex.com"],
+                Inbound,
+                "c@cust.com",
+            ),
+            (
+                false,
+                false,
+                "c@cust.com",
+                &["d@cust.com"],
+                &[],
+                Inbound,
+                "c@cust.com",
+            ),
+            // A contact form: the shared address sends on the customer's behalf.
+            (
+                false,
+                false,
+                "support@ex.com",
+                &["c@cust.com"],
+                &["support@ex.com"],
+                Inbound,
+                "c@cust.com",
+            ),
+            (
+                false,
+                false,
+                "Support@Ex.com",
+                &["C@Cust.com"],
+                &[],
+                Inbound,
+                "c@cust.com",
+            ),
+            // The team writing from its own addresses.
+            (
+                false,
+                false,
+                "support@ex.com",
+                &[],
+                &["c@cust.com"],
+                Reply,
+                "c@cust.com",
+            ),
+            (
+                false,
+                false,
+                "alice@ex.com",
+                &["support@ex.com"],
+                &["c@cust.com"],
+                Reply,
+                "c@cust.com",
+            ),
+            // Sent and what tanto wrote are the team's whatever the headers say.
+            (
+                true,
+                false,
+                "support@ex.com",
+                &["c@cust.com"],
+                &["c@cust.com"],
+                Reply,
+                "c@cust.com",
+            ),
+            (
+                false,
+                true,
+                "support@ex.com",
+                &["x@cust.com"],
+                &["c@cust.com"],
+                Reply,
+                "c@cust.com",
+            ),
+        ];
+        for (sent, tanto, from, reply_to, to, dir, customer) in cases {
+            let h = Headers {
+                from: addrs(&[from]),
+                reply_to: addrs(reply_to),
+                to: addrs(to),
+                x_tanto_agent: tanto.then(|| "alice".to_string()),
+                ..Headers::default()
+            };
+            assert_eq!(
+                direction_and_customer(*sent, &h, &team),
+                (*dir, customer.to_string()),
+                "from {from}, reply-to {reply_to:?}"
+            );
+        }
     }
 }

@@ -35,6 +35,8 @@ pub struct Headers {
     pub content_type: Option<String>,
     pub return_path: Option<String>,
     pub x_failed_recipients: Option<String>,
+    /// Set on what tanto wrote: the agent's id.
+    pub x_tanto_agent: Option<String>,
 }
 
 /// A message's rendered text and attachments, ready for `tanto show`.

@@ -1,34 +1,56 @@
 //! Threading messages into conversations, as decisions over plain data.
 //!
-//! A conversation is the set of messages linked by Message-ID / In-Reply-To / References, or,
-//! for a reply whose mailer dropped those headers, by normalized subject and customer. Its id
-//! is derived from its earliest message, so every agent that sees the same mail computes the
-//! same ids, whatever order the mail reached its cache in.
+//! The rule, a pure function of the messages a mailbox holds (so every agent's cache gives
+//! the same ids and grouping, whatever order mail reached it in or left it):
+//!
+//! - A message's *ids* are its own key (its Message-ID) and its links (References, then
+//!   In-Reply-To). Messages that share an id are in one conversation, even when the message
+//!   named by that id is gone or not there yet.
+//! - A message with a reply prefix and no links (its mailer dropped the headers) also joins
+//!   the newest earlier message (by date, then key) with the same normalized subject and
+//!   customer: its *subject fallback*.
+//! - A message's *root id* is its first link (the thread's first message as it names it),
+//!   else its own key. A conversation's id is a hash of the mailbox's shared address and the
+//!   root id of its earliest message (by date, then key): ids differ between mailboxes, and
+//!   stay put when a thread's first message is expunged or arrives late.
+
+use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
 use super::model::Headers;
 
-/// A conversation as threading sees it: its id and the message it is rooted at.
+/// A conversation as threading sees it: its id and its earliest message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Root {
     pub conv: String,
+    /// The earliest message's date and key (the order that picks the root).
     pub date: i64,
     pub key: String,
+    /// The earliest message's root id, which the conversation id is a hash of.
+    pub root_id: String,
 }
 
-/// What to do with a new message: put it in `conv` (creating it when new) with `root`, and
-/// fold the conversations in `absorb` into it.
+/// What to do with a new message: put it in `root.conv` (creating it when new) with
+/// `root`, and fold the conversations in `absorb` into it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub root: Root,
     pub absorb: Vec<String>,
 }
 
-/// The stable id of the conversation rooted at the message with this key.
-pub fn conversation_id(root_key: &str) -> String {
-    let digest = Sha256::digest(root_key.as_bytes());
-    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+/// The id of the conversation whose earliest message has `root_id`, in the mailbox whose
+/// shared address is `address` (any case: it is lower-cased, the same for every agent).
+pub fn conversation_id(address: &str, root_id: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(address.trim().to_lowercase().as_bytes());
+    h.update(b"\n");
+    h.update(root_id.as_bytes());
+    h.finalize()
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The key that identifies a message for threading: its Message-ID, or, for mail without
@@ -42,8 +64,19 @@ pub fn message_key(message_id: Option<&str>, folder: &str, uidvalidity: u32, uid
 
 /// The ids a message points at (References, then In-Reply-To), without itself or repeats.
 pub fn links(h: &Headers, own_key: &str) -> Vec<String> {
+    link_ids(
+        h.references
+            .iter()
+            .chain(h.in_reply_to.iter())
+            .map(String::as_str),
+        own_key,
+    )
+}
+
+/// `links` from ids already split out (References first, then In-Reply-To).
+pub fn link_ids<'a>(ids: impl IntoIterator<Item = &'a str>, own_key: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for id in h.references.iter().chain(h.in_reply_to.iter()) {
+    for id in ids {
         let id = id.trim();
         if !id.is_empty() && id != own_key && !out.iter().any(|o| o == id) {
             out.push(id.to_string());
@@ -52,19 +85,28 @@ pub fn links(h: &Headers, own_key: &str) -> Vec<String> {
     out
 }
 
-/// Decides a new message's conversation from the conversations its ids (or, failing those,
-/// its subject and customer) already belong to. The earliest root wins, so that the result
-/// does not depend on the order messages arrived in.
-pub fn decide(me: Root, found: &[Root]) -> Decision {
-    let mut all: Vec<&Root> = found.iter().collect();
-    all.push(&me);
-    let winner = all
+/// A message's root id: its first link, else its own key.
+pub fn root_id<'a>(key: &'a str, links: &'a [String]) -> &'a str {
+    links.first().map(String::as_str).unwrap_or(key)
+}
+
+/// Whether a message threads by subject: a reply prefix, no links, a subject left to match.
+pub fn uses_subject_fallback(had_prefix: bool, links: &[String], subject_norm: &str) -> bool {
+    had_prefix && links.is_empty() && !subject_norm.is_empty()
+}
+
+/// Decides a new message's conversation from the conversations its ids (or its subject
+/// fallback) already belong to. The earliest root wins, so that the result does not depend
+/// on the order messages arrived in.
+pub fn decide(address: &str, me: Root, found: &[Root]) -> Decision {
+    let winner = found
         .iter()
+        .chain(std::iter::once(&me))
         .min_by(|a, b| (a.date, &a.key).cmp(&(b.date, &b.key)))
-        .map(|r| (*r).clone())
-        .unwrap_or(me.clone());
+        .cloned()
+        .unwrap_or(me);
     let winner = Root {
-        conv: conversation_id(&winner.key),
+        conv: conversation_id(address, &winner.root_id),
         ..winner
     };
     let mut absorb: Vec<String> = found
@@ -80,96 +122,263 @@ pub fn decide(me: Root, found: &[Root]) -> Decision {
     }
 }
 
+/// One message as the whole-mailbox rule sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub key: String,
+    pub date: i64,
+    pub links: Vec<String>,
+    pub subject_norm: String,
+    pub customer: String,
+    pub fallback: bool,
+}
+
+/// The subject fallback target among `candidates` for `me`: the newest message earlier than
+/// `me` (by date, then key) with the same normalized subject and customer.
+pub fn fallback_target(me: &Mail, candidates: &[Mail]) -> Option<usize> {
+    candidates
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.subject_norm == me.subject_norm
+                && c.customer == me.customer
+                && (c.date, &c.key) < (me.date, &me.key)
+        })
+        .max_by(|(_, a), (_, b)| (a.date, &a.key).cmp(&(b.date, &b.key)))
+        .map(|(i, _)| i)
+}
+
+/// Connected components of `n` nodes given each node's ids and extra edges.
+pub fn components<'a>(
+    ids: impl Fn(usize) -> Vec<&'a str>,
+    n: usize,
+    edges: &[(usize, usize)],
+) -> Vec<Vec<usize>> {
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(p: &mut [usize], mut i: usize) -> usize {
+        while p[i] != i {
+            p[i] = p[p[i]];
+            i = p[i];
+        }
+        i
+    }
+    let union = |p: &mut Vec<usize>, a: usize, b: usize| {
+        let (ra, rb) = (find(p, a), find(p, b));
+        if ra != rb {
+            p[ra.max(rb)] = ra.min(rb);
+        }
+    };
+    let mut owner: HashMap<&str, usize> = HashMap::new();
+    for i in 0..n {
+        for id in ids(i) {
+            match owner.get(id) {
+                Some(&j) => union(&mut parent, i, j),
+                None => {
+                    owner.insert(id, i);
+                }
+            }
+        }
+    }
+    for &(a, b) in edges {
+        union(&mut parent, a, b);
+    }
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    for i in 0..n {
+        let r = find(&mut parent, i);
+        groups.entry(r).or_default().push(i);
+    }
+    let mut out: Vec<Vec<usize>> = groups.into_values().collect();
+    out.sort();
+    out
+}
+
+/// The root of a group of messages: its earliest (date, key) message.
+pub fn root_of<'a>(address: &str, members: impl IntoIterator<Item = &'a Mail>) -> Option<Root> {
+    let first = members
+        .into_iter()
+        .min_by(|a, b| (a.date, &a.key).cmp(&(b.date, &b.key)))?;
+    let root_id = root_id(&first.key, &first.links).to_string();
+    Some(Root {
+        conv: conversation_id(address, &root_id),
+        date: first.date,
+        key: first.key.clone(),
+        root_id,
+    })
+}
+
+/// The rule itself over a whole mailbox: each message's conversation id, in input order.
+/// The cache computes the same incrementally; this is its definition (and its test oracle).
+pub fn thread_all(address: &str, mails: &[Mail]) -> Vec<String> {
+    let edges: Vec<(usize, usize)> = mails
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.fallback)
+        .filter_map(|(i, m)| fallback_target(m, mails).map(|j| (i, j)))
+        .collect();
+    let ids = |i: usize| {
+        let m = &mails[i];
+        std::iter::once(m.key.as_str())
+            .chain(m.links.iter().map(String::as_str))
+            .collect()
+    };
+    let mut out = vec![String::new(); mails.len()];
+    for group in components(ids, mails.len(), &edges) {
+        if let Some(root) = root_of(address, group.iter().map(|&i| &mails[i])) {
+            for i in group {
+                out[i] = root.conv.clone();
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    /// A tiny in-memory store doing what the cache does, to check order independence.
-    #[derive(Default)]
-    struct Store {
-        by_id: HashMap<String, String>,
-        roots: HashMap<String, Root>,
-        msgs: HashMap<String, String>,
+    const SUPPORT: &str = "support@example.com";
+
+    /// A message: key, date, links; subject fallback when `subject` starts with "re:".
+    fn mail(key: &str, date: i64, links: &[&str], subject: &str) -> Mail {
+        let (norm, prefix) = match subject.strip_prefix("re:") {
+            Some(s) => (s.to_string(), true),
+            None => (subject.to_string(), false),
+        };
+        let links: Vec<String> = links.iter().map(|s| s.to_string()).collect();
+        Mail {
+            key: key.into(),
+            date,
+            fallback: uses_subject_fallback(prefix, &links, &norm),
+            links,
+            subject_norm: norm,
+            customer: "c@x".into(),
+        }
     }
 
-    impl Store {
-        fn add(&mut self, key: &str, date: i64, refs: &[&str]) {
-            let mut found: Vec<Root> = Vec::new();
-            for id in refs.iter().copied().chain([key]) {
-                if let Some(c) = self.by_id.get(id) {
-                    let r = self.roots[c].clone();
-                    if !found.contains(&r) {
-                        found.push(r);
-                    }
-                }
+    fn id(root_id: &str) -> String {
+        conversation_id(SUPPORT, root_id)
+    }
+
+    /// Each message's id, by key, for the mailbox holding `mails`.
+    fn ids(mails: &[Mail]) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = mails
+            .iter()
+            .map(|m| m.key.clone())
+            .zip(thread_all(SUPPORT, mails))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    #[allow(clippy::type_complexity)]
+    fn ids_name_the_thread_as_its_messages_do_whatever_is_missing() {
+        let a = mail("a", 100, &[], "q");
+        let b = mail("b", 200, &["a"], "re:q");
+        let c = mail("c", 300, &["a", "b"], "re:q");
+        let d = mail("d", 150, &["zz"], "other");
+        let e = mail("e", 400, &["zz", "d"], "re:other");
+        let f = mail("f", 500, &["a", "e"], "re:q");
+        let g = mail("g", 50, &[], "lone");
+        let h = mail("h", 600, &[], "re:lone");
+        // (what the mailbox holds, the expected id of each message)
+        let cases: Vec<(Vec<&Mail>, Vec<(&str, String)>)> = vec![
+            // Whole: f joins the a-thread and the zz-thread; the earliest (a) names it.
+            (
+                vec![&a, &b, &c, &d, &e, &f],
+                vec![("a", id("a")), ("d", id("a")), ("f", id("a"))],
+            ),
+            // The root expunged (or not arrived yet): the replies still name it.
+            (vec![&b, &c], vec![("b", id("a")), ("c", id("a"))]),
+            // The joining message expunged: two conversations again.
+            (
+                vec![&a, &b, &d, &e],
+                vec![
+                    ("a", id("a")),
+                    ("b", id("a")),
+                    ("d", id("zz")),
+                    ("e", id("zz")),
+                ],
+            ),
+            // The earliest message is a reply to something never seen: rooted at that.
+            (vec![&d], vec![("d", id("zz"))]),
+            // Subject fallback: a reply without links joins the earlier message.
+            (vec![&g, &h], vec![("g", id("g")), ("h", id("g"))]),
+            // ... and stands alone without it.
+            (vec![&h], vec![("h", id("h"))]),
+        ];
+        for (held, want) in cases {
+            let held: Vec<Mail> = held.into_iter().cloned().collect();
+            let got = ids(&held);
+            for (key, conv) in want {
+                let found = got.iter().find(|(k, _)| k == key).map(|(_, c)| c);
+                assert_eq!(found, Some(&conv), "{key} in {got:?}");
             }
-            let me = Root {
-                conv: conversation_id(key),
-                date,
-                key: key.into(),
-            };
-            let d = decide(me, &found);
-            for old in d.absorb.iter().chain(std::iter::once(&d.root.conv)) {
-                self.roots.remove(old);
-                for v in self.by_id.values_mut().chain(self.msgs.values_mut()) {
-                    if v == old {
-                        *v = d.root.conv.clone();
-                    }
-                }
-            }
-            for id in refs.iter().copied().chain([key]) {
-                self.by_id.insert(id.into(), d.root.conv.clone());
-            }
-            self.msgs.insert(key.into(), d.root.conv.clone());
-            self.roots.insert(d.root.conv.clone(), d.root);
         }
     }
 
     #[test]
-    fn a_reply_joins_the_conversation_of_the_message_it_answers() {
-        let mut s = Store::default();
-        s.add("a@x", 100, &[]);
-        s.add("b@x", 200, &["a@x"]);
-        s.add("c@x", 300, &["a@x", "b@x"]);
-        assert_eq!(s.msgs["a@x"], s.msgs["c@x"]);
-        assert_eq!(s.msgs["a@x"], conversation_id("a@x"));
+    fn a_reply_by_subject_joins_the_newest_earlier_message_of_that_customer() {
+        let q1 = mail("q1", 100, &[], "order");
+        let q2 = mail("q2", 300, &["x"], "order");
+        let r = mail("r", 400, &[], "re:order");
+        let early = mail("early", 200, &[], "re:order");
+        let mut other = mail("o", 350, &[], "order");
+        other.customer = "someone@else".into();
+        let of_r = |got: Vec<(String, String)>| got.into_iter().find(|(k, _)| k == "r");
+        let got = ids(&[q1.clone(), q2.clone(), r.clone(), other.clone()]);
+        assert_eq!(of_r(got), Some(("r".to_string(), id("x"))));
+        // Without q2, r falls back to q1 (the other customer's message does not count).
+        let got = ids(&[q1.clone(), r.clone(), other]);
+        assert_eq!(of_r(got), Some(("r".to_string(), id("q1"))));
+        // A chain of replies without links hangs together.
+        let got = ids(&[q1, early, r]);
+        assert!(got.iter().all(|(_, c)| *c == id("q1")), "{got:?}");
+    }
+
+    #[test]
+    fn the_same_thread_in_two_mailboxes_has_two_ids() {
+        assert_ne!(
+            conversation_id("support@example.com", "a"),
+            conversation_id("info@example.com", "a")
+        );
+        assert_eq!(
+            conversation_id("Support@Example.com", "a"),
+            conversation_id("support@example.com", "a")
+        );
+        assert_eq!(conversation_id(SUPPORT, "a").len(), 12);
     }
 
     #[test]
     fn ids_do_not_depend_on_arrival_order() {
-        let msgs: &[(&str, i64, &[&str])] = &[
-            ("a", 100, &[]),
-            ("b", 200, &["a"]),
-            ("c", 300, &["a", "b"]),
-            ("d", 150, &["zz"]),
-            ("e", 400, &["zz", "d"]),
-            ("f", 500, &["c", "e"]),
-            ("g", 50, &[]),
+        let mails = vec![
+            mail("a", 100, &[], "q"),
+            mail("b", 200, &["a"], "re:q"),
+            mail("g", 50, &[], "lone"),
+            mail("h", 60, &[], "re:lone"),
+            mail("e", 400, &["zz", "d"], "re:other"),
         ];
-        let orders: &[&[usize]] = &[
-            &[0, 1, 2, 3, 4, 5, 6],
-            &[6, 5, 4, 3, 2, 1, 0],
-            &[5, 0, 3, 6, 1, 4, 2],
-            &[2, 4, 6, 1, 3, 5, 0],
-        ];
-        let mut results = Vec::new();
-        for order in orders {
-            let mut s = Store::default();
-            for &i in *order {
-                let (k, d, r) = msgs[i];
-                s.add(k, d, r);
-            }
-            let mut m: Vec<(String, String)> = s.msgs.into_iter().collect();
-            m.sort();
-            results.push(m);
-        }
-        assert!(results.windows(2).all(|w| w[0] == w[1]), "{results:#?}");
-        // f links the a-thread and the d-thread: one conversation rooted at a.
-        let first = &results[0];
-        let conv_of = |k: &str| first.iter().find(|(m, _)| m == k).map(|(_, c)| c.clone());
-        assert_eq!(conv_of("e"), Some(conversation_id("a")));
-        assert_eq!(conv_of("g"), Some(conversation_id("g")));
+        let want = ids(&mails);
+        let mut rev = mails.clone();
+        rev.reverse();
+        assert_eq!(ids(&rev), want);
+    }
+
+    #[test]
+    fn decide_merges_into_the_earliest_root() {
+        let root = |key: &str, date: i64, rid: &str| Root {
+            conv: id(rid),
+            date,
+            key: key.into(),
+            root_id: rid.into(),
+        };
+        let d = decide(
+            SUPPORT,
+            root("f", 500, "a"),
+            &[root("b", 200, "a"), root("d", 150, "zz")],
+        );
+        assert_eq!(d.root, root("d", 150, "zz"));
+        assert_eq!(d.absorb, vec![id("a")]);
     }
 
     #[test]
@@ -179,8 +388,10 @@ mod tests {
             in_reply_to: vec!["b".into()],
             ..Headers::default()
         };
-        assert_eq!(links(&h, "me"), vec!["a".to_string(), "b".to_string()]);
+        let l = links(&h, "me");
+        assert_eq!(l, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(root_id("me", &l), "a");
+        assert_eq!(root_id("me", &[]), "me");
         assert_eq!(message_key(None, "INBOX", 7, 3), "3.7.INBOX@tanto.invalid");
-        assert_eq!(conversation_id("a").len(), 12);
     }
 }

@@ -87,6 +87,7 @@ pub(super) fn header_info(raw: &[u8]) -> HeaderInfo {
             "x-failed-recipients" => {
                 set_once(&mut h.x_failed_recipients, raw_text(raw_value, hint))
             }
+            "x-tanto-agent" => set_once(&mut h.x_tanto_agent, raw_text(raw_value, hint)),
             "return-path" => set_once(&mut h.return_path, parse_return_path(raw_value)),
             _ => {}
         }
