@@ -28,6 +28,28 @@ impl Tanto {
         }
     }
 
+    /// An agent connecting through a relay on `port` (see `tanto_devserver::Relay`).
+    pub fn via(server: &Dovecot, port: u16, dir: &std::path::Path, agent: &str) -> Tanto {
+        let t = Tanto::new(server, dir, agent);
+        std::fs::write(
+            &t.config,
+            server.config_toml_via(port, "support", &t.cache, agent),
+        )
+        .expect("write config");
+        t
+    }
+
+    /// Makes this agent a supervisor.
+    pub fn supervisor(self) -> Tanto {
+        let text = std::fs::read_to_string(&self.config).expect("read config");
+        std::fs::write(
+            &self.config,
+            text.replace("role = \"agent\"", "role = \"supervisor\""),
+        )
+        .expect("write config");
+        self
+    }
+
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_tanto"));
         c.arg("--config")
