@@ -1,16 +1,18 @@
 //! tanto: a terminal client for a shared support mailbox.
 //!
-//! Architecture (see docs/architecture.md for the picture):
+//! Architecture (see docs/architecture.md for the picture). Dependencies point one way:
 //!
-//! - `core`: the pure domain (threading, statuses, noise rules, conversation summaries).
+//! - front ends: `cli` (one file per subcommand) and, next, `tui`. They parse input, call
+//!   `app`, and word its typed results; only they print.
+//! - `app`: the application layer every front end calls: `Ctx`, `act::perform(action) ->
+//!   Outcome`, notes, the conversation list and view, the sync and its after-sync rules, the
+//!   watcher, doctor. Retries and warnings go through `Ctx::notify`.
+//! - `core`: the pure domain (threading, statuses, claims, events, noise rules, summaries).
 //!   No I/O; everything else calls into it.
-//! - `mime` and `sanitize`: turning hostile mail bytes into safe, decoded text.
-//! - `imap`: connections, capabilities, the sync algorithm. The only module that speaks IMAP;
-//!   it converts `imap`/`imap-proto` types to `core::model` at its boundary.
-//! - `cache`: the shared SQLite file (schema, migrations, writes from the sync, reads for the
-//!   CLI). It is a cache: the IMAP server is the source of truth.
-//! - `config`: the TOML config and its validation.
-//! - `cli`: one file per subcommand; it wires config, cache and imap together.
+//! - `imap`: the only module that speaks IMAP; it converts `imap`/`imap-proto` types to
+//!   tanto's own at its boundary. `cache`: the shared SQLite file (a cache: the IMAP server
+//!   is the source of truth). `activity`: event messages. `mime` and `sanitize`: hostile mail
+//!   bytes to safe, decoded text. `config`: the TOML config and its validation.
 //!
 //! State lives on the IMAP server (keywords, folders) and, derived from it, in the cache.
 #![deny(clippy::unwrap_used)]

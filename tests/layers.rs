@@ -1,0 +1,59 @@
+//! Dependencies point one way: front ends (cli, tui) -> app -> core, imap, cache, mime.
+//! Below the front ends nothing prints and nothing reaches back up.
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every non-comment line of the library below the front ends.
+fn below_front_ends() -> Vec<(PathBuf, usize, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut lines = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(&src).expect("under src").to_path_buf();
+        let top = rel.components().next().map(|c| c.as_os_str().to_owned());
+        if matches!(top.as_deref().and_then(|t| t.to_str()), Some("cli" | "tui" | "main.rs")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).expect("read");
+        for (n, line) in text.lines().enumerate() {
+            let l = line.trim_start();
+            if !l.starts_with("//") {
+                lines.push((rel.clone(), n + 1, line.to_string()));
+            }
+        }
+    }
+    assert!(lines.len() > 1000, "expected the library's sources");
+    lines
+}
+
+#[test]
+fn nothing_below_the_front_ends_imports_them() {
+    for (file, n, line) in below_front_ends() {
+        assert!(
+            !line.contains("crate::cli") && !line.contains("crate::tui"),
+            "{}:{n}: {line}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn nothing_below_the_front_ends_prints() {
+    for (file, n, line) in below_front_ends() {
+        for mac in ["println!", "eprintln!", "print!(", "eprint!("] {
+            assert!(!line.contains(mac), "{}:{n}: {line}", file.display());
+        }
+    }
+}
