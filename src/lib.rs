@@ -26,3 +26,4 @@ pub mod devserver;
 pub mod imap;
 pub mod mime;
 pub mod sanitize;
+pub mod tui;
