@@ -11,6 +11,8 @@
 //!   CLI). It is a cache: the IMAP server is the source of truth.
 //! - `config`: the TOML config and its validation.
 //! - `cli`: one file per subcommand; it wires config, cache and imap together.
+//! - `tui`: the terminal UI (`tanto` alone): one loop, `update(State, Msg) -> Commands`,
+//!   pure views, workers calling `app`.
 //!
 //! State lives on the IMAP server (keywords, folders) and, derived from it, in the cache.
 #![deny(clippy::unwrap_used)]

@@ -393,3 +393,96 @@ impl Cache {
             .map_err(|e| self.err(e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cache with `n` conversations straight in the table: status by index, newest first
+    /// by index.
+    fn cache_with(n: usize) -> (tempfile::TempDir, Cache) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+        for i in 0..n {
+            let status = ["new", "wip", "done", "noise"][i % 4];
+            let assignee = (status == "wip").then_some(if i % 8 == 1 { "alice" } else { "bob" });
+            cache
+                .conn
+                .execute(
+                    "INSERT INTO conversations (mailbox, id, root_date, root_key, subject, customer,
+                       status, assignee, messages, last_received)
+                     VALUES ('support', ?1, 0, ?1, ?2, ?3, ?4, ?5, 1, ?6)",
+                    params![
+                        format!("{i:012x}"),
+                        format!("Question {i} 100%"),
+                        format!("c{i}@example.com"),
+                        status,
+                        assignee,
+                        1_000_000 - i as i64
+                    ],
+                )
+                .expect("insert");
+        }
+        (dir, cache)
+    }
+
+    fn new_tab() -> TabQuery {
+        TabQuery {
+            status: Some(Status::New),
+            ..TabQuery::default()
+        }
+    }
+
+    #[test]
+    fn a_tab_is_read_one_window_at_a_time_with_counts_and_positions() {
+        let (_dir, cache) = cache_with(400);
+        let rows = cache
+            .list_window(&new_tab(), "alice", 10, 5)
+            .expect("window");
+        assert_eq!(rows.len(), 5);
+        // New is every 4th row: the 11th of them is row 40.
+        assert_eq!(rows[0].conversation.id, format!("{:012x}", 40));
+        assert_eq!(cache.count_tab(&new_tab()).expect("count"), 100);
+        let pos = cache
+            .position_in_tab(&new_tab(), "support", &format!("{:012x}", 40))
+            .expect("position");
+        assert_eq!(pos, Some(10));
+        let other = cache
+            .position_in_tab(&new_tab(), "support", &format!("{:012x}", 41))
+            .expect("position");
+        assert_eq!(other, None, "a wip conversation is not in New");
+        let counts = cache.status_counts(None, "alice").expect("counts");
+        assert_eq!(
+            counts,
+            StatusCounts {
+                new: 100,
+                wip: 100,
+                done: 100,
+                noise: 100,
+                mine: 50
+            }
+        );
+    }
+
+    #[test]
+    fn the_filter_matches_text_literally() {
+        let (_dir, cache) = cache_with(40);
+        let q = TabQuery {
+            text: Some("question 12 ".into()),
+            ..new_tab()
+        };
+        let rows = cache.list_window(&q, "alice", 0, 10).expect("window");
+        assert_eq!(rows.len(), 1);
+        // % and _ are no wildcards.
+        let q = TabQuery {
+            text: Some("2_".into()),
+            ..new_tab()
+        };
+        assert_eq!(cache.count_tab(&q).expect("count"), 0);
+        let q = TabQuery {
+            text: Some("100%".into()),
+            ..new_tab()
+        };
+        assert_eq!(cache.count_tab(&q).expect("count"), 10);
+    }
+}
