@@ -162,7 +162,12 @@ fn a_claim_and_a_note_by_one_agent_show_on_the_other_agents_screen_by_themselves
     });
     assert!(screen.contains("bob@support"), "{screen}");
 
-    // A writes a note in the inline editor.
+    // A goes to the claimed conversation (the selection stayed on New's first row) and
+    // writes a note in the inline editor.
+    tmux.keys("A", &["2"]);
+    tmux.wait_for("A", "the In progress tab", |s| {
+        row_of(s, "Question 2").is_some_and(|r| r.contains("alice"))
+    });
     tmux.keys("A", &["n"]);
     tmux.wait_for("A", "the note editor", |s| s.contains("Internal note"));
     tmux.text("A", "Called the customer back");

@@ -94,6 +94,8 @@ pub enum Command {
     },
     Open {
         id: String,
+        /// Also sync its mailbox afterwards (a user's open: the watcher may lag behind).
+        sync: bool,
     },
     /// Clear this agent's presence on a conversation.
     Leave {
@@ -165,7 +167,10 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
             out.push(reload(s));
             if let Some(r) = &s.reader {
                 if r.view.is_some() {
-                    out.push(Command::Open { id: r.id.clone() });
+                    out.push(Command::Open {
+                        id: r.id.clone(),
+                        sync: false,
+                    });
                 }
             }
         }
@@ -452,7 +457,10 @@ fn open_selected(s: &mut State, out: &mut Vec<Command>) {
         scroll: 0,
     });
     s.screen = Screen::Reader;
-    out.push(Command::Open { id: c.id.clone() });
+    out.push(Command::Open {
+        id: c.id.clone(),
+        sync: true,
+    });
 }
 
 fn leave_reader(s: &mut State, out: &mut Vec<Command>) {
@@ -738,7 +746,10 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
 fn refresh_after_change(s: &mut State, id: &str, out: &mut Vec<Command>) {
     out.push(reload(s));
     if s.reader.as_ref().is_some_and(|r| r.id == id) {
-        out.push(Command::Open { id: id.to_string() });
+        out.push(Command::Open {
+            id: id.to_string(),
+            sync: false,
+        });
     }
     out.push(Command::LoadAgents);
 }

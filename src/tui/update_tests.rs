@@ -261,7 +261,13 @@ fn moving_past_the_loaded_rows_asks_for_the_next_window() {
 fn opening_reading_and_leaving_a_conversation_tracks_presence() {
     let mut s = state_with(&["a1"]);
     let cmds = code(&mut s, KeyCode::Enter);
-    assert_eq!(cmds, vec![Command::Open { id: "a1".into() }]);
+    assert_eq!(
+        cmds,
+        vec![Command::Open {
+            id: "a1".into(),
+            sync: true
+        }]
+    );
     assert_eq!(s.screen, Screen::Reader);
     // Actions apply to the open conversation.
     let cmds = press(&mut s, "d");

@@ -71,6 +71,26 @@ impl Workers {
                 });
             }
             Command::EditNote { .. } => {} // the loop runs the editor itself
+            Command::Open { id, sync: true } => {
+                let (ctx, replies) = (self.ctx.clone(), self.replies.clone());
+                std::thread::spawn(move || {
+                    let opened = run_one(&ctx, Command::Open { id, sync: false });
+                    let mailbox = match &opened {
+                        Some(Reply::Opened { result: Ok(v), .. }) => {
+                            Some(v.conversation.mailbox.clone())
+                        }
+                        _ => None,
+                    };
+                    if let Some(reply) = opened {
+                        let _ = replies.send(Msg::Worker(reply));
+                    }
+                    // Shown from the cache at once; then made fresh: what the sync brings
+                    // in bumps the change counter, and the reader reloads.
+                    if let Some(name) = mailbox {
+                        fresh_sync(&ctx, &name);
+                    }
+                });
+            }
             other => {
                 let (ctx, replies) = (self.ctx.clone(), self.replies.clone());
                 std::thread::spawn(move || {
@@ -89,6 +109,16 @@ impl Drop for Workers {
     }
 }
 
+/// Syncs one mailbox; failures are the watcher's to report.
+fn fresh_sync(ctx: &Ctx, mailbox: &str) {
+    let Ok((index, m)) = ctx.mailbox_named(mailbox) else {
+        return;
+    };
+    if let Ok(mut cache) = ctx.cache() {
+        let _ = crate::app::sync::sync_mailbox(ctx, &mut cache, index, m);
+    }
+}
+
 fn error_line(e: &anyhow::Error) -> String {
     single_line(&format!("{e:#}"))
 }
@@ -97,7 +127,7 @@ fn error_line(e: &anyhow::Error) -> String {
 fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
     let me = ctx.config.agent.id.clone();
     match cmd {
-        Command::Open { id } => Some(Reply::Opened {
+        Command::Open { id, .. } => Some(Reply::Opened {
             result: crate::app::conversations::view(ctx, &id)
                 .map(Box::new)
                 .map_err(|e| error_line(&e)),
