@@ -40,6 +40,17 @@ struct RawConfig {
     cache: RawCache,
     #[serde(default)]
     team: Team,
+    /// Key bindings over the TUI's defaults: action name = key or list of keys.
+    #[serde(default)]
+    keys: std::collections::BTreeMap<String, KeyList>,
+}
+
+/// One key or several, as a user writes them in `[keys]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum KeyList {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// The agent running this copy of tanto.
@@ -79,6 +90,12 @@ pub struct Team {
     /// colleague's claim show sooner at the cost of a NOOP per interval per agent.
     #[serde(default)]
     pub live_poll_ms: u64,
+    /// The team's agent ids, offered by the TUI's assign picker (with those in the log).
+    #[serde(default)]
+    pub agents: Vec<String>,
+    /// The team's reply-time target in minutes: the TUI colours a conversation's age as it
+    /// nears and passes it.
+    pub reply_target_mins: Option<u32>,
 }
 
 impl Default for Team {
@@ -88,6 +105,8 @@ impl Default for Team {
             stale_claim_hours: default_stale_hours(),
             addresses: Vec::new(),
             live_poll_ms: 0,
+            agents: Vec::new(),
+            reply_target_mins: None,
         }
     }
 }
@@ -278,6 +297,8 @@ pub struct Config {
     pub mailboxes: Vec<Mailbox>,
     pub cache: Cache,
     pub team: Team,
+    /// The user's `[keys]`: action name to keys, checked against the TUI's actions.
+    pub keys: Vec<(String, Vec<String>)>,
     /// Things worth telling the user that do not stop tanto (e.g. a readable plain password).
     pub warnings: Vec<String>,
 }
@@ -431,6 +452,33 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 )
             })?,
     };
+    for (i, a) in raw.team.agents.iter().enumerate() {
+        if !crate::core::agent::valid_id(a) {
+            return Err(invalid(
+                &format!("team.agents[{i}]"),
+                &format!("is {a:?}, not 1-16 of a-z 0-9 _ -"),
+                "list agent ids as in each agent's [agent] id",
+            ));
+        }
+    }
+    if raw.team.reply_target_mins == Some(0) {
+        return Err(invalid(
+            "team.reply_target_mins",
+            "is 0",
+            "give the target in minutes (e.g. 240), or remove it",
+        ));
+    }
+    let mut keys = Vec::new();
+    for (action, list) in raw.keys {
+        let list = match list {
+            KeyList::One(k) => vec![k],
+            KeyList::Many(ks) => ks,
+        };
+        if let Err((problem, fix)) = crate::tui::keymap::check_binding(&action, &list) {
+            return Err(invalid(&format!("keys.{action}"), &problem, &fix));
+        }
+        keys.push((action, list));
+    }
     Ok(Config {
         path: path.to_path_buf(),
         agent,
@@ -440,6 +488,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             network_fs: raw.cache.network_fs,
         },
         team: raw.team,
+        keys,
         warnings: Vec::new(),
     })
 }
@@ -637,12 +686,35 @@ path = "/tmp/x.sqlite"
                 "mailbox[0].address",
             ),
             ("[agent\n".to_string(), "t.toml"),
+            (
+                format!("{GOOD}\n[keys]\nclaim = \"Ctrl-Q-Z\"\n"),
+                "keys.claim",
+            ),
+            (format!("{GOOD}\n[keys]\nfly = \"f\"\n"), "keys.fly"),
+            (
+                format!("{GOOD}\n[team]\nagents = [\"bob\", \"Bob Smith\"]\n"),
+                "team.agents[1]",
+            ),
         ];
         for (text, needle) in cases {
             let e = err(&text);
             assert!(e.contains(needle), "{e:?} should name {needle}");
             assert!(!e.contains('\n'), "one line: {e:?}");
         }
+    }
+
+    #[test]
+    fn user_keys_and_team_agents_are_read() {
+        let text = format!(
+            "{GOOD}\n[team]\nagents = [\"bob\"]\nreply_target_mins = 60\n[keys]\nclaim = \"C\"\ndown = [\"j\", \"Ctrl-n\"]\n"
+        );
+        let c = parse(&text, Path::new("t.toml")).expect("parses");
+        assert_eq!(c.team.agents, ["bob"]);
+        assert_eq!(c.team.reply_target_mins, Some(60));
+        assert!(c
+            .keys
+            .iter()
+            .any(|(a, k)| a == "down" && k == &["j", "Ctrl-n"]));
     }
 
     #[cfg(unix)]

@@ -13,6 +13,8 @@
 //!   tanto's own at its boundary. `cache`: the shared SQLite file (a cache: the IMAP server
 //!   is the source of truth). `activity`: event messages. `mime` and `sanitize`: hostile mail
 //!   bytes to safe, decoded text. `config`: the TOML config and its validation.
+//! - `tui`: the terminal UI (`tanto` alone): one loop, `update(State, Msg) -> Commands`,
+//!   pure views, workers calling `app`.
 //!
 //! State lives on the IMAP server (keywords, folders) and, derived from it, in the cache.
 #![deny(clippy::unwrap_used)]
@@ -27,3 +29,4 @@ pub mod core;
 pub mod imap;
 pub mod mime;
 pub mod sanitize;
+pub mod tui;

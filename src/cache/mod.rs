@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use events::{EventRow, StateMessage};
 pub use lease::Lease;
-pub use query::{ConversationRow, ListFilter, MessageRow};
+pub use query::{ConversationRow, ListFilter, MessageRow, StatusCounts, TabQuery, WindowRow};
 pub use store::{FolderRole, FolderState, Team};
 
 /// Why the cache could not be used, with what to do about it.

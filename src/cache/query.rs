@@ -1,4 +1,5 @@
-//! Reads for the CLI and the TUI: the conversation list and one conversation's messages.
+//! Reads for the CLI and the TUI: the conversation list (whole, or one window of a tab with
+//! the counts per tab) and one conversation's messages.
 
 use rusqlite::{params, OptionalExtension};
 
@@ -44,6 +45,74 @@ pub struct ListFilter {
     pub status: Option<Status>,
     pub assignee: Option<String>,
     pub mailbox: Option<String>,
+}
+
+/// Which conversations one TUI tab shows, narrowed by what the user typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TabQuery {
+    pub status: Option<Status>,
+    pub assignee: Option<String>,
+    pub mailbox: Option<String>,
+    /// Only this customer's conversations.
+    pub customer: Option<String>,
+    /// Case-insensitive text in the subject, the customer, the assignee or a cached body.
+    pub text: Option<String>,
+}
+
+/// A list row with who else is on the conversation now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowRow {
+    pub conversation: ConversationRow,
+    /// Agents (other than the asker) viewing or replying, comma-separated.
+    pub present: Option<String>,
+}
+
+/// How many conversations each status holds, and how many are the asker's in progress.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub new: u64,
+    pub wip: u64,
+    pub done: u64,
+    pub noise: u64,
+    pub mine: u64,
+}
+
+/// The WHERE clause of a `TabQuery`, over `conversations c`; parameters ?1..?5.
+const TAB_WHERE: &str = "c.messages > 0 AND (?1 IS NULL OR c.status = ?1)
+    AND (?2 IS NULL OR c.assignee = ?2) AND (?3 IS NULL OR c.mailbox = ?3)
+    AND (?4 IS NULL OR c.customer = ?4)
+    AND (?5 IS NULL OR c.subject LIKE ?5 ESCAPE '\\' OR c.customer LIKE ?5 ESCAPE '\\'
+         OR c.assignee LIKE ?5 ESCAPE '\\'
+         OR EXISTS (SELECT 1 FROM messages m JOIN bodies b ON b.folder_id = m.folder_id AND b.uid = m.uid
+                    WHERE m.mailbox = c.mailbox AND m.conv = c.id
+                      AND CAST(b.raw AS TEXT) LIKE ?5 ESCAPE '\\'))";
+
+/// `%text%` for LIKE, with LIKE's own wildcards escaped.
+fn like_pattern(text: &str) -> String {
+    let mut p = String::from("%");
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+impl TabQuery {
+    fn params(&self) -> [Option<String>; 5] {
+        [
+            self.status.map(|s| s.as_str().to_string()),
+            self.assignee.clone(),
+            self.mailbox.clone(),
+            self.customer.clone(),
+            self.text
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(like_pattern),
+        ]
+    }
 }
 
 const CONV_COLUMNS: &str = "mailbox, id, subject, customer, status, assignee, previous_assignee,
@@ -92,6 +161,127 @@ impl Cache {
                 ],
                 conv_row,
             )?;
+            rows.collect()
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// At most `limit` rows of a tab from row `offset` on, most recent first; never reads
+    /// more rows than it returns (plus the skipped ones through the index).
+    pub fn list_window(
+        &self,
+        q: &TabQuery,
+        me: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<WindowRow>> {
+        let r: rusqlite::Result<Vec<WindowRow>> = (|| {
+            let cols = CONV_COLUMNS
+                .replace("mailbox,", "c.mailbox,")
+                .replace(" id,", " c.id,");
+            let sql = format!(
+                "SELECT {cols},
+                   (SELECT group_concat(p.agent, ', ') FROM presence p
+                     WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > ?6 AND p.agent != ?7)
+                 FROM conversations c WHERE {TAB_WHERE}
+                 ORDER BY c.last_received DESC, c.id LIMIT ?8 OFFSET ?9"
+            );
+            let [a, b, c, d, e] = q.params();
+            let mut st = self.conn.prepare_cached(&sql)?;
+            let rows = st.query_map(
+                params![a, b, c, d, e, crate::clock::now(), me, limit, offset],
+                |r| {
+                    Ok(WindowRow {
+                        conversation: conv_row(r)?,
+                        present: r.get(9)?,
+                    })
+                },
+            )?;
+            rows.collect()
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// How many conversations a tab holds.
+    pub fn count_tab(&self, q: &TabQuery) -> Result<u64> {
+        let sql = format!("SELECT COUNT(*) FROM conversations c WHERE {TAB_WHERE}");
+        let [a, b, c, d, e] = q.params();
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut st| st.query_row(params![a, b, c, d, e], |r| r.get(0)))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Where conversation `id` sits in a tab's order (0 = first), if the tab holds it.
+    pub fn position_in_tab(&self, q: &TabQuery, mailbox: &str, id: &str) -> Result<Option<u64>> {
+        let r: rusqlite::Result<Option<u64>> = (|| {
+            let sql = format!(
+                "SELECT c.last_received FROM conversations c
+                 WHERE {TAB_WHERE} AND c.mailbox = ?6 AND c.id = ?7"
+            );
+            let [a, b, c, d, e] = q.params();
+            let found: Option<i64> = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_row(params![a, b, c, d, e, mailbox, id], |r| r.get(0))
+                .optional()?;
+            let Some(last) = found else {
+                return Ok(None);
+            };
+            let sql = format!(
+                "SELECT COUNT(*) FROM conversations c WHERE {TAB_WHERE}
+                   AND (c.last_received > ?6 OR (c.last_received = ?6 AND c.id < ?7))"
+            );
+            let before: u64 = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_row(params![a, b, c, d, e, last, id], |r| r.get(0))?;
+            Ok(Some(before))
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// The number of conversations per status (one GROUP BY), and `me`'s in progress.
+    pub fn status_counts(&self, mailbox: Option<&str>, me: &str) -> Result<StatusCounts> {
+        let r: rusqlite::Result<StatusCounts> = (|| {
+            let mut st = self.conn.prepare_cached(
+                "SELECT status, COUNT(*), SUM(assignee IS ?2) FROM conversations
+                 WHERE messages > 0 AND (?1 IS NULL OR mailbox = ?1) GROUP BY status",
+            )?;
+            let mut counts = StatusCounts::default();
+            let rows = st.query_map(params![mailbox, me], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, u64>(1)?,
+                    r.get::<_, Option<u64>>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (status, n, mine) = row?;
+                match Status::parse(&status) {
+                    Some(Status::New) => counts.new += n,
+                    Some(Status::Wip) => {
+                        counts.wip += n;
+                        counts.mine += mine.unwrap_or(0);
+                    }
+                    Some(Status::Done) => counts.done += n,
+                    Some(Status::Noise) => counts.noise += n,
+                    None => {}
+                }
+            }
+            Ok(counts)
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// Every agent id the activity log names (for the assign picker).
+    pub fn agents_seen(&self) -> Result<Vec<String>> {
+        let r: rusqlite::Result<Vec<String>> = (|| {
+            let mut st = self.conn.prepare_cached(
+                "SELECT agent FROM events UNION SELECT owner FROM events WHERE owner IS NOT NULL
+                 ORDER BY 1",
+            )?;
+            let rows = st.query_map([], |r| r.get(0))?;
             rows.collect()
         })();
         r.map_err(|e| self.err(e))
@@ -201,5 +391,98 @@ impl Cache {
         self.conn
             .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
             .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cache with `n` conversations straight in the table: status by index, newest first
+    /// by index.
+    fn cache_with(n: usize) -> (tempfile::TempDir, Cache) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+        for i in 0..n {
+            let status = ["new", "wip", "done", "noise"][i % 4];
+            let assignee = (status == "wip").then_some(if i % 8 == 1 { "alice" } else { "bob" });
+            cache
+                .conn
+                .execute(
+                    "INSERT INTO conversations (mailbox, id, root_date, root_key, subject, customer,
+                       status, assignee, messages, last_received)
+                     VALUES ('support', ?1, 0, ?1, ?2, ?3, ?4, ?5, 1, ?6)",
+                    params![
+                        format!("{i:012x}"),
+                        format!("Question {i} 100%"),
+                        format!("c{i}@example.com"),
+                        status,
+                        assignee,
+                        1_000_000 - i as i64
+                    ],
+                )
+                .expect("insert");
+        }
+        (dir, cache)
+    }
+
+    fn new_tab() -> TabQuery {
+        TabQuery {
+            status: Some(Status::New),
+            ..TabQuery::default()
+        }
+    }
+
+    #[test]
+    fn a_tab_is_read_one_window_at_a_time_with_counts_and_positions() {
+        let (_dir, cache) = cache_with(400);
+        let rows = cache
+            .list_window(&new_tab(), "alice", 10, 5)
+            .expect("window");
+        assert_eq!(rows.len(), 5);
+        // New is every 4th row: the 11th of them is row 40.
+        assert_eq!(rows[0].conversation.id, format!("{:012x}", 40));
+        assert_eq!(cache.count_tab(&new_tab()).expect("count"), 100);
+        let pos = cache
+            .position_in_tab(&new_tab(), "support", &format!("{:012x}", 40))
+            .expect("position");
+        assert_eq!(pos, Some(10));
+        let other = cache
+            .position_in_tab(&new_tab(), "support", &format!("{:012x}", 41))
+            .expect("position");
+        assert_eq!(other, None, "a wip conversation is not in New");
+        let counts = cache.status_counts(None, "alice").expect("counts");
+        assert_eq!(
+            counts,
+            StatusCounts {
+                new: 100,
+                wip: 100,
+                done: 100,
+                noise: 100,
+                mine: 50
+            }
+        );
+    }
+
+    #[test]
+    fn the_filter_matches_text_literally() {
+        let (_dir, cache) = cache_with(40);
+        let q = TabQuery {
+            text: Some("question 12 ".into()),
+            ..new_tab()
+        };
+        let rows = cache.list_window(&q, "alice", 0, 10).expect("window");
+        assert_eq!(rows.len(), 1);
+        // % and _ are no wildcards.
+        let q = TabQuery {
+            text: Some("2_".into()),
+            ..new_tab()
+        };
+        assert_eq!(cache.count_tab(&q).expect("count"), 0);
+        let q = TabQuery {
+            text: Some("100%".into()),
+            ..new_tab()
+        };
+        assert_eq!(cache.count_tab(&q).expect("count"), 10);
     }
 }

@@ -119,9 +119,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             }
         }
         None => {
-            let ctx = load_ctx(cli.config.as_deref())?;
-            eprintln!("tanto: the terminal UI is not built yet; showing `tanto list`");
-            list::run(&ctx, list::Args::default())
+            // Config warnings go to the status bar: stderr is under the screen.
+            let ctx = Ctx::load(cli.config.as_deref())?;
+            crate::tui::run(ctx)
         }
     }
 }

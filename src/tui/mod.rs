@@ -1,0 +1,308 @@
+//! The terminal UI (`tanto` with no subcommand). One loop over one `Msg` enum: keys and
+//! resizes from the terminal, the in-process watcher's notices, worker answers and a tick.
+//! `update` turns each into state changes and `Command`s, the workers run those, and the
+//! screen is redrawn only when the state says it changed.
+
+pub mod keymap;
+pub mod state;
+pub mod update;
+mod views;
+pub mod worker;
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use crossbeam_channel::{select, Receiver, Sender};
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::crossterm::{cursor, execute, terminal};
+use ratatui::Terminal;
+
+use crate::app::watch::Watcher;
+use crate::app::{Ctx, Notifier};
+use keymap::Keymap;
+use state::State;
+use update::{update, Command, Msg, Reply};
+use worker::Workers;
+
+type Term = Terminal<CrosstermBackend<std::io::Stdout>>;
+
+/// Runs the TUI until the user quits (or the session ends); returns the exit code.
+pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the terminal UI needs a terminal; in scripts use `tanto list` and the other subcommands"
+        );
+    }
+    let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
+    let notices = tx.clone();
+    let ctx = ctx.with_notifier(Notifier::new(move |n| {
+        let _ = notices.send(Msg::Notice(n.clone()));
+    }));
+    let mut state = initial_state(&ctx);
+    let workers = Workers::spawn(ctx.clone(), tx.clone());
+    let watcher = Watcher::spawn(ctx.clone());
+    forward(watcher.events.clone(), tx.clone(), Msg::Watch);
+    spawn_ticks(tx.clone());
+    let signals = spawn_signals()?;
+
+    install_panic_hook();
+    let mut term = enter().context("setting up the terminal")?;
+    spawn_input(tx.clone());
+    let size = term.size().unwrap_or_default();
+    let mut pending = update(
+        &mut state,
+        Msg::Resize {
+            width: size.width,
+            height: size.height,
+        },
+    );
+    pending.push(Command::LoadAgents);
+    let result = event_loop(
+        &ctx, &mut state, &mut term, &workers, &rx, &signals, pending,
+    );
+    // Whatever ended the loop: nobody is viewing anything any more.
+    if let Some(r) = &state.reader {
+        if let Ok(mut c) = ctx.cache() {
+            let _ = c.clear_presence(&r.mailbox, &r.id, &ctx.config.agent.id);
+        }
+    }
+    leave();
+    drop(watcher);
+    result.map(|()| 0)
+}
+
+fn initial_state(ctx: &Ctx) -> State {
+    let mailboxes = ctx
+        .config
+        .mailboxes
+        .iter()
+        .map(|m| m.name.clone())
+        .collect();
+    let now = crate::clock::now();
+    let mut s = State::new(
+        &ctx.config.agent.id,
+        mailboxes,
+        Keymap::new(&ctx.config.keys),
+        now,
+    );
+    // https://no-color.org: any non-empty value turns colour off.
+    s.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    s.utc_offset = chrono::Local::now().offset().local_minus_utc();
+    s.team_agents = ctx.config.team.agents.clone();
+    s.reply_target = ctx.config.team.reply_target_mins.map(|m| i64::from(m) * 60);
+    s.external_editor = editor().is_some();
+    s.info = ctx.config.warnings.first().cloned();
+    s
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event_loop(
+    ctx: &Ctx,
+    state: &mut State,
+    term: &mut Term,
+    workers: &Workers,
+    rx: &Receiver<Msg>,
+    signals: &Receiver<()>,
+    mut pending: Vec<Command>,
+) -> anyhow::Result<()> {
+    loop {
+        for cmd in pending.drain(..) {
+            match cmd {
+                Command::EditNote { id } => {
+                    let text = edit_note(term);
+                    let more = update(state, Msg::Worker(Reply::NoteEdited { id, text }));
+                    for c in more {
+                        workers.run(c);
+                    }
+                }
+                // On the way out the presence is cleared by `run`, after the loop.
+                Command::Leave { .. } if state.quit => {}
+                other => workers.run(other),
+            }
+        }
+        if state.quit {
+            return Ok(());
+        }
+        if state.dirty {
+            term.draw(|f| views::draw(state, f))?;
+            state.dirty = false;
+        }
+        let msg = select! {
+            recv(rx) -> m => match m {
+                Ok(m) => m,
+                Err(_) => return Ok(()),
+            },
+            recv(signals) -> _ => {
+                state.quit = true;
+                continue;
+            }
+        };
+        pending = update(state, msg);
+        // Take what else is waiting before drawing: a burst costs one frame.
+        for _ in 0..64 {
+            match rx.try_recv() {
+                Ok(m) => pending.extend(update(state, m)),
+                Err(_) => break,
+            }
+        }
+        let _ = ctx;
+    }
+}
+
+fn forward<T: Send + 'static>(from: Receiver<T>, to: Sender<Msg>, wrap: fn(T) -> Msg) {
+    std::thread::spawn(move || {
+        for m in from.iter() {
+            if to.send(wrap(m)).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+fn spawn_ticks(tx: Sender<Msg>) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_secs(1));
+        if tx
+            .send(Msg::Tick {
+                now: crate::clock::now(),
+            })
+            .is_err()
+        {
+            return;
+        }
+    });
+}
+
+/// SIGHUP (the ssh session is gone), SIGTERM and SIGINT end the loop cleanly.
+fn spawn_signals() -> anyhow::Result<Receiver<()>> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGINT])
+        .context("installing the signal handlers")?;
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            let _ = tx.send(());
+        }
+    });
+    Ok(rx)
+}
+
+/// Raised while an external editor owns the terminal: the input thread keeps off stdin.
+static INPUT_PAUSED: AtomicBool = AtomicBool::new(false);
+
+/// Reads the terminal on its own thread, so the loop never waits on it.
+fn spawn_input(tx: Sender<Msg>) {
+    std::thread::spawn(move || loop {
+        if INPUT_PAUSED.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
+        match event::poll(Duration::from_millis(100)) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(_) => return,
+        }
+        let msg = match event::read() {
+            Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+            Ok(Event::Resize(width, height)) => Msg::Resize { width, height },
+            Ok(_) => continue,
+            // The terminal is gone (a hang-up): the signal handler ends the loop.
+            Err(_) => return,
+        };
+        if tx.send(msg).is_err() {
+            return;
+        }
+    });
+}
+
+fn enter() -> anyhow::Result<Term> {
+    terminal::enable_raw_mode()?;
+    execute!(
+        std::io::stdout(),
+        terminal::EnterAlternateScreen,
+        cursor::Hide
+    )?;
+    Ok(Terminal::new(CrosstermBackend::new(std::io::stdout()))?)
+}
+
+/// Gives the terminal back as it was (errors ignored: after a hang-up there is no terminal).
+fn leave() {
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = std::io::stdout().flush();
+}
+
+/// A panic restores the terminal first, then says what happened in one line.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        leave();
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "tanto: internal error: {}{at}; please report it",
+            crate::sanitize::single_line(&what)
+        );
+    }));
+}
+
+/// $VISUAL, else $EDITOR, when set.
+fn editor() -> Option<String> {
+    ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|e| !e.trim().is_empty())
+}
+
+/// Suspends the screen, lets the user write the note in their editor, and comes back.
+fn edit_note(term: &mut Term) -> Result<Option<String>, String> {
+    let Some(editor) = editor() else {
+        return Err("no $VISUAL or $EDITOR".into());
+    };
+    let file = tempfile::Builder::new()
+        .prefix("tanto-note-")
+        .suffix(".txt")
+        .tempfile()
+        .map_err(|e| format!("cannot create the note file: {e}"))?;
+    let path = file.path().to_path_buf();
+    INPUT_PAUSED.store(true, Ordering::SeqCst);
+    // Let a poll under way finish before the editor reads the keys.
+    std::thread::sleep(Duration::from_millis(120));
+    leave();
+    // The editor may be "code -w" or "vim -u NONE": the shell splits it.
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("tanto")
+        .arg(&path)
+        .status();
+    let _ = terminal::enable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        terminal::EnterAlternateScreen,
+        cursor::Hide
+    );
+    let _ = term.clear();
+    INPUT_PAUSED.store(false, Ordering::SeqCst);
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => return Err(format!("the editor exited with {s}; the note was not sent")),
+        Err(e) => return Err(format!("cannot run the editor {editor:?}: {e}")),
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read the note: {e}"))?;
+    Ok(Some(text.trim().to_string()).filter(|t| !t.is_empty()))
+}

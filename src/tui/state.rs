@@ -1,0 +1,279 @@
+//! Everything the TUI shows, as plain data: `update` changes it, the views read it. No I/O
+//! and no handles here, so that a test can build a state and look at it.
+
+use crate::app::conversations::ConversationView;
+use crate::cache::{StatusCounts, TabQuery, WindowRow};
+use crate::core::status::Status;
+
+use super::keymap::Keymap;
+
+/// The list's tabs, in the order the keys 1-5 pick them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tab {
+    New,
+    Wip,
+    Done,
+    Mine,
+    Noise,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [Tab::New, Tab::Wip, Tab::Done, Tab::Mine, Tab::Noise];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::New => "New",
+            Tab::Wip => "In progress",
+            Tab::Done => "Done",
+            Tab::Mine => "Mine",
+            Tab::Noise => "Noise",
+        }
+    }
+
+    pub fn count(self, c: &StatusCounts) -> u64 {
+        match self {
+            Tab::New => c.new,
+            Tab::Wip => c.wip,
+            Tab::Done => c.done,
+            Tab::Mine => c.mine,
+            Tab::Noise => c.noise,
+        }
+    }
+
+    fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+
+    /// The tab `step` places further, wrapping.
+    pub fn cycle(self, step: isize) -> Tab {
+        let n = Tab::ALL.len() as isize;
+        let i = (self.index() as isize + step).rem_euclid(n);
+        Tab::ALL[i as usize]
+    }
+}
+
+/// How the link to the server is doing, as the status bar says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// Started; the first sync has not answered yet.
+    Connecting,
+    Connected,
+    /// Failing since `since`; the next try is at `retry_at` (seconds since the epoch).
+    Retrying {
+        since: i64,
+        retry_at: i64,
+        reason: String,
+    },
+}
+
+/// The screen under any overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    List,
+    Reader,
+}
+
+/// A conversation opened in the reader.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    pub mailbox: String,
+    pub id: String,
+    pub subject: String,
+    /// None while loading.
+    pub view: Option<Box<ConversationView>>,
+    pub scroll: u16,
+}
+
+/// What sits over the screen and takes the keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help {
+        scroll: u16,
+    },
+    /// Typing the filter (the list narrows as you type).
+    Filter,
+    /// The assign picker.
+    Picker {
+        agents: Vec<String>,
+        selected: usize,
+    },
+    /// The `:` command line.
+    CommandLine {
+        text: String,
+    },
+    /// The inline note editor.
+    NoteEditor {
+        id: String,
+        text: String,
+    },
+}
+
+/// The loaded part of the current tab: `rows` are rows `offset..offset + rows.len()`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Window {
+    pub offset: usize,
+    pub rows: Vec<WindowRow>,
+    /// Rows the tab holds in all.
+    pub total: usize,
+}
+
+impl Window {
+    /// The row at absolute index `i`, when loaded.
+    pub fn get(&self, i: usize) -> Option<&WindowRow> {
+        i.checked_sub(self.offset).and_then(|j| self.rows.get(j))
+    }
+
+    /// True when rows `from..to` (clamped to the total) are all loaded.
+    pub fn covers(&self, from: usize, to: usize) -> bool {
+        let to = to.min(self.total);
+        from >= self.offset && to <= self.offset + self.rows.len()
+    }
+}
+
+/// The TUI's state.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub me: String,
+    /// The mailboxes of the config; `mailbox` picks one (None: all of them).
+    pub mailboxes: Vec<String>,
+    pub mailbox: Option<usize>,
+    pub keymap: Keymap,
+    pub tab: Tab,
+    pub counts: StatusCounts,
+    pub window: Window,
+    /// The selected row (absolute index in the tab) and the first row on screen.
+    pub selected: usize,
+    pub top: usize,
+    /// The conversation the selection follows across reloads.
+    pub selected_id: Option<(String, String)>,
+    /// Rows of the list on screen (from the terminal size).
+    pub list_height: usize,
+    pub reader_height: u16,
+    pub width: u16,
+    pub filter: String,
+    /// Only this customer's conversations (H).
+    pub customer: Option<String>,
+    pub screen: Screen,
+    pub reader: Option<Reader>,
+    pub overlay: Option<Overlay>,
+    pub link: Link,
+    pub syncing: bool,
+    /// The last error, one line; cleared by the next success.
+    pub error: Option<String>,
+    /// The last piece of news (an action done), one line.
+    pub info: Option<String>,
+    /// Actions sent and not answered yet.
+    pub busy: usize,
+    /// Agents for the assign picker: the team list, then those seen in the log.
+    pub team_agents: Vec<String>,
+    pub seen_agents: Vec<String>,
+    /// The team's reply-time target, in seconds.
+    pub reply_target: Option<i64>,
+    /// Seconds since the epoch, from the last tick (views read time only from here).
+    pub now: i64,
+    /// The id of the latest list request; older answers are dropped.
+    pub list_req: u64,
+    pub color: bool,
+    /// The local time zone's offset from UTC, in seconds (fixed at start: views stay pure).
+    pub utc_offset: i32,
+    /// Notes are written in $VISUAL/$EDITOR (else in the inline editor).
+    pub external_editor: bool,
+    pub dirty: bool,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(me: &str, mailboxes: Vec<String>, keymap: Keymap, now: i64) -> State {
+        State {
+            me: me.to_string(),
+            mailboxes,
+            mailbox: None,
+            keymap,
+            tab: Tab::New,
+            counts: StatusCounts::default(),
+            window: Window::default(),
+            selected: 0,
+            top: 0,
+            selected_id: None,
+            list_height: 20,
+            reader_height: 20,
+            width: 80,
+            filter: String::new(),
+            customer: None,
+            screen: Screen::List,
+            reader: None,
+            overlay: None,
+            link: Link::Connecting,
+            syncing: false,
+            error: None,
+            info: None,
+            busy: 0,
+            team_agents: Vec::new(),
+            seen_agents: Vec::new(),
+            reply_target: None,
+            now,
+            list_req: 0,
+            color: true,
+            utc_offset: 0,
+            external_editor: false,
+            dirty: true,
+            quit: false,
+        }
+    }
+
+    /// What the current tab, mailbox, customer and filter ask of the cache.
+    pub fn query(&self) -> TabQuery {
+        let (status, assignee) = match self.tab {
+            Tab::New => (Some(Status::New), None),
+            Tab::Wip => (Some(Status::Wip), None),
+            Tab::Done => (Some(Status::Done), None),
+            Tab::Mine => (Some(Status::Wip), Some(self.me.clone())),
+            Tab::Noise => (Some(Status::Noise), None),
+        };
+        TabQuery {
+            status,
+            assignee,
+            mailbox: self.mailbox_name().map(str::to_string),
+            customer: self.customer.clone(),
+            text: Some(self.filter.trim().to_string()).filter(|t| !t.is_empty()),
+        }
+    }
+
+    pub fn mailbox_name(&self) -> Option<&str> {
+        self.mailbox
+            .and_then(|i| self.mailboxes.get(i))
+            .map(String::as_str)
+    }
+
+    /// The selected row, when loaded.
+    pub fn selected_row(&self) -> Option<&WindowRow> {
+        self.window.get(self.selected)
+    }
+
+    /// The conversation an action applies to: the one open in the reader, else the
+    /// selected one. (mailbox, id, subject)
+    pub fn target(&self) -> Option<(String, String)> {
+        match (&self.screen, &self.reader) {
+            (Screen::Reader, Some(r)) => Some((r.mailbox.clone(), r.id.clone())),
+            _ => self
+                .selected_row()
+                .map(|r| (r.conversation.mailbox.clone(), r.conversation.id.clone())),
+        }
+    }
+
+    /// Several mailboxes: the list shows which one a conversation is in.
+    pub fn multi_mailbox(&self) -> bool {
+        self.mailboxes.len() > 1 && self.mailbox.is_none()
+    }
+
+    /// The agents the picker offers, the team's first, without duplicates.
+    pub fn picker_agents(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for a in self.team_agents.iter().chain(self.seen_agents.iter()) {
+            if !out.contains(a) {
+                out.push(a.clone());
+            }
+        }
+        out
+    }
+}

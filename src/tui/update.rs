@@ -1,0 +1,792 @@
+//! `update(&mut State, Msg) -> Vec<Command>`: every key, resize, watcher notice, worker
+//! answer and tick goes through here. No I/O: what needs the cache or the server comes back
+//! as a `Command` for the workers, whose answers come back as `Msg::Worker`.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::app::act::Outcome;
+use crate::app::conversations::ConversationView;
+use crate::app::watch::WatchEvent;
+use crate::app::Notice;
+use crate::cache::{StatusCounts, TabQuery};
+use crate::core::claims::{self, Already, Refused};
+
+use super::keymap::Action;
+use super::state::{Link, Overlay, Reader, Screen, State, Tab, Window};
+
+/// Everything the loop feeds to `update`.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    Watch(WatchEvent),
+    Worker(Reply),
+    /// Another process (or our watcher) changed the shared cache.
+    CacheChanged,
+    /// A retry or warning from the application layer.
+    Notice(Notice),
+    /// Seconds since the epoch.
+    Tick {
+        now: i64,
+    },
+}
+
+/// What a worker answers.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    List {
+        req: u64,
+        window: Window,
+        selected: usize,
+        top: usize,
+        counts: StatusCounts,
+    },
+    ListFailed {
+        req: u64,
+        error: String,
+    },
+    Opened {
+        id: String,
+        result: Result<Box<ConversationView>, String>,
+    },
+    Acted {
+        id: String,
+        result: Result<Outcome, String>,
+    },
+    Noted {
+        id: String,
+        result: Result<(), String>,
+    },
+    Agents(Vec<String>),
+    /// The external editor closed; `None` when the note was left empty or it failed.
+    NoteEdited {
+        id: String,
+        text: Result<Option<String>, String>,
+    },
+}
+
+/// Where the selection goes once a list is loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Anchor {
+    /// Follow this conversation, keeping it on the same screen row; when it left the tab,
+    /// stay at index `fallback`.
+    Keep {
+        mailbox: String,
+        id: String,
+        row: usize,
+        fallback: usize,
+    },
+    /// This index, with this first row on screen.
+    At { selected: usize, top: usize },
+}
+
+/// Work for the workers (or, for the external editor, the loop).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    LoadList {
+        req: u64,
+        query: TabQuery,
+        anchor: Anchor,
+        height: usize,
+    },
+    Open {
+        id: String,
+        /// Also sync its mailbox afterwards (a user's open: the watcher may lag behind).
+        sync: bool,
+    },
+    /// Clear this agent's presence on a conversation.
+    Leave {
+        mailbox: String,
+        id: String,
+    },
+    Heartbeat {
+        mailbox: String,
+        id: String,
+    },
+    Act {
+        id: String,
+        action: claims::Action,
+    },
+    Note {
+        id: String,
+        text: String,
+    },
+    /// Suspend the screen and write the note in $VISUAL/$EDITOR.
+    EditNote {
+        id: String,
+    },
+    LoadAgents,
+}
+
+/// How often (in ticks of a second) the reader's presence is renewed and the list reloaded
+/// for presence markers.
+const HEARTBEAT_SECS: i64 = 10;
+
+pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
+    let before_now = s.now;
+    let mut out = Vec::new();
+    match msg {
+        Msg::Key(k) => {
+            s.dirty = true;
+            key(s, k, &mut out);
+        }
+        Msg::Resize { width, height } => {
+            s.dirty = true;
+            s.width = width;
+            s.list_height = list_height(height);
+            s.reader_height = height.saturating_sub(3).max(1);
+            clamp_top(s);
+            out.push(reload(s));
+        }
+        Msg::Watch(WatchEvent::Synced { changes }) => {
+            if s.link != Link::Connected || s.syncing {
+                s.dirty = true;
+            }
+            s.link = Link::Connected;
+            s.syncing = false;
+            if changes > 0 {
+                out.push(reload(s));
+            }
+        }
+        Msg::Watch(WatchEvent::Trouble { reason, retry_secs }) => {
+            s.dirty = true;
+            let since = match &s.link {
+                Link::Retrying { since, .. } => *since,
+                _ => s.now,
+            };
+            s.link = Link::Retrying {
+                since,
+                retry_at: s.now + retry_secs as i64,
+                reason: crate::sanitize::single_line(&reason),
+            };
+        }
+        Msg::CacheChanged => {
+            out.push(reload(s));
+            if let Some(r) = &s.reader {
+                if r.view.is_some() {
+                    out.push(Command::Open {
+                        id: r.id.clone(),
+                        sync: false,
+                    });
+                }
+            }
+        }
+        Msg::Notice(n) => {
+            s.dirty = true;
+            s.error = Some(match n {
+                Notice::Retrying { what, reason, wait } => format!(
+                    "{what}: {}; retrying in {}s",
+                    crate::sanitize::single_line(&reason),
+                    wait.as_secs().max(1)
+                ),
+                Notice::Warning(w) => crate::sanitize::single_line(&w),
+            });
+        }
+        Msg::Tick { now } => {
+            s.now = now;
+            // Ages move by the minute; a countdown by the second.
+            if matches!(s.link, Link::Retrying { .. }) || now / 60 != before_now / 60 {
+                s.dirty = true;
+            }
+            if now / HEARTBEAT_SECS != before_now / HEARTBEAT_SECS {
+                if let (Screen::Reader, Some(r)) = (&s.screen, &s.reader) {
+                    out.push(Command::Heartbeat {
+                        mailbox: r.mailbox.clone(),
+                        id: r.id.clone(),
+                    });
+                }
+                // Presence markers expire without a change to the cache.
+                out.push(reload(s));
+            }
+        }
+        Msg::Worker(r) => worker(s, r, &mut out),
+    }
+    out
+}
+
+/// List rows on a screen `height` rows high: the tabs, the header and the status bar
+/// take three.
+pub fn list_height(height: u16) -> usize {
+    usize::from(height.saturating_sub(3)).max(1)
+}
+
+/// A list request that keeps the selection where it is (on its conversation when known).
+fn reload(s: &mut State) -> Command {
+    s.list_req += 1;
+    let anchor = match &s.selected_id {
+        Some((mailbox, id)) => Anchor::Keep {
+            mailbox: mailbox.clone(),
+            id: id.clone(),
+            row: s.selected.saturating_sub(s.top),
+            fallback: s.selected,
+        },
+        None => Anchor::At {
+            selected: s.selected,
+            top: s.top,
+        },
+    };
+    Command::LoadList {
+        req: s.list_req,
+        query: s.query(),
+        anchor,
+        height: s.list_height,
+    }
+}
+
+/// A list request from the first row (a new tab, filter or customer).
+fn reload_from_top(s: &mut State) -> Command {
+    s.selected = 0;
+    s.top = 0;
+    s.selected_id = None;
+    reload(s)
+}
+
+fn clamp_top(s: &mut State) {
+    let h = s.list_height;
+    if s.selected < s.top {
+        s.top = s.selected;
+    } else if s.selected >= s.top + h {
+        s.top = s.selected + 1 - h;
+    }
+}
+
+fn move_to(s: &mut State, target: isize, out: &mut Vec<Command>) {
+    let total = s.window.total;
+    if total == 0 {
+        return;
+    }
+    s.selected = target.clamp(0, total as isize - 1) as usize;
+    clamp_top(s);
+    s.selected_id = s
+        .window
+        .get(s.selected)
+        .map(|r| (r.conversation.mailbox.clone(), r.conversation.id.clone()));
+    if !s.window.covers(s.top, s.top + s.list_height) {
+        s.list_req += 1;
+        out.push(Command::LoadList {
+            req: s.list_req,
+            query: s.query(),
+            anchor: Anchor::At {
+                selected: s.selected,
+                top: s.top,
+            },
+            height: s.list_height,
+        });
+    }
+}
+
+fn scroll(s: &mut State, delta: i32) {
+    if let Some(r) = &mut s.reader {
+        r.scroll = (i32::from(r.scroll) + delta).clamp(0, i32::from(u16::MAX)) as u16;
+    }
+}
+
+fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
+    if k.kind == ratatui::crossterm::event::KeyEventKind::Release {
+        return;
+    }
+    if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+        quit(s, out);
+        return;
+    }
+    if let Some(o) = s.overlay.take() {
+        overlay_key(s, o, k, out);
+        return;
+    }
+    let Some(action) = s.keymap.action(&k) else {
+        return;
+    };
+    let page = s.list_height as isize;
+    let reading = s.screen == Screen::Reader;
+    let rpage = i32::from(s.reader_height.saturating_sub(1).max(1));
+    match action {
+        Action::Down if reading => scroll(s, 1),
+        Action::Up if reading => scroll(s, -1),
+        Action::PageDown if reading => scroll(s, rpage),
+        Action::PageUp if reading => scroll(s, -rpage),
+        Action::Top if reading => scroll(s, -i32::from(u16::MAX)),
+        Action::Bottom if reading => {
+            if let Some(r) = &mut s.reader {
+                r.scroll = u16::MAX / 2;
+            }
+        }
+        Action::Down => move_to(s, s.selected as isize + 1, out),
+        Action::Up => move_to(s, s.selected as isize - 1, out),
+        Action::PageDown => move_to(s, s.selected as isize + page, out),
+        Action::PageUp => move_to(s, s.selected as isize - page, out),
+        Action::Top => move_to(s, 0, out),
+        Action::Bottom => move_to(s, s.window.total as isize - 1, out),
+        Action::Open => {
+            if !reading {
+                open_selected(s, out);
+            }
+        }
+        Action::Back => {
+            if reading {
+                leave_reader(s, out);
+            } else if !s.filter.is_empty() || s.customer.is_some() {
+                s.filter.clear();
+                s.customer = None;
+                out.push(reload(s));
+            } else {
+                quit(s, out);
+            }
+        }
+        Action::NextTab => switch_tab(s, s.tab.cycle(1), out),
+        Action::PrevTab => switch_tab(s, s.tab.cycle(-1), out),
+        Action::TabNew => switch_tab(s, Tab::New, out),
+        Action::TabWip => switch_tab(s, Tab::Wip, out),
+        Action::TabDone => switch_tab(s, Tab::Done, out),
+        Action::TabMine => switch_tab(s, Tab::Mine, out),
+        Action::TabNoise => switch_tab(s, Tab::Noise, out),
+        Action::Claim => act(s, claims::Action::Claim, out),
+        Action::TakeOver => act(s, claims::Action::TakeOver, out),
+        Action::Release => act(s, claims::Action::Release, out),
+        Action::Done => act(s, claims::Action::Done, out),
+        Action::Reopen => act(s, claims::Action::Reopen, out),
+        Action::Assign => {
+            if s.target().is_none() {
+                return;
+            }
+            let agents = s.picker_agents();
+            if agents.is_empty() {
+                s.error = Some(
+                    "no agents to offer: list them in the config's [team] agents, or use : assign NAME"
+                        .into(),
+                );
+            } else {
+                s.overlay = Some(Overlay::Picker {
+                    agents,
+                    selected: 0,
+                });
+            }
+        }
+        Action::Note => {
+            if let Some((_, id)) = s.target() {
+                if s.external_editor {
+                    out.push(Command::EditNote { id });
+                } else {
+                    s.overlay = Some(Overlay::NoteEditor {
+                        id,
+                        text: String::new(),
+                    });
+                }
+            }
+        }
+        Action::Filter => {
+            if !reading {
+                s.overlay = Some(Overlay::Filter);
+            }
+        }
+        Action::Customer => {
+            if reading {
+                return;
+            }
+            if s.customer.is_some() {
+                s.customer = None;
+            } else if let Some(r) = s.selected_row() {
+                s.customer = Some(r.conversation.customer.clone());
+            } else {
+                return;
+            }
+            out.push(reload_from_top(s));
+        }
+        Action::Reply => {
+            s.info =
+                Some("replying from tanto is not built yet; reply from your mail client".into());
+        }
+        Action::Command => {
+            s.overlay = Some(Overlay::CommandLine {
+                text: String::new(),
+            });
+        }
+        Action::Mailbox => {
+            if s.mailboxes.len() < 2 {
+                s.info = Some("the config has one mailbox".into());
+                return;
+            }
+            s.mailbox = match s.mailbox {
+                None => Some(0),
+                Some(i) if i + 1 < s.mailboxes.len() => Some(i + 1),
+                Some(_) => None,
+            };
+            out.push(reload_from_top(s));
+        }
+        Action::Help => s.overlay = Some(Overlay::Help { scroll: 0 }),
+        Action::Quit => quit(s, out),
+    }
+}
+
+fn quit(s: &mut State, out: &mut Vec<Command>) {
+    if let Some(r) = &s.reader {
+        out.push(Command::Leave {
+            mailbox: r.mailbox.clone(),
+            id: r.id.clone(),
+        });
+    }
+    s.quit = true;
+}
+
+fn switch_tab(s: &mut State, tab: Tab, out: &mut Vec<Command>) {
+    if s.screen == Screen::Reader {
+        leave_reader(s, out);
+    }
+    if s.tab != tab {
+        s.tab = tab;
+        s.window = Window {
+            total: tab.count(&s.counts) as usize,
+            ..Window::default()
+        };
+        out.push(reload_from_top(s));
+    }
+}
+
+fn open_selected(s: &mut State, out: &mut Vec<Command>) {
+    let Some(row) = s.selected_row() else {
+        return;
+    };
+    let c = row.conversation.clone();
+    s.reader = Some(Reader {
+        mailbox: c.mailbox.clone(),
+        id: c.id.clone(),
+        subject: c.subject.clone(),
+        view: None,
+        scroll: 0,
+    });
+    s.screen = Screen::Reader;
+    out.push(Command::Open {
+        id: c.id.clone(),
+        sync: true,
+    });
+}
+
+fn leave_reader(s: &mut State, out: &mut Vec<Command>) {
+    if let Some(r) = s.reader.take() {
+        out.push(Command::Leave {
+            mailbox: r.mailbox,
+            id: r.id,
+        });
+    }
+    s.screen = Screen::List;
+    out.push(reload(s));
+}
+
+fn act(s: &mut State, action: claims::Action, out: &mut Vec<Command>) {
+    let Some((_, id)) = s.target() else {
+        return;
+    };
+    s.busy += 1;
+    s.info = Some(format!("{}: {}…", short(&id), action.verb()));
+    out.push(Command::Act { id, action });
+}
+
+fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<Command>) {
+    let typed = match k.code {
+        KeyCode::Char(c)
+            if !k
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            Some(c)
+        }
+        _ => None,
+    };
+    match o {
+        Overlay::Help { scroll } => {
+            let next = match k.code {
+                KeyCode::Char('j') | KeyCode::Down => Some(scroll.saturating_add(1)),
+                KeyCode::Char('k') | KeyCode::Up => Some(scroll.saturating_sub(1)),
+                KeyCode::PageDown => Some(scroll.saturating_add(10)),
+                KeyCode::PageUp => Some(scroll.saturating_sub(10)),
+                _ => None,
+            };
+            if let Some(scroll) = next {
+                s.overlay = Some(Overlay::Help { scroll });
+            }
+        }
+        Overlay::Filter => match (k.code, typed) {
+            (_, Some(c)) => {
+                s.filter.push(c);
+                s.overlay = Some(Overlay::Filter);
+                out.push(reload(s));
+            }
+            (KeyCode::Backspace, _) => {
+                s.filter.pop();
+                s.overlay = Some(Overlay::Filter);
+                out.push(reload(s));
+            }
+            (KeyCode::Enter, _) => {}
+            (KeyCode::Esc, _) => {
+                s.filter.clear();
+                out.push(reload(s));
+            }
+            _ => s.overlay = Some(Overlay::Filter),
+        },
+        Overlay::Picker { agents, selected } => match k.code {
+            KeyCode::Char('j') | KeyCode::Down => {
+                let selected = (selected + 1).min(agents.len().saturating_sub(1));
+                s.overlay = Some(Overlay::Picker { agents, selected });
+            }
+            KeyCode::Char('k') | KeyCode::Up => {
+                let selected = selected.saturating_sub(1);
+                s.overlay = Some(Overlay::Picker { agents, selected });
+            }
+            KeyCode::Enter => {
+                if let Some(agent) = agents.get(selected) {
+                    act(s, claims::Action::Assign(agent.clone()), out);
+                }
+            }
+            KeyCode::Esc | KeyCode::Char('q') => {}
+            _ => s.overlay = Some(Overlay::Picker { agents, selected }),
+        },
+        Overlay::CommandLine { mut text } => match (k.code, typed) {
+            (_, Some(c)) => {
+                text.push(c);
+                s.overlay = Some(Overlay::CommandLine { text });
+            }
+            (KeyCode::Backspace, _) => {
+                if text.pop().is_some() {
+                    s.overlay = Some(Overlay::CommandLine { text });
+                }
+            }
+            (KeyCode::Enter, _) => command_line(s, &text, out),
+            (KeyCode::Esc, _) => {}
+            _ => s.overlay = Some(Overlay::CommandLine { text }),
+        },
+        Overlay::NoteEditor { id, mut text } => {
+            let newline = k.code == KeyCode::Enter
+                && k.modifiers
+                    .intersects(KeyModifiers::ALT | KeyModifiers::SHIFT)
+                || (k.code == KeyCode::Char('j') && k.modifiers.contains(KeyModifiers::CONTROL));
+            match (k.code, typed) {
+                _ if newline => {
+                    text.push('\n');
+                    s.overlay = Some(Overlay::NoteEditor { id, text });
+                }
+                (_, Some(c)) => {
+                    text.push(c);
+                    s.overlay = Some(Overlay::NoteEditor { id, text });
+                }
+                (KeyCode::Backspace, _) => {
+                    text.pop();
+                    s.overlay = Some(Overlay::NoteEditor { id, text });
+                }
+                (KeyCode::Enter, _) => send_note(s, id, text, out),
+                (KeyCode::Esc, _) => s.info = Some("note not sent".into()),
+                _ => s.overlay = Some(Overlay::NoteEditor { id, text }),
+            }
+        }
+    }
+}
+
+fn send_note(s: &mut State, id: String, text: String, out: &mut Vec<Command>) {
+    if text.trim().is_empty() {
+        s.info = Some("empty note not sent".into());
+        return;
+    }
+    s.busy += 1;
+    s.info = Some(format!("{}: adding the note…", short(&id)));
+    out.push(Command::Note { id, text });
+}
+
+/// The `:` command line: the CLI's verbs on the current conversation.
+fn command_line(s: &mut State, text: &str, out: &mut Vec<Command>) {
+    let text = text.trim();
+    let (verb, rest) = text.split_once(' ').unwrap_or((text, ""));
+    let rest = rest.trim();
+    let action = match verb {
+        "" => return,
+        "q" | "quit" => return quit(s, out),
+        "help" => {
+            s.overlay = Some(Overlay::Help { scroll: 0 });
+            return;
+        }
+        "claim" => claims::Action::Claim,
+        "take-over" | "takeover" => claims::Action::TakeOver,
+        "release" => claims::Action::Release,
+        "done" => claims::Action::Done,
+        "reopen" => claims::Action::Reopen,
+        "assign" if !rest.is_empty() => claims::Action::Assign(rest.to_string()),
+        "note" if !rest.is_empty() => {
+            if let Some((_, id)) = s.target() {
+                send_note(s, id, rest.to_string(), out);
+            }
+            return;
+        }
+        _ => {
+            s.error = Some(format!(
+                "unknown command {:?}; try claim, take-over, release, assign AGENT, done, reopen, note TEXT, quit",
+                crate::sanitize::single_line(text)
+            ));
+            return;
+        }
+    };
+    act(s, action, out);
+}
+
+fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
+    match r {
+        Reply::List {
+            req,
+            window,
+            selected,
+            top,
+            counts,
+        } => {
+            if req != s.list_req {
+                return;
+            }
+            if window != s.window || counts != s.counts || selected != s.selected || top != s.top {
+                s.dirty = true;
+            }
+            s.window = window;
+            s.counts = counts;
+            s.selected = selected;
+            s.top = top;
+            s.selected_id = s
+                .window
+                .get(selected)
+                .map(|r| (r.conversation.mailbox.clone(), r.conversation.id.clone()));
+        }
+        Reply::ListFailed { req, error } => {
+            if req == s.list_req {
+                s.dirty = true;
+                s.error = Some(error);
+            }
+        }
+        Reply::Opened { id, result } => {
+            let Some(reader) = s.reader.as_mut().filter(|r| r.id == id) else {
+                return;
+            };
+            s.dirty = true;
+            match result {
+                Ok(view) => {
+                    reader.subject = view.conversation.subject.clone();
+                    reader.view = Some(view);
+                }
+                Err(e) => s.error = Some(e),
+            }
+        }
+        Reply::Acted { id, result } => {
+            s.dirty = true;
+            s.busy = s.busy.saturating_sub(1);
+            match result {
+                Ok(Outcome::Won(w)) => {
+                    s.error = None;
+                    s.info = Some(format!(
+                        "{}: {}",
+                        short(&id),
+                        crate::activity::describe(
+                            &w.event,
+                            &w.agent,
+                            w.owner.as_deref(),
+                            w.displaced.as_deref()
+                        )
+                    ));
+                    refresh_after_change(s, &id, out);
+                }
+                Ok(Outcome::Already { what, .. }) => {
+                    s.info = Some(format!("{}: {}", short(&id), already_text(&what)));
+                }
+                Ok(Outcome::Lost {
+                    winner, idle_secs, ..
+                }) => {
+                    s.info = None;
+                    s.error = Some(format!(
+                        "{}: {winner} holds it ({}); take it over with {} if you may",
+                        short(&id),
+                        held_since(idle_secs),
+                        s.keymap.key_for(Action::TakeOver)
+                    ));
+                }
+                Ok(Outcome::Refused { why, .. }) => {
+                    s.info = None;
+                    s.error = Some(format!("{}: {}", short(&id), refused_text(&why)));
+                }
+                Err(e) => {
+                    s.info = None;
+                    s.error = Some(e);
+                }
+            }
+        }
+        Reply::Noted { id, result } => {
+            s.dirty = true;
+            s.busy = s.busy.saturating_sub(1);
+            match result {
+                Ok(()) => {
+                    s.error = None;
+                    s.info = Some(format!("{}: note added", short(&id)));
+                    refresh_after_change(s, &id, out);
+                }
+                Err(e) => {
+                    s.info = None;
+                    s.error = Some(e);
+                }
+            }
+        }
+        Reply::Agents(agents) => s.seen_agents = agents,
+        Reply::NoteEdited { id, text } => {
+            s.dirty = true;
+            match text {
+                Ok(Some(text)) => send_note(s, id, text, out),
+                Ok(None) => s.info = Some("empty note not sent".into()),
+                Err(e) => s.error = Some(e),
+            }
+        }
+    }
+}
+
+fn refresh_after_change(s: &mut State, id: &str, out: &mut Vec<Command>) {
+    out.push(reload(s));
+    if s.reader.as_ref().is_some_and(|r| r.id == id) {
+        out.push(Command::Open {
+            id: id.to_string(),
+            sync: false,
+        });
+    }
+    out.push(Command::LoadAgents);
+}
+
+fn held_since(idle: Option<i64>) -> String {
+    match idle {
+        Some(secs) => format!("claimed {} ago", crate::cli::coordinate::idle_text(secs)),
+        None => "just claimed".into(),
+    }
+}
+
+fn already_text(what: &Already) -> String {
+    match what {
+        Already::ClaimedByYou => "already yours".into(),
+        Already::NotClaimed => "nobody holds it; nothing to release".into(),
+        Already::AssignedTo(a) => format!("already assigned to {a}"),
+        Already::Done => "already done".into(),
+        Already::NotDone(st) => format!("it is {}, not done: nothing to reopen", st.as_str()),
+    }
+}
+
+fn refused_text(why: &Refused) -> String {
+    match why {
+        Refused::NeedsSupervisor {
+            holder,
+            idle_secs,
+            stale_hours,
+        } => format!(
+            "{holder} holds it ({}); only a supervisor may take a claim younger than {stale_hours}h",
+            held_since(*idle_secs)
+        ),
+        Refused::BadAgentId(a) => {
+            format!("{a:?} is not an agent id (1-16 of a-z 0-9 _ -)")
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod tests;

@@ -1,0 +1,172 @@
+//! The tabs with their counts and the conversation list.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{age, fit, Theme};
+use crate::core::status::Status;
+use crate::tui::state::{State, Tab};
+
+pub fn draw(s: &State, f: &mut Frame, area: Rect) {
+    let [tabs, header, rows] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    draw_tabs(s, f, tabs);
+    let cols = Columns::for_width(area.width as usize, s.multi_mailbox());
+    let t = Theme::of(s);
+    f.render_widget(
+        Paragraph::new(cols.line(
+            "Age", "Mailbox", "Customer", " ", "Subject", "Msgs", "Assignee",
+        ))
+        .style(t.title().add_modifier(Modifier::UNDERLINED)),
+        header,
+    );
+    let mut lines = Vec::new();
+    for i in s.top..s.top + rows.height as usize {
+        if i >= s.window.total {
+            break;
+        }
+        let Some(r) = s.window.get(i) else {
+            lines.push(Line::from(t.dim_text("…")));
+            continue;
+        };
+        let c = &r.conversation;
+        let age_secs = s.now - c.last_received;
+        let age_style = match (s.reply_target, c.status) {
+            (Some(target), Status::New | Status::Wip) if age_secs >= target => {
+                t.fg(Color::Red).add_modifier(Modifier::BOLD)
+            }
+            (Some(target), Status::New | Status::Wip) if age_secs * 4 >= target * 3 => {
+                t.fg(Color::Yellow)
+            }
+            _ => Style::default(),
+        };
+        let marker = if r.present.is_some() { "*" } else { " " };
+        let assignee = c.assignee.as_deref().unwrap_or("");
+        let mut spans = vec![Span::styled(fit(&age(age_secs), cols.age), age_style)];
+        let rest = cols.line(
+            "",
+            &c.mailbox,
+            &c.customer,
+            marker,
+            &c.subject,
+            &c.messages.to_string(),
+            assignee,
+        );
+        spans.extend(rest.spans.into_iter().skip(1));
+        let mut line = Line::from(spans);
+        if i == s.selected {
+            line = line.style(t.selected());
+        }
+        lines.push(line);
+    }
+    if s.window.total == 0 {
+        let what = if s.filter.is_empty() && s.customer.is_none() {
+            format!("No conversations in {}.", s.tab.title())
+        } else {
+            format!("No conversations in {} match.", s.tab.title())
+        };
+        lines.push(Line::from(Span::styled(what, t.dim())));
+    }
+    f.render_widget(Paragraph::new(lines), rows);
+}
+
+fn draw_tabs(s: &State, f: &mut Frame, area: Rect) {
+    let t = Theme::of(s);
+    let mut spans = Vec::new();
+    for tab in Tab::ALL {
+        let text = format!(" {} {} ", tab.title(), tab.count(&s.counts));
+        let style = if tab == s.tab {
+            t.selected().add_modifier(Modifier::BOLD)
+        } else {
+            Style::default()
+        };
+        spans.push(Span::styled(text, style));
+        spans.push(Span::raw("│"));
+    }
+    let mut narrowed = Vec::new();
+    if let Some(c) = &s.customer {
+        narrowed.push(format!("customer {c}"));
+    }
+    if !s.filter.is_empty() {
+        narrowed.push(format!("/{}", s.filter));
+    }
+    if let Some(m) = s.mailbox_name() {
+        narrowed.push(format!("[{m}]"));
+    }
+    if !narrowed.is_empty() {
+        let used: usize = spans.iter().map(|s| s.width()).sum();
+        let room = (area.width as usize).saturating_sub(used + 1);
+        spans.push(Span::styled(
+            format!(" {}", fit(&narrowed.join(" "), room)),
+            t.fg(Color::Cyan),
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Column widths for a screen width: the subject takes what the others leave.
+struct Columns {
+    age: usize,
+    mailbox: usize,
+    customer: usize,
+    subject: usize,
+    msgs: usize,
+    assignee: usize,
+}
+
+impl Columns {
+    fn for_width(width: usize, mailbox: bool) -> Columns {
+        let age = 4;
+        let msgs = 4;
+        let assignee = if width >= 60 { 10 } else { 6 };
+        let mailbox = if mailbox { 9 } else { 0 };
+        let customer = (width / 4).clamp(8, 28);
+        // Gaps: one space after each column but the last, and the presence marker.
+        let gaps = 4 + usize::from(mailbox > 0) + 1;
+        let subject = width.saturating_sub(age + msgs + assignee + mailbox + customer + gaps);
+        Columns {
+            age,
+            mailbox,
+            customer,
+            subject,
+            msgs,
+            assignee,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn line(
+        &self,
+        age: &str,
+        mailbox: &str,
+        customer: &str,
+        marker: &str,
+        subject: &str,
+        msgs: &str,
+        assignee: &str,
+    ) -> Line<'static> {
+        let mut spans = vec![Span::raw(fit(age, self.age)), Span::raw(" ")];
+        if self.mailbox > 0 {
+            spans.push(Span::raw(format!("{} ", fit(mailbox, self.mailbox))));
+        }
+        spans.push(Span::raw(format!("{} ", fit(customer, self.customer))));
+        spans.push(Span::raw(fit(marker, 1)));
+        spans.push(Span::raw(format!("{} ", fit(subject, self.subject))));
+        spans.push(Span::raw(format!("{:>w$} ", msgs, w = self.msgs)));
+        spans.push(Span::raw(fit(assignee, self.assignee)));
+        Line::from(spans)
+    }
+}
+
+impl Theme {
+    fn dim_text(&self, text: &'static str) -> Span<'static> {
+        Span::styled(text, self.dim())
+    }
+}

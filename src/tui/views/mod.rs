@@ -1,0 +1,170 @@
+//! The views: pure functions from `&State` to a frame, one file per view. Text is laid out
+//! by display width (wide CJK characters count two columns and are never cut in half).
+
+mod help;
+mod list;
+mod prompt;
+mod reader;
+mod status;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::Frame;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use super::state::{Overlay, Screen, State};
+
+/// Draws the whole screen.
+pub fn draw(s: &State, f: &mut Frame) {
+    let [main, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(f.area());
+    let input = matches!(
+        s.overlay,
+        Some(Overlay::Filter) | Some(Overlay::CommandLine { .. })
+    );
+    let (main, prompt_area) = if input {
+        let [m, p] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(main);
+        (m, Some(p))
+    } else {
+        (main, None)
+    };
+    match s.screen {
+        Screen::List => list::draw(s, f, main),
+        Screen::Reader => reader::draw(s, f, main),
+    }
+    if let Some(p) = prompt_area {
+        prompt::draw_line(s, f, p);
+    }
+    match &s.overlay {
+        Some(Overlay::Help { scroll }) => help::draw(s, *scroll, f, main),
+        Some(Overlay::Picker { agents, selected }) => {
+            prompt::draw_picker(s, agents, *selected, f, main)
+        }
+        Some(Overlay::NoteEditor { text, .. }) => prompt::draw_editor(s, text, f, main),
+        _ => {}
+    }
+    status::draw(s, f, bar);
+}
+
+/// `text` cut to `width` columns on character boundaries (with "…" when cut), padded with
+/// spaces to exactly `width` columns.
+pub fn fit(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    if text.width() <= width {
+        out.push_str(text);
+        used = text.width();
+    } else if width > 0 {
+        for ch in text.chars() {
+            let w = ch.width().unwrap_or(0);
+            if used + w > width - 1 {
+                break;
+            }
+            out.push(ch);
+            used += w;
+        }
+        out.push('…');
+        used += 1;
+    }
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
+/// Styles that degrade to bold/reverse on monochrome terminals and under NO_COLOR.
+pub struct Theme {
+    color: bool,
+}
+
+impl Theme {
+    pub fn of(s: &State) -> Theme {
+        Theme { color: s.color }
+    }
+    pub fn fg(&self, c: Color) -> Style {
+        if self.color {
+            Style::default().fg(c)
+        } else {
+            Style::default()
+        }
+    }
+    pub fn selected(&self) -> Style {
+        if self.color {
+            Style::default().bg(Color::Blue).fg(Color::White)
+        } else {
+            Style::default().add_modifier(Modifier::REVERSED)
+        }
+    }
+    pub fn title(&self) -> Style {
+        Style::default().add_modifier(Modifier::BOLD)
+    }
+    pub fn dim(&self) -> Style {
+        if self.color {
+            Style::default().fg(Color::DarkGray)
+        } else {
+            Style::default()
+        }
+    }
+    pub fn error(&self) -> Style {
+        if self.color {
+            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().add_modifier(Modifier::BOLD)
+        }
+    }
+}
+
+/// "40s", "5m", "3h", "2d", "6w".
+pub fn age(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86400 => format!("{}h", s / 3600),
+        86400..1_209_600 => format!("{}d", s / 86400),
+        _ => format!("{}w", s / 604_800),
+    }
+}
+
+/// "2024-05-01 10:32" in the state's time zone.
+pub fn when(s: &State, at: i64) -> String {
+    chrono::DateTime::from_timestamp(at + i64::from(s.utc_offset), 0)
+        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// "10:32" in the state's time zone.
+pub fn clock(s: &State, at: i64) -> String {
+    chrono::DateTime::from_timestamp(at + i64::from(s.utc_offset), 0)
+        .map(|d| d.format("%H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// A rectangle of `w` x `h` centred in `area` (clamped to it).
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+#[cfg(test)]
+#[path = "snapshots_tests.rs"]
+mod snapshots_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_cuts_wide_characters_on_boundaries_and_pads_to_the_width() {
+        assert_eq!(fit("abc", 5), "abc  ");
+        assert_eq!(fit("abcdef", 4), "abc…");
+        // 請求書 is 6 columns: in 4, one wide character, the ellipsis, one space.
+        assert_eq!(fit("請求書", 4), "請… ");
+        assert_eq!(fit("請求書", 4).width(), 4);
+        assert_eq!(fit("請求書", 6), "請求書");
+        assert_eq!(fit("x", 0), "");
+    }
+}

@@ -1,0 +1,91 @@
+//! The input views: the filter and `:` command line (one line above the status bar), the
+//! assign picker and the inline note editor.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{centered, fit, Theme};
+use crate::tui::state::{Overlay, State};
+
+pub fn draw_line(s: &State, f: &mut Frame, area: Rect) {
+    let t = Theme::of(s);
+    let (prefix, text) = match &s.overlay {
+        Some(Overlay::Filter) => ("/", s.filter.as_str()),
+        Some(Overlay::CommandLine { text }) => (":", text.as_str()),
+        _ => return,
+    };
+    let room = (area.width as usize).saturating_sub(2);
+    // The end of what is typed stays visible.
+    let shown = tail(text, room);
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(prefix, t.title()),
+            Span::raw(format!("{shown}█")),
+        ])),
+        area,
+    );
+}
+
+/// The last `width` columns of `text`.
+fn tail(text: &str, width: usize) -> String {
+    let mut out: Vec<char> = Vec::new();
+    let mut used = 0;
+    for ch in text.chars().rev() {
+        let w = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        used += w;
+        out.push(ch);
+    }
+    out.into_iter().rev().collect()
+}
+
+pub fn draw_picker(s: &State, agents: &[String], selected: usize, f: &mut Frame, area: Rect) {
+    let t = Theme::of(s);
+    let h = (agents.len() as u16 + 2).min(area.height);
+    let r = centered(area, 30, h);
+    let lines: Vec<Line> = agents
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let text = fit(a, 28);
+            if i == selected {
+                Line::from(Span::styled(text, t.selected()))
+            } else {
+                Line::raw(text)
+            }
+        })
+        .collect();
+    let first = selected.saturating_sub(usize::from(h.saturating_sub(3)));
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .scroll((first as u16, 0))
+            .block(Block::default().borders(Borders::ALL).title(" Assign to ")),
+        r,
+    );
+}
+
+pub fn draw_editor(s: &State, text: &str, f: &mut Frame, area: Rect) {
+    let h = 8.min(area.height);
+    let r = Rect {
+        y: area.y + area.height - h,
+        height: h,
+        ..area
+    };
+    let _ = s;
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(format!("{text}█"))
+            .wrap(Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(" Internal note (Enter sends, Alt-Enter new line, Esc cancels) "),
+            ),
+        r,
+    );
+}

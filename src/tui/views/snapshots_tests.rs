@@ -1,0 +1,308 @@
+//! Each view drawn on a `TestBackend` and compared with its snapshot.
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+use crate::app::conversations::{ConversationView, Entry, EntryKind, Presence};
+use crate::cache::{ConversationRow, StatusCounts, WindowRow};
+use crate::core::event::EventKind;
+use crate::core::model::{Address, Attachment};
+use crate::core::status::Status;
+use crate::tui::keymap::Keymap;
+use crate::tui::state::{Link, Overlay, Reader, Screen, State, Window};
+
+const NOW: i64 = 1_700_000_000;
+
+fn conv(
+    id: &str,
+    subject: &str,
+    customer: &str,
+    status: Status,
+    assignee: Option<&str>,
+    ago: i64,
+) -> WindowRow {
+    WindowRow {
+        conversation: ConversationRow {
+            mailbox: "support".into(),
+            id: id.into(),
+            subject: subject.into(),
+            customer: customer.into(),
+            status,
+            assignee: assignee.map(String::from),
+            previous_assignee: None,
+            messages: 2,
+            last_received: NOW - ago,
+        },
+        present: None,
+    }
+}
+
+fn state(rows: Vec<WindowRow>) -> State {
+    let mut s = State::new("alice", vec!["support".into()], Keymap::new(&[]), NOW);
+    s.counts = StatusCounts {
+        new: rows.len() as u64,
+        wip: 3,
+        done: 120,
+        noise: 7,
+        mine: 1,
+    };
+    s.link = Link::Connected;
+    s.window = Window {
+        offset: 0,
+        total: rows.len(),
+        rows,
+    };
+    s.list_height = 21;
+    s
+}
+
+fn render(s: &State, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    term.draw(|f| super::draw(s, f)).expect("draw");
+    let buf = term.backend().buffer().clone();
+    // Rows as text; a wide character's second cell is skipped so columns read as on screen.
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut skip = 0;
+        for x in 0..buf.area.width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let sym = buf[(x, y)].symbol();
+            skip = unicode_width::UnicodeWidthStr::width(sym).saturating_sub(1);
+            out.push_str(sym);
+        }
+        out.push_str("|\n");
+    }
+    out
+}
+
+fn sample_rows() -> Vec<WindowRow> {
+    let mut held = conv(
+        "b2c3d4e5",
+        "Refund for order 1234",
+        "dan@shop.example",
+        Status::Wip,
+        Some("bob"),
+        7200,
+    );
+    held.present = Some("bob".into());
+    vec![
+        conv(
+            "a1b2c3d4",
+            "Cannot log in since yesterday",
+            "carol@example.com",
+            Status::New,
+            None,
+            300,
+        ),
+        held,
+        conv(
+            "c3d4e5f6",
+            "A very long subject line that cannot possibly fit in the space of the column",
+            "someone.with.a.long.address@example.org",
+            Status::New,
+            None,
+            3 * 86400,
+        ),
+    ]
+}
+
+#[test]
+fn the_list_with_tabs_and_counts() {
+    let s = state(sample_rows());
+    insta::assert_snapshot!(render(&s, 80, 10));
+}
+
+#[test]
+fn japanese_subjects_and_names_stay_aligned_at_80_columns() {
+    let rows = vec![
+        conv(
+            "d1",
+            "請求書の再発行をお願いします（至急）長い件名がここに続きます",
+            "山田太郎 <taro@example.jp>",
+            Status::New,
+            None,
+            600,
+        ),
+        conv(
+            "d2",
+            "Re: 配送について",
+            "佐藤花子",
+            Status::Wip,
+            Some("bob"),
+            4000,
+        ),
+        conv(
+            "d3",
+            "ASCII only subject",
+            "mixed 名前 name",
+            Status::New,
+            None,
+            90000,
+        ),
+        conv(
+            "d4",
+            "半角ｶﾀｶﾅと全角カタカナ",
+            "ｶﾀｶﾅ",
+            Status::New,
+            Some("alice"),
+            40,
+        ),
+    ];
+    let s = state(rows);
+    let out = render(&s, 80, 8);
+    // Every row is exactly 80 columns wide, and the message counts line up.
+    for line in out.lines() {
+        let body = line.trim_end_matches('|');
+        assert_eq!(unicode_width::UnicodeWidthStr::width(body), 80, "{line}");
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn an_error_in_the_status_bar_keeps_the_layout() {
+    let mut s = state(sample_rows());
+    s.link = Link::Retrying {
+        since: NOW - 100,
+        retry_at: NOW + 4,
+        reason: "connection refused".into(),
+    };
+    s.error = Some("a1b2c3d4: bob holds it (claimed 5m ago); take it over with C if you may, and this message is much longer than the screen".into());
+    insta::assert_snapshot!(render(&s, 80, 8));
+}
+
+fn sample_view() -> ConversationView {
+    let carol = Address {
+        name: Some("Carol Customer".into()),
+        email: "carol@example.com".into(),
+    };
+    let support = Address {
+        name: None,
+        email: "support@example.com".into(),
+    };
+    let mail = |kind, at, from: &Address, to: &Address, text: &str, attachments| Entry {
+        kind,
+        at,
+        event: None,
+        agent: None,
+        from: Some(from.clone()),
+        to: vec![to.clone()],
+        cc: Vec::new(),
+        subject: "Cannot log in".into(),
+        message_id: None,
+        text: text.into(),
+        attachments,
+        noise: None,
+        has_body: true,
+    };
+    let event = |kind: EventKind, at, agent: &str, text: &str| Entry {
+        kind: if kind == EventKind::Note {
+            EntryKind::Note
+        } else {
+            EntryKind::Event
+        },
+        at,
+        event: Some(kind.clone()),
+        agent: Some(agent.into()),
+        from: None,
+        to: Vec::new(),
+        cc: Vec::new(),
+        subject: if kind == EventKind::Note {
+            String::new()
+        } else {
+            text.into()
+        },
+        message_id: None,
+        text: text.into(),
+        attachments: Vec::new(),
+        noise: None,
+        has_body: true,
+    };
+    ConversationView {
+        conversation: conv(
+            "a1b2c3d4",
+            "Cannot log in",
+            "carol@example.com",
+            Status::Wip,
+            Some("alice"),
+            300,
+        )
+        .conversation,
+        presence: vec![Presence {
+            agent: "bob".into(),
+            kind: "viewing".into(),
+        }],
+        timeline: vec![
+            mail(
+                EntryKind::Inbound,
+                NOW - 3600,
+                &carol,
+                &support,
+                "Hello,\nI cannot log in since yesterday.\nCarol",
+                vec![Attachment {
+                    name: "screenshot.png".into(),
+                    mime_type: "image/png".into(),
+                    size: 48_213,
+                }],
+            ),
+            event(EventKind::Claim, NOW - 3000, "alice", "alice claimed it"),
+            event(
+                EventKind::Note,
+                NOW - 2900,
+                "alice",
+                "Her account was locked by the fraud filter.",
+            ),
+            mail(
+                EntryKind::Reply,
+                NOW - 2000,
+                &support,
+                &carol,
+                "Hi Carol,\nit works again.",
+                Vec::new(),
+            ),
+        ],
+        fetch_error: None,
+    }
+}
+
+#[test]
+fn the_reader_shows_mail_notes_and_events() {
+    let mut s = state(sample_rows());
+    s.screen = Screen::Reader;
+    s.reader = Some(Reader {
+        mailbox: "support".into(),
+        id: "a1b2c3d4".into(),
+        subject: "Cannot log in".into(),
+        view: Some(Box::new(sample_view())),
+        scroll: 0,
+    });
+    insta::assert_snapshot!(render(&s, 80, 24));
+}
+
+#[test]
+fn the_help_is_generated_from_the_keymap() {
+    let mut s = state(sample_rows());
+    s.overlay = Some(Overlay::Help { scroll: 0 });
+    insta::assert_snapshot!(render(&s, 80, 40));
+}
+
+#[test]
+fn the_picker_and_the_command_line() {
+    let mut s = state(sample_rows());
+    s.overlay = Some(Overlay::Picker {
+        agents: vec!["bob".into(), "carol".into(), "dave".into()],
+        selected: 1,
+    });
+    insta::assert_snapshot!("picker", render(&s, 80, 10));
+    s.overlay = Some(Overlay::CommandLine {
+        text: "assign bob".into(),
+    });
+    insta::assert_snapshot!("command_line", render(&s, 80, 10));
+    s.overlay = Some(Overlay::NoteEditor {
+        id: "a1".into(),
+        text: "Called her back.".into(),
+    });
+    insta::assert_snapshot!("note_editor", render(&s, 80, 12));
+}

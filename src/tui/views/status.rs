@@ -1,0 +1,62 @@
+//! The status bar: the link to the server, the agent and mailbox, then the last error (or
+//! the last news) in one line that never breaks the layout.
+
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{clock, fit, Theme};
+use crate::tui::state::{Link, State};
+
+pub fn draw(s: &State, f: &mut Frame, area: Rect) {
+    let t = Theme::of(s);
+    let (link, style) = match &s.link {
+        Link::Connecting => ("connecting…".to_string(), t.fg(Color::Yellow)),
+        Link::Connected => ("connected".to_string(), t.fg(Color::Green)),
+        Link::Retrying {
+            since, retry_at, ..
+        } => {
+            let left = (retry_at - s.now).max(0);
+            let text = if s.now - since >= 30 {
+                format!("offline since {}, retrying in {left}s", clock(s, *since))
+            } else {
+                format!("reconnecting, retrying in {left}s")
+            };
+            (text, t.error())
+        }
+    };
+    let mailbox = s.mailbox_name().unwrap_or(match s.mailboxes.as_slice() {
+        [one] => one.as_str(),
+        _ => "all mailboxes",
+    });
+    let who = format!(" {}@{} ", s.me, mailbox);
+    let busy = if s.busy > 0 { "working… " } else { "" };
+    let (news, news_style) = match (&s.error, &s.info, &s.link) {
+        (Some(e), _, _) => (e.clone(), t.error()),
+        (None, Some(i), _) => (i.clone(), ratatui::style::Style::default()),
+        (None, None, Link::Retrying { reason, .. }) => (reason.clone(), t.dim()),
+        _ => (
+            format!(
+                "{} for help",
+                s.keymap.key_for(crate::tui::keymap::Action::Help)
+            ),
+            t.dim(),
+        ),
+    };
+    // Each part takes what it needs of the room the earlier ones left.
+    let mut room = area.width as usize;
+    let mut spans = Vec::new();
+    for (text, style) in [
+        (link, style),
+        (who, t.dim()),
+        (busy.to_string(), ratatui::style::Style::default()),
+        (news, news_style),
+    ] {
+        let w = unicode_width::UnicodeWidthStr::width(text.as_str()).min(room);
+        room -= w;
+        spans.push(Span::styled(fit(&text, w), style));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}

@@ -1,0 +1,300 @@
+//! The threads that run `Command`s by calling the application layer and answer with typed
+//! `Msg`s: one list thread that owns a cache connection and serves only the newest request
+//! (a burst of filter keystrokes costs one query), one thread that watches the cache's
+//! change counter for other processes' writes, and a short-lived thread per server action.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::state::Window;
+use super::update::{Anchor, Command, Msg, Reply};
+use crate::app::Ctx;
+use crate::cache::{Cache, TabQuery};
+use crate::sanitize::single_line;
+
+/// A list request as the list thread gets it.
+struct ListJob {
+    req: u64,
+    query: TabQuery,
+    anchor: Anchor,
+    height: usize,
+}
+
+/// The running workers.
+pub struct Workers {
+    ctx: Ctx,
+    replies: Sender<Msg>,
+    lists: Sender<ListJob>,
+    stop: Arc<AtomicBool>,
+}
+
+/// How often the change counter of the shared cache is read.
+const POLL: Duration = Duration::from_millis(40);
+
+impl Workers {
+    pub fn spawn(ctx: Ctx, replies: Sender<Msg>) -> Workers {
+        let (lists, jobs) = crossbeam_channel::unbounded();
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let (ctx, replies) = (ctx.clone(), replies.clone());
+            std::thread::spawn(move || list_loop(&ctx, &jobs, &replies));
+        }
+        {
+            let (ctx, replies, stop) = (ctx.clone(), replies.clone(), stop.clone());
+            std::thread::spawn(move || watch_cache(&ctx, &replies, &stop));
+        }
+        Workers {
+            ctx,
+            replies,
+            lists,
+            stop,
+        }
+    }
+
+    /// Hands a command to the thread that runs it (never blocks on I/O).
+    pub fn run(&self, cmd: Command) {
+        match cmd {
+            Command::LoadList {
+                req,
+                query,
+                anchor,
+                height,
+            } => {
+                let _ = self.lists.send(ListJob {
+                    req,
+                    query,
+                    anchor,
+                    height,
+                });
+            }
+            Command::EditNote { .. } => {} // the loop runs the editor itself
+            Command::Open { id, sync: true } => {
+                let (ctx, replies) = (self.ctx.clone(), self.replies.clone());
+                std::thread::spawn(move || {
+                    let opened = run_one(&ctx, Command::Open { id, sync: false });
+                    let mailbox = match &opened {
+                        Some(Reply::Opened { result: Ok(v), .. }) => {
+                            Some(v.conversation.mailbox.clone())
+                        }
+                        _ => None,
+                    };
+                    if let Some(reply) = opened {
+                        let _ = replies.send(Msg::Worker(reply));
+                    }
+                    // Shown from the cache at once; then made fresh: what the sync brings
+                    // in bumps the change counter, and the reader reloads.
+                    if let Some(name) = mailbox {
+                        fresh_sync(&ctx, &name);
+                    }
+                });
+            }
+            other => {
+                let (ctx, replies) = (self.ctx.clone(), self.replies.clone());
+                std::thread::spawn(move || {
+                    if let Some(reply) = run_one(&ctx, other) {
+                        let _ = replies.send(Msg::Worker(reply));
+                    }
+                });
+            }
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Syncs one mailbox; failures are the watcher's to report.
+fn fresh_sync(ctx: &Ctx, mailbox: &str) {
+    let Ok((index, m)) = ctx.mailbox_named(mailbox) else {
+        return;
+    };
+    if let Ok(mut cache) = ctx.cache() {
+        let _ = crate::app::sync::sync_mailbox(ctx, &mut cache, index, m);
+    }
+}
+
+fn error_line(e: &anyhow::Error) -> String {
+    single_line(&format!("{e:#}"))
+}
+
+/// Runs one server or cache command; the answer, when there is one.
+fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
+    let me = ctx.config.agent.id.clone();
+    match cmd {
+        Command::Open { id, .. } => Some(Reply::Opened {
+            result: crate::app::conversations::view(ctx, &id)
+                .map(Box::new)
+                .map_err(|e| error_line(&e)),
+            id,
+        }),
+        Command::Act { id, action } => Some(Reply::Acted {
+            result: crate::app::act::perform(ctx, &id, &action).map_err(|e| error_line(&e)),
+            id,
+        }),
+        Command::Note { id, text } => Some(Reply::Noted {
+            result: crate::app::note::note(ctx, &id, &text)
+                .map(|_| ())
+                .map_err(|e| error_line(&e)),
+            id,
+        }),
+        Command::Leave { mailbox, id } => {
+            if let Ok(mut c) = ctx.cache() {
+                let _ = c.clear_presence(&mailbox, &id, &me);
+            }
+            None
+        }
+        Command::Heartbeat { mailbox, id } => {
+            if let Ok(mut c) = ctx.cache() {
+                let _ = c.set_presence(&mailbox, &id, &me, "viewing");
+            }
+            None
+        }
+        Command::LoadAgents => {
+            let agents = ctx
+                .cache()
+                .ok()
+                .and_then(|c| c.agents_seen().ok())
+                .unwrap_or_default();
+            Some(Reply::Agents(
+                agents.into_iter().filter(|a| *a != me).collect(),
+            ))
+        }
+        Command::LoadList { .. } | Command::EditNote { .. } => None,
+    }
+}
+
+fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
+    let mut cache: Option<Cache> = None;
+    while let Ok(mut job) = jobs.recv() {
+        // Only the newest request matters: the older ones' answers would be dropped.
+        while let Ok(newer) = jobs.try_recv() {
+            job = newer;
+        }
+        let reply = (|| -> anyhow::Result<Reply> {
+            if cache.is_none() {
+                cache = Some(ctx.cache()?);
+            }
+            let Some(c) = cache.as_ref() else {
+                anyhow::bail!("the cache is not open");
+            };
+            load_list(c, &ctx.config.agent.id, &job)
+        })();
+        let reply = reply.unwrap_or_else(|e| {
+            // A broken connection is opened again on the next request.
+            cache = None;
+            Reply::ListFailed {
+                req: job.req,
+                error: error_line(&e),
+            }
+        });
+        if replies.send(Msg::Worker(reply)).is_err() {
+            return;
+        }
+    }
+}
+
+fn load_list(cache: &Cache, me: &str, job: &ListJob) -> anyhow::Result<Reply> {
+    let total = cache.count_tab(&job.query)? as usize;
+    let pos = match &job.anchor {
+        Anchor::Keep { mailbox, id, .. } => cache
+            .position_in_tab(&job.query, mailbox, id)?
+            .map(|p| p as usize),
+        Anchor::At { .. } => None,
+    };
+    let (selected, top) = place(&job.anchor, pos, total, job.height);
+    // Rows around the screen too, so that moving a page needs no query.
+    let offset = top.saturating_sub(job.height);
+    let limit = job.height * 3;
+    let rows = cache.list_window(&job.query, me, offset as u64, limit as u64)?;
+    let counts = cache.status_counts(job.query.mailbox.as_deref(), me)?;
+    Ok(Reply::List {
+        req: job.req,
+        window: Window {
+            offset,
+            rows,
+            total,
+        },
+        selected,
+        top,
+        counts,
+    })
+}
+
+/// Where the selection and the first row on screen land: on the followed conversation at
+/// its old screen row when it is still in the tab (`pos`), else at the old index, clamped.
+pub fn place(anchor: &Anchor, pos: Option<usize>, total: usize, height: usize) -> (usize, usize) {
+    let last = total.saturating_sub(1);
+    let (selected, top) = match (anchor, pos) {
+        (Anchor::Keep { row, .. }, Some(p)) => (p, p.saturating_sub(*row)),
+        (Anchor::Keep { fallback, row, .. }, None) => {
+            let sel = (*fallback).min(last);
+            (sel, sel.saturating_sub(*row))
+        }
+        (Anchor::At { selected, top }, _) => ((*selected).min(last), *top),
+    };
+    // No empty rows below the last one while there are rows above the screen.
+    let top = top.min(total.saturating_sub(height)).min(selected);
+    let top = if selected >= top + height {
+        selected + 1 - height
+    } else {
+        top
+    };
+    (selected, top)
+}
+
+fn watch_cache(ctx: &Ctx, replies: &Sender<Msg>, stop: &AtomicBool) {
+    let mut cache: Option<Cache> = None;
+    let mut last: Option<i64> = None;
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(POLL);
+        if cache.is_none() {
+            cache = ctx.cache().ok();
+        }
+        let Some(c) = cache.as_ref() else {
+            continue;
+        };
+        match c.change_counter() {
+            Ok(n) => {
+                if last.is_some_and(|l| l != n) && replies.send(Msg::CacheChanged).is_err() {
+                    return;
+                }
+                last = Some(n);
+            }
+            Err(_) => cache = None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keep(row: usize, fallback: usize) -> Anchor {
+        Anchor::Keep {
+            mailbox: "m".into(),
+            id: "x".into(),
+            row,
+            fallback,
+        }
+    }
+
+    #[test]
+    fn the_followed_conversation_keeps_its_screen_row() {
+        // Was on screen row 3; now at index 40 of 100.
+        assert_eq!(place(&keep(3, 10), Some(40), 100, 20), (40, 37));
+        // Moved to the top: the screen starts at it.
+        assert_eq!(place(&keep(3, 10), Some(0), 100, 20), (0, 0));
+        // Gone from the tab: the same index, clamped to the list.
+        assert_eq!(place(&keep(3, 10), None, 100, 20), (10, 7));
+        assert_eq!(place(&keep(3, 10), None, 5, 20), (4, 0));
+        assert_eq!(place(&keep(0, 0), None, 0, 20), (0, 0));
+        // Near the end: no empty rows below while rows are hidden above.
+        assert_eq!(place(&keep(0, 0), Some(95), 100, 20), (95, 80));
+    }
+}

@@ -1,0 +1,229 @@
+//! The terminal UI end to end: the real `tanto` binary in tmux against the real Dovecot,
+//! read back with `tmux capture-pane`.
+
+mod harness;
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use harness::{sample_message, Dovecot};
+use support::Tanto;
+
+/// A tmux server of its own (its own socket), killed when dropped.
+struct Tmux {
+    socket: PathBuf,
+}
+
+impl Tmux {
+    fn new(dir: &Path) -> Tmux {
+        Tmux {
+            socket: dir.join("tmux.sock"),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Opens `tanto` for an agent in a new 100x30 session named `name`.
+    fn open(&self, name: &str, agent: &Tanto) {
+        let line = format!(
+            "env TANTO_TEST_PASSWORD=secret EDITOR= VISUAL= TZ=UTC {} --config {}",
+            env!("CARGO_BIN_EXE_tanto"),
+            agent.config.display()
+        );
+        self.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &line,
+        ]);
+        // Keep the pane after tanto exits, to read how it ended.
+        self.cmd(&["set-option", "-t", name, "remain-on-exit", "on"]);
+    }
+
+    fn screen(&self, name: &str) -> String {
+        self.cmd(&["capture-pane", "-p", "-t", name])
+    }
+
+    fn keys(&self, name: &str, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", name];
+        args.extend_from_slice(keys);
+        self.cmd(&args);
+    }
+
+    fn text(&self, name: &str, text: &str) {
+        self.cmd(&["send-keys", "-t", name, "-l", text]);
+    }
+
+    fn pane(&self, name: &str, format: &str) -> String {
+        self.cmd(&["display-message", "-p", "-t", name, format])
+            .trim()
+            .to_string()
+    }
+
+    /// Waits until `ok` holds for the screen of `name`; panics with the screen if not.
+    fn wait_for(&self, name: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen(name);
+            if ok(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name}: waited 20s for {what}; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_exit(&self, name: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.pane(name, "#{pane_dead}") != "1" {
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not exit:\n{}",
+                self.screen(name)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+/// The row of the list that shows `subject`.
+fn row_of<'a>(screen: &'a str, subject: &str) -> Option<&'a str> {
+    screen.lines().find(|l| l.contains(subject))
+}
+
+#[test]
+fn a_claim_and_a_note_by_one_agent_show_on_the_other_agents_screen_by_themselves() {
+    let server = Dovecot::start();
+    let msgs: Vec<Vec<u8>> = (0..3).map(|i| sample_message(i, None)).collect();
+    server.append_many("support", "INBOX", &msgs);
+    let root = tempfile::tempdir().expect("tempdir");
+    // Two agents on two hosts: each its own cache, so news travels only through the server.
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    let bob = Tanto::new(&server, &root.path().join("b"), "bob");
+    alice.sync();
+    bob.sync();
+    let tmux = Tmux::new(root.path());
+    tmux.open("A", &alice);
+    tmux.open("B", &bob);
+    tmux.wait_for("A", "the list", |s| {
+        s.contains("New 3") && s.contains("Question 2")
+    });
+    // B looks at In progress, empty for now.
+    tmux.wait_for("B", "the list", |s| s.contains("New 3"));
+    tmux.keys("B", &["2"]);
+    tmux.wait_for("B", "the empty In progress tab", |s| {
+        s.contains("No conversations in In progress")
+    });
+
+    // A claims the newest conversation.
+    tmux.keys("A", &["c"]);
+    tmux.wait_for("A", "the claim done", |s| {
+        s.contains("New 2") && s.contains("In progress 1")
+    });
+    // With no key pressed, B's screen moves it from New to In progress, held by alice.
+    let screen = tmux.wait_for("B", "alice's claim", |s| {
+        row_of(s, "Question 2").is_some_and(|r| r.contains("alice"))
+    });
+    tmux.wait_for("B", "the counts", |s| {
+        s.contains("New 2") && s.contains("In progress 1")
+    });
+    assert!(screen.contains("bob@support"), "{screen}");
+
+    // A goes to the claimed conversation (the selection stayed on New's first row) and
+    // writes a note in the inline editor.
+    tmux.keys("A", &["2"]);
+    tmux.wait_for("A", "the In progress tab", |s| {
+        row_of(s, "Question 2").is_some_and(|r| r.contains("alice"))
+    });
+    tmux.keys("A", &["n"]);
+    tmux.wait_for("A", "the note editor", |s| s.contains("Internal note"));
+    tmux.text("A", "Called the customer back");
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the note sent", |s| s.contains("note added"));
+
+    // B opens the conversation and reads the note.
+    tmux.keys("B", &["Enter"]);
+    tmux.wait_for("B", "the note in the reader", |s| {
+        s.contains("Note alice") && s.contains("Called the customer back")
+    });
+
+    // q leaves the reader, then quits; both terminals are given back.
+    tmux.keys("B", &["q"]);
+    tmux.wait_for("B", "the list again", |s| s.contains("In progress 1"));
+    tmux.keys("B", &["q"]);
+    tmux.keys("A", &["q"]);
+    for name in ["A", "B"] {
+        tmux.wait_exit(name);
+        assert_eq!(tmux.pane(name, "#{pane_dead_status}"), "0", "{name}");
+        assert_eq!(tmux.pane(name, "#{alternate_on}"), "0", "{name}");
+    }
+}
+
+#[test]
+fn with_dovecot_down_the_tui_says_it_is_reconnecting_keeps_working_and_recovers() {
+    let mut server = Dovecot::start();
+    let msgs: Vec<Vec<u8>> = (0..3).map(|i| sample_message(i, None)).collect();
+    server.append_many("support", "INBOX", &msgs);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    alice.sync();
+    let tmux = Tmux::new(root.path());
+    tmux.open("A", &alice);
+    tmux.wait_for("A", "connected", |s| {
+        s.contains("New 3") && s.contains("connected")
+    });
+
+    server.stop();
+    tmux.wait_for("A", "reconnecting", |s| {
+        s.contains("reconnecting") || s.contains("offline since")
+    });
+    // The cached data still answers keys.
+    tmux.keys("A", &["2"]);
+    tmux.wait_for("A", "the In progress tab", |s| {
+        s.contains("No conversations in In progress")
+    });
+    tmux.keys("A", &["1"]);
+    tmux.wait_for("A", "the New tab", |s| s.contains("Question 1"));
+
+    server.restart();
+    server.append("support", "INBOX", &sample_message(3, None), &[]);
+    tmux.wait_for("A", "recovered with the new mail", |s| {
+        s.contains("New 4") && s.contains("Question 3") && s.contains("connected")
+    });
+    tmux.keys("A", &["q"]);
+    tmux.wait_exit("A");
+    assert_eq!(tmux.pane("A", "#{pane_dead_status}"), "0");
+}
