@@ -6,22 +6,9 @@ mod harness;
 mod support;
 
 use harness::Dovecot;
-use support::Tanto;
+use support::{now, rfc2822, Tanto};
 
 const DAY: i64 = 86_400;
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-fn rfc2822(ts: i64) -> String {
-    chrono::DateTime::from_timestamp(ts, 0)
-        .expect("time")
-        .to_rfc2822()
-}
 
 /// A customer's question sent `age` seconds ago.
 fn customer_mail(n: usize, age: i64, extra_headers: &str, body: &str) -> Vec<u8> {

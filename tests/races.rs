@@ -9,23 +9,10 @@ use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use harness::{Dovecot, Relay};
-use support::Tanto;
+use support::{now, rfc2822, Tanto};
 
 const DAY: i64 = 86_400;
 const HOLD: Duration = Duration::from_millis(1000);
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-fn rfc2822(ts: i64) -> String {
-    chrono::DateTime::from_timestamp(ts, 0)
-        .expect("time")
-        .to_rfc2822()
-}
 
 /// Customer `n`'s question, `age` seconds old; `reply_to` makes it a follow-up.
 fn question(n: usize, age: i64, reply_to: Option<usize>) -> Vec<u8> {
@@ -143,6 +130,27 @@ fn events(server: &Dovecot) -> usize {
     server.uids("support", "Tanto/Activity").len()
 }
 
+/// What the server holds, for a failure message: owner keywords and the log's subjects.
+fn server_state(server: &Dovecot) -> String {
+    let mut s = server.session("support");
+    let mut out = format!("{:?}\n", owner_keywords(server, "INBOX"));
+    if s.examine("Tanto/Activity").is_ok() {
+        if let Ok(f) = s.fetch(
+            "1:*",
+            "(UID INTERNALDATE BODY.PEEK[HEADER.FIELDS (SUBJECT DATE X-TANTO-ABOUT)])",
+        ) {
+            for m in f.iter() {
+                out.push_str(&format!(
+                    "{:?} {}\n",
+                    m.uid,
+                    String::from_utf8_lossy(m.header().unwrap_or_default()).replace("\r\n", " | ")
+                ));
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn eight_agents_and_a_supervisor_claiming_a_backlog_at_once_end_with_one_owner_each() {
     let t = team(20, 8);
@@ -171,10 +179,11 @@ fn eight_agents_and_a_supervisor_claiming_a_backlog_at_once_end_with_one_owner_e
             assert_eq!(
                 winners.len(),
                 1,
-                "{id}: {:#?}",
+                "{id}: {:#?}\n{}",
                 mine.iter()
                     .map(|(w, o)| format!("{w}: {}", text(o)))
-                    .collect::<Vec<_>>()
+                    .collect::<Vec<_>>(),
+                server_state(&t.server)
             );
             for (who, o) in &mine {
                 if o.status.code() != Some(0) {

@@ -84,6 +84,18 @@ fn stderr_notifier() -> Notifier {
 /// Loads the config for a command-line run: its warnings printed, notices to stderr.
 pub fn load_ctx(flag: Option<&std::path::Path>) -> anyhow::Result<Ctx> {
     let ctx = Ctx::load(flag)?.with_notifier(stderr_notifier());
+    // `[keys]` is the terminal UI's table: a bad binding is a config error for every command.
+    for (action, keys) in &ctx.config.keys {
+        if let Err((problem, fix)) = crate::tui::keymap::check_binding(action, keys) {
+            return Err(crate::config::ConfigError::Invalid {
+                path: ctx.config.path.clone(),
+                key: format!("keys.{action}"),
+                problem,
+                fix,
+            }
+            .into());
+        }
+    }
     for w in &ctx.config.warnings {
         eprintln!("tanto: {w}");
     }
@@ -122,6 +134,35 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             // Config warnings go to the status bar: stderr is under the screen.
             let ctx = Ctx::load(cli.config.as_deref())?;
             crate::tui::run(ctx)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    const GOOD: &str = "[agent]\nid = \"alice\"\n\n[[mailbox]]\nname = \"support\"\naddress = \"support@example.com\"\n[mailbox.imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\nuser = \"support\"\npassword_env = \"X\"\n";
+
+    fn load_error(extra: &str) -> String {
+        let mut f = tempfile::NamedTempFile::new().expect("temp file");
+        write!(f, "{GOOD}{extra}").expect("write");
+        match super::load_ctx(Some(f.path())) {
+            Ok(_) => String::new(),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_key_binding_is_a_config_error_naming_the_key_and_the_fix() {
+        assert_eq!(load_error(""), "");
+        for (extra, needle) in [
+            ("[keys]\nclaim = \"Ctrl-Q-Z\"\n", "keys.claim"),
+            ("[keys]\nfly = \"f\"\n", "keys.fly"),
+        ] {
+            let e = load_error(extra);
+            assert!(e.contains(needle) && e.contains("fix:"), "{e}");
+            assert!(!e.contains('\n'), "one line: {e}");
         }
     }
 }

@@ -110,3 +110,18 @@ pub fn fetch_flags(server: &Dovecot, user: &str, folder: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// Seconds since the epoch, now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// An RFC 2822 date for a Date header.
+pub fn rfc2822(ts: i64) -> String {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .expect("time")
+        .to_rfc2822()
+}
