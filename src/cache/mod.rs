@@ -6,8 +6,12 @@ mod events;
 mod lease;
 mod query;
 mod schema;
+mod stats;
 mod store;
 mod thread;
+
+#[cfg(test)]
+mod perf_tests;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,6 +21,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use events::{EventRow, StateMessage};
 pub use lease::Lease;
 pub use query::{ConversationRow, ListFilter, MessageRow};
+pub use stats::StmtStats;
 pub use store::{FolderRole, FolderState, Team};
 
 /// Why the cache could not be used, with what to do about it.
@@ -78,6 +83,9 @@ impl Cache {
             set_mode(path, 0o660);
         }
         conn.busy_timeout(Duration::from_secs(30)).map_err(wrap)?;
+        // The sync's statements (threading, summaries, flags) are more than the default 16:
+        // with fewer slots they would be prepared again for every message.
+        conn.set_prepared_statement_cache_capacity(64);
         let journal = if network_fs { "DELETE" } else { "WAL" };
         // Switching a new file to WAL, and migrating, take locks that SQLite does not wait
         // for with the busy handler: when two processes open a new cache at once, retry.
