@@ -12,6 +12,7 @@
 //! - peak resident memory of every `tanto` run, from the OS (`wait4`'s rusage).
 //!
 //! Usage: bench_sync [--sdbox] MAILDIR...   (each a `.../Maildir` directory)
+//!        bench_sync --serve MAILDIR        (serve it and print a config, for profiling)
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -218,17 +219,7 @@ fn bench(maildir: &Path, sdbox: bool) {
     let dir = tempfile::tempdir().expect("tempdir");
     let cache = dir.path().join("cache.sqlite");
     let config = dir.path().join("bench.toml");
-    std::fs::write(
-        &config,
-        server
-            .config_toml("support", &cache, "bench")
-            .replace("support@example.com", "support@acme.example")
-            .replace(
-                "password_env = \"TANTO_TEST_PASSWORD\"",
-                "password_command = \"echo secret\"",
-            ),
-    )
-    .expect("config");
+    write_config(&server, &config, &cache);
     let drop_cache = || {
         for s in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{s}", cache.display()));
@@ -322,8 +313,37 @@ fn bench(maildir: &Path, sdbox: bool) {
     println!("cache size: {:.1} MB", size as f64 / 1e6);
 }
 
+/// Writes a tanto config for `server` at `config`, with its cache at `cache`.
+fn write_config(server: &Dovecot, config: &Path, cache: &Path) {
+    std::fs::write(
+        config,
+        server
+            .config_toml("support", cache, "bench")
+            .replace("support@example.com", "support@acme.example")
+            .replace(
+                "password_env = \"TANTO_TEST_PASSWORD\"",
+                "password_command = \"echo secret\"",
+            ),
+    )
+    .expect("config");
+}
+
 fn main() {
     let sdbox = std::env::args().any(|a| a == "--sdbox");
+    if std::env::args().any(|a| a == "--serve") {
+        // For profiling by hand: serve the first mailbox, print a config, stay up.
+        let dir = std::env::args()
+            .skip(1)
+            .find(|a| !a.starts_with("--"))
+            .expect("usage: bench_sync --serve MAILDIR");
+        let server = serve(Path::new(&dir), sdbox);
+        let config = server.dir.path().join("bench.toml");
+        write_config(&server, &config, &server.dir.path().join("cache.sqlite"));
+        println!("{}", config.display());
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
     let dirs: Vec<PathBuf> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))

@@ -94,15 +94,15 @@ impl Cache {
             .map_err(wrap)?;
         conn.pragma_update(None, "temp_store", "MEMORY")
             .map_err(wrap)?;
-        // 16 MB of page cache (2 MB by default): the hot index pages of a big mailbox stay in
-        // memory during a sync.
-        conn.pragma_update(None, "cache_size", -16384)
+        // 24 MB of page cache (2 MB by default): the hot index pages of a big mailbox stay in
+        // memory during a sync, and a batch's dirty pages are not spilled before its commit.
+        conn.pragma_update(None, "cache_size", -24576)
             .map_err(wrap)?;
         if !network_fs {
-            // Memory-mapped reads (not on network file systems), and a checkpoint every 16 MB
-            // of WAL rather than 4: a sync rewrites the same index pages batch after batch.
-            conn.pragma_update(None, "mmap_size", 64i64 << 20)
-                .map_err(wrap)?;
+            // No memory-mapped reads: every page a sync or a list touched would count in the
+            // process's memory (118 MB for a sync of 100,000 messages, 78 MB for a list),
+            // for no measurable gain over the page cache. A checkpoint every 16 MB of WAL
+            // rather than 4: a sync rewrites the same index pages batch after batch.
             conn.pragma_update(None, "wal_autocheckpoint", 4000)
                 .map_err(wrap)?;
         }
