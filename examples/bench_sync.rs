@@ -1,106 +1,134 @@
-//! Sync benchmark (not a test): fills a local Dovecot with N realistic messages and prints the
-//! sync figures beside the floor, a bare `UID FETCH 1:* (UID FLAGS MODSEQ INTERNALDATE
-//! RFC822.SIZE ENVELOPE)` read to the end on the same server in the same run.
+//! Sync benchmark (not a test): a local Dovecot serving a realistic shared support mailbox
+//! (a Maildir written by `gen_mailbox.py`, see bench/sync.sh), and the figures of `tanto`
+//! beside the floor measured on the same server in the same run, in alternating pairs,
+//! warm against warm, medians:
 //!
-//! Run with `bench/sync.sh [N ...]` (default 10000 100000).
+//! - cold `sync --once` beside a bare `UID FETCH 1:* (UID FLAGS MODSEQ INTERNALDATE
+//!   RFC822.SIZE ENVELOPE)` read to the end;
+//! - a no-change resync beside a bare login + `SELECT INBOX (QRESYNC ...)` + logout;
+//! - a resync after 10 flag changes and 10 new messages beside the same QRESYNC SELECT and a
+//!   `UID FETCH` of the new messages;
+//! - `list --json` and one status tab (`list --status wip --json`), which have no IMAP floor;
+//! - peak resident memory of every `tanto` run, from the OS (`wait4`'s rusage).
+//!
+//! Usage: bench_sync [--sdbox] MAILDIR...   (each a `.../Maildir` directory)
+//!        bench_sync --serve MAILDIR        (serve it and print a config, for profiling)
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use tanto_devserver::Dovecot;
 
-/// A realistic message: a few header lines of every kind a mailer adds, a quarter Japanese,
-/// threads of 1-5 messages, bodies of 0.5-6 KB.
-fn message(i: usize) -> Vec<u8> {
-    let root = i - i % 4 * usize::from(i % 7 != 0);
-    let reply = root != i;
-    let japanese = i % 4 == 1;
-    let mut m = String::new();
-    m.push_str(&format!(
-        "Return-Path: <c{root}@customer{}.example>\r\nReceived: from mx{} (mx.example [192.0.2.{}]) by imap.example with LMTP id {i}; Mon, 2 Nov 2026 10:00:00 +0900\r\n",
-        root % 97,
-        i % 5,
-        i % 250
-    ));
-    m.push_str("DKIM-Signature: v=1; a=rsa-sha256; d=customer.example; s=s1; h=from:to:subject:date; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=dGhpcyBpcyBub3QgYSByZWFsIHNpZ25hdHVyZSwganVzdCBwYWRkaW5nIGZvciB0aGUgYmVuY2g=\r\n");
-    m.push_str(&format!(
-        "From: Customer {root} <c{root}@customer{}.example>\r\nTo: Support <support@example.com>\r\n",
-        root % 97
-    ));
-    let subject = if japanese {
-        "=?ISO-2022-JP?B?GyRCPiZJSiQsRk8kLSReJDskcxsoQg==?="
-    } else {
-        "Order question"
-    };
-    m.push_str(&format!(
-        "Subject: {}{subject} #{root}\r\nDate: Mon, 2 Nov 2026 {:02}:{:02}:00 +0900\r\nMessage-ID: <m{i}@customer.example>\r\n",
-        if reply { "Re: " } else { "" },
-        (i / 60) % 24,
-        i % 60
-    ));
-    if reply {
-        m.push_str(&format!(
-            "In-Reply-To: <m{}@customer.example>\r\nReferences: <m{root}@customer.example> <m{}@customer.example>\r\n",
-            i - 1,
-            i - 1
+/// An IMAP connection to the bench server, logged in as `support`.
+struct Raw {
+    s: TcpStream,
+    r: BufReader<TcpStream>,
+    tag: u32,
+}
+
+impl Raw {
+    fn login(port: u16) -> Raw {
+        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let r = BufReader::new(s.try_clone().expect("clone"));
+        let mut raw = Raw { s, r, tag: 0 };
+        raw.read_until("* OK");
+        raw.cmd("LOGIN support secret");
+        raw
+    }
+
+    fn read_until(&mut self, tag: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if self.r.read_until(b'\n', &mut line).expect("read") == 0 {
+                panic!("connection closed");
+            }
+            let text = String::from_utf8_lossy(&line).into_owned();
+            let done = text.starts_with(tag);
+            // Only the untagged status lines are kept: the FETCH data is read and dropped.
+            if text.starts_with("* OK [") || done {
+                lines.push(text);
+            }
+            if done {
+                return lines;
+            }
+        }
+    }
+
+    /// Sends a command and reads to its tagged response; returns the status lines.
+    fn cmd(&mut self, c: &str) -> Vec<String> {
+        self.tag += 1;
+        let tag = format!("t{} ", self.tag);
+        self.s
+            .write_all(format!("{tag}{c}\r\n").as_bytes())
+            .expect("write");
+        let lines = self.read_until(&tag);
+        assert!(
+            lines
+                .last()
+                .is_some_and(|l| l[tag.len()..].starts_with("OK")),
+            "{c}: {lines:?}"
+        );
+        lines
+    }
+
+    fn logout(mut self) {
+        let _ = self.s.write_all(b"z LOGOUT\r\n");
+    }
+}
+
+/// A number in a `* OK [NAME n]` line of a SELECT.
+fn code(lines: &[String], name: &str) -> u64 {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix(&format!("* OK [{name} ")))
+        .and_then(|rest| rest.split(']').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {lines:?}"))
+}
+
+/// The cold floor: a bare FETCH of what a list needs, read to the end.
+fn floor_fetch(port: u16) -> Duration {
+    let mut c = Raw::login(port);
+    c.cmd("SELECT INBOX");
+    let started = Instant::now();
+    c.cmd("UID FETCH 1:* (UID FLAGS MODSEQ INTERNALDATE RFC822.SIZE ENVELOPE)");
+    let t = started.elapsed();
+    c.logout();
+    t
+}
+
+/// The resync floor: log in, QRESYNC SELECT from `since` = (uidvalidity, modseq), fetch the
+/// envelopes of the messages from `uidnext` on, log out.
+fn floor_resync(port: u16, since: (u64, u64, u64)) -> Duration {
+    let started = Instant::now();
+    let mut c = Raw::login(port);
+    c.cmd("ENABLE QRESYNC");
+    let sel = c.cmd(&format!("SELECT INBOX (QRESYNC ({} {}))", since.0, since.1));
+    if code(&sel, "UIDNEXT") > since.2 {
+        c.cmd(&format!(
+            "UID FETCH {}:* (UID FLAGS MODSEQ INTERNALDATE RFC822.SIZE ENVELOPE)",
+            since.2
         ));
     }
-    if i % 50 == 3 {
-        m.push_str("List-Id: <news.example.com>\r\nPrecedence: bulk\r\n");
-    }
-    m.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
-    let line = if japanese {
-        "先週注文した商品がまだ届きません。確認をお願いします。\r\n"
-    } else {
-        "Hello, my order has not arrived yet, could you please check the status?\r\n"
-    };
-    for _ in 0..(5 + i % 60) {
-        m.push_str(line);
-    }
-    m.into_bytes()
+    c.logout();
+    started.elapsed()
 }
 
-fn fill(server: &Dovecot, n: usize) {
-    let started = Instant::now();
-    let chunk = 5_000;
-    let mut i = 0;
-    while i < n {
-        let msgs: Vec<Vec<u8>> = (i..(i + chunk).min(n)).map(message).collect();
-        server.append_many("support", "INBOX", &msgs);
-        i += chunk;
-    }
-    eprintln!("  filled {n} messages in {:.1?}", started.elapsed());
-}
-
-/// The floor: a bare FETCH of what a list needs, read to the end.
-fn floor(port: u16) -> Duration {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    let mut r = BufReader::new(s.try_clone().expect("clone"));
-    let mut line = Vec::new();
-    let mut read_until = |r: &mut BufReader<TcpStream>, tag: &[u8]| loop {
-        line.clear();
-        if r.read_until(b'\n', &mut line).expect("read") == 0 {
-            panic!("connection closed");
-        }
-        if line.starts_with(tag) {
-            break;
-        }
-    };
-    read_until(&mut r, b"* OK");
-    s.write_all(b"a LOGIN support secret\r\n").expect("write");
-    read_until(&mut r, b"a ");
-    s.write_all(b"b SELECT INBOX\r\n").expect("write");
-    read_until(&mut r, b"b ");
-    let started = Instant::now();
-    s.write_all(b"c UID FETCH 1:* (UID FLAGS MODSEQ INTERNALDATE RFC822.SIZE ENVELOPE)\r\n")
-        .expect("write");
-    read_until(&mut r, b"c ");
-    let t = started.elapsed();
-    let _ = s.write_all(b"d LOGOUT\r\n");
-    t
+/// (uidvalidity, highestmodseq, uidnext) of the inbox now.
+fn inbox_state(port: u16) -> (u64, u64, u64) {
+    let mut c = Raw::login(port);
+    let sel = c.cmd("SELECT INBOX (CONDSTORE)");
+    c.logout();
+    (
+        code(&sel, "UIDVALIDITY"),
+        code(&sel, "HIGHESTMODSEQ"),
+        code(&sel, "UIDNEXT"),
+    )
 }
 
 /// Runs `tanto` and returns its wall time and peak resident memory (KiB).
@@ -125,110 +153,204 @@ fn tanto(config: &Path, args: &[&str]) -> (Duration, i64) {
     (started.elapsed(), usage.ru_maxrss)
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
+fn median<T: Ord + Copy>(mut v: Vec<T>) -> T {
     v.sort();
     v[v.len() / 2]
 }
 
-fn main() {
-    if std::env::args().nth(1).as_deref() == Some("--serve") {
-        // For profiling by hand: fill a server and keep it up.
-        let n = std::env::args()
-            .nth(2)
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(10_000);
-        let server = Dovecot::start();
-        fill(&server, n);
-        let cfg = server.dir.path().join("bench.toml");
-        let toml = server
-            .config_toml("support", &server.dir.path().join("cache.sqlite"), "bench")
+/// A new message for the resync rounds.
+fn new_message(round: usize, k: usize) -> Vec<u8> {
+    format!(
+        "From: Bench <bench{k}@customer.example>\r\nTo: support@acme.example\r\n\
+         Subject: New question {round}-{k}\r\nDate: Mon, 2 Nov 2026 10:00:00 +0900\r\n\
+         Message-ID: <bench-{round}-{k}@customer.example>\r\n\r\nHello\r\n"
+    )
+    .into_bytes()
+}
+
+/// A server whose `support` user holds a hard-linked copy of `maildir` (in maildir, or
+/// converted to sdbox), indexed once so that the server's first indexing is not timed.
+fn serve(maildir: &Path, sdbox: bool) -> Dovecot {
+    let server = Dovecot::start_with("mail_location = maildir:~/Maildir");
+    let home = server.dir.path().join("mail").join("support");
+    std::fs::create_dir_all(&home).expect("home");
+    let copy = home.join("Maildir");
+    // Hard links when on the same file system (Dovecot renames, never rewrites, a maildir
+    // file), else a copy.
+    let cp = |flags: &str| {
+        Command::new("cp")
+            .arg(flags)
+            .arg(maildir)
+            .arg(&copy)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !cp("-al") {
+        let _ = std::fs::remove_dir_all(&copy);
+        assert!(cp("-a"), "cp -a {}", maildir.display());
+    }
+    // The mail belongs to whom the server reads it as: the owner of its mail directory.
+    let owner = std::fs::metadata(server.dir.path().join("mail")).expect("mail dir");
+    use std::os::unix::fs::MetadataExt;
+    let ok = Command::new("chown")
+        .arg("-R")
+        .arg(format!("{}:{}", owner.uid(), owner.gid()))
+        .arg(&home)
+        .status()
+        .expect("chown");
+    assert!(ok.success(), "chown");
+    if sdbox {
+        server.doveadm(&["sync", "-u", "support", "-1", "sdbox:~/sdbox"]);
+    }
+    server.doveadm(&["index", "-u", "support", "INBOX"]);
+    server
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+fn bench(maildir: &Path, sdbox: bool) {
+    let server = serve(maildir, sdbox);
+    let n = inbox_state(server.port).2 - 1;
+    let fmt = if sdbox { "sdbox" } else { "maildir" };
+    println!("== {n} messages, {fmt} ({}) ==", maildir.display());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache.sqlite");
+    let config = dir.path().join("bench.toml");
+    write_config(&server, &config, &cache);
+    let drop_cache = || {
+        for s in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{s}", cache.display()));
+        }
+    };
+    // Warm Dovecot's cache for both: its fields are added on first request.
+    floor_fetch(server.port);
+    tanto(&config, &["sync", "--once"]);
+    let pairs = if n > 50_000 { 3 } else { 5 };
+    let (mut f_cold, mut t_cold, mut rss_cold) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..pairs {
+        f_cold.push(floor_fetch(server.port));
+        drop_cache();
+        let (t, rss) = tanto(&config, &["sync", "--once"]);
+        t_cold.push(t);
+        rss_cold.push(rss);
+    }
+    let (mut f_none, mut t_none) = (Vec::new(), Vec::new());
+    for _ in 0..9 {
+        let since = inbox_state(server.port);
+        f_none.push(floor_resync(server.port, since));
+        t_none.push(tanto(&config, &["sync", "--once"]).0);
+    }
+    let (mut f_chg, mut t_chg) = (Vec::new(), Vec::new());
+    for round in 0..5 {
+        let since = inbox_state(server.port);
+        let uids: Vec<String> = (1..=10)
+            .map(|k| ((k * 997 + round * 131) as u64 % n + 1).to_string())
+            .collect();
+        let flag = if round % 2 == 0 { "+" } else { "-" };
+        server.store(
+            "support",
+            "INBOX",
+            &uids.join(","),
+            &format!("{flag}FLAGS (\\Flagged)"),
+        );
+        let msgs: Vec<Vec<u8>> = (0..10).map(|k| new_message(round, k)).collect();
+        server.append_many("support", "INBOX", &msgs);
+        f_chg.push(floor_resync(server.port, since));
+        t_chg.push(tanto(&config, &["sync", "--once"]).0);
+    }
+    let mut list = Vec::new();
+    let mut list_rss = Vec::new();
+    let mut tab = Vec::new();
+    for _ in 0..5 {
+        let (t, rss) = tanto(&config, &["list", "--json"]);
+        list.push(t);
+        list_rss.push(rss);
+        tab.push(tanto(&config, &["list", "--status", "wip", "--json"]).0);
+    }
+    let (fc, tc) = (median(f_cold), median(t_cold));
+    let (fnc, tnc) = (median(f_none), median(t_none));
+    let (fch, tch) = (median(f_chg), median(t_chg));
+    let ratio = |t: Duration, f: Duration| t.as_secs_f64() / f.as_secs_f64();
+    println!("| {n} {fmt} | floor | tanto | ratio |");
+    println!("| --- | --- | --- | --- |");
+    println!(
+        "| cold `sync --once` | {} | {} | {:.2}x ({:.1} us/msg) |",
+        secs(fc),
+        secs(tc),
+        ratio(tc, fc),
+        tc.as_secs_f64() * 1e6 / n as f64
+    );
+    println!(
+        "| no-change resync | {} | {} | {:.2}x |",
+        secs(fnc),
+        secs(tnc),
+        ratio(tnc, fnc)
+    );
+    println!(
+        "| resync, 10 flags + 10 new | {} | {} | {:.2}x |",
+        secs(fch),
+        secs(tch),
+        ratio(tch, fch)
+    );
+    println!("| `list --json` | - | {} | |", secs(median(list)));
+    println!(
+        "| `list --status wip --json` | - | {} | |",
+        secs(median(tab))
+    );
+    println!(
+        "| peak RSS: cold sync / list --json | - | {:.1} MB / {:.1} MB | |",
+        median(rss_cold) as f64 / 1024.0,
+        median(list_rss) as f64 / 1024.0
+    );
+    let size: u64 = ["", "-wal"]
+        .iter()
+        .filter_map(|s| std::fs::metadata(format!("{}{s}", cache.display())).ok())
+        .map(|m| m.len())
+        .sum();
+    println!("cache size: {:.1} MB", size as f64 / 1e6);
+}
+
+/// Writes a tanto config for `server` at `config`, with its cache at `cache`.
+fn write_config(server: &Dovecot, config: &Path, cache: &Path) {
+    std::fs::write(
+        config,
+        server
+            .config_toml("support", cache, "bench")
+            .replace("support@example.com", "support@acme.example")
             .replace(
                 "password_env = \"TANTO_TEST_PASSWORD\"",
                 "password_command = \"echo secret\"",
-            );
-        std::fs::write(&cfg, toml).expect("config");
-        println!("{}", cfg.display());
+            ),
+    )
+    .expect("config");
+}
+
+fn main() {
+    let sdbox = std::env::args().any(|a| a == "--sdbox");
+    if std::env::args().any(|a| a == "--serve") {
+        // For profiling by hand: serve the first mailbox, print a config, stay up.
+        let dir = std::env::args()
+            .skip(1)
+            .find(|a| !a.starts_with("--"))
+            .expect("usage: bench_sync --serve MAILDIR");
+        let server = serve(Path::new(&dir), sdbox);
+        let config = server.dir.path().join("bench.toml");
+        write_config(&server, &config, &server.dir.path().join("cache.sqlite"));
+        println!("{}", config.display());
         loop {
             std::thread::sleep(Duration::from_secs(3600));
         }
     }
-    let sizes: Vec<usize> = std::env::args()
+    let dirs: Vec<PathBuf> = std::env::args()
         .skip(1)
-        .filter_map(|a| a.parse().ok())
+        .filter(|a| !a.starts_with("--"))
+        .map(PathBuf::from)
         .collect();
-    let sizes = if sizes.is_empty() {
-        vec![10_000, 100_000]
-    } else {
-        sizes
-    };
-    for n in sizes {
-        println!("== {n} messages ==");
-        let server = Dovecot::start();
-        fill(&server, n);
-        let dir = tempfile::tempdir().expect("tempdir");
-        let cache = dir.path().join("cache.sqlite");
-        let config = dir.path().join("bench.toml");
-        std::fs::write(
-            &config,
-            server.config_toml("support", &cache, "bench").replace(
-                "password_env = \"TANTO_TEST_PASSWORD\"",
-                "password_command = \"echo secret\"",
-            ),
-        )
-        .expect("config");
-
-        let floor_cold = floor(server.port);
-        let (initial, rss) = tanto(&config, &["sync", "--once"]);
-        let floor_warm = floor(server.port);
-        let nochange = median(
-            (0..7)
-                .map(|_| tanto(&config, &["sync", "--once"]).0)
-                .collect(),
-        );
-        let mut flagged = Vec::new();
-        for round in 0..5 {
-            let uids: Vec<String> = (1..=10)
-                .map(|k| (k * 97 + round * 13).to_string())
-                .collect();
-            server.store(
-                "support",
-                "INBOX",
-                &uids.join(","),
-                "+FLAGS (tanto-wip tanto-by-bench)",
-            );
-            flagged.push(tanto(&config, &["sync", "--once"]).0);
-            server.store(
-                "support",
-                "INBOX",
-                &uids.join(","),
-                "-FLAGS (tanto-wip tanto-by-bench)",
-            );
-            tanto(&config, &["sync", "--once"]);
-        }
-        let list = median(
-            (0..5)
-                .map(|_| tanto(&config, &["list", "--json"]).0)
-                .collect(),
-        );
-        let size: u64 = ["", "-wal"]
-            .iter()
-            .filter_map(|s| std::fs::metadata(format!("{}{s}", cache.display())).ok())
-            .map(|m| m.len())
-            .sum();
-        let floor_best = floor_cold.min(floor_warm);
-        println!("floor (bare UID FETCH 1:* ... ENVELOPE): {floor_cold:.2?} first, {floor_warm:.2?} second");
-        println!(
-            "initial sync:              {initial:.2?}  ({:.2}x the first floor, {:.2}x the best)",
-            initial.as_secs_f64() / floor_cold.as_secs_f64(),
-            initial.as_secs_f64() / floor_best.as_secs_f64()
-        );
-        println!("no-change resync (median): {nochange:.2?}");
-        println!(
-            "resync after 10 flags:     {:.2?} (median of 5)",
-            median(flagged)
-        );
-        println!("list --json (median):      {list:.2?}");
-        println!("cache size:                {:.1} MB", size as f64 / 1e6);
-        println!("peak memory (initial):     {:.1} MB", rss as f64 / 1024.0);
+    assert!(!dirs.is_empty(), "usage: bench_sync [--sdbox] MAILDIR...");
+    for d in dirs {
+        bench(&d, sdbox);
     }
 }

@@ -96,6 +96,20 @@ impl Ctx {
         mailbox: &Mailbox,
     ) -> anyhow::Result<Vec<(String, FolderRole)>> {
         let mut out = vec![(mailbox.imap.folder.clone(), FolderRole::Inbox)];
+        out.extend(self.folders_after_inbox(conn, mailbox)?);
+        Ok(out)
+    }
+
+    /// The folders a sync covers after the inbox: the Sent folder and the activity folder.
+    /// Looking for the Sent folder takes a LIST, which a sync sends after the inbox's
+    /// SELECT: on maildir, Dovecot makes a SELECT right after a LIST cost tens of ms at
+    /// 100,000 messages.
+    pub fn folders_after_inbox(
+        &self,
+        conn: &mut Conn,
+        mailbox: &Mailbox,
+    ) -> anyhow::Result<Vec<(String, FolderRole)>> {
+        let mut out = Vec::new();
         let sent = match &mailbox.imap.sent_folder {
             Some(s) => Some(s.clone()),
             None => {

@@ -14,6 +14,16 @@ pub fn list(ctx: &Ctx, filter: &ListFilter) -> anyhow::Result<Vec<ConversationRo
     Ok(ctx.cache()?.list(filter)?)
 }
 
+/// Calls `f` with each conversation matching `filter`, most recent first, one at a time
+/// (a long list is never held in memory); stops when `f` returns false.
+pub fn each(
+    ctx: &Ctx,
+    filter: &ListFilter,
+    f: impl FnMut(ConversationRow) -> bool,
+) -> anyhow::Result<()> {
+    Ok(ctx.cache()?.each_conversation(filter, f)?)
+}
+
 /// What a timeline entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

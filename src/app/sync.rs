@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::retry::{is_dropped, retry_while};
 use super::Ctx;
-use crate::cache::Cache;
+use crate::cache::{Cache, FolderRole};
 use crate::config::Mailbox;
 use crate::core::claims::Action;
 use crate::core::event::EventKind;
@@ -75,8 +75,12 @@ pub fn sync_mailbox_on(
             None => conn.insert(ctx.connect(index, mailbox)?),
         };
         let team = ctx.team(mailbox);
-        let mut reports = Vec::new();
-        for (folder, role) in ctx.folders(c, mailbox)? {
+        // The inbox first, before the LIST that finds the Sent folder (see
+        // `folders_after_inbox`): a no-change resync then costs the server next to nothing.
+        let inbox = &mailbox.imap.folder;
+        let mut reports = vec![sync_folder(c, cache, &team, inbox, FolderRole::Inbox)
+            .with_context(|| format!("syncing {inbox}"))?];
+        for (folder, role) in ctx.folders_after_inbox(c, mailbox)? {
             let r = sync_folder(c, cache, &team, &folder, role)
                 .with_context(|| format!("syncing {folder}"))?;
             reports.push(r);

@@ -6,8 +6,12 @@ mod events;
 mod lease;
 mod query;
 mod schema;
+mod stats;
 mod store;
 mod thread;
+
+#[cfg(test)]
+mod perf_tests;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,6 +21,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use events::{EventRow, StateMessage};
 pub use lease::Lease;
 pub use query::{ConversationRow, ListFilter, MessageRow, StatusCounts, TabQuery, WindowRow};
+pub use stats::StmtStats;
 pub use store::{FolderRole, FolderState, Team};
 
 /// Why the cache could not be used, with what to do about it.
@@ -78,6 +83,9 @@ impl Cache {
             set_mode(path, 0o660);
         }
         conn.busy_timeout(Duration::from_secs(30)).map_err(wrap)?;
+        // The sync's statements (threading, summaries, flags) are more than the default 16:
+        // with fewer slots they would be prepared again for every message.
+        conn.set_prepared_statement_cache_capacity(64);
         let journal = if network_fs { "DELETE" } else { "WAL" };
         // Switching a new file to WAL, and migrating, take locks that SQLite does not wait
         // for with the busy handler: when two processes open a new cache at once, retry.
@@ -86,15 +94,15 @@ impl Cache {
             .map_err(wrap)?;
         conn.pragma_update(None, "temp_store", "MEMORY")
             .map_err(wrap)?;
-        // 16 MB of page cache (2 MB by default): the hot index pages of a big mailbox stay in
-        // memory during a sync.
-        conn.pragma_update(None, "cache_size", -16384)
+        // 24 MB of page cache (2 MB by default): the hot index pages of a big mailbox stay in
+        // memory during a sync, and a batch's dirty pages are not spilled before its commit.
+        conn.pragma_update(None, "cache_size", -24576)
             .map_err(wrap)?;
         if !network_fs {
-            // Memory-mapped reads (not on network file systems), and a checkpoint every 16 MB
-            // of WAL rather than 4: a sync rewrites the same index pages batch after batch.
-            conn.pragma_update(None, "mmap_size", 64i64 << 20)
-                .map_err(wrap)?;
+            // No memory-mapped reads: every page a sync or a list touched would count in the
+            // process's memory (118 MB for a sync of 100,000 messages, 78 MB for a list),
+            // for no measurable gain over the page cache. A checkpoint every 16 MB of WAL
+            // rather than 4: a sync rewrites the same index pages batch after batch.
             conn.pragma_update(None, "wal_autocheckpoint", 4000)
                 .map_err(wrap)?;
         }

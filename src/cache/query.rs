@@ -145,23 +145,59 @@ pub enum Lookup {
 impl Cache {
     /// Conversations matching `filter`, most recent first.
     pub fn list(&self, filter: &ListFilter) -> Result<Vec<ConversationRow>> {
-        let r: rusqlite::Result<Vec<ConversationRow>> = (|| {
+        let mut out = Vec::new();
+        self.each_conversation(filter, |c| {
+            out.push(c);
+            true
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each conversation matching `filter`, most recent first, without
+    /// holding them all in memory; stops when `f` returns false.
+    pub fn each_conversation(
+        &self,
+        filter: &ListFilter,
+        mut f: impl FnMut(ConversationRow) -> bool,
+    ) -> Result<()> {
+        let r: rusqlite::Result<()> = (|| {
+            // Only the conditions that apply, so that the index of the status tab or of the
+            // agent serves both the filter and the order (`?1 IS NULL OR ...` defeats it).
+            let mut conds = vec!["messages > 0"];
+            if filter.status.is_some() {
+                conds.push("status = ?1");
+            }
+            if filter.assignee.is_some() {
+                conds.push("assignee = ?2");
+            }
+            if filter.mailbox.is_some() {
+                conds.push("mailbox = ?3");
+            }
             let sql = format!(
-                "SELECT {CONV_COLUMNS} FROM conversations
-                 WHERE messages > 0 AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR assignee = ?2)
-                   AND (?3 IS NULL OR mailbox = ?3)
-                 ORDER BY last_received DESC, id"
+                "SELECT {CONV_COLUMNS} FROM conversations WHERE {}
+                 ORDER BY last_received DESC, id",
+                conds.join(" AND ")
             );
             let mut st = self.conn.prepare_cached(&sql)?;
-            let rows = st.query_map(
-                params![
-                    filter.status.map(Status::as_str),
-                    filter.assignee,
-                    filter.mailbox
-                ],
-                conv_row,
-            )?;
-            rows.collect()
+            // Unused numbered parameters are not in the statement: bind by the number of
+            // the condition, skipping the absent ones.
+            let values = [
+                filter.status.map(Status::as_str),
+                filter.assignee.as_deref(),
+                filter.mailbox.as_deref(),
+            ];
+            for (i, value) in values.into_iter().enumerate() {
+                if value.is_some() {
+                    st.raw_bind_parameter(i + 1, value)?;
+                }
+            }
+            let mut rows = st.raw_query();
+            while let Some(r) = rows.next()? {
+                if !f(conv_row(r)?) {
+                    break;
+                }
+            }
+            Ok(())
         })();
         r.map_err(|e| self.err(e))
     }

@@ -132,6 +132,14 @@ ALTER TABLE conversations ADD COLUMN root_id TEXT NOT NULL DEFAULT '';
 DROP INDEX conversations_subject;
 UPDATE changes SET counter = counter + 1 WHERE id = 1;
 "#,
+    // v4: the list in the order it is shown, straight from an index: all of it, one status
+    // tab, one agent's conversations (no scan, no sort of every conversation).
+    r#"
+DROP INDEX conversations_list;
+CREATE INDEX conversations_recent ON conversations (last_received DESC, id);
+CREATE INDEX conversations_tab ON conversations (status, last_received DESC, id);
+CREATE INDEX conversations_assignee ON conversations (assignee, last_received DESC, id);
+"#,
 ];
 
 /// The schema version this build writes.

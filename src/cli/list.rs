@@ -64,12 +64,26 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         assignee: args.mine.then(|| ctx.config.agent.id.clone()),
         mailbox: args.mailbox.clone(),
     };
-    let rows = crate::app::conversations::list(ctx, &filter)?;
     if args.json {
-        let out: Vec<ConversationJson> = rows.iter().map(ConversationJson::from).collect();
-        super::output::print_json(&out)?;
+        // Streamed: 100,000 conversations are not held in memory.
+        let mut out = super::output::JsonArrayOut::stdout();
+        let mut failed = None;
+        crate::app::conversations::each(ctx, &filter, |c| {
+            match out.push(&ConversationJson::from(&c)) {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        out.finish()?;
         return Ok(0);
     }
+    let rows = crate::app::conversations::list(ctx, &filter)?;
     if rows.is_empty() {
         outln!("no conversations (run `tanto sync --once` first?)");
         return Ok(0);

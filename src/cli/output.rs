@@ -42,6 +42,75 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints a JSON array one element at a time, exactly as `print_json` prints the whole
+/// `Vec`: a long list is never held in memory, and stdout is written in large blocks.
+pub struct JsonArrayOut<W: std::io::Write> {
+    out: std::io::BufWriter<W>,
+    first: bool,
+    buf: Vec<u8>,
+}
+
+impl JsonArrayOut<std::io::StdoutLock<'static>> {
+    pub fn stdout() -> Self {
+        JsonArrayOut::new(std::io::stdout().lock())
+    }
+}
+
+impl<W: std::io::Write> JsonArrayOut<W> {
+    pub fn new(w: W) -> Self {
+        JsonArrayOut {
+            out: std::io::BufWriter::with_capacity(64 * 1024, w),
+            first: true,
+            buf: Vec::new(),
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        if STDOUT_GONE.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        match self.out.write_all(bytes) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                STDOUT_GONE.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn push<T: serde::Serialize>(&mut self, value: &T) -> anyhow::Result<()> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        buf.extend_from_slice(if self.first { b"[\n" } else { b",\n" });
+        self.first = false;
+        let item = serde_json::to_vec_pretty(value)?;
+        // One level deeper, as inside the array (strings never hold a raw newline in JSON).
+        for (i, line) in item.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                buf.push(b'\n');
+            }
+            buf.extend_from_slice(b"  ");
+            buf.extend_from_slice(line);
+        }
+        let r = self.write(&buf);
+        self.buf = buf;
+        r
+    }
+
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        let end: &[u8] = if self.first { b"[]\n" } else { b"\n]\n" };
+        self.write(end)?;
+        match self.out.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                STDOUT_GONE.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            r => Ok(r?),
+        }
+    }
+}
+
 /// RFC 3339 in UTC, as the JSON contract has it.
 pub fn rfc3339(ts: i64) -> String {
     chrono::DateTime::from_timestamp(ts, 0)
@@ -97,5 +166,37 @@ mod tests {
         assert_eq!(fit("日本語です", 6), "日本… ");
         assert_eq!(fit("日本", 4), "日本");
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+}
+
+#[cfg(test)]
+mod json_stream_tests {
+    use super::JsonArrayOut;
+
+    #[test]
+    fn a_streamed_array_prints_what_the_whole_vec_prints() {
+        #[derive(serde::Serialize)]
+        struct Row {
+            id: String,
+            n: u32,
+            tags: Vec<String>,
+        }
+        for len in [0usize, 1, 3] {
+            let rows: Vec<Row> = (0..len)
+                .map(|i| Row {
+                    id: format!("a\nb{i}"),
+                    n: i as u32,
+                    tags: vec!["x".into(); i],
+                })
+                .collect();
+            let mut out = Vec::new();
+            let mut s = JsonArrayOut::new(&mut out);
+            for r in &rows {
+                s.push(r).expect("push");
+            }
+            s.finish().expect("finish");
+            let whole = serde_json::to_string_pretty(&rows).expect("json") + "\n";
+            assert_eq!(String::from_utf8(out).expect("utf8"), whole, "{len} rows");
+        }
     }
 }
