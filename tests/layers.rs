@@ -23,7 +23,10 @@ fn below_front_ends() -> Vec<(PathBuf, usize, String)> {
     for f in files {
         let rel = f.strip_prefix(&src).expect("under src").to_path_buf();
         let top = rel.components().next().map(|c| c.as_os_str().to_owned());
-        if matches!(top.as_deref().and_then(|t| t.to_str()), Some("cli" | "tui" | "main.rs")) {
+        if matches!(
+            top.as_deref().and_then(|t| t.to_str()),
+            Some("cli" | "tui" | "main.rs")
+        ) {
             continue;
         }
         let text = std::fs::read_to_string(&f).expect("read");
