@@ -27,3 +27,4 @@ pub mod core;
 pub mod imap;
 pub mod mime;
 pub mod sanitize;
+pub mod send;

@@ -12,4 +12,5 @@ pub mod noise;
 pub mod outbox;
 pub mod status;
 pub mod subject;
+pub mod templates;
 pub mod threading;
