@@ -469,3 +469,39 @@ fn a_customer_mail_arriving_while_the_draft_is_open_stops_the_send_and_says_so()
     std::thread::sleep(Duration::from_millis(300));
     assert!(sink.received().is_empty());
 }
+
+#[test]
+fn a_scheduled_reply_is_sent_once_when_due_with_two_agents_syncing() {
+    let server = Dovecot::start();
+    let sink = SmtpSink::start();
+    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = agent(&server, &sink, &root.path().join("a"), "alice", "");
+    let bob = agent(&server, &sink, &root.path().join("b"), "bob", "");
+    alice.sync();
+    let id = only_id(&alice);
+    let out = alice.ok(&[
+        "reply",
+        &id,
+        "--at",
+        "+2s",
+        "--body-file",
+        &body_file(root.path(), "後ほど"),
+    ]);
+    assert!(out.contains("scheduled"), "{out}");
+    alice.sync();
+    bob.sync();
+    assert!(sink.received().is_empty(), "not before it is due");
+    std::thread::sleep(Duration::from_millis(2200));
+    std::thread::scope(|s| {
+        let a = s.spawn(|| alice.run(&["sync", "--once"]));
+        let b = s.spawn(|| bob.run(&["sync", "--once"]));
+        let _ = (a.join(), b.join());
+    });
+    alice.sync();
+    bob.sync();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sink.received().len(), 1, "exactly once");
+    assert_eq!(server.uids("support", "Sent").len(), 1);
+    assert!(server.uids("support", "Tanto/Outbox").is_empty());
+}
