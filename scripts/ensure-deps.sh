@@ -2,6 +2,8 @@
 # Installs what tanto's integration tests need, when missing:
 #   - Dovecot IMAP server (Debian/Ubuntu package dovecot-imapd; brings dovecot-core/doveadm)
 #   - tmux (terminal UI tests)
+#   - aiosmtpd for Debian's own Python (package python3-aiosmtpd: the send tests' SMTP server;
+#     checked with /usr/bin/python3, since the `python3` on PATH may be another build)
 # Idempotent: quiet and quick when everything is already present. Debian/Ubuntu (apt) only.
 # Runs `apt-get update` only when something has to be installed; uses sudo only if not root.
 set -euo pipefail
@@ -21,9 +23,11 @@ if ! command -v tmux >/dev/null 2>&1; then
     missing+=(tmux)
 fi
 
-# --- SMTP server for the send tests: to be added here -------------------------------------
-# (check for its binary and append its package to `missing`, like the entries above)
-# --------------------------------------------------------------------------------------------
+# The send tests' SMTP server: aiosmtpd run by Debian's Python (the harness starts
+# `/usr/bin/python3 -m aiosmtpd`-like scripts, never the `python3` on PATH).
+if [ ! -x /usr/bin/python3 ] || ! /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+    missing+=(python3-aiosmtpd)
+fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
     exit 0

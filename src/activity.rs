@@ -56,6 +56,9 @@ pub fn describe(
         (K::Done, Some(o), _) if o != agent => format!("{agent} marked it done (owner {o})"),
         (K::Done, _, _) => format!("{agent} marked it done"),
         (K::Reopen, _, _) => format!("{agent} reopened it"),
+        (K::Sent, _, _) => format!("{agent} sent a reply"),
+        (K::Approve, _, _) => format!("{agent} approved a reply"),
+        (K::Reject, _, _) => format!("{agent} rejected a reply"),
         (k, _, _) => format!("{agent}: {k}"),
     }
 }

@@ -62,6 +62,8 @@ pub struct Agent {
     pub name: String,
     #[serde(default)]
     pub role: Role,
+    /// The editor for drafts (default: $VISUAL, then $EDITOR, then vi).
+    pub editor: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -96,6 +98,15 @@ pub struct Team {
     /// The team's reply-time target in minutes: the TUI colours a conversation's age as it
     /// nears and passes it.
     pub reply_target_mins: Option<u32>,
+    /// Whose replies wait for a supervisor: "none", "all", or a list of agent ids.
+    #[serde(default, deserialize_with = "approval")]
+    pub approval: crate::core::outbox::Approval,
+    /// Words that make tanto warn before a reply goes out.
+    #[serde(default)]
+    pub warn_words: Vec<String>,
+    /// Seconds a sent reply can still be taken back in the terminal UI.
+    #[serde(default = "default_undo_seconds")]
+    pub undo_seconds: u64,
 }
 
 impl Default for Team {
@@ -107,7 +118,35 @@ impl Default for Team {
             live_poll_ms: 0,
             agents: Vec::new(),
             reply_target_mins: None,
+            approval: Default::default(),
+            warn_words: Vec::new(),
+            undo_seconds: default_undo_seconds(),
         }
+    }
+}
+
+fn default_undo_seconds() -> u64 {
+    10
+}
+
+/// `approval = "none" | "all" | ["agent", ...]`.
+fn approval<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<crate::core::outbox::Approval, D::Error> {
+    use crate::core::outbox::Approval;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Word(String),
+        Agents(Vec<String>),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Word(w) if w == "none" => Ok(Approval::None),
+        Raw::Word(w) if w == "all" => Ok(Approval::All),
+        Raw::Word(w) => Err(serde::de::Error::custom(format!(
+            "approval is {w:?}: use \"none\", \"all\" or a list of agent ids"
+        ))),
+        Raw::Agents(list) => Ok(Approval::Agents(list)),
     }
 }
 
@@ -123,6 +162,24 @@ pub struct Mailbox {
     pub address: String,
     pub imap: Imap,
     pub smtp: Option<Smtp>,
+    /// The team's name in the From of replies (default: the mailbox name).
+    pub display_name: Option<String>,
+    /// Appended to every reply, after "-- ".
+    #[serde(default)]
+    pub signature: String,
+    /// The charset of replies: "utf-8" (default) or "iso-2022-jp" (UTF-8 when the text has
+    /// characters outside it).
+    #[serde(default)]
+    pub reply_charset: ReplyCharset,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum ReplyCharset {
+    #[default]
+    #[serde(rename = "utf-8", alias = "UTF-8")]
+    Utf8,
+    #[serde(rename = "iso-2022-jp", alias = "ISO-2022-JP")]
+    Iso2022Jp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -647,6 +704,30 @@ path = "/tmp/x.sqlite"
         assert_eq!(m.imap.folder, "INBOX");
         assert_eq!(m.imap.activity_folder, "Tanto/Activity");
         assert_eq!(c.team.stale_claim_hours, 24);
+        assert_eq!(c.team.approval, crate::core::outbox::Approval::None);
+        assert_eq!(c.team.undo_seconds, 10);
+        assert_eq!(m.reply_charset, ReplyCharset::Utf8);
+    }
+
+    #[test]
+    fn approval_is_none_all_or_a_list() {
+        use crate::core::outbox::Approval;
+        let with = |v: &str| {
+            parse(
+                &format!("{GOOD}\n[team]\napproval = {v}\n"),
+                Path::new("t.toml"),
+            )
+        };
+        assert_eq!(with("\"all\"").expect("all").team.approval, Approval::All);
+        assert_eq!(
+            with("[\"bob\"]").expect("list").team.approval,
+            Approval::Agents(vec!["bob".into()])
+        );
+        let e = with("\"some\"")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("approval"), "{e}");
     }
 
     #[test]

@@ -29,4 +29,5 @@ pub mod core;
 pub mod imap;
 pub mod mime;
 pub mod sanitize;
+pub mod send;
 pub mod tui;

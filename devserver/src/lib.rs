@@ -25,7 +25,8 @@
 //!
 //! The crate is a workspace member of its own, outside tanto's public API: it does not
 //! depend on tanto, and talks IMAP through the `imap` crate. [`relay`] puts a fault-injecting
-//! proxy in front of a server.
+//! proxy in front of a server. [`SmtpSink`] is a real SMTP server (aiosmtpd) for the send
+//! tests, delivering into a Maildir the tests read.
 #![deny(clippy::unwrap_used)]
 
 mod conf;
@@ -34,8 +35,10 @@ mod mail;
 pub mod relay;
 mod sample;
 mod server;
+mod smtp;
 mod sys;
 
 pub use relay::Relay;
 pub use sample::sample_message;
 pub use server::{Dovecot, Session, PASSWORD, USERS};
+pub use smtp::{Received, SmtpSink};

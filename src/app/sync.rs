@@ -36,7 +36,41 @@ pub fn sync_once(ctx: &Ctx) -> anyhow::Result<Vec<MailboxReport>> {
             millis: started.elapsed().as_millis(),
         });
     }
+    send_outbox(ctx);
     Ok(out)
+}
+
+/// Finishes half-done sends and sends what is due; says what needs a person.
+fn send_outbox(ctx: &Ctx) {
+    use super::reply_outbox::Sent;
+    use crate::core::outbox::Standing;
+    match super::reply_outbox::process(ctx) {
+        Ok(list) => {
+            for s in list {
+                match s {
+                    Sent::Waiting { conversation, standing: Standing::Uncertain } => ctx.notify.warn(format!(
+                        "{conversation}: send uncertain: a reply in the outbox may or may not have reached the customer; check, then remove it from the outbox or send it again by hand"
+                    )),
+                    Sent::Uncertain { conversation, reason } => ctx.notify.warn(format!(
+                        "{conversation}: send uncertain ({reason}): check whether the customer got it; tanto will not send it again by itself"
+                    )),
+                    Sent::Waiting { conversation, standing: Standing::Rejected } => ctx
+                        .notify
+                        .warn(format!("{conversation}: a reply was rejected; `tanto show {conversation}` says why")),
+                    Sent::Delivered { conversation } => ctx
+                        .notify
+                        .warn(format!("{conversation}: a queued reply was sent")),
+                    Sent::Completed { conversation } => ctx.notify.warn(format!(
+                        "{conversation}: an interrupted send had reached Sent; its bookkeeping is now done"
+                    )),
+                    _ => {}
+                }
+            }
+        }
+        Err(e) => ctx
+            .notify
+            .warn(format!("could not work through the outbox: {e:#}")),
+    }
 }
 
 /// Syncs every folder of one mailbox, under a lease so that two processes sharing the cache

@@ -66,3 +66,44 @@ impl Cache {
             .map_err(|e| self.err(e))
     }
 }
+
+/// True when `holder` (as `acquire` writes it: "pid:time") names a process alive on this
+/// host. A lease's holder that died (SIGKILL) is not alive even before its lease expires.
+fn holder_alive(holder: &str) -> bool {
+    let pid = holder.split(':').next().unwrap_or_default();
+    !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+impl Cache {
+    /// Takes the lease `name` now, also from a holder that is dead; `None` when a live
+    /// process holds it.
+    pub fn take_lease(&mut self, name: &str, ttl: Duration) -> Result<Option<Lease>> {
+        if let Some(l) = self.acquire(name, ttl, Duration::ZERO)? {
+            return Ok(Some(l));
+        }
+        if self.lease_alive(name)? {
+            return Ok(None);
+        }
+        self.conn
+            .execute("DELETE FROM leases WHERE name = ?1", params![name])
+            .map_err(|e| self.err(e))?;
+        self.acquire(name, ttl, Duration::ZERO)
+    }
+
+    /// True when a live process of this host holds the lease `name`.
+    pub fn lease_alive(&self, name: &str) -> Result<bool> {
+        use rusqlite::OptionalExtension as _;
+        let holder: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT holder FROM leases WHERE name = ?1 AND expires >= ?2",
+                params![name, now()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(holder.is_some_and(|h| holder_alive(&h)))
+    }
+}

@@ -3,14 +3,17 @@
 // First, so that its `outln!` (println that survives a closed stdout) reaches every file.
 #[macro_use]
 mod output;
+pub mod approve;
 pub mod cache_cmd;
 pub mod coordinate;
 pub mod demo;
 mod demo_mail;
 pub mod doctor;
 pub mod list;
+pub mod reply;
 pub mod show;
 pub mod sync;
+pub mod template;
 
 use std::path::PathBuf;
 
@@ -58,6 +61,17 @@ pub enum Command {
     Reopen(coordinate::IdArgs),
     /// Add an internal note to a conversation
     Note(coordinate::NoteArgs),
+    /// Reply to a conversation (claims it; exit 3 when someone else holds it)
+    Reply(reply::Args),
+    /// Approve a reply waiting for a supervisor, and send it
+    Approve(approve::ApproveArgs),
+    /// Reject a reply waiting for a supervisor, saying why
+    Reject(approve::RejectArgs),
+    /// Shared reply templates
+    Template {
+        #[command(subcommand)]
+        command: template::Command,
+    },
     /// Check the server: login, and each capability tanto uses
     Doctor(doctor::Args),
     /// Manage the local cache
@@ -126,6 +140,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 Command::Done(a) => coordinate::run(&ctx, &a.id, Action::Done),
                 Command::Reopen(a) => coordinate::run(&ctx, &a.id, Action::Reopen),
                 Command::Note(a) => coordinate::note(&ctx, a),
+                Command::Reply(a) => reply::run(&ctx, a),
+                Command::Approve(a) => approve::approve(&ctx, a),
+                Command::Reject(a) => approve::reject(&ctx, a),
+                Command::Template { command } => template::run(&ctx, command),
                 Command::Cache { command } => cache_cmd::run(&ctx, command),
                 Command::Demo(_) => unreachable!("handled above"),
             }

@@ -13,6 +13,12 @@ pub enum EventKind {
     Done,
     Reopen,
     Note,
+    /// A reply went out (SMTP accepted it and it is in Sent).
+    Sent,
+    /// A supervisor approved a queued reply.
+    Approve,
+    /// A supervisor rejected a queued reply (the text says why).
+    Reject,
     /// A kind this version does not know (written by a newer tanto or another tool).
     Other(String),
 }
@@ -28,6 +34,9 @@ impl EventKind {
             EventKind::Done => "done",
             EventKind::Reopen => "reopen",
             EventKind::Note => "note",
+            EventKind::Sent => "sent",
+            EventKind::Approve => "approve",
+            EventKind::Reject => "reject",
             EventKind::Other(s) => s,
         }
     }
@@ -42,6 +51,9 @@ impl EventKind {
             "done" => EventKind::Done,
             "reopen" => EventKind::Reopen,
             "note" => EventKind::Note,
+            "sent" => EventKind::Sent,
+            "approve" => EventKind::Approve,
+            "reject" => EventKind::Reject,
             _ => EventKind::Other(s.trim().to_string()),
         }
     }
@@ -82,13 +94,16 @@ mod tests {
             EventKind::Done,
             EventKind::Reopen,
             EventKind::Note,
+            EventKind::Sent,
+            EventKind::Approve,
+            EventKind::Reject,
         ] {
             assert_eq!(EventKind::parse(k.as_str()), k);
         }
         assert_eq!(EventKind::parse("CLAIM"), EventKind::Claim);
         assert_eq!(
-            EventKind::parse("approve"),
-            EventKind::Other("approve".into())
+            EventKind::parse("escalate"),
+            EventKind::Other("escalate".into())
         );
     }
 }

@@ -3,10 +3,14 @@
 
 pub mod agent;
 pub mod claims;
+pub mod compose;
+mod compose_render;
 pub mod conversation;
 pub mod event;
 pub mod model;
 pub mod noise;
+pub mod outbox;
 pub mod status;
 pub mod subject;
+pub mod templates;
 pub mod threading;

@@ -173,3 +173,22 @@ impl Conn {
         Ok(out)
     }
 }
+
+impl Conn {
+    /// Removes one message of the selected folder for good (`\Deleted`, then UID EXPUNGE
+    /// of that UID only, so that nobody else's deleted mail goes with it).
+    pub fn expunge_uid(&mut self, uid: u32) -> Result<()> {
+        self.raw(&format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)"))?;
+        if self.caps.uidplus {
+            self.raw(&format!("UID EXPUNGE {uid}"))?;
+        } else {
+            self.raw("EXPUNGE")?;
+        }
+        Ok(())
+    }
+
+    /// Every UID of the selected folder, ascending.
+    pub fn all_uids(&mut self) -> Result<Vec<u32>> {
+        self.uids_from(1)
+    }
+}

@@ -1,0 +1,313 @@
+//! A real SMTP server on 127.0.0.1 for the send tests: aiosmtpd (Debian's
+//! `python3-aiosmtpd`, run by `/usr/bin/python3`) with a small handler written by the
+//! harness that delivers every accepted message, byte for byte, into a Maildir in a temp
+//! dir, with its envelope beside it.
+//!
+//! It can be stopped and restarted on the same port (the "SMTP is down" tests), and tests
+//! read what it received with [`SmtpSink::received`]. A missing aiosmtpd is a panic that
+//! says how to install it: the tests never skip.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::sys::{make_temp_dir, pick_free_port};
+
+const PYTHON: &str = "/usr/bin/python3";
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The handler: each message goes to `tmp/` then is renamed into `new/` (Maildir delivery,
+/// so a reader never sees half a message); `<name>.env` holds the envelope, one line
+/// `from <addr>` then one `to <addr>` per recipient. The sink exits when its parent (the
+/// test process) is gone, so a killed test leaves nothing running.
+const SCRIPT: &str = r#"
+import asyncio, itertools, os, sys, time
+from aiosmtpd.controller import Controller
+
+port, root = int(sys.argv[1]), sys.argv[2]
+counter = itertools.count()
+
+class Sink:
+    async def handle_DATA(self, server, session, envelope):
+        name = "%020d.%06d.%d" % (time.time_ns(), next(counter), os.getpid())
+        tmp = os.path.join(root, "tmp", name)
+        with open(tmp, "wb") as f:
+            f.write(envelope.original_content)
+        env = os.path.join(root, "tmp", name + ".env")
+        with open(env, "w", encoding="utf-8") as f:
+            f.write("from %s\n" % envelope.mail_from)
+            for r in envelope.rcpt_tos:
+                f.write("to %s\n" % r)
+        os.rename(env, os.path.join(root, "envelope", name + ".env"))
+        os.rename(tmp, os.path.join(root, "new", name))
+        return "250 2.0.0 Ok: queued as %s" % name
+
+parent = os.getppid()
+controller = Controller(Sink(), hostname="127.0.0.1", port=port,
+                        ident="tanto-test-sink", enable_SMTPUTF8=True, decode_data=False)
+controller.start()
+print("READY", flush=True)
+try:
+    while os.getppid() == parent:
+        time.sleep(0.2)
+finally:
+    controller.stop()
+"#;
+
+/// One message the sink accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// `MAIL FROM` address.
+    pub mail_from: String,
+    /// `RCPT TO` addresses, in order.
+    pub rcpt_to: Vec<String>,
+    /// The message exactly as sent in DATA (dot-unstuffed).
+    pub raw: Vec<u8>,
+}
+
+impl Received {
+    /// The value of the first header field `name` (case-insensitive), unfolded; `None` when
+    /// absent. Enough for tests; not a MIME parser.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let text = String::from_utf8_lossy(&self.raw);
+        let head = text
+            .split("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .replace("\r\n ", " ")
+            .replace("\r\n\t", " ");
+        head.split("\r\n").find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+}
+
+/// A running SMTP sink owned by a test. Dropping it stops the server and deletes its mail.
+pub struct SmtpSink {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl SmtpSink {
+    /// Starts a sink on a free port of 127.0.0.1 and waits for its `220` greeting.
+    pub fn start() -> SmtpSink {
+        check_installed();
+        let dir = make_temp_dir();
+        for sub in ["tmp", "new", "cur", "envelope"] {
+            fs::create_dir_all(dir.path().join(sub)).expect("create the sink's maildir");
+        }
+        fs::write(dir.path().join("sink.py"), SCRIPT).expect("write the sink's script");
+        let mut sink = SmtpSink {
+            port: 0,
+            dir,
+            child: None,
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            sink.port = pick_free_port();
+            match sink.spawn() {
+                Ok(()) => return sink,
+                Err(why) if attempt < 5 && why.contains("in use") => continue,
+                Err(why) => panic!(
+                    "the SMTP sink (aiosmtpd) did not start on 127.0.0.1:{}: {why}",
+                    sink.port
+                ),
+            }
+        }
+    }
+
+    /// Stops the server: connections are refused until `restart`. Received mail stays.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the server again on the same port (retrying while the port is in TIME_WAIT).
+    pub fn restart(&mut self) {
+        self.stop();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.spawn() {
+                Ok(()) => return,
+                Err(why) if Instant::now() < deadline => {
+                    let _ = why;
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(why) => panic!(
+                    "the SMTP sink did not restart on 127.0.0.1:{}: {why}",
+                    self.port
+                ),
+            }
+        }
+    }
+
+    /// Whether the server is running (between `start`/`restart` and `stop`).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// Everything received so far, oldest first.
+    pub fn received(&self) -> Vec<Received> {
+        let new = self.dir.path().join("new");
+        let mut names: Vec<String> = fs::read_dir(&new)
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+            .into_iter()
+            .filter_map(|n| {
+                let raw = fs::read(new.join(&n)).ok()?;
+                let env = fs::read_to_string(self.dir.path().join("envelope").join(n + ".env"))
+                    .unwrap_or_default();
+                let mut mail_from = String::new();
+                let mut rcpt_to = Vec::new();
+                for line in env.lines() {
+                    if let Some(a) = line.strip_prefix("from ") {
+                        mail_from = a.to_string();
+                    } else if let Some(a) = line.strip_prefix("to ") {
+                        rcpt_to.push(a.to_string());
+                    }
+                }
+                Some(Received {
+                    mail_from,
+                    rcpt_to,
+                    raw,
+                })
+            })
+            .collect()
+    }
+
+    /// Waits (up to `timeout`) until at least `n` messages arrived; returns them all.
+    /// Panics on timeout with what did arrive.
+    pub fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let got = self.received();
+            if got.len() >= n {
+                return got;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "the SMTP sink received {} message(s) within {timeout:?}, expected {n}",
+                    got.len()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The `[mailbox.smtp]` table of a tanto config pointing at this sink (plain SMTP on
+    /// loopback, no login). It may follow any table: it belongs to the last `[[mailbox]]`.
+    pub fn config_toml(&self) -> String {
+        format!(
+            "\n[mailbox.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n",
+            self.port
+        )
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("sink.log")
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        assert!(self.child.is_none(), "the SMTP sink is already running");
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .map_err(|e| format!("open the sink's log: {e}"))?;
+        let mark = fs::metadata(self.log_path()).map(|m| m.len()).unwrap_or(0);
+        let mut child = Command::new(PYTHON)
+            .arg(self.dir.path().join("sink.py"))
+            .arg(self.port.to_string())
+            .arg(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("spawn {PYTHON}: {e}"))?;
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = log_since(&self.log_path(), mark);
+                let why = if log.contains("Address already in use") {
+                    format!("port in use ({status})")
+                } else {
+                    format!("exited {status}: {log}")
+                };
+                return Err(why);
+            }
+            if greets(addr) {
+                self.child = Some(child);
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "no 220 greeting within {STARTUP_TIMEOUT:?}: {}",
+                    log_since(&self.log_path(), mark)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// True when a connection to `addr` gets this sink's `220` greeting.
+fn greets(addr: SocketAddr) -> bool {
+    let Ok(tcp) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut line = String::new();
+    let ok = BufReader::new(&tcp).read_line(&mut line).is_ok()
+        && line.starts_with("220")
+        && line.contains("tanto-test-sink");
+    if ok {
+        use std::io::Write;
+        let _ = (&tcp).write_all(b"QUIT\r\n");
+    }
+    ok
+}
+
+fn log_since(path: &Path, mark: u64) -> String {
+    let bytes = fs::read(path).unwrap_or_default();
+    String::from_utf8_lossy(bytes.get(mark as usize..).unwrap_or_default()).into_owned()
+}
+
+/// Panics, saying how to install it, when Debian's Python has no aiosmtpd.
+fn check_installed() {
+    let ok = Command::new(PYTHON)
+        .args(["-c", "import aiosmtpd"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "{PYTHON} cannot import aiosmtpd: the send tests need a real SMTP server. Install it \
+         with `scripts/ensure-deps.sh` (Debian/Ubuntu package `python3-aiosmtpd`)."
+    );
+}

@@ -1,0 +1,399 @@
+//! Replying: claim the conversation (refuse, naming the holder, when someone else has it),
+//! build the draft, and on submit check that nothing arrived meanwhile, warn, queue the
+//! reply in the outbox and send it (or leave it for approval or for later).
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Context as _};
+
+use super::act::{perform, Outcome};
+use super::reply_outbox::{crash_point, send_one, Sent};
+use super::Ctx;
+use crate::cache::ConversationRow;
+use crate::clock::now;
+use crate::config::{ReplyCharset, Role};
+use crate::core::claims::Action;
+use crate::core::compose::{self, Charset, FileAttachment, Original, Outgoing};
+use crate::core::event::EventKind;
+use crate::core::model::Address;
+use crate::core::outbox::{self, Envelope};
+
+/// What the reply is to be; the body comes from the editor or a file (the front end's job).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub all: bool,
+    pub keep_open: bool,
+    /// Send at (seconds since the epoch); now when `None`.
+    pub at: Option<i64>,
+    /// Send even though something arrived meanwhile or a warning was raised.
+    pub force: bool,
+    pub attachments: Vec<PathBuf>,
+    /// Start from this template (filled in).
+    pub template: Option<String>,
+}
+
+/// A draft ready for the editor, with what was seen when it was started.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub conversation: ConversationRow,
+    /// Header lines, a blank line, the body (template or empty, signature, quote).
+    pub draft: String,
+    /// What the agent writes into, for `--body-file`: the draft around `written`.
+    pub to: Vec<Address>,
+    pub cc: Vec<Address>,
+    pub subject: String,
+    pub signature: String,
+    pub quote: String,
+    about: String,
+    in_reply_to: Option<String>,
+    references: Vec<String>,
+    seen_messages: Vec<(i64, u32)>,
+    started: i64,
+}
+
+/// How `prepare` or `submit` ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replied {
+    /// Someone else holds the conversation: nothing was written.
+    Held {
+        conversation: String,
+        holder: String,
+    },
+    /// Something arrived after the draft was started: nothing was sent.
+    Stale {
+        conversation: String,
+        arrived: Vec<String>,
+    },
+    /// Warnings (missing attachment, team words): nothing was sent.
+    Warned {
+        conversation: String,
+        warnings: Vec<String>,
+    },
+    /// The draft has no recipient left.
+    NoRecipient { conversation: String },
+    /// Waits in the outbox for a supervisor.
+    AwaitingApproval { conversation: String },
+    /// Waits in the outbox until `at`.
+    Scheduled { conversation: String, at: i64 },
+    /// What the send did.
+    Sent(Sent),
+}
+
+/// Claims the conversation if free and builds the draft.
+pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Prepared, Replied>> {
+    match perform(ctx, id, &Action::Claim)? {
+        Outcome::Won(_) | Outcome::Already { .. } => {}
+        Outcome::Lost {
+            conversation,
+            winner,
+            ..
+        } => {
+            return Ok(Err(Replied::Held {
+                conversation,
+                holder: winner,
+            }))
+        }
+        Outcome::Refused { conversation, why } => {
+            return Err(anyhow!("cannot reply to {conversation}: {why:?}"))
+        }
+    }
+    // Bodies the cache lacks are fetched here.
+    let view = super::conversations::view(ctx, id)?;
+    let conv = view.conversation;
+    let (_, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
+    let mut cache = ctx.cache()?;
+    if let Err(e) = cache.set_presence(&conv.mailbox, &conv.id, &ctx.config.agent.id, "replying") {
+        ctx.notify
+            .warn(format!("could not tell the team you are replying: {e}"));
+    }
+    let msgs = cache.messages(&conv.mailbox, &conv.id)?;
+    let state = cache.state_message(&conv.mailbox, &conv.id)?;
+    let answered = state
+        .as_ref()
+        .and_then(|s| {
+            msgs.iter()
+                .find(|m| m.folder_id == s.folder_id && m.uid == s.uid)
+        })
+        .or_else(|| msgs.iter().rev().find(|m| m.inbound))
+        .ok_or_else(|| anyhow!("conversation {} has no customer message to answer", conv.id))?;
+    let raw = cache
+        .body(answered.folder_id, answered.uid)?
+        .ok_or_else(|| anyhow!("the customer's message of {} could not be fetched", conv.id))?;
+    let headers = crate::mime::parse_headers(&raw);
+    let rendered = crate::mime::render(&raw);
+    let date_text =
+        chrono::DateTime::from_timestamp(answered.date.unwrap_or(answered.internal_date), 0)
+            .map(|d| {
+                d.with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default();
+    let orig = Original {
+        from: headers.from.first().cloned(),
+        reply_to: headers.reply_to.clone(),
+        to: headers.to.clone(),
+        cc: headers.cc.clone(),
+        subject: headers.subject.clone(),
+        message_id: headers.message_id.clone(),
+        references: headers.references.clone(),
+        date_text,
+        text: rendered.text,
+    };
+    let team = ctx.team(mailbox).addresses;
+    let (to, cc) = compose::recipients(&orig, &team, opts.all);
+    let subject = compose::reply_subject(&orig.subject);
+    let (in_reply_to, references) = compose::threading(&orig);
+    let quote = compose::quote(&orig);
+    let written = match &opts.template {
+        Some(name) => {
+            let t = super::reply_templates::find(ctx, &conv.mailbox, name)?;
+            crate::core::templates::fill(
+                &t.body,
+                &crate::core::templates::Values {
+                    customer_name: to
+                        .first()
+                        .map(|a| a.name.clone().unwrap_or_else(|| a.email.clone()))
+                        .unwrap_or_default(),
+                    agent_name: agent_name(ctx),
+                    mailbox_address: mailbox.address.clone(),
+                    subject: orig.subject.clone(),
+                },
+            )
+        }
+        None => String::new(),
+    };
+    let draft = compose::draft_text(
+        &to,
+        &cc,
+        &subject,
+        &compose::body(&written, &mailbox.signature, &quote),
+    );
+    Ok(Ok(Prepared {
+        conversation: conv,
+        draft,
+        to,
+        cc,
+        subject,
+        signature: mailbox.signature.clone(),
+        quote,
+        about: orig
+            .message_id
+            .clone()
+            .unwrap_or_else(|| answered.message_id.clone().unwrap_or_default()),
+        in_reply_to,
+        references,
+        seen_messages: msgs.iter().map(|m| (m.folder_id, m.uid)).collect(),
+        started: now(),
+    }))
+}
+
+fn agent_name(ctx: &Ctx) -> String {
+    if ctx.config.agent.name.is_empty() {
+        ctx.config.agent.id.clone()
+    } else {
+        ctx.config.agent.name.clone()
+    }
+}
+
+impl Prepared {
+    /// The draft with `written` (a `--body-file`) as what the agent wrote.
+    pub fn draft_with(&self, written: &str) -> String {
+        compose::draft_text(
+            &self.to,
+            &self.cc,
+            &self.subject,
+            &compose::body(written, &self.signature, &self.quote),
+        )
+    }
+}
+
+/// Checks, queues and sends the edited `draft`.
+pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::Result<Replied> {
+    let conversation = p.conversation.id.clone();
+    let Some(d) = compose::parse_draft(draft) else {
+        return Ok(Replied::NoRecipient { conversation });
+    };
+    let (index, mailbox) = ctx.mailbox_named(&p.conversation.mailbox)?;
+    let mut attachments = Vec::new();
+    for path in &opts.attachments {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("reading the attachment {}", path.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| crate::sanitize::file_name(&n.to_string_lossy()))
+            .unwrap_or_else(|| "attachment".into());
+        attachments.push(FileAttachment {
+            content_type: content_type(&name).into(),
+            name,
+            bytes,
+        });
+    }
+    if !opts.force {
+        let written: String = d
+            .body
+            .lines()
+            .filter(|l| !l.starts_with('>'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let warnings = compose::warnings(&written, attachments.len(), &ctx.config.team.warn_words);
+        if !warnings.is_empty() {
+            return Ok(Replied::Warned {
+                conversation,
+                warnings,
+            });
+        }
+        // Nothing stale goes out: what arrived since the draft was started stops it.
+        let mut cache = ctx.cache()?;
+        super::sync::sync_mailbox(ctx, &mut cache, index, mailbox)?;
+        let mut arrived: Vec<String> = cache
+            .messages(&p.conversation.mailbox, &conversation)?
+            .into_iter()
+            .filter(|m| !p.seen_messages.contains(&(m.folder_id, m.uid)))
+            .map(|m| {
+                let who = if m.inbound {
+                    "the customer"
+                } else {
+                    "the team"
+                };
+                format!(
+                    "a message from {} ({who}): {}",
+                    crate::sanitize::single_line(&m.from.email),
+                    crate::sanitize::single_line(&m.subject)
+                )
+            })
+            .collect();
+        arrived.extend(
+            cache
+                .events(&p.conversation.mailbox, &conversation)?
+                .into_iter()
+                .filter(|e| e.at >= p.started && e.agent != ctx.config.agent.id)
+                .filter(|e| matches!(e.kind, EventKind::Note | EventKind::Sent))
+                .map(|e| {
+                    format!(
+                        "{} by {}: {}",
+                        e.kind,
+                        e.agent,
+                        crate::sanitize::single_line(&e.text)
+                    )
+                }),
+        );
+        if !arrived.is_empty() {
+            return Ok(Replied::Stale {
+                conversation,
+                arrived,
+            });
+        }
+    }
+    // Still ours? Claim again: a no-op when held, a refusal naming the holder otherwise.
+    if let Outcome::Lost { winner, .. } = perform(ctx, &conversation, &Action::Claim)? {
+        return Ok(Replied::Held {
+            conversation,
+            holder: winner,
+        });
+    }
+    let domain = mailbox
+        .address
+        .rsplit('@')
+        .next()
+        .unwrap_or("tanto.invalid");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let message_id = format!(
+        "tanto.{conversation}.{}.{nanos:x}.{}@{domain}",
+        ctx.config.agent.id,
+        std::process::id()
+    );
+    let out = Outgoing {
+        from: Address {
+            name: Some(
+                mailbox
+                    .display_name
+                    .clone()
+                    .unwrap_or_else(|| mailbox.name.clone()),
+            ),
+            email: mailbox.address.clone(),
+        },
+        to: d.to.clone(),
+        cc: d.cc.clone(),
+        subject: d.subject.clone(),
+        message_id: message_id.clone(),
+        in_reply_to: p.in_reply_to.clone(),
+        references: p.references.clone(),
+        date: chrono::Local::now().to_rfc2822(),
+        agent: ctx.config.agent.id.clone(),
+        body: d.body.clone(),
+        attachments,
+        charset: match mailbox.reply_charset {
+            ReplyCharset::Utf8 => Charset::Utf8,
+            ReplyCharset::Iso2022Jp => Charset::Iso2022Jp,
+        },
+        boundary: format!("tanto-{nanos:x}"),
+    };
+    let (payload, _) = compose::render(&out);
+    let env = Envelope {
+        conversation: conversation.clone(),
+        about: p.about.clone(),
+        message_id: message_id.clone(),
+        author: ctx.config.agent.id.clone(),
+        mail_from: mailbox.address.clone(),
+        rcpt: d.to.iter().chain(&d.cc).map(|a| a.email.clone()).collect(),
+        keep_open: opts.keep_open,
+        send_at: opts.at.unwrap_or(0),
+        subject: d.subject.clone(),
+    };
+    let approval = ctx.config.team.approval.needed_for(
+        &ctx.config.agent.id,
+        ctx.config.agent.role == Role::Supervisor,
+    );
+    let mut flags = vec!["\\Seen"];
+    if approval {
+        flags.push(outbox::KW_APPROVAL);
+    }
+    let mut conn = ctx.connect(index, mailbox)?;
+    conn.ensure_folder(&mailbox.imap.outbox_folder)?;
+    conn.append(
+        &mailbox.imap.outbox_folder,
+        &outbox::wrap(&env, &payload),
+        &flags,
+    )
+    .context("queueing the reply in the outbox")?;
+    crash_point("after-outbox");
+    let result = if approval {
+        Replied::AwaitingApproval { conversation }
+    } else if env.send_at > now() {
+        Replied::Scheduled {
+            conversation,
+            at: env.send_at,
+        }
+    } else {
+        let mut cache = ctx.cache()?;
+        Replied::Sent(send_one(
+            ctx,
+            index,
+            mailbox,
+            &mut conn,
+            &mut cache,
+            &message_id,
+        )?)
+    };
+    conn.logout();
+    Ok(result)
+}
+
+/// A content type from the file name's extension (what mail clients need to open it).
+fn content_type(name: &str) -> &'static str {
+    let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "txt" => "text/plain; charset=UTF-8",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "csv" => "text/csv; charset=UTF-8",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
+    }
+}

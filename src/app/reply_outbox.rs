@@ -1,0 +1,435 @@
+//! The outbox: a queued reply is won by compare-and-set, sent over SMTP, appended to Sent,
+//! and its bookkeeping done (`\Answered`, status, a `sent` event, the outbox copy removed).
+//! On start, half-done sends are finished without ever sending twice; approvals and
+//! rejections; what is due (approved, scheduled) goes out from any running tanto.
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context as _};
+
+use super::act::{append_event, perform, Outcome};
+use super::Ctx;
+use crate::activity::Event;
+use crate::cache::{Cache, FolderRole};
+use crate::clock::now;
+use crate::config::{Mailbox, Role};
+use crate::core::claims::{Action, StoreResult};
+use crate::core::event::EventKind;
+use crate::core::outbox::{self, Envelope, Recovery, Standing};
+use crate::imap::sync::sync_folder;
+use crate::imap::Conn;
+use crate::send::{self, SendError};
+
+/// For the SIGKILL tests: `TANTO_TEST_CRASH_AT=<point>` aborts the process there.
+pub(super) fn crash_point(point: &str) {
+    if std::env::var("TANTO_TEST_CRASH_AT").is_ok_and(|p| p == point) {
+        std::process::abort();
+    }
+}
+
+/// What became of one queued reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// SMTP took it, it is in Sent, and the bookkeeping is done.
+    Delivered { conversation: String },
+    /// A half-done send found in Sent: only the bookkeeping was left, and is now done.
+    Completed { conversation: String },
+    /// It stays in the outbox: SMTP did not take it (the reason says why); it goes out on
+    /// a later run.
+    Queued {
+        conversation: String,
+        reason: String,
+    },
+    /// Nobody can know whether SMTP took it: a person must decide.
+    Uncertain {
+        conversation: String,
+        reason: String,
+    },
+    /// Someone else is sending it or already did.
+    Taken { conversation: String, by: String },
+    /// Not for now.
+    Waiting {
+        conversation: String,
+        standing: Standing,
+    },
+}
+
+/// One queued reply as the outbox lists it.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    pub uid: u32,
+    pub flags: Vec<String>,
+    pub modseq: u64,
+    pub envelope: Envelope,
+    pub payload: Vec<u8>,
+}
+
+/// The queued replies of a mailbox (an outbox that does not exist yet is empty).
+pub fn list(conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<Vec<Queued>> {
+    let folder = &mailbox.imap.outbox_folder;
+    if !conn.folder_exists(folder)? {
+        return Ok(Vec::new());
+    }
+    conn.select(folder, None)?;
+    let uids = conn.all_uids()?;
+    let bodies = conn.fetch_bodies(&uids)?;
+    let mut out = Vec::new();
+    for (uid, raw) in bodies {
+        let Some((envelope, payload)) = outbox::unwrap(&raw) else {
+            continue;
+        };
+        let Some((flags, modseq)) = conn.fetch_state(uid)? else {
+            continue;
+        };
+        out.push(Queued {
+            uid,
+            flags,
+            modseq,
+            envelope,
+            payload: payload.to_vec(),
+        });
+    }
+    Ok(out)
+}
+
+/// Finds a queued reply's UID in the outbox by its Message-ID (the outbox is selected).
+fn find_uid(conn: &mut Conn, mailbox: &Mailbox, message_id: &str) -> anyhow::Result<Option<u32>> {
+    conn.select(&mailbox.imap.outbox_folder, None)?;
+    Ok(conn
+        .search_header("Message-ID", &format!("<{message_id}>"))?
+        .into_iter()
+        .next())
+}
+
+fn lease_name(message_id: &str) -> String {
+    format!("send:{message_id}")
+}
+
+/// Sends the queued reply with `message_id` if it is due and this process wins it.
+pub fn send_one(
+    ctx: &Ctx,
+    index: usize,
+    mailbox: &Mailbox,
+    conn: &mut Conn,
+    cache: &mut Cache,
+    message_id: &str,
+) -> anyhow::Result<Sent> {
+    let smtp = mailbox.smtp.as_ref().ok_or_else(|| {
+        anyhow!(
+            "mailbox {:?} has no [mailbox.smtp]: add one (host, port, tls, user, password_command) to send replies",
+            mailbox.name
+        )
+    })?;
+    let uid = find_uid(conn, mailbox, message_id)?
+        .ok_or_else(|| anyhow!("the reply {message_id} is no longer in the outbox"))?;
+    let (flags, modseq) = conn
+        .fetch_state(uid)?
+        .ok_or_else(|| anyhow!("the reply {message_id} is no longer in the outbox"))?;
+    let raw = conn
+        .fetch_bodies(&[uid])?
+        .into_iter()
+        .next()
+        .map(|(_, r)| r)
+        .ok_or_else(|| anyhow!("the reply {message_id} could not be read from the outbox"))?;
+    let (env, payload) =
+        outbox::unwrap(&raw).ok_or_else(|| anyhow!("the outbox message {uid} is not tanto's"))?;
+    let conversation = env.conversation.clone();
+    match outbox::standing(&flags, env.send_at, now()) {
+        Standing::Due => {}
+        Standing::Sending { by } => return Ok(Sent::Taken { conversation, by }),
+        standing => {
+            return Ok(Sent::Waiting {
+                conversation,
+                standing,
+            })
+        }
+    }
+    let me = ctx.config.agent.id.clone();
+    // Held for the whole send, so that a recovery on this host leaves a live send alone.
+    let Some(lease) = cache.take_lease(&lease_name(message_id), Duration::from_secs(3600))? else {
+        return Ok(Sent::Taken {
+            conversation,
+            by: me,
+        });
+    };
+    let result = (|| {
+        let claim = outbox::sending_flags(&flags, &me);
+        let won = if conn.caps.condstore {
+            conn.store_if_unchanged(uid, modseq, &claim)?
+        } else {
+            conn.store_flags(uid, &claim)?
+        };
+        let (claimed_flags, claimed_modseq) = match won {
+            StoreResult::Applied { flags, modseq } => (flags, modseq),
+            StoreResult::Modified => {
+                let by = conn
+                    .fetch_state(uid)?
+                    .and_then(|(f, _)| crate::core::status::owner(&f))
+                    .unwrap_or_default();
+                return Ok(Sent::Taken {
+                    conversation: conversation.clone(),
+                    by,
+                });
+            }
+        };
+        let server = send::connect(smtp, index)?;
+        match server.send_raw(&env.mail_from, &env.rcpt, payload) {
+            Ok(()) => {}
+            Err(SendError::Uncertain { reason, .. }) => {
+                let marked = outbox::with_keyword(&claimed_flags, outbox::KW_UNCERTAIN);
+                conn.select(&mailbox.imap.outbox_folder, None)?;
+                conn.store_if_unchanged(uid, claimed_modseq, &marked)?;
+                return Ok(Sent::Uncertain {
+                    conversation: conversation.clone(),
+                    reason,
+                });
+            }
+            Err(e) => {
+                // Certainly not sent: give the claim back so that it goes out later.
+                let reason = e.to_string();
+                conn.select(&mailbox.imap.outbox_folder, None)?;
+                conn.store_if_unchanged(uid, claimed_modseq, &flags)?;
+                return Ok(Sent::Queued {
+                    conversation: conversation.clone(),
+                    reason,
+                });
+            }
+        }
+        crash_point("after-smtp");
+        let sent_folder = sent_folder(ctx, conn, mailbox)?;
+        conn.ensure_folder(&sent_folder)?;
+        conn.append(&sent_folder, payload, &["\\Seen"])
+            .with_context(|| format!("putting the sent reply into {sent_folder}"))?;
+        crash_point("after-sent");
+        bookkeeping(ctx, mailbox, conn, cache, &env)?;
+        Ok(Sent::Delivered {
+            conversation: conversation.clone(),
+        })
+    })();
+    cache.release(lease)?;
+    result
+}
+
+/// The Sent folder: configured, or SPECIAL-USE, or "Sent".
+fn sent_folder(ctx: &Ctx, conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<String> {
+    Ok(ctx
+        .folders(conn, mailbox)?
+        .into_iter()
+        .find(|(_, r)| *r == FolderRole::Sent)
+        .map(|(f, _)| f)
+        .unwrap_or_else(|| "Sent".to_string()))
+}
+
+/// After SMTP took the reply and Sent has it: `\Answered` on the customer's message, the
+/// `sent` event, the status, the outbox copy removed. Every step is safe to repeat.
+fn bookkeeping(
+    ctx: &Ctx,
+    mailbox: &Mailbox,
+    conn: &mut Conn,
+    cache: &mut Cache,
+    env: &Envelope,
+) -> anyhow::Result<()> {
+    let team = ctx.team(mailbox);
+    conn.select(&mailbox.imap.folder, None)?;
+    if let Some(uid) = conn
+        .search_header("Message-ID", &format!("<{}>", env.about))?
+        .into_iter()
+        .next()
+    {
+        for _ in 0..25 {
+            let Some((flags, modseq)) = conn.fetch_state(uid)? else {
+                break;
+            };
+            if flags.iter().any(|f| f.eq_ignore_ascii_case("\\Answered")) {
+                break;
+            }
+            let want = outbox::with_keyword(&flags, "\\Answered");
+            let r = if conn.caps.condstore {
+                conn.store_if_unchanged(uid, modseq, &want)?
+            } else {
+                conn.store_flags(uid, &want)?
+            };
+            if matches!(r, StoreResult::Applied { .. }) {
+                break;
+            }
+        }
+    }
+    let log = &mailbox.imap.activity_folder;
+    conn.ensure_folder(log)?;
+    sync_folder(conn, cache, &team, log, FolderRole::Activity)?;
+    if !cache.has_event(&mailbox.name, &env.message_id, &env.author, "sent", 0)? {
+        let event = Event {
+            kind: EventKind::Sent,
+            agent: env.author.clone(),
+            about: env.message_id.clone(),
+            conversation: env.conversation.clone(),
+            status: None,
+            owner: None,
+            at: now(),
+            text: format!("{} sent a reply: {}", env.author, env.subject),
+        };
+        append_event(ctx, conn, mailbox, &env.subject, &event)?;
+    }
+    crate::app::sync::sync_mailbox_on(ctx, cache, &mut None, index_of(ctx, mailbox)?, mailbox)?;
+    if !env.keep_open {
+        match perform(ctx, &env.conversation, &Action::Done) {
+            Ok(Outcome::Won(_) | Outcome::Already { .. }) => {}
+            Ok(other) => ctx.notify.warn(format!(
+                "the reply went out, but {} could not be marked done: {other:?}",
+                env.conversation
+            )),
+            Err(e) => ctx.notify.warn(format!(
+                "the reply went out, but {} could not be marked done: {e:#}",
+                env.conversation
+            )),
+        }
+    }
+    if let Some(uid) = find_uid(conn, mailbox, &env.message_id)? {
+        conn.expunge_uid(uid)?;
+    }
+    Ok(())
+}
+
+fn index_of(ctx: &Ctx, mailbox: &Mailbox) -> anyhow::Result<usize> {
+    Ok(ctx.mailbox_named(&mailbox.name)?.0)
+}
+
+/// Finishes half-done sends and sends what is due, in every mailbox; returns what happened
+/// to each queued reply (nothing at all for an empty outbox).
+pub fn process(ctx: &Ctx) -> anyhow::Result<Vec<Sent>> {
+    let mut cache = ctx.cache()?;
+    let mut out = Vec::new();
+    for (index, mailbox) in ctx.mailboxes() {
+        let mut conn = ctx.connect(index, mailbox)?;
+        for q in list(&mut conn, mailbox)? {
+            let env = &q.envelope;
+            let conversation = env.conversation.clone();
+            match outbox::standing(&q.flags, env.send_at, now()) {
+                Standing::Sending { by } => {
+                    let live = cache.lease_alive(&lease_name(&env.message_id))?;
+                    let in_sent = if by == ctx.config.agent.id && !live {
+                        let sent = sent_folder(ctx, &mut conn, mailbox)?;
+                        conn.folder_exists(&sent)? && {
+                            conn.select(&sent, None)?;
+                            !conn
+                                .search_header("Message-ID", &format!("<{}>", env.message_id))?
+                                .is_empty()
+                        }
+                    } else {
+                        false
+                    };
+                    match outbox::recover(&by, &ctx.config.agent.id, in_sent, live) {
+                        Recovery::Leave => out.push(Sent::Taken { conversation, by }),
+                        Recovery::FinishBookkeeping => {
+                            bookkeeping(ctx, mailbox, &mut conn, &mut cache, env)?;
+                            out.push(Sent::Completed { conversation });
+                        }
+                        Recovery::MarkUncertain => {
+                            conn.select(&mailbox.imap.outbox_folder, None)?;
+                            let marked = outbox::with_keyword(&q.flags, outbox::KW_UNCERTAIN);
+                            conn.store_if_unchanged(q.uid, q.modseq, &marked)?;
+                            out.push(Sent::Uncertain {
+                                conversation,
+                                reason: "a send was interrupted before the mail reached Sent"
+                                    .into(),
+                            });
+                        }
+                    }
+                }
+                Standing::Due if mailbox.smtp.is_some() => {
+                    out.push(send_one(
+                        ctx,
+                        index,
+                        mailbox,
+                        &mut conn,
+                        &mut cache,
+                        &env.message_id,
+                    )?);
+                }
+                standing => out.push(Sent::Waiting {
+                    conversation,
+                    standing,
+                }),
+            }
+        }
+        conn.logout();
+    }
+    Ok(out)
+}
+
+/// A supervisor's verdict on a queued reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Approve,
+    Reject(String),
+}
+
+/// Approves (and sends) or rejects the reply waiting for approval in conversation `id`.
+pub fn decide(ctx: &Ctx, id: &str, verdict: &Verdict) -> anyhow::Result<Sent> {
+    if ctx.config.agent.role != Role::Supervisor {
+        bail!("only a supervisor can approve or reject replies (agent.role = \"supervisor\")");
+    }
+    let mut cache = ctx.cache()?;
+    let conv = cache.find_conversation(id)??;
+    let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
+    let mut conn = ctx.connect(index, mailbox)?;
+    let waiting = list(&mut conn, mailbox)?
+        .into_iter()
+        .find(|q| {
+            q.envelope.conversation == conv.id
+                && outbox::standing(&q.flags, 0, 0) == Standing::WaitingApproval
+        })
+        .ok_or_else(|| anyhow!("no reply of {} waits for approval", conv.id))?;
+    let (kw, kind, text) = match verdict {
+        Verdict::Approve => (
+            outbox::KW_APPROVED,
+            EventKind::Approve,
+            format!("{} approved the reply", ctx.config.agent.id),
+        ),
+        Verdict::Reject(why) => (
+            outbox::KW_REJECTED,
+            EventKind::Reject,
+            format!("{} rejected the reply: {why}", ctx.config.agent.id),
+        ),
+    };
+    conn.select(&mailbox.imap.outbox_folder, None)?;
+    let want = outbox::with_keyword(&waiting.flags, kw);
+    if let StoreResult::Modified = conn.store_if_unchanged(waiting.uid, waiting.modseq, &want)? {
+        bail!("the reply of {} changed meanwhile; try again", conv.id);
+    }
+    let event = Event {
+        kind,
+        agent: ctx.config.agent.id.clone(),
+        about: waiting.envelope.message_id.clone(),
+        conversation: conv.id.clone(),
+        status: None,
+        owner: Some(waiting.envelope.author.clone()),
+        at: now(),
+        text,
+    };
+    append_event(ctx, &mut conn, mailbox, &waiting.envelope.subject, &event)?;
+    let r = match verdict {
+        Verdict::Approve => send_one(
+            ctx,
+            index,
+            mailbox,
+            &mut conn,
+            &mut cache,
+            &waiting.envelope.message_id,
+        )?,
+        Verdict::Reject(_) => Sent::Waiting {
+            conversation: conv.id.clone(),
+            standing: Standing::Rejected,
+        },
+    };
+    let team = ctx.team(mailbox);
+    let _ = sync_folder(
+        &mut conn,
+        &mut cache,
+        &team,
+        &mailbox.imap.activity_folder,
+        FolderRole::Activity,
+    );
+    conn.logout();
+    Ok(r)
+}

@@ -1,0 +1,130 @@
+//! Templates as messages in the templates folder (subject = name, body = text), so any
+//! mail client can edit them: list, find, add, replace, remove.
+
+use anyhow::{anyhow, bail};
+
+use super::Ctx;
+use crate::core::templates::Template;
+use crate::imap::Conn;
+
+/// A template with where it is stored.
+struct Stored {
+    uid: u32,
+    template: Template,
+}
+
+fn read_all(conn: &mut Conn, folder: &str) -> anyhow::Result<Vec<Stored>> {
+    if !conn.folder_exists(folder)? {
+        return Ok(Vec::new());
+    }
+    conn.select(folder, None)?;
+    let uids = conn.all_uids()?;
+    let mut out: Vec<Stored> = conn
+        .fetch_bodies(&uids)?
+        .into_iter()
+        .map(|(uid, raw)| {
+            let name = crate::mime::parse_headers(&raw).subject.trim().to_string();
+            let body = crate::mime::render(&raw).text;
+            Stored {
+                uid,
+                template: Template { name, body },
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.template.name.cmp(&b.template.name));
+    Ok(out)
+}
+
+fn open(ctx: &Ctx, mailbox: &str) -> anyhow::Result<(Conn, String)> {
+    let (index, m) = match ctx.mailbox_named(mailbox) {
+        Ok(x) => x,
+        Err(_) => ctx
+            .mailboxes()
+            .next()
+            .ok_or_else(|| anyhow!("no mailbox in the config"))?,
+    };
+    Ok((ctx.connect(index, m)?, m.imap.templates_folder.clone()))
+}
+
+/// Every template of `mailbox` (the first mailbox when not found), by name.
+pub fn list(ctx: &Ctx, mailbox: &str) -> anyhow::Result<Vec<Template>> {
+    let (mut conn, folder) = open(ctx, mailbox)?;
+    let all = read_all(&mut conn, &folder)?;
+    conn.logout();
+    Ok(all.into_iter().map(|s| s.template).collect())
+}
+
+/// The template named `name`.
+pub fn find(ctx: &Ctx, mailbox: &str, name: &str) -> anyhow::Result<Template> {
+    list(ctx, mailbox)?
+        .into_iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| anyhow!("no template named {name:?}; `tanto template list` shows them"))
+}
+
+/// Adds (or, with `replace`, replaces) the template `name`.
+pub fn save(ctx: &Ctx, mailbox: &str, name: &str, body: &str, replace: bool) -> anyhow::Result<()> {
+    if name.trim().is_empty() || name.contains(['\r', '\n']) {
+        bail!("a template name must be one non-empty line");
+    }
+    let (mut conn, folder) = open(ctx, mailbox)?;
+    let (_, m) = ctx
+        .mailboxes()
+        .next()
+        .ok_or_else(|| anyhow!("no mailbox"))?;
+    let old: Vec<u32> = read_all(&mut conn, &folder)?
+        .into_iter()
+        .filter(|s| s.template.name == name)
+        .map(|s| s.uid)
+        .collect();
+    if !old.is_empty() && !replace {
+        bail!("a template named {name:?} exists; `tanto template edit {name}` changes it");
+    }
+    let address: lettre::Address = m
+        .address
+        .parse()
+        .map_err(|e| anyhow!("the shared address {:?} is not valid: {e}", m.address))?;
+    let msg = lettre::Message::builder()
+        .from(lettre::message::Mailbox::new(None, address.clone()))
+        .to(lettre::message::Mailbox::new(None, address))
+        .subject(name)
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(body.to_string())
+        .map_err(|e| anyhow!("cannot build the template message: {e}"))?;
+    conn.ensure_folder(&folder)?;
+    conn.append(&folder, &msg.formatted(), &["\\Seen"])?;
+    if !old.is_empty() {
+        conn.select(&folder, None)?;
+        for uid in old {
+            conn.expunge_uid(uid)?;
+        }
+    }
+    conn.logout();
+    Ok(())
+}
+
+/// Removes the template `name`.
+pub fn remove(ctx: &Ctx, mailbox: &str, name: &str) -> anyhow::Result<()> {
+    let (mut conn, folder) = open(ctx, mailbox)?;
+    let old: Vec<u32> = read_all(&mut conn, &folder)?
+        .into_iter()
+        .filter(|s| s.template.name == name)
+        .map(|s| s.uid)
+        .collect();
+    if old.is_empty() {
+        bail!("no template named {name:?}");
+    }
+    conn.select(&folder, None)?;
+    for uid in old {
+        conn.expunge_uid(uid)?;
+    }
+    conn.logout();
+    Ok(())
+}
+
+/// The best three templates for the text of a mail (past replies not yet counted).
+pub fn suggest(ctx: &Ctx, mailbox: &str, mail_text: &str) -> anyhow::Result<Vec<String>> {
+    let templates = list(ctx, mailbox)?;
+    let index = crate::core::templates::Index::build(&templates, &[]);
+    Ok(index.rank(mail_text, 3))
+}

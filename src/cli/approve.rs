@@ -1,0 +1,30 @@
+//! `tanto approve ID` and `tanto reject ID -m WHY`: a supervisor's verdict on a queued reply.
+
+use super::Ctx;
+use crate::app::reply_outbox::{decide, Verdict};
+
+#[derive(Debug, clap::Args)]
+pub struct ApproveArgs {
+    /// The conversation id (or a unique prefix of at least 4 characters)
+    pub id: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RejectArgs {
+    /// The conversation id (or a unique prefix of at least 4 characters)
+    pub id: String,
+    /// Why, for the author
+    #[arg(short = 'm', long = "message")]
+    pub message: String,
+}
+
+pub fn approve(ctx: &Ctx, a: ApproveArgs) -> anyhow::Result<u8> {
+    let s = decide(ctx, &a.id, &Verdict::Approve)?;
+    Ok(super::reply::sent_report(&s))
+}
+
+pub fn reject(ctx: &Ctx, a: RejectArgs) -> anyhow::Result<u8> {
+    decide(ctx, &a.id, &Verdict::Reject(a.message.clone()))?;
+    outln!("{}: reply rejected; its author sees why", a.id);
+    Ok(0)
+}

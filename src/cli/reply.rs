@@ -1,0 +1,246 @@
+//! `tanto reply ID`: the draft in the editor (or `--body-file`), then queued and sent; exit 0
+//! when sent and bookkept or queued (for approval or later: it says so), 3 when someone else
+//! holds the conversation, 1 when something stops the send (it says what).
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context as _};
+
+use super::{Ctx, EXIT_LOST_RACE};
+use crate::app::reply::{self, Options, Replied};
+use crate::app::reply_outbox::Sent;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The conversation id (or a unique prefix of at least 4 characters)
+    pub id: String,
+    /// Reply to everyone addressed (never to the shared address itself)
+    #[arg(long)]
+    pub all: bool,
+    /// Start from this template (see `tanto template list`)
+    #[arg(long, value_name = "NAME")]
+    pub template: Option<String>,
+    /// What you write, from a file (no editor); the signature and the quote are added
+    #[arg(long, value_name = "F")]
+    pub body_file: Option<PathBuf>,
+    /// Attach a file (repeat for more)
+    #[arg(long, value_name = "F")]
+    pub attach: Vec<PathBuf>,
+    /// Keep the conversation in progress instead of marking it done
+    #[arg(long)]
+    pub keep_open: bool,
+    /// Send later: RFC 3339 time, seconds since the epoch, or +N[s|m|h|d]
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Send even though mail arrived meanwhile or a warning was raised
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Seconds since the epoch for `--at`.
+pub fn parse_at(s: &str, now: i64) -> anyhow::Result<i64> {
+    let s = s.trim();
+    if let Some(rel) = s.strip_prefix('+') {
+        let (n, unit) = rel.split_at(rel.find(|c: char| !c.is_ascii_digit()).unwrap_or(rel.len()));
+        let n: i64 = n
+            .parse()
+            .map_err(|_| anyhow!("--at {s}: expected +N[s|m|h|d]"))?;
+        let mul = match unit {
+            "" | "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86400,
+            _ => bail!("--at {s}: the unit is s, m, h or d"),
+        };
+        return Ok(now + n * mul);
+    }
+    if let Ok(n) = s.parse::<i64>() {
+        return Ok(n);
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|d| d.timestamp())
+        .map_err(|_| anyhow!("--at {s}: use RFC 3339 (2026-01-05T09:00:00+09:00), seconds since the epoch, or +N[s|m|h|d]"))
+}
+
+/// The editor command: config `agent.editor`, then $VISUAL, $EDITOR, vi.
+fn editor(ctx: &Ctx) -> String {
+    ctx.config
+        .agent
+        .editor
+        .clone()
+        .or_else(|| std::env::var("VISUAL").ok().filter(|v| !v.is_empty()))
+        .or_else(|| std::env::var("EDITOR").ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "vi".into())
+}
+
+/// Opens `text` in the editor and returns what was saved.
+pub fn edit(ctx: &Ctx, text: &str, path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::write(path, text).with_context(|| format!("writing the draft {}", path.display()))?;
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{} \"$1\"", editor(ctx)))
+        .arg("sh")
+        .arg(path)
+        .status()
+        .context("starting the editor")?;
+    if !status.success() {
+        bail!(
+            "the editor exited with {status}; the draft is kept at {}",
+            path.display()
+        );
+    }
+    std::fs::read_to_string(path).with_context(|| format!("reading the draft {}", path.display()))
+}
+
+fn draft_path(id: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "tanto-draft-{}-{}.txt",
+        crate::sanitize::file_name(id),
+        std::process::id()
+    ))
+}
+
+pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
+    let opts = Options {
+        all: a.all,
+        keep_open: a.keep_open,
+        at: a
+            .at
+            .as_deref()
+            .map(|s| parse_at(s, crate::clock::now()))
+            .transpose()?,
+        force: a.force,
+        attachments: a.attach.clone(),
+        template: a.template.clone(),
+    };
+    let prepared = match reply::prepare(ctx, &a.id, &opts)? {
+        Ok(p) => p,
+        Err(r) => return Ok(report(&r)),
+    };
+    let path = draft_path(&prepared.conversation.id);
+    let draft = match &a.body_file {
+        Some(f) => {
+            let written = std::fs::read_to_string(f)
+                .with_context(|| format!("reading --body-file {}", f.display()))?;
+            let written = if a.template.is_some() {
+                format!(
+                    "{}\n{written}",
+                    prepared
+                        .draft
+                        .split_once("\n\n")
+                        .map(|(_, b)| b)
+                        .unwrap_or("")
+                )
+            } else {
+                written
+            };
+            prepared.draft_with(&written)
+        }
+        None => edit(ctx, &prepared.draft, &path)?,
+    };
+    let r = reply::submit(ctx, &prepared, &draft, &opts)?;
+    if matches!(r, Replied::Stale { .. } | Replied::Warned { .. }) {
+        if std::fs::write(&path, &draft).is_ok() {
+            eprintln!("tanto: the draft is kept at {}", path.display());
+        }
+    } else {
+        let _ = std::fs::remove_file(&path);
+    }
+    Ok(report(&r))
+}
+
+/// One line for an outcome; returns the exit code.
+pub fn report(r: &Replied) -> u8 {
+    match r {
+        Replied::Held {
+            conversation,
+            holder,
+        } => {
+            eprintln!("tanto: {conversation} is held by {holder}; only they can reply (a supervisor can `tanto claim --take-over {conversation}`)");
+            EXIT_LOST_RACE
+        }
+        Replied::Stale {
+            conversation,
+            arrived,
+        } => {
+            eprintln!(
+                "tanto: not sent: since you started the reply to {conversation}, {} arrived; read it (`tanto show {conversation}`), then edit or send anyway with --force",
+                arrived.iter().map(|s| crate::sanitize::single_line(s)).collect::<Vec<_>>().join("; ")
+            );
+            1
+        }
+        Replied::Warned {
+            conversation,
+            warnings,
+        } => {
+            eprintln!(
+                "tanto: not sent ({conversation}): {}; fix the draft or send anyway with --force",
+                warnings.join("; ")
+            );
+            1
+        }
+        Replied::NoRecipient { conversation } => {
+            eprintln!(
+                "tanto: not sent ({conversation}): the draft has no To: line with an address"
+            );
+            1
+        }
+        Replied::AwaitingApproval { conversation } => {
+            outln!("{conversation}: reply queued for approval; a supervisor runs `tanto approve {conversation}`");
+            0
+        }
+        Replied::Scheduled { conversation, at } => {
+            let when = chrono::DateTime::from_timestamp(*at, 0)
+                .map(|d| d.with_timezone(&chrono::Local).to_rfc3339())
+                .unwrap_or_default();
+            outln!("{conversation}: reply scheduled for {when}; any running tanto of the team sends it then");
+            0
+        }
+        Replied::Sent(s) => sent_report(s),
+    }
+}
+
+/// One line for what a send did; returns the exit code.
+pub fn sent_report(s: &Sent) -> u8 {
+    match s {
+        Sent::Delivered { conversation } => {
+            outln!("{conversation}: reply sent");
+            0
+        }
+        Sent::Completed { conversation } => {
+            outln!("{conversation}: reply had been sent; its bookkeeping is now done");
+            0
+        }
+        Sent::Queued {
+            conversation,
+            reason,
+        } => {
+            outln!(
+                "{conversation}: reply queued in the outbox, not sent yet ({}); the next `tanto sync` sends it",
+                crate::sanitize::single_line(reason)
+            );
+            0
+        }
+        Sent::Uncertain {
+            conversation,
+            reason,
+        } => {
+            eprintln!(
+                "tanto: {conversation}: send uncertain ({}): check whether the customer got it; tanto will not send it again by itself",
+                crate::sanitize::single_line(reason)
+            );
+            1
+        }
+        Sent::Taken { conversation, by } => {
+            outln!("{conversation}: reply is being sent by {by}'s tanto");
+            0
+        }
+        Sent::Waiting {
+            conversation,
+            standing,
+        } => {
+            outln!("{conversation}: reply waits in the outbox ({standing:?})");
+            0
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! `tanto template list|add|edit|rm`: the shared templates (messages in the templates folder).
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use super::Ctx;
+use crate::app::reply_templates as t;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// List the templates
+    List,
+    /// Add a template (text from --body-file, else the editor)
+    Add {
+        name: String,
+        #[arg(long, value_name = "F")]
+        body_file: Option<PathBuf>,
+    },
+    /// Change a template in the editor (or from --body-file)
+    Edit {
+        name: String,
+        #[arg(long, value_name = "F")]
+        body_file: Option<PathBuf>,
+    },
+    /// Remove a template
+    Rm { name: String },
+}
+
+fn mailbox(ctx: &Ctx) -> String {
+    ctx.config
+        .mailboxes
+        .first()
+        .map(|m| m.name.clone())
+        .unwrap_or_default()
+}
+
+fn text(ctx: &Ctx, file: Option<PathBuf>, start: &str) -> anyhow::Result<String> {
+    match file {
+        Some(f) => std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display())),
+        None => {
+            let path =
+                std::env::temp_dir().join(format!("tanto-template-{}.txt", std::process::id()));
+            let r = super::reply::edit(ctx, start, &path);
+            let _ = std::fs::remove_file(&path);
+            r
+        }
+    }
+}
+
+pub fn run(ctx: &Ctx, c: Command) -> anyhow::Result<u8> {
+    let mb = mailbox(ctx);
+    match c {
+        Command::List => {
+            for tpl in t::list(ctx, &mb)? {
+                let first = tpl.body.lines().next().unwrap_or("");
+                outln!(
+                    "{}\t{}",
+                    crate::sanitize::single_line(&tpl.name),
+                    crate::sanitize::single_line(first)
+                );
+            }
+        }
+        Command::Add { name, body_file } => {
+            let body = text(ctx, body_file, "")?;
+            t::save(ctx, &mb, &name, &body, false)?;
+            outln!("template {name:?} added");
+        }
+        Command::Edit { name, body_file } => {
+            let old = t::find(ctx, &mb, &name)?;
+            let body = text(ctx, body_file, &old.body)?;
+            t::save(ctx, &mb, &name, &body, true)?;
+            outln!("template {name:?} changed");
+        }
+        Command::Rm { name } => {
+            t::remove(ctx, &mb, &name)?;
+            outln!("template {name:?} removed");
+        }
+    }
+    Ok(0)
+}

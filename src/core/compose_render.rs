@@ -1,0 +1,378 @@
+//! The bytes of an outgoing message: header fields with RFC 2047 encoded-words folded under
+//! 78 columns, a UTF-8 (base64) or ISO-2022-JP (7bit) text body, attachments as base64
+//! parts with RFC 2231 file names. CRLF line ends throughout.
+
+use super::model::Address;
+
+/// The body's charset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charset {
+    Utf8,
+    /// Used only when every character of the headers and body fits; otherwise UTF-8.
+    Iso2022Jp,
+}
+
+/// A file to attach.
+#[derive(Debug, Clone)]
+pub struct FileAttachment {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Everything a reply's bytes are made of.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub from: Address,
+    pub to: Vec<Address>,
+    pub cc: Vec<Address>,
+    pub subject: String,
+    /// Without brackets.
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    /// RFC 5322 date text.
+    pub date: String,
+    pub agent: String,
+    pub body: String,
+    pub attachments: Vec<FileAttachment>,
+    pub charset: Charset,
+    /// A boundary for multipart bodies (unique per message; the caller makes one).
+    pub boundary: String,
+}
+
+/// The message's bytes. ISO-2022-JP falls back to UTF-8 when some character has no
+/// ISO-2022-JP form (the result says which was used).
+pub fn render(m: &Outgoing) -> (Vec<u8>, Charset) {
+    let charset = match m.charset {
+        Charset::Iso2022Jp if fits_iso2022jp(m) => Charset::Iso2022Jp,
+        _ => Charset::Utf8,
+    };
+    let mut h = String::new();
+    field(&mut h, "From", &address(&m.from, charset));
+    let list = |v: &[Address]| {
+        v.iter()
+            .map(|a| address(a, charset))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    field(&mut h, "To", &list(&m.to));
+    if !m.cc.is_empty() {
+        field(&mut h, "Cc", &list(&m.cc));
+    }
+    field(&mut h, "Subject", &encode_words(&m.subject, charset, 9));
+    field(&mut h, "Date", &m.date);
+    field(&mut h, "Message-ID", &format!("<{}>", m.message_id));
+    if let Some(r) = &m.in_reply_to {
+        field(&mut h, "In-Reply-To", &format!("<{r}>"));
+    }
+    if !m.references.is_empty() {
+        let refs: Vec<String> = m.references.iter().map(|r| format!("<{r}>")).collect();
+        field(&mut h, "References", &refs.join(" "));
+    }
+    field(&mut h, "X-Tanto-Agent", &m.agent);
+    field(&mut h, "MIME-Version", "1.0");
+    let mut out = h.into_bytes();
+    let text = text_part(&m.body, charset);
+    if m.attachments.is_empty() {
+        out.extend_from_slice(&text);
+        return (out, charset);
+    }
+    let b = &m.boundary;
+    out.extend_from_slice(
+        format!("Content-Type: multipart/mixed; boundary=\"{b}\"\r\n\r\n").as_bytes(),
+    );
+    out.extend_from_slice(format!("--{b}\r\n").as_bytes());
+    out.extend_from_slice(&text);
+    for a in &m.attachments {
+        out.extend_from_slice(format!("\r\n--{b}\r\n").as_bytes());
+        let name = filename_param(&a.name);
+        out.extend_from_slice(
+            format!(
+                "Content-Type: {}\r\nContent-Disposition: attachment;\r\n {name}\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+                a.content_type
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(base64_lines(&a.bytes).as_bytes());
+    }
+    out.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+    (out, charset)
+}
+
+fn fits_iso2022jp(m: &Outgoing) -> bool {
+    let mut all = vec![m.subject.as_str(), m.body.as_str()];
+    for a in std::iter::once(&m.from).chain(&m.to).chain(&m.cc) {
+        all.extend(a.name.as_deref());
+    }
+    all.iter().all(|s| {
+        let (_, _, lossy) = encoding_rs::ISO_2022_JP.encode(s);
+        !lossy
+    })
+}
+
+/// The text part: its header fields, a blank line and the encoded body.
+fn text_part(body: &str, charset: Charset) -> Vec<u8> {
+    let crlf = body.replace("\r\n", "\n").replace('\n', "\r\n");
+    let crlf = if crlf.ends_with("\r\n") {
+        crlf
+    } else {
+        crlf + "\r\n"
+    };
+    match charset {
+        Charset::Iso2022Jp => {
+            let (bytes, _, _) = encoding_rs::ISO_2022_JP.encode(&crlf);
+            let long = bytes.split(|b| *b == b'\n').any(|l| l.len() > 990);
+            if !long {
+                let mut out = b"Content-Type: text/plain; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 7bit\r\n\r\n".to_vec();
+                out.extend_from_slice(&bytes);
+                return out;
+            }
+            text_part(body, Charset::Utf8)
+        }
+        Charset::Utf8 if crlf.is_ascii() && crlf.split("\r\n").all(|l| l.len() <= 990) => {
+            let mut out = b"Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n".to_vec();
+            out.extend_from_slice(crlf.as_bytes());
+            out
+        }
+        Charset::Utf8 => {
+            let mut out = b"Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n".to_vec();
+            out.extend_from_slice(base64_lines(crlf.as_bytes()).as_bytes());
+            out
+        }
+    }
+}
+
+/// `Name <a@b>` with the name encoded or quoted as needed.
+fn address(a: &Address, charset: Charset) -> String {
+    match a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        None => a.email.clone(),
+        Some(n) if n.is_ascii() => {
+            let plain = n
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || " !#$%&'*+-/=?^_`{|}~".contains(c));
+            if plain {
+                format!("{n} <{}>", a.email)
+            } else {
+                let q = n.replace('\\', "\\\\").replace('"', "\\\"");
+                format!("\"{q}\" <{}>", a.email)
+            }
+        }
+        Some(n) => format!("{} <{}>", encode_words(n, charset, 6), a.email),
+    }
+}
+
+/// Text as is when ASCII, else as encoded-words of at most 75 characters each, separated by
+/// spaces (where the folding happens). `used` is how much of the first line is taken.
+fn encode_words(text: &str, charset: Charset, used: usize) -> String {
+    if text.is_ascii() {
+        return text.to_string();
+    }
+    let (label, overhead) = match charset {
+        Charset::Utf8 => ("UTF-8", "=?UTF-8?B??=".len()),
+        Charset::Iso2022Jp => ("ISO-2022-JP", "=?ISO-2022-JP?B??=".len()),
+    };
+    let encode = |s: &str| -> Vec<u8> {
+        match charset {
+            Charset::Utf8 => s.as_bytes().to_vec(),
+            // Each word is complete: it starts and ends in ASCII mode.
+            Charset::Iso2022Jp => encoding_rs::ISO_2022_JP.encode(s).0.into_owned(),
+        }
+    };
+    let mut words = Vec::new();
+    let mut chunk = String::new();
+    for c in text.chars() {
+        let mut next = chunk.clone();
+        next.push(c);
+        let len = base64_len(encode(&next).len()) + overhead;
+        // The first word shares its line with the field name; the rest start a line of
+        // their own after the folding space.
+        let room = if words.is_empty() {
+            75.min(78 - used)
+        } else {
+            75
+        };
+        if len > room && !chunk.is_empty() {
+            words.push(chunk);
+            chunk = c.to_string();
+        } else {
+            chunk = next;
+        }
+    }
+    if !chunk.is_empty() {
+        words.push(chunk);
+    }
+    words
+        .iter()
+        .map(|w| format!("=?{label}?B?{}?=", base64(&encode(w))))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Appends `Name: value` folded at spaces so that no line passes 78 columns where it can
+/// be helped (an unbreakable token may go to 998).
+fn field(out: &mut String, name: &str, value: &str) {
+    let mut line = format!("{name}:");
+    for token in value.split(' ').filter(|t| !t.is_empty()) {
+        if line.len() + 1 + token.len() > 78 && line.len() > name.len() + 1 {
+            out.push_str(&line);
+            out.push_str("\r\n");
+            line = String::new();
+        }
+        line.push(' ');
+        line.push_str(token);
+    }
+    out.push_str(&line);
+    out.push_str("\r\n");
+}
+
+/// RFC 2231 `filename*=UTF-8''...` (with a plain `filename=` too for old readers when ASCII).
+fn filename_param(name: &str) -> String {
+    if name.is_ascii() && !name.contains(['"', '\\']) {
+        return format!("filename=\"{name}\"");
+    }
+    let mut enc = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            enc.push(b as char);
+        } else {
+            enc.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("filename*=UTF-8''{enc}")
+}
+
+fn base64_len(n: usize) -> usize {
+    n.div_ceil(3) * 4
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64(data: &[u8]) -> String {
+    let mut out = String::with_capacity(base64_len(data.len()));
+    for c in data.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (c.get(1).copied().unwrap_or(0) as u32) << 8
+            | c.get(2).copied().unwrap_or(0) as u32;
+        out.push(B64[(n >> 18) as usize & 63] as char);
+        out.push(B64[(n >> 12) as usize & 63] as char);
+        out.push(if c.len() > 1 {
+            B64[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if c.len() > 2 {
+            B64[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+/// Base64 in lines of 76 characters, each ending in CRLF.
+fn base64_lines(data: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in data.chunks(57) {
+        out.push_str(&base64(chunk));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(subject: &str, body: &str, charset: Charset) -> Outgoing {
+        Outgoing {
+            from: Address {
+                name: Some("サポート窓口".into()),
+                email: "support@example.com".into(),
+            },
+            to: vec![Address {
+                name: Some("山田 太郎".into()),
+                email: "yamada@customer.jp".into(),
+            }],
+            cc: vec![],
+            subject: subject.into(),
+            message_id: "tanto.1@example.com".into(),
+            in_reply_to: Some("orig@customer.jp".into()),
+            references: vec!["root@customer.jp".into(), "orig@customer.jp".into()],
+            date: "Mon, 5 Jan 2026 10:00:00 +0900".into(),
+            agent: "alice".into(),
+            body: body.into(),
+            attachments: vec![],
+            charset,
+            boundary: "b1".into(),
+        }
+    }
+
+    fn decode(raw: &[u8]) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default()
+            .parse(raw)
+            .expect("parses")
+    }
+
+    #[test]
+    fn utf8_japanese_round_trips_and_no_header_line_is_long() {
+        let subject =
+            "Re: 【重要】ご注文いただいた商品の配送予定日と返品・交換のお手続きについてのご案内";
+        let body = "山田様\n\nお問い合わせありがとうございます。🙇\n";
+        let (raw, cs) = render(&msg(subject, body, Charset::Utf8));
+        assert_eq!(cs, Charset::Utf8);
+        let head = String::from_utf8(raw.clone()).expect("ascii");
+        for line in head.split("\r\n").take_while(|l| !l.is_empty()) {
+            assert!(line.len() <= 78, "{line}");
+        }
+        let m = decode(&raw);
+        assert_eq!(m.subject(), Some(subject));
+        assert_eq!(
+            m.body_text(0).as_deref(),
+            Some(body.replace('\n', "\r\n").as_str())
+        );
+        assert_eq!(
+            m.from().and_then(|f| f.first()).and_then(|a| a.name()),
+            Some("サポート窓口")
+        );
+        assert_eq!(m.in_reply_to().as_text(), Some("orig@customer.jp"));
+    }
+
+    #[test]
+    fn iso_2022_jp_when_asked_and_utf8_when_a_character_does_not_fit() {
+        let (raw, cs) = render(&msg(
+            "Re: お問い合わせ",
+            "ありがとうございます。\n",
+            Charset::Iso2022Jp,
+        ));
+        assert_eq!(cs, Charset::Iso2022Jp);
+        assert!(raw.is_ascii());
+        let text = String::from_utf8_lossy(&raw);
+        assert!(text.contains("charset=ISO-2022-JP"), "{text}");
+        assert!(text.contains("=?ISO-2022-JP?B?"), "{text}");
+        let m = decode(&raw);
+        assert_eq!(m.subject(), Some("Re: お問い合わせ"));
+        assert_eq!(
+            m.body_text(0).as_deref(),
+            Some("ありがとうございます。\r\n")
+        );
+        let (_, cs) = render(&msg("Re: x", "絵文字 😀\n", Charset::Iso2022Jp));
+        assert_eq!(cs, Charset::Utf8);
+    }
+
+    #[test]
+    fn attachments_keep_their_bytes_and_name() {
+        use mail_parser::MimeHeaders as _;
+        let mut m = msg("Re: x", "see attached\n", Charset::Utf8);
+        m.attachments.push(FileAttachment {
+            name: "見積書.pdf".into(),
+            content_type: "application/pdf".into(),
+            bytes: (0..=255u8).collect(),
+        });
+        let (raw, _) = render(&m);
+        let p = decode(&raw);
+        let a = p.attachment(0).expect("one attachment");
+        assert_eq!(a.attachment_name(), Some("見積書.pdf"));
+        assert_eq!(a.contents(), (0..=255u8).collect::<Vec<_>>().as_slice());
+    }
+}

@@ -1,0 +1,289 @@
+//! The outbox protocol's pure parts: the envelope of a queued reply (header lines in front
+//! of the exact bytes to send), and what to do with an outbox message given its keywords.
+//!
+//! An outbox message is `X-Tanto-Outbox-*` lines followed by the reply exactly as it goes
+//! over SMTP and into Sent. Its keywords say where it stands:
+//! `tanto-approval` (waits for a supervisor), `tanto-approved`, `tanto-rejected`,
+//! `tanto-sending` with `tanto-by-<agent>` (won by that agent's compare-and-set: it is
+//! sending), `tanto-uncertain` (a send whose fate nobody can know: a person decides).
+
+use super::status::owner_keyword;
+
+pub const KW_APPROVAL: &str = "tanto-approval";
+pub const KW_APPROVED: &str = "tanto-approved";
+pub const KW_REJECTED: &str = "tanto-rejected";
+pub const KW_SENDING: &str = "tanto-sending";
+pub const KW_UNCERTAIN: &str = "tanto-uncertain";
+
+const PREFIX: &str = "X-Tanto-Outbox-";
+
+/// What travels with a queued reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub conversation: String,
+    /// The Message-ID (without brackets) of the customer message answered.
+    pub about: String,
+    /// Without brackets.
+    pub message_id: String,
+    pub author: String,
+    pub mail_from: String,
+    pub rcpt: Vec<String>,
+    /// Keep the conversation in progress instead of marking it done.
+    pub keep_open: bool,
+    /// Not before (seconds since the epoch).
+    pub send_at: i64,
+    pub subject: String,
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<String> {
+    let bytes: Option<Vec<u8>> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect();
+    String::from_utf8(bytes?).ok()
+}
+
+/// The outbox message: the envelope's lines, then `payload` (the reply's exact bytes).
+pub fn wrap(env: &Envelope, payload: &[u8]) -> Vec<u8> {
+    let mut out = String::new();
+    let mut line = |k: &str, v: &str| out.push_str(&format!("{PREFIX}{k}: {v}\r\n"));
+    line("Conversation", &env.conversation);
+    line("About", &hex(&env.about));
+    line("Message-Id", &hex(&env.message_id));
+    line("Author", &env.author);
+    line("Mail-From", &env.mail_from);
+    line("Rcpt", &env.rcpt.join(","));
+    line("Keep-Open", if env.keep_open { "yes" } else { "no" });
+    line("Send-At", &env.send_at.to_string());
+    // Hex keeps any subject to one ASCII line; the payload carries it readable.
+    line("Subject", &hex(&env.subject));
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+/// Splits an outbox message into its envelope and the exact bytes to send.
+pub fn unwrap(raw: &[u8]) -> Option<(Envelope, &[u8])> {
+    let mut env = Envelope {
+        conversation: String::new(),
+        about: String::new(),
+        message_id: String::new(),
+        author: String::new(),
+        mail_from: String::new(),
+        rcpt: Vec::new(),
+        keep_open: false,
+        send_at: 0,
+        subject: String::new(),
+    };
+    let mut rest = raw;
+    while rest.starts_with(PREFIX.as_bytes()) {
+        let end = rest.windows(2).position(|w| w == b"\r\n")?;
+        let line = std::str::from_utf8(&rest[PREFIX.len()..end]).ok()?;
+        let (k, v) = line.split_once(": ")?;
+        match k {
+            "Conversation" => env.conversation = v.to_string(),
+            "About" => env.about = unhex(v)?,
+            "Message-Id" => env.message_id = unhex(v)?,
+            "Author" => env.author = v.to_string(),
+            "Mail-From" => env.mail_from = v.to_string(),
+            "Rcpt" => {
+                env.rcpt = v
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            }
+            "Keep-Open" => env.keep_open = v == "yes",
+            "Send-At" => env.send_at = v.parse().ok()?,
+            "Subject" => env.subject = unhex(v)?,
+            _ => {}
+        }
+        rest = &rest[end + 2..];
+    }
+    (!env.message_id.is_empty() && !env.rcpt.is_empty()).then_some((env, rest))
+}
+
+/// Where a queued reply stands, from its keywords.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    WaitingApproval,
+    Rejected,
+    Scheduled { at: i64 },
+    Due,
+    Sending { by: String },
+    Uncertain,
+}
+
+fn has<S: AsRef<str>>(flags: &[S], kw: &str) -> bool {
+    flags.iter().any(|f| f.as_ref().eq_ignore_ascii_case(kw))
+}
+
+/// Where the outbox message with `flags` stands at `now`.
+pub fn standing<S: AsRef<str>>(flags: &[S], send_at: i64, now: i64) -> Standing {
+    if has(flags, KW_UNCERTAIN) {
+        return Standing::Uncertain;
+    }
+    if has(flags, KW_SENDING) {
+        return Standing::Sending {
+            by: super::status::owner(flags).unwrap_or_default(),
+        };
+    }
+    if has(flags, KW_REJECTED) {
+        return Standing::Rejected;
+    }
+    if has(flags, KW_APPROVAL) && !has(flags, KW_APPROVED) {
+        return Standing::WaitingApproval;
+    }
+    if send_at > now {
+        return Standing::Scheduled { at: send_at };
+    }
+    Standing::Due
+}
+
+/// The flags that claim a due outbox message for sending (by compare-and-set).
+pub fn sending_flags<S: AsRef<str>>(flags: &[S], me: &str) -> Vec<String> {
+    let mut out: Vec<String> = flags
+        .iter()
+        .map(|f| f.as_ref().to_string())
+        .filter(|f| !f.eq_ignore_ascii_case("\\Recent"))
+        .collect();
+    out.push(KW_SENDING.to_string());
+    out.push(owner_keyword(me));
+    out
+}
+
+/// `flags` with `kw` added (for approve, reject, uncertain).
+pub fn with_keyword<S: AsRef<str>>(flags: &[S], kw: &str) -> Vec<String> {
+    let mut out: Vec<String> = flags
+        .iter()
+        .map(|f| f.as_ref().to_string())
+        .filter(|f| !f.eq_ignore_ascii_case("\\Recent"))
+        .collect();
+    if !has(&out, kw) {
+        out.push(kw.to_string());
+    }
+    out
+}
+
+/// What recovery does with a message whose send was started and never finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// Sent has it: SMTP took it. Only the bookkeeping is left.
+    FinishBookkeeping,
+    /// Nobody can know whether SMTP took it: mark it for a person, never send by itself.
+    MarkUncertain,
+    /// Someone (this host's live process, or another agent) is on it: leave it.
+    Leave,
+}
+
+/// Decides recovery for a `Sending` message claimed by `by`: only its own agent recovers
+/// it, when no live process of this host is sending it.
+pub fn recover(by: &str, me: &str, in_sent: bool, live_sender: bool) -> Recovery {
+    if by != me || live_sender {
+        Recovery::Leave
+    } else if in_sent {
+        Recovery::FinishBookkeeping
+    } else {
+        Recovery::MarkUncertain
+    }
+}
+
+/// Who must have a reply approved: nobody, everyone, or the agents listed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Approval {
+    #[default]
+    None,
+    All,
+    Agents(Vec<String>),
+}
+
+impl Approval {
+    /// True when `agent`'s replies wait for a supervisor.
+    pub fn needed_for(&self, agent: &str, supervisor: bool) -> bool {
+        match self {
+            Approval::None => false,
+            Approval::All => !supervisor,
+            Approval::Agents(list) => list.iter().any(|a| a == agent),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> Envelope {
+        Envelope {
+            conversation: "abcd1234".into(),
+            about: "orig@c.jp".into(),
+            message_id: "tanto.1@example.com".into(),
+            author: "alice".into(),
+            mail_from: "support@example.com".into(),
+            rcpt: vec!["y@c.jp".into(), "z@c.jp".into()],
+            keep_open: true,
+            send_at: 1_700_000_000,
+            subject: "Re: 件名\r\nX: injected".into(),
+        }
+    }
+
+    #[test]
+    fn the_envelope_round_trips_and_the_payload_is_untouched() {
+        let payload = b"From: a\r\nSubject: x\r\n\r\nbody\r\n";
+        let raw = wrap(&env(), payload);
+        let (e, p) = unwrap(&raw).expect("unwraps");
+        assert_eq!(e, env());
+        assert_eq!(p, payload);
+        assert!(unwrap(payload).is_none());
+    }
+
+    #[test]
+    fn standing_follows_the_keywords() {
+        let now = 100;
+        assert_eq!(standing::<&str>(&[], 0, now), Standing::Due);
+        assert_eq!(
+            standing::<&str>(&[], 200, now),
+            Standing::Scheduled { at: 200 }
+        );
+        assert_eq!(standing(&[KW_APPROVAL], 0, now), Standing::WaitingApproval);
+        assert_eq!(standing(&[KW_APPROVAL, KW_APPROVED], 0, now), Standing::Due);
+        assert_eq!(
+            standing(&[KW_APPROVAL, KW_REJECTED], 0, now),
+            Standing::Rejected
+        );
+        assert_eq!(
+            standing(&sending_flags::<&str>(&[], "bob"), 0, now),
+            Standing::Sending { by: "bob".into() }
+        );
+        assert_eq!(
+            standing(&[KW_SENDING, KW_UNCERTAIN], 0, now),
+            Standing::Uncertain
+        );
+    }
+
+    #[test]
+    fn only_the_sender_recovers_and_never_resends() {
+        assert_eq!(recover("bob", "alice", true, false), Recovery::Leave);
+        assert_eq!(recover("alice", "alice", true, true), Recovery::Leave);
+        assert_eq!(
+            recover("alice", "alice", true, false),
+            Recovery::FinishBookkeeping
+        );
+        assert_eq!(
+            recover("alice", "alice", false, false),
+            Recovery::MarkUncertain
+        );
+    }
+
+    #[test]
+    fn approval_by_team_rule() {
+        assert!(!Approval::None.needed_for("a", false));
+        assert!(Approval::All.needed_for("a", false));
+        assert!(!Approval::All.needed_for("boss", true));
+        let l = Approval::Agents(vec!["newbie".into()]);
+        assert!(l.needed_for("newbie", false) && !l.needed_for("a", false));
+    }
+}

@@ -1,0 +1,110 @@
+//! SMTP via lettre: the exact bytes of a reply with an explicit envelope, so that the very
+//! same bytes can go into Sent. TLS or STARTTLS; plain only on loopback or with
+//! `allow_insecure` (the config checks that).
+
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::SmtpTransport;
+use lettre::{Address, Transport as _};
+
+use crate::config::{self, Smtp};
+
+/// How a send ended when it did not succeed, as far as anyone can know.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The mail certainly did not go out (no connection, or the server refused it).
+    #[error("SMTP server {addr} did not take the mail: {reason}")]
+    NotSent { addr: String, reason: String },
+    /// The connection broke after the mail was handed over: it may or may not have gone out.
+    #[error("SMTP server {addr}: the connection failed while sending ({reason}); the mail may or may not have gone out")]
+    Uncertain { addr: String, reason: String },
+    #[error("SMTP config: {0}")]
+    Config(String),
+}
+
+/// The server, resolved from the config (password read once).
+pub struct SmtpServer {
+    transport: SmtpTransport,
+    addr: String,
+}
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Builds the transport for `smtp` (mailbox `index` in the config, for messages).
+pub fn connect(smtp: &Smtp, index: usize) -> Result<SmtpServer, SendError> {
+    let addr = format!("{}:{}", smtp.host, smtp.port());
+    let params =
+        || TlsParameters::new(smtp.host.clone()).map_err(|e| SendError::Config(e.to_string()));
+    let tls = match smtp.tls {
+        config::Tls::Tls => Tls::Wrapper(params()?),
+        config::Tls::Starttls => Tls::Required(params()?),
+        config::Tls::None => {
+            if !smtp.allow_insecure && !config::is_loopback(&smtp.host) {
+                return Err(SendError::Config(format!(
+                    "plain SMTP to the non-loopback host {:?}: set tls = \"starttls\" or \"tls\"",
+                    smtp.host
+                )));
+            }
+            Tls::None
+        }
+    };
+    let mut b = SmtpTransport::builder_dangerous(smtp.host.clone())
+        .port(smtp.port())
+        .tls(tls)
+        .timeout(Some(TIMEOUT));
+    if let Some(user) = &smtp.user {
+        let password = smtp.password(index).map_err(SendError::Config)?;
+        b = b.credentials(Credentials::new(user.clone(), password));
+    }
+    Ok(SmtpServer {
+        transport: b.build(),
+        addr,
+    })
+}
+
+impl SmtpServer {
+    /// Sends `raw` as it is from `from` to `rcpt`.
+    pub fn send_raw(&self, from: &str, rcpt: &[String], raw: &[u8]) -> Result<(), SendError> {
+        let bad = |what: &str, a: &str, e: lettre::address::AddressError| SendError::NotSent {
+            addr: self.addr.clone(),
+            reason: format!("{what} {a:?} is not a valid address: {e}"),
+        };
+        let from: Address = from.parse().map_err(|e| bad("the sender", from, e))?;
+        let to: Vec<Address> = rcpt
+            .iter()
+            .map(|r| r.parse().map_err(|e| bad("the recipient", r, e)))
+            .collect::<Result<_, _>>()?;
+        let envelope = Envelope::new(Some(from), to).map_err(|e| SendError::NotSent {
+            addr: self.addr.clone(),
+            reason: e.to_string(),
+        })?;
+        // A connection that cannot be made certainly sent nothing: find that out first, so
+        // that a failure of the send itself is the only uncertain case.
+        if let Err(e) = self.transport.test_connection() {
+            return Err(SendError::NotSent {
+                addr: self.addr.clone(),
+                reason: e.to_string(),
+            });
+        }
+        // lettre ends DATA with CRLF "." CRLF whatever the message ends with: without its own
+        // final CRLF the server receives exactly `raw`, the bytes that go into Sent.
+        let data = raw.strip_suffix(b"\r\n").unwrap_or(raw);
+        match self.transport.send_raw(&envelope, data) {
+            Ok(_) => Ok(()),
+            // The server answered with a refusal: it did not take the mail.
+            Err(e) if e.is_transient() || e.is_permanent() || e.is_tls() => {
+                Err(SendError::NotSent {
+                    addr: self.addr.clone(),
+                    reason: e.to_string(),
+                })
+            }
+            Err(e) => Err(SendError::Uncertain {
+                addr: self.addr.clone(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
