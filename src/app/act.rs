@@ -153,11 +153,12 @@ impl Run<'_> {
             let plan = match claims::decide(action, &seen, &self.actor, &policy, raced) {
                 Decision::Write(plan) => plan,
                 Decision::Lost { winner, idle_secs } => {
+                    self.drop_own_keyword(conn, &conv, state.uid, &flags, modseq);
                     return Ok(Outcome::Lost {
                         conversation: conv.id.clone(),
                         winner,
                         idle_secs,
-                    })
+                    });
                 }
                 Decision::Refused(why) => {
                     return Ok(Outcome::Refused {
@@ -222,6 +223,16 @@ impl Run<'_> {
                             conv.id
                         );
                     }
+                    // Read back: a server may let a conflicting write through next to
+                    // ours; then decide again from what holds, as after a lost race.
+                    if let Some((now, _)) = conn.fetch_state(state.uid)? {
+                        if !claims::confirmed(&plan.flags, &now) {
+                            self.pending = None;
+                            raced = true;
+                            log_fresh = false;
+                            continue;
+                        }
+                    }
                     self.cache_flags(cache, &state, &new_flags, modseq);
                     let about = match self.carry_over(conn, cache, &conv, &state, &plan)? {
                         Carried::Stays => state.key.clone(),
@@ -258,6 +269,34 @@ impl Run<'_> {
             conv.id,
             action.verb()
         )
+    }
+
+    /// After a lost race that left our owner keyword beside the winner's (a server that let
+    /// both writes through), take ours away again (best effort: the winner reads as owner
+    /// either way, being first in order).
+    fn drop_own_keyword(
+        &self,
+        conn: &mut Conn,
+        conv: &ConversationRow,
+        uid: u32,
+        flags: &[String],
+        modseq: u64,
+    ) {
+        let mine = status::owner_keyword(&self.actor.id);
+        if !flags.iter().any(|f| f.eq_ignore_ascii_case(&mine)) {
+            return;
+        }
+        let without: Vec<String> = flags
+            .iter()
+            .filter(|f| !f.eq_ignore_ascii_case(&mine))
+            .cloned()
+            .collect();
+        if let Err(e) = conn.store_if_unchanged(uid, modseq, &without) {
+            self.ctx.notify.warn(format!(
+                "could not take back a doubled claim on {}: {e}",
+                conv.id
+            ));
+        }
     }
 
     fn won(&self, conv: &ConversationRow, plan: &Plan) -> Won {
@@ -358,8 +397,14 @@ impl Run<'_> {
             if let StoreResult::Applied { flags, modseq } =
                 conn.store_if_unchanged(newer.uid, modseq, &want)?
             {
-                self.cache_flags(cache, &newer, &flags, modseq);
-                return Ok(Carried::To(newer.key));
+                // Read back, as for the first write: a conflicting write may have landed too.
+                let held = conn
+                    .fetch_state(newer.uid)?
+                    .is_some_and(|(now, _)| claims::confirmed(&want, &now));
+                if held {
+                    self.cache_flags(cache, &newer, &flags, modseq);
+                    return Ok(Carried::To(newer.key));
+                }
             }
         }
         bail!(

@@ -160,7 +160,31 @@ pub fn send_one(
             conn.store_flags(uid, &claim)?
         };
         let (claimed_flags, claimed_modseq) = match won {
-            StoreResult::Applied { flags, modseq } => (flags, modseq),
+            StoreResult::Applied { .. } => {
+                // Read back: a server may let a second sender's write through next to ours
+                // (Dovecot 2.3 does on a folder's first keywords). The first sender in
+                // order sends; any other backs off and takes its mark away.
+                let (now, now_modseq) = conn
+                    .fetch_state(uid)?
+                    .ok_or_else(|| anyhow!("the reply {message_id} left the outbox"))?;
+                let senders = crate::core::status::owners(&now);
+                if senders.first() != Some(&me) {
+                    let mine = crate::core::status::owner_keyword(&me);
+                    let without: Vec<String> = now
+                        .iter()
+                        .filter(|f| !f.eq_ignore_ascii_case(&mine))
+                        .cloned()
+                        .collect();
+                    if without.len() != now.len() {
+                        let _ = conn.store_if_unchanged(uid, now_modseq, &without);
+                    }
+                    return Ok(Sent::Taken {
+                        conversation: conversation.clone(),
+                        by: senders.first().cloned().unwrap_or_default(),
+                    });
+                }
+                (now, now_modseq)
+            }
             StoreResult::Modified => {
                 let by = conn
                     .fetch_state(uid)?

@@ -134,6 +134,9 @@ pub fn decide(
 ) -> Decision {
     let current = status::status_of(&seen.flags, seen.rules_noise);
     let owner = status::owner(&seen.flags);
+    // Two owner keywords: a server let two writes through. The first in sorted order holds
+    // it; when that is the actor, "already so" is not true until the others are gone.
+    let doubled = status::owners(&seen.flags).len() > 1;
     let idle = seen.holder_idle_secs;
     let stale = idle.is_some_and(|s| s >= i64::from(policy.stale_claim_hours) * 3600);
     let mine = owner.as_deref() == Some(actor.id.as_str());
@@ -197,7 +200,10 @@ pub fn decide(
     };
     match action {
         Action::Claim | Action::TakeOver => match (current, owner) {
-            (Status::Wip, Some(o)) if o == actor.id => Decision::Already(Already::ClaimedByYou),
+            (Status::Wip, Some(o)) if o == actor.id && !doubled => {
+                Decision::Already(Already::ClaimedByYou)
+            }
+            (Status::Wip, Some(o)) if o == actor.id => claim(),
             // A plain claim never takes over: the holder keeps it, whatever their role.
             (Status::Wip, Some(o)) if *action == Action::Claim => lost(&o),
             (Status::Wip, Some(o)) => override_of(&o).unwrap_or_else(|| {
@@ -235,7 +241,9 @@ pub fn decide(
                 return Decision::Refused(Refused::BadAgentId(to.clone()));
             }
             match (current, owner) {
-                (Status::Wip, Some(o)) if o == *to => Decision::Already(Already::AssignedTo(o)),
+                (Status::Wip, Some(o)) if o == *to && !doubled => {
+                    Decision::Already(Already::AssignedTo(o))
+                }
                 (Status::Wip, Some(o)) => {
                     if !mine {
                         if let Some(d) = override_of(&o) {
@@ -315,6 +323,23 @@ pub fn carry_over(plan: &Plan, newer_flags: &[String]) -> Option<Vec<String>> {
         }
     }
     Some(flags)
+}
+
+/// True when the status keywords read back after a won STORE are the ones it wrote. Some
+/// servers (Dovecot 2.3, seen on a folder's first keyword writes) let a second conditional
+/// STORE through, which then overwrites or merges with the first: a read-back tells the
+/// writer whose change holds.
+pub fn confirmed<S: AsRef<str>, T: AsRef<str>>(written: &[S], read_back: &[T]) -> bool {
+    fn status_set<'a>(flags: impl Iterator<Item = &'a str>) -> Vec<String> {
+        let mut v: Vec<String> = flags
+            .filter(|f| is_status_keyword(f))
+            .map(str::to_ascii_lowercase)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+    status_set(written.iter().map(AsRef::as_ref)) == status_set(read_back.iter().map(AsRef::as_ref))
 }
 
 /// What a conditional STORE came back with.
@@ -605,6 +630,21 @@ mod tests {
         );
         let re = plan(&Action::Reopen, &closed, &agent("bob"));
         assert_eq!(kws(&re), ["tanto-by-alice", "tanto-wip"]);
+    }
+
+    #[test]
+    fn a_doubled_claim_is_mended_by_its_first_owner_and_lost_by_the_other() {
+        let doubled = seen(&["tanto-wip", "tanto-by-bob", "tanto-by-alice"]);
+        let p = plan(&Action::Claim, &doubled, &agent("alice"));
+        assert_eq!(kws(&p), ["tanto-by-alice", "tanto-wip"]);
+        assert!(matches!(
+            decide(&Action::Claim, &doubled, &agent("bob"), &POLICY, true),
+            Decision::Lost { ref winner, .. } if winner == "alice"
+        ));
+        let back = ["\\Seen", "TANTO-WIP", "tanto-by-alice"];
+        assert!(confirmed(&p.flags, &back));
+        assert!(!confirmed(&p.flags, &doubled.flags));
+        assert!(!confirmed(&p.flags, &["tanto-wip", "tanto-by-bob"]));
     }
 
     #[test]

@@ -48,7 +48,13 @@ pub fn owner_keyword(agent: &str) -> String {
 /// Keywords are case-insensitive in IMAP, and Dovecot and Cyrus give back the first spelling
 /// a folder ever saw: `TANTO-BY-ALICE` is alice's claim, so the id is read in lower case.
 pub fn owner<S: AsRef<str>>(flags: &[S]) -> Option<String> {
-    flags
+    owners(flags).into_iter().next()
+}
+
+/// Every agent named by a `tanto-by-` keyword, sorted; more than one only after a server
+/// let two conflicting writes through (see `claims::confirmed`).
+pub fn owners<S: AsRef<str>>(flags: &[S]) -> Vec<String> {
+    let mut v: Vec<String> = flags
         .iter()
         .filter_map(|f| {
             let f = f.as_ref();
@@ -58,7 +64,10 @@ pub fn owner<S: AsRef<str>>(flags: &[S]) -> Option<String> {
                 .map(str::to_ascii_lowercase)
         })
         .filter(|a| crate::core::agent::valid_id(a))
-        .min()
+        .collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 fn has<S: AsRef<str>>(flags: &[S], kw: &str) -> bool {
