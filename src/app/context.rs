@@ -70,15 +70,15 @@ impl Ctx {
     }
 
     pub fn server(&self, index: usize, mailbox: &Mailbox) -> anyhow::Result<Server> {
-        let password = mailbox
-            .imap
-            .password(index)
+        let login = mailbox.imap.credentials(index);
+        let password = login
+            .password()
             .map_err(|e| anyhow!("config {}: {e}", self.config.path.display()))?;
         Ok(Server {
             host: mailbox.imap.host.clone(),
             port: mailbox.imap.port(),
             tls: mailbox.imap.tls,
-            user: mailbox.imap.user.clone(),
+            user: login.user,
             password,
             accept_invalid_certs: mailbox.imap.danger_accept_invalid_certs,
         })

@@ -55,9 +55,9 @@ pub fn connect(smtp: &Smtp, index: usize) -> Result<SmtpServer, SendError> {
         .port(smtp.port())
         .tls(tls)
         .timeout(Some(TIMEOUT));
-    if let Some(user) = &smtp.user {
-        let password = smtp.password(index).map_err(SendError::Config)?;
-        b = b.credentials(Credentials::new(user.clone(), password));
+    if let Some(login) = smtp.credentials(index) {
+        let password = login.password().map_err(SendError::Config)?;
+        b = b.credentials(Credentials::new(login.user, password));
     }
     Ok(SmtpServer {
         transport: b.build(),
