@@ -6,7 +6,6 @@ mod output;
 pub mod cache_cmd;
 pub mod coordinate;
 pub mod demo;
-mod demo_mail;
 pub mod doctor;
 pub mod list;
 pub mod show;
@@ -65,7 +64,7 @@ pub enum Command {
         #[command(subcommand)]
         command: cache_cmd::Command,
     },
-    /// Start a local demo server with sample mail and sync it
+    /// Try tanto on a local demo server: sample mail, the terminal UI, a simulated teammate
     Demo(demo::Args),
 }
 
