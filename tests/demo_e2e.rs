@@ -167,9 +167,13 @@ fn start_demo(root: &Path) -> (Tmux, PathBuf) {
         socket: root.join("tmux.sock"),
     };
     let line = format!(
-        "env TANTO_TEST_TMPDIR={} TANTO_DEMO_PACE_MS=600 EDITOR= VISUAL= TZ=UTC {} demo; echo demo-exit=$?",
+        // The shell ignores the hangup so that it outlives the terminal and records how the
+        // demo ended (tanto installs its own SIGHUP handler).
+        "trap '' HUP; env TANTO_TEST_TMPDIR={} TANTO_DEMO_PACE_MS=600 EDITOR= VISUAL= TZ=UTC {} demo; \
+         s=$?; echo $s > {}; echo demo-exit=$s",
         parent.display(),
         env!("CARGO_BIN_EXE_tanto"),
+        root.join("status").display(),
     );
     tmux.cmd(&[
         "new-session",
@@ -231,5 +235,23 @@ fn a_hangup_stops_the_demo_at_once_and_leaves_nothing_behind() {
     tmux.wait_for("the New tab with sample mail", 60, shows_both_languages);
     // The terminal goes away (an ssh session dropped): SIGHUP to its foreground group.
     drop(tmux);
-    assert_nothing_left(&dir, 3);
+    // tanto ends by itself, stopping what it started (an abort would leave the cleanup
+    // to the server's watchdog, seconds later).
+    let status = root.path().join("status");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !std::fs::read_to_string(&status).is_ok_and(|s| s.ends_with('\n')) {
+        assert!(
+            Instant::now() < deadline,
+            "the demo did not end after the hangup"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let code = std::fs::read_to_string(&status).unwrap_or_default();
+    // 0, or 1 when the UI saw the terminal fail before the signal: an exit of its own,
+    // not an abort (134) nor a panic (101).
+    assert!(
+        matches!(code.trim(), "0" | "1"),
+        "the demo's exit status after a hangup: {code}"
+    );
+    assert_nothing_left(&dir, 1);
 }

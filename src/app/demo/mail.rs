@@ -455,7 +455,7 @@ fn noise(raw: Vec<u8>, at: i64) -> Sample {
 /// Shift_JIS (CP932), still sent by older Japanese mailers.
 fn shift_jis(now: i64) -> Sample {
     let at = now - 25 * 60;
-    let raw = format!("From: =?Shift_JIS?B?jbKToSCJ1I5x?= <hanako.sato@example.co.jp>\r\nTo: support@example.com\r\nSubject: =?Shift_JIS?B?kL+LgY+RgsyNxJStjXOCyYLCgqKCxA==?=\r\nDate: {}\r\nMessage-ID: <invoice-77@example.co.jp>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=Shift_JIS\r\nContent-Transfer-Encoding: base64\r\n\r\ngqiQophigsmCyILBgsSCqILogtyCt4FCDQqQ5oyOlaqCzJC/i4GPkYLwjcSUrY1zgqKCvYK+gq+C3IK3gsWCtYLlgqSCqYFCDQqItpa8gs2BdYqUjq6J747Qg1SDk4N2g4uBdoLFgqiK6IKigqKCvYK1gtyCt4FCDQoNCo2yk6EgidSOcQ0K\r\n", rfc5322(at, 9 * 3600)).into_bytes();
+    let raw = format!("From: =?Shift_JIS?B?jbKToSCJ1I5x?= <h.sato@example.co.jp>\r\nTo: support@example.com\r\nSubject: =?Shift_JIS?B?kL+LgY+RgsyNxJStjXOCyYLCgqKCxA==?=\r\nDate: {}\r\nMessage-ID: <invoice-77@example.co.jp>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=Shift_JIS\r\nContent-Transfer-Encoding: base64\r\n\r\ngqiQophigsmCyILBgsSCqILogtyCt4FCDQqQ5oyOlaqCzJC/i4GPkYLwjcSUrY1zgqKCvYK+gq+C3IK3gsWCtYLlgqSCqYFCDQqItpa8gs2BdYqUjq6J747Qg1SDk4N2g4uBdoLFgqiK6IKigqKCvYK1gtyCt4FCDQoNCo2yk6EgidSOcQ0K\r\n", rfc5322(at, 9 * 3600)).into_bytes();
     Sample {
         folder: "INBOX",
         raw,
