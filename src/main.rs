@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         Ok(Err(e)) => {
             // One line: the chain of contexts joined, never a multi-line dump.
             let msg = format!("{e:#}").replace(['\n', '\r'], " ");
-            eprintln!("tanto: {}", tanto::sanitize::single_line(&msg));
+            say(&format!("tanto: {}", tanto::sanitize::single_line(&msg)));
             ExitCode::from(1)
         }
         Err(payload) => {
@@ -45,11 +45,18 @@ fn main() -> ExitCode {
                 .cloned()
                 .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown".into());
-            eprintln!(
+            say(&format!(
                 "tanto: internal error, please report it (TANTO_DEBUG=1 shows more): {}",
                 tanto::sanitize::single_line(&msg)
-            );
+            ));
             ExitCode::from(1)
         }
     }
+}
+
+/// One line on stderr; quietly nothing when stderr is gone (the terminal hung up), where
+/// `eprintln!` would panic and turn a clean exit into 101.
+fn say(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

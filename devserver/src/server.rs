@@ -3,6 +3,7 @@
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -367,7 +368,11 @@ impl Dovecot {
             .open(&self.stderr_path)
             .expect("open dovecot stderr file");
         let stdout = stderr.try_clone().expect("clone stderr file handle");
+        // A process group of its own, for the server and its watchdog: a terminal's hangup
+        // (SIGHUP to the foreground group) or Ctrl-C reaches the program that owns them,
+        // which stops them in order, not Dovecot itself (SIGHUP would make it reload).
         let child = Command::new(&self.dovecot_bin)
+            .process_group(0)
             .arg("-F")
             .arg("-c")
             .arg(&self.conf)
@@ -387,6 +392,7 @@ impl Dovecot {
             dir = self.dir.path().display().to_string().replace('\'', "'\\''"),
         );
         self.watchdog = Command::new("sh")
+            .process_group(0)
             .arg("-c")
             .arg(script)
             .stdin(Stdio::null())

@@ -6,6 +6,7 @@
 pub mod act;
 mod context;
 pub mod conversations;
+pub mod demo;
 pub mod doctor;
 pub mod note;
 pub mod notice;

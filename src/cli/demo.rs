@@ -1,120 +1,141 @@
-//! `tanto demo`: a local Dovecot with a sample mailbox, synced and listed with tanto itself.
+//! `tanto demo`: a local Dovecot with a generated sample mailbox, the terminal UI as agent
+//! "you", and a simulated teammate at work (`app::demo` does it all; this file words it).
 
 use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::{anyhow, Context as _};
+use anyhow::Context as _;
 
-use super::demo_mail::samples;
-use tanto_devserver::Dovecot;
+use crate::app::demo::{self, tmux::SideBySide, Demo, Options, Progress};
 
-#[derive(Debug, clap::Args, Default)]
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Everything runs on 127.0.0.1 in a temp dir that is deleted when the demo ends (q, \
+                  or SIGHUP/SIGTERM). Needs dovecot (and tmux for --agents 2+): scripts/ensure-deps.sh."
+)]
 pub struct Args {
-    /// Keep the demo server running (until Ctrl-C) to explore it with the printed config
+    /// Agents at the keyboard: 1 opens the terminal UI here; 2 to 4 open one tmux pane each
+    #[arg(long, default_value_t = 1, value_name = "N",
+          value_parser = clap::value_parser!(u8).range(1..=demo::AGENTS.len() as i64))]
+    pub agents: u8,
+    /// Milliseconds between two steps of the simulated teammate "hanako"
+    #[arg(
+        long,
+        env = "TANTO_DEMO_PACE_MS",
+        default_value_t = 6000,
+        value_name = "MS"
+    )]
+    pub pace_ms: u64,
+    /// Do not run the simulated teammate
+    #[arg(long)]
+    pub no_teammate: bool,
+    /// No terminal UI: keep the server running (until Ctrl-C) and print how to reach it
     #[arg(long)]
     pub keep: bool,
 }
 
-/// Starts Dovecot, turning its panics (it is test tooling) into one error line.
-fn start_server() -> anyhow::Result<Dovecot> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let r = std::panic::catch_unwind(Dovecot::start);
-    std::panic::set_hook(hook);
-    r.map_err(|p| {
-        let msg = p
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "unknown failure".into());
-        let first = msg.lines().next().unwrap_or("").to_string();
-        anyhow!(
-            "the demo server did not start: {first}; run scripts/ensure-deps.sh to install Dovecot"
-        )
-    })
-}
-
-fn write_config(server: &Dovecot) -> anyhow::Result<std::path::PathBuf> {
-    let dir = server.dir.path();
-    let path = dir.join("tanto-demo.toml");
-    // The test config, as a supervisor, with the password in the file (mode 600).
-    let text = server
-        .config_toml("support", &dir.join("cache.sqlite"), "alice")
-        .replace("role = \"agent\"", "role = \"supervisor\"")
-        .replace(
-            "password_env = \"TANTO_TEST_PASSWORD\"",
-            &format!("password = \"{}\"", tanto_devserver::PASSWORD),
-        );
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode_600()
-        .open(&path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    f.write_all(
-        format!(
-            "# tanto demo config: a local Dovecot on 127.0.0.1:{}\n{text}",
-            server.port
-        )
-        .as_bytes(),
-    )?;
-    Ok(path)
-}
-
-trait Mode600 {
-    fn mode_600(&mut self) -> &mut Self;
-}
-
-impl Mode600 for std::fs::OpenOptions {
-    #[cfg(unix)]
-    fn mode_600(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.mode(0o600)
-    }
-    #[cfg(not(unix))]
-    fn mode_600(&mut self) -> &mut Self {
-        self
-    }
-}
-
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    eprintln!("tanto demo: starting a local Dovecot with a sample mailbox…");
-    let server = start_server()?;
-    for s in samples() {
-        // Arrival time as the Date header says, so that the list reads like a real morning.
-        let date = crate::mime::parse_headers(&s.raw)
-            .date
-            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-            .map(|d| d.format("%d-%b-%Y %H:%M:%S +0000").to_string());
-        server.append_dated("support", s.folder, &s.raw, s.flags, date.as_deref());
-    }
-    let config = write_config(&server)?;
-    let ctx = super::load_ctx(Some(&config))?;
-    super::sync::run(
-        &ctx,
-        super::sync::Args {
-            once: true,
-            json: false,
-        },
-    )?;
-    outln!();
-    super::list::run(&ctx, super::list::Args::default())?;
-    outln!();
-    if args.keep {
-        outln!(
-            "The demo server runs on 127.0.0.1:{} until you press Ctrl-C.",
-            server.port
-        );
-        outln!("In another terminal, try:");
-        outln!("  tanto --config {} list --status new", config.display());
-        outln!("  tanto --config {} show ID", config.display());
-        outln!("  tanto --config {} doctor", config.display());
-        loop {
-            std::thread::sleep(std::time::Duration::from_secs(3600));
+    let opts = Options {
+        agents: usize::from(args.agents),
+        teammate: !args.no_teammate,
+        pace: Duration::from_millis(args.pace_ms.max(100)),
+    };
+    let mut demo = Demo::start(&opts, |p| match p {
+        Progress::Starting => eprintln!("tanto demo: starting a local Dovecot on 127.0.0.1…"),
+        Progress::Loading { messages } => {
+            eprintln!("tanto demo: generating and loading {messages} sample messages…")
         }
+        Progress::Syncing => eprintln!("tanto demo: syncing each agent's cache…"),
+    })?;
+    if opts.teammate {
+        // Its work shows on the screen through the server; failures are not worth the screen.
+        demo.start_teammate(opts.pace, |_| {})?;
     }
-    outln!(
-        "Run `tanto demo --keep` to keep the server running and explore it with `tanto show ID`."
+    let code = if args.keep {
+        keep(&demo)?
+    } else if opts.agents == 1 {
+        let ctx = crate::app::Ctx::load(demo.configs().first().map(|p| p.as_path()))?;
+        crate::tui::run(ctx)?
+    } else {
+        side_by_side(&demo)?
+    };
+    drop(demo);
+    // The terminal may be gone (a hangup): nothing to say then, and no panic over it.
+    let _ = writeln!(
+        std::io::stderr(),
+        "tanto demo: stopped; the demo server and its data are gone."
     );
+    Ok(code)
+}
+
+/// SIGINT, SIGTERM and SIGHUP raise the returned flag instead of ending the process.
+fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register(sig, flag.clone()).context("installing a signal handler")?;
+    }
+    Ok(flag)
+}
+
+fn keep(demo: &Demo) -> anyhow::Result<u8> {
+    let stop = stop_flag()?;
+    outln!(
+        "The demo server runs on 127.0.0.1:{} until you press Ctrl-C.",
+        demo.port()
+    );
+    outln!("In another terminal, try:");
+    for c in demo.configs() {
+        outln!("  tanto --config {}", c.display());
+    }
+    if let Some(c) = demo.configs().first() {
+        outln!("  tanto --config {} list --status new", c.display());
+        outln!("  tanto --config {} doctor", c.display());
+    }
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(0)
+}
+
+fn side_by_side(demo: &Demo) -> anyhow::Result<u8> {
+    let stop = stop_flag()?;
+    let exe = std::env::current_exe().context("finding the tanto binary")?;
+    let tmux = SideBySide::open(demo.dir(), &exe, demo.configs())?;
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let mut attached = if interactive {
+        Some(tmux.attach()?)
+    } else {
+        eprintln!(
+            "tanto demo: no terminal here; attach with: tmux -S {} attach",
+            tmux.socket().display()
+        );
+        None
+    };
+    // Until every pane has quit (q in each), or a signal.
+    while !stop.load(Ordering::SeqCst) && tmux.alive() {
+        if let Some(child) = attached.as_mut() {
+            if let Ok(Some(_)) = child.try_wait() {
+                attached = None;
+                if tmux.alive() {
+                    eprintln!(
+                        "tanto demo: detached; the demo runs until you quit every pane \
+                         (tmux -S {} attach) or press Ctrl-C here",
+                        tmux.socket().display()
+                    );
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(tmux);
+    if let Some(mut child) = attached {
+        let _ = child.wait();
+    }
     Ok(0)
 }

@@ -10,8 +10,8 @@ use crate::sanitize::single_line;
 
 #[derive(Debug, clap::Args, Default)]
 pub struct Args {
-    /// Only conversations in this state
-    #[arg(long, value_parser = parse_status)]
+    /// Only conversations in this state: new, wip, done or noise (default: all)
+    #[arg(long, value_parser = parse_status, value_name = "STATUS")]
     pub status: Option<Status>,
     /// Only conversations assigned to me
     #[arg(long)]

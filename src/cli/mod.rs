@@ -5,11 +5,12 @@
 mod output;
 pub mod approve;
 pub mod cache_cmd;
+pub mod completions;
 pub mod coordinate;
 pub mod demo;
-mod demo_mail;
 pub mod doctor;
 pub mod list;
+pub mod man;
 pub mod reply;
 pub mod show;
 pub mod sync;
@@ -31,7 +32,23 @@ pub const EXIT_LOST_RACE: u8 = 3;
 #[command(
     name = "tanto",
     version,
-    about = "A terminal shared-mailbox client for support teams"
+    about = "A terminal shared-mailbox client for support teams",
+    long_about = "A terminal shared-mailbox client for support teams. Every agent runs tanto; \
+                  claims, statuses, assignees and notes are coordinated through the shared \
+                  IMAP mailbox, so that no mail is missed and none is answered twice. With no \
+                  command, tanto opens the terminal UI.",
+    after_help = "Try it first: tanto demo (a local server with sample mail and a simulated teammate).",
+    after_long_help = "Try it first: tanto demo (a local server with sample mail and a simulated teammate).\n\n\
+Environment:\n  \
+  TANTO_CONFIG        the config file, when --config is not given\n  \
+  NO_COLOR            any value turns colour off in the terminal UI\n  \
+  VISUAL, EDITOR      the editor for notes in the terminal UI\n  \
+  TANTO_DEBUG=1       keep Rust's own report of an internal error\n\n\
+Exit codes:\n  \
+  0  success\n  \
+  1  an error: one line on stderr says what to fix\n  \
+  3  a lost race: someone else holds the conversation (the message names who)\n\n\
+Conversation ids are stable across runs and agents; any unique prefix of 4 or more characters works."
 )]
 pub struct Cli {
     /// Config file (default: $TANTO_CONFIG, then the XDG config dir)
@@ -79,8 +96,12 @@ pub enum Command {
         #[command(subcommand)]
         command: cache_cmd::Command,
     },
-    /// Start a local demo server with sample mail and sync it
+    /// Try tanto on a local demo server: sample mail, the terminal UI, a simulated teammate
     Demo(demo::Args),
+    /// Print the shell completion script for bash, zsh or fish
+    Completions(completions::Args),
+    /// Print the manual page (roff), or write one page per command with --out DIR
+    Man(man::Args),
 }
 
 /// Notices from the application layer, as lines on stderr.
@@ -120,6 +141,9 @@ pub fn load_ctx(flag: Option<&std::path::Path>) -> anyhow::Result<Ctx> {
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Some(Command::Demo(args)) => demo::run(args),
+        // Neither needs a config: they describe the command line itself.
+        Some(Command::Completions(args)) => completions::run(args),
+        Some(Command::Man(args)) => man::run(args),
         Some(command) => {
             let ctx = load_ctx(cli.config.as_deref())?;
             match command {
@@ -145,7 +169,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 Command::Reject(a) => approve::reject(&ctx, a),
                 Command::Template { command } => template::run(&ctx, command),
                 Command::Cache { command } => cache_cmd::run(&ctx, command),
-                Command::Demo(_) => unreachable!("handled above"),
+                Command::Demo(_) | Command::Completions(_) | Command::Man(_) => {
+                    unreachable!("handled above")
+                }
             }
         }
         None => {

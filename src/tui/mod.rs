@@ -70,6 +70,9 @@ pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
         }
     }
     leave();
+    // ratatui's Drop shows the cursor again and, when that fails (the terminal hung up),
+    // prints to the gone terminal, which panics; `leave` has already restored it.
+    std::mem::forget(term);
     drop(watcher);
     result.map(|()| 0)
 }
@@ -253,7 +256,10 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
+        // Not eprintln: a panic in the hook (stderr gone with the terminal) aborts the
+        // process, and nothing it started (a demo's server) is stopped.
+        let _ = writeln!(
+            std::io::stderr(),
             "tanto: internal error: {}{at}; please report it",
             crate::sanitize::single_line(&what)
         );

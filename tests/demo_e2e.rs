@@ -1,0 +1,257 @@
+//! `tanto demo` end to end: the real binary in tmux, read back with `tmux capture-pane`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A tmux server of its own (its own socket), killed when dropped.
+struct Tmux {
+    socket: PathBuf,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .env_remove("TMUX")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.cmd(&["capture-pane", "-p", "-t", "demo"])
+    }
+
+    fn pane(&self, format: &str) -> String {
+        self.cmd(&["display-message", "-p", "-t", "demo", format])
+            .trim()
+            .to_string()
+    }
+
+    fn wait_for(&self, what: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {secs}s for {what}; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+/// Pids of live processes whose command line mentions `needle`.
+fn processes_mentioning(needle: &str) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if text.contains(needle) {
+            out.push((pid, text));
+        }
+    }
+    out
+}
+
+/// The demo's server dir (the only entry in `parent`), once it exists.
+fn server_dir(parent: &Path) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(e) = std::fs::read_dir(parent)
+            .expect("read the demo's temp parent")
+            .flatten()
+            .next()
+        {
+            return e.path();
+        }
+        assert!(Instant::now() < deadline, "the demo made no server dir");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+const ENGLISH: &[&str] = &[
+    "Where is my order",
+    "Wrong size delivered",
+    "Refund for order",
+    "change my delivery",
+    "Invoice with our",
+    "Damaged item",
+    "Discount code",
+    "ship to Canada",
+    "Cancel my",
+    "Password reset",
+    "the warranty",
+    "Bulk order",
+];
+
+const JAPANESE: &[&str] = &[
+    "配送状況",
+    "破損",
+    "返品",
+    "請求書",
+    "領収書",
+    "お届け先",
+    "クーポン",
+    "定期便",
+    "ログイン",
+    "大量注文",
+    "サイズ交換",
+    "支払い方法",
+    "請求書について",
+];
+
+/// Waits (up to `secs`) until no process mentions the demo's Dovecot instance or its dir,
+/// and the dir is gone.
+fn assert_nothing_left(dir: &Path, secs: u64) {
+    let instance = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("tanto-dovecot-"))
+        .expect("the server dir's name")
+        .to_string();
+    // Their titles name the instance (dovecot-tanto-<id>/imap); the watchdog names the dir.
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left: Vec<_> = processes_mentioning(&format!("tanto-{instance}"))
+            .into_iter()
+            .chain(processes_mentioning(&dir.to_string_lossy()))
+            .collect();
+        if left.is_empty() && !dir.exists() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "left behind after {secs}s: {left:?}, dir exists: {}",
+            dir.exists()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Starts `tanto demo` in a 120x40 tmux session "demo"; returns the tmux and the server dir.
+fn start_demo(root: &Path) -> (Tmux, PathBuf) {
+    let parent = root.join("srv");
+    std::fs::create_dir_all(&parent).expect("mkdir");
+    let tmux = Tmux {
+        socket: root.join("tmux.sock"),
+    };
+    let line = format!(
+        // The shell ignores the hangup so that it outlives the terminal and records how the
+        // demo ended (tanto installs its own SIGHUP handler).
+        "trap '' HUP; env TANTO_TEST_TMPDIR={} TANTO_DEMO_PACE_MS=600 EDITOR= VISUAL= TZ=UTC {} demo; \
+         s=$?; echo $s > {}; echo demo-exit=$s",
+        parent.display(),
+        env!("CARGO_BIN_EXE_tanto"),
+        root.join("status").display(),
+    );
+    tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "demo",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &line,
+    ]);
+    tmux.cmd(&["set-option", "-t", "demo", "remain-on-exit", "on"]);
+    let dir = server_dir(&parent);
+    (tmux, dir)
+}
+
+fn shows_both_languages(s: &str) -> bool {
+    s.contains("New")
+        && ENGLISH.iter().any(|e| s.contains(e))
+        && JAPANESE.iter().any(|j| s.contains(j))
+}
+
+#[test]
+fn the_demo_shows_sample_mail_the_teammate_works_live_and_q_leaves_nothing_behind() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (tmux, dir) = start_demo(root.path());
+
+    // The New tab, with English and Japanese sample mail (decoded from ISO-2022-JP or UTF-8).
+    let screen = tmux.wait_for("the New tab with sample mail", 60, |s| {
+        s.contains("New")
+            && ENGLISH.iter().any(|e| s.contains(e))
+            && JAPANESE.iter().any(|j| s.contains(j))
+    });
+    assert!(screen.contains("you@support"), "{screen}");
+
+    // In progress: with no key pressed after this one, hanako's claims appear there.
+    tmux.cmd(&["send-keys", "-t", "demo", "2"]);
+    tmux.wait_for("hanako's claim on the In progress tab", 60, |s| {
+        s.lines().any(|l| l.contains("hanako"))
+    });
+    // And her done conversations on the Done tab.
+    tmux.cmd(&["send-keys", "-t", "demo", "3"]);
+    tmux.wait_for("a conversation hanako marked done", 60, |s| {
+        s.lines().any(|l| l.contains("hanako"))
+    });
+
+    tmux.cmd(&["send-keys", "-t", "demo", "q"]);
+    let screen = tmux.wait_for("the demo to exit", 30, |s| s.contains("demo-exit="));
+    assert!(screen.contains("demo-exit=0"), "{screen}");
+    assert_eq!(tmux.pane("#{alternate_on}"), "0");
+    assert_nothing_left(&dir, 5);
+}
+
+#[test]
+fn a_hangup_stops_the_demo_at_once_and_leaves_nothing_behind() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (tmux, dir) = start_demo(root.path());
+    tmux.wait_for("the New tab with sample mail", 60, shows_both_languages);
+    // The terminal goes away (an ssh session dropped): SIGHUP to its foreground group.
+    drop(tmux);
+    // tanto ends by itself, stopping what it started (an abort would leave the cleanup
+    // to the server's watchdog, seconds later).
+    let status = root.path().join("status");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !std::fs::read_to_string(&status).is_ok_and(|s| s.ends_with('\n')) {
+        assert!(
+            Instant::now() < deadline,
+            "the demo did not end after the hangup"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let code = std::fs::read_to_string(&status).unwrap_or_default();
+    // 0, or 1 when the UI saw the terminal fail before the signal: an exit of its own,
+    // not an abort (134) nor a panic (101).
+    assert!(
+        matches!(code.trim(), "0" | "1"),
+        "the demo's exit status after a hangup: {code}"
+    );
+    assert_nothing_left(&dir, 1);
+}

@@ -1,0 +1,72 @@
+//! Every example in examples/ works: each config loads (its [keys] included), each script
+//! is valid shell. Nothing here contacts a server or a webhook.
+
+use std::path::{Path, PathBuf};
+
+fn examples(ext: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("read examples/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn every_example_config_loads_without_error() {
+    let configs = examples("toml");
+    assert!(configs.len() >= 2, "{configs:?}");
+    for path in configs {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let config = tanto::config::parse(&text, &path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for (action, keys) in &config.keys {
+            if let Err((problem, fix)) = tanto::tui::keymap::check_binding(action, keys) {
+                panic!("{}: keys.{action}: {problem}; {fix}", path.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn the_full_example_sets_every_key_tanto_reads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/config.toml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let config = tanto::config::parse(&text, &path).expect("parse");
+    assert!(!config.team.agents.is_empty());
+    assert!(config.team.reply_target_mins.is_some());
+    assert!(config.mailboxes[0].smtp.is_some());
+    // Every action of the terminal UI appears in [keys].
+    let defaults = include_str!("../src/tui/keymap.toml");
+    for line in defaults.lines() {
+        if let Some(action) = line.strip_prefix("action = ") {
+            let action = action.trim_matches('"');
+            assert!(
+                config.keys.iter().any(|(a, _)| a == action),
+                "examples/config.toml: [keys] lacks {action}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_example_script_is_valid_shell() {
+    let scripts = examples("sh");
+    assert!(!scripts.is_empty());
+    for path in scripts {
+        let out = std::process::Command::new("bash")
+            .arg("-n")
+            .arg(&path)
+            .output()
+            .expect("run bash -n");
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
