@@ -127,8 +127,17 @@ fn row_of<'a>(screen: &'a str, subject: &str) -> Option<&'a str> {
 #[test]
 fn a_claim_and_a_note_by_one_agent_show_on_the_other_agents_screen_by_themselves() {
     let server = Dovecot::start();
-    let msgs: Vec<Vec<u8>> = (0..3).map(|i| sample_message(i, None)).collect();
-    server.append_many("support", "INBOX", &msgs);
+    // Distinct arrival times, so that "Question 2" is the newest and tops the list.
+    for i in 0..3 {
+        let date = format!("01-Jan-2024 08:0{i}:00 +0000");
+        server.append_dated(
+            "support",
+            "INBOX",
+            &sample_message(i, None),
+            &[],
+            Some(&date),
+        );
+    }
     let root = tempfile::tempdir().expect("tempdir");
     // Two agents on two hosts: each its own cache, so news travels only through the server.
     let alice = Tanto::new(&server, &root.path().join("a"), "alice");

@@ -13,18 +13,25 @@ pub enum Command {
     List,
     /// Add a template (text from --body-file, else the editor)
     Add {
+        /// The template's name (its subject in the templates folder)
         name: String,
+        /// Read the text from this file instead of opening the editor
         #[arg(long, value_name = "F")]
         body_file: Option<PathBuf>,
     },
     /// Change a template in the editor (or from --body-file)
     Edit {
+        /// The template's name
         name: String,
+        /// Read the new text from this file instead of opening the editor
         #[arg(long, value_name = "F")]
         body_file: Option<PathBuf>,
     },
     /// Remove a template
-    Rm { name: String },
+    Rm {
+        /// The template's name
+        name: String,
+    },
 }
 
 fn mailbox(ctx: &Ctx) -> String {
