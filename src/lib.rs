@@ -26,6 +26,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod core;
+pub mod i18n;
 pub mod imap;
 pub mod mime;
 pub mod sanitize;

@@ -196,7 +196,13 @@ fn a_claim_and_a_note_by_one_agent_show_on_the_other_agents_screen_by_themselves
     tmux.keys("A", &["q"]);
     for name in ["A", "B"] {
         tmux.wait_exit(name);
-        assert_eq!(tmux.pane(name, "#{pane_dead_status}"), "0", "{name}");
+        assert_eq!(
+            tmux.pane(name, "#{pane_dead_status}"),
+            "0",
+            "{name}: signal {:?}; the screen:\n{}",
+            tmux.pane(name, "#{pane_dead_signal}"),
+            tmux.screen(name)
+        );
         assert_eq!(tmux.pane(name, "#{alternate_on}"), "0", "{name}");
     }
 }
@@ -234,5 +240,11 @@ fn with_dovecot_down_the_tui_says_it_is_reconnecting_keeps_working_and_recovers(
     });
     tmux.keys("A", &["q"]);
     tmux.wait_exit("A");
-    assert_eq!(tmux.pane("A", "#{pane_dead_status}"), "0");
+    assert_eq!(
+        tmux.pane("A", "#{pane_dead_status}"),
+        "0",
+        "signal {:?}; the screen:\n{}",
+        tmux.pane("A", "#{pane_dead_signal}"),
+        tmux.screen("A")
+    );
 }

@@ -47,6 +47,8 @@ pub struct Entry {
     /// For events and notes.
     pub event: Option<EventKind>,
     pub agent: Option<String>,
+    /// For events: the owner after the event.
+    pub owner: Option<String>,
     /// For mail.
     pub from: Option<Address>,
     pub to: Vec<Address>,
@@ -113,6 +115,7 @@ pub fn view(ctx: &Ctx, id: &str) -> anyhow::Result<ConversationView> {
             at: m.date.unwrap_or(m.internal_date),
             event: None,
             agent: None,
+            owner: None,
             from: Some(safe_address(&m.from)),
             to: m.to.iter().map(safe_address).collect(),
             cc: m.cc.iter().map(safe_address).collect(),
@@ -134,6 +137,7 @@ pub fn view(ctx: &Ctx, id: &str) -> anyhow::Result<ConversationView> {
             },
             at: e.at,
             agent: Some(single_line(&e.agent)),
+            owner: e.owner.as_deref().map(single_line),
             from: None,
             to: Vec::new(),
             cc: Vec::new(),

@@ -2,9 +2,9 @@
 //! someone else holds the conversation, 1 when the action is refused.
 
 use super::{Ctx, EXIT_LOST_RACE};
-use crate::activity;
 use crate::app::act::{self, Outcome};
 use crate::core::claims::{Action, Already, Refused};
+use crate::i18n::{self, t, tf};
 
 #[derive(Debug, clap::Args)]
 pub struct IdArgs {
@@ -51,36 +51,60 @@ pub fn idle_text(secs: i64) -> String {
 
 fn held_since(idle: Option<i64>) -> String {
     match idle {
-        Some(s) => format!("claimed {} ago", idle_text(s)),
-        None => "just claimed".to_string(),
+        Some(s) => tf("cli.held.since", &[("ago", &idle_text(s))]),
+        None => t("cli.held.just_now").to_string(),
     }
 }
 
-fn already_text(what: &Already) -> String {
+fn already_text(id: &str, what: &Already) -> String {
     match what {
-        Already::ClaimedByYou => "already claimed by you".into(),
-        Already::NotClaimed => "not claimed by anyone; nothing to release".into(),
-        Already::AssignedTo(a) => format!("already assigned to {a}"),
-        Already::Done => "already done".into(),
-        Already::NotDone(s) => format!("it is {}, not done", s.as_str()),
+        Already::ClaimedByYou => tf("cli.already.claimed_by_you", &[("id", &id)]),
+        Already::NotClaimed => tf("cli.already.not_claimed", &[("id", &id)]),
+        Already::AssignedTo(a) => tf("cli.already.assigned_to", &[("id", &id), ("agent", a)]),
+        Already::Done => tf("cli.already.done", &[("id", &id)]),
+        Already::NotDone(st) => tf(
+            "cli.already.not_done",
+            &[("id", &id), ("status", &i18n::status_name(*st))],
+        ),
     }
+}
+
+fn verb(action: &Action) -> &'static str {
+    t(match action {
+        Action::Claim => "verb.claim",
+        Action::TakeOver => "verb.take_over",
+        Action::Release => "verb.release",
+        Action::Assign(_) => "verb.assign",
+        Action::Done => "verb.done",
+        Action::Reopen => "verb.reopen",
+    })
 }
 
 /// Runs an action and prints its one line; returns the exit code.
 pub fn run(ctx: &Ctx, id: &str, action: Action) -> anyhow::Result<u8> {
     match act::perform(ctx, id, &action)? {
         Outcome::Won(w) => {
-            let text = activity::describe(
+            let what = i18n::event_sentence(
                 &w.event,
                 &w.agent,
                 w.owner.as_deref(),
                 w.displaced.as_deref(),
             );
-            outln!("{}: {text} (now {})", w.conversation, w.status.as_str());
+            outln!(
+                "{}",
+                tf(
+                    "cli.won",
+                    &[
+                        ("id", &w.conversation),
+                        ("what", &what),
+                        ("status", &i18n::status_name(w.status)),
+                    ]
+                )
+            );
             Ok(0)
         }
         Outcome::Already { conversation, what } => {
-            outln!("{conversation}: {}", already_text(&what));
+            outln!("{}", already_text(&conversation, &what));
             Ok(0)
         }
         Outcome::Lost {
@@ -88,27 +112,40 @@ pub fn run(ctx: &Ctx, id: &str, action: Action) -> anyhow::Result<u8> {
             winner,
             idle_secs,
         } => {
-            eprintln!(
-                "tanto: {conversation} is held by {winner} ({}); a supervisor can `tanto claim --take-over {conversation}`",
-                held_since(idle_secs)
+            let since = held_since(idle_secs);
+            let line = tf(
+                "cli.lost",
+                &[
+                    ("id", &conversation),
+                    ("winner", &winner),
+                    ("since", &since),
+                ],
             );
+            eprintln!("tanto: {line}");
             Ok(EXIT_LOST_RACE)
         }
         Outcome::Refused { conversation, why } => {
-            match why {
+            let line = match why {
                 Refused::NeedsSupervisor {
                     holder,
                     idle_secs,
                     stale_hours,
-                } => eprintln!(
-                    "tanto: cannot {} {conversation}: {holder} holds it ({}); only a supervisor may override a claim younger than {stale_hours}h",
-                    action.verb(),
-                    held_since(idle_secs),
+                } => tf(
+                    "cli.refused.needs_supervisor",
+                    &[
+                        ("verb", &verb(&action)),
+                        ("id", &conversation),
+                        ("holder", &holder),
+                        ("since", &held_since(idle_secs)),
+                        ("hours", &stale_hours),
+                    ],
                 ),
-                Refused::BadAgentId(a) => eprintln!(
-                    "tanto: cannot assign {conversation}: {a:?} is not an agent id (1-16 of a-z 0-9 _ -)"
+                Refused::BadAgentId(a) => tf(
+                    "cli.refused.bad_agent",
+                    &[("id", &conversation), ("agent", &format!("{a:?}"))],
                 ),
-            }
+            };
+            eprintln!("tanto: {line}");
             Ok(1)
         }
     }
@@ -116,6 +153,12 @@ pub fn run(ctx: &Ctx, id: &str, action: Action) -> anyhow::Result<u8> {
 
 pub fn note(ctx: &Ctx, args: NoteArgs) -> anyhow::Result<u8> {
     let n = crate::app::note::note(ctx, &args.id, &args.message)?;
-    outln!("{}: note added by {}", n.conversation, n.agent);
+    outln!(
+        "{}",
+        tf(
+            "cli.note_added",
+            &[("id", &n.conversation), ("agent", &n.agent)]
+        )
+    );
     Ok(0)
 }

@@ -6,6 +6,7 @@ use super::output::{fit, rfc3339, short_time};
 use super::Ctx;
 use crate::cache::{ConversationRow, ListFilter};
 use crate::core::status::Status;
+use crate::i18n::t;
 use crate::sanitize::single_line;
 
 #[derive(Debug, clap::Args, Default)]
@@ -85,17 +86,18 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     }
     let rows = crate::app::conversations::list(ctx, &filter)?;
     if rows.is_empty() {
-        outln!("no conversations (run `tanto sync --once` first?)");
+        outln!("{}", t("list.none"));
         return Ok(0);
     }
     outln!(
-        "{}  {} {} {}  {} {} SUBJECT",
-        fit("ID", 12),
-        fit("STATE", 5),
-        fit("OWNER", 10),
-        fit("RECEIVED", 16),
-        fit("CUSTOMER", 28),
-        fit("MSGS", 5)
+        "{}  {} {} {}  {} {} {}",
+        fit(t("list.header.id"), 12),
+        fit(t("list.header.state"), 5),
+        fit(t("list.header.owner"), 10),
+        fit(t("list.header.received"), 16),
+        fit(t("list.header.customer"), 28),
+        fit(t("list.header.messages"), 5),
+        t("list.header.subject")
     );
     for c in &rows {
         let who = c

@@ -106,19 +106,30 @@ pub enum Command {
 
 /// Notices from the application layer, as lines on stderr.
 fn stderr_notifier() -> Notifier {
+    use crate::i18n::tf;
     Notifier::new(|n| match n {
-        Notice::Retrying { what, reason, wait } => eprintln!(
-            "tanto: {what}: {}; retrying in {:.1}s",
-            crate::sanitize::single_line(reason),
-            wait.as_secs_f32()
-        ),
-        Notice::Warning(w) => eprintln!("tanto: warning: {}", crate::sanitize::single_line(w)),
+        Notice::Retrying { what, reason, wait } => {
+            let reason = crate::sanitize::single_line(reason);
+            let secs = format!("{:.1}", wait.as_secs_f32());
+            eprintln!(
+                "tanto: {}",
+                tf(
+                    "notice.retrying",
+                    &[("what", what), ("reason", &reason), ("secs", &secs)]
+                )
+            )
+        }
+        Notice::Warning(w) => {
+            let text = crate::sanitize::single_line(w);
+            eprintln!("tanto: {}", tf("notice.warning", &[("text", &text)]))
+        }
     })
 }
 
 /// Loads the config for a command-line run: its warnings printed, notices to stderr.
 pub fn load_ctx(flag: Option<&std::path::Path>) -> anyhow::Result<Ctx> {
     let ctx = Ctx::load(flag)?.with_notifier(stderr_notifier());
+    crate::i18n::init(ctx.config.lang);
     // `[keys]` is the terminal UI's table: a bad binding is a config error for every command.
     for (action, keys) in &ctx.config.keys {
         if let Err((problem, fix)) = crate::tui::keymap::check_binding(action, keys) {

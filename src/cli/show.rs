@@ -10,6 +10,7 @@ use super::output::{print_json, rfc3339};
 use super::Ctx;
 use crate::app::conversations::{self, ConversationView, Entry, EntryKind};
 use crate::core::model::Attachment;
+use crate::i18n::{self, t, tf};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -24,9 +25,6 @@ pub struct Args {
 const GUTTER: &str = "  │ ";
 /// The gutter in front of every line of a note.
 const NOTE_GUTTER: &str = "  ┃ ";
-
-const NOT_CACHED: &str =
-    "[the text of this message is not cached and the server could not be reached]";
 
 #[derive(Debug, Serialize)]
 struct EntryJson<'a> {
@@ -66,7 +64,7 @@ fn text_of(e: &Entry) -> &str {
     if e.has_body {
         &e.text
     } else {
-        NOT_CACHED
+        t("show.not_cached")
     }
 }
 
@@ -139,49 +137,61 @@ fn print_human(view: &ConversationView) {
     let conv = &view.conversation;
     let single = crate::sanitize::single_line;
     for p in &view.presence {
-        outln!("{} is {}", p.agent, p.kind);
+        outln!(
+            "{}",
+            tf("show.presence", &[("agent", &p.agent), ("what", &p.kind)])
+        );
     }
-    let who = conv
-        .assignee
-        .clone()
-        .map(|a| format!("assignee: {a}"))
-        .or_else(|| {
-            conv.previous_assignee
-                .as_ref()
-                .map(|p| format!("previous assignee: {p}"))
-        })
-        .unwrap_or_else(|| "unassigned".into());
-    outln!("{}  [{}]  {who}", conv.id, conv.status.as_str());
-    outln!("Subject:  {}", single(&conv.subject));
-    outln!("Customer: {}", single(&conv.customer));
-    outln!("Messages: {}", conv.messages);
+    let who = match (&conv.assignee, &conv.previous_assignee) {
+        (Some(a), _) => tf("show.assignee", &[("agent", a)]),
+        (None, Some(p)) => tf("show.previous_assignee", &[("agent", p)]),
+        (None, None) => t("show.unassigned").to_string(),
+    };
+    outln!("{}  [{}]  {who}", conv.id, i18n::status_name(conv.status));
+    outln!(
+        "{}",
+        tf("show.subject", &[("subject", &single(&conv.subject))])
+    );
+    outln!(
+        "{}",
+        tf("show.customer", &[("customer", &single(&conv.customer))])
+    );
+    outln!("{}", tf("show.messages", &[("count", &conv.messages)]));
     for e in &view.timeline {
         outln!();
         let at = rfc3339(e.at);
         let agent = e.agent.as_deref().unwrap_or("");
         match e.kind {
             EntryKind::Event => {
-                outln!("···· {at} · {} ····", e.subject);
+                let what = match (&e.event, i18n::lang()) {
+                    // The log's own sentence is English; other languages word it anew.
+                    (Some(kind), i18n::Lang::Ja) => {
+                        i18n::event_sentence(kind, agent, e.owner.as_deref(), None)
+                    }
+                    _ => e.subject.clone(),
+                };
+                outln!("···· {at} · {what} ····");
                 continue;
             }
             EntryKind::Note => {
-                outln!("──── note · {at} · {agent} ────");
+                outln!("──── {} · {at} · {agent} ────", t("show.kind.note"));
                 crate::cli::output::print_out(format_args!("{}", framed(&e.text, NOTE_GUTTER)));
                 continue;
             }
             EntryKind::Inbound | EntryKind::Reply => {}
         }
         let kind = if e.kind == EntryKind::Inbound {
-            "inbound"
+            t("show.kind.inbound")
         } else {
-            "reply"
+            t("show.kind.reply")
         };
         outln!("──── {kind} · {at} ────");
         if let Some(from) = &e.from {
-            match &from.name {
-                Some(n) if !n.is_empty() => outln!("From:    {n} <{}>", from.email),
-                _ => outln!("From:    {}", from.email),
-            }
+            let who = match &from.name {
+                Some(n) if !n.is_empty() => format!("{n} <{}>", from.email),
+                _ => from.email.clone(),
+            };
+            outln!("{}", tf("show.from", &[("from", &who)]));
         }
         let emails = |v: &[crate::core::model::Address]| {
             v.iter()
@@ -190,21 +200,26 @@ fn print_human(view: &ConversationView) {
                 .join(", ")
         };
         if !e.to.is_empty() {
-            outln!("To:      {}", emails(&e.to));
+            outln!("{}", tf("show.to", &[("to", &emails(&e.to))]));
         }
         if !e.cc.is_empty() {
-            outln!("Cc:      {}", emails(&e.cc));
+            outln!("{}", tf("show.cc", &[("cc", &emails(&e.cc))]));
         }
-        outln!("Subject: {}", e.subject);
+        outln!("{}", tf("show.mail_subject", &[("subject", &e.subject)]));
         if let Some(n) = &e.noise {
-            outln!("Noise:   {}", single(n));
+            outln!("{}", tf("show.noise", &[("why", &single(n))]));
         }
         for a in &e.attachments {
             outln!(
-                "Attach:  {} ({}, {} bytes)",
-                single(&a.name),
-                single(&a.mime_type),
-                a.size
+                "{}",
+                tf(
+                    "show.attachment",
+                    &[
+                        ("name", &single(&a.name)),
+                        ("type", &single(&a.mime_type)),
+                        ("size", &a.size)
+                    ]
+                )
             );
         }
         crate::cli::output::print_out(format_args!("{}", framed(text_of(e), GUTTER)));

@@ -2,6 +2,7 @@
 
 use super::Ctx;
 use crate::app::watch::{WatchEvent, Watcher};
+use crate::i18n::{t, tf};
 use crate::imap::sync::SyncMode;
 use crate::sanitize::single_line;
 
@@ -26,28 +27,33 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     }
     for r in &out {
         for f in &r.folders {
+            let folder = single_line(&f.folder);
             if f.mode == SyncMode::Missing {
                 outln!(
-                    "{} {}: not on the server yet",
-                    r.mailbox,
-                    single_line(&f.folder)
+                    "{}",
+                    tf(
+                        "sync.missing",
+                        &[("mailbox", &r.mailbox), ("folder", &folder)]
+                    )
                 );
                 continue;
             }
+            let reset = if f.reset { t("sync.reset") } else { "" };
             outln!(
-                "{} {}: {} messages ({}: {} new, {} flag changes, {} expunged{})",
-                r.mailbox,
-                single_line(&f.folder),
-                f.messages,
-                f.mode,
-                f.fetched,
-                f.flag_updates,
-                f.expunged,
-                if f.reset {
-                    ", UIDVALIDITY changed: cache reset"
-                } else {
-                    ""
-                }
+                "{}",
+                tf(
+                    "sync.folder",
+                    &[
+                        ("mailbox", &r.mailbox),
+                        ("folder", &folder),
+                        ("messages", &f.messages),
+                        ("mode", &f.mode),
+                        ("new", &f.fetched),
+                        ("flags", &f.flag_updates),
+                        ("expunged", &f.expunged),
+                        ("reset", &reset),
+                    ]
+                )
             );
         }
     }
@@ -57,30 +63,38 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
 /// Keeps the cache up to date until interrupted, saying what happens on stderr.
 fn watch(ctx: &Ctx) -> anyhow::Result<u8> {
     let watcher = Watcher::spawn(ctx.clone());
+    let names: Vec<&str> = ctx
+        .config
+        .mailboxes
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
     eprintln!(
-        "tanto: watching {} (Ctrl-C to stop)",
-        ctx.config
-            .mailboxes
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        "tanto: {}",
+        tf("sync.watching", &[("mailboxes", &names.join(", "))])
     );
     let mut troubled = false;
     for ev in watcher.events.iter() {
         match ev {
             WatchEvent::Synced { changes } => {
                 if troubled {
-                    eprintln!("tanto: connected again");
+                    eprintln!("tanto: {}", t("sync.connected_again"));
                     troubled = false;
                 }
                 if changes > 0 {
-                    eprintln!("tanto: {changes} changes synced");
+                    eprintln!("tanto: {}", tf("sync.changes", &[("count", &changes)]));
                 }
             }
             WatchEvent::Trouble { reason, retry_secs } => {
                 troubled = true;
-                eprintln!("tanto: {}; retrying in {retry_secs}s", single_line(&reason));
+                let reason = single_line(&reason);
+                eprintln!(
+                    "tanto: {}",
+                    tf(
+                        "sync.retrying",
+                        &[("reason", &reason), ("secs", &retry_secs)]
+                    )
+                );
             }
         }
     }

@@ -170,6 +170,19 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         // The bindings themselves are the terminal UI's to check (`cli::load_ctx`).
         keys.push((action, list));
     }
+    let lang = match raw.lang.as_deref() {
+        None => None,
+        Some(l) => match crate::i18n::Lang::parse(l) {
+            Some(lang) => Some(lang),
+            None => {
+                return Err(invalid(
+                    "lang",
+                    &format!("is {l:?}, a language tanto does not speak"),
+                    "use \"en\" or \"ja\", or remove it to follow the locale",
+                ))
+            }
+        },
+    };
     Ok(Config {
         path: path.to_path_buf(),
         agent,
@@ -180,6 +193,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         },
         team: raw.team,
         keys,
+        lang,
         warnings: Vec::new(),
     })
 }

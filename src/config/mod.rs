@@ -54,6 +54,8 @@ pub struct Config {
     pub team: Team,
     /// The user's `[keys]`: action name to keys, checked against the TUI's actions.
     pub keys: Vec<(String, Vec<String>)>,
+    /// The language chosen in the config (`lang`), if any; else the locale decides.
+    pub lang: Option<crate::i18n::Lang>,
     /// Things worth telling the user that do not stop tanto (e.g. a readable plain password).
     pub warnings: Vec<String>,
 }

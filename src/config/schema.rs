@@ -19,6 +19,8 @@ pub(super) struct RawConfig {
     /// Key bindings over the TUI's defaults: action name = key or list of keys.
     #[serde(default)]
     pub(super) keys: std::collections::BTreeMap<String, KeyList>,
+    /// The language of the TUI and the CLI's messages: "en" or "ja" (default: the locale).
+    pub(super) lang: Option<String>,
 }
 
 /// One key or several, as a user writes them in `[keys]`.

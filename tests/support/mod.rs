@@ -56,6 +56,10 @@ impl Tanto {
             .arg(&self.config)
             .args(args)
             .env("TANTO_TEST_PASSWORD", "secret")
+            // The tests read English messages, whatever the machine's locale.
+            .env("LANG", "C.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
             .env_remove("TANTO_CONFIG");
         c
     }
