@@ -37,6 +37,36 @@ pub struct Event {
     pub text: String,
 }
 
+impl Event {
+    /// The one way an event is made: `agent` did `kind` about the message `about` of
+    /// `conversation`, now; `text` is the note or the sentence for the log.
+    pub fn new(
+        kind: EventKind,
+        agent: &str,
+        about: &str,
+        conversation: &str,
+        text: String,
+    ) -> Event {
+        Event {
+            kind,
+            agent: agent.to_string(),
+            about: about.to_string(),
+            conversation: conversation.to_string(),
+            status: None,
+            owner: None,
+            at: crate::clock::now(),
+            text,
+        }
+    }
+
+    /// The conversation's status and owner after the event.
+    pub fn with_state(mut self, status: Option<&str>, owner: Option<&str>) -> Event {
+        self.status = status.map(str::to_string);
+        self.owner = owner.map(str::to_string);
+        self
+    }
+}
+
 /// A sentence for the log and the timeline: "alice claimed it", "bob assigned it to carol".
 pub fn describe(
     kind: &EventKind,

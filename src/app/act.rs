@@ -312,21 +312,14 @@ impl Run<'_> {
 
     /// The one place an event of a coordination change is built.
     fn event_for(&self, conv: &ConversationRow, plan: &Plan, about: String) -> Event {
-        Event {
-            text: activity::describe(
-                &plan.event,
-                &self.actor.id,
-                plan.owner.as_deref(),
-                plan.displaced.as_deref(),
-            ),
-            kind: plan.event.clone(),
-            agent: self.actor.id.clone(),
-            about,
-            conversation: conv.id.clone(),
-            status: Some(plan.status.as_str().to_string()),
-            owner: plan.owner.clone(),
-            at: now(),
-        }
+        let text = activity::describe(
+            &plan.event,
+            &self.actor.id,
+            plan.owner.as_deref(),
+            plan.displaced.as_deref(),
+        );
+        Event::new(plan.event.clone(), &self.actor.id, &about, &conv.id, text)
+            .with_state(Some(plan.status.as_str()), plan.owner.as_deref())
     }
 
     /// Writes won flags into the cache; a failure only warns (the server has the truth and

@@ -7,7 +7,6 @@ use super::retry::with_retry;
 use super::Ctx;
 use crate::activity::Event;
 use crate::cache::FolderRole;
-use crate::clock::now;
 use crate::core::event::EventKind;
 use crate::imap::sync::sync_folder;
 
@@ -35,16 +34,13 @@ pub fn note(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<Noted> {
             // Never an empty X-Tanto-About: readers match on X-Tanto-Conversation then.
             .unwrap_or_else(|| format!("{}@tanto.invalid", conv.id)),
     };
-    let event = Event {
-        kind: EventKind::Note,
-        agent: ctx.config.agent.id.clone(),
-        about,
-        conversation: conv.id.clone(),
-        status: None,
-        owner: None,
-        at: now(),
-        text: text.to_string(),
-    };
+    let event = Event::new(
+        EventKind::Note,
+        &ctx.config.agent.id,
+        &about,
+        &conv.id,
+        text.to_string(),
+    );
     // A note is an APPEND: retrying after a lost answer could log it twice, so only a
     // failure to connect (nothing sent yet) is retried.
     let mut conn = with_retry(&ctx.notify, "note", || ctx.connect(index, mailbox))?;

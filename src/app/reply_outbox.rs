@@ -282,16 +282,13 @@ fn bookkeeping(
     conn.ensure_folder(log)?;
     sync_folder(conn, cache, &team, log, FolderRole::Activity)?;
     if !cache.has_event(&mailbox.name, &env.message_id, &env.author, "sent", 0)? {
-        let event = Event {
-            kind: EventKind::Sent,
-            agent: env.author.clone(),
-            about: env.message_id.clone(),
-            conversation: env.conversation.clone(),
-            status: None,
-            owner: None,
-            at: now(),
-            text: format!("{} sent a reply: {}", env.author, env.subject),
-        };
+        let event = Event::new(
+            EventKind::Sent,
+            &env.author,
+            &env.message_id,
+            &env.conversation,
+            format!("{} sent a reply: {}", env.author, env.subject),
+        );
         append_event(ctx, conn, mailbox, &env.subject, &event)?;
     }
     crate::app::sync::sync_mailbox_on(ctx, cache, &mut None, index_of(ctx, mailbox)?, mailbox)?;
@@ -421,16 +418,14 @@ pub fn decide(ctx: &Ctx, id: &str, verdict: &Verdict) -> anyhow::Result<Sent> {
     if let StoreResult::Modified = conn.store_if_unchanged(waiting.uid, waiting.modseq, &want)? {
         bail!("the reply of {} changed meanwhile; try again", conv.id);
     }
-    let event = Event {
+    let event = Event::new(
         kind,
-        agent: ctx.config.agent.id.clone(),
-        about: waiting.envelope.message_id.clone(),
-        conversation: conv.id.clone(),
-        status: None,
-        owner: Some(waiting.envelope.author.clone()),
-        at: now(),
+        &ctx.config.agent.id,
+        &waiting.envelope.message_id,
+        &conv.id,
         text,
-    };
+    )
+    .with_state(None, Some(&waiting.envelope.author));
     append_event(ctx, &mut conn, mailbox, &waiting.envelope.subject, &event)?;
     let r = match verdict {
         Verdict::Approve => send_one(
