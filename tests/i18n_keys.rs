@@ -2,18 +2,12 @@
 //! in `src/i18n`, in every other).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+mod harness;
+mod support;
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("read dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
+use std::path::Path;
+
+use support::rust_files;
 
 /// The string literals passed first to `t(` or `tf(` (across a line break too).
 fn keys_used(text: &str) -> Vec<String> {
@@ -46,8 +40,7 @@ fn every_key_the_front_ends_use_is_in_the_catalogue() {
     let en: HashMap<String, String> =
         toml::from_str(&std::fs::read_to_string(root.join("src/i18n/en.toml")).expect("en"))
             .expect("en.toml parses");
-    let mut files = Vec::new();
-    rust_files(&root.join("src"), &mut files);
+    let files = rust_files(&root.join("src"));
     let mut used = 0;
     let mut missing = Vec::new();
     for f in files {

@@ -1,24 +1,17 @@
 //! Dependencies point one way: front ends (cli, tui) -> app -> core, imap, cache, mime.
 //! Below the front ends nothing prints and nothing reaches back up.
 
+mod harness;
+mod support;
+
 use std::path::{Path, PathBuf};
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("read dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
+use support::rust_files;
 
 /// Every non-comment line of the library below the front ends.
 fn below_front_ends() -> Vec<(PathBuf, usize, String)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
+    let files = rust_files(&src);
     let mut lines = Vec::new();
     for f in files {
         let rel = f.strip_prefix(&src).expect("under src").to_path_buf();
