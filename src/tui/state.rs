@@ -1,7 +1,11 @@
 //! Everything the TUI shows, as plain data: `update` changes it, the views read it. No I/O
 //! and no handles here, so that a test can build a state and look at it.
 
+use std::sync::Arc;
+
 use crate::app::conversations::ConversationView;
+use crate::app::reply::Prepared;
+use crate::app::reply_outbox::Awaiting;
 use crate::cache::{StatusCounts, TabQuery, WindowRow};
 use crate::core::status::Status;
 
@@ -71,6 +75,50 @@ pub enum Link {
 pub enum Screen {
     List,
     Reader,
+    /// Replies waiting for a supervisor's approval.
+    Approvals,
+}
+
+/// A prepared reply (the claim won, the draft built): compared by identity, so that commands
+/// carrying it stay comparable in tests.
+#[derive(Debug, Clone)]
+pub struct Draft(pub Arc<Prepared>);
+
+impl PartialEq for Draft {
+    fn eq(&self, other: &Draft) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+impl Eq for Draft {}
+
+/// A reply being written: kept until it is sent, so that `r` again goes on with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compose {
+    pub mailbox: String,
+    pub id: String,
+    pub prepared: Draft,
+    /// The draft as last saved in the editor.
+    pub text: String,
+}
+
+/// A reply queued with Send-At = now + the undo window: until `due`, the take-back key
+/// removes it from the outbox; at `due` the TUI sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undo {
+    pub mailbox: String,
+    pub id: String,
+    pub message_id: String,
+    pub due: i64,
+    /// A take-back or the send is under way: neither is started twice.
+    pub settling: bool,
+}
+
+/// The Approvals view's rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Approvals {
+    pub rows: Vec<Awaiting>,
+    pub selected: usize,
+    pub loading: bool,
 }
 
 /// A conversation opened in the reader.
@@ -104,6 +152,17 @@ pub enum Overlay {
     /// The inline note editor.
     NoteEditor {
         id: String,
+        text: String,
+    },
+    /// The reply is written: send, send later, edit again, or put it aside. `warnings` are
+    /// what stopped a send (mail arrived meanwhile, a missing attachment, a team word):
+    /// sending from here sends anyway. `later` is the "send at" prompt while typed.
+    SendReply {
+        warnings: Vec<String>,
+        later: Option<String>,
+    },
+    /// The reason for rejecting the selected reply in the Approvals view.
+    RejectReason {
         text: String,
     },
 }
@@ -178,6 +237,13 @@ pub struct State {
     pub utc_offset: i32,
     /// Notes are written in $VISUAL/$EDITOR (else in the inline editor).
     pub external_editor: bool,
+    /// The reply being written, if any.
+    pub compose: Option<Compose>,
+    /// A sent reply inside its undo window.
+    pub undo: Option<Undo>,
+    /// The team's undo window in seconds (0: replies go out at once).
+    pub undo_seconds: i64,
+    pub approvals: Approvals,
     pub dirty: bool,
     pub quit: bool,
 }
@@ -216,6 +282,10 @@ impl State {
             color: true,
             utc_offset: 0,
             external_editor: false,
+            compose: None,
+            undo: None,
+            undo_seconds: 10,
+            approvals: Approvals::default(),
             dirty: true,
             quit: false,
         }

@@ -6,13 +6,15 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::app::act::Outcome;
 use crate::app::conversations::ConversationView;
+use crate::app::reply::Replied;
+use crate::app::reply_outbox::{Awaiting, Sent, TakeBack, Verdict};
 use crate::app::watch::WatchEvent;
 use crate::app::Notice;
 use crate::cache::{StatusCounts, TabQuery};
 use crate::core::claims::{self, Already, Refused};
 
 use super::keymap::Action;
-use super::state::{Link, Overlay, Reader, Screen, State, Tab, Window};
+use super::state::{Draft, Link, Overlay, Reader, Screen, State, Tab, Window};
 
 /// Everything the loop feeds to `update`.
 #[derive(Debug, Clone)]
@@ -65,6 +67,37 @@ pub enum Reply {
     NoteEdited {
         id: String,
         text: Result<Option<String>, String>,
+    },
+    /// `prepare` ended: a draft, or why there is none (someone else holds it).
+    ReplyPrepared {
+        id: String,
+        result: Result<Result<Draft, Replied>, String>,
+    },
+    /// The editor closed on the reply's draft.
+    ReplyEdited {
+        id: String,
+        text: Result<String, String>,
+    },
+    /// `submit` ended; `undo` when it was queued for the undo window.
+    ReplySubmitted {
+        id: String,
+        undo: bool,
+        result: Result<Replied, String>,
+    },
+    TookBack {
+        id: String,
+        result: Result<TakeBack, String>,
+    },
+    /// The undo window ended and the send ran.
+    SentDue {
+        id: String,
+        result: Result<Sent, String>,
+    },
+    Approvals(Result<Vec<Awaiting>, String>),
+    Decided {
+        id: String,
+        approve: bool,
+        result: Result<Sent, String>,
     },
 }
 
@@ -119,6 +152,47 @@ pub enum Command {
         id: String,
     },
     LoadAgents,
+    /// Claim and build the reply's draft.
+    PrepareReply {
+        id: String,
+        all: bool,
+    },
+    /// Suspend the screen and edit the reply's draft (the loop runs it, keeping the
+    /// "replying" presence fresh meanwhile).
+    EditReply {
+        id: String,
+    },
+    /// Check, queue and (unless `at` is later) send the reply.
+    SubmitReply {
+        draft: Draft,
+        text: String,
+        force: bool,
+        at: Option<i64>,
+        undo: bool,
+    },
+    /// Take a queued reply back out of the outbox (the undo key).
+    TakeBack {
+        id: String,
+        mailbox: String,
+        message_id: String,
+    },
+    /// The undo window is over: send the queued reply.
+    SendDue {
+        id: String,
+        mailbox: String,
+        message_id: String,
+    },
+    /// Set this agent's presence on a conversation (`None` clears it).
+    Presence {
+        mailbox: String,
+        id: String,
+        kind: Option<String>,
+    },
+    LoadApprovals,
+    Decide {
+        id: String,
+        verdict: Verdict,
+    },
 }
 
 /// How often (in ticks of a second) the reader's presence is renewed and the list reloaded
@@ -187,6 +261,17 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
         }
         Msg::Tick { now } => {
             s.now = now;
+            if let Some(u) = &mut s.undo {
+                s.dirty = true;
+                if now >= u.due && !u.settling {
+                    u.settling = true;
+                    out.push(Command::SendDue {
+                        id: u.id.clone(),
+                        mailbox: u.mailbox.clone(),
+                        message_id: u.message_id.clone(),
+                    });
+                }
+            }
             // Ages move by the minute; a countdown by the second.
             if matches!(s.link, Link::Retrying { .. }) || now / 60 != before_now / 60 {
                 s.dirty = true;
@@ -299,6 +384,9 @@ fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
     let Some(action) = s.keymap.action(&k) else {
         return;
     };
+    if s.screen == Screen::Approvals && approvals_key(s, action, out) {
+        return;
+    }
     let page = s.list_height as isize;
     let reading = s.screen == Screen::Reader;
     let rpage = i32::from(s.reader_height.saturating_sub(1).max(1));
@@ -394,9 +482,15 @@ fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
             }
             out.push(reload_from_top(s));
         }
-        Action::Reply => {
-            s.info =
-                Some("replying from tanto is not built yet; reply from your mail client".into());
+        Action::Reply => start_reply(s, false, out),
+        Action::ReplyAll => start_reply(s, true, out),
+        Action::Undo => take_back(s, out),
+        Action::Approvals => open_approvals(s, out),
+        Action::Approve | Action::Reject => {
+            s.info = Some(format!(
+                "approve and reject work in the Approvals view ({})",
+                s.keymap.key_for(Action::Approvals)
+            ));
         }
         Action::Command => {
             s.overlay = Some(Overlay::CommandLine {
@@ -559,6 +653,26 @@ fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<Command>) {
             (KeyCode::Enter, _) => command_line(s, &text, out),
             (KeyCode::Esc, _) => {}
             _ => s.overlay = Some(Overlay::CommandLine { text }),
+        },
+        Overlay::SendReply { warnings, later } => send_reply_key(s, warnings, later, k, typed, out),
+        Overlay::RejectReason { mut text } => match (k.code, typed) {
+            (_, Some(c)) => {
+                text.push(c);
+                s.overlay = Some(Overlay::RejectReason { text });
+            }
+            (KeyCode::Backspace, _) => {
+                text.pop();
+                s.overlay = Some(Overlay::RejectReason { text });
+            }
+            (KeyCode::Enter, _) if !text.trim().is_empty() => {
+                decide(s, Verdict::Reject(text.trim().to_string()), out)
+            }
+            (KeyCode::Enter, _) => {
+                s.error = Some("a rejection needs a reason for its author".into());
+                s.overlay = Some(Overlay::RejectReason { text });
+            }
+            (KeyCode::Esc, _) => {}
+            _ => s.overlay = Some(Overlay::RejectReason { text }),
         },
         Overlay::NoteEditor { id, mut text } => {
             let newline = k.code == KeyCode::Enter
@@ -732,6 +846,16 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             }
         }
         Reply::Agents(agents) => s.seen_agents = agents,
+        other @ (Reply::ReplyPrepared { .. }
+        | Reply::ReplyEdited { .. }
+        | Reply::ReplySubmitted { .. }
+        | Reply::TookBack { .. }
+        | Reply::SentDue { .. }
+        | Reply::Approvals(_)
+        | Reply::Decided { .. }) => {
+            s.dirty = true;
+            reply_worker(s, other, out);
+        }
         Reply::NoteEdited { id, text } => {
             s.dirty = true;
             match text {
@@ -786,6 +910,11 @@ fn refused_text(why: &Refused) -> String {
         }
     }
 }
+
+mod reply_flow;
+use reply_flow::{
+    approvals_key, decide, open_approvals, reply_worker, send_reply_key, start_reply, take_back,
+};
 
 #[cfg(test)]
 #[path = "update_tests.rs"]
