@@ -339,3 +339,65 @@ fn a_reply_taken_back_within_the_undo_window_never_reaches_smtp() {
     tmux.keys("A", &["q"]);
     tmux.wait_exit("A");
 }
+
+/// Rows of the cache's presence table (expired ones included).
+fn presence_rows(agent: &Tanto) -> i64 {
+    let db = rusqlite::Connection::open(&agent.cache).expect("open the cache");
+    db.query_row("SELECT count(*) FROM presence", [], |r| r.get(0))
+        .expect("count presence")
+}
+
+#[test]
+fn a_lost_terminal_sighup_clears_presence_and_leaves_no_process() {
+    let server = Dovecot::start();
+    server.append_many("support", "INBOX", &[sample_message(0, None)]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    alice.sync();
+    let tmux = Tmux::new(root.path());
+    tmux.open("A", &alice);
+    tmux.wait_for("A", "the list", |s| s.contains("Question 0"));
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the reader", |s| s.contains("── Customer"));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while presence_rows(&alice) == 0 {
+        assert!(Instant::now() < deadline, "opening never marked viewing");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // `env` execs tanto: the pane's process is tanto itself.
+    let pid = tmux.pane("A", "#{pane_pid}");
+    // The ssh session is gone: the terminal hangs up on tanto.
+    Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .expect("kill -HUP");
+    tmux.wait_exit("A");
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "tanto still runs after SIGHUP"
+    );
+    assert_eq!(presence_rows(&alice), 0, "presence left behind");
+    // Killing the whole session (what a dropped ssh does to the pane) leaves nothing either.
+    tmux.open("B", &alice);
+    tmux.wait_for("B", "the list", |s| s.contains("Question 0"));
+    tmux.keys("B", &["Enter"]);
+    tmux.wait_for("B", "the reader", |s| s.contains("── Customer"));
+    let pid = tmux.pane("B", "#{pane_pid}");
+    while presence_rows(&alice) == 0 {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tmux.cmd(&["kill-session", "-t", "B"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state.split_whitespace().nth(2) == Some("Z") {
+            break; // exited; only the reaping is left to tmux
+        }
+        assert!(
+            Instant::now() < deadline,
+            "tanto still runs after its terminal died"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(presence_rows(&alice), 0, "presence left behind");
+}

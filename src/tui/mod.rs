@@ -6,6 +6,7 @@
 pub mod keymap;
 pub mod later;
 pub mod state;
+mod trace;
 pub mod update;
 pub(crate) mod views;
 pub mod worker;
@@ -17,7 +18,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use crossbeam_channel::{select, Receiver, Sender};
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::crossterm::event::{self, Event, KeyEventKind, MouseButton, MouseEventKind};
 use ratatui::crossterm::{cursor, execute, terminal};
 use ratatui::Terminal;
 
@@ -50,6 +51,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
     let signals = spawn_signals()?;
 
     install_panic_hook();
+    MOUSE.store(ctx.config.agent.mouse, Ordering::SeqCst);
     let mut term = enter().context("setting up the terminal")?;
     spawn_input(tx.clone());
     let size = term.size().unwrap_or_default();
@@ -110,6 +112,7 @@ fn event_loop(
     signals: &Receiver<()>,
     mut pending: Vec<Command>,
 ) -> anyhow::Result<()> {
+    let mut trace = trace::FrameTrace::from_env();
     loop {
         for cmd in pending.drain(..) {
             match cmd {
@@ -142,9 +145,16 @@ fn event_loop(
         if state.quit {
             return Ok(());
         }
+        let complete = state.list_answered == state.list_req && state.list_req > 0;
+        if complete && trace.as_ref().is_some_and(|t| t.waiting()) {
+            state.dirty = true; // an unchanged list still ends the traced key
+        }
         if state.dirty {
             term.draw(|f| views::draw(state, f))?;
             state.dirty = false;
+            if let Some(t) = &mut trace {
+                t.drawn(complete);
+            }
         }
         let msg = select! {
             recv(rx) -> m => match m {
@@ -156,6 +166,9 @@ fn event_loop(
                 continue;
             }
         };
+        if let (Some(t), Msg::Key(_)) = (&mut trace, &msg) {
+            t.key();
+        }
         pending = update(state, msg);
         // Take what else is waiting before drawing: a burst costs one frame.
         for _ in 0..64 {
@@ -206,6 +219,9 @@ fn spawn_signals() -> anyhow::Result<Receiver<()>> {
     Ok(rx)
 }
 
+/// The config's `agent.mouse`: the mouse is captured while the TUI owns the terminal.
+static MOUSE: AtomicBool = AtomicBool::new(false);
+
 /// Raised while an external editor owns the terminal: the input thread keeps off stdin.
 static INPUT_PAUSED: AtomicBool = AtomicBool::new(false);
 
@@ -224,6 +240,15 @@ fn spawn_input(tx: Sender<Msg>) {
         let msg = match event::read() {
             Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
             Ok(Event::Resize(width, height)) => Msg::Resize { width, height },
+            Ok(Event::Mouse(m)) => match m.kind {
+                MouseEventKind::ScrollUp => Msg::Mouse(update::Mouse::ScrollUp),
+                MouseEventKind::ScrollDown => Msg::Mouse(update::Mouse::ScrollDown),
+                MouseEventKind::Down(MouseButton::Left) => Msg::Mouse(update::Mouse::Click {
+                    column: m.column,
+                    row: m.row,
+                }),
+                _ => continue,
+            },
             Ok(_) => continue,
             // The terminal is gone (a hang-up): the signal handler ends the loop.
             Err(_) => return,
@@ -241,12 +266,18 @@ fn enter() -> anyhow::Result<Term> {
         terminal::EnterAlternateScreen,
         cursor::Hide
     )?;
+    if MOUSE.load(Ordering::SeqCst) {
+        execute!(std::io::stdout(), event::EnableMouseCapture)?;
+    }
     Ok(Terminal::new(CrosstermBackend::new(std::io::stdout()))?)
 }
 
 /// Gives the terminal back as it was (errors ignored: after a hang-up there is no terminal).
 fn leave() {
     let _ = terminal::disable_raw_mode();
+    if MOUSE.load(Ordering::SeqCst) {
+        let _ = execute!(std::io::stdout(), event::DisableMouseCapture);
+    }
     let _ = execute!(
         std::io::stdout(),
         terminal::LeaveAlternateScreen,
@@ -393,6 +424,9 @@ fn resume(term: &mut Term) -> anyhow::Result<()> {
         terminal::EnterAlternateScreen,
         cursor::Hide
     )?;
+    if MOUSE.load(Ordering::SeqCst) {
+        execute!(std::io::stdout(), event::EnableMouseCapture)?;
+    }
     term.clear()?;
     Ok(())
 }

@@ -22,6 +22,11 @@ pub enum Tab {
 }
 
 impl Tab {
+    /// The tab's label in the tab bar (its width is what a click is matched against).
+    pub fn label(self, c: &StatusCounts) -> String {
+        format!(" {} {} ", self.title(), self.count(c))
+    }
+
     pub const ALL: [Tab; 5] = [Tab::New, Tab::Wip, Tab::Done, Tab::Mine, Tab::Noise];
 
     pub fn title(self) -> &'static str {
@@ -232,6 +237,9 @@ pub struct State {
     pub now: i64,
     /// The id of the latest list request; older answers are dropped.
     pub list_req: u64,
+    /// The id of the latest list request answered (equal to `list_req`: the list on screen
+    /// is the one asked for).
+    pub list_answered: u64,
     pub color: bool,
     /// The local time zone's offset from UTC, in seconds (fixed at start: views stay pure).
     pub utc_offset: i32,
@@ -279,6 +287,7 @@ impl State {
             reply_target: None,
             now,
             list_req: 0,
+            list_answered: 0,
             color: true,
             utc_offset: 0,
             external_editor: false,

@@ -26,6 +26,8 @@ pub enum Msg {
     },
     Watch(WatchEvent),
     Worker(Reply),
+    /// A mouse event (only when the config turns the mouse on).
+    Mouse(Mouse),
     /// Another process (or our watcher) changed the shared cache.
     CacheChanged,
     /// A retry or warning from the application layer.
@@ -35,6 +37,17 @@ pub enum Msg {
         now: i64,
     },
 }
+
+/// The mouse events the TUI uses; rows and columns from the screen's top left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mouse {
+    ScrollUp,
+    ScrollDown,
+    Click { column: u16, row: u16 },
+}
+
+/// Rows a wheel step moves.
+const WHEEL: isize = 3;
 
 /// What a worker answers.
 #[derive(Debug, Clone)]
@@ -288,8 +301,51 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
             }
         }
         Msg::Worker(r) => worker(s, r, &mut out),
+        Msg::Mouse(m) => {
+            s.dirty = true;
+            mouse(s, m, &mut out);
+        }
     }
     out
+}
+
+fn mouse(s: &mut State, m: Mouse, out: &mut Vec<Command>) {
+    if s.overlay.is_some() {
+        return;
+    }
+    let reading = s.screen == Screen::Reader;
+    match m {
+        Mouse::ScrollDown if reading => scroll(s, WHEEL as i32),
+        Mouse::ScrollUp if reading => scroll(s, -WHEEL as i32),
+        Mouse::ScrollDown if s.screen == Screen::List => {
+            move_to(s, s.selected as isize + WHEEL, out)
+        }
+        Mouse::ScrollUp if s.screen == Screen::List => move_to(s, s.selected as isize - WHEEL, out),
+        Mouse::Click { column, row: 0 } if s.screen == Screen::List => {
+            // The tab bar: labels and one-column separators, as the list view draws them.
+            let mut x = 0usize;
+            for tab in Tab::ALL {
+                let w = unicode_width::UnicodeWidthStr::width(tab.label(&s.counts).as_str());
+                if usize::from(column) < x + w {
+                    switch_tab(s, tab, out);
+                    return;
+                }
+                x += w + 1;
+            }
+        }
+        Mouse::Click { row, .. } if s.screen == Screen::List && row >= 2 => {
+            let i = s.top + usize::from(row - 2);
+            if i >= s.window.total || usize::from(row - 2) >= s.list_height {
+                return;
+            }
+            if i == s.selected {
+                open_selected(s, out); // a click on the selected row opens it
+            } else {
+                move_to(s, i as isize, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// List rows on a screen `height` rows high: the tabs, the header and the status bar
@@ -757,6 +813,7 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             if req != s.list_req {
                 return;
             }
+            s.list_answered = req;
             if window != s.window || counts != s.counts || selected != s.selected || top != s.top {
                 s.dirty = true;
             }
@@ -771,6 +828,7 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
         }
         Reply::ListFailed { req, error } => {
             if req == s.list_req {
+                s.list_answered = req;
                 s.dirty = true;
                 s.error = Some(error);
             }

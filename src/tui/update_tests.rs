@@ -475,3 +475,43 @@ fn approvals_view_approves_and_rejects_with_a_reason() {
     press(&mut s, "q");
     assert_eq!(s.screen, Screen::List);
 }
+
+#[test]
+fn m_switches_between_all_mailboxes_and_each_one() {
+    let mut s = state_with(&["a1"]);
+    s.mailboxes = vec!["support".into(), "sales".into()];
+    assert!(s.multi_mailbox());
+    let (_, q, _) = last_list(&press(&mut s, "m"));
+    assert_eq!(q.mailbox.as_deref(), Some("support"));
+    assert!(!s.multi_mailbox());
+    let (_, q, _) = last_list(&press(&mut s, "m"));
+    assert_eq!(q.mailbox.as_deref(), Some("sales"));
+    let (_, q, _) = last_list(&press(&mut s, "m"));
+    assert_eq!(q.mailbox, None);
+    assert!(s.multi_mailbox());
+}
+
+#[test]
+fn the_mouse_scrolls_picks_a_row_and_a_tab() {
+    let mut s = state_with(&["a1", "b2", "c3", "d4", "e5"]);
+    update(&mut s, Msg::Mouse(Mouse::ScrollDown));
+    assert_eq!(s.selected, 3);
+    update(&mut s, Msg::Mouse(Mouse::ScrollUp));
+    assert_eq!(s.selected, 0);
+    // Rows start under the tab bar and the header.
+    update(&mut s, Msg::Mouse(Mouse::Click { column: 10, row: 3 }));
+    assert_eq!(s.selected, 1);
+    let cmds = update(&mut s, Msg::Mouse(Mouse::Click { column: 10, row: 3 }));
+    assert!(cmds
+        .iter()
+        .any(|c| matches!(c, Command::Open { id, .. } if id == "b2")));
+    assert_eq!(s.screen, Screen::Reader);
+    update(&mut s, Msg::Mouse(Mouse::ScrollDown));
+    assert_eq!(s.reader.as_ref().map(|r| r.scroll), Some(3));
+    press(&mut s, "q");
+    // " New 5 │ In progress 0 │ Done 0 …": column 12 is on "In progress".
+    update(&mut s, Msg::Mouse(Mouse::Click { column: 12, row: 0 }));
+    assert_eq!(s.tab, Tab::Wip);
+    update(&mut s, Msg::Mouse(Mouse::Click { column: 2, row: 0 }));
+    assert_eq!(s.tab, Tab::New);
+}

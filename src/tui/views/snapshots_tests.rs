@@ -381,3 +381,41 @@ fn the_approvals_view() {
     ];
     insta::assert_snapshot!(render(&s, 80, 16));
 }
+
+/// The buffer's cells with their styles (ratatui's own dump), for colour checks.
+fn render_styled(s: &State, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    term.draw(|f| super::draw(s, f)).expect("draw");
+    format!("{:?}", term.backend().buffer())
+}
+
+#[test]
+fn no_color_draws_without_a_single_colour() {
+    let mut s = state(sample_rows());
+    s.reply_target = Some(3600);
+    s.color = false;
+    s.error = Some("imap.example.com: connection refused".into());
+    let styled = render_styled(&s, 80, 8);
+    for c in [
+        "fg: Red",
+        "fg: Yellow",
+        "fg: Green",
+        "bg: Blue",
+        "fg: DarkGray",
+    ] {
+        assert!(!styled.contains(c), "{c} under NO_COLOR:\n{styled}");
+    }
+    insta::assert_snapshot!(styled);
+    // With colour, the same screen has some (the check above can fail).
+    s.color = true;
+    assert!(render_styled(&s, 80, 8).contains("fg: Red"));
+}
+
+#[test]
+fn two_mailboxes_show_a_mailbox_column() {
+    let mut rows = sample_rows();
+    rows[1].conversation.mailbox = "sales".into();
+    let mut s = state(rows);
+    s.mailboxes = vec!["support".into(), "sales".into()];
+    insta::assert_snapshot!(render(&s, 80, 6));
+}
