@@ -38,18 +38,18 @@ server_pid=$!
 while [ ! -s "$work/serve.out" ]; do sleep 0.2; done
 config=$(head -n1 "$work/serve.out")
 echo "warming the cache (tanto sync of $n messages)…" >&2
-"$tanto" --config "$config" sync > /dev/null
+"$tanto" --config "$config" sync --once > /dev/null
 
 trace="$work/frames.txt"
 tm() { tmux -S "$work/tmux.sock" "$@"; }
 lines() { [ -f "$trace" ] && wc -l < "$trace" || echo 0; }
 wait_lines() { # wait until the trace has $1 lines (10 s at most)
   for _ in $(seq 1 1000); do [ "$(lines)" -ge "$1" ] && return 0; sleep 0.01; done
-  echo "timed out waiting for frame $1" >&2; return 1
+  echo "timed out waiting for frame $1; the screen:" >&2; tm capture-pane -p -t bench >&2; return 1
 }
 start_us=$(( $(date +%s%N) / 1000 ))
 tm new-session -d -x 120 -y 40 -s bench \
-  "env TANTO_TRACE_FRAMES=$trace /usr/bin/time -v -o $work/time.txt $tanto --config $config"
+  "env TANTO_TRACE_FRAMES=$trace /usr/bin/time -v -o $work/time.txt $tanto --config $config; echo tanto exited \$?; sleep 600"
 wait_lines 1
 first_us=$(awk '$1=="first"{print $2; exit}' "$trace")
 sleep 1 # let the watcher's first sync settle
