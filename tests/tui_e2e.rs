@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use harness::{sample_message, Dovecot};
+use harness::{sample_message, Dovecot, SmtpSink};
 use support::Tanto;
 
 /// A tmux server of its own (its own socket), killed when dropped.
@@ -40,8 +40,13 @@ impl Tmux {
 
     /// Opens `tanto` for an agent in a new 100x30 session named `name`.
     fn open(&self, name: &str, agent: &Tanto) {
+        self.open_with(name, agent, "EDITOR= VISUAL=");
+    }
+
+    /// Like `open`, with `env` (NAME=value words) in tanto's environment.
+    fn open_with(&self, name: &str, agent: &Tanto, env: &str) {
         let line = format!(
-            "env TANTO_TEST_PASSWORD=secret EDITOR= VISUAL= TZ=UTC {} --config {}",
+            "env TANTO_TEST_PASSWORD=secret TZ=UTC {env} {} --config {}",
             env!("CARGO_BIN_EXE_tanto"),
             agent.config.display()
         );
@@ -247,4 +252,173 @@ fn with_dovecot_down_the_tui_says_it_is_reconnecting_keeps_working_and_recovers(
         tmux.pane("A", "#{pane_dead_signal}"),
         tmux.screen("A")
     );
+}
+
+/// An agent whose config sends through `sink`, with an undo window of `undo` seconds.
+fn replier(server: &Dovecot, sink: &SmtpSink, dir: &Path, id: &str, undo: u64) -> Tanto {
+    let t = Tanto::new(server, dir, id);
+    let text = std::fs::read_to_string(&t.config).expect("read config");
+    std::fs::write(
+        &t.config,
+        format!(
+            "{text}{}\n[team]\nundo_seconds = {undo}\n",
+            sink.config_toml()
+        ),
+    )
+    .expect("write config");
+    t
+}
+
+/// A scripted editor: writes `line` as the reply's text, right under the headers.
+fn scripted_editor(dir: &Path, line: &str) -> PathBuf {
+    let path = dir.join("editor.sh");
+    std::fs::write(
+        &path,
+        format!("#!/bin/sh\nsed -i '0,/^$/s//\\n{line}/' \"$1\"\n"),
+    )
+    .expect("write the editor");
+    let mut perms = std::fs::metadata(&path).expect("stat").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&path, perms).expect("chmod");
+    path
+}
+
+#[test]
+fn r_replies_in_the_editor_the_mail_goes_out_once_and_the_other_agent_sees_it_done() {
+    let server = Dovecot::start();
+    let sink = SmtpSink::start();
+    server.append_many("support", "INBOX", &[sample_message(0, None)]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = replier(&server, &sink, &root.path().join("a"), "alice", 2);
+    let bob = replier(&server, &sink, &root.path().join("b"), "bob", 2);
+    alice.sync();
+    bob.sync();
+    let editor = scripted_editor(root.path(), "Thank you, it shipped today.");
+    let tmux = Tmux::new(root.path());
+    tmux.open_with("A", &alice, &format!("EDITOR={} VISUAL=", editor.display()));
+    tmux.open("B", &bob);
+    tmux.wait_for("A", "the list", |s| {
+        s.contains("New 1") && s.contains("Question 0")
+    });
+    tmux.wait_for("B", "the list", |s| {
+        s.contains("New 1") && s.contains("connected")
+    });
+
+    tmux.keys("A", &["r"]);
+    tmux.wait_for("A", "the send prompt", |s| {
+        s.contains("Reply to") && s.contains("Enter/y send")
+    });
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the undo countdown", |s| s.contains("reply sends in"));
+    tmux.wait_for("A", "the reply sent", |s| s.contains("reply sent"));
+    // With no key pressed, B sees the conversation leave New for Done.
+    tmux.wait_for("B", "the conversation done", |s| {
+        s.contains("New 0") && s.contains("Done 1")
+    });
+    let got = sink.wait_for(1, Duration::from_secs(5));
+    let raw = String::from_utf8_lossy(&got[0].raw).into_owned();
+    assert!(raw.contains("Thank you, it shipped today."), "{raw}");
+    std::thread::sleep(Duration::from_millis(500));
+    bob.sync();
+    assert_eq!(sink.received().len(), 1, "exactly one mail");
+    tmux.keys("A", &["q"]);
+    tmux.keys("B", &["q"]);
+    for name in ["A", "B"] {
+        tmux.wait_exit(name);
+        assert_eq!(tmux.pane(name, "#{pane_dead_status}"), "0", "{name}");
+    }
+}
+
+#[test]
+fn a_reply_taken_back_within_the_undo_window_never_reaches_smtp() {
+    let server = Dovecot::start();
+    let sink = SmtpSink::start();
+    server.append_many("support", "INBOX", &[sample_message(0, None)]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = replier(&server, &sink, &root.path().join("a"), "alice", 4);
+    let bob = replier(&server, &sink, &root.path().join("b"), "bob", 4);
+    alice.sync();
+    let editor = scripted_editor(root.path(), "Oops, not this.");
+    let tmux = Tmux::new(root.path());
+    tmux.open_with("A", &alice, &format!("EDITOR={} VISUAL=", editor.display()));
+    tmux.wait_for("A", "the list", |s| s.contains("Question 0"));
+    tmux.keys("A", &["r"]);
+    tmux.wait_for("A", "the send prompt", |s| s.contains("Enter/y send"));
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the undo countdown", |s| s.contains("reply sends in"));
+    tmux.keys("A", &["z"]);
+    tmux.wait_for("A", "taken back", |s| s.contains("taken back"));
+    // Well past the window, with another agent's tanto sending what is due: nothing goes.
+    std::thread::sleep(Duration::from_secs(5));
+    bob.sync();
+    assert!(sink.received().is_empty(), "the taken-back reply was sent");
+    assert!(
+        !tmux.screen("A").contains("reply sent"),
+        "{}",
+        tmux.screen("A")
+    );
+    tmux.keys("A", &["q"]);
+    tmux.wait_exit("A");
+}
+
+/// Rows of the cache's presence table (expired ones included).
+fn presence_rows(agent: &Tanto) -> i64 {
+    let db = rusqlite::Connection::open(&agent.cache).expect("open the cache");
+    db.query_row("SELECT count(*) FROM presence", [], |r| r.get(0))
+        .expect("count presence")
+}
+
+#[test]
+fn a_lost_terminal_sighup_clears_presence_and_leaves_no_process() {
+    let server = Dovecot::start();
+    server.append_many("support", "INBOX", &[sample_message(0, None)]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    alice.sync();
+    let tmux = Tmux::new(root.path());
+    tmux.open("A", &alice);
+    tmux.wait_for("A", "the list", |s| s.contains("Question 0"));
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the reader", |s| s.contains("── Customer"));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while presence_rows(&alice) == 0 {
+        assert!(Instant::now() < deadline, "opening never marked viewing");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // `env` execs tanto: the pane's process is tanto itself.
+    let pid = tmux.pane("A", "#{pane_pid}");
+    // The ssh session is gone: the terminal hangs up on tanto.
+    Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .expect("kill -HUP");
+    tmux.wait_exit("A");
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "tanto still runs after SIGHUP"
+    );
+    assert_eq!(presence_rows(&alice), 0, "presence left behind");
+    // Killing the whole session (what a dropped ssh does to the pane) leaves nothing either.
+    tmux.open("B", &alice);
+    tmux.wait_for("B", "the list", |s| s.contains("Question 0"));
+    tmux.keys("B", &["Enter"]);
+    tmux.wait_for("B", "the reader", |s| s.contains("── Customer"));
+    let pid = tmux.pane("B", "#{pane_pid}");
+    while presence_rows(&alice) == 0 {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tmux.cmd(&["kill-session", "-t", "B"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state.split_whitespace().nth(2) == Some("Z") {
+            break; // exited; only the reaping is left to tmux
+        }
+        assert!(
+            Instant::now() < deadline,
+            "tanto still runs after its terminal died"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(presence_rows(&alice), 0, "presence left behind");
 }

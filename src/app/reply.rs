@@ -74,7 +74,12 @@ pub enum Replied {
     /// Waits in the outbox for a supervisor.
     AwaitingApproval { conversation: String },
     /// Waits in the outbox until `at`.
-    Scheduled { conversation: String, at: i64 },
+    Scheduled {
+        conversation: String,
+        at: i64,
+        /// The queued reply's Message-ID (to take it back before it is due).
+        message_id: String,
+    },
     /// What the send did.
     Sent(Sent),
 }
@@ -367,6 +372,7 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         Replied::Scheduled {
             conversation,
             at: env.send_at,
+            message_id: message_id.clone(),
         }
     } else {
         let mut cache = ctx.cache()?;
@@ -395,5 +401,26 @@ fn content_type(name: &str) -> &'static str {
         "csv" => "text/csv; charset=UTF-8",
         "zip" => "application/zip",
         _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+impl Prepared {
+    /// A draft for the front ends' tests (no server behind it).
+    pub(crate) fn for_tests(conversation: ConversationRow, draft: &str) -> Prepared {
+        Prepared {
+            conversation,
+            draft: draft.to_string(),
+            to: Vec::new(),
+            cc: Vec::new(),
+            subject: String::new(),
+            signature: String::new(),
+            quote: String::new(),
+            about: String::new(),
+            in_reply_to: None,
+            references: Vec::new(),
+            seen_messages: Vec::new(),
+            started: 0,
+        }
     }
 }

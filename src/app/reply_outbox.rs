@@ -168,7 +168,10 @@ pub fn send_one(
                     .fetch_state(uid)?
                     .ok_or_else(|| anyhow!("the reply {message_id} left the outbox"))?;
                 let senders = crate::core::status::owners(&now);
-                if senders.first() != Some(&me) {
+                let taken_back = now
+                    .iter()
+                    .any(|f| f.eq_ignore_ascii_case(outbox::TAKEN_BACK));
+                if taken_back || senders.first() != Some(&me) {
                     let mine = crate::core::status::owner_keyword(&me);
                     let without: Vec<String> = now
                         .iter()
@@ -451,4 +454,118 @@ pub fn decide(ctx: &Ctx, id: &str, verdict: &Verdict) -> anyhow::Result<Sent> {
     );
     conn.logout();
     Ok(r)
+}
+
+/// How a take-back ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TakeBack {
+    /// Removed from the outbox before any send started: it never reaches SMTP.
+    Removed,
+    /// A send has started (or its fate is uncertain): it can no longer be taken back.
+    TooLate { standing: Standing },
+    /// Not in the outbox any more (sent, or taken back already).
+    Gone,
+}
+
+/// Takes the queued reply `message_id` of `mailbox` back out of the outbox, by
+/// compare-and-set against any sender: it wins only while no send has started.
+pub fn take_back(ctx: &Ctx, mailbox: &str, message_id: &str) -> anyhow::Result<TakeBack> {
+    let (index, m) = ctx.mailbox_named(mailbox)?;
+    let mut conn = ctx.connect(index, m)?;
+    let r = take_back_on(&mut conn, m, message_id);
+    conn.logout();
+    r
+}
+
+fn take_back_on(conn: &mut Conn, mailbox: &Mailbox, message_id: &str) -> anyhow::Result<TakeBack> {
+    for _ in 0..5 {
+        if !conn.folder_exists(&mailbox.imap.outbox_folder)? {
+            return Ok(TakeBack::Gone);
+        }
+        let Some(uid) = find_uid(conn, mailbox, message_id)? else {
+            return Ok(TakeBack::Gone);
+        };
+        let Some((flags, modseq)) = conn.fetch_state(uid)? else {
+            return Ok(TakeBack::Gone);
+        };
+        let st = outbox::standing(&flags, 0, 0);
+        if st == Standing::TakenBack {
+            conn.expunge_uid(uid)?;
+            return Ok(TakeBack::Removed);
+        }
+        if !outbox::may_take_back(&st) {
+            return Ok(TakeBack::TooLate { standing: st });
+        }
+        let want = outbox::with_keyword(&flags, outbox::TAKEN_BACK);
+        let won = if conn.caps.condstore {
+            conn.store_if_unchanged(uid, modseq, &want)?
+        } else {
+            conn.store_flags(uid, &want)?
+        };
+        if let StoreResult::Modified = won {
+            continue; // a sender or a supervisor moved first: look again
+        }
+        // Read back, as the sender does: if a send slipped in beside us, it goes out.
+        let Some((now_flags, now_modseq)) = conn.fetch_state(uid)? else {
+            return Ok(TakeBack::Removed);
+        };
+        if let st @ Standing::Sending { .. } = outbox::standing(&now_flags, 0, 0) {
+            let without: Vec<String> = now_flags
+                .iter()
+                .filter(|f| !f.eq_ignore_ascii_case(outbox::TAKEN_BACK))
+                .cloned()
+                .collect();
+            let _ = conn.store_if_unchanged(uid, now_modseq, &without);
+            return Ok(TakeBack::TooLate { standing: st });
+        }
+        conn.expunge_uid(uid)?;
+        return Ok(TakeBack::Removed);
+    }
+    bail!("the queued reply {message_id} kept changing; try again")
+}
+
+/// Sends the queued reply `message_id` of `mailbox` now if it is due (the end of an undo
+/// window): the same compare-and-set as any other sender, so it goes out once.
+pub fn send_due(ctx: &Ctx, mailbox: &str, message_id: &str) -> anyhow::Result<Sent> {
+    let (index, m) = ctx.mailbox_named(mailbox)?;
+    let mut conn = ctx.connect(index, m)?;
+    let mut cache = ctx.cache()?;
+    let r = send_one(ctx, index, m, &mut conn, &mut cache, message_id);
+    conn.logout();
+    r
+}
+
+/// A reply waiting for a supervisor, as the Approvals view lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Awaiting {
+    pub mailbox: String,
+    pub conversation: String,
+    pub author: String,
+    pub subject: String,
+    pub rcpt: Vec<String>,
+    /// The reply's text (decoded), for the supervisor to read.
+    pub text: String,
+}
+
+/// Every reply waiting for approval, in every mailbox.
+pub fn awaiting_approval(ctx: &Ctx) -> anyhow::Result<Vec<Awaiting>> {
+    let mut out = Vec::new();
+    for (index, mailbox) in ctx.mailboxes() {
+        let mut conn = ctx.connect(index, mailbox)?;
+        for q in list(&mut conn, mailbox)? {
+            if outbox::standing(&q.flags, 0, 0) != Standing::WaitingApproval {
+                continue;
+            }
+            out.push(Awaiting {
+                mailbox: mailbox.name.clone(),
+                conversation: q.envelope.conversation.clone(),
+                author: q.envelope.author.clone(),
+                subject: q.envelope.subject.clone(),
+                rcpt: q.envelope.rcpt.clone(),
+                text: crate::mime::render(&q.payload).text,
+            });
+        }
+        conn.logout();
+    }
+    Ok(out)
 }

@@ -189,7 +189,9 @@ pub fn report(r: &Replied) -> u8 {
             outln!("{conversation}: reply queued for approval; a supervisor runs `tanto approve {conversation}`");
             0
         }
-        Replied::Scheduled { conversation, at } => {
+        Replied::Scheduled {
+            conversation, at, ..
+        } => {
             let when = chrono::DateTime::from_timestamp(*at, 0)
                 .map(|d| d.with_timezone(&chrono::Local).to_rfc3339())
                 .unwrap_or_default();

@@ -42,6 +42,10 @@ pub struct Agent {
     pub role: Role,
     /// The editor for drafts (default: $VISUAL, then $EDITOR, then vi).
     pub editor: Option<String>,
+    /// The TUI takes the mouse (wheel scrolls, a click picks a row or a tab). Off by
+    /// default: a captured mouse stops the terminal's own text selection.
+    #[serde(default)]
+    pub mouse: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -112,11 +112,20 @@ pub fn unwrap(raw: &[u8]) -> Option<(Envelope, &[u8])> {
 pub enum Standing {
     WaitingApproval,
     Rejected,
-    Scheduled { at: i64 },
+    Scheduled {
+        at: i64,
+    },
     Due,
-    Sending { by: String },
+    Sending {
+        by: String,
+    },
     Uncertain,
+    /// Taken back by its author (`\Deleted`, about to be expunged): never sent.
+    TakenBack,
 }
+
+/// The flag a take-back sets by compare-and-set before the message is expunged.
+pub const TAKEN_BACK: &str = "\\Deleted";
 
 fn has<S: AsRef<str>>(flags: &[S], kw: &str) -> bool {
     flags.iter().any(|f| f.as_ref().eq_ignore_ascii_case(kw))
@@ -131,6 +140,9 @@ pub fn standing<S: AsRef<str>>(flags: &[S], send_at: i64, now: i64) -> Standing 
         return Standing::Sending {
             by: super::status::owner(flags).unwrap_or_default(),
         };
+    }
+    if has(flags, TAKEN_BACK) {
+        return Standing::TakenBack;
     }
     if has(flags, KW_REJECTED) {
         return Standing::Rejected;
@@ -167,6 +179,14 @@ pub fn with_keyword<S: AsRef<str>>(flags: &[S], kw: &str) -> Vec<String> {
         out.push(kw.to_string());
     }
     out
+}
+
+/// True when a reply standing so may still be taken back (no send has started).
+pub fn may_take_back(s: &Standing) -> bool {
+    matches!(
+        s,
+        Standing::WaitingApproval | Standing::Rejected | Standing::Scheduled { .. } | Standing::Due
+    )
 }
 
 /// What recovery does with a message whose send was started and never finished.
@@ -262,6 +282,10 @@ mod tests {
             standing(&[KW_SENDING, KW_UNCERTAIN], 0, now),
             Standing::Uncertain
         );
+        assert_eq!(standing(&[TAKEN_BACK], 0, now), Standing::TakenBack);
+        assert!(may_take_back(&Standing::Scheduled { at: 200 }));
+        assert!(!may_take_back(&Standing::Sending { by: "bob".into() }));
+        assert!(!may_take_back(&Standing::TakenBack));
     }
 
     #[test]

@@ -4,9 +4,11 @@
 //! screen is redrawn only when the state says it changed.
 
 pub mod keymap;
+pub mod later;
 pub mod state;
+mod trace;
 pub mod update;
-mod views;
+pub(crate) mod views;
 pub mod worker;
 
 use std::io::{IsTerminal, Write};
@@ -16,7 +18,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use crossbeam_channel::{select, Receiver, Sender};
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::crossterm::event::{self, Event, KeyEventKind, MouseButton, MouseEventKind};
 use ratatui::crossterm::{cursor, execute, terminal};
 use ratatui::Terminal;
 
@@ -49,6 +51,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
     let signals = spawn_signals()?;
 
     install_panic_hook();
+    MOUSE.store(ctx.config.agent.mouse, Ordering::SeqCst);
     let mut term = enter().context("setting up the terminal")?;
     spawn_input(tx.clone());
     let size = term.size().unwrap_or_default();
@@ -96,7 +99,8 @@ fn initial_state(ctx: &Ctx) -> State {
     s.utc_offset = chrono::Local::now().offset().local_minus_utc();
     s.team_agents = ctx.config.team.agents.clone();
     s.reply_target = ctx.config.team.reply_target_mins.map(|m| i64::from(m) * 60);
-    s.external_editor = editor().is_some();
+    s.external_editor = editor(ctx).is_some();
+    s.undo_seconds = i64::try_from(ctx.config.team.undo_seconds).unwrap_or(i64::MAX);
     s.info = ctx.config.warnings.first().cloned();
     s
 }
@@ -111,12 +115,27 @@ fn event_loop(
     signals: &Receiver<()>,
     mut pending: Vec<Command>,
 ) -> anyhow::Result<()> {
+    let mut trace = trace::FrameTrace::from_env();
     loop {
         for cmd in pending.drain(..) {
             match cmd {
                 Command::EditNote { id } => {
-                    let text = edit_note(term);
+                    let text = edit_note(ctx, term);
                     let more = update(state, Msg::Worker(Reply::NoteEdited { id, text }));
+                    for c in more {
+                        workers.run(c);
+                    }
+                }
+                Command::EditReply { id } => {
+                    let Some(c) = state.compose.clone().filter(|c| c.id == id) else {
+                        continue;
+                    };
+                    // "alice is replying" stays fresh for the team while the editor is open.
+                    let beat = Heartbeat::start(ctx, &c.mailbox, &c.id, "replying");
+                    let text = edit_text(ctx, term, "tanto-reply-", &c.text)
+                        .and_then(|t| t.ok_or_else(|| "the draft is empty".to_string()));
+                    drop(beat);
+                    let more = update(state, Msg::Worker(Reply::ReplyEdited { id, text }));
                     for c in more {
                         workers.run(c);
                     }
@@ -129,9 +148,16 @@ fn event_loop(
         if state.quit {
             return Ok(());
         }
+        let complete = state.list_answered == state.list_req && state.list_req > 0;
+        if complete && trace.as_ref().is_some_and(|t| t.waiting()) {
+            state.dirty = true; // an unchanged list still ends the traced key
+        }
         if state.dirty {
             term.draw(|f| views::draw(state, f))?;
             state.dirty = false;
+            if let Some(t) = &mut trace {
+                t.drawn(complete);
+            }
         }
         let msg = select! {
             recv(rx) -> m => match m {
@@ -143,6 +169,9 @@ fn event_loop(
                 continue;
             }
         };
+        if let (Some(t), Msg::Key(_)) = (&mut trace, &msg) {
+            t.key();
+        }
         pending = update(state, msg);
         // Take what else is waiting before drawing: a burst costs one frame.
         for _ in 0..64 {
@@ -193,6 +222,9 @@ fn spawn_signals() -> anyhow::Result<Receiver<()>> {
     Ok(rx)
 }
 
+/// The config's `agent.mouse`: the mouse is captured while the TUI owns the terminal.
+static MOUSE: AtomicBool = AtomicBool::new(false);
+
 /// Raised while an external editor owns the terminal: the input thread keeps off stdin.
 static INPUT_PAUSED: AtomicBool = AtomicBool::new(false);
 
@@ -211,6 +243,15 @@ fn spawn_input(tx: Sender<Msg>) {
         let msg = match event::read() {
             Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
             Ok(Event::Resize(width, height)) => Msg::Resize { width, height },
+            Ok(Event::Mouse(m)) => match m.kind {
+                MouseEventKind::ScrollUp => Msg::Mouse(update::Mouse::ScrollUp),
+                MouseEventKind::ScrollDown => Msg::Mouse(update::Mouse::ScrollDown),
+                MouseEventKind::Down(MouseButton::Left) => Msg::Mouse(update::Mouse::Click {
+                    column: m.column,
+                    row: m.row,
+                }),
+                _ => continue,
+            },
             Ok(_) => continue,
             // The terminal is gone (a hang-up): the signal handler ends the loop.
             Err(_) => return,
@@ -228,12 +269,18 @@ fn enter() -> anyhow::Result<Term> {
         terminal::EnterAlternateScreen,
         cursor::Hide
     )?;
+    if MOUSE.load(Ordering::SeqCst) {
+        execute!(std::io::stdout(), event::EnableMouseCapture)?;
+    }
     Ok(Terminal::new(CrosstermBackend::new(std::io::stdout()))?)
 }
 
 /// Gives the terminal back as it was (errors ignored: after a hang-up there is no terminal).
 fn leave() {
     let _ = terminal::disable_raw_mode();
+    if MOUSE.load(Ordering::SeqCst) {
+        let _ = execute!(std::io::stdout(), event::DisableMouseCapture);
+    }
     let _ = execute!(
         std::io::stdout(),
         terminal::LeaveAlternateScreen,
@@ -266,25 +313,92 @@ fn install_panic_hook() {
     }));
 }
 
-/// $VISUAL, else $EDITOR, when set.
-fn editor() -> Option<String> {
-    ["VISUAL", "EDITOR"]
-        .iter()
-        .filter_map(|v| std::env::var(v).ok())
+/// Config `agent.editor`, else $VISUAL, else $EDITOR, when set.
+fn editor(ctx: &Ctx) -> Option<String> {
+    ctx.config
+        .agent
+        .editor
+        .clone()
+        .into_iter()
+        .chain(
+            ["VISUAL", "EDITOR"]
+                .iter()
+                .filter_map(|v| std::env::var(v).ok()),
+        )
         .find(|e| !e.trim().is_empty())
 }
 
-/// Suspends the screen, lets the user write the note in their editor, and comes back.
-fn edit_note(term: &mut Term) -> Result<Option<String>, String> {
-    let Some(editor) = editor() else {
-        return Err("no $VISUAL or $EDITOR".into());
+/// Renews a presence every few seconds on its own thread until dropped, then clears it.
+struct Heartbeat {
+    stop: Sender<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    fn start(ctx: &Ctx, mailbox: &str, id: &str, kind: &str) -> Heartbeat {
+        let (stop, stopped) = crossbeam_channel::bounded::<()>(1);
+        let (ctx, mailbox, id, kind) = (
+            ctx.clone(),
+            mailbox.to_string(),
+            id.to_string(),
+            kind.to_string(),
+        );
+        let thread = std::thread::spawn(move || {
+            let me = ctx.config.agent.id.clone();
+            loop {
+                if let Ok(mut c) = ctx.cache() {
+                    let _ = c.set_presence(&mailbox, &id, &me, &kind);
+                }
+                // The presence lasts 30 s: renewed well before it lapses.
+                match stopped.recv_timeout(Duration::from_secs(10)) {
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
+                    _ => break,
+                }
+            }
+            if let Ok(mut c) = ctx.cache() {
+                let _ = c.clear_presence(&mailbox, &id, &me);
+            }
+        });
+        Heartbeat {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        let _ = self.stop.send(());
+        // Cleared before anything else sets this presence again.
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn edit_note(ctx: &Ctx, term: &mut Term) -> Result<Option<String>, String> {
+    edit_text(ctx, term, "tanto-note-", "")
+        .map(|t| t.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()))
+}
+
+/// Suspends the screen, lets the user edit `initial` in their editor, and comes back with
+/// what was saved (`None` when left empty).
+fn edit_text(
+    ctx: &Ctx,
+    term: &mut Term,
+    prefix: &str,
+    initial: &str,
+) -> Result<Option<String>, String> {
+    let Some(editor) = editor(ctx) else {
+        return Err("no editor: set agent.editor in the config, or $VISUAL or $EDITOR".into());
     };
     let file = tempfile::Builder::new()
-        .prefix("tanto-note-")
+        .prefix(prefix)
         .suffix(".txt")
         .tempfile()
-        .map_err(|e| format!("cannot create the note file: {e}"))?;
+        .map_err(|e| format!("cannot create the file to edit: {e}"))?;
     let path = file.path().to_path_buf();
+    std::fs::write(&path, initial).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     INPUT_PAUSED.store(true, Ordering::SeqCst);
     // Let a poll under way finish before the editor reads the keys.
     std::thread::sleep(Duration::from_millis(120));
@@ -296,19 +410,29 @@ fn edit_note(term: &mut Term) -> Result<Option<String>, String> {
         .arg("tanto")
         .arg(&path)
         .status();
-    let _ = terminal::enable_raw_mode();
-    let _ = execute!(
-        std::io::stdout(),
-        terminal::EnterAlternateScreen,
-        cursor::Hide
-    );
-    let _ = term.clear();
+    let _ = resume(term);
     INPUT_PAUSED.store(false, Ordering::SeqCst);
     match status {
         Ok(s) if s.success() => {}
-        Ok(s) => return Err(format!("the editor exited with {s}; the note was not sent")),
+        Ok(s) => return Err(format!("the editor exited with {s}; nothing was sent")),
         Err(e) => return Err(format!("cannot run the editor {editor:?}: {e}")),
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read the note: {e}"))?;
-    Ok(Some(text.trim().to_string()).filter(|t| !t.is_empty()))
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read what was written: {e}"))?;
+    Ok(Some(text).filter(|t| !t.trim().is_empty()))
+}
+
+/// Takes the terminal back after an editor.
+fn resume(term: &mut Term) -> anyhow::Result<()> {
+    terminal::enable_raw_mode()?;
+    execute!(
+        std::io::stdout(),
+        terminal::EnterAlternateScreen,
+        cursor::Hide
+    )?;
+    if MOUSE.load(Ordering::SeqCst) {
+        execute!(std::io::stdout(), event::EnableMouseCapture)?;
+    }
+    term.clear()?;
+    Ok(())
 }

@@ -1,7 +1,11 @@
 //! Everything the TUI shows, as plain data: `update` changes it, the views read it. No I/O
 //! and no handles here, so that a test can build a state and look at it.
 
+use std::sync::Arc;
+
 use crate::app::conversations::ConversationView;
+use crate::app::reply::Prepared;
+use crate::app::reply_outbox::Awaiting;
 use crate::cache::{StatusCounts, TabQuery, WindowRow};
 use crate::core::status::Status;
 
@@ -18,6 +22,11 @@ pub enum Tab {
 }
 
 impl Tab {
+    /// The tab's label in the tab bar (its width is what a click is matched against).
+    pub fn label(self, c: &StatusCounts) -> String {
+        format!(" {} {} ", self.title(), self.count(c))
+    }
+
     pub const ALL: [Tab; 5] = [Tab::New, Tab::Wip, Tab::Done, Tab::Mine, Tab::Noise];
 
     pub fn title(self) -> &'static str {
@@ -71,6 +80,50 @@ pub enum Link {
 pub enum Screen {
     List,
     Reader,
+    /// Replies waiting for a supervisor's approval.
+    Approvals,
+}
+
+/// A prepared reply (the claim won, the draft built): compared by identity, so that commands
+/// carrying it stay comparable in tests.
+#[derive(Debug, Clone)]
+pub struct Draft(pub Arc<Prepared>);
+
+impl PartialEq for Draft {
+    fn eq(&self, other: &Draft) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+impl Eq for Draft {}
+
+/// A reply being written: kept until it is sent, so that `r` again goes on with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compose {
+    pub mailbox: String,
+    pub id: String,
+    pub prepared: Draft,
+    /// The draft as last saved in the editor.
+    pub text: String,
+}
+
+/// A reply queued with Send-At = now + the undo window: until `due`, the take-back key
+/// removes it from the outbox; at `due` the TUI sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undo {
+    pub mailbox: String,
+    pub id: String,
+    pub message_id: String,
+    pub due: i64,
+    /// A take-back or the send is under way: neither is started twice.
+    pub settling: bool,
+}
+
+/// The Approvals view's rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Approvals {
+    pub rows: Vec<Awaiting>,
+    pub selected: usize,
+    pub loading: bool,
 }
 
 /// A conversation opened in the reader.
@@ -104,6 +157,17 @@ pub enum Overlay {
     /// The inline note editor.
     NoteEditor {
         id: String,
+        text: String,
+    },
+    /// The reply is written: send, send later, edit again, or put it aside. `warnings` are
+    /// what stopped a send (mail arrived meanwhile, a missing attachment, a team word):
+    /// sending from here sends anyway. `later` is the "send at" prompt while typed.
+    SendReply {
+        warnings: Vec<String>,
+        later: Option<String>,
+    },
+    /// The reason for rejecting the selected reply in the Approvals view.
+    RejectReason {
         text: String,
     },
 }
@@ -173,11 +237,21 @@ pub struct State {
     pub now: i64,
     /// The id of the latest list request; older answers are dropped.
     pub list_req: u64,
+    /// The id of the latest list request answered (equal to `list_req`: the list on screen
+    /// is the one asked for).
+    pub list_answered: u64,
     pub color: bool,
     /// The local time zone's offset from UTC, in seconds (fixed at start: views stay pure).
     pub utc_offset: i32,
     /// Notes are written in $VISUAL/$EDITOR (else in the inline editor).
     pub external_editor: bool,
+    /// The reply being written, if any.
+    pub compose: Option<Compose>,
+    /// A sent reply inside its undo window.
+    pub undo: Option<Undo>,
+    /// The team's undo window in seconds (0: replies go out at once).
+    pub undo_seconds: i64,
+    pub approvals: Approvals,
     pub dirty: bool,
     pub quit: bool,
 }
@@ -213,9 +287,14 @@ impl State {
             reply_target: None,
             now,
             list_req: 0,
+            list_answered: 0,
             color: true,
             utc_offset: 0,
             external_editor: false,
+            compose: None,
+            undo: None,
+            undo_seconds: 10,
+            approvals: Approvals::default(),
             dirty: true,
             quit: false,
         }

@@ -6,13 +6,15 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::app::act::Outcome;
 use crate::app::conversations::ConversationView;
+use crate::app::reply::Replied;
+use crate::app::reply_outbox::{Awaiting, Sent, TakeBack, Verdict};
 use crate::app::watch::WatchEvent;
 use crate::app::Notice;
 use crate::cache::{StatusCounts, TabQuery};
 use crate::core::claims::{self, Already, Refused};
 
 use super::keymap::Action;
-use super::state::{Link, Overlay, Reader, Screen, State, Tab, Window};
+use super::state::{Draft, Link, Overlay, Reader, Screen, State, Tab, Window};
 
 /// Everything the loop feeds to `update`.
 #[derive(Debug, Clone)]
@@ -24,6 +26,8 @@ pub enum Msg {
     },
     Watch(WatchEvent),
     Worker(Reply),
+    /// A mouse event (only when the config turns the mouse on).
+    Mouse(Mouse),
     /// Another process (or our watcher) changed the shared cache.
     CacheChanged,
     /// A retry or warning from the application layer.
@@ -33,6 +37,17 @@ pub enum Msg {
         now: i64,
     },
 }
+
+/// The mouse events the TUI uses; rows and columns from the screen's top left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mouse {
+    ScrollUp,
+    ScrollDown,
+    Click { column: u16, row: u16 },
+}
+
+/// Rows a wheel step moves.
+const WHEEL: isize = 3;
 
 /// What a worker answers.
 #[derive(Debug, Clone)]
@@ -65,6 +80,37 @@ pub enum Reply {
     NoteEdited {
         id: String,
         text: Result<Option<String>, String>,
+    },
+    /// `prepare` ended: a draft, or why there is none (someone else holds it).
+    ReplyPrepared {
+        id: String,
+        result: Result<Result<Draft, Replied>, String>,
+    },
+    /// The editor closed on the reply's draft.
+    ReplyEdited {
+        id: String,
+        text: Result<String, String>,
+    },
+    /// `submit` ended; `undo` when it was queued for the undo window.
+    ReplySubmitted {
+        id: String,
+        undo: bool,
+        result: Result<Replied, String>,
+    },
+    TookBack {
+        id: String,
+        result: Result<TakeBack, String>,
+    },
+    /// The undo window ended and the send ran.
+    SentDue {
+        id: String,
+        result: Result<Sent, String>,
+    },
+    Approvals(Result<Vec<Awaiting>, String>),
+    Decided {
+        id: String,
+        approve: bool,
+        result: Result<Sent, String>,
     },
 }
 
@@ -119,6 +165,47 @@ pub enum Command {
         id: String,
     },
     LoadAgents,
+    /// Claim and build the reply's draft.
+    PrepareReply {
+        id: String,
+        all: bool,
+    },
+    /// Suspend the screen and edit the reply's draft (the loop runs it, keeping the
+    /// "replying" presence fresh meanwhile).
+    EditReply {
+        id: String,
+    },
+    /// Check, queue and (unless `at` is later) send the reply.
+    SubmitReply {
+        draft: Draft,
+        text: String,
+        force: bool,
+        at: Option<i64>,
+        undo: bool,
+    },
+    /// Take a queued reply back out of the outbox (the undo key).
+    TakeBack {
+        id: String,
+        mailbox: String,
+        message_id: String,
+    },
+    /// The undo window is over: send the queued reply.
+    SendDue {
+        id: String,
+        mailbox: String,
+        message_id: String,
+    },
+    /// Set this agent's presence on a conversation (`None` clears it).
+    Presence {
+        mailbox: String,
+        id: String,
+        kind: Option<String>,
+    },
+    LoadApprovals,
+    Decide {
+        id: String,
+        verdict: Verdict,
+    },
 }
 
 /// How often (in ticks of a second) the reader's presence is renewed and the list reloaded
@@ -187,6 +274,17 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
         }
         Msg::Tick { now } => {
             s.now = now;
+            if let Some(u) = &mut s.undo {
+                s.dirty = true;
+                if now >= u.due && !u.settling {
+                    u.settling = true;
+                    out.push(Command::SendDue {
+                        id: u.id.clone(),
+                        mailbox: u.mailbox.clone(),
+                        message_id: u.message_id.clone(),
+                    });
+                }
+            }
             // Ages move by the minute; a countdown by the second.
             if matches!(s.link, Link::Retrying { .. }) || now / 60 != before_now / 60 {
                 s.dirty = true;
@@ -203,8 +301,51 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
             }
         }
         Msg::Worker(r) => worker(s, r, &mut out),
+        Msg::Mouse(m) => {
+            s.dirty = true;
+            mouse(s, m, &mut out);
+        }
     }
     out
+}
+
+fn mouse(s: &mut State, m: Mouse, out: &mut Vec<Command>) {
+    if s.overlay.is_some() {
+        return;
+    }
+    let reading = s.screen == Screen::Reader;
+    match m {
+        Mouse::ScrollDown if reading => scroll(s, WHEEL as i32),
+        Mouse::ScrollUp if reading => scroll(s, -WHEEL as i32),
+        Mouse::ScrollDown if s.screen == Screen::List => {
+            move_to(s, s.selected as isize + WHEEL, out)
+        }
+        Mouse::ScrollUp if s.screen == Screen::List => move_to(s, s.selected as isize - WHEEL, out),
+        Mouse::Click { column, row: 0 } if s.screen == Screen::List => {
+            // The tab bar: labels and one-column separators, as the list view draws them.
+            let mut x = 0usize;
+            for tab in Tab::ALL {
+                let w = unicode_width::UnicodeWidthStr::width(tab.label(&s.counts).as_str());
+                if usize::from(column) < x + w {
+                    switch_tab(s, tab, out);
+                    return;
+                }
+                x += w + 1;
+            }
+        }
+        Mouse::Click { row, .. } if s.screen == Screen::List && row >= 2 => {
+            let i = s.top + usize::from(row - 2);
+            if i >= s.window.total || usize::from(row - 2) >= s.list_height {
+                return;
+            }
+            if i == s.selected {
+                open_selected(s, out); // a click on the selected row opens it
+            } else {
+                move_to(s, i as isize, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// List rows on a screen `height` rows high: the tabs, the header and the status bar
@@ -299,6 +440,9 @@ fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
     let Some(action) = s.keymap.action(&k) else {
         return;
     };
+    if s.screen == Screen::Approvals && approvals_key(s, action, out) {
+        return;
+    }
     let page = s.list_height as isize;
     let reading = s.screen == Screen::Reader;
     let rpage = i32::from(s.reader_height.saturating_sub(1).max(1));
@@ -394,9 +538,15 @@ fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
             }
             out.push(reload_from_top(s));
         }
-        Action::Reply => {
-            s.info =
-                Some("replying from tanto is not built yet; reply from your mail client".into());
+        Action::Reply => start_reply(s, false, out),
+        Action::ReplyAll => start_reply(s, true, out),
+        Action::Undo => take_back(s, out),
+        Action::Approvals => open_approvals(s, out),
+        Action::Approve | Action::Reject => {
+            s.info = Some(format!(
+                "approve and reject work in the Approvals view ({})",
+                s.keymap.key_for(Action::Approvals)
+            ));
         }
         Action::Command => {
             s.overlay = Some(Overlay::CommandLine {
@@ -560,6 +710,26 @@ fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<Command>) {
             (KeyCode::Esc, _) => {}
             _ => s.overlay = Some(Overlay::CommandLine { text }),
         },
+        Overlay::SendReply { warnings, later } => send_reply_key(s, warnings, later, k, typed, out),
+        Overlay::RejectReason { mut text } => match (k.code, typed) {
+            (_, Some(c)) => {
+                text.push(c);
+                s.overlay = Some(Overlay::RejectReason { text });
+            }
+            (KeyCode::Backspace, _) => {
+                text.pop();
+                s.overlay = Some(Overlay::RejectReason { text });
+            }
+            (KeyCode::Enter, _) if !text.trim().is_empty() => {
+                decide(s, Verdict::Reject(text.trim().to_string()), out)
+            }
+            (KeyCode::Enter, _) => {
+                s.error = Some("a rejection needs a reason for its author".into());
+                s.overlay = Some(Overlay::RejectReason { text });
+            }
+            (KeyCode::Esc, _) => {}
+            _ => s.overlay = Some(Overlay::RejectReason { text }),
+        },
         Overlay::NoteEditor { id, mut text } => {
             let newline = k.code == KeyCode::Enter
                 && k.modifiers
@@ -643,6 +813,7 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             if req != s.list_req {
                 return;
             }
+            s.list_answered = req;
             if window != s.window || counts != s.counts || selected != s.selected || top != s.top {
                 s.dirty = true;
             }
@@ -657,6 +828,7 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
         }
         Reply::ListFailed { req, error } => {
             if req == s.list_req {
+                s.list_answered = req;
                 s.dirty = true;
                 s.error = Some(error);
             }
@@ -732,6 +904,16 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             }
         }
         Reply::Agents(agents) => s.seen_agents = agents,
+        other @ (Reply::ReplyPrepared { .. }
+        | Reply::ReplyEdited { .. }
+        | Reply::ReplySubmitted { .. }
+        | Reply::TookBack { .. }
+        | Reply::SentDue { .. }
+        | Reply::Approvals(_)
+        | Reply::Decided { .. }) => {
+            s.dirty = true;
+            reply_worker(s, other, out);
+        }
         Reply::NoteEdited { id, text } => {
             s.dirty = true;
             match text {
@@ -786,6 +968,11 @@ fn refused_text(why: &Refused) -> String {
         }
     }
 }
+
+mod reply_flow;
+use reply_flow::{
+    approvals_key, decide, open_approvals, reply_worker, send_reply_key, start_reply, take_back,
+};
 
 #[cfg(test)]
 #[path = "update_tests.rs"]

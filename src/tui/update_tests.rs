@@ -331,3 +331,187 @@ fn trouble_then_a_sync_shows_retrying_then_connected() {
     update(&mut s, Msg::Watch(WatchEvent::Synced { changes: 0 }));
     assert_eq!(s.link, Link::Connected);
 }
+
+#[test]
+fn a_refused_reply_says_who_holds_it_and_changes_nothing() {
+    let mut s = state_with(&["a1", "b2"]);
+    let cmds = press(&mut s, "r");
+    assert_eq!(
+        cmds,
+        vec![Command::PrepareReply {
+            id: "a1".into(),
+            all: false
+        }]
+    );
+    assert_eq!(
+        press(&mut state_with(&["a1"]), "R"),
+        vec![Command::PrepareReply {
+            id: "a1".into(),
+            all: true
+        }]
+    );
+    let (window, selected, tab) = (s.window.clone(), s.selected, s.tab);
+    let cmds = update(
+        &mut s,
+        Msg::Worker(Reply::ReplyPrepared {
+            id: "a1".into(),
+            result: Ok(Err(Replied::Held {
+                conversation: "a1".into(),
+                holder: "bob".into(),
+            })),
+        }),
+    );
+    assert!(cmds.is_empty(), "no editor, nothing written: {cmds:?}");
+    assert_eq!(
+        (s.window.clone(), s.selected, s.tab),
+        (window, selected, tab)
+    );
+    assert!(s.compose.is_none() && s.overlay.is_none() && s.undo.is_none());
+    let e = s.error.clone().expect("an error");
+    assert!(
+        e.contains("bob holds it") && e.contains("only they can reply"),
+        "{e}"
+    );
+    assert_eq!(s.busy, 0);
+}
+
+const T0: i64 = 1_700_000_000;
+
+fn in_undo_window(s: &mut State) {
+    s.undo = Some(crate::tui::state::Undo {
+        mailbox: "support".into(),
+        id: "a1".into(),
+        message_id: "tanto.a1.x@example.com".into(),
+        due: s.now + 10,
+        settling: false,
+    });
+}
+
+#[test]
+fn undo_within_the_window_takes_the_reply_back() {
+    let mut s = state_with(&["a1"]);
+    in_undo_window(&mut s);
+    update(&mut s, Msg::Tick { now: T0 + 3 });
+    let cmds = press(&mut s, "z");
+    assert_eq!(
+        cmds,
+        vec![Command::TakeBack {
+            id: "a1".into(),
+            mailbox: "support".into(),
+            message_id: "tanto.a1.x@example.com".into(),
+        }]
+    );
+    // Taken back: the countdown ends and never turns into a send.
+    let cmds = update(&mut s, Msg::Tick { now: T0 + 20 });
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Command::SendDue { .. })),
+        "{cmds:?}"
+    );
+    // A second press does not take it back twice.
+    assert!(press(&mut s, "z").is_empty());
+    update(
+        &mut s,
+        Msg::Worker(Reply::TookBack {
+            id: "a1".into(),
+            result: Ok(TakeBack::Removed),
+        }),
+    );
+    assert!(s.undo.is_none());
+    assert!(s.info.as_deref().is_some_and(|i| i.contains("taken back")));
+}
+
+#[test]
+fn the_end_of_the_undo_window_sends_once_and_undo_is_then_too_late() {
+    let mut s = state_with(&["a1"]);
+    in_undo_window(&mut s);
+    let cmds = update(&mut s, Msg::Tick { now: T0 + 10 });
+    assert_eq!(
+        cmds.iter()
+            .filter(|c| matches!(c, Command::SendDue { .. }))
+            .count(),
+        1
+    );
+    let cmds = update(&mut s, Msg::Tick { now: T0 + 11 });
+    assert!(!cmds.iter().any(|c| matches!(c, Command::SendDue { .. })));
+    assert!(press(&mut s, "z").is_empty());
+    assert!(s.info.as_deref().is_some_and(|i| i.contains("too late")));
+}
+
+#[test]
+fn approvals_view_approves_and_rejects_with_a_reason() {
+    let mut s = state_with(&["a1"]);
+    assert_eq!(press(&mut s, "A"), vec![Command::LoadApprovals]);
+    assert_eq!(s.screen, Screen::Approvals);
+    let awaiting = |c: &str| Awaiting {
+        mailbox: "support".into(),
+        conversation: c.into(),
+        author: "newbie".into(),
+        subject: "Re: Hello".into(),
+        rcpt: vec!["x@example.com".into()],
+        text: "Dear customer".into(),
+    };
+    update(
+        &mut s,
+        Msg::Worker(Reply::Approvals(Ok(vec![awaiting("c1"), awaiting("c2")]))),
+    );
+    press(&mut s, "j");
+    assert_eq!(
+        press(&mut s, "y"),
+        vec![Command::Decide {
+            id: "c2".into(),
+            verdict: Verdict::Approve
+        }]
+    );
+    press(&mut s, "x");
+    let cmds = press(&mut s, "tone");
+    assert!(cmds.is_empty());
+    assert_eq!(
+        code(&mut s, KeyCode::Enter),
+        vec![Command::Decide {
+            id: "c2".into(),
+            verdict: Verdict::Reject("tone".into())
+        }]
+    );
+    press(&mut s, "q");
+    assert_eq!(s.screen, Screen::List);
+}
+
+#[test]
+fn m_switches_between_all_mailboxes_and_each_one() {
+    let mut s = state_with(&["a1"]);
+    s.mailboxes = vec!["support".into(), "sales".into()];
+    assert!(s.multi_mailbox());
+    let (_, q, _) = last_list(&press(&mut s, "m"));
+    assert_eq!(q.mailbox.as_deref(), Some("support"));
+    assert!(!s.multi_mailbox());
+    let (_, q, _) = last_list(&press(&mut s, "m"));
+    assert_eq!(q.mailbox.as_deref(), Some("sales"));
+    let (_, q, _) = last_list(&press(&mut s, "m"));
+    assert_eq!(q.mailbox, None);
+    assert!(s.multi_mailbox());
+}
+
+#[test]
+fn the_mouse_scrolls_picks_a_row_and_a_tab() {
+    let mut s = state_with(&["a1", "b2", "c3", "d4", "e5"]);
+    update(&mut s, Msg::Mouse(Mouse::ScrollDown));
+    assert_eq!(s.selected, 3);
+    update(&mut s, Msg::Mouse(Mouse::ScrollUp));
+    assert_eq!(s.selected, 0);
+    // Rows start under the tab bar and the header.
+    update(&mut s, Msg::Mouse(Mouse::Click { column: 10, row: 3 }));
+    assert_eq!(s.selected, 1);
+    let cmds = update(&mut s, Msg::Mouse(Mouse::Click { column: 10, row: 3 }));
+    assert!(cmds
+        .iter()
+        .any(|c| matches!(c, Command::Open { id, .. } if id == "b2")));
+    assert_eq!(s.screen, Screen::Reader);
+    update(&mut s, Msg::Mouse(Mouse::ScrollDown));
+    assert_eq!(s.reader.as_ref().map(|r| r.scroll), Some(3));
+    press(&mut s, "q");
+    // " New 5 │ In progress 0 │ Done 0 …": column 12 is on "In progress".
+    update(&mut s, Msg::Mouse(Mouse::Click { column: 12, row: 0 }));
+    assert_eq!(s.tab, Tab::Wip);
+    update(&mut s, Msg::Mouse(Mouse::Click { column: 2, row: 0 }));
+    assert_eq!(s.tab, Tab::New);
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::state::Window;
+use super::state::{Draft, Window};
 use super::update::{Anchor, Command, Msg, Reply};
 use crate::app::Ctx;
 use crate::cache::{Cache, TabQuery};
@@ -70,7 +70,8 @@ impl Workers {
                     height,
                 });
             }
-            Command::EditNote { .. } => {} // the loop runs the editor itself
+            // The loop runs the editor itself.
+            Command::EditNote { .. } | Command::EditReply { .. } => {}
             Command::Open { id, sync: true } => {
                 let (ctx, replies) = (self.ctx.clone(), self.replies.clone());
                 std::thread::spawn(move || {
@@ -165,7 +166,75 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
                 agents.into_iter().filter(|a| *a != me).collect(),
             ))
         }
-        Command::LoadList { .. } | Command::EditNote { .. } => None,
+        Command::PrepareReply { id, all } => {
+            let opts = crate::app::reply::Options {
+                all,
+                ..Default::default()
+            };
+            Some(Reply::ReplyPrepared {
+                result: crate::app::reply::prepare(ctx, &id, &opts)
+                    .map(|r| r.map(|p| Draft(std::sync::Arc::new(p))))
+                    .map_err(|e| error_line(&e)),
+                id,
+            })
+        }
+        Command::SubmitReply {
+            draft,
+            text,
+            force,
+            at,
+            undo,
+        } => {
+            let opts = crate::app::reply::Options {
+                force,
+                at,
+                keep_open: false,
+                ..Default::default()
+            };
+            Some(Reply::ReplySubmitted {
+                id: draft.0.conversation.id.clone(),
+                undo,
+                result: crate::app::reply::submit(ctx, &draft.0, &text, &opts)
+                    .map_err(|e| error_line(&e)),
+            })
+        }
+        Command::TakeBack {
+            id,
+            mailbox,
+            message_id,
+        } => Some(Reply::TookBack {
+            result: crate::app::reply_outbox::take_back(ctx, &mailbox, &message_id)
+                .map_err(|e| error_line(&e)),
+            id,
+        }),
+        Command::SendDue {
+            id,
+            mailbox,
+            message_id,
+        } => Some(Reply::SentDue {
+            result: crate::app::reply_outbox::send_due(ctx, &mailbox, &message_id)
+                .map_err(|e| error_line(&e)),
+            id,
+        }),
+        Command::Presence { mailbox, id, kind } => {
+            if let Ok(mut c) = ctx.cache() {
+                let _ = match kind {
+                    Some(k) => c.set_presence(&mailbox, &id, &me, &k),
+                    None => c.clear_presence(&mailbox, &id, &me),
+                };
+            }
+            None
+        }
+        Command::LoadApprovals => Some(Reply::Approvals(
+            crate::app::reply_outbox::awaiting_approval(ctx).map_err(|e| error_line(&e)),
+        )),
+        Command::Decide { id, verdict } => Some(Reply::Decided {
+            approve: verdict == crate::app::reply_outbox::Verdict::Approve,
+            result: crate::app::reply_outbox::decide(ctx, &id, &verdict)
+                .map_err(|e| error_line(&e)),
+            id,
+        }),
+        Command::LoadList { .. } | Command::EditNote { .. } | Command::EditReply { .. } => None,
     }
 }
 

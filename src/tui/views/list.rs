@@ -81,7 +81,7 @@ fn draw_tabs(s: &State, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);
     let mut spans = Vec::new();
     for tab in Tab::ALL {
-        let text = format!(" {} {} ", tab.title(), tab.count(&s.counts));
+        let text = tab.label(&s.counts);
         let style = if tab == s.tab {
             t.selected().add_modifier(Modifier::BOLD)
         } else {

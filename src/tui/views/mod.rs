@@ -1,6 +1,7 @@
 //! The views: pure functions from `&State` to a frame, one file per view. Text is laid out
 //! by display width (wide CJK characters count two columns and are never cut in half).
 
+mod approvals;
 mod help;
 mod list;
 mod prompt;
@@ -30,6 +31,7 @@ pub fn draw(s: &State, f: &mut Frame) {
     match s.screen {
         Screen::List => list::draw(s, f, main),
         Screen::Reader => reader::draw(s, f, main),
+        Screen::Approvals => approvals::draw(s, f, main),
     }
     if let Some(p) = prompt_area {
         prompt::draw_line(s, f, p);
@@ -40,6 +42,10 @@ pub fn draw(s: &State, f: &mut Frame) {
             prompt::draw_picker(s, agents, *selected, f, main)
         }
         Some(Overlay::NoteEditor { text, .. }) => prompt::draw_editor(s, text, f, main),
+        Some(Overlay::SendReply { warnings, later }) => {
+            prompt::draw_send(s, warnings, later.as_deref(), f, main)
+        }
+        Some(Overlay::RejectReason { text }) => prompt::draw_reason(s, text, f, main),
         _ => {}
     }
     status::draw(s, f, bar);
@@ -126,6 +132,13 @@ pub fn age(secs: i64) -> String {
 /// "2024-05-01 10:32" in the state's time zone.
 pub fn when(s: &State, at: i64) -> String {
     chrono::DateTime::from_timestamp(at + i64::from(s.utc_offset), 0)
+        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// "2024-05-01 10:32" in a zone `utc_offset` seconds east.
+pub fn when_at(utc_offset: i32, at: i64) -> String {
+    chrono::DateTime::from_timestamp(at + i64::from(utc_offset), 0)
         .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default()
 }

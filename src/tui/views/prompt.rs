@@ -89,3 +89,71 @@ pub fn draw_editor(s: &State, text: &str, f: &mut Frame, area: Rect) {
         r,
     );
 }
+
+/// The send prompt: where the reply goes, what stopped it (if anything), and the keys.
+pub fn draw_send(s: &State, warnings: &[String], later: Option<&str>, f: &mut Frame, area: Rect) {
+    let t = Theme::of(s);
+    let Some(c) = &s.compose else {
+        return;
+    };
+    let header = |name: &str| {
+        c.text
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let w = area.width.min(76);
+    let inner = usize::from(w.saturating_sub(2));
+    let mut lines = vec![
+        Line::raw(fit(&format!("To: {}", header("To:")), inner)),
+        Line::raw(fit(&format!("Subject: {}", header("Subject:")), inner)),
+    ];
+    for warn in warnings {
+        lines.push(Line::from(Span::styled(
+            fit(&format!("! {warn}"), inner),
+            t.error(),
+        )));
+    }
+    lines.push(Line::raw(""));
+    let keys = match later {
+        Some(text) => format!(
+            "send at (+2h, 09:00, tomorrow 09:00): {}█",
+            tail(text, inner.saturating_sub(40))
+        ),
+        None if warnings.is_empty() => {
+            "Enter/y send · l send later · e edit · Esc keep the draft".to_string()
+        }
+        None => "y send anyway · l send later · e edit · Esc keep the draft".to_string(),
+    };
+    lines.push(Line::from(Span::styled(fit(&keys, inner), t.title())));
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let r = centered(area, w, h);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" Reply to {} ", c.id.get(..8).unwrap_or(&c.id))),
+        ),
+        r,
+    );
+}
+
+/// The reason prompt of a rejection.
+pub fn draw_reason(s: &State, text: &str, f: &mut Frame, area: Rect) {
+    let _ = s;
+    let w = area.width.min(70);
+    let r = centered(area, w, 3);
+    let shown = tail(text, usize::from(w.saturating_sub(3)));
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(format!("{shown}█")).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Reject: why? (Enter rejects, Esc cancels) "),
+        ),
+        r,
+    );
+}

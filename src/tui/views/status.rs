@@ -33,6 +33,17 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     });
     let who = format!(" {}@{} ", s.me, mailbox);
     let busy = if s.busy > 0 { "working… " } else { "" };
+    let countdown = s.undo.as_ref().map(|u| {
+        if u.settling {
+            "sending the reply… ".to_string()
+        } else {
+            format!(
+                "reply sends in {}s · {} takes it back ",
+                (u.due - s.now).max(0),
+                s.keymap.key_for(crate::tui::keymap::Action::Undo)
+            )
+        }
+    });
     let (news, news_style) = match (&s.error, &s.info, &s.link) {
         (Some(e), _, _) => (e.clone(), t.error()),
         (None, Some(i), _) => (i.clone(), ratatui::style::Style::default()),
@@ -52,6 +63,7 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         (link, style),
         (who, t.dim()),
         (busy.to_string(), ratatui::style::Style::default()),
+        (countdown.unwrap_or_default(), t.title()),
         (news, news_style),
     ] {
         let w = unicode_width::UnicodeWidthStr::width(text.as_str()).min(room);

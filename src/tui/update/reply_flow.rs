@@ -1,0 +1,471 @@
+//! The reply keys and answers of `update`: `r`/`R` (claim, draft, editor), the send prompt
+//! (send, send later, edit, put aside; warnings with "send anyway"), the undo window, and
+//! the Approvals view. No I/O, like the rest of `update`.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+
+use super::{leave_reader, refresh_after_change, reload, short, Command, Reply};
+use crate::app::reply::Replied;
+use crate::app::reply_outbox::{Sent, TakeBack, Verdict};
+use crate::tui::keymap::Action;
+use crate::tui::state::{Compose, Overlay, Screen, State, Undo};
+
+/// `r` / `R`: go on with the draft of this conversation if there is one, else claim and
+/// prepare a new one (the worker answers `ReplyPrepared`).
+pub(super) fn start_reply(s: &mut State, all: bool, out: &mut Vec<Command>) {
+    let Some((_, id)) = s.target() else {
+        return;
+    };
+    if s.undo.is_some() {
+        s.info = Some(format!(
+            "a reply is in its undo window; wait for it to go out or take it back ({})",
+            s.keymap.key_for(Action::Undo)
+        ));
+        return;
+    }
+    if s.compose.as_ref().is_some_and(|c| c.id == id) {
+        out.push(Command::EditReply { id });
+        return;
+    }
+    s.busy += 1;
+    s.error = None;
+    s.info = Some(format!("{}: claiming and preparing the reply…", short(&id)));
+    out.push(Command::PrepareReply { id, all });
+}
+
+/// The undo key: within the window, take the queued reply back out of the outbox.
+pub(super) fn take_back(s: &mut State, out: &mut Vec<Command>) {
+    let now = s.now;
+    let Some(u) = s.undo.as_mut() else {
+        s.info = Some("no reply to take back".into());
+        return;
+    };
+    if u.settling || now >= u.due {
+        s.info = Some("too late to take it back: it is being sent".into());
+        return;
+    }
+    u.settling = true;
+    s.info = Some(format!("{}: taking the reply back…", short(&u.id)));
+    out.push(Command::TakeBack {
+        id: u.id.clone(),
+        mailbox: u.mailbox.clone(),
+        message_id: u.message_id.clone(),
+    });
+}
+
+/// Keys of the send prompt shown once the draft is written.
+pub(super) fn send_reply_key(
+    s: &mut State,
+    warnings: Vec<String>,
+    later: Option<String>,
+    k: KeyEvent,
+    typed: Option<char>,
+    out: &mut Vec<Command>,
+) {
+    if let Some(mut text) = later {
+        match (k.code, typed) {
+            (_, Some(c)) => text.push(c),
+            (KeyCode::Backspace, _) => {
+                text.pop();
+            }
+            (KeyCode::Esc, _) => {
+                s.overlay = Some(Overlay::SendReply {
+                    warnings,
+                    later: None,
+                });
+                return;
+            }
+            (KeyCode::Enter, _) => {
+                match crate::tui::later::parse_later(&text, s.now, s.utc_offset) {
+                    Ok(at) => submit(s, !warnings.is_empty(), Some(at), out),
+                    Err(e) => {
+                        s.error = Some(e);
+                        s.overlay = Some(Overlay::SendReply {
+                            warnings,
+                            later: Some(text),
+                        });
+                    }
+                }
+                return;
+            }
+            _ => {}
+        }
+        s.overlay = Some(Overlay::SendReply {
+            warnings,
+            later: Some(text),
+        });
+        return;
+    }
+    let Some(c) = s.compose.clone() else {
+        return;
+    };
+    match (k.code, typed) {
+        (KeyCode::Enter, _) | (_, Some('y')) => submit(s, !warnings.is_empty(), None, out),
+        (_, Some('l')) => {
+            s.overlay = Some(Overlay::SendReply {
+                warnings,
+                later: Some(String::new()),
+            })
+        }
+        (_, Some('e')) => out.push(Command::EditReply { id: c.id }),
+        (KeyCode::Esc, _) | (_, Some('q')) => {
+            s.info = Some(format!(
+                "{}: draft kept, nothing sent; {} goes on with it",
+                short(&c.id),
+                s.keymap.key_for(Action::Reply)
+            ));
+        }
+        _ => {
+            s.overlay = Some(Overlay::SendReply {
+                warnings,
+                later: None,
+            })
+        }
+    }
+}
+
+/// Sends the draft: at now plus the undo window (unless `at` says later, or the team has
+/// no undo window).
+fn submit(s: &mut State, force: bool, at: Option<i64>, out: &mut Vec<Command>) {
+    let Some(c) = &s.compose else {
+        return;
+    };
+    let undo = at.is_none() && s.undo_seconds > 0;
+    let at = at.or_else(|| undo.then_some(s.now + s.undo_seconds));
+    s.busy += 1;
+    s.error = None;
+    s.info = Some(format!("{}: queueing the reply…", short(&c.id)));
+    out.push(Command::SubmitReply {
+        draft: c.prepared.clone(),
+        text: c.text.clone(),
+        force,
+        at,
+        undo,
+    });
+}
+
+pub(super) fn open_approvals(s: &mut State, out: &mut Vec<Command>) {
+    if s.screen == Screen::Reader {
+        leave_reader(s, out);
+    }
+    s.screen = Screen::Approvals;
+    s.approvals.loading = true;
+    out.push(Command::LoadApprovals);
+}
+
+/// Keys of the Approvals view; false when the key is the list's to handle (tabs, help…).
+pub(super) fn approvals_key(s: &mut State, action: Action, out: &mut Vec<Command>) -> bool {
+    let n = s.approvals.rows.len();
+    let a = &mut s.approvals;
+    match action {
+        Action::Down => a.selected = (a.selected + 1).min(n.saturating_sub(1)),
+        Action::Up => a.selected = a.selected.saturating_sub(1),
+        Action::Top => a.selected = 0,
+        Action::Bottom => a.selected = n.saturating_sub(1),
+        Action::Back => {
+            s.screen = Screen::List;
+            out.push(reload(s));
+        }
+        Action::Approvals => open_approvals(s, out),
+        Action::Approve => decide(s, Verdict::Approve, out),
+        Action::Reject if n > 0 => {
+            s.overlay = Some(Overlay::RejectReason {
+                text: String::new(),
+            });
+        }
+        Action::Help | Action::Quit | Action::Command => return false,
+        Action::NextTab
+        | Action::PrevTab
+        | Action::TabNew
+        | Action::TabWip
+        | Action::TabDone
+        | Action::TabMine
+        | Action::TabNoise => {
+            s.screen = Screen::List;
+            return false;
+        }
+        _ => {}
+    }
+    true
+}
+
+pub(super) fn decide(s: &mut State, verdict: Verdict, out: &mut Vec<Command>) {
+    let Some(row) = s.approvals.rows.get(s.approvals.selected) else {
+        return;
+    };
+    let id = row.conversation.clone();
+    s.busy += 1;
+    s.error = None;
+    s.info = Some(format!(
+        "{}: {}…",
+        short(&id),
+        match verdict {
+            Verdict::Approve => "approving and sending",
+            Verdict::Reject(_) => "rejecting",
+        }
+    ));
+    out.push(Command::Decide { id, verdict });
+}
+
+/// Presence after the editor closed: back to viewing when the reader shows it, else none.
+fn presence_after_reply(s: &State, mailbox: &str, id: &str) -> Command {
+    let viewing = s.screen == Screen::Reader && s.reader.as_ref().is_some_and(|r| r.id == id);
+    Command::Presence {
+        mailbox: mailbox.to_string(),
+        id: id.to_string(),
+        kind: viewing.then(|| "viewing".to_string()),
+    }
+}
+
+/// One line for what a send did, and whether it is an error.
+fn sent_text(sent: &Sent) -> (String, bool) {
+    match sent {
+        Sent::Delivered { conversation } => (format!("{}: reply sent", short(conversation)), false),
+        Sent::Completed { conversation } => (
+            format!(
+                "{}: reply had been sent; bookkeeping done",
+                short(conversation)
+            ),
+            false,
+        ),
+        Sent::Queued {
+            conversation,
+            reason,
+        } => (
+            format!(
+                "{}: reply queued, not sent yet ({}); the next sync sends it",
+                short(conversation),
+                crate::sanitize::single_line(reason)
+            ),
+            false,
+        ),
+        Sent::Uncertain {
+            conversation,
+            reason,
+        } => (
+            format!(
+                "{}: send uncertain ({}): check whether the customer got it",
+                short(conversation),
+                crate::sanitize::single_line(reason)
+            ),
+            true,
+        ),
+        Sent::Taken { conversation, by } => (
+            format!("{}: reply being sent by {by}'s tanto", short(conversation)),
+            false,
+        ),
+        Sent::Waiting {
+            conversation,
+            standing,
+        } => (
+            format!(
+                "{}: reply waits in the outbox ({standing:?})",
+                short(conversation)
+            ),
+            false,
+        ),
+    }
+}
+
+fn show_sent(s: &mut State, sent: &Sent) {
+    let (text, bad) = sent_text(sent);
+    if bad {
+        s.error = Some(text);
+    } else {
+        s.info = Some(text);
+    }
+}
+
+fn send_prompt(s: &mut State, warnings: Vec<String>) {
+    s.overlay = Some(Overlay::SendReply {
+        warnings,
+        later: None,
+    });
+}
+
+pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
+    match r {
+        Reply::ReplyPrepared { id, result } => {
+            s.busy = s.busy.saturating_sub(1);
+            s.info = None;
+            match result {
+                Ok(Ok(draft)) => {
+                    s.compose = Some(Compose {
+                        mailbox: draft.0.conversation.mailbox.clone(),
+                        id: id.clone(),
+                        text: draft.0.draft.clone(),
+                        prepared: draft,
+                    });
+                    out.push(Command::EditReply { id });
+                    out.push(reload(s));
+                }
+                Ok(Err(Replied::Held { holder, .. })) => {
+                    s.error = Some(format!(
+                        "{}: {holder} holds it; only they can reply (take it over with {} if you may)",
+                        short(&id),
+                        s.keymap.key_for(Action::TakeOver)
+                    ));
+                }
+                Ok(Err(other)) => {
+                    s.error = Some(format!("{}: cannot reply: {other:?}", short(&id)));
+                }
+                Err(e) => s.error = Some(e),
+            }
+        }
+        Reply::ReplyEdited { id, text } => {
+            let Some(c) = s.compose.as_mut().filter(|c| c.id == id) else {
+                return;
+            };
+            let mailbox = c.mailbox.clone();
+            match text {
+                Ok(t) => {
+                    c.text = t;
+                    send_prompt(s, Vec::new());
+                }
+                Err(e) => s.error = Some(e),
+            }
+            out.push(presence_after_reply(s, &mailbox, &id));
+        }
+        Reply::ReplySubmitted { id, undo, result } => {
+            s.busy = s.busy.saturating_sub(1);
+            s.info = None;
+            let mailbox = s.compose.as_ref().map(|c| c.mailbox.clone());
+            match result {
+                Ok(Replied::Stale { arrived, .. }) => send_prompt(
+                    s,
+                    arrived
+                        .iter()
+                        .map(|a| format!("arrived since you started: {a}"))
+                        .collect(),
+                ),
+                Ok(Replied::Warned { warnings, .. }) => send_prompt(s, warnings),
+                Ok(Replied::NoRecipient { .. }) => {
+                    send_prompt(s, vec!["the To: line has no address".into()])
+                }
+                Ok(Replied::Held { holder, .. }) => {
+                    s.compose = None;
+                    s.error = Some(format!(
+                        "{}: {holder} holds it now; the reply was not sent",
+                        short(&id)
+                    ));
+                }
+                Ok(Replied::AwaitingApproval { .. }) => {
+                    s.compose = None;
+                    s.info = Some(format!(
+                        "{}: reply queued, waiting for approval by a supervisor",
+                        short(&id)
+                    ));
+                    refresh_after_change(s, &id, out);
+                }
+                Ok(Replied::Scheduled { at, message_id, .. }) if undo => {
+                    s.undo = Some(Undo {
+                        mailbox: mailbox.unwrap_or_default(),
+                        id,
+                        message_id,
+                        due: at,
+                        settling: false,
+                    });
+                }
+                Ok(Replied::Scheduled { at, .. }) => {
+                    s.compose = None;
+                    s.info = Some(format!(
+                        "{}: reply scheduled for {}; any running tanto of the team sends it then",
+                        short(&id),
+                        crate::tui::views::when_at(s.utc_offset, at)
+                    ));
+                    refresh_after_change(s, &id, out);
+                }
+                Ok(Replied::Sent(sent)) => {
+                    s.compose = None;
+                    show_sent(s, &sent);
+                    refresh_after_change(s, &id, out);
+                }
+                Err(e) => {
+                    s.error = Some(e);
+                    send_prompt(s, Vec::new());
+                }
+            }
+        }
+        Reply::TookBack { id, result } => {
+            s.undo = None;
+            match result {
+                Ok(TakeBack::Removed) => {
+                    s.info = Some(format!(
+                        "{}: reply taken back, nothing was sent; {} goes on with the draft",
+                        short(&id),
+                        s.keymap.key_for(Action::Reply)
+                    ));
+                }
+                Ok(TakeBack::TooLate { .. }) => {
+                    s.compose = None;
+                    s.info = Some(format!(
+                        "{}: too late to take it back: it is being sent",
+                        short(&id)
+                    ));
+                }
+                Ok(TakeBack::Gone) => {
+                    s.compose = None;
+                    s.info = Some(format!("{}: it had already gone out", short(&id)));
+                }
+                Err(e) => {
+                    // Unknown: it stays queued, and any tanto sends it when due.
+                    s.compose = None;
+                    s.error = Some(format!(
+                        "{}: could not take it back ({e}); it goes out when due",
+                        short(&id)
+                    ));
+                }
+            }
+            refresh_after_change(s, &id, out);
+        }
+        Reply::SentDue { id, result } => {
+            s.undo = None;
+            s.compose = None;
+            match result {
+                Ok(sent) => show_sent(s, &sent),
+                Err(e) => {
+                    s.error = Some(format!(
+                        "{}: the reply stays in the outbox ({e}); the next sync sends it",
+                        short(&id)
+                    ))
+                }
+            }
+            refresh_after_change(s, &id, out);
+        }
+        Reply::Approvals(result) => {
+            s.approvals.loading = false;
+            match result {
+                Ok(rows) => {
+                    s.approvals.selected = s.approvals.selected.min(rows.len().saturating_sub(1));
+                    s.approvals.rows = rows;
+                }
+                Err(e) => s.error = Some(e),
+            }
+        }
+        Reply::Decided {
+            id,
+            approve,
+            result,
+        } => {
+            s.busy = s.busy.saturating_sub(1);
+            match result {
+                Ok(sent) if approve => {
+                    show_sent(s, &sent);
+                    if s.error.is_none() {
+                        s.info = s.info.take().map(|t| format!("approved; {t}"));
+                    }
+                }
+                Ok(_) => {
+                    s.info = Some(format!(
+                        "{}: reply rejected; its author sees why",
+                        short(&id)
+                    ))
+                }
+                Err(e) => s.error = Some(e),
+            }
+            out.push(Command::LoadApprovals);
+            refresh_after_change(s, &id, out);
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,95 @@
+//! The Approvals view: replies waiting for a supervisor, the selected one's text below.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{fit, Theme};
+use crate::tui::keymap::Action;
+use crate::tui::state::State;
+
+pub fn draw(s: &State, f: &mut Frame, area: Rect) {
+    let t = Theme::of(s);
+    let a = &s.approvals;
+    let list_h = (a.rows.len() as u16 + 2).clamp(3, area.height / 2 + 1);
+    let [title, list, body] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(list_h),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    let keys = format!(
+        " {} approve and send · {} reject · {} back",
+        s.keymap.key_for(Action::Approve),
+        s.keymap.key_for(Action::Reject),
+        s.keymap.key_for(Action::Back)
+    );
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(format!("Approvals ({})", a.rows.len()), t.title()),
+            Span::styled(keys, t.dim()),
+        ])),
+        title,
+    );
+    let w = list.width.saturating_sub(2) as usize;
+    let (author_w, conv_w) = (10, 9);
+    let subject_w = w.saturating_sub(author_w + conv_w + 2);
+    let mut lines: Vec<Line> = a
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let text = format!(
+                "{} {} {}",
+                fit(&r.conversation, conv_w),
+                fit(&r.author, author_w),
+                fit(&r.subject, subject_w)
+            );
+            if i == a.selected {
+                Line::from(Span::styled(text, t.selected()))
+            } else {
+                Line::raw(text)
+            }
+        })
+        .collect();
+    if lines.is_empty() {
+        lines.push(Line::from(Span::styled(
+            if a.loading {
+                "loading…"
+            } else {
+                "no reply waits for approval"
+            },
+            t.dim(),
+        )));
+    }
+    let first = a
+        .selected
+        .saturating_sub(usize::from(list_h.saturating_sub(3)));
+    f.render_widget(
+        Paragraph::new(lines)
+            .scroll((first as u16, 0))
+            .block(Block::default().borders(Borders::ALL)),
+        list,
+    );
+    if let Some(r) = a.rows.get(a.selected) {
+        let mut text = vec![
+            Line::from(Span::styled(
+                format!("To: {}", r.rcpt.join(", ")),
+                t.title().remove_modifier(Modifier::BOLD),
+            )),
+            Line::from(Span::styled(format!("Subject: {}", r.subject), t.title())),
+            Line::raw(""),
+        ];
+        text.extend(r.text.lines().map(|l| Line::raw(l.to_string())));
+        f.render_widget(
+            Paragraph::new(text).wrap(Wrap { trim: false }).block(
+                Block::default()
+                    .borders(Borders::TOP)
+                    .title(format!(" {} · {} ", r.mailbox, r.author)),
+            ),
+            body,
+        );
+    }
+}
