@@ -45,11 +45,17 @@ impl Tmux {
 
     /// Like `open`, with `env` (NAME=value words) in tanto's environment.
     fn open_with(&self, name: &str, agent: &Tanto, env: &str) {
+        // stderr goes to a file beside the config: a failure shows what tanto said.
+        // The shell records tanto's exit code in a file: tmux marks a pane dead when its
+        // terminal closes, which can be before (or without) it has the process's status.
         let line = format!(
-            "env TANTO_TEST_PASSWORD=secret TZ=UTC {env} {} --config {}",
+            "env TANTO_TEST_PASSWORD=secret TZ=UTC TANTO_DEBUG=1 {env} {} --config {} 2>>{}; echo $? > {}",
             env!("CARGO_BIN_EXE_tanto"),
-            agent.config.display()
+            agent.config.display(),
+            agent.dir.join("stderr.log").display(),
+            self.exit_file(name).display()
         );
+        let _ = std::fs::remove_file(self.exit_file(name));
         self.cmd(&[
             "new-session",
             "-d",
@@ -101,14 +107,50 @@ impl Tmux {
         }
     }
 
-    fn wait_exit(&self, name: &str) {
+    fn exit_file(&self, name: &str) -> PathBuf {
+        self.socket.with_file_name(format!("exit-{name}"))
+    }
+
+    /// The pid of the tanto running in pane `name` (the shell's child).
+    fn tanto_pid(&self, name: &str) -> String {
+        let shell = self.pane(name, "#{pane_pid}");
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+            .unwrap_or_default();
+        children
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Waits until tanto in pane `name` has exited; returns its exit code.
+    fn wait_exit(&self, name: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.pane(name, "#{pane_dead}") != "1" {
-            assert!(
-                Instant::now() < deadline,
-                "{name} did not exit:\n{}",
-                self.screen(name)
-            );
+        loop {
+            if let Ok(code) = std::fs::read_to_string(self.exit_file(name)) {
+                return code.trim().to_string();
+            }
+            if Instant::now() >= deadline {
+                // Where each thread of the stuck process waits, for the failure message.
+                let pid = self.tanto_pid(name);
+                let mut threads = String::new();
+                if let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+                    for t in dir.flatten() {
+                        let p = t.path();
+                        let read = |f: &str| std::fs::read_to_string(p.join(f)).unwrap_or_default();
+                        threads.push_str(&format!(
+                            "{} {} {}\n",
+                            read("comm").trim(),
+                            read("wchan"),
+                            read("stat")
+                        ));
+                    }
+                }
+                panic!(
+                    "{name} did not exit (pid {pid}); threads:\n{threads}\nthe screen:\n{}",
+                    self.screen(name)
+                );
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -200,14 +242,7 @@ fn a_claim_and_a_note_by_one_agent_show_on_the_other_agents_screen_by_themselves
     tmux.keys("B", &["q"]);
     tmux.keys("A", &["q"]);
     for name in ["A", "B"] {
-        tmux.wait_exit(name);
-        assert_eq!(
-            tmux.pane(name, "#{pane_dead_status}"),
-            "0",
-            "{name}: signal {:?}; the screen:\n{}",
-            tmux.pane(name, "#{pane_dead_signal}"),
-            tmux.screen(name)
-        );
+        assert_eq!(tmux.wait_exit(name), "0", "{name}:\n{}", tmux.screen(name));
         assert_eq!(tmux.pane(name, "#{alternate_on}"), "0", "{name}");
     }
 }
@@ -244,13 +279,11 @@ fn with_dovecot_down_the_tui_says_it_is_reconnecting_keeps_working_and_recovers(
         s.contains("New 4") && s.contains("Question 3") && s.contains("connected")
     });
     tmux.keys("A", &["q"]);
-    tmux.wait_exit("A");
     assert_eq!(
-        tmux.pane("A", "#{pane_dead_status}"),
+        tmux.wait_exit("A"),
         "0",
-        "signal {:?}; the screen:\n{}",
-        tmux.pane("A", "#{pane_dead_signal}"),
-        tmux.screen("A")
+        "stderr: {}",
+        std::fs::read_to_string(alice.dir.join("stderr.log")).unwrap_or_default()
     );
 }
 
@@ -324,8 +357,7 @@ fn r_replies_in_the_editor_the_mail_goes_out_once_and_the_other_agent_sees_it_do
     tmux.keys("A", &["q"]);
     tmux.keys("B", &["q"]);
     for name in ["A", "B"] {
-        tmux.wait_exit(name);
-        assert_eq!(tmux.pane(name, "#{pane_dead_status}"), "0", "{name}");
+        assert_eq!(tmux.wait_exit(name), "0", "{name}");
     }
 }
 
@@ -385,8 +417,7 @@ fn a_lost_terminal_sighup_clears_presence_and_leaves_no_process() {
         assert!(Instant::now() < deadline, "opening never marked viewing");
         std::thread::sleep(Duration::from_millis(100));
     }
-    // `env` execs tanto: the pane's process is tanto itself.
-    let pid = tmux.pane("A", "#{pane_pid}");
+    let pid = tmux.tanto_pid("A");
     // The ssh session is gone: the terminal hangs up on tanto.
     Command::new("kill")
         .args(["-HUP", &pid])
@@ -403,7 +434,7 @@ fn a_lost_terminal_sighup_clears_presence_and_leaves_no_process() {
     tmux.wait_for("B", "the list", |s| s.contains("Question 0"));
     tmux.keys("B", &["Enter"]);
     tmux.wait_for("B", "the reader", |s| s.contains("── Customer"));
-    let pid = tmux.pane("B", "#{pane_pid}");
+    let pid = tmux.tanto_pid("B");
     while presence_rows(&alice) == 0 {
         std::thread::sleep(Duration::from_millis(100));
     }
