@@ -324,6 +324,7 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         references: p.references.clone(),
         date: chrono::Local::now().to_rfc2822(),
         agent: ctx.config.agent.id.clone(),
+        template: opts.template.clone(),
         body: d.body.clone(),
         attachments,
         charset: match mailbox.reply_charset {

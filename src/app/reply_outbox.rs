@@ -235,7 +235,7 @@ pub fn send_one(
 }
 
 /// The Sent folder: configured, or SPECIAL-USE, or "Sent".
-fn sent_folder(ctx: &Ctx, conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<String> {
+pub(super) fn sent_folder(ctx: &Ctx, conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<String> {
     Ok(ctx
         .folders(conn, mailbox)?
         .into_iter()
