@@ -13,6 +13,7 @@ pub mod reply;
 pub mod reply_outbox;
 pub mod reply_templates;
 pub mod retry;
+pub mod save;
 pub mod sync;
 pub mod watch;
 

@@ -11,6 +11,7 @@ mod demo_mail;
 pub mod doctor;
 pub mod list;
 pub mod reply;
+pub mod save;
 pub mod show;
 pub mod sync;
 pub mod template;
@@ -67,6 +68,8 @@ pub enum Command {
     Approve(approve::ApproveArgs),
     /// Reject a reply waiting for a supervisor, saying why
     Reject(approve::RejectArgs),
+    /// Save a received attachment (all of them without --part) into a directory
+    Save(save::Args),
     /// Shared reply templates
     Template {
         #[command(subcommand)]
@@ -143,6 +146,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 Command::Reply(a) => reply::run(&ctx, a),
                 Command::Approve(a) => approve::approve(&ctx, a),
                 Command::Reject(a) => approve::reject(&ctx, a),
+                Command::Save(a) => save::run(&ctx, a),
                 Command::Template { command } => template::run(&ctx, command),
                 Command::Cache { command } => cache_cmd::run(&ctx, command),
                 Command::Demo(_) => unreachable!("handled above"),

@@ -79,6 +79,12 @@ pub fn parse_headers(raw: &[u8]) -> Headers {
     std::panic::catch_unwind(|| header_info(raw).headers).unwrap_or_default()
 }
 
+/// `tanto save` needs each attachment's bytes: listed as `render` lists them (same order,
+/// same safe names), decoded from their transfer encoding.
+pub fn attachment_files(raw: &[u8]) -> Vec<(crate::core::model::Attachment, Vec<u8>)> {
+    std::panic::catch_unwind(|| render::attachment_files_of(raw)).unwrap_or_default()
+}
+
 /// `tanto show` needs a message's readable text and attachment list, safe to print.
 pub fn render(raw: &[u8]) -> Rendered {
     std::panic::catch_unwind(|| render_message_bytes(raw)).unwrap_or_else(|_| Rendered {
