@@ -9,6 +9,7 @@ pub mod conversations;
 pub mod doctor;
 pub mod note;
 pub mod notice;
+pub mod outbox_admin;
 pub mod reply;
 pub mod reply_outbox;
 pub mod reply_templates;

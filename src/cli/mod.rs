@@ -10,6 +10,7 @@ pub mod demo;
 mod demo_mail;
 pub mod doctor;
 pub mod list;
+pub mod outbox;
 pub mod reply;
 pub mod save;
 pub mod show;
@@ -70,6 +71,8 @@ pub enum Command {
     Reject(approve::RejectArgs),
     /// Save a received attachment (all of them without --part) into a directory
     Save(save::Args),
+    /// The outbox: what is queued, waiting for approval, rejected or send uncertain (resend, drop)
+    Outbox(outbox::Args),
     /// Shared reply templates
     Template {
         #[command(subcommand)]
@@ -147,6 +150,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 Command::Approve(a) => approve::approve(&ctx, a),
                 Command::Reject(a) => approve::reject(&ctx, a),
                 Command::Save(a) => save::run(&ctx, a),
+                Command::Outbox(a) => outbox::run(&ctx, a),
                 Command::Template { command } => template::run(&ctx, command),
                 Command::Cache { command } => cache_cmd::run(&ctx, command),
                 Command::Demo(_) => unreachable!("handled above"),
