@@ -145,3 +145,96 @@ fn an_uncertain_send_is_sent_again_only_when_a_person_says_so() {
     assert_ne!(code, 0);
     assert!(err.contains("no queued reply"), "{err}");
 }
+
+#[test]
+fn a_reply_queued_while_smtp_is_down_goes_out_when_a_running_sync_sees_smtp_back() {
+    let server = Dovecot::start();
+    let mut sink = SmtpSink::start();
+    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    server.append("support", "INBOX", &question(2, "二つ目"), &[]);
+    server.append("support", "INBOX", &question(3, "三つ目"), &[]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = agent(&server, &sink, &root.path().join("a"), "alice", "");
+    let bob = agent(&server, &sink, &root.path().join("b"), "bob", "");
+    alice.sync();
+    let ids: Vec<String> = alice
+        .json(&["list", "--json"])
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect();
+    // Bob's tanto runs in watch mode the whole time.
+    let mut watch = bob
+        .command(&["sync"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn tanto sync");
+    sink.stop();
+    let out = alice.ok(&[
+        "reply",
+        &ids[0],
+        "--body-file",
+        &body_file(root.path(), "回答"),
+    ]);
+    assert!(out.contains("queued"), "{out}");
+    std::thread::sleep(Duration::from_secs(2));
+    sink.restart();
+    let got = sink.wait_for(1, Duration::from_secs(30));
+    // Let the watcher finish the bookkeeping before it is stopped.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !server.uids("support", "Tanto/Outbox").is_empty() && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert_eq!(got.len(), 1, "the watcher sent it once SMTP was back");
+    assert!(server.uids("support", "Tanto/Outbox").is_empty());
+    assert_eq!(server.uids("support", "Sent").len(), 1);
+
+    // And a reply that goes out sends what an earlier one left queued.
+    sink.stop();
+    alice.ok(&[
+        "reply",
+        &ids[1],
+        "--body-file",
+        &body_file(root.path(), "回答2"),
+    ]);
+    assert_eq!(server.uids("support", "Tanto/Outbox").len(), 1);
+    sink.restart();
+    alice.ok(&[
+        "reply",
+        &ids[2],
+        "--body-file",
+        &body_file(root.path(), "回答3"),
+    ]);
+    assert_eq!(sink.wait_for(3, Duration::from_secs(5)).len(), 3);
+    assert!(server.uids("support", "Tanto/Outbox").is_empty());
+    assert_eq!(status(&alice, &ids[1]), "done");
+}
+
+#[test]
+fn with_an_empty_outbox_a_sync_costs_no_extra_connection_only_one_status() {
+    let server = Dovecot::start();
+    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    let relay = harness::Relay::start(server.port);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = support::Tanto::via(&server, relay.port(), root.path(), "alice");
+    alice.sync();
+    let before = relay.commands().len();
+    alice.sync();
+    let cmds: Vec<String> = relay.commands()[before..]
+        .iter()
+        .map(|c| c.trim().to_string())
+        .collect();
+    let logins = cmds
+        .iter()
+        .filter(|c| c.starts_with("LOGIN") || c.starts_with("AUTHENTICATE"))
+        .count();
+    assert_eq!(logins, 1, "one connection per sync: {cmds:?}");
+    let outbox: Vec<&String> = cmds.iter().filter(|c| c.contains("Outbox")).collect();
+    assert_eq!(outbox.len(), 1, "{outbox:?}");
+    assert!(outbox[0].starts_with("STATUS"), "{outbox:?}");
+}
