@@ -6,7 +6,8 @@
 //!   `app`, and word its typed results; only they print.
 //! - `app`: the application layer every front end calls: `Ctx`, `act::perform(action) ->
 //!   Outcome`, notes, the conversation list and view, the sync and its after-sync rules, the
-//!   watcher, doctor. Retries and warnings go through `Ctx::notify`.
+//!   watcher, doctor, replying (`reply`, the outbox's send and recovery, `outbox_admin`,
+//!   templates and their suggestions, `save` for received attachments). Retries and warnings go through `Ctx::notify`.
 //! - `core`: the pure domain (threading, statuses, claims, events, noise rules, summaries).
 //!   No I/O; everything else calls into it.
 //! - `imap`: the only module that speaks IMAP; it converts `imap`/`imap-proto` types to

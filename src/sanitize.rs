@@ -82,6 +82,18 @@ pub fn file_name(name: &str) -> String {
     name
 }
 
+/// The `n`th choice of a file name that is taken: `report.txt` → `report (2).txt`
+/// (`n` = 2), the extension kept; `n` ≤ 1 gives the name itself.
+pub fn numbered_file_name(name: &str, n: u32) -> String {
+    if n <= 1 {
+        return name.to_string();
+    }
+    match name.rfind('.') {
+        Some(dot) if dot > 0 => format!("{} ({n}){}", &name[..dot], &name[dot..]),
+        _ => format!("{name} ({n})"),
+    }
+}
+
 /// Most file systems cap a name at 255 bytes.
 const MAX_FILE_NAME_BYTES: usize = 255;
 

@@ -10,10 +10,12 @@ pub mod demo;
 pub mod doctor;
 pub mod note;
 pub mod notice;
+pub mod outbox_admin;
 pub mod reply;
 pub mod reply_outbox;
 pub mod reply_templates;
 pub mod retry;
+pub mod save;
 pub mod sync;
 pub mod watch;
 

@@ -329,6 +329,7 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         references: p.references.clone(),
         date: chrono::Local::now().to_rfc2822(),
         agent: ctx.config.agent.id.clone(),
+        template: opts.template.clone(),
         body: d.body.clone(),
         attachments,
         charset: match mailbox.reply_charset {
@@ -385,6 +386,16 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
             &message_id,
         )?)
     };
+    // SMTP just worked (or was not needed): finish what else is due or half done, so that a
+    // reply queued earlier does not wait for the next sync.
+    if !matches!(
+        result,
+        Replied::Sent(Sent::Queued { .. } | Sent::Uncertain { .. })
+    ) {
+        let mut cache = ctx.cache()?;
+        let others = super::reply_outbox::process_on(ctx, &mut cache, &mut conn, index, mailbox);
+        super::sync::report_outbox(ctx, others);
+    }
     conn.logout();
     Ok(result)
 }

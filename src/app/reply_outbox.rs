@@ -238,7 +238,7 @@ pub fn send_one(
 }
 
 /// The Sent folder: configured, or SPECIAL-USE, or "Sent".
-fn sent_folder(ctx: &Ctx, conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<String> {
+pub(super) fn sent_folder(ctx: &Ctx, conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<String> {
     Ok(ctx
         .folders(conn, mailbox)?
         .into_iter()
@@ -325,58 +325,68 @@ pub fn process(ctx: &Ctx) -> anyhow::Result<Vec<Sent>> {
     let mut out = Vec::new();
     for (index, mailbox) in ctx.mailboxes() {
         let mut conn = ctx.connect(index, mailbox)?;
-        for q in list(&mut conn, mailbox)? {
-            let env = &q.envelope;
-            let conversation = env.conversation.clone();
-            match outbox::standing(&q.flags, env.send_at, now()) {
-                Standing::Sending { by } => {
-                    let live = cache.lease_alive(&lease_name(&env.message_id))?;
-                    let in_sent = if by == ctx.config.agent.id && !live {
-                        let sent = sent_folder(ctx, &mut conn, mailbox)?;
-                        conn.folder_exists(&sent)? && {
-                            conn.select(&sent, None)?;
-                            !conn
-                                .search_header("Message-ID", &format!("<{}>", env.message_id))?
-                                .is_empty()
-                        }
-                    } else {
-                        false
-                    };
-                    match outbox::recover(&by, &ctx.config.agent.id, in_sent, live) {
-                        Recovery::Leave => out.push(Sent::Taken { conversation, by }),
-                        Recovery::FinishBookkeeping => {
-                            bookkeeping(ctx, mailbox, &mut conn, &mut cache, env)?;
-                            out.push(Sent::Completed { conversation });
-                        }
-                        Recovery::MarkUncertain => {
-                            conn.select(&mailbox.imap.outbox_folder, None)?;
-                            let marked = outbox::with_keyword(&q.flags, outbox::KW_UNCERTAIN);
-                            conn.store_if_unchanged(q.uid, q.modseq, &marked)?;
-                            out.push(Sent::Uncertain {
-                                conversation,
-                                reason: "a send was interrupted before the mail reached Sent"
-                                    .into(),
-                            });
-                        }
+        out.extend(process_on(ctx, &mut cache, &mut conn, index, mailbox)?);
+        conn.logout();
+    }
+    Ok(out)
+}
+
+/// `process` for one mailbox on a connection the caller already has (a sync's, a
+/// watcher's): an empty or missing outbox costs one STATUS round trip and nothing else.
+pub fn process_on(
+    ctx: &Ctx,
+    cache: &mut Cache,
+    conn: &mut Conn,
+    index: usize,
+    mailbox: &Mailbox,
+) -> anyhow::Result<Vec<Sent>> {
+    let mut out = Vec::new();
+    match conn.message_count(&mailbox.imap.outbox_folder)? {
+        None | Some(0) => return Ok(out),
+        Some(_) => {}
+    }
+    for q in list(conn, mailbox)? {
+        let env = &q.envelope;
+        let conversation = env.conversation.clone();
+        match outbox::standing(&q.flags, env.send_at, now()) {
+            Standing::Sending { by } => {
+                let live = cache.lease_alive(&lease_name(&env.message_id))?;
+                let in_sent = if by == ctx.config.agent.id && !live {
+                    let sent = sent_folder(ctx, conn, mailbox)?;
+                    conn.folder_exists(&sent)? && {
+                        conn.select(&sent, None)?;
+                        !conn
+                            .search_header("Message-ID", &format!("<{}>", env.message_id))?
+                            .is_empty()
+                    }
+                } else {
+                    false
+                };
+                match outbox::recover(&by, &ctx.config.agent.id, in_sent, live) {
+                    Recovery::Leave => out.push(Sent::Taken { conversation, by }),
+                    Recovery::FinishBookkeeping => {
+                        bookkeeping(ctx, mailbox, conn, cache, env)?;
+                        out.push(Sent::Completed { conversation });
+                    }
+                    Recovery::MarkUncertain => {
+                        conn.select(&mailbox.imap.outbox_folder, None)?;
+                        let marked = outbox::with_keyword(&q.flags, outbox::KW_UNCERTAIN);
+                        conn.store_if_unchanged(q.uid, q.modseq, &marked)?;
+                        out.push(Sent::Uncertain {
+                            conversation,
+                            reason: "a send was interrupted before the mail reached Sent".into(),
+                        });
                     }
                 }
-                Standing::Due if mailbox.smtp.is_some() => {
-                    out.push(send_one(
-                        ctx,
-                        index,
-                        mailbox,
-                        &mut conn,
-                        &mut cache,
-                        &env.message_id,
-                    )?);
-                }
-                standing => out.push(Sent::Waiting {
-                    conversation,
-                    standing,
-                }),
             }
+            Standing::Due if mailbox.smtp.is_some() => {
+                out.push(send_one(ctx, index, mailbox, conn, cache, &env.message_id)?);
+            }
+            standing => out.push(Sent::Waiting {
+                conversation,
+                standing,
+            }),
         }
-        conn.logout();
     }
     Ok(out)
 }

@@ -4,6 +4,7 @@
 use anyhow::{anyhow, bail};
 
 use super::Ctx;
+use crate::config::Mailbox;
 use crate::core::templates::Template;
 use crate::imap::Conn;
 
@@ -122,9 +123,96 @@ pub fn remove(ctx: &Ctx, mailbox: &str, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The best three templates for the text of a mail (past replies not yet counted).
+/// Past replies kept for ranking: the newest this many (enough to learn from, few enough
+/// to fetch as a draft opens).
+const HISTORY_LIMIT: usize = 2000;
+
+/// The header a reply started from a template carries (on the outbox, SMTP and Sent copy).
+pub const TEMPLATE_HEADER: &str = "X-Tanto-Template";
+
+/// The past replies in Sent that started from a template: (template name, reply text).
+fn history(ctx: &Ctx, conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<Vec<(String, String)>> {
+    let sent = super::reply_outbox::sent_folder(ctx, conn, mailbox)?;
+    if !conn.folder_exists(&sent)? {
+        return Ok(Vec::new());
+    }
+    conn.select(&sent, None)?;
+    let uids = conn.search_header(TEMPLATE_HEADER, "")?;
+    let from = uids.len().saturating_sub(HISTORY_LIMIT);
+    let mut out = Vec::new();
+    for chunk in uids[from..].chunks(200) {
+        for (_, raw) in conn.fetch_bodies(chunk)? {
+            let Some(name) = crate::mime::header_field(&raw, TEMPLATE_HEADER) else {
+                continue;
+            };
+            out.push((name, crate::mime::render(&raw).text));
+        }
+    }
+    Ok(out)
+}
+
+/// A mailbox's templates and past replies, indexed once: a front end that ranks as the
+/// reader opens each mail keeps one (loading costs the IMAP fetch and the index build;
+/// each ranking then takes well under a millisecond).
+pub struct Suggester {
+    index: crate::core::templates::Index,
+}
+
+impl Suggester {
+    /// Reads the templates of `mailbox` (the first mailbox when not found) and the replies
+    /// in Sent that used them.
+    pub fn load(ctx: &Ctx, mailbox: &str) -> anyhow::Result<Suggester> {
+        let (index, m) = match ctx.mailbox_named(mailbox) {
+            Ok(x) => x,
+            Err(_) => ctx
+                .mailboxes()
+                .next()
+                .ok_or_else(|| anyhow!("no mailbox in the config"))?,
+        };
+        let mut conn = ctx.connect(index, m)?;
+        let templates: Vec<Template> = read_all(&mut conn, &m.imap.templates_folder)?
+            .into_iter()
+            .map(|s| s.template)
+            .collect();
+        let past = if templates.is_empty() {
+            Vec::new()
+        } else {
+            history(ctx, &mut conn, m)?
+        };
+        conn.logout();
+        Ok(Suggester {
+            index: crate::core::templates::Index::build(&templates, &past),
+        })
+    }
+
+    /// The names of the three templates that fit `mail_text` best, best first.
+    pub fn suggest(&self, mail_text: &str) -> Vec<String> {
+        self.index.rank(mail_text, 3)
+    }
+}
+
+/// The best three templates for the text of a mail in `mailbox`, ranked over each
+/// template's text and the past replies in Sent that used it.
 pub fn suggest(ctx: &Ctx, mailbox: &str, mail_text: &str) -> anyhow::Result<Vec<String>> {
-    let templates = list(ctx, mailbox)?;
-    let index = crate::core::templates::Index::build(&templates, &[]);
-    Ok(index.rank(mail_text, 3))
+    Ok(Suggester::load(ctx, mailbox)?.suggest(mail_text))
+}
+
+/// The best three templates for conversation `id`: ranked against its newest customer
+/// message (subject and text). For the composer of any front end.
+pub fn suggest_for(ctx: &Ctx, id: &str) -> anyhow::Result<Vec<String>> {
+    let view = super::conversations::view(ctx, id)?;
+    let text = mail_text(&view);
+    suggest(ctx, &view.conversation.mailbox, &text)
+}
+
+/// What a conversation's suggestions are ranked against: its newest customer message
+/// (subject and text), else its newest entry.
+pub fn mail_text(view: &super::conversations::ConversationView) -> String {
+    view.timeline
+        .iter()
+        .rev()
+        .find(|e| e.kind == super::conversations::EntryKind::Inbound)
+        .or_else(|| view.timeline.last())
+        .map(|e| format!("{}\n{}", e.subject, e.text))
+        .unwrap_or_default()
 }

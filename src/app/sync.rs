@@ -27,29 +27,35 @@ pub fn sync_once(ctx: &Ctx) -> anyhow::Result<Vec<MailboxReport>> {
     let mut out = Vec::new();
     for (i, m) in ctx.mailboxes() {
         let started = Instant::now();
+        let mut conn = None;
         let folders = retry_while(&ctx.notify, "sync", is_dropped, || {
-            sync_mailbox(ctx, &mut cache, i, m)
+            sync_mailbox_on(ctx, &mut cache, &mut conn, i, m)
         })?;
         out.push(MailboxReport {
             mailbox: m.name.clone(),
             folders,
             millis: started.elapsed().as_millis(),
         });
+        // On the sync's own connection: an empty outbox costs one STATUS.
+        if let Some(mut c) = conn {
+            let sent = super::reply_outbox::process_on(ctx, &mut cache, &mut c, i, m);
+            report_outbox(ctx, sent);
+            c.logout();
+        }
     }
-    send_outbox(ctx);
     Ok(out)
 }
 
-/// Finishes half-done sends and sends what is due; says what needs a person.
-fn send_outbox(ctx: &Ctx) {
+/// Says what the outbox pass did that someone should know, and what needs a person.
+pub fn report_outbox(ctx: &Ctx, result: anyhow::Result<Vec<super::reply_outbox::Sent>>) {
     use super::reply_outbox::Sent;
     use crate::core::outbox::Standing;
-    match super::reply_outbox::process(ctx) {
+    match result {
         Ok(list) => {
             for s in list {
                 match s {
                     Sent::Waiting { conversation, standing: Standing::Uncertain } => ctx.notify.warn(format!(
-                        "{conversation}: send uncertain: a reply in the outbox may or may not have reached the customer; check, then remove it from the outbox or send it again by hand"
+                        "{conversation}: send uncertain: a reply in the outbox may or may not have reached the customer; check, then `tanto outbox resend {conversation}` (it did not go out) or `tanto outbox drop {conversation}`"
                     )),
                     Sent::Uncertain { conversation, reason } => ctx.notify.warn(format!(
                         "{conversation}: send uncertain ({reason}): check whether the customer got it; tanto will not send it again by itself"

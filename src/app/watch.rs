@@ -190,12 +190,42 @@ fn idle_loop(
     }
 }
 
+/// The sooner of two optional waits.
+fn earliest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// When the outbox pass wants to run again: a reply SMTP did not take is retried with
+/// backoff (5 s doubling up to the safety resync), a scheduled one when it is due.
+fn outbox_retry(list: &[super::reply_outbox::Sent], attempt: u32) -> Option<Duration> {
+    use super::reply_outbox::Sent;
+    use crate::core::outbox::Standing;
+    let now = crate::clock::now();
+    list.iter()
+        .filter_map(|s| match s {
+            Sent::Queued { .. } => Some(Duration::from_secs(5u64 << attempt.min(5))),
+            Sent::Waiting {
+                standing: Standing::Scheduled { at },
+                ..
+            } => Some(Duration::from_secs((at - now).max(1) as u64)),
+            _ => None,
+        })
+        .min()
+}
+
 fn sync_loop(ctx: &Ctx, stop: &AtomicBool, wake: &Receiver<()>, events: &Sender<WatchEvent>) {
     let mut failures = 0;
+    let mut smtp_failures = 0u32;
     let mut cache = None;
     // One connection per mailbox, kept between resyncs.
     let mut conns: Vec<Option<crate::imap::Conn>> = ctx.mailboxes().map(|_| None).collect();
     while !stop.load(Ordering::SeqCst) {
+        // When the outbox wants another look (a reply SMTP refused, one scheduled): sooner
+        // than the safety resync, since nothing on the server will wake us for it.
+        let mut outbox_due: Option<Duration> = None;
         let result = (|| -> anyhow::Result<usize> {
             if cache.is_none() {
                 cache = Some(ctx.cache()?);
@@ -210,9 +240,27 @@ fn sync_loop(ctx: &Ctx, stop: &AtomicBool, wake: &Receiver<()>, events: &Sender<
                     .iter()
                     .map(|r| r.fetched + r.flag_updates + r.expunged)
                     .sum::<usize>();
+                // Due and half-done sends, on the kept connection (one STATUS when empty).
+                if let Some(c) = conn.as_mut() {
+                    let sent = super::reply_outbox::process_on(ctx, cache, c, i, m);
+                    if let Ok(list) = &sent {
+                        outbox_due = earliest(outbox_due, outbox_retry(list, smtp_failures));
+                    }
+                    if sent.is_err() {
+                        // Whatever state it is in, the next round starts from a fresh one.
+                        *conn = None;
+                    }
+                    super::sync::report_outbox(ctx, sent);
+                }
             }
             Ok(changes)
         })();
+        smtp_failures = if outbox_due.is_some() {
+            smtp_failures.saturating_add(1)
+        } else {
+            0
+        };
+        let resync_after = outbox_due.map_or(SAFETY_RESYNC, |d| d.min(SAFETY_RESYNC));
         match result {
             Ok(changes) => {
                 failures = 0;
@@ -241,7 +289,7 @@ fn sync_loop(ctx: &Ctx, stop: &AtomicBool, wake: &Receiver<()>, events: &Sender<
                     if stop.load(Ordering::SeqCst) {
                         return;
                     }
-                    if since.elapsed() >= SAFETY_RESYNC {
+                    if since.elapsed() >= resync_after {
                         break;
                     }
                 }

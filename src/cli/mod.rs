@@ -11,7 +11,9 @@ pub mod demo;
 pub mod doctor;
 pub mod list;
 pub mod man;
+pub mod outbox;
 pub mod reply;
+pub mod save;
 pub mod show;
 pub mod sync;
 pub mod template;
@@ -84,6 +86,10 @@ pub enum Command {
     Approve(approve::ApproveArgs),
     /// Reject a reply waiting for a supervisor, saying why
     Reject(approve::RejectArgs),
+    /// Save a received attachment (all of them without --part) into a directory
+    Save(save::Args),
+    /// The outbox: what is queued, waiting for approval, rejected or send uncertain (resend, drop)
+    Outbox(outbox::Args),
     /// Shared reply templates
     Template {
         #[command(subcommand)]
@@ -178,6 +184,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 Command::Reply(a) => reply::run(&ctx, a),
                 Command::Approve(a) => approve::approve(&ctx, a),
                 Command::Reject(a) => approve::reject(&ctx, a),
+                Command::Save(a) => save::run(&ctx, a),
+                Command::Outbox(a) => outbox::run(&ctx, a),
                 Command::Template { command } => template::run(&ctx, command),
                 Command::Cache { command } => cache_cmd::run(&ctx, command),
                 Command::Demo(_) | Command::Completions(_) | Command::Man(_) => {

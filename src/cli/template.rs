@@ -1,4 +1,4 @@
-//! `tanto template list|add|edit|rm`: the shared templates (messages in the templates folder).
+//! `tanto template list|add|edit|rm|suggest`: the shared templates (messages in the templates folder).
 
 use std::path::PathBuf;
 
@@ -31,6 +31,11 @@ pub enum Command {
     Rm {
         /// The template's name
         name: String,
+    },
+    /// The three templates that fit a conversation best, best first
+    Suggest {
+        /// The conversation id (or a unique prefix)
+        id: String,
     },
 }
 
@@ -78,6 +83,11 @@ pub fn run(ctx: &Ctx, c: Command) -> anyhow::Result<u8> {
             let body = text(ctx, body_file, &old.body)?;
             t::save(ctx, &mb, &name, &body, true)?;
             outln!("template {name:?} changed");
+        }
+        Command::Suggest { id } => {
+            for name in t::suggest_for(ctx, &id)? {
+                outln!("{}", crate::sanitize::single_line(&name));
+            }
         }
         Command::Rm { name } => {
             t::remove(ctx, &mb, &name)?;

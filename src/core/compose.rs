@@ -153,6 +153,17 @@ pub fn draft_text(to: &[Address], cc: &[Address], subject: &str, body: &str) -> 
     )
 }
 
+/// The draft with `comments` as `# ` lines at the top of its header block (dropped again
+/// when it is read back).
+pub fn with_comments(draft: &str, comments: &[String]) -> String {
+    let mut out: String = comments
+        .iter()
+        .map(|c| format!("# {}\n", c.replace(['\r', '\n'], " ")))
+        .collect();
+    out.push_str(draft);
+    out
+}
+
 /// A draft read back from the editor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draft {
@@ -173,6 +184,10 @@ pub fn parse_draft(text: &str) -> Option<Draft> {
         body: body.to_string(),
     };
     for line in head.lines() {
+        // Comment lines (suggestions tanto put there) are for the writer, not the mail.
+        if line.starts_with('#') {
+            continue;
+        }
         let (name, value) = line.split_once(':')?;
         match name.trim().to_ascii_lowercase().as_str() {
             "to" => d.to = parse_addresses(value),
@@ -345,5 +360,17 @@ mod tests {
         assert!(warnings("資料を添付します", 1, &[]).is_empty());
         let w = warnings("We guarantee it", 0, &["guarantee".into()]);
         assert!(w[0].contains("guarantee"), "{w:?}");
+    }
+
+    #[test]
+    fn comment_lines_in_the_header_block_are_not_part_of_the_mail() {
+        let to = vec![Address {
+            name: None,
+            email: "y@c.jp".into(),
+        }];
+        let draft = draft_text(&to, &[], "Re: x", "body\n");
+        let commented = with_comments(&draft, &["Templates: 返品, refund".into()]);
+        assert!(commented.starts_with("# Templates: 返品, refund\nTo: "));
+        assert_eq!(parse_draft(&commented), parse_draft(&draft));
     }
 }

@@ -34,6 +34,8 @@ pub struct Outgoing {
     /// RFC 5322 date text.
     pub date: String,
     pub agent: String,
+    /// The template the reply started from, recorded for ranking templates later.
+    pub template: Option<String>,
     pub body: String,
     pub attachments: Vec<FileAttachment>,
     pub charset: Charset,
@@ -71,6 +73,14 @@ pub fn render(m: &Outgoing) -> (Vec<u8>, Charset) {
         field(&mut h, "References", &refs.join(" "));
     }
     field(&mut h, "X-Tanto-Agent", &m.agent);
+    if let Some(t) = m.template.as_deref().filter(|t| !t.trim().is_empty()) {
+        // Always UTF-8 words: the name is tanto's, not the customer's text.
+        field(
+            &mut h,
+            "X-Tanto-Template",
+            &encode_words(&t.replace(['\r', '\n'], " "), Charset::Utf8, 18),
+        );
+    }
     field(&mut h, "MIME-Version", "1.0");
     let mut out = h.into_bytes();
     let text = text_part(&m.body, charset);
@@ -298,6 +308,7 @@ mod tests {
             subject: subject.into(),
             message_id: "tanto.1@example.com".into(),
             in_reply_to: Some("orig@customer.jp".into()),
+            template: None,
             references: vec!["root@customer.jp".into(), "orig@customer.jp".into()],
             date: "Mon, 5 Jan 2026 10:00:00 +0900".into(),
             agent: "alice".into(),

@@ -19,6 +19,10 @@ pub enum EventKind {
     Approve,
     /// A supervisor rejected a queued reply (the text says why).
     Reject,
+    /// A person decided a "send uncertain" reply did not go out and sent it again.
+    Resend,
+    /// A person removed a queued reply from the outbox.
+    Drop,
     /// A kind this version does not know (written by a newer tanto or another tool).
     Other(String),
 }
@@ -37,6 +41,8 @@ impl EventKind {
             EventKind::Sent => "sent",
             EventKind::Approve => "approve",
             EventKind::Reject => "reject",
+            EventKind::Resend => "resend",
+            EventKind::Drop => "drop",
             EventKind::Other(s) => s,
         }
     }
@@ -54,6 +60,8 @@ impl EventKind {
             "sent" => EventKind::Sent,
             "approve" => EventKind::Approve,
             "reject" => EventKind::Reject,
+            "resend" => EventKind::Resend,
+            "drop" => EventKind::Drop,
             _ => EventKind::Other(s.trim().to_string()),
         }
     }

@@ -156,6 +156,34 @@ pub fn standing<S: AsRef<str>>(flags: &[S], send_at: i64, now: i64) -> Standing 
     Standing::Due
 }
 
+/// The flags of an uncertain message a person sends again: due once more (the sending
+/// mark, its sender and the uncertain mark taken away).
+pub fn resend_flags<S: AsRef<str>>(flags: &[S]) -> Vec<String> {
+    flags
+        .iter()
+        .map(|f| f.as_ref().to_string())
+        .filter(|f| {
+            !f.eq_ignore_ascii_case("\\Recent")
+                && !f.eq_ignore_ascii_case(KW_SENDING)
+                && !f.eq_ignore_ascii_case(KW_UNCERTAIN)
+                && super::status::owner(&[f.as_str()]).is_none()
+        })
+        .collect()
+}
+
+/// A standing's name for lists and JSON.
+pub fn standing_name(s: &Standing) -> &'static str {
+    match s {
+        Standing::WaitingApproval => "waiting-approval",
+        Standing::Rejected => "rejected",
+        Standing::Scheduled { .. } => "scheduled",
+        Standing::Due => "queued",
+        Standing::Sending { .. } => "sending",
+        Standing::Uncertain => "uncertain",
+        Standing::TakenBack => "taken-back",
+    }
+}
+
 /// The flags that claim a due outbox message for sending (by compare-and-set).
 pub fn sending_flags<S: AsRef<str>>(flags: &[S], me: &str) -> Vec<String> {
     let mut out: Vec<String> = flags
@@ -300,6 +328,16 @@ mod tests {
             recover("alice", "alice", false, false),
             Recovery::MarkUncertain
         );
+    }
+
+    #[test]
+    fn a_resend_makes_an_uncertain_reply_due_again_keeping_its_approval() {
+        let mut flags = sending_flags(&["\\Seen", KW_APPROVAL, KW_APPROVED], "bob");
+        flags.push(KW_UNCERTAIN.into());
+        assert_eq!(standing(&flags, 0, 0), Standing::Uncertain);
+        let again = resend_flags(&flags);
+        assert_eq!(standing(&again, 0, 0), Standing::Due);
+        assert_eq!(again, ["\\Seen", KW_APPROVAL, KW_APPROVED]);
     }
 
     #[test]

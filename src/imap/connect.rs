@@ -444,6 +444,17 @@ impl Conn {
         Ok(!names.is_empty())
     }
 
+    /// How many messages `folder` holds (STATUS MESSAGES: no SELECT, one round trip);
+    /// `None` when the server refuses, as it does for a folder that does not exist.
+    pub fn message_count(&mut self, folder: &str) -> Result<Option<u32>> {
+        let wire = self.server_folder(folder)?;
+        match self.session.status(&wire, "(MESSAGES)") {
+            Ok(m) => Ok(Some(m.exists)),
+            Err(imap::Error::No(_)) => Ok(None),
+            Err(e) => Err(self.lost_or_refused("STATUS", e)),
+        }
+    }
+
     /// Logs out politely; errors are ignored because the work is done.
     pub fn logout(mut self) {
         let _ = self.session.logout();

@@ -52,6 +52,30 @@ pub(super) fn describe_attachment(message: &Message<'_>, part: &MessagePart<'_>)
     }
 }
 
+/// Appends each attachment of `message` (and, after a nested message, the nested
+/// message's own) with its decoded bytes, as `render_message` lists them.
+pub(super) fn files(message: &Message<'_>, depth: usize, out: &mut Vec<(Attachment, Vec<u8>)>) {
+    for &id in &message.attachments {
+        let Some(part) = message.parts.get(id as usize) else {
+            continue;
+        };
+        if super::render::is_failed_multipart(part) {
+            continue;
+        }
+        let bytes = match &part.body {
+            PartType::Message(nested) => nested.raw_message().to_vec(),
+            PartType::Multipart(_) => Vec::new(),
+            _ => transfer_decoded(message, part).into_owned(),
+        };
+        out.push((describe_attachment(message, part), bytes));
+        if let PartType::Message(nested) = &part.body {
+            if depth < super::render::MAX_NESTED_DEPTH {
+                files(nested, depth + 1, out);
+            }
+        }
+    }
+}
+
 /// A file extension for an unnamed attachment of a common type, so it opens with the right tool.
 fn extension_for(mime_type: &str) -> &'static str {
     match mime_type {

@@ -46,9 +46,43 @@ pub fn decode_header_field(raw_value: &[u8]) -> String {
         .unwrap_or_else(|_| String::from_utf8_lossy(raw_value).into_owned())
 }
 
+/// The first header field `name` (case-insensitive) of a message, unfolded and decoded,
+/// sanitized to one line; `None` when the header block has no such field.
+pub fn header_field(raw: &[u8], name: &str) -> Option<String> {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
+        .unwrap_or(raw.len());
+    let head = &raw[..end];
+    let mut value: Option<Vec<u8>> = None;
+    for line in head.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(v) = value.as_mut() {
+            if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+                v.extend_from_slice(line);
+                continue;
+            }
+            break;
+        }
+        if let Some(colon) = line.iter().position(|b| *b == b':') {
+            if line[..colon].eq_ignore_ascii_case(name.as_bytes()) {
+                value = Some(line[colon + 1..].to_vec());
+            }
+        }
+    }
+    value.map(|v| sanitize::single_line(decode_header_field(&v).trim()))
+}
+
 /// The list, threading and noise rules need decoded, safe header fields, whatever the input.
 pub fn parse_headers(raw: &[u8]) -> Headers {
     std::panic::catch_unwind(|| header_info(raw).headers).unwrap_or_default()
+}
+
+/// `tanto save` needs each attachment's bytes: listed as `render` lists them (same order,
+/// same safe names), decoded from their transfer encoding.
+pub fn attachment_files(raw: &[u8]) -> Vec<(crate::core::model::Attachment, Vec<u8>)> {
+    std::panic::catch_unwind(|| render::attachment_files_of(raw)).unwrap_or_default()
 }
 
 /// `tanto show` needs a message's readable text and attachment list, safe to print.
@@ -144,5 +178,16 @@ mod tests {
         assert!(r.text.contains("body Xgpj.exe"), "{:?}", r.text);
         let names: Vec<&str> = r.attachments.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, ["Xgpj.exe", "Xgpj.exe"]);
+    }
+
+    #[test]
+    fn a_header_field_is_found_unfolded_and_decoded() {
+        let raw = b"Subject: x\r\nx-tanto-template: =?UTF-8?B?6L+U5ZOB?=\r\n =?UTF-8?B?5Y+X5LuY?=\r\nTo: a\r\n\r\nX-Tanto-Template: body\r\n";
+        assert_eq!(
+            header_field(raw, "X-Tanto-Template").as_deref(),
+            Some("返品受付")
+        );
+        assert_eq!(header_field(raw, "Cc"), None);
+        assert_eq!(header_field(b"A: 1\n\nB: 2\n", "B"), None);
     }
 }

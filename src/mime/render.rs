@@ -16,7 +16,7 @@ use crate::core::model::{Address, Attachment, Rendered};
 use crate::sanitize;
 
 /// Nested message/rfc822 parts shown inline, at most this deep; deeper ones are only listed.
-const MAX_NESTED_DEPTH: usize = 8;
+pub(super) const MAX_NESTED_DEPTH: usize = 8;
 
 /// The rendered text stops here (a few MB of text is far past anything a person reads).
 const MAX_TEXT_BYTES: usize = 8 << 20;
@@ -51,6 +51,19 @@ pub(super) fn render_message_bytes(raw: &[u8]) -> Rendered {
         }
         // No header block at all (or the debug-build panic above): show the bytes as text.
         None => out.text = finish_text(&decode_bytes(&data, None, None)),
+    }
+    out
+}
+
+/// Every attachment of the message with its decoded bytes, in the order (and with the
+/// names) `render` lists them. What a damaged multipart held is not included.
+pub(super) fn attachment_files_of(raw: &[u8]) -> Vec<(Attachment, Vec<u8>)> {
+    let fixed = fix_bare_cr(raw);
+    let data = repair_header_block(&fixed);
+    let mut out = Vec::new();
+    let parsed = std::panic::catch_unwind(|| MessageParser::default().parse(data.as_ref()));
+    if let Some(message) = parsed.ok().flatten() {
+        super::attachment::files(&message, 0, &mut out);
     }
     out
 }
@@ -261,7 +274,7 @@ fn is_unnamed_inline_text(part: &MessagePart<'_>) -> bool {
 
 /// A multipart whose boundary is missing, cut off or never appears: mail-parser keeps its body
 /// as one leaf part. It is split again or shown as text, never listed as an attachment.
-fn is_failed_multipart(part: &MessagePart<'_>) -> bool {
+pub(super) fn is_failed_multipart(part: &MessagePart<'_>) -> bool {
     matches!(
         part.body,
         PartType::Text(_) | PartType::Html(_) | PartType::Binary(_) | PartType::InlineBinary(_)

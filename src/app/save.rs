@@ -1,0 +1,112 @@
+//! Saving a received attachment to a directory: under its sanitized name (no separators, no
+//! leading dots, no control characters), never over an existing file ("name (2).ext" then).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context as _};
+
+use super::Ctx;
+
+/// One attachment of a conversation, numbered from 1 in timeline order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    pub part: usize,
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// How many numbered names are tried before giving up (a directory full of copies).
+const MAX_TRIES: u32 = 1000;
+
+/// Writes `bytes` into `dir` as `name` (already a safe file name), or as "name (2)" and so
+/// on when taken; never follows or replaces what exists (the file is created new).
+pub fn write_new(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+    // Defence in depth: whatever the caller passed, only a plain name is joined to `dir`.
+    let name = crate::sanitize::file_name(name);
+    for n in 1..=MAX_TRIES {
+        let path = dir.join(crate::sanitize::numbered_file_name(&name, n));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                f.write_all(bytes)
+                    .and_then(|_| f.sync_all())
+                    .with_context(|| format!("writing {}", path.display()))?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+        }
+    }
+    bail!(
+        "{} already holds {MAX_TRIES} files named like {name:?}",
+        dir.display()
+    )
+}
+
+/// Saves attachment `part` (numbered from 1 over the conversation's messages, in order),
+/// or every attachment when `None`, into `dir`.
+pub fn save(ctx: &Ctx, id: &str, dir: &Path, part: Option<usize>) -> anyhow::Result<Vec<Saved>> {
+    if !dir.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    // The view fetches the bodies the cache lacks.
+    let view = super::conversations::view(ctx, id)?;
+    let conv = view.conversation;
+    let cache = ctx.cache()?;
+    let mut all = Vec::new();
+    for m in cache.messages(&conv.mailbox, &conv.id)? {
+        if let Some(raw) = cache.body(m.folder_id, m.uid)? {
+            all.extend(crate::mime::attachment_files(&raw));
+        }
+    }
+    if all.is_empty() {
+        bail!("conversation {} has no attachment", conv.id);
+    }
+    let chosen: Vec<usize> = match part {
+        Some(n) if (1..=all.len()).contains(&n) => vec![n],
+        Some(n) => {
+            return Err(anyhow!(
+                "conversation {} has {} attachment(s); --part {n} is not one of them",
+                conv.id,
+                all.len()
+            ))
+        }
+        None => (1..=all.len()).collect(),
+    };
+    let mut out = Vec::new();
+    for n in chosen {
+        let (a, bytes) = &all[n - 1];
+        let path = write_new(dir, &a.name, bytes)?;
+        out.push(Saved {
+            part: n,
+            name: a.name.clone(),
+            path,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_name_gets_a_number_and_nothing_is_overwritten() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("report.txt"), "old").expect("write");
+        let p2 = write_new(dir.path(), "report.txt", b"new").expect("save");
+        let p3 = write_new(dir.path(), "report.txt", b"newer").expect("save");
+        assert_eq!(p2, dir.path().join("report (2).txt"));
+        assert_eq!(p3, dir.path().join("report (3).txt"));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("report.txt")).expect("read"),
+            "old"
+        );
+        let p = write_new(dir.path(), "../../x/.bashrc", b"x").expect("save");
+        assert_eq!(p, dir.path().join("bashrc"));
+    }
+}

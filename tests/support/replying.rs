@@ -1,0 +1,81 @@
+//! Helpers for the replying tests: a customer's question, an agent configured for the test
+//! SMTP sink, and small readers of what tanto printed.
+
+use crate::harness::{Dovecot, Received, SmtpSink};
+use crate::support::Tanto;
+
+/// A customer's Japanese question, answering an earlier mail of theirs.
+pub fn question(n: usize, body: &str) -> Vec<u8> {
+    format!(
+        "From: =?UTF-8?B?5bGx55Sw5aSq6YOO?= <yamada{n}@customer.jp>\r\n\
+         To: support@example.com\r\n\
+         Cc: boss{n}@customer.jp\r\n\
+         Subject: =?UTF-8?B?44GK5ZWP44GE5ZCI44KP44Gb?= {n}\r\n\
+         Date: Mon, 5 Jan 2026 10:00:00 +0900\r\n\
+         Message-ID: <q{n}@customer.jp>\r\n\
+         References: <root{n}@customer.jp>\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n\
+         {body}\r\n"
+    )
+    .into_bytes()
+}
+
+/// An agent whose config also names the sink's SMTP server; `extra` is TOML for the
+/// mailbox (before any table) and may end with further tables (`[team]`).
+pub fn agent(
+    server: &Dovecot,
+    sink: &SmtpSink,
+    dir: &std::path::Path,
+    id: &str,
+    extra: &str,
+) -> Tanto {
+    let t = Tanto::new(server, dir, id);
+    let text = std::fs::read_to_string(&t.config).expect("read config");
+    let (mailbox_keys, tables) = match extra.find('[') {
+        Some(i) => extra.split_at(i),
+        None => (extra, ""),
+    };
+    let text = text.replacen(
+        "address = \"support@example.com\"\n",
+        &format!(
+            "address = \"support@example.com\"\ndisplay_name = \"サポート窓口\"\nsignature = \"株式会社例 サポート\"\n{mailbox_keys}"
+        ),
+        1,
+    );
+    std::fs::write(&t.config, format!("{text}{}{tables}", sink.config_toml()))
+        .expect("write config");
+    t
+}
+
+pub fn only_id(t: &Tanto) -> String {
+    let list = t.json(&["list", "--json"]);
+    list[0]["id"].as_str().expect("id").to_string()
+}
+
+pub fn status(t: &Tanto, id: &str) -> String {
+    t.json(&["show", id, "--json"])["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+pub fn body_file(dir: &std::path::Path, text: &str) -> String {
+    let p = dir.join("body.txt");
+    std::fs::write(&p, text).expect("write body");
+    p.to_string_lossy().into_owned()
+}
+
+pub fn parsed(r: &Received) -> mail_parser::Message<'_> {
+    mail_parser::MessageParser::default()
+        .parse(&r.raw)
+        .expect("the sent mail parses")
+}
+
+pub fn run_code(t: &Tanto, args: &[&str]) -> (i32, String, String) {
+    let out = t.run(args);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
