@@ -2,6 +2,7 @@
 //! host open at once. It holds nothing that is not also on the IMAP server, so it can be
 //! deleted at any moment and rebuilt by the next sync.
 
+mod bulk;
 mod events;
 mod lease;
 mod query;
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use bulk::BulkLoad;
 pub use events::{EventRow, StateMessage};
 pub use lease::Lease;
 pub use query::{ConversationRow, ListFilter, MessageRow, StatusCounts, TabQuery, WindowRow};
