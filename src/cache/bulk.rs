@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use rusqlite::params;
+use sha2::{Digest, Sha256};
 
 use super::schema::BULK_INDEXES;
 use super::store::{bump, member, FolderState, Team, MEMBER_COLUMNS};
@@ -30,6 +31,8 @@ struct Msg {
     /// The id its conversation would be named after if it were the root.
     root_id: u32,
     fallback: bool,
+    /// Its (subject, customer) group, for the subject fallback; none for an empty subject.
+    group: Option<u32>,
     /// The root (a message index) its row was written with, when known.
     written: Option<u32>,
 }
@@ -46,8 +49,8 @@ pub struct BulkLoad {
     guess: Vec<u32>,
     /// The earliest message of each `guess` set (at its representative).
     guess_root: Vec<Option<u32>>,
-    groups: HashMap<String, u32>,
-    members: Vec<Vec<u32>>,
+    /// (subject, customer) digest -> (group number, its newest message so far).
+    groups: HashMap<u128, (u32, u32)>,
     msgs: Vec<Msg>,
     /// The highest UID written per folder: a message again (a salvage fetch) is skipped.
     max_uid: HashMap<i64, u32>,
@@ -125,42 +128,42 @@ impl BulkLoad {
             }
             self.union_guess(k, n);
         }
-        let group = (!subject_norm.is_empty()).then(|| {
-            let g = format!("{subject_norm}\n{customer}");
-            let next = self.members.len() as u32;
-            let g = *self.groups.entry(g).or_insert(next);
-            if g == next {
-                self.members.push(Vec::new());
-            }
-            g
-        });
         self.msgs.push(Msg {
             row,
             date,
             key: k,
             root_id,
             fallback,
+            group: None,
             written: None,
         });
         let r = find(&mut self.guess, k);
         self.guess_root[r as usize] = self.earliest(self.guess_root[r as usize], Some(idx));
-        if let Some(g) = group {
-            if fallback {
-                // The newest earlier message with the same subject and customer, so far.
-                let target = self.members[g as usize]
-                    .iter()
-                    .copied()
-                    .filter(|&j| self.earlier(j, idx))
-                    .fold(None, |best: Option<u32>, j| match best {
-                        Some(b) if !self.earlier(b, j) => Some(b),
-                        _ => Some(j),
-                    });
-                if let Some(t) = target {
-                    let tk = self.msgs[t as usize].key;
-                    self.union_guess(k, tk);
-                }
+        if !subject_norm.is_empty() {
+            // A digest, not the strings: the group map stays small. Two groups would have
+            // to collide in 128 bits to be mixed up.
+            let mut h = Sha256::new();
+            h.update(subject_norm.as_bytes());
+            h.update(b"\n");
+            h.update(customer.as_bytes());
+            let d = h.finalize();
+            let mut b = [0u8; 16];
+            b.copy_from_slice(&d[..16]);
+            let next = self.groups.len() as u32;
+            let (g, newest) = *self
+                .groups
+                .entry(u128::from_le_bytes(b))
+                .or_insert((next, idx));
+            self.msgs[idx as usize].group = Some(g);
+            // The provisional target: the newest so far, when earlier (mail mostly comes
+            // in date order; `solve` decides for good).
+            if fallback && newest != idx && self.earlier(newest, idx) {
+                let tk = self.msgs[newest as usize].key;
+                self.union_guess(k, tk);
             }
-            self.members[g as usize].push(idx);
+            if newest == idx || self.earlier(newest, idx) {
+                self.groups.insert(u128::from_le_bytes(b), (g, idx));
+            }
         }
         let r = find(&mut self.guess, k);
         let root = self.guess_root[r as usize].unwrap_or(idx);
@@ -177,30 +180,36 @@ impl BulkLoad {
     /// returned union-find) and each set's earliest message.
     fn solve(&self) -> (Vec<u32>, HashMap<u32, u32>) {
         let mut p = self.by_id.clone();
-        for list in &self.members {
-            let mut sorted = list.clone();
-            sorted.sort_by(|&a, &b| {
-                let (x, y) = (&self.msgs[a as usize], &self.msgs[b as usize]);
-                (x.date, &self.names[x.key as usize]).cmp(&(y.date, &self.names[y.key as usize]))
-            });
-            for (pos, &m) in sorted.iter().enumerate() {
-                if !self.msgs[m as usize].fallback {
-                    continue;
-                }
-                // The newest strictly earlier one: skip copies of this very message.
-                let target = sorted[..pos]
-                    .iter()
-                    .rev()
-                    .find(|&&t| self.earlier(t, m))
-                    .copied();
-                if let Some(t) = target {
-                    let (ra, rb) = (
-                        find(&mut p, self.msgs[m as usize].key),
-                        find(&mut p, self.msgs[t as usize].key),
-                    );
-                    if ra != rb {
-                        p[rb as usize] = ra;
-                    }
+        let mut sorted: Vec<u32> = (0..self.msgs.len() as u32)
+            .filter(|&i| self.msgs[i as usize].group.is_some())
+            .collect();
+        sorted.sort_by(|&a, &b| {
+            let (x, y) = (&self.msgs[a as usize], &self.msgs[b as usize]);
+            (x.group, x.date, &self.names[x.key as usize]).cmp(&(
+                y.group,
+                y.date,
+                &self.names[y.key as usize],
+            ))
+        });
+        for (pos, &m) in sorted.iter().enumerate() {
+            let me = &self.msgs[m as usize];
+            if !me.fallback {
+                continue;
+            }
+            // The newest strictly earlier one of its group: skip copies of this very message.
+            let target = sorted[..pos]
+                .iter()
+                .rev()
+                .take_while(|&&t| self.msgs[t as usize].group == me.group)
+                .find(|&&t| self.earlier(t, m))
+                .copied();
+            if let Some(t) = target {
+                let (ra, rb) = (
+                    find(&mut p, me.key),
+                    find(&mut p, self.msgs[t as usize].key),
+                );
+                if ra != rb {
+                    p[rb as usize] = ra;
                 }
             }
         }
@@ -293,6 +302,12 @@ impl Cache {
     /// Starts (or resumes) the bulk load of a mailbox: reads back the rows a cut-off load
     /// wrote.
     pub fn bulk_open(&mut self, team: &Team) -> Result<BulkLoad> {
+        // Rows are appended, nothing is looked up: a small page cache does, and leaves room
+        // for the threading state in memory. It also bounds the sorts of the index builds
+        // at the end (they spill to temp files beyond it). `bulk_finish` puts it back.
+        self.conn
+            .pragma_update(None, "cache_size", -8192)
+            .map_err(|e| self.err(e))?;
         let mut load = BulkLoad {
             mailbox: team.mailbox.clone(),
             address: team.address.clone(),
@@ -302,7 +317,6 @@ impl Cache {
             guess: Vec::new(),
             guess_root: Vec::new(),
             groups: HashMap::new(),
-            members: Vec::new(),
             msgs: Vec::new(),
             max_uid: HashMap::new(),
         };
@@ -381,7 +395,25 @@ impl Cache {
     /// conversations with their summaries, the indexes, in one transaction.
     pub fn bulk_finish(&mut self, load: BulkLoad) -> Result<()> {
         let path = self.path.clone();
-        let tx = self.write_tx()?;
+        // The index builds sort every row: in temp files, not in memory (that would add to
+        // the sync's peak), only for this.
+        self.conn
+            .pragma_update(None, "temp_store", "FILE")
+            .map_err(|e| self.err(e))?;
+        let r = self.bulk_finish_tx(load);
+        self.conn
+            .pragma_update(None, "temp_store", "MEMORY")
+            .map_err(|e| self.err(e))?;
+        self.conn
+            .pragma_update(None, "cache_size", super::CACHE_KIB)
+            .map_err(|e| self.err(e))?;
+        r.map_err(|source| super::CacheError::Sqlite { path, source })
+    }
+
+    fn bulk_finish_tx(&mut self, load: BulkLoad) -> rusqlite::Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let r = (|| {
             let (mut p, roots) = load.solve();
             let mut convs: HashMap<u32, String> = HashMap::new();
@@ -479,7 +511,7 @@ impl Cache {
             bump(&tx)?;
             tx.commit()
         })();
-        r.map_err(|source| super::CacheError::Sqlite { path, source })
+        r
     }
 }
 
