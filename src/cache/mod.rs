@@ -2,6 +2,7 @@
 //! host open at once. It holds nothing that is not also on the IMAP server, so it can be
 //! deleted at any moment and rebuilt by the next sync.
 
+mod bulk;
 mod events;
 mod lease;
 mod query;
@@ -18,11 +19,15 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use bulk::BulkLoad;
 pub use events::{EventRow, StateMessage};
 pub use lease::Lease;
 pub use query::{ConversationRow, ListFilter, MessageRow, StatusCounts, TabQuery, WindowRow};
 pub use stats::StmtStats;
 pub use store::{FolderRole, FolderState, Team};
+
+/// The page cache, negative: in KiB (see `Cache::open`).
+const CACHE_KIB: i64 = -24576;
 
 /// Why the cache could not be used, with what to do about it.
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +101,7 @@ impl Cache {
             .map_err(wrap)?;
         // 24 MB of page cache (2 MB by default): the hot index pages of a big mailbox stay in
         // memory during a sync, and a batch's dirty pages are not spilled before its commit.
-        conn.pragma_update(None, "cache_size", -24576)
+        conn.pragma_update(None, "cache_size", CACHE_KIB)
             .map_err(wrap)?;
         if !network_fs {
             // No memory-mapped reads: every page a sync or a list touched would count in the

@@ -140,6 +140,34 @@ CREATE INDEX conversations_recent ON conversations (last_received DESC, id);
 CREATE INDEX conversations_tab ON conversations (status, last_received DESC, id);
 CREATE INDEX conversations_assignee ON conversations (assignee, last_received DESC, id);
 "#,
+    // v5: a mailbox being loaded in bulk (its rows are not threaded yet; see `bulk`).
+    r#"
+ALTER TABLE folders ADD COLUMN loading INTEGER NOT NULL DEFAULT 0;
+"#,
+];
+
+/// The secondary indexes a bulk load into an empty cache drops and builds again at its end
+/// (one sort instead of a random insert per row): as the migrations above create them.
+pub const BULK_INDEXES: &[(&str, &str)] = &[
+    ("messages_conv", "messages (mailbox, conv)"),
+    (
+        "messages_subject",
+        "messages (mailbox, subject_norm, customer, tdate, thread_key)",
+    ),
+    ("thread_ids_conv", "thread_ids (mailbox, conv)"),
+    ("conversations_id", "conversations (id)"),
+    (
+        "conversations_recent",
+        "conversations (last_received DESC, id)",
+    ),
+    (
+        "conversations_tab",
+        "conversations (status, last_received DESC, id)",
+    ),
+    (
+        "conversations_assignee",
+        "conversations (assignee, last_received DESC, id)",
+    ),
 ];
 
 /// The schema version this build writes.
@@ -160,6 +188,26 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bulk_indexes_are_the_schemas() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        migrate(&mut conn).expect("migrate");
+        for (name, on) in BULK_INDEXES {
+            let sql: String = conn
+                .query_row(
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                    [name],
+                    |r| r.get(0),
+                )
+                .expect(name);
+            let want = format!("CREATE INDEX {name} ON {on}");
+            assert_eq!(
+                sql.split_whitespace().collect::<Vec<_>>(),
+                want.split_whitespace().collect::<Vec<_>>()
+            );
+        }
+    }
 
     #[test]
     fn a_cache_of_the_old_id_scheme_is_cleared_so_that_the_next_sync_fetches_everything() {

@@ -81,7 +81,7 @@ fn split_flags(s: &str) -> Vec<String> {
 }
 
 impl Cache {
-    fn write_tx(&mut self) -> Result<Transaction<'_>> {
+    pub(super) fn write_tx(&mut self) -> Result<Transaction<'_>> {
         let path = self.path.clone();
         self.conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -344,32 +344,38 @@ fn convs_of(tx: &Transaction<'_>, folder_id: i64) -> rusqlite::Result<BTreeSet<S
     rows.collect()
 }
 
+/// The columns of a message that a conversation's summary reads, in `member`'s order.
+pub(super) const MEMBER_COLUMNS: &str =
+    "direction, internal_date, uid, flags, noise, subject, customer";
+
+/// A message row (selected with `MEMBER_COLUMNS` from column `at` on) as a summary member.
+pub(super) fn member(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Member> {
+    Ok(Member {
+        direction: if r.get::<_, String>(at)? == "out" {
+            Direction::Reply
+        } else {
+            Direction::Inbound
+        },
+        received: r.get(at + 1)?,
+        order: r.get(at + 2)?,
+        flags: split_flags(&r.get::<_, String>(at + 3)?),
+        rules_noise: r.get::<_, Option<String>>(at + 4)?.is_some(),
+        subject: r.get(at + 5)?,
+        customer: r.get(at + 6)?,
+    })
+}
+
 /// Recomputes the summaries of the given conversations; drops the ones left empty.
 fn refresh(tx: &Transaction<'_>, mailbox: &str, convs: &BTreeSet<String>) -> rusqlite::Result<()> {
     if !convs.is_empty() {
         bump(tx)?;
     }
-    let mut members = tx.prepare_cached(
-        "SELECT direction, internal_date, uid, flags, noise, subject, customer
-         FROM messages WHERE mailbox = ?1 AND conv = ?2",
-    )?;
+    let mut members = tx.prepare_cached(&format!(
+        "SELECT {MEMBER_COLUMNS} FROM messages WHERE mailbox = ?1 AND conv = ?2"
+    ))?;
     for conv in convs {
         let ms: Vec<Member> = members
-            .query_map(params![mailbox, conv], |r| {
-                Ok(Member {
-                    direction: if r.get::<_, String>(0)? == "out" {
-                        Direction::Reply
-                    } else {
-                        Direction::Inbound
-                    },
-                    received: r.get(1)?,
-                    order: r.get(2)?,
-                    flags: split_flags(&r.get::<_, String>(3)?),
-                    rules_noise: r.get::<_, Option<String>>(4)?.is_some(),
-                    subject: r.get(5)?,
-                    customer: r.get(6)?,
-                })
-            })?
+            .query_map(params![mailbox, conv], |r| member(r, 0))?
             .collect::<rusqlite::Result<_>>()?;
         if ms.is_empty() {
             tx.prepare_cached("DELETE FROM conversations WHERE mailbox = ?1 AND id = ?2")?

@@ -141,16 +141,19 @@ fn put_id(tx: &Transaction<'_>, mailbox: &str, id: &str, conv: &str) -> rusqlite
     .map(|_| ())
 }
 
-/// Threads one new message and inserts it; returns its conversation. When the message
-/// becomes the subject fallback target of a later message, that message's key goes into
-/// `retarget`: its conversation must be threaded again once the batch is in.
-pub(super) fn thread_one(
-    tx: &Transaction<'_>,
-    team: &Team,
-    folder: &FolderState,
-    m: &MessageMeta,
-    retarget: &mut BTreeSet<String>,
-) -> rusqlite::Result<String> {
+/// What threading and the list derive from one message's headers.
+pub(super) struct Derived {
+    pub key: String,
+    pub links: Vec<String>,
+    pub direction: Direction,
+    pub customer: String,
+    pub subject_norm: String,
+    pub date: i64,
+    pub fallback: bool,
+}
+
+/// The threading inputs of a message, as every path (incremental or bulk) computes them.
+pub(super) fn derive(team: &Team, folder: &FolderState, m: &MessageMeta) -> Derived {
     let h = &m.headers;
     let key = threading::message_key(
         h.message_id.as_deref(),
@@ -164,17 +167,117 @@ pub(super) fn thread_one(
     let (subject_norm, had_prefix) = subject::normalize(&h.subject);
     let date = h.date.unwrap_or(m.internal_date);
     let fallback = threading::uses_subject_fallback(had_prefix, &links, &subject_norm);
-    let place = Place {
-        subject_norm: &subject_norm,
-        customer: &customer,
+    Derived {
+        key,
+        links,
+        direction,
+        customer,
+        subject_norm,
         date,
-        key: &key,
+        fallback,
+    }
+}
+
+/// Writes a message's row in conversation `conv`; returns its row id. `bulk`: a row already
+/// there is left alone (and `None` returned) instead of getting the new flags.
+pub(super) fn insert_message(
+    tx: &Transaction<'_>,
+    team: &Team,
+    folder: &FolderState,
+    m: &MessageMeta,
+    d: &Derived,
+    conv: &str,
+    bulk: bool,
+) -> rusqlite::Result<Option<i64>> {
+    let h = &m.headers;
+    let from = h.from.first();
+    let noise = if d.direction == Direction::Inbound {
+        noise::classify(h).map(|r| r.as_str())
+    } else {
+        None
+    };
+    let sql = if bulk {
+        "INSERT INTO messages (folder_id, uid, mailbox, modseq, flags, internal_date, size, date,
+            subject, from_name, from_email, to_json, cc_json, message_id, thread_key, in_reply_to,
+            refs, list_id, auto_submitted, precedence, x_autoreply, content_type, noise,
+            direction, customer, conv, tdate, subject_norm, fallback)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)
+         ON CONFLICT (folder_id, uid) DO NOTHING RETURNING id"
+    } else {
+        "INSERT INTO messages (folder_id, uid, mailbox, modseq, flags, internal_date, size, date,
+            subject, from_name, from_email, to_json, cc_json, message_id, thread_key, in_reply_to,
+            refs, list_id, auto_submitted, precedence, x_autoreply, content_type, noise,
+            direction, customer, conv, tdate, subject_norm, fallback)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)
+         ON CONFLICT (folder_id, uid) DO UPDATE SET flags = excluded.flags, modseq = excluded.modseq
+         RETURNING id"
+    };
+    tx.prepare_cached(sql)?
+        .query_row(
+            params![
+                folder.id,
+                m.uid,
+                team.mailbox,
+                m.modseq as i64,
+                join_flags(&m.flags),
+                m.internal_date,
+                m.size,
+                h.date,
+                h.subject,
+                from.and_then(|a| a.name.clone()),
+                from.map(|a| a.email.as_str()).unwrap_or_default(),
+                serde_json::to_string(&h.to).unwrap_or_else(|_| "[]".into()),
+                serde_json::to_string(&h.cc).unwrap_or_else(|_| "[]".into()),
+                h.message_id,
+                d.key,
+                h.in_reply_to.join(" "),
+                h.references.join(" "),
+                h.list_id,
+                h.auto_submitted,
+                h.precedence,
+                h.x_autoreply,
+                h.content_type,
+                noise,
+                match d.direction {
+                    Direction::Inbound => "in",
+                    Direction::Reply => "out",
+                },
+                d.customer,
+                conv,
+                d.date,
+                d.subject_norm,
+                d.fallback,
+            ],
+            |r| r.get(0),
+        )
+        .optional()
+}
+
+/// Threads one new message and inserts it; returns its conversation. When the message
+/// becomes the subject fallback target of a later message, that message's key goes into
+/// `retarget`: its conversation must be threaded again once the batch is in.
+pub(super) fn thread_one(
+    tx: &Transaction<'_>,
+    team: &Team,
+    folder: &FolderState,
+    m: &MessageMeta,
+    retarget: &mut BTreeSet<String>,
+) -> rusqlite::Result<String> {
+    let d = derive(team, folder, m);
+    let (key, links) = (&d.key, &d.links);
+    let place = Place {
+        subject_norm: &d.subject_norm,
+        customer: &d.customer,
+        date: d.date,
+        key,
     };
 
     let mut found: Vec<Root> = Vec::new();
     // Ids already mapped: their conversation is found, so after the merge they point at it.
     let mut mapped: Vec<&str> = Vec::new();
-    for id in links.iter().chain(std::iter::once(&key)) {
+    for id in links.iter().chain(std::iter::once(key)) {
         if let Some(root) = root_of_id(tx, &team.mailbox, id)? {
             mapped.push(id);
             if !found.contains(&root) {
@@ -182,7 +285,7 @@ pub(super) fn thread_one(
             }
         }
     }
-    if fallback {
+    if d.fallback {
         if let Some(target) = fallback_target(tx, &team.mailbox, &place)? {
             let conv: String = tx
                 .prepare_cached("SELECT conv FROM messages WHERE id = ?1")?
@@ -193,72 +296,24 @@ pub(super) fn thread_one(
                 }
             }
         }
-    } else if !subject_norm.is_empty() {
+    } else if !d.subject_norm.is_empty() {
         // (a message that threads by subject itself joins the same target as the next one)
         retarget.extend(next_fallback(tx, &team.mailbox, &place)?);
     }
-    let root_id = threading::root_id(&key, &links).to_string();
+    let root_id = threading::root_id(key, links).to_string();
     let me = Root {
         conv: threading::conversation_id(&team.address, &root_id),
-        date,
+        date: d.date,
         key: key.clone(),
         root_id,
     };
     let conv = merge(tx, team, me, &found)?.conv;
-    for id in links.iter().chain(std::iter::once(&key)) {
+    for id in links.iter().chain(std::iter::once(key)) {
         if !mapped.contains(&id.as_str()) {
             put_id(tx, &team.mailbox, id, &conv)?;
         }
     }
-    let from = h.from.first();
-    let noise = if direction == Direction::Inbound {
-        noise::classify(h).map(|r| r.as_str())
-    } else {
-        None
-    };
-    tx.prepare_cached(
-        "INSERT INTO messages (folder_id, uid, mailbox, modseq, flags, internal_date, size, date,
-            subject, from_name, from_email, to_json, cc_json, message_id, thread_key, in_reply_to,
-            refs, list_id, auto_submitted, precedence, x_autoreply, content_type, noise,
-            direction, customer, conv, tdate, subject_norm, fallback)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)
-         ON CONFLICT (folder_id, uid) DO UPDATE SET flags = excluded.flags, modseq = excluded.modseq",
-    )?
-    .execute(params![
-        folder.id,
-        m.uid,
-        team.mailbox,
-        m.modseq as i64,
-        join_flags(&m.flags),
-        m.internal_date,
-        m.size,
-        h.date,
-        h.subject,
-        from.and_then(|a| a.name.clone()),
-        from.map(|a| a.email.clone()).unwrap_or_default(),
-        serde_json::to_string(&h.to).unwrap_or_else(|_| "[]".into()),
-        serde_json::to_string(&h.cc).unwrap_or_else(|_| "[]".into()),
-        h.message_id,
-        key,
-        h.in_reply_to.join(" "),
-        h.references.join(" "),
-        h.list_id,
-        h.auto_submitted,
-        h.precedence,
-        h.x_autoreply,
-        h.content_type,
-        noise,
-        match direction {
-            Direction::Inbound => "in",
-            Direction::Reply => "out",
-        },
-        customer,
-        conv,
-        date,
-        subject_norm,
-        fallback,
-    ])?;
+    insert_message(tx, team, folder, m, &d, &conv, false)?;
     Ok(conv)
 }
 

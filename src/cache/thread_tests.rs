@@ -257,3 +257,75 @@ fn threading_queries_use_an_index() {
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 }
+
+/// A first sync in bulk of the first `bulk_n` messages (cut off after `cut` of them and
+/// resumed), then the rest one at a time and a few expunges: the rule's ids at every step.
+fn play_bulk(bulk_n: usize, cut: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut c = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+    let t = team();
+    let mut f = c
+        .folder("support", "INBOX", FolderRole::Inbox)
+        .expect("folder");
+    f.uidvalidity = Some(1);
+    let metas = |uids: &[u32]| -> Vec<MessageMeta> {
+        uids.iter()
+            .map(|u| meta(&MAILBOX[*u as usize - 1]))
+            .collect()
+    };
+    let first: Vec<u32> = (1..=bulk_n as u32).collect();
+    assert!(c.bulk_wanted(&t, &f).expect("wanted"));
+    let mut load = c.bulk_open(&t).expect("open load");
+    for chunk in first[..cut].chunks(3) {
+        c.bulk_add(&mut load, &t, &f, metas(chunk)).expect("add");
+    }
+    // Cut off: the next sync finds the load unfinished and goes on with it.
+    drop(load);
+    assert!(c.bulk_wanted(&t, &f).expect("wanted again"));
+    let mut load = c.bulk_open(&t).expect("reopen load");
+    // (the batch that was being written when it was cut off comes again)
+    let again = cut.saturating_sub(2);
+    for chunk in first[again..].chunks(2) {
+        c.bulk_add(&mut load, &t, &f, metas(chunk)).expect("add");
+    }
+    c.bulk_finish(load).expect("finish");
+    assert!(!c.bulk_wanted(&t, &f).expect("done"), "loaded");
+    let indexes: i64 = c
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("indexes");
+    assert!(indexes as usize >= crate::cache::schema::BULK_INDEXES.len());
+    let mut held = first.clone();
+    assert_eq!(cached(&c), oracle(&held), "bulk of {bulk_n}, cut at {cut}");
+    for uid in bulk_n as u32 + 1..=MAILBOX.len() as u32 {
+        c.add_messages(&t, &f, metas(&[uid])).expect("add one");
+        held.push(uid);
+        assert_eq!(
+            cached(&c),
+            oracle(&held),
+            "after {uid} (bulk {bulk_n}, cut {cut})"
+        );
+    }
+    for uid in [6, 1, 11] {
+        c.remove_messages(&t, f.id, &[uid]).expect("remove");
+        held.retain(|u| *u != uid);
+        assert_eq!(
+            cached(&c),
+            oracle(&held),
+            "expunged {uid} (bulk {bulk_n}, cut {cut})"
+        );
+    }
+}
+
+#[test]
+fn a_bulk_first_sync_cut_off_anywhere_gives_the_ids_of_the_rule_and_stays_right_after() {
+    for bulk_n in 1..=MAILBOX.len() {
+        for cut in 0..=bulk_n {
+            play_bulk(bulk_n, cut);
+        }
+    }
+}

@@ -172,6 +172,8 @@ pub fn sync_folder(
         }
     } else {
         report.mode = SyncMode::Full;
+        // The first sync of a mailbox loads in bulk (see `cache::bulk`).
+        let bulk = role != FolderRole::Activity && cache.bulk_wanted(team, &state)?;
         // A full sync that was cut off resumes after the last cached UID; the flags of what
         // it had fetched are refreshed in one cheap pass.
         if cached_count > 0 {
@@ -183,19 +185,29 @@ pub fn sync_folder(
                 .copied()
                 .filter(|u| !on_server.contains(u))
                 .collect();
-            report.expunged = cache.remove_messages(team, state.id, &gone)?;
-            if role != FolderRole::Activity {
-                cache.update_flags(team, state.id, &updates)?;
+            if bulk {
+                report.expunged = cache.bulk_prune(state.id, &gone, &updates)?;
+            } else {
+                report.expunged = cache.remove_messages(team, state.id, &gone)?;
+                if role != FolderRole::Activity {
+                    cache.update_flags(team, state.id, &updates)?;
+                }
             }
         }
         to_fetch = conn.uids_from(max_cached + 1)?;
         // Record progress so that an interrupted sync resumes instead of starting over.
         state.complete = false;
         cache.set_folder_state(&state)?;
+        if bulk {
+            let mut load = cache.bulk_open(team)?;
+            report.fetched = fetch_into(conn, cache, team, &state, &to_fetch, Some(&mut load))?;
+            cache.bulk_finish(load)?;
+            to_fetch.clear();
+        }
     }
     to_fetch.sort_unstable();
     to_fetch.dedup();
-    report.fetched = fetch_into(conn, cache, team, &state, &to_fetch)?;
+    report.fetched += fetch_into(conn, cache, team, &state, &to_fetch, None)?;
     state.highestmodseq = info.highestmodseq;
     state.uidnext = info.uidnext;
     state.complete = true;
@@ -237,6 +249,7 @@ fn fetch_into(
     team: &Team,
     state: &FolderState,
     uids: &[u32],
+    mut bulk: Option<&mut crate::cache::BulkLoad>,
 ) -> Result<usize, SyncError> {
     if uids.is_empty() {
         return Ok(0);
@@ -305,7 +318,10 @@ fn fetch_into(
         for batch in rx {
             let d = Instant::now();
             added += match batch? {
-                Batch::Messages(m) => cache.add_messages(team, state, m)?,
+                Batch::Messages(m) => match bulk.as_deref_mut() {
+                    Some(load) => cache.bulk_add(load, team, state, m)?,
+                    None => cache.add_messages(team, state, m)?,
+                },
                 Batch::Events(e) => cache.add_events(team, state, &e)?,
             };
             t_db += d.elapsed();
