@@ -8,4 +8,4 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 # Integration tests each start their own Dovecot; two at a time suit a 2-core machine.
 # Build first, then run under a time limit: a hung test must fail, not eat CI's 90 minutes.
 cargo test --workspace --all-targets --no-run --quiet
-timeout 1200 cargo test --workspace --all-targets -- --test-threads=2
+timeout 1200 cargo test --workspace --all-targets --no-fail-fast -- --test-threads=2

@@ -12,7 +12,7 @@ use support::rust_files;
 /// The string literals passed first to `t(` or `tf(` (across a line break too).
 fn keys_used(text: &str) -> Vec<String> {
     let mut keys = Vec::new();
-    for call in ["t(", "tf(", "text_in(lang, "] {
+    for call in ["t(", "tr(", "tf(", "text_in(lang, "] {
         let mut rest = text;
         while let Some(i) = rest.find(call) {
             let before = rest[..i].chars().last();

@@ -39,19 +39,9 @@ pub struct NoteArgs {
     pub message: String,
 }
 
-/// "3h 12m", "5m", "40s".
-pub fn idle_text(secs: i64) -> String {
-    let secs = secs.max(0);
-    match (secs / 3600, (secs % 3600) / 60) {
-        (0, 0) => format!("{secs}s"),
-        (0, m) => format!("{m}m"),
-        (h, m) => format!("{h}h {m}m"),
-    }
-}
-
 fn held_since(idle: Option<i64>) -> String {
     match idle {
-        Some(s) => tf("cli.held.since", &[("ago", &idle_text(s))]),
+        Some(s) => tf("cli.held.since", &[("ago", &i18n::duration(s))]),
         None => t("cli.held.just_now").to_string(),
     }
 }

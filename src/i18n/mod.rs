@@ -50,9 +50,25 @@ pub fn init(configured: Option<Lang>) {
     let _ = LANG.set(configured.or_else(Lang::from_env).unwrap_or(Lang::En));
 }
 
+thread_local! {
+    /// A language for this thread only (`with_lang`), over the process's.
+    static THREAD_LANG: std::cell::Cell<Option<Lang>> = const { std::cell::Cell::new(None) };
+}
+
 /// The language in use (English until `init`).
 pub fn lang() -> Lang {
-    LANG.get().copied().unwrap_or(Lang::En)
+    THREAD_LANG
+        .with(|l| l.get())
+        .or_else(|| LANG.get().copied())
+        .unwrap_or(Lang::En)
+}
+
+/// Runs `f` with this thread speaking `lang` (tests render both languages side by side).
+pub fn with_lang<R>(lang: Lang, f: impl FnOnce() -> R) -> R {
+    let before = THREAD_LANG.with(|l| l.replace(Some(lang)));
+    let out = f();
+    THREAD_LANG.with(|l| l.set(before));
+    out
 }
 
 fn parse_catalogue(text: &str) -> HashMap<String, String> {
@@ -143,6 +159,18 @@ pub fn event_sentence(
         _ => return crate::activity::describe(kind, agent, owner, displaced),
     };
     tf(key, &a)
+}
+
+/// A length of time for people: "3h 12m", "5m", "40s" (in Japanese 3時間12分, 5分, 40秒).
+pub fn duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    let (h, m) = (secs / 3600, (secs % 3600) / 60);
+    let key = match (h, m) {
+        (0, 0) => "time.secs",
+        (0, _) => "time.mins",
+        _ => "time.hours_mins",
+    };
+    tf(key, &[("h", &h), ("m", &m), ("s", &secs)])
 }
 
 /// A status as the front ends name it.

@@ -59,6 +59,8 @@ struct RawBinding {
     action: Action,
     keys: Vec<String>,
     desc: String,
+    /// The description in Japanese (`lang = "ja"` or a Japanese locale).
+    desc_ja: String,
 }
 
 /// A key as tanto matches it: the code and the Ctrl/Alt modifiers (Shift is in the character).
@@ -247,7 +249,10 @@ impl Keymap {
                 name: name_of(b.action),
                 keys_parsed: b.keys.iter().filter_map(|k| parse_key(k).ok()).collect(),
                 keys: b.keys,
-                desc: b.desc,
+                desc: match crate::i18n::lang() {
+                    crate::i18n::Lang::Ja => b.desc_ja,
+                    crate::i18n::Lang::En => b.desc,
+                },
             })
             .collect();
         for (name, keys) in user {

@@ -30,13 +30,13 @@ impl Tab {
     pub const ALL: [Tab; 5] = [Tab::New, Tab::Wip, Tab::Done, Tab::Mine, Tab::Noise];
 
     pub fn title(self) -> &'static str {
-        match self {
-            Tab::New => "New",
-            Tab::Wip => "In progress",
-            Tab::Done => "Done",
-            Tab::Mine => "Mine",
-            Tab::Noise => "Noise",
-        }
+        crate::i18n::t(match self {
+            Tab::New => "tab.new",
+            Tab::Wip => "tab.wip",
+            Tab::Done => "tab.done",
+            Tab::Mine => "tab.mine",
+            Tab::Noise => "tab.noise",
+        })
     }
 
     pub fn count(self, c: &StatusCounts) -> u64 {

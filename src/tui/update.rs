@@ -15,6 +15,7 @@ use crate::core::claims::{self, Already, Refused};
 
 use super::keymap::Action;
 use super::state::{Draft, Link, Overlay, Reader, Screen, State, Tab, Window};
+use crate::i18n::{t as tr, tf};
 
 /// Everything the loop feeds to `update`.
 #[derive(Debug, Clone)]
@@ -555,7 +556,7 @@ fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
         }
         Action::Mailbox => {
             if s.mailboxes.len() < 2 {
-                s.info = Some("the config has one mailbox".into());
+                s.info = Some(tr("tui.one_mailbox").into());
                 return;
             }
             s.mailbox = match s.mailbox {
@@ -724,7 +725,7 @@ fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<Command>) {
                 decide(s, Verdict::Reject(text.trim().to_string()), out)
             }
             (KeyCode::Enter, _) => {
-                s.error = Some("a rejection needs a reason for its author".into());
+                s.error = Some(tr("tui.reject.needs_reason").into());
                 s.overlay = Some(Overlay::RejectReason { text });
             }
             (KeyCode::Esc, _) => {}
@@ -749,7 +750,7 @@ fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<Command>) {
                     s.overlay = Some(Overlay::NoteEditor { id, text });
                 }
                 (KeyCode::Enter, _) => send_note(s, id, text, out),
-                (KeyCode::Esc, _) => s.info = Some("note not sent".into()),
+                (KeyCode::Esc, _) => s.info = Some(tr("tui.note.cancelled").into()),
                 _ => s.overlay = Some(Overlay::NoteEditor { id, text }),
             }
         }
@@ -758,11 +759,11 @@ fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<Command>) {
 
 fn send_note(s: &mut State, id: String, text: String, out: &mut Vec<Command>) {
     if text.trim().is_empty() {
-        s.info = Some("empty note not sent".into());
+        s.info = Some(tr("tui.note.empty").into());
         return;
     }
     s.busy += 1;
-    s.info = Some(format!("{}: adding the note…", short(&id)));
+    s.info = Some(format!("{}: {}", short(&id), tr("tui.note.adding")));
     out.push(Command::Note { id, text });
 }
 
@@ -855,7 +856,7 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                     s.info = Some(format!(
                         "{}: {}",
                         short(&id),
-                        crate::activity::describe(
+                        crate::i18n::event_sentence(
                             &w.event,
                             &w.agent,
                             w.owner.as_deref(),
@@ -872,10 +873,16 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                 }) => {
                     s.info = None;
                     s.error = Some(format!(
-                        "{}: {winner} holds it ({}); take it over with {} if you may",
+                        "{}: {}",
                         short(&id),
-                        held_since(idle_secs),
-                        s.keymap.key_for(Action::TakeOver)
+                        tf(
+                            "tui.lost",
+                            &[
+                                ("winner", &winner),
+                                ("since", &held_since(idle_secs)),
+                                ("key", &s.keymap.key_for(Action::TakeOver)),
+                            ]
+                        )
                     ));
                 }
                 Ok(Outcome::Refused { why, .. }) => {
@@ -894,7 +901,7 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             match result {
                 Ok(()) => {
                     s.error = None;
-                    s.info = Some(format!("{}: note added", short(&id)));
+                    s.info = Some(format!("{}: {}", short(&id), tr("tui.note.added")));
                     refresh_after_change(s, &id, out);
                 }
                 Err(e) => {
@@ -918,7 +925,7 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             s.dirty = true;
             match text {
                 Ok(Some(text)) => send_note(s, id, text, out),
-                Ok(None) => s.info = Some("empty note not sent".into()),
+                Ok(None) => s.info = Some(tr("tui.note.empty").into()),
                 Err(e) => s.error = Some(e),
             }
         }
@@ -938,18 +945,21 @@ fn refresh_after_change(s: &mut State, id: &str, out: &mut Vec<Command>) {
 
 fn held_since(idle: Option<i64>) -> String {
     match idle {
-        Some(secs) => format!("claimed {} ago", crate::cli::coordinate::idle_text(secs)),
-        None => "just claimed".into(),
+        Some(secs) => tf("cli.held.since", &[("ago", &crate::i18n::duration(secs))]),
+        None => tr("cli.held.just_now").into(),
     }
 }
 
 fn already_text(what: &Already) -> String {
     match what {
-        Already::ClaimedByYou => "already yours".into(),
-        Already::NotClaimed => "nobody holds it; nothing to release".into(),
-        Already::AssignedTo(a) => format!("already assigned to {a}"),
-        Already::Done => "already done".into(),
-        Already::NotDone(st) => format!("it is {}, not done: nothing to reopen", st.as_str()),
+        Already::ClaimedByYou => tr("tui.already.yours").into(),
+        Already::NotClaimed => tr("tui.already.not_claimed").into(),
+        Already::AssignedTo(a) => tf("tui.already.assigned_to", &[("agent", a)]),
+        Already::Done => tr("tui.already.done").into(),
+        Already::NotDone(st) => tf(
+            "tui.already.not_done",
+            &[("status", &crate::i18n::status_name(*st))],
+        ),
     }
 }
 
@@ -959,13 +969,15 @@ fn refused_text(why: &Refused) -> String {
             holder,
             idle_secs,
             stale_hours,
-        } => format!(
-            "{holder} holds it ({}); only a supervisor may take a claim younger than {stale_hours}h",
-            held_since(*idle_secs)
+        } => tf(
+            "tui.refused.needs_supervisor",
+            &[
+                ("holder", holder),
+                ("since", &held_since(*idle_secs)),
+                ("hours", stale_hours),
+            ],
         ),
-        Refused::BadAgentId(a) => {
-            format!("{a:?} is not an agent id (1-16 of a-z 0-9 _ -)")
-        }
+        Refused::BadAgentId(a) => tf("tui.refused.bad_agent", &[("agent", &format!("{a:?}"))]),
     }
 }
 

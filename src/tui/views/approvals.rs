@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{fit, Theme};
+use crate::i18n::{t as tr, tf};
 use crate::tui::keymap::Action;
 use crate::tui::state::State;
 
@@ -28,7 +29,10 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     );
     f.render_widget(
         Paragraph::new(Line::from(vec![
-            Span::styled(format!("Approvals ({})", a.rows.len()), t.title()),
+            Span::styled(
+                tf("tui.approvals.title", &[("count", &a.rows.len())]),
+                t.title(),
+            ),
             Span::styled(keys, t.dim()),
         ])),
         title,
@@ -57,9 +61,9 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     if lines.is_empty() {
         lines.push(Line::from(Span::styled(
             if a.loading {
-                "loading…"
+                tr("tui.loading")
             } else {
-                "no reply waits for approval"
+                tr("tui.approvals.none")
             },
             t.dim(),
         )));
@@ -76,10 +80,13 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     if let Some(r) = a.rows.get(a.selected) {
         let mut text = vec![
             Line::from(Span::styled(
-                format!("To: {}", r.rcpt.join(", ")),
+                format!("{}: {}", tr("tui.reader.to"), r.rcpt.join(", ")),
                 t.title().remove_modifier(Modifier::BOLD),
             )),
-            Line::from(Span::styled(format!("Subject: {}", r.subject), t.title())),
+            Line::from(Span::styled(
+                format!("{}: {}", tr("tui.reader.subject"), r.subject),
+                t.title(),
+            )),
             Line::raw(""),
         ];
         text.extend(r.text.lines().map(|l| Line::raw(l.to_string())));

@@ -6,13 +6,14 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::{centered, fit, Theme};
+use crate::i18n::t as tr;
 use crate::tui::state::State;
 
-/// Keys that are not in the keymap: those of the prompts.
+/// Keys that are not in the keymap: those of the prompts (catalogue keys of their text).
 const FIXED: &[(&str, &str)] = &[
-    ("Enter", "in a prompt: accept (the note editor: send)"),
-    ("Esc", "in a prompt: cancel"),
-    ("Alt-Enter", "in the note editor: new line"),
+    ("Enter", "tui.help.enter"),
+    ("Esc", "tui.help.esc"),
+    ("Alt-Enter", "tui.help.alt_enter"),
 ];
 
 pub fn draw(s: &State, scroll: u16, f: &mut Frame, area: Rect) {
@@ -30,20 +31,17 @@ pub fn draw(s: &State, scroll: u16, f: &mut Frame, area: Rect) {
     for (k, d) in FIXED {
         lines.push(Line::from(vec![
             Span::styled(fit(k, key_w), t.title()),
-            Span::raw(*d),
+            Span::raw(tr(d)),
         ]));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::from(Span::styled(
-        "* in the list: a teammate is viewing it. Change keys in the config's [keys] table.",
-        t.dim(),
-    )));
+    lines.push(Line::from(Span::styled(tr("tui.help.footer"), t.dim())));
     f.render_widget(Clear, box_area);
     f.render_widget(
         Paragraph::new(lines).scroll((scroll, 0)).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(" Keys (Esc closes) "),
+                .title(format!(" {} ", tr("tui.help.title"))),
         ),
         box_area,
     );

@@ -8,6 +8,7 @@ use ratatui::Frame;
 
 use super::{age, fit, Theme};
 use crate::core::status::Status;
+use crate::i18n::{t as tr, tf};
 use crate::tui::state::{State, Tab};
 
 pub fn draw(s: &State, f: &mut Frame, area: Rect) {
@@ -22,7 +23,13 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);
     f.render_widget(
         Paragraph::new(cols.line(
-            "Age", "Mailbox", "Customer", " ", "Subject", "Msgs", "Assignee",
+            tr("tui.col.age"),
+            tr("tui.col.mailbox"),
+            tr("tui.col.customer"),
+            " ",
+            tr("tui.col.subject"),
+            tr("tui.col.messages"),
+            tr("tui.col.assignee"),
         ))
         .style(t.title().add_modifier(Modifier::UNDERLINED)),
         header,
@@ -68,9 +75,9 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     }
     if s.window.total == 0 {
         let what = if s.filter.is_empty() && s.customer.is_none() {
-            format!("No conversations in {}.", s.tab.title())
+            tf("tui.list.empty", &[("tab", &s.tab.title())])
         } else {
-            format!("No conversations in {} match.", s.tab.title())
+            tf("tui.list.no_match", &[("tab", &s.tab.title())])
         };
         lines.push(Line::from(Span::styled(what, t.dim())));
     }
@@ -92,7 +99,7 @@ fn draw_tabs(s: &State, f: &mut Frame, area: Rect) {
     }
     let mut narrowed = Vec::new();
     if let Some(c) = &s.customer {
-        narrowed.push(format!("customer {c}"));
+        narrowed.push(tf("tui.list.customer", &[("customer", c)]));
     }
     if !s.filter.is_empty() {
         narrowed.push(format!("/{}", s.filter));

@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{centered, fit, Theme};
+use crate::i18n::{t as tr, tf};
 use crate::tui::state::{Overlay, State};
 
 pub fn draw_line(s: &State, f: &mut Frame, area: Rect) {
@@ -62,9 +63,11 @@ pub fn draw_picker(s: &State, agents: &[String], selected: usize, f: &mut Frame,
     let first = selected.saturating_sub(usize::from(h.saturating_sub(3)));
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines)
-            .scroll((first as u16, 0))
-            .block(Block::default().borders(Borders::ALL).title(" Assign to ")),
+        Paragraph::new(lines).scroll((first as u16, 0)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {} ", tr("tui.assign.title"))),
+        ),
         r,
     );
 }
@@ -84,7 +87,7 @@ pub fn draw_editor(s: &State, text: &str, f: &mut Frame, area: Rect) {
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(" Internal note (Enter sends, Alt-Enter new line, Esc cancels) "),
+                    .title(format!(" {} ", tr("tui.note.title"))),
             ),
         r,
     );
@@ -107,8 +110,14 @@ pub fn draw_send(s: &State, warnings: &[String], later: Option<&str>, f: &mut Fr
     let w = area.width.min(76);
     let inner = usize::from(w.saturating_sub(2));
     let mut lines = vec![
-        Line::raw(fit(&format!("To: {}", header("To:")), inner)),
-        Line::raw(fit(&format!("Subject: {}", header("Subject:")), inner)),
+        Line::raw(fit(
+            &format!("{}: {}", tr("tui.reader.to"), header("To:")),
+            inner,
+        )),
+        Line::raw(fit(
+            &format!("{}: {}", tr("tui.reader.subject"), header("Subject:")),
+            inner,
+        )),
     ];
     for warn in warnings {
         lines.push(Line::from(Span::styled(
@@ -119,24 +128,22 @@ pub fn draw_send(s: &State, warnings: &[String], later: Option<&str>, f: &mut Fr
     lines.push(Line::raw(""));
     let keys = match later {
         Some(text) => format!(
-            "send at (+2h, 09:00, tomorrow 09:00): {}█",
+            "{}{}█",
+            tr("tui.send.at"),
             tail(text, inner.saturating_sub(40))
         ),
-        None if warnings.is_empty() => {
-            "Enter/y send · l send later · e edit · Esc keep the draft".to_string()
-        }
-        None => "y send anyway · l send later · e edit · Esc keep the draft".to_string(),
+        None if warnings.is_empty() => tr("tui.send.keys").to_string(),
+        None => tr("tui.send.keys_anyway").to_string(),
     };
     lines.push(Line::from(Span::styled(fit(&keys, inner), t.title())));
     let h = (lines.len() as u16 + 2).min(area.height);
     let r = centered(area, w, h);
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" Reply to {} ", c.id.get(..8).unwrap_or(&c.id))),
-        ),
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(format!(
+            " {} ",
+            tf("tui.send.title", &[("id", &c.id.get(..8).unwrap_or(&c.id))])
+        ))),
         r,
     );
 }
@@ -152,7 +159,7 @@ pub fn draw_reason(s: &State, text: &str, f: &mut Frame, area: Rect) {
         Paragraph::new(format!("{shown}█")).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(" Reject: why? (Enter rejects, Esc cancels) "),
+                .title(format!(" {} ", tr("tui.reject.title"))),
         ),
         r,
     );

@@ -10,6 +10,7 @@ use ratatui::Frame;
 use super::{fit, when, Theme};
 use crate::app::conversations::{ConversationView, EntryKind};
 use crate::core::model::Address;
+use crate::i18n::{t as tr, tf};
 use crate::tui::state::State;
 
 pub fn draw(s: &State, f: &mut Frame, area: Rect) {
@@ -24,8 +25,8 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     );
     let Some(view) = &r.view else {
         let text = match &s.error {
-            Some(_) => "Could not open this conversation (see below).",
-            None => "Loading…",
+            Some(_) => tr("tui.reader.failed"),
+            None => tr("tui.loading"),
         };
         f.render_widget(Paragraph::new(Span::styled(text, t.dim())), body);
         return;
@@ -61,10 +62,10 @@ fn lines(s: &State, v: &ConversationView) -> Vec<Line<'static>> {
         None => String::new(),
     };
     out.push(Line::from(vec![
-        Span::styled("Customer ", t.dim()),
+        Span::styled(format!("{} ", tr("tui.reader.customer")), t.dim()),
         Span::raw(c.customer.clone()),
-        Span::styled("  Status ", t.dim()),
-        Span::raw(format!("{}{owner}", c.status.as_str())),
+        Span::styled(format!("  {} ", tr("tui.reader.status")), t.dim()),
+        Span::raw(format!("{}{owner}", crate::i18n::status_name(c.status))),
         Span::styled("  Id ", t.dim()),
         Span::raw(c.id.clone()),
     ]));
@@ -72,7 +73,7 @@ fn lines(s: &State, v: &ConversationView) -> Vec<Line<'static>> {
         let who: Vec<String> = v
             .presence
             .iter()
-            .map(|p| format!("{} is {}", p.agent, p.kind))
+            .map(|p| tf("show.presence", &[("agent", &p.agent), ("what", &p.kind)]))
             .collect();
         out.push(Line::from(Span::styled(
             who.join(", "),
@@ -81,7 +82,7 @@ fn lines(s: &State, v: &ConversationView) -> Vec<Line<'static>> {
     }
     if let Some(e) = &v.fetch_error {
         out.push(Line::from(Span::styled(
-            format!("Some bodies could not be fetched: {e}"),
+            tf("tui.reader.fetch_failed", &[("why", e)]),
             t.error(),
         )));
     }
@@ -91,9 +92,9 @@ fn lines(s: &State, v: &ConversationView) -> Vec<Line<'static>> {
         match e.kind {
             EntryKind::Inbound | EntryKind::Reply => {
                 let (label, colour) = if e.kind == EntryKind::Inbound {
-                    ("Customer", Color::Green)
+                    (tr("tui.reader.from_customer"), Color::Green)
                 } else {
-                    ("Team", Color::Cyan)
+                    (tr("tui.reader.from_team"), Color::Cyan)
                 };
                 let from = e.from.as_ref().map(address).unwrap_or_default();
                 out.push(Line::from(vec![
@@ -105,19 +106,19 @@ fn lines(s: &State, v: &ConversationView) -> Vec<Line<'static>> {
                     Span::styled(format!("  {at}"), t.dim()),
                 ]));
                 if !e.to.is_empty() {
-                    out.push(header_line(&t, "To", &addresses(&e.to)));
+                    out.push(header_line(&t, tr("tui.reader.to"), &addresses(&e.to)));
                 }
                 if !e.cc.is_empty() {
-                    out.push(header_line(&t, "Cc", &addresses(&e.cc)));
+                    out.push(header_line(&t, tr("tui.reader.cc"), &addresses(&e.cc)));
                 }
-                out.push(header_line(&t, "Subject", &e.subject));
+                out.push(header_line(&t, tr("tui.reader.subject"), &e.subject));
                 if let Some(n) = &e.noise {
-                    out.push(header_line(&t, "Noise", n));
+                    out.push(header_line(&t, tr("tui.reader.noise"), n));
                 }
                 for a in &e.attachments {
                     out.push(header_line(
                         &t,
-                        "Attached",
+                        tr("tui.reader.attached"),
                         &format!(
                             "{} ({}, {})",
                             crate::sanitize::file_name(&a.name),
@@ -128,20 +129,24 @@ fn lines(s: &State, v: &ConversationView) -> Vec<Line<'static>> {
                 }
                 out.push(Line::raw(""));
                 if e.has_body {
+                    // Behind a gutter: no line of a mail can pass for tanto's own.
                     for l in e.text.lines() {
-                        out.push(Line::raw(l.to_string()));
+                        out.push(Line::from(vec![
+                            Span::styled("│ ", t.dim()),
+                            Span::raw(l.to_string()),
+                        ]));
                     }
                 } else {
-                    out.push(Line::from(Span::styled(
-                        "(body not in the cache and not fetched)",
-                        t.dim(),
-                    )));
+                    out.push(Line::from(Span::styled(tr("tui.reader.no_body"), t.dim())));
                 }
             }
             EntryKind::Note => {
                 let who = e.agent.clone().unwrap_or_default();
                 out.push(Line::from(vec![
-                    Span::styled("── Note ", t.fg(Color::Yellow).add_modifier(Modifier::BOLD)),
+                    Span::styled(
+                        format!("── {} ", tr("tui.reader.note")),
+                        t.fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                    ),
                     Span::styled(who, t.title()),
                     Span::styled(format!("  {at}"), t.dim()),
                 ]));
@@ -153,14 +158,23 @@ fn lines(s: &State, v: &ConversationView) -> Vec<Line<'static>> {
                 }
             }
             EntryKind::Event => {
-                let what = if e.subject.is_empty() {
-                    e.event
-                        .as_ref()
-                        .map(|k| k.as_str().to_string())
-                        .unwrap_or_default()
-                } else {
-                    e.subject.clone()
-                };
+                let what =
+                    if let (Some(kind), crate::i18n::Lang::Ja) = (&e.event, crate::i18n::lang()) {
+                        // The log's sentence is English: other languages word the event anew.
+                        crate::i18n::event_sentence(
+                            kind,
+                            e.agent.as_deref().unwrap_or(""),
+                            e.owner.as_deref(),
+                            None,
+                        )
+                    } else if e.subject.is_empty() {
+                        e.event
+                            .as_ref()
+                            .map(|k| k.as_str().to_string())
+                            .unwrap_or_default()
+                    } else {
+                        e.subject.clone()
+                    };
                 out.push(Line::from(Span::styled(format!("· {at}  {what}"), t.dim())));
             }
         }

@@ -162,6 +162,32 @@ fn japanese_subjects_and_names_stay_aligned_at_80_columns() {
 }
 
 #[test]
+fn the_japanese_ui_shows_its_tabs_and_columns_at_80_columns() {
+    use crate::i18n::{with_lang, Lang};
+    let out = with_lang(Lang::Ja, || {
+        let mut s = state(sample_rows());
+        s.keymap = Keymap::new(&[]);
+        render(&s, 80, 10)
+    });
+    assert!(
+        out.contains("新着") && out.contains("対応中") && out.contains("対応完了"),
+        "{out}"
+    );
+    for line in out.lines() {
+        let body = line.trim_end_matches('|');
+        assert_eq!(unicode_width::UnicodeWidthStr::width(body), 80, "{line}");
+    }
+    insta::assert_snapshot!(out);
+    let help = with_lang(Lang::Ja, || {
+        let mut s = state(sample_rows());
+        s.keymap = Keymap::new(&[]);
+        s.overlay = Some(Overlay::Help { scroll: 0 });
+        render(&s, 80, 24)
+    });
+    assert!(help.contains("担当する"), "{help}");
+}
+
+#[test]
 fn an_error_in_the_status_bar_keeps_the_layout() {
     let mut s = state(sample_rows());
     s.link = Link::Retrying {

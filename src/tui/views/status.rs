@@ -8,39 +8,49 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{clock, fit, Theme};
+use crate::i18n::{t as tr, tf};
 use crate::tui::state::{Link, State};
 
 pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);
     let (link, style) = match &s.link {
-        Link::Connecting => ("connecting…".to_string(), t.fg(Color::Yellow)),
-        Link::Connected => ("connected".to_string(), t.fg(Color::Green)),
+        Link::Connecting => (tr("tui.status.connecting").to_string(), t.fg(Color::Yellow)),
+        Link::Connected => (tr("tui.status.connected").to_string(), t.fg(Color::Green)),
         Link::Retrying {
             since, retry_at, ..
         } => {
             let left = (retry_at - s.now).max(0);
             let text = if s.now - since >= 30 {
-                format!("offline since {}, retrying in {left}s", clock(s, *since))
+                tf(
+                    "tui.status.offline",
+                    &[("since", &clock(s, *since)), ("secs", &left)],
+                )
             } else {
-                format!("reconnecting, retrying in {left}s")
+                tf("tui.status.reconnecting", &[("secs", &left)])
             };
             (text, t.error())
         }
     };
     let mailbox = s.mailbox_name().unwrap_or(match s.mailboxes.as_slice() {
         [one] => one.as_str(),
-        _ => "all mailboxes",
+        _ => tr("tui.status.all_mailboxes"),
     });
     let who = format!(" {}@{} ", s.me, mailbox);
-    let busy = if s.busy > 0 { "working… " } else { "" };
+    let busy = if s.busy > 0 {
+        tr("tui.status.busy")
+    } else {
+        ""
+    };
     let countdown = s.undo.as_ref().map(|u| {
         if u.settling {
-            "sending the reply… ".to_string()
+            tr("tui.status.sending").to_string()
         } else {
-            format!(
-                "reply sends in {}s · {} takes it back ",
-                (u.due - s.now).max(0),
-                s.keymap.key_for(crate::tui::keymap::Action::Undo)
+            tf(
+                "tui.status.undo",
+                &[
+                    ("secs", &(u.due - s.now).max(0)),
+                    ("key", &s.keymap.key_for(crate::tui::keymap::Action::Undo)),
+                ],
             )
         }
     });
@@ -49,9 +59,9 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         (None, Some(i), _) => (i.clone(), ratatui::style::Style::default()),
         (None, None, Link::Retrying { reason, .. }) => (reason.clone(), t.dim()),
         _ => (
-            format!(
-                "{} for help",
-                s.keymap.key_for(crate::tui::keymap::Action::Help)
+            tf(
+                "tui.status.help",
+                &[("key", &s.keymap.key_for(crate::tui::keymap::Action::Help))],
             ),
             t.dim(),
         ),
