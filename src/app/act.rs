@@ -121,6 +121,8 @@ impl Run<'_> {
             stale_claim_hours: self.ctx.config.team.stale_claim_hours,
         };
         let mut raced = false;
+        // The status our last write set, when a read-back showed another write beside it.
+        let mut interfered: Option<Status> = None;
         // The log was read after the last time someone else's write was seen.
         let mut log_fresh = true;
         for _ in 0..25 {
@@ -153,7 +155,9 @@ impl Run<'_> {
             let plan = match claims::decide(action, &seen, &self.actor, &policy, raced) {
                 Decision::Write(plan) => plan,
                 Decision::Lost { winner, idle_secs } => {
-                    self.drop_own_keyword(conn, &conv, state.uid, &flags, modseq);
+                    if let Some(ours) = interfered {
+                        self.take_back(conn, &conv, state.uid, &flags, modseq, ours);
+                    }
                     return Ok(Outcome::Lost {
                         conversation: conv.id.clone(),
                         winner,
@@ -227,6 +231,7 @@ impl Run<'_> {
                     // ours; then decide again from what holds, as after a lost race.
                     if let Some((now, _)) = conn.fetch_state(state.uid)? {
                         if !claims::confirmed(&plan.flags, &now) {
+                            interfered = Some(plan.status);
                             self.pending = None;
                             raced = true;
                             log_fresh = false;
@@ -271,29 +276,24 @@ impl Run<'_> {
         )
     }
 
-    /// After a lost race that left our owner keyword beside the winner's (a server that let
-    /// both writes through), take ours away again (best effort: the winner reads as owner
-    /// either way, being first in order).
-    fn drop_own_keyword(
+    /// After a lost race in which the server let our write through beside the winner's:
+    /// take back what contradicts the winner (best effort: the winner reads as owner either
+    /// way, being first in order).
+    fn take_back(
         &self,
         conn: &mut Conn,
         conv: &ConversationRow,
         uid: u32,
         flags: &[String],
         modseq: u64,
+        ours: Status,
     ) {
-        let mine = status::owner_keyword(&self.actor.id);
-        if !flags.iter().any(|f| f.eq_ignore_ascii_case(&mine)) {
+        let Some(kept) = claims::take_back(flags, &self.actor.id, ours) else {
             return;
-        }
-        let without: Vec<String> = flags
-            .iter()
-            .filter(|f| !f.eq_ignore_ascii_case(&mine))
-            .cloned()
-            .collect();
-        if let Err(e) = conn.store_if_unchanged(uid, modseq, &without) {
+        };
+        if let Err(e) = conn.store_if_unchanged(uid, modseq, &kept) {
             self.ctx.notify.warn(format!(
-                "could not take back a doubled claim on {}: {e}",
+                "could not take back a doubled write on {}: {e}",
                 conv.id
             ));
         }

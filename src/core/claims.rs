@@ -137,6 +137,16 @@ pub fn decide(
     // Two owner keywords: a server let two writes through. The first in sorted order holds
     // it; when that is the actor, "already so" is not true until the others are gone.
     let doubled = status::owners(&seen.flags).len() > 1;
+    // Two writes let through at once: the first owner in order holds it; anyone else lost
+    // the race (and takes its own keyword back).
+    if doubled && raced && owner.as_deref() != Some(actor.id.as_str()) {
+        if let Some(o) = &owner {
+            return Decision::Lost {
+                winner: o.clone(),
+                idle_secs: seen.holder_idle_secs,
+            };
+        }
+    }
     let idle = seen.holder_idle_secs;
     let stale = idle.is_some_and(|s| s >= i64::from(policy.stale_claim_hours) * 3600);
     let mine = owner.as_deref() == Some(actor.id.as_str());
@@ -263,7 +273,7 @@ pub fn decide(
             }
         }
         Action::Done => match (current, owner) {
-            (Status::Done, _) => Decision::Already(Already::Done),
+            (Status::Done, _) if !doubled => Decision::Already(Already::Done),
             (Status::Wip, Some(o)) if !mine => override_of(&o).unwrap_or_else(|| {
                 write(
                     with(&[KW_DONE, &status::owner_keyword(&o)]),
@@ -340,6 +350,29 @@ pub fn confirmed<S: AsRef<str>, T: AsRef<str>>(written: &[S], read_back: &[T]) -
         v
     }
     status_set(written.iter().map(AsRef::as_ref)) == status_set(read_back.iter().map(AsRef::as_ref))
+}
+
+/// After losing a race in which a server let our write through beside the winner's: the
+/// flags without what we added that contradicts the winner (our owner keyword, and our
+/// status keyword where both `tanto-wip` and `tanto-done` stand). `None`: nothing to take
+/// back.
+pub fn take_back(flags: &[String], me: &str, our_status: Status) -> Option<Vec<String>> {
+    let mine = status::owner_keyword(me);
+    let both = [KW_WIP, KW_DONE]
+        .iter()
+        .all(|k| flags.iter().any(|f| f.eq_ignore_ascii_case(k)));
+    let ours = match our_status {
+        Status::Wip if both => Some(KW_WIP),
+        Status::Done if both => Some(KW_DONE),
+        _ => None,
+    };
+    let kept: Vec<String> = flags
+        .iter()
+        .filter(|f| !f.eq_ignore_ascii_case(&mine))
+        .filter(|f| ours.is_none_or(|o| !f.eq_ignore_ascii_case(o)))
+        .cloned()
+        .collect();
+    (kept.len() != flags.len()).then_some(kept)
 }
 
 /// What a conditional STORE came back with.
@@ -645,6 +678,51 @@ mod tests {
         assert!(confirmed(&p.flags, &back));
         assert!(!confirmed(&p.flags, &doubled.flags));
         assert!(!confirmed(&p.flags, &["tanto-wip", "tanto-by-bob"]));
+    }
+
+    #[test]
+    fn a_merged_claim_and_done_is_lost_by_the_second_owner_and_mended_by_the_first() {
+        let merged = seen(&[
+            "tanto-wip",
+            "tanto-done",
+            "tanto-by-agent1",
+            "tanto-by-agent2",
+        ]);
+        assert!(matches!(
+            decide(&Action::Done, &merged, &agent("agent2"), &POLICY, true),
+            Decision::Lost { ref winner, .. } if winner == "agent1"
+        ));
+        let p = plan(&Action::Claim, &merged, &agent("agent1"));
+        assert_eq!(kws(&p), ["tanto-by-agent1", "tanto-wip"]);
+        let d = plan(&Action::Done, &merged, &agent("agent1"));
+        assert_eq!(kws(&d), ["tanto-by-agent1", "tanto-done"]);
+    }
+
+    #[test]
+    fn the_loser_of_a_merged_write_takes_back_only_what_contradicts_the_winner() {
+        let merged: Vec<String> = [
+            "tanto-wip",
+            "tanto-done",
+            "tanto-by-agent1",
+            "tanto-by-agent2",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut back = take_back(&merged, "agent2", Status::Done).expect("changes");
+        back.sort();
+        assert_eq!(back, ["tanto-by-agent1", "tanto-wip"]);
+        let two_claims: Vec<String> = ["tanto-wip", "tanto-by-a", "tanto-by-b"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut back = take_back(&two_claims, "b", Status::Wip).expect("changes");
+        back.sort();
+        assert_eq!(back, ["tanto-by-a", "tanto-wip"]);
+        assert_eq!(
+            take_back(&["tanto-wip".to_string()], "b", Status::Wip),
+            None
+        );
     }
 
     #[test]

@@ -498,10 +498,7 @@ fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
             }
             let agents = s.picker_agents();
             if agents.is_empty() {
-                s.error = Some(
-                    "no agents to offer: list them in the config's [team] agents, or use : assign NAME"
-                        .into(),
-                );
+                s.error = Some(tr("tui.assign.no_agents").into());
             } else {
                 s.overlay = Some(Overlay::Picker {
                     agents,
@@ -544,9 +541,9 @@ fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
         Action::Undo => take_back(s, out),
         Action::Approvals => open_approvals(s, out),
         Action::Approve | Action::Reject => {
-            s.info = Some(format!(
-                "approve and reject work in the Approvals view ({})",
-                s.keymap.key_for(Action::Approvals)
+            s.info = Some(tf(
+                "tui.approvals.where",
+                &[("key", &s.keymap.key_for(Action::Approvals))],
             ));
         }
         Action::Command => {
@@ -630,7 +627,11 @@ fn act(s: &mut State, action: claims::Action, out: &mut Vec<Command>) {
         return;
     };
     s.busy += 1;
-    s.info = Some(format!("{}: {}…", short(&id), action.verb()));
+    s.info = Some(format!(
+        "{}: {}…",
+        short(&id),
+        tr(&format!("verb.{}", action.verb().replace(' ', "_")))
+    ));
     out.push(Command::Act { id, action });
 }
 
@@ -792,9 +793,9 @@ fn command_line(s: &mut State, text: &str, out: &mut Vec<Command>) {
             return;
         }
         _ => {
-            s.error = Some(format!(
-                "unknown command {:?}; try claim, take-over, release, assign AGENT, done, reopen, note TEXT, quit",
-                crate::sanitize::single_line(text)
+            s.error = Some(tf(
+                "tui.command.unknown",
+                &[("text", &format!("{:?}", crate::sanitize::single_line(text)))],
             ));
             return;
         }

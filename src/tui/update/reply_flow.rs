@@ -7,6 +7,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use super::{leave_reader, refresh_after_change, reload, short, Command, Reply};
 use crate::app::reply::Replied;
 use crate::app::reply_outbox::{Sent, TakeBack, Verdict};
+use crate::i18n::{t as tr, tf};
 use crate::tui::keymap::Action;
 use crate::tui::state::{Compose, Overlay, Screen, State, Undo};
 
@@ -17,9 +18,9 @@ pub(super) fn start_reply(s: &mut State, all: bool, out: &mut Vec<Command>) {
         return;
     };
     if s.undo.is_some() {
-        s.info = Some(format!(
-            "a reply is in its undo window; wait for it to go out or take it back ({})",
-            s.keymap.key_for(Action::Undo)
+        s.info = Some(tf(
+            "tui.reply.in_undo",
+            &[("key", &s.keymap.key_for(Action::Undo))],
         ));
         return;
     }
@@ -29,7 +30,7 @@ pub(super) fn start_reply(s: &mut State, all: bool, out: &mut Vec<Command>) {
     }
     s.busy += 1;
     s.error = None;
-    s.info = Some(format!("{}: claiming and preparing the reply…", short(&id)));
+    s.info = Some(format!("{}: {}", short(&id), tr("tui.reply.preparing")));
     out.push(Command::PrepareReply { id, all });
 }
 
@@ -37,15 +38,15 @@ pub(super) fn start_reply(s: &mut State, all: bool, out: &mut Vec<Command>) {
 pub(super) fn take_back(s: &mut State, out: &mut Vec<Command>) {
     let now = s.now;
     let Some(u) = s.undo.as_mut() else {
-        s.info = Some("no reply to take back".into());
+        s.info = Some(tr("tui.reply.nothing_to_take_back").into());
         return;
     };
     if u.settling || now >= u.due {
-        s.info = Some("too late to take it back: it is being sent".into());
+        s.info = Some(tr("tui.reply.too_late").into());
         return;
     }
     u.settling = true;
-    s.info = Some(format!("{}: taking the reply back…", short(&u.id)));
+    s.info = Some(format!("{}: {}", short(&u.id), tr("tui.reply.taking_back")));
     out.push(Command::TakeBack {
         id: u.id.clone(),
         mailbox: u.mailbox.clone(),
@@ -110,9 +111,12 @@ pub(super) fn send_reply_key(
         (_, Some('e')) => out.push(Command::EditReply { id: c.id }),
         (KeyCode::Esc, _) | (_, Some('q')) => {
             s.info = Some(format!(
-                "{}: draft kept, nothing sent; {} goes on with it",
+                "{}: {}",
                 short(&c.id),
-                s.keymap.key_for(Action::Reply)
+                tf(
+                    "tui.reply.kept",
+                    &[("key", &s.keymap.key_for(Action::Reply))]
+                )
             ));
         }
         _ => {
@@ -134,7 +138,7 @@ fn submit(s: &mut State, force: bool, at: Option<i64>, out: &mut Vec<Command>) {
     let at = at.or_else(|| undo.then_some(s.now + s.undo_seconds));
     s.busy += 1;
     s.error = None;
-    s.info = Some(format!("{}: queueing the reply…", short(&c.id)));
+    s.info = Some(format!("{}: {}", short(&c.id), tr("tui.reply.queueing")));
     out.push(Command::SubmitReply {
         draft: c.prepared.clone(),
         text: c.text.clone(),
@@ -200,8 +204,8 @@ pub(super) fn decide(s: &mut State, verdict: Verdict, out: &mut Vec<Command>) {
         "{}: {}…",
         short(&id),
         match verdict {
-            Verdict::Approve => "approving and sending",
-            Verdict::Reject(_) => "rejecting",
+            Verdict::Approve => tr("tui.reply.approving"),
+            Verdict::Reject(_) => tr("tui.reply.rejecting"),
         }
     ));
     out.push(Command::Decide { id, verdict });
@@ -220,12 +224,12 @@ fn presence_after_reply(s: &State, mailbox: &str, id: &str) -> Command {
 /// One line for what a send did, and whether it is an error.
 fn sent_text(sent: &Sent) -> (String, bool) {
     match sent {
-        Sent::Delivered { conversation } => (format!("{}: reply sent", short(conversation)), false),
+        Sent::Delivered { conversation } => (
+            format!("{}: {}", short(conversation), tr("tui.reply.sent")),
+            false,
+        ),
         Sent::Completed { conversation } => (
-            format!(
-                "{}: reply had been sent; bookkeeping done",
-                short(conversation)
-            ),
+            format!("{}: {}", short(conversation), tr("tui.reply.completed")),
             false,
         ),
         Sent::Queued {
@@ -233,9 +237,12 @@ fn sent_text(sent: &Sent) -> (String, bool) {
             reason,
         } => (
             format!(
-                "{}: reply queued, not sent yet ({}); the next sync sends it",
+                "{}: {}",
                 short(conversation),
-                crate::sanitize::single_line(reason)
+                tf(
+                    "tui.reply.queued",
+                    &[("why", &crate::sanitize::single_line(reason))]
+                )
             ),
             false,
         ),
@@ -244,14 +251,21 @@ fn sent_text(sent: &Sent) -> (String, bool) {
             reason,
         } => (
             format!(
-                "{}: send uncertain ({}): check whether the customer got it",
+                "{}: {}",
                 short(conversation),
-                crate::sanitize::single_line(reason)
+                tf(
+                    "tui.reply.uncertain",
+                    &[("why", &crate::sanitize::single_line(reason))]
+                )
             ),
             true,
         ),
         Sent::Taken { conversation, by } => (
-            format!("{}: reply being sent by {by}'s tanto", short(conversation)),
+            format!(
+                "{}: {}",
+                short(conversation),
+                tf("tui.reply.taken", &[("agent", by)])
+            ),
             false,
         ),
         Sent::Waiting {
@@ -259,8 +273,12 @@ fn sent_text(sent: &Sent) -> (String, bool) {
             standing,
         } => (
             format!(
-                "{}: reply waits in the outbox ({standing:?})",
-                short(conversation)
+                "{}: {}",
+                short(conversation),
+                tf(
+                    "tui.reply.waiting",
+                    &[("standing", &crate::core::outbox::standing_name(standing))]
+                )
             ),
             false,
         ),
@@ -301,13 +319,23 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                 }
                 Ok(Err(Replied::Held { holder, .. })) => {
                     s.error = Some(format!(
-                        "{}: {holder} holds it; only they can reply (take it over with {} if you may)",
+                        "{}: {}",
                         short(&id),
-                        s.keymap.key_for(Action::TakeOver)
+                        tf(
+                            "tui.reply.held",
+                            &[
+                                ("holder", &holder),
+                                ("key", &s.keymap.key_for(Action::TakeOver))
+                            ]
+                        )
                     ));
                 }
                 Ok(Err(other)) => {
-                    s.error = Some(format!("{}: cannot reply: {other:?}", short(&id)));
+                    s.error = Some(format!(
+                        "{}: {}",
+                        short(&id),
+                        tf("tui.reply.cannot", &[("why", &format!("{other:?}"))])
+                    ));
                 }
                 Err(e) => s.error = Some(e),
             }
@@ -335,26 +363,24 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                     s,
                     arrived
                         .iter()
-                        .map(|a| format!("arrived since you started: {a}"))
+                        .map(|a| tf("tui.reply.arrived", &[("what", a)]))
                         .collect(),
                 ),
                 Ok(Replied::Warned { warnings, .. }) => send_prompt(s, warnings),
                 Ok(Replied::NoRecipient { .. }) => {
-                    send_prompt(s, vec!["the To: line has no address".into()])
+                    send_prompt(s, vec![tr("tui.reply.no_recipient").into()])
                 }
                 Ok(Replied::Held { holder, .. }) => {
                     s.compose = None;
                     s.error = Some(format!(
-                        "{}: {holder} holds it now; the reply was not sent",
-                        short(&id)
+                        "{}: {}",
+                        short(&id),
+                        tf("tui.reply.held_now", &[("holder", &holder)])
                     ));
                 }
                 Ok(Replied::AwaitingApproval { .. }) => {
                     s.compose = None;
-                    s.info = Some(format!(
-                        "{}: reply queued, waiting for approval by a supervisor",
-                        short(&id)
-                    ));
+                    s.info = Some(format!("{}: {}", short(&id), tr("tui.reply.for_approval")));
                     refresh_after_change(s, &id, out);
                 }
                 Ok(Replied::Scheduled { at, message_id, .. }) if undo => {
@@ -369,9 +395,12 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                 Ok(Replied::Scheduled { at, .. }) => {
                     s.compose = None;
                     s.info = Some(format!(
-                        "{}: reply scheduled for {}; any running tanto of the team sends it then",
+                        "{}: {}",
                         short(&id),
-                        crate::tui::views::when_at(s.utc_offset, at)
+                        tf(
+                            "tui.reply.scheduled",
+                            &[("at", &crate::tui::views::when_at(s.utc_offset, at))]
+                        )
                     ));
                     refresh_after_change(s, &id, out);
                 }
@@ -391,28 +420,29 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             match result {
                 Ok(TakeBack::Removed) => {
                     s.info = Some(format!(
-                        "{}: reply taken back, nothing was sent; {} goes on with the draft",
+                        "{}: {}",
                         short(&id),
-                        s.keymap.key_for(Action::Reply)
+                        tf(
+                            "tui.reply.taken_back",
+                            &[("key", &s.keymap.key_for(Action::Reply))]
+                        )
                     ));
                 }
                 Ok(TakeBack::TooLate { .. }) => {
                     s.compose = None;
-                    s.info = Some(format!(
-                        "{}: too late to take it back: it is being sent",
-                        short(&id)
-                    ));
+                    s.info = Some(format!("{}: {}", short(&id), tr("tui.reply.too_late")));
                 }
                 Ok(TakeBack::Gone) => {
                     s.compose = None;
-                    s.info = Some(format!("{}: it had already gone out", short(&id)));
+                    s.info = Some(format!("{}: {}", short(&id), tr("tui.reply.gone")));
                 }
                 Err(e) => {
                     // Unknown: it stays queued, and any tanto sends it when due.
                     s.compose = None;
                     s.error = Some(format!(
-                        "{}: could not take it back ({e}); it goes out when due",
-                        short(&id)
+                        "{}: {}",
+                        short(&id),
+                        tf("tui.reply.take_back_failed", &[("why", &e)])
                     ));
                 }
             }
@@ -425,8 +455,9 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                 Ok(sent) => show_sent(s, &sent),
                 Err(e) => {
                     s.error = Some(format!(
-                        "{}: the reply stays in the outbox ({e}); the next sync sends it",
-                        short(&id)
+                        "{}: {}",
+                        short(&id),
+                        tf("tui.reply.stays", &[("why", &e)])
                     ))
                 }
             }
@@ -452,15 +483,13 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                 Ok(sent) if approve => {
                     show_sent(s, &sent);
                     if s.error.is_none() {
-                        s.info = s.info.take().map(|t| format!("approved; {t}"));
+                        s.info = s
+                            .info
+                            .take()
+                            .map(|t| tf("tui.reply.approved", &[("what", &t)]));
                     }
                 }
-                Ok(_) => {
-                    s.info = Some(format!(
-                        "{}: reply rejected; its author sees why",
-                        short(&id)
-                    ))
-                }
+                Ok(_) => s.info = Some(format!("{}: {}", short(&id), tr("tui.reply.rejected"))),
                 Err(e) => s.error = Some(e),
             }
             out.push(Command::LoadApprovals);
