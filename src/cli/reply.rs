@@ -9,6 +9,7 @@ use anyhow::{anyhow, bail, Context as _};
 use super::{Ctx, EXIT_LOST_RACE};
 use crate::app::reply::{self, Options, Replied};
 use crate::app::reply_outbox::Sent;
+use crate::i18n::tf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -148,7 +149,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
     let r = reply::submit(ctx, &prepared, &draft, &opts)?;
     if matches!(r, Replied::Stale { .. } | Replied::Warned { .. }) {
         if std::fs::write(&path, &draft).is_ok() {
-            eprintln!("tanto: the draft is kept at {}", path.display());
+            eprintln!("tanto: {}", tf("reply.kept", &[("path", &path.display())]));
         }
     } else {
         let _ = std::fs::remove_file(&path);
@@ -192,16 +193,24 @@ pub fn report(r: &Replied) -> u8 {
             conversation,
             holder,
         } => {
-            eprintln!("tanto: {conversation} is held by {holder}; only they can reply (a supervisor can `tanto claim --take-over {conversation}`)");
+            eprintln!(
+                "tanto: {}",
+                tf("reply.held", &[("id", conversation), ("holder", holder)])
+            );
             EXIT_LOST_RACE
         }
         Replied::Stale {
             conversation,
             arrived,
         } => {
+            let what = arrived
+                .iter()
+                .map(|s| crate::sanitize::single_line(s))
+                .collect::<Vec<_>>()
+                .join("; ");
             eprintln!(
-                "tanto: not sent: since you started the reply to {conversation}, {} arrived; read it (`tanto show {conversation}`), then edit or send anyway with --force",
-                arrived.iter().map(|s| crate::sanitize::single_line(s)).collect::<Vec<_>>().join("; ")
+                "tanto: {}",
+                tf("reply.stale", &[("id", conversation), ("what", &what)])
             );
             1
         }
@@ -210,19 +219,23 @@ pub fn report(r: &Replied) -> u8 {
             warnings,
         } => {
             eprintln!(
-                "tanto: not sent ({conversation}): {}; fix the draft or send anyway with --force",
-                warnings.join("; ")
+                "tanto: {}",
+                tf(
+                    "reply.warned",
+                    &[("id", conversation), ("warnings", &warnings.join("; "))]
+                )
             );
             1
         }
         Replied::NoRecipient { conversation } => {
             eprintln!(
-                "tanto: not sent ({conversation}): the draft has no To: line with an address"
+                "tanto: {}",
+                tf("reply.no_recipient", &[("id", conversation)])
             );
             1
         }
         Replied::AwaitingApproval { conversation } => {
-            outln!("{conversation}: reply queued for approval; a supervisor runs `tanto approve {conversation}`");
+            outln!("{}", tf("reply.for_approval", &[("id", conversation)]));
             0
         }
         Replied::Scheduled {
@@ -231,7 +244,10 @@ pub fn report(r: &Replied) -> u8 {
             let when = chrono::DateTime::from_timestamp(*at, 0)
                 .map(|d| d.with_timezone(&chrono::Local).to_rfc3339())
                 .unwrap_or_default();
-            outln!("{conversation}: reply scheduled for {when}; any running tanto of the team sends it then");
+            outln!(
+                "{}",
+                tf("reply.scheduled", &[("id", conversation), ("at", &when)])
+            );
             0
         }
         Replied::Sent(s) => sent_report(s),
@@ -242,20 +258,21 @@ pub fn report(r: &Replied) -> u8 {
 pub fn sent_report(s: &Sent) -> u8 {
     match s {
         Sent::Delivered { conversation } => {
-            outln!("{conversation}: reply sent");
+            outln!("{}", tf("reply.sent", &[("id", conversation)]));
             0
         }
         Sent::Completed { conversation } => {
-            outln!("{conversation}: reply had been sent; its bookkeeping is now done");
+            outln!("{}", tf("reply.completed", &[("id", conversation)]));
             0
         }
         Sent::Queued {
             conversation,
             reason,
         } => {
+            let why = crate::sanitize::single_line(reason);
             outln!(
-                "{conversation}: reply queued in the outbox, not sent yet ({}); the next `tanto sync` sends it",
-                crate::sanitize::single_line(reason)
+                "{}",
+                tf("reply.queued", &[("id", conversation), ("why", &why)])
             );
             0
         }
@@ -263,21 +280,34 @@ pub fn sent_report(s: &Sent) -> u8 {
             conversation,
             reason,
         } => {
+            let why = crate::sanitize::single_line(reason);
             eprintln!(
-                "tanto: {conversation}: send uncertain ({}): check whether the customer got it; tanto will not send it again by itself",
-                crate::sanitize::single_line(reason)
+                "tanto: {}",
+                tf("reply.uncertain", &[("id", conversation), ("why", &why)])
             );
             1
         }
         Sent::Taken { conversation, by } => {
-            outln!("{conversation}: reply is being sent by {by}'s tanto");
+            outln!(
+                "{}",
+                tf("reply.taken", &[("id", conversation), ("agent", by)])
+            );
             0
         }
         Sent::Waiting {
             conversation,
             standing,
         } => {
-            outln!("{conversation}: reply waits in the outbox ({standing:?})");
+            outln!(
+                "{}",
+                tf(
+                    "reply.waiting",
+                    &[
+                        ("id", conversation),
+                        ("standing", &crate::core::outbox::standing_name(standing))
+                    ]
+                )
+            );
             0
         }
     }
