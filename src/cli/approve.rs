@@ -2,6 +2,7 @@
 
 use super::Ctx;
 use crate::app::reply_outbox::{decide, Verdict};
+use crate::i18n::tf;
 
 #[derive(Debug, clap::Args)]
 pub struct ApproveArgs {
@@ -25,6 +26,6 @@ pub fn approve(ctx: &Ctx, a: ApproveArgs) -> anyhow::Result<u8> {
 
 pub fn reject(ctx: &Ctx, a: RejectArgs) -> anyhow::Result<u8> {
     decide(ctx, &a.id, &Verdict::Reject(a.message.clone()))?;
-    outln!("{}: reply rejected; its author sees why", a.id);
+    outln!("{}", tf("approve.rejected", &[("id", &a.id)]));
     Ok(0)
 }

@@ -1,6 +1,7 @@
 //! `tanto cache rebuild`: forget the cache and sync everything again.
 
 use super::Ctx;
+use crate::i18n::tf;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -16,9 +17,11 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
         Command::Rebuild => {
             let total = crate::app::sync::rebuild(ctx, &mut cache)?;
             outln!(
-                "cache rebuilt: {} messages in {}",
-                total,
-                cache.path().display()
+                "{}",
+                tf(
+                    "cache.rebuilt",
+                    &[("count", &total), ("path", &cache.path().display())]
+                )
             );
         }
         Command::Info => {
@@ -26,10 +29,15 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
                 .map(|m| m.len())
                 .unwrap_or(0);
             outln!(
-                "{}: {} messages, {} bytes",
-                cache.path().display(),
-                cache.message_count()?,
-                size
+                "{}",
+                tf(
+                    "cache.info",
+                    &[
+                        ("path", &cache.path().display()),
+                        ("count", &cache.message_count()?),
+                        ("bytes", &size)
+                    ]
+                )
             );
         }
     }

@@ -3,6 +3,7 @@
 
 use super::Ctx;
 use crate::app::outbox_admin;
+use crate::i18n::{t, tf};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,7 +35,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
             if a.json {
                 super::output::print_json(&items)?;
             } else if items.is_empty() {
-                outln!("the outbox is empty");
+                outln!("{}", t("outbox.empty"));
             } else {
                 let one = |s: &str| crate::sanitize::single_line(s);
                 for i in items {
@@ -59,9 +60,14 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
         Some(Command::Drop { id }) => {
             let i = outbox_admin::drop(ctx, &id)?;
             outln!(
-                "{}: the queued reply ({}) is dropped; it will not be sent",
-                crate::sanitize::single_line(&i.conversation),
-                i.standing
+                "{}",
+                tf(
+                    "outbox.dropped",
+                    &[
+                        ("id", &crate::sanitize::single_line(&i.conversation)),
+                        ("standing", &i.standing)
+                    ]
+                )
             );
             Ok(0)
         }

@@ -6,6 +6,7 @@ use anyhow::Context as _;
 
 use super::Ctx;
 use crate::app::reply_templates as t;
+use crate::i18n::tf;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -76,13 +77,19 @@ pub fn run(ctx: &Ctx, c: Command) -> anyhow::Result<u8> {
         Command::Add { name, body_file } => {
             let body = text(ctx, body_file, "")?;
             t::save(ctx, &mb, &name, &body, false)?;
-            outln!("template {name:?} added");
+            outln!(
+                "{}",
+                tf("template.added", &[("name", &format!("{name:?}"))])
+            );
         }
         Command::Edit { name, body_file } => {
             let old = t::find(ctx, &mb, &name)?;
             let body = text(ctx, body_file, &old.body)?;
             t::save(ctx, &mb, &name, &body, true)?;
-            outln!("template {name:?} changed");
+            outln!(
+                "{}",
+                tf("template.changed", &[("name", &format!("{name:?}"))])
+            );
         }
         Command::Suggest { id } => {
             for name in t::suggest_for(ctx, &id)? {
@@ -91,7 +98,10 @@ pub fn run(ctx: &Ctx, c: Command) -> anyhow::Result<u8> {
         }
         Command::Rm { name } => {
             t::remove(ctx, &mb, &name)?;
-            outln!("template {name:?} removed");
+            outln!(
+                "{}",
+                tf("template.removed", &[("name", &format!("{name:?}"))])
+            );
         }
     }
     Ok(0)
