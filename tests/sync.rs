@@ -414,3 +414,42 @@ fn two_shared_addresses_sync_side_by_side_and_list_by_mailbox() {
     t.ok(&["claim", id]);
     assert_eq!(t.json(&["list", "--mine", "--json"])[0]["mailbox"], "info");
 }
+
+#[test]
+fn a_reply_filed_in_sent_after_a_sync_is_picked_up_by_the_next_resync() {
+    // The resync asks STATUS of Sent and SELECTs it only when it changed: a change there
+    // must still be seen.
+    let server = Dovecot::start();
+    server.append(
+        "support",
+        "INBOX",
+        b"From: Taro <taro@customer.example>\r\nTo: support@example.com\r\nSubject: order\r\nMessage-ID: <q1@customer.example>\r\nDate: Mon, 2 Nov 2026 10:00:00 +0900\r\n\r\nWhere is my order?\r\n",
+        &[],
+    );
+    server.append(
+        "support",
+        "Sent",
+        b"From: Support <support@example.com>\r\nTo: someone@customer.example\r\nSubject: hello\r\nMessage-ID: <r0@example.com>\r\nDate: Mon, 2 Nov 2026 09:00:00 +0900\r\n\r\nHello.\r\n",
+        &[],
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, dir.path(), "alice");
+    alice.sync();
+    alice.sync();
+    server.append(
+        "support",
+        "Sent",
+        b"From: Support <support@example.com>\r\nTo: taro@customer.example\r\nSubject: Re: order\r\nMessage-ID: <r1@example.com>\r\nIn-Reply-To: <q1@customer.example>\r\nReferences: <q1@customer.example>\r\nDate: Mon, 2 Nov 2026 11:00:00 +0900\r\n\r\nIt ships today.\r\n",
+        &[],
+    );
+    alice.sync();
+    let list = alice.json(&["list", "--json"]);
+    let taro: Vec<&Value> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|c| c["from"] == "taro@customer.example")
+        .collect();
+    assert_eq!(taro.len(), 1, "{list}");
+    assert_eq!(taro[0]["messages"], 2, "{list}");
+}

@@ -11,7 +11,7 @@ use crate::cache::{Cache, FolderRole};
 use crate::config::Mailbox;
 use crate::core::claims::Action;
 use crate::core::event::EventKind;
-use crate::imap::sync::{sync_folder, FolderReport};
+use crate::imap::sync::{sync_folder, FolderReport, SyncMode};
 
 /// What one mailbox's sync did.
 #[derive(Debug, Serialize)]
@@ -120,10 +120,39 @@ pub fn sync_mailbox_on(
         let inbox = &mailbox.imap.folder;
         let mut reports = vec![sync_folder(c, cache, &team, inbox, FolderRole::Inbox)
             .with_context(|| format!("syncing {inbox}"))?];
-        for (folder, role) in ctx.folders_after_inbox(c, mailbox)? {
+        // The Sent folder found by an earlier sync, without a LIST; looked for again when
+        // it is gone.
+        let remembered = match mailbox.imap.sent_folder {
+            Some(_) => None,
+            None => cache
+                .known_folder(&mailbox.name, FolderRole::Sent)?
+                .filter(|s| *s != *inbox),
+        };
+        let mut after = match &remembered {
+            Some(sent) => vec![
+                (sent.clone(), FolderRole::Sent),
+                (mailbox.imap.activity_folder.clone(), FolderRole::Activity),
+            ],
+            None => ctx.folders_after_inbox(c, mailbox)?,
+        };
+        let mut i = 0;
+        while let Some((folder, role)) = after.get(i).cloned() {
             let r = sync_folder(c, cache, &team, &folder, role)
                 .with_context(|| format!("syncing {folder}"))?;
+            if role == FolderRole::Sent
+                && r.mode == SyncMode::Missing
+                && remembered.as_ref() == Some(&folder)
+            {
+                let found = ctx.folders_after_inbox(c, mailbox)?;
+                if let Some(sent) = found
+                    .into_iter()
+                    .find(|(f, r)| *r == FolderRole::Sent && *f != folder)
+                {
+                    after.insert(i + 1, sent);
+                }
+            }
             reports.push(r);
+            i += 1;
         }
         c.forget_unsolicited();
         Ok(reports)

@@ -2,7 +2,7 @@
 //! statement the sync, the list and the resync run, and the rows visited per message synced
 //! as the cache grows.
 
-use crate::cache::{Cache, FolderRole, ListFilter, Team};
+use crate::cache::{Cache, FolderRole, ListFilter, TabQuery, Team};
 use crate::core::model::{Address, FlagUpdate, Headers, MessageMeta};
 use crate::core::status::Status;
 
@@ -130,6 +130,29 @@ fn exercise_reads_and_resync(c: &mut Cache, folder: &crate::cache::FolderState, 
     c.has_event("support", "m1@mail.example", "alice", "claim", 0)
         .expect("has_event");
     c.presence("support", &conv.id).expect("presence");
+    // The TUI's tab: its window, size, the selection's position and the counts per tab.
+    for q in [
+        TabQuery {
+            status: Some(Status::New),
+            ..TabQuery::default()
+        },
+        TabQuery {
+            status: Some(Status::Wip),
+            assignee: Some("alice".into()),
+            ..TabQuery::default()
+        },
+        TabQuery {
+            status: Some(Status::New),
+            text: Some("order 12".into()),
+            ..TabQuery::default()
+        },
+    ] {
+        c.list_window(&q, "alice", 40, 60).expect("window");
+        c.count_tab(&q).expect("count");
+        c.position_in_tab(&q, "support", &conv.id)
+            .expect("position");
+    }
+    c.status_counts(None, "alice").expect("counts");
 }
 
 /// Statements that may sort or scan, and why.
@@ -142,6 +165,11 @@ const ALLOWED: &[(&str, &str)] = &[
     ("JOIN folders f", "SCAN f"),
     // A count for reports and tests.
     ("SELECT COUNT(*) FROM messages", "SCAN messages"),
+    // The kept tab counts: a row per (mailbox, status, assignee).
+    ("FROM tab_counts", "SCAN tab_counts"),
+    ("FROM tab_counts", "USE TEMP B-TREE FOR GROUP BY"),
+    // The filter's match in cached bodies, once per query: only the opened mail is cached.
+    ("FROM bodies b", "SCAN b"),
 ];
 
 fn allowed(sql: &str, step: &str) -> bool {

@@ -1,7 +1,8 @@
 //! Reads for the CLI and the TUI: the conversation list (whole, or one window of a tab with
 //! the counts per tab) and one conversation's messages.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, OptionalExtension};
 
 use super::{Cache, Result};
 use crate::core::model::Address;
@@ -77,16 +78,6 @@ pub struct StatusCounts {
     pub mine: u64,
 }
 
-/// The WHERE clause of a `TabQuery`, over `conversations c`; parameters ?1..?5.
-const TAB_WHERE: &str = "c.messages > 0 AND (?1 IS NULL OR c.status = ?1)
-    AND (?2 IS NULL OR c.assignee = ?2) AND (?3 IS NULL OR c.mailbox = ?3)
-    AND (?4 IS NULL OR c.customer = ?4)
-    AND (?5 IS NULL OR c.subject LIKE ?5 ESCAPE '\\' OR c.customer LIKE ?5 ESCAPE '\\'
-         OR c.assignee LIKE ?5 ESCAPE '\\'
-         OR EXISTS (SELECT 1 FROM messages m JOIN bodies b ON b.folder_id = m.folder_id AND b.uid = m.uid
-                    WHERE m.mailbox = c.mailbox AND m.conv = c.id
-                      AND CAST(b.raw AS TEXT) LIKE ?5 ESCAPE '\\'))";
-
 /// `%text%` for LIKE, with LIKE's own wildcards escaped.
 fn like_pattern(text: &str) -> String {
     let mut p = String::from("%");
@@ -101,17 +92,65 @@ fn like_pattern(text: &str) -> String {
 }
 
 impl TabQuery {
-    fn params(&self) -> [Option<String>; 5] {
-        [
+    fn text_pattern(&self) -> Option<String> {
+        self.text
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(like_pattern)
+    }
+
+    /// The WHERE clause over `conversations c` with only the conditions that apply (a
+    /// `?1 IS NULL OR ...` would keep the tab's index from serving), and its values.
+    fn where_clause(&self) -> (String, Vec<Value>) {
+        let mut sql = String::from("c.messages > 0");
+        let mut values = Vec::new();
+        let mut cond = |sql_part: &str, v: Option<String>| {
+            if let Some(v) = v {
+                sql.push_str(sql_part);
+                values.push(Value::Text(v));
+            }
+        };
+        cond(
+            " AND c.status = ?",
             self.status.map(|s| s.as_str().to_string()),
-            self.assignee.clone(),
-            self.mailbox.clone(),
-            self.customer.clone(),
-            self.text
-                .as_deref()
-                .filter(|t| !t.is_empty())
-                .map(like_pattern),
-        ]
+        );
+        cond(" AND c.assignee = ?", self.assignee.clone());
+        cond(" AND c.mailbox = ?", self.mailbox.clone());
+        cond(" AND c.customer = ?", self.customer.clone());
+        if let Some(p) = self.text_pattern() {
+            // The cached bodies are few (those opened): matched once, not per conversation.
+            sql.push_str(
+                " AND (c.subject LIKE ?1000 ESCAPE '\\' OR c.customer LIKE ?1000 ESCAPE '\\'
+                   OR c.assignee LIKE ?1000 ESCAPE '\\'
+                   OR (c.mailbox, c.id) IN (SELECT m.mailbox, m.conv FROM bodies b
+                        JOIN messages m ON m.folder_id = b.folder_id AND m.uid = b.uid
+                        WHERE CAST(b.raw AS TEXT) LIKE ?1000 ESCAPE '\\'))",
+            );
+            values.push(Value::Text(p));
+        }
+        // Numbered so that the pattern is bound once: ?1.. for the conditions, then the
+        // pattern; the callers' own parameters follow.
+        let mut n = 0;
+        let mut numbered = String::with_capacity(sql.len());
+        let mut rest = sql.as_str();
+        while let Some(i) = rest.find('?') {
+            numbered.push_str(&rest[..i]);
+            rest = &rest[i + 1..];
+            if let Some(tail) = rest.strip_prefix("1000") {
+                numbered.push_str(&format!("?{}", values.len()));
+                rest = tail;
+            } else {
+                n += 1;
+                numbered.push_str(&format!("?{n}"));
+            }
+        }
+        numbered.push_str(rest);
+        (numbered, values)
+    }
+
+    /// Whether the counts kept per (mailbox, status, assignee) answer this tab's size.
+    fn counted(&self) -> bool {
+        self.customer.is_none() && self.text_pattern().is_none()
     }
 }
 
@@ -215,81 +254,123 @@ impl Cache {
             let cols = CONV_COLUMNS
                 .replace("mailbox,", "c.mailbox,")
                 .replace(" id,", " c.id,");
+            let (cond, mut values) = q.where_clause();
+            let k = values.len();
             let sql = format!(
                 "SELECT {cols},
                    (SELECT group_concat(p.agent, ', ') FROM presence p
-                     WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > ?6 AND p.agent != ?7)
-                 FROM conversations c WHERE {TAB_WHERE}
-                 ORDER BY c.last_received DESC, c.id LIMIT ?8 OFFSET ?9"
+                     WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > ?{} AND p.agent != ?{})
+                 FROM conversations c WHERE {cond}
+                 ORDER BY c.last_received DESC, c.id LIMIT ?{} OFFSET ?{}",
+                k + 1,
+                k + 2,
+                k + 3,
+                k + 4
             );
-            let [a, b, c, d, e] = q.params();
+            values.extend([
+                Value::Integer(crate::clock::now()),
+                Value::Text(me.to_string()),
+                Value::Integer(limit.min(i64::MAX as u64) as i64),
+                Value::Integer(offset.min(i64::MAX as u64) as i64),
+            ]);
             let mut st = self.conn.prepare_cached(&sql)?;
-            let rows = st.query_map(
-                params![a, b, c, d, e, crate::clock::now(), me, limit, offset],
-                |r| {
-                    Ok(WindowRow {
-                        conversation: conv_row(r)?,
-                        present: r.get(9)?,
-                    })
-                },
-            )?;
+            let rows = st.query_map(params_from_iter(values), |r| {
+                Ok(WindowRow {
+                    conversation: conv_row(r)?,
+                    present: r.get(9)?,
+                })
+            })?;
             rows.collect()
         })();
         r.map_err(|e| self.err(e))
     }
 
-    /// How many conversations a tab holds.
+    /// How many conversations a tab holds: from the kept counts unless the tab is narrowed
+    /// to a customer or a text.
     pub fn count_tab(&self, q: &TabQuery) -> Result<u64> {
-        let sql = format!("SELECT COUNT(*) FROM conversations c WHERE {TAB_WHERE}");
-        let [a, b, c, d, e] = q.params();
-        self.conn
-            .prepare_cached(&sql)
-            .and_then(|mut st| st.query_row(params![a, b, c, d, e], |r| r.get(0)))
-            .map_err(|e| self.err(e))
+        let r: rusqlite::Result<u64> = (|| {
+            if q.counted() {
+                let mut sql = String::from("SELECT COALESCE(SUM(n), 0) FROM tab_counts WHERE 1");
+                let mut values = Vec::new();
+                for (col, v) in [
+                    ("status", q.status.map(|s| s.as_str().to_string())),
+                    ("assignee", q.assignee.clone()),
+                    ("mailbox", q.mailbox.clone()),
+                ] {
+                    if let Some(v) = v {
+                        values.push(Value::Text(v));
+                        sql.push_str(&format!(" AND {col} = ?{}", values.len()));
+                    }
+                }
+                let n: i64 = self
+                    .conn
+                    .prepare_cached(&sql)?
+                    .query_row(params_from_iter(values), |r| r.get(0))?;
+                return Ok(n.max(0) as u64);
+            }
+            let (cond, values) = q.where_clause();
+            let sql = format!("SELECT COUNT(*) FROM conversations c WHERE {cond}");
+            self.conn
+                .prepare_cached(&sql)?
+                .query_row(params_from_iter(values), |r| r.get(0))
+        })();
+        r.map_err(|e| self.err(e))
     }
 
-    /// Where conversation `id` sits in a tab's order (0 = first), if the tab holds it.
+    /// Where conversation `id` sits in a tab's order (0 = first), if the tab holds it: a
+    /// count of the entries before it in the tab's index.
     pub fn position_in_tab(&self, q: &TabQuery, mailbox: &str, id: &str) -> Result<Option<u64>> {
         let r: rusqlite::Result<Option<u64>> = (|| {
+            let (cond, values) = q.where_clause();
+            let k = values.len();
             let sql = format!(
                 "SELECT c.last_received FROM conversations c
-                 WHERE {TAB_WHERE} AND c.mailbox = ?6 AND c.id = ?7"
+                 WHERE {cond} AND c.mailbox = ?{} AND c.id = ?{}",
+                k + 1,
+                k + 2
             );
-            let [a, b, c, d, e] = q.params();
+            let mut with_key = values.clone();
+            with_key.extend([Value::Text(mailbox.into()), Value::Text(id.into())]);
             let found: Option<i64> = self
                 .conn
                 .prepare_cached(&sql)?
-                .query_row(params![a, b, c, d, e, mailbox, id], |r| r.get(0))
+                .query_row(params_from_iter(with_key), |r| r.get(0))
                 .optional()?;
             let Some(last) = found else {
                 return Ok(None);
             };
             let sql = format!(
-                "SELECT COUNT(*) FROM conversations c WHERE {TAB_WHERE}
-                   AND (c.last_received > ?6 OR (c.last_received = ?6 AND c.id < ?7))"
+                "SELECT COUNT(*) FROM conversations c WHERE {cond}
+                   AND c.last_received >= ?{a}
+                   AND (c.last_received > ?{a} OR c.id < ?{b})",
+                a = k + 1,
+                b = k + 2
             );
+            let mut with_key = values;
+            with_key.extend([Value::Integer(last), Value::Text(id.into())]);
             let before: u64 = self
                 .conn
                 .prepare_cached(&sql)?
-                .query_row(params![a, b, c, d, e, last, id], |r| r.get(0))?;
+                .query_row(params_from_iter(with_key), |r| r.get(0))?;
             Ok(Some(before))
         })();
         r.map_err(|e| self.err(e))
     }
 
-    /// The number of conversations per status (one GROUP BY), and `me`'s in progress.
+    /// The number of conversations per status, and `me`'s in progress, from the kept
+    /// counts (a few rows, whatever the cache holds).
     pub fn status_counts(&self, mailbox: Option<&str>, me: &str) -> Result<StatusCounts> {
         let r: rusqlite::Result<StatusCounts> = (|| {
             let mut st = self.conn.prepare_cached(
-                "SELECT status, COUNT(*), SUM(assignee IS ?2) FROM conversations
-                 WHERE messages > 0 AND (?1 IS NULL OR mailbox = ?1) GROUP BY status",
+                "SELECT status, SUM(n), SUM(CASE WHEN assignee = ?2 THEN n ELSE 0 END)
+                 FROM tab_counts WHERE ?1 IS NULL OR mailbox = ?1 GROUP BY status",
             )?;
             let mut counts = StatusCounts::default();
             let rows = st.query_map(params![mailbox, me], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
-                    r.get::<_, u64>(1)?,
-                    r.get::<_, Option<u64>>(2)?,
+                    r.get::<_, i64>(1)?.max(0) as u64,
+                    r.get::<_, Option<i64>>(2)?.unwrap_or(0).max(0) as u64,
                 ))
             })?;
             for row in rows {
@@ -298,7 +379,7 @@ impl Cache {
                     Some(Status::New) => counts.new += n,
                     Some(Status::Wip) => {
                         counts.wip += n;
-                        counts.mine += mine.unwrap_or(0);
+                        counts.mine += mine;
                     }
                     Some(Status::Done) => counts.done += n,
                     Some(Status::Noise) => counts.noise += n,
@@ -498,6 +579,57 @@ mod tests {
                 mine: 50
             }
         );
+    }
+
+    #[test]
+    fn the_kept_counts_follow_every_write_of_the_conversations() {
+        let (_dir, cache) = cache_with(200);
+        let real = |cache: &Cache, q: &TabQuery| -> u64 {
+            let mut sql = String::from("SELECT COUNT(*) FROM conversations WHERE messages > 0");
+            if let Some(s) = q.status {
+                sql.push_str(&format!(" AND status = '{}'", s.as_str()));
+            }
+            if let Some(a) = &q.assignee {
+                sql.push_str(&format!(" AND assignee = '{a}'"));
+            }
+            cache.conn.query_row(&sql, [], |r| r.get(0)).expect("count")
+        };
+        cache
+            .conn
+            .execute_batch(
+                "UPDATE conversations SET status = 'wip', assignee = 'alice' WHERE id < '000000000020';
+                 UPDATE conversations SET messages = 0 WHERE id >= '000000000030' AND id < '000000000038';
+                 UPDATE conversations SET messages = 2 WHERE id >= '000000000034' AND id < '000000000036';
+                 DELETE FROM conversations WHERE id >= '000000000040' AND id < '000000000050';
+                 UPDATE conversations SET assignee = NULL, status = 'done' WHERE id = '000000000011';",
+            )
+            .expect("writes");
+        let mine = TabQuery {
+            status: Some(Status::Wip),
+            assignee: Some("alice".into()),
+            ..TabQuery::default()
+        };
+        for status in [
+            None,
+            Some(Status::New),
+            Some(Status::Wip),
+            Some(Status::Done),
+        ] {
+            let q = TabQuery {
+                status,
+                ..TabQuery::default()
+            };
+            assert_eq!(cache.count_tab(&q).expect("kept"), real(&cache, &q));
+        }
+        assert_eq!(cache.count_tab(&mine).expect("kept"), real(&cache, &mine));
+        let counts = cache.status_counts(None, "alice").expect("counts");
+        assert_eq!(counts.mine, real(&cache, &mine));
+        // Narrowed to a customer: counted, not kept.
+        let one = TabQuery {
+            customer: Some("c60@example.com".into()),
+            ..TabQuery::default()
+        };
+        assert_eq!(cache.count_tab(&one).expect("count"), 1);
     }
 
     #[test]

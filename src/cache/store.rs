@@ -116,6 +116,21 @@ impl Cache {
         r.map_err(|e| self.err(e))
     }
 
+    /// The name of the folder of `role` most recently synced in full for `mailbox` (so that
+    /// a resync need not LIST to find the Sent folder again).
+    pub fn known_folder(&self, mailbox: &str, role: FolderRole) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached(
+                "SELECT name FROM folders WHERE mailbox = ?1 AND role = ?2 AND complete = 1
+                 ORDER BY synced_at DESC LIMIT 1",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![mailbox, role.as_str()], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
     /// Records how far a folder is synced.
     pub fn set_folder_state(&mut self, f: &FolderState) -> Result<()> {
         self.conn

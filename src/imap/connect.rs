@@ -455,10 +455,41 @@ impl Conn {
         }
     }
 
+    /// A folder's UIDVALIDITY, UIDNEXT, MESSAGES and (with CONDSTORE) HIGHESTMODSEQ, by
+    /// STATUS (no SELECT: cheap for the server); `None` when the server refuses, as it does
+    /// for a folder that does not exist.
+    pub fn folder_status(&mut self, folder: &str) -> Result<Option<FolderStatus>> {
+        let wire = self.server_folder(folder)?;
+        let items = if self.caps.condstore {
+            "(UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)"
+        } else {
+            "(UIDVALIDITY UIDNEXT MESSAGES)"
+        };
+        match self.session.status(&wire, items) {
+            Ok(m) => Ok(Some(FolderStatus {
+                uidvalidity: m.uid_validity,
+                uidnext: m.uid_next,
+                messages: m.exists,
+                highestmodseq: m.highest_mod_seq,
+            })),
+            Err(imap::Error::No(_)) => Ok(None),
+            Err(e) => Err(self.lost_or_refused("STATUS", e)),
+        }
+    }
+
     /// Logs out politely; errors are ignored because the work is done.
     pub fn logout(mut self) {
         let _ = self.session.logout();
     }
+}
+
+/// What STATUS tells of a folder (see `Conn::folder_status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderStatus {
+    pub uidvalidity: Option<u32>,
+    pub uidnext: Option<u32>,
+    pub messages: u32,
+    pub highestmodseq: Option<u64>,
 }
 
 impl Conn {

@@ -8,7 +8,7 @@ mod store;
 pub mod sync;
 mod transport;
 
-pub use connect::{Caps, Conn, SelectInfo, Server};
+pub use connect::{Caps, Conn, FolderStatus, SelectInfo, Server};
 pub use namespace::Personal;
 
 /// What went wrong talking to the server, phrased for the user.

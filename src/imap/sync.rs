@@ -101,6 +101,25 @@ pub fn sync_folder(
         (true, Some(v), Some(m)) => Some((v, m)),
         _ => None,
     };
+    // The Sent and activity folders change rarely: a STATUS tells whether they did, and a
+    // SELECT (tens of ms for a big folder on some servers) follows only then.
+    if role != FolderRole::Inbox {
+        match conn.folder_status(name)? {
+            None => {
+                report.mode = SyncMode::Missing;
+                return Ok(report);
+            }
+            Some(s) if known.is_some() && unchanged_by_status(&s, &state) => {
+                let (count, _) = cache.folder_stats(&state)?;
+                if count == s.messages as usize {
+                    report.mode = SyncMode::Unchanged;
+                    report.messages = count;
+                    return Ok(report);
+                }
+            }
+            Some(_) => {}
+        }
+    }
     let info = match conn.select(name, known) {
         Ok(i) => i,
         Err(ImapError::Folder { .. }) if role != FolderRole::Inbox => {
@@ -214,6 +233,18 @@ pub fn sync_folder(
     cache.set_folder_state(&state)?;
     report.messages = cache.folder_stats(&state)?.0;
     Ok(report)
+}
+
+/// Whether a folder's STATUS matches what the cache last synced (a new HIGHESTMODSEQ comes
+/// with every flag change and, under QRESYNC, every expunge; the message count covers
+/// servers that do not promise that).
+fn unchanged_by_status(s: &crate::imap::FolderStatus, state: &FolderState) -> bool {
+    s.uidvalidity.is_some()
+        && s.uidvalidity == state.uidvalidity
+        && s.highestmodseq.is_some()
+        && s.highestmodseq == state.highestmodseq
+        && s.uidnext.is_some()
+        && s.uidnext == state.uidnext
 }
 
 /// Splits `uids` into FETCH batches of `BATCH`, smaller towards the end: the last batch is
