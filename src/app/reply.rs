@@ -435,3 +435,32 @@ impl Prepared {
         }
     }
 }
+
+/// The draft with the three best-fitting templates named in its header comment (lines
+/// starting with `#` are never sent); a failure to rank only costs the suggestion.
+pub fn draft_with_suggestions(ctx: &Ctx, p: &Prepared) -> String {
+    match super::reply_templates::suggest_for(ctx, &p.conversation.id) {
+        Ok(names) if !names.is_empty() => {
+            let names: Vec<String> = names
+                .iter()
+                .map(|n| crate::sanitize::single_line(n))
+                .collect();
+            crate::core::compose::with_comments(
+                &p.draft,
+                &[
+                    format!("Templates that fit: {}", names.join(", ")),
+                    format!(
+                        "Start from one: tanto reply {} --template NAME (lines starting with # are not sent)",
+                        p.conversation.id
+                    ),
+                ],
+            )
+        }
+        Ok(_) => p.draft.clone(),
+        Err(e) => {
+            ctx.notify
+                .warn(format!("could not rank the templates: {e:#}"));
+            p.draft.clone()
+        }
+    }
+}

@@ -352,13 +352,7 @@ pub fn process_on(
             Standing::Sending { by } => {
                 let live = cache.lease_alive(&lease_name(&env.message_id))?;
                 let in_sent = if by == ctx.config.agent.id && !live {
-                    let sent = sent_folder(ctx, conn, mailbox)?;
-                    conn.folder_exists(&sent)? && {
-                        conn.select(&sent, None)?;
-                        !conn
-                            .search_header("Message-ID", &format!("<{}>", env.message_id))?
-                            .is_empty()
-                    }
+                    in_sent(ctx, conn, mailbox, &env.message_id)?
                 } else {
                     false
                 };
@@ -534,15 +528,84 @@ fn take_back_on(conn: &mut Conn, mailbox: &Mailbox, message_id: &str) -> anyhow:
     bail!("the queued reply {message_id} kept changing; try again")
 }
 
-/// Sends the queued reply `message_id` of `mailbox` now if it is due (the end of an undo
-/// window): the same compare-and-set as any other sender, so it goes out once.
-pub fn send_due(ctx: &Ctx, mailbox: &str, message_id: &str) -> anyhow::Result<Sent> {
+/// Sends the queued reply `message_id` (of `conversation` in `mailbox`) now if it is due
+/// (the end of an undo window): the same compare-and-set as any other sender, so it goes out
+/// once. When another sender of this agent (the watcher's outbox pass) has it or already
+/// sent it, waits for that send and reports it as delivered once it is in Sent.
+pub fn send_due(
+    ctx: &Ctx,
+    mailbox: &str,
+    message_id: &str,
+    conversation: &str,
+) -> anyhow::Result<Sent> {
     let (index, m) = ctx.mailbox_named(mailbox)?;
     let mut conn = ctx.connect(index, m)?;
     let mut cache = ctx.cache()?;
-    let r = send_one(ctx, index, m, &mut conn, &mut cache, message_id);
+    let me = ctx.config.agent.id.clone();
+    let r = match send_one(ctx, index, m, &mut conn, &mut cache, message_id) {
+        Ok(Sent::Taken { by, .. }) if by == me => {
+            wait_delivered(ctx, &mut conn, m, message_id, conversation)
+        }
+        Err(e) if find_uid(&mut conn, m, message_id)?.is_none() => {
+            if in_sent(ctx, &mut conn, m, message_id)? {
+                Ok(Sent::Delivered {
+                    conversation: conversation.to_string(),
+                })
+            } else {
+                Err(e)
+            }
+        }
+        other => other,
+    };
     conn.logout();
     r
+}
+
+/// True when the Sent folder holds the message with `message_id`.
+fn in_sent(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    mailbox: &Mailbox,
+    message_id: &str,
+) -> anyhow::Result<bool> {
+    let sent = sent_folder(ctx, conn, mailbox)?;
+    if !conn.folder_exists(&sent)? {
+        return Ok(false);
+    }
+    conn.select(&sent, None)?;
+    Ok(!conn
+        .search_header("Message-ID", &format!("<{message_id}>"))?
+        .is_empty())
+}
+
+/// Waits (up to 30 s) for this agent's other sender to finish `message_id`.
+fn wait_delivered(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    mailbox: &Mailbox,
+    message_id: &str,
+    conversation: &str,
+) -> anyhow::Result<Sent> {
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < until {
+        if find_uid(conn, mailbox, message_id)?.is_none() {
+            return Ok(if in_sent(ctx, conn, mailbox, message_id)? {
+                Sent::Delivered {
+                    conversation: conversation.to_string(),
+                }
+            } else {
+                Sent::Taken {
+                    conversation: conversation.to_string(),
+                    by: ctx.config.agent.id.clone(),
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(Sent::Taken {
+        conversation: conversation.to_string(),
+        by: ctx.config.agent.id.clone(),
+    })
 }
 
 /// A reply waiting for a supervisor, as the Approvals view lists it.

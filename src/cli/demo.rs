@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::app::demo::{self, tmux::SideBySide, Demo, Options, Progress};
+use crate::i18n::{t, tf};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -43,11 +44,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         pace: Duration::from_millis(args.pace_ms.max(100)),
     };
     let mut demo = Demo::start(&opts, |p| match p {
-        Progress::Starting => eprintln!("tanto demo: starting a local Dovecot on 127.0.0.1…"),
+        Progress::Starting => eprintln!("tanto demo: {}", t("demo.starting")),
         Progress::Loading { messages } => {
-            eprintln!("tanto demo: generating and loading {messages} sample messages…")
+            eprintln!(
+                "tanto demo: {}",
+                tf("demo.loading", &[("count", &messages)])
+            )
         }
-        Progress::Syncing => eprintln!("tanto demo: syncing each agent's cache…"),
+        Progress::Syncing => eprintln!("tanto demo: {}", t("demo.syncing")),
     })?;
     if opts.teammate {
         // Its work shows on the screen through the server; failures are not worth the screen.
@@ -63,10 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
     drop(demo);
     // The terminal may be gone (a hangup): nothing to say then, and no panic over it.
-    let _ = writeln!(
-        std::io::stderr(),
-        "tanto demo: stopped; the demo server and its data are gone."
-    );
+    let _ = writeln!(std::io::stderr(), "tanto demo: {}", t("demo.stopped"));
     Ok(code)
 }
 
@@ -85,11 +86,8 @@ fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
 
 fn keep(demo: &Demo) -> anyhow::Result<u8> {
     let stop = stop_flag()?;
-    outln!(
-        "The demo server runs on 127.0.0.1:{} until you press Ctrl-C.",
-        demo.port()
-    );
-    outln!("In another terminal, try:");
+    outln!("{}", tf("demo.keep", &[("port", &demo.port())]));
+    outln!("{}", t("demo.try"));
     for c in demo.configs() {
         outln!("  tanto --config {}", c.display());
     }
@@ -112,8 +110,8 @@ fn side_by_side(demo: &Demo) -> anyhow::Result<u8> {
         Some(tmux.attach()?)
     } else {
         eprintln!(
-            "tanto demo: no terminal here; attach with: tmux -S {} attach",
-            tmux.socket().display()
+            "tanto demo: {}",
+            tf("demo.no_terminal", &[("socket", &tmux.socket().display())])
         );
         None
     };
@@ -124,9 +122,8 @@ fn side_by_side(demo: &Demo) -> anyhow::Result<u8> {
                 attached = None;
                 if tmux.alive() {
                     eprintln!(
-                        "tanto demo: detached; the demo runs until you quit every pane \
-                         (tmux -S {} attach) or press Ctrl-C here",
-                        tmux.socket().display()
+                        "tanto demo: {}",
+                        tf("demo.detached", &[("socket", &tmux.socket().display())])
                     );
                 }
             }

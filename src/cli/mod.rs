@@ -156,6 +156,13 @@ pub fn load_ctx(flag: Option<&std::path::Path>) -> anyhow::Result<Ctx> {
 
 /// Runs the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    if matches!(
+        cli.command,
+        Some(Command::Demo(_) | Command::Completions(_) | Command::Man(_))
+    ) {
+        // No config for these: the locale alone chooses the language.
+        crate::i18n::init(None);
+    }
     match cli.command {
         Some(Command::Demo(args)) => demo::run(args),
         // Neither needs a config: they describe the command line itself.

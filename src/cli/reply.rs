@@ -139,7 +139,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
         }
         None => {
             let draft = if a.template.is_none() {
-                with_suggestions(ctx, &prepared)
+                reply::draft_with_suggestions(ctx, &prepared)
             } else {
                 prepared.draft.clone()
             };
@@ -155,35 +155,6 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
         let _ = std::fs::remove_file(&path);
     }
     Ok(report(&r))
-}
-
-/// The draft with the three best-fitting templates named in its header comment (a
-/// failure to rank only costs the suggestion).
-fn with_suggestions(ctx: &Ctx, p: &reply::Prepared) -> String {
-    match crate::app::reply_templates::suggest_for(ctx, &p.conversation.id) {
-        Ok(names) if !names.is_empty() => {
-            let names: Vec<String> = names
-                .iter()
-                .map(|n| crate::sanitize::single_line(n))
-                .collect();
-            crate::core::compose::with_comments(
-                &p.draft,
-                &[
-                    format!("Templates that fit: {}", names.join(", ")),
-                    format!(
-                        "Start from one: tanto reply {} --template NAME (lines starting with # are not sent)",
-                        p.conversation.id
-                    ),
-                ],
-            )
-        }
-        Ok(_) => p.draft.clone(),
-        Err(e) => {
-            ctx.notify
-                .warn(format!("could not rank the templates: {e:#}"));
-            p.draft.clone()
-        }
-    }
 }
 
 /// One line for an outcome; returns the exit code.

@@ -195,6 +195,7 @@ mod tests {
             .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_string()))
             .collect();
         v.sort();
+        v.dedup();
         v
     }
 

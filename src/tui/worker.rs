@@ -173,7 +173,13 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
             };
             Some(Reply::ReplyPrepared {
                 result: crate::app::reply::prepare(ctx, &id, &opts)
-                    .map(|r| r.map(|p| Draft(std::sync::Arc::new(p))))
+                    .map(|r| {
+                        r.map(|mut p| {
+                            // The best-fitting templates, named in the draft's comments.
+                            p.draft = crate::app::reply::draft_with_suggestions(ctx, &p);
+                            Draft(std::sync::Arc::new(p))
+                        })
+                    })
                     .map_err(|e| error_line(&e)),
                 id,
             })
@@ -212,7 +218,7 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
             mailbox,
             message_id,
         } => Some(Reply::SentDue {
-            result: crate::app::reply_outbox::send_due(ctx, &mailbox, &message_id)
+            result: crate::app::reply_outbox::send_due(ctx, &mailbox, &message_id, &id)
                 .map_err(|e| error_line(&e)),
             id,
         }),
