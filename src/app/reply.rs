@@ -221,7 +221,10 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
     };
     let (index, mailbox) = ctx.mailbox_named(&p.conversation.mailbox)?;
     let mut attachments = Vec::new();
-    for path in &opts.attachments {
+    // Files named on the command line, and by `Attach:` lines in the draft (the TUI's way).
+    let from_draft = d.attach.iter().map(|p| expand_home(p));
+    for path in opts.attachments.iter().cloned().chain(from_draft) {
+        let path = &path;
         let bytes = std::fs::read(path)
             .with_context(|| format!("reading the attachment {}", path.display()))?;
         let name = path
@@ -346,7 +349,7 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         author: ctx.config.agent.id.clone(),
         mail_from: mailbox.address.clone(),
         rcpt: d.to.iter().chain(&d.cc).map(|a| a.email.clone()).collect(),
-        keep_open: opts.keep_open,
+        keep_open: opts.keep_open || d.keep_open,
         send_at: opts.at.unwrap_or(0),
         subject: d.subject.clone(),
     };
@@ -439,28 +442,36 @@ impl Prepared {
 /// The draft with the three best-fitting templates named in its header comment (lines
 /// starting with `#` are never sent); a failure to rank only costs the suggestion.
 pub fn draft_with_suggestions(ctx: &Ctx, p: &Prepared) -> String {
+    let mut comments = vec![
+        "Attach a file: a line `Attach: PATH` above (one per file); `Keep-Open: yes` keeps the conversation in progress".to_string(),
+    ];
     match super::reply_templates::suggest_for(ctx, &p.conversation.id) {
         Ok(names) if !names.is_empty() => {
             let names: Vec<String> = names
                 .iter()
                 .map(|n| crate::sanitize::single_line(n))
                 .collect();
-            crate::core::compose::with_comments(
-                &p.draft,
-                &[
-                    format!("Templates that fit: {}", names.join(", ")),
-                    format!(
-                        "Start from one: tanto reply {} --template NAME (lines starting with # are not sent)",
-                        p.conversation.id
-                    ),
-                ],
-            )
+            comments.insert(0, format!("Templates that fit: {}", names.join(", ")));
+            comments.insert(
+                1,
+                format!(
+                    "Start from one: tanto reply {} --template NAME (lines starting with # are not sent)",
+                    p.conversation.id
+                ),
+            );
         }
-        Ok(_) => p.draft.clone(),
-        Err(e) => {
-            ctx.notify
-                .warn(format!("could not rank the templates: {e:#}"));
-            p.draft.clone()
-        }
+        Ok(_) => {}
+        Err(e) => ctx
+            .notify
+            .warn(format!("could not rank the templates: {e:#}")),
+    }
+    crate::core::compose::with_comments(&p.draft, &comments)
+}
+
+/// `~/x` as a path under the home directory; anything else as it is.
+fn expand_home(p: &str) -> std::path::PathBuf {
+    match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+        _ => std::path::PathBuf::from(p),
     }
 }

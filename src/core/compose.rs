@@ -171,6 +171,10 @@ pub struct Draft {
     pub cc: Vec<Address>,
     pub subject: String,
     pub body: String,
+    /// Files to attach, from `Attach: PATH` header lines (one per file).
+    pub attach: Vec<String>,
+    /// `Keep-Open: yes`: the conversation stays in progress after the send.
+    pub keep_open: bool,
 }
 
 /// Reads a draft back; `None` when the header block is missing or names no recipient.
@@ -182,6 +186,8 @@ pub fn parse_draft(text: &str) -> Option<Draft> {
         cc: Vec::new(),
         subject: String::new(),
         body: body.to_string(),
+        attach: Vec::new(),
+        keep_open: false,
     };
     for line in head.lines() {
         // Comment lines (suggestions tanto put there) are for the writer, not the mail.
@@ -193,6 +199,10 @@ pub fn parse_draft(text: &str) -> Option<Draft> {
             "to" => d.to = parse_addresses(value),
             "cc" => d.cc = parse_addresses(value),
             "subject" => d.subject = value.trim().to_string(),
+            "attach" if !value.trim().is_empty() => d.attach.push(value.trim().to_string()),
+            "keep-open" => {
+                d.keep_open = matches!(value.trim().to_ascii_lowercase().as_str(), "yes" | "true")
+            }
             _ => {}
         }
     }
@@ -372,5 +382,17 @@ mod tests {
         let commented = with_comments(&draft, &["Templates: 返品, refund".into()]);
         assert!(commented.starts_with("# Templates: 返品, refund\nTo: "));
         assert_eq!(parse_draft(&commented), parse_draft(&draft));
+    }
+
+    #[test]
+    fn a_draft_names_its_attachments_and_whether_it_stays_open() {
+        let d = parse_draft(
+            "To: a@example.com\nCc: \nSubject: Re: x\nAttach: ~/invoice.pdf\nAttach: /tmp/見積書.pdf\nKeep-Open: yes\n# a comment\n\nbody",
+        )
+        .expect("draft");
+        assert_eq!(d.attach, ["~/invoice.pdf", "/tmp/見積書.pdf"]);
+        assert!(d.keep_open);
+        let plain = parse_draft("To: a@example.com\nSubject: s\n\nb").expect("draft");
+        assert!(plain.attach.is_empty() && !plain.keep_open);
     }
 }
