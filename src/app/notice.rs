@@ -15,6 +15,8 @@ pub enum Notice {
     },
     /// Something went wrong that did not stop the work (the text is sanitized, one line).
     Warning(String),
+    /// The outbox pass of a sync sent a queued reply, or found one a person must look at.
+    Outbox(super::reply_outbox::Sent),
 }
 
 /// Where notices go. Cheap to clone; shared by every worker of one front end.

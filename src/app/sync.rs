@@ -53,23 +53,17 @@ pub fn report_outbox(ctx: &Ctx, result: anyhow::Result<Vec<super::reply_outbox::
     match result {
         Ok(list) => {
             for s in list {
-                match s {
-                    Sent::Waiting { conversation, standing: Standing::Uncertain } => ctx.notify.warn(format!(
-                        "{conversation}: send uncertain: a reply in the outbox may or may not have reached the customer; check, then `tanto outbox resend {conversation}` (it did not go out) or `tanto outbox drop {conversation}`"
-                    )),
-                    Sent::Uncertain { conversation, reason } => ctx.notify.warn(format!(
-                        "{conversation}: send uncertain ({reason}): check whether the customer got it; tanto will not send it again by itself"
-                    )),
-                    Sent::Waiting { conversation, standing: Standing::Rejected } => ctx
-                        .notify
-                        .warn(format!("{conversation}: a reply was rejected; `tanto show {conversation}` says why")),
-                    Sent::Delivered { conversation } => ctx
-                        .notify
-                        .warn(format!("{conversation}: a queued reply was sent")),
-                    Sent::Completed { conversation } => ctx.notify.warn(format!(
-                        "{conversation}: an interrupted send had reached Sent; its bookkeeping is now done"
-                    )),
-                    _ => {}
+                let worth_telling = matches!(
+                    s,
+                    Sent::Waiting {
+                        standing: Standing::Uncertain | Standing::Rejected,
+                        ..
+                    } | Sent::Uncertain { .. }
+                        | Sent::Delivered { .. }
+                        | Sent::Completed { .. }
+                );
+                if worth_telling {
+                    ctx.notify.send(super::Notice::Outbox(s));
                 }
             }
         }

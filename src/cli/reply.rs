@@ -283,3 +283,41 @@ pub fn sent_report(s: &Sent) -> u8 {
         }
     }
 }
+
+/// A line for what a sync's outbox pass did (on stderr, beside the sync's own output).
+pub fn outbox_notice(s: &Sent) -> String {
+    use crate::core::outbox::Standing;
+    use crate::i18n::tf;
+    let one = |x: &str| crate::sanitize::single_line(x);
+    match s {
+        Sent::Delivered { conversation } => tf("notice.outbox.sent", &[("id", &one(conversation))]),
+        Sent::Completed { conversation } => {
+            tf("notice.outbox.completed", &[("id", &one(conversation))])
+        }
+        Sent::Uncertain {
+            conversation,
+            reason,
+        } => tf(
+            "reply.uncertain",
+            &[("id", &one(conversation)), ("why", &one(reason))],
+        ),
+        Sent::Waiting {
+            conversation,
+            standing: Standing::Rejected,
+        } => tf("notice.outbox.rejected", &[("id", &one(conversation))]),
+        Sent::Waiting { conversation, .. } => {
+            tf("notice.outbox.uncertain", &[("id", &one(conversation))])
+        }
+        Sent::Queued {
+            conversation,
+            reason,
+        } => tf(
+            "reply.queued",
+            &[("id", &one(conversation)), ("why", &one(reason))],
+        ),
+        Sent::Taken { conversation, by } => tf(
+            "reply.taken",
+            &[("id", &one(conversation)), ("agent", &one(by))],
+        ),
+    }
+}

@@ -264,14 +264,27 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
         }
         Msg::Notice(n) => {
             s.dirty = true;
-            s.error = Some(match n {
-                Notice::Retrying { what, reason, wait } => format!(
-                    "{what}: {}; retrying in {}s",
-                    crate::sanitize::single_line(&reason),
-                    wait.as_secs().max(1)
-                ),
-                Notice::Warning(w) => crate::sanitize::single_line(&w),
-            });
+            match n {
+                Notice::Retrying { what, reason, wait } => {
+                    s.error = Some(tf(
+                        "notice.retrying",
+                        &[
+                            ("what", &what),
+                            ("reason", &crate::sanitize::single_line(&reason)),
+                            ("secs", &wait.as_secs().max(1)),
+                        ],
+                    ))
+                }
+                Notice::Warning(w) => s.error = Some(crate::sanitize::single_line(&w)),
+                Notice::Outbox(sent) => {
+                    let (text, error) = reply_flow::sent_text(&sent);
+                    if error {
+                        s.error = Some(text);
+                    } else {
+                        s.info = Some(text);
+                    }
+                }
+            }
         }
         Msg::Tick { now } => {
             s.now = now;

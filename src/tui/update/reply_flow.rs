@@ -222,7 +222,7 @@ fn presence_after_reply(s: &State, mailbox: &str, id: &str) -> Command {
 }
 
 /// One line for what a send did, and whether it is an error.
-fn sent_text(sent: &Sent) -> (String, bool) {
+pub(super) fn sent_text(sent: &Sent) -> (String, bool) {
     match sent {
         Sent::Delivered { conversation } => (
             format!("{}: {}", short(conversation), tr("tui.reply.sent")),
