@@ -258,6 +258,7 @@ impl Cache {
                 for (name, _) in BULK_INDEXES {
                     tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
                 }
+                super::fts::drop_triggers(&tx)?;
             }
             tx.commit()?;
             Ok(true)
@@ -528,5 +529,5 @@ fn create_indexes(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     for t in ["messages", "thread_ids", "conversations"] {
         create_indexes_on(tx, t)?;
     }
-    Ok(())
+    super::fts::ensure(tx)
 }

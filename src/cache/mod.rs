@@ -4,6 +4,7 @@
 
 mod bulk;
 mod events;
+mod fts;
 mod lease;
 mod query;
 mod schema;

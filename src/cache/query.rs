@@ -4,7 +4,7 @@
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, OptionalExtension};
 
-use super::{Cache, Result};
+use super::{fts, Cache, Result};
 use crate::core::model::Address;
 use crate::core::status::Status;
 
@@ -78,6 +78,10 @@ pub struct StatusCounts {
     pub mine: u64,
 }
 
+/// The most matches a filter of one or two characters lists (they match most of a tab,
+/// without the trigram index).
+pub const SHORT_TEXT_CAP: usize = 1000;
+
 /// `%text%` for LIKE, with LIKE's own wildcards escaped.
 fn like_pattern(text: &str) -> String {
     let mut p = String::from("%");
@@ -104,6 +108,7 @@ impl TabQuery {
     fn where_clause(&self) -> (String, Vec<Value>) {
         let mut sql = String::from("c.messages > 0");
         let mut values = Vec::new();
+        let mut specials: Vec<Value> = Vec::new();
         let mut cond = |sql_part: &str, v: Option<String>| {
             if let Some(v) = v {
                 sql.push_str(sql_part);
@@ -118,27 +123,48 @@ impl TabQuery {
         cond(" AND c.mailbox = ?", self.mailbox.clone());
         cond(" AND c.customer = ?", self.customer.clone());
         if let Some(p) = self.text_pattern() {
+            let text = self.text.as_deref().unwrap_or_default();
             // The cached bodies are few (those opened): matched once, not per conversation.
-            sql.push_str(
-                " AND (c.subject LIKE ?1000 ESCAPE '\\' OR c.customer LIKE ?1000 ESCAPE '\\'
-                   OR c.assignee LIKE ?1000 ESCAPE '\\'
-                   OR (c.mailbox, c.id) IN (SELECT m.mailbox, m.conv FROM bodies b
+            let bodies = "SELECT m.mailbox, m.conv FROM bodies b
                         JOIN messages m ON m.folder_id = b.folder_id AND m.uid = b.uid
-                        WHERE CAST(b.raw AS TEXT) LIKE ?1000 ESCAPE '\\'))",
-            );
-            values.push(Value::Text(p));
+                        WHERE CAST(b.raw AS TEXT) LIKE ?1000 ESCAPE '\\'";
+            if text.chars().count() >= fts::MIN_CHARS {
+                sql.push_str(&format!(
+                    " AND (c.mailbox, c.id) IN (SELECT k.mailbox, k.id FROM conv_fts
+                        JOIN conv_keys k ON k.n = conv_fts.rowid WHERE conv_fts MATCH ?1001
+                      UNION {bodies})"
+                ));
+            } else {
+                sql.push_str(&format!(
+                    " AND (c.subject LIKE ?1000 ESCAPE '\\' OR c.customer LIKE ?1000 ESCAPE '\\'
+                       OR c.assignee LIKE ?1000 ESCAPE '\\' OR (c.mailbox, c.id) IN ({bodies}))"
+                ));
+            }
+            specials.push(Value::Text(p));
+            specials.push(Value::Text(fts::phrase(text)));
         }
-        // Numbered so that the pattern is bound once: ?1.. for the conditions, then the
-        // pattern; the callers' own parameters follow.
+        // Numbered so that each special value is bound once: ?1.. for the conditions, then
+        // the pattern (?1000) and the FTS phrase (?1001) when used; the callers' own
+        // parameters follow.
         let mut n = 0;
         let mut numbered = String::with_capacity(sql.len());
         let mut rest = sql.as_str();
+        let mut used: Vec<(usize, usize)> = Vec::new();
         while let Some(i) = rest.find('?') {
             numbered.push_str(&rest[..i]);
             rest = &rest[i + 1..];
-            if let Some(tail) = rest.strip_prefix("1000") {
-                numbered.push_str(&format!("?{}", values.len()));
-                rest = tail;
+            let special = ["1000", "1001"].iter().position(|t| rest.starts_with(t));
+            if let Some(j) = special {
+                let slot = match used.iter().find(|(s, _)| *s == j) {
+                    Some(&(_, slot)) => slot,
+                    None => {
+                        values.push(specials[j].clone());
+                        used.push((j, values.len()));
+                        values.len()
+                    }
+                };
+                numbered.push_str(&format!("?{slot}"));
+                rest = &rest[4..];
             } else {
                 n += 1;
                 numbered.push_str(&format!("?{n}"));
@@ -281,6 +307,63 @@ impl Cache {
                 })
             })?;
             rows.collect()
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// The keys of a text-filtered tab in its order, in one query: its size and the
+    /// selection's position come from them, its window from `rows_of`. A text shorter than
+    /// the trigram index answers is matched with LIKE over the tab and stops at the
+    /// `SHORT_TEXT_CAP` most recent matches.
+    pub fn filtered_keys(&self, q: &TabQuery) -> Result<Vec<(String, String)>> {
+        let r: rusqlite::Result<Vec<(String, String)>> = (|| {
+            let (cond, values) = q.where_clause();
+            let short = q
+                .text
+                .as_deref()
+                .is_some_and(|t| t.chars().count() < fts::MIN_CHARS);
+            let cap = if short {
+                format!(" LIMIT {SHORT_TEXT_CAP}")
+            } else {
+                String::new()
+            };
+            let sql = format!(
+                "SELECT c.mailbox, c.id FROM conversations c WHERE {cond}
+                 ORDER BY c.last_received DESC, c.id{cap}"
+            );
+            let mut st = self.conn.prepare_cached(&sql)?;
+            let rows = st.query_map(params_from_iter(values), |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// The list rows of these conversations, in this order (each found by its key).
+    pub fn rows_of(&self, keys: &[(String, String)], me: &str) -> Result<Vec<WindowRow>> {
+        let r: rusqlite::Result<Vec<WindowRow>> = (|| {
+            let cols = CONV_COLUMNS
+                .replace("mailbox,", "c.mailbox,")
+                .replace(" id,", " c.id,");
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT {cols},
+                   (SELECT group_concat(p.agent, ', ') FROM presence p
+                     WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > ?3 AND p.agent != ?4)
+                 FROM conversations c WHERE c.mailbox = ?1 AND c.id = ?2"
+            ))?;
+            let now = crate::clock::now();
+            let mut out = Vec::with_capacity(keys.len());
+            for (mailbox, id) in keys {
+                let row = st
+                    .query_row(params![mailbox, id, now, me], |r| {
+                        Ok(WindowRow {
+                            conversation: conv_row(r)?,
+                            present: r.get(9)?,
+                        })
+                    })
+                    .optional()?;
+                out.extend(row);
+            }
+            Ok(out)
         })();
         r.map_err(|e| self.err(e))
     }
@@ -652,5 +735,144 @@ mod tests {
             ..new_tab()
         };
         assert_eq!(cache.count_tab(&q).expect("count"), 10);
+    }
+
+    /// The filter's matches as the LIKE over the columns gave them before the trigram
+    /// index: case folded, `%` and `_` literal, newest first. (LIKE folds ASCII only, the
+    /// index any letter: "Ø" finds "ø" from 3 characters on.)
+    fn by_hand(cache: &Cache, q: &TabQuery) -> Vec<(String, String)> {
+        let text = q.text.clone().unwrap_or_default().to_lowercase();
+        let mut st = cache
+            .conn
+            .prepare(
+                "SELECT mailbox, id, subject, customer, COALESCE(assignee, ''), status
+                 FROM conversations WHERE messages > 0 ORDER BY last_received DESC, id",
+            )
+            .expect("prepare");
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    [r.get::<_, String>(2)?, r.get(3)?, r.get(4)?],
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .expect("query");
+        rows.map(|r| r.expect("row"))
+            .filter(|(_, _, cols, status)| {
+                q.status.is_none_or(|s| s.as_str() == status)
+                    && cols.iter().any(|c| c.to_lowercase().contains(&text))
+            })
+            .map(|(m, i, _, _)| (m, i))
+            .collect()
+    }
+
+    #[test]
+    fn the_filter_finds_what_the_like_found_for_short_and_long_text_in_any_script() {
+        let (_dir, cache) = cache_with(0);
+        let convs = [
+            ("Order 100% refund", "Anna Schmidt <anna@example.com>", None),
+            ("ORDER_2 not shipped", "bob@example.com", Some("alice")),
+            (
+                "ご注文の件について（注文番号12）",
+                "山田 太郎 <taro@example.jp>",
+                None,
+            ),
+            (
+                "請求書の再発行のお願い",
+                "佐藤 花子 <hanako@example.jp>",
+                None,
+            ),
+            ("ログインできません", "anna@example.com", Some("bob")),
+            ("Re: order2 question", "注文 <chu@example.jp>", None),
+            ("Invoice", "Ørsted <o@example.dk>", None),
+        ];
+        for (i, (subject, customer, assignee)) in convs.iter().enumerate() {
+            cache
+                .conn
+                .execute(
+                    "INSERT INTO conversations (mailbox, id, root_date, root_key, subject, customer,
+                       status, assignee, messages, last_received)
+                     VALUES ('support', ?1, 0, ?1, ?2, ?3, ?4, ?5, 1, ?6)",
+                    params![
+                        format!("{i:012x}"),
+                        subject,
+                        customer,
+                        if assignee.is_some() { "wip" } else { "new" },
+                        assignee,
+                        1_000 - i as i64
+                    ],
+                )
+                .expect("insert");
+        }
+        // A later rename of the subject and a claim reach the index too.
+        cache
+            .conn
+            .execute_batch(
+                "UPDATE conversations SET subject = 'Invoice copy please' WHERE id = '000000000006';
+                 UPDATE conversations SET assignee = 'carol', status = 'wip' WHERE id = '000000000003';",
+            )
+            .expect("update");
+        let texts = [
+            "o",
+            "O",
+            "注",
+            "注文",
+            "%",
+            "_",
+            "2_",
+            "_2",
+            "100%",
+            "0%",
+            "or",
+            "ord",
+            "ORDER",
+            "order_2",
+            "order2",
+            "注文番号",
+            "の再発",
+            "anna",
+            "example.jp",
+            "copy please",
+            "carol",
+            "ali",
+            "ØRS",
+            "\"order",
+            "\"",
+            "a OR b",
+            "none such",
+            "  ",
+        ];
+        for text in texts {
+            for status in [None, Some(Status::New), Some(Status::Wip)] {
+                let q = TabQuery {
+                    status,
+                    text: Some(text.into()),
+                    ..TabQuery::default()
+                };
+                let want = by_hand(&cache, &q);
+                let keys = cache.filtered_keys(&q).expect("keys");
+                assert_eq!(keys, want, "{text:?} in {status:?}");
+                assert_eq!(
+                    cache.count_tab(&q).expect("count") as usize,
+                    want.len(),
+                    "{text:?}"
+                );
+                let window = cache.list_window(&q, "alice", 0, 100).expect("window");
+                let ids: Vec<_> = window
+                    .iter()
+                    .map(|r| (r.conversation.mailbox.clone(), r.conversation.id.clone()))
+                    .collect();
+                assert_eq!(ids, want, "{text:?}");
+                let rows = cache.rows_of(&keys, "alice").expect("rows");
+                assert_eq!(rows, window, "{text:?}");
+                if let Some((m, id)) = want.last() {
+                    let pos = cache.position_in_tab(&q, m, id).expect("position");
+                    assert_eq!(pos, Some(want.len() as u64 - 1), "{text:?}");
+                }
+            }
+        }
+        crate::cache::fts::assert_kept(&cache.conn, "after the writes");
     }
 }

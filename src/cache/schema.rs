@@ -185,6 +185,17 @@ DROP INDEX conversations_tab;
 CREATE INDEX conversations_tab ON conversations (status, last_received DESC, id)
     WHERE messages > 0;
 "#,
+    // v7: the text filter's trigram index (see `fts`); its triggers and its rows come from
+    // `fts::ensure`, which `migrate` runs unless a bulk load is under way (that fills it).
+    r#"
+CREATE TABLE conv_keys (
+    n INTEGER PRIMARY KEY,
+    mailbox TEXT NOT NULL,
+    id TEXT NOT NULL,
+    UNIQUE (mailbox, id)
+);
+CREATE VIRTUAL TABLE conv_fts USING fts5(subject, customer, assignee, tokenize = 'trigram');
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end
@@ -221,6 +232,12 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as u32)?;
+    }
+    let loading = tx
+        .prepare("SELECT 1 FROM folders WHERE loading = 1")?
+        .exists([])?;
+    if !loading {
+        super::fts::ensure(&tx)?;
     }
     tx.commit()?;
     Ok(current)

@@ -151,6 +151,7 @@ fn play(adds: &[Vec<u32>], expunges: &[u32]) {
             .collect();
         c.add_messages(&t, &f, msgs).expect("add");
         held.extend(batch);
+        crate::cache::fts::assert_kept(&c.conn, "after adding");
         assert_eq!(
             cached(&c),
             oracle(&held),
@@ -160,6 +161,7 @@ fn play(adds: &[Vec<u32>], expunges: &[u32]) {
     for uid in expunges {
         c.remove_messages(&t, f.id, &[*uid]).expect("remove");
         held.retain(|u| u != uid);
+        crate::cache::fts::assert_kept(&c.conn, "after expunging");
         assert_eq!(
             cached(&c),
             oracle(&held),
@@ -300,10 +302,12 @@ fn play_bulk(bulk_n: usize, cut: usize) {
         .expect("indexes");
     assert!(indexes as usize >= crate::cache::schema::BULK_INDEXES.len());
     let mut held = first.clone();
+    crate::cache::fts::assert_kept(&c.conn, "after a bulk load");
     assert_eq!(cached(&c), oracle(&held), "bulk of {bulk_n}, cut at {cut}");
     for uid in bulk_n as u32 + 1..=MAILBOX.len() as u32 {
         c.add_messages(&t, &f, metas(&[uid])).expect("add one");
         held.push(uid);
+        crate::cache::fts::assert_kept(&c.conn, "after adding past a bulk load");
         assert_eq!(
             cached(&c),
             oracle(&held),
@@ -313,6 +317,7 @@ fn play_bulk(bulk_n: usize, cut: usize) {
     for uid in [6, 1, 11] {
         c.remove_messages(&t, f.id, &[uid]).expect("remove");
         held.retain(|u| *u != uid);
+        crate::cache::fts::assert_kept(&c.conn, "after expunging past a bulk load");
         assert_eq!(
             cached(&c),
             oracle(&held),

@@ -275,6 +275,9 @@ fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
 }
 
 fn load_list(cache: &Cache, me: &str, job: &ListJob) -> anyhow::Result<Reply> {
+    if job.query.text.as_deref().is_some_and(|t| !t.is_empty()) {
+        return load_filtered(cache, me, job);
+    }
     let total = cache.count_tab(&job.query)? as usize;
     let pos = match &job.anchor {
         Anchor::Keep { mailbox, id, .. } => cache
@@ -287,6 +290,33 @@ fn load_list(cache: &Cache, me: &str, job: &ListJob) -> anyhow::Result<Reply> {
     let offset = top.saturating_sub(job.height);
     let limit = job.height * 3;
     let rows = cache.list_window(&job.query, me, offset as u64, limit as u64)?;
+    let counts = cache.status_counts(job.query.mailbox.as_deref(), me)?;
+    Ok(Reply::List {
+        req: job.req,
+        window: Window {
+            offset,
+            rows,
+            total,
+        },
+        selected,
+        top,
+        counts,
+    })
+}
+
+/// A text-filtered tab: one query gives its size, the selection's position and the keys
+/// of its window (a text filter has no index that counts or positions).
+fn load_filtered(cache: &Cache, me: &str, job: &ListJob) -> anyhow::Result<Reply> {
+    let keys = cache.filtered_keys(&job.query)?;
+    let total = keys.len();
+    let pos = match &job.anchor {
+        Anchor::Keep { mailbox, id, .. } => keys.iter().position(|(m, i)| m == mailbox && i == id),
+        Anchor::At { .. } => None,
+    };
+    let (selected, top) = place(&job.anchor, pos, total, job.height);
+    let offset = top.saturating_sub(job.height).min(total);
+    let end = (offset + job.height * 3).min(total);
+    let rows = cache.rows_of(&keys[offset..end], me)?;
     let counts = cache.status_counts(job.query.mailbox.as_deref(), me)?;
     Ok(Reply::List {
         req: job.req,
