@@ -123,6 +123,8 @@ impl Run<'_> {
         let mut raced = false;
         // The status our last write set, when a read-back showed another write beside it.
         let mut interfered: Option<Status> = None;
+        // A keyword of ours the server did not keep on the last write.
+        let mut dropped: Option<String> = None;
         // The log was read after the last time someone else's write was seen.
         let mut log_fresh = true;
         for _ in 0..25 {
@@ -216,27 +218,39 @@ impl Run<'_> {
                     flags: new_flags,
                     modseq,
                 } => {
-                    // A server at its keyword cap may accept the STORE and drop the keyword.
-                    if let Some(lost) = plan
-                        .flags
-                        .iter()
-                        .find(|f| !new_flags.iter().any(|n| n.eq_ignore_ascii_case(f)))
-                    {
-                        bail!(
-                            "the server accepted the change to {} but did not keep the keyword {lost} (a cap on keywords per folder?); see `tanto doctor`",
-                            conv.id
-                        );
-                    }
                     // Read back: a server may let a conflicting write through next to
-                    // ours; then decide again from what holds, as after a lost race.
-                    if let Some((now, _)) = conn.fetch_state(state.uid)? {
-                        if !claims::confirmed(&plan.flags, &now) {
-                            interfered = Some(plan.status);
-                            self.pending = None;
-                            raced = true;
-                            log_fresh = false;
-                            continue;
+                    // ours (or over it); then decide again from what holds, as after a
+                    // lost race.
+                    let now = conn
+                        .fetch_state(state.uid)?
+                        .map(|(f, _)| f)
+                        .unwrap_or_else(|| new_flags.clone());
+                    if !claims::confirmed(&plan.flags, &now) {
+                        // A server at its keyword cap accepts the STORE and drops the
+                        // keyword: the same keyword missing twice with nobody else's write
+                        // in sight is that, not a race.
+                        let lost = plan
+                            .flags
+                            .iter()
+                            .find(|f| !now.iter().any(|n| n.eq_ignore_ascii_case(f)))
+                            .cloned();
+                        let others = status::owners(&now)
+                            .into_iter()
+                            .any(|o| plan.owner.as_deref() != Some(o.as_str()));
+                        if let (Some(lost), false) = (&lost, others) {
+                            if dropped.as_ref() == Some(lost) {
+                                bail!(
+                                    "the server accepted the change to {} but did not keep the keyword {lost} (a cap on keywords per folder?); see `tanto doctor`",
+                                    conv.id
+                                );
+                            }
                         }
+                        dropped = lost;
+                        interfered = Some(plan.status);
+                        self.pending = None;
+                        raced = true;
+                        log_fresh = false;
+                        continue;
                     }
                     self.cache_flags(cache, &state, &new_flags, modseq);
                     let about = match self.carry_over(conn, cache, &conv, &state, &plan)? {
