@@ -174,6 +174,33 @@ impl TabQuery {
         (numbered, values)
     }
 
+    /// What a filtered query reads from: with a text of 3+ characters, the index's hits
+    /// (and the cached bodies that match) first, then each conversation by its key, so that
+    /// a common word costs its hits and not a walk of the whole tab; else the table.
+    /// `values` are `where_clause`'s, which hold the phrase and the pattern to refer to.
+    fn hits_first(&self, values: &[Value]) -> String {
+        let text = self.text.as_deref().unwrap_or_default();
+        let slot = |v: Value| values.iter().position(|x| *x == v).map(|i| i + 1);
+        let (Some(pattern), true) = (self.text_pattern(), text.chars().count() >= fts::MIN_CHARS)
+        else {
+            return "conversations c".into();
+        };
+        match (
+            slot(Value::Text(fts::phrase(text))),
+            slot(Value::Text(pattern)),
+        ) {
+            (Some(phrase), Some(like)) => format!(
+                "(SELECT k.mailbox AS hm, k.id AS hi FROM conv_fts
+                    JOIN conv_keys k ON k.n = conv_fts.rowid WHERE conv_fts MATCH ?{phrase}
+                  UNION SELECT m.mailbox, m.conv FROM bodies b
+                    JOIN messages m ON m.folder_id = b.folder_id AND m.uid = b.uid
+                    WHERE CAST(b.raw AS TEXT) LIKE ?{like} ESCAPE '\\') h
+                 CROSS JOIN conversations c ON c.mailbox = h.hm AND c.id = h.hi"
+            ),
+            _ => "conversations c".into(),
+        }
+    }
+
     /// Whether the counts kept per (mailbox, status, assignee) answer this tab's size.
     fn counted(&self) -> bool {
         self.customer.is_none() && self.text_pattern().is_none()
@@ -328,8 +355,9 @@ impl Cache {
                 String::new()
             };
             let sql = format!(
-                "SELECT c.mailbox, c.id FROM conversations c WHERE {cond}
-                 ORDER BY c.last_received DESC, c.id{cap}"
+                "SELECT c.mailbox, c.id FROM {} WHERE {cond}
+                 ORDER BY c.last_received DESC, c.id{cap}",
+                q.hits_first(&values)
             );
             let mut st = self.conn.prepare_cached(&sql)?;
             let rows = st.query_map(params_from_iter(values), |r| Ok((r.get(0)?, r.get(1)?)))?;
