@@ -174,31 +174,34 @@ impl TabQuery {
         (numbered, values)
     }
 
-    /// What a filtered query reads from: with a text of 3+ characters, the index's hits
-    /// (and the cached bodies that match) first, then each conversation by its key, so that
-    /// a common word costs its hits and not a walk of the whole tab; else the table.
-    /// `values` are `where_clause`'s, which hold the phrase and the pattern to refer to.
-    fn hits_first(&self, values: &[Value]) -> String {
+    /// What a filtered query reads from, its WHERE clause and values: with a text of 3+
+    /// characters, the index's hits (and the cached bodies that match) first, then each
+    /// conversation by its key, so that a common word costs its hits and not a walk of the
+    /// whole tab; else the table with `where_clause`.
+    fn hits_first(&self) -> (String, String, Vec<Value>) {
         let text = self.text.as_deref().unwrap_or_default();
-        let slot = |v: Value| values.iter().position(|x| *x == v).map(|i| i + 1);
         let (Some(pattern), true) = (self.text_pattern(), text.chars().count() >= fts::MIN_CHARS)
         else {
-            return "conversations c".into();
+            let (cond, values) = self.where_clause();
+            return ("conversations c".into(), cond, values);
         };
-        match (
-            slot(Value::Text(fts::phrase(text))),
-            slot(Value::Text(pattern)),
-        ) {
-            (Some(phrase), Some(like)) => format!(
-                "(SELECT k.mailbox AS hm, k.id AS hi FROM conv_fts
-                    JOIN conv_keys k ON k.n = conv_fts.rowid WHERE conv_fts MATCH ?{phrase}
-                  UNION SELECT m.mailbox, m.conv FROM bodies b
-                    JOIN messages m ON m.folder_id = b.folder_id AND m.uid = b.uid
-                    WHERE CAST(b.raw AS TEXT) LIKE ?{like} ESCAPE '\\') h
-                 CROSS JOIN conversations c ON c.mailbox = h.hm AND c.id = h.hi"
-            ),
-            _ => "conversations c".into(),
-        }
+        let plain = TabQuery {
+            text: None,
+            ..self.clone()
+        };
+        let (cond, mut values) = plain.where_clause();
+        values.push(Value::Text(fts::phrase(text)));
+        values.push(Value::Text(pattern));
+        let (phrase, like) = (values.len() - 1, values.len());
+        let from = format!(
+            "(SELECT k.mailbox AS hm, k.id AS hi FROM conv_fts
+                JOIN conv_keys k ON k.n = conv_fts.rowid WHERE conv_fts MATCH ?{phrase}
+              UNION SELECT m.mailbox, m.conv FROM bodies b
+                JOIN messages m ON m.folder_id = b.folder_id AND m.uid = b.uid
+                WHERE CAST(b.raw AS TEXT) LIKE ?{like} ESCAPE '\\') h
+             CROSS JOIN conversations c ON c.mailbox = h.hm AND c.id = h.hi"
+        );
+        (from, cond, values)
     }
 
     /// Whether the counts kept per (mailbox, status, assignee) answer this tab's size.
@@ -344,7 +347,6 @@ impl Cache {
     /// `SHORT_TEXT_CAP` most recent matches.
     pub fn filtered_keys(&self, q: &TabQuery) -> Result<Vec<(String, String)>> {
         let r: rusqlite::Result<Vec<(String, String)>> = (|| {
-            let (cond, values) = q.where_clause();
             let short = q
                 .text
                 .as_deref()
@@ -354,10 +356,10 @@ impl Cache {
             } else {
                 String::new()
             };
+            let (from, cond, values) = q.hits_first();
             let sql = format!(
-                "SELECT c.mailbox, c.id FROM {} WHERE {cond}
-                 ORDER BY c.last_received DESC, c.id{cap}",
-                q.hits_first(&values)
+                "SELECT c.mailbox, c.id FROM {from} WHERE {cond}
+                 ORDER BY c.last_received DESC, c.id{cap}"
             );
             let mut st = self.conn.prepare_cached(&sql)?;
             let rows = st.query_map(params_from_iter(values), |r| Ok((r.get(0)?, r.get(1)?)))?;
