@@ -76,6 +76,11 @@ pub enum Reply {
         id: String,
         result: Result<(), String>,
     },
+    Saved {
+        id: String,
+        dir: String,
+        result: Result<usize, String>,
+    },
     Agents(Vec<String>),
     /// The external editor closed; `None` when the note was left empty or it failed.
     NoteEdited {
@@ -160,6 +165,12 @@ pub enum Command {
     Note {
         id: String,
         text: String,
+    },
+    /// Save the conversation's attachments into a directory (sanitized names, never
+    /// overwriting).
+    Save {
+        id: String,
+        dir: String,
     },
     /// Suspend the screen and write the note in $VISUAL/$EDITOR.
     EditNote {
@@ -805,6 +816,16 @@ fn command_line(s: &mut State, text: &str, out: &mut Vec<Command>) {
             }
             return;
         }
+        "save" if !rest.is_empty() => {
+            if let Some((_, id)) = s.target() {
+                s.busy += 1;
+                out.push(Command::Save {
+                    id,
+                    dir: rest.to_string(),
+                });
+            }
+            return;
+        }
         _ => {
             s.error = Some(tf(
                 "tui.command.unknown",
@@ -925,6 +946,21 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             }
         }
         Reply::Agents(agents) => s.seen_agents = agents,
+        Reply::Saved { id, dir, result } => {
+            s.dirty = true;
+            s.busy = s.busy.saturating_sub(1);
+            match result {
+                Ok(n) => {
+                    s.error = None;
+                    s.info = Some(format!(
+                        "{}: {}",
+                        short(&id),
+                        tf("tui.saved", &[("count", &n), ("dir", &dir)])
+                    ));
+                }
+                Err(e) => s.error = Some(e),
+            }
+        }
         other @ (Reply::ReplyPrepared { .. }
         | Reply::ReplyEdited { .. }
         | Reply::ReplySubmitted { .. }

@@ -309,6 +309,27 @@ fn the_command_line_mirrors_the_cli_verbs() {
             action: claims::Action::Assign("bob".into())
         }]
     );
+    press(&mut s, ":save /tmp/out");
+    let cmds = code(&mut s, KeyCode::Enter);
+    assert_eq!(
+        cmds,
+        vec![Command::Save {
+            id: "a1".into(),
+            dir: "/tmp/out".into()
+        }]
+    );
+    update(
+        &mut s,
+        Msg::Worker(Reply::Saved {
+            id: "a1".into(),
+            dir: "/tmp/out".into(),
+            result: Ok(2),
+        }),
+    );
+    assert!(s
+        .info
+        .as_deref()
+        .is_some_and(|i| i.contains("2 attachment")));
     press(&mut s, ":fly");
     code(&mut s, KeyCode::Enter);
     assert!(s

@@ -144,6 +144,13 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
                 .map_err(|e| error_line(&e)),
             id,
         }),
+        Command::Save { id, dir } => Some(Reply::Saved {
+            result: crate::app::save::save(ctx, &id, std::path::Path::new(&dir), None)
+                .map(|saved| saved.len())
+                .map_err(|e| error_line(&e)),
+            id,
+            dir,
+        }),
         Command::Leave { mailbox, id } => {
             if let Ok(mut c) = ctx.cache() {
                 let _ = c.clear_presence(&mailbox, &id, &me);
