@@ -106,5 +106,7 @@ for p in open(phases):
             ms.append((int(f[2]) - int(f[1])) / 1000)
     if ms:
         print(f"  key to frame, {name:6} ({len(ms)} keys): median {pct(ms, 50):.2f} ms, p99 {pct(ms, 99):.2f} ms, max {max(ms):.2f} ms")
+        if name == "filter":
+            print("    each filter key, in order: " + " ".join(f"{x:.1f}" for x in ms))
 print("  targets: median < 16 ms, p99 < 50 ms")
 PY
