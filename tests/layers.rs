@@ -61,3 +61,19 @@ fn nothing_below_the_front_ends_prints() {
         }
     }
 }
+
+#[test]
+fn the_terminal_ui_does_not_reach_into_the_command_line() {
+    let tui = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tui");
+    for f in rust_files(&tui) {
+        let text = std::fs::read_to_string(&f).expect("read");
+        for (n, line) in text.lines().enumerate() {
+            assert!(
+                !line.contains("crate::cli"),
+                "{}:{}: {line}",
+                f.display(),
+                n + 1
+            );
+        }
+    }
+}

@@ -40,27 +40,7 @@ pub struct Args {
 
 /// Seconds since the epoch for `--at`.
 pub fn parse_at(s: &str, now: i64) -> anyhow::Result<i64> {
-    let s = s.trim();
-    if let Some(rel) = s.strip_prefix('+') {
-        let (n, unit) = rel.split_at(rel.find(|c: char| !c.is_ascii_digit()).unwrap_or(rel.len()));
-        let n: i64 = n
-            .parse()
-            .map_err(|_| anyhow!("--at {s}: expected +N[s|m|h|d]"))?;
-        let mul = match unit {
-            "" | "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86400,
-            _ => bail!("--at {s}: the unit is s, m, h or d"),
-        };
-        return Ok(now + n * mul);
-    }
-    if let Ok(n) = s.parse::<i64>() {
-        return Ok(n);
-    }
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|d| d.timestamp())
-        .map_err(|_| anyhow!("--at {s}: use RFC 3339 (2026-01-05T09:00:00+09:00), seconds since the epoch, or +N[s|m|h|d]"))
+    crate::core::when::parse_at(s, now).map_err(|e| anyhow!(e))
 }
 
 /// The editor command: config `agent.editor`, then $VISUAL, $EDITOR, vi.

@@ -14,3 +14,4 @@ pub mod status;
 pub mod subject;
 pub mod templates;
 pub mod threading;
+pub mod when;
