@@ -172,14 +172,10 @@ pub fn send_one(
                     .iter()
                     .any(|f| f.eq_ignore_ascii_case(outbox::TAKEN_BACK));
                 if taken_back || senders.first() != Some(&me) {
-                    let mine = crate::core::status::owner_keyword(&me);
-                    let without: Vec<String> = now
-                        .iter()
-                        .filter(|f| !f.eq_ignore_ascii_case(&mine))
-                        .cloned()
-                        .collect();
-                    if without.len() != now.len() {
-                        let _ = conn.store_if_unchanged(uid, now_modseq, &without);
+                    // Our sender mark comes off, as a claim's loser takes its keyword back.
+                    let ours = crate::core::status::Status::New;
+                    if let Some(kept) = crate::core::claims::take_back(&now, &me, ours) {
+                        let _ = conn.store_if_unchanged(uid, now_modseq, &kept);
                     }
                     return Ok(Sent::Taken {
                         conversation: conversation.clone(),

@@ -129,7 +129,7 @@ fn stderr_notifier() -> Notifier {
             let text = crate::sanitize::single_line(w);
             eprintln!("tanto: {}", tf("notice.warning", &[("text", &text)]))
         }
-        Notice::Outbox(sent) => eprintln!("tanto: {}", reply::outbox_notice(sent)),
+        Notice::Outbox(sent) => eprintln!("tanto: {}", reply::sent_line(sent).0),
     })
 }
 

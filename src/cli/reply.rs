@@ -207,97 +207,82 @@ pub fn report(r: &Replied) -> u8 {
 
 /// One line for what a send did; returns the exit code.
 pub fn sent_report(s: &Sent) -> u8 {
-    match s {
-        Sent::Delivered { conversation } => {
-            outln!("{}", tf("reply.sent", &[("id", conversation)]));
-            0
-        }
-        Sent::Completed { conversation } => {
-            outln!("{}", tf("reply.completed", &[("id", conversation)]));
-            0
-        }
-        Sent::Queued {
-            conversation,
-            reason,
-        } => {
-            let why = crate::sanitize::single_line(reason);
-            outln!(
-                "{}",
-                tf("reply.queued", &[("id", conversation), ("why", &why)])
-            );
-            0
-        }
-        Sent::Uncertain {
-            conversation,
-            reason,
-        } => {
-            let why = crate::sanitize::single_line(reason);
-            eprintln!(
-                "tanto: {}",
-                tf("reply.uncertain", &[("id", conversation), ("why", &why)])
-            );
-            1
-        }
-        Sent::Taken { conversation, by } => {
-            outln!(
-                "{}",
-                tf("reply.taken", &[("id", conversation), ("agent", by)])
-            );
-            0
-        }
-        Sent::Waiting {
-            conversation,
-            standing,
-        } => {
-            outln!(
-                "{}",
-                tf(
-                    "reply.waiting",
-                    &[
-                        ("id", conversation),
-                        ("standing", &crate::core::outbox::standing_name(standing))
-                    ]
-                )
-            );
-            0
-        }
+    let (line, needs_a_person) = sent_line(s);
+    if needs_a_person {
+        eprintln!("tanto: {line}");
+        1
+    } else {
+        outln!("{line}");
+        0
     }
 }
 
-/// A line for what a sync's outbox pass did (on stderr, beside the sync's own output).
-pub fn outbox_notice(s: &Sent) -> String {
+/// What a send did, in one line, and whether a person must look at it: for `reply`,
+/// `approve` and `outbox resend`, and for a sync's outbox pass (`Notice::Outbox`).
+pub fn sent_line(s: &Sent) -> (String, bool) {
     use crate::core::outbox::Standing;
     use crate::i18n::tf;
     let one = |x: &str| crate::sanitize::single_line(x);
     match s {
-        Sent::Delivered { conversation } => tf("notice.outbox.sent", &[("id", &one(conversation))]),
-        Sent::Completed { conversation } => {
-            tf("notice.outbox.completed", &[("id", &one(conversation))])
+        Sent::Delivered { conversation } => {
+            (tf("reply.sent", &[("id", &one(conversation))]), false)
         }
-        Sent::Uncertain {
-            conversation,
-            reason,
-        } => tf(
-            "reply.uncertain",
-            &[("id", &one(conversation)), ("why", &one(reason))],
-        ),
-        Sent::Waiting {
-            conversation,
-            standing: Standing::Rejected,
-        } => tf("notice.outbox.rejected", &[("id", &one(conversation))]),
-        Sent::Waiting { conversation, .. } => {
-            tf("notice.outbox.uncertain", &[("id", &one(conversation))])
+        Sent::Completed { conversation } => {
+            (tf("reply.completed", &[("id", &one(conversation))]), false)
         }
         Sent::Queued {
             conversation,
             reason,
-        } => tf(
-            "reply.queued",
-            &[("id", &one(conversation)), ("why", &one(reason))],
+        } => (
+            tf(
+                "reply.queued",
+                &[("id", &one(conversation)), ("why", &one(reason))],
+            ),
+            false,
         ),
-        Sent::Taken { conversation, by } => tf(
-            "reply.taken",
-            &[("id", &one(conversation)), ("agent", &one(by))],
+        Sent::Uncertain {
+            conversation,
+            reason,
+        } => (
+            tf(
+                "reply.uncertain",
+                &[("id", &one(conversation)), ("why", &one(reason))],
+            ),
+            true,
+        ),
+        Sent::Taken { conversation, by } => (
+            tf(
+                "reply.taken",
+                &[("id", &one(conversation)), ("agent", &one(by))],
+            ),
+            false,
+        ),
+        Sent::Waiting {
+            conversation,
+            standing: Standing::Rejected,
+        } => (
+            tf("notice.outbox.rejected", &[("id", &one(conversation))]),
+            false,
+        ),
+        Sent::Waiting {
+            conversation,
+            standing: Standing::Uncertain,
+        } => (
+            tf("notice.outbox.uncertain", &[("id", &one(conversation))]),
+            true,
+        ),
+        Sent::Waiting {
+            conversation,
+            standing,
+        } => (
+            tf(
+                "reply.waiting",
+                &[
+                    ("id", &one(conversation)),
+                    ("standing", &crate::core::outbox::standing_name(standing)),
+                ],
+            ),
+            false,
         ),
     }
 }
