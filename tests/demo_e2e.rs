@@ -1,66 +1,12 @@
 //! `tanto demo` end to end: the real binary in tmux, read back with `tmux capture-pane`.
 
+mod harness;
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// A tmux server of its own (its own socket), killed when dropped.
-struct Tmux {
-    socket: PathBuf,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .env_remove("TMUX")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux");
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", "demo"])
-    }
-
-    fn pane(&self, format: &str) -> String {
-        self.cmd(&["display-message", "-p", "-t", "demo", format])
-            .trim()
-            .to_string()
-    }
-
-    fn wait_for(&self, what: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waited {secs}s for {what}; the screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .output();
-    }
-}
+use support::tmux::Tmux;
 
 /// Pids of live processes whose command line mentions `needle`.
 fn processes_mentioning(needle: &str) -> Vec<(u32, String)> {
@@ -203,7 +149,7 @@ fn the_demo_shows_sample_mail_the_teammate_works_live_and_q_leaves_nothing_behin
     let (tmux, dir) = start_demo(root.path());
 
     // The New tab, with English and Japanese sample mail (decoded from ISO-2022-JP or UTF-8).
-    let screen = tmux.wait_for("the New tab with sample mail", 60, |s| {
+    let screen = tmux.wait_for_secs("demo", "the New tab with sample mail", 60, |s| {
         s.contains("New")
             && ENGLISH.iter().any(|e| s.contains(e))
             && JAPANESE.iter().any(|j| s.contains(j))
@@ -212,19 +158,19 @@ fn the_demo_shows_sample_mail_the_teammate_works_live_and_q_leaves_nothing_behin
 
     // In progress: with no key pressed after this one, hanako's claims appear there.
     tmux.cmd(&["send-keys", "-t", "demo", "2"]);
-    tmux.wait_for("hanako's claim on the In progress tab", 60, |s| {
+    tmux.wait_for_secs("demo", "hanako's claim on the In progress tab", 60, |s| {
         s.lines().any(|l| l.contains("hanako"))
     });
     // And her done conversations on the Done tab.
     tmux.cmd(&["send-keys", "-t", "demo", "3"]);
-    tmux.wait_for("a conversation hanako marked done", 60, |s| {
+    tmux.wait_for_secs("demo", "a conversation hanako marked done", 60, |s| {
         s.lines().any(|l| l.contains("hanako"))
     });
 
     tmux.cmd(&["send-keys", "-t", "demo", "q"]);
-    let screen = tmux.wait_for("the demo to exit", 30, |s| s.contains("demo-exit="));
+    let screen = tmux.wait_for_secs("demo", "the demo to exit", 30, |s| s.contains("demo-exit="));
     assert!(screen.contains("demo-exit=0"), "{screen}");
-    assert_eq!(tmux.pane("#{alternate_on}"), "0");
+    assert_eq!(tmux.pane("demo", "#{alternate_on}"), "0");
     assert_nothing_left(&dir, 5);
 }
 
@@ -232,7 +178,12 @@ fn the_demo_shows_sample_mail_the_teammate_works_live_and_q_leaves_nothing_behin
 fn a_hangup_stops_the_demo_at_once_and_leaves_nothing_behind() {
     let root = tempfile::tempdir().expect("tempdir");
     let (tmux, dir) = start_demo(root.path());
-    tmux.wait_for("the New tab with sample mail", 60, shows_both_languages);
+    tmux.wait_for_secs(
+        "demo",
+        "the New tab with sample mail",
+        60,
+        shows_both_languages,
+    );
     // The terminal goes away (an ssh session dropped): SIGHUP to its foreground group.
     drop(tmux);
     // tanto ends by itself, stopping what it started (an abort would leave the cleanup

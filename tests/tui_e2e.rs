@@ -9,35 +9,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use harness::{sample_message, Dovecot, SmtpSink};
+use support::tmux::Tmux;
 use support::Tanto;
 
-/// A tmux server of its own (its own socket), killed when dropped.
-struct Tmux {
-    socket: PathBuf,
-}
-
+/// What only these tests need of the shared tmux driver.
 impl Tmux {
-    fn new(dir: &Path) -> Tmux {
-        Tmux {
-            socket: dir.join("tmux.sock"),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux");
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
     /// Opens `tanto` for an agent in a new 100x30 session named `name`.
     fn open(&self, name: &str, agent: &Tanto) {
         self.open_with(name, agent, "EDITOR= VISUAL=");
@@ -69,42 +45,6 @@ impl Tmux {
         ]);
         // Keep the pane after tanto exits, to read how it ended.
         self.cmd(&["set-option", "-t", name, "remain-on-exit", "on"]);
-    }
-
-    fn screen(&self, name: &str) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", name])
-    }
-
-    fn keys(&self, name: &str, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", name];
-        args.extend_from_slice(keys);
-        self.cmd(&args);
-    }
-
-    fn text(&self, name: &str, text: &str) {
-        self.cmd(&["send-keys", "-t", name, "-l", text]);
-    }
-
-    fn pane(&self, name: &str, format: &str) -> String {
-        self.cmd(&["display-message", "-p", "-t", name, format])
-            .trim()
-            .to_string()
-    }
-
-    /// Waits until `ok` holds for the screen of `name`; panics with the screen if not.
-    fn wait_for(&self, name: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = self.screen(name);
-            if ok(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name}: waited 20s for {what}; the screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
     }
 
     fn exit_file(&self, name: &str) -> PathBuf {
@@ -153,16 +93,6 @@ impl Tmux {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .output();
     }
 }
 

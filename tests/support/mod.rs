@@ -1,6 +1,8 @@
 //! Running the real `tanto` binary against the test Dovecot, as a user would.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 pub mod replying;
 
 use std::path::PathBuf;

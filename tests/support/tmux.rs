@@ -1,0 +1,94 @@
+//! A tmux server of a test's own, to drive the real binary as a user would and read the
+//! screen back with `capture-pane`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A tmux server with its own socket, killed when dropped.
+pub struct Tmux {
+    pub socket: PathBuf,
+}
+
+impl Tmux {
+    /// A server whose socket lives in `dir`.
+    pub fn new(dir: &Path) -> Tmux {
+        Tmux {
+            socket: dir.join("tmux.sock"),
+        }
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .env_remove("TMUX")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn screen(&self, name: &str) -> String {
+        self.cmd(&["capture-pane", "-p", "-t", name])
+    }
+
+    pub fn keys(&self, name: &str, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", name];
+        args.extend_from_slice(keys);
+        self.cmd(&args);
+    }
+
+    /// Types `text` literally.
+    pub fn text(&self, name: &str, text: &str) {
+        self.cmd(&["send-keys", "-t", name, "-l", text]);
+    }
+
+    pub fn pane(&self, name: &str, format: &str) -> String {
+        self.cmd(&["display-message", "-p", "-t", name, format])
+            .trim()
+            .to_string()
+    }
+
+    /// Waits up to 20 s until `ok` holds for the screen of `name`.
+    pub fn wait_for(&self, name: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        self.wait_for_secs(name, what, 20, ok)
+    }
+
+    /// Waits up to `secs` until `ok` holds for the screen of `name`; panics with the screen.
+    pub fn wait_for_secs(
+        &self,
+        name: &str,
+        what: &str,
+        secs: u64,
+        ok: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen(name);
+            if ok(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name}: waited {secs}s for {what}; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
