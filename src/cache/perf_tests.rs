@@ -202,7 +202,7 @@ fn allowed(sql: &str, step: &str) -> bool {
     let whole_list = sql.contains("FROM conversations WHERE messages > 0")
         && !sql.contains("status =")
         && !sql.contains("assignee =");
-    if whole_list && step == "SCAN conversations USING INDEX conversations_recent" {
+    if whole_list && step == "SCAN conversations USING COVERING INDEX conversations_recent" {
         return true;
     }
     ALLOWED

@@ -196,6 +196,13 @@ CREATE TABLE conv_keys (
 );
 CREATE VIRTUAL TABLE conv_fts USING fts5(subject, customer, assignee, tokenize = 'trigram');
 "#,
+    // v8: the whole list (`list --json`) straight from its index: every column it prints is
+    // in the index, so no row is looked up by its key (that look-up was most of the time).
+    r#"
+DROP INDEX IF EXISTS conversations_recent;
+CREATE INDEX conversations_recent ON conversations (last_received DESC, id, mailbox, subject,
+    customer, status, assignee, previous_assignee, messages) WHERE messages > 0;
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end
@@ -210,7 +217,8 @@ pub const BULK_INDEXES: &[(&str, &str)] = &[
     ("conversations_id", "conversations (id)"),
     (
         "conversations_recent",
-        "conversations (last_received DESC, id)",
+        "conversations (last_received DESC, id, mailbox, subject, customer, status, assignee,
+            previous_assignee, messages) WHERE messages > 0",
     ),
     (
         "conversations_tab",

@@ -186,6 +186,17 @@ impl Cache {
             .map_err(|e| self.err(e))
     }
 
+    /// The highest UID a folder has cached (0 for none): one index probe, unlike the count.
+    pub fn folder_max_uid(&self, folder: &FolderState) -> Result<u32> {
+        let table = table_of(folder.role);
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT COALESCE(MAX(uid), 0) FROM {table} WHERE folder_id = ?1"
+            ))
+            .and_then(|mut st| st.query_row([folder.id], |r| r.get(0)))
+            .map_err(|e| self.err(e))
+    }
+
     /// The UIDs cached for a folder, ascending.
     pub fn folder_uids(&self, folder: &FolderState) -> Result<Vec<u32>> {
         let table = table_of(folder.role);

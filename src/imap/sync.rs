@@ -110,7 +110,13 @@ pub fn sync_folder(
                 return Ok(report);
             }
             Some(s) if known.is_some() && unchanged_by_status(&s, &state) => {
-                let (count, _) = cache.folder_stats(&state)?;
+                // Under QRESYNC an expunge moves HIGHESTMODSEQ; without it, the count (a
+                // walk of the folder's rows) tells.
+                let count = if conn.qresync_enabled {
+                    s.messages as usize
+                } else {
+                    cache.folder_stats(&state)?.0
+                };
                 if count == s.messages as usize {
                     report.mode = SyncMode::Unchanged;
                     report.messages = count;
@@ -134,8 +140,10 @@ pub fn sync_folder(
         report.reset = true;
     }
     state.uidvalidity = Some(info.uidvalidity);
-    // Counts, not the UID list: a no-change resync of a big folder must not read it all.
-    let (cached_count, max_cached) = cache.folder_stats(&state)?;
+    // The highest UID is one index probe; the count walks the folder's index, so a
+    // no-change resync under QRESYNC does without it.
+    let max_cached = cache.folder_max_uid(&state)?;
+    let mut cached_count: Option<usize> = None;
 
     let unchanged = state.complete
         && !report.reset
@@ -144,7 +152,7 @@ pub fn sync_folder(
         && info.uidnext.is_some()
         && info.uidnext == state.uidnext
         // CONDSTORE alone does not promise a new HIGHESTMODSEQ on expunge.
-        && (conn.qresync_enabled || info.exists as usize == cached_count);
+        && (conn.qresync_enabled || info.exists as usize == count(cache, &state, &mut cached_count)?);
     let mut to_fetch: Vec<u32> = Vec::new();
     if unchanged {
         report.mode = SyncMode::Unchanged;
@@ -178,7 +186,8 @@ pub fn sync_folder(
         to_fetch.sort_unstable();
         to_fetch.dedup();
         // Without VANISHED, compare counts: a mismatch means something was expunged.
-        let expected = (cached_count + to_fetch.len()).saturating_sub(report.expunged);
+        let expected = (count(cache, &state, &mut cached_count)? + to_fetch.len())
+            .saturating_sub(report.expunged);
         if report.mode != SyncMode::Qresync && expected != info.exists as usize {
             let on_server: HashSet<u32> = conn.uids_from(1)?.into_iter().collect();
             let gone: Vec<u32> = cache
@@ -195,7 +204,7 @@ pub fn sync_folder(
         let bulk = role != FolderRole::Activity && cache.bulk_wanted(team, &state)?;
         // A full sync that was cut off resumes after the last cached UID; the flags of what
         // it had fetched are refreshed in one cheap pass.
-        if cached_count > 0 {
+        if max_cached > 0 {
             let cached = cache.folder_uids(&state)?;
             let updates = conn.flags_changed_since(None)?;
             let on_server: HashSet<u32> = updates.iter().map(|u| u.uid).collect();
@@ -231,8 +240,27 @@ pub fn sync_folder(
     state.uidnext = info.uidnext;
     state.complete = true;
     cache.set_folder_state(&state)?;
-    report.messages = cache.folder_stats(&state)?.0;
+    report.messages = if report.mode == SyncMode::Unchanged {
+        // Nothing changed: the cache holds what the server counts.
+        cached_count.unwrap_or(info.exists as usize)
+    } else {
+        cache.folder_stats(&state)?.0
+    };
     Ok(report)
+}
+
+/// The number of messages cached for `folder`, counted once (`memo`).
+fn count(
+    cache: &Cache,
+    folder: &FolderState,
+    memo: &mut Option<usize>,
+) -> Result<usize, SyncError> {
+    if let Some(n) = *memo {
+        return Ok(n);
+    }
+    let n = cache.folder_stats(folder)?.0;
+    *memo = Some(n);
+    Ok(n)
 }
 
 /// Whether a folder's STATUS matches what the cache last synced (a new HIGHESTMODSEQ comes
