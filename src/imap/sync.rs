@@ -186,9 +186,12 @@ pub fn sync_folder(
         to_fetch.sort_unstable();
         to_fetch.dedup();
         // Without VANISHED, compare counts: a mismatch means something was expunged.
-        let expected = (count(cache, &state, &mut cached_count)? + to_fetch.len())
-            .saturating_sub(report.expunged);
-        if report.mode != SyncMode::Qresync && expected != info.exists as usize {
+        let expected = |cache: &Cache, memo: &mut Option<usize>| -> Result<usize, SyncError> {
+            Ok((count(cache, &state, memo)? + to_fetch.len()).saturating_sub(report.expunged))
+        };
+        if report.mode != SyncMode::Qresync
+            && expected(cache, &mut cached_count)? != info.exists as usize
+        {
             let on_server: HashSet<u32> = conn.uids_from(1)?.into_iter().collect();
             let gone: Vec<u32> = cache
                 .folder_uids(&state)?
