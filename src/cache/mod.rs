@@ -10,6 +10,7 @@ mod query;
 mod schema;
 mod stats;
 mod store;
+mod tab_counts;
 mod thread;
 
 #[cfg(test)]

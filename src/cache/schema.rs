@@ -245,6 +245,7 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
         .prepare("SELECT 1 FROM folders WHERE loading = 1")?
         .exists([])?;
     if !loading {
+        super::tab_counts::ensure(&tx)?;
         super::fts::ensure(&tx)?;
     }
     tx.commit()?;

@@ -15,7 +15,7 @@ use crate::core::model::MessageMeta;
 
 /// Messages per FETCH: big enough that round trips do not matter, small enough that one
 /// batch's response stays a few MB.
-pub const BATCH: usize = 2500;
+pub const BATCH: usize = 1000;
 
 /// The header fields the list, threading and the noise rules need.
 const HEADER_FIELDS: &str = "DATE FROM TO CC REPLY-TO SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES \
@@ -330,8 +330,8 @@ fn fetch_into(
     // cache. Each hands whole batches to the next.
     type Unparsed = Vec<(MessageMeta, Vec<u8>)>;
     let (raw_tx, raw_rx) =
-        crossbeam_channel::bounded::<Result<(Unparsed, Vec<(u32, i64, Event)>), ImapError>>(2);
-    let (tx, rx) = crossbeam_channel::bounded::<Result<Batch, ImapError>>(2);
+        crossbeam_channel::bounded::<Result<(Unparsed, Vec<(u32, i64, Event)>), ImapError>>(1);
+    let (tx, rx) = crossbeam_channel::bounded::<Result<Batch, ImapError>>(1);
     std::thread::scope(|s| {
         s.spawn(move || {
             let mut t_net = Duration::ZERO;
