@@ -258,8 +258,8 @@ impl Cache {
                 for (name, _) in BULK_INDEXES {
                     tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
                 }
-                super::fts::drop_triggers(&tx)?;
-                super::tab_counts::drop_triggers(&tx)?;
+                super::fts::KEPT.drop_triggers(&tx)?;
+                super::tab_counts::KEPT.drop_triggers(&tx)?;
             }
             tx.commit()?;
             Ok(true)
@@ -531,6 +531,6 @@ fn create_indexes(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     for t in ["messages", "thread_ids", "conversations"] {
         create_indexes_on(tx, t)?;
     }
-    super::tab_counts::ensure(tx)?;
-    super::fts::ensure(tx)
+    super::tab_counts::KEPT.ensure(tx)?;
+    super::fts::KEPT.ensure(tx)
 }

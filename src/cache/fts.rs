@@ -44,38 +44,15 @@ END",
     ),
 ];
 
-/// Drops the triggers (a bulk load fills the index at its end instead, row by row costs more).
-pub fn drop_triggers(tx: &rusqlite::Connection) -> rusqlite::Result<()> {
-    for (name, _) in TRIGGERS {
-        tx.execute_batch(&format!("DROP TRIGGER IF EXISTS {name}"))?;
-    }
-    Ok(())
-}
-
-/// Fills the index from the conversations and creates the triggers, unless they are all
-/// there (then the index is already kept).
-pub fn ensure(tx: &rusqlite::Connection) -> rusqlite::Result<()> {
-    let present: i64 = tx.query_row(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'conv_fts_%'",
-        [],
-        |r| r.get(0),
-    )?;
-    if present == TRIGGERS.len() as i64 {
-        return Ok(());
-    }
-    drop_triggers(tx)?;
-    tx.execute_batch(
-        "DELETE FROM conv_fts; DELETE FROM conv_keys;
+/// The index and its triggers.
+pub const KEPT: super::kept::Kept = super::kept::Kept {
+    triggers: TRIGGERS,
+    rebuild: "DELETE FROM conv_fts; DELETE FROM conv_keys;
          INSERT INTO conv_keys (mailbox, id) SELECT mailbox, id FROM conversations;
          INSERT INTO conv_fts (rowid, subject, customer, assignee)
              SELECT k.n, c.subject, c.customer, COALESCE(c.assignee, '')
              FROM conv_keys k JOIN conversations c ON c.mailbox = k.mailbox AND c.id = k.id;",
-    )?;
-    for (name, body) in TRIGGERS {
-        tx.execute_batch(&format!("CREATE TRIGGER {name} {body}"))?;
-    }
-    Ok(())
-}
+};
 
 /// The fewest characters the trigram index answers; shorter text is matched with LIKE.
 pub const MIN_CHARS: usize = 3;

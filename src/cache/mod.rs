@@ -5,6 +5,7 @@
 mod bulk;
 mod events;
 mod fts;
+mod kept;
 mod lease;
 mod query;
 mod schema;

@@ -245,8 +245,8 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
         .prepare("SELECT 1 FROM folders WHERE loading = 1")?
         .exists([])?;
     if !loading {
-        super::tab_counts::ensure(&tx)?;
-        super::fts::ensure(&tx)?;
+        super::tab_counts::KEPT.ensure(&tx)?;
+        super::fts::KEPT.ensure(&tx)?;
     }
     tx.commit()?;
     Ok(current)
@@ -261,18 +261,8 @@ mod tests {
         let mut conn = Connection::open_in_memory().expect("open");
         migrate(&mut conn).expect("migrate");
         for (name, on) in BULK_INDEXES {
-            let sql: String = conn
-                .query_row(
-                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1",
-                    [name],
-                    |r| r.get(0),
-                )
-                .expect(name);
             let want = format!("CREATE INDEX {name} ON {on}");
-            assert_eq!(
-                sql.split_whitespace().collect::<Vec<_>>(),
-                want.split_whitespace().collect::<Vec<_>>()
-            );
+            crate::cache::kept::assert_created_as(&conn, "index", name, &want);
         }
     }
 

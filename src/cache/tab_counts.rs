@@ -38,37 +38,14 @@ END",
     ),
 ];
 
-/// Drops the triggers (a bulk load counts once at its end instead).
-pub fn drop_triggers(tx: &rusqlite::Connection) -> rusqlite::Result<()> {
-    for (name, _) in TRIGGERS {
-        tx.execute_batch(&format!("DROP TRIGGER IF EXISTS {name}"))?;
-    }
-    Ok(())
-}
-
-/// Counts the conversations and creates the triggers, unless they are all there (then the
-/// counts are already kept).
-pub fn ensure(tx: &rusqlite::Connection) -> rusqlite::Result<()> {
-    let present: i64 = tx.query_row(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tab_counts_%'",
-        [],
-        |r| r.get(0),
-    )?;
-    if present == TRIGGERS.len() as i64 {
-        return Ok(());
-    }
-    drop_triggers(tx)?;
-    tx.execute_batch(
-        "DELETE FROM tab_counts;
+/// The counts and their triggers.
+pub const KEPT: super::kept::Kept = super::kept::Kept {
+    triggers: TRIGGERS,
+    rebuild: "DELETE FROM tab_counts;
          INSERT INTO tab_counts (mailbox, status, assignee, n)
              SELECT mailbox, status, COALESCE(assignee, ''), COUNT(*) FROM conversations
              WHERE messages > 0 GROUP BY 1, 2, 3;",
-    )?;
-    for (name, body) in TRIGGERS {
-        tx.execute_batch(&format!("CREATE TRIGGER {name} {body}"))?;
-    }
-    Ok(())
-}
+};
 
 #[cfg(test)]
 mod tests {
@@ -80,18 +57,8 @@ mod tests {
         let mut conn = rusqlite::Connection::open_in_memory().expect("open");
         crate::cache::schema::migrate(&mut conn).expect("migrate");
         for (name, body) in TRIGGERS {
-            let sql: String = conn
-                .query_row(
-                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
-                    [name],
-                    |r| r.get(0),
-                )
-                .expect(name);
             let want = format!("CREATE TRIGGER {name} {body}");
-            assert_eq!(
-                sql.split_whitespace().collect::<Vec<_>>(),
-                want.split_whitespace().collect::<Vec<_>>()
-            );
+            crate::cache::kept::assert_created_as(&conn, "trigger", name, &want);
         }
     }
 
@@ -99,14 +66,14 @@ mod tests {
     fn ensure_counts_what_the_triggers_would_have_kept() {
         let mut conn = rusqlite::Connection::open_in_memory().expect("open");
         crate::cache::schema::migrate(&mut conn).expect("migrate");
-        drop_triggers(&conn).expect("drop");
+        KEPT.drop_triggers(&conn).expect("drop");
         conn.execute_batch(
             "INSERT INTO conversations (mailbox, id, root_date, root_key, status, assignee, messages)
              VALUES ('s', 'a', 0, 'a', 'new', NULL, 1), ('s', 'b', 0, 'b', 'new', NULL, 2),
                     ('s', 'c', 0, 'c', 'wip', 'ann', 1), ('s', 'd', 0, 'd', 'new', NULL, 0);",
         )
         .expect("rows");
-        ensure(&conn).expect("ensure");
+        KEPT.ensure(&conn).expect("ensure");
         let rows: Vec<(String, String, i64)> = conn
             .prepare("SELECT status, assignee, n FROM tab_counts ORDER BY 1")
             .expect("prepare")
