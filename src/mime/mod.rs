@@ -17,6 +17,11 @@ mod charset;
 mod damaged_tests;
 mod encoded_word;
 mod header;
+#[cfg(test)]
+mod header_equivalence_tests;
+#[cfg(test)]
+mod header_reference;
+mod header_split;
 mod html;
 mod render;
 mod repair;
