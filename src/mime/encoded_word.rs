@@ -8,7 +8,7 @@ use super::header::unfold;
 const MAX_ENCODED_WORD: usize = 4096;
 
 /// A header value cut into raw text and runs of adjacent encoded-words in one charset.
-enum Piece<'a> {
+pub(super) enum Piece<'a> {
     Raw(&'a [u8]),
     Words { charset: String, bytes: Vec<u8> },
 }
@@ -16,7 +16,7 @@ enum Piece<'a> {
 /// Cuts a header value into pieces. Adjacent encoded-words (separated by white space only) in
 /// the same charset become one run, so a character split across two words (Exchange does this
 /// with ISO-2022-JP; others with UTF-8) decodes whole. The space between words is dropped.
-fn pieces(value: &[u8]) -> Vec<Piece<'_>> {
+pub(super) fn pieces(value: &[u8]) -> Vec<Piece<'_>> {
     let mut out: Vec<Piece<'_>> = Vec::new();
     if !value.windows(2).any(|w| w == b"=?") {
         if !value.is_empty() {

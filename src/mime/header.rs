@@ -7,7 +7,7 @@ use mail_parser::parsers::MessageStream;
 use mail_parser::HeaderValue;
 
 use super::charset::{decode_bytes, decode_header_raw};
-use super::encoded_word::{decode_header_value, prepare_address_field};
+use super::encoded_word::{decode_header_value, pieces, prepare_address_field, Piece};
 use super::header_split::{split_fields, Name};
 use super::repair::repair_header_block;
 use crate::core::model::{Address, Headers};
@@ -233,6 +233,11 @@ pub(super) fn parse_return_path(raw: &[u8]) -> Option<String> {
 }
 
 pub(super) fn parse_addresses(raw: &[u8], hint: Option<&str>) -> Vec<Address> {
+    if crate::fast_path::enabled() {
+        if let Some(addresses) = plain_addresses(raw) {
+            return addresses;
+        }
+    }
     let prepared = prepare_address_field(raw, hint);
     if let Some(addresses) = unbracketed_addresses(&prepared) {
         return addresses;
@@ -270,6 +275,76 @@ pub(super) fn parse_addresses(raw: &[u8], hint: Option<&str>) -> Vec<Address> {
         _ => {}
     }
     out
+}
+
+/// The common shapes, read without mail-parser: a list of `address`, `Name <address>`,
+/// `"Name" <address>` or `=?charset?B?...?= <address>` with nothing unusual in them (no
+/// comments, groups, escapes or folding); `None` for anything else.
+fn plain_addresses(raw: &[u8]) -> Option<Vec<Address>> {
+    let text = std::str::from_utf8(raw).ok()?;
+    let text = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+    if text.is_empty() || text.contains(|c: char| c.is_control() || c == '\\') {
+        return None;
+    }
+    // Commas inside quotes belong to a name: only an unquoted list is split.
+    if text.contains('"') && text.contains(',') {
+        return None;
+    }
+    text.split(',').map(plain_address).collect()
+}
+
+fn plain_address(text: &str) -> Option<Address> {
+    let text = text.trim_matches(|c| c == ' ' || c == '\t');
+    let Some(open) = text.find('<') else {
+        return plain_email(text).map(|email| Address { name: None, email });
+    };
+    let email = plain_email(text[open + 1..].strip_suffix('>')?)?;
+    let name = text[..open].trim_end_matches([' ', '\t']);
+    let name = if let Some(quoted) = name.strip_prefix('"') {
+        let inner = quoted.strip_suffix('"')?;
+        if inner.contains(['"', '\t']) || inner.contains("=?") {
+            return None;
+        }
+        inner.to_owned()
+    } else if name.starts_with("=?") {
+        let mut pieces = pieces(name.as_bytes()).into_iter();
+        let (Some(Piece::Words { charset, bytes }), None) = (pieces.next(), pieces.next()) else {
+            return None;
+        };
+        let decoded = decode_bytes(&bytes, Some(&charset), None);
+        if decoded.is_empty() || decoded.contains("=?") {
+            return None;
+        }
+        decoded
+    } else if name.contains([
+        '"', '(', ')', ',', ':', ';', '<', '>', '@', '[', ']', '=', '\t',
+    ]) {
+        return None;
+    } else {
+        name.to_owned()
+    };
+    let name = sanitize::single_line(&name);
+    Some(Address {
+        name: (!name.is_empty()).then_some(name),
+        email,
+    })
+}
+
+/// `local@domain` in printable ASCII with nothing special in it, cleaned as `clean_email`
+/// cleans it (the domain lower-cased).
+fn plain_email(text: &str) -> Option<String> {
+    let at = text.find('@')?;
+    let plain = text
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !b"\"(),:;<>[]\\=?".contains(&b));
+    if !plain || at == 0 || at + 1 == text.len() || text[at + 1..].contains('@') {
+        return None;
+    }
+    Some(format!(
+        "{}@{}",
+        &text[..at],
+        text[at + 1..].to_ascii_lowercase()
+    ))
 }
 
 /// `Name Surname name@example.com` or `a@example.com b@example.com`, with no brackets or
