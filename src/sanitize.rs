@@ -31,8 +31,12 @@ pub fn for_display(s: &str) -> String {
 
 /// Lists show one line per entry: subjects and names must not break the layout or the terminal.
 pub fn single_line(s: &str) -> String {
-    if crate::fast_path::enabled() && is_single_line_already(s) {
-        return s.to_owned();
+    if crate::fast_path::enabled() {
+        // Line breaks and white space at either end are dropped whatever else is there.
+        let trimmed = s.trim_matches([' ', '\t', '\r', '\n']);
+        if is_single_line_already(trimmed) {
+            return trimmed.to_owned();
+        }
     }
     let clean = for_display(s);
     let mut out = String::with_capacity(clean.len());

@@ -193,9 +193,14 @@ fn bracketed(text: &str, skip_comments: bool) -> Vec<String> {
 }
 
 fn clean_id(id: &str) -> Option<String> {
+    let id = id.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace());
+    // Printable ASCII with no comment in it is already clean.
+    let plain = |b: u8| b.is_ascii_graphic() && b != b'(' && b != b')';
+    if crate::fast_path::enabled() && id.bytes().all(plain) {
+        return (!id.is_empty()).then(|| id.to_owned());
+    }
     let mut depth = 0usize;
     let id: String = id
-        .trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace())
         .chars()
         .filter(|&c| {
             // Comments inside an id (obsolete syntax) are not part of it.
@@ -283,7 +288,7 @@ pub(super) fn parse_addresses(raw: &[u8], hint: Option<&str>) -> Vec<Address> {
 fn plain_addresses(raw: &[u8]) -> Option<Vec<Address>> {
     let text = std::str::from_utf8(raw).ok()?;
     let text = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
-    if text.is_empty() || text.contains(|c: char| c.is_control() || c == '\\') {
+    if text.is_empty() || has_control_or_backslash(text) {
         return None;
     }
     // Commas inside quotes belong to a name: only an unquoted list is split.
@@ -291,6 +296,16 @@ fn plain_addresses(raw: &[u8]) -> Option<Vec<Address>> {
         return None;
     }
     text.split(',').map(plain_address).collect()
+}
+
+/// A control character (C0, DEL, C1) or a backslash, found byte by byte.
+fn has_control_or_backslash(text: &str) -> bool {
+    let b = text.as_bytes();
+    (0..b.len()).any(|i| match b[i] {
+        0..=0x1f | 0x7f | b'\\' => true,
+        0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
+        _ => false,
+    })
 }
 
 fn plain_address(text: &str) -> Option<Address> {
@@ -333,18 +348,21 @@ fn plain_address(text: &str) -> Option<Address> {
 /// `local@domain` in printable ASCII with nothing special in it, cleaned as `clean_email`
 /// cleans it (the domain lower-cased).
 fn plain_email(text: &str) -> Option<String> {
-    let at = text.find('@')?;
-    let plain = text
-        .bytes()
-        .all(|b| b.is_ascii_graphic() && !b"\"(),:;<>[]\\=?".contains(&b));
-    if !plain || at == 0 || at + 1 == text.len() || text[at + 1..].contains('@') {
-        return None;
+    let bytes = text.as_bytes();
+    let mut at = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'@' if at.is_none() => at = Some(i),
+            b'@' | b'"' | b'(' | b')' | b',' | b':' | b';' | b'<' | b'>' | b'[' | b']' | b'\\'
+            | b'=' | b'?' => return None,
+            b if !b.is_ascii_graphic() => return None,
+            _ => {}
+        }
     }
-    Some(format!(
-        "{}@{}",
-        &text[..at],
-        text[at + 1..].to_ascii_lowercase()
-    ))
+    let at = at.filter(|&at| at > 0 && at + 1 < bytes.len())?;
+    let mut email = text.to_owned();
+    email[at + 1..].make_ascii_lowercase();
+    Some(email)
 }
 
 /// `Name Surname name@example.com` or `a@example.com b@example.com`, with no brackets or
