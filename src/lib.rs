@@ -27,6 +27,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod core;
+mod fast_path;
 pub mod i18n;
 pub mod imap;
 pub mod mime;

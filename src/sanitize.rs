@@ -31,6 +31,13 @@ pub fn for_display(s: &str) -> String {
 
 /// Lists show one line per entry: subjects and names must not break the layout or the terminal.
 pub fn single_line(s: &str) -> String {
+    if crate::fast_path::enabled() {
+        // Line breaks and white space at either end are dropped whatever else is there.
+        let trimmed = s.trim_matches([' ', '\t', '\r', '\n']);
+        if is_single_line_already(trimmed) {
+            return trimmed.to_owned();
+        }
+    }
     let clean = for_display(s);
     let mut out = String::with_capacity(clean.len());
     let mut pending_space = false;
@@ -46,6 +53,32 @@ pub fn single_line(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// Text that `single_line` returns unchanged: no control character (C0, DEL, C1), bidi
+/// control or line separator, and no white space other than single spaces between words.
+fn is_single_line_already(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b' ' if b.get(i + 1) == Some(&b' ') => return false,
+            0..=0x1f | 0x7f => return false,
+            // U+0080..=U+009F (C1 controls).
+            0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => return false,
+            // U+2028..=U+202E (separators, bidi embeddings) and U+2066..=U+2069 (isolates).
+            0xe2 => match (b.get(i + 1), b.get(i + 2)) {
+                (Some(0x80), Some(0xa8..=0xae)) | (Some(0x81), Some(0xa6..=0xa9)) => return false,
+                _ => {}
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    true
 }
 
 /// A sender chooses attachment names: make one safe to create on disk, on any OS, without a path.
@@ -286,6 +319,57 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(&single_line(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn single_line_shortcut_agrees_with_the_general_code() {
+        let pieces = [
+            "",
+            " ",
+            "  ",
+            "a",
+            "Re:",
+            "日本語",
+            "\u{3000}",
+            "\t",
+            "\n",
+            "\r",
+            "\u{1b}[1m",
+            "\u{7f}",
+            "\u{80}",
+            "\u{9b}",
+            "\u{9f}",
+            "\u{a0}",
+            "é",
+            "\u{2014}",
+            "\u{2026}",
+            "\u{2027}",
+            "\u{2028}",
+            "\u{2029}",
+            "\u{202a}",
+            "\u{202e}",
+            "\u{202f}",
+            "\u{2065}",
+            "\u{2066}",
+            "\u{2069}",
+            "\u{206a}",
+            "\u{200f}",
+            "📧",
+            "\u{0}",
+        ];
+        let mut inputs = Vec::new();
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    inputs.push(format!("{a}{b}x{c}"));
+                    inputs.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        for input in &inputs {
+            let general = crate::fast_path::without(|| single_line(input));
+            assert_eq!(single_line(input), general, "{input:?}");
         }
     }
 

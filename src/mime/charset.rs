@@ -117,6 +117,12 @@ pub(super) fn decode_bytes(bytes: &[u8], charset: Option<&str>, hint: Option<&st
 /// browsers do) rather than replacement characters: raw 8-bit header text that is not UTF-8
 /// or Japanese is most often Latin-1.
 pub(super) fn decode_header_raw(bytes: &[u8], hint: Option<&str>) -> String {
+    // What `guess` returns first for UTF-8 with no JIS escape, without reading the hint.
+    if crate::fast_path::enabled() && !bytes.contains(&0x1b) {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return text.to_owned();
+        }
+    }
     guess(
         bytes,
         container_decoder(hint),
@@ -238,12 +244,14 @@ fn jis_escape_len(bytes: &[u8]) -> usize {
 /// ISO-2022-JP designations: JIS X 0208 (`ESC $ B`, `ESC $ @`), JIS X 0212 (`ESC $ ( D`),
 /// JIS X 0201 Roman and katakana (`ESC ( J`, `ESC ( I`).
 pub(super) fn has_jis_escape(bytes: &[u8]) -> bool {
-    bytes.windows(3).any(|w| {
-        matches!(
-            w,
-            [0x1b, b'$', b'B' | b'@' | b'('] | [0x1b, b'(', b'J' | b'I']
-        )
-    })
+    // Most text has no ESC at all: one fast scan says so.
+    bytes.contains(&0x1b)
+        && bytes.windows(3).any(|w| {
+            matches!(
+                w,
+                [0x1b, b'$', b'B' | b'@' | b'('] | [0x1b, b'(', b'J' | b'I']
+            )
+        })
 }
 
 /// U+FFFD already in the input (UTF-8 `EF BF BD`): its presence in output is then no error sign.

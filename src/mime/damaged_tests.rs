@@ -15,7 +15,7 @@ fn multipart_with(content_type: &str) -> Vec<u8> {
 }
 
 /// Every fixture of this file, for the no-panic sweep.
-fn fixtures() -> Vec<Vec<u8>> {
+pub(super) fn fixtures() -> Vec<Vec<u8>> {
     vec![
         multipart_with("multipart/alternative"),
         multipart_with("multipart/alternative; boundary=\"XYZ"),

@@ -8,7 +8,7 @@ use super::header::unfold;
 const MAX_ENCODED_WORD: usize = 4096;
 
 /// A header value cut into raw text and runs of adjacent encoded-words in one charset.
-enum Piece<'a> {
+pub(super) enum Piece<'a> {
     Raw(&'a [u8]),
     Words { charset: String, bytes: Vec<u8> },
 }
@@ -16,7 +16,7 @@ enum Piece<'a> {
 /// Cuts a header value into pieces. Adjacent encoded-words (separated by white space only) in
 /// the same charset become one run, so a character split across two words (Exchange does this
 /// with ISO-2022-JP; others with UTF-8) decodes whole. The space between words is dropped.
-fn pieces(value: &[u8]) -> Vec<Piece<'_>> {
+pub(super) fn pieces(value: &[u8]) -> Vec<Piece<'_>> {
     let mut out: Vec<Piece<'_>> = Vec::new();
     if !value.windows(2).any(|w| w == b"=?") {
         if !value.is_empty() {
@@ -184,7 +184,15 @@ fn q_decode(text: &[u8]) -> Vec<u8> {
 /// An unstructured header value (Subject) decoded: encoded-words in any charset, raw 8-bit
 /// or ISO-2022-JP text recognised, `hint` (the message's charset) for raw bytes in no charset.
 pub(super) fn decode_header_value(raw: &[u8], hint: Option<&str>) -> String {
-    let value = unfold(raw);
+    let mut value = unfold(raw);
+    // No encoded-word, no JIS escape, UTF-8: the text as it is (what the pieces give).
+    let plain = !value.windows(2).any(|w| w == b"=?") && !value.contains(&0x1b);
+    if crate::fast_path::enabled() && plain {
+        match String::from_utf8(value) {
+            Ok(text) => return text,
+            Err(not_utf8) => value = not_utf8.into_bytes(),
+        }
+    }
     let mut out = String::new();
     for piece in pieces(&value) {
         match piece {

@@ -4,15 +4,17 @@
 use std::borrow::Cow;
 
 use mail_parser::parsers::MessageStream;
-use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
+use mail_parser::HeaderValue;
 
 use super::charset::{decode_bytes, decode_header_raw};
-use super::encoded_word::{decode_header_value, prepare_address_field};
+use super::encoded_word::{decode_header_value, pieces, prepare_address_field, Piece};
+use super::header_split::{split_fields, Name};
 use super::repair::repair_header_block;
 use crate::core::model::{Address, Headers};
 use crate::sanitize;
 
 /// Headers plus what `render` shows of a nested message that `Headers` does not keep.
+#[derive(Default)]
 pub(super) struct HeaderInfo {
     pub(super) headers: Headers,
     pub(super) date_raw: Option<String>,
@@ -35,39 +37,38 @@ pub(super) fn nested_header_info(nested: &mail_parser::Message<'_>) -> HeaderInf
 pub(super) fn header_info(raw: &[u8]) -> HeaderInfo {
     let fixed = fix_bare_cr(raw);
     let data = repair_header_block(&fixed);
-    let mut info = HeaderInfo {
-        headers: Headers::default(),
-        date_raw: None,
-    };
-    let parsed = std::panic::catch_unwind(|| MessageParser::default().parse_headers(data.as_ref()));
-    let Some(message) = parsed.ok().flatten() else {
+    let mut info = HeaderInfo::default();
+    // Date and Content-Type values go through mail-parser: a panic there is no field at all.
+    let Ok(fields) = std::panic::catch_unwind(|| split_fields(&data)) else {
         return info;
     };
-    let hint = message
-        .content_type()
-        .and_then(|ct| ct.attribute("charset"))
-        .map(str::to_owned);
-    let hint = hint.as_deref();
+    // The last Content-Type field counts, as in mail-parser, even when it does not parse.
+    let content_type = fields
+        .iter()
+        .rev()
+        .find(|f| f.name == Name::ContentType)
+        .and_then(|f| f.parsed.as_ref())
+        .and_then(HeaderValue::as_content_type);
+    let hint = content_type.and_then(|ct| ct.attribute("charset"));
     let h = &mut info.headers;
     let mut subject: Option<String> = None;
-    for header in message.headers() {
-        let raw_value = data
-            .get(header.offset_start as usize..header.offset_end as usize)
-            .unwrap_or_default();
-        match header.name.as_str().to_ascii_lowercase().as_str() {
+    for field in &fields {
+        let raw_value = data.get(field.value.clone()).unwrap_or_default();
+        match field.name {
             // Two Subject fields: the first wins, as in most mail readers.
-            "subject" if subject.is_none() => {
+            Name::Subject if subject.is_none() => {
                 subject = Some(sanitize::single_line(&decode_header_value(raw_value, hint)));
             }
-            "from" => h.from.extend(parse_addresses(raw_value, hint)),
-            "to" => h.to.extend(parse_addresses(raw_value, hint)),
-            "cc" => h.cc.extend(parse_addresses(raw_value, hint)),
-            "reply-to" => h.reply_to.extend(parse_addresses(raw_value, hint)),
-            "date" => {
+            Name::From => h.from.extend(parse_addresses(raw_value, hint)),
+            Name::To => h.to.extend(parse_addresses(raw_value, hint)),
+            Name::Cc => h.cc.extend(parse_addresses(raw_value, hint)),
+            Name::ReplyTo => h.reply_to.extend(parse_addresses(raw_value, hint)),
+            Name::Date => {
                 if h.date.is_none() {
-                    h.date = header
-                        .value
-                        .as_datetime()
+                    h.date = field
+                        .parsed
+                        .as_ref()
+                        .and_then(HeaderValue::as_datetime)
                         .filter(|d| d.is_valid())
                         .map(|d| d.to_timestamp());
                 }
@@ -75,27 +76,27 @@ pub(super) fn header_info(raw: &[u8]) -> HeaderInfo {
                     info.date_raw = raw_text(raw_value, hint);
                 }
             }
-            "message-id" if h.message_id.is_none() => {
+            Name::MessageId if h.message_id.is_none() => {
                 h.message_id = parse_ids(raw_value).into_iter().next();
             }
-            "in-reply-to" => h.in_reply_to.extend(parse_ids(raw_value)),
-            "references" => h.references.extend(parse_ids(raw_value)),
-            "list-id" => set_once(&mut h.list_id, raw_text(raw_value, hint)),
-            "auto-submitted" => set_once(&mut h.auto_submitted, raw_text(raw_value, hint)),
-            "precedence" => set_once(&mut h.precedence, raw_text(raw_value, hint)),
-            "x-autoreply" => set_once(&mut h.x_autoreply, raw_text(raw_value, hint)),
-            "x-failed-recipients" => {
+            Name::InReplyTo => h.in_reply_to.extend(parse_ids(raw_value)),
+            Name::References => h.references.extend(parse_ids(raw_value)),
+            Name::ListId => set_once(&mut h.list_id, raw_text(raw_value, hint)),
+            Name::AutoSubmitted => set_once(&mut h.auto_submitted, raw_text(raw_value, hint)),
+            Name::Precedence => set_once(&mut h.precedence, raw_text(raw_value, hint)),
+            Name::XAutoreply => set_once(&mut h.x_autoreply, raw_text(raw_value, hint)),
+            Name::XFailedRecipients => {
                 set_once(&mut h.x_failed_recipients, raw_text(raw_value, hint))
             }
-            "x-tanto-agent" => set_once(&mut h.x_tanto_agent, raw_text(raw_value, hint)),
-            "return-path" => set_once(&mut h.return_path, parse_return_path(raw_value)),
+            Name::XTantoAgent => set_once(&mut h.x_tanto_agent, raw_text(raw_value, hint)),
+            Name::ReturnPath => set_once(&mut h.return_path, parse_return_path(raw_value)),
             _ => {}
         }
     }
     h.subject = subject.unwrap_or_default();
     dedup_keep_first(&mut h.in_reply_to);
     dedup_keep_first(&mut h.references);
-    h.content_type = message.content_type().map(|ct| {
+    h.content_type = content_type.map(|ct| {
         let kind = match ct.subtype() {
             Some(sub) => format!("{}/{}", ct.ctype(), sub),
             None => ct.ctype().to_owned(),
@@ -105,14 +106,14 @@ pub(super) fn header_info(raw: &[u8]) -> HeaderInfo {
     info
 }
 
-fn set_once(slot: &mut Option<String>, value: Option<String>) {
+pub(super) fn set_once(slot: &mut Option<String>, value: Option<String>) {
     if slot.is_none() {
         *slot = value;
     }
 }
 
 /// A header value as sent, unfolded, trimmed and safe; `None` when empty.
-fn raw_text(raw: &[u8], hint: Option<&str>) -> Option<String> {
+pub(super) fn raw_text(raw: &[u8], hint: Option<&str>) -> Option<String> {
     let text = sanitize::single_line(&decode_header_raw(raw, hint));
     (!text.is_empty()).then_some(text)
 }
@@ -146,7 +147,7 @@ pub(super) fn unfold(raw: &[u8]) -> Vec<u8> {
 
 /// Message ids without angle brackets, in order. Lenient: ids inside comments are skipped,
 /// junk between ids is ignored, and ids without brackets are taken when there are no others.
-fn parse_ids(raw: &[u8]) -> Vec<String> {
+pub(super) fn parse_ids(raw: &[u8]) -> Vec<String> {
     let text = decode_bytes(&unfold(raw), None, None);
     let mut ids = bracketed(&text, true);
     if ids.is_empty() {
@@ -192,9 +193,14 @@ fn bracketed(text: &str, skip_comments: bool) -> Vec<String> {
 }
 
 fn clean_id(id: &str) -> Option<String> {
+    let id = id.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace());
+    // Printable ASCII with no comment in it is already clean.
+    let plain = |b: u8| b.is_ascii_graphic() && b != b'(' && b != b')';
+    if crate::fast_path::enabled() && id.bytes().all(plain) {
+        return (!id.is_empty()).then(|| id.to_owned());
+    }
     let mut depth = 0usize;
     let id: String = id
-        .trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace())
         .chars()
         .filter(|&c| {
             // Comments inside an id (obsolete syntax) are not part of it.
@@ -213,13 +219,13 @@ fn clean_id(id: &str) -> Option<String> {
     (!id.is_empty()).then_some(id)
 }
 
-fn dedup_keep_first(ids: &mut Vec<String>) {
+pub(super) fn dedup_keep_first(ids: &mut Vec<String>) {
     let mut seen = std::collections::HashSet::new();
     ids.retain(|id| seen.insert(id.clone()));
 }
 
 /// The reverse path without brackets; the null path `<>` (bounces) is `Some("")`.
-fn parse_return_path(raw: &[u8]) -> Option<String> {
+pub(super) fn parse_return_path(raw: &[u8]) -> Option<String> {
     let text = sanitize::single_line(&decode_bytes(&unfold(raw), None, None));
     if text.is_empty() {
         return None;
@@ -231,7 +237,12 @@ fn parse_return_path(raw: &[u8]) -> Option<String> {
     Some(inner.trim().to_owned())
 }
 
-fn parse_addresses(raw: &[u8], hint: Option<&str>) -> Vec<Address> {
+pub(super) fn parse_addresses(raw: &[u8], hint: Option<&str>) -> Vec<Address> {
+    if crate::fast_path::enabled() {
+        if let Some(addresses) = plain_addresses(raw) {
+            return addresses;
+        }
+    }
     let prepared = prepare_address_field(raw, hint);
     if let Some(addresses) = unbracketed_addresses(&prepared) {
         return addresses;
@@ -269,6 +280,89 @@ fn parse_addresses(raw: &[u8], hint: Option<&str>) -> Vec<Address> {
         _ => {}
     }
     out
+}
+
+/// The common shapes, read without mail-parser: a list of `address`, `Name <address>`,
+/// `"Name" <address>` or `=?charset?B?...?= <address>` with nothing unusual in them (no
+/// comments, groups, escapes or folding); `None` for anything else.
+fn plain_addresses(raw: &[u8]) -> Option<Vec<Address>> {
+    let text = std::str::from_utf8(raw).ok()?;
+    let text = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+    if text.is_empty() || has_control_or_backslash(text) {
+        return None;
+    }
+    // Commas inside quotes belong to a name: only an unquoted list is split.
+    if text.contains('"') && text.contains(',') {
+        return None;
+    }
+    text.split(',').map(plain_address).collect()
+}
+
+/// A control character (C0, DEL, C1) or a backslash, found byte by byte.
+fn has_control_or_backslash(text: &str) -> bool {
+    let b = text.as_bytes();
+    (0..b.len()).any(|i| match b[i] {
+        0..=0x1f | 0x7f | b'\\' => true,
+        0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
+        _ => false,
+    })
+}
+
+fn plain_address(text: &str) -> Option<Address> {
+    let text = text.trim_matches(|c| c == ' ' || c == '\t');
+    let Some(open) = text.find('<') else {
+        return plain_email(text).map(|email| Address { name: None, email });
+    };
+    let email = plain_email(text[open + 1..].strip_suffix('>')?)?;
+    let name = text[..open].trim_end_matches([' ', '\t']);
+    let name = if let Some(quoted) = name.strip_prefix('"') {
+        let inner = quoted.strip_suffix('"')?;
+        if inner.contains(['"', '\t']) || inner.contains("=?") {
+            return None;
+        }
+        inner.to_owned()
+    } else if name.starts_with("=?") {
+        let mut pieces = pieces(name.as_bytes()).into_iter();
+        let (Some(Piece::Words { charset, bytes }), None) = (pieces.next(), pieces.next()) else {
+            return None;
+        };
+        let decoded = decode_bytes(&bytes, Some(&charset), None);
+        if decoded.is_empty() || decoded.contains("=?") {
+            return None;
+        }
+        decoded
+    } else if name.contains([
+        '"', '(', ')', ',', ':', ';', '<', '>', '@', '[', ']', '=', '\t',
+    ]) {
+        return None;
+    } else {
+        name.to_owned()
+    };
+    let name = sanitize::single_line(&name);
+    Some(Address {
+        name: (!name.is_empty()).then_some(name),
+        email,
+    })
+}
+
+/// `local@domain` in printable ASCII with nothing special in it, cleaned as `clean_email`
+/// cleans it (the domain lower-cased).
+fn plain_email(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut at = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'@' if at.is_none() => at = Some(i),
+            b'@' | b'"' | b'(' | b')' | b',' | b':' | b';' | b'<' | b'>' | b'[' | b']' | b'\\'
+            | b'=' | b'?' => return None,
+            b if !b.is_ascii_graphic() => return None,
+            _ => {}
+        }
+    }
+    let at = at.filter(|&at| at > 0 && at + 1 < bytes.len())?;
+    let mut email = text.to_owned();
+    email[at + 1..].make_ascii_lowercase();
+    Some(email)
 }
 
 /// `Name Surname name@example.com` or `a@example.com b@example.com`, with no brackets or

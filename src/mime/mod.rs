@@ -1,6 +1,8 @@
 //! The MIME layer: raw mail bytes in, tanto's own `Headers` and `Rendered` out.
 //!
-//! mail-parser (0.11, `full_encoding`) finds the MIME structure. This module adds what it gets
+//! mail-parser (0.11, `full_encoding`) finds the MIME structure. A header block alone (the
+//! sync's FETCH) is cut into fields by `header_split`, where mail-parser would cut it, and only
+//! its Date and Content-Type values go through mail-parser. This module adds what it gets
 //! wrong on the mail tanto's users receive: charset labels it does not know (`cp932`), text with
 //! no charset or a misplaced one (ISO-2022-JP is recognised by its escape sequences),
 //! encoded-words split inside a character (adjacent words are joined before decoding), classic
@@ -17,6 +19,11 @@ mod charset;
 mod damaged_tests;
 mod encoded_word;
 mod header;
+#[cfg(test)]
+mod header_equivalence_tests;
+#[cfg(test)]
+mod header_reference;
+mod header_split;
 mod html;
 mod render;
 mod repair;

@@ -13,6 +13,9 @@ const MAX_BOUNDARY_LEN: usize = 200;
 /// The message with blank-looking lines before its first header field removed, and an empty
 /// line inserted where the body starts with none.
 pub(super) fn repair_header_block(raw: &[u8]) -> Cow<'_, [u8]> {
+    if crate::fast_path::enabled() && is_undamaged(raw) {
+        return Cow::Borrowed(raw);
+    }
     let lines: Vec<&[u8]> = raw.split_inclusive(|&b| b == b'\n').collect();
     let leading = lines.iter().take_while(|l| is_blank(l)).count();
     // Blank lines first mean "no header" by the RFC: only skipped when a header block follows.
@@ -75,6 +78,32 @@ pub(super) fn repair_header_block(raw: &[u8]) -> Cow<'_, [u8]> {
     out.extend_from_slice(eol);
     out.extend_from_slice(&raw[split..]);
     Cow::Owned(out)
+}
+
+/// A header block the repairs below leave alone, seen without collecting its lines: it
+/// starts with a field, and up to its empty line every line is a field or a continuation.
+fn is_undamaged(raw: &[u8]) -> bool {
+    let mut lines = raw.split_inclusive(|&b| b == b'\n');
+    let Some(first) = lines.next() else {
+        return true;
+    };
+    if is_blank(first) {
+        return false;
+    }
+    let first_content = line_content(first);
+    if !first_content.contains(&b':') && !first.starts_with(b"From ") {
+        return false;
+    }
+    for line in lines {
+        let content = line_content(line);
+        if content.is_empty() {
+            return true;
+        }
+        if !matches!(content[0], b' ' | b'\t') && !content.contains(&b':') {
+            return false;
+        }
+    }
+    true
 }
 
 /// The boundary a multipart body actually uses, read from its first delimiter line, for a
