@@ -126,7 +126,7 @@ fn stderr_notifier() -> Notifier {
             )
         }
         Notice::Warning(w) => {
-            let text = crate::sanitize::single_line(w);
+            let text = crate::i18n::warning(w);
             eprintln!("tanto: {}", tf("notice.warning", &[("text", &text)]))
         }
         Notice::Outbox(sent) => eprintln!("tanto: {}", reply::sent_line(sent).0),

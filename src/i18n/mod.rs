@@ -9,6 +9,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+mod warning;
+pub use warning::warning;
+
 /// A language tanto speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {

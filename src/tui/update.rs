@@ -286,7 +286,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
                         ],
                     ))
                 }
-                Notice::Warning(w) => s.error = Some(crate::sanitize::single_line(&w)),
+                Notice::Warning(w) => s.error = Some(crate::i18n::warning(&w)),
                 Notice::Outbox(sent) => {
                     let (text, error) = reply_flow::sent_text(&sent);
                     if error {
