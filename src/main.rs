@@ -34,9 +34,10 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(|| tanto::cli::run(cli)) {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(e)) => {
-            // One line: the chain of contexts joined, never a multi-line dump.
-            let msg = format!("{e:#}").replace(['\n', '\r'], " ");
-            say(&format!("tanto: {}", tanto::sanitize::single_line(&msg)));
+            // One line: the chain of contexts joined, never a multi-line dump, worded in the
+            // user's language (the locale's when the config could not be read).
+            tanto::i18n::init(None);
+            say(&format!("tanto: {}", tanto::i18n::error_text(&e)));
             ExitCode::from(1)
         }
         Err(payload) => {

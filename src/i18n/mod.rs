@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+mod error;
 mod warning;
+pub use error::error_text;
 pub use warning::warning;
 
 /// A language tanto speaks.
