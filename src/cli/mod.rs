@@ -9,6 +9,7 @@ pub mod completions;
 pub mod coordinate;
 pub mod demo;
 pub mod doctor;
+pub mod help;
 pub mod list;
 pub mod man;
 pub mod outbox;

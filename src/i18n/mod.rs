@@ -211,7 +211,11 @@ mod tests {
         assert!(en.len() > 20, "the English catalogue parses");
         let missing: Vec<&String> = en.keys().filter(|k| !ja.contains_key(*k)).collect();
         assert!(missing.is_empty(), "missing in ja.toml: {missing:?}");
-        let extra: Vec<&String> = ja.keys().filter(|k| !en.contains_key(*k)).collect();
+        // The English help of commands and arguments is their doc comments (src/cli/help.rs).
+        let extra: Vec<&String> = ja
+            .keys()
+            .filter(|k| !en.contains_key(*k) && !k.starts_with("help.tanto"))
+            .collect();
         assert!(extra.is_empty(), "only in ja.toml: {extra:?}");
         for (k, v) in &en {
             assert_eq!(placeholders(v), placeholders(&ja[k]), "placeholders of {k}");
