@@ -2,7 +2,6 @@
 //! tanto relies on, where tanto's folders live. Returns the findings as data.
 
 use super::Ctx;
-use crate::sanitize::single_line;
 
 /// How one check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +19,7 @@ pub enum Verdict {
 }
 
 /// One line of the report.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Check {
     /// What was checked: a capability's name, or one of `login`, `folder`, `keywords`,
     /// `keyword use`, `keyword cap`, `sent folder`, `namespace`, `activity`, `outbox`,
@@ -75,11 +74,11 @@ pub enum FolderState {
 }
 
 /// What a check found, as data: the front end words it in the user's language.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Detail {
     None,
-    /// The cause from below (server or OS text, one sanitized line), shown verbatim.
-    Error(String),
+    /// What failed (the front end words the errors it knows; server or OS text stays).
+    Error(std::sync::Arc<anyhow::Error>),
     LoggedInAs {
         user: String,
     },
@@ -132,9 +131,9 @@ impl MailboxChecks {
         });
     }
 
-    fn fail(&mut self, name: &str, error: impl std::fmt::Display) {
-        let text = single_line(&format!("{error:#}"));
-        self.add(name, Verdict::Fail, Detail::Error(text));
+    fn fail(&mut self, name: &str, error: impl Into<anyhow::Error>) {
+        let error = std::sync::Arc::new(error.into());
+        self.add(name, Verdict::Fail, Detail::Error(error));
     }
 
     /// True when a check failed.

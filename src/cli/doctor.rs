@@ -68,7 +68,7 @@ fn check_name(name: &str) -> &str {
 fn detail_text(d: &Detail) -> String {
     match d {
         Detail::None => String::new(),
-        Detail::Error(e) => crate::sanitize::single_line(e),
+        Detail::Error(e) => crate::i18n::error_text(e),
         Detail::LoggedInAs { user } => tf("doctor.logged_in_as", &[("user", user)]),
         Detail::Lacks(cap) => t(match cap {
             Capability::Condstore => "doctor.lacks.condstore",

@@ -9,7 +9,8 @@ use std::fmt::Display;
 
 use super::tf;
 use crate::cache::{CacheError, Lookup};
-use crate::config::ConfigError;
+use crate::config::{ConfigError, PasswordError};
+use crate::imap::sync::SyncError;
 use crate::imap::ImapError;
 
 /// The whole chain in one line, as `{e:#}` would print it, in the language in use.
@@ -28,6 +29,12 @@ fn link_text(e: &(dyn StdError + 'static)) -> String {
     }
     if let Some(c) = e.downcast_ref::<CacheError>() {
         return cache(c);
+    }
+    // Transparent wrappers: their text is the inner error's.
+    match e.downcast_ref::<SyncError>() {
+        Some(SyncError::Imap(i)) => return imap(i),
+        Some(SyncError::Cache(c)) => return cache(c),
+        None => {}
     }
     match e.downcast_ref::<Lookup>() {
         Some(Lookup::NotFound(id)) => tf("error.lookup.not_found", &[("id", id)]),
@@ -66,6 +73,29 @@ fn config(e: &ConfigError) -> String {
             ],
         ),
         ConfigError::NoPath => super::t("error.config.no_path").to_string(),
+        ConfigError::Password { path: p, error } => {
+            let text = password(error);
+            tf(
+                "error.config.password",
+                &[("path", &path(p)), ("error", &text)],
+            )
+        }
+    }
+}
+
+fn password(e: &PasswordError) -> String {
+    match e {
+        PasswordError::CouldNotRun { key, cause } => tf(
+            "error.password.could_not_run",
+            &[("key", key), ("cause", cause)],
+        ),
+        PasswordError::Failed { key, status } => {
+            tf("error.password.failed", &[("key", key), ("status", status)])
+        }
+        PasswordError::EnvUnset { key, var } => {
+            tf("error.password.env_unset", &[("key", key), ("var", var)])
+        }
+        PasswordError::NoSource { key } => tf("error.password.no_source", &[("key", key)]),
     }
 }
 
@@ -168,6 +198,37 @@ mod tests {
             }
             .into(),
             ConfigError::NoPath.into(),
+            ConfigError::Password {
+                path: p(),
+                error: PasswordError::EnvUnset {
+                    key: "mailbox[0].imap".into(),
+                    var: "X".into(),
+                },
+            }
+            .into(),
+            ConfigError::Password {
+                path: p(),
+                error: PasswordError::Failed {
+                    key: "mailbox[0].imap".into(),
+                    status: "exit status: 1".into(),
+                },
+            }
+            .into(),
+            ConfigError::Password {
+                path: p(),
+                error: PasswordError::CouldNotRun {
+                    key: "mailbox[0].imap".into(),
+                    cause: "Permission denied".into(),
+                },
+            }
+            .into(),
+            ConfigError::Password {
+                path: p(),
+                error: PasswordError::NoSource {
+                    key: "mailbox[0].imap".into(),
+                },
+            }
+            .into(),
             ImapError::Connect {
                 addr: addr(),
                 reason: reason(),
@@ -216,6 +277,11 @@ mod tests {
                 path: p(),
                 source: rusqlite::Error::InvalidQuery,
             }
+            .into(),
+            SyncError::Imap(ImapError::Lost {
+                addr: addr(),
+                reason: reason(),
+            })
             .into(),
             Lookup::NotFound("c0ffee".into()).into(),
             Lookup::Ambiguous("c0ff".into()).into(),
