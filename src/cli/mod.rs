@@ -122,7 +122,11 @@ fn stderr_notifier() -> Notifier {
                 "tanto: {}",
                 tf(
                     "notice.retrying",
-                    &[("what", what), ("reason", &reason), ("secs", &secs)]
+                    &[
+                        ("what", &crate::i18n::retrying_what(what)),
+                        ("reason", &reason),
+                        ("secs", &secs)
+                    ]
                 )
             )
         }

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 mod error;
 mod warning;
 pub use error::error_text;
-pub use warning::warning;
+pub use warning::{retrying_what, warning};
 
 /// A language tanto speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

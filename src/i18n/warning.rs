@@ -1,6 +1,6 @@
 //! Warnings from the application layer, worded for people (both front ends).
 
-use super::tf;
+use super::{t, tf};
 use crate::app::Warning;
 use crate::sanitize::single_line;
 
@@ -18,7 +18,7 @@ pub fn warning(w: &Warning) -> String {
             &[("id", id), ("error", error)],
         ),
         W::CacheBehind { error } => tf("warning.cache_behind", &[("error", error)]),
-        W::ArrivalsNotChecked => super::t("warning.arrivals_not_checked").to_string(),
+        W::ArrivalsNotChecked => t("warning.arrivals_not_checked").to_string(),
         W::EventNotCached { error } => tf("warning.event_not_cached", &[("error", error)]),
         W::NoteNotCached { error } => tf("warning.note_not_cached", &[("error", error)]),
         W::OutboxPass { error } => tf("warning.outbox_pass", &[("error", error)]),
@@ -31,6 +31,21 @@ pub fn warning(w: &Warning) -> String {
         W::TemplatesUnranked { error } => tf("warning.templates_unranked", &[("error", error)]),
     };
     single_line(&text)
+}
+
+/// What is being retried (`Notice::Retrying`'s `what`), in the language in use.
+pub fn retrying_what(what: &str) -> &str {
+    match what {
+        "claim" => t("retry.claim"),
+        "take over" => t("retry.take_over"),
+        "release" => t("retry.release"),
+        "assign" => t("retry.assign"),
+        "done" => t("retry.done"),
+        "reopen" => t("retry.reopen"),
+        "note" => t("retry.note"),
+        "sync" => t("retry.sync"),
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -68,6 +83,27 @@ mod tests {
         ]
     }
     use Warning as W;
+
+    #[test]
+    fn what_is_retried_is_named_in_japanese() {
+        let whats = [
+            "claim",
+            "take over",
+            "release",
+            "assign",
+            "done",
+            "reopen",
+            "note",
+            "sync",
+        ];
+        for what in whats {
+            assert_eq!(with_lang(Lang::En, || retrying_what(what)), what);
+            assert!(
+                !with_lang(Lang::Ja, || retrying_what(what)).is_ascii(),
+                "{what}"
+            );
+        }
+    }
 
     #[test]
     fn every_warning_has_english_and_japanese_words_and_keeps_its_cause() {

@@ -280,7 +280,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
                     s.error = Some(tf(
                         "notice.retrying",
                         &[
-                            ("what", &what),
+                            ("what", &crate::i18n::retrying_what(&what)),
                             ("reason", &crate::sanitize::single_line(&reason)),
                             ("secs", &wait.as_secs().max(1)),
                         ],
