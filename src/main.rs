@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{FromArgMatches as _, Parser as _};
 
 fn main() -> ExitCode {
     // The MIME layer catches panics from below as a last resort, so the hook must not end
@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     if std::env::var_os("TANTO_DEBUG").is_none() {
         std::panic::set_hook(Box::new(|_| {}));
     }
-    let cli = match tanto::cli::Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -34,9 +34,10 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(|| tanto::cli::run(cli)) {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(e)) => {
-            // One line: the chain of contexts joined, never a multi-line dump.
-            let msg = format!("{e:#}").replace(['\n', '\r'], " ");
-            say(&format!("tanto: {}", tanto::sanitize::single_line(&msg)));
+            // One line: the chain of contexts joined, never a multi-line dump, worded in the
+            // user's language (the locale's when the config could not be read).
+            tanto::i18n::init(None);
+            say(&format!("tanto: {}", tanto::i18n::error_text(&e)));
             ExitCode::from(1)
         }
         Err(payload) => {
@@ -52,6 +53,22 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The command line, parsed; its help in the user's language when help is asked for (the
+/// language costs a read of the config, which other commands do later anyway).
+fn parse() -> Result<tanto::cli::Cli, clap::Error> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let wants_help = args
+        .iter()
+        .skip(1)
+        .any(|a| a == "-h" || a == "--help" || a == "help");
+    if !wants_help {
+        return tanto::cli::Cli::try_parse_from(&args);
+    }
+    let lang = tanto::cli::help::language(&args);
+    let matches = tanto::cli::help::command(lang).try_get_matches_from(&args)?;
+    tanto::cli::Cli::from_arg_matches(&matches)
 }
 
 /// One line on stderr; quietly nothing when stderr is gone (the terminal hung up), where

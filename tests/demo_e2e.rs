@@ -107,6 +107,11 @@ fn assert_nothing_left(dir: &Path, secs: u64) {
 
 /// Starts `tanto demo` in a 120x40 tmux session "demo"; returns the tmux and the server dir.
 fn start_demo(root: &Path) -> (Tmux, PathBuf) {
+    start_demo_with(root, "", (120, 40))
+}
+
+/// Starts `tanto demo ARGS` in a tmux session "demo" of `size` columns and rows.
+fn start_demo_with(root: &Path, args: &str, size: (u16, u16)) -> (Tmux, PathBuf) {
     let parent = root.join("srv");
     std::fs::create_dir_all(&parent).expect("mkdir");
     let tmux = Tmux {
@@ -115,7 +120,7 @@ fn start_demo(root: &Path) -> (Tmux, PathBuf) {
     let line = format!(
         // The shell ignores the hangup so that it outlives the terminal and records how the
         // demo ended (tanto installs its own SIGHUP handler).
-        "trap '' HUP; env TANTO_TEST_TMPDIR={} TANTO_DEMO_PACE_MS=600 EDITOR= VISUAL= TZ=UTC {} demo; \
+        "trap '' HUP; env TANTO_TEST_TMPDIR={} TANTO_DEMO_PACE_MS=600 EDITOR= VISUAL= TZ=UTC {} demo {args}; \
          s=$?; echo $s > {}; echo demo-exit=$s",
         parent.display(),
         env!("CARGO_BIN_EXE_tanto"),
@@ -127,9 +132,9 @@ fn start_demo(root: &Path) -> (Tmux, PathBuf) {
         "-s",
         "demo",
         "-x",
-        "120",
+        &size.0.to_string(),
         "-y",
-        "40",
+        &size.1.to_string(),
         &line,
     ]);
     tmux.cmd(&["set-option", "-t", "demo", "remain-on-exit", "on"]);
@@ -205,4 +210,68 @@ fn a_hangup_stops_the_demo_at_once_and_leaves_nothing_behind() {
         "the demo's exit status after a hangup: {code}"
     );
     assert_nothing_left(&dir, 1);
+}
+
+#[test]
+fn two_agents_side_by_side_see_each_other_s_claim_and_q_in_each_pane_leaves_nothing_behind() {
+    let root = tempfile::tempdir().expect("tempdir");
+    // No simulated teammate: the only claim is the one made here.
+    let (outer, dir) = start_demo_with(root.path(), "--agents 2 --no-teammate", (200, 45));
+    // The demo's own tmux server (attached in the outer pane) has one pane per agent.
+    let demo = Tmux {
+        socket: dir.join("tmux.sock"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !demo.socket.exists() {
+        assert!(Instant::now() < deadline, "the demo opened no tmux server");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // By pane id: indexes shift when a pane quits.
+    let panes = demo.cmd(&["list-panes", "-t", "tanto-demo", "-F", "#{pane_id}"]);
+    let panes: Vec<&str> = panes.split_whitespace().collect();
+    let [you, ken] = panes[..] else {
+        panic!("two panes, one per agent: {panes:?}")
+    };
+
+    // Each pane runs the terminal UI of its own agent on the New tab with sample mail.
+    for (pane, agent) in [(you, "you@support"), (ken, "ken@support")] {
+        let screen = demo.wait_for_secs(pane, "the New tab with sample mail", 60, |s| {
+            shows_both_languages(s) && s.contains(agent)
+        });
+        assert!(!screen.contains("hanako"), "{screen}");
+    }
+    // Side by side on the user's screen: the outer terminal shows both agents at once.
+    outer.wait_for("demo", "both panes on one screen", |s| {
+        s.contains("you@support") && s.contains("ken@support")
+    });
+
+    // "you" claims the first conversation of the New tab (c, from keymap.toml); ken sees it
+    // in progress, held by you, with no key pressed in his pane after the tab switch.
+    let first = demo
+        .screen(you)
+        .lines()
+        .nth(2)
+        .and_then(|l| l.trim().split_once(' '))
+        .map(|(_age, rest)| rest.trim().to_string())
+        .expect("a first row in the New tab");
+    let held_by_you = |s: &str| {
+        s.lines()
+            .any(|l| l.contains(first.as_str()) && l.trim_end().ends_with(" you"))
+    };
+    demo.keys(ken, &["2"]);
+    demo.wait_for(ken, "ken's In progress tab", |s| s.contains("In progress"));
+    assert!(
+        !held_by_you(&demo.screen(ken)),
+        "{first} is not claimed yet"
+    );
+    demo.keys(you, &["c"]);
+    demo.wait_for(you, "the claim to be won", |s| s.contains("you claimed it"));
+    demo.wait_for_secs(ken, "you's claim in ken's In progress tab", 30, held_by_you);
+
+    // q in each pane ends the demo: the server, the SMTP sink and the tmux server go.
+    demo.keys(you, &["q"]);
+    demo.keys(ken, &["q"]);
+    let screen = outer.wait_for_secs("demo", "the demo to exit", 30, |s| s.contains("demo-exit="));
+    assert!(screen.contains("demo-exit=0"), "{screen}");
+    assert_nothing_left(&dir, 5);
 }

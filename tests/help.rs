@@ -117,3 +117,89 @@ fn the_manual_pages_are_generated_to_stdout_and_into_a_directory() {
         assert!(text.contains(".TH"), "{page}: {text}");
     }
 }
+
+/// `tanto ARGS` in a locale: the language comes from `LANG` alone (the other variables empty).
+fn tanto_in(lang: &str, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tanto"))
+        .args(args)
+        .env("TANTO_CONFIG", "/nonexistent/tanto.toml")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("LC_ALL", "")
+        .env("LC_MESSAGES", "")
+        .env("LANG", lang)
+        .output()
+        .expect("run tanto");
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn japanese_catalogue() -> std::collections::HashMap<String, String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/i18n/ja.toml");
+    toml::from_str(&std::fs::read_to_string(path).expect("read ja.toml")).expect("ja.toml parses")
+}
+
+#[test]
+fn every_command_and_argument_has_japanese_help() {
+    let ja = japanese_catalogue();
+    let keys = tanto::cli::help::keys();
+    assert!(keys.len() > 60, "{keys:?}");
+    let missing: Vec<&String> = keys
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| !ja.contains_key(*k))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no Japanese help in ja.toml for: {missing:#?}"
+    );
+    let unknown: Vec<&String> = ja
+        .keys()
+        .filter(|k| k.starts_with("help.tanto") && !keys.iter().any(|(u, _)| u == *k))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "ja.toml has help for no argument: {unknown:#?}"
+    );
+}
+
+#[test]
+fn a_japanese_locale_gets_japanese_help() {
+    let ja = japanese_catalogue();
+    let out = tanto_in("ja_JP.UTF-8", &["--help"]);
+    assert!(
+        out.contains("使い方: tanto") && out.contains("終了コード"),
+        "{out}"
+    );
+    for sub in tanto::cli::Cli::command().get_subcommands() {
+        let name = sub.get_name();
+        let about = &ja[&format!("help.tanto.{name}")];
+        assert!(out.contains(about.as_str()), "{name}: {out}");
+        let english = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        assert!(!out.contains(&english), "{name} still in English: {out}");
+    }
+    let out = tanto_in("ja_JP.UTF-8", &["claim", "--help"]);
+    assert!(out.contains(&ja["help.tanto.claim:take_over"]), "{out}");
+    assert!(out.contains("ヘルプを表示します"), "{out}");
+}
+
+#[test]
+fn the_config_s_lang_chooses_the_language_of_the_help() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("tanto.toml");
+    std::fs::write(&config, "lang = \"ja\"\n").expect("write the config");
+    let out = tanto_in(
+        "C",
+        &["--config", &config.to_string_lossy(), "list", "--help"],
+    );
+    assert!(out.contains("会話を一覧します"), "{out}");
+}
+
+#[test]
+fn english_help_is_the_definitions_own() {
+    let out = tanto_in("C", &["--help"]);
+    let own = tanto::cli::Cli::command().render_long_help().to_string();
+    assert_eq!(out.trim_end(), own.trim_end());
+    let out = tanto_in("en_US.UTF-8", &["template", "--help"]);
+    assert!(out.contains("Usage: tanto template") && out.contains("Shared reply templates"));
+    assert!(out.contains("Print help"), "{out}");
+}

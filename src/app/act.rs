@@ -13,6 +13,7 @@ use anyhow::{anyhow, bail, Context as _};
 
 use super::retry::with_retry;
 use super::Ctx;
+use super::Warning;
 use crate::activity::{self, Event};
 use crate::cache::{Cache, ConversationRow, FolderRole, StateMessage, Team};
 use crate::clock::now;
@@ -264,10 +265,10 @@ impl Run<'_> {
                                 conn.store_if_unchanged(state.uid, modseq, &seen.flags)
                             });
                             if let Err(e) = undone {
-                                self.ctx.notify.warn(format!(
-                                    "could not undo the claim on an older message of {}: {e}",
-                                    conv.id
-                                ));
+                                self.ctx.notify.warn(Warning::ClaimNotUndone {
+                                    id: conv.id.clone(),
+                                    error: e.to_string(),
+                                });
                             }
                             return Ok(Outcome::Lost {
                                 conversation: conv.id.clone(),
@@ -306,10 +307,10 @@ impl Run<'_> {
             return;
         };
         if let Err(e) = conn.store_if_unchanged(uid, modseq, &kept) {
-            self.ctx.notify.warn(format!(
-                "could not take back a doubled write on {}: {e}",
-                conv.id
-            ));
+            self.ctx.notify.warn(Warning::DoubleNotTakenBack {
+                id: conv.id.clone(),
+                error: e.to_string(),
+            });
         }
     }
 
@@ -345,9 +346,8 @@ impl Run<'_> {
             flags: flags.to_vec(),
         };
         if let Err(e) = cache.update_flags(&self.team, state.folder_id, &[update]) {
-            self.ctx.notify.warn(format!(
-                "the change is on the server, but the local cache could not be updated ({e}); the next sync repairs it"
-            ));
+            let error = e.to_string();
+            self.ctx.notify.warn(Warning::CacheBehind { error });
         }
     }
 
@@ -378,9 +378,7 @@ impl Run<'_> {
                 // Retried as a whole: the retry finds the change made and comes back here.
                 return Err(e.context("checking for mail that arrived during the change"));
             }
-            self.ctx
-                .notify
-                .warn("could not check for mail that arrived during the change: the cache could not be written");
+            self.ctx.notify.warn(Warning::ArrivalsNotChecked);
             return Ok(Carried::Stays);
         }
         let newer = match cache.state_message(&conv.mailbox, &conv.id) {
@@ -432,9 +430,8 @@ impl Run<'_> {
         append_event(self.ctx, conn, self.mailbox, &conv.subject, event)?;
         let folder = &self.mailbox.imap.activity_folder;
         if let Err(e) = sync_folder(conn, cache, &self.team, folder, FolderRole::Activity) {
-            self.ctx.notify.warn(format!(
-                "the event is logged, but the local cache could not take it ({e}); the next sync repairs it"
-            ));
+            let error = e.to_string();
+            self.ctx.notify.warn(Warning::EventNotCached { error });
         }
         Ok(())
     }

@@ -73,7 +73,10 @@ impl Ctx {
         let login = mailbox.imap.credentials(index);
         let password = login
             .password()
-            .map_err(|e| anyhow!("config {}: {e}", self.config.path.display()))?;
+            .map_err(|error| crate::config::ConfigError::Password {
+                path: self.config.path.clone(),
+                error,
+            })?;
         Ok(Server {
             host: mailbox.imap.host.clone(),
             port: mailbox.imap.port(),

@@ -4,6 +4,7 @@
 use anyhow::anyhow;
 
 use super::Ctx;
+use super::Warning;
 use crate::cache::{Cache, ConversationRow, ListFilter, MessageRow};
 use crate::core::event::EventKind;
 use crate::core::model::{Address, Attachment};
@@ -168,8 +169,8 @@ pub fn view(ctx: &Ctx, id: &str) -> anyhow::Result<ConversationView> {
         .collect();
     // Others see that this agent looked at it (a TUI keeps this fresh with heartbeats).
     if let Err(e) = cache.set_presence(&conv.mailbox, &conv.id, me, "viewing") {
-        ctx.notify
-            .warn(format!("could not tell the team you are viewing it: {e}"));
+        let error = e.to_string();
+        ctx.notify.warn(Warning::PresenceViewing { error });
     }
     Ok(ConversationView {
         conversation: conv,

@@ -2,7 +2,6 @@
 //! tanto relies on, where tanto's folders live. Returns the findings as data.
 
 use super::Ctx;
-use crate::sanitize::single_line;
 
 /// How one check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,14 +19,101 @@ pub enum Verdict {
 }
 
 /// One line of the report.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Check {
+    /// What was checked: a capability's name, or one of `login`, `folder`, `keywords`,
+    /// `keyword use`, `keyword cap`, `sent folder`, `namespace`, `activity`, `outbox`,
+    /// `templates` (the front end words it).
     pub name: String,
     pub verdict: Verdict,
-    pub detail: String,
+    pub detail: Detail,
 }
 
-/// The checks of one mailbox.
+/// A capability tanto uses, when the server lacks it (the front end says how tanto copes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    Condstore,
+    Qresync,
+    Idle,
+    Move,
+    Uidplus,
+    SpecialUse,
+    Notify,
+}
+
+impl Capability {
+    /// The capability's IMAP name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::Condstore => "CONDSTORE",
+            Capability::Qresync => "QRESYNC",
+            Capability::Idle => "IDLE",
+            Capability::Move => "MOVE",
+            Capability::Uidplus => "UIDPLUS",
+            Capability::SpecialUse => "SPECIAL-USE",
+            Capability::Notify => "NOTIFY",
+        }
+    }
+}
+
+/// What is known of the server's cap on keywords per folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeywordCap {
+    /// A Gmail-like server: labels, no keyword cap known.
+    GmailLike,
+    /// Servers do not announce it (Dovecot: none for sdbox/mdbox, 26 for maildir; Cyrus: 128).
+    NotAnnounced,
+}
+
+/// Where one of tanto's folders stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderState {
+    Exists,
+    CreatedNow,
+    CreatedOnFirstUse,
+}
+
+/// What a check found, as data: the front end words it in the user's language.
+#[derive(Debug, Clone)]
+pub enum Detail {
+    None,
+    /// What failed (the front end words the errors it knows; server or OS text stays).
+    Error(std::sync::Arc<anyhow::Error>),
+    LoggedInAs {
+        user: String,
+    },
+    /// The server lacks the capability; tanto copes without it.
+    Lacks(Capability),
+    Folder {
+        name: String,
+        messages: u32,
+        uidvalidity: u32,
+    },
+    /// No `\*` in PERMANENTFLAGS: claims and statuses cannot be stored.
+    NoCustomKeywords,
+    KeywordUse {
+        defined: usize,
+        tanto: usize,
+        cap: KeywordCap,
+    },
+    /// More keywords than a Dovecot maildir keeps in its file names (26).
+    TooManyKeywords {
+        count: usize,
+    },
+    /// A folder by its config name, and its name on the server when that differs.
+    Place {
+        name: String,
+        wire: Option<String>,
+        state: Option<FolderState>,
+    },
+    NoSentFolder,
+    Namespace {
+        prefix: String,
+        separator: Option<char>,
+    },
+}
+
+/// One mailbox's checks.
 #[derive(Debug, Clone)]
 pub struct MailboxChecks {
     pub mailbox: String,
@@ -37,12 +123,17 @@ pub struct MailboxChecks {
 }
 
 impl MailboxChecks {
-    fn add(&mut self, name: &str, verdict: Verdict, detail: impl Into<String>) {
+    fn add(&mut self, name: &str, verdict: Verdict, detail: Detail) {
         self.checks.push(Check {
             name: name.to_string(),
             verdict,
-            detail: single_line(&detail.into()),
+            detail,
         });
+    }
+
+    fn fail(&mut self, name: &str, error: impl Into<anyhow::Error>) {
+        let error = std::sync::Arc::new(error.into());
+        self.add(name, Verdict::Fail, Detail::Error(error));
     }
 
     /// True when a check failed.
@@ -65,57 +156,36 @@ pub fn doctor(ctx: &Ctx) -> anyhow::Result<Vec<MailboxChecks>> {
         let mut conn = match crate::imap::Conn::open(&server) {
             Ok(c) => c,
             Err(e) => {
-                r.add("login", Verdict::Fail, e.to_string());
+                r.fail("login", e);
                 out.push(r);
                 continue;
             }
         };
-        r.add("login", Verdict::Ok, format!("as {}", m.imap.user));
+        let user = m.imap.user.clone();
+        r.add("login", Verdict::Ok, Detail::LoggedInAs { user });
         let caps = conn.caps.clone();
-        let mut line = |name: &str, ok: bool, without: &str| {
+        let mut line = |cap: Capability, ok: bool| {
             if ok {
-                r.add(name, Verdict::Yes, "");
+                r.add(cap.name(), Verdict::Yes, Detail::None);
             } else {
-                r.add(name, Verdict::No, without);
+                r.add(cap.name(), Verdict::No, Detail::Lacks(cap));
             }
         };
-        line("CONDSTORE", caps.condstore, "claims are serialized by a lock in the shared cache, which does not cover agents on other hosts; resyncs re-read all flags");
-        line("QRESYNC", caps.qresync, "expunges are found by comparing UID lists (costs O(mailbox) when something was deleted)");
-        line(
-            "IDLE",
-            caps.idle,
-            "changes are picked up by a resync every 2 minutes instead of pushed",
-        );
-        line(
-            "MOVE",
-            caps.mv,
-            "not needed yet (tanto does not move mail in this release)",
-        );
-        line(
-            "UIDPLUS",
-            caps.uidplus,
-            "not needed yet (appended events are found by the next sync)",
-        );
-        line(
-            "SPECIAL-USE",
-            caps.special_use,
-            "the Sent folder is taken from sent_folder in the config, else a folder named \"Sent\"",
-        );
-        line(
-            "NOTIFY",
-            caps.notify,
-            "IDLE watches one folder per connection",
-        );
+        line(Capability::Condstore, caps.condstore);
+        line(Capability::Qresync, caps.qresync);
+        line(Capability::Idle, caps.idle);
+        line(Capability::Move, caps.mv);
+        line(Capability::Uidplus, caps.uidplus);
+        line(Capability::SpecialUse, caps.special_use);
+        line(Capability::Notify, caps.notify);
         match conn.select(&m.imap.folder, None) {
             Ok(info) => {
-                r.add(
-                    "folder",
-                    Verdict::Ok,
-                    format!(
-                        "{} ({} messages, UIDVALIDITY {})",
-                        m.imap.folder, info.exists, info.uidvalidity
-                    ),
-                );
+                let folder = Detail::Folder {
+                    name: m.imap.folder.clone(),
+                    messages: info.exists,
+                    uidvalidity: info.uidvalidity,
+                };
+                r.add("folder", Verdict::Ok, folder);
                 let keywords: Vec<&String> =
                     info.flags.iter().filter(|f| !f.starts_with('\\')).collect();
                 let tanto_kw = keywords
@@ -126,28 +196,26 @@ pub fn doctor(ctx: &Ctx) -> anyhow::Result<Vec<MailboxChecks>> {
                     })
                     .count();
                 if info.custom_keywords() {
-                    r.add("keywords", Verdict::Yes, "");
+                    r.add("keywords", Verdict::Yes, Detail::None);
                 } else {
-                    r.add("keywords", Verdict::Fail, "the server does not let clients create keywords (no \\* in PERMANENTFLAGS): claims and statuses cannot be stored");
+                    r.add("keywords", Verdict::Fail, Detail::NoCustomKeywords);
                 }
-                r.add(
-                    "keyword use",
-                    Verdict::Info,
-                    format!(
-                        "{} defined in the folder, {} of them tanto's; cap: {}",
-                        keywords.len(),
-                        tanto_kw,
-                        keyword_cap(&caps.all)
-                    ),
-                );
+                let usage = Detail::KeywordUse {
+                    defined: keywords.len(),
+                    tanto: tanto_kw,
+                    cap: keyword_cap(&caps.all),
+                };
+                r.add("keyword use", Verdict::Info, usage);
                 if keywords.len() > 26 {
-                    r.add("keyword cap", Verdict::Warning, format!(
-                        "{} keywords is more than 26: a Dovecot maildir keeps only 26 per folder in its file names (the rest live in its index only); sdbox/mdbox have no cap",
-                        keywords.len()
-                    ));
+                    let count = keywords.len();
+                    r.add(
+                        "keyword cap",
+                        Verdict::Warning,
+                        Detail::TooManyKeywords { count },
+                    );
                 }
             }
-            Err(e) => r.add("folder", Verdict::Fail, e.to_string()),
+            Err(e) => r.fail("folder", e),
         }
         tanto_folders(&mut conn, m, &mut r);
         match ctx.folders(&mut conn, m) {
@@ -157,17 +225,19 @@ pub fn doctor(ctx: &Ctx) -> anyhow::Result<Vec<MailboxChecks>> {
                     .find(|(_, role)| *role == crate::cache::FolderRole::Sent)
                     .map(|(n, _)| n.clone());
                 match sent {
-                    Some(s) => {
-                        let place = match conn.server_folder(&s) {
-                            Ok(wire) if wire != s => format!("{s} is {wire} on the server"),
-                            _ => s,
+                    Some(name) => {
+                        let wire = conn.server_folder(&name).ok().filter(|w| *w != name);
+                        let place = Detail::Place {
+                            name,
+                            wire,
+                            state: None,
                         };
                         r.add("sent folder", Verdict::Ok, place)
                     }
-                    None => r.add("sent folder", Verdict::Info, "none: replies sent by the team will not show until a Sent folder exists (set sent_folder)"),
+                    None => r.add("sent folder", Verdict::Info, Detail::NoSentFolder),
                 }
             }
-            Err(e) => r.add("sent folder", Verdict::Fail, format!("{e:#}")),
+            Err(e) => r.fail("sent folder", e),
         }
         conn.logout();
         out.push(r);
@@ -179,19 +249,15 @@ pub fn doctor(ctx: &Ctx) -> anyhow::Result<Vec<MailboxChecks>> {
 /// activity folder is created now if missing (the first claim or note would create it).
 fn tanto_folders(conn: &mut crate::imap::Conn, m: &crate::config::Mailbox, r: &mut MailboxChecks) {
     match conn.namespace() {
-        Ok(ns) => r.add(
-            "namespace",
-            Verdict::Ok,
-            format!(
-                "personal folders under {:?}, separator {}",
-                ns.prefix,
-                ns.separator
-                    .map(|c| format!("{:?}", c.to_string()))
-                    .unwrap_or_else(|| "none (flat)".into())
-            ),
-        ),
+        Ok(ns) => {
+            let found = Detail::Namespace {
+                prefix: ns.prefix,
+                separator: ns.separator,
+            };
+            r.add("namespace", Verdict::Ok, found)
+        }
         Err(e) => {
-            r.add("namespace", Verdict::Fail, e.to_string());
+            r.fail("namespace", e);
             return;
         }
     }
@@ -204,49 +270,51 @@ fn tanto_folders(conn: &mut crate::imap::Conn, m: &crate::config::Mailbox, r: &m
         let wire = match conn.server_folder(name) {
             Ok(w) => w,
             Err(e) => {
-                r.add(what, Verdict::Fail, e.to_string());
+                r.fail(what, e);
                 continue;
             }
         };
-        let place = if wire == *name {
-            name.to_string()
-        } else {
-            format!("{name} is {wire} on the server")
-        };
         let result = match conn.folder_exists(name) {
-            Ok(true) => Ok("exists"),
-            Ok(false) if create_now => conn.ensure_folder(name).map(|()| "created now"),
-            Ok(false) => Ok("created on first use"),
+            Ok(true) => Ok(FolderState::Exists),
+            Ok(false) if create_now => conn.ensure_folder(name).map(|()| FolderState::CreatedNow),
+            Ok(false) => Ok(FolderState::CreatedOnFirstUse),
             Err(e) => Err(e),
         };
         match result {
-            Ok(state) => r.add(what, Verdict::Ok, format!("{place} ({state})")),
-            Err(e) => r.add(what, Verdict::Fail, e.to_string()),
+            Ok(state) => {
+                let place = Detail::Place {
+                    name: name.to_string(),
+                    wire: Some(wire).filter(|w| w != name),
+                    state: Some(state),
+                };
+                r.add(what, Verdict::Ok, place)
+            }
+            Err(e) => r.fail(what, e),
         }
     }
 }
 
 /// What is known of the server's cap on keywords per folder.
-fn keyword_cap(caps: &[String]) -> &'static str {
+fn keyword_cap(caps: &[String]) -> KeywordCap {
     // Servers do not announce the cap; the implementation name is the best hint we have.
     // Only Gmail offers X-GM-EXT-1; XLIST alone is no sign of Gmail (Cyrus offers it too).
     if caps.iter().any(|c| c.eq_ignore_ascii_case("X-GM-EXT-1")) {
-        "unknown (Gmail-like server: labels, no keyword cap known)"
+        KeywordCap::GmailLike
     } else {
-        "not announced by the server (Dovecot: none for sdbox/mdbox, 26 for maildir; Cyrus: 128)"
+        KeywordCap::NotAnnounced
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::keyword_cap;
+    use super::{keyword_cap, KeywordCap};
 
     #[test]
     fn only_gmail_s_own_extension_means_gmail() {
         let caps = |list: &[&str]| list.iter().map(|c| c.to_string()).collect::<Vec<_>>();
         let cyrus = caps(&["IMAP4rev1", "XLIST", "CONDSTORE"]);
-        assert!(!keyword_cap(&cyrus).contains("Gmail"));
+        assert_eq!(keyword_cap(&cyrus), KeywordCap::NotAnnounced);
         let gmail = caps(&["IMAP4rev1", "XLIST", "X-GM-EXT-1"]);
-        assert!(keyword_cap(&gmail).contains("Gmail"));
+        assert_eq!(keyword_cap(&gmail), KeywordCap::GmailLike);
     }
 }

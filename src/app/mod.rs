@@ -20,4 +20,4 @@ pub mod sync;
 pub mod watch;
 
 pub use context::Ctx;
-pub use notice::{Notice, Notifier};
+pub use notice::{Notice, Notifier, Warning};

@@ -5,6 +5,7 @@ use anyhow::bail;
 use super::act::append_event;
 use super::retry::with_retry;
 use super::Ctx;
+use super::Warning;
 use crate::activity::Event;
 use crate::cache::FolderRole;
 use crate::core::event::EventKind;
@@ -48,9 +49,8 @@ pub fn note(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<Noted> {
     let team = ctx.team(mailbox);
     let folder = &mailbox.imap.activity_folder;
     if let Err(e) = sync_folder(&mut conn, &mut cache, &team, folder, FolderRole::Activity) {
-        ctx.notify.warn(format!(
-            "the note is logged, but the local cache could not take it ({e}); the next sync repairs it"
-        ));
+        let error = e.to_string();
+        ctx.notify.warn(Warning::NoteNotCached { error });
     }
     conn.logout();
     Ok(Noted {

@@ -13,10 +13,40 @@ pub enum Notice {
         reason: String,
         wait: Duration,
     },
-    /// Something went wrong that did not stop the work (the text is sanitized, one line).
-    Warning(String),
+    /// Something went wrong that did not stop the work (the front end words it).
+    Warning(Warning),
     /// The outbox pass of a sync sent a queued reply, or found one a person must look at.
     Outbox(super::reply_outbox::Sent),
+}
+
+/// What went wrong without stopping the work, as data: each front end words it through its
+/// catalogue. `error` is the cause from below (server or OS text), shown verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// The team could not be told that this agent is viewing the conversation.
+    PresenceViewing { error: String },
+    /// The team could not be told that this agent is replying.
+    PresenceReplying { error: String },
+    /// A claim lost on the conversation's state message stayed on an older message.
+    ClaimNotUndone { id: String, error: String },
+    /// A write made twice could not be taken back.
+    DoubleNotTakenBack { id: String, error: String },
+    /// The change is on the server; the local cache did not take it.
+    CacheBehind { error: String },
+    /// Mail that arrived during a change could not be looked for (the cache is not writable).
+    ArrivalsNotChecked,
+    /// The event is logged on the server; the local cache did not take it.
+    EventNotCached { error: String },
+    /// The note is logged on the server; the local cache did not take it.
+    NoteNotCached { error: String },
+    /// A sync's pass over the outbox failed.
+    OutboxPass { error: String },
+    /// A conversation reopened by a customer could not be given back to its agent.
+    NotGivenBack { id: String, error: String },
+    /// A reply went out but its conversation could not be marked done.
+    NotMarkedDone { id: String, error: String },
+    /// The templates could not be ranked for a draft.
+    TemplatesUnranked { error: String },
 }
 
 /// Where notices go. Cheap to clone; shared by every worker of one front end.
@@ -38,9 +68,9 @@ impl Notifier {
         (self.0)(&notice)
     }
 
-    /// A warning, made one safe line.
-    pub fn warn(&self, text: impl AsRef<str>) {
-        self.send(Notice::Warning(crate::sanitize::single_line(text.as_ref())));
+    /// A warning; the front end words it in the user's language.
+    pub fn warn(&self, warning: Warning) {
+        self.send(Notice::Warning(warning));
     }
 }
 

@@ -9,6 +9,7 @@ use anyhow::{anyhow, Context as _};
 use super::act::{perform, Outcome};
 use super::reply_outbox::{crash_point, send_one, Sent};
 use super::Ctx;
+use super::Warning;
 use crate::cache::ConversationRow;
 use crate::clock::now;
 use crate::config::{ReplyCharset, Role};
@@ -108,8 +109,8 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
     let (_, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
     let mut cache = ctx.cache()?;
     if let Err(e) = cache.set_presence(&conv.mailbox, &conv.id, &ctx.config.agent.id, "replying") {
-        ctx.notify
-            .warn(format!("could not tell the team you are replying: {e}"));
+        let error = e.to_string();
+        ctx.notify.warn(Warning::PresenceReplying { error });
     }
     let msgs = cache.messages(&conv.mailbox, &conv.id)?;
     let state = cache.state_message(&conv.mailbox, &conv.id)?;
@@ -461,9 +462,9 @@ pub fn draft_with_suggestions(ctx: &Ctx, p: &Prepared) -> String {
             );
         }
         Ok(_) => {}
-        Err(e) => ctx
-            .notify
-            .warn(format!("could not rank the templates: {e:#}")),
+        Err(e) => ctx.notify.warn(Warning::TemplatesUnranked {
+            error: format!("{e:#}"),
+        }),
     }
     crate::core::compose::with_comments(&p.draft, &comments)
 }

@@ -9,6 +9,7 @@ use anyhow::{anyhow, bail, Context as _};
 
 use super::act::{append_event, perform, Outcome};
 use super::Ctx;
+use super::Warning;
 use crate::activity::Event;
 use crate::cache::{Cache, FolderRole};
 use crate::clock::now;
@@ -294,14 +295,14 @@ fn bookkeeping(
     if !env.keep_open {
         match perform(ctx, &env.conversation, &Action::Done) {
             Ok(Outcome::Won(_) | Outcome::Already { .. }) => {}
-            Ok(other) => ctx.notify.warn(format!(
-                "the reply went out, but {} could not be marked done: {other:?}",
-                env.conversation
-            )),
-            Err(e) => ctx.notify.warn(format!(
-                "the reply went out, but {} could not be marked done: {e:#}",
-                env.conversation
-            )),
+            Ok(other) => ctx.notify.warn(Warning::NotMarkedDone {
+                id: env.conversation.clone(),
+                error: format!("{other:?}"),
+            }),
+            Err(e) => ctx.notify.warn(Warning::NotMarkedDone {
+                id: env.conversation.clone(),
+                error: format!("{e:#}"),
+            }),
         }
     }
     if let Some(uid) = find_uid(conn, mailbox, &env.message_id)? {

@@ -67,9 +67,9 @@ pub fn report_outbox(ctx: &Ctx, result: anyhow::Result<Vec<super::reply_outbox::
                 }
             }
         }
-        Err(e) => ctx
-            .notify
-            .warn(format!("could not work through the outbox: {e:#}")),
+        Err(e) => ctx.notify.warn(super::Warning::OutboxPass {
+            error: format!("{e:#}"),
+        }),
     }
 }
 
@@ -186,10 +186,10 @@ fn reassign_returning(ctx: &Ctx, cache: &mut Cache, mailbox: &Mailbox) -> anyhow
         }
         if let Some(prev) = conv.previous_assignee {
             if let Err(e) = super::act::perform(ctx, &conv.id, &Action::Assign(prev)) {
-                ctx.notify.warn(format!(
-                    "could not give {} back to its agent: {e:#}",
-                    conv.id
-                ));
+                ctx.notify.warn(super::Warning::NotGivenBack {
+                    id: conv.id.clone(),
+                    error: format!("{e:#}"),
+                });
             }
         }
     }

@@ -25,7 +25,9 @@ use rusqlite::{Connection, OpenFlags};
 pub use bulk::BulkLoad;
 pub use events::{EventRow, StateMessage};
 pub use lease::Lease;
-pub use query::{ConversationRow, ListFilter, MessageRow, StatusCounts, TabQuery, WindowRow};
+pub use query::{
+    ConversationRow, ListFilter, Lookup, MessageRow, StatusCounts, TabQuery, WindowRow,
+};
 pub use stats::StmtStats;
 pub use store::{FolderRole, FolderState, Team};
 

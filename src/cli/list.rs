@@ -6,7 +6,7 @@ use super::output::{fit, rfc3339, short_time};
 use super::Ctx;
 use crate::cache::{ConversationRow, ListFilter};
 use crate::core::status::Status;
-use crate::i18n::t;
+use crate::i18n::{status_name, t};
 use crate::sanitize::single_line;
 
 #[derive(Debug, clap::Args, Default)]
@@ -89,10 +89,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         outln!("{}", t("list.none"));
         return Ok(0);
     }
+    let state_w = state_width();
     outln!(
         "{}  {} {} {}  {} {} {}",
         fit(t("list.header.id"), 12),
-        fit(t("list.header.state"), 5),
+        fit(t("list.header.state"), state_w),
         fit(t("list.header.owner"), 10),
         fit(t("list.header.received"), 16),
         fit(t("list.header.customer"), 28),
@@ -108,7 +109,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         outln!(
             "{}  {} {} {}  {} {} {}",
             c.id,
-            fit(c.status.as_str(), 5),
+            fit(status_name(c.status), state_w),
             fit(&who, 10),
             short_time(c.last_received),
             fit(&single_line(&c.customer), 28),
@@ -117,4 +118,45 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         );
     }
     Ok(0)
+}
+
+/// The width of the status column: its header or the widest status name in the language in
+/// use (新着 / 対応完了 are wider than their English names).
+fn state_width() -> usize {
+    use unicode_width::UnicodeWidthStr as _;
+    [Status::New, Status::Wip, Status::Done, Status::Noise]
+        .into_iter()
+        .map(|s| status_name(s).width())
+        .chain([t("list.header.state").width()])
+        .max()
+        .unwrap_or(5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{with_lang, Lang};
+    use unicode_width::UnicodeWidthStr as _;
+
+    #[test]
+    fn the_status_column_speaks_the_language_and_stays_aligned() {
+        let cells = |lang| {
+            with_lang(lang, || {
+                let w = state_width();
+                [Status::New, Status::Wip, Status::Done, Status::Noise]
+                    .map(|s| fit(status_name(s), w))
+            })
+        };
+        assert_eq!(
+            cells(Lang::En).map(|c| c.trim_end().to_string()),
+            ["new", "wip", "done", "noise"]
+        );
+        let ja = cells(Lang::Ja);
+        assert_eq!(ja[2].trim_end(), "対応完了", "{ja:?}");
+        assert!(
+            ja.iter()
+                .all(|c| c.width() == ja[0].width() && !c.contains('…')),
+            "{ja:?}"
+        );
+    }
 }

@@ -9,6 +9,7 @@ pub mod completions;
 pub mod coordinate;
 pub mod demo;
 pub mod doctor;
+pub mod help;
 pub mod list;
 pub mod man;
 pub mod outbox;
@@ -121,12 +122,16 @@ fn stderr_notifier() -> Notifier {
                 "tanto: {}",
                 tf(
                     "notice.retrying",
-                    &[("what", what), ("reason", &reason), ("secs", &secs)]
+                    &[
+                        ("what", &crate::i18n::retrying_what(what)),
+                        ("reason", &reason),
+                        ("secs", &secs)
+                    ]
                 )
             )
         }
         Notice::Warning(w) => {
-            let text = crate::sanitize::single_line(w);
+            let text = crate::i18n::warning(w);
             eprintln!("tanto: {}", tf("notice.warning", &[("text", &text)]))
         }
         Notice::Outbox(sent) => eprintln!("tanto: {}", reply::sent_line(sent).0),

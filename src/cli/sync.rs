@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
                         ("mailbox", &r.mailbox),
                         ("folder", &folder),
                         ("messages", &f.messages),
-                        ("mode", &f.mode),
+                        ("mode", &mode_name(f.mode)),
                         ("new", &f.fetched),
                         ("flags", &f.flag_updates),
                         ("expunged", &f.expunged),
@@ -99,4 +99,38 @@ fn watch(ctx: &Ctx) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// How a folder was synced, in the language in use (the protocol names stay as they are).
+fn mode_name(mode: SyncMode) -> &'static str {
+    match mode {
+        SyncMode::Full => t("sync.mode.full"),
+        SyncMode::Plain => t("sync.mode.plain"),
+        SyncMode::Unchanged => t("sync.mode.unchanged"),
+        SyncMode::Missing => t("sync.mode.missing"),
+        SyncMode::Qresync | SyncMode::Condstore => mode.as_str(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{with_lang, Lang};
+
+    #[test]
+    fn sync_modes_are_named_in_the_language_in_use() {
+        use SyncMode as M;
+        for m in [
+            M::Full,
+            M::Qresync,
+            M::Condstore,
+            M::Plain,
+            M::Unchanged,
+            M::Missing,
+        ] {
+            assert_eq!(with_lang(Lang::En, || mode_name(m)), m.as_str());
+        }
+        assert_eq!(with_lang(Lang::Ja, || mode_name(M::Unchanged)), "変更なし");
+        assert_eq!(with_lang(Lang::Ja, || mode_name(M::Qresync)), "qresync");
+    }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 pub use load::{is_loopback, load, locate, parse};
 pub use schema::*;
-pub use secrets::{Credentials, Secret};
+pub use secrets::{Credentials, PasswordError, Secret};
 
 /// Why a config could not be used; every variant names the file, and the key where one is at fault.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +34,9 @@ pub enum ConfigError {
     },
     #[error("no config path: set --config, TANTO_CONFIG, or a home directory")]
     NoPath,
+    /// A password that could not be read (not a `source`: the text says it all).
+    #[error("config {path}: {error}")]
+    Password { path: PathBuf, error: PasswordError },
 }
 
 /// Where the shared SQLite cache lives and how to lock it.

@@ -43,8 +43,8 @@ impl std::fmt::Debug for Credentials {
 impl Credentials {
     /// Reads the password now (runs the command, reads the variable); the error names the
     /// key and the fix.
-    pub fn password(&self) -> Result<String, String> {
-        let key = &self.key;
+    pub fn password(&self) -> Result<String, PasswordError> {
+        let key = self.key.clone();
         match &self.secret {
             Secret::Command(cmd) => {
                 let out = std::process::Command::new("sh")
@@ -53,25 +53,38 @@ impl Credentials {
                     .stdin(std::process::Stdio::null())
                     .stderr(std::process::Stdio::inherit())
                     .output()
-                    .map_err(|e| format!("{key}.password_command could not run: {e}"))?;
+                    .map_err(|e| PasswordError::CouldNotRun {
+                        key: key.clone(),
+                        cause: e.to_string(),
+                    })?;
                 if !out.status.success() {
-                    return Err(format!(
-                        "{key}.password_command failed ({}); run it by hand to see why",
-                        out.status
-                    ));
+                    let status = out.status.to_string();
+                    return Err(PasswordError::Failed { key, status });
                 }
                 let text = String::from_utf8_lossy(&out.stdout);
                 Ok(text.lines().next().unwrap_or("").to_string())
             }
-            Secret::Env(var) => std::env::var(var).map_err(|_| {
-                format!("{key}.password_env names {var}, which is not set; export {var}=... first")
+            Secret::Env(var) => std::env::var(var).map_err(|_| PasswordError::EnvUnset {
+                key,
+                var: var.clone(),
             }),
             Secret::Plain(p) => Ok(p.clone()),
-            Secret::None => Err(format!(
-                "{key} has no password source; set password_command or password_env"
-            )),
+            Secret::None => Err(PasswordError::NoSource { key }),
         }
     }
+}
+
+/// Why a password could not be read; `key` is the config table (`mailbox[0].imap`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    #[error("{key}.password_command could not run: {cause}")]
+    CouldNotRun { key: String, cause: String },
+    #[error("{key}.password_command failed ({status}); run it by hand to see why")]
+    Failed { key: String, status: String },
+    #[error("{key}.password_env names {var}, which is not set; export {var}=... first")]
+    EnvUnset { key: String, var: String },
+    #[error("{key} has no password source; set password_command or password_env")]
+    NoSource { key: String },
 }
 
 #[cfg(test)]
@@ -93,7 +106,7 @@ mod tests {
         );
         assert_eq!(c(Secret::Plain("p".into())).password().as_deref(), Ok("p"));
         let e = c(Secret::Env("TANTO_TEST_NO_SUCH_VAR".into())).password();
-        assert!(e.is_err_and(|e| e.contains("mailbox[0].imap.password_env")));
+        assert!(e.is_err_and(|e| e.to_string().contains("mailbox[0].imap.password_env")));
         assert!(c(Secret::None).password().is_err());
         assert_eq!(
             Secret::from_fields(Some("c"), Some("e"), None),

@@ -56,7 +56,9 @@ pub fn connect(smtp: &Smtp, index: usize) -> Result<SmtpServer, SendError> {
         .tls(tls)
         .timeout(Some(TIMEOUT));
     if let Some(login) = smtp.credentials(index) {
-        let password = login.password().map_err(SendError::Config)?;
+        let password = login
+            .password()
+            .map_err(|e| SendError::Config(e.to_string()))?;
         b = b.credentials(Credentials::new(login.user, password));
     }
     Ok(SmtpServer {

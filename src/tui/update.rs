@@ -280,13 +280,13 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
                     s.error = Some(tf(
                         "notice.retrying",
                         &[
-                            ("what", &what),
+                            ("what", &crate::i18n::retrying_what(&what)),
                             ("reason", &crate::sanitize::single_line(&reason)),
                             ("secs", &wait.as_secs().max(1)),
                         ],
                     ))
                 }
-                Notice::Warning(w) => s.error = Some(crate::sanitize::single_line(&w)),
+                Notice::Warning(w) => s.error = Some(crate::i18n::warning(&w)),
                 Notice::Outbox(sent) => {
                     let (text, error) = reply_flow::sent_text(&sent);
                     if error {

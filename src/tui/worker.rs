@@ -13,7 +13,6 @@ use super::state::{Draft, Window};
 use super::update::{Anchor, Command, Msg, Reply};
 use crate::app::Ctx;
 use crate::cache::{Cache, TabQuery};
-use crate::sanitize::single_line;
 
 /// A list request as the list thread gets it.
 struct ListJob {
@@ -121,7 +120,7 @@ fn fresh_sync(ctx: &Ctx, mailbox: &str) {
 }
 
 fn error_line(e: &anyhow::Error) -> String {
-    single_line(&format!("{e:#}"))
+    crate::i18n::error_text(e)
 }
 
 /// Runs one server or cache command; the answer, when there is one.

@@ -1,0 +1,318 @@
+//! The errors a user meets most (config, server, cache, conversation ids), worded through
+//! the catalogue for both front ends. Each link of an error chain is worded on its own: the
+//! ones tanto knows in the language in use, the rest (and every cause from below: OS or
+//! server text, a config key) verbatim. In English the result reads exactly as the errors'
+//! own `Display` (a test holds the two together).
+
+use std::error::Error as StdError;
+use std::fmt::Display;
+
+use super::tf;
+use crate::cache::{CacheError, Lookup};
+use crate::config::{ConfigError, PasswordError};
+use crate::imap::sync::SyncError;
+use crate::imap::ImapError;
+
+/// The whole chain in one line, as `{e:#}` would print it, in the language in use.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let links: Vec<String> = e.chain().map(link_text).collect();
+    crate::sanitize::single_line(&links.join(": "))
+}
+
+/// One link of a chain: worded by the catalogue when tanto knows it, else its own text.
+fn link_text(e: &(dyn StdError + 'static)) -> String {
+    if let Some(c) = e.downcast_ref::<ConfigError>() {
+        return config(c);
+    }
+    if let Some(i) = e.downcast_ref::<ImapError>() {
+        return imap(i);
+    }
+    if let Some(c) = e.downcast_ref::<CacheError>() {
+        return cache(c);
+    }
+    // Transparent wrappers: their text is the inner error's.
+    match e.downcast_ref::<SyncError>() {
+        Some(SyncError::Imap(i)) => return imap(i),
+        Some(SyncError::Cache(c)) => return cache(c),
+        None => {}
+    }
+    match e.downcast_ref::<Lookup>() {
+        Some(Lookup::NotFound(id)) => tf("error.lookup.not_found", &[("id", id)]),
+        Some(Lookup::Ambiguous(id)) => tf("error.lookup.ambiguous", &[("id", id)]),
+        None => e.to_string(),
+    }
+}
+
+fn path(p: &std::path::Path) -> std::path::Display<'_> {
+    p.display()
+}
+
+fn config(e: &ConfigError) -> String {
+    match e {
+        ConfigError::Missing { path: p } => tf("error.config.missing", &[("path", &path(p))]),
+        ConfigError::Read { path: p, source } => tf(
+            "error.config.read",
+            &[("path", &path(p)), ("cause", source as &dyn Display)],
+        ),
+        ConfigError::Syntax { path: p, message } => tf(
+            "error.config.syntax",
+            &[("path", &path(p)), ("message", message)],
+        ),
+        ConfigError::Invalid {
+            path: p,
+            key,
+            problem,
+            fix,
+        } => tf(
+            "error.config.invalid",
+            &[
+                ("path", &path(p)),
+                ("key", key),
+                ("problem", problem),
+                ("fix", fix),
+            ],
+        ),
+        ConfigError::NoPath => super::t("error.config.no_path").to_string(),
+        ConfigError::Password { path: p, error } => {
+            let text = password(error);
+            tf(
+                "error.config.password",
+                &[("path", &path(p)), ("error", &text)],
+            )
+        }
+    }
+}
+
+fn password(e: &PasswordError) -> String {
+    match e {
+        PasswordError::CouldNotRun { key, cause } => tf(
+            "error.password.could_not_run",
+            &[("key", key), ("cause", cause)],
+        ),
+        PasswordError::Failed { key, status } => {
+            tf("error.password.failed", &[("key", key), ("status", status)])
+        }
+        PasswordError::EnvUnset { key, var } => {
+            tf("error.password.env_unset", &[("key", key), ("var", var)])
+        }
+        PasswordError::NoSource { key } => tf("error.password.no_source", &[("key", key)]),
+    }
+}
+
+fn imap(e: &ImapError) -> String {
+    match e {
+        ImapError::Connect { addr, reason } => {
+            tf("error.imap.connect", &[("addr", addr), ("cause", reason)])
+        }
+        ImapError::Tls { addr, reason } => {
+            tf("error.imap.tls", &[("addr", addr), ("cause", reason)])
+        }
+        ImapError::Login { addr, user, reason } => {
+            let user = format!("{user:?}");
+            tf(
+                "error.imap.login",
+                &[("addr", addr), ("user", &user), ("cause", reason)],
+            )
+        }
+        ImapError::Folder {
+            addr,
+            folder,
+            reason,
+        } => {
+            let folder = format!("{folder:?}");
+            tf(
+                "error.imap.folder",
+                &[("addr", addr), ("folder", &folder), ("cause", reason)],
+            )
+        }
+        ImapError::Refused {
+            addr,
+            command,
+            reason,
+        } => tf(
+            "error.imap.refused",
+            &[("addr", addr), ("command", command), ("cause", reason)],
+        ),
+        ImapError::Lost { addr, reason } => {
+            tf("error.imap.lost", &[("addr", addr), ("cause", reason)])
+        }
+    }
+}
+
+fn cache(e: &CacheError) -> String {
+    match e {
+        CacheError::Sqlite { path: p, source } => tf(
+            "error.cache.sqlite",
+            &[("path", &path(p)), ("cause", source as &dyn Display)],
+        ),
+        CacheError::Dir { path: p, source } => tf(
+            "error.cache.dir",
+            &[("path", &path(p)), ("cause", source as &dyn Display)],
+        ),
+        CacheError::TooNew {
+            path: p,
+            found,
+            known,
+        } => tf(
+            "error.cache.too_new",
+            &[("path", &path(p)), ("found", found), ("known", known)],
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{with_lang, Lang};
+    use std::path::PathBuf;
+
+    fn io() -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::PermissionDenied, "Permission denied")
+    }
+
+    /// One error of each kind tanto words (the variants are listed by hand: a new variant
+    /// fails to compile in the matches above, and belongs here too).
+    fn every_error() -> Vec<anyhow::Error> {
+        let p = || PathBuf::from("/home/a/.config/tanto/config.toml");
+        let (addr, reason) = (
+            || "imap.example.com:993".to_string(),
+            || "Connection refused (os error 111)".to_string(),
+        );
+        vec![
+            ConfigError::Missing { path: p() }.into(),
+            ConfigError::Read {
+                path: p(),
+                source: io(),
+            }
+            .into(),
+            ConfigError::Syntax {
+                path: p(),
+                message: "TOML parse error at line 3".into(),
+            }
+            .into(),
+            ConfigError::Invalid {
+                path: p(),
+                key: "agent.id".into(),
+                problem: "is \"Alice\"".into(),
+                fix: "use lower-case".into(),
+            }
+            .into(),
+            ConfigError::NoPath.into(),
+            ConfigError::Password {
+                path: p(),
+                error: PasswordError::EnvUnset {
+                    key: "mailbox[0].imap".into(),
+                    var: "X".into(),
+                },
+            }
+            .into(),
+            ConfigError::Password {
+                path: p(),
+                error: PasswordError::Failed {
+                    key: "mailbox[0].imap".into(),
+                    status: "exit status: 1".into(),
+                },
+            }
+            .into(),
+            ConfigError::Password {
+                path: p(),
+                error: PasswordError::CouldNotRun {
+                    key: "mailbox[0].imap".into(),
+                    cause: "Permission denied".into(),
+                },
+            }
+            .into(),
+            ConfigError::Password {
+                path: p(),
+                error: PasswordError::NoSource {
+                    key: "mailbox[0].imap".into(),
+                },
+            }
+            .into(),
+            ImapError::Connect {
+                addr: addr(),
+                reason: reason(),
+            }
+            .into(),
+            ImapError::Tls {
+                addr: addr(),
+                reason: reason(),
+            }
+            .into(),
+            ImapError::Login {
+                addr: addr(),
+                user: "support".into(),
+                reason: reason(),
+            }
+            .into(),
+            ImapError::Folder {
+                addr: addr(),
+                folder: "INBOX".into(),
+                reason: reason(),
+            }
+            .into(),
+            ImapError::Refused {
+                addr: addr(),
+                command: "STORE".into(),
+                reason: reason(),
+            }
+            .into(),
+            ImapError::Lost {
+                addr: addr(),
+                reason: reason(),
+            }
+            .into(),
+            CacheError::Dir {
+                path: p(),
+                source: io(),
+            }
+            .into(),
+            CacheError::TooNew {
+                path: p(),
+                found: 9,
+                known: 7,
+            }
+            .into(),
+            CacheError::Sqlite {
+                path: p(),
+                source: rusqlite::Error::InvalidQuery,
+            }
+            .into(),
+            SyncError::Imap(ImapError::Lost {
+                addr: addr(),
+                reason: reason(),
+            })
+            .into(),
+            Lookup::NotFound("c0ffee".into()).into(),
+            Lookup::Ambiguous("c0ff".into()).into(),
+        ]
+    }
+
+    #[test]
+    fn in_english_the_common_errors_read_as_their_own_text() {
+        for e in every_error() {
+            let e = e.context("syncing INBOX");
+            let en = with_lang(Lang::En, || error_text(&e));
+            assert_eq!(en, format!("{e:#}"));
+        }
+    }
+
+    #[test]
+    fn in_japanese_the_common_errors_are_worded_and_keep_their_cause() {
+        for e in every_error() {
+            let ja = with_lang(Lang::Ja, || error_text(&e));
+            assert_ne!(ja, format!("{e:#}"), "not worded in Japanese");
+            assert!(!ja.is_ascii(), "{ja}");
+            for cause in [
+                "Connection refused (os error 111)",
+                "Permission denied",
+                "agent.id",
+                "c0ff",
+            ] {
+                if format!("{e:#}").contains(cause) {
+                    assert!(ja.contains(cause), "{ja} lost {cause}");
+                }
+            }
+        }
+    }
+}
