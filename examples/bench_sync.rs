@@ -171,7 +171,12 @@ fn new_message(round: usize, k: usize) -> Vec<u8> {
 /// A server whose `support` user holds a hard-linked copy of `maildir` (in maildir, or
 /// converted to sdbox), indexed once so that the server's first indexing is not timed.
 fn serve(maildir: &Path, sdbox: bool) -> Dovecot {
-    let server = Dovecot::start_with("mail_location = maildir:~/Maildir");
+    // sdbox: the server reads ~/sdbox, filled from the maildir below.
+    let server = Dovecot::start_with(if sdbox {
+        "mail_location = sdbox:~/sdbox"
+    } else {
+        "mail_location = maildir:~/Maildir"
+    });
     let home = server.dir.path().join("mail").join("support");
     std::fs::create_dir_all(&home).expect("home");
     let copy = home.join("Maildir");
@@ -201,7 +206,8 @@ fn serve(maildir: &Path, sdbox: bool) -> Dovecot {
         .expect("chown");
     assert!(ok.success(), "chown");
     if sdbox {
-        server.doveadm(&["sync", "-u", "support", "-1", "sdbox:~/sdbox"]);
+        // A reverse backup pulls the maildir into the configured (sdbox) location.
+        server.doveadm(&["backup", "-R", "-u", "support", "maildir:~/Maildir"]);
     }
     server.doveadm(&["index", "-u", "support", "INBOX"]);
     server
