@@ -203,12 +203,23 @@ DROP INDEX IF EXISTS conversations_recent;
 CREATE INDEX conversations_recent ON conversations (last_received DESC, id, mailbox, subject,
     customer, status, assignee, previous_assignee, messages) WHERE messages > 0;
 "#,
+    // v9: a conversation's summary from its index alone: the columns it is made of are in
+    // the index (a first sync reads every conversation's members in index order; a look-up
+    // of each row was a random read of the table).
+    r#"
+DROP INDEX IF EXISTS messages_conv;
+CREATE INDEX messages_conv ON messages (mailbox, conv, direction, internal_date, uid, flags,
+    noise, subject, customer);
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end
 /// (one sort instead of a random insert per row): as the migrations above create them.
 pub const BULK_INDEXES: &[(&str, &str)] = &[
-    ("messages_conv", "messages (mailbox, conv)"),
+    (
+        "messages_conv",
+        "messages (mailbox, conv, direction, internal_date, uid, flags, noise, subject, customer)",
+    ),
     (
         "messages_subject",
         "messages (mailbox, subject_norm, customer, tdate, thread_key)",
