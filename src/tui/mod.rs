@@ -34,9 +34,7 @@ type Term = Terminal<CrosstermBackend<std::io::Stdout>>;
 /// Runs the TUI until the user quits (or the session ends); returns the exit code.
 pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "the terminal UI needs a terminal; in scripts use `tanto list` and the other subcommands"
-        );
+        anyhow::bail!(crate::said!("error.tui.no_terminal"));
     }
     let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
     let notices = tx.clone();
