@@ -14,7 +14,7 @@ mod said;
 mod warning;
 pub use error::error_text;
 pub use said::Said;
-pub use warning::{retrying_what, warning};
+pub use warning::{config_warning, retrying_what, warning};
 
 /// A language tanto speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -99,7 +99,7 @@ fn initial_state(ctx: &Ctx) -> State {
     s.reply_target = ctx.config.team.reply_target_mins.map(|m| i64::from(m) * 60);
     s.external_editor = editor(ctx).is_some();
     s.undo_seconds = i64::try_from(ctx.config.team.undo_seconds).unwrap_or(i64::MAX);
-    s.info = ctx.config.warnings.first().cloned();
+    s.info = ctx.config.warnings.first().map(crate::i18n::config_warning);
     s
 }
 
