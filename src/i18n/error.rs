@@ -13,6 +13,7 @@ use crate::cache::{CacheError, Lookup};
 use crate::config::{ConfigError, PasswordError};
 use crate::imap::sync::SyncError;
 use crate::imap::ImapError;
+use crate::send::SendError;
 
 /// The whole chain in one line, as `{e:#}` would print it, in the language in use.
 pub fn error_text(e: &anyhow::Error) -> String {
@@ -27,6 +28,9 @@ fn link_text(e: &(dyn StdError + 'static)) -> String {
     }
     if let Some(d) = e.downcast_ref::<DemoError>() {
         return demo(d);
+    }
+    if let Some(s) = e.downcast_ref::<SendError>() {
+        return send(s);
     }
     if let Some(c) = e.downcast_ref::<ConfigError>() {
         return config(c);
@@ -47,6 +51,18 @@ fn link_text(e: &(dyn StdError + 'static)) -> String {
         Some(Lookup::NotFound(id)) => tf("error.lookup.not_found", &[("id", id)]),
         Some(Lookup::Ambiguous(id)) => tf("error.lookup.ambiguous", &[("id", id)]),
         None => e.to_string(),
+    }
+}
+
+fn send(e: &SendError) -> String {
+    match e {
+        SendError::NotSent { addr, reason } => {
+            tf("error.send.not_sent", &[("addr", addr), ("cause", reason)])
+        }
+        SendError::Uncertain { addr, reason } => {
+            tf("error.send.uncertain", &[("addr", addr), ("cause", reason)])
+        }
+        SendError::Config(why) => tf("error.send.config", &[("cause", why)]),
     }
 }
 
@@ -308,6 +324,17 @@ mod tests {
             .into(),
             Lookup::NotFound("c0ffee".into()).into(),
             Lookup::Ambiguous("c0ff".into()).into(),
+            SendError::NotSent {
+                addr: addr(),
+                reason: reason(),
+            }
+            .into(),
+            SendError::Uncertain {
+                addr: addr(),
+                reason: reason(),
+            }
+            .into(),
+            SendError::Config(reason()).into(),
             DemoError::AgentsOutOfRange { agents: 9, max: 4 }.into(),
             DemoError::Server { cause: reason() }.into(),
             DemoError::Loading { cause: reason() }.into(),
@@ -335,6 +362,7 @@ mod tests {
             "error.cache.",
             "error.lookup.",
             "error.demo.",
+            "error.send.",
         ];
         let mut keys: Vec<&'static str> = crate::i18n::catalogue(Lang::En)
             .keys()
