@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Quick start: tanto on a local demo server. Installs what is missing (Dovecot, tmux), builds
+# Quick start: tanto on a local demo server. Installs what is missing (Dovecot, tmux, aiosmtpd), builds
 # the release binary when needed, and runs `tanto demo`: sample mail in English and Japanese,
 # the terminal UI as agent "you", and a simulated teammate (hanako) at work.
 # Extra arguments go to `tanto demo`, e.g. --agents 2 (two agents side by side in tmux),

@@ -2,7 +2,8 @@
 # Installs what tanto's integration tests need, when missing:
 #   - Dovecot IMAP server (Debian/Ubuntu package dovecot-imapd; brings dovecot-core/doveadm)
 #   - tmux (terminal UI tests)
-#   - aiosmtpd for Debian's own Python (package python3-aiosmtpd: the send tests' SMTP server;
+#   - aiosmtpd for Debian's own Python (package python3-aiosmtpd: the SMTP server of the send
+#     tests and of `tanto demo`;
 #     checked with /usr/bin/python3, since the `python3` on PATH may be another build)
 # Idempotent: quiet and quick when everything is already present. Debian/Ubuntu (apt) only.
 # Runs `apt-get update` only when something has to be installed; uses sudo only if not root.

@@ -6,7 +6,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::tmux::Tmux;
+use support::tmux::{scripted_editor, Tmux};
 
 /// Pids of live processes whose command line mentions `needle`.
 fn processes_mentioning(needle: &str) -> Vec<(u32, String)> {
@@ -112,6 +112,11 @@ fn start_demo(root: &Path) -> (Tmux, PathBuf) {
 
 /// Starts `tanto demo ARGS` in a tmux session "demo" of `size` columns and rows.
 fn start_demo_with(root: &Path, args: &str, size: (u16, u16)) -> (Tmux, PathBuf) {
+    start_demo_env(root, "EDITOR= VISUAL=", args, size)
+}
+
+/// Like `start_demo_with`, with `env` (`NAME=value ...`) for the demo.
+fn start_demo_env(root: &Path, env: &str, args: &str, size: (u16, u16)) -> (Tmux, PathBuf) {
     let parent = root.join("srv");
     std::fs::create_dir_all(&parent).expect("mkdir");
     let tmux = Tmux {
@@ -120,7 +125,7 @@ fn start_demo_with(root: &Path, args: &str, size: (u16, u16)) -> (Tmux, PathBuf)
     let line = format!(
         // The shell ignores the hangup so that it outlives the terminal and records how the
         // demo ended (tanto installs its own SIGHUP handler).
-        "trap '' HUP; env TANTO_TEST_TMPDIR={} TANTO_DEMO_PACE_MS=600 EDITOR= VISUAL= TZ=UTC {} demo {args}; \
+        "trap '' HUP; env TANTO_TEST_TMPDIR={} TANTO_DEMO_PACE_MS=600 {env} TZ=UTC {} demo {args}; \
          s=$?; echo $s > {}; echo demo-exit=$s",
         parent.display(),
         env!("CARGO_BIN_EXE_tanto"),
@@ -142,6 +147,50 @@ fn start_demo_with(root: &Path, args: &str, size: (u16, u16)) -> (Tmux, PathBuf)
     (tmux, dir)
 }
 
+/// The demo's SMTP sink: its dir (inside the demo's), once it exists.
+fn sink_dir(dir: &Path) -> PathBuf {
+    std::fs::read_dir(dir)
+        .expect("read the demo's dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("smtp-"))
+        })
+        .expect("the demo started an SMTP sink in its dir")
+}
+
+/// The mails the demo's SMTP sink received so far.
+fn sent_mail(sink: &Path) -> Vec<String> {
+    std::fs::read_dir(sink.join("new"))
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| std::fs::read(e.path()).ok())
+                .map(|raw| String::from_utf8_lossy(&raw).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits (up to `secs`) for a mail the sink received for which `ok` holds.
+fn wait_for_mail(sink: &Path, what: &str, secs: u64, ok: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !sent_mail(sink).iter().any(|m| ok(m)) {
+        assert!(
+            Instant::now() < deadline,
+            "waited {secs}s for {what} in the SMTP sink; it has {} mail(s)",
+            sent_mail(sink).len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The demo's SMTP server processes: aiosmtpd run with the sink's dir on its command line.
+fn sink_processes(sink: &Path) -> Vec<(u32, String)> {
+    processes_mentioning(&sink.join("sink.py").to_string_lossy())
+}
+
 fn shows_both_languages(s: &str) -> bool {
     s.contains("New")
         && ENGLISH.iter().any(|e| s.contains(e))
@@ -149,9 +198,12 @@ fn shows_both_languages(s: &str) -> bool {
 }
 
 #[test]
-fn the_demo_shows_sample_mail_the_teammate_works_live_and_q_leaves_nothing_behind() {
+fn the_demo_shows_sample_mail_the_teammate_works_live_replies_go_through_smtp_and_q_leaves_nothing_behind(
+) {
     let root = tempfile::tempdir().expect("tempdir");
-    let (tmux, dir) = start_demo(root.path());
+    let editor = scripted_editor(root.path(), "Thanks, we are on it.");
+    let env = format!("EDITOR={} VISUAL=", editor.display());
+    let (tmux, dir) = start_demo_env(root.path(), &env, "", (120, 40));
 
     // The New tab, with English and Japanese sample mail (decoded from ISO-2022-JP or UTF-8).
     let screen = tmux.wait_for_secs("demo", "the New tab with sample mail", 60, |s| {
@@ -171,12 +223,38 @@ fn the_demo_shows_sample_mail_the_teammate_works_live_and_q_leaves_nothing_behin
     tmux.wait_for_secs("demo", "a conversation hanako marked done", 60, |s| {
         s.lines().any(|l| l.contains("hanako"))
     });
+    // Her replies went out through the demo's SMTP sink (her Message-IDs name her).
+    let sink = sink_dir(&dir);
+    assert!(!sink_processes(&sink).is_empty(), "no SMTP sink running");
+    wait_for_mail(&sink, "hanako's reply", 30, |m| m.contains(".hanako."));
+
+    // "you" replies from the TUI (r, the editor, Enter) to the oldest New conversation (G),
+    // which hanako (on the newest) leaves alone; it reaches the sink after the undo window.
+    tmux.cmd(&["send-keys", "-t", "demo", "1"]);
+    tmux.wait_for("demo", "the New tab", |s| !s.contains("hanako"));
+    tmux.cmd(&["send-keys", "-t", "demo", "G"]);
+    tmux.cmd(&["send-keys", "-t", "demo", "r"]);
+    tmux.wait_for_secs("demo", "the send prompt", 30, |s| {
+        s.contains("Enter/y send")
+    });
+    tmux.cmd(&["send-keys", "-t", "demo", "Enter"]);
+    tmux.wait_for_secs("demo", "the reply sent", 30, |s| {
+        s.contains("reply sent") || s.contains("reply was sent")
+    });
+    // Its Message-ID names its author (the body may be base64: the quote can be Japanese).
+    wait_for_mail(&sink, "you's reply", 10, |m| m.contains(".you."));
 
     tmux.cmd(&["send-keys", "-t", "demo", "q"]);
     let screen = tmux.wait_for_secs("demo", "the demo to exit", 30, |s| s.contains("demo-exit="));
     assert!(screen.contains("demo-exit=0"), "{screen}");
     assert_eq!(tmux.pane("demo", "#{alternate_on}"), "0");
+    // No SMTP server of this demo is left (nor anything else of it).
     assert_nothing_left(&dir, 5);
+    assert_eq!(
+        sink_processes(&sink),
+        vec![],
+        "the SMTP sink outlived the demo"
+    );
 }
 
 #[test]

@@ -9,10 +9,10 @@ use std::path::Path;
 
 use support::rust_files;
 
-/// The string literals passed first to `t(` or `tf(` (across a line break too).
+/// The string literals passed first to `t(`, `tf(` or `said!(` (across a line break too).
 fn keys_used(text: &str) -> Vec<String> {
     let mut keys = Vec::new();
-    for call in ["t(", "tr(", "tf(", "text_in(lang, "] {
+    for call in ["t(", "tr(", "tf(", "text_in(lang, ", "said!("] {
         let mut rest = text;
         while let Some(i) = rest.find(call) {
             let before = rest[..i].chars().last();

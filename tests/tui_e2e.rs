@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use harness::{sample_message, Dovecot, SmtpSink};
-use support::tmux::Tmux;
+use support::tmux::{scripted_editor, Tmux};
 use support::Tanto;
 
 /// What only these tests need of the shared tmux driver.
@@ -230,20 +230,6 @@ fn replier(server: &Dovecot, sink: &SmtpSink, dir: &Path, id: &str, undo: u64) -
     )
     .expect("write config");
     t
-}
-
-/// A scripted editor: writes `line` as the reply's text, right under the headers.
-fn scripted_editor(dir: &Path, line: &str) -> PathBuf {
-    let path = dir.join("editor.sh");
-    std::fs::write(
-        &path,
-        format!("#!/bin/sh\nsed -i '0,/^$/s//\\n{line}/' \"$1\"\n"),
-    )
-    .expect("write the editor");
-    let mut perms = std::fs::metadata(&path).expect("stat").permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&path, perms).expect("chmod");
-    path
 }
 
 #[test]

@@ -41,4 +41,4 @@ mod sys;
 pub use relay::Relay;
 pub use sample::sample_message;
 pub use server::{Dovecot, Session, PASSWORD, USERS};
-pub use smtp::{Received, SmtpSink};
+pub use smtp::{Received, SinkError, SmtpSink};

@@ -5,7 +5,7 @@
 //!
 //! It can be stopped and restarted on the same port (the "SMTP is down" tests), and tests
 //! read what it received with [`SmtpSink::received`]. A missing aiosmtpd is a panic that
-//! says how to install it: the tests never skip.
+//! says how to install it (the tests never skip), or for `tanto demo` a [`SinkError`].
 
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -88,6 +88,31 @@ impl Received {
     }
 }
 
+/// Why a sink did not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkError {
+    /// `/usr/bin/python3` cannot import aiosmtpd.
+    NotInstalled,
+    /// Anything else, in words.
+    Failed(String),
+}
+
+impl std::fmt::Display for SinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SinkError::NotInstalled => write!(
+                f,
+                "{PYTHON} cannot import aiosmtpd: the send tests need a real SMTP server. \
+                 Install it with `scripts/ensure-deps.sh` (Debian/Ubuntu package \
+                 `python3-aiosmtpd`)."
+            ),
+            SinkError::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for SinkError {}
+
 /// A running SMTP sink owned by a test. Dropping it stops the server and deletes its mail.
 pub struct SmtpSink {
     pub port: u16,
@@ -98,12 +123,29 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// Starts a sink on a free port of 127.0.0.1 and waits for its `220` greeting.
     pub fn start() -> SmtpSink {
-        check_installed();
-        let dir = make_temp_dir();
-        for sub in ["tmp", "new", "cur", "envelope"] {
-            fs::create_dir_all(dir.path().join(sub)).expect("create the sink's maildir");
+        Self::start_at(make_temp_dir()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like `start`, with the sink's dir (Maildir, script, log) a new `smtp-*` dir in
+    /// `parent` (the demo keeps everything in its own dir), and failures returned.
+    pub fn try_start_in(parent: &Path) -> Result<SmtpSink, SinkError> {
+        let dir = tempfile::Builder::new()
+            .prefix("smtp-")
+            .tempdir_in(parent)
+            .map_err(|e| SinkError::Failed(format!("create a dir in {}: {e}", parent.display())))?;
+        Self::start_at(dir)
+    }
+
+    fn start_at(dir: tempfile::TempDir) -> Result<SmtpSink, SinkError> {
+        if !installed() {
+            return Err(SinkError::NotInstalled);
         }
-        fs::write(dir.path().join("sink.py"), SCRIPT).expect("write the sink's script");
+        for sub in ["tmp", "new", "cur", "envelope"] {
+            fs::create_dir_all(dir.path().join(sub))
+                .map_err(|e| SinkError::Failed(format!("create the sink's maildir: {e}")))?;
+        }
+        fs::write(dir.path().join("sink.py"), SCRIPT)
+            .map_err(|e| SinkError::Failed(format!("write the sink's script: {e}")))?;
         let mut sink = SmtpSink {
             port: 0,
             dir,
@@ -114,12 +156,14 @@ impl SmtpSink {
             attempt += 1;
             sink.port = pick_free_port();
             match sink.spawn() {
-                Ok(()) => return sink,
+                Ok(()) => return Ok(sink),
                 Err(why) if attempt < 5 && why.contains("in use") => continue,
-                Err(why) => panic!(
-                    "the SMTP sink (aiosmtpd) did not start on 127.0.0.1:{}: {why}",
-                    sink.port
-                ),
+                Err(why) => {
+                    return Err(SinkError::Failed(format!(
+                        "the SMTP sink (aiosmtpd) did not start on 127.0.0.1:{}: {why}",
+                        sink.port
+                    )))
+                }
             }
         }
     }
@@ -296,18 +340,13 @@ fn log_since(path: &Path, mark: u64) -> String {
     String::from_utf8_lossy(bytes.get(mark as usize..).unwrap_or_default()).into_owned()
 }
 
-/// Panics, saying how to install it, when Debian's Python has no aiosmtpd.
-fn check_installed() {
-    let ok = Command::new(PYTHON)
+/// Whether Debian's Python has aiosmtpd.
+fn installed() -> bool {
+    Command::new(PYTHON)
         .args(["-c", "import aiosmtpd"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "{PYTHON} cannot import aiosmtpd: the send tests need a real SMTP server. Install it \
-         with `scripts/ensure-deps.sh` (Debian/Ubuntu package `python3-aiosmtpd`)."
-    );
+        .is_ok_and(|s| s.success())
 }

@@ -7,9 +7,10 @@
 //! happens to the local cache (a cache that could not be written is repaired by the next
 //! sync, and the front end is warned).
 
+use crate::said;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context as _};
+use anyhow::{anyhow, bail};
 
 use super::retry::with_retry;
 use super::Ctx;
@@ -116,7 +117,7 @@ impl Run<'_> {
             .unwrap_or_else(|_| conv.clone());
         let state = cache
             .state_message(&conv.mailbox, &conv.id)?
-            .ok_or_else(|| anyhow!("conversation {} has no customer message to act on", conv.id))?;
+            .ok_or_else(|| anyhow!(said!("error.act.no_message", id = conv.id)))?;
         let info = conn.select(&state.folder, None)?;
         let policy = Policy {
             stale_claim_hours: self.ctx.config.team.stale_claim_hours,
@@ -129,12 +130,9 @@ impl Run<'_> {
         // The log was read after the last time someone else's write was seen.
         let mut log_fresh = true;
         for _ in 0..25 {
-            let (flags, modseq) = conn.fetch_state(state.uid)?.ok_or_else(|| {
-                anyhow!(
-                    "the message of conversation {} is gone from the server; run `tanto sync`",
-                    conv.id
-                )
-            })?;
+            let (flags, modseq) = conn
+                .fetch_state(state.uid)?
+                .ok_or_else(|| anyhow!(said!("error.act.message_gone", id = conv.id)))?;
             let holder_idle_secs = match status::owner(&flags) {
                 Some(h) if h != self.actor.id => {
                     if !log_fresh {
@@ -240,10 +238,11 @@ impl Run<'_> {
                             .any(|o| plan.owner.as_deref() != Some(o.as_str()));
                         if let (Some(lost), false) = (&lost, others) {
                             if dropped.as_ref() == Some(lost) {
-                                bail!(
-                                    "the server accepted the change to {} but did not keep the keyword {lost} (a cap on keywords per folder?); see `tanto doctor`",
-                                    conv.id
-                                );
+                                bail!(said!(
+                                    "error.act.keyword_dropped",
+                                    id = conv.id,
+                                    keyword = lost
+                                ));
                             }
                         }
                         dropped = lost;
@@ -284,11 +283,11 @@ impl Run<'_> {
                 }
             }
         }
-        bail!(
-            "conversation {} kept changing while tanto tried to {} it; try again",
-            conv.id,
-            action.verb()
-        )
+        bail!(said!(
+            "error.act.kept_changing",
+            id = conv.id,
+            action = action.verb()
+        ))
     }
 
     /// After a lost race in which the server let our write through beside the winner's:
@@ -376,7 +375,7 @@ impl Run<'_> {
             let e = anyhow::Error::new(e);
             if super::retry::is_transient(&e) {
                 // Retried as a whole: the retry finds the change made and comes back here.
-                return Err(e.context("checking for mail that arrived during the change"));
+                return Err(said!("error.context.arrivals").because(e).into());
             }
             self.ctx.notify.warn(Warning::ArrivalsNotChecked);
             return Ok(Carried::Stays);
@@ -412,10 +411,7 @@ impl Run<'_> {
                 }
             }
         }
-        bail!(
-            "conversation {} kept changing while tanto carried the claim onto its newest message; try again",
-            conv.id
-        )
+        bail!(said!("error.act.kept_changing_carry", id = conv.id))
     }
 
     /// Appends an event to the activity folder and brings it into the cache (best effort:
@@ -504,10 +500,11 @@ fn check_keywords_allowed(
                 .iter()
                 .any(|p| p.eq_ignore_ascii_case(kw))
         {
-            bail!(
-                "the server does not let clients create the keyword {kw} in {} (no \\* in PERMANENTFLAGS); tanto cannot store claims there: see `tanto doctor`",
-                state.folder
-            );
+            bail!(said!(
+                "error.act.no_keywords",
+                keyword = kw,
+                folder = state.folder
+            ));
         }
     }
     Ok(())
@@ -528,12 +525,7 @@ fn store_under_lock(
             Duration::from_secs(30),
             Duration::from_secs(10),
         )?
-        .ok_or_else(|| {
-            anyhow!(
-                "another tanto on this host holds the lock on {}; try again",
-                conv.id
-            )
-        })?;
+        .ok_or_else(|| anyhow!(said!("error.act.locked", id = conv.id)))?;
     // Under the lock, check that nothing changed since the decision.
     let result = match conn.fetch_state(state.uid) {
         Ok(Some((now_flags, _))) if now_flags == seen.flags => conn.store_flags(state.uid, flags),
@@ -557,6 +549,6 @@ pub(super) fn append_event(
     let folder = &mailbox.imap.activity_folder;
     conn.ensure_folder(folder)?;
     conn.append(folder, &raw, &["\\Seen"])
-        .with_context(|| format!("logging the event in {folder}"))?;
+        .map_err(|e| said!("error.context.logging", folder = folder).because(e))?;
     Ok(())
 }

@@ -1,9 +1,10 @@
 //! What every application call needs: the config, the cache, the team, a connection, and
 //! where to send notices.
 
+use crate::said;
 use std::path::Path;
 
-use anyhow::{anyhow, Context as _};
+use anyhow::anyhow;
 
 use crate::cache::{Cache, FolderRole, Team};
 use crate::config::{self, Config, Mailbox};
@@ -41,9 +42,10 @@ impl Ctx {
         self.mailboxes()
             .find(|(_, m)| m.name == name)
             .ok_or_else(|| {
-                anyhow!(
-                    "mailbox {name:?} is not in the config (its conversations are in the cache)"
-                )
+                anyhow!(said!(
+                    "error.app.mailbox_unknown",
+                    mailbox = format!("{name:?}")
+                ))
             })
     }
 
@@ -118,7 +120,7 @@ impl Ctx {
             None => {
                 let special = if conn.caps.special_use {
                     conn.special_use_sent()
-                        .context("looking for the Sent folder")?
+                        .map_err(|e| said!("error.context.sent_folder").because(e))?
                 } else {
                     None
                 };

@@ -1,7 +1,7 @@
 //! The conversation list and one conversation's view with its timeline, as data for the
 //! front ends. Every string that comes from mail is made safe for a terminal here.
 
-use anyhow::anyhow;
+use crate::said;
 
 use super::Ctx;
 use super::Warning;
@@ -207,9 +207,7 @@ fn fetch_missing(
             let info = conn.select(folder, None)?;
             // Cached UIDs mean nothing once UIDVALIDITY changed: never show another message.
             if cache.folder_uidvalidity(folder_id)? != Some(info.uidvalidity) {
-                return Err(anyhow!(
-                    "{folder} changed on the server since the last sync; run `tanto sync --once`"
-                ));
+                return Err(said!("error.app.uidvalidity", folder = folder).into());
             }
             let uids: Vec<u32> = missing
                 .iter()

@@ -1,5 +1,6 @@
 //! Internal notes: an event of kind `note` in the activity folder.
 
+use crate::said;
 use anyhow::bail;
 
 use super::act::append_event;
@@ -21,7 +22,7 @@ pub struct Noted {
 /// Appends an internal note to a conversation.
 pub fn note(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<Noted> {
     if text.trim().is_empty() {
-        bail!("the note is empty; pass the text with -m");
+        bail!(said!("error.note.empty"));
     }
     let mut cache = ctx.cache()?;
     let conv = cache.find_conversation(id)??;

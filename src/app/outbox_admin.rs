@@ -2,6 +2,7 @@
 //! and a person's two ways to settle it: send an uncertain reply again (they decided it did
 //! not go out), or drop a reply. Both are logged as events.
 
+use crate::said;
 use anyhow::{anyhow, bail};
 
 use super::act::append_event;
@@ -70,7 +71,7 @@ pub fn overview(ctx: &Ctx) -> anyhow::Result<Vec<Item>> {
 fn find(ctx: &Ctx, id: &str) -> anyhow::Result<(usize, Conn, Queued)> {
     let id = id.trim().trim_start_matches('<').trim_end_matches('>');
     if id.len() < 4 {
-        bail!("give at least 4 characters of the conversation id (`tanto outbox` lists them)");
+        bail!(said!("error.outbox.short_id"));
     }
     let mut found = Vec::new();
     for (index, mailbox) in ctx.mailboxes() {
@@ -86,24 +87,27 @@ fn find(ctx: &Ctx, id: &str) -> anyhow::Result<(usize, Conn, Queued)> {
         }
     }
     match found.len() {
-        0 => Err(anyhow!(
-            "no queued reply for {id:?}; `tanto outbox` lists them"
-        )),
+        0 => Err(said!("error.outbox.no_queued", id = format!("{id:?}")).into()),
         1 => {
             let (index, conn, mut hits) = found.remove(0);
             if hits.len() > 1 {
-                bail!(
-                    "{id:?} has {} queued replies; name one by its Message-ID: {}",
-                    hits.len(),
-                    hits.iter()
+                bail!(said!(
+                    "error.outbox.several",
+                    id = format!("{id:?}"),
+                    count = hits.len(),
+                    ids = hits
+                        .iter()
                         .map(|q| q.envelope.message_id.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")
-                );
+                ));
             }
             Ok((index, conn, hits.remove(0)))
         }
-        _ => bail!("{id:?} names queued replies in several mailboxes; give more of the id"),
+        _ => bail!(said!(
+            "error.outbox.several_mailboxes",
+            id = format!("{id:?}")
+        )),
     }
 }
 
@@ -147,19 +151,19 @@ pub fn resend(ctx: &Ctx, id: &str) -> anyhow::Result<Sent> {
         .ok_or_else(|| anyhow!("mailbox {index} left the config"))?;
     let standing = outbox::standing(&q.flags, q.envelope.send_at, now());
     if standing != Standing::Uncertain {
-        bail!(
-            "the reply of {} is {}, not uncertain: only an uncertain send is sent again by hand",
-            q.envelope.conversation,
-            outbox::standing_name(&standing)
-        );
+        bail!(said!(
+            "error.outbox.not_uncertain",
+            id = q.envelope.conversation,
+            standing = outbox::standing_name(&standing)
+        ));
     }
     conn.select(&mailbox.imap.outbox_folder, None)?;
     let again = outbox::resend_flags(&q.flags);
     if let StoreResult::Modified = conn.store_if_unchanged(q.uid, q.modseq, &again)? {
-        bail!(
-            "the reply of {} changed meanwhile (someone else settled it?); look again with `tanto outbox`",
-            q.envelope.conversation
-        );
+        bail!(said!(
+            "error.outbox.changed_settled",
+            id = q.envelope.conversation
+        ));
     }
     log(
         ctx,
@@ -194,19 +198,17 @@ pub fn drop(ctx: &Ctx, id: &str) -> anyhow::Result<Item> {
         .nth(index)
         .ok_or_else(|| anyhow!("mailbox {index} left the config"))?;
     if let Standing::Sending { by } = outbox::standing(&q.flags, q.envelope.send_at, now()) {
-        bail!(
-            "{by}'s tanto is sending the reply of {} now; if that send was cut off, {by}'s next start marks it uncertain",
-            q.envelope.conversation
-        );
+        bail!(said!(
+            "error.outbox.sending",
+            by = by,
+            id = q.envelope.conversation
+        ));
     }
     conn.select(&mailbox.imap.outbox_folder, None)?;
     // Only what we looked at: a reply that changed meanwhile (approved, being sent) stays.
     let mark = outbox::with_keyword(&q.flags, "\\Deleted");
     if let StoreResult::Modified = conn.store_if_unchanged(q.uid, q.modseq, &mark)? {
-        bail!(
-            "the reply of {} changed meanwhile; look again with `tanto outbox`",
-            q.envelope.conversation
-        );
+        bail!(said!("error.outbox.changed", id = q.envelope.conversation));
     }
     conn.expunge_uid(q.uid)?;
     let it = item(mailbox, &q);

@@ -2,9 +2,10 @@
 //! build the draft, and on submit check that nothing arrived meanwhile, warn, queue the
 //! reply in the outbox and send it (or leave it for approval or for later).
 
+use crate::said;
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Context as _};
+use anyhow::anyhow;
 
 use super::act::{perform, Outcome};
 use super::reply_outbox::{crash_point, send_one, Sent};
@@ -100,7 +101,12 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
             }))
         }
         Outcome::Refused { conversation, why } => {
-            return Err(anyhow!("cannot reply to {conversation}: {why:?}"))
+            return Err(said!(
+                "error.reply.refused",
+                id = conversation,
+                why = format!("{why:?}")
+            )
+            .into())
         }
     }
     // Bodies the cache lacks are fetched here.
@@ -121,10 +127,10 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
                 .find(|m| m.folder_id == s.folder_id && m.uid == s.uid)
         })
         .or_else(|| msgs.iter().rev().find(|m| m.inbound))
-        .ok_or_else(|| anyhow!("conversation {} has no customer message to answer", conv.id))?;
+        .ok_or_else(|| anyhow!(said!("error.reply.no_message", id = conv.id)))?;
     let raw = cache
         .body(answered.folder_id, answered.uid)?
-        .ok_or_else(|| anyhow!("the customer's message of {} could not be fetched", conv.id))?;
+        .ok_or_else(|| anyhow!(said!("error.reply.not_fetched", id = conv.id)))?;
     let headers = crate::mime::parse_headers(&raw);
     let rendered = crate::mime::render(&raw);
     let date_text =
@@ -227,7 +233,7 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
     for path in opts.attachments.iter().cloned().chain(from_draft) {
         let path = &path;
         let bytes = std::fs::read(path)
-            .with_context(|| format!("reading the attachment {}", path.display()))?;
+            .map_err(|e| said!("error.context.attachment", path = path.display()).because(e))?;
         let name = path
             .file_name()
             .map(|n| crate::sanitize::file_name(&n.to_string_lossy()))
@@ -369,7 +375,7 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         &outbox::wrap(&env, &payload),
         &flags,
     )
-    .context("queueing the reply in the outbox")?;
+    .map_err(|e| said!("error.context.queueing").because(e))?;
     crash_point("after-outbox");
     let result = if approval {
         Replied::AwaitingApproval { conversation }

@@ -3,9 +3,10 @@
 //! On start, half-done sends are finished without ever sending twice; approvals and
 //! rejections; what is due (approved, scheduled) goes out from any running tanto.
 
+use crate::said;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context as _};
+use anyhow::{anyhow, bail};
 
 use super::act::{append_event, perform, Outcome};
 use super::Ctx;
@@ -116,22 +117,22 @@ pub fn send_one(
     message_id: &str,
 ) -> anyhow::Result<Sent> {
     let smtp = mailbox.smtp.as_ref().ok_or_else(|| {
-        anyhow!(
-            "mailbox {:?} has no [mailbox.smtp]: add one (host, port, tls, user, password_command) to send replies",
-            mailbox.name
-        )
+        anyhow!(said!(
+            "error.outbox.no_smtp",
+            mailbox = format!("{:?}", mailbox.name)
+        ))
     })?;
     let uid = find_uid(conn, mailbox, message_id)?
-        .ok_or_else(|| anyhow!("the reply {message_id} is no longer in the outbox"))?;
+        .ok_or_else(|| anyhow!(said!("error.outbox.gone", id = message_id)))?;
     let (flags, modseq) = conn
         .fetch_state(uid)?
-        .ok_or_else(|| anyhow!("the reply {message_id} is no longer in the outbox"))?;
+        .ok_or_else(|| anyhow!(said!("error.outbox.gone", id = message_id)))?;
     let raw = conn
         .fetch_bodies(&[uid])?
         .into_iter()
         .next()
         .map(|(_, r)| r)
-        .ok_or_else(|| anyhow!("the reply {message_id} could not be read from the outbox"))?;
+        .ok_or_else(|| anyhow!(said!("error.outbox.unreadable", id = message_id)))?;
     let (env, payload) =
         outbox::unwrap(&raw).ok_or_else(|| anyhow!("the outbox message {uid} is not tanto's"))?;
     let conversation = env.conversation.clone();
@@ -167,7 +168,7 @@ pub fn send_one(
                 // order sends; any other backs off and takes its mark away.
                 let (now, now_modseq) = conn
                     .fetch_state(uid)?
-                    .ok_or_else(|| anyhow!("the reply {message_id} left the outbox"))?;
+                    .ok_or_else(|| anyhow!(said!("error.outbox.left", id = message_id)))?;
                 let senders = crate::core::status::owners(&now);
                 let taken_back = now
                     .iter()
@@ -223,7 +224,7 @@ pub fn send_one(
         let sent_folder = sent_folder(ctx, conn, mailbox)?;
         conn.ensure_folder(&sent_folder)?;
         conn.append(&sent_folder, payload, &["\\Seen"])
-            .with_context(|| format!("putting the sent reply into {sent_folder}"))?;
+            .map_err(|e| said!("error.context.into_sent", folder = sent_folder).because(e))?;
         crash_point("after-sent");
         bookkeeping(ctx, mailbox, conn, cache, &env)?;
         Ok(Sent::Delivered {
@@ -392,7 +393,7 @@ pub enum Verdict {
 /// Approves (and sends) or rejects the reply waiting for approval in conversation `id`.
 pub fn decide(ctx: &Ctx, id: &str, verdict: &Verdict) -> anyhow::Result<Sent> {
     if ctx.config.agent.role != Role::Supervisor {
-        bail!("only a supervisor can approve or reject replies (agent.role = \"supervisor\")");
+        bail!(said!("error.outbox.not_supervisor"));
     }
     let mut cache = ctx.cache()?;
     let conv = cache.find_conversation(id)??;
@@ -404,7 +405,7 @@ pub fn decide(ctx: &Ctx, id: &str, verdict: &Verdict) -> anyhow::Result<Sent> {
             q.envelope.conversation == conv.id
                 && outbox::standing(&q.flags, 0, 0) == Standing::WaitingApproval
         })
-        .ok_or_else(|| anyhow!("no reply of {} waits for approval", conv.id))?;
+        .ok_or_else(|| anyhow!(said!("error.outbox.none_awaiting", id = conv.id)))?;
     let (kw, kind, text) = match verdict {
         Verdict::Approve => (
             outbox::KW_APPROVED,
@@ -420,7 +421,7 @@ pub fn decide(ctx: &Ctx, id: &str, verdict: &Verdict) -> anyhow::Result<Sent> {
     conn.select(&mailbox.imap.outbox_folder, None)?;
     let want = outbox::with_keyword(&waiting.flags, kw);
     if let StoreResult::Modified = conn.store_if_unchanged(waiting.uid, waiting.modseq, &want)? {
-        bail!("the reply of {} changed meanwhile; try again", conv.id);
+        bail!(said!("error.outbox.changed_try_again", id = conv.id));
     }
     let event = Event::new(
         kind,
@@ -522,7 +523,7 @@ fn take_back_on(conn: &mut Conn, mailbox: &Mailbox, message_id: &str) -> anyhow:
         conn.expunge_uid(uid)?;
         return Ok(TakeBack::Removed);
     }
-    bail!("the queued reply {message_id} kept changing; try again")
+    bail!(said!("error.outbox.kept_changing", id = message_id))
 }
 
 /// Sends the queued reply `message_id` (of `conversation` in `mailbox`) now if it is due

@@ -1,6 +1,7 @@
 //! Templates as messages in the templates folder (subject = name, body = text), so any
 //! mail client can edit them: list, find, add, replace, remove.
 
+use crate::said;
 use anyhow::{anyhow, bail};
 
 use super::Ctx;
@@ -60,13 +61,13 @@ pub fn find(ctx: &Ctx, mailbox: &str, name: &str) -> anyhow::Result<Template> {
     list(ctx, mailbox)?
         .into_iter()
         .find(|t| t.name == name)
-        .ok_or_else(|| anyhow!("no template named {name:?}; `tanto template list` shows them"))
+        .ok_or_else(|| anyhow!(said!("error.template.unknown", name = format!("{name:?}"))))
 }
 
 /// Adds (or, with `replace`, replaces) the template `name`.
 pub fn save(ctx: &Ctx, mailbox: &str, name: &str, body: &str, replace: bool) -> anyhow::Result<()> {
     if name.trim().is_empty() || name.contains(['\r', '\n']) {
-        bail!("a template name must be one non-empty line");
+        bail!(said!("error.template.bad_name"));
     }
     let (mut conn, folder) = open(ctx, mailbox)?;
     let (_, m) = ctx
@@ -79,7 +80,11 @@ pub fn save(ctx: &Ctx, mailbox: &str, name: &str, body: &str, replace: bool) -> 
         .map(|s| s.uid)
         .collect();
     if !old.is_empty() && !replace {
-        bail!("a template named {name:?} exists; `tanto template edit {name}` changes it");
+        bail!(said!(
+            "error.template.exists",
+            quoted = format!("{name:?}"),
+            name = name
+        ));
     }
     let address: lettre::Address = m
         .address
@@ -113,7 +118,7 @@ pub fn remove(ctx: &Ctx, mailbox: &str, name: &str) -> anyhow::Result<()> {
         .map(|s| s.uid)
         .collect();
     if old.is_empty() {
-        bail!("no template named {name:?}");
+        bail!(said!("error.template.none", name = format!("{name:?}")));
     }
     conn.select(&folder, None)?;
     for uid in old {

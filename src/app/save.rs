@@ -1,10 +1,11 @@
 //! Saving a received attachment to a directory: under its sanitized name (no separators, no
 //! leading dots, no control characters), never over an existing file ("name (2).ext" then).
 
+use crate::said;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context as _};
+use anyhow::bail;
 
 use super::Ctx;
 
@@ -32,26 +33,32 @@ pub fn write_new(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<PathBuf
             .open(&path)
         {
             Ok(mut f) => {
-                f.write_all(bytes)
-                    .and_then(|_| f.sync_all())
-                    .with_context(|| format!("writing {}", path.display()))?;
+                f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| {
+                    said!("error.context.writing", path = path.display()).because(e)
+                })?;
                 return Ok(path);
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+            Err(e) => {
+                return Err(said!("error.context.creating", path = path.display())
+                    .because(e)
+                    .into())
+            }
         }
     }
-    bail!(
-        "{} already holds {MAX_TRIES} files named like {name:?}",
-        dir.display()
-    )
+    bail!(said!(
+        "error.save.too_many",
+        dir = dir.display(),
+        count = MAX_TRIES,
+        name = format!("{name:?}")
+    ))
 }
 
 /// Saves attachment `part` (numbered from 1 over the conversation's messages, in order),
 /// or every attachment when `None`, into `dir`.
 pub fn save(ctx: &Ctx, id: &str, dir: &Path, part: Option<usize>) -> anyhow::Result<Vec<Saved>> {
     if !dir.is_dir() {
-        bail!("{} is not a directory", dir.display());
+        bail!(said!("error.save.not_dir", dir = dir.display()));
     }
     // The view fetches the bodies the cache lacks.
     let view = super::conversations::view(ctx, id)?;
@@ -64,16 +71,18 @@ pub fn save(ctx: &Ctx, id: &str, dir: &Path, part: Option<usize>) -> anyhow::Res
         }
     }
     if all.is_empty() {
-        bail!("conversation {} has no attachment", conv.id);
+        bail!(said!("error.save.none", id = conv.id));
     }
     let chosen: Vec<usize> = match part {
         Some(n) if (1..=all.len()).contains(&n) => vec![n],
         Some(n) => {
-            return Err(anyhow!(
-                "conversation {} has {} attachment(s); --part {n} is not one of them",
-                conv.id,
-                all.len()
-            ))
+            return Err(said!(
+                "error.save.no_part",
+                id = conv.id,
+                count = all.len(),
+                part = n
+            )
+            .into())
         }
         None => (1..=all.len()).collect(),
     };

@@ -1,8 +1,8 @@
 //! The sync of a mailbox with its after-sync rules (sticky assignee).
 
+use crate::said;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use serde::Serialize;
 
 use super::retry::{is_dropped, retry_while};
@@ -113,7 +113,7 @@ pub fn sync_mailbox_on(
         // `folders_after_inbox`): a no-change resync then costs the server next to nothing.
         let inbox = &mailbox.imap.folder;
         let mut reports = vec![sync_folder(c, cache, &team, inbox, FolderRole::Inbox)
-            .with_context(|| format!("syncing {inbox}"))?];
+            .map_err(|e| said!("error.context.syncing", folder = inbox).because(e))?];
         // The Sent folder found by an earlier sync, without a LIST; looked for again when
         // it is gone.
         let remembered = match mailbox.imap.sent_folder {
@@ -132,7 +132,7 @@ pub fn sync_mailbox_on(
         let mut i = 0;
         while let Some((folder, role)) = after.get(i).cloned() {
             let r = sync_folder(c, cache, &team, &folder, role)
-                .with_context(|| format!("syncing {folder}"))?;
+                .map_err(|e| said!("error.context.syncing", folder = folder).because(e))?;
             if role == FolderRole::Sent
                 && r.mode == SyncMode::Missing
                 && remembered.as_ref() == Some(&folder)

@@ -14,7 +14,8 @@ use crate::i18n::{t, tf};
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Everything runs on 127.0.0.1 in a temp dir that is deleted when the demo ends (q, \
-                  or SIGHUP/SIGTERM). Needs dovecot (and tmux for --agents 2+): scripts/ensure-deps.sh."
+                  or SIGHUP/SIGTERM). Replies go to a local SMTP sink that sends nothing on. Needs dovecot, \
+                  python3-aiosmtpd (and tmux for --agents 2+): scripts/ensure-deps.sh."
 )]
 pub struct Args {
     /// Agents at the keyboard: 1 opens the terminal UI here; 2 to 4 open one tmux pane each
@@ -87,6 +88,16 @@ fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
 fn keep(demo: &Demo) -> anyhow::Result<u8> {
     let stop = stop_flag()?;
     outln!("{}", tf("demo.keep", &[("port", &demo.port())]));
+    outln!(
+        "{}",
+        tf(
+            "demo.smtp",
+            &[
+                ("port", &demo.smtp_port()),
+                ("dir", &demo.sent_mail().display())
+            ]
+        )
+    );
     outln!("{}", t("demo.try"));
     for c in demo.configs() {
         outln!("  tanto --config {}", c.display());

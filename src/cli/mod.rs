@@ -155,7 +155,7 @@ pub fn load_ctx(flag: Option<&std::path::Path>) -> anyhow::Result<Ctx> {
         }
     }
     for w in &ctx.config.warnings {
-        eprintln!("tanto: {w}");
+        eprintln!("tanto: {}", crate::i18n::config_warning(w));
     }
     Ok(ctx)
 }

@@ -65,10 +65,11 @@ pub fn edit(ctx: &Ctx, text: &str, path: &std::path::Path) -> anyhow::Result<Str
         .status()
         .context("starting the editor")?;
     if !status.success() {
-        bail!(
-            "the editor exited with {status}; the draft is kept at {}",
-            path.display()
-        );
+        bail!(crate::said!(
+            "error.reply.editor_failed",
+            status = status,
+            path = path.display()
+        ));
     }
     std::fs::read_to_string(path).with_context(|| format!("reading the draft {}", path.display()))
 }

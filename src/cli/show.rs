@@ -2,7 +2,6 @@
 //! events. Message text is framed (every line behind a gutter) so that nothing a customer
 //! writes can pass for a note, an event or a header line that tanto prints.
 
-use anyhow::anyhow;
 use serde::Serialize;
 
 use super::list::ConversationJson;
@@ -110,7 +109,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         print_human(&view);
     }
     match view.fetch_error {
-        Some(e) => Err(anyhow!("some message texts could not be fetched: {e}")),
+        Some(e) => Err(crate::said!("error.show.not_fetched", cause = e).into()),
         None => Ok(0),
     }
 }

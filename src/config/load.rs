@@ -293,7 +293,7 @@ fn syntax_message(e: &toml::de::Error, text: &str) -> String {
 }
 
 #[cfg(unix)]
-fn permission_warnings(path: &Path, config: &Config) -> Vec<String> {
+fn permission_warnings(path: &Path, config: &Config) -> Vec<super::ConfigWarning> {
     use std::os::unix::fs::PermissionsExt;
     let has_plain = config.mailboxes.iter().any(|m| {
         m.imap.password.is_some() || m.smtp.as_ref().is_some_and(|s| s.password.is_some())
@@ -302,17 +302,17 @@ fn permission_warnings(path: &Path, config: &Config) -> Vec<String> {
         return Vec::new();
     }
     match std::fs::metadata(path) {
-        Ok(meta) if meta.permissions().mode() & 0o077 != 0 => vec![format!(
-            "warning: {} holds a plain password and is readable by others; run `chmod 600 {}` or use password_command",
-            path.display(),
-            path.display()
-        )],
+        Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+            vec![super::ConfigWarning::PlainPasswordReadable {
+                path: path.to_path_buf(),
+            }]
+        }
         _ => Vec::new(),
     }
 }
 
 #[cfg(not(unix))]
-fn permission_warnings(_path: &Path, _config: &Config) -> Vec<String> {
+fn permission_warnings(_path: &Path, _config: &Config) -> Vec<super::ConfigWarning> {
     Vec::new()
 }
 
@@ -456,7 +456,11 @@ path = "/tmp/x.sqlite"
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
         let c = load(&path).expect("loads");
         assert_eq!(c.warnings.len(), 1);
-        assert!(c.warnings[0].contains("chmod 600"), "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].to_string().contains("chmod 600"),
+            "{:?}",
+            c.warnings
+        );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         assert!(load(&path).expect("loads").warnings.is_empty());
         let missing = load(&dir.path().join("none.toml"))

@@ -60,7 +60,28 @@ pub struct Config {
     /// The language chosen in the config (`lang`), if any; else the locale decides.
     pub lang: Option<crate::i18n::Lang>,
     /// Things worth telling the user that do not stop tanto (e.g. a readable plain password).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// Something about the config worth telling the user that does not stop tanto; the front
+/// ends word it (`i18n::config_warning`). `Display` is the English text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigWarning {
+    /// The config file holds a plain password and others can read it.
+    PlainPasswordReadable { path: PathBuf },
+}
+
+impl std::fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigWarning::PlainPasswordReadable { path } => write!(
+                f,
+                "warning: {} holds a plain password and is readable by others; run `chmod 600 {}` or use password_command",
+                path.display(),
+                path.display()
+            ),
+        }
+    }
 }
 
 impl Config {

@@ -8,10 +8,12 @@ use std::error::Error as StdError;
 use std::fmt::Display;
 
 use super::tf;
+use crate::app::demo::DemoError;
 use crate::cache::{CacheError, Lookup};
 use crate::config::{ConfigError, PasswordError};
 use crate::imap::sync::SyncError;
 use crate::imap::ImapError;
+use crate::send::SendError;
 
 /// The whole chain in one line, as `{e:#}` would print it, in the language in use.
 pub fn error_text(e: &anyhow::Error) -> String {
@@ -21,6 +23,15 @@ pub fn error_text(e: &anyhow::Error) -> String {
 
 /// One link of a chain: worded by the catalogue when tanto knows it, else its own text.
 fn link_text(e: &(dyn StdError + 'static)) -> String {
+    if let Some(s) = e.downcast_ref::<super::Said>() {
+        return s.text_in(super::lang());
+    }
+    if let Some(d) = e.downcast_ref::<DemoError>() {
+        return demo(d);
+    }
+    if let Some(s) = e.downcast_ref::<SendError>() {
+        return send(s);
+    }
     if let Some(c) = e.downcast_ref::<ConfigError>() {
         return config(c);
     }
@@ -40,6 +51,34 @@ fn link_text(e: &(dyn StdError + 'static)) -> String {
         Some(Lookup::NotFound(id)) => tf("error.lookup.not_found", &[("id", id)]),
         Some(Lookup::Ambiguous(id)) => tf("error.lookup.ambiguous", &[("id", id)]),
         None => e.to_string(),
+    }
+}
+
+fn send(e: &SendError) -> String {
+    match e {
+        SendError::NotSent { addr, reason } => {
+            tf("error.send.not_sent", &[("addr", addr), ("cause", reason)])
+        }
+        SendError::Uncertain { addr, reason } => {
+            tf("error.send.uncertain", &[("addr", addr), ("cause", reason)])
+        }
+        SendError::Config(why) => tf("error.send.config", &[("cause", why)]),
+    }
+}
+
+fn demo(e: &DemoError) -> String {
+    match e {
+        DemoError::AgentsOutOfRange { agents, max } => {
+            tf("error.demo.agents", &[("agents", agents), ("max", max)])
+        }
+        DemoError::Server { cause } => tf("error.demo.server", &[("cause", cause)]),
+        DemoError::Loading { cause } => tf("error.demo.loading", &[("cause", cause)]),
+        DemoError::SmtpMissing => super::t("error.demo.smtp_missing").to_string(),
+        DemoError::Smtp { cause } => tf("error.demo.smtp", &[("cause", cause)]),
+        DemoError::TmuxMissing { cause } => tf("error.demo.tmux_missing", &[("cause", cause)]),
+        DemoError::Tmux { command, cause } => {
+            tf("error.demo.tmux", &[("command", command), ("cause", cause)])
+        }
     }
 }
 
@@ -163,7 +202,7 @@ fn cache(e: &CacheError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::{with_lang, Lang};
+    use crate::i18n::{with_lang, Lang, Said};
     use std::path::PathBuf;
 
     fn io() -> std::io::Error {
@@ -285,7 +324,146 @@ mod tests {
             .into(),
             Lookup::NotFound("c0ffee".into()).into(),
             Lookup::Ambiguous("c0ff".into()).into(),
+            SendError::NotSent {
+                addr: addr(),
+                reason: reason(),
+            }
+            .into(),
+            SendError::Uncertain {
+                addr: addr(),
+                reason: reason(),
+            }
+            .into(),
+            SendError::Config(reason()).into(),
+            DemoError::AgentsOutOfRange { agents: 9, max: 4 }.into(),
+            DemoError::Server { cause: reason() }.into(),
+            DemoError::Loading { cause: reason() }.into(),
+            DemoError::SmtpMissing.into(),
+            DemoError::Smtp { cause: reason() }.into(),
+            DemoError::TmuxMissing { cause: reason() }.into(),
+            DemoError::Tmux {
+                command: "new-session".into(),
+                cause: reason(),
+            }
+            .into(),
         ]
+        .into_iter()
+        .chain(every_said())
+        .collect()
+    }
+
+    /// Every catalogued error of the application layer (`said!`), each placeholder filled
+    /// with a value of its own name, those with a cause around an OS error.
+    fn every_said() -> Vec<anyhow::Error> {
+        let typed = [
+            "error.config.",
+            "error.password.",
+            "error.imap.",
+            "error.cache.",
+            "error.lookup.",
+            "error.demo.",
+            "error.send.",
+        ];
+        let mut keys: Vec<&'static str> = crate::i18n::catalogue(Lang::En)
+            .keys()
+            .map(|k| k.as_str())
+            .filter(|k| k.starts_with("error.") && !typed.iter().any(|t| k.starts_with(t)))
+            .collect();
+        keys.sort();
+        assert!(keys.len() > 30, "{keys:?}");
+        keys.into_iter()
+            .map(|key| {
+                let names: Vec<String> = crate::i18n::text_in(Lang::En, key)
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_string()))
+                    .collect();
+                let values: Vec<String> = names.iter().map(|n| format!("<{n}>")).collect();
+                let args: Vec<(&'static str, &dyn Display)> = names
+                    .iter()
+                    .zip(&values)
+                    .map(|(n, v)| -> (&'static str, &dyn Display) {
+                        (Box::leak(n.clone().into_boxed_str()), v)
+                    })
+                    .collect();
+                let said = Said::new(key, &args);
+                if key.starts_with("error.context.") {
+                    said.because(io()).into()
+                } else {
+                    said.into()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn in_english_the_errors_made_data_read_as_they_did_before() {
+        // The old `bail!`/`context` texts, character for character.
+        let cases: Vec<(anyhow::Error, &str)> =
+            vec![
+            (
+                crate::said!("error.note.empty").into(),
+                "the note is empty; pass the text with -m",
+            ),
+            (
+                crate::said!("error.act.kept_changing", id = "c0ffee", action = "claim").into(),
+                "conversation c0ffee kept changing while tanto tried to claim it; try again",
+            ),
+            (
+                crate::said!("error.act.locked", id = "c0ffee").into(),
+                "another tanto on this host holds the lock on c0ffee; try again",
+            ),
+            (
+                crate::said!("error.act.no_keywords", keyword = "tanto-wip", folder = "INBOX")
+                    .into(),
+                "the server does not let clients create the keyword tanto-wip in INBOX (no \\* \
+                 in PERMANENTFLAGS); tanto cannot store claims there: see `tanto doctor`",
+            ),
+            (
+                crate::said!("error.context.syncing", folder = "INBOX")
+                    .because(io())
+                    .into(),
+                "syncing INBOX: Permission denied",
+            ),
+            (
+                crate::said!("error.tui.no_terminal").into(),
+                "the terminal UI needs a terminal; in scripts use `tanto list` and the other \
+                 subcommands",
+            ),
+            (
+                crate::said!("error.template.exists", quoted = "\"hi\"", name = "hi").into(),
+                "a template named \"hi\" exists; `tanto template edit hi` changes it",
+            ),
+            (
+                DemoError::AgentsOutOfRange { agents: 9, max: 4 }.into(),
+                "--agents 9 is out of range; the demo has 1 to 4 agents",
+            ),
+            (
+                DemoError::TmuxMissing {
+                    cause: "No such file or directory (os error 2)".into(),
+                }
+                .into(),
+                "running tmux (install it with scripts/ensure-deps.sh): No such file or \
+                 directory (os error 2)",
+            ),
+        ];
+        for (e, old) in cases {
+            assert_eq!(with_lang(Lang::En, || error_text(&e)), old);
+            assert_eq!(format!("{e:#}"), old);
+        }
+    }
+
+    #[test]
+    fn the_cause_of_a_catalogued_context_is_still_seen_by_the_retry_rules() {
+        let e: anyhow::Error = crate::said!("error.context.syncing", folder = "INBOX")
+            .because(ImapError::Lost {
+                addr: "a:1".into(),
+                reason: "reset".into(),
+            })
+            .into();
+        assert!(crate::app::retry::is_transient(&e));
+        let ja = with_lang(Lang::Ja, || error_text(&e));
+        assert!(ja.starts_with("INBOX の同期: "), "{ja}");
     }
 
     #[test]

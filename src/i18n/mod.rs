@@ -10,9 +10,11 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 mod error;
+mod said;
 mod warning;
 pub use error::error_text;
-pub use warning::{retrying_what, warning};
+pub use said::Said;
+pub use warning::{config_warning, retrying_what, warning};
 
 /// A language tanto speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +84,7 @@ fn parse_catalogue(text: &str) -> HashMap<String, String> {
     toml::from_str::<HashMap<String, String>>(text).unwrap_or_default()
 }
 
-fn catalogue(lang: Lang) -> &'static HashMap<String, String> {
+pub(crate) fn catalogue(lang: Lang) -> &'static HashMap<String, String> {
     static EN_MAP: OnceLock<HashMap<String, String>> = OnceLock::new();
     static JA_MAP: OnceLock<HashMap<String, String>> = OnceLock::new();
     match lang {

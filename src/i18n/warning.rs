@@ -2,6 +2,7 @@
 
 use super::{t, tf};
 use crate::app::Warning;
+use crate::config::ConfigWarning;
 use crate::sanitize::single_line;
 
 /// The warning as one safe line in the language in use; the cause from below stays verbatim.
@@ -29,6 +30,17 @@ pub fn warning(w: &Warning) -> String {
             tf("warning.not_marked_done", &[("id", id), ("error", error)])
         }
         W::TemplatesUnranked { error } => tf("warning.templates_unranked", &[("error", error)]),
+    };
+    single_line(&text)
+}
+
+/// A config warning as one safe line in the language in use (the path verbatim).
+pub fn config_warning(w: &ConfigWarning) -> String {
+    let text = match w {
+        ConfigWarning::PlainPasswordReadable { path } => tf(
+            "warning.config.plain_password",
+            &[("path", &path.display())],
+        ),
     };
     single_line(&text)
 }
@@ -83,6 +95,22 @@ mod tests {
         ]
     }
     use Warning as W;
+
+    #[test]
+    fn config_warnings_read_as_before_in_english_and_are_worded_in_japanese() {
+        let w = ConfigWarning::PlainPasswordReadable {
+            path: "/home/a/tanto.toml".into(),
+        };
+        let old = "warning: /home/a/tanto.toml holds a plain password and is readable by \
+                   others; run `chmod 600 /home/a/tanto.toml` or use password_command";
+        assert_eq!(with_lang(Lang::En, || config_warning(&w)), old);
+        assert_eq!(w.to_string(), old);
+        let ja = with_lang(Lang::Ja, || config_warning(&w));
+        assert!(
+            !ja.is_ascii() && ja.contains("chmod 600 /home/a/tanto.toml"),
+            "{ja}"
+        );
+    }
 
     #[test]
     fn what_is_retried_is_named_in_japanese() {

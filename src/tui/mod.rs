@@ -34,9 +34,7 @@ type Term = Terminal<CrosstermBackend<std::io::Stdout>>;
 /// Runs the TUI until the user quits (or the session ends); returns the exit code.
 pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "the terminal UI needs a terminal; in scripts use `tanto list` and the other subcommands"
-        );
+        anyhow::bail!(crate::said!("error.tui.no_terminal"));
     }
     let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
     let notices = tx.clone();
@@ -101,7 +99,7 @@ fn initial_state(ctx: &Ctx) -> State {
     s.reply_target = ctx.config.team.reply_target_mins.map(|m| i64::from(m) * 60);
     s.external_editor = editor(ctx).is_some();
     s.undo_seconds = i64::try_from(ctx.config.team.undo_seconds).unwrap_or(i64::MAX);
-    s.info = ctx.config.warnings.first().cloned();
+    s.info = ctx.config.warnings.first().map(crate::i18n::config_warning);
     s
 }
 

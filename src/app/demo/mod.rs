@@ -1,9 +1,10 @@
 //! `tanto demo` without the printing: a local Dovecot on 127.0.0.1 filled with a generated
-//! sample mailbox, one config (and cache) per agent, a simulated teammate at work, and for
-//! several agents a tmux session with one pane each. Everything lives in the server's temp
-//! dir and goes with it: dropping the [`Demo`] stops the teammate, then the server, and
-//! deletes the dir.
+//! sample mailbox, an SMTP sink on 127.0.0.1 that every reply goes out through, one config
+//! (and cache) per agent, a simulated teammate at work, and for several agents a tmux session
+//! with one pane each. Everything lives in the server's temp dir and goes with it: dropping
+//! the [`Demo`] stops the teammate, then the SMTP sink and the server, and deletes the dir.
 
+mod error;
 pub mod mail;
 pub mod teammate;
 pub mod tmux;
@@ -11,10 +12,10 @@ pub mod tmux;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{anyhow, bail};
-use tanto_devserver::Dovecot;
+use tanto_devserver::{Dovecot, SinkError, SmtpSink};
 
 use super::Ctx;
+pub use error::DemoError;
 pub use teammate::{Teammate, TeammateEvent};
 
 /// The simulated teammate's agent id.
@@ -46,6 +47,8 @@ pub enum Progress {
 pub struct Demo {
     teammate: Option<Teammate>,
     configs: Vec<PathBuf>,
+    // After the teammate (who sends through it), before the server (its dir is inside).
+    sink: SmtpSink,
     // Last, so that it is dropped after the teammate stopped using it.
     server: Dovecot,
 }
@@ -55,14 +58,18 @@ impl Demo {
     /// agent's cache; the teammate starts later, with [`Demo::start_teammate`].
     pub fn start(opts: &Options, progress: impl Fn(Progress)) -> anyhow::Result<Demo> {
         if opts.agents == 0 || opts.agents > AGENTS.len() {
-            bail!(
-                "--agents {} is out of range; the demo has 1 to {} agents",
-                opts.agents,
-                AGENTS.len()
-            );
+            return Err(DemoError::AgentsOutOfRange {
+                agents: opts.agents,
+                max: AGENTS.len(),
+            }
+            .into());
         }
         progress(Progress::Starting);
         let server = start_server()?;
+        let sink = SmtpSink::try_start_in(server.dir.path()).map_err(|e| match e {
+            SinkError::NotInstalled => DemoError::SmtpMissing,
+            SinkError::Failed(cause) => DemoError::Smtp { cause },
+        })?;
         let samples = mail::samples(crate::clock::now());
         progress(Progress::Loading {
             messages: samples.len(),
@@ -71,7 +78,7 @@ impl Demo {
         let dir = server.dir.path().to_path_buf();
         let configs: Vec<PathBuf> = AGENTS[..opts.agents]
             .iter()
-            .map(|a| config(&server, &dir, a))
+            .map(|a| config(&server, &sink, &dir, a))
             .collect();
         progress(Progress::Syncing);
         for c in &configs {
@@ -80,6 +87,7 @@ impl Demo {
         Ok(Demo {
             teammate: None,
             configs,
+            sink,
             server,
         })
     }
@@ -91,7 +99,7 @@ impl Demo {
         on_event: impl Fn(TeammateEvent) + Send + 'static,
     ) -> anyhow::Result<()> {
         let dir = self.server.dir.path().to_path_buf();
-        let ctx = Ctx::load(Some(&config(&self.server, &dir, TEAMMATE)))?;
+        let ctx = Ctx::load(Some(&config(&self.server, &self.sink, &dir, TEAMMATE)))?;
         super::sync::sync_once(&ctx)?;
         self.teammate = Some(Teammate::spawn(ctx, pace, on_event));
         Ok(())
@@ -111,6 +119,16 @@ impl Demo {
     pub fn port(&self) -> u16 {
         self.server.port
     }
+
+    /// The SMTP sink's port on 127.0.0.1.
+    pub fn smtp_port(&self) -> u16 {
+        self.sink.port
+    }
+
+    /// The Maildir's `new/` where every mail sent in the demo lands.
+    pub fn sent_mail(&self) -> PathBuf {
+        self.sink.dir.path().join("new")
+    }
 }
 
 impl Drop for Demo {
@@ -122,8 +140,9 @@ impl Drop for Demo {
     }
 }
 
-/// Runs `f`, which panics on failure (the devserver is test tooling), as one error line.
-fn quietly<T>(what: &str, f: impl FnOnce() -> T + std::panic::UnwindSafe) -> anyhow::Result<T> {
+/// Runs `f`, which panics on failure (the devserver is test tooling), returning the panic's
+/// first line as the error.
+fn quietly<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Result<T, String> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let r = std::panic::catch_unwind(f);
@@ -134,17 +153,16 @@ fn quietly<T>(what: &str, f: impl FnOnce() -> T + std::panic::UnwindSafe) -> any
             .cloned()
             .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "unknown failure".into());
-        anyhow!("{what}: {}", msg.lines().next().unwrap_or(""))
+        msg.lines().next().unwrap_or("").to_string()
     })
 }
 
-fn start_server() -> anyhow::Result<Dovecot> {
-    quietly("the demo server did not start", Dovecot::start)
-        .map_err(|e| e.context("run scripts/ensure-deps.sh to install Dovecot"))
+fn start_server() -> Result<Dovecot, DemoError> {
+    quietly(Dovecot::start).map_err(|cause| DemoError::Server { cause })
 }
 
 /// APPENDs the samples, folder by folder, with their dates and keywords.
-fn load(server: &Dovecot, samples: Vec<mail::Sample>) -> anyhow::Result<()> {
+fn load(server: &Dovecot, samples: Vec<mail::Sample>) -> Result<(), DemoError> {
     for folder in ["INBOX", "Sent"] {
         let batch: Vec<(Vec<u8>, Vec<String>, String)> = samples
             .iter()
@@ -152,20 +170,23 @@ fn load(server: &Dovecot, samples: Vec<mail::Sample>) -> anyhow::Result<()> {
             .map(|s| (s.raw.clone(), s.flags.clone(), mail::internal_date(s.date)))
             .collect();
         let server = std::panic::AssertUnwindSafe(server);
-        quietly("loading the sample mailbox", move || {
+        quietly(move || {
             server.append_dated_many("support", folder, &batch);
-        })?;
+        })
+        .map_err(|cause| DemoError::Loading { cause })?;
     }
     Ok(())
 }
 
-/// Writes `dir/<agent>/<agent>.toml`: the shared mailbox, its own cache, the team.
-fn config(server: &Dovecot, dir: &Path, agent: &str) -> PathBuf {
+/// Writes `dir/<agent>/<agent>.toml`: the shared mailbox sending through the sink, its own
+/// cache, the team.
+fn config(server: &Dovecot, sink: &SmtpSink, dir: &Path, agent: &str) -> PathBuf {
     let mut team: Vec<&str> = AGENTS.to_vec();
     team.insert(1, TEAMMATE);
     team.extend(["bob"]);
     let extra = format!(
-        "\n[team]\nagents = [{}]\nreply_target_mins = 240\n",
+        "{}\n[team]\nagents = [{}]\nreply_target_mins = 240\n",
+        sink.config_toml(),
         team.iter()
             .map(|a| format!("\"{a}\""))
             .collect::<Vec<_>>()

@@ -1,5 +1,6 @@
 //! The demo's simulated teammate: an agent in a thread of its own who, every few seconds,
-//! claims a new conversation, writes a note on it and marks it done, through the same
+//! claims a new conversation, writes a note on it, replies (through the demo's SMTP sink)
+//! and marks it done, through the same
 //! application calls as a person at the keyboard. It has its own config and cache, so what
 //! it does reaches the other agents only through the server, as a colleague's work would.
 
@@ -9,6 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::app::act::{perform, Outcome};
+use crate::app::reply::{self, Replied};
 use crate::app::{conversations, note, sync, Ctx};
 use crate::cache::ListFilter;
 use crate::core::claims::Action;
@@ -17,7 +19,7 @@ use crate::core::status::Status;
 /// What the teammate did, for a front end that wants to show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TeammateEvent {
-    /// One step done on a conversation: "claimed", "noted", "done".
+    /// One step done on a conversation: "claimed", "noted", "replied", "done".
     Did {
         step: &'static str,
         conversation: String,
@@ -36,12 +38,19 @@ const NOTES: &[&str] = &[
     "配送業者に問い合わせ中です。回答待ち。",
 ];
 
+/// Replies the teammate sends, in both of the team's languages.
+const REPLIES: &[&str] = &[
+    "Thank you for your patience: your order is on its way.",
+    "お問い合わせありがとうございます。本日発送いたしました。",
+    "We have refunded the full amount; it shows within a few days.",
+    "ご不便をおかけして申し訳ございません。交換品をお送りします。",
+];
+
 #[derive(Debug, Clone)]
 enum Step {
     Claim(String),
     Note(String),
-    // HOOK(replies): when the reply helper's `app::reply` lands, a `Reply(String)` step goes
-    // here, between Note and Done, calling it with a short template answer as this agent.
+    Reply(String),
     Done(String),
 }
 
@@ -103,6 +112,7 @@ fn work(ctx: &Ctx, pace: Duration, stop: &AtomicBool, on_event: &dyn Fn(Teammate
                     // Oldest step last: the plan is popped from the end.
                     plan = vec![
                         Step::Done(id.clone()),
+                        Step::Reply(id.clone()),
                         Step::Note(id.clone()),
                         Step::Claim(id),
                     ];
@@ -163,12 +173,33 @@ fn run_step(ctx: &Ctx, step: &Step, turn: usize) -> anyhow::Result<Option<Teamma
             note::note(ctx, id, NOTES[turn % NOTES.len()])?;
             (id, Some("noted"))
         }
+        Step::Reply(id) => (id, send_reply(ctx, id, REPLIES[turn % REPLIES.len()])?),
         Step::Done(id) => (id, outcome(perform(ctx, id, &Action::Done)?, "done")),
     };
     Ok(done.map(|step| TeammateEvent::Did {
         step,
         conversation: id.clone(),
     }))
+}
+
+/// Replies with `text` as a person would from the CLI (`tanto reply --body-file`): the
+/// outbox, then SMTP. None when someone else holds the conversation now.
+fn send_reply(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<Option<&'static str>> {
+    // Kept open: marking it done stays a step of its own, for the others to see.
+    let opts = reply::Options {
+        keep_open: true,
+        force: true,
+        ..Default::default()
+    };
+    let prepared = match reply::prepare(ctx, id, &opts)? {
+        Ok(p) => p,
+        Err(_) => return Ok(None),
+    };
+    match reply::submit(ctx, &prepared, &prepared.draft_with(text), &opts)? {
+        Replied::Sent(_) => Ok(Some("replied")),
+        Replied::Held { .. } => Ok(None),
+        other => anyhow::bail!("the reply to {id} was not sent: {other:?}"),
+    }
 }
 
 fn outcome(o: Outcome, step: &'static str) -> Option<&'static str> {

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
+
+use super::DemoError;
 
 /// The session's name on the demo's own tmux server.
 pub const SESSION: &str = "tanto-demo";
@@ -84,13 +86,15 @@ impl SideBySide {
             .args(args)
             .stdin(Stdio::null())
             .output()
-            .context("running tmux (install it with scripts/ensure-deps.sh)")?;
+            .map_err(|e| DemoError::TmuxMissing {
+                cause: e.to_string(),
+            })?;
         if !out.status.success() {
-            bail!(
-                "tmux {}: {}",
-                args.first().copied().unwrap_or_default(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
+            return Err(DemoError::Tmux {
+                command: args.first().copied().unwrap_or_default().to_string(),
+                cause: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            }
+            .into());
         }
         Ok(())
     }
