@@ -9,7 +9,8 @@ fn main() -> ExitCode {
     if std::env::var_os("TANTO_DEBUG").is_none() {
         std::panic::set_hook(Box::new(|_| {}));
     }
-    let cli = match parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match parse(&args) {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -17,17 +18,15 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            // The contract: exit 1 and one line saying what to fix.
-            let text = e.to_string();
-            let what: Vec<&str> = text
-                .lines()
-                .map(str::trim)
-                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("tip:"))
-                .filter(|l| !l.is_empty())
-                .collect();
-            let what = what.join(" ");
-            let what = what.trim_start_matches("error: ");
-            eprintln!("tanto: {what}; see `tanto --help`");
+            // The contract: exit 1 and one line saying what to fix, in the user's language;
+            // parsed again in it, so that tanto's own value checks say why in it too.
+            let lang = tanto::cli::help::language(&args);
+            tanto::i18n::init(Some(lang));
+            let e = parse(&args).err().unwrap_or(e);
+            say(&format!(
+                "tanto: {}",
+                tanto::cli::parse_error::line(&e, lang)
+            ));
             return ExitCode::from(1);
         }
     };
@@ -57,17 +56,16 @@ fn main() -> ExitCode {
 
 /// The command line, parsed; its help in the user's language when help is asked for (the
 /// language costs a read of the config, which other commands do later anyway).
-fn parse() -> Result<tanto::cli::Cli, clap::Error> {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+fn parse(args: &[std::ffi::OsString]) -> Result<tanto::cli::Cli, clap::Error> {
     let wants_help = args
         .iter()
         .skip(1)
         .any(|a| a == "-h" || a == "--help" || a == "help");
     if !wants_help {
-        return tanto::cli::Cli::try_parse_from(&args);
+        return tanto::cli::Cli::try_parse_from(args);
     }
-    let lang = tanto::cli::help::language(&args);
-    let matches = tanto::cli::help::command(lang).try_get_matches_from(&args)?;
+    let lang = tanto::cli::help::language(args);
+    let matches = tanto::cli::help::command(lang).try_get_matches_from(args)?;
     tanto::cli::Cli::from_arg_matches(&matches)
 }
 

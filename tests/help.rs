@@ -203,3 +203,30 @@ fn english_help_is_the_definitions_own() {
     assert!(out.contains("Usage: tanto template") && out.contains("Shared reply templates"));
     assert!(out.contains("Print help"), "{out}");
 }
+
+/// A mistyped command line: one line in the locale's language, exit 1, and tanto's own check
+/// of a value (the status) worded in it too.
+#[test]
+fn a_japanese_locale_gets_parse_errors_in_japanese() {
+    for (args, says) in [
+        (&["list", "--status", "bogus"][..], "状態ではありません"),
+        (&["frobnicate"], "というコマンドはありません"),
+        (&["list", "--bogus"], "不明な引数 '--bogus'"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_tanto"))
+            .args(args)
+            .env("TANTO_CONFIG", "/nonexistent/tanto.toml")
+            .env("LANG", "ja_JP.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.contains(says) && err.contains("tanto --help"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -26,7 +26,8 @@ pub struct Args {
 }
 
 fn parse_status(s: &str) -> Result<Status, String> {
-    Status::parse(s).ok_or_else(|| format!("{s:?} is not a status; use new, wip, done or noise"))
+    Status::parse(s)
+        .ok_or_else(|| crate::i18n::tf("cli.parse.not_a_status", &[("value", &format!("{s:?}"))]))
 }
 
 /// A conversation in the JSON contract.

@@ -13,6 +13,7 @@ pub mod help;
 pub mod list;
 pub mod man;
 pub mod outbox;
+pub mod parse_error;
 pub mod reply;
 pub mod save;
 pub mod show;
