@@ -6,8 +6,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
-
 use crate::app::demo::{self, tmux::SideBySide, Demo, Options, Progress};
 use crate::i18n::{t, tf};
 
@@ -80,7 +78,8 @@ fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGHUP,
     ] {
-        signal_hook::flag::register(sig, flag.clone()).context("installing a signal handler")?;
+        signal_hook::flag::register(sig, flag.clone())
+            .map_err(|e| crate::said!("error.signal_handler").because(e))?;
     }
     Ok(flag)
 }
@@ -114,7 +113,8 @@ fn keep(demo: &Demo) -> anyhow::Result<u8> {
 
 fn side_by_side(demo: &Demo) -> anyhow::Result<u8> {
     let stop = stop_flag()?;
-    let exe = std::env::current_exe().context("finding the tanto binary")?;
+    let exe =
+        std::env::current_exe().map_err(|e| crate::said!("error.demo.own_binary").because(e))?;
     let tmux = SideBySide::open(demo.dir(), &exe, demo.configs())?;
     let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
     let mut attached = if interactive {

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::CommandFactory as _;
 
 #[derive(Debug, clap::Args)]
@@ -24,9 +23,13 @@ pub fn page() -> std::io::Result<Vec<u8>> {
 
 /// Writes tanto.1 and a page for every command (and sub-command) into `dir`.
 pub fn write_all(dir: &std::path::Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    clap_mangen::generate_to(super::Cli::command(), dir)
-        .with_context(|| format!("writing the manual pages into {}", dir.display()))
+    std::fs::create_dir_all(dir)
+        .map_err(|e| crate::said!("error.file.create_dir", path = dir.display()).because(e))?;
+    clap_mangen::generate_to(super::Cli::command(), dir).map_err(|e| {
+        crate::said!("error.man.write", path = dir.display())
+            .because(e)
+            .into()
+    })
 }
 
 pub fn run(args: Args) -> anyhow::Result<u8> {
@@ -36,7 +39,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             outln!("manual pages written to {}", dir.display());
         }
         None => {
-            let page = page().context("rendering the manual page")?;
+            let page = page().map_err(|e| crate::said!("error.man.render").because(e))?;
             outln!("{}", String::from_utf8_lossy(&page).trim_end());
         }
     }

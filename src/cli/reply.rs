@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Context as _};
+use anyhow::{anyhow, bail};
 
 use super::{Ctx, EXIT_LOST_RACE};
 use crate::app::reply::{self, Options, Replied};
@@ -40,7 +40,14 @@ pub struct Args {
 
 /// Seconds since the epoch for `--at`.
 pub fn parse_at(s: &str, now: i64) -> anyhow::Result<i64> {
-    crate::core::when::parse_at(s, now).map_err(|e| anyhow!(e))
+    use crate::core::when::AtError;
+    crate::core::when::parse_at(s, now).map_err(|e| {
+        anyhow!(match e {
+            AtError::Number(v) => crate::said!("error.at.number", value = v),
+            AtError::Unit(v) => crate::said!("error.at.unit", value = v),
+            AtError::Form(v) => crate::said!("error.at.form", value = v),
+        })
+    })
 }
 
 /// The editor command: config `agent.editor`, then $VISUAL, $EDITOR, vi.
@@ -56,14 +63,15 @@ fn editor(ctx: &Ctx) -> String {
 
 /// Opens `text` in the editor and returns what was saved.
 pub fn edit(ctx: &Ctx, text: &str, path: &std::path::Path) -> anyhow::Result<String> {
-    std::fs::write(path, text).with_context(|| format!("writing the draft {}", path.display()))?;
+    std::fs::write(path, text)
+        .map_err(|e| crate::said!("error.file.write_draft", path = path.display()).because(e))?;
     let status = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{} \"$1\"", editor(ctx)))
         .arg("sh")
         .arg(path)
         .status()
-        .context("starting the editor")?;
+        .map_err(|e| crate::said!("error.editor.start").because(e))?;
     if !status.success() {
         bail!(crate::said!(
             "error.reply.editor_failed",
@@ -71,7 +79,11 @@ pub fn edit(ctx: &Ctx, text: &str, path: &std::path::Path) -> anyhow::Result<Str
             path = path.display()
         ));
     }
-    std::fs::read_to_string(path).with_context(|| format!("reading the draft {}", path.display()))
+    std::fs::read_to_string(path).map_err(|e| {
+        crate::said!("error.file.read_draft", path = path.display())
+            .because(e)
+            .into()
+    })
 }
 
 fn draft_path(id: &str) -> PathBuf {
@@ -103,7 +115,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
     let draft = match &a.body_file {
         Some(f) => {
             let written = std::fs::read_to_string(f)
-                .with_context(|| format!("reading --body-file {}", f.display()))?;
+                .map_err(|e| crate::said!("error.file.read_body", path = f.display()).because(e))?;
             let written = if a.template.is_some() {
                 format!(
                     "{}\n{written}",

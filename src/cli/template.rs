@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
-
 use super::Ctx;
 use crate::app::reply_templates as t;
 use crate::i18n::tf;
@@ -50,7 +48,11 @@ fn mailbox(ctx: &Ctx) -> String {
 
 fn text(ctx: &Ctx, file: Option<PathBuf>, start: &str) -> anyhow::Result<String> {
     match file {
-        Some(f) => std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display())),
+        Some(f) => std::fs::read_to_string(&f).map_err(|e| {
+            crate::said!("error.file.read", path = f.display())
+                .because(e)
+                .into()
+        }),
         None => {
             let path =
                 std::env::temp_dir().join(format!("tanto-template-{}.txt", std::process::id()));

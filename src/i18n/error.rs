@@ -453,6 +453,45 @@ mod tests {
         }
     }
 
+    /// The context lines of files, the editor and `--at`: English as before, Japanese with
+    /// the path and the system's cause verbatim.
+    #[test]
+    fn file_editor_and_at_errors_are_worded_in_both_languages() {
+        let draft = || {
+            anyhow::Error::from(
+                crate::said!("error.file.read_draft", path = "/tmp/d.txt").because(io()),
+            )
+        };
+        assert_eq!(
+            with_lang(Lang::En, || error_text(&draft())),
+            "reading the draft /tmp/d.txt: Permission denied"
+        );
+        let ja = with_lang(Lang::Ja, || error_text(&draft()));
+        assert!(
+            ja.contains("下書き /tmp/d.txt") && ja.contains("Permission denied"),
+            "{ja}"
+        );
+        let at = crate::cli::reply::parse_at("+3w", 0).expect_err("a bad unit");
+        assert_eq!(
+            with_lang(Lang::En, || error_text(&at)),
+            "--at +3w: the unit is s, m, h or d"
+        );
+        assert!(with_lang(Lang::Ja, || error_text(&at)).contains("単位"));
+        for key in [
+            "error.editor.start",
+            "error.tui.setup",
+            "error.signal_handler",
+            "error.man.render",
+        ] {
+            let en = crate::i18n::text_in(Lang::En, key);
+            let ja = crate::i18n::text_in(Lang::Ja, key);
+            assert!(
+                !en.is_empty() && ja != en && ja.chars().any(|c| c > '\u{3000}'),
+                "{key}"
+            );
+        }
+    }
+
     #[test]
     fn the_cause_of_a_catalogued_context_is_still_seen_by_the_retry_rules() {
         let e: anyhow::Error = crate::said!("error.context.syncing", folder = "INBOX")

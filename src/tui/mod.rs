@@ -15,7 +15,6 @@ use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use crossbeam_channel::{select, Receiver, Sender};
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, Event, KeyEventKind, MouseButton, MouseEventKind};
@@ -50,7 +49,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
 
     install_panic_hook();
     MOUSE.store(ctx.config.agent.mouse, Ordering::SeqCst);
-    let mut term = enter().context("setting up the terminal")?;
+    let mut term = enter().map_err(|e| crate::said!("error.tui.setup").because(e))?;
     spawn_input(tx.clone());
     let size = term.size().unwrap_or_default();
     let mut pending = update(
@@ -210,7 +209,7 @@ fn spawn_ticks(tx: Sender<Msg>) {
 fn spawn_signals() -> anyhow::Result<Receiver<()>> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGINT])
-        .context("installing the signal handlers")?;
+        .map_err(|e| crate::said!("error.signal_handler").because(e))?;
     let (tx, rx) = crossbeam_channel::bounded(1);
     std::thread::spawn(move || {
         if signals.forever().next().is_some() {

@@ -4,8 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use anyhow::Context as _;
-
 use super::DemoError;
 
 /// The session's name on the demo's own tmux server.
@@ -55,7 +53,7 @@ impl SideBySide {
         self.command()
             .args(["attach-session", "-t", SESSION])
             .spawn()
-            .context("running tmux attach-session")
+            .map_err(|e| crate::said!("error.demo.tmux_attach").because(e).into())
     }
 
     /// Whether the session still has a pane running.
