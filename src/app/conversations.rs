@@ -90,6 +90,12 @@ fn safe_address(a: &Address) -> Address {
     }
 }
 
+/// Builds the text filter's index when a first sync left it out (the TUI calls it in the
+/// background; until then the filter matches with LIKE). True when it built.
+pub fn prepare_filter(ctx: &Ctx) -> anyhow::Result<bool> {
+    Ok(ctx.cache()?.build_filter_index()?)
+}
+
 /// The conversation `id` (or a unique prefix) with its timeline; fetches bodies the cache
 /// lacks, and marks this agent as viewing it.
 pub fn view(ctx: &Ctx, id: &str) -> anyhow::Result<ConversationView> {

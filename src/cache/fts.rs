@@ -54,6 +54,13 @@ pub const KEPT: super::kept::Kept = super::kept::Kept {
              FROM conv_keys k JOIN conversations c ON c.mailbox = k.mailbox AND c.id = k.id;",
 };
 
+/// Whether the index is kept (all its triggers are there). After a bulk load it is not: a
+/// first sync leaves it to `Cache::build_filter_index` (the TUI builds it in the
+/// background), and the filter matches with LIKE until then.
+pub fn ready(conn: &rusqlite::Connection) -> rusqlite::Result<bool> {
+    KEPT.present(conn)
+}
+
 /// The fewest characters the trigram index answers; shorter text is matched with LIKE.
 pub const MIN_CHARS: usize = 3;
 

@@ -19,16 +19,21 @@ impl Kept {
         Ok(())
     }
 
-    /// Rebuilds the table and creates the triggers, unless they are all there (then the
-    /// table is already kept).
-    pub fn ensure(&self, tx: &rusqlite::Connection) -> rusqlite::Result<()> {
+    /// Whether every trigger is there (the table is kept).
+    pub fn present(&self, conn: &rusqlite::Connection) -> rusqlite::Result<bool> {
         let mut present = 0;
         for (name, _) in self.triggers {
-            present += tx
+            present += conn
                 .prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1")?
                 .exists([name])? as usize;
         }
-        if present == self.triggers.len() {
+        Ok(present == self.triggers.len())
+    }
+
+    /// Rebuilds the table and creates the triggers, unless they are all there (then the
+    /// table is already kept).
+    pub fn ensure(&self, tx: &rusqlite::Connection) -> rusqlite::Result<()> {
+        if self.present(tx)? {
             return Ok(());
         }
         self.drop_triggers(tx)?;

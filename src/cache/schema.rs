@@ -186,7 +186,8 @@ CREATE INDEX conversations_tab ON conversations (status, last_received DESC, id)
     WHERE messages > 0;
 "#,
     // v7: the text filter's trigram index (see `fts`); its triggers and its rows come from
-    // `fts::ensure`, which `migrate` runs unless a bulk load is under way (that fills it).
+    // `fts::KEPT`: `migrate` creates them in an empty cache; after a bulk load
+    // `Cache::build_filter_index` fills the index.
     r#"
 CREATE TABLE conv_keys (
     n INTEGER PRIMARY KEY,
@@ -257,7 +258,12 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
         .exists([])?;
     if !loading {
         super::tab_counts::KEPT.ensure(&tx)?;
-        super::fts::KEPT.ensure(&tx)?;
+        // A new cache keeps the filter's index from its first row; one a bulk load filled
+        // is indexed by `Cache::build_filter_index`, not on every open.
+        let empty = !tx.prepare("SELECT 1 FROM conversations")?.exists([])?;
+        if empty {
+            super::fts::KEPT.ensure(&tx)?;
+        }
     }
     tx.commit()?;
     Ok(current)

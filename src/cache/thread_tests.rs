@@ -302,6 +302,9 @@ fn play_bulk(bulk_n: usize, cut: usize) {
         .expect("indexes");
     assert!(indexes as usize >= crate::cache::schema::BULK_INDEXES.len());
     let mut held = first.clone();
+    // The filter's index is left to the TUI after a bulk load; built, it is kept.
+    assert!(!c.fts_ready(), "no filter index right after a bulk load");
+    assert!(c.build_filter_index().expect("build the filter index"));
     crate::cache::fts::assert_kept(&c.conn, "after a bulk load");
     assert_eq!(cached(&c), oracle(&held), "bulk of {bulk_n}, cut at {cut}");
     for uid in bulk_n as u32 + 1..=MAILBOX.len() as u32 {

@@ -362,6 +362,7 @@ pub fn place(anchor: &Anchor, pos: Option<usize>, total: usize, height: usize) -
 fn watch_cache(ctx: &Ctx, replies: &Sender<Msg>, stop: &AtomicBool) {
     let mut cache: Option<Cache> = None;
     let mut last: Option<i64> = None;
+    let indexing = Arc::new(AtomicBool::new(false));
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(POLL);
         if cache.is_none() {
@@ -375,11 +376,29 @@ fn watch_cache(ctx: &Ctx, replies: &Sender<Msg>, stop: &AtomicBool) {
                 if last.is_some_and(|l| l != n) && replies.send(Msg::CacheChanged).is_err() {
                     return;
                 }
+                if last != Some(n) && !c.fts_ready() {
+                    index_for_filter(ctx, replies, &indexing);
+                }
                 last = Some(n);
             }
             Err(_) => cache = None,
         }
     }
+}
+
+/// Builds the filter's index in the background when a first sync left it out (about 0.6 s
+/// at 100,000 messages); the list is asked again once it is there.
+fn index_for_filter(ctx: &Ctx, replies: &Sender<Msg>, indexing: &Arc<AtomicBool>) {
+    if indexing.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let (ctx, replies, indexing) = (ctx.clone(), replies.clone(), indexing.clone());
+    std::thread::spawn(move || {
+        if matches!(crate::app::conversations::prepare_filter(&ctx), Ok(true)) {
+            let _ = replies.send(Msg::CacheChanged);
+        }
+        indexing.store(false, Ordering::SeqCst);
+    });
 }
 
 #[cfg(test)]
