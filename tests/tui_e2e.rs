@@ -185,11 +185,33 @@ fn with_dovecot_down_the_tui_says_it_is_reconnecting_keeps_working_and_recovers(
     let root = tempfile::tempdir().expect("tempdir");
     let alice = Tanto::new(&server, &root.path().join("a"), "alice");
     alice.sync();
+    // A first sync leaves the filter's index to the TUI, which builds it in the background.
+    let ready = || {
+        tanto::app::Ctx::load(Some(&alice.config))
+            .and_then(|ctx| Ok(ctx.cache()?.fts_ready()))
+            .expect("the cache")
+    };
+    assert!(!ready(), "the filter index right after a first sync");
     let tmux = Tmux::new(root.path());
     tmux.open("A", &alice);
     tmux.wait_for("A", "connected", |s| {
         s.contains("New 3") && s.contains("connected")
     });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the TUI did not build the filter index"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    tmux.keys("A", &["/"]);
+    tmux.text("A", "Question 2");
+    tmux.wait_for("A", "the filtered list", |s| {
+        s.contains("Question 2") && !s.contains("Question 1")
+    });
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the whole tab again", |s| s.contains("Question 1"));
 
     server.stop();
     tmux.wait_for("A", "reconnecting", |s| {
