@@ -203,7 +203,7 @@ pub(super) fn insert_message(
             direction, customer, conv, tdate, subject_norm, fallback)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
             ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)
-         ON CONFLICT (folder_id, uid) DO NOTHING RETURNING id"
+         ON CONFLICT (folder_id, uid) DO NOTHING"
     } else {
         "INSERT INTO messages (folder_id, uid, mailbox, modseq, flags, internal_date, size, date,
             subject, from_name, from_email, to_json, cc_json, message_id, thread_key, in_reply_to,
@@ -214,45 +214,47 @@ pub(super) fn insert_message(
          ON CONFLICT (folder_id, uid) DO UPDATE SET flags = excluded.flags, modseq = excluded.modseq
          RETURNING id"
     };
-    tx.prepare_cached(sql)?
-        .query_row(
-            params![
-                folder.id,
-                m.uid,
-                team.mailbox,
-                m.modseq as i64,
-                join_flags(&m.flags),
-                m.internal_date,
-                m.size,
-                h.date,
-                h.subject,
-                from.and_then(|a| a.name.clone()),
-                from.map(|a| a.email.as_str()).unwrap_or_default(),
-                serde_json::to_string(&h.to).unwrap_or_else(|_| "[]".into()),
-                serde_json::to_string(&h.cc).unwrap_or_else(|_| "[]".into()),
-                h.message_id,
-                d.key,
-                h.in_reply_to.join(" "),
-                h.references.join(" "),
-                h.list_id,
-                h.auto_submitted,
-                h.precedence,
-                h.x_autoreply,
-                h.content_type,
-                noise,
-                match d.direction {
-                    Direction::Inbound => "in",
-                    Direction::Reply => "out",
-                },
-                d.customer,
-                conv,
-                d.date,
-                d.subject_norm,
-                d.fallback,
-            ],
-            |r| r.get(0),
-        )
-        .optional()
+    let mut st = tx.prepare_cached(sql)?;
+    let values = params![
+        folder.id,
+        m.uid,
+        team.mailbox,
+        m.modseq as i64,
+        join_flags(&m.flags),
+        m.internal_date,
+        m.size,
+        h.date,
+        h.subject,
+        from.and_then(|a| a.name.clone()),
+        from.map(|a| a.email.as_str()).unwrap_or_default(),
+        serde_json::to_string(&h.to).unwrap_or_else(|_| "[]".into()),
+        serde_json::to_string(&h.cc).unwrap_or_else(|_| "[]".into()),
+        h.message_id,
+        d.key,
+        h.in_reply_to.join(" "),
+        h.references.join(" "),
+        h.list_id,
+        h.auto_submitted,
+        h.precedence,
+        h.x_autoreply,
+        h.content_type,
+        noise,
+        match d.direction {
+            Direction::Inbound => "in",
+            Direction::Reply => "out",
+        },
+        d.customer,
+        conv,
+        d.date,
+        d.subject_norm,
+        d.fallback,
+    ];
+    if bulk {
+        // No RETURNING: SQLite gathers returned rows in a temporary table per statement,
+        // a cost on every row of a first sync; the new row's id is the last one inserted.
+        return Ok((st.execute(values)? == 1).then(|| tx.last_insert_rowid()));
+    }
+    st.query_row(values, |r| r.get(0)).optional()
 }
 
 /// Threads one new message and inserts it; returns its conversation. When the message
