@@ -26,6 +26,16 @@ fn mail(id: &str, minute: u32, links: &[&str], subject: &str, from: &str, extra:
     m.into_bytes()
 }
 
+/// Appends a customer's message (see `customer`) to the shared inbox; returns its UID.
+fn inbox(server: &Dovecot, id: &str, minute: u32, links: &[&str], subject: &str) -> u32 {
+    server.append(
+        "support",
+        "INBOX",
+        &customer(id, minute, links, subject),
+        &[],
+    )
+}
+
 fn customer(id: &str, minute: u32, links: &[&str], subject: &str) -> Vec<u8> {
     mail(
         id,
@@ -84,13 +94,8 @@ fn agent(server: &Dovecot) -> (tempfile::TempDir, Tanto) {
 #[test]
 fn the_first_message_of_a_thread_expunged_keeps_the_id() {
     let server = Dovecot::start();
-    server.append("support", "INBOX", &customer("q1@c", 0, &[], "Order"), &[]);
-    server.append(
-        "support",
-        "INBOX",
-        &customer("q2@c", 5, &["q1@c"], "Re: Order"),
-        &[],
-    );
+    inbox(&server, "q1@c", 0, &[], "Order");
+    inbox(&server, "q2@c", 5, &["q1@c"], "Re: Order");
     let (_d, alice) = agent(&server);
     let before = same_as_fresh(&server, &alice);
     alice.ok(&["claim", &before[0].0]);
@@ -104,24 +109,15 @@ fn the_first_message_of_a_thread_expunged_keeps_the_id() {
 #[test]
 fn a_message_that_joined_two_threads_expunged_splits_them_again() {
     let server = Dovecot::start();
-    server.append("support", "INBOX", &customer("a1@c", 0, &[], "Order"), &[]);
-    server.append(
-        "support",
-        "INBOX",
-        &customer("a2@c", 5, &["a1@c"], "Re: Order"),
-        &[],
-    );
-    server.append(
-        "support",
-        "INBOX",
-        &customer("b1@c", 10, &[], "Invoice"),
-        &[],
-    );
-    let joiner = server.append(
-        "support",
-        "INBOX",
-        &customer("j@c", 20, &["a2@c", "b1@c"], "Re: Order and invoice"),
-        &[],
+    inbox(&server, "a1@c", 0, &[], "Order");
+    inbox(&server, "a2@c", 5, &["a1@c"], "Re: Order");
+    inbox(&server, "b1@c", 10, &[], "Invoice");
+    let joiner = inbox(
+        &server,
+        "j@c",
+        20,
+        &["a2@c", "b1@c"],
+        "Re: Order and invoice",
     );
     let (_d, alice) = agent(&server);
     let joined = same_as_fresh(&server, &alice);
@@ -135,15 +131,10 @@ fn a_message_that_joined_two_threads_expunged_splits_them_again() {
 #[test]
 fn a_reply_arriving_before_its_root_is_already_under_the_roots_id() {
     let server = Dovecot::start();
-    server.append(
-        "support",
-        "INBOX",
-        &customer("q2@c", 5, &["q1@c"], "Re: Order"),
-        &[],
-    );
+    inbox(&server, "q2@c", 5, &["q1@c"], "Re: Order");
     let (_d, alice) = agent(&server);
     let early = same_as_fresh(&server, &alice);
-    server.append("support", "INBOX", &customer("q1@c", 0, &[], "Order"), &[]);
+    inbox(&server, "q1@c", 0, &[], "Order");
     let late = same_as_fresh(&server, &alice);
     assert_eq!(ids(&late), ids(&early));
     assert_eq!(late[0].3, 2);
@@ -166,21 +157,11 @@ fn sent_synced_before_the_inbox_gives_the_same_conversations() {
         &[],
     );
     // A second customer's thread whose reply (without links) comes before its question.
-    server.append(
-        "support",
-        "INBOX",
-        &customer("x2@c", 40, &[], "Re: Refund"),
-        &[],
-    );
+    inbox(&server, "x2@c", 40, &[], "Re: Refund");
     let (_d, alice) = agent(&server);
     let sent_only = same_as_fresh(&server, &alice);
-    server.append("support", "INBOX", &customer("q1@c", 0, &[], "Order"), &[]);
-    server.append(
-        "support",
-        "INBOX",
-        &customer("x1@c", 35, &[], "Refund"),
-        &[],
-    );
+    inbox(&server, "q1@c", 0, &[], "Order");
+    inbox(&server, "x1@c", 35, &[], "Refund");
     let both = same_as_fresh(&server, &alice);
     assert!(
         both.iter()
@@ -194,13 +175,8 @@ fn sent_synced_before_the_inbox_gives_the_same_conversations() {
 #[test]
 fn a_uidvalidity_reset_with_the_root_gone_gives_what_a_fresh_cache_gives() {
     let server = Dovecot::start();
-    server.append("support", "INBOX", &customer("q1@c", 0, &[], "Order"), &[]);
-    server.append(
-        "support",
-        "INBOX",
-        &customer("q2@c", 5, &["q1@c"], "Re: Order"),
-        &[],
-    );
+    inbox(&server, "q1@c", 0, &[], "Order");
+    inbox(&server, "q2@c", 5, &["q1@c"], "Re: Order");
     server.append(
         "support",
         "Sent",
@@ -228,19 +204,9 @@ fn a_uidvalidity_reset_with_the_root_gone_gives_what_a_fresh_cache_gives() {
 #[test]
 fn a_cache_rebuild_keeps_the_ids() {
     let server = Dovecot::start();
-    server.append("support", "INBOX", &customer("q1@c", 0, &[], "Order"), &[]);
-    server.append(
-        "support",
-        "INBOX",
-        &customer("q2@c", 5, &["q1@c"], "Re: Order"),
-        &[],
-    );
-    server.append(
-        "support",
-        "INBOX",
-        &customer("q3@c", 9, &[], "RE: order"),
-        &[],
-    );
+    inbox(&server, "q1@c", 0, &[], "Order");
+    inbox(&server, "q2@c", 5, &["q1@c"], "Re: Order");
+    inbox(&server, "q3@c", 9, &[], "RE: order");
     let (_d, alice) = agent(&server);
     let before = same_as_fresh(&server, &alice);
     alice.ok(&["claim", &before[0].0]);
@@ -252,23 +218,6 @@ fn a_cache_rebuild_keeps_the_ids() {
     assert_eq!(ids(&rebuilt), ids(&before));
 }
 
-/// Adds a second mailbox `info` (info@example.com, the IMAP user `alice`) to an agent.
-fn add_info_mailbox(t: &Tanto) {
-    let text = std::fs::read_to_string(&t.config).expect("read");
-    let (head, cache) = text.split_at(text.find("[cache]").expect("cache table"));
-    let info = head
-        .split_once("[[mailbox]]")
-        .map(|(_, m)| m)
-        .expect("mailbox table")
-        .replace("name = \"support\"", "name = \"info\"")
-        .replace(
-            "address = \"support@example.com\"",
-            "address = \"info@example.com\"",
-        )
-        .replace("user = \"support\"", "user = \"alice\"");
-    std::fs::write(&t.config, format!("{head}[[mailbox]]{info}{cache}")).expect("write");
-}
-
 #[test]
 fn one_message_in_two_shared_mailboxes_is_two_conversations_each_claimed_in_its_own() {
     let server = Dovecot::start();
@@ -277,7 +226,7 @@ fn one_message_in_two_shared_mailboxes_is_two_conversations_each_claimed_in_its_
     server.append("alice", "INBOX", &raw, &[]);
     let dir = tempfile::tempdir().expect("tempdir");
     let t = Tanto::new(&server, dir.path(), "carol");
-    add_info_mailbox(&t);
+    t.add_info_mailbox();
     t.ok(&["sync", "--once"]);
     let list = t.json(&["list", "--json"]);
     let convs = list.as_array().expect("array");

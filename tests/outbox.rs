@@ -107,25 +107,14 @@ fn the_outbox_lists_queued_waiting_and_rejected_replies_and_a_drop_is_logged() {
 
 #[test]
 fn an_uncertain_send_is_sent_again_only_when_a_person_says_so() {
-    let server = Dovecot::start();
-    let sink = SmtpSink::start();
-    server.append("support", "INBOX", &question(1, "質問です"), &[]);
-    let root = tempfile::tempdir().expect("tempdir");
-    let alice = agent(&server, &sink, root.path(), "alice", "");
-    alice.sync();
-    let id = only_id(&alice);
-    let out = alice
-        .command(&[
-            "reply",
-            &id,
-            "--body-file",
-            &body_file(root.path(), "お答えします"),
-        ])
-        .env("TANTO_TEST_CRASH_AT", "after-smtp")
-        .output()
-        .expect("run");
-    assert!(!out.status.success(), "killed after SMTP accepted");
-    let _ = run_code(&alice, &["sync", "--once"]);
+    // Killed after SMTP accepted, then one sync.
+    let Desk {
+        server,
+        sink,
+        alice,
+        id,
+        root: _root,
+    } = crash_then_restart("after-smtp");
     assert_eq!(standings(&alice), [(id.clone(), "uncertain".to_string())]);
     // Not by itself, and not as a drop-in for other standings.
     let _ = run_code(&alice, &["sync", "--once"]);

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use harness::{Dovecot, SmtpSink};
 use support::replying::*;
-use support::Tanto;
 
 #[test]
 fn a_reply_reaches_smtp_once_threaded_in_sent_done_and_seen_by_a_colleague() {
@@ -237,34 +236,15 @@ fn a_reply_needing_approval_waits_then_goes_out_once_or_comes_back_with_the_reas
     assert!(view.to_string().contains("敬語を直してください"), "{view}");
 }
 
-fn crash_then_restart(point: &str) -> (Dovecot, SmtpSink, Tanto, String, tempfile::TempDir) {
-    let server = Dovecot::start();
-    let sink = SmtpSink::start();
-    server.append("support", "INBOX", &question(1, "質問です"), &[]);
-    let root = tempfile::tempdir().expect("tempdir");
-    let alice = agent(&server, &sink, root.path(), "alice", "");
-    alice.sync();
-    let id = only_id(&alice);
-    let out = alice
-        .command(&[
-            "reply",
-            &id,
-            "--body-file",
-            &body_file(root.path(), "お答えします"),
-        ])
-        .env("TANTO_TEST_CRASH_AT", point)
-        .output()
-        .expect("run");
-    assert!(!out.status.success(), "the process died at {point}");
-    // The next start finishes what it can.
-    let (_, _, err) = run_code(&alice, &["sync", "--once"]);
-    let _ = err;
-    (server, sink, alice, id, root)
-}
-
 #[test]
 fn killed_after_the_outbox_append_the_next_start_sends_it_once() {
-    let (server, sink, alice, id, _root) = crash_then_restart("after-outbox");
+    let Desk {
+        server,
+        sink,
+        alice,
+        id,
+        root: _root,
+    } = crash_then_restart("after-outbox");
     sink.wait_for(1, Duration::from_secs(5));
     alice.sync();
     std::thread::sleep(Duration::from_millis(300));
@@ -276,7 +256,13 @@ fn killed_after_the_outbox_append_the_next_start_sends_it_once() {
 
 #[test]
 fn killed_after_smtp_accepted_the_next_start_says_send_uncertain_and_never_resends() {
-    let (server, sink, alice, _id, _root) = crash_then_restart("after-smtp");
+    let Desk {
+        server,
+        sink,
+        alice,
+        id: _id,
+        root: _root,
+    } = crash_then_restart("after-smtp");
     let (_, _, err) = run_code(&alice, &["sync", "--once"]);
     assert!(err.contains("send uncertain"), "{err}");
     std::thread::sleep(Duration::from_millis(300));
@@ -291,7 +277,13 @@ fn killed_after_smtp_accepted_the_next_start_says_send_uncertain_and_never_resen
 
 #[test]
 fn killed_after_the_sent_append_the_next_start_only_does_the_bookkeeping() {
-    let (server, sink, alice, id, _root) = crash_then_restart("after-sent");
+    let Desk {
+        server,
+        sink,
+        alice,
+        id,
+        root: _root,
+    } = crash_then_restart("after-sent");
     alice.sync();
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(sink.received().len(), 1);
@@ -307,13 +299,13 @@ fn killed_after_the_sent_append_the_next_start_only_does_the_bookkeeping() {
 
 #[test]
 fn with_smtp_down_the_reply_stays_in_the_outbox_and_goes_out_once_when_it_is_back() {
-    let server = Dovecot::start();
-    let mut sink = SmtpSink::start();
-    server.append("support", "INBOX", &question(1, "質問です"), &[]);
-    let root = tempfile::tempdir().expect("tempdir");
-    let alice = agent(&server, &sink, root.path(), "alice", "");
-    alice.sync();
-    let id = only_id(&alice);
+    let Desk {
+        server,
+        mut sink,
+        alice,
+        id,
+        root,
+    } = desk();
     sink.stop();
     let out = alice.ok(&[
         "reply",
@@ -340,31 +332,24 @@ fn with_smtp_down_the_reply_stays_in_the_outbox_and_goes_out_once_when_it_is_bac
 
 #[test]
 fn a_customer_mail_arriving_while_the_draft_is_open_stops_the_send_and_says_so() {
-    let server = Dovecot::start();
-    let sink = SmtpSink::start();
-    server.append("support", "INBOX", &question(1, "質問です"), &[]);
-    let root = tempfile::tempdir().expect("tempdir");
-    let alice = agent(&server, &sink, root.path(), "alice", "");
-    alice.sync();
-    let id = only_id(&alice);
+    let Desk {
+        server,
+        sink,
+        alice,
+        id,
+        root,
+    } = desk();
     // The editor writes the reply, says it is open, and waits until the test lets it close.
     let open = root.path().join("open");
     let go = root.path().join("go");
-    let editor = root.path().join("editor.sh");
-    std::fs::write(
-        &editor,
-        format!(
-            "#!/bin/sh\nprintf 'To: yamada1@customer.jp\\nSubject: Re: x\\n\\nお答えします\\n' > \"$1\"\ntouch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.05; done\n",
+    let editor = support::editor_script(
+        root.path(),
+        &format!(
+            "printf 'To: yamada1@customer.jp\\nSubject: Re: x\\n\\nお答えします\\n' > \"$1\"\ntouch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.05; done\n",
             open.display(),
             go.display()
         ),
-    )
-    .expect("write editor");
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&editor)
-        .status()
-        .expect("chmod");
+    );
     let child = alice
         .command(&["reply", &id])
         .env("EDITOR", &editor)

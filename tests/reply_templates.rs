@@ -166,17 +166,7 @@ fn past_replies_that_used_a_template_teach_the_ranking_and_the_draft_names_the_b
 
     // The draft's header comment names the suggestions; the comment is not sent.
     let seen = root.path().join("seen.txt");
-    let editor = root.path().join("editor.sh");
-    std::fs::write(
-        &editor,
-        format!("#!/bin/sh\ncp \"$1\" '{}'\n", seen.display()),
-    )
-    .expect("write editor");
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&editor)
-        .status()
-        .expect("chmod");
+    let editor = support::editor_script(root.path(), &format!("cp \"$1\" '{}'\n", seen.display()));
     let out = alice
         .command(&["reply", &second])
         .env("EDITOR", &editor)

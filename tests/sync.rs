@@ -387,19 +387,7 @@ fn two_shared_addresses_sync_side_by_side_and_list_by_mailbox() {
     server.append("alice", "INBOX", &sample_message(3, Some(2)), &[]);
     let dir = tempfile::tempdir().expect("tempdir");
     let t = Tanto::new(&server, dir.path(), "carol");
-    let text = std::fs::read_to_string(&t.config).expect("read");
-    let (head, cache) = text.split_at(text.find("[cache]").expect("cache table"));
-    let info = head
-        .split_once("[[mailbox]]")
-        .map(|(_, m)| m)
-        .expect("mailbox table")
-        .replace("name = \"support\"", "name = \"info\"")
-        .replace(
-            "address = \"support@example.com\"",
-            "address = \"info@example.com\"",
-        )
-        .replace("user = \"support\"", "user = \"alice\"");
-    std::fs::write(&t.config, format!("{head}[[mailbox]]{info}{cache}")).expect("write");
+    t.add_info_mailbox();
 
     let report = t.json(&["sync", "--once", "--json"]);
     assert_eq!(report.as_array().map(Vec::len), Some(2), "{report}");

@@ -127,12 +127,7 @@ impl Dovecot {
             for f in fetches.iter() {
                 let uid = f.uid.expect("UID in FETCH response");
                 let body = f.body().expect("BODY[] in FETCH response").to_vec();
-                let flags = f
-                    .flags()
-                    .iter()
-                    .filter(|fl| !matches!(fl, Flag::Recent))
-                    .map(|fl| fl.to_string())
-                    .collect();
+                let flags = kept_flags(f);
                 let date = f.internal_date().expect("INTERNALDATE in FETCH response");
                 saved.push((uid, body, flags, date));
             }
@@ -207,12 +202,7 @@ impl Dovecot {
             .iter()
             .find(|f| f.uid == Some(uid))
             .unwrap_or_else(|| panic!("no message with UID {uid} in {user}/{folder}"));
-        let flags = f
-            .flags()
-            .iter()
-            .filter(|fl| !matches!(fl, Flag::Recent))
-            .map(|fl| fl.to_string())
-            .collect();
+        let flags = kept_flags(f);
         s.logout().expect("LOGOUT");
         flags
     }
@@ -293,4 +283,13 @@ fn multiappend(s: &mut Session, user: &str, folder: &str, msgs: &[Vec<u8>]) -> O
         .collect();
     assert_eq!(uids.len(), msgs.len(), "APPENDUID count of one MULTIAPPEND");
     Some(uids)
+}
+
+/// A FETCH response's flags as stored (`\Recent` is the session's, not the message's).
+fn kept_flags(f: &imap::types::Fetch<'_>) -> Vec<String> {
+    f.flags()
+        .iter()
+        .filter(|fl| !matches!(fl, Flag::Recent))
+        .map(|fl| fl.to_string())
+        .collect()
 }

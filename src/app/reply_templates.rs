@@ -37,14 +37,19 @@ fn read_all(conn: &mut Conn, folder: &str) -> anyhow::Result<Vec<Stored>> {
     Ok(out)
 }
 
-fn open(ctx: &Ctx, mailbox: &str) -> anyhow::Result<(Conn, String)> {
-    let (index, m) = match ctx.mailbox_named(mailbox) {
-        Ok(x) => x,
+/// The mailbox named `mailbox`, else the first one.
+fn named_or_first<'a>(ctx: &'a Ctx, mailbox: &str) -> anyhow::Result<(usize, &'a Mailbox)> {
+    match ctx.mailbox_named(mailbox) {
+        Ok(x) => Ok(x),
         Err(_) => ctx
             .mailboxes()
             .next()
-            .ok_or_else(|| anyhow!("no mailbox in the config"))?,
-    };
+            .ok_or_else(|| anyhow!("no mailbox in the config")),
+    }
+}
+
+fn open(ctx: &Ctx, mailbox: &str) -> anyhow::Result<(Conn, String)> {
+    let (index, m) = named_or_first(ctx, mailbox)?;
     Ok((ctx.connect(index, m)?, m.imap.templates_folder.clone()))
 }
 
@@ -167,13 +172,7 @@ impl Suggester {
     /// Reads the templates of `mailbox` (the first mailbox when not found) and the replies
     /// in Sent that used them.
     pub fn load(ctx: &Ctx, mailbox: &str) -> anyhow::Result<Suggester> {
-        let (index, m) = match ctx.mailbox_named(mailbox) {
-            Ok(x) => x,
-            Err(_) => ctx
-                .mailboxes()
-                .next()
-                .ok_or_else(|| anyhow!("no mailbox in the config"))?,
-        };
+        let (index, m) = named_or_first(ctx, mailbox)?;
         let mut conn = ctx.connect(index, m)?;
         let templates: Vec<Template> = read_all(&mut conn, &m.imap.templates_folder)?
             .into_iter()

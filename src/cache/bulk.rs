@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::schema::BULK_INDEXES;
 use super::store::{bump, member, FolderState, Team, MEMBER_COLUMNS};
-use super::thread::{derive, insert_message};
+use super::thread::{derive, insert_message, stored_mail, MAIL_COLUMNS};
 use super::{Cache, Result};
 use crate::core::conversation::{self, Member};
 use crate::core::model::{FlagUpdate, MessageMeta};
@@ -369,23 +369,21 @@ impl Cache {
             max_uid: HashMap::new(),
         };
         let r = (|| {
-            let mut st = self.conn.prepare(
-                "SELECT id, thread_key, tdate, refs, in_reply_to, subject_norm, customer, fallback,
-                 folder_id, uid
-                 FROM messages WHERE mailbox = ?1 ORDER BY id",
-            )?;
+            let mut st = self.conn.prepare(&format!(
+                "SELECT {MAIL_COLUMNS}, folder_id, uid FROM messages WHERE mailbox = ?1 ORDER BY id"
+            ))?;
             let mut rows = st.query([&team.mailbox])?;
             while let Some(r) = rows.next()? {
-                let key: String = r.get(1)?;
-                let refs: String = r.get(3)?;
-                let irt: String = r.get(4)?;
-                let links = threading::link_ids(
-                    refs.split_whitespace().chain(irt.split_whitespace()),
-                    &key,
+                let (row, m) = stored_mail(r)?;
+                let (idx, _) = load.add(
+                    row,
+                    &m.key,
+                    &m.links,
+                    m.date,
+                    &m.subject_norm,
+                    &m.customer,
+                    m.fallback,
                 );
-                let sn: String = r.get(5)?;
-                let cu: String = r.get(6)?;
-                let (idx, _) = load.add(r.get(0)?, &key, &links, r.get(2)?, &sn, &cu, r.get(7)?);
                 // What its row holds is not known here: written again at the end.
                 load.msgs[idx as usize].written = None;
                 let (f, uid): (i64, u32) = (r.get(8)?, r.get(9)?);

@@ -21,13 +21,15 @@ impl Kept {
 
     /// Whether every trigger is there (the table is kept).
     pub fn present(&self, conn: &rusqlite::Connection) -> rusqlite::Result<bool> {
-        let mut present = 0;
-        for (name, _) in self.triggers {
-            present += conn
-                .prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1")?
-                .exists([name])? as usize;
-        }
-        Ok(present == self.triggers.len())
+        let mut st =
+            conn.prepare_cached("SELECT name FROM sqlite_master WHERE type = 'trigger'")?;
+        let names = st
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(self
+            .triggers
+            .iter()
+            .all(|(name, _)| names.iter().any(|n| n == name)))
     }
 
     /// Rebuilds the table and creates the triggers, unless they are all there (then the

@@ -306,6 +306,12 @@ impl Cache {
         fts::ready(&self.conn).unwrap_or(false)
     }
 
+    /// Whether `q`'s text is matched through the trigram index (asked only of a query with
+    /// text: a tab's window, loaded at every key, does not read the schema).
+    fn indexed_for(&self, q: &TabQuery) -> bool {
+        q.text_pattern().is_some() && self.fts_ready()
+    }
+
     /// Fills the filter's trigram index and keeps it from now on. A first sync leaves it
     /// out (a fifth of its time at 100,000 messages, for the TUI's filter only); until it
     /// is built, text filters match with LIKE, capped as 1-2 characters are. Returns
@@ -341,7 +347,7 @@ impl Cache {
             let cols = CONV_COLUMNS
                 .replace("mailbox,", "c.mailbox,")
                 .replace(" id,", " c.id,");
-            let (cond, mut values) = q.where_clause(self.fts_ready());
+            let (cond, mut values) = q.where_clause(self.indexed_for(q));
             let k = values.len();
             let sql = format!(
                 "SELECT {cols},
@@ -378,7 +384,7 @@ impl Cache {
     /// `SHORT_TEXT_CAP` most recent matches.
     pub fn filtered_keys(&self, q: &TabQuery) -> Result<Vec<(String, String)>> {
         let r: rusqlite::Result<Vec<(String, String)>> = (|| {
-            let indexed = self.fts_ready();
+            let indexed = self.indexed_for(q);
             let short = q
                 .text
                 .as_deref()
@@ -453,7 +459,7 @@ impl Cache {
                     .query_row(params_from_iter(values), |r| r.get(0))?;
                 return Ok(n.max(0) as u64);
             }
-            let (cond, values) = q.where_clause(self.fts_ready());
+            let (cond, values) = q.where_clause(self.indexed_for(q));
             let sql = format!("SELECT COUNT(*) FROM conversations c WHERE {cond}");
             self.conn
                 .prepare_cached(&sql)?
@@ -466,7 +472,7 @@ impl Cache {
     /// count of the entries before it in the tab's index.
     pub fn position_in_tab(&self, q: &TabQuery, mailbox: &str, id: &str) -> Result<Option<u64>> {
         let r: rusqlite::Result<Option<u64>> = (|| {
-            let (cond, values) = q.where_clause(self.fts_ready());
+            let (cond, values) = q.where_clause(self.indexed_for(q));
             let k = values.len();
             let sql = format!(
                 "SELECT c.last_received FROM conversations c
@@ -668,24 +674,46 @@ mod tests {
         for i in 0..n {
             let status = ["new", "wip", "done", "noise"][i % 4];
             let assignee = (status == "wip").then_some(if i % 8 == 1 { "alice" } else { "bob" });
-            cache
-                .conn
-                .execute(
-                    "INSERT INTO conversations (mailbox, id, root_date, root_key, subject, customer,
-                       status, assignee, messages, last_received)
-                     VALUES ('support', ?1, 0, ?1, ?2, ?3, ?4, ?5, 1, ?6)",
-                    params![
-                        format!("{i:012x}"),
-                        format!("Question {i} 100%"),
-                        format!("c{i}@example.com"),
-                        status,
-                        assignee,
-                        1_000_000 - i as i64
-                    ],
-                )
-                .expect("insert");
+            let (subject, customer) = (format!("Question {i} 100%"), format!("c{i}@example.com"));
+            put(
+                &cache,
+                i,
+                &subject,
+                &customer,
+                status,
+                assignee,
+                1_000_000 - i as i64,
+            );
         }
         (dir, cache)
+    }
+
+    /// A conversation of one message, numbered `i` (its id is `i` in hex).
+    fn put(
+        cache: &Cache,
+        i: usize,
+        subject: &str,
+        customer: &str,
+        status: &str,
+        assignee: Option<&str>,
+        last_received: i64,
+    ) {
+        cache
+            .conn
+            .execute(
+                "INSERT INTO conversations (mailbox, id, root_date, root_key, subject, customer,
+                   status, assignee, messages, last_received)
+                 VALUES ('support', ?1, 0, ?1, ?2, ?3, ?4, ?5, 1, ?6)",
+                params![
+                    format!("{i:012x}"),
+                    subject,
+                    customer,
+                    status,
+                    assignee,
+                    last_received
+                ],
+            )
+            .expect("insert");
     }
 
     fn new_tab() -> TabQuery {
@@ -851,22 +879,16 @@ mod tests {
             ("Invoice", "Ørsted <o@example.dk>", None),
         ];
         for (i, (subject, customer, assignee)) in convs.iter().enumerate() {
-            cache
-                .conn
-                .execute(
-                    "INSERT INTO conversations (mailbox, id, root_date, root_key, subject, customer,
-                       status, assignee, messages, last_received)
-                     VALUES ('support', ?1, 0, ?1, ?2, ?3, ?4, ?5, 1, ?6)",
-                    params![
-                        format!("{i:012x}"),
-                        subject,
-                        customer,
-                        if assignee.is_some() { "wip" } else { "new" },
-                        assignee,
-                        1_000 - i as i64
-                    ],
-                )
-                .expect("insert");
+            let status = if assignee.is_some() { "wip" } else { "new" };
+            put(
+                &cache,
+                i,
+                subject,
+                customer,
+                status,
+                *assignee,
+                1_000 - i as i64,
+            );
         }
         // A later rename of the subject and a claim reach the index too.
         cache

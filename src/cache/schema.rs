@@ -146,8 +146,9 @@ ALTER TABLE folders ADD COLUMN loading INTEGER NOT NULL DEFAULT 0;
 "#,
     // v6: the TUI's tab counts without counting: how many listed conversations each
     // (mailbox, status, assignee) holds, kept by triggers whatever writes the conversations
-    // (sync, bulk load, reset); and the tab index made partial, so that it alone answers a
-    // tab's window, count and positions (no look-up of each row for `messages > 0`).
+    // (sync, bulk load, reset; see `tab_counts`); and the tab index made partial, so that it
+    // alone answers a tab's window, count and positions (no look-up of each row for
+    // `messages > 0`).
     r#"
 CREATE TABLE tab_counts (
     mailbox TEXT NOT NULL,
@@ -156,31 +157,7 @@ CREATE TABLE tab_counts (
     n INTEGER NOT NULL,
     PRIMARY KEY (mailbox, status, assignee)
 ) WITHOUT ROWID;
-INSERT INTO tab_counts (mailbox, status, assignee, n)
-    SELECT mailbox, status, COALESCE(assignee, ''), COUNT(*) FROM conversations
-    WHERE messages > 0 GROUP BY 1, 2, 3;
-CREATE TRIGGER tab_counts_insert AFTER INSERT ON conversations WHEN new.messages > 0
-BEGIN
-    INSERT INTO tab_counts (mailbox, status, assignee, n)
-        VALUES (new.mailbox, new.status, COALESCE(new.assignee, ''), 1)
-        ON CONFLICT (mailbox, status, assignee) DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER tab_counts_delete AFTER DELETE ON conversations WHEN old.messages > 0
-BEGIN
-    UPDATE tab_counts SET n = n - 1 WHERE mailbox = old.mailbox AND status = old.status
-        AND assignee = COALESCE(old.assignee, '');
-END;
-CREATE TRIGGER tab_counts_update AFTER UPDATE OF mailbox, status, assignee, messages
-    ON conversations
-    WHEN (old.messages > 0) != (new.messages > 0) OR old.mailbox IS NOT new.mailbox
-        OR old.status IS NOT new.status OR old.assignee IS NOT new.assignee
-BEGIN
-    UPDATE tab_counts SET n = n - 1 WHERE old.messages > 0 AND mailbox = old.mailbox
-        AND status = old.status AND assignee = COALESCE(old.assignee, '');
-    INSERT INTO tab_counts (mailbox, status, assignee, n)
-        SELECT new.mailbox, new.status, COALESCE(new.assignee, ''), 1 WHERE new.messages > 0
-        ON CONFLICT (mailbox, status, assignee) DO UPDATE SET n = n + 1;
-END;
+-- The counts and their triggers come from `tab_counts::KEPT`, which `migrate` ensures.
 DROP INDEX conversations_tab;
 CREATE INDEX conversations_tab ON conversations (status, last_received DESC, id)
     WHERE messages > 0;

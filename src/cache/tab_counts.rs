@@ -3,7 +3,7 @@
 //! drops the triggers (each fired once per row, and made every row's insert keep a
 //! statement journal) and counts once at its end (`ensure`), as it does with `BULK_INDEXES`.
 
-/// The triggers that keep `tab_counts` (name, body), as migration v6 creates them.
+/// The triggers that keep `tab_counts` (name, body); `migrate` creates them.
 pub const TRIGGERS: &[(&str, &str)] = &[
     (
         "tab_counts_insert",
@@ -51,9 +51,9 @@ pub const KEPT: super::kept::Kept = super::kept::Kept {
 mod tests {
     use super::*;
 
-    /// The triggers put back after a bulk load are the ones the migration made.
+    /// A new cache has the triggers as written here (a bulk load puts back the same).
     #[test]
-    fn the_triggers_are_the_migrations() {
+    fn a_migrated_cache_has_the_triggers_as_written() {
         let mut conn = rusqlite::Connection::open_in_memory().expect("open");
         crate::cache::schema::migrate(&mut conn).expect("migrate");
         for (name, body) in TRIGGERS {

@@ -178,6 +178,29 @@ pub(super) fn derive(team: &Team, folder: &FolderState, m: &MessageMeta) -> Deri
     }
 }
 
+/// The columns `stored_mail` reads, in its order.
+pub(super) const MAIL_COLUMNS: &str =
+    "id, thread_key, tdate, refs, in_reply_to, subject_norm, customer, fallback";
+
+/// A message row (selected with `MAIL_COLUMNS`) as the threading rule sees it, with its id.
+pub(super) fn stored_mail(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Mail)> {
+    let key: String = r.get(1)?;
+    let refs: String = r.get(3)?;
+    let irt: String = r.get(4)?;
+    let links = threading::link_ids(refs.split_whitespace().chain(irt.split_whitespace()), &key);
+    Ok((
+        r.get(0)?,
+        Mail {
+            key,
+            date: r.get(2)?,
+            links,
+            subject_norm: r.get(5)?,
+            customer: r.get(6)?,
+            fallback: r.get(7)?,
+        },
+    ))
+}
+
 /// Writes a message's row in conversation `conv`; returns its row id. `bulk`: a row already
 /// there is left alone (and `None` returned) instead of getting the new flags.
 pub(super) fn insert_message(
@@ -196,23 +219,28 @@ pub(super) fn insert_message(
     } else {
         None
     };
+    // One column list for both; only what a row already there gets differs.
+    macro_rules! insert_message {
+        ($on_conflict:literal) => {
+            concat!(
+                "INSERT INTO messages (folder_id, uid, mailbox, modseq, flags, internal_date,
+                    size, date, subject, from_name, from_email, to_json, cc_json, message_id,
+                    thread_key, in_reply_to, refs, list_id, auto_submitted, precedence,
+                    x_autoreply, content_type, noise, direction, customer, conv, tdate,
+                    subject_norm, fallback)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)
+                 ON CONFLICT (folder_id, uid) ",
+                $on_conflict
+            )
+        };
+    }
     let sql = if bulk {
-        "INSERT INTO messages (folder_id, uid, mailbox, modseq, flags, internal_date, size, date,
-            subject, from_name, from_email, to_json, cc_json, message_id, thread_key, in_reply_to,
-            refs, list_id, auto_submitted, precedence, x_autoreply, content_type, noise,
-            direction, customer, conv, tdate, subject_norm, fallback)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)
-         ON CONFLICT (folder_id, uid) DO NOTHING"
+        insert_message!("DO NOTHING")
     } else {
-        "INSERT INTO messages (folder_id, uid, mailbox, modseq, flags, internal_date, size, date,
-            subject, from_name, from_email, to_json, cc_json, message_id, thread_key, in_reply_to,
-            refs, list_id, auto_submitted, precedence, x_autoreply, content_type, noise,
-            direction, customer, conv, tdate, subject_norm, fallback)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)
-         ON CONFLICT (folder_id, uid) DO UPDATE SET flags = excluded.flags, modseq = excluded.modseq
-         RETURNING id"
+        insert_message!(
+            "DO UPDATE SET flags = excluded.flags, modseq = excluded.modseq RETURNING id"
+        )
     };
     let mut st = tx.prepare_cached(sql)?;
     let values = params![
@@ -332,31 +360,11 @@ pub(super) fn rethread(
     let mut out = convs.clone();
     let mut rows: Vec<(i64, Mail)> = Vec::new();
     {
-        let mut st = tx.prepare_cached(
-            "SELECT id, thread_key, tdate, refs, in_reply_to, subject_norm, customer, fallback
-             FROM messages WHERE mailbox = ?1 AND conv = ?2",
-        )?;
+        let mut st = tx.prepare_cached(&format!(
+            "SELECT {MAIL_COLUMNS} FROM messages WHERE mailbox = ?1 AND conv = ?2"
+        ))?;
         for conv in convs {
-            let found = st.query_map(params![mailbox, conv], |r| {
-                let key: String = r.get(1)?;
-                let refs: String = r.get(3)?;
-                let irt: String = r.get(4)?;
-                let links = threading::link_ids(
-                    refs.split_whitespace().chain(irt.split_whitespace()),
-                    &key,
-                );
-                Ok((
-                    r.get(0)?,
-                    Mail {
-                        key,
-                        date: r.get(2)?,
-                        links,
-                        subject_norm: r.get(5)?,
-                        customer: r.get(6)?,
-                        fallback: r.get(7)?,
-                    },
-                ))
-            })?;
+            let found = st.query_map(params![mailbox, conv], stored_mail)?;
             for row in found {
                 rows.push(row?);
             }

@@ -260,6 +260,13 @@ fn spawn_input(tx: Sender<Msg>) {
 }
 
 fn enter() -> anyhow::Result<Term> {
+    take_screen()?;
+    Ok(Terminal::new(CrosstermBackend::new(std::io::stdout()))?)
+}
+
+/// Raw mode, the alternate screen, no cursor, and the mouse when asked for: at start and
+/// after an editor gave the terminal back.
+fn take_screen() -> anyhow::Result<()> {
     terminal::enable_raw_mode()?;
     execute!(
         std::io::stdout(),
@@ -269,7 +276,7 @@ fn enter() -> anyhow::Result<Term> {
     if MOUSE.load(Ordering::SeqCst) {
         execute!(std::io::stdout(), event::EnableMouseCapture)?;
     }
-    Ok(Terminal::new(CrosstermBackend::new(std::io::stdout()))?)
+    Ok(())
 }
 
 /// Gives the terminal back as it was (errors ignored: after a hang-up there is no terminal).
@@ -421,15 +428,7 @@ fn edit_text(
 
 /// Takes the terminal back after an editor.
 fn resume(term: &mut Term) -> anyhow::Result<()> {
-    terminal::enable_raw_mode()?;
-    execute!(
-        std::io::stdout(),
-        terminal::EnterAlternateScreen,
-        cursor::Hide
-    )?;
-    if MOUSE.load(Ordering::SeqCst) {
-        execute!(std::io::stdout(), event::EnableMouseCapture)?;
-    }
+    take_screen()?;
     term.clear()?;
     Ok(())
 }

@@ -296,17 +296,34 @@ fn load_list(cache: &Cache, me: &str, job: &ListJob) -> anyhow::Result<Reply> {
     let offset = top.saturating_sub(job.height);
     let limit = job.height * 3;
     let rows = cache.list_window(&job.query, me, offset as u64, limit as u64)?;
-    let counts = cache.status_counts(job.query.mailbox.as_deref(), me)?;
-    Ok(Reply::List {
-        req: job.req,
-        window: Window {
+    list_reply(
+        cache,
+        me,
+        job,
+        Window {
             offset,
             rows,
             total,
         },
+        (selected, top),
+    )
+}
+
+/// The answer to a list job: its window, where the selection and the screen land, and the
+/// tab counts.
+fn list_reply(
+    cache: &Cache,
+    me: &str,
+    job: &ListJob,
+    window: Window,
+    (selected, top): (usize, usize),
+) -> anyhow::Result<Reply> {
+    Ok(Reply::List {
+        req: job.req,
+        window,
         selected,
         top,
-        counts,
+        counts: cache.status_counts(job.query.mailbox.as_deref(), me)?,
     })
 }
 
@@ -323,18 +340,17 @@ fn load_filtered(cache: &Cache, me: &str, job: &ListJob) -> anyhow::Result<Reply
     let offset = top.saturating_sub(job.height).min(total);
     let end = (offset + job.height * 3).min(total);
     let rows = cache.rows_of(&keys[offset..end], me)?;
-    let counts = cache.status_counts(job.query.mailbox.as_deref(), me)?;
-    Ok(Reply::List {
-        req: job.req,
-        window: Window {
+    list_reply(
+        cache,
+        me,
+        job,
+        Window {
             offset,
             rows,
             total,
         },
-        selected,
-        top,
-        counts,
-    })
+        (selected, top),
+    )
 }
 
 /// Where the selection and the first row on screen land: on the followed conversation at

@@ -10,6 +10,17 @@ use std::process::{Command, Output};
 
 use crate::harness::Dovecot;
 
+/// Writes `dir/editor.sh`, an executable `sh` script of `body` that a test names as
+/// `EDITOR`: `"$1"` is the file to edit.
+pub fn editor_script(dir: &std::path::Path, body: &str) -> PathBuf {
+    let path = dir.join("editor.sh");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}")).expect("write the editor");
+    let mut perms = std::fs::metadata(&path).expect("stat").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&path, perms).expect("chmod");
+    path
+}
+
 /// One agent's tanto: its own config file, a cache path (shared or not), the test password.
 pub struct Tanto {
     pub config: PathBuf,
@@ -52,6 +63,24 @@ impl Tanto {
         )
         .expect("write config");
         self
+    }
+
+    /// Adds a second mailbox `info` (info@example.com, the IMAP user `alice`).
+    pub fn add_info_mailbox(&self) {
+        let text = std::fs::read_to_string(&self.config).expect("read config");
+        let (head, cache) = text.split_at(text.find("[cache]").expect("cache table"));
+        let info = head
+            .split_once("[[mailbox]]")
+            .map(|(_, m)| m)
+            .expect("mailbox table")
+            .replace("name = \"support\"", "name = \"info\"")
+            .replace(
+                "address = \"support@example.com\"",
+                "address = \"info@example.com\"",
+            )
+            .replace("user = \"support\"", "user = \"alice\"");
+        std::fs::write(&self.config, format!("{head}[[mailbox]]{info}{cache}"))
+            .expect("write config");
     }
 
     pub fn command(&self, args: &[&str]) -> Command {

@@ -79,3 +79,51 @@ pub fn run_code(t: &Tanto, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The start of most reply tests: a fresh server with one customer question, an SMTP sink,
+/// and agent `alice` (its cache in `root`) synced; `id` is the question's conversation.
+/// Keep `root` bound while the agent runs: dropping it deletes the agent's files.
+pub struct Desk {
+    pub server: Dovecot,
+    pub sink: SmtpSink,
+    pub alice: Tanto,
+    pub id: String,
+    pub root: tempfile::TempDir,
+}
+
+pub fn desk() -> Desk {
+    let server = Dovecot::start();
+    let sink = SmtpSink::start();
+    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = agent(&server, &sink, root.path(), "alice", "");
+    alice.sync();
+    let id = only_id(&alice);
+    Desk {
+        server,
+        sink,
+        alice,
+        id,
+        root,
+    }
+}
+
+/// A desk whose reply process died at `point` (`TANTO_TEST_CRASH_AT`), then one sync.
+pub fn crash_then_restart(point: &str) -> Desk {
+    let desk = desk();
+    let out = desk
+        .alice
+        .command(&[
+            "reply",
+            &desk.id,
+            "--body-file",
+            &body_file(desk.root.path(), "お答えします"),
+        ])
+        .env("TANTO_TEST_CRASH_AT", point)
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "the process died at {point}");
+    // The next start finishes what it can.
+    let _ = run_code(&desk.alice, &["sync", "--once"]);
+    desk
+}

@@ -95,14 +95,5 @@ impl Drop for Tmux {
 
 /// A scripted editor: writes `line` as the reply's text, right under the headers.
 pub fn scripted_editor(dir: &Path, line: &str) -> PathBuf {
-    let path = dir.join("editor.sh");
-    std::fs::write(
-        &path,
-        format!("#!/bin/sh\nsed -i '0,/^$/s//\\n{line}/' \"$1\"\n"),
-    )
-    .expect("write the editor");
-    let mut perms = std::fs::metadata(&path).expect("stat").permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&path, perms).expect("chmod");
-    path
+    super::editor_script(dir, &format!("sed -i '0,/^$/s//\\n{line}/' \"$1\"\n"))
 }
