@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The sync benchmark: prints figures beside the floor, asserts nothing.
 # Usage: bench/sync.sh [--sdbox] [N ...]   (default 10000 100000)
-# The mailboxes come from ../shared/bench/gen_mailbox.py (override with GEN_MAILBOX), written
+# The mailboxes come from bench/gen_mailbox.py (override with GEN_MAILBOX), written
 # once per size under $TANTO_BENCH_DIR (default /dev/shm/tanto-bench, else /tmp/tanto-bench) and reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/ensure-deps.sh
-gen="${GEN_MAILBOX:-$PWD/../shared/bench/gen_mailbox.py}"
+gen="${GEN_MAILBOX:-$PWD/bench/gen_mailbox.py}"
 # On the file system of the servers' temp dirs (/dev/shm when there is one), so that each
 # server gets hard links, not a copy.
 default_base=/tmp/tanto-bench

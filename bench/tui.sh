@@ -14,7 +14,7 @@ base="${TANTO_BENCH_DIR:-$default_base}"
 maildir="$base/m$n/Maildir"
 [ -d "$base/m100k/Maildir/cur" ] && [ "$n" = 100000 ] && [ ! -d "$maildir/cur" ] && maildir="$base/m100k/Maildir"
 if [ ! -d "$maildir/cur" ]; then
-  gen="${GEN_MAILBOX:-$PWD/../shared/bench/gen_mailbox.py}"
+  gen="${GEN_MAILBOX:-$PWD/bench/gen_mailbox.py}"
   mkdir -p "$(dirname "$maildir")"
   python3 "$gen" --n "$n" --maildir "$maildir" --seed 1 >&2
 fi

@@ -2,7 +2,7 @@
 //! fields the sync FETCHes (`BODY.PEEK[HEADER.FIELDS (...)]`), through `mime::parse_headers`.
 //! Prints microseconds per message.
 //!
-//! `python3 /work/shared/bench/gen_mailbox.py --n 3000 --maildir /tmp/hdr-maildir --seed 2`
+//! `python3 bench/gen_mailbox.py --n 3000 --maildir /tmp/hdr-maildir --seed 2`
 //! then `cargo run --release --example bench_headers -- /tmp/hdr-maildir [rounds]`.
 
 use std::path::Path;

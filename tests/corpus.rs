@@ -1,4 +1,4 @@
-//! Every real-world message of ../shared/corpus goes through the real server and `tanto show`.
+//! Every real-world message of tests/fixtures/corpus goes through the real server and `tanto show`.
 
 mod harness;
 mod support;
@@ -11,7 +11,7 @@ use serde_json::Value;
 use support::{has_control, Tanto};
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus")
 }
 
 fn eml_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -1,4 +1,4 @@
-//! What the MIME tests share: the corpus (`../shared/corpus`) and the safety checks on what
+//! What the MIME tests share: the corpus (`tests/fixtures/corpus`) and the safety checks on what
 //! `parse_headers` and `render` return.
 
 use std::path::{Path, PathBuf};
@@ -7,7 +7,7 @@ use crate::core::model::{Headers, Rendered};
 use crate::sanitize;
 
 pub(super) fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus")
 }
 
 pub(super) fn corpus(rel: &str) -> Vec<u8> {
