@@ -32,7 +32,7 @@ fn processes_mentioning(needle: &str) -> Vec<(u32, String)> {
 
 /// The demo's server dir (the only entry in `parent`), once it exists.
 fn server_dir(parent: &Path) -> PathBuf {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(e) = std::fs::read_dir(parent)
             .expect("read the demo's temp parent")
@@ -191,6 +191,23 @@ fn sink_processes(sink: &Path) -> Vec<(u32, String)> {
     processes_mentioning(&sink.join("sink.py").to_string_lossy())
 }
 
+/// A list row's columns: text separated by two spaces or more (age, customer, subject, …).
+fn row_fields(line: &str) -> Vec<String> {
+    line.split("  ")
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// True when two renderings of a subject column name the same subject (either may be cut
+/// short with "…" at a narrower width).
+fn same_subject(a: &str, b: &str) -> bool {
+    let a = a.trim_end_matches('…');
+    let b = b.trim_end_matches('…');
+    !a.is_empty() && !b.is_empty() && (a.starts_with(b) || b.starts_with(a))
+}
+
 fn shows_both_languages(s: &str) -> bool {
     s.contains("New")
         && ENGLISH.iter().any(|e| s.contains(e))
@@ -234,18 +251,18 @@ fn the_demo_shows_sample_mail_the_teammate_works_live_replies_go_through_smtp_an
     tmux.wait_for("demo", "the New tab", |s| !s.contains("hanako"));
     tmux.cmd(&["send-keys", "-t", "demo", "G"]);
     tmux.cmd(&["send-keys", "-t", "demo", "r"]);
-    tmux.wait_for_secs("demo", "the send prompt", 30, |s| {
+    tmux.wait_for_secs("demo", "the send prompt", 60, |s| {
         s.contains("Enter/y send")
     });
     tmux.cmd(&["send-keys", "-t", "demo", "Enter"]);
-    tmux.wait_for_secs("demo", "the reply sent", 30, |s| {
+    tmux.wait_for_secs("demo", "the reply sent", 60, |s| {
         s.contains("reply sent") || s.contains("reply was sent")
     });
     // Its Message-ID names its author (the body may be base64: the quote can be Japanese).
     wait_for_mail(&sink, "you's reply", 10, |m| m.contains(".you."));
 
     tmux.cmd(&["send-keys", "-t", "demo", "q"]);
-    let screen = tmux.wait_for_secs("demo", "the demo to exit", 30, |s| s.contains("demo-exit="));
+    let screen = tmux.wait_for_secs("demo", "the demo to exit", 60, |s| s.contains("demo-exit="));
     assert!(screen.contains("demo-exit=0"), "{screen}");
     assert_eq!(tmux.pane("demo", "#{alternate_on}"), "0");
     // No SMTP server of this demo is left (nor anything else of it).
@@ -272,7 +289,7 @@ fn a_hangup_stops_the_demo_at_once_and_leaves_nothing_behind() {
     // tanto ends by itself, stopping what it started (an abort would leave the cleanup
     // to the server's watchdog, seconds later).
     let status = root.path().join("status");
-    let deadline = Instant::now() + Duration::from_secs(15);
+    let deadline = Instant::now() + Duration::from_secs(45);
     while !std::fs::read_to_string(&status).is_ok_and(|s| s.ends_with('\n')) {
         assert!(
             Instant::now() < deadline,
@@ -325,16 +342,21 @@ fn two_agents_side_by_side_see_each_other_s_claim_and_q_in_each_pane_leaves_noth
 
     // "you" claims the first conversation of the New tab (c, from keymap.toml); ken sees it
     // in progress, held by you, with no key pressed in his pane after the tab switch.
+    // The row by its subject, not its whole text: the panes may still be settling into their
+    // final width when the row is read, and column widths follow the pane's.
     let first = demo
         .screen(you)
         .lines()
         .nth(2)
-        .and_then(|l| l.trim().split_once(' '))
-        .map(|(_age, rest)| rest.trim().to_string())
+        .and_then(|l| row_fields(l).get(2).cloned())
         .expect("a first row in the New tab");
     let held_by_you = |s: &str| {
-        s.lines()
-            .any(|l| l.contains(first.as_str()) && l.trim_end().ends_with(" you"))
+        s.lines().any(|l| {
+            let f = row_fields(l);
+            f.len() >= 4
+                && same_subject(&f[2], &first)
+                && f.last().is_some_and(|a| a.ends_with(" you") || a == "you")
+        })
     };
     demo.keys(ken, &["2"]);
     demo.wait_for(ken, "ken's In progress tab", |s| s.contains("In progress"));
@@ -344,12 +366,12 @@ fn two_agents_side_by_side_see_each_other_s_claim_and_q_in_each_pane_leaves_noth
     );
     demo.keys(you, &["c"]);
     demo.wait_for(you, "the claim to be won", |s| s.contains("you claimed it"));
-    demo.wait_for_secs(ken, "you's claim in ken's In progress tab", 30, held_by_you);
+    demo.wait_for_secs(ken, "you's claim in ken's In progress tab", 60, held_by_you);
 
     // q in each pane ends the demo: the server, the SMTP sink and the tmux server go.
     demo.keys(you, &["q"]);
     demo.keys(ken, &["q"]);
-    let screen = outer.wait_for_secs("demo", "the demo to exit", 30, |s| s.contains("demo-exit="));
+    let screen = outer.wait_for_secs("demo", "the demo to exit", 60, |s| s.contains("demo-exit="));
     assert!(screen.contains("demo-exit=0"), "{screen}");
     assert_nothing_left(&dir, 5);
 }

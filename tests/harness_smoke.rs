@@ -152,7 +152,7 @@ fn dovecot_starts_and_accepts_append_and_flags() {
     assert_eq!(dc.uids("support", "Tanto/Activity").len(), 1);
 
     // The log shows logins and the fetch counters of imap_logout_format.
-    let log = dc.wait_for_log("body_count=1 ", Duration::from_secs(5));
+    let log = dc.wait_for_log("body_count=1 ", Duration::from_secs(30));
     assert!(log.contains("Login: user=<support>"), "log:\n{log}");
     if let Some(line) = log.lines().rfind(|l| l.contains("body_count=1 ")) {
         eprintln!("sample logout line: {line}");

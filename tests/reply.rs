@@ -35,7 +35,7 @@ fn a_reply_reaches_smtp_once_threaded_in_sent_done_and_seen_by_a_colleague() {
     ]);
     assert!(out.contains("sent"), "{out}");
 
-    let got = sink.wait_for(1, Duration::from_secs(5));
+    let got = sink.wait_for(1, Duration::from_secs(30));
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(sink.received().len(), 1, "exactly one mail");
     let m = parsed(&got[0]);
@@ -139,7 +139,7 @@ fn iso_2022_jp_when_the_mailbox_asks_for_it() {
         "--body-file",
         &body_file(root.path(), text),
     ]);
-    let got = sink.wait_for(1, Duration::from_secs(5));
+    let got = sink.wait_for(1, Duration::from_secs(30));
     assert!(got[0].raw.is_ascii(), "ISO-2022-JP is 7-bit");
     assert!(String::from_utf8_lossy(&got[0].raw).contains("charset=ISO-2022-JP"));
     let m = parsed(&got[0]);
@@ -226,7 +226,7 @@ fn a_reply_needing_approval_waits_then_goes_out_once_or_comes_back_with_the_reas
     assert_eq!(code, 1, "only a supervisor approves: {err}");
     let out = boss.ok(&["approve", &ids[0]]);
     assert!(out.contains("sent"), "{out}");
-    sink.wait_for(1, Duration::from_secs(5));
+    sink.wait_for(1, Duration::from_secs(30));
     boss.ok(&["reject", &ids[1], "-m", "敬語を直してください"]);
     newbie.sync();
     boss.sync();
@@ -245,7 +245,7 @@ fn killed_after_the_outbox_append_the_next_start_sends_it_once() {
         id,
         root: _root,
     } = crash_then_restart("after-outbox");
-    sink.wait_for(1, Duration::from_secs(5));
+    sink.wait_for(1, Duration::from_secs(30));
     alice.sync();
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(sink.received().len(), 1);

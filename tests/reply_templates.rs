@@ -135,7 +135,7 @@ fn past_replies_that_used_a_template_teach_the_ranking_and_the_draft_names_the_b
             "ポイントカードの有効期限延長を承りました。ポイントは復元済みです。",
         ),
     ]);
-    let got = sink.wait_for(1, Duration::from_secs(5));
+    let got = sink.wait_for(1, Duration::from_secs(30));
     assert_eq!(
         got[0]
             .header("X-Tanto-Template")
@@ -180,7 +180,7 @@ fn past_replies_that_used_a_template_teach_the_ranking_and_the_draft_names_the_b
     );
     let draft = std::fs::read_to_string(&seen).expect("the editor saw the draft");
     assert!(draft.starts_with("# Templates that fit: 定型B"), "{draft}");
-    let got = sink.wait_for(2, Duration::from_secs(5));
+    let got = sink.wait_for(2, Duration::from_secs(30));
     let text = String::from_utf8_lossy(&got[1].raw).into_owned();
     assert!(!text.contains("Templates that fit"), "{text}");
 }

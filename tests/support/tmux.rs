@@ -55,9 +55,9 @@ impl Tmux {
             .to_string()
     }
 
-    /// Waits up to 20 s until `ok` holds for the screen of `name`.
+    /// Waits up to 60 s (a busy 2-core machine) until `ok` holds for the screen of `name`.
     pub fn wait_for(&self, name: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        self.wait_for_secs(name, what, 20, ok)
+        self.wait_for_secs(name, what, 60, ok)
     }
 
     /// Waits up to `secs` until `ok` holds for the screen of `name`; panics with the screen.
