@@ -31,6 +31,19 @@ port, root = int(sys.argv[1]), sys.argv[2]
 counter = itertools.count()
 
 class Sink:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # Addresses listed in <root>/refuse are refused for good, as a real server refuses
+        # a mailbox that does not exist.
+        try:
+            with open(os.path.join(root, "refuse"), encoding="utf-8") as f:
+                refused = {l.strip().lower() for l in f if l.strip()}
+        except FileNotFoundError:
+            refused = set()
+        if address.lower() in refused:
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         name = "%020d.%06d.%d" % (time.time_ns(), next(counter), os.getpid())
         tmp = os.path.join(root, "tmp", name)
@@ -232,6 +245,15 @@ impl SmtpSink {
                 })
             })
             .collect()
+    }
+
+    /// From now on the sink refuses `address` at RCPT with a permanent 550.
+    pub fn refuse(&self, address: &str) {
+        let path = self.dir.path().join("refuse");
+        let mut text = fs::read_to_string(&path).unwrap_or_default();
+        text.push_str(address);
+        text.push('\n');
+        fs::write(&path, text).expect("write the sink's refuse list");
     }
 
     /// Waits (up to `timeout`) until at least `n` messages arrived; returns them all.

@@ -61,6 +61,38 @@ pub struct Won {
 
 /// Carries out `action` on the conversation `id` (or a unique prefix).
 pub fn perform(ctx: &Ctx, id: &str, action: &Action) -> anyhow::Result<Outcome> {
+    let actor = Actor {
+        id: ctx.config.agent.id.clone(),
+        supervisor: ctx.config.agent.role == Role::Supervisor,
+    };
+    perform_as(ctx, id, action, actor, None)
+}
+
+/// Marks a conversation done after `author`'s reply to the message `about` went out,
+/// whichever process sent it: as the author (who held it when it was sent), and only while
+/// `about` still holds the conversation's state. A newer message (a customer's follow-up)
+/// is refused as `Superseded`: the conversation stays as that one says (new).
+pub(super) fn done_after_reply(
+    ctx: &Ctx,
+    id: &str,
+    author: &str,
+    about: &str,
+) -> anyhow::Result<Outcome> {
+    // The author's done, whoever sent it; someone who took the conversation since keeps it.
+    let actor = Actor {
+        id: author.to_string(),
+        supervisor: false,
+    };
+    perform_as(ctx, id, &Action::Done, actor, Some(about.to_string()))
+}
+
+fn perform_as(
+    ctx: &Ctx,
+    id: &str,
+    action: &Action,
+    actor: Actor,
+    expect_state: Option<String>,
+) -> anyhow::Result<Outcome> {
     let mut cache = ctx.cache()?;
     let conv = cache.find_conversation(id)??;
     let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
@@ -68,12 +100,10 @@ pub fn perform(ctx: &Ctx, id: &str, action: &Action) -> anyhow::Result<Outcome> 
         ctx,
         mailbox,
         team: ctx.team(mailbox),
-        actor: Actor {
-            id: ctx.config.agent.id.clone(),
-            supervisor: ctx.config.agent.role == Role::Supervisor,
-        },
+        actor,
         started: now(),
         pending: None,
+        expect_state,
     };
     with_retry(&ctx.notify, action.verb(), || {
         let mut conn = ctx.connect(index, mailbox)?;
@@ -94,6 +124,8 @@ struct Run<'a> {
     /// A plan whose STORE was sent without a definite answer: if a retry finds the change
     /// made, this is what to log.
     pending: Option<Plan>,
+    /// The key of the message the action is for; another state message refuses it.
+    expect_state: Option<String>,
 }
 
 impl Run<'_> {
@@ -118,6 +150,16 @@ impl Run<'_> {
         let state = cache
             .state_message(&conv.mailbox, &conv.id)?
             .ok_or_else(|| anyhow!(said!("error.act.no_message", id = conv.id)))?;
+        if self
+            .expect_state
+            .as_ref()
+            .is_some_and(|k| *k != state.key && self.pending.is_none())
+        {
+            return Ok(Outcome::Refused {
+                conversation: conv.id.clone(),
+                why: Refused::Superseded,
+            });
+        }
         let info = conn.select(&state.folder, None)?;
         let policy = Policy {
             stale_claim_hours: self.ctx.config.team.stale_claim_hours,

@@ -16,6 +16,7 @@ pub mod reply_outbox;
 pub mod reply_templates;
 pub mod retry;
 pub mod save;
+pub mod send_check;
 pub mod sync;
 pub mod watch;
 

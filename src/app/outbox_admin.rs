@@ -34,6 +34,10 @@ pub struct Item {
     pub by: Option<String>,
     /// Not before (seconds since the epoch; 0 for now).
     pub send_at: i64,
+    /// Its number among the conversation's queued replies, from 1 (`approve --reply N`).
+    pub reply: usize,
+    /// Why it is held or rejected, as the log says.
+    pub reason: Option<String>,
 }
 
 fn item(mailbox: &Mailbox, q: &Queued) -> Item {
@@ -52,15 +56,48 @@ fn item(mailbox: &Mailbox, q: &Queued) -> Item {
         standing: outbox::standing_name(&standing).to_string(),
         by,
         send_at: q.envelope.send_at,
+        reply: 1,
+        reason: None,
     }
 }
 
-/// Every queued reply of every mailbox.
+/// Every queued reply of every mailbox, numbered within its conversation, with the reason
+/// a held or rejected one carries in the log.
 pub fn overview(ctx: &Ctx) -> anyhow::Result<Vec<Item>> {
     let mut out = Vec::new();
+    let mut cache = ctx.cache()?;
     for (index, mailbox) in ctx.mailboxes() {
         let mut conn = ctx.connect(index, mailbox)?;
-        out.extend(list(&mut conn, mailbox)?.iter().map(|q| item(mailbox, q)));
+        let mut queued = list(&mut conn, mailbox)?;
+        queued.sort_by_key(|q| q.uid);
+        if !queued.is_empty() && conn.folder_exists(&mailbox.imap.activity_folder)? {
+            sync_folder(
+                &mut conn,
+                &mut cache,
+                &ctx.team(mailbox),
+                &mailbox.imap.activity_folder,
+                FolderRole::Activity,
+            )?;
+        }
+        let mut counts = std::collections::HashMap::<String, usize>::new();
+        for q in &queued {
+            let mut it = item(mailbox, q);
+            let n = counts.entry(it.conversation.clone()).or_default();
+            *n += 1;
+            it.reply = *n;
+            let kind = match outbox::standing(&q.flags, 0, 0) {
+                Standing::Held => Some(EventKind::Hold),
+                Standing::Rejected => Some(EventKind::Reject),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                it.reason = cache
+                    .latest_event(&mailbox.name, &q.envelope.message_id, kind)?
+                    // The event's first paragraph; the rest is the log's own trailer.
+                    .map(|(_, text)| text.split("\n\n").next().unwrap_or_default().to_string());
+            }
+            out.push(it);
+        }
         conn.logout();
     }
     Ok(out)

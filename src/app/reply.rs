@@ -16,7 +16,6 @@ use crate::clock::now;
 use crate::config::{ReplyCharset, Role};
 use crate::core::claims::Action;
 use crate::core::compose::{self, Charset, FileAttachment, Original, Outgoing};
-use crate::core::event::EventKind;
 use crate::core::model::Address;
 use crate::core::outbox::{self, Envelope};
 
@@ -49,8 +48,8 @@ pub struct Prepared {
     about: String,
     in_reply_to: Option<String>,
     references: Vec<String>,
-    seen_messages: Vec<(i64, u32)>,
-    started: i64,
+    /// What the draft is written against (checked on submit and again when it goes out).
+    base: outbox::Base,
 }
 
 /// How `prepare` or `submit` ended.
@@ -195,8 +194,10 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
             .unwrap_or_else(|| answered.message_id.clone().unwrap_or_default()),
         in_reply_to,
         references,
-        seen_messages: msgs.iter().map(|m| (m.folder_id, m.uid)).collect(),
-        started: now(),
+        base: outbox::Base {
+            started: now(),
+            seen: msgs.iter().map(super::send_check::message_key).collect(),
+        },
     }))
 }
 
@@ -261,38 +262,14 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         // Nothing stale goes out: what arrived since the draft was started stops it.
         let mut cache = ctx.cache()?;
         super::sync::sync_mailbox(ctx, &mut cache, index, mailbox)?;
-        let mut arrived: Vec<String> = cache
-            .messages(&p.conversation.mailbox, &conversation)?
-            .into_iter()
-            .filter(|m| !p.seen_messages.contains(&(m.folder_id, m.uid)))
-            .map(|m| {
-                let who = if m.inbound {
-                    "the customer"
-                } else {
-                    "the team"
-                };
-                format!(
-                    "a message from {} ({who}): {}",
-                    crate::sanitize::single_line(&m.from.email),
-                    crate::sanitize::single_line(&m.subject)
-                )
-            })
-            .collect();
-        arrived.extend(
-            cache
-                .events(&p.conversation.mailbox, &conversation)?
-                .into_iter()
-                .filter(|e| e.at >= p.started && e.agent != ctx.config.agent.id)
-                .filter(|e| matches!(e.kind, EventKind::Note | EventKind::Sent))
-                .map(|e| {
-                    format!(
-                        "{} by {}: {}",
-                        e.kind,
-                        e.agent,
-                        crate::sanitize::single_line(&e.text)
-                    )
-                }),
-        );
+        let arrived = super::send_check::arrived_since(
+            &cache,
+            &p.conversation.mailbox,
+            &conversation,
+            &ctx.config.agent.id,
+            "",
+            &p.base,
+        )?;
         if !arrived.is_empty() {
             return Ok(Replied::Stale {
                 conversation,
@@ -359,6 +336,9 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         keep_open: opts.keep_open || d.keep_open,
         send_at: opts.at.unwrap_or(0),
         subject: d.subject.clone(),
+        // `--force` sends over what arrived: the check at send time then asks only that
+        // the author still holds the conversation.
+        base: (!opts.force).then(|| p.base.clone()),
     };
     let approval = ctx.config.team.approval.needed_for(
         &ctx.config.agent.id,
@@ -440,8 +420,7 @@ impl Prepared {
             about: String::new(),
             in_reply_to: None,
             references: Vec::new(),
-            seen_messages: Vec::new(),
-            started: 0,
+            base: outbox::Base::default(),
         }
     }
 }

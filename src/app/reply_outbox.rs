@@ -8,16 +8,16 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 
-use super::act::{append_event, perform, Outcome};
+use super::act::{append_event, done_after_reply, Outcome};
 use super::Ctx;
 use super::Warning;
 use crate::activity::Event;
 use crate::cache::{Cache, FolderRole};
 use crate::clock::now;
 use crate::config::{Mailbox, Role};
-use crate::core::claims::{Action, StoreResult};
+use crate::core::claims::StoreResult;
 use crate::core::event::EventKind;
-use crate::core::outbox::{self, Envelope, Recovery, Standing};
+use crate::core::outbox::{self, Envelope, Hold, Recovery, Standing};
 use crate::imap::sync::sync_folder;
 use crate::imap::Conn;
 use crate::send::{self, SendError};
@@ -49,6 +49,15 @@ pub enum Sent {
     },
     /// Someone else is sending it or already did.
     Taken { conversation: String, by: String },
+    /// Held for its author by the check at send time (or a permanent SMTP refusal): it is
+    /// never sent by anyone; the author decides what becomes of it.
+    Held {
+        conversation: String,
+        /// The held reply's Message-ID (without brackets), to name it in `tanto outbox`.
+        message_id: String,
+        author: String,
+        hold: Hold,
+    },
     /// Not for now.
     Waiting {
         conversation: String,
@@ -197,9 +206,18 @@ pub fn send_one(
                 });
             }
         };
+        // The moment of sending decides: the server's state now, not the draft's.
+        crash_point("before-check");
+        if let Some(hold) = super::send_check::hold_reason(ctx, conn, cache, mailbox, &env)? {
+            return hold_reply(ctx, conn, cache, mailbox, uid, &env, hold);
+        }
+        conn.select(&mailbox.imap.outbox_folder, None)?;
         let server = send::connect(smtp, index)?;
         match server.send_raw(&env.mail_from, &env.rcpt, payload) {
             Ok(()) => {}
+            Err(SendError::Refused { reason, .. }) => {
+                return hold_reply(ctx, conn, cache, mailbox, uid, &env, Hold::Refused(reason));
+            }
             Err(SendError::Uncertain { reason, .. }) => {
                 let marked = outbox::with_keyword(&claimed_flags, outbox::KW_UNCERTAIN);
                 conn.select(&mailbox.imap.outbox_folder, None)?;
@@ -233,6 +251,57 @@ pub fn send_one(
     })();
     cache.release(lease)?;
     result
+}
+
+/// Holds the outbox message `uid` (won for sending by this process) for its author: the
+/// sending mark comes off, `tanto-held` goes on, and a `hold` event says why, so that the
+/// author and the supervisors see it and nobody sends it.
+fn hold_reply(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    cache: &mut Cache,
+    mailbox: &Mailbox,
+    uid: u32,
+    env: &Envelope,
+    hold: Hold,
+) -> anyhow::Result<Sent> {
+    conn.select(&mailbox.imap.outbox_folder, None)?;
+    for _ in 0..5 {
+        let Some((flags, modseq)) = conn.fetch_state(uid)? else {
+            break;
+        };
+        let held = outbox::held_flags(&flags);
+        if let StoreResult::Applied { .. } = conn.store_if_unchanged(uid, modseq, &held)? {
+            break;
+        }
+    }
+    let event = Event::new(
+        EventKind::Hold,
+        &ctx.config.agent.id,
+        &env.message_id,
+        &env.conversation,
+        format!(
+            "{}'s reply was held: {}",
+            env.author,
+            super::send_check::describe(&hold)
+        ),
+    )
+    .with_state(None, Some(&env.author));
+    append_event(ctx, conn, mailbox, &env.subject, &event)?;
+    let team = ctx.team(mailbox);
+    let _ = sync_folder(
+        conn,
+        cache,
+        &team,
+        &mailbox.imap.activity_folder,
+        FolderRole::Activity,
+    );
+    Ok(Sent::Held {
+        conversation: env.conversation.clone(),
+        message_id: env.message_id.clone(),
+        author: env.author.clone(),
+        hold,
+    })
 }
 
 /// The Sent folder: configured, or SPECIAL-USE, or "Sent".
@@ -294,11 +363,31 @@ fn bookkeeping(
     }
     crate::app::sync::sync_mailbox_on(ctx, cache, &mut None, index_of(ctx, mailbox)?, mailbox)?;
     if !env.keep_open {
-        match perform(ctx, &env.conversation, &Action::Done) {
+        let id = cache
+            .conversation_of_message(&mailbox.name, &env.about)?
+            .unwrap_or_else(|| env.conversation.clone());
+        match done_after_reply(ctx, &id, &env.author, &env.about) {
             Ok(Outcome::Won(_) | Outcome::Already { .. }) => {}
-            Ok(other) => ctx.notify.warn(Warning::NotMarkedDone {
+            // A follow-up arrived after the reply's base: it keeps the conversation new.
+            Ok(Outcome::Refused {
+                why: crate::core::claims::Refused::Superseded,
+                ..
+            }) => {}
+            Ok(Outcome::Lost { winner, .. }) => ctx.notify.warn(Warning::NotMarkedDone {
                 id: env.conversation.clone(),
-                error: format!("{other:?}"),
+                error: format!("{winner} holds it now"),
+            }),
+            Ok(Outcome::Refused { why, .. }) => ctx.notify.warn(Warning::NotMarkedDone {
+                id: env.conversation.clone(),
+                error: match why {
+                    crate::core::claims::Refused::NeedsSupervisor { holder, .. } => {
+                        format!("{holder} holds it now")
+                    }
+                    crate::core::claims::Refused::BadAgentId(a) => {
+                        format!("{a:?} is not an agent id")
+                    }
+                    crate::core::claims::Refused::Superseded => String::new(),
+                },
             }),
             Err(e) => ctx.notify.warn(Warning::NotMarkedDone {
                 id: env.conversation.clone(),
@@ -390,8 +479,11 @@ pub enum Verdict {
     Reject(String),
 }
 
-/// Approves (and sends) or rejects the reply waiting for approval in conversation `id`.
-pub fn decide(ctx: &Ctx, id: &str, verdict: &Verdict) -> anyhow::Result<Sent> {
+/// Approves (and sends) or rejects a reply waiting for approval in conversation `id`: the
+/// one `reply` names (its number among the conversation's waiting replies, from 1, or its
+/// Message-ID), or the only one. With several waiting and none named, nothing is decided:
+/// a supervisor approves only what they read.
+pub fn decide(ctx: &Ctx, id: &str, reply: Option<&str>, verdict: &Verdict) -> anyhow::Result<Sent> {
     if ctx.config.agent.role != Role::Supervisor {
         bail!(said!("error.outbox.not_supervisor"));
     }
@@ -399,13 +491,35 @@ pub fn decide(ctx: &Ctx, id: &str, verdict: &Verdict) -> anyhow::Result<Sent> {
     let conv = cache.find_conversation(id)??;
     let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
     let mut conn = ctx.connect(index, mailbox)?;
-    let waiting = list(&mut conn, mailbox)?
+    let mut all: Vec<Queued> = list(&mut conn, mailbox)?
         .into_iter()
-        .find(|q| {
+        .filter(|q| {
             q.envelope.conversation == conv.id
                 && outbox::standing(&q.flags, 0, 0) == Standing::WaitingApproval
         })
-        .ok_or_else(|| anyhow!(said!("error.outbox.none_awaiting", id = conv.id)))?;
+        .collect();
+    all.sort_by_key(|q| q.uid);
+    let index = match reply.map(|r| r.trim().trim_start_matches('#')) {
+        None if all.len() > 1 => bail!(said!(
+            "error.outbox.several_awaiting",
+            id = conv.id,
+            count = all.len()
+        )),
+        None => 0,
+        Some(r) => match r.parse::<usize>() {
+            Ok(n) if n >= 1 => n - 1,
+            _ => {
+                let r = r.trim_start_matches('<').trim_end_matches('>');
+                all.iter()
+                    .position(|q| q.envelope.message_id == r)
+                    .unwrap_or(usize::MAX)
+            }
+        },
+    };
+    if index >= all.len() {
+        bail!(said!("error.outbox.none_awaiting", id = conv.id));
+    }
+    let waiting = all.swap_remove(index);
     let (kw, kind, text) = match verdict {
         Verdict::Approve => (
             outbox::KW_APPROVED,
@@ -611,6 +725,8 @@ fn wait_delivered(
 pub struct Awaiting {
     pub mailbox: String,
     pub conversation: String,
+    /// The reply's Message-ID (without brackets): what approve and reject act on.
+    pub message_id: String,
     pub author: String,
     pub subject: String,
     pub rcpt: Vec<String>,
@@ -630,6 +746,7 @@ pub fn awaiting_approval(ctx: &Ctx) -> anyhow::Result<Vec<Awaiting>> {
             out.push(Awaiting {
                 mailbox: mailbox.name.clone(),
                 conversation: q.envelope.conversation.clone(),
+                message_id: q.envelope.message_id.clone(),
                 author: q.envelope.author.clone(),
                 subject: q.envelope.subject.clone(),
                 rcpt: q.envelope.rcpt.clone(),

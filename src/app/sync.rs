@@ -59,6 +59,7 @@ pub fn report_outbox(ctx: &Ctx, result: anyhow::Result<Vec<super::reply_outbox::
                         standing: Standing::Uncertain | Standing::Rejected,
                         ..
                     } | Sent::Uncertain { .. }
+                        | Sent::Held { .. }
                         | Sent::Delivered { .. }
                         | Sent::Completed { .. }
                 );
@@ -89,6 +90,10 @@ pub fn sync_mailbox(
     Ok(reports)
 }
 
+/// The longest a sync waits for another process's sync of the same mailbox (the promise:
+/// no wait on a lease exceeds 30 s).
+const SYNC_LEASE_WAIT: Duration = Duration::from_secs(25);
+
 /// Like `sync_mailbox`, on the connection in `conn` (opened there when `None`, and dropped
 /// again when it fails), so that a long-running watcher does not log in for every resync.
 pub fn sync_mailbox_on(
@@ -98,10 +103,12 @@ pub fn sync_mailbox_on(
     index: usize,
     mailbox: &Mailbox,
 ) -> anyhow::Result<Vec<FolderReport>> {
+    // A live holder is waited for briefly, then the sync goes on beside it (the writes are
+    // idempotent); a dead one on this host is taken over at once (`Cache::acquire`).
     let lease = cache.acquire(
         &format!("sync:{}", mailbox.name),
         Duration::from_secs(600),
-        Duration::from_secs(300),
+        SYNC_LEASE_WAIT,
     )?;
     let result: anyhow::Result<Vec<FolderReport>> = (|| {
         let c = match conn {
@@ -205,7 +212,7 @@ pub fn rebuild(ctx: &Ctx, cache: &mut Cache) -> anyhow::Result<usize> {
         leases.extend(cache.acquire(
             &format!("sync:{}", m.name),
             Duration::from_secs(60),
-            Duration::from_secs(120),
+            SYNC_LEASE_WAIT,
         )?);
     }
     let cleared = cache.clear();

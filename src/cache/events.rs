@@ -187,6 +187,39 @@ impl Cache {
             .map_err(|e| self.err(e))
     }
 
+    /// The agent and text of the newest event of `kind` about exactly the message `about`.
+    pub fn latest_event(
+        &self,
+        mailbox: &str,
+        about: &str,
+        kind: EventKind,
+    ) -> Result<Option<(String, String)>> {
+        self.conn
+            .prepare_cached(
+                "SELECT agent, text FROM events WHERE mailbox = ?1 AND about = ?2 AND kind = ?3
+                 ORDER BY at DESC, id DESC LIMIT 1",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![mailbox, about, kind.as_str()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// The conversation the message with id `msgid` (a key, or an id a message links to)
+    /// belongs to now.
+    pub fn conversation_of_message(&self, mailbox: &str, msgid: &str) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached("SELECT conv FROM thread_ids WHERE mailbox = ?1 AND msgid = ?2")
+            .and_then(|mut st| {
+                st.query_row(params![mailbox, msgid], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
     /// Says `agent` is `kind` ("viewing", "replying") on a conversation for the next 30 s.
     pub fn set_presence(
         &mut self,

@@ -8,6 +8,10 @@ use crate::i18n::tf;
 pub struct ApproveArgs {
     /// The conversation id (or a unique prefix of at least 4 characters)
     pub id: String,
+    /// Which waiting reply of the conversation: its number in `tanto outbox` (#1, #2…) or
+    /// its Message-ID; needed when several wait
+    #[arg(long)]
+    pub reply: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -17,15 +21,24 @@ pub struct RejectArgs {
     /// Why, for the author
     #[arg(short = 'm', long = "message")]
     pub message: String,
+    /// Which waiting reply of the conversation: its number in `tanto outbox` (#1, #2…) or
+    /// its Message-ID; needed when several wait
+    #[arg(long)]
+    pub reply: Option<String>,
 }
 
 pub fn approve(ctx: &Ctx, a: ApproveArgs) -> anyhow::Result<u8> {
-    let s = decide(ctx, &a.id, &Verdict::Approve)?;
+    let s = decide(ctx, &a.id, a.reply.as_deref(), &Verdict::Approve)?;
     Ok(super::reply::sent_report(&s))
 }
 
 pub fn reject(ctx: &Ctx, a: RejectArgs) -> anyhow::Result<u8> {
-    decide(ctx, &a.id, &Verdict::Reject(a.message.clone()))?;
+    decide(
+        ctx,
+        &a.id,
+        a.reply.as_deref(),
+        &Verdict::Reject(a.message.clone()),
+    )?;
     outln!("{}", tf("approve.rejected", &[("id", &a.id)]));
     Ok(0)
 }

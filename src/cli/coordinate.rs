@@ -134,6 +134,7 @@ pub fn run(ctx: &Ctx, id: &str, action: Action) -> anyhow::Result<u8> {
                     "cli.refused.bad_agent",
                     &[("id", &conversation), ("agent", &format!("{a:?}"))],
                 ),
+                Refused::Superseded => tf("cli.refused.superseded", &[("id", &conversation)]),
             };
             eprintln!("tanto: {line}");
             Ok(1)

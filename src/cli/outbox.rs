@@ -40,14 +40,23 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
                 let one = |s: &str| crate::sanitize::single_line(s);
                 for i in items {
                     let by = i.by.map(|b| format!(" by {b}")).unwrap_or_default();
+                    // The reply's number and id last, so that the columns before keep
+                    // their places; the reason a held or rejected reply carries after them.
+                    let reason = i
+                        .reason
+                        .map(|r| format!("\t{}", one(&r)))
+                        .unwrap_or_default();
                     outln!(
-                        "{}\t{}{}\t{}\t{}\t{}",
+                        "{}\t{}{}\t{}\t{}\t{}\t#{} <{}>{}",
                         one(&i.conversation),
                         i.standing,
                         one(&by),
                         one(&i.author),
                         one(&i.rcpt.join(",")),
-                        one(&i.subject)
+                        one(&i.subject),
+                        i.reply,
+                        one(&i.message_id),
+                        reason
                     );
                 }
             }

@@ -263,6 +263,23 @@ pub fn sent_line(s: &Sent) -> (String, bool) {
             ),
             true,
         ),
+        Sent::Held {
+            conversation,
+            message_id,
+            author,
+            hold,
+        } => (
+            tf(
+                "reply.held_for_author",
+                &[
+                    ("id", &one(conversation)),
+                    ("author", &one(author)),
+                    ("why", &crate::i18n::hold_text(hold)),
+                    ("message_id", &one(message_id)),
+                ],
+            ),
+            true,
+        ),
         Sent::Taken { conversation, by } => (
             tf(
                 "reply.taken",

@@ -106,6 +106,9 @@ pub enum Refused {
     },
     /// Not an agent id that fits in a keyword.
     BadAgentId(String),
+    /// The action was meant for one message (a reply's done is for the message it answers)
+    /// and a newer message holds the conversation's state now: it stays as that one says.
+    Superseded,
 }
 
 /// What to do next.

@@ -23,6 +23,8 @@ pub enum EventKind {
     Resend,
     /// A person removed a queued reply from the outbox.
     Drop,
+    /// The check at send time held a queued reply for its author (the text says why).
+    Hold,
     /// A kind this version does not know (written by a newer tanto or another tool).
     Other(String),
 }
@@ -43,6 +45,7 @@ impl EventKind {
             EventKind::Reject => "reject",
             EventKind::Resend => "resend",
             EventKind::Drop => "drop",
+            EventKind::Hold => "hold",
             EventKind::Other(s) => s,
         }
     }
@@ -62,6 +65,7 @@ impl EventKind {
             "reject" => EventKind::Reject,
             "resend" => EventKind::Resend,
             "drop" => EventKind::Drop,
+            "hold" => EventKind::Hold,
             _ => EventKind::Other(s.trim().to_string()),
         }
     }

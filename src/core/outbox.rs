@@ -14,6 +14,10 @@ pub const KW_APPROVED: &str = "tanto-approved";
 pub const KW_REJECTED: &str = "tanto-rejected";
 pub const KW_SENDING: &str = "tanto-sending";
 pub const KW_UNCERTAIN: &str = "tanto-uncertain";
+/// Held for its author: the check at send time found it may not go out (the conversation
+/// changed hands, something arrived after the draft, or the SMTP server refused it for good).
+/// Nobody sends it; its author drops it (or takes its text into a new reply).
+pub const KW_HELD: &str = "tanto-held";
 
 const PREFIX: &str = "X-Tanto-Outbox-";
 
@@ -33,6 +37,19 @@ pub struct Envelope {
     /// Not before (seconds since the epoch).
     pub send_at: i64,
     pub subject: String,
+    /// What the draft was written against, checked again at the moment it is sent.
+    pub base: Option<Base>,
+}
+
+/// What a draft was written against: the conversation's messages the author had seen
+/// and when the draft was started (a teammate's note or reply logged after that, or a
+/// message not in `seen`, arrived since).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Base {
+    /// Seconds since the epoch.
+    pub started: i64,
+    /// The keys (Message-IDs without brackets) of the messages seen.
+    pub seen: Vec<String>,
 }
 
 fn hex(s: &str) -> String {
@@ -61,6 +78,13 @@ pub fn wrap(env: &Envelope, payload: &[u8]) -> Vec<u8> {
     line("Send-At", &env.send_at.to_string());
     // Hex keeps any subject to one ASCII line; the payload carries it readable.
     line("Subject", &hex(&env.subject));
+    if let Some(base) = &env.base {
+        line("Started", &base.started.to_string());
+        // One line per key keeps every line short, however long the conversation.
+        for key in &base.seen {
+            line("Seen", &hex(key));
+        }
+    }
     let mut bytes = out.into_bytes();
     bytes.extend_from_slice(payload);
     bytes
@@ -78,6 +102,7 @@ pub fn unwrap(raw: &[u8]) -> Option<(Envelope, &[u8])> {
         keep_open: false,
         send_at: 0,
         subject: String::new(),
+        base: None,
     };
     let mut rest = raw;
     while rest.starts_with(PREFIX.as_bytes()) {
@@ -100,6 +125,12 @@ pub fn unwrap(raw: &[u8]) -> Option<(Envelope, &[u8])> {
             "Keep-Open" => env.keep_open = v == "yes",
             "Send-At" => env.send_at = v.parse().ok()?,
             "Subject" => env.subject = unhex(v)?,
+            "Started" => env.base.get_or_insert_with(Base::default).started = v.parse().ok()?,
+            "Seen" => env
+                .base
+                .get_or_insert_with(Base::default)
+                .seen
+                .push(unhex(v)?),
             _ => {}
         }
         rest = &rest[end + 2..];
@@ -122,6 +153,8 @@ pub enum Standing {
     Uncertain,
     /// Taken back by its author (`\Deleted`, about to be expunged): never sent.
     TakenBack,
+    /// Held for its author by the check at send time: never sent by anyone.
+    Held,
 }
 
 /// The flag a take-back sets by compare-and-set before the message is expunged.
@@ -143,6 +176,9 @@ pub fn standing<S: AsRef<str>>(flags: &[S], send_at: i64, now: i64) -> Standing 
     }
     if has(flags, TAKEN_BACK) {
         return Standing::TakenBack;
+    }
+    if has(flags, KW_HELD) {
+        return Standing::Held;
     }
     if has(flags, KW_REJECTED) {
         return Standing::Rejected;
@@ -181,6 +217,7 @@ pub fn standing_name(s: &Standing) -> &'static str {
         Standing::Sending { .. } => "sending",
         Standing::Uncertain => "uncertain",
         Standing::TakenBack => "taken-back",
+        Standing::Held => "held",
     }
 }
 
@@ -193,6 +230,16 @@ pub fn sending_flags<S: AsRef<str>>(flags: &[S], me: &str) -> Vec<String> {
         .collect();
     out.push(KW_SENDING.to_string());
     out.push(owner_keyword(me));
+    out
+}
+
+/// The flags of a message the check at send time holds: its sending mark and sender taken
+/// away, `tanto-held` added.
+pub fn held_flags<S: AsRef<str>>(flags: &[S]) -> Vec<String> {
+    let mut out = resend_flags(flags);
+    if !has(&out, KW_HELD) {
+        out.push(KW_HELD.to_string());
+    }
     out
 }
 
@@ -213,8 +260,53 @@ pub fn with_keyword<S: AsRef<str>>(flags: &[S], kw: &str) -> Vec<String> {
 pub fn may_take_back(s: &Standing) -> bool {
     matches!(
         s,
-        Standing::WaitingApproval | Standing::Rejected | Standing::Scheduled { .. } | Standing::Due
+        Standing::WaitingApproval
+            | Standing::Rejected
+            | Standing::Scheduled { .. }
+            | Standing::Due
+            | Standing::Held
     )
+}
+
+/// Why a queued reply may not go out now: the rule of the moment of sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hold {
+    /// The author (or the approving supervisor) no longer holds the conversation: `holder`
+    /// does (nobody when it is new or done).
+    Owner {
+        author: String,
+        holder: Option<String>,
+    },
+    /// Something arrived after the draft's base (a customer message, a teammate's reply
+    /// or note), each described in a line.
+    Arrived(Vec<String>),
+    /// The conversation is not in the mailbox any more.
+    Gone,
+    /// The SMTP server refused the reply for good (5xx): its words.
+    Refused(String),
+}
+
+/// Decides whether a reply by `author` (approved by `approver`, if any) may go out, given
+/// who holds the conversation in progress now and what arrived since its base.
+pub fn send_verdict(
+    author: &str,
+    approver: Option<&str>,
+    holder: Option<&str>,
+    arrived: Vec<String>,
+) -> Option<Hold> {
+    let allowed = |h: &str| h == author || approver == Some(h);
+    let owner = || Hold::Owner {
+        author: author.to_string(),
+        holder: holder.map(str::to_string),
+    };
+    // Another agent holding it says most; else what arrived says why it is no longer the
+    // author's (a follow-up made it new, a teammate's reply made it done).
+    match holder {
+        Some(h) if !allowed(h) => Some(owner()),
+        _ if !arrived.is_empty() => Some(Hold::Arrived(arrived)),
+        None => Some(owner()),
+        Some(_) => None,
+    }
 }
 
 /// What recovery does with a message whose send was started and never finished.
@@ -275,6 +367,10 @@ mod tests {
             keep_open: true,
             send_at: 1_700_000_000,
             subject: "Re: 件名\r\nX: injected".into(),
+            base: Some(Base {
+                started: 1_699_999_000,
+                seen: vec!["q1@c.jp".into(), "<\"a b\"@x>".into()],
+            }),
         }
     }
 
@@ -338,6 +434,58 @@ mod tests {
         let again = resend_flags(&flags);
         assert_eq!(standing(&again, 0, 0), Standing::Due);
         assert_eq!(again, ["\\Seen", KW_APPROVAL, KW_APPROVED]);
+    }
+
+    #[test]
+    fn an_envelope_without_a_base_still_reads() {
+        let mut e = env();
+        e.base = None;
+        let raw = wrap(&e, b"x");
+        assert_eq!(unwrap(&raw).expect("unwraps").0, e);
+    }
+
+    #[test]
+    fn a_held_reply_is_never_due_and_may_be_dropped() {
+        let held = held_flags(&sending_flags(&["\\Seen", KW_APPROVAL, KW_APPROVED], "bob"));
+        assert_eq!(standing(&held, 0, 0), Standing::Held);
+        assert_eq!(held, ["\\Seen", KW_APPROVAL, KW_APPROVED, KW_HELD]);
+        assert!(may_take_back(&Standing::Held));
+    }
+
+    #[test]
+    fn only_the_author_or_the_approver_holding_it_may_send() {
+        assert_eq!(send_verdict("alice", None, Some("alice"), vec![]), None);
+        assert_eq!(
+            send_verdict("alice", Some("boss"), Some("boss"), vec![]),
+            None
+        );
+        assert_eq!(
+            send_verdict("alice", None, Some("carol"), vec![]),
+            Some(Hold::Owner {
+                author: "alice".into(),
+                holder: Some("carol".into())
+            })
+        );
+        assert_eq!(
+            send_verdict("alice", None, None, vec![]),
+            Some(Hold::Owner {
+                author: "alice".into(),
+                holder: None
+            })
+        );
+        assert_eq!(
+            send_verdict("alice", None, Some("alice"), vec!["x".into()]),
+            Some(Hold::Arrived(vec!["x".into()]))
+        );
+        // A follow-up made it new: what arrived is the reason.
+        assert_eq!(
+            send_verdict("alice", None, None, vec!["x".into()]),
+            Some(Hold::Arrived(vec!["x".into()]))
+        );
+        assert!(matches!(
+            send_verdict("alice", None, Some("carol"), vec!["x".into()]),
+            Some(Hold::Owner { .. })
+        ));
     }
 
     #[test]

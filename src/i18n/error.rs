@@ -62,6 +62,9 @@ fn send(e: &SendError) -> String {
         SendError::Uncertain { addr, reason } => {
             tf("error.send.uncertain", &[("addr", addr), ("cause", reason)])
         }
+        SendError::Refused { addr, reason } => {
+            tf("error.send.refused", &[("addr", addr), ("cause", reason)])
+        }
         SendError::Config(why) => tf("error.send.config", &[("cause", why)]),
     }
 }
@@ -335,6 +338,11 @@ mod tests {
             }
             .into(),
             SendError::Config(reason()).into(),
+            SendError::Refused {
+                addr: addr(),
+                reason: reason(),
+            }
+            .into(),
             DemoError::AgentsOutOfRange { agents: 9, max: 4 }.into(),
             DemoError::Server { cause: reason() }.into(),
             DemoError::Loading { cause: reason() }.into(),

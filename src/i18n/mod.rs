@@ -180,6 +180,28 @@ pub fn duration(secs: i64) -> String {
     tf(key, &[("h", &h), ("m", &m), ("s", &secs)])
 }
 
+/// Why a queued reply was held, as the front ends say it.
+pub fn hold_text(h: &crate::core::outbox::Hold) -> String {
+    use crate::core::outbox::Hold;
+    let one = crate::sanitize::single_line;
+    match h {
+        Hold::Owner {
+            author,
+            holder: Some(holder),
+        } => tf(
+            "hold.owner",
+            &[("author", &one(author)), ("holder", &one(holder))],
+        ),
+        Hold::Owner {
+            author,
+            holder: None,
+        } => tf("hold.nobody", &[("author", &one(author))]),
+        Hold::Arrived(what) => tf("hold.arrived", &[("what", &one(&what.join("; ")))]),
+        Hold::Gone => t("hold.gone").to_string(),
+        Hold::Refused(words) => tf("hold.refused", &[("words", &one(words))]),
+    }
+}
+
 /// A status as the front ends name it.
 pub fn status_name(s: crate::core::status::Status) -> &'static str {
     use crate::core::status::Status;

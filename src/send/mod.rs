@@ -18,6 +18,10 @@ pub enum SendError {
     /// The mail certainly did not go out (no connection, or the server refused it).
     #[error("SMTP server {addr} did not take the mail: {reason}")]
     NotSent { addr: String, reason: String },
+    /// The server refused the mail for good (a 5xx reply, or an address it can never take):
+    /// sending it again would only be refused again.
+    #[error("SMTP server {addr} refused the mail for good: {reason}")]
+    Refused { addr: String, reason: String },
     /// The connection broke after the mail was handed over: it may or may not have gone out.
     #[error("SMTP server {addr}: the connection failed while sending ({reason}); the mail may or may not have gone out")]
     Uncertain { addr: String, reason: String },
@@ -70,7 +74,7 @@ pub fn connect(smtp: &Smtp, index: usize) -> Result<SmtpServer, SendError> {
 impl SmtpServer {
     /// Sends `raw` as it is from `from` to `rcpt`.
     pub fn send_raw(&self, from: &str, rcpt: &[String], raw: &[u8]) -> Result<(), SendError> {
-        let bad = |what: &str, a: &str, e: lettre::address::AddressError| SendError::NotSent {
+        let bad = |what: &str, a: &str, e: lettre::address::AddressError| SendError::Refused {
             addr: self.addr.clone(),
             reason: format!("{what} {a:?} is not a valid address: {e}"),
         };
@@ -96,13 +100,16 @@ impl SmtpServer {
         let data = raw.strip_suffix(b"\r\n").unwrap_or(raw);
         match self.transport.send_raw(&envelope, data) {
             Ok(_) => Ok(()),
+            // A permanent refusal (5xx): trying again cannot help.
+            Err(e) if e.is_permanent() => Err(SendError::Refused {
+                addr: self.addr.clone(),
+                reason: e.to_string(),
+            }),
             // The server answered with a refusal: it did not take the mail.
-            Err(e) if e.is_transient() || e.is_permanent() || e.is_tls() => {
-                Err(SendError::NotSent {
-                    addr: self.addr.clone(),
-                    reason: e.to_string(),
-                })
-            }
+            Err(e) if e.is_transient() || e.is_tls() => Err(SendError::NotSent {
+                addr: self.addr.clone(),
+                reason: e.to_string(),
+            }),
             Err(e) => Err(SendError::Uncertain {
                 addr: self.addr.clone(),
                 reason: e.to_string(),

@@ -216,6 +216,8 @@ pub enum Command {
     LoadApprovals,
     Decide {
         id: String,
+        /// The reply the supervisor read (its Message-ID): the one decided.
+        message_id: String,
         verdict: Verdict,
     },
 }
@@ -1028,6 +1030,7 @@ fn refused_text(why: &Refused) -> String {
             ],
         ),
         Refused::BadAgentId(a) => tf("tui.refused.bad_agent", &[("agent", &format!("{a:?}"))]),
+        Refused::Superseded => tr("tui.refused.superseded").into(),
     }
 }
 

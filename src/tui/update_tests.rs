@@ -463,9 +463,11 @@ fn approvals_view_approves_and_rejects_with_a_reason() {
     let mut s = state_with(&["a1"]);
     assert_eq!(press(&mut s, "A"), vec![Command::LoadApprovals]);
     assert_eq!(s.screen, Screen::Approvals);
-    let awaiting = |c: &str| Awaiting {
+    // Two versions of a reply in one conversation: the one read is the one decided.
+    let awaiting = |c: &str, m: &str| Awaiting {
         mailbox: "support".into(),
         conversation: c.into(),
+        message_id: m.into(),
         author: "newbie".into(),
         subject: "Re: Hello".into(),
         rcpt: vec!["x@example.com".into()],
@@ -473,13 +475,17 @@ fn approvals_view_approves_and_rejects_with_a_reason() {
     };
     update(
         &mut s,
-        Msg::Worker(Reply::Approvals(Ok(vec![awaiting("c1"), awaiting("c2")]))),
+        Msg::Worker(Reply::Approvals(Ok(vec![
+            awaiting("c1", "m1@x"),
+            awaiting("c1", "m2@x"),
+        ]))),
     );
     press(&mut s, "j");
     assert_eq!(
         press(&mut s, "y"),
         vec![Command::Decide {
-            id: "c2".into(),
+            id: "c1".into(),
+            message_id: "m2@x".into(),
             verdict: Verdict::Approve
         }]
     );
@@ -489,7 +495,8 @@ fn approvals_view_approves_and_rejects_with_a_reason() {
     assert_eq!(
         code(&mut s, KeyCode::Enter),
         vec![Command::Decide {
-            id: "c2".into(),
+            id: "c1".into(),
+            message_id: "m2@x".into(),
             verdict: Verdict::Reject("tone".into())
         }]
     );

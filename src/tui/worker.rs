@@ -240,9 +240,13 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
         Command::LoadApprovals => Some(Reply::Approvals(
             crate::app::reply_outbox::awaiting_approval(ctx).map_err(|e| error_line(&e)),
         )),
-        Command::Decide { id, verdict } => Some(Reply::Decided {
+        Command::Decide {
+            id,
+            message_id,
+            verdict,
+        } => Some(Reply::Decided {
             approve: verdict == crate::app::reply_outbox::Verdict::Approve,
-            result: crate::app::reply_outbox::decide(ctx, &id, &verdict)
+            result: crate::app::reply_outbox::decide(ctx, &id, Some(&message_id), &verdict)
                 .map_err(|e| error_line(&e)),
             id,
         }),

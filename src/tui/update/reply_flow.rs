@@ -198,6 +198,7 @@ pub(super) fn decide(s: &mut State, verdict: Verdict, out: &mut Vec<Command>) {
         return;
     };
     let id = row.conversation.clone();
+    let message_id = row.message_id.clone();
     s.busy += 1;
     s.error = None;
     s.info = Some(format!(
@@ -208,7 +209,11 @@ pub(super) fn decide(s: &mut State, verdict: Verdict, out: &mut Vec<Command>) {
             Verdict::Reject(_) => tr("tui.reply.rejecting"),
         }
     ));
-    out.push(Command::Decide { id, verdict });
+    out.push(Command::Decide {
+        id,
+        message_id,
+        verdict,
+    });
 }
 
 /// Presence after the editor closed: back to viewing when the reader shows it, else none.
@@ -256,6 +261,25 @@ pub(super) fn sent_text(sent: &Sent) -> (String, bool) {
                 tf(
                     "tui.reply.uncertain",
                     &[("why", &crate::sanitize::single_line(reason))]
+                )
+            ),
+            true,
+        ),
+        Sent::Held {
+            conversation,
+            author,
+            hold,
+            ..
+        } => (
+            format!(
+                "{}: {}",
+                short(conversation),
+                tf(
+                    "tui.reply.held_for_author",
+                    &[
+                        ("author", &crate::sanitize::single_line(author)),
+                        ("why", &crate::i18n::hold_text(hold)),
+                    ],
                 )
             ),
             true,

@@ -393,6 +393,7 @@ fn the_approvals_view() {
         crate::app::reply_outbox::Awaiting {
             mailbox: "support".into(),
             conversation: "a1b2c3d4".into(),
+            message_id: "tanto.a1@example.com".into(),
             author: "newbie".into(),
             subject: "Re: Cannot log in".into(),
             rcpt: vec!["hanako@example.jp".into()],
@@ -401,6 +402,7 @@ fn the_approvals_view() {
         crate::app::reply_outbox::Awaiting {
             mailbox: "support".into(),
             conversation: "e5f6a7b8".into(),
+            message_id: "tanto.e5@example.com".into(),
             author: "newbie".into(),
             subject: "Re: 請求書の再発行について".into(),
             rcpt: vec!["taro@example.jp".into()],

@@ -1,0 +1,270 @@
+//! Exactly once, owner only, on every deferred path: a queued, scheduled, approved or
+//! retried reply is decided at the moment it goes out, against the server's state (the real
+//! Dovecot and the real SMTP sink).
+
+mod harness;
+mod support;
+
+use std::time::{Duration, Instant};
+
+use harness::{Dovecot, SmtpSink};
+use serde_json::Value;
+use support::replying::*;
+use support::Tanto;
+
+/// The outbox as `tanto outbox --json` lists it.
+fn outbox(t: &Tanto) -> Vec<Value> {
+    t.json(&["outbox", "--json"])
+        .as_array()
+        .expect("outbox array")
+        .clone()
+}
+
+/// The customer writes again in conversation `n` (a follow-up to their question).
+fn follow_up(server: &Dovecot, n: usize, body: &str) {
+    let raw = format!(
+        "From: yamada{n}@customer.jp\r\n\
+         To: support@example.com\r\n\
+         Subject: Re: follow-up {n}\r\n\
+         Date: Mon, 5 Jan 2026 11:00:00 +0900\r\n\
+         Message-ID: <f{n}@customer.jp>\r\n\
+         In-Reply-To: <q{n}@customer.jp>\r\n\
+         References: <root{n}@customer.jp> <q{n}@customer.jp>\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n\
+         {body}\r\n"
+    );
+    server.append("support", "INBOX", raw.as_bytes(), &[]);
+}
+
+fn assert_nothing_more_sent(sink: &SmtpSink, want: usize) {
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(sink.received().len(), want, "mail the sink received");
+}
+
+/// A desk with a supervisor `boss` and agent `bob` beside alice (each with a cache of their own).
+fn team(desk: &Desk) -> (Tanto, Tanto) {
+    let root = desk.root.path();
+    let boss = agent(&desk.server, &desk.sink, &root.join("boss"), "boss", "").supervisor();
+    let bob = agent(&desk.server, &desk.sink, &root.join("bob"), "bob", "");
+    boss.sync();
+    bob.sync();
+    (boss, bob)
+}
+
+#[test]
+fn a_reply_queued_while_smtp_is_down_is_held_once_a_supervisor_took_over_and_replied() {
+    let mut desk = desk();
+    let (boss, _bob) = team(&desk);
+    desk.sink.stop();
+    let out = desk.alice.ok(&[
+        "reply",
+        &desk.id,
+        "--body-file",
+        &body_file(desk.root.path(), "alice の古い回答"),
+    ]);
+    assert!(out.contains("queued"), "{out}");
+    desk.sink.restart();
+    boss.ok(&["claim", "--take-over", &desk.id]);
+    // The supervisor's own reply goes out; its outbox pass must not send alice's.
+    let (code, out, err) = run_code(
+        &boss,
+        &[
+            "reply",
+            &desk.id,
+            "--body-file",
+            &body_file(desk.root.path(), "boss の回答"),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let got = desk.sink.wait_for(1, Duration::from_secs(30));
+    assert_eq!(got[0].header("X-Tanto-Agent").as_deref(), Some("boss"));
+    // Every later pass leaves it alone too.
+    desk.alice.sync();
+    assert_nothing_more_sent(&desk.sink, 1);
+    let items = outbox(&desk.alice);
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["standing"], "held");
+    let reason = items[0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("boss"), "{reason}");
+    let text = desk.alice.ok(&["outbox"]);
+    assert!(text.contains("held") && text.contains("boss"), "{text}");
+}
+
+#[test]
+fn a_scheduled_reply_is_held_when_the_conversation_changed_hands_and_a_teammate_s_sync_is_due_to_send_it(
+) {
+    let desk = desk();
+    let (boss, bob) = team(&desk);
+    let out = desk.alice.ok(&[
+        "reply",
+        &desk.id,
+        "--at",
+        "+3s",
+        "--body-file",
+        &body_file(desk.root.path(), "後で送る回答"),
+    ]);
+    assert!(out.contains("scheduled") || out.contains("waits"), "{out}");
+    boss.ok(&["claim", "--take-over", &desk.id]);
+    std::thread::sleep(Duration::from_secs(4));
+    let _ = run_code(&bob, &["sync", "--once"]);
+    assert_nothing_more_sent(&desk.sink, 0);
+    let items = outbox(&bob);
+    assert_eq!(items[0]["standing"], "held", "{items:?}");
+}
+
+#[test]
+fn a_scheduled_reply_sent_by_a_teammate_s_sync_marks_the_conversation_done() {
+    let desk = desk();
+    let (_boss, bob) = team(&desk);
+    desk.alice.ok(&[
+        "reply",
+        &desk.id,
+        "--at",
+        "+3s",
+        "--body-file",
+        &body_file(desk.root.path(), "後で送る回答"),
+    ]);
+    std::thread::sleep(Duration::from_secs(4));
+    let _ = run_code(&bob, &["sync", "--once"]);
+    let got = desk.sink.wait_for(1, Duration::from_secs(30));
+    assert_eq!(got.len(), 1);
+    // alice held it and her reply went out: done, though bob's tanto sent it.
+    desk.alice.sync();
+    assert_eq!(status(&desk.alice, &desk.id), "done");
+    assert!(outbox(&desk.alice).is_empty());
+}
+
+#[test]
+fn a_queued_reply_is_held_when_the_customer_wrote_again_and_the_follow_up_stays_new() {
+    let mut desk = desk();
+    desk.sink.stop();
+    desk.alice.ok(&[
+        "reply",
+        &desk.id,
+        "--body-file",
+        &body_file(desk.root.path(), "二件とも発送します"),
+    ]);
+    follow_up(&desk.server, 1, "二件目の注文はキャンセルしてください！");
+    desk.sink.restart();
+    let _ = run_code(&desk.alice, &["sync", "--once"]);
+    assert_nothing_more_sent(&desk.sink, 0);
+    let items = outbox(&desk.alice);
+    assert_eq!(items[0]["standing"], "held", "{items:?}");
+    let reason = items[0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("customer"), "{reason}");
+    assert_eq!(status(&desk.alice, &desk.id), "new");
+}
+
+#[test]
+fn a_follow_up_that_arrives_after_the_send_keeps_the_conversation_new() {
+    // SMTP took the reply and Sent has it; the process died before its bookkeeping.
+    let desk = desk();
+    let out = desk
+        .alice
+        .command(&[
+            "reply",
+            &desk.id,
+            "--body-file",
+            &body_file(desk.root.path(), "お答えします"),
+        ])
+        .env("TANTO_TEST_CRASH_AT", "after-sent")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    // The customer writes again before anyone finishes the bookkeeping.
+    follow_up(&desk.server, 1, "もう一つ質問があります");
+    let _ = run_code(&desk.alice, &["sync", "--once"]);
+    assert!(outbox(&desk.alice).is_empty(), "the bookkeeping finished");
+    assert_eq!(desk.sink.received().len(), 1);
+    // Done marks only the message the reply answered: the follow-up keeps it new.
+    assert_eq!(status(&desk.alice, &desk.id), "new");
+}
+
+#[test]
+fn approve_sends_the_version_the_supervisor_names_and_refuses_to_guess() {
+    let server = Dovecot::start();
+    let sink = SmtpSink::start();
+    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let team = "\n[team]\napproval = [\"newbie\"]\n";
+    let newbie = agent(&server, &sink, &root.path().join("n"), "newbie", team);
+    let boss = agent(&server, &sink, &root.path().join("s"), "boss", team).supervisor();
+    newbie.sync();
+    let id = only_id(&newbie);
+    for text in ["version one", "version two"] {
+        let out = newbie.ok(&["reply", &id, "--body-file", &body_file(root.path(), text)]);
+        assert!(out.contains("approval"), "{out}");
+    }
+    boss.sync();
+    let (code, _, err) = run_code(&boss, &["approve", &id]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--reply"), "{err}");
+    assert_nothing_more_sent(&sink, 0);
+    let items = outbox(&boss);
+    assert_eq!(
+        items.iter().map(|i| i["reply"].clone()).collect::<Vec<_>>(),
+        [Value::from(1), Value::from(2)]
+    );
+    let (code, out, err) = run_code(&boss, &["approve", &id, "--reply", "2"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let got = sink.wait_for(1, Duration::from_secs(30));
+    let body = parsed(&got[0])
+        .body_text(0)
+        .map(|b| b.into_owned())
+        .unwrap_or_default();
+    assert!(body.contains("version two"), "{body}");
+}
+
+#[test]
+fn a_permanent_smtp_refusal_holds_the_reply_with_the_server_s_words_and_is_not_retried() {
+    let desk = desk();
+    desk.sink.refuse("yamada1@customer.jp");
+    let (code, out, err) = run_code(
+        &desk.alice,
+        &[
+            "reply",
+            &desk.id,
+            "--body-file",
+            &body_file(desk.root.path(), "回答"),
+        ],
+    );
+    assert_eq!(code, 1, "a person must look: {out}{err}");
+    let said = format!("{out}{err}");
+    assert!(said.contains("550"), "{said}");
+    assert!(said.contains("NOT sent"), "{said}");
+    let items = outbox(&desk.alice);
+    assert_eq!(items[0]["standing"], "held", "{items:?}");
+    assert!(
+        items[0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("550"),
+        "{items:?}"
+    );
+    // No sync tries it again.
+    let _ = run_code(&desk.alice, &["sync", "--once"]);
+    assert_nothing_more_sent(&desk.sink, 0);
+    assert_eq!(outbox(&desk.alice)[0]["standing"], "held");
+}
+
+#[test]
+fn a_sync_lease_left_by_a_killed_process_is_taken_at_once() {
+    let desk = desk();
+    // A holder on this host whose process is gone (no pid is above Linux's pid_max).
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
+    let db = rusqlite::Connection::open(&desk.alice.cache).expect("open the cache");
+    db.execute(
+        "INSERT OR REPLACE INTO leases (name, holder, expires) VALUES ('sync:support', ?1, ?2)",
+        rusqlite::params![format!("{}/4194304/1", host.trim()), support::now() + 600],
+    )
+    .expect("plant the lease");
+    drop(db);
+    let started = Instant::now();
+    let (code, out, err) = run_code(&desk.alice, &["sync", "--once"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "sync waited {:?} for a dead holder",
+        started.elapsed()
+    );
+}
