@@ -8,7 +8,8 @@ use super::model::Address;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Charset {
     Utf8,
-    /// Used only when every character of the headers and body fits; otherwise UTF-8.
+    /// Used only when every character of the headers and body is in JIS X 0208 (not its
+    /// NEC or IBM extensions); otherwise UTF-8.
     Iso2022Jp,
 }
 
@@ -44,7 +45,7 @@ pub struct Outgoing {
 }
 
 /// The message's bytes. ISO-2022-JP falls back to UTF-8 when some character has no
-/// ISO-2022-JP form (the result says which was used).
+/// JIS X 0208 form (the result says which was used).
 pub fn render(m: &Outgoing) -> (Vec<u8>, Charset) {
     let charset = match m.charset {
         Charset::Iso2022Jp if fits_iso2022jp(m) => Charset::Iso2022Jp,
@@ -115,10 +116,37 @@ fn fits_iso2022jp(m: &Outgoing) -> bool {
     for a in std::iter::once(&m.from).chain(&m.to).chain(&m.cc) {
         all.extend(a.name.as_deref());
     }
-    all.iter().all(|s| {
-        let (_, _, lossy) = encoding_rs::ISO_2022_JP.encode(s);
-        !lossy
-    })
+    all.iter().all(|s| in_jis_x0208(s))
+}
+
+/// Whether `s` encodes in ISO-2022-JP within JIS X 0208 proper. encoding_rs follows the
+/// WHATWG index, which also maps NEC row 13 (①, Ⅰ, ㈱, №) and the NEC-selected IBM
+/// extensions in rows 89-92 (髙, 﨑) to ISO-2022-JP bytes: iconv rejects those and Python's
+/// iso2022_jp codec cannot read them, so the customer would see mojibake.
+fn in_jis_x0208(s: &str) -> bool {
+    let (bytes, _, lossy) = encoding_rs::ISO_2022_JP.encode(s);
+    if lossy {
+        return false;
+    }
+    // The encoder's escapes are all three bytes (ESC ( B, ESC ( J, ESC $ B); after ESC $ B
+    // the text is pairs of bytes whose first is 0x20 + the JIS row.
+    let mut two_byte = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == 0x1b {
+            two_byte = bytes.get(i + 1) == Some(&b'$');
+            i += 3;
+        } else if two_byte {
+            // Rows 1-8 (symbols, kana, Greek, Cyrillic) and 16-84 (kanji levels 1 and 2).
+            if !matches!(b, 0x21..=0x28 | 0x30..=0x74) {
+                return false;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    true
 }
 
 /// The text part: its header fields, a blank line and the encoded body.
@@ -369,6 +397,47 @@ mod tests {
         );
         let (_, cs) = render(&msg("Re: x", "絵文字 😀\n", Charset::Iso2022Jp));
         assert_eq!(cs, Charset::Utf8);
+    }
+
+    #[test]
+    fn nec_and_ibm_extension_characters_send_the_message_in_utf8() {
+        // encoding_rs puts these in NEC row 13 (①, ㈱, Ⅰ, №, ∑) or the IBM rows 89-92
+        // (髙, 﨑), which iconv rejects and Python's iso2022_jp cannot read.
+        for c in ["①", "㈱", "Ⅰ", "№", "∑", "髙", "﨑"] {
+            let body = format!("株式会社{c}の件\n");
+            let subject = format!("Re: {c}について");
+            for (what, m) in [
+                ("body", msg("Re: x", &body, Charset::Iso2022Jp)),
+                ("subject", msg(&subject, "本文\n", Charset::Iso2022Jp)),
+            ] {
+                let (raw, cs) = render(&m);
+                assert_eq!(cs, Charset::Utf8, "{c} in the {what}");
+                let parsed = decode(&raw);
+                assert_eq!(parsed.subject(), Some(m.subject.as_str()), "{c}");
+                assert_eq!(
+                    parsed.body_text(0).as_deref(),
+                    Some(m.body.replace('\n', "\r\n").as_str()),
+                    "{c}"
+                );
+            }
+            let mut named = msg("Re: x", "本文\n", Charset::Iso2022Jp);
+            named.to[0].name = Some(format!("{c}商事 御中"));
+            assert_eq!(render(&named).1, Charset::Utf8, "{c} in a name");
+        }
+        // JIS X 0208 proper: kanji of both levels, kana, symbols and the 1990 additions.
+        for text in [
+            "漢字と亜と腕と弌と熙",
+            "ひらがなカタカナ",
+            "―＆※→Ω",
+            "凜と堯",
+        ] {
+            let m = msg(
+                &format!("Re: {text}"),
+                &format!("{text}\n"),
+                Charset::Iso2022Jp,
+            );
+            assert_eq!(render(&m).1, Charset::Iso2022Jp, "{text}");
+        }
     }
 
     #[test]
