@@ -183,29 +183,57 @@ fn text_part(body: &str, charset: Charset) -> Vec<u8> {
 
 /// `Name <a@b>` with the name encoded or quoted as needed.
 fn address(a: &Address, charset: Charset) -> String {
-    match a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        None => a.email.clone(),
-        Some(n) if n.is_ascii() => {
-            let plain = n
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || " !#$%&'*+-/=?^_`{|}~".contains(c));
-            if plain {
-                format!("{n} <{}>", a.email)
-            } else {
-                let q = n.replace('\\', "\\\\").replace('"', "\\\"");
-                format!("\"{q}\" <{}>", a.email)
-            }
-        }
-        Some(n) => format!("{} <{}>", encode_words(n, charset, 6), a.email),
-    }
+    let Some(n) = a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) else {
+        return a.email.clone();
+    };
+    let plain = n
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || " !#$%&'*+-/=?^_`{|}~".contains(c));
+    let shown = if plain {
+        Some(n.to_string())
+    } else if n.is_ascii() {
+        let q = n.replace('\\', "\\\\").replace('"', "\\\"");
+        Some(format!("\"{q}\""))
+    } else {
+        None
+    };
+    // "From: " is the longest field name an address follows.
+    let name = match shown {
+        Some(s) if foldable(&s, 6) => s,
+        _ => encoded_words(n, charset, 6),
+    };
+    format!("{name} <{}>", a.email)
 }
 
-/// Text as is when ASCII, else as encoded-words of at most 75 characters each, separated by
-/// spaces (where the folding happens). `used` is how much of the first line is taken.
+/// Text as is when ASCII and foldable, else as encoded-words. `used` is how much of the
+/// first line is taken.
 fn encode_words(text: &str, charset: Charset, used: usize) -> String {
-    if text.is_ascii() {
+    if text.is_ascii() && foldable(text, used) {
         return text.to_string();
     }
+    encoded_words(text, charset, used)
+}
+
+/// Whether `field` can fold `text` under 78 columns: every word fits on a line of its own,
+/// the first one after the `used` columns of the field name. A longer word could only go
+/// out as one long line (2,000 columns for a pasted subject); encoded-words can be split.
+fn foldable(text: &str, used: usize) -> bool {
+    text.split(' ')
+        .filter(|w| !w.is_empty())
+        .enumerate()
+        .all(|(i, w)| {
+            let room = if i == 0 {
+                78usize.saturating_sub(used)
+            } else {
+                77
+            };
+            w.len() <= room
+        })
+}
+
+/// Text as encoded-words of at most 75 characters each, separated by spaces (where the
+/// folding happens).
+fn encoded_words(text: &str, charset: Charset, used: usize) -> String {
     let (label, overhead) = match charset {
         Charset::Utf8 => ("UTF-8", "=?UTF-8?B??=".len()),
         Charset::Iso2022Jp => ("ISO-2022-JP", "=?ISO-2022-JP?B??=".len()),
@@ -226,7 +254,7 @@ fn encode_words(text: &str, charset: Charset, used: usize) -> String {
         // The first word shares its line with the field name; the rest start a line of
         // their own after the folding space.
         let room = if words.is_empty() {
-            75.min(78 - used)
+            75.min(78usize.saturating_sub(used))
         } else {
             75
         };
@@ -438,6 +466,49 @@ mod tests {
             );
             assert_eq!(render(&m).1, Charset::Iso2022Jp, "{text}");
         }
+    }
+
+    /// Every line of the header block (the message's, not a part's).
+    fn header_lines(raw: &[u8]) -> Vec<String> {
+        String::from_utf8_lossy(raw)
+            .split("\r\n")
+            .take_while(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn a_two_thousand_character_subject_is_folded_into_short_lines() {
+        let japanese: String = "お問い合わせの件".chars().cycle().take(2000).collect();
+        let subjects = [
+            format!("Re: {}", "x".repeat(2000)),
+            "word ".repeat(400).trim_end().to_string(),
+            format!("Re: {} and a tail", "y".repeat(100)),
+            format!("Re: {japanese}"),
+            format!("Re: {japanese}{}", "z".repeat(300)),
+        ];
+        for subject in &subjects {
+            for charset in [Charset::Utf8, Charset::Iso2022Jp] {
+                let (raw, _) = render(&msg(subject, "本文\n", charset));
+                for line in header_lines(&raw) {
+                    assert!(line.len() <= 78, "{} bytes: {line}", line.len());
+                }
+                assert_eq!(decode(&raw).subject(), Some(subject.as_str()));
+            }
+        }
+        // A name is folded the same way.
+        let mut m = msg("Re: x", "body\n", Charset::Utf8);
+        m.to[0].name = Some("n".repeat(200));
+        let (raw, _) = render(&m);
+        for line in header_lines(&raw) {
+            assert!(line.len() <= 78, "{} bytes: {line}", line.len());
+        }
+        let to = decode(&raw)
+            .to()
+            .and_then(|t| t.first())
+            .and_then(|a| a.name())
+            .map(String::from);
+        assert_eq!(to, m.to[0].name);
     }
 
     #[test]
