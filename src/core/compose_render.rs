@@ -151,7 +151,13 @@ fn in_jis_x0208(s: &str) -> bool {
 
 /// The text part: its header fields, a blank line and the encoded body.
 fn text_part(body: &str, charset: Charset) -> Vec<u8> {
-    let crlf = body.replace("\r\n", "\n").replace('\n', "\r\n");
+    // Every line break goes out as CRLF, and a lone CR is a line break too (old Mac text, a
+    // paste from some terminals): sent raw, a bare CR or LF is refused by some SMTP servers
+    // and shown differently by each reader; as a break the text reads as its writer saw it.
+    let crlf = body
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\n', "\r\n");
     let crlf = if crlf.ends_with("\r\n") {
         crlf
     } else {
@@ -208,10 +214,12 @@ fn address(a: &Address, charset: Charset) -> String {
 /// Text as is when ASCII and foldable, else as encoded-words. `used` is how much of the
 /// first line is taken.
 fn encode_words(text: &str, charset: Charset, used: usize) -> String {
-    if text.is_ascii() && foldable(text, used) {
-        return text.to_string();
+    // A header value is one line: a line break in it is a space, never an encoded CR.
+    let text = text.replace(['\r', '\n'], " ");
+    if text.is_ascii() && foldable(&text, used) {
+        return text;
     }
-    encoded_words(text, charset, used)
+    encoded_words(&text, charset, used)
 }
 
 /// Whether `field` can fold `text` under 78 columns: every word fits on a line of its own,
@@ -279,7 +287,8 @@ fn encoded_words(text: &str, charset: Charset, used: usize) -> String {
 /// be helped (an unbreakable token may go to 998).
 fn field(out: &mut String, name: &str, value: &str) {
     let mut line = format!("{name}:");
-    for token in value.split(' ').filter(|t| !t.is_empty()) {
+    // A CR or LF in a value would end the field (or start a forged one): it folds instead.
+    for token in value.split([' ', '\r', '\n']).filter(|t| !t.is_empty()) {
         if line.len() + 1 + token.len() > 78 && line.len() > name.len() + 1 {
             out.push_str(&line);
             out.push_str("\r\n");
@@ -509,6 +518,49 @@ mod tests {
             .and_then(|a| a.name())
             .map(String::from);
         assert_eq!(to, m.to[0].name);
+    }
+
+    /// True when every CR in `raw` starts a CRLF and every LF ends one.
+    fn only_crlf(raw: &[u8]) -> bool {
+        raw.iter().enumerate().all(|(i, &b)| match b {
+            b'\r' => raw.get(i + 1) == Some(&b'\n'),
+            b'\n' => i > 0 && raw[i - 1] == b'\r',
+            _ => true,
+        })
+    }
+
+    #[test]
+    fn a_bare_cr_or_lf_in_the_body_goes_out_as_a_line_break() {
+        for (body, charset) in [
+            ("one\rtwo\nthree\r\nfour", Charset::Utf8),
+            ("一\r二\n三\r\n四", Charset::Utf8),
+            ("一\r二\n三\r\n四", Charset::Iso2022Jp),
+            ("😀\r二\n三\r\n四", Charset::Iso2022Jp),
+        ] {
+            let mut m = msg("Re: x", body, charset);
+            m.attachments.push(FileAttachment {
+                name: "a.bin".into(),
+                content_type: "application/octet-stream".into(),
+                bytes: b"\r\n\r".to_vec(),
+            });
+            let (raw, _) = render(&m);
+            assert!(
+                only_crlf(&raw),
+                "{body:?}: {}",
+                String::from_utf8_lossy(&raw)
+            );
+            let parsed = decode(&raw);
+            let text = parsed.body_text(0).map(|t| t.into_owned());
+            let lines: Vec<&str> = body.split(['\r', '\n']).filter(|l| !l.is_empty()).collect();
+            assert_eq!(text, Some(lines.join("\r\n") + "\r\n"), "{body:?}");
+            // The attachment's own bytes are not the text's business.
+            let a = parsed.attachment(0).map(|a| a.contents().to_vec());
+            assert_eq!(a.as_deref(), Some(&b"\r\n\r"[..]));
+        }
+        // Nor in a header: a CR in a subject would end the field.
+        let (raw, _) = render(&msg("Re: a\rb\nc", "x\n", Charset::Utf8));
+        assert!(only_crlf(&raw), "{}", String::from_utf8_lossy(&raw));
+        assert_eq!(decode(&raw).subject(), Some("Re: a b c"));
     }
 
     #[test]
