@@ -66,12 +66,14 @@ pub fn render(m: &Outgoing) -> (Vec<u8>, Charset) {
     field(&mut h, "Subject", &encode_words(&m.subject, charset, 9));
     field(&mut h, "Date", &m.date);
     field(&mut h, "Message-ID", &format!("<{}>", m.message_id));
+    // Each id is folded around, never inside: a quoted local part (`<"a  b"@x>`) keeps its
+    // spaces as they are.
     if let Some(r) = &m.in_reply_to {
-        field(&mut h, "In-Reply-To", &format!("<{r}>"));
+        field_words(&mut h, "In-Reply-To", &[format!("<{r}>")]);
     }
     if !m.references.is_empty() {
         let refs: Vec<String> = m.references.iter().map(|r| format!("<{r}>")).collect();
-        field(&mut h, "References", &refs.join(" "));
+        field_words(&mut h, "References", &refs);
     }
     field(&mut h, "X-Tanto-Agent", &m.agent);
     if let Some(t) = m.template.as_deref().filter(|t| !t.trim().is_empty()) {
@@ -286,16 +288,27 @@ fn encoded_words(text: &str, charset: Charset, used: usize) -> String {
 /// Appends `Name: value` folded at spaces so that no line passes 78 columns where it can
 /// be helped (an unbreakable token may go to 998).
 fn field(out: &mut String, name: &str, value: &str) {
-    let mut line = format!("{name}:");
     // A CR or LF in a value would end the field (or start a forged one): it folds instead.
-    for token in value.split([' ', '\r', '\n']).filter(|t| !t.is_empty()) {
+    let words: Vec<&str> = value
+        .split([' ', '\r', '\n'])
+        .filter(|t| !t.is_empty())
+        .collect();
+    field_words(out, name, &words);
+}
+
+/// Appends `Name: ` and the words, folded between them only.
+fn field_words(out: &mut String, name: &str, words: &[impl AsRef<str>]) {
+    let mut line = format!("{name}:");
+    for word in words {
+        // The one line break a word may not bring is a raw one.
+        let token = word.as_ref().replace(['\r', '\n'], " ");
         if line.len() + 1 + token.len() > 78 && line.len() > name.len() + 1 {
             out.push_str(&line);
             out.push_str("\r\n");
             line = String::new();
         }
         line.push(' ');
-        line.push_str(token);
+        line.push_str(&token);
     }
     out.push_str(&line);
     out.push_str("\r\n");
@@ -561,6 +574,30 @@ mod tests {
         let (raw, _) = render(&msg("Re: a\rb\nc", "x\n", Charset::Utf8));
         assert!(only_crlf(&raw), "{}", String::from_utf8_lossy(&raw));
         assert_eq!(decode(&raw).subject(), Some("Re: a b c"));
+    }
+
+    #[test]
+    fn a_quoted_message_id_is_answered_as_it_was_written() {
+        for id in [r#""a b"@x"#, r#""a  b"@customer.jp"#] {
+            // An id before it of every length, so that References folds at every place of it.
+            for pad in 1..80 {
+                let mut m = msg("Re: x", "body\n", Charset::Utf8);
+                m.in_reply_to = Some(id.into());
+                m.references = vec![format!("{}@x", "r".repeat(pad)), id.to_string()];
+                let (raw, _) = render(&m);
+                let head = header_lines(&raw).join("\r\n");
+                assert!(
+                    head.contains(&format!("\r\nIn-Reply-To: <{id}>\r\n")),
+                    "{head}"
+                );
+                let want = format!("References: <{}@x> <{id}>", "r".repeat(pad));
+                assert!(head.replace("\r\n ", " ").contains(&want), "{head}");
+                assert!(
+                    head.contains(&format!("<{id}>\r\n")),
+                    "folded inside: {head}"
+                );
+            }
+        }
     }
 
     #[test]
