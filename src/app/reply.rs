@@ -3,7 +3,7 @@
 //! reply in the outbox and send it (or leave it for approval or for later).
 
 use crate::said;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 
@@ -233,8 +233,7 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
     let from_draft = d.attach.iter().map(|p| expand_home(p));
     for path in opts.attachments.iter().cloned().chain(from_draft) {
         let path = &path;
-        let bytes = std::fs::read(path)
-            .map_err(|e| said!("error.context.attachment", path = path.display()).because(e))?;
+        let bytes = std::fs::read(path).map_err(|e| attachment_error(path, e))?;
         let name = path
             .file_name()
             .map(|n| crate::sanitize::file_name(&n.to_string_lossy()))
@@ -388,6 +387,32 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
     }
     conn.logout();
     Ok(result)
+}
+
+/// Fails as `submit` would when a file to attach cannot be read. The command line asks
+/// before `prepare`: a mistyped path must not leave the conversation claimed.
+pub fn check_attachments(paths: &[PathBuf]) -> anyhow::Result<()> {
+    for path in paths {
+        readable(path).map_err(|e| attachment_error(path, e))?;
+    }
+    Ok(())
+}
+
+/// A file that opens for reading, or something that is neither a file nor a directory (a
+/// pipe such as `--attach <(...)`), which is not opened: its bytes are for `submit`.
+fn readable(path: &Path) -> std::io::Result<()> {
+    let meta = std::fs::metadata(path)?;
+    if meta.is_dir() {
+        return Err(std::io::ErrorKind::IsADirectory.into());
+    }
+    if meta.is_file() {
+        std::fs::File::open(path)?;
+    }
+    Ok(())
+}
+
+fn attachment_error(path: &Path, e: std::io::Error) -> crate::i18n::Said {
+    said!("error.context.attachment", path = path.display()).because(e)
 }
 
 /// A content type from the file name's extension (what mail clients need to open it).

@@ -107,6 +107,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
         attachments: a.attach.clone(),
         template: a.template.clone(),
     };
+    reply::check_attachments(&opts.attachments)?;
     let prepared = match reply::prepare(ctx, &a.id, &opts)? {
         Ok(p) => p,
         Err(r) => return Ok(report(&r)),
@@ -314,5 +315,59 @@ pub fn sent_line(s: &Sent) -> (String, bool) {
             ),
             false,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A context whose cache would be created at `cache` (no server is ever reached).
+    fn ctx(dir: &std::path::Path, cache: &std::path::Path) -> Ctx {
+        let text = format!(
+            "[agent]\nid = \"alice\"\n\n[cache]\npath = {cache:?}\n\n[[mailbox]]\nname = \"support\"\naddress = \"support@example.com\"\n[mailbox.imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\nuser = \"support\"\npassword_env = \"X\"\n"
+        );
+        Ctx {
+            config: crate::config::parse(&text, &dir.join("config.toml")).expect("config"),
+            notify: crate::app::Notifier::silent(),
+        }
+    }
+
+    fn args(attach: Vec<PathBuf>) -> Args {
+        Args {
+            id: "abcd1234".into(),
+            all: false,
+            template: None,
+            body_file: None,
+            attach,
+            keep_open: false,
+            at: None,
+            force: false,
+        }
+    }
+
+    #[test]
+    fn a_missing_attachment_is_refused_before_the_conversation_is_claimed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = dir.path().join("cache.db");
+        let ctx = ctx(dir.path(), &cache);
+        let there = dir.path().join("there.pdf");
+        std::fs::write(&there, b"%PDF").expect("write");
+        let missing = dir.path().join("missing.pdf");
+        for bad in [missing.clone(), dir.path().to_path_buf()] {
+            let e = run(&ctx, args(vec![there.clone(), bad.clone()])).expect_err("refused");
+            let said = e.downcast_ref::<crate::i18n::Said>();
+            assert_eq!(
+                said.map(|s| s.key()),
+                Some("error.context.attachment"),
+                "{e:#}"
+            );
+            assert!(
+                format!("{e:#}").contains(&bad.display().to_string()),
+                "{e:#}"
+            );
+            // Not even the cache was opened: nothing was claimed.
+            assert!(!cache.exists(), "{e:#}");
+        }
     }
 }

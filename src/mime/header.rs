@@ -199,24 +199,56 @@ fn clean_id(id: &str) -> Option<String> {
     if crate::fast_path::enabled() && id.bytes().all(plain) {
         return (!id.is_empty()).then(|| id.to_owned());
     }
+    let mut out = String::with_capacity(id.len());
     let mut depth = 0usize;
-    let id: String = id
-        .chars()
-        .filter(|&c| {
-            // Comments inside an id (obsolete syntax) are not part of it.
-            match c {
-                '(' => depth += 1,
-                ')' if depth > 0 => {
-                    depth -= 1;
-                    return false;
-                }
-                _ => {}
+    let mut rest = id;
+    while let Some(c) = rest.chars().next() {
+        // A quoted local part (`"a b"@x`, obsolete but sent) is part of the id as written,
+        // spaces and parentheses included: without them the reply's In-Reply-To would name
+        // another message.
+        if c == '"' && depth == 0 {
+            if let Some(len) = quoted_len(rest) {
+                out.extend(
+                    rest[..len]
+                        .chars()
+                        .filter(|&q| q == ' ' || !(q.is_whitespace() || q.is_control())),
+                );
+                rest = &rest[len..];
+                continue;
             }
-            depth == 0 && !c.is_whitespace() && !c.is_control()
-        })
-        .collect();
-    let id = sanitize::single_line(&id);
+        }
+        rest = &rest[c.len_utf8()..];
+        // Comments inside an id (obsolete syntax) are not part of it.
+        match c {
+            '(' => depth += 1,
+            ')' if depth > 0 => {
+                depth -= 1;
+                continue;
+            }
+            _ => {}
+        }
+        if depth == 0 && !c.is_whitespace() && !c.is_control() {
+            out.push(c);
+        }
+    }
+    // Not `single_line`: the spaces of a quoted local part are kept as they are.
+    let id = sanitize::for_display(&out);
     (!id.is_empty()).then_some(id)
+}
+
+/// The length of the quoted string `s` starts with (quotes included), `None` when it is not
+/// closed.
+fn quoted_len(s: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in s.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
 }
 
 pub(super) fn dedup_keep_first(ids: &mut Vec<String>) {
@@ -492,6 +524,29 @@ X-Failed-Recipients: gone@example.com\r\n\
         for (raw, want) in cases {
             assert_eq!(parse_ids(raw.as_bytes()), *want, "{raw:?}");
         }
+    }
+
+    #[test]
+    fn a_message_id_with_a_quoted_local_part_keeps_its_quotes() {
+        let cases: &[(&str, &[&str])] = &[
+            (r#"<"a b"@x>"#, &[r#""a b"@x"#]),
+            (r#"<"a  b"@x> <c@d>"#, &[r#""a  b"@x"#, "c@d"]),
+            (r#"<"a(b)"@x>"#, &[r#""a(b)"@x"#]),
+            (r#"<"a\" b"@x>"#, &[r#""a\" b"@x"#]),
+            (r#"<"a b" (comment) @x>"#, &[r#""a b"@x"#]),
+            (r#"<"ab"@x>"#, &[r#""ab"@x"#]),
+            // An unclosed quote is not a quoted string: read as before.
+            (r#"<a"b c@x>"#, &[r#"a"bc@x"#]),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(parse_ids(raw.as_bytes()), *want, "{raw:?}");
+            let general = crate::fast_path::without(|| parse_ids(raw.as_bytes()));
+            assert_eq!(general, *want, "{raw:?} without the shortcut");
+        }
+        let h =
+            parse_headers(b"Message-ID: <\"a b\"@x>\r\nReferences: <r@x>\r\n <\"c d\"@x>\r\n\r\n");
+        assert_eq!(h.message_id.as_deref(), Some(r#""a b"@x"#));
+        assert_eq!(h.references, ["r@x", r#""c d"@x"#]);
     }
 
     #[test]
