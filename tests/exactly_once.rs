@@ -268,3 +268,74 @@ fn a_sync_lease_left_by_a_killed_process_is_taken_at_once() {
         started.elapsed()
     );
 }
+
+/// Alice, connecting through a relay in front of the desk's server, with the desk's SMTP sink.
+fn alice_via_relay(desk: &Desk, relay: &harness::Relay) -> Tanto {
+    let alice = Tanto::via(
+        &desk.server,
+        relay.port(),
+        &desk.root.path().join("relayed"),
+        "alice",
+    );
+    let text = std::fs::read_to_string(&alice.config).expect("read config");
+    std::fs::write(&alice.config, format!("{text}{}", desk.sink.config_toml()))
+        .expect("write config");
+    alice.sync();
+    alice
+}
+
+#[test]
+fn an_outbox_append_whose_answer_is_lost_is_found_not_added_again() {
+    let desk = desk();
+    let relay = harness::Relay::start(desk.server.port);
+    let alice = alice_via_relay(&desk, &relay);
+    // The APPEND into the outbox reaches the server; its answer never reaches tanto.
+    relay.drop_response(" APPEND \"Tanto/Outbox\"", 1);
+    let (code, out, err) = run_code(
+        &alice,
+        &[
+            "reply",
+            &desk.id,
+            "--body-file",
+            &body_file(desk.root.path(), "一度だけ届く回答"),
+        ],
+    );
+    let commands = relay.commands();
+    assert_eq!(relay.faults_fired(), 1, "{commands:?}");
+    assert_eq!(code, 0, "{out}{err}{commands:#?}");
+    let got = desk.sink.wait_for(1, Duration::from_secs(30));
+    // Running the same reply again (what a user does after an error) adds nothing either.
+    let (code, out, err) = run_code(
+        &alice,
+        &[
+            "reply",
+            &desk.id,
+            "--body-file",
+            &body_file(desk.root.path(), "一度だけ届く回答"),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_nothing_more_sent(&desk.sink, got.len());
+    assert_eq!(got.len(), 1);
+    assert!(desk.server.uids("support", "Tanto/Outbox").is_empty());
+    assert_eq!(desk.server.uids("support", "Sent").len(), 1);
+}
+
+#[test]
+fn a_reply_run_again_after_it_died_before_sending_sends_one_copy() {
+    // Killed right after the outbox APPEND: the user runs the same command again.
+    let desk = desk();
+    let body = body_file(desk.root.path(), "お答えします");
+    let out = desk
+        .alice
+        .command(&["reply", &desk.id, "--body-file", &body])
+        .env("TANTO_TEST_CRASH_AT", "after-outbox")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let (code, out, err) = run_code(&desk.alice, &["reply", &desk.id, "--body-file", &body]);
+    assert_eq!(code, 0, "{out}{err}");
+    let _ = run_code(&desk.alice, &["sync", "--once"]);
+    assert_nothing_more_sent(&desk.sink, 1);
+    assert!(desk.server.uids("support", "Tanto/Outbox").is_empty());
+}

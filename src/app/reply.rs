@@ -292,10 +292,29 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
+    // The draft's own id: the same reply (same answered message, recipients, subject, text
+    // and files) gets the same Message-ID, so that a retry after a lost answer, in this
+    // process or a new one, finds the copy already queued (or sent) instead of adding one.
+    let key = draft_key(&[
+        conversation.as_bytes(),
+        ctx.config.agent.id.as_bytes(),
+        p.about.as_bytes(),
+        d.to.iter()
+            .chain(&d.cc)
+            .map(|a| a.email.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+            .as_bytes(),
+        d.subject.as_bytes(),
+        d.body.as_bytes(),
+        &attachments
+            .iter()
+            .flat_map(|a| [a.name.as_bytes(), &a.bytes[..]].concat())
+            .collect::<Vec<u8>>(),
+    ]);
     let message_id = format!(
-        "tanto.{conversation}.{}.{nanos:x}.{}@{domain}",
-        ctx.config.agent.id,
-        std::process::id()
+        "tanto.{conversation}.{}.{key}@{domain}",
+        ctx.config.agent.id
     );
     let out = Outgoing {
         from: Address {
@@ -348,13 +367,13 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         flags.push(outbox::KW_APPROVAL);
     }
     let mut conn = ctx.connect(index, mailbox)?;
-    conn.ensure_folder(&mailbox.imap.outbox_folder)?;
-    conn.append(
-        &mailbox.imap.outbox_folder,
-        &outbox::wrap(&env, &payload),
-        &flags,
-    )
-    .map_err(|e| said!("error.context.queueing").because(e))?;
+    let raw = outbox::wrap(&env, &payload);
+    if let super::reply_outbox::Queueing::AlreadySent =
+        super::reply_outbox::queue(ctx, index, mailbox, &mut conn, &message_id, &raw, &flags)?
+    {
+        conn.logout();
+        return Ok(Replied::Sent(Sent::Completed { conversation }));
+    }
     crash_point("after-outbox");
     let result = if approval {
         Replied::AwaitingApproval { conversation }
@@ -387,6 +406,21 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
     }
     conn.logout();
     Ok(result)
+}
+
+/// 32 hex digits of the SHA-256 of `parts` (each length-prefixed, so that no two lists of
+/// parts read alike).
+fn draft_key(parts: &[&[u8]]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Fails as `submit` would when a file to attach cannot be read. The command line asks

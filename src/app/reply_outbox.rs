@@ -103,6 +103,52 @@ pub fn list(conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<Vec<Queued>> {
     Ok(out)
 }
 
+/// What `queue` found or did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Queueing {
+    /// The reply is in the outbox (put there now, or by an earlier try).
+    Queued,
+    /// An earlier try of the same reply went out already: it is in Sent.
+    AlreadySent,
+}
+
+/// Puts the reply `raw` (Message-ID `message_id`) into the outbox once: a copy an earlier
+/// try queued (or sent) is found instead of adding another, and an APPEND whose answer
+/// was lost is looked for on a new connection before it is tried again.
+pub(super) fn queue(
+    ctx: &Ctx,
+    index: usize,
+    mailbox: &Mailbox,
+    conn: &mut Conn,
+    message_id: &str,
+    raw: &[u8],
+    flags: &[&str],
+) -> anyhow::Result<Queueing> {
+    let folder = &mailbox.imap.outbox_folder;
+    conn.ensure_folder(folder)?;
+    if find_uid(conn, mailbox, message_id)?.is_some() {
+        return Ok(Queueing::Queued);
+    }
+    if in_sent(ctx, conn, mailbox, message_id)? {
+        return Ok(Queueing::AlreadySent);
+    }
+    let Err(first) = conn.append(folder, raw, flags) else {
+        return Ok(Queueing::Queued);
+    };
+    let first = anyhow::Error::from(said!("error.context.queueing").because(first));
+    if !super::retry::is_transient(&first) {
+        return Err(first);
+    }
+    // The APPEND may have been applied with its answer lost: look before trying again.
+    *conn = ctx.connect(index, mailbox)?;
+    if find_uid(conn, mailbox, message_id)?.is_some() {
+        return Ok(Queueing::Queued);
+    }
+    conn.append(folder, raw, flags)
+        .map_err(|e| said!("error.context.queueing").because(e))?;
+    Ok(Queueing::Queued)
+}
+
 /// Finds a queued reply's UID in the outbox by its Message-ID (the outbox is selected).
 fn find_uid(conn: &mut Conn, mailbox: &Mailbox, message_id: &str) -> anyhow::Result<Option<u32>> {
     conn.select(&mailbox.imap.outbox_folder, None)?;

@@ -117,6 +117,9 @@ fn pump_responses(conn: &Conn) -> std::io::Result<()> {
                 // The command was applied (its tagged response came) and the client never
                 // hears of it.
                 Fault::DropResponse if tagged => return Ok(()),
+                // A continuation request ("+ ...") lets the command's literal through: the
+                // command must reach the server whole for its answer to be the one lost.
+                Fault::DropResponse if resp.starts_with(b"+") => {}
                 Fault::DropResponse => continue,
                 Fault::Garble => {
                     if !p.garbled && (tagged || resp.starts_with(b"* ")) {
