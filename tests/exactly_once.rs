@@ -339,3 +339,82 @@ fn a_reply_run_again_after_it_died_before_sending_sends_one_copy() {
     assert_nothing_more_sent(&desk.sink, 1);
     assert!(desk.server.uids("support", "Tanto/Outbox").is_empty());
 }
+
+#[test]
+fn the_same_agent_on_another_host_leaves_a_live_send_alone_and_its_own_host_settles_it() {
+    // alice's send on this host stopped after winning the outbox message (before SMTP).
+    let desk = desk();
+    let out = desk
+        .alice
+        .command(&[
+            "reply",
+            &desk.id,
+            "--body-file",
+            &body_file(desk.root.path(), "回答"),
+        ])
+        .env("TANTO_TEST_CRASH_AT", "before-check")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert_eq!(outbox(&desk.alice)[0]["standing"], "sending");
+    // alice also works on a second jump host (a cache of its own there).
+    let elsewhere = agent(
+        &desk.server,
+        &desk.sink,
+        &desk.root.path().join("host-b"),
+        "alice",
+        "",
+    );
+    let out = elsewhere
+        .command(&["sync", "--once"])
+        .env("TANTO_TEST_HOST", "jump-b")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        outbox(&desk.alice)[0]["standing"],
+        "sending",
+        "another host must not call this host's send uncertain"
+    );
+    // Back on its own host, with no live sender there: it cannot know, so a person decides.
+    let _ = run_code(&desk.alice, &["sync", "--once"]);
+    assert_eq!(outbox(&desk.alice)[0]["standing"], "uncertain");
+    assert_nothing_more_sent(&desk.sink, 0);
+}
+
+#[test]
+fn a_send_nobody_finished_is_settled_by_anyone_once_stale_and_can_then_be_dropped() {
+    let mut desk = desk();
+    let (boss, bob) = team(&desk);
+    desk.sink.stop();
+    desk.alice.ok(&[
+        "reply",
+        &desk.id,
+        "--body-file",
+        &body_file(desk.root.path(), "回答"),
+    ]);
+    // carol's tanto on another host won it an hour ago and was never seen again.
+    let uid = desk.server.uids("support", "Tanto/Outbox")[0];
+    let mut s = desk.server.session("support");
+    s.select("Tanto/Outbox").expect("select");
+    let since = (support::now() - 3600) / 60;
+    s.uid_store(
+        uid.to_string(),
+        format!("+FLAGS (tanto-sending tanto-by-carol tanto-host-deadbeef tanto-since-{since})"),
+    )
+    .expect("store");
+    let _ = s.logout();
+    let (code, _, err) = run_code(&boss, &["outbox", "drop", &desk.id]);
+    assert_ne!(code, 0, "a send in flight is not dropped: {err}");
+    desk.sink.restart();
+    let _ = run_code(&bob, &["sync", "--once"]);
+    assert_eq!(outbox(&bob)[0]["standing"], "uncertain");
+    assert_nothing_more_sent(&desk.sink, 0);
+    let (code, out, err) = run_code(&boss, &["outbox", "drop", &desk.id]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(outbox(&bob).is_empty());
+}

@@ -158,6 +158,11 @@ fn find_uid(conn: &mut Conn, mailbox: &Mailbox, message_id: &str) -> anyhow::Res
         .next())
 }
 
+/// This host's keyword on a send it holds.
+fn this_host() -> String {
+    outbox::host_keyword(&crate::cache::host_name())
+}
+
 fn lease_name(message_id: &str) -> String {
     format!("send:{message_id}")
 }
@@ -210,7 +215,7 @@ pub fn send_one(
         });
     };
     let result = (|| {
-        let claim = outbox::sending_flags(&flags, &me);
+        let claim = outbox::sending_flags(&flags, &me, &this_host(), now());
         let won = if conn.caps.condstore {
             conn.store_if_unchanged(uid, modseq, &claim)?
         } else {
@@ -484,12 +489,20 @@ pub fn process_on(
         match outbox::standing(&q.flags, env.send_at, now()) {
             Standing::Sending { by } => {
                 let live = cache.lease_alive(&lease_name(&env.message_id))?;
-                let in_sent = if by == ctx.config.agent.id && !live {
-                    in_sent(ctx, conn, mailbox, &env.message_id)?
-                } else {
-                    false
+                let (host, since) = outbox::send_mark(&q.flags);
+                let mut seen = outbox::SendSeen {
+                    by: &by,
+                    me: &ctx.config.agent.id,
+                    this_host: host.is_none_or(|h| h == this_host()),
+                    live_sender: live,
+                    age_secs: since.map(|s| now() - s),
+                    in_sent: false,
                 };
-                match outbox::recover(&by, &ctx.config.agent.id, in_sent, live) {
+                // Sent is asked only when the answer decides something.
+                if outbox::recover(&seen) != Recovery::Leave {
+                    seen.in_sent = in_sent(ctx, conn, mailbox, &env.message_id)?;
+                }
+                match outbox::recover(&seen) {
                     Recovery::Leave => out.push(Sent::Taken { conversation, by }),
                     Recovery::FinishBookkeeping => {
                         bookkeeping(ctx, mailbox, conn, cache, env)?;

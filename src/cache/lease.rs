@@ -84,8 +84,13 @@ fn this_holder() -> String {
     )
 }
 
-/// The kernel's host name ("" where it cannot be read).
-fn host_name() -> String {
+/// This host's name, as leases and send marks record it: the kernel's ("" where it cannot
+/// be read). `TANTO_TEST_HOST` stands in for it, so that tests can run two "hosts" on one
+/// machine.
+pub fn host_name() -> String {
+    if let Ok(h) = std::env::var("TANTO_TEST_HOST") {
+        return h;
+    }
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_default()

@@ -24,7 +24,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use bulk::BulkLoad;
 pub use events::{EventRow, StateMessage};
-pub use lease::Lease;
+pub use lease::{host_name, Lease};
 pub use query::{
     ConversationRow, ListFilter, Lookup, MessageRow, StatusCounts, TabQuery, WindowRow,
 };

@@ -21,6 +21,45 @@ pub const KW_HELD: &str = "tanto-held";
 
 const PREFIX: &str = "X-Tanto-Outbox-";
 
+/// Beside `tanto-sending`: the host the send runs on (`tanto-host-<8 hex>`) and when it
+/// started (`tanto-since-<minutes since the epoch>`), so that only that host judges a live
+/// send, and a send nobody finished is looked at by anyone once it is stale.
+const HOST_PREFIX: &str = "tanto-host-";
+const SINCE_PREFIX: &str = "tanto-since-";
+
+/// How long a send may stay `tanto-sending` before any client may settle it (mark it
+/// uncertain, or finish it when Sent has it): far longer than any SMTP transaction.
+pub const STALE_SENDING_SECS: i64 = 600;
+
+/// The keyword naming a host (8 hex digits of the SHA-256 of its name).
+pub fn host_keyword(host: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(host.as_bytes());
+    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{HOST_PREFIX}{hex}")
+}
+
+fn is_send_mark(flag: &str) -> bool {
+    let f = flag.to_ascii_lowercase();
+    f.starts_with(HOST_PREFIX) || f.starts_with(SINCE_PREFIX)
+}
+
+/// Where a `tanto-sending` mark came from: its host keyword and its start (seconds since
+/// the epoch), each `None` when the mark predates them.
+pub fn send_mark<S: AsRef<str>>(flags: &[S]) -> (Option<String>, Option<i64>) {
+    let mut host = None;
+    let mut since = None;
+    for f in flags {
+        let f = f.as_ref().to_ascii_lowercase();
+        if f.starts_with(HOST_PREFIX) {
+            host = Some(f);
+        } else if let Some(m) = f.strip_prefix(SINCE_PREFIX) {
+            since = m.parse::<i64>().ok().map(|m| m * 60);
+        }
+    }
+    (host, since)
+}
+
 /// What travels with a queued reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
@@ -202,6 +241,7 @@ pub fn resend_flags<S: AsRef<str>>(flags: &[S]) -> Vec<String> {
             !f.eq_ignore_ascii_case("\\Recent")
                 && !f.eq_ignore_ascii_case(KW_SENDING)
                 && !f.eq_ignore_ascii_case(KW_UNCERTAIN)
+                && !is_send_mark(f)
                 && super::status::owner(&[f.as_str()]).is_none()
         })
         .collect()
@@ -221,15 +261,18 @@ pub fn standing_name(s: &Standing) -> &'static str {
     }
 }
 
-/// The flags that claim a due outbox message for sending (by compare-and-set).
-pub fn sending_flags<S: AsRef<str>>(flags: &[S], me: &str) -> Vec<String> {
+/// The flags that claim a due outbox message for sending (by compare-and-set), by `me` on
+/// the host whose keyword is `host`, at `now` (seconds since the epoch).
+pub fn sending_flags<S: AsRef<str>>(flags: &[S], me: &str, host: &str, now: i64) -> Vec<String> {
     let mut out: Vec<String> = flags
         .iter()
         .map(|f| f.as_ref().to_string())
-        .filter(|f| !f.eq_ignore_ascii_case("\\Recent"))
+        .filter(|f| !f.eq_ignore_ascii_case("\\Recent") && !is_send_mark(f))
         .collect();
     out.push(KW_SENDING.to_string());
     out.push(owner_keyword(me));
+    out.push(host.to_string());
+    out.push(format!("{SINCE_PREFIX}{}", now / 60));
     out
 }
 
@@ -320,12 +363,32 @@ pub enum Recovery {
     Leave,
 }
 
-/// Decides recovery for a `Sending` message claimed by `by`: only its own agent recovers
-/// it, when no live process of this host is sending it.
-pub fn recover(by: &str, me: &str, in_sent: bool, live_sender: bool) -> Recovery {
-    if by != me || live_sender {
+/// What a recovering client knows of a `Sending` message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendSeen<'a> {
+    /// The agent whose mark it carries.
+    pub by: &'a str,
+    /// The recovering client's agent.
+    pub me: &'a str,
+    /// The mark names this host (or predates host marks).
+    pub this_host: bool,
+    /// A live process of this host holds the send's lease.
+    pub live_sender: bool,
+    /// Seconds since the send started, when the mark says.
+    pub age_secs: Option<i64>,
+    /// Sent holds the reply.
+    pub in_sent: bool,
+}
+
+/// Decides recovery for a `Sending` message: only the host that held the send judges it
+/// while it may be live (its own agent there, when no live process of that host sends it);
+/// once it is stale, any client settles it, never by sending again.
+pub fn recover(s: &SendSeen) -> Recovery {
+    let stale = s.age_secs.is_some_and(|a| a >= STALE_SENDING_SECS);
+    let ours_here = s.by == s.me && s.this_host;
+    if s.live_sender || !(ours_here || stale) {
         Recovery::Leave
-    } else if in_sent {
+    } else if s.in_sent {
         Recovery::FinishBookkeeping
     } else {
         Recovery::MarkUncertain
@@ -399,7 +462,11 @@ mod tests {
             Standing::Rejected
         );
         assert_eq!(
-            standing(&sending_flags::<&str>(&[], "bob"), 0, now),
+            standing(
+                &sending_flags::<&str>(&[], "bob", "tanto-host-0000aaaa", 6000),
+                0,
+                now
+            ),
             Standing::Sending { by: "bob".into() }
         );
         assert_eq!(
@@ -413,22 +480,67 @@ mod tests {
     }
 
     #[test]
-    fn only_the_sender_recovers_and_never_resends() {
-        assert_eq!(recover("bob", "alice", true, false), Recovery::Leave);
-        assert_eq!(recover("alice", "alice", true, true), Recovery::Leave);
+    fn only_the_sending_host_recovers_a_fresh_send_anyone_a_stale_one_and_none_resends() {
+        let seen = |by, this_host, live_sender, age_secs, in_sent| SendSeen {
+            by,
+            me: "alice",
+            this_host,
+            live_sender,
+            age_secs,
+            in_sent,
+        };
+        // Another agent's fresh send, or a live one: left alone.
         assert_eq!(
-            recover("alice", "alice", true, false),
+            recover(&seen("bob", true, false, Some(5), true)),
+            Recovery::Leave
+        );
+        assert_eq!(
+            recover(&seen("alice", true, true, Some(5), true)),
+            Recovery::Leave
+        );
+        // Ours on this host, with no live sender: settled.
+        assert_eq!(
+            recover(&seen("alice", true, false, Some(5), true)),
             Recovery::FinishBookkeeping
         );
         assert_eq!(
-            recover("alice", "alice", false, false),
+            recover(&seen("alice", true, false, None, false)),
             Recovery::MarkUncertain
+        );
+        // Ours on another host, still fresh: that host judges it.
+        assert_eq!(
+            recover(&seen("alice", false, false, Some(5), false)),
+            Recovery::Leave
+        );
+        // Anyone's, once stale: settled by whoever sees it, never sent again.
+        let stale = Some(STALE_SENDING_SECS);
+        assert_eq!(
+            recover(&seen("bob", false, false, stale, false)),
+            Recovery::MarkUncertain
+        );
+        assert_eq!(
+            recover(&seen("bob", false, false, stale, true)),
+            Recovery::FinishBookkeeping
         );
     }
 
     #[test]
+    fn a_send_mark_names_its_host_and_start_and_a_resend_clears_them() {
+        let host = host_keyword("jump1");
+        assert_eq!(host.len(), "tanto-host-".len() + 8);
+        let flags = sending_flags(&["\\Seen"], "bob", &host, 6000);
+        assert_eq!(send_mark(&flags), (Some(host.clone()), Some(6000)));
+        assert_eq!(resend_flags(&flags), ["\\Seen"]);
+    }
+
+    #[test]
     fn a_resend_makes_an_uncertain_reply_due_again_keeping_its_approval() {
-        let mut flags = sending_flags(&["\\Seen", KW_APPROVAL, KW_APPROVED], "bob");
+        let mut flags = sending_flags(
+            &["\\Seen", KW_APPROVAL, KW_APPROVED],
+            "bob",
+            "tanto-host-0000aaaa",
+            6000,
+        );
         flags.push(KW_UNCERTAIN.into());
         assert_eq!(standing(&flags, 0, 0), Standing::Uncertain);
         let again = resend_flags(&flags);
@@ -446,7 +558,12 @@ mod tests {
 
     #[test]
     fn a_held_reply_is_never_due_and_may_be_dropped() {
-        let held = held_flags(&sending_flags(&["\\Seen", KW_APPROVAL, KW_APPROVED], "bob"));
+        let held = held_flags(&sending_flags(
+            &["\\Seen", KW_APPROVAL, KW_APPROVED],
+            "bob",
+            "tanto-host-0000aaaa",
+            6000,
+        ));
         assert_eq!(standing(&held, 0, 0), Standing::Held);
         assert_eq!(held, ["\\Seen", KW_APPROVAL, KW_APPROVED, KW_HELD]);
         assert!(may_take_back(&Standing::Held));
