@@ -418,3 +418,12 @@ fn a_send_nobody_finished_is_settled_by_anyone_once_stale_and_can_then_be_droppe
     assert_eq!(code, 0, "{out}{err}");
     assert!(outbox(&bob).is_empty());
 }
+
+#[test]
+fn a_reply_killed_after_smtp_took_it_is_finished_by_the_next_sync_not_called_uncertain() {
+    let desk = crash_then_restart("after-journal");
+    assert!(outbox(&desk.alice).is_empty(), "{:?}", outbox(&desk.alice));
+    assert_eq!(desk.sink.received().len(), 1);
+    assert_eq!(desk.server.uids("support", "Sent").len(), 1);
+    assert_eq!(status(&desk.alice, &desk.id), "done");
+}

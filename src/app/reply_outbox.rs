@@ -289,11 +289,17 @@ pub fn send_one(
                 });
             }
         }
+        // Only a kill in this instant leaves the send uncertain.
         crash_point("after-smtp");
-        let sent_folder = sent_folder(ctx, conn, mailbox)?;
-        conn.ensure_folder(&sent_folder)?;
-        conn.append(&sent_folder, payload, &["\\Seen"])
-            .map_err(|e| said!("error.context.into_sent", folder = sent_folder).because(e))?;
+        // Journalled before anything else: a kill from here on is finished by this host's
+        // next sync, not called uncertain.
+        if let Err(e) = cache.note_smtp_accepted(&env.message_id) {
+            ctx.notify.warn(Warning::CacheBehind {
+                error: e.to_string(),
+            });
+        }
+        crash_point("after-journal");
+        append_to_sent(ctx, conn, mailbox, payload)?;
         crash_point("after-sent");
         bookkeeping(ctx, mailbox, conn, cache, &env)?;
         Ok(Sent::Delivered {
@@ -353,6 +359,20 @@ fn hold_reply(
         author: env.author.clone(),
         hold,
     })
+}
+
+/// Appends a reply's exact bytes to the Sent folder.
+fn append_to_sent(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    mailbox: &Mailbox,
+    payload: &[u8],
+) -> anyhow::Result<()> {
+    let sent_folder = sent_folder(ctx, conn, mailbox)?;
+    conn.ensure_folder(&sent_folder)?;
+    conn.append(&sent_folder, payload, &["\\Seen"])
+        .map_err(|e| said!("error.context.into_sent", folder = sent_folder).because(e))?;
+    Ok(())
 }
 
 /// The Sent folder: configured, or SPECIAL-USE, or "Sent".
@@ -449,6 +469,7 @@ fn bookkeeping(
     if let Some(uid) = find_uid(conn, mailbox, &env.message_id)? {
         conn.expunge_uid(uid)?;
     }
+    cache.forget_smtp_accepted(&env.message_id)?;
     Ok(())
 }
 
@@ -497,6 +518,7 @@ pub fn process_on(
                     live_sender: live,
                     age_secs: since.map(|s| now() - s),
                     in_sent: false,
+                    accepted_here: cache.smtp_accepted(&env.message_id)?,
                 };
                 // Sent is asked only when the answer decides something.
                 if outbox::recover(&seen) != Recovery::Leave {
@@ -505,6 +527,11 @@ pub fn process_on(
                 match outbox::recover(&seen) {
                     Recovery::Leave => out.push(Sent::Taken { conversation, by }),
                     Recovery::FinishBookkeeping => {
+                        bookkeeping(ctx, mailbox, conn, cache, env)?;
+                        out.push(Sent::Completed { conversation });
+                    }
+                    Recovery::FinishSend => {
+                        append_to_sent(ctx, conn, mailbox, &q.payload)?;
                         bookkeeping(ctx, mailbox, conn, cache, env)?;
                         out.push(Sent::Completed { conversation });
                     }

@@ -74,6 +74,38 @@ impl Cache {
     }
 }
 
+impl Cache {
+    /// Notes that SMTP accepted the reply `message_id` (before its Sent copy is written).
+    pub fn note_smtp_accepted(&mut self, message_id: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO smtp_accepted (message_id, at) VALUES (?1, ?2)",
+                params![message_id, now()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// True when this host's journal says SMTP accepted the reply `message_id`.
+    pub fn smtp_accepted(&self, message_id: &str) -> Result<bool> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM smtp_accepted WHERE message_id = ?1")
+            .and_then(|mut st| st.exists(params![message_id]))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Forgets the journal entry of a reply whose send is finished.
+    pub fn forget_smtp_accepted(&mut self, message_id: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "DELETE FROM smtp_accepted WHERE message_id = ?1",
+                params![message_id],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+}
+
 /// This process as a lease holder: `host/pid/start`.
 fn this_holder() -> String {
     let pid = std::process::id();

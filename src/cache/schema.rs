@@ -189,6 +189,15 @@ DROP INDEX IF EXISTS messages_conv;
 CREATE INDEX messages_conv ON messages (mailbox, conv, direction, internal_date, uid, flags,
     noise, subject, customer);
 "#,
+    // v10: this host's journal of replies SMTP accepted whose Sent copy may not be written
+    // yet: a send killed between the two is finished by the next sync on this host instead
+    // of being called uncertain. Not server data: `clear` keeps it.
+    r#"
+CREATE TABLE smtp_accepted (
+    message_id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end

@@ -357,6 +357,8 @@ pub fn send_verdict(
 pub enum Recovery {
     /// Sent has it: SMTP took it. Only the bookkeeping is left.
     FinishBookkeeping,
+    /// This host saw SMTP accept it and died before Sent had it: Sent, then the bookkeeping.
+    FinishSend,
     /// Nobody can know whether SMTP took it: mark it for a person, never send by itself.
     MarkUncertain,
     /// Someone (this host's live process, or another agent) is on it: leave it.
@@ -378,6 +380,8 @@ pub struct SendSeen<'a> {
     pub age_secs: Option<i64>,
     /// Sent holds the reply.
     pub in_sent: bool,
+    /// This host's journal says SMTP accepted the reply (its Sent copy may be missing).
+    pub accepted_here: bool,
 }
 
 /// Decides recovery for a `Sending` message: only the host that held the send judges it
@@ -390,6 +394,8 @@ pub fn recover(s: &SendSeen) -> Recovery {
         Recovery::Leave
     } else if s.in_sent {
         Recovery::FinishBookkeeping
+    } else if s.accepted_here {
+        Recovery::FinishSend
     } else {
         Recovery::MarkUncertain
     }
@@ -488,6 +494,7 @@ mod tests {
             live_sender,
             age_secs,
             in_sent,
+            accepted_here: false,
         };
         // Another agent's fresh send, or a live one: left alone.
         assert_eq!(
@@ -522,6 +529,12 @@ mod tests {
             recover(&seen("bob", false, false, stale, true)),
             Recovery::FinishBookkeeping
         );
+        // SMTP accepted it here and Sent lacks it: finished, not uncertain.
+        let accepted = SendSeen {
+            accepted_here: true,
+            ..seen("alice", true, false, Some(5), false)
+        };
+        assert_eq!(recover(&accepted), Recovery::FinishSend);
     }
 
     #[test]
