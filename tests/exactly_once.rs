@@ -159,18 +159,7 @@ fn a_queued_reply_is_held_when_the_customer_wrote_again_and_the_follow_up_stays_
 fn a_follow_up_that_arrives_after_the_send_keeps_the_conversation_new() {
     // SMTP took the reply and Sent has it; the process died before its bookkeeping.
     let desk = desk();
-    let out = desk
-        .alice
-        .command(&[
-            "reply",
-            &desk.id,
-            "--body-file",
-            &body_file(desk.root.path(), "お答えします"),
-        ])
-        .env("TANTO_TEST_CRASH_AT", "after-sent")
-        .output()
-        .expect("run");
-    assert!(!out.status.success());
+    reply_dies_at(&desk, "after-sent", "お答えします");
     // The customer writes again before anyone finishes the bookkeeping.
     follow_up(&desk.server, 1, "もう一つ質問があります");
     let _ = run_code(&desk.alice, &["sync", "--once"]);
@@ -344,18 +333,7 @@ fn a_reply_run_again_after_it_died_before_sending_sends_one_copy() {
 fn the_same_agent_on_another_host_leaves_a_live_send_alone_and_its_own_host_settles_it() {
     // alice's send on this host stopped after winning the outbox message (before SMTP).
     let desk = desk();
-    let out = desk
-        .alice
-        .command(&[
-            "reply",
-            &desk.id,
-            "--body-file",
-            &body_file(desk.root.path(), "回答"),
-        ])
-        .env("TANTO_TEST_CRASH_AT", "before-check")
-        .output()
-        .expect("run");
-    assert!(!out.status.success());
+    reply_dies_at(&desk, "before-check", "回答");
     assert_eq!(outbox(&desk.alice)[0]["standing"], "sending");
     // alice also works on a second jump host (a cache of its own there).
     let elsewhere = agent(

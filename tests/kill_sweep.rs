@@ -101,9 +101,16 @@ fn replies_killed_at_random_moments_go_out_at_most_once_and_nothing_is_left_stuc
     let sent_folder = server.uids("support", "Sent").len();
     let duplicates = delivered.values().filter(|&&n| n > 1).count();
     let once = delivered.values().filter(|&&n| n == 1).count();
+    // A reply whose kill fell between the end of DATA and SMTP's 250 went out, but nobody
+    // can know that: it is in the outbox as uncertain, for a person (counted apart).
+    let uncertain: Vec<&String> = pending
+        .iter()
+        .filter(|(_, s)| s == "uncertain")
+        .map(|(c, _)| c)
+        .collect();
     let in_progress_after_delivery: Vec<&String> = delivered
         .keys()
-        .filter(|id| status(&alice, id) == "wip")
+        .filter(|id| !uncertain.contains(id) && status(&alice, id) == "wip")
         .collect();
     let mut standings: HashMap<&str, usize> = HashMap::new();
     for (_, s) in &pending {
@@ -121,7 +128,7 @@ fn replies_killed_at_random_moments_go_out_at_most_once_and_nothing_is_left_stuc
     println!("| killed before it was queued (nothing sent, command failed) | {never_queued} |");
     println!("| in Sent | {sent_folder} |");
     println!(
-        "| in progress after a delivered reply | {} |",
+        "| in progress after a delivered reply, uncertain ones apart | {} |",
         in_progress_after_delivery.len()
     );
     println!(

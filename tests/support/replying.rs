@@ -108,21 +108,27 @@ pub fn desk() -> Desk {
     }
 }
 
-/// A desk whose reply process died at `point` (`TANTO_TEST_CRASH_AT`), then one sync.
-pub fn crash_then_restart(point: &str) -> Desk {
-    let desk = desk();
+/// Alice's `tanto reply` (text `body`) on the desk's conversation, aborted at `point`
+/// (`TANTO_TEST_CRASH_AT`).
+pub fn reply_dies_at(desk: &Desk, point: &str, body: &str) {
     let out = desk
         .alice
         .command(&[
             "reply",
             &desk.id,
             "--body-file",
-            &body_file(desk.root.path(), "お答えします"),
+            &body_file(desk.root.path(), body),
         ])
         .env("TANTO_TEST_CRASH_AT", point)
         .output()
         .expect("run");
     assert!(!out.status.success(), "the process died at {point}");
+}
+
+/// A desk whose reply process died at `point` (`TANTO_TEST_CRASH_AT`), then one sync.
+pub fn crash_then_restart(point: &str) -> Desk {
+    let desk = desk();
+    reply_dies_at(&desk, point, "お答えします");
     // The next start finishes what it can.
     let _ = run_code(&desk.alice, &["sync", "--once"]);
     desk
