@@ -66,15 +66,7 @@ fn a_reply_queued_while_smtp_is_down_is_held_once_a_supervisor_took_over_and_rep
     desk.sink.restart();
     boss.ok(&["claim", "--take-over", &desk.id]);
     // The supervisor's own reply goes out; its outbox pass must not send alice's.
-    let (code, out, err) = run_code(
-        &boss,
-        &[
-            "reply",
-            &desk.id,
-            "--body-file",
-            &body_file(desk.root.path(), "boss の回答"),
-        ],
-    );
+    let (code, out, err) = reply_with(&boss, &desk.id, desk.root.path(), "boss の回答");
     assert_eq!(code, 0, "{out}{err}");
     let got = desk.sink.wait_for(1, Duration::from_secs(30));
     assert_eq!(got[0].header("X-Tanto-Agent").as_deref(), Some("boss"));
@@ -208,15 +200,7 @@ fn approve_sends_the_version_the_supervisor_names_and_refuses_to_guess() {
 fn a_permanent_smtp_refusal_holds_the_reply_with_the_server_s_words_and_is_not_retried() {
     let desk = desk();
     desk.sink.refuse("yamada1@customer.jp");
-    let (code, out, err) = run_code(
-        &desk.alice,
-        &[
-            "reply",
-            &desk.id,
-            "--body-file",
-            &body_file(desk.root.path(), "回答"),
-        ],
-    );
+    let (code, out, err) = reply_with(&desk.alice, &desk.id, desk.root.path(), "回答");
     assert_eq!(code, 1, "a person must look: {out}{err}");
     let said = format!("{out}{err}");
     assert!(said.contains("550"), "{said}");
@@ -280,29 +264,13 @@ fn an_outbox_append_whose_answer_is_lost_is_found_not_added_again() {
     let alice = alice_via_relay(&desk, &relay);
     // The APPEND into the outbox reaches the server; its answer never reaches tanto.
     relay.drop_response(" APPEND \"Tanto/Outbox\"", 1);
-    let (code, out, err) = run_code(
-        &alice,
-        &[
-            "reply",
-            &desk.id,
-            "--body-file",
-            &body_file(desk.root.path(), "一度だけ届く回答"),
-        ],
-    );
+    let (code, out, err) = reply_with(&alice, &desk.id, desk.root.path(), "一度だけ届く回答");
     let commands = relay.commands();
     assert_eq!(relay.faults_fired(), 1, "{commands:?}");
     assert_eq!(code, 0, "{out}{err}{commands:#?}");
     let got = desk.sink.wait_for(1, Duration::from_secs(30));
     // Running the same reply again (what a user does after an error) adds nothing either.
-    let (code, out, err) = run_code(
-        &alice,
-        &[
-            "reply",
-            &desk.id,
-            "--body-file",
-            &body_file(desk.root.path(), "一度だけ届く回答"),
-        ],
-    );
+    let (code, out, err) = reply_with(&alice, &desk.id, desk.root.path(), "一度だけ届く回答");
     assert_eq!(code, 0, "{out}{err}");
     assert_nothing_more_sent(&desk.sink, got.len());
     assert_eq!(got.len(), 1);

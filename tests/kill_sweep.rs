@@ -42,13 +42,7 @@ fn replies_killed_at_random_moments_go_out_at_most_once_and_nothing_is_left_stuc
     let bob = agent(&server, &sink, &root.path().join("b"), "bob", "");
     alice.sync();
     bob.sync();
-    let ids: Vec<String> = alice
-        .json(&["list", "--json"])
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|c| c["id"].as_str().expect("id").to_string())
-        .collect();
+    let ids = all_ids(&alice);
     assert_eq!(ids.len(), kills);
     let mut rng = Lcg(0x7a17_0d0e);
     let mut slowest = Duration::ZERO;

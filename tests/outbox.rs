@@ -51,13 +51,7 @@ fn the_outbox_lists_queued_waiting_and_rejected_replies_and_a_drop_is_logged() {
     let newbie = agent(&server, &sink, &root.path().join("n"), "newbie", team);
     let boss = agent(&server, &sink, &root.path().join("s"), "boss", team).supervisor();
     alice.sync();
-    let ids: Vec<String> = alice
-        .json(&["list", "--json"])
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|c| c["id"].as_str().expect("id").to_string())
-        .collect();
+    let ids = all_ids(&alice);
     assert_eq!(alice.ok(&["outbox"]).trim(), "the outbox is empty");
     newbie.sync();
     for id in &ids[..2] {
@@ -146,13 +140,7 @@ fn a_reply_queued_while_smtp_is_down_goes_out_when_a_running_sync_sees_smtp_back
     let alice = agent(&server, &sink, &root.path().join("a"), "alice", "");
     let bob = agent(&server, &sink, &root.path().join("b"), "bob", "");
     alice.sync();
-    let ids: Vec<String> = alice
-        .json(&["list", "--json"])
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|c| c["id"].as_str().expect("id").to_string())
-        .collect();
+    let ids = all_ids(&alice);
     // Bob's tanto runs in watch mode the whole time.
     let mut watch = bob
         .command(&["sync"])

@@ -196,13 +196,7 @@ fn a_reply_needing_approval_waits_then_goes_out_once_or_comes_back_with_the_reas
     let newbie = agent(&server, &sink, &root.path().join("n"), "newbie", team);
     let boss = agent(&server, &sink, &root.path().join("s"), "boss", team).supervisor();
     newbie.sync();
-    let ids: Vec<String> = newbie
-        .json(&["list", "--json"])
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|c| c["id"].as_str().expect("id").to_string())
-        .collect();
+    let ids = all_ids(&newbie);
     for id in &ids {
         let out = newbie.ok(&[
             "reply",

@@ -47,6 +47,21 @@ pub fn agent(
     t
 }
 
+/// Every conversation id `tanto list --json` gives, in its order.
+pub fn all_ids(t: &Tanto) -> Vec<String> {
+    t.json(&["list", "--json"])
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+/// `tanto reply ID --body-file` with `text` (written in `dir`): exit code, stdout, stderr.
+pub fn reply_with(t: &Tanto, id: &str, dir: &std::path::Path, text: &str) -> (i32, String, String) {
+    run_code(t, &["reply", id, "--body-file", &body_file(dir, text)])
+}
+
 pub fn only_id(t: &Tanto) -> String {
     let list = t.json(&["list", "--json"]);
     list[0]["id"].as_str().expect("id").to_string()
