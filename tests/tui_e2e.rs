@@ -25,7 +25,8 @@ impl Tmux {
         // The shell records tanto's exit code in a file: tmux marks a pane dead when its
         // terminal closes, which can be before (or without) it has the process's status.
         let line = format!(
-            "env TANTO_TEST_PASSWORD=secret TZ=UTC TANTO_DEBUG=1 {env} {} --config {} 2>>{}; echo $? > {}",
+            "env TANTO_TEST_PASSWORD=secret TZ=UTC TANTO_DEBUG=1 XDG_STATE_HOME={} {env} {} --config {} 2>>{}; echo $? > {}",
+            agent.dir.join("state").display(),
             env!("CARGO_BIN_EXE_tanto"),
             agent.config.display(),
             agent.dir.join("stderr.log").display(),

@@ -31,7 +31,14 @@ impl Dovecot {
                 "password_env = \"TANTO_TEST_PASSWORD\"",
                 &format!("password_command = \"echo {PASSWORD}\""),
             )
-            .replace("role = \"agent\"", &format!("role = \"{role}\""))
+            // Its drafts and offline actions stay in the agent's directory too.
+            .replace(
+                "role = \"agent\"",
+                &format!(
+                    "role = \"{role}\"\nstate_dir = \"{}\"",
+                    dir.join("state").display()
+                ),
+            )
             + extra;
         fs::write(&path, text).expect("write the agent's config");
         path

@@ -81,6 +81,33 @@ pub struct ConversationView {
     pub timeline: Vec<Entry>,
     /// Why some bodies could not be fetched, if so.
     pub fetch_error: Option<String>,
+    /// The conversation's replies in the outbox as the last sync saw them (scheduled,
+    /// waiting for approval, held, rejected), oldest first.
+    pub outbox: Vec<QueuedReply>,
+}
+
+/// A reply of the conversation still in the outbox, display-safe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedReply {
+    /// Without brackets: what a take-back names.
+    pub message_id: String,
+    pub author: String,
+    /// `queued`, `scheduled`, `waiting-approval`, `rejected`, `held`, `sending`, `uncertain`.
+    pub standing: String,
+    /// Not before (seconds since the epoch; 0 for now).
+    pub send_at: i64,
+    /// Why it is held or rejected, as the log says.
+    pub reason: Option<String>,
+}
+
+impl QueuedReply {
+    /// True when its author may still take it back (no send has started).
+    pub fn may_take_back(&self) -> bool {
+        matches!(
+            self.standing.as_str(),
+            "queued" | "scheduled" | "waiting-approval" | "rejected" | "held"
+        )
+    }
 }
 
 fn safe_address(a: &Address) -> Address {
@@ -178,11 +205,33 @@ pub fn view(ctx: &Ctx, id: &str) -> anyhow::Result<ConversationView> {
         let error = e.to_string();
         ctx.notify.warn(Warning::PresenceViewing { error });
     }
+    let mut outbox = Vec::new();
+    for q in cache.outbox_seen_of(&conv.mailbox, &conv.id)? {
+        let kind = match q.standing.as_str() {
+            "held" => Some(EventKind::Hold),
+            "rejected" => Some(EventKind::Reject),
+            _ => None,
+        };
+        let reason = match kind {
+            Some(kind) => cache
+                .latest_event(&conv.mailbox, &q.message_id, kind)?
+                .map(|(_, text)| single_line(text.split("\n\n").next().unwrap_or_default())),
+            None => None,
+        };
+        outbox.push(QueuedReply {
+            message_id: q.message_id,
+            author: single_line(&q.author),
+            standing: single_line(&q.standing),
+            send_at: q.send_at,
+            reason,
+        });
+    }
     Ok(ConversationView {
         conversation: conv,
         presence,
         timeline,
         fetch_error,
+        outbox,
     })
 }
 

@@ -8,6 +8,7 @@ mod context;
 pub mod conversations;
 pub mod demo;
 pub mod doctor;
+pub mod drafts;
 pub mod note;
 pub mod notice;
 pub mod outbox_admin;

@@ -45,6 +45,8 @@ pub enum Warning {
     NotGivenBack { id: String, error: String },
     /// A reply went out but its conversation could not be marked done.
     NotMarkedDone { id: String, error: String },
+    /// The agent's copy of a reply could not be kept (the reply itself goes on).
+    DraftNotKept { error: String },
     /// The templates could not be ranked for a draft.
     TemplatesUnranked { error: String },
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 
 use super::act::{perform, Outcome};
+use super::drafts::Why;
 use super::reply_outbox::{crash_point, send_one, Sent};
 use super::Ctx;
 use super::Warning;
@@ -50,15 +51,20 @@ pub struct Prepared {
     references: Vec<String>,
     /// What the draft is written against (checked on submit and again when it goes out).
     base: outbox::Base,
+    /// The agent's held, rejected or taken-back reply this draft was restored from: removed
+    /// from the outbox once the new one is queued.
+    replaces: Option<String>,
 }
 
 /// How `prepare` or `submit` ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Replied {
-    /// Someone else holds the conversation: nothing was written.
+    /// Someone else holds the conversation: nothing was sent. `kept`: where the text that
+    /// was written is kept (the next reply on the conversation opens it again).
     Held {
         conversation: String,
         holder: String,
+        kept: Option<PathBuf>,
     },
     /// Something arrived after the draft was started: nothing was sent.
     Stale {
@@ -97,6 +103,7 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
             return Ok(Err(Replied::Held {
                 conversation,
                 holder: winner,
+                kept: None,
             }))
         }
         Outcome::Refused { conversation, why } => {
@@ -180,6 +187,7 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
         &subject,
         &compose::body(&written, &mailbox.signature, &quote),
     );
+    let (draft, replaces) = restore(ctx, &conv, draft)?;
     Ok(Ok(Prepared {
         conversation: conv,
         draft,
@@ -198,7 +206,91 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
             started: now(),
             seen: msgs.iter().map(super::send_check::message_key).collect(),
         },
+        replaces,
     }))
+}
+
+/// The draft to open: the agent's kept text of this conversation when there is one to go on
+/// with (with a comment saying where it comes from), else `fresh`; and the queued reply the
+/// kept text replaces, if any.
+fn restore(
+    ctx: &Ctx,
+    conv: &ConversationRow,
+    fresh: String,
+) -> anyhow::Result<(String, Option<String>)> {
+    use crate::core::event::EventKind;
+    use crate::i18n::tf;
+    let Some(kept) = super::drafts::load(ctx, &conv.mailbox, &conv.id)? else {
+        return Ok((fresh, None));
+    };
+    let at = chrono::DateTime::from_timestamp(kept.at, 0)
+        .map(|d| {
+            d.with_timezone(&chrono::Local)
+                .format("%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let comment = match &kept.why {
+        Why::TakenOver { by } => tf("draft.restored.taken_over", &[("by", by), ("at", &at)]),
+        Why::Stopped => tf("draft.restored.stopped", &[("at", &at)]),
+        Why::TakenBack => tf("draft.restored.taken_back", &[("at", &at)]),
+        Why::Queued { message_id } => {
+            let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
+            let mut conn = ctx.connect(index, mailbox)?;
+            let standing = super::reply_outbox::standing_of(&mut conn, mailbox, message_id)?;
+            conn.logout();
+            let (kind, standing) = match standing {
+                None => {
+                    // Sent, or dropped by a person: nothing to go on with.
+                    super::drafts::forget(ctx, &conv.mailbox, &conv.id);
+                    return Ok((fresh, None));
+                }
+                Some(st @ outbox::Standing::Held) => (EventKind::Hold, st),
+                Some(st @ outbox::Standing::Rejected) => (EventKind::Reject, st),
+                Some(st @ outbox::Standing::TakenBack) => (EventKind::Drop, st),
+                Some(other) => {
+                    // Still on its way: the new draft says so (a second reply is the
+                    // agent's choice; the queued one is held at its send if this one goes).
+                    let note = tf(
+                        "draft.still_queued",
+                        &[("at", &at), ("standing", &outbox::standing_name(&other))],
+                    );
+                    return Ok((compose::with_comments(&fresh, &[note]), None));
+                }
+            };
+            let reason = ctx
+                .cache()?
+                .latest_event(&conv.mailbox, message_id, kind)?
+                .map(|(_, text)| {
+                    crate::sanitize::single_line(text.split("\n\n").next().unwrap_or_default())
+                })
+                .unwrap_or_default();
+            let comment = tf(
+                "draft.restored.queued",
+                &[
+                    ("at", &at),
+                    ("standing", &outbox::standing_name(&standing)),
+                    ("why", &reason),
+                ],
+            );
+            let text = without_comments(&kept.text);
+            return Ok((
+                compose::with_comments(&text, &[comment]),
+                Some(message_id.clone()),
+            ));
+        }
+    };
+    Ok((
+        compose::with_comments(&without_comments(&kept.text), &[comment]),
+        None,
+    ))
+}
+
+/// The draft without the comment lines of its header (they are written anew).
+fn without_comments(draft: &str) -> String {
+    let (head, body) = draft.split_once("\n\n").unwrap_or((draft, ""));
+    let head: Vec<&str> = head.lines().filter(|l| !l.starts_with('#')).collect();
+    format!("{}\n\n{body}", head.join("\n"))
 }
 
 fn agent_name(ctx: &Ctx) -> String {
@@ -278,9 +370,12 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
     }
     // Still ours? Claim again: a no-op when held, a refusal naming the holder otherwise.
     if let Outcome::Lost { winner, .. } = perform(ctx, &conversation, &Action::Claim)? {
+        // Taken over while it was written: the text is kept for when it is ours again.
+        let kept = keep(ctx, p, draft, Why::TakenOver { by: winner.clone() });
         return Ok(Replied::Held {
             conversation,
             holder: winner,
+            kept,
         });
     }
     let domain = mailbox
@@ -366,13 +461,38 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
     if approval {
         flags.push(outbox::KW_APPROVAL);
     }
+    // Kept before it is queued: whatever happens from here, the text is not lost (a copy
+    // already queued has the same Message-ID, so going on with it cannot send it twice).
+    keep(ctx, p, draft, Why::Stopped);
     let mut conn = ctx.connect(index, mailbox)?;
     let raw = outbox::wrap(&env, &payload);
     if let super::reply_outbox::Queueing::AlreadySent =
         super::reply_outbox::queue(ctx, index, mailbox, &mut conn, &message_id, &raw, &flags)?
     {
         conn.logout();
+        super::drafts::forget(ctx, &p.conversation.mailbox, &conversation);
         return Ok(Replied::Sent(Sent::Completed { conversation }));
+    }
+    keep(
+        ctx,
+        p,
+        draft,
+        Why::Queued {
+            message_id: message_id.clone(),
+        },
+    );
+    let standing = if approval {
+        outbox::Standing::WaitingApproval
+    } else if env.send_at > now() {
+        outbox::Standing::Scheduled { at: env.send_at }
+    } else {
+        outbox::Standing::Due
+    };
+    if let Ok(mut cache) = ctx.cache() {
+        let _ = cache.put_outbox_seen(&super::reply_outbox::seen_as(mailbox, &env, &standing));
+    }
+    if let Some(old) = p.replaces.as_deref().filter(|old| *old != message_id) {
+        super::reply_outbox::remove_replaced(&mut conn, mailbox, old)?;
     }
     crash_point("after-outbox");
     let result = if approval {
@@ -385,14 +505,9 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         }
     } else {
         let mut cache = ctx.cache()?;
-        Replied::Sent(send_one(
-            ctx,
-            index,
-            mailbox,
-            &mut conn,
-            &mut cache,
-            &message_id,
-        )?)
+        let sent = send_one(ctx, index, mailbox, &mut conn, &mut cache, &message_id)?;
+        super::reply_outbox::note_seen(&mut cache, mailbox, &env, &sent);
+        Replied::Sent(sent)
     };
     // SMTP just worked (or was not needed): finish what else is due or half done, so that a
     // reply queued earlier does not wait for the next sync.
@@ -405,7 +520,29 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         super::sync::report_outbox(ctx, others);
     }
     conn.logout();
+    if let Replied::Sent(Sent::Delivered { .. } | Sent::Completed { .. }) = result {
+        super::drafts::forget(ctx, &p.conversation.mailbox, &p.conversation.id);
+    }
     Ok(result)
+}
+
+/// Keeps the agent's text of `p`'s conversation (a failure to write it is told, and costs
+/// only the copy); where it is kept.
+fn keep(ctx: &Ctx, p: &Prepared, draft: &str, why: super::drafts::Why) -> Option<PathBuf> {
+    let kept = super::drafts::Kept {
+        why,
+        text: draft.to_string(),
+        at: now(),
+    };
+    match super::drafts::keep(ctx, &p.conversation.mailbox, &p.conversation.id, &kept) {
+        Ok(path) => Some(path),
+        Err(e) => {
+            ctx.notify.warn(Warning::DraftNotKept {
+                error: format!("{e:#}"),
+            });
+            None
+        }
+    }
 }
 
 /// 32 hex digits of the SHA-256 of `parts` (each length-prefixed, so that no two lists of
@@ -480,6 +617,7 @@ impl Prepared {
             in_reply_to: None,
             references: Vec::new(),
             base: outbox::Base::default(),
+            replaces: None,
         }
     }
 }

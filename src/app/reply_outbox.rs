@@ -12,7 +12,7 @@ use super::act::{append_event, done_after_reply, Outcome};
 use super::Ctx;
 use super::Warning;
 use crate::activity::Event;
-use crate::cache::{Cache, FolderRole};
+use crate::cache::{Cache, FolderRole, OutboxSeen};
 use crate::clock::now;
 use crate::config::{Mailbox, Role};
 use crate::core::claims::StoreResult;
@@ -62,6 +62,8 @@ pub enum Sent {
     Waiting {
         conversation: String,
         standing: Standing,
+        /// Whose reply it is (a held or rejected reply is told to its author).
+        author: String,
     },
 }
 
@@ -158,6 +160,46 @@ fn find_uid(conn: &mut Conn, mailbox: &Mailbox, message_id: &str) -> anyhow::Res
         .next())
 }
 
+/// Where the queued reply `message_id` stands in the outbox (None: not there, i.e. sent,
+/// dropped or never queued).
+pub(super) fn standing_of(
+    conn: &mut Conn,
+    mailbox: &Mailbox,
+    message_id: &str,
+) -> anyhow::Result<Option<Standing>> {
+    if !conn.folder_exists(&mailbox.imap.outbox_folder)? {
+        return Ok(None);
+    }
+    let Some(uid) = find_uid(conn, mailbox, message_id)? else {
+        return Ok(None);
+    };
+    Ok(conn
+        .fetch_state(uid)?
+        .map(|(flags, _)| outbox::standing(&flags, 0, 0)))
+}
+
+/// Removes the agent's held, rejected or taken-back reply `message_id` that a new reply
+/// replaces; one in any other standing (approved and sending, say) is left alone.
+pub(super) fn remove_replaced(
+    conn: &mut Conn,
+    mailbox: &Mailbox,
+    message_id: &str,
+) -> anyhow::Result<()> {
+    let Some(uid) = find_uid(conn, mailbox, message_id)? else {
+        return Ok(());
+    };
+    let Some((flags, _)) = conn.fetch_state(uid)? else {
+        return Ok(());
+    };
+    if matches!(
+        outbox::standing(&flags, 0, 0),
+        Standing::Held | Standing::Rejected | Standing::TakenBack
+    ) {
+        conn.expunge_uid(uid)?;
+    }
+    Ok(())
+}
+
 /// This host's keyword on a send it holds.
 fn this_host() -> String {
     outbox::host_keyword(&crate::cache::host_name())
@@ -203,6 +245,7 @@ pub fn send_one(
             return Ok(Sent::Waiting {
                 conversation,
                 standing,
+                author: env.author.clone(),
             })
         }
     }
@@ -501,10 +544,69 @@ pub fn process_on(
 ) -> anyhow::Result<Vec<Sent>> {
     let mut out = Vec::new();
     match conn.message_count(&mailbox.imap.outbox_folder)? {
-        None | Some(0) => return Ok(out),
+        None | Some(0) => {
+            let _ = cache.replace_outbox_seen(&mailbox.name, &[]);
+            return Ok(out);
+        }
         Some(_) => {}
     }
-    for q in list(conn, mailbox)? {
+    let queued = list(conn, mailbox)?;
+    let seen: Vec<OutboxSeen> = queued
+        .iter()
+        .map(|q| {
+            let st = outbox::standing(&q.flags, q.envelope.send_at, now());
+            seen_as(mailbox, &q.envelope, &st)
+        })
+        .collect();
+    // Shown only: a cache that cannot take it costs the reader's outbox lines, not the pass.
+    let _ = cache.replace_outbox_seen(&mailbox.name, &seen);
+    for q in queued {
+        let before = out.len();
+        pass_one(ctx, cache, conn, index, mailbox, &q, &mut out)?;
+        if let Some(done) = out.get(before) {
+            note_seen(cache, mailbox, &q.envelope, done);
+        }
+    }
+    Ok(out)
+}
+
+/// The outbox line the reader shows for `env` in `standing`.
+pub(super) fn seen_as(mailbox: &Mailbox, env: &Envelope, standing: &Standing) -> OutboxSeen {
+    OutboxSeen {
+        mailbox: mailbox.name.clone(),
+        message_id: env.message_id.clone(),
+        conversation: env.conversation.clone(),
+        author: env.author.clone(),
+        standing: outbox::standing_name(standing).to_string(),
+        send_at: env.send_at,
+    }
+}
+
+/// Brings the cache's outbox lines up to what became of `env`.
+pub(super) fn note_seen(cache: &mut Cache, mailbox: &Mailbox, env: &Envelope, sent: &Sent) {
+    let _ = match sent {
+        Sent::Delivered { .. } | Sent::Completed { .. } => {
+            cache.forget_outbox_seen(&mailbox.name, &env.message_id)
+        }
+        Sent::Held { .. } => cache.put_outbox_seen(&seen_as(mailbox, env, &Standing::Held)),
+        Sent::Uncertain { .. } => {
+            cache.put_outbox_seen(&seen_as(mailbox, env, &Standing::Uncertain))
+        }
+        _ => Ok(()),
+    };
+}
+
+/// What the outbox pass does with one queued reply.
+fn pass_one(
+    ctx: &Ctx,
+    cache: &mut Cache,
+    conn: &mut Conn,
+    index: usize,
+    mailbox: &Mailbox,
+    q: &Queued,
+    out: &mut Vec<Sent>,
+) -> anyhow::Result<()> {
+    {
         let env = &q.envelope;
         let conversation = env.conversation.clone();
         match outbox::standing(&q.flags, env.send_at, now()) {
@@ -552,10 +654,11 @@ pub fn process_on(
             standing => out.push(Sent::Waiting {
                 conversation,
                 standing,
+                author: env.author.clone(),
             }),
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A supervisor's verdict on a queued reply.
@@ -644,6 +747,7 @@ pub fn decide(ctx: &Ctx, id: &str, reply: Option<&str>, verdict: &Verdict) -> an
         Verdict::Reject(_) => Sent::Waiting {
             conversation: conv.id.clone(),
             standing: Standing::Rejected,
+            author: waiting.envelope.author.clone(),
         },
     };
     let team = ctx.team(mailbox);
@@ -671,12 +775,47 @@ pub enum TakeBack {
 
 /// Takes the queued reply `message_id` of `mailbox` back out of the outbox, by
 /// compare-and-set against any sender: it wins only while no send has started.
-pub fn take_back(ctx: &Ctx, mailbox: &str, message_id: &str) -> anyhow::Result<TakeBack> {
+/// The agent's kept copy of the reply (see `drafts`) stays, as taken back: the next reply
+/// on `conversation` opens it.
+pub fn take_back(
+    ctx: &Ctx,
+    mailbox: &str,
+    conversation: &str,
+    message_id: &str,
+) -> anyhow::Result<TakeBack> {
     let (index, m) = ctx.mailbox_named(mailbox)?;
     let mut conn = ctx.connect(index, m)?;
     let r = take_back_on(&mut conn, m, message_id);
     conn.logout();
+    if let Ok(TakeBack::Removed | TakeBack::Gone) = &r {
+        if let Ok(mut cache) = ctx.cache() {
+            let _ = cache.forget_outbox_seen(mailbox, message_id);
+        }
+    }
+    if let Ok(TakeBack::Removed) = &r {
+        mark_taken_back(ctx, mailbox, conversation, message_id);
+    }
     r
+}
+
+/// Turns the kept copy of `message_id` into a taken-back draft (the outbox copy is gone).
+fn mark_taken_back(ctx: &Ctx, mailbox: &str, conversation: &str, message_id: &str) {
+    use super::drafts::{self, Why};
+    let Ok(Some(mut kept)) = drafts::load(ctx, mailbox, conversation) else {
+        return;
+    };
+    if kept.why
+        == (Why::Queued {
+            message_id: message_id.to_string(),
+        })
+    {
+        kept.why = Why::TakenBack;
+        if let Err(e) = drafts::keep(ctx, mailbox, conversation, &kept) {
+            ctx.notify.warn(Warning::DraftNotKept {
+                error: format!("{e:#}"),
+            });
+        }
+    }
 }
 
 fn take_back_on(conn: &mut Conn, mailbox: &Mailbox, message_id: &str) -> anyhow::Result<TakeBack> {
@@ -756,6 +895,9 @@ pub fn send_due(
         other => other,
     };
     conn.logout();
+    if let Ok(Sent::Delivered { .. } | Sent::Completed { .. }) = &r {
+        let _ = cache.forget_outbox_seen(mailbox, message_id);
+    }
     r
 }
 

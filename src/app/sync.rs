@@ -53,16 +53,23 @@ pub fn report_outbox(ctx: &Ctx, result: anyhow::Result<Vec<super::reply_outbox::
     match result {
         Ok(list) => {
             for s in list {
-                let worth_telling = matches!(
-                    s,
+                let mine = |author: &str| {
+                    author == ctx.config.agent.id
+                        || ctx.config.agent.role == crate::config::Role::Supervisor
+                };
+                // What needs a person goes to the reply's author and the supervisors only.
+                let worth_telling = match &s {
                     Sent::Waiting {
-                        standing: Standing::Uncertain | Standing::Rejected,
+                        standing: Standing::Uncertain | Standing::Rejected | Standing::Held,
+                        author,
                         ..
-                    } | Sent::Uncertain { .. }
-                        | Sent::Held { .. }
-                        | Sent::Delivered { .. }
-                        | Sent::Completed { .. }
-                );
+                    } => mine(author),
+                    Sent::Held { author, .. } => mine(author),
+                    Sent::Uncertain { .. } | Sent::Delivered { .. } | Sent::Completed { .. } => {
+                        true
+                    }
+                    _ => false,
+                };
                 if worth_telling {
                     ctx.notify.send(super::Notice::Outbox(s));
                 }

@@ -7,6 +7,7 @@ mod events;
 mod fts;
 mod kept;
 mod lease;
+mod outbox_seen;
 mod query;
 mod schema;
 mod stats;
@@ -25,6 +26,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use bulk::BulkLoad;
 pub use events::{EventRow, StateMessage};
 pub use lease::{host_name, Lease};
+pub use outbox_seen::OutboxSeen;
 pub use query::{
     ConversationRow, ListFilter, Lookup, MessageRow, StatusCounts, TabQuery, WindowRow,
 };
@@ -148,7 +150,7 @@ impl Cache {
             "BEGIN IMMEDIATE;
              DELETE FROM messages; DELETE FROM thread_ids; DELETE FROM conversations;
              DELETE FROM bodies; DELETE FROM folders; DELETE FROM leases;
-             DELETE FROM events; DELETE FROM presence;
+             DELETE FROM events; DELETE FROM presence; DELETE FROM outbox_seen;
              COMMIT;",
         );
         r.map_err(|e| self.err(e))?;

@@ -198,6 +198,20 @@ CREATE TABLE smtp_accepted (
     at INTEGER NOT NULL
 ) WITHOUT ROWID;
 "#,
+    // v11: the outbox as last seen (each sync's outbox pass writes it): what the reader shows
+    // of a conversation's queued replies. Shown only; every act on a queued reply reads the
+    // server first.
+    r#"
+CREATE TABLE outbox_seen (
+    mailbox TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    author TEXT NOT NULL,
+    standing TEXT NOT NULL,
+    send_at INTEGER NOT NULL,
+    PRIMARY KEY (mailbox, message_id)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end

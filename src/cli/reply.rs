@@ -61,9 +61,17 @@ fn editor(ctx: &Ctx) -> String {
         .unwrap_or_else(|| "vi".into())
 }
 
-/// Opens `text` in the editor and returns what was saved.
+/// Opens `text` in the editor and returns what was saved. The file is new and private
+/// (0600, created where nothing stood): an existing file or link at `path` is refused.
 pub fn edit(ctx: &Ctx, text: &str, path: &std::path::Path) -> anyhow::Result<String> {
-    std::fs::write(path, text)
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
         .map_err(|e| crate::said!("error.file.write_draft", path = path.display()).because(e))?;
     let status = std::process::Command::new("sh")
         .arg("-c")
@@ -86,12 +94,13 @@ pub fn edit(ctx: &Ctx, text: &str, path: &std::path::Path) -> anyhow::Result<Str
     })
 }
 
-fn draft_path(id: &str) -> PathBuf {
-    std::env::temp_dir().join(format!(
-        "tanto-draft-{}-{}.txt",
+/// The file the editor opens: in the agent's private drafts directory, never in /tmp.
+fn draft_path(ctx: &Ctx, id: &str) -> anyhow::Result<PathBuf> {
+    Ok(crate::app::drafts::dir(ctx)?.join(format!(
+        "edit-{}-{}.txt",
         crate::sanitize::file_name(id),
         std::process::id()
-    ))
+    )))
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
@@ -112,7 +121,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
         Ok(p) => p,
         Err(r) => return Ok(report(&r)),
     };
-    let path = draft_path(&prepared.conversation.id);
+    let path = draft_path(ctx, &prepared.conversation.id)?;
     let draft = match &a.body_file {
         Some(f) => {
             let written = std::fs::read_to_string(f)
@@ -137,16 +146,23 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
             } else {
                 prepared.draft.clone()
             };
-            edit(ctx, &draft, &path)?
+            // A failed editor leaves the file where the error names it.
+            let edited = edit(ctx, &draft, &path)?;
+            let _ = std::fs::remove_file(&path);
+            edited
         }
     };
     let r = reply::submit(ctx, &prepared, &draft, &opts)?;
     if matches!(r, Replied::Stale { .. } | Replied::Warned { .. }) {
-        if std::fs::write(&path, &draft).is_ok() {
+        let kept = crate::app::drafts::Kept {
+            why: crate::app::drafts::Why::Stopped,
+            text: draft,
+            at: crate::clock::now(),
+        };
+        let c = &prepared.conversation;
+        if let Ok(path) = crate::app::drafts::keep(ctx, &c.mailbox, &c.id, &kept) {
             eprintln!("tanto: {}", tf("reply.kept", &[("path", &path.display())]));
         }
-    } else {
-        let _ = std::fs::remove_file(&path);
     }
     Ok(report(&r))
 }
@@ -157,11 +173,18 @@ pub fn report(r: &Replied) -> u8 {
         Replied::Held {
             conversation,
             holder,
+            kept,
         } => {
             eprintln!(
                 "tanto: {}",
                 tf("reply.held", &[("id", conversation), ("holder", holder)])
             );
+            if kept.is_some() {
+                eprintln!(
+                    "tanto: {}",
+                    tf("reply.kept_private", &[("id", conversation)])
+                );
+            }
             EXIT_LOST_RACE
         }
         Replied::Stale {
@@ -291,6 +314,7 @@ pub fn sent_line(s: &Sent) -> (String, bool) {
         Sent::Waiting {
             conversation,
             standing: Standing::Rejected,
+            ..
         } => (
             tf("notice.outbox.rejected", &[("id", &one(conversation))]),
             false,
@@ -298,6 +322,7 @@ pub fn sent_line(s: &Sent) -> (String, bool) {
         Sent::Waiting {
             conversation,
             standing: Standing::Uncertain,
+            ..
         } => (
             tf("notice.outbox.uncertain", &[("id", &one(conversation))]),
             true,
@@ -305,6 +330,7 @@ pub fn sent_line(s: &Sent) -> (String, bool) {
         Sent::Waiting {
             conversation,
             standing,
+            ..
         } => (
             tf(
                 "reply.waiting",

@@ -42,6 +42,9 @@ pub struct Agent {
     pub role: Role,
     /// The editor for drafts (default: $VISUAL, then $EDITOR, then vi).
     pub editor: Option<String>,
+    /// Where this agent's private files live: kept drafts, actions made offline (default:
+    /// `$XDG_STATE_HOME/tanto`, i.e. `~/.local/state/tanto`).
+    pub state_dir: Option<std::path::PathBuf>,
     /// The TUI takes the mouse (wheel scrolls, a click picks a row or a tab). Off by
     /// default: a captured mouse stops the terminal's own text selection.
     #[serde(default)]

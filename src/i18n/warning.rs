@@ -30,6 +30,7 @@ pub fn warning(w: &Warning) -> String {
             tf("warning.not_marked_done", &[("id", id), ("error", error)])
         }
         W::TemplatesUnranked { error } => tf("warning.templates_unranked", &[("error", error)]),
+        W::DraftNotKept { error } => tf("warning.draft_not_kept", &[("error", error)]),
     };
     single_line(&text)
 }
@@ -92,6 +93,7 @@ mod tests {
                 error: error(),
             },
             W::TemplatesUnranked { error: error() },
+            W::DraftNotKept { error: error() },
         ]
     }
     use Warning as W;

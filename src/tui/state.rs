@@ -104,6 +104,8 @@ pub struct Compose {
     pub prepared: Draft,
     /// The draft as last saved in the editor.
     pub text: String,
+    /// The agent was told that someone else holds the conversation now.
+    pub displaced: bool,
 }
 
 /// A reply queued with Send-At = now + the undo window: until `due`, the take-back key
@@ -252,6 +254,8 @@ pub struct State {
     /// The team's undo window in seconds (0: replies go out at once).
     pub undo_seconds: i64,
     pub approvals: Approvals,
+    /// What the outbox passes told already (a held reply is found again by every pass).
+    pub told: std::collections::HashSet<String>,
     pub dirty: bool,
     pub quit: bool,
 }
@@ -295,6 +299,7 @@ impl State {
             undo: None,
             undo_seconds: 10,
             approvals: Approvals::default(),
+            told: Default::default(),
             dirty: true,
             quit: false,
         }

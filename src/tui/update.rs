@@ -291,6 +291,14 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
                 Notice::Warning(w) => s.error = Some(crate::i18n::warning(&w)),
                 Notice::Outbox(sent) => {
                     let (text, error) = reply_flow::sent_text(&sent);
+                    // Every outbox pass finds a held reply again: it is told once.
+                    let standing = matches!(
+                        sent,
+                        Sent::Waiting { .. } | Sent::Held { .. } | Sent::Uncertain { .. }
+                    );
+                    if standing && !s.told.insert(text.clone()) {
+                        return out;
+                    }
                     if error {
                         s.error = Some(text);
                     } else {
@@ -863,6 +871,13 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                 .window
                 .get(selected)
                 .map(|r| (r.conversation.mailbox.clone(), r.conversation.id.clone()));
+            let rows: Vec<_> = s
+                .window
+                .rows
+                .iter()
+                .map(|r| r.conversation.clone())
+                .collect();
+            rows.iter().for_each(|c| displaced(s, c));
         }
         Reply::ListFailed { req, error } => {
             if req == s.list_req {
@@ -879,7 +894,9 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             match result {
                 Ok(view) => {
                     reader.subject = view.conversation.subject.clone();
+                    let conv = view.conversation.clone();
                     reader.view = Some(view);
+                    displaced(s, &conv);
                 }
                 Err(e) => s.error = Some(e),
             }
@@ -982,6 +999,28 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             }
         }
     }
+}
+
+/// Tells the agent, once, that the conversation of the reply being written was given to
+/// someone else (a take-over): the draft stays, and is kept if its send is refused.
+fn displaced(s: &mut State, conv: &crate::cache::ConversationRow) {
+    let Some(c) = s
+        .compose
+        .as_mut()
+        .filter(|c| c.id == conv.id && !c.displaced)
+    else {
+        return;
+    };
+    let Some(holder) = conv.assignee.as_ref().filter(|a| **a != s.me) else {
+        return;
+    };
+    c.displaced = true;
+    s.dirty = true;
+    s.error = Some(format!(
+        "{}: {}",
+        short(&conv.id),
+        tf("tui.reply.displaced", &[("holder", holder)])
+    ));
 }
 
 fn refresh_after_change(s: &mut State, id: &str, out: &mut Vec<Command>) {

@@ -379,6 +379,7 @@ fn a_refused_reply_says_who_holds_it_and_changes_nothing() {
             result: Ok(Err(Replied::Held {
                 conversation: "a1".into(),
                 holder: "bob".into(),
+                kept: None,
             })),
         }),
     );

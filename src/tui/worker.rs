@@ -215,7 +215,7 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
             mailbox,
             message_id,
         } => Some(Reply::TookBack {
-            result: crate::app::reply_outbox::take_back(ctx, &mailbox, &message_id)
+            result: crate::app::reply_outbox::take_back(ctx, &mailbox, &id, &message_id)
                 .map_err(|e| error_line(&e)),
             id,
         }),

@@ -89,6 +89,8 @@ impl Tanto {
             .arg(&self.config)
             .args(args)
             .env("TANTO_TEST_PASSWORD", "secret")
+            // Kept drafts and offline actions stay inside the test's directory.
+            .env("XDG_STATE_HOME", self.dir.join("state"))
             // The tests read English messages, whatever the machine's locale.
             .env("LANG", "C.UTF-8")
             .env_remove("LC_ALL")

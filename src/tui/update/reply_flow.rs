@@ -38,7 +38,7 @@ pub(super) fn start_reply(s: &mut State, all: bool, out: &mut Vec<Command>) {
 pub(super) fn take_back(s: &mut State, out: &mut Vec<Command>) {
     let now = s.now;
     let Some(u) = s.undo.as_mut() else {
-        s.info = Some(tr("tui.reply.nothing_to_take_back").into());
+        take_back_queued(s, out);
         return;
     };
     if u.settling || now >= u.due {
@@ -51,6 +51,32 @@ pub(super) fn take_back(s: &mut State, out: &mut Vec<Command>) {
         id: u.id.clone(),
         mailbox: u.mailbox.clone(),
         message_id: u.message_id.clone(),
+    });
+}
+
+/// The undo key outside an undo window: in the reader, takes back this agent's newest reply
+/// of the conversation that is still in the outbox (scheduled, waiting, held, rejected).
+fn take_back_queued(s: &mut State, out: &mut Vec<Command>) {
+    let queued = match (&s.screen, &s.reader) {
+        (Screen::Reader, Some(r)) => r.view.as_ref().and_then(|v| {
+            v.outbox
+                .iter()
+                .rev()
+                .find(|q| q.author == s.me && q.may_take_back())
+                .map(|q| (r.mailbox.clone(), r.id.clone(), q.message_id.clone()))
+        }),
+        _ => None,
+    };
+    let Some((mailbox, id, message_id)) = queued else {
+        s.info = Some(tr("tui.reply.nothing_to_take_back").into());
+        return;
+    };
+    s.busy += 1;
+    s.info = Some(format!("{}: {}", short(&id), tr("tui.reply.taking_back")));
+    out.push(Command::TakeBack {
+        id,
+        mailbox,
+        message_id,
     });
 }
 
@@ -295,6 +321,7 @@ pub(super) fn sent_text(sent: &Sent) -> (String, bool) {
         Sent::Waiting {
             conversation,
             standing,
+            ..
         } => (
             format!(
                 "{}: {}",
@@ -337,6 +364,7 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                         id: id.clone(),
                         text: draft.0.draft.clone(),
                         prepared: draft,
+                        displaced: false,
                     });
                     out.push(Command::EditReply { id });
                     out.push(reload(s));
@@ -394,13 +422,20 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                 Ok(Replied::NoRecipient { .. }) => {
                     send_prompt(s, vec![tr("tui.reply.no_recipient").into()])
                 }
-                Ok(Replied::Held { holder, .. }) => {
+                Ok(Replied::Held { holder, kept, .. }) => {
                     s.compose = None;
-                    s.error = Some(format!(
-                        "{}: {}",
-                        short(&id),
-                        tf("tui.reply.held_now", &[("holder", &holder)])
-                    ));
+                    let text = match kept {
+                        Some(_) => tf(
+                            "tui.reply.held_kept",
+                            &[
+                                ("holder", &holder),
+                                ("key", &s.keymap.key_for(Action::Reply)),
+                            ],
+                        ),
+                        None => tf("tui.reply.held_now", &[("holder", &holder)]),
+                    };
+                    s.error = Some(format!("{}: {text}", short(&id)));
+                    refresh_after_change(s, &id, out);
                 }
                 Ok(Replied::AwaitingApproval { .. }) => {
                     s.compose = None;
@@ -440,7 +475,10 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             }
         }
         Reply::TookBack { id, result } => {
-            s.undo = None;
+            if s.undo.take().is_none() {
+                // Taken back from the reader (see `take_back_queued`).
+                s.busy = s.busy.saturating_sub(1);
+            }
             match result {
                 Ok(TakeBack::Removed) => {
                     s.info = Some(format!(

@@ -179,7 +179,44 @@ fn lines(s: &State, v: &ConversationView) -> Vec<Line<'static>> {
             }
         }
     }
+    outbox_lines(s, v, &t, &mut out);
     out
+}
+
+/// The conversation's replies still in the outbox: what is scheduled, waits for approval or
+/// is held must be in sight of whoever reads the conversation.
+fn outbox_lines(s: &State, v: &ConversationView, t: &Theme, out: &mut Vec<Line<'static>>) {
+    for q in &v.outbox {
+        out.push(Line::raw(""));
+        let mut what = tf(
+            "tui.reader.queued",
+            &[("author", &q.author), ("standing", &q.standing)],
+        );
+        if q.send_at > 0 {
+            what.push_str(&format!(" · {}", when(s, q.send_at)));
+        }
+        let bad = matches!(q.standing.as_str(), "held" | "rejected" | "uncertain");
+        out.push(Line::from(vec![
+            Span::styled(
+                format!("── {} ", tr("tui.reader.outbox")),
+                t.fg(if bad { Color::Red } else { Color::Blue })
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(what),
+        ]));
+        if let Some(why) = &q.reason {
+            out.push(header_line(t, tr("tui.reader.why"), why));
+        }
+        if q.author == s.me && q.may_take_back() {
+            out.push(Line::from(Span::styled(
+                tf(
+                    "tui.reader.take_back_hint",
+                    &[("key", &s.keymap.key_for(crate::tui::keymap::Action::Undo))],
+                ),
+                t.dim(),
+            )));
+        }
+    }
 }
 
 fn header_line(t: &Theme, name: &str, value: &str) -> Line<'static> {

@@ -292,6 +292,7 @@ fn sample_view() -> ConversationView {
             ),
         ],
         fetch_error: None,
+        outbox: Vec::new(),
     }
 }
 
@@ -345,6 +346,7 @@ fn composing(s: &mut State) {
         prepared: crate::tui::state::Draft(std::sync::Arc::new(
             crate::app::reply::Prepared::for_tests(row, draft),
         )),
+        displaced: false,
     });
 }
 
