@@ -373,3 +373,156 @@ fn a_reply_killed_after_smtp_took_it_is_finished_by_the_next_sync_not_called_unc
     assert_eq!(desk.server.uids("support", "Sent").len(), 1);
     assert_eq!(status(&desk.alice, &desk.id), "done");
 }
+
+/// Starts alice's `tanto reply` on the desk's conversation in the background (`body` as
+/// what she wrote, in a file of her own), its output piped for `wait_with_output`.
+fn reply_in_background(alice: &Tanto, id: &str, body: &str) -> std::process::Child {
+    let dir = alice.dir.join("background");
+    std::fs::create_dir_all(&dir).expect("create the body's dir");
+    alice
+        .command(&["reply", id, "--body-file", &body_file(&dir, body)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start tanto reply")
+}
+
+#[test]
+fn a_send_waiting_for_a_slow_250_is_left_alone_by_the_team_and_delivered_once() {
+    // The SMTP server takes the mail at once but answers the end of DATA 8 s later (a slow
+    // content filter): a slow server, not a broken one. tanto's SMTP timeout
+    // (src/send/mod.rs, 60 s) is far longer, so the send must simply succeed.
+    let desk = desk();
+    let (boss, bob) = team(&desk);
+    let delay = Duration::from_secs(8);
+    desk.sink.slow_data(delay);
+    let started = Instant::now();
+    let mut reply = reply_in_background(&desk.alice, &desk.id, "ゆっくり届く回答");
+    // The sink has the mail: from now on alice's send waits for its 250.
+    desk.sink.wait_for(1, Duration::from_secs(30));
+    let mut said = Vec::new();
+    // bob's sync sees alice's mark on the outbox copy: a live send of someone else's.
+    let (code, out, err) = run_code(&bob, &["sync", "--once"]);
+    assert_eq!(code, 0, "bob's sync: {out}{err}");
+    said.push(format!("bob's sync: {out}{err}"));
+    // bob tries to answer too: alice holds the conversation until her reply is done.
+    let (code, out, err) = reply_with(&bob, &desk.id, &bob.dir, "bob の回答");
+    assert_eq!(code, 3, "alice holds it (exit 3, a lost race): {out}{err}");
+    assert!(err.contains("alice"), "the refusal names the holder: {err}");
+    said.push(format!("bob's reply: {out}{err}"));
+    // alice's own sync on this host (a second terminal) sees her live send's lease.
+    let (code, out, err) = run_code(&desk.alice, &["sync", "--once"]);
+    assert_eq!(code, 0, "alice's sync: {out}{err}");
+    said.push(format!("alice's sync: {out}{err}"));
+    let items = outbox(&boss);
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["standing"], "sending", "{items:?}");
+    assert_eq!(items[0]["by"], "alice", "{items:?}");
+    // All of that happened while the 250 was still to come, else the test proves nothing.
+    assert!(
+        reply.try_wait().expect("poll tanto reply").is_none(),
+        "alice's reply ended {:?} after it started, before the team was done: the machine \
+         is too slow for this test's {delay:?}",
+        started.elapsed()
+    );
+    let out = reply.wait_with_output().expect("wait for tanto reply");
+    let took = started.elapsed();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("reply sent"), "{stdout}{stderr}");
+    assert!(
+        took >= delay,
+        "the reply ended after {took:?}, before the 250"
+    );
+    said.push(format!("alice's reply: {stdout}{stderr}"));
+    for s in &said {
+        assert!(
+            !s.contains("uncertain"),
+            "nobody calls a live send uncertain: {s}"
+        );
+    }
+    assert_nothing_more_sent(&desk.sink, 1);
+    assert_eq!(desk.server.uids("support", "Sent").len(), 1);
+    assert!(outbox(&boss).is_empty(), "{:?}", outbox(&boss));
+    bob.sync();
+    assert_eq!(status(&bob, &desk.id), "done");
+    assert_eq!(status(&desk.alice, &desk.id), "done");
+}
+
+/// The plain `tanto reply` path (no queue left behind, no crash) with the relay holding the
+/// reply's command `held` (one the reply sends after SMTP took the mail) while the customer
+/// writes again; then alice's sync. Returns the desk, the relay (keep it: alice connects
+/// through it) and alice.
+fn follow_up_while_held(held: &str) -> (Desk, harness::Relay, Tanto) {
+    let desk = desk();
+    let relay = harness::Relay::start(desk.server.port);
+    let alice = alice_via_relay(&desk, &relay);
+    relay.hold(held, Duration::from_secs(3));
+    let started = Instant::now();
+    let mut reply = reply_in_background(&alice, &desk.id, "一件目は発送済みです");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while relay.count(held) == 0 {
+        assert!(
+            reply.try_wait().expect("poll tanto reply").is_none(),
+            "the reply ended without sending {held:?}: {:#?}",
+            relay.commands()
+        );
+        assert!(Instant::now() < deadline, "{:#?}", relay.commands());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The send check is behind us: SMTP took the reply.
+    assert_eq!(desk.sink.received().len(), 1);
+    follow_up(&desk.server, 1, "二件目の注文はキャンセルしてください！");
+    assert!(
+        reply.try_wait().expect("poll tanto reply").is_none(),
+        "the follow-up came {:?} after the start, after the reply ended: the hold was too short",
+        started.elapsed()
+    );
+    let out = reply.wait_with_output().expect("wait for tanto reply");
+    relay.release_holds();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("reply sent"), "{said}");
+    let _ = run_code(&alice, &["sync", "--once"]);
+    (desk, relay, alice)
+}
+
+/// What users get after `follow_up_while_held`: one mail, nothing left in the outbox, done
+/// on the answered message only, so the conversation is new for alice and her teammates.
+fn assert_the_follow_up_stays_new(desk: &Desk, alice: &Tanto) {
+    assert!(outbox(alice).is_empty(), "the bookkeeping finished");
+    assert_nothing_more_sent(&desk.sink, 1);
+    assert_eq!(desk.server.uids("support", "Sent").len(), 1);
+    let flags = support::fetch_flags(&desk.server, "support", "INBOX");
+    assert_eq!(flags.len(), 2, "{flags:?}");
+    assert!(flags[0].contains("\\Answered"), "{flags:?}");
+    assert!(!flags[1].contains("tanto-done"), "{flags:?}");
+    assert_eq!(status(alice, &desk.id), "new", "{flags:?}");
+    let (_boss, bob) = team(desk);
+    assert_eq!(status(&bob, &desk.id), "new");
+}
+
+#[test]
+fn a_follow_up_that_arrives_while_a_direct_send_goes_into_sent_keeps_the_conversation_new() {
+    // After SMTP and before the bookkeeping: the bookkeeping's own sync sees the follow-up.
+    let (desk, _relay, alice) = follow_up_while_held(" APPEND \"Sent\"");
+    assert_the_follow_up_stays_new(&desk, &alice);
+}
+
+#[test]
+fn a_follow_up_that_arrives_just_before_a_direct_send_s_done_mark_keeps_the_conversation_new() {
+    // Later still: the bookkeeping synced before the follow-up came, and its done mark (a
+    // STORE of tanto-done) is on its way to the server.
+    let (desk, _relay, alice) = follow_up_while_held("tanto-done");
+    // The done mark went out, onto the message the reply answered.
+    let flags = support::fetch_flags(&desk.server, "support", "INBOX");
+    assert!(flags[0].contains("tanto-done"), "{flags:?}");
+    assert_the_follow_up_stays_new(&desk, &alice);
+}

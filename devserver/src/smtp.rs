@@ -21,8 +21,10 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The handler: each message goes to `tmp/` then is renamed into `new/` (Maildir delivery,
 /// so a reader never sees half a message); `<name>.env` holds the envelope, one line
-/// `from <addr>` then one `to <addr>` per recipient. The sink exits when its parent (the
-/// test process) is gone, so a killed test leaves nothing running.
+/// `from <addr>` then one `to <addr>` per recipient. Files in the root change its answers
+/// (read each time they apply, so a test may change them while the sink runs): `refuse` (see
+/// [`SmtpSink::refuse`]) and `slow` (see [`SmtpSink::slow_data`]). The sink exits when its
+/// parent (the test process) is gone, so a killed test leaves nothing running.
 const SCRIPT: &str = r#"
 import asyncio, itertools, os, sys, time
 from aiosmtpd.controller import Controller
@@ -56,6 +58,16 @@ class Sink:
                 f.write("to %s\n" % r)
         os.rename(env, os.path.join(root, "envelope", name + ".env"))
         os.rename(tmp, os.path.join(root, "new", name))
+        # A server that took the mail but is slow to say so (<root>/slow holds the seconds):
+        # the mail is delivered first, then the 250 waits. Only this session waits: others
+        # are served meanwhile.
+        try:
+            with open(os.path.join(root, "slow"), encoding="utf-8") as f:
+                delay = float(f.read().strip() or "0")
+        except FileNotFoundError:
+            delay = 0.0
+        if delay > 0:
+            await asyncio.sleep(delay)
         return "250 2.0.0 Ok: queued as %s" % name
 
 parent = os.getppid()
@@ -254,6 +266,18 @@ impl SmtpSink {
         text.push_str(address);
         text.push('\n');
         fs::write(&path, text).expect("write the sink's refuse list");
+    }
+
+    /// From now on the final answer to DATA (the `250` after the end of the message) comes
+    /// `delay` late: the message is delivered (`received` lists it) at once, and its `250`
+    /// only after the wait, as from a server whose filters take their time. Other sessions
+    /// are served meanwhile. `Duration::ZERO` answers at once again.
+    pub fn slow_data(&self, delay: Duration) {
+        fs::write(
+            self.dir.path().join("slow"),
+            format!("{:.3}\n", delay.as_secs_f64()),
+        )
+        .expect("write the sink's delay");
     }
 
     /// Waits (up to `timeout`) until at least `n` messages arrived; returns them all.

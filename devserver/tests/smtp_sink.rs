@@ -75,3 +75,39 @@ fn the_sink_keeps_the_exact_bytes_and_envelope_and_survives_a_restart() {
     let got = sink.wait_for(2, Duration::from_secs(5));
     assert_eq!(got[1].rcpt_to, ["d@example.com"]);
 }
+
+#[test]
+fn a_slow_sink_delivers_at_once_and_answers_the_end_of_data_only_after_its_delay() {
+    let sink = SmtpSink::start();
+    let delay = Duration::from_millis(1500);
+    sink.slow_data(delay);
+    let port = sink.port;
+    let started = std::time::Instant::now();
+    let client = std::thread::spawn(move || {
+        let end = send(
+            port,
+            "a@example.com",
+            &["b@example.com"],
+            b"Subject: slow\r\n\r\nx\r\n",
+        );
+        (end, started.elapsed())
+    });
+    // The mail is there while its sender still waits for the 250.
+    let got = sink.wait_for(1, Duration::from_secs(5));
+    assert_eq!(got.len(), 1);
+    assert!(!client.is_finished(), "the 250 came before the delay");
+    let (end, took) = client.join().expect("the client");
+    assert!(end.starts_with("250"), "{end}");
+    assert!(took >= delay, "the 250 came after {took:?}");
+    // Back to answering at once.
+    sink.slow_data(Duration::ZERO);
+    let started = std::time::Instant::now();
+    assert!(send(
+        port,
+        "a@example.com",
+        &["c@example.com"],
+        b"Subject: 2\r\n\r\ny\r\n"
+    )
+    .starts_with("250"));
+    assert!(started.elapsed() < delay, "{:?}", started.elapsed());
+}
