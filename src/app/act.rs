@@ -45,6 +45,9 @@ pub enum Outcome {
     Already { conversation: String, what: Already },
     /// Not allowed; nothing was written.
     Refused { conversation: String, why: Refused },
+    /// The server could not be reached: the action waits in the offline journal, and the
+    /// next sync that reaches the server applies it if the conversation is still as seen.
+    Queued { conversation: String },
 }
 
 /// A change this agent made.
@@ -61,11 +64,32 @@ pub struct Won {
 
 /// Carries out `action` on the conversation `id` (or a unique prefix).
 pub fn perform(ctx: &Ctx, id: &str, action: &Action) -> anyhow::Result<Outcome> {
-    let actor = Actor {
+    perform_as(ctx, id, action, me(ctx), None)
+}
+
+fn me(ctx: &Ctx) -> Actor {
+    Actor {
         id: ctx.config.agent.id.clone(),
         supervisor: ctx.config.agent.role == Role::Supervisor,
-    };
-    perform_as(ctx, id, action, actor, None)
+    }
+}
+
+/// Like `perform`, for a person at the keyboard: when the server cannot be reached at all,
+/// the action goes to the offline journal (`Outcome::Queued`) instead of failing.
+pub fn perform_or_queue(ctx: &Ctx, id: &str, action: &Action) -> anyhow::Result<Outcome> {
+    let conv = ctx.cache()?.find_conversation(id)??;
+    let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
+    match ctx.connect(index, mailbox) {
+        Ok(conn) => conn.logout(),
+        Err(e) if super::retry::is_transient(&e) => {
+            super::offline::queue(ctx, &conv, super::offline::What::of(action))?;
+            return Ok(Outcome::Queued {
+                conversation: conv.id,
+            });
+        }
+        Err(e) => return Err(e),
+    }
+    perform_as(ctx, &conv.id, action, me(ctx), None)
 }
 
 /// Marks a conversation done after `author`'s reply to the message `about` went out,

@@ -4,7 +4,6 @@ use crate::said;
 use anyhow::bail;
 
 use super::act::append_event;
-use super::retry::with_retry;
 use super::Ctx;
 use super::Warning;
 use crate::activity::Event;
@@ -17,16 +16,51 @@ use crate::imap::sync::sync_folder;
 pub struct Noted {
     pub conversation: String,
     pub agent: String,
+    /// The server could not be reached: the note waits in the offline journal and the next
+    /// sync that reaches the server adds it.
+    pub queued: bool,
 }
 
-/// Appends an internal note to a conversation.
+/// Appends an internal note to a conversation; journals it when the server cannot be
+/// reached (see `offline`), so that a note is never lost to the network.
 pub fn note(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<Noted> {
     if text.trim().is_empty() {
         bail!(said!("error.note.empty"));
     }
+    let conv = ctx.cache()?.find_conversation(id)??;
+    let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
+    match ctx.connect(index, mailbox) {
+        Ok(conn) => add(ctx, conn, &conv.id, text),
+        Err(e) if super::retry::is_transient(&e) => {
+            super::offline::queue(
+                ctx,
+                &conv,
+                super::offline::What::Note {
+                    text: text.to_string(),
+                },
+            )?;
+            Ok(Noted {
+                conversation: conv.id,
+                agent: ctx.config.agent.id.clone(),
+                queued: true,
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Appends the note now (the offline journal's way: a failure leaves it in the journal).
+pub(super) fn note_online(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<Noted> {
+    let conv = ctx.cache()?.find_conversation(id)??;
+    let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
+    let conn = ctx.connect(index, mailbox)?;
+    add(ctx, conn, &conv.id, text)
+}
+
+fn add(ctx: &Ctx, mut conn: crate::imap::Conn, id: &str, text: &str) -> anyhow::Result<Noted> {
     let mut cache = ctx.cache()?;
     let conv = cache.find_conversation(id)??;
-    let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
+    let (_, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
     let about = match cache.state_message(&conv.mailbox, &conv.id)? {
         Some(s) => s.key,
         None => cache
@@ -43,9 +77,6 @@ pub fn note(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<Noted> {
         &conv.id,
         text.to_string(),
     );
-    // A note is an APPEND: retrying after a lost answer could log it twice, so only a
-    // failure to connect (nothing sent yet) is retried.
-    let mut conn = with_retry(&ctx.notify, "note", || ctx.connect(index, mailbox))?;
     append_event(ctx, &mut conn, mailbox, &conv.subject, &event)?;
     let team = ctx.team(mailbox);
     let folder = &mailbox.imap.activity_folder;
@@ -57,5 +88,6 @@ pub fn note(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<Noted> {
     Ok(Noted {
         conversation: conv.id,
         agent: event.agent,
+        queued: false,
     })
 }

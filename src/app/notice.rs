@@ -17,6 +17,8 @@ pub enum Notice {
     Warning(Warning),
     /// The outbox pass of a sync sent a queued reply, or found one a person must look at.
     Outbox(super::reply_outbox::Sent),
+    /// A note or action made offline was applied (or refused) once the server was back.
+    Offline(super::offline::Applied),
 }
 
 /// What went wrong without stopping the work, as data: each front end words it through its

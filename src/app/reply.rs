@@ -110,9 +110,13 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
             return Err(said!(
                 "error.reply.refused",
                 id = conversation,
-                why = format!("{why:?}")
+                why = crate::i18n::refused_reason(&why)
             )
             .into())
+        }
+        // `perform` never journals; a reply needs the server (the claim, the check).
+        Outcome::Queued { conversation } => {
+            return Err(said!("error.reply.offline", id = conversation).into())
         }
     }
     // Bodies the cache lacks are fetched here.

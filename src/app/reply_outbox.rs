@@ -481,7 +481,7 @@ fn bookkeeping(
             .conversation_of_message(&mailbox.name, &env.about)?
             .unwrap_or_else(|| env.conversation.clone());
         match done_after_reply(ctx, &id, &env.author, &env.about) {
-            Ok(Outcome::Won(_) | Outcome::Already { .. }) => {}
+            Ok(Outcome::Won(_) | Outcome::Already { .. } | Outcome::Queued { .. }) => {}
             // A follow-up arrived after the reply's base: it keeps the conversation new.
             Ok(Outcome::Refused {
                 why: crate::core::claims::Refused::Superseded,

@@ -41,9 +41,21 @@ pub fn sync_once(ctx: &Ctx) -> anyhow::Result<Vec<MailboxReport>> {
             let sent = super::reply_outbox::process_on(ctx, &mut cache, &mut c, i, m);
             report_outbox(ctx, sent);
             c.logout();
+            apply_offline(ctx, m);
         }
     }
     Ok(out)
+}
+
+/// Applies the notes and actions this agent made offline in mailbox `m` (the server was
+/// just reached), and tells what became of them.
+pub fn apply_offline(ctx: &Ctx, m: &crate::config::Mailbox) {
+    if super::offline::count(ctx) == 0 {
+        return;
+    }
+    for a in super::offline::flush(ctx, &m.name) {
+        ctx.notify.send(super::Notice::Offline(a));
+    }
 }
 
 /// Says what the outbox pass did that someone should know, and what needs a person.

@@ -251,6 +251,7 @@ fn sync_loop(ctx: &Ctx, stop: &AtomicBool, wake: &Receiver<()>, events: &Sender<
                         *conn = None;
                     }
                     super::sync::report_outbox(ctx, sent);
+                    super::sync::apply_offline(ctx, m);
                 }
             }
             Ok(changes)

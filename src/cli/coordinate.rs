@@ -39,12 +39,7 @@ pub struct NoteArgs {
     pub message: String,
 }
 
-fn held_since(idle: Option<i64>) -> String {
-    match idle {
-        Some(s) => tf("cli.held.since", &[("ago", &i18n::duration(s))]),
-        None => t("cli.held.just_now").to_string(),
-    }
-}
+use crate::i18n::held_since;
 
 fn already_text(id: &str, what: &Already) -> String {
     match what {
@@ -97,6 +92,13 @@ pub fn run(ctx: &Ctx, id: &str, action: Action) -> anyhow::Result<u8> {
             outln!("{}", already_text(&conversation, &what));
             Ok(0)
         }
+        Outcome::Queued { conversation } => {
+            eprintln!(
+                "tanto: {}",
+                tf("cli.offline.queued", &[("id", &conversation)])
+            );
+            Ok(0)
+        }
         Outcome::Lost {
             conversation,
             winner,
@@ -144,6 +146,10 @@ pub fn run(ctx: &Ctx, id: &str, action: Action) -> anyhow::Result<u8> {
 
 pub fn note(ctx: &Ctx, args: NoteArgs) -> anyhow::Result<u8> {
     let n = crate::app::note::note(ctx, &args.id, &args.message)?;
+    if n.queued {
+        eprintln!("tanto: {}", tf("note.queued", &[("id", &n.conversation)]));
+        return Ok(0);
+    }
     outln!(
         "{}",
         tf(

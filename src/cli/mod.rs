@@ -136,6 +136,7 @@ fn stderr_notifier() -> Notifier {
             eprintln!("tanto: {}", tf("notice.warning", &[("text", &text)]))
         }
         Notice::Outbox(sent) => eprintln!("tanto: {}", reply::sent_line(sent).0),
+        Notice::Offline(a) => eprintln!("tanto: {}", crate::i18n::offline_text(a).0),
     })
 }
 

@@ -203,6 +203,99 @@ pub fn hold_text(h: &crate::core::outbox::Hold) -> String {
 }
 
 /// A status as the front ends name it.
+/// "since 5 min" for a holder's claim of `idle` seconds ago (or "just now").
+pub fn held_since(idle: Option<i64>) -> String {
+    match idle {
+        Some(secs) => tf("cli.held.since", &[("ago", &duration(secs))]),
+        None => t("cli.held.just_now").into(),
+    }
+}
+
+/// Why an action was refused, in words (never a Rust value).
+pub fn refused_reason(why: &crate::core::claims::Refused) -> String {
+    use crate::core::claims::Refused;
+    match why {
+        Refused::NeedsSupervisor {
+            holder,
+            idle_secs,
+            stale_hours,
+        } => tf(
+            "tui.refused.needs_supervisor",
+            &[
+                ("holder", holder),
+                ("since", &held_since(*idle_secs)),
+                ("hours", stale_hours),
+            ],
+        ),
+        Refused::BadAgentId(a) => tf("tui.refused.bad_agent", &[("agent", &format!("{a:?}"))]),
+        Refused::Superseded => t("tui.refused.superseded").into(),
+    }
+}
+
+/// What became of a note or action made offline; true when it was not applied.
+pub fn offline_text(a: &crate::app::offline::Applied) -> (String, bool) {
+    use crate::app::act::Outcome;
+    use crate::app::offline::Applied;
+    let short = |id: &str| id.chars().take(12).collect::<String>();
+    match a {
+        Applied::Noted { conversation } => (
+            tf("notice.offline.noted", &[("id", &short(conversation))]),
+            false,
+        ),
+        Applied::Acted {
+            conversation,
+            outcome,
+        } => {
+            let (what, bad) = match outcome {
+                Outcome::Won(w) => (
+                    event_sentence(
+                        &w.event,
+                        &w.agent,
+                        w.owner.as_deref(),
+                        w.displaced.as_deref(),
+                    ),
+                    false,
+                ),
+                Outcome::Lost { winner, .. } => {
+                    (tf("hold.owner_short", &[("holder", winner)]), true)
+                }
+                Outcome::Refused { why, .. } => (refused_reason(why), true),
+                Outcome::Already { .. } | Outcome::Queued { .. } => (String::new(), false),
+            };
+            (
+                tf(
+                    "notice.offline.acted",
+                    &[("id", &short(conversation)), ("what", &what)],
+                ),
+                bad,
+            )
+        }
+        Applied::Refused {
+            conversation,
+            verb,
+            status,
+            holder,
+        } => (
+            tf(
+                "notice.offline.refused",
+                &[
+                    ("id", &short(conversation)),
+                    ("verb", verb),
+                    ("status", &status_name(*status)),
+                    (
+                        "holder",
+                        &holder
+                            .as_ref()
+                            .map(|h| format!(", {h}"))
+                            .unwrap_or_default(),
+                    ),
+                ],
+            ),
+            true,
+        ),
+    }
+}
+
 pub fn status_name(s: crate::core::status::Status) -> &'static str {
     use crate::core::status::Status;
     t(match s {

@@ -74,7 +74,8 @@ pub enum Reply {
     },
     Noted {
         id: String,
-        result: Result<(), String>,
+        /// True when the note went to the offline journal.
+        result: Result<bool, String>,
     },
     Saved {
         id: String,
@@ -289,6 +290,14 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
                     ))
                 }
                 Notice::Warning(w) => s.error = Some(crate::i18n::warning(&w)),
+                Notice::Offline(a) => {
+                    let (text, bad) = crate::i18n::offline_text(&a);
+                    if bad {
+                        s.error = Some(text);
+                    } else {
+                        s.info = Some(text);
+                    }
+                }
                 Notice::Outbox(sent) => {
                     let (text, error) = reply_flow::sent_text(&sent);
                     // Every outbox pass finds a held reply again: it is told once.
@@ -922,6 +931,10 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                 Ok(Outcome::Already { what, .. }) => {
                     s.info = Some(format!("{}: {}", short(&id), already_text(&what)));
                 }
+                Ok(Outcome::Queued { .. }) => {
+                    s.error = None;
+                    s.info = Some(format!("{}: {}", short(&id), tr("tui.offline.queued")));
+                }
                 Ok(Outcome::Lost {
                     winner, idle_secs, ..
                 }) => {
@@ -933,7 +946,7 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                             "tui.lost",
                             &[
                                 ("winner", &winner),
-                                ("since", &held_since(idle_secs)),
+                                ("since", &crate::i18n::held_since(idle_secs)),
                                 ("key", &s.keymap.key_for(Action::TakeOver)),
                             ]
                         )
@@ -953,9 +966,14 @@ fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             s.dirty = true;
             s.busy = s.busy.saturating_sub(1);
             match result {
-                Ok(()) => {
+                Ok(queued) => {
                     s.error = None;
-                    s.info = Some(format!("{}: {}", short(&id), tr("tui.note.added")));
+                    let said = if queued {
+                        tr("tui.offline.queued")
+                    } else {
+                        tr("tui.note.added")
+                    };
+                    s.info = Some(format!("{}: {said}", short(&id)));
                     refresh_after_change(s, &id, out);
                 }
                 Err(e) => {
@@ -1034,13 +1052,6 @@ fn refresh_after_change(s: &mut State, id: &str, out: &mut Vec<Command>) {
     out.push(Command::LoadAgents);
 }
 
-fn held_since(idle: Option<i64>) -> String {
-    match idle {
-        Some(secs) => tf("cli.held.since", &[("ago", &crate::i18n::duration(secs))]),
-        None => tr("cli.held.just_now").into(),
-    }
-}
-
 fn already_text(what: &Already) -> String {
     match what {
         Already::ClaimedByYou => tr("tui.already.yours").into(),
@@ -1055,22 +1066,7 @@ fn already_text(what: &Already) -> String {
 }
 
 fn refused_text(why: &Refused) -> String {
-    match why {
-        Refused::NeedsSupervisor {
-            holder,
-            idle_secs,
-            stale_hours,
-        } => tf(
-            "tui.refused.needs_supervisor",
-            &[
-                ("holder", holder),
-                ("since", &held_since(*idle_secs)),
-                ("hours", stale_hours),
-            ],
-        ),
-        Refused::BadAgentId(a) => tf("tui.refused.bad_agent", &[("agent", &format!("{a:?}"))]),
-        Refused::Superseded => tr("tui.refused.superseded").into(),
-    }
+    crate::i18n::refused_reason(why)
 }
 
 mod reply_flow;

@@ -134,12 +134,13 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
             id,
         }),
         Command::Act { id, action } => Some(Reply::Acted {
-            result: crate::app::act::perform(ctx, &id, &action).map_err(|e| error_line(&e)),
+            result: crate::app::act::perform_or_queue(ctx, &id, &action)
+                .map_err(|e| error_line(&e)),
             id,
         }),
         Command::Note { id, text } => Some(Reply::Noted {
             result: crate::app::note::note(ctx, &id, &text)
-                .map(|_| ())
+                .map(|n| n.queued)
                 .map_err(|e| error_line(&e)),
             id,
         }),

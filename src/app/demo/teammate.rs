@@ -205,6 +205,6 @@ fn send_reply(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<Option<&'static
 fn outcome(o: Outcome, step: &'static str) -> Option<&'static str> {
     match o {
         Outcome::Won(_) | Outcome::Already { .. } => Some(step),
-        Outcome::Lost { .. } | Outcome::Refused { .. } => None,
+        Outcome::Lost { .. } | Outcome::Refused { .. } | Outcome::Queued { .. } => None,
     }
 }
