@@ -400,3 +400,195 @@ fn a_lost_terminal_sighup_clears_presence_and_leaves_no_process() {
     }
     assert_eq!(presence_rows(&alice), 0, "presence left behind");
 }
+
+/// `tanto outbox --json` of `agent`: the queued replies as the server has them.
+fn outbox(agent: &Tanto) -> Vec<serde_json::Value> {
+    agent
+        .json(&["outbox", "--json"])
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// "2026-01-05 09:00": how the TUI (run with TZ=UTC) shows `at`.
+fn utc_minute(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .expect("time")
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+#[test]
+fn a_reply_sent_later_shows_in_the_reader_and_z_takes_it_back_with_its_text() {
+    let server = Dovecot::start();
+    let sink = SmtpSink::start();
+    server.append_many("support", "INBOX", &[sample_message(0, None)]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = replier(&server, &sink, &root.path().join("a"), "alice", 2);
+    alice.sync();
+    // The first run writes the reply; the second keeps what it was given to read.
+    let line = "明日の午前中にお届けします。";
+    let seen = root.path().join("second-draft.txt");
+    let once = root.path().join("edited-once");
+    let editor = support::editor_script(
+        root.path(),
+        &format!(
+            "if [ -e {once} ]; then cp \"$1\" {seen}; exit 0; fi\n: > {once}\nsed -i '0,/^$/s//\\n{line}/' \"$1\"\n",
+            once = once.display(),
+            seen = seen.display(),
+        ),
+    );
+    let tmux = Tmux::new(root.path());
+    tmux.open_with("A", &alice, &format!("EDITOR={} VISUAL=", editor.display()));
+    tmux.wait_for("A", "the list", |s| {
+        s.contains("New 1") && s.contains("Question 0")
+    });
+
+    tmux.keys("A", &["r"]);
+    tmux.wait_for("A", "the send prompt", |s| s.contains("Enter/y send"));
+    tmux.keys("A", &["l"]);
+    tmux.text("A", "+1h");
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the reply scheduled", |s| {
+        s.contains("reply scheduled for")
+    });
+    let queued = outbox(&alice);
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0]["standing"], "scheduled", "{queued:?}");
+    let at = queued[0]["send_at"].as_i64().expect("send_at");
+    let ahead = at - support::now();
+    assert!((3500..=3600).contains(&ahead), "an hour ahead: {ahead} s");
+
+    // Claimed by writing: the conversation is in In progress, where the reader opens it.
+    tmux.keys("A", &["2"]);
+    tmux.wait_for("A", "the In progress tab", |s| {
+        row_of(s, "Question 0").is_some_and(|r| r.contains("alice"))
+    });
+    tmux.keys("A", &["Enter"]);
+    let scheduled = format!("alice's reply: scheduled · {}", utc_minute(at));
+    let screen = tmux.wait_for("A", "the scheduled reply in the reader", |s| {
+        s.contains("── Outbox") && s.contains(&scheduled)
+    });
+    assert!(screen.contains("z takes it back"), "{screen}");
+
+    tmux.keys("A", &["z"]);
+    let screen = tmux.wait_for("A", "taken back", |s| s.contains("reply taken back"));
+    assert!(!screen.contains("z takes it back"), "{screen}");
+    tmux.wait_for("A", "the outbox line gone", |s| !s.contains("── Outbox"));
+    assert_eq!(outbox(&alice), Vec::<serde_json::Value>::new());
+    assert!(sink.received().is_empty(), "a taken-back reply was sent");
+
+    // The next reply opens the text that was taken back, and says so.
+    tmux.keys("A", &["r"]);
+    tmux.wait_for("A", "the send prompt again", |s| s.contains("Enter/y send"));
+    let draft = std::fs::read_to_string(&seen).expect("the editor ran a second time");
+    assert!(draft.contains(line), "{draft}");
+    assert!(draft.contains("taken back before it went out"), "{draft}");
+    // Put aside: nothing goes out.
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the draft put aside", |s| !s.contains("Enter/y send"));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(sink.received().is_empty(), "a reply put aside was sent");
+    tmux.keys("A", &["q"]);
+    tmux.keys("A", &["q"]);
+    assert_eq!(tmux.wait_exit("A"), "0", "{}", tmux.screen("A"));
+}
+
+#[test]
+fn a_scheduled_reply_is_held_when_a_second_reply_went_out_first() {
+    let server = Dovecot::start();
+    let sink = SmtpSink::start();
+    server.append_many("support", "INBOX", &[sample_message(0, None)]);
+    let root = tempfile::tempdir().expect("tempdir");
+    // No undo window: the second reply goes out at Enter.
+    let alice = replier(&server, &sink, &root.path().join("a"), "alice", 0);
+    let bob = replier(&server, &sink, &root.path().join("b"), "bob", 0);
+    alice.sync();
+    bob.sync();
+    // The first run writes the scheduled reply, the second (after keeping the draft it was
+    // given) the one sent at once.
+    let first = "Scheduled text: we will write again tomorrow.";
+    let second = "Sent at once: it shipped today.";
+    let seen = root.path().join("second-draft.txt");
+    let once = root.path().join("edited-once");
+    let editor = support::editor_script(
+        root.path(),
+        &format!(
+            "if [ -e {once} ]; then\n  cp \"$1\" {seen}\n  sed -i '0,/^$/s//\\n{second}/' \"$1\"\nelse\n  : > {once}\n  sed -i '0,/^$/s//\\n{first}/' \"$1\"\nfi\n",
+            once = once.display(),
+            seen = seen.display(),
+        ),
+    );
+    let tmux = Tmux::new(root.path());
+    tmux.open_with("A", &alice, &format!("EDITOR={} VISUAL=", editor.display()));
+    tmux.wait_for("A", "the list", |s| {
+        s.contains("New 1") && s.contains("Question 0")
+    });
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the reader", |s| s.contains("── Customer"));
+
+    tmux.keys("A", &["r"]);
+    tmux.wait_for("A", "the send prompt", |s| s.contains("Enter/y send"));
+    tmux.keys("A", &["l"]);
+    tmux.text("A", "+30s");
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the reply scheduled", |s| {
+        s.contains("reply scheduled for") && s.contains("alice's reply: scheduled")
+    });
+    let queued = outbox(&alice);
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    let at = queued[0]["send_at"].as_i64().expect("send_at");
+
+    // At once a second reply, sent now.
+    tmux.keys("A", &["r"]);
+    tmux.wait_for("A", "the second send prompt", |s| {
+        s.contains("Enter/y send")
+    });
+    let draft = std::fs::read_to_string(&seen).expect("the editor ran a second time");
+    assert!(draft.contains("is still in the outbox"), "{draft}");
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the second reply sent", |s| s.contains("reply sent"));
+    assert!(
+        support::now() < at,
+        "the machine was too slow: the second reply went out after the first's time"
+    );
+    let got = sink.received();
+    assert_eq!(got.len(), 1, "exactly the second reply");
+    let raw = String::from_utf8_lossy(&got[0].raw).into_owned();
+    assert!(raw.contains(second) && !raw.contains(first), "{raw}");
+
+    // The first one's time comes: a teammate's sync (or alice's own watcher) holds it.
+    while support::now() <= at {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    bob.sync();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let held = loop {
+        let queued = outbox(&alice);
+        if queued.len() == 1 && queued[0]["standing"] == "held" {
+            break queued;
+        }
+        assert!(Instant::now() < deadline, "not held: {queued:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(held[0]["author"], "alice", "{held:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    let got = sink.received();
+    assert_eq!(got.len(), 1, "the scheduled reply went out too");
+    assert!(!String::from_utf8_lossy(&got[0].raw).contains(first));
+
+    // The reader shows it held, and why.
+    tmux.keys("A", &["G"]);
+    let screen = tmux.wait_for("A", "the held reply in the reader", |s| {
+        s.contains("alice's reply: held") && s.contains("Why:")
+    });
+    assert!(!screen.contains("alice's reply: scheduled"), "{screen}");
+    tmux.keys("A", &["q"]);
+    tmux.keys("A", &["q"]);
+    assert_eq!(tmux.wait_exit("A"), "0", "{}", tmux.screen("A"));
+    // The second draft named the first reply's standing as it was: scheduled, not due now.
+    assert!(
+        draft.contains("is still in the outbox (scheduled)"),
+        "the second draft's note on the scheduled reply: {draft}"
+    );
+}

@@ -31,10 +31,12 @@ pub fn parse_later(text: &str, now: i64, utc_offset: i32) -> Result<i64, String>
     Ok(at)
 }
 
-/// Minutes after midnight for "9:00", "09:30", "17".
+/// Minutes after midnight for "9:00", "09:30", "17" (digits only: "+5" is `--at`'s five
+/// seconds, not 05:00).
 fn clock_minutes(s: &str) -> Option<i64> {
     let (h, m) = s.split_once(':').unwrap_or((s, "0"));
-    if h.is_empty() || h.len() > 2 || m.len() > 2 {
+    let digits = |p: &str| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(h) || !digits(m) {
         return None;
     }
     let h: i64 = h.parse().ok()?;
@@ -62,5 +64,13 @@ mod tests {
         assert!(parse_later("25:00", NOW, JST).is_err());
         assert!(parse_later("soon", NOW, JST).is_err());
         assert!(parse_later("1", NOW, JST).is_ok()); // 01:00, the next one
+    }
+
+    #[test]
+    fn a_signed_number_is_seconds_ahead_as_for_reply_at_not_a_clock_time() {
+        assert_eq!(parse_later("+20", NOW, JST), Ok(NOW + 20));
+        assert_eq!(parse_later("+5", NOW, JST), Ok(NOW + 5));
+        assert_eq!(parse_later("+20s", NOW, JST), Ok(NOW + 20));
+        assert!(parse_later("9:+5", NOW, JST).is_err());
     }
 }
