@@ -173,9 +173,17 @@ pub(super) fn standing_of(
     let Some(uid) = find_uid(conn, mailbox, message_id)? else {
         return Ok(None);
     };
-    Ok(conn
-        .fetch_state(uid)?
-        .map(|(flags, _)| outbox::standing(&flags, 0, 0)))
+    let Some((flags, _)) = conn.fetch_state(uid)? else {
+        return Ok(None);
+    };
+    // Its Send-At tells scheduled from queued.
+    let send_at = conn
+        .fetch_bodies(&[uid])?
+        .into_iter()
+        .next()
+        .and_then(|(_, raw)| outbox::unwrap(&raw).map(|(env, _)| env.send_at))
+        .unwrap_or(0);
+    Ok(Some(outbox::standing(&flags, send_at, now())))
 }
 
 /// Removes the agent's held, rejected or taken-back reply `message_id` that a new reply
