@@ -88,6 +88,7 @@ fn main() {
             owner: None,
             at: 0,
             text: "benchmark note".into(),
+            base: None,
         };
         let raw = activity::build(&e, "support@example.com", "Alice", "Question").expect("build");
         conn.append("Tanto/Activity", &raw, &["\\Seen"])

@@ -18,7 +18,7 @@ pub const H_OWNER: &str = "X-Tanto-Owner";
 
 /// The fields the sync fetches from the activity folder.
 pub const FETCH_FIELDS: &str = "DATE SUBJECT MESSAGE-ID X-TANTO-AGENT X-TANTO-EVENT X-TANTO-ABOUT \
-     X-TANTO-CONVERSATION X-TANTO-STATUS X-TANTO-OWNER";
+     X-TANTO-CONVERSATION X-TANTO-STATUS X-TANTO-OWNER X-TANTO-BASE";
 
 /// One event, as written and as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +35,9 @@ pub struct Event {
     pub at: i64,
     /// The note, or a sentence saying what happened.
     pub text: String,
+    /// For a change decided through the log (`core::log`): the record it was decided on,
+    /// `UIDVALIDITY/UID`.
+    pub base: Option<String>,
 }
 
 impl Event {
@@ -56,7 +59,14 @@ impl Event {
             owner: None,
             at: crate::clock::now(),
             text,
+            base: None,
         }
+    }
+
+    /// A change decided through the log on the record `base` (`core::log::base_value`).
+    pub fn with_base(mut self, base: String) -> Event {
+        self.base = Some(base);
+        self
     }
 
     /// The conversation's status and owner after the event.
@@ -136,6 +146,9 @@ pub fn build(
     }
     if let Some(o) = &event.owner {
         b = b.raw_header(header(H_OWNER, o));
+    }
+    if let Some(base) = &event.base {
+        b = b.raw_header(header(crate::core::log::H_BASE, base));
     }
     let mut body = event.text.clone();
     if event.kind != EventKind::Note {
@@ -226,6 +239,7 @@ pub fn parse(block: &[u8], text: &str, at: i64) -> Option<Event> {
         owner: header_value(block, H_OWNER),
         at,
         text: text.trim_end().to_string(),
+        base: header_value(block, crate::core::log::H_BASE),
     })
 }
 
@@ -244,6 +258,7 @@ mod tests {
             owner: Some("alice".into()),
             at: 0,
             text: describe(&EventKind::Claim, "alice", Some("alice"), None),
+            base: Some("7/12".into()),
         };
         let raw =
             build(&e, "support@example.com", "Alice Sato", "商品が届きません").expect("build");
@@ -284,6 +299,7 @@ mod tests {
                 owner: None,
                 at: 0,
                 text: "hello".into(),
+                base: None,
             };
             let raw = build(&e, "support@example.com", "", "s").expect("build");
             let end = raw

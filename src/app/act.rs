@@ -185,6 +185,9 @@ impl Run<'_> {
             });
         }
         let info = conn.select(&state.folder, None)?;
+        if by_log(conn, &info) {
+            return self.attempt_by_log(conn, cache, &conv, &state, action, &info);
+        }
         let policy = Policy {
             stale_claim_hours: self.ctx.config.team.stale_claim_hours,
         };
@@ -348,6 +351,116 @@ impl Run<'_> {
                     return Ok(Outcome::Won(self.won(&conv, &plan)));
                 }
             }
+        }
+        bail!(said!(
+            "error.act.kept_changing",
+            id = conv.id,
+            action = action.verb()
+        ))
+    }
+
+    /// The change as a record appended to the log (`core::log`), for servers without a
+    /// compare-and-set on flags or without custom keywords: it holds when the record stands,
+    /// which every agent reads alike from the log's order. Where keywords can be stored,
+    /// the winner writes them too, as a mirror for other mail clients.
+    fn attempt_by_log(
+        &mut self,
+        conn: &mut Conn,
+        cache: &mut Cache,
+        conv: &ConversationRow,
+        state: &StateMessage,
+        action: &Action,
+        info: &crate::imap::SelectInfo,
+    ) -> anyhow::Result<Outcome> {
+        let log_folder = self.mailbox.imap.activity_folder.clone();
+        let policy = Policy {
+            stale_claim_hours: self.ctx.config.team.stale_claim_hours,
+        };
+        let mut raced = false;
+        for _ in 0..25 {
+            let standing = cache.log_state(&conv.mailbox, &conv.id)?;
+            let flags = match &standing {
+                Some(ls) => crate::core::log::effective_flags(
+                    &state.flags,
+                    (ls.about == state.key).then_some((ls.status, ls.owner.as_deref())),
+                    state.rules_noise,
+                ),
+                None => state.flags.clone(),
+            };
+            let holder_idle_secs = match status::owner(&flags) {
+                Some(h) if h != self.actor.id => holder_idle(cache, conv, &h)?,
+                _ => None,
+            };
+            let seen = Observed {
+                flags,
+                modseq: 0,
+                rules_noise: state.rules_noise,
+                holder_idle_secs,
+            };
+            let plan = match claims::decide(action, &seen, &self.actor, &policy, raced) {
+                Decision::Write(plan) => plan,
+                Decision::Lost { winner, idle_secs } => {
+                    self.pending = None;
+                    return Ok(Outcome::Lost {
+                        conversation: conv.id.clone(),
+                        winner,
+                        idle_secs,
+                    });
+                }
+                Decision::Refused(why) => {
+                    return Ok(Outcome::Refused {
+                        conversation: conv.id.clone(),
+                        why,
+                    })
+                }
+                Decision::Already(what) => {
+                    // A record of ours whose APPEND answer was lost, standing: ours.
+                    if let Some(plan) = self.pending.take() {
+                        return Ok(Outcome::Won(self.won(conv, &plan)));
+                    }
+                    return Ok(Outcome::Already {
+                        conversation: conv.id.clone(),
+                        what,
+                    });
+                }
+            };
+            let validity = cache
+                .folder(&conv.mailbox, &log_folder, FolderRole::Activity)?
+                .uidvalidity
+                .unwrap_or(0);
+            let base = crate::core::log::base_value(validity, standing.map_or(0, |ls| ls.uid));
+            let event = self
+                .event_for(conv, &plan, state.key.clone())
+                .with_base(base.clone());
+            self.pending = Some(plan.clone());
+            let uid = append_event(self.ctx, conn, self.mailbox, &conv.subject, &event)?;
+            // The log up to our record: whether it stands is decided there.
+            sync_folder(conn, cache, &self.team, &log_folder, FolderRole::Activity)?;
+            let uid = match uid {
+                Some(u) => Some(u),
+                None => cache.record_of(
+                    &conv.mailbox,
+                    &log_folder,
+                    (&conv.id, &self.actor.id, &base),
+                )?,
+            };
+            let stands = match uid {
+                Some(u) => cache.record_void(&log_folder, &conv.mailbox, u)? == Some(false),
+                None => false,
+            };
+            if stands {
+                self.pending = None;
+                if info.custom_keywords() {
+                    // Best effort: readers of the log never read the mirror.
+                    let _ = conn
+                        .select(&state.folder, None)
+                        .and_then(|_| conn.store_flags(state.uid, &plan.flags));
+                }
+                return Ok(Outcome::Won(self.won(conv, &plan)));
+            }
+            // Another record stood first: decide again on it.
+            self.pending = None;
+            raced = true;
         }
         bail!(said!(
             "error.act.kept_changing",
@@ -602,19 +715,27 @@ fn store_under_lock(
     Ok(result?)
 }
 
-/// Appends an event message to the mailbox's activity folder (created on first use).
+/// True when the change is decided through the log (`core::log`): the server has no
+/// compare-and-set on flags, or keeps no keywords of ours in the folder.
+fn by_log(conn: &Conn, info: &crate::imap::SelectInfo) -> bool {
+    !conn.caps.condstore || !info.custom_keywords()
+}
+
+/// Appends an event message to the mailbox's activity folder (created on first use); its
+/// UID when the server says it.
 pub(super) fn append_event(
     ctx: &Ctx,
     conn: &mut Conn,
     mailbox: &Mailbox,
     subject: &str,
     event: &Event,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<u32>> {
     let raw = activity::build(event, &mailbox.address, &ctx.config.agent.name, subject)
         .map_err(|e| anyhow!(e))?;
     let folder = &mailbox.imap.activity_folder;
     conn.ensure_folder(folder)?;
-    conn.append(folder, &raw, &["\\Seen"])
+    let uid = conn
+        .append(folder, &raw, &["\\Seen"])
         .map_err(|e| said!("error.context.logging", folder = folder).because(e))?;
-    Ok(())
+    Ok(uid)
 }

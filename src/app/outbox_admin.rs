@@ -165,6 +165,7 @@ fn log(
         owner: Some(q.envelope.author.clone()),
         at: now(),
         text,
+        base: None,
     };
     append_event(ctx, conn, mailbox, &q.envelope.subject, &event)?;
     let mut cache = ctx.cache()?;

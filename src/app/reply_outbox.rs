@@ -134,7 +134,7 @@ pub(super) fn queue(
     if in_sent(ctx, conn, mailbox, message_id)? {
         return Ok(Queueing::AlreadySent);
     }
-    let Err(first) = conn.append(folder, raw, flags) else {
+    let Err(first) = conn.append(folder, raw, flags).map(|_| ()) else {
         return Ok(Queueing::Queued);
     };
     let first = anyhow::Error::from(said!("error.context.queueing").because(first));
@@ -147,6 +147,7 @@ pub(super) fn queue(
         return Ok(Queueing::Queued);
     }
     conn.append(folder, raw, flags)
+        .map(|_| ())
         .map_err(|e| said!("error.context.queueing").because(e))?;
     Ok(Queueing::Queued)
 }

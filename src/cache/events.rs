@@ -20,6 +20,99 @@ pub struct EventRow {
     pub text: String,
 }
 
+/// A conversation's standing record in the log (see `core::log`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogState {
+    /// Its UID in the activity folder: what the next change is decided on.
+    pub uid: u32,
+    /// The message (key) it is about.
+    pub about: String,
+    pub status: crate::core::status::Status,
+    pub owner: Option<String>,
+}
+
+/// Walks the change records of `convs` in UID order, marks which stand (`core::log`), and
+/// writes each conversation's standing record; returns the conversations whose standing
+/// record changed.
+fn decide_log(
+    tx: &rusqlite::Transaction<'_>,
+    mailbox: &str,
+    folder: &FolderState,
+    convs: &std::collections::BTreeSet<String>,
+) -> rusqlite::Result<std::collections::BTreeSet<String>> {
+    let mut changed = std::collections::BTreeSet::new();
+    let validity = folder.uidvalidity.unwrap_or(0);
+    for conv in convs {
+        let recs: Vec<(u32, String, String, String, Option<String>)> = tx
+            .prepare_cached(
+                "SELECT uid, base, about, status, owner FROM events
+                 WHERE folder_id = ?1 AND conversation = ?2 AND base IS NOT NULL
+                     AND status IS NOT NULL
+                 ORDER BY uid",
+            )?
+            .query_map(params![folder.id, conv], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let bases: Vec<(u32, (u32, u32))> = recs
+            .iter()
+            .map(|(uid, base, ..)| {
+                // An unreadable base decides nothing: it stands nowhere.
+                (
+                    *uid,
+                    crate::core::log::parse_base(base).unwrap_or((validity, u32::MAX)),
+                )
+            })
+            .collect();
+        let stands = crate::core::log::standing(&bases, validity);
+        let mut last = None;
+        for (rec, ok) in recs.iter().zip(&stands) {
+            tx.prepare_cached("UPDATE events SET void = ?3 WHERE folder_id = ?1 AND uid = ?2")?
+                .execute(params![folder.id, rec.0, !ok])?;
+            if *ok {
+                last = Some(rec);
+            }
+        }
+        let Some((uid, _, about, status, owner)) = last else {
+            continue;
+        };
+        let before: Option<u32> = tx
+            .prepare_cached("SELECT uid FROM log_state WHERE mailbox = ?1 AND conv = ?2")?
+            .query_row(params![mailbox, conv], |r| r.get(0))
+            .optional()?;
+        if before != Some(*uid) {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO log_state (mailbox, conv, uid, about, status, owner)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![mailbox, conv, uid, about, status, owner])?;
+            changed.insert(conv.clone());
+        }
+    }
+    Ok(changed)
+}
+
+/// The conversation's standing log record, if the log decides it.
+pub(super) fn log_state(
+    conn: &rusqlite::Connection,
+    mailbox: &str,
+    conv: &str,
+) -> rusqlite::Result<Option<LogState>> {
+    conn.prepare_cached(
+        "SELECT uid, about, status, owner FROM log_state WHERE mailbox = ?1 AND conv = ?2",
+    )?
+    .query_row(params![mailbox, conv], |r| {
+        Ok(LogState {
+            uid: r.get(0)?,
+            about: r.get(1)?,
+            status: crate::core::status::Status::parse(&r.get::<_, String>(2)?)
+                .unwrap_or(crate::core::status::Status::New),
+            owner: r.get(3)?,
+        })
+    })
+    .optional()
+}
+
 /// The message that carries a conversation's state (its newest inbound, non-noise message).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateMessage {
@@ -53,8 +146,8 @@ impl Cache {
             {
                 let mut put = tx.prepare_cached(
                     "INSERT INTO events (folder_id, uid, mailbox, about, conversation, kind, agent, at,
-                        status, owner, text)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                        status, owner, text, base)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                      ON CONFLICT (folder_id, uid) DO NOTHING",
                 )?;
                 for (uid, at, e) in events {
@@ -69,9 +162,19 @@ impl Cache {
                         if e.at > 0 { e.at } else { *at },
                         e.status,
                         e.owner,
-                        e.text
+                        e.text,
+                        e.base
                     ])?;
                 }
+            }
+            let logged: std::collections::BTreeSet<String> = events
+                .iter()
+                .filter(|(_, _, e)| e.base.is_some())
+                .map(|(_, _, e)| e.conversation.clone())
+                .collect();
+            if !logged.is_empty() {
+                let changed = decide_log(&tx, &team.mailbox, folder, &logged)?;
+                super::store::refresh(&tx, &team.mailbox, &changed)?;
             }
             if added > 0 {
                 bump(&tx)?;
@@ -92,11 +195,11 @@ impl Cache {
                 // or split, and changed with the schema. By the id only when the message it
                 // is about is nowhere in the mailbox's threads.
                 "SELECT kind, agent, at, status, owner, text, id FROM events
-                 WHERE mailbox = ?1 AND about IN
+                 WHERE mailbox = ?1 AND void = 0 AND about IN
                      (SELECT msgid FROM thread_ids WHERE mailbox = ?1 AND conv = ?2)
                  UNION ALL
                  SELECT kind, agent, at, status, owner, text, id FROM events e
-                 WHERE mailbox = ?1 AND conversation = ?2 AND NOT EXISTS
+                 WHERE mailbox = ?1 AND conversation = ?2 AND void = 0 AND NOT EXISTS
                      (SELECT 1 FROM thread_ids t WHERE t.mailbox = ?1 AND t.msgid = e.about)
                  ORDER BY 3, 7",
             )?;
@@ -113,6 +216,45 @@ impl Cache {
             rows.collect()
         })();
         r.map_err(|e| self.err(e))
+    }
+
+    /// The conversation's standing log record, when the log decides its state.
+    pub fn log_state(&self, mailbox: &str, conv: &str) -> Result<Option<LogState>> {
+        log_state(&self.conn, mailbox, conv).map_err(|e| self.err(e))
+    }
+
+    /// The newest record by `agent` decided on `base` (`core::log`), for a server that does
+    /// not say an APPEND's UID.
+    pub fn record_of(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        (conv, agent, base): (&str, &str, &str),
+    ) -> Result<Option<u32>> {
+        self.conn
+            .prepare_cached(
+                "SELECT MAX(e.uid) FROM events e JOIN folders f ON f.id = e.folder_id
+                 WHERE f.mailbox = ?1 AND f.name = ?2 AND e.conversation = ?3 AND e.agent = ?4
+                     AND e.base = ?5",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![mailbox, folder, conv, agent, base], |r| r.get(0))
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// True when the activity record at `uid` of the folder `folder` is void (it lost).
+    pub fn record_void(&self, folder: &str, mailbox: &str, uid: u32) -> Result<Option<bool>> {
+        self.conn
+            .prepare_cached(
+                "SELECT e.void FROM events e JOIN folders f ON f.id = e.folder_id
+                 WHERE f.mailbox = ?1 AND f.name = ?2 AND e.uid = ?3",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![mailbox, folder, uid], |r| r.get::<_, bool>(0))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))
     }
 
     /// The message whose keywords carry the conversation's state.
@@ -181,7 +323,7 @@ impl Cache {
         self.conn
             .prepare_cached(
                 "SELECT 1 FROM events WHERE mailbox = ?1 AND about = ?2 AND agent = ?3
-                 AND kind = ?4 AND at >= ?5",
+                 AND kind = ?4 AND at >= ?5 AND void = 0",
             )
             .and_then(|mut st| st.exists(params![mailbox, about, agent, kind, since]))
             .map_err(|e| self.err(e))

@@ -150,7 +150,7 @@ impl Cache {
             "BEGIN IMMEDIATE;
              DELETE FROM messages; DELETE FROM thread_ids; DELETE FROM conversations;
              DELETE FROM bodies; DELETE FROM folders; DELETE FROM leases;
-             DELETE FROM events; DELETE FROM presence; DELETE FROM outbox_seen;
+             DELETE FROM events; DELETE FROM presence; DELETE FROM outbox_seen; DELETE FROM log_state;
              COMMIT;",
         );
         r.map_err(|e| self.err(e))?;

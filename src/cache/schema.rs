@@ -212,6 +212,21 @@ CREATE TABLE outbox_seen (
     PRIMARY KEY (mailbox, message_id)
 ) WITHOUT ROWID;
 "#,
+    // v12: coordination through the log (`core::log`): each change record's base, whether it
+    // stands, and each conversation's standing record (derived: rebuilt from the events).
+    r#"
+ALTER TABLE events ADD COLUMN base TEXT;
+ALTER TABLE events ADD COLUMN void INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE log_state (
+    mailbox TEXT NOT NULL,
+    conv TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    about TEXT NOT NULL,
+    status TEXT NOT NULL,
+    owner TEXT,
+    PRIMARY KEY (mailbox, conv)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end

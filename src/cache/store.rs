@@ -392,17 +392,34 @@ pub(super) fn member(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Membe
 }
 
 /// Recomputes the summaries of the given conversations; drops the ones left empty.
-fn refresh(tx: &Transaction<'_>, mailbox: &str, convs: &BTreeSet<String>) -> rusqlite::Result<()> {
+pub(super) fn refresh(
+    tx: &Transaction<'_>,
+    mailbox: &str,
+    convs: &BTreeSet<String>,
+) -> rusqlite::Result<()> {
     if !convs.is_empty() {
         bump(tx)?;
     }
     let mut members = tx.prepare_cached(&format!(
-        "SELECT {MEMBER_COLUMNS} FROM messages WHERE mailbox = ?1 AND conv = ?2"
+        "SELECT {MEMBER_COLUMNS}, thread_key FROM messages WHERE mailbox = ?1 AND conv = ?2"
     ))?;
     for conv in convs {
-        let ms: Vec<Member> = members
-            .query_map(params![mailbox, conv], |r| member(r, 0))?
+        let rows: Vec<(Member, String)> = members
+            .query_map(params![mailbox, conv], |r| Ok((member(r, 0)?, r.get(7)?)))?
             .collect::<rusqlite::Result<_>>()?;
+        // Where the log decides (`core::log`), its standing record gives the state keywords
+        // of the message it is about, and no other message's keywords count.
+        let log = super::events::log_state(tx, mailbox, conv)?;
+        let ms: Vec<Member> = rows
+            .into_iter()
+            .map(|(mut m, key)| {
+                if let Some(ls) = &log {
+                    let record = (ls.about == key).then_some((ls.status, ls.owner.as_deref()));
+                    m.flags = crate::core::log::effective_flags(&m.flags, record, m.rules_noise);
+                }
+                m
+            })
+            .collect();
         if ms.is_empty() {
             tx.prepare_cached("DELETE FROM conversations WHERE mailbox = ?1 AND id = ?2")?
                 .execute(params![mailbox, conv])?;

@@ -7,6 +7,7 @@ pub mod compose;
 mod compose_render;
 pub mod conversation;
 pub mod event;
+pub mod log;
 pub mod model;
 pub mod noise;
 pub mod outbox;

@@ -126,15 +126,22 @@ impl Conn {
         }
     }
 
-    /// Appends a message to `folder` (named as in the config) with `flags`.
-    pub fn append(&mut self, folder: &str, raw: &[u8], flags: &[&str]) -> Result<()> {
+    /// Appends a message to `folder` (named as in the config) with `flags`; its UID when
+    /// the server says it (UIDPLUS's APPENDUID).
+    pub fn append(&mut self, folder: &str, raw: &[u8], flags: &[&str]) -> Result<Option<u32>> {
         let encoded = super::encode_folder(&self.server_folder(folder)?);
         let mut cmd = self.session.append(&encoded, raw);
         for f in flags {
             cmd.flag(imap::types::Flag::from(f.to_string()));
         }
         match cmd.finish() {
-            Ok(_) => Ok(()),
+            Ok(appended) => Ok(appended
+                .uids
+                .and_then(|u| u.into_iter().next())
+                .map(|m| match m {
+                    imap_proto::UidSetMember::Uid(u) => u,
+                    imap_proto::UidSetMember::UidRange(r) => *r.start(),
+                })),
             Err(e) => Err(self.lost_or_refused("APPEND", e)),
         }
     }

@@ -1,0 +1,145 @@
+//! Coordination through the activity log (`core::log`) on a server without CONDSTORE: the
+//! APPEND order decides, so exactly one agent wins each conversation even when every
+//! contender read the state before anyone wrote (the relay holds every APPEND).
+
+mod harness;
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use harness::{sample_message, Dovecot, Relay};
+use tanto::app::act::{perform, Outcome};
+use tanto::app::Ctx;
+use tanto::core::claims::Action;
+
+/// Dovecot's capabilities less CONDSTORE and QRESYNC (a Courier-like server).
+const NO_CONDSTORE: &str = "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE \
+     IDLE SORT SPECIAL-USE LITERAL+ NAMESPACE UIDPLUS MOVE";
+
+fn agent_via(server: &Dovecot, port: u16, dir: &Path, id: &str) -> Ctx {
+    Ctx::load(Some(&server.agent_config_via(port, dir, id, "agent", ""))).expect("load config")
+}
+
+fn sync(ctx: &Ctx) {
+    tanto::app::sync::sync_once(ctx).expect("sync");
+}
+
+fn owners(ctx: &Ctx) -> BTreeMap<String, (String, Option<String>)> {
+    tanto::app::conversations::list(ctx, &Default::default())
+        .expect("list")
+        .into_iter()
+        .map(|c| (c.id, (c.status.as_str().to_string(), c.assignee)))
+        .collect()
+}
+
+#[test]
+fn without_condstore_agents_who_all_read_before_anyone_wrote_get_one_winner_each() {
+    let server = Dovecot::start_with(NO_CONDSTORE);
+    // Mail three days old.
+    let msgs: Vec<Vec<u8>> = (0..6).map(|i| sample_message(i, None)).collect();
+    server.append_many("support", "INBOX", &msgs);
+    let relay = Relay::start(server.port);
+    let root = tempfile::tempdir().expect("tempdir");
+    let agents: Vec<(String, Ctx)> = (0..4)
+        .map(|n| {
+            let id = format!("agent{n}");
+            let ctx = agent_via(&server, relay.port(), &root.path().join(&id), &id);
+            (id, ctx)
+        })
+        .collect();
+    for (_, ctx) in &agents {
+        sync(ctx);
+    }
+    let ids: Vec<String> = owners(&agents[0].1).into_keys().collect();
+    assert_eq!(ids.len(), 6);
+    // Every write waits a moment on its way to the server: each agent reads the state,
+    // finds nothing, and writes its claim before any claim lands.
+    relay.hold(" append ", Duration::from_millis(700));
+    relay.hold(" store ", Duration::from_millis(700));
+    let results: Vec<Vec<(String, Outcome)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = agents
+            .iter()
+            .enumerate()
+            .map(|(n, (_, ctx))| {
+                let ids = &ids;
+                s.spawn(move || {
+                    let mut order: Vec<&String> = ids.iter().collect();
+                    order.rotate_left(n);
+                    order
+                        .into_iter()
+                        .map(|id| (id.clone(), perform(ctx, id, &Action::Claim).expect("claim")))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("agent thread"))
+            .collect()
+    });
+    relay.release_holds();
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    for ((agent, _), outcomes) in agents.iter().zip(&results) {
+        for (id, acted) in outcomes {
+            if let Outcome::Won(_) = acted {
+                assert!(
+                    owner.insert(id.clone(), agent.clone()).is_none(),
+                    "{id} won twice: {results:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        owner.len(),
+        6,
+        "every conversation has a winner: {results:?}"
+    );
+    for ((agent, _), outcomes) in agents.iter().zip(&results) {
+        for (id, acted) in outcomes {
+            match acted {
+                Outcome::Won(_) => {}
+                Outcome::Lost { winner, .. } => {
+                    assert_eq!(
+                        winner, &owner[id],
+                        "{agent} on {id}: the loser is told who won"
+                    )
+                }
+                other => panic!("{agent} on {id}: unexpected {other:?}"),
+            }
+        }
+    }
+    // Every agent's cache, synced, reads the same owners from the log.
+    for (agent, ctx) in &agents {
+        sync(ctx);
+        let seen = owners(ctx);
+        for (id, who) in &owner {
+            assert_eq!(
+                seen[id],
+                ("wip".to_string(), Some(who.clone())),
+                "{agent} reads {id}"
+            );
+        }
+    }
+    // Changes go on from the standing record: the owner marks one done, another agent
+    // reopens it, and everyone reads the same.
+    let id = &ids[0];
+    let who = &owner[id];
+    let (_, ctx) = agents.iter().find(|(a, _)| a == who).expect("owner");
+    assert!(matches!(
+        perform(ctx, id, &Action::Done).expect("done"),
+        Outcome::Won(_)
+    ));
+    let other = agents.iter().find(|(a, _)| a != who).expect("another");
+    sync(&other.1);
+    assert_eq!(owners(&other.1)[id].0, "done");
+    assert!(matches!(
+        perform(&other.1, id, &Action::Claim).expect("claim a done one"),
+        Outcome::Won(_)
+    ));
+    for (_, ctx) in &agents {
+        sync(ctx);
+        assert_eq!(owners(ctx)[id], ("wip".to_string(), Some(other.0.clone())));
+    }
+}
