@@ -8,7 +8,6 @@
 //! sync, and the front end is warned).
 
 use crate::said;
-use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 
@@ -270,11 +269,8 @@ impl Run<'_> {
             };
             check_keywords_allowed(&info, &plan, &state)?;
             self.pending = Some(plan.clone());
-            let result = if conn.caps.condstore {
-                conn.store_if_unchanged(state.uid, plan.unchanged_since, &plan.flags)?
-            } else {
-                store_under_lock(conn, cache, &conv, &state, &seen, &plan.flags)?
-            };
+            // Only with CONDSTORE (`by_log` takes the rest).
+            let result = conn.store_if_unchanged(state.uid, plan.unchanged_since, &plan.flags)?;
             match claims::interpret(result) {
                 StoreOutcome::Retry => {
                     // A definite answer: our write did not happen.
@@ -687,32 +683,6 @@ fn check_keywords_allowed(
         }
     }
     Ok(())
-}
-
-/// Without CONDSTORE: serialize through a lease in the shared cache (covers this host only).
-fn store_under_lock(
-    conn: &mut Conn,
-    cache: &mut Cache,
-    conv: &ConversationRow,
-    state: &StateMessage,
-    seen: &Observed,
-    flags: &[String],
-) -> anyhow::Result<StoreResult> {
-    let lease = cache
-        .acquire(
-            &format!("claim:{}:{}", conv.mailbox, state.uid),
-            Duration::from_secs(30),
-            Duration::from_secs(10),
-        )?
-        .ok_or_else(|| anyhow!(said!("error.act.locked", id = conv.id)))?;
-    // Under the lock, check that nothing changed since the decision.
-    let result = match conn.fetch_state(state.uid) {
-        Ok(Some((now_flags, _))) if now_flags == seen.flags => conn.store_flags(state.uid, flags),
-        Ok(_) => Ok(StoreResult::Modified),
-        Err(e) => Err(e),
-    };
-    cache.release(lease)?;
-    Ok(result?)
 }
 
 /// True when the change is decided through the log (`core::log`): the server has no

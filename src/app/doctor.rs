@@ -91,6 +91,12 @@ pub enum Detail {
     },
     /// No `\*` in PERMANENTFLAGS: claims and statuses cannot be stored.
     NoCustomKeywords,
+    /// How claims and statuses are decided on this server: by compare-and-set on keywords,
+    /// or through the activity log (`mirror`: keywords are written too, for other clients).
+    Coordination {
+        by_log: bool,
+        mirror: bool,
+    },
     KeywordUse {
         defined: usize,
         tanto: usize,
@@ -198,8 +204,15 @@ pub fn doctor(ctx: &Ctx) -> anyhow::Result<Vec<MailboxChecks>> {
                 if info.custom_keywords() {
                     r.add("keywords", Verdict::Yes, Detail::None);
                 } else {
-                    r.add("keywords", Verdict::Fail, Detail::NoCustomKeywords);
+                    r.add("keywords", Verdict::No, Detail::NoCustomKeywords);
                 }
+                // The same choice `act` makes for every agent of this server.
+                let by_log = !caps.condstore || !info.custom_keywords();
+                let mode = Detail::Coordination {
+                    by_log,
+                    mirror: by_log && info.custom_keywords(),
+                };
+                r.add("coordination", Verdict::Info, mode);
                 let usage = Detail::KeywordUse {
                     defined: keywords.len(),
                     tanto: tanto_kw,

@@ -60,6 +60,7 @@ fn check_name(name: &str) -> &str {
         "activity" => t("doctor.check.activity"),
         "outbox" => t("doctor.check.outbox"),
         "templates" => t("doctor.check.templates"),
+        "coordination" => t("doctor.check.coordination"),
         other => other,
     }
 }
@@ -93,6 +94,12 @@ fn detail_text(d: &Detail) -> String {
             ],
         ),
         Detail::NoCustomKeywords => t("doctor.no_custom_keywords").to_string(),
+        Detail::Coordination { by_log, mirror } => t(match (by_log, mirror) {
+            (false, _) => "doctor.coordination.keywords",
+            (true, true) => "doctor.coordination.log_mirror",
+            (true, false) => "doctor.coordination.log",
+        })
+        .to_string(),
         Detail::KeywordUse {
             defined,
             tanto,
@@ -176,6 +183,10 @@ mod tests {
                 uidvalidity: 7,
             },
             Detail::NoCustomKeywords,
+            Detail::Coordination {
+                by_log: true,
+                mirror: false,
+            },
             Detail::KeywordUse {
                 defined: 3,
                 tanto: 2,
@@ -232,7 +243,9 @@ mod tests {
         };
         let l = with_lang(Lang::En, || line(&c, check_name(&c.name), 12));
         assert!(
-            l.starts_with("  CONDSTORE    no    claims are serialized"),
+            l.starts_with(
+                "  CONDSTORE    no    claims and statuses are decided through the activity log"
+            ),
             "{l}"
         );
         let d = Detail::KeywordUse {

@@ -418,10 +418,6 @@ mod tests {
                 "conversation c0ffee kept changing while tanto tried to claim it; try again",
             ),
             (
-                crate::said!("error.act.locked", id = "c0ffee").into(),
-                "another tanto on this host holds the lock on c0ffee; try again",
-            ),
-            (
                 crate::said!("error.act.no_keywords", keyword = "tanto-wip", folder = "INBOX")
                     .into(),
                 "the server does not let clients create the keyword tanto-wip in INBOX (no \\* \
