@@ -38,7 +38,7 @@ mod server;
 mod smtp;
 mod sys;
 
-pub use relay::Relay;
+pub use relay::{Profile, Relay};
 pub use sample::sample_message;
 pub use server::{Dovecot, Session, PASSWORD, USERS};
 pub use smtp::{Received, SinkError, SmtpSink};

@@ -22,9 +22,45 @@
 //!
 //! Each connection has two threads; dropping the relay cuts every connection and joins all
 //! of its threads.
+//!
+//! A [`Profile`] makes the server behind the relay look like a service the tests cannot
+//! reach, from its published behaviour: capabilities, flags, refusals.
+//!
+//! ```ignore
+//! let relay = Relay::start_as(dc.port, Profile::Microsoft365);
+//! // CAPABILITY reads `IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 ... LITERAL+`, PERMANENTFLAGS
+//! // `(\Seen \Answered \Flagged \Deleted \Draft $MDNSent)`; `UID STORE 5 +FLAGS
+//! // (tanto-wip)` is answered `NO` by the relay, `SELECT INBOX (CONDSTORE)` `BAD`.
+//! ```
+//!
+//! **Microsoft 365** (Exchange Online): the capabilities above, before and after login (in
+//! `* CAPABILITY` and in every `[CAPABILITY ...]` code); `* FLAGS` and `[PERMANENTFLAGS]`
+//! list the five system flags and `$MDNSent`, FETCH responses show no other keyword and no
+//! MODSEQ, and `[HIGHESTMODSEQ]`/`[NOMODSEQ]` are removed. The relay answers itself, the
+//! server never seeing the command: a STORE naming any other flag (`+FLAGS`, `-FLAGS` or
+//! `FLAGS`) with `NO Command failed.`; CONDSTORE/QRESYNC syntax (SELECT/EXAMINE parameters,
+//! `UNCHANGEDSINCE`, `CHANGEDSINCE`, `VANISHED`, MODSEQ in FETCH or SEARCH, STATUS
+//! HIGHESTMODSEQ), SEARCH KEYWORD/UNKEYWORD, ESEARCH's `RETURN` and LIST-EXTENDED with
+//! `BAD Command Argument Error. 11`; a command Exchange does not know (ENABLE, NOTIFY,
+//! MYRIGHTS, ...) with `BAD Command Error. 10`. APPEND drops the keywords from its flags.
+//! Password LOGIN goes through (Exchange Online refuses it: OAuth2 only), so that tests log
+//! in as everywhere else.
+//!
+//! **Gmail**: `IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 UIDPLUS
+//! COMPRESS=DEFLATE ENABLE MOVE CONDSTORE ESEARCH UTF8=ACCEPT LIST-EXTENDED LIST-STATUS
+//! LITERAL- SPECIAL-USE APPENDLIMIT=35651584` plus the server's AUTH= mechanisms; keywords
+//! (PERMANENTFLAGS `\*`) and CONDSTORE as the server has them; `(QRESYNC ...)` on SELECT and
+//! `VANISHED` get `BAD Could not parse command`; `ENABLE QRESYNC` gets `* ENABLED` without
+//! QRESYNC (RFC 5161); commands Gmail does not know (NOTIFY, MYRIGHTS, ...) `BAD Unknown
+//! command`.
+//!
+//! A command is judged on its first line; the lines after its literals are only rewritten
+//! (APPEND's flags). Literals' bytes, either way, are never looked into.
 
 mod conn;
+mod profile;
 mod rules;
+mod tokens;
 mod wire;
 
 use std::collections::HashMap;
@@ -35,6 +71,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use conn::Conn;
+pub use profile::Profile;
 use rules::{Fault, Rules};
 
 use crate::server::HOST;
@@ -43,6 +80,8 @@ use crate::{Session, PASSWORD};
 /// State shared by the relay's handle, its accept loop and its connections.
 pub(crate) struct Shared {
     rules: Mutex<Rules>,
+    /// The profile of connections opened from now on.
+    profile: Mutex<Option<Profile>>,
     conns: Mutex<HashMap<u64, Arc<Conn>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     stop: AtomicBool,
@@ -51,6 +90,10 @@ pub(crate) struct Shared {
 impl Shared {
     fn rules(&self) -> MutexGuard<'_, Rules> {
         self.rules.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn profile(&self) -> MutexGuard<'_, Option<Profile>> {
+        self.profile.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn conns(&self) -> MutexGuard<'_, HashMap<u64, Arc<Conn>>> {
@@ -74,10 +117,20 @@ impl Relay {
     /// Listens on a free port of 127.0.0.1 and relays each connection to `upstream_port`
     /// on 127.0.0.1 (a `Dovecot`'s `port`), with no rule armed.
     pub fn start(upstream_port: u16) -> Relay {
+        Relay::start_with(upstream_port, None)
+    }
+
+    /// Like `start`, making the server look like `profile`'s service to every client.
+    pub fn start_as(upstream_port: u16, profile: Profile) -> Relay {
+        Relay::start_with(upstream_port, Some(profile))
+    }
+
+    fn start_with(upstream_port: u16, profile: Option<Profile>) -> Relay {
         let listener = TcpListener::bind((HOST, 0)).expect("bind the relay on 127.0.0.1:0");
         let port = listener.local_addr().expect("relay's local_addr").port();
         let shared = Arc::new(Shared {
             rules: Mutex::new(Rules::default()),
+            profile: Mutex::new(profile),
             conns: Mutex::new(HashMap::new()),
             threads: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
@@ -100,6 +153,11 @@ impl Relay {
     /// The port on 127.0.0.1 clients connect to (e.g. for `Dovecot::config_toml_via`).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Makes the server look like `profile`'s service to the connections opened from now on.
+    pub fn profile(&self, profile: Profile) {
+        *self.shared.profile() = Some(profile);
     }
 
     /// Holds every command matching `pattern` for `duration` before forwarding it (other
@@ -192,7 +250,8 @@ fn accept_loop(listener: &TcpListener, upstream: u16, shared: &Arc<Shared>) {
         };
         next_id += 1;
         let id = next_id;
-        let conn = Arc::new(Conn::new(client, server));
+        let profile = *shared.profile();
+        let conn = Arc::new(Conn::new(client, server, profile));
         shared.conns().insert(id, Arc::clone(&conn));
         let mut threads = shared.threads();
         // Forget the threads of connections that ended.
