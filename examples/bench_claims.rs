@@ -89,6 +89,7 @@ fn main() {
             at: 0,
             text: "benchmark note".into(),
             base: None,
+            keywords: None,
         };
         let raw = activity::build(&e, "support@example.com", "Alice", "Question").expect("build");
         conn.append("Tanto/Activity", &raw, &["\\Seen"])

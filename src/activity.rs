@@ -18,7 +18,10 @@ pub const H_OWNER: &str = "X-Tanto-Owner";
 
 /// The fields the sync fetches from the activity folder.
 pub const FETCH_FIELDS: &str = "DATE SUBJECT MESSAGE-ID X-TANTO-AGENT X-TANTO-EVENT X-TANTO-ABOUT \
-     X-TANTO-CONVERSATION X-TANTO-STATUS X-TANTO-OWNER X-TANTO-BASE";
+     X-TANTO-CONVERSATION X-TANTO-STATUS X-TANTO-OWNER X-TANTO-BASE X-TANTO-KEYWORDS";
+
+/// On a mark record (`core::log` for an outbox message): the message's keywords after it.
+pub const H_KEYWORDS: &str = "X-Tanto-Keywords";
 
 /// One event, as written and as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +41,8 @@ pub struct Event {
     /// For a change decided through the log (`core::log`): the record it was decided on,
     /// `UIDVALIDITY/UID`.
     pub base: Option<String>,
+    /// On a mark record: the keywords it gives the message (space-separated).
+    pub keywords: Option<String>,
 }
 
 impl Event {
@@ -60,6 +65,7 @@ impl Event {
             at: crate::clock::now(),
             text,
             base: None,
+            keywords: None,
         }
     }
 
@@ -149,6 +155,9 @@ pub fn build(
     }
     if let Some(base) = &event.base {
         b = b.raw_header(header(crate::core::log::H_BASE, base));
+    }
+    if let Some(k) = &event.keywords {
+        b = b.raw_header(header(H_KEYWORDS, k));
     }
     let mut body = event.text.clone();
     if event.kind != EventKind::Note {
@@ -240,6 +249,7 @@ pub fn parse(block: &[u8], text: &str, at: i64) -> Option<Event> {
         at,
         text: text.trim_end().to_string(),
         base: header_value(block, crate::core::log::H_BASE),
+        keywords: header_value(block, H_KEYWORDS),
     })
 }
 
@@ -259,6 +269,7 @@ mod tests {
             at: 0,
             text: describe(&EventKind::Claim, "alice", Some("alice"), None),
             base: Some("7/12".into()),
+            keywords: None,
         };
         let raw =
             build(&e, "support@example.com", "Alice Sato", "商品が届きません").expect("build");
@@ -300,6 +311,7 @@ mod tests {
                 at: 0,
                 text: "hello".into(),
                 base: None,
+                keywords: None,
             };
             let raw = build(&e, "support@example.com", "", "s").expect("build");
             let end = raw

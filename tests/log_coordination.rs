@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use harness::{sample_message, Dovecot, Relay};
+use harness::{sample_message, Dovecot, Profile, Relay};
 use tanto::app::act::{perform, Outcome};
 use tanto::app::Ctx;
 use tanto::core::claims::Action;
@@ -37,15 +37,43 @@ fn owners(ctx: &Ctx) -> BTreeMap<String, (String, Option<String>)> {
 #[test]
 fn without_condstore_agents_who_all_read_before_anyone_wrote_get_one_winner_each() {
     let server = Dovecot::start_with(NO_CONDSTORE);
-    // Mail three days old.
+    let relay = Relay::start(server.port);
+    race_and_go_on(&server, &relay);
+}
+
+#[test]
+fn on_microsoft_365_without_keywords_or_condstore_the_log_alone_gives_one_winner_each() {
+    let server = Dovecot::start();
+    let relay = Relay::start_as(server.port, Profile::Microsoft365);
+    race_and_go_on(&server, &relay);
+    // The server holds no keyword of ours: the log alone holds the state.
+    for uid in server.uids("support", "INBOX") {
+        let flags = server.flags("support", "INBOX", uid);
+        assert!(
+            !flags.iter().any(|f| f.starts_with("tanto-")),
+            "uid {uid}: {flags:?}"
+        );
+    }
+}
+
+#[test]
+fn on_gmail_keywords_and_condstore_decide_as_on_dovecot() {
+    let server = Dovecot::start();
+    let relay = Relay::start_as(server.port, Profile::Gmail);
+    race_and_go_on(&server, &relay);
+}
+
+/// Six conversations of three-day-old mail, four agents on separate caches claiming all of
+/// them at once through `relay` (which holds every write so that all read first), then a
+/// done and a new claim: one winner each, the same on every agent.
+fn race_and_go_on(server: &Dovecot, relay: &Relay) {
     let msgs: Vec<Vec<u8>> = (0..6).map(|i| sample_message(i, None)).collect();
     server.append_many("support", "INBOX", &msgs);
-    let relay = Relay::start(server.port);
     let root = tempfile::tempdir().expect("tempdir");
     let agents: Vec<(String, Ctx)> = (0..4)
         .map(|n| {
             let id = format!("agent{n}");
-            let ctx = agent_via(&server, relay.port(), &root.path().join(&id), &id);
+            let ctx = agent_via(server, relay.port(), &root.path().join(&id), &id);
             (id, ctx)
         })
         .collect();

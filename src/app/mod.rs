@@ -13,6 +13,7 @@ pub mod note;
 pub mod notice;
 pub mod offline;
 pub mod outbox_admin;
+pub mod outbox_marks;
 pub mod reply;
 pub mod reply_outbox;
 pub mod reply_templates;

@@ -166,6 +166,7 @@ fn log(
         at: now(),
         text,
         base: None,
+        keywords: None,
     };
     append_event(ctx, conn, mailbox, &q.envelope.subject, &event)?;
     let mut cache = ctx.cache()?;
@@ -197,7 +198,10 @@ pub fn resend(ctx: &Ctx, id: &str) -> anyhow::Result<Sent> {
     }
     conn.select(&mailbox.imap.outbox_folder, None)?;
     let again = outbox::resend_flags(&q.flags);
-    if let StoreResult::Modified = conn.store_if_unchanged(q.uid, q.modseq, &again)? {
+    let at = (q.uid, q.envelope.message_id.as_str());
+    if let StoreResult::Modified =
+        super::outbox_marks::cas(ctx, &mut conn, mailbox, at, q.modseq, &again)?
+    {
         bail!(said!(
             "error.outbox.changed_settled",
             id = q.envelope.conversation
@@ -245,7 +249,10 @@ pub fn drop(ctx: &Ctx, id: &str) -> anyhow::Result<Item> {
     conn.select(&mailbox.imap.outbox_folder, None)?;
     // Only what we looked at: a reply that changed meanwhile (approved, being sent) stays.
     let mark = outbox::with_keyword(&q.flags, "\\Deleted");
-    if let StoreResult::Modified = conn.store_if_unchanged(q.uid, q.modseq, &mark)? {
+    let at = (q.uid, q.envelope.message_id.as_str());
+    if let StoreResult::Modified =
+        super::outbox_marks::cas(ctx, &mut conn, mailbox, at, q.modseq, &mark)?
+    {
         bail!(said!("error.outbox.changed", id = q.envelope.conversation));
     }
     conn.expunge_uid(q.uid)?;

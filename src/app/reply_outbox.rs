@@ -22,6 +22,8 @@ use crate::imap::sync::sync_folder;
 use crate::imap::Conn;
 use crate::send::{self, SendError};
 
+use super::outbox_marks as marks;
+
 /// For the SIGKILL tests: `TANTO_TEST_CRASH_AT=<point>` aborts the process there.
 pub(super) fn crash_point(point: &str) {
     if std::env::var("TANTO_TEST_CRASH_AT").is_ok_and(|p| p == point) {
@@ -91,7 +93,7 @@ pub fn list(conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<Vec<Queued>> {
         let Some((envelope, payload)) = outbox::unwrap(&raw) else {
             continue;
         };
-        let Some((flags, modseq)) = conn.fetch_state(uid)? else {
+        let Some((flags, modseq)) = marks::state(conn, mailbox, uid, &envelope.message_id)? else {
             continue;
         };
         out.push(Queued {
@@ -131,8 +133,19 @@ pub(super) fn queue(
     if find_uid(conn, mailbox, message_id)?.is_some() {
         return Ok(Queueing::Queued);
     }
+    // Read while the outbox is selected: whether its keywords go through the log.
+    let by_log = marks::by_log(conn);
     if in_sent(ctx, conn, mailbox, message_id)? {
         return Ok(Queueing::AlreadySent);
+    }
+    if by_log {
+        // Before the APPEND: no sender may see the reply without its first keywords.
+        let keywords: Vec<&str> = flags
+            .iter()
+            .copied()
+            .filter(|f| !f.starts_with('\\'))
+            .collect();
+        marks::initial(ctx, conn, mailbox, message_id, &keywords)?;
     }
     let Err(first) = conn.append(folder, raw, flags).map(|_| ()) else {
         return Ok(Queueing::Queued);
@@ -174,7 +187,7 @@ pub(super) fn standing_of(
     let Some(uid) = find_uid(conn, mailbox, message_id)? else {
         return Ok(None);
     };
-    let Some((flags, _)) = conn.fetch_state(uid)? else {
+    let Some((flags, _)) = marks::state(conn, mailbox, uid, message_id)? else {
         return Ok(None);
     };
     // Its Send-At tells scheduled from queued.
@@ -197,7 +210,7 @@ pub(super) fn remove_replaced(
     let Some(uid) = find_uid(conn, mailbox, message_id)? else {
         return Ok(());
     };
-    let Some((flags, _)) = conn.fetch_state(uid)? else {
+    let Some((flags, _)) = marks::state(conn, mailbox, uid, message_id)? else {
         return Ok(());
     };
     if matches!(
@@ -235,8 +248,7 @@ pub fn send_one(
     })?;
     let uid = find_uid(conn, mailbox, message_id)?
         .ok_or_else(|| anyhow!(said!("error.outbox.gone", id = message_id)))?;
-    let (flags, modseq) = conn
-        .fetch_state(uid)?
+    let (flags, modseq) = marks::state(conn, mailbox, uid, message_id)?
         .ok_or_else(|| anyhow!(said!("error.outbox.gone", id = message_id)))?;
     let raw = conn
         .fetch_bodies(&[uid])?
@@ -268,18 +280,13 @@ pub fn send_one(
     };
     let result = (|| {
         let claim = outbox::sending_flags(&flags, &me, &this_host(), now());
-        let won = if conn.caps.condstore {
-            conn.store_if_unchanged(uid, modseq, &claim)?
-        } else {
-            conn.store_flags(uid, &claim)?
-        };
+        let won = marks::cas(ctx, conn, mailbox, (uid, message_id), modseq, &claim)?;
         let (claimed_flags, claimed_modseq) = match won {
             StoreResult::Applied { .. } => {
                 // Read back: a server may let a second sender's write through next to ours
                 // (Dovecot 2.3 does on a folder's first keywords). The first sender in
                 // order sends; any other backs off and takes its mark away.
-                let (now, now_modseq) = conn
-                    .fetch_state(uid)?
+                let (now, now_modseq) = marks::state(conn, mailbox, uid, message_id)?
                     .ok_or_else(|| anyhow!(said!("error.outbox.left", id = message_id)))?;
                 let senders = crate::core::status::owners(&now);
                 let taken_back = now
@@ -289,7 +296,8 @@ pub fn send_one(
                     // Our sender mark comes off, as a claim's loser takes its keyword back.
                     let ours = crate::core::status::Status::New;
                     if let Some(kept) = crate::core::claims::take_back(&now, &me, ours) {
-                        let _ = conn.store_if_unchanged(uid, now_modseq, &kept);
+                        let _ =
+                            marks::cas(ctx, conn, mailbox, (uid, message_id), now_modseq, &kept);
                     }
                     return Ok(Sent::Taken {
                         conversation: conversation.clone(),
@@ -299,8 +307,7 @@ pub fn send_one(
                 (now, now_modseq)
             }
             StoreResult::Modified => {
-                let by = conn
-                    .fetch_state(uid)?
+                let by = marks::state(conn, mailbox, uid, message_id)?
                     .and_then(|(f, _)| crate::core::status::owner(&f))
                     .unwrap_or_default();
                 return Ok(Sent::Taken {
@@ -324,7 +331,14 @@ pub fn send_one(
             Err(SendError::Uncertain { reason, .. }) => {
                 let marked = outbox::with_keyword(&claimed_flags, outbox::KW_UNCERTAIN);
                 conn.select(&mailbox.imap.outbox_folder, None)?;
-                conn.store_if_unchanged(uid, claimed_modseq, &marked)?;
+                marks::cas(
+                    ctx,
+                    conn,
+                    mailbox,
+                    (uid, message_id),
+                    claimed_modseq,
+                    &marked,
+                )?;
                 return Ok(Sent::Uncertain {
                     conversation: conversation.clone(),
                     reason,
@@ -334,7 +348,14 @@ pub fn send_one(
                 // Certainly not sent: give the claim back so that it goes out later.
                 let reason = e.to_string();
                 conn.select(&mailbox.imap.outbox_folder, None)?;
-                conn.store_if_unchanged(uid, claimed_modseq, &flags)?;
+                marks::cas(
+                    ctx,
+                    conn,
+                    mailbox,
+                    (uid, message_id),
+                    claimed_modseq,
+                    &flags,
+                )?;
                 return Ok(Sent::Queued {
                     conversation: conversation.clone(),
                     reason,
@@ -376,11 +397,12 @@ fn hold_reply(
 ) -> anyhow::Result<Sent> {
     conn.select(&mailbox.imap.outbox_folder, None)?;
     for _ in 0..5 {
-        let Some((flags, modseq)) = conn.fetch_state(uid)? else {
+        let Some((flags, modseq)) = marks::state(conn, mailbox, uid, &env.message_id)? else {
             break;
         };
         let held = outbox::held_flags(&flags);
-        if let StoreResult::Applied { .. } = conn.store_if_unchanged(uid, modseq, &held)? {
+        let at = (uid, env.message_id.as_str());
+        if let StoreResult::Applied { .. } = marks::cas(ctx, conn, mailbox, at, modseq, &held)? {
             break;
         }
     }
@@ -649,7 +671,8 @@ fn pass_one(
                     Recovery::MarkUncertain => {
                         conn.select(&mailbox.imap.outbox_folder, None)?;
                         let marked = outbox::with_keyword(&q.flags, outbox::KW_UNCERTAIN);
-                        conn.store_if_unchanged(q.uid, q.modseq, &marked)?;
+                        let at = (q.uid, env.message_id.as_str());
+                        marks::cas(ctx, conn, mailbox, at, q.modseq, &marked)?;
                         out.push(Sent::Uncertain {
                             conversation,
                             reason: "a send was interrupted before the mail reached Sent".into(),
@@ -732,7 +755,8 @@ pub fn decide(ctx: &Ctx, id: &str, reply: Option<&str>, verdict: &Verdict) -> an
     };
     conn.select(&mailbox.imap.outbox_folder, None)?;
     let want = outbox::with_keyword(&waiting.flags, kw);
-    if let StoreResult::Modified = conn.store_if_unchanged(waiting.uid, waiting.modseq, &want)? {
+    let at = (waiting.uid, waiting.envelope.message_id.as_str());
+    if let StoreResult::Modified = marks::cas(ctx, &mut conn, mailbox, at, waiting.modseq, &want)? {
         bail!(said!("error.outbox.changed_try_again", id = conv.id));
     }
     let event = Event::new(
@@ -794,7 +818,7 @@ pub fn take_back(
 ) -> anyhow::Result<TakeBack> {
     let (index, m) = ctx.mailbox_named(mailbox)?;
     let mut conn = ctx.connect(index, m)?;
-    let r = take_back_on(&mut conn, m, message_id);
+    let r = take_back_on(ctx, &mut conn, m, message_id);
     conn.logout();
     if let Ok(TakeBack::Removed | TakeBack::Gone) = &r {
         if let Ok(mut cache) = ctx.cache() {
@@ -827,7 +851,12 @@ fn mark_taken_back(ctx: &Ctx, mailbox: &str, conversation: &str, message_id: &st
     }
 }
 
-fn take_back_on(conn: &mut Conn, mailbox: &Mailbox, message_id: &str) -> anyhow::Result<TakeBack> {
+fn take_back_on(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    mailbox: &Mailbox,
+    message_id: &str,
+) -> anyhow::Result<TakeBack> {
     for _ in 0..5 {
         if !conn.folder_exists(&mailbox.imap.outbox_folder)? {
             return Ok(TakeBack::Gone);
@@ -835,7 +864,7 @@ fn take_back_on(conn: &mut Conn, mailbox: &Mailbox, message_id: &str) -> anyhow:
         let Some(uid) = find_uid(conn, mailbox, message_id)? else {
             return Ok(TakeBack::Gone);
         };
-        let Some((flags, modseq)) = conn.fetch_state(uid)? else {
+        let Some((flags, modseq)) = marks::state(conn, mailbox, uid, message_id)? else {
             return Ok(TakeBack::Gone);
         };
         let st = outbox::standing(&flags, 0, 0);
@@ -847,16 +876,12 @@ fn take_back_on(conn: &mut Conn, mailbox: &Mailbox, message_id: &str) -> anyhow:
             return Ok(TakeBack::TooLate { standing: st });
         }
         let want = outbox::with_keyword(&flags, outbox::TAKEN_BACK);
-        let won = if conn.caps.condstore {
-            conn.store_if_unchanged(uid, modseq, &want)?
-        } else {
-            conn.store_flags(uid, &want)?
-        };
+        let won = marks::cas(ctx, conn, mailbox, (uid, message_id), modseq, &want)?;
         if let StoreResult::Modified = won {
             continue; // a sender or a supervisor moved first: look again
         }
         // Read back, as the sender does: if a send slipped in beside us, it goes out.
-        let Some((now_flags, now_modseq)) = conn.fetch_state(uid)? else {
+        let Some((now_flags, now_modseq)) = marks::state(conn, mailbox, uid, message_id)? else {
             return Ok(TakeBack::Removed);
         };
         if let st @ Standing::Sending { .. } = outbox::standing(&now_flags, 0, 0) {
@@ -865,7 +890,7 @@ fn take_back_on(conn: &mut Conn, mailbox: &Mailbox, message_id: &str) -> anyhow:
                 .filter(|f| !f.eq_ignore_ascii_case(outbox::TAKEN_BACK))
                 .cloned()
                 .collect();
-            let _ = conn.store_if_unchanged(uid, now_modseq, &without);
+            let _ = marks::cas(ctx, conn, mailbox, (uid, message_id), now_modseq, &without);
             return Ok(TakeBack::TooLate { standing: st });
         }
         conn.expunge_uid(uid)?;

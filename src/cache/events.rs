@@ -47,7 +47,7 @@ fn decide_log(
             .prepare_cached(
                 "SELECT uid, base, about, status, owner FROM events
                  WHERE folder_id = ?1 AND conversation = ?2 AND base IS NOT NULL
-                     AND status IS NOT NULL
+                     AND status IS NOT NULL AND kind != 'mark'
                  ORDER BY uid",
             )?
             .query_map(params![folder.id, conv], |r| {

@@ -109,6 +109,8 @@ pub struct Conn {
     pub qresync_enabled: bool,
     /// The personal namespace, asked for on first use of a folder other than the inbox.
     personal: Option<Personal>,
+    /// Whether the folder selected last lets clients create keywords.
+    selected_keywords: Option<bool>,
 }
 
 impl Conn {
@@ -188,6 +190,7 @@ impl Conn {
             addr,
             qresync_enabled: false,
             personal: None,
+            selected_keywords: None,
         };
         let caps = conn
             .session
@@ -360,7 +363,14 @@ impl Conn {
             }
             _ => {}
         });
+        self.selected_keywords = Some(info.custom_keywords());
         Ok(info)
+    }
+
+    /// True when the folder selected last lets clients create keywords (`\*` in its
+    /// PERMANENTFLAGS); false before any SELECT.
+    pub fn selected_keeps_keywords(&self) -> bool {
+        self.selected_keywords == Some(true)
     }
 
     /// All UIDs from `from` on, ascending.

@@ -1,0 +1,153 @@
+//! Replies exactly once on a Microsoft 365-like server (no CONDSTORE, no custom keywords:
+//! the relay's `Profile::Microsoft365` in front of the real Dovecot), with the real SMTP
+//! sink: the outbox's marks go through the activity log (`app::outbox_marks`).
+
+mod harness;
+mod support;
+
+use std::time::Duration;
+
+use harness::{Dovecot, Profile, Relay};
+use serde_json::Value;
+use support::replying::{agent, body_file, only_id, question, reply_with, run_code, status};
+use support::Tanto;
+use tanto_devserver::SmtpSink;
+
+/// An agent of the desk's team connecting through `relay`.
+fn via(
+    server: &Dovecot,
+    sink: &SmtpSink,
+    relay: &Relay,
+    dir: &std::path::Path,
+    id: &str,
+    extra: &str,
+) -> Tanto {
+    let t = agent(server, sink, dir, id, extra);
+    let text = std::fs::read_to_string(&t.config).expect("read config");
+    let text = text.replace(
+        &format!("port = {}\n", server.port),
+        &format!("port = {}\n", relay.port()),
+    );
+    std::fs::write(&t.config, text).expect("write config");
+    t
+}
+
+fn outbox(t: &Tanto) -> Vec<Value> {
+    serde_json::from_str::<Value>(&t.ok(&["outbox", "--json"]))
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+}
+
+fn no_tanto_keyword_on_the_server(server: &Dovecot) {
+    for folder in ["INBOX", "Tanto/Outbox"] {
+        for uid in server.uids("support", folder) {
+            let flags = server.flags("support", folder, uid);
+            assert!(
+                !flags.iter().any(|f| f.starts_with("tanto-")),
+                "{folder} uid {uid}: {flags:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_reply_goes_out_once_and_the_team_sees_it_done() {
+    let server = Dovecot::start();
+    let sink = SmtpSink::start();
+    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    let relay = Relay::start_as(server.port, Profile::Microsoft365);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = via(&server, &sink, &relay, &root.path().join("a"), "alice", "");
+    let bob = via(&server, &sink, &relay, &root.path().join("b"), "bob", "");
+    alice.sync();
+    bob.sync();
+    let id = only_id(&alice);
+    let (code, out, err) = reply_with(&alice, &id, root.path(), "お答えします");
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(sink.wait_for(1, Duration::from_secs(30)).len(), 1);
+    bob.sync();
+    assert_eq!(status(&bob, &id), "done");
+    assert!(outbox(&bob).is_empty());
+    // Every sync after it sends nothing more.
+    for t in [&alice, &bob] {
+        let (code, _, err) = run_code(t, &["sync", "--once"]);
+        assert_eq!(code, 0, "{err}");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(sink.received().len(), 1);
+    assert_eq!(status(&alice, &id), "done");
+    no_tanto_keyword_on_the_server(&server);
+}
+
+#[test]
+fn a_reply_needing_approval_waits_and_goes_out_once_approved() {
+    let server = Dovecot::start();
+    let sink = SmtpSink::start();
+    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    let relay = Relay::start_as(server.port, Profile::Microsoft365);
+    let root = tempfile::tempdir().expect("tempdir");
+    let team = "\n[team]\napproval = [\"newbie\"]\n";
+    let newbie = via(
+        &server,
+        &sink,
+        &relay,
+        &root.path().join("n"),
+        "newbie",
+        team,
+    );
+    let boss = via(&server, &sink, &relay, &root.path().join("s"), "boss", team).supervisor();
+    newbie.sync();
+    let id = only_id(&newbie);
+    let said = newbie.ok(&[
+        "reply",
+        &id,
+        "--body-file",
+        &body_file(root.path(), "承知しました"),
+    ]);
+    assert!(said.contains("approval"), "{said}");
+    // A teammate's sync does not send it: it waits for the supervisor.
+    let (code, _, err) = run_code(&boss, &["sync", "--once"]);
+    assert_eq!(code, 0, "{err}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(sink.received().is_empty(), "sent before approval");
+    let items = outbox(&boss);
+    assert_eq!(items[0]["standing"], "waiting-approval", "{items:?}");
+    let (code, out, err) = run_code(&boss, &["approve", &id]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(sink.wait_for(1, Duration::from_secs(30)).len(), 1);
+    let _ = run_code(&newbie, &["sync", "--once"]);
+    assert_eq!(sink.received().len(), 1);
+    assert!(outbox(&newbie).is_empty());
+    no_tanto_keyword_on_the_server(&server);
+}
+
+#[test]
+fn a_queued_reply_is_held_when_a_supervisor_took_over_meanwhile() {
+    let server = Dovecot::start();
+    let mut sink = SmtpSink::start();
+    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    let relay = Relay::start_as(server.port, Profile::Microsoft365);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = via(&server, &sink, &relay, &root.path().join("a"), "alice", "");
+    let boss = via(&server, &sink, &relay, &root.path().join("s"), "boss", "").supervisor();
+    alice.sync();
+    let id = only_id(&alice);
+    sink.stop();
+    let (code, out, err) = reply_with(&alice, &id, root.path(), "古い回答");
+    assert_eq!(code, 0, "queued while SMTP is down: {out}{err}");
+    boss.sync();
+    boss.ok(&["claim", "--take-over", &id]);
+    sink.restart();
+    let (code, out, err) = reply_with(&boss, &id, root.path(), "新しい回答");
+    assert_eq!(code, 0, "{out}{err}");
+    let _ = run_code(&alice, &["sync", "--once"]);
+    let got = sink.wait_for(1, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(sink.received().len(), 1, "only the supervisor's reply");
+    let body = String::from_utf8_lossy(&got[0].raw).into_owned();
+    assert!(!body.contains("古い回答"), "{body}");
+    let items = outbox(&alice);
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["standing"], "held", "{items:?}");
+}
