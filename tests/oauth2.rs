@@ -45,8 +45,17 @@ fn stored_access_token(t: &Tanto) -> String {
         .to_string()
 }
 
-#[test]
-fn an_agent_signs_in_with_the_device_flow_then_syncs_claims_and_replies_over_xoauth2() {
+/// A provider, a Dovecot and an SMTP sink that both check its tokens, one customer
+/// question, and `alice` configured for OAuth2 (not signed in yet).
+struct Desk {
+    mock: OAuthMock,
+    server: Dovecot,
+    sink: SmtpSink,
+    root: tempfile::TempDir,
+    alice: Tanto,
+}
+
+fn desk() -> Desk {
     let mock = OAuthMock::start("support");
     let server = Dovecot::start_with(&mock.dovecot_conf());
     let sink = SmtpSink::start();
@@ -54,6 +63,24 @@ fn an_agent_signs_in_with_the_device_flow_then_syncs_claims_and_replies_over_xoa
     server.append("support", "INBOX", &question(1, "届きません"), &[]);
     let root = tempfile::tempdir().expect("tempdir");
     let alice = oauth_agent(&server, &sink, &mock, root.path());
+    Desk {
+        mock,
+        server,
+        sink,
+        root,
+        alice,
+    }
+}
+
+#[test]
+fn an_agent_signs_in_with_the_device_flow_then_syncs_claims_and_replies_over_xoauth2() {
+    let Desk {
+        mock,
+        server,
+        sink,
+        root,
+        alice,
+    } = desk();
 
     // Before signing in, every command says what to do.
     let (code, _, err) = run_code(&alice, &["sync", "--once"]);
@@ -205,4 +232,56 @@ fn a_login_whose_code_expires_or_is_refused_ends_with_one_clear_line() {
     let (code, _, err) = run_code(&alice, &["login", "--mailbox", "nope"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("nope"), "{err}");
+}
+
+#[test]
+fn an_smtp_server_refusing_the_token_gets_a_renewed_one_and_the_reply_goes_out_once() {
+    // Every part bound: an unbound one would be dropped (the server stopped) at once.
+    let Desk {
+        mock,
+        server: _server,
+        sink,
+        root,
+        alice,
+    } = desk();
+    mock.script(&[]);
+    alice.ok(&["login"]);
+    alice.sync();
+    let id = only_id(&alice);
+
+    // IMAP takes the token; SMTP refuses it once (a token it no longer takes).
+    sink.refuse_xoauth2(1);
+    let refreshes = mock.token_requests("refresh_token").len();
+    let (code, out, err) = reply_with(&alice, &id, root.path(), "お送りしました。\n");
+    assert_eq!(code, 0, "{out}{err}");
+    sink.wait_for(1, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sink.received().len(), 1, "one mail");
+    // Refused, then the renewed token for the connection check and for the send itself.
+    let logins = sink.xoauth2_logins();
+    assert_eq!(logins.len(), 3, "{logins:?}");
+    assert!(!logins[0].2 && logins[1].2 && logins[2].2, "{logins:?}");
+    assert_ne!(logins[0].1, logins[1].1, "a renewed token the second time");
+    assert_eq!(logins[1].1, logins[2].1);
+    assert_eq!(logins[1].1, stored_access_token(&alice));
+    assert_eq!(mock.token_requests("refresh_token").len(), refreshes + 1);
+    assert_eq!(status(&alice, &id), "done");
+}
+
+#[test]
+fn a_server_offering_only_oauthbearer_is_signed_in_with_it() {
+    let mock = OAuthMock::start("support");
+    let server = Dovecot::start_with(&mock.dovecot_conf_offering("oauthbearer"));
+    let sink = SmtpSink::start();
+    server.append("support", "INBOX", &question(1, "届きません"), &[]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = oauth_agent(&server, &sink, &mock, root.path());
+    mock.script(&[]);
+    let out = alice.ok(&["login"]);
+    assert!(out.contains("accepts it (user support)"), "{out}");
+    alice.sync();
+    assert_eq!(all_ids(&alice).len(), 1);
+    let log = server.log();
+    assert!(log.contains("OAUTHBEARER"), "{log}");
+    assert!(!log.contains("XOAUTH2"), "{log}");
 }

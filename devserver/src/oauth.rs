@@ -211,6 +211,11 @@ impl OAuthMock {
     /// Dovecot's `oauth2` passdb against this provider's introspection endpoint (password
     /// logins keep working for the tests' own sessions).
     pub fn dovecot_conf(&self) -> String {
+        self.dovecot_conf_offering("xoauth2 oauthbearer")
+    }
+
+    /// Like `dovecot_conf`, the server offering only `mechanisms` of the two.
+    pub fn dovecot_conf_offering(&self, mechanisms: &str) -> String {
         let ext = self.dir.path().join("dovecot-oauth2.conf.ext");
         fs::write(
             &ext,
@@ -224,8 +229,8 @@ impl OAuthMock {
         use std::os::unix::fs::PermissionsExt as _;
         fs::set_permissions(&ext, fs::Permissions::from_mode(0o644)).expect("chmod");
         format!(
-            "auth_mechanisms = plain login xoauth2 oauthbearer\n\
-             passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {}\n}}\n",
+            "auth_mechanisms = plain login {mechanisms}\n\
+             passdb {{\n  driver = oauth2\n  mechanisms = {mechanisms}\n  args = {}\n}}\n",
             ext.display()
         )
     }

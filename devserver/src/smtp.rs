@@ -32,6 +32,14 @@ from aiosmtpd.smtp import AuthResult
 port, root = int(sys.argv[1]), sys.argv[2]
 counter = itertools.count()
 
+def read(name, default=""):
+    # A control file of the root, read at each use (a test may change it meanwhile).
+    try:
+        with open(os.path.join(root, name), encoding="utf-8") as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return default
+
 class Sink:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         # Addresses listed in <root>/refuse are refused for good, as a real server refuses
@@ -57,12 +65,14 @@ class Sink:
         except Exception:
             return AuthResult(success=False, handled=False)
         ok = True
-        try:
-            with open(os.path.join(root, "xoauth2"), encoding="utf-8") as f:
-                url = f.read().strip()
-        except FileNotFoundError:
-            url = ""
-        if url:
+        # <root>/refuse-xoauth2 holds how many sign-ins to refuse whatever the token.
+        refuse = int(read("refuse-xoauth2") or "0")
+        if refuse > 0:
+            with open(os.path.join(root, "refuse-xoauth2"), "w", encoding="utf-8") as f:
+                f.write(str(refuse - 1))
+            ok = False
+        url = read("xoauth2")
+        if url and ok:
             body = urllib.parse.urlencode({"token": token}).encode()
             with urllib.request.urlopen(url, data=body, timeout=10) as r:
                 ok = json.load(r).get("active") is True
@@ -85,11 +95,7 @@ class Sink:
         # A server that took the mail but is slow to say so (<root>/slow holds the seconds):
         # the mail is delivered first, then the 250 waits. Only this session waits: others
         # are served meanwhile.
-        try:
-            with open(os.path.join(root, "slow"), encoding="utf-8") as f:
-                delay = float(f.read().strip() or "0")
-        except FileNotFoundError:
-            delay = 0.0
+        delay = float(read("slow") or "0")
         if delay > 0:
             await asyncio.sleep(delay)
         return "250 2.0.0 Ok: queued as %s" % name
@@ -311,6 +317,13 @@ impl SmtpSink {
     pub fn check_xoauth2(&self, introspection_url: &str) {
         fs::write(self.dir.path().join("xoauth2"), introspection_url)
             .expect("write the sink's introspection URL");
+    }
+
+    /// The next `n` XOAUTH2 sign-ins are refused (535) whatever their token, as a server
+    /// refuses a token it no longer takes.
+    pub fn refuse_xoauth2(&self, n: u32) {
+        fs::write(self.dir.path().join("refuse-xoauth2"), n.to_string())
+            .expect("write the sink's refusals");
     }
 
     /// Every XOAUTH2 sign-in so far, oldest first: (user, token, accepted).
