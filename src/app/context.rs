@@ -85,9 +85,7 @@ impl Ctx {
                 })?)
             }
             config::Auth::Oauth2 => {
-                let tokens = super::oauth::tokens(self, mailbox)?.ok_or_else(|| {
-                    anyhow!(said!("error.login.no_oauth2", mailbox = mailbox.name))
-                })?;
+                let tokens = super::oauth::required(self, mailbox)?;
                 Login::OAuth2 {
                     access_token: tokens.access_token()?,
                 }
@@ -110,9 +108,7 @@ impl Ctx {
         let server = self.server(index, mailbox)?;
         match (Conn::open(&server), &server.login) {
             (Err(ImapError::TokenRefused { .. }), Login::OAuth2 { access_token }) => {
-                let tokens = super::oauth::tokens(self, mailbox)?.ok_or_else(|| {
-                    anyhow!(said!("error.login.no_oauth2", mailbox = mailbox.name))
-                })?;
+                let tokens = super::oauth::required(self, mailbox)?;
                 let access_token = tokens.refresh_after_refusal(access_token)?;
                 let again = Server {
                     login: Login::OAuth2 { access_token },

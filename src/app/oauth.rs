@@ -28,7 +28,8 @@ pub fn tokens(ctx: &Ctx, mailbox: &Mailbox) -> anyhow::Result<Option<Tokens>> {
     Ok(Tokens::new(&mailbox.name, o, dir.join(file)))
 }
 
-fn required(ctx: &Ctx, mailbox: &Mailbox) -> anyhow::Result<Tokens> {
+/// The mailbox's tokens, or the error saying it signs in with a password.
+pub(super) fn required(ctx: &Ctx, mailbox: &Mailbox) -> anyhow::Result<Tokens> {
     tokens(ctx, mailbox)?.ok_or_else(|| {
         anyhow::anyhow!(crate::said!(
             "error.login.no_oauth2",
