@@ -5,6 +5,9 @@
 #   - aiosmtpd for Debian's own Python (package python3-aiosmtpd: the SMTP server of the send
 #     tests and of `tanto demo`;
 #     checked with /usr/bin/python3, since the `python3` on PATH may be another build)
+#   - the OAuth2 tests need nothing more: their provider is a script of Python's standard
+#     library (run by the same /usr/bin/python3), and Dovecot's oauth2 passdb is part of
+#     dovecot-core
 # Idempotent: quiet and quick when everything is already present. Debian/Ubuntu (apt) only.
 # Runs `apt-get update` only when something has to be installed; uses sudo only if not root.
 set -euo pipefail

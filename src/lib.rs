@@ -13,7 +13,9 @@
 //! - `imap`: the only module that speaks IMAP; it converts `imap`/`imap-proto` types to
 //!   tanto's own at its boundary. `cache`: the shared SQLite file (a cache: the IMAP server
 //!   is the source of truth). `activity`: event messages. `mime` and `sanitize`: hostile mail
-//!   bytes to safe, decoded text. `config`: the TOML config and its validation.
+//!   bytes to safe, decoded text. `config`: the TOML config and its validation. `oauth`:
+//!   OAuth2 sign-in (the device flow of `tanto login`) and the access tokens IMAP and SMTP
+//!   sign in with; the only module that speaks HTTP.
 //! - `tui`: the terminal UI (`tanto` alone): one loop, `update(State, Msg) -> Commands`,
 //!   pure views, workers calling `app`.
 //!
@@ -31,6 +33,7 @@ mod fast_path;
 pub mod i18n;
 pub mod imap;
 pub mod mime;
+pub mod oauth;
 pub mod sanitize;
 pub mod send;
 pub mod tui;

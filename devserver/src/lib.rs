@@ -26,18 +26,21 @@
 //! The crate is a workspace member of its own, outside tanto's public API: it does not
 //! depend on tanto, and talks IMAP through the `imap` crate. [`relay`] puts a fault-injecting
 //! proxy in front of a server. [`SmtpSink`] is a real SMTP server (aiosmtpd) for the send
-//! tests, delivering into a Maildir the tests read.
+//! tests, delivering into a Maildir the tests read. [`OAuthMock`] is a local OAuth2 provider
+//! (device flow, tokens, introspection) for the sign-in tests.
 #![deny(clippy::unwrap_used)]
 
 mod conf;
 mod config;
 mod mail;
+mod oauth;
 pub mod relay;
 mod sample;
 mod server;
 mod smtp;
 mod sys;
 
+pub use oauth::{OAuthMock, OAuthRequest};
 pub use relay::{Profile, Relay};
 pub use sample::sample_message;
 pub use server::{Dovecot, Session, PASSWORD, USERS};

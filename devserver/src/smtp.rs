@@ -14,9 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::sys::{make_temp_dir, pick_free_port};
+use crate::sys::{make_temp_dir, pick_free_port, start_python, PYTHON};
 
-const PYTHON: &str = "/usr/bin/python3";
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The handler: each message goes to `tmp/` then is renamed into `new/` (Maildir delivery,
@@ -26,11 +25,20 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
 /// [`SmtpSink::refuse`]) and `slow` (see [`SmtpSink::slow_data`]). The sink exits when its
 /// parent (the test process) is gone, so a killed test leaves nothing running.
 const SCRIPT: &str = r#"
-import asyncio, itertools, os, sys, time
+import asyncio, base64, itertools, json, os, sys, time, urllib.parse, urllib.request
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 port, root = int(sys.argv[1]), sys.argv[2]
 counter = itertools.count()
+
+def read(name, default=""):
+    # A control file of the root, read at each use (a test may change it meanwhile).
+    try:
+        with open(os.path.join(root, name), encoding="utf-8") as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return default
 
 class Sink:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -45,6 +53,32 @@ class Sink:
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    # SASL XOAUTH2 (lettre sends the initial response on the AUTH line). Each attempt is
+    # logged to <root>/auth.log as "XOAUTH2 <user> <token> ok|refused"; with <root>/xoauth2
+    # holding a token introspection URL (RFC 7662) the token must be active there.
+    async def auth_XOAUTH2(self, server, args):
+        try:
+            raw = base64.b64decode(args[1]).decode("utf-8")
+            fields = dict(f.split("=", 1) for f in raw.split("\x01") if "=" in f)
+            user, token = fields["user"], fields["auth"].split(" ", 1)[1]
+        except Exception:
+            return AuthResult(success=False, handled=False)
+        ok = True
+        # <root>/refuse-xoauth2 holds how many sign-ins to refuse whatever the token.
+        refuse = int(read("refuse-xoauth2") or "0")
+        if refuse > 0:
+            with open(os.path.join(root, "refuse-xoauth2"), "w", encoding="utf-8") as f:
+                f.write(str(refuse - 1))
+            ok = False
+        url = read("xoauth2")
+        if url and ok:
+            body = urllib.parse.urlencode({"token": token}).encode()
+            with urllib.request.urlopen(url, data=body, timeout=10) as r:
+                ok = json.load(r).get("active") is True
+        with open(os.path.join(root, "auth.log"), "a", encoding="utf-8") as f:
+            f.write("XOAUTH2 %s %s %s\n" % (user, token, "ok" if ok else "refused"))
+        return AuthResult(success=ok, handled=False)
 
     async def handle_DATA(self, server, session, envelope):
         name = "%020d.%06d.%d" % (time.time_ns(), next(counter), os.getpid())
@@ -61,18 +95,15 @@ class Sink:
         # A server that took the mail but is slow to say so (<root>/slow holds the seconds):
         # the mail is delivered first, then the 250 waits. Only this session waits: others
         # are served meanwhile.
-        try:
-            with open(os.path.join(root, "slow"), encoding="utf-8") as f:
-                delay = float(f.read().strip() or "0")
-        except FileNotFoundError:
-            delay = 0.0
+        delay = float(read("slow") or "0")
         if delay > 0:
             await asyncio.sleep(delay)
         return "250 2.0.0 Ok: queued as %s" % name
 
 parent = os.getppid()
 controller = Controller(Sink(), hostname="127.0.0.1", port=port,
-                        ident="tanto-test-sink", enable_SMTPUTF8=True, decode_data=False)
+                        ident="tanto-test-sink", enable_SMTPUTF8=True, decode_data=False,
+                        auth_require_tls=False, auth_exclude_mechanism=["PLAIN", "LOGIN"])
 controller.start()
 print("READY", flush=True)
 try:
@@ -280,6 +311,33 @@ impl SmtpSink {
         .expect("write the sink's delay");
     }
 
+    /// From now on a client that signs in with XOAUTH2 must bring a token that
+    /// `introspection_url` (RFC 7662, e.g. [`crate::OAuthMock::introspection_url`]) calls
+    /// active; without this call any token is taken. Signing in stays optional.
+    pub fn check_xoauth2(&self, introspection_url: &str) {
+        fs::write(self.dir.path().join("xoauth2"), introspection_url)
+            .expect("write the sink's introspection URL");
+    }
+
+    /// The next `n` XOAUTH2 sign-ins are refused (535) whatever their token, as a server
+    /// refuses a token it no longer takes.
+    pub fn refuse_xoauth2(&self, n: u32) {
+        fs::write(self.dir.path().join("refuse-xoauth2"), n.to_string())
+            .expect("write the sink's refusals");
+    }
+
+    /// Every XOAUTH2 sign-in so far, oldest first: (user, token, accepted).
+    pub fn xoauth2_logins(&self) -> Vec<(String, String, bool)> {
+        fs::read_to_string(self.dir.path().join("auth.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.split(' ').skip(1);
+                Some((f.next()?.into(), f.next()?.into(), f.next()? == "ok"))
+            })
+            .collect()
+    }
+
     /// Waits (up to `timeout`) until at least `n` messages arrived; returns them all.
     /// Panics on timeout with what did arrive.
     pub fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
@@ -314,47 +372,21 @@ impl SmtpSink {
 
     fn spawn(&mut self) -> Result<(), String> {
         assert!(self.child.is_none(), "the SMTP sink is already running");
-        let log = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())
-            .map_err(|e| format!("open the sink's log: {e}"))?;
-        let mark = fs::metadata(self.log_path()).map(|m| m.len()).unwrap_or(0);
-        let mut child = Command::new(PYTHON)
-            .arg(self.dir.path().join("sink.py"))
-            .arg(self.port.to_string())
-            .arg(self.dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("spawn {PYTHON}: {e}"))?;
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                let log = log_since(&self.log_path(), mark);
-                let why = if log.contains("Address already in use") {
-                    format!("port in use ({status})")
-                } else {
-                    format!("exited {status}: {log}")
-                };
-                return Err(why);
+        let args = [self.port.to_string(), self.dir.path().display().to_string()];
+        let script = self.dir.path().join("sink.py");
+        let child = start_python(&script, &args, &self.log_path(), STARTUP_TIMEOUT, || {
+            greets(addr)
+        })
+        .map_err(|why| {
+            if why.contains("Address already in use") {
+                format!("port in use ({why})")
+            } else {
+                why
             }
-            if greets(addr) {
-                self.child = Some(child);
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "no 220 greeting within {STARTUP_TIMEOUT:?}: {}",
-                    log_since(&self.log_path(), mark)
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        })?;
+        self.child = Some(child);
+        Ok(())
     }
 }
 
@@ -379,11 +411,6 @@ fn greets(addr: SocketAddr) -> bool {
         let _ = (&tcp).write_all(b"QUIT\r\n");
     }
     ok
-}
-
-fn log_since(path: &Path, mark: u64) -> String {
-    let bytes = fs::read(path).unwrap_or_default();
-    String::from_utf8_lossy(bytes.get(mark as usize..).unwrap_or_default()).into_owned()
 }
 
 /// Whether Debian's Python has aiosmtpd.

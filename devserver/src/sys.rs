@@ -114,3 +114,52 @@ pub(crate) fn child_pids(parent: u32) -> Vec<u32> {
         })
         .collect()
 }
+
+/// Debian's own Python, which runs the SMTP sink and the OAuth2 provider (never the
+/// `python3` on PATH, which may be another build without Debian's packages).
+pub(crate) const PYTHON: &str = "/usr/bin/python3";
+
+/// Runs `PYTHON script args...` with its stderr appended to `log`, and waits (up to
+/// `timeout`) until `ready()`. On failure the child is gone and the error says why, with
+/// what it logged (a port clash reads "Address already in use").
+pub(crate) fn start_python(
+    script: &std::path::Path,
+    args: &[String],
+    log: &std::path::Path,
+    timeout: std::time::Duration,
+    ready: impl Fn() -> bool,
+) -> Result<std::process::Child, String> {
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| format!("open {}: {e}", log.display()))?;
+    let mark = fs::metadata(log).map(|m| m.len()).unwrap_or(0);
+    let since = || {
+        let bytes = fs::read(log).unwrap_or_default();
+        String::from_utf8_lossy(bytes.get(mark as usize..).unwrap_or_default()).into_owned()
+    };
+    let mut child = Command::new(PYTHON)
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .map_err(|e| format!("spawn {PYTHON}: {e}"))?;
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("exited {status}: {}", since()));
+        }
+        if ready() {
+            return Ok(child);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("not ready within {timeout:?}: {}", since()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

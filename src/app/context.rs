@@ -8,7 +8,7 @@ use anyhow::anyhow;
 
 use crate::cache::{Cache, FolderRole, Team};
 use crate::config::{self, Config, Mailbox};
-use crate::imap::{Conn, Server};
+use crate::imap::{Conn, ImapError, Login, Server};
 
 use super::notice::Notifier;
 
@@ -71,26 +71,64 @@ impl Ctx {
         }
     }
 
+    /// Where and how to sign in to the mailbox's IMAP server: its password (read now), or
+    /// an OAuth2 access token with a minute to live (refreshed now if need be).
     pub fn server(&self, index: usize, mailbox: &Mailbox) -> anyhow::Result<Server> {
-        let login = mailbox.imap.credentials(index);
-        let password = login
-            .password()
-            .map_err(|error| crate::config::ConfigError::Password {
-                path: self.config.path.clone(),
-                error,
-            })?;
+        let login = match mailbox.imap.auth {
+            config::Auth::Password => {
+                let login = mailbox.imap.credentials(index);
+                Login::Password(login.password().map_err(|error| {
+                    crate::config::ConfigError::Password {
+                        path: self.config.path.clone(),
+                        error,
+                    }
+                })?)
+            }
+            config::Auth::Oauth2 => {
+                let tokens = super::oauth::required(self, mailbox)?;
+                Login::OAuth2 {
+                    access_token: tokens.access_token()?,
+                }
+            }
+        };
         Ok(Server {
             host: mailbox.imap.host.clone(),
             port: mailbox.imap.port(),
             tls: mailbox.imap.tls,
-            user: login.user,
-            password,
+            user: mailbox.imap.user.clone(),
+            login,
             accept_invalid_certs: mailbox.imap.danger_accept_invalid_certs,
         })
     }
 
+    /// A signed-in connection to the mailbox's IMAP server. An OAuth2 token the server
+    /// refuses is refreshed and tried once more (it may have been revoked, or the clock
+    /// may be off).
     pub fn connect(&self, index: usize, mailbox: &Mailbox) -> anyhow::Result<Conn> {
-        Ok(Conn::open(&self.server(index, mailbox)?)?)
+        let server = self.server(index, mailbox)?;
+        match (Conn::open(&server), &server.login) {
+            (Err(ImapError::TokenRefused { .. }), Login::OAuth2 { access_token }) => {
+                let tokens = super::oauth::required(self, mailbox)?;
+                let access_token = tokens.refresh_after_refusal(access_token)?;
+                let again = Server {
+                    login: Login::OAuth2 { access_token },
+                    ..server
+                };
+                Ok(Conn::open(&again)?)
+            }
+            (opened, _) => Ok(opened?),
+        }
+    }
+
+    /// The mailbox's SMTP server, signed in as the config says (password or OAuth2).
+    pub fn smtp(
+        &self,
+        index: usize,
+        mailbox: &Mailbox,
+        smtp: &config::Smtp,
+    ) -> anyhow::Result<crate::send::SmtpServer> {
+        let login = super::oauth::smtp_login(self, index, mailbox)?;
+        Ok(crate::send::connect(smtp, login)?)
     }
 
     /// The folders a sync covers: the inbox, and the Sent folder (configured, or found by

@@ -2,6 +2,25 @@
 //! tanto relies on, where tanto's folders live. Returns the findings as data.
 
 use super::Ctx;
+use crate::oauth::TokenState;
+
+/// How mailbox `m` signs in to IMAP, and where its OAuth2 token stands.
+fn sign_in(ctx: &Ctx, m: &crate::config::Mailbox) -> anyhow::Result<SignIn> {
+    if m.imap.auth == crate::config::Auth::Password {
+        return Ok(SignIn::Password);
+    }
+    let provider = match m.oauth2.as_ref().map(|o| o.provider) {
+        Some(crate::config::Provider::Microsoft) => "microsoft",
+        Some(crate::config::Provider::Google) => "google",
+        _ => "custom",
+    };
+    let state = super::oauth::state(ctx, m)?.unwrap_or(TokenState::NotLoggedIn);
+    Ok(SignIn::OAuth2 {
+        provider,
+        mailbox: m.name.clone(),
+        state,
+    })
+}
 
 /// How one check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,9 +132,23 @@ pub enum Detail {
         state: Option<FolderState>,
     },
     NoSentFolder,
+    /// How the mailbox signs in: a password, or OAuth2 and where its token stands.
+    SignIn(SignIn),
     Namespace {
         prefix: String,
         separator: Option<char>,
+    },
+}
+
+/// How a mailbox signs in to IMAP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    Password,
+    OAuth2 {
+        /// "microsoft", "google" or "custom".
+        provider: &'static str,
+        mailbox: String,
+        state: crate::oauth::TokenState,
     },
 }
 
@@ -152,14 +185,31 @@ impl MailboxChecks {
 pub fn doctor(ctx: &Ctx) -> anyhow::Result<Vec<MailboxChecks>> {
     let mut out = Vec::new();
     for (i, m) in ctx.mailboxes() {
-        let server = ctx.server(i, m)?;
         let mut r = MailboxChecks {
             mailbox: m.name.clone(),
             address: m.address.clone(),
-            server: server.addr(),
+            server: format!("{}:{}", m.imap.host, m.imap.port()),
             checks: Vec::new(),
         };
-        let mut conn = match crate::imap::Conn::open(&server) {
+        let opened = match sign_in(ctx, m)? {
+            SignIn::Password => {
+                r.add("auth", Verdict::Info, Detail::SignIn(SignIn::Password));
+                crate::imap::Conn::open(&ctx.server(i, m)?).map_err(anyhow::Error::from)
+            }
+            oauth => {
+                let usable = matches!(
+                    oauth,
+                    SignIn::OAuth2 {
+                        state: TokenState::Valid { .. } | TokenState::Refreshable { .. },
+                        ..
+                    }
+                );
+                let verdict = if usable { Verdict::Ok } else { Verdict::Fail };
+                r.add("auth", verdict, Detail::SignIn(oauth));
+                ctx.connect(i, m)
+            }
+        };
+        let mut conn = match opened {
             Ok(c) => c,
             Err(e) => {
                 r.fail("login", e);

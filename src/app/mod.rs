@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod drafts;
 pub mod note;
 pub mod notice;
+pub mod oauth;
 pub mod offline;
 pub mod outbox_admin;
 pub mod outbox_marks;

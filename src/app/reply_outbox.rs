@@ -20,7 +20,7 @@ use crate::core::event::EventKind;
 use crate::core::outbox::{self, Envelope, Hold, Recovery, Standing};
 use crate::imap::sync::sync_folder;
 use crate::imap::Conn;
-use crate::send::{self, SendError};
+use crate::send::SendError;
 
 use super::outbox_marks as marks;
 
@@ -322,7 +322,7 @@ pub fn send_one(
             return hold_reply(ctx, conn, cache, mailbox, uid, &env, hold);
         }
         conn.select(&mailbox.imap.outbox_folder, None)?;
-        let server = send::connect(smtp, index)?;
+        let server = ctx.smtp(index, mailbox, smtp)?;
         match server.send_raw(&env.mail_from, &env.rcpt, payload) {
             Ok(()) => {}
             Err(SendError::Refused { reason, .. }) => {

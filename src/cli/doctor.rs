@@ -5,7 +5,9 @@ use unicode_width::UnicodeWidthStr as _;
 
 use super::output::fit;
 use super::Ctx;
-use crate::app::doctor::{self, Capability, Check, Detail, FolderState, KeywordCap, Verdict};
+use crate::app::doctor::{
+    self, Capability, Check, Detail, FolderState, KeywordCap, SignIn, Verdict,
+};
 use crate::i18n::{t, tf};
 
 #[derive(Debug, clap::Args, Default)]
@@ -51,6 +53,7 @@ fn line(c: &Check, name: &str, width: usize) -> String {
 fn check_name(name: &str) -> &str {
     match name {
         "login" => t("doctor.check.login"),
+        "auth" => t("doctor.check.auth"),
         "folder" => t("doctor.check.folder"),
         "keywords" => t("doctor.check.keywords"),
         "keyword use" => t("doctor.check.keyword_use"),
@@ -65,12 +68,53 @@ fn check_name(name: &str) -> &str {
     }
 }
 
+/// How a mailbox signs in, and where its OAuth2 token stands.
+fn sign_in_text(s: &SignIn) -> String {
+    use crate::oauth::TokenState;
+    let SignIn::OAuth2 {
+        provider,
+        mailbox,
+        state,
+    } = s
+    else {
+        return t("doctor.auth.password").to_string();
+    };
+    let at = |secs: &i64| {
+        chrono::DateTime::from_timestamp(*secs, 0)
+            .map(|d| {
+                d.with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    let args = |until: String| -> Vec<(&'static str, String)> {
+        vec![
+            ("provider", provider.to_string()),
+            ("mailbox", mailbox.clone()),
+            ("until", until),
+        ]
+    };
+    let (key, args) = match state {
+        TokenState::Valid { expires_at } => ("doctor.auth.valid", args(at(expires_at))),
+        TokenState::Refreshable { expires_at } => ("doctor.auth.refreshable", args(at(expires_at))),
+        TokenState::NotLoggedIn => ("doctor.auth.none", args(String::new())),
+        TokenState::Expired => ("doctor.auth.expired", args(String::new())),
+    };
+    let refs: Vec<(&str, &dyn std::fmt::Display)> = args
+        .iter()
+        .map(|(k, v)| (*k, v as &dyn std::fmt::Display))
+        .collect();
+    tf(key, &refs)
+}
+
 /// What a check found, in the language in use; a cause from below stays verbatim.
 fn detail_text(d: &Detail) -> String {
     match d {
         Detail::None => String::new(),
         Detail::Error(e) => crate::i18n::error_text(e),
         Detail::LoggedInAs { user } => tf("doctor.logged_in_as", &[("user", user)]),
+        Detail::SignIn(s) => sign_in_text(s),
         Detail::Lacks(cap) => t(match cap {
             Capability::Condstore => "doctor.lacks.condstore",
             Capability::Qresync => "doctor.lacks.qresync",
@@ -203,7 +247,20 @@ mod tests {
                 prefix: "INBOX.".into(),
                 separator: None,
             },
+            Detail::SignIn(SignIn::Password),
         ]);
+        for state in [
+            crate::oauth::TokenState::NotLoggedIn,
+            crate::oauth::TokenState::Expired,
+            crate::oauth::TokenState::Valid { expires_at: 1 },
+            crate::oauth::TokenState::Refreshable { expires_at: 1 },
+        ] {
+            v.push(Detail::SignIn(SignIn::OAuth2 {
+                provider: "microsoft",
+                mailbox: "support".into(),
+                state,
+            }));
+        }
         v
     }
 

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod doctor;
 pub mod help;
 pub mod list;
+pub mod login;
 pub mod man;
 pub mod outbox;
 pub mod parse_error;
@@ -99,6 +100,8 @@ pub enum Command {
     },
     /// Check the server: login, and each capability tanto uses
     Doctor(doctor::Args),
+    /// Sign in with OAuth2 (auth = "oauth2"): prints an address and a code to enter on any device
+    Login(login::Args),
     /// Manage the local cache
     Cache {
         #[command(subcommand)]
@@ -183,6 +186,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 Command::List(a) => list::run(&ctx, a),
                 Command::Show(a) => show::run(&ctx, a),
                 Command::Doctor(a) => doctor::run(&ctx, a),
+                Command::Login(a) => login::run(&ctx, a),
                 Command::Claim(a) => {
                     let action = if a.take_over {
                         Action::TakeOver

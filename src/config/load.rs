@@ -103,7 +103,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 "set the IMAP login name",
             ));
         }
-        if m.imap.password_command.is_none()
+        super::oauth2::check(i, m, &invalid)?;
+        if m.imap.auth == super::Auth::Password
+            && m.imap.password_command.is_none()
             && m.imap.password_env.is_none()
             && m.imap.password.is_none()
         {

@@ -1,7 +1,9 @@
 //! The TOML config: what it holds (`schema`), where it is found and how it is checked
-//! (`load`), and the logins with their password sources (`secrets`).
+//! (`load`, with `oauth2` for `[mailbox.oauth2]`), and the logins with their password
+//! sources (`secrets`).
 
 mod load;
+mod oauth2;
 mod schema;
 mod secrets;
 

@@ -10,6 +10,7 @@ pub mod event;
 pub mod log;
 pub mod model;
 pub mod noise;
+pub mod oauth;
 pub mod outbox;
 pub mod status;
 pub mod subject;

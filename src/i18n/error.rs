@@ -13,6 +13,7 @@ use crate::cache::{CacheError, Lookup};
 use crate::config::{ConfigError, PasswordError};
 use crate::imap::sync::SyncError;
 use crate::imap::ImapError;
+use crate::oauth::OAuthError;
 use crate::send::SendError;
 
 /// The whole chain in one line, as `{e:#}` would print it, in the language in use.
@@ -37,6 +38,9 @@ fn link_text(e: &(dyn StdError + 'static)) -> String {
     }
     if let Some(i) = e.downcast_ref::<ImapError>() {
         return imap(i);
+    }
+    if let Some(o) = e.downcast_ref::<OAuthError>() {
+        return oauth(o);
     }
     if let Some(c) = e.downcast_ref::<CacheError>() {
         return cache(c);
@@ -156,6 +160,13 @@ fn imap(e: &ImapError) -> String {
                 &[("addr", addr), ("user", &user), ("cause", reason)],
             )
         }
+        ImapError::TokenRefused { addr, user, reason } => {
+            let user = format!("{user:?}");
+            tf(
+                "error.imap.token_refused",
+                &[("addr", addr), ("user", &user), ("cause", reason)],
+            )
+        }
         ImapError::Folder {
             addr,
             folder,
@@ -177,6 +188,53 @@ fn imap(e: &ImapError) -> String {
         ),
         ImapError::Lost { addr, reason } => {
             tf("error.imap.lost", &[("addr", addr), ("cause", reason)])
+        }
+    }
+}
+
+fn oauth(e: &OAuthError) -> String {
+    let suffix = |d: &str| {
+        if d.is_empty() {
+            String::new()
+        } else {
+            format!(" ({d})")
+        }
+    };
+    match e {
+        OAuthError::Http { url, reason } => {
+            tf("error.oauth.http", &[("url", url), ("cause", reason)])
+        }
+        OAuthError::Refused {
+            url,
+            error,
+            description,
+        } => tf(
+            "error.oauth.refused",
+            &[
+                ("url", url),
+                ("error", error),
+                ("description", &suffix(description)),
+            ],
+        ),
+        OAuthError::BadAnswer { url, reason } => {
+            tf("error.oauth.bad_answer", &[("url", url), ("cause", reason)])
+        }
+        OAuthError::NotLoggedIn { mailbox } => {
+            tf("error.oauth.not_logged_in", &[("mailbox", mailbox)])
+        }
+        OAuthError::Expired { mailbox } => tf("error.oauth.expired", &[("mailbox", mailbox)]),
+        OAuthError::CodeExpired { mailbox } => {
+            tf("error.oauth.code_expired", &[("mailbox", mailbox)])
+        }
+        OAuthError::Denied {
+            mailbox,
+            description,
+        } => tf(
+            "error.oauth.denied",
+            &[("mailbox", mailbox), ("description", &suffix(description))],
+        ),
+        OAuthError::Store { path, reason } => {
+            tf("error.oauth.store", &[("path", path), ("cause", reason)])
         }
     }
 }
@@ -287,9 +345,64 @@ mod tests {
                 reason: reason(),
             }
             .into(),
+            ImapError::TokenRefused {
+                addr: addr(),
+                user: "support".into(),
+                reason: reason(),
+            }
+            .into(),
             ImapError::Folder {
                 addr: addr(),
                 folder: "INBOX".into(),
+                reason: reason(),
+            }
+            .into(),
+            OAuthError::Http {
+                url: "https://login.example.com/token".into(),
+                reason: reason(),
+            }
+            .into(),
+            OAuthError::Refused {
+                url: "https://login.example.com/token".into(),
+                error: "invalid_client".into(),
+                description: "AADSTS7000218".into(),
+            }
+            .into(),
+            OAuthError::Refused {
+                url: "https://login.example.com/token".into(),
+                error: "HTTP 500".into(),
+                description: String::new(),
+            }
+            .into(),
+            OAuthError::BadAnswer {
+                url: "https://login.example.com/token".into(),
+                reason: reason(),
+            }
+            .into(),
+            OAuthError::NotLoggedIn {
+                mailbox: "support".into(),
+            }
+            .into(),
+            OAuthError::Expired {
+                mailbox: "support".into(),
+            }
+            .into(),
+            OAuthError::CodeExpired {
+                mailbox: "support".into(),
+            }
+            .into(),
+            OAuthError::Denied {
+                mailbox: "support".into(),
+                description: "the user declined".into(),
+            }
+            .into(),
+            OAuthError::Denied {
+                mailbox: "support".into(),
+                description: String::new(),
+            }
+            .into(),
+            OAuthError::Store {
+                path: "/home/a/.local/state/tanto/oauth2/alice/support.json".into(),
                 reason: reason(),
             }
             .into(),
@@ -371,6 +484,7 @@ mod tests {
             "error.lookup.",
             "error.demo.",
             "error.send.",
+            "error.oauth.",
         ];
         let mut keys: Vec<&'static str> = crate::i18n::catalogue(Lang::En)
             .keys()

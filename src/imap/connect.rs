@@ -29,14 +29,30 @@ pub struct Server {
     pub port: u16,
     pub tls: Tls,
     pub user: String,
-    pub password: String,
+    pub login: Login,
     pub accept_invalid_certs: bool,
+}
+
+/// How to sign in: LOGIN with a password, or SASL XOAUTH2 (OAUTHBEARER where the server
+/// offers only that) with an OAuth2 access token.
+#[derive(Clone)]
+pub enum Login {
+    Password(String),
+    OAuth2 { access_token: String },
 }
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the password.
-        write!(f, "Server({}@{}:{})", self.user, self.host, self.port)
+        // Never print the password or the token.
+        let how = match self.login {
+            Login::Password(_) => "password",
+            Login::OAuth2 { .. } => "oauth2",
+        };
+        write!(
+            f,
+            "Server({}@{}:{}, {how})",
+            self.user, self.host, self.port
+        )
     }
 }
 
@@ -159,30 +175,56 @@ impl Conn {
         };
         let shared = Shared::new(stream);
         let mut client = imap::Client::new(shared.clone());
+        // Capabilities announced in the greeting (none are trusted from before STARTTLS).
+        let mut greeting_caps = Vec::new();
         if server.tls == Tls::Starttls {
             // The greeting came before STARTTLS.
             client.greeting_read = true;
         } else {
-            client
+            let greeting = client
                 .read_greeting()
                 .map_err(|e| connect_err(e.to_string()))?;
+            greeting_caps = super::sasl::greeting_capabilities(&greeting);
         }
-        let session = client
-            .login(&server.user, &server.password)
-            .map_err(|(e, _)| match e {
-                // The server went away mid-login: that is the network, not the password.
-                imap::Error::Io(_) | imap::Error::ConnectionLost | imap::Error::Bye(_) => {
-                    ImapError::Lost {
-                        addr: addr.clone(),
-                        reason: reason(&e),
-                    }
-                }
-                e => ImapError::Login {
+        let lost_or = |e: imap::Error, refused: &dyn Fn(String) -> ImapError| match e {
+            // The server went away mid-login: that is the network, not the credentials.
+            imap::Error::Io(_) | imap::Error::ConnectionLost | imap::Error::Bye(_) => {
+                ImapError::Lost {
                     addr: addr.clone(),
-                    user: server.user.clone(),
                     reason: reason(&e),
-                },
-            })?;
+                }
+            }
+            e => refused(reason(&e)),
+        };
+        let session = match &server.login {
+            Login::Password(password) => {
+                client.login(&server.user, password).map_err(|(e, _)| {
+                    lost_or(e, &|reason| ImapError::Login {
+                        addr: addr.clone(),
+                        user: server.user.clone(),
+                        reason,
+                    })
+                })?
+            }
+            Login::OAuth2 { access_token } => {
+                let sasl = super::sasl::Bearer::choose(
+                    &greeting_caps,
+                    &server.user,
+                    &server.host,
+                    server.port,
+                    access_token,
+                );
+                client
+                    .authenticate(sasl.command(), &sasl)
+                    .map_err(|(e, _)| {
+                        lost_or(e, &|reason| ImapError::TokenRefused {
+                            addr: addr.clone(),
+                            user: server.user.clone(),
+                            reason: sasl.explain(reason),
+                        })
+                    })?
+            }
+        };
         let mut conn = Conn {
             session,
             shared,

@@ -4,11 +4,12 @@
 mod connect;
 mod namespace;
 mod parse;
+mod sasl;
 mod store;
 pub mod sync;
 mod transport;
 
-pub use connect::{Caps, Conn, FolderStatus, SelectInfo, Server};
+pub use connect::{Caps, Conn, FolderStatus, Login, SelectInfo, Server};
 pub use namespace::Personal;
 
 /// What went wrong talking to the server, phrased for the user.
@@ -20,6 +21,13 @@ pub enum ImapError {
     Tls { addr: String, reason: String },
     #[error("IMAP login as {user:?} on {addr} failed: {reason}; check the password (password_command or password_env) and user")]
     Login {
+        addr: String,
+        user: String,
+        reason: String,
+    },
+    /// The server refused the OAuth2 access token (SASL XOAUTH2 or OAUTHBEARER).
+    #[error("IMAP server {addr} refused the OAuth2 token for {user:?}: {reason}; check that the signed-in account may open this mailbox (user), or sign in again with `tanto login`")]
+    TokenRefused {
         addr: String,
         user: String,
         reason: String,

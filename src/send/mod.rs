@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::SmtpTransport;
 use lettre::{Address, Transport as _};
@@ -29,16 +29,46 @@ pub enum SendError {
     Config(String),
 }
 
-/// The server, resolved from the config (password read once).
+/// Gets a fresh OAuth2 access token after the server refused the one given (its text why
+/// not, when it cannot).
+pub type RenewToken = Box<dyn Fn(&str) -> Result<String, String>>;
+
+/// How to sign in to the SMTP server.
+pub enum SmtpLogin {
+    /// The server wants no login (a relay that trusts the host).
+    None,
+    Password {
+        user: String,
+        password: String,
+    },
+    /// SASL XOAUTH2 with an access token; `renew` gets a fresh one after the server refused
+    /// this one (its text why not, when it cannot).
+    OAuth2 {
+        user: String,
+        access_token: String,
+        renew: RenewToken,
+    },
+}
+
+/// The server, resolved from the config (password or token read once).
 pub struct SmtpServer {
     transport: SmtpTransport,
     addr: String,
+    /// What builds the transport again with a renewed token (OAuth2 only).
+    renew: Option<Renew>,
+}
+
+struct Renew {
+    builder: lettre::transport::smtp::SmtpTransportBuilder,
+    user: String,
+    access_token: String,
+    renew: RenewToken,
 }
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Builds the transport for `smtp` (mailbox `index` in the config, for messages).
-pub fn connect(smtp: &Smtp, index: usize) -> Result<SmtpServer, SendError> {
+/// Builds the transport for `smtp`, signing in as `login`.
+pub fn connect(smtp: &Smtp, login: SmtpLogin) -> Result<SmtpServer, SendError> {
     let addr = format!("{}:{}", smtp.host, smtp.port());
     let params =
         || TlsParameters::new(smtp.host.clone()).map_err(|e| SendError::Config(e.to_string()));
@@ -55,20 +85,54 @@ pub fn connect(smtp: &Smtp, index: usize) -> Result<SmtpServer, SendError> {
             Tls::None
         }
     };
-    let mut b = SmtpTransport::builder_dangerous(smtp.host.clone())
+    let b = SmtpTransport::builder_dangerous(smtp.host.clone())
         .port(smtp.port())
         .tls(tls)
         .timeout(Some(TIMEOUT));
-    if let Some(login) = smtp.credentials(index) {
-        let password = login
-            .password()
-            .map_err(|e| SendError::Config(e.to_string()))?;
-        b = b.credentials(Credentials::new(login.user, password));
-    }
-    Ok(SmtpServer {
-        transport: b.build(),
-        addr,
+    Ok(match login {
+        SmtpLogin::None => SmtpServer {
+            transport: b.build(),
+            addr,
+            renew: None,
+        },
+        SmtpLogin::Password { user, password } => SmtpServer {
+            transport: b.credentials(Credentials::new(user, password)).build(),
+            addr,
+            renew: None,
+        },
+        SmtpLogin::OAuth2 {
+            user,
+            access_token,
+            renew,
+        } => SmtpServer {
+            transport: with_token(b.clone(), &user, &access_token),
+            addr,
+            renew: Some(Renew {
+                builder: b,
+                user,
+                access_token,
+                renew,
+            }),
+        },
     })
+}
+
+fn with_token(
+    b: lettre::transport::smtp::SmtpTransportBuilder,
+    user: &str,
+    token: &str,
+) -> SmtpTransport {
+    b.credentials(Credentials::new(user.to_string(), token.to_string()))
+        .authentication(vec![Mechanism::Xoauth2])
+        .build()
+}
+
+/// True when the server refused the login (535 and kin), or answered XOAUTH2 with an error
+/// challenge (Gmail's way, which lettre reports as a client error).
+fn login_refused(e: &lettre::transport::smtp::Error) -> bool {
+    let code = e.status().map(u16::from);
+    matches!(code, Some(454 | 530 | 534 | 535))
+        || (e.is_client() && e.to_string().contains("challenge"))
 }
 
 impl SmtpServer {
@@ -89,16 +153,28 @@ impl SmtpServer {
         })?;
         // A connection that cannot be made certainly sent nothing: find that out first, so
         // that a failure of the send itself is the only uncertain case.
-        if let Err(e) = self.transport.test_connection() {
-            return Err(SendError::NotSent {
-                addr: self.addr.clone(),
-                reason: e.to_string(),
-            });
-        }
+        let not_sent = |reason: String| SendError::NotSent {
+            addr: self.addr.clone(),
+            reason,
+        };
+        let renewed;
+        let transport = match (self.transport.test_connection(), &self.renew) {
+            (Ok(_), _) => &self.transport,
+            // An OAuth2 token the server refused: once more with a fresh one.
+            (Err(e), Some(r)) if login_refused(&e) => {
+                let token = (r.renew)(&r.access_token).map_err(not_sent)?;
+                renewed = with_token(r.builder.clone(), &r.user, &token);
+                renewed
+                    .test_connection()
+                    .map_err(|e| not_sent(e.to_string()))?;
+                &renewed
+            }
+            (Err(e), _) => return Err(not_sent(e.to_string())),
+        };
         // lettre ends DATA with CRLF "." CRLF whatever the message ends with: without its own
         // final CRLF the server receives exactly `raw`, the bytes that go into Sent.
         let data = raw.strip_suffix(b"\r\n").unwrap_or(raw);
-        match self.transport.send_raw(&envelope, data) {
+        match transport.send_raw(&envelope, data) {
             Ok(_) => Ok(()),
             // A permanent refusal (5xx): trying again cannot help.
             Err(e) if e.is_permanent() => Err(SendError::Refused {
