@@ -153,12 +153,21 @@ pub fn sync_folder(
         && info.uidnext == state.uidnext
         // CONDSTORE alone does not promise a new HIGHESTMODSEQ on expunge.
         && (conn.qresync_enabled || info.exists as usize == count(cache, &state, &mut cached_count)?);
+    // A HIGHESTMODSEQ below the one stored: the server lost its index (a common repair)
+    // and numbers changes anew, so "changed since" would miss changes: read every flag.
+    let regressed = matches!(
+        (info.highestmodseq, state.highestmodseq),
+        (Some(now), Some(before)) if now < before
+    );
     let mut to_fetch: Vec<u32> = Vec::new();
     if unchanged {
         report.mode = SyncMode::Unchanged;
     } else if state.complete && !report.reset {
         let mut gone: Vec<u32> = Vec::new();
-        let updates = if conn.qresync_enabled && state.highestmodseq.is_some() {
+        let updates = if regressed {
+            report.mode = SyncMode::Plain;
+            conn.flags_changed_since(None)?
+        } else if conn.qresync_enabled && state.highestmodseq.is_some() {
             report.mode = SyncMode::Qresync;
             gone = info.vanished.clone();
             info.changed.clone()
