@@ -265,7 +265,7 @@ impl Run<'_> {
                     });
                 }
             };
-            check_keywords_allowed(&info, &plan, &state)?;
+            check_keywords_allowed(conn, &info, &plan, &state)?;
             self.pending = Some(plan.clone());
             let result = if conn.caps.condstore {
                 conn.store_if_unchanged(state.uid, plan.unchanged_since, &plan.flags)?
@@ -555,6 +555,7 @@ fn holder_idle(cache: &Cache, conv: &ConversationRow, holder: &str) -> anyhow::R
 }
 
 fn check_keywords_allowed(
+    conn: &mut Conn,
     info: &crate::imap::SelectInfo,
     plan: &Plan,
     state: &StateMessage,
@@ -566,11 +567,7 @@ fn check_keywords_allowed(
                 .iter()
                 .any(|p| p.eq_ignore_ascii_case(kw))
         {
-            bail!(said!(
-                "error.act.no_keywords",
-                keyword = kw,
-                folder = state.folder
-            ));
+            return Err(super::rights::keywords_refused(conn, &state.folder, kw));
         }
     }
     Ok(())
