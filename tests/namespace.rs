@@ -5,6 +5,7 @@ mod harness;
 mod support;
 
 use harness::{sample_message, Dovecot};
+use support::acl::{own_login, share_with_alice_and_bob, TEAM};
 use support::Tanto;
 
 fn only_id(t: &Tanto) -> String {
@@ -112,5 +113,105 @@ fn a_claim_that_could_not_be_logged_leaves_the_keywords_alone() {
     assert!(
         !flags.iter().any(|f| f.starts_with("tanto-")),
         "nothing was claimed without a log: {flags:?}"
+    );
+}
+
+/// Claims by alice, lost by bob; doctor green for alice, naming `sent`; nothing created under
+/// the agents' own `INBOX.`.
+fn claims_and_doctor_work_in_place(server: &Dovecot, folders: &str, sent: &str) {
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = own_login(server, &root.path().join("alice"), "alice", folders);
+    let bob = own_login(server, &root.path().join("bob"), "bob", folders);
+    alice.sync();
+    bob.sync();
+    let id = only_id(&alice);
+    assert_eq!(only_id(&bob), id);
+    alice.ok(&["claim", &id]);
+    let lost = bob.run(&["claim", &id]);
+    assert_eq!(lost.status.code(), Some(3), "{lost:?}");
+    assert!(String::from_utf8_lossy(&lost.stderr).contains("alice"));
+    alice.ok(&["note", &id, "-m", "called back"]);
+    bob.sync();
+    let show = bob.json(&["show", &id, "--json"]);
+    assert_eq!(show["assignee"], "alice", "{show}");
+    assert!(
+        show["timeline"]
+            .as_array()
+            .expect("timeline")
+            .iter()
+            .any(|e| e["kind"] == "note" && e["text"] == "called back"),
+        "{show}"
+    );
+
+    let doctor = alice.run(&["doctor"]);
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    eprintln!("{report}");
+    assert_eq!(doctor.status.code(), Some(0), "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.trim_start().starts_with("sent folder") && l.contains(sent)),
+        "{report}"
+    );
+    for who in ["alice", "bob"] {
+        let own = server.doveadm(&["mailbox", "list", "-u", who]);
+        assert!(
+            !own.lines()
+                .any(|l| l.starts_with("INBOX.user") || l.starts_with("INBOX.support")),
+            "a stray folder under {who}'s INBOX.: {own}"
+        );
+    }
+}
+
+#[test]
+fn another_users_mailbox_under_user_dot_is_used_as_named_never_under_inbox_dot() {
+    // Cyrus as Debian ships it, played by Dovecot: other users' folders under `user.` (on
+    // Cyrus the team's inbox is `user.support`; Dovecot names it `user.support.INBOX`).
+    let server = Dovecot::start_cyrus_layout("");
+    server.append("support", "INBOX", &sample_message(1, None), &[]);
+    share_with_alice_and_bob(
+        &server,
+        &[
+            "INBOX",
+            "INBOX.Sent",
+            "INBOX.Tanto",
+            "INBOX.Tanto.Activity",
+            "INBOX.Tanto.Outbox",
+            "INBOX.Tanto.Templates",
+        ],
+    );
+    claims_and_doctor_work_in_place(
+        &server,
+        "folder = \"user.support.INBOX\"\n\
+         activity_folder = \"user.support.Tanto.Activity\"\n\
+         outbox_folder = \"user.support.Tanto.Outbox\"\n\
+         templates_folder = \"user.support.Tanto.Templates\"\n",
+        "user.support.Sent",
+    );
+    assert!(server.uids("support", "INBOX.Tanto.Activity").len() >= 2);
+}
+
+#[test]
+fn a_top_level_shared_folder_is_used_as_named_never_under_inbox_dot() {
+    // Cyrus's shared folders sit at the top level beside the personal `INBOX.`: `support`
+    // is the team's; its Tanto folders are created under it by the first claim.
+    let server = Dovecot::start_cyrus_layout("");
+    for folder in ["support", "support.Sent"] {
+        server.share_top_level(folder, "user=alice", TEAM);
+        server.share_top_level(folder, "user=bob", TEAM);
+    }
+    server.append("alice", "support", &sample_message(1, None), &[]);
+    claims_and_doctor_work_in_place(
+        &server,
+        "folder = \"support\"\n\
+         activity_folder = \"support.Tanto.Activity\"\n\
+         outbox_folder = \"support.Tanto.Outbox\"\n\
+         templates_folder = \"support.Tanto.Templates\"\n",
+        "support.Sent",
+    );
+    let top = server.doveadm(&["-o", "mail_plugins=", "mailbox", "list", "-u", "support"]);
+    assert!(
+        top.lines().any(|l| l.trim() == "support.Tanto.Activity"),
+        "{top}"
     );
 }

@@ -195,3 +195,61 @@ service stats {{
         separator = namespace.1,
     )
 }
+
+/// The ACL plugin (RFC 4314 rights, as `doveadm acl set` grants them), and the dictionary of
+/// who shares what with whom, which the shared namespaces' LIST reads.
+fn acl_plugin_conf(base: &Path) -> String {
+    format!(
+        r#"mail_plugins = $mail_plugins acl
+protocol imap {{
+  mail_plugins = $mail_plugins imap_acl
+}}
+plugin {{
+  acl = vfile
+  acl_shared_dict = file:{d}/mail/shared-mailboxes.db
+}}
+"#,
+        d = base.display()
+    )
+}
+
+/// The ACL plugin and a shared namespace, as docs/admin-guide.md section 4 sets them up
+/// (`INDEXPVT` keeps `\Seen` per agent while keywords stay shared).
+pub(crate) fn shared_namespace_conf(base: &Path) -> String {
+    acl_plugin_conf(base)
+        + r#"namespace shared {
+  type = shared
+  separator = /
+  prefix = shared/%%u/
+  location = sdbox:%%h/sdbox:INDEXPVT=~/sdbox/shared/%%u
+  subscriptions = no
+  list = children
+}
+"#
+}
+
+/// The ACL plugin, other users' folders under `user.` and shared folders at the top level:
+/// the namespaces of Cyrus as Debian ships it, with the personal `INBOX.` of the caller.
+pub(crate) fn cyrus_layout_conf(base: &Path) -> String {
+    acl_plugin_conf(base)
+        + &format!(
+            r#"namespace users {{
+  type = shared
+  separator = .
+  prefix = user.%%u.
+  location = sdbox:%%h/sdbox:INDEXPVT=~/sdbox/shared/%%u
+  subscriptions = no
+  list = children
+}}
+namespace top {{
+  type = public
+  separator = .
+  prefix =
+  location = sdbox:{d}/mail/public
+  subscriptions = no
+  list = children
+}}
+"#,
+            d = base.display()
+        )
+}

@@ -52,6 +52,67 @@ impl Dovecot {
     /// Like `start_with`, with personal folders under `prefix` and `separator` between
     /// levels: `("INBOX.", '.')` is the layout of Cyrus as Debian ships it and of Courier.
     pub fn start_namespaced(prefix: &str, separator: char, extra: &str) -> Dovecot {
+        Dovecot::start_conf(prefix, separator, &|_| extra.to_string())
+    }
+
+    /// Like `start_with`, with the ACL plugin and a shared namespace `shared/<owner>/` set up
+    /// as docs/admin-guide.md section 4 says, so that agents log in as themselves and reach
+    /// `support`'s folders as `shared/support/...` once [`Dovecot::share`] granted them rights.
+    pub fn start_shared(extra: &str) -> Dovecot {
+        Dovecot::start_conf("", '/', &|base| {
+            crate::conf::shared_namespace_conf(base) + "\n" + extra
+        })
+    }
+
+    /// Like `start_namespaced("INBOX.", '.', extra)`, with the other namespaces of Cyrus as
+    /// Debian ships it and ACLs: other users' folders under `user.` (`user.support.INBOX`
+    /// here, `user.support` on Cyrus) and shared folders at the top level (`support`, made
+    /// with [`Dovecot::share_top_level`]). NAMESPACE answers as Cyrus does:
+    /// `(("INBOX." ".")) (("user." ".")) (("" "."))`.
+    pub fn start_cyrus_layout(extra: &str) -> Dovecot {
+        Dovecot::start_conf("INBOX.", '.', &|base| {
+            crate::conf::cyrus_layout_conf(base) + "\n" + extra
+        })
+    }
+
+    /// Creates the top-level shared folder `folder` (see `start_cyrus_layout`) unless it is
+    /// there, and grants `who` `rights` on it (doveadm's names, as for [`Dovecot::share`]).
+    pub fn share_top_level(&self, folder: &str, who: &str, rights: &[&str]) {
+        // Nobody may create a top-level folder but the administrator: doveadm without ACLs.
+        let listed = self.doveadm(&["-o", "mail_plugins=", "mailbox", "list", "-u", "support"]);
+        if !listed.lines().any(|l| l.trim() == folder) {
+            self.doveadm(&[
+                "-o",
+                "mail_plugins=",
+                "mailbox",
+                "create",
+                "-u",
+                "support",
+                folder,
+            ]);
+        }
+        let mut args = vec!["acl", "set", "-u", "support", folder, who];
+        args.extend_from_slice(rights);
+        self.doveadm(&args);
+    }
+
+    /// Grants `who` (`user=alice`, `anyone`, ...) `rights` (doveadm's names: `lookup read
+    /// write write-seen write-deleted insert expunge create`) on `owner`'s `folder`, creating
+    /// the folder first when it is missing.
+    pub fn share(&self, owner: &str, folder: &str, who: &str, rights: &[&str]) {
+        if !self
+            .doveadm(&["mailbox", "list", "-u", owner])
+            .lines()
+            .any(|l| l.trim() == folder)
+        {
+            self.doveadm(&["mailbox", "create", "-u", owner, folder]);
+        }
+        let mut args = vec!["acl", "set", "-u", owner, folder, who];
+        args.extend_from_slice(rights);
+        self.doveadm(&args);
+    }
+
+    fn start_conf(prefix: &str, separator: char, extra: &dyn Fn(&Path) -> String) -> Dovecot {
         let dovecot_bin = find_binary("dovecot", &["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"])
             .unwrap_or_else(|| {
                 panic!(
@@ -122,7 +183,7 @@ impl Dovecot {
                     &ids,
                     (prefix, separator),
                 ) + "\n"
-                    + extra
+                    + &extra(&base)
                     + "\n",
             )
             .expect("write dovecot.conf");

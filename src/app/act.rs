@@ -184,6 +184,20 @@ impl Run<'_> {
             });
         }
         let info = conn.select(&state.folder, None)?;
+        if !info.custom_keywords() {
+            // A login given `lr` sees no \* either: that is a refusal, not a reason to go
+            // through the log (its records would override the team's keywords).
+            if let Ok(Some(rights)) = conn.my_rights(&state.folder) {
+                if !crate::imap::Right::Write.granted_by(&rights) {
+                    let folder = &state.folder;
+                    bail!(said!(
+                        "error.act.missing_write",
+                        folder = folder,
+                        rights = rights
+                    ));
+                }
+            }
+        }
         if by_log(conn, &info) {
             return self.attempt_by_log(conn, cache, &conv, &state, action, &info);
         }
@@ -267,7 +281,7 @@ impl Run<'_> {
                     });
                 }
             };
-            check_keywords_allowed(&info, &plan, &state)?;
+            check_keywords_allowed(conn, &info, &plan, &state)?;
             self.pending = Some(plan.clone());
             // Only with CONDSTORE (`by_log` takes the rest).
             let result = conn.store_if_unchanged(state.uid, plan.unchanged_since, &plan.flags)?;
@@ -664,6 +678,7 @@ fn holder_idle(cache: &Cache, conv: &ConversationRow, holder: &str) -> anyhow::R
 }
 
 fn check_keywords_allowed(
+    conn: &mut Conn,
     info: &crate::imap::SelectInfo,
     plan: &Plan,
     state: &StateMessage,
@@ -675,11 +690,7 @@ fn check_keywords_allowed(
                 .iter()
                 .any(|p| p.eq_ignore_ascii_case(kw))
         {
-            bail!(said!(
-                "error.act.no_keywords",
-                keyword = kw,
-                folder = state.folder
-            ));
+            return Err(super::rights::keywords_refused(conn, &state.folder, kw));
         }
     }
     Ok(())

@@ -8,7 +8,7 @@ use anyhow::anyhow;
 
 use crate::cache::{Cache, FolderRole, Team};
 use crate::config::{self, Config, Mailbox};
-use crate::imap::{Conn, ImapError, Login, Server};
+use crate::imap::{Conn, ImapError, Login, SentFound, SentLookup, Server};
 
 use super::notice::Notifier;
 
@@ -131,8 +131,7 @@ impl Ctx {
         Ok(crate::send::connect(smtp, login)?)
     }
 
-    /// The folders a sync covers: the inbox, and the Sent folder (configured, or found by
-    /// SPECIAL-USE, or a folder named "Sent").
+    /// The folders a sync covers: the inbox, and the Sent folder (see `find_sent`).
     pub fn folders(
         &self,
         conn: &mut Conn,
@@ -141,6 +140,22 @@ impl Ctx {
         let mut out = vec![(mailbox.imap.folder.clone(), FolderRole::Inbox)];
         out.extend(self.folders_after_inbox(conn, mailbox)?);
         Ok(out)
+    }
+
+    /// The Sent folder: `sent_folder` in the config, else the folder beside the inbox the
+    /// server marks `\Sent` (SPECIAL-USE), else the first of the common names there ("Sent",
+    /// "Sent Items", ...); and where a first reply creates it when there is none. Sync,
+    /// doctor, the watcher and every sender ask this, so that they agree.
+    pub fn find_sent(&self, conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<SentLookup> {
+        if let Some(s) = &mailbox.imap.sent_folder {
+            return Ok(SentLookup {
+                found: Some((s.clone(), SentFound::Configured)),
+                default: s.clone(),
+            });
+        }
+        Ok(conn
+            .find_sent(&mailbox.imap.folder)
+            .map_err(|e| said!("error.context.sent_folder").because(e))?)
     }
 
     /// The folders a sync covers after the inbox: the Sent folder and the activity folder.
@@ -153,22 +168,7 @@ impl Ctx {
         mailbox: &Mailbox,
     ) -> anyhow::Result<Vec<(String, FolderRole)>> {
         let mut out = Vec::new();
-        let sent = match &mailbox.imap.sent_folder {
-            Some(s) => Some(s.clone()),
-            None => {
-                let special = if conn.caps.special_use {
-                    conn.special_use_sent()
-                        .map_err(|e| said!("error.context.sent_folder").because(e))?
-                } else {
-                    None
-                };
-                match special {
-                    Some(s) => Some(s),
-                    None if conn.folder_exists("Sent")? => Some("Sent".to_string()),
-                    None => None,
-                }
-            }
-        };
+        let sent = self.find_sent(conn, mailbox)?.found.map(|(f, _)| f);
         if let Some(s) = sent.filter(|s| *s != mailbox.imap.folder) {
             out.push((s, FolderRole::Sent));
         }

@@ -1,7 +1,9 @@
 //! The server check behind `tanto doctor`: can we log in, what does the server offer that
 //! tanto relies on, where tanto's folders live. Returns the findings as data.
 
+use super::rights::Role;
 use super::Ctx;
+use crate::imap::{Conn, Right, SentFound};
 use crate::oauth::TokenState;
 
 /// How mailbox `m` signs in to IMAP, and where its OAuth2 token stands.
@@ -42,7 +44,7 @@ pub enum Verdict {
 pub struct Check {
     /// What was checked: a capability's name, or one of `login`, `folder`, `keywords`,
     /// `keyword use`, `keyword cap`, `sent folder`, `namespace`, `activity`, `outbox`,
-    /// `templates` (the front end words it).
+    /// `templates`, `rights` (the front end words it).
     pub name: String,
     pub verdict: Verdict,
     pub detail: Detail,
@@ -131,12 +133,38 @@ pub enum Detail {
         wire: Option<String>,
         state: Option<FolderState>,
     },
-    NoSentFolder,
     /// How the mailbox signs in: a password, or OAuth2 and where its token stands.
     SignIn(SignIn),
+    /// The Sent folder, its name on the server when that differs, and how it was found.
+    Sent {
+        name: String,
+        wire: Option<String>,
+        how: SentFound,
+    },
+    /// No Sent folder: the first reply creates `creates`.
+    NoSentFolder {
+        creates: String,
+    },
     Namespace {
         prefix: String,
         separator: Option<char>,
+        /// The other namespaces' prefixes (other users', shared).
+        others: Vec<String>,
+    },
+    /// The login's rights on a folder (MYRIGHTS), what they allow, and which of those tanto
+    /// needs there are missing.
+    Rights {
+        folder: String,
+        rights: String,
+        missing: Vec<Right>,
+    },
+    /// One of tanto's folders is the agent's own while the inbox is a shared mailbox's:
+    /// each agent would have their own. `key` is the config key to set to `suggested`.
+    NotBeside {
+        name: String,
+        inbox: String,
+        key: &'static str,
+        suggested: String,
     },
 }
 
@@ -234,6 +262,8 @@ pub fn doctor(ctx: &Ctx) -> anyhow::Result<Vec<MailboxChecks>> {
         line(Capability::Uidplus, caps.uidplus);
         line(Capability::SpecialUse, caps.special_use);
         line(Capability::Notify, caps.notify);
+        // The login's rights on the inbox, where the server has ACLs (RFC 4314).
+        let inbox_rights = conn.my_rights(&m.imap.folder).ok().flatten();
         match conn.select(&m.imap.folder, None) {
             Ok(info) => {
                 let folder = Detail::Folder {
@@ -251,8 +281,19 @@ pub fn doctor(ctx: &Ctx) -> anyhow::Result<Vec<MailboxChecks>> {
                         k.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("tanto-"))
                     })
                     .count();
+                let no_write = inbox_rights
+                    .as_ref()
+                    .filter(|rights| !Right::Write.granted_by(rights));
                 if info.custom_keywords() {
                     r.add("keywords", Verdict::Yes, Detail::None);
+                } else if let Some(rights) = no_write {
+                    // Not the server's doing: this login may not set keywords here.
+                    let lacks = Detail::Rights {
+                        folder: m.imap.folder.clone(),
+                        rights: rights.clone(),
+                        missing: vec![Right::Write],
+                    };
+                    r.add("keywords", Verdict::Fail, lacks);
                 } else {
                     r.add("keywords", Verdict::No, Detail::NoCustomKeywords);
                 }
@@ -281,27 +322,34 @@ pub fn doctor(ctx: &Ctx) -> anyhow::Result<Vec<MailboxChecks>> {
             Err(e) => r.fail("folder", e),
         }
         tanto_folders(&mut conn, m, &mut r);
-        match ctx.folders(&mut conn, m) {
-            Ok(folders) => {
-                let sent = folders
-                    .iter()
-                    .find(|(_, role)| *role == crate::cache::FolderRole::Sent)
-                    .map(|(n, _)| n.clone());
-                match sent {
-                    Some(name) => {
-                        let wire = conn.server_folder(&name).ok().filter(|w| *w != name);
-                        let place = Detail::Place {
-                            name,
-                            wire,
-                            state: None,
-                        };
-                        r.add("sent folder", Verdict::Ok, place)
-                    }
-                    None => r.add("sent folder", Verdict::Info, Detail::NoSentFolder),
+        let sent = match ctx.find_sent(&mut conn, m) {
+            Ok(lookup) => match lookup.found {
+                Some((name, how)) => {
+                    let wire = conn.server_folder(&name).ok().filter(|w| *w != name);
+                    let found = Detail::Sent {
+                        name: name.clone(),
+                        wire,
+                        how,
+                    };
+                    r.add("sent folder", Verdict::Ok, found);
+                    Some(name)
                 }
+                None => {
+                    let creates = lookup.default;
+                    r.add(
+                        "sent folder",
+                        Verdict::Info,
+                        Detail::NoSentFolder { creates },
+                    );
+                    None
+                }
+            },
+            Err(e) => {
+                r.fail("sent folder", e);
+                None
             }
-            Err(e) => r.fail("sent folder", e),
-        }
+        };
+        rights(&mut conn, m, sent, &mut r);
         conn.logout();
         out.push(r);
     }
@@ -310,12 +358,15 @@ pub fn doctor(ctx: &Ctx) -> anyhow::Result<Vec<MailboxChecks>> {
 
 /// Where tanto's own folders live on this server, and that they can be created: the
 /// activity folder is created now if missing (the first claim or note would create it).
-fn tanto_folders(conn: &mut crate::imap::Conn, m: &crate::config::Mailbox, r: &mut MailboxChecks) {
-    match conn.namespace() {
+/// With the inbox in another namespace (a shared mailbox), a tanto folder of the agent's own
+/// is reported, not created: each agent would have their own.
+fn tanto_folders(conn: &mut Conn, m: &crate::config::Mailbox, r: &mut MailboxChecks) {
+    match conn.namespaces() {
         Ok(ns) => {
             let found = Detail::Namespace {
-                prefix: ns.prefix,
-                separator: ns.separator,
+                prefix: ns.personal.prefix,
+                separator: ns.personal.separator,
+                others: ns.others.into_iter().map(|o| o.prefix).collect(),
             };
             r.add("namespace", Verdict::Ok, found)
         }
@@ -324,12 +375,34 @@ fn tanto_folders(conn: &mut crate::imap::Conn, m: &crate::config::Mailbox, r: &m
             return;
         }
     }
+    let scope = match conn.scope(&m.imap.folder) {
+        Ok(s) => s,
+        Err(e) => {
+            r.fail("namespace", e);
+            return;
+        }
+    };
     let folders = [
-        ("activity", &m.imap.activity_folder, true),
-        ("outbox", &m.imap.outbox_folder, false),
-        ("templates", &m.imap.templates_folder, false),
+        (
+            "activity",
+            "activity_folder",
+            &m.imap.activity_folder,
+            Role::Activity,
+        ),
+        (
+            "outbox",
+            "outbox_folder",
+            &m.imap.outbox_folder,
+            Role::Outbox,
+        ),
+        (
+            "templates",
+            "templates_folder",
+            &m.imap.templates_folder,
+            Role::Templates,
+        ),
     ];
-    for (what, name, create_now) in folders {
+    for (what, key, name, role) in folders {
         let wire = match conn.server_folder(name) {
             Ok(w) => w,
             Err(e) => {
@@ -337,14 +410,52 @@ fn tanto_folders(conn: &mut crate::imap::Conn, m: &crate::config::Mailbox, r: &m
                 continue;
             }
         };
+        let own =
+            scope.is_beside() && matches!(conn.place(&wire), Ok(crate::imap::Place::Personal));
+        if own {
+            let stray = Detail::NotBeside {
+                name: name.to_string(),
+                inbox: m.imap.folder.clone(),
+                key,
+                suggested: scope.beside(name),
+            };
+            // Without a shared log there is no coordination; the others are a nuisance.
+            let verdict = match role {
+                Role::Activity => Verdict::Fail,
+                _ => Verdict::Warning,
+            };
+            r.add(what, verdict, stray);
+            continue;
+        }
         let result = match conn.folder_exists(name) {
             Ok(true) => Ok(FolderState::Exists),
-            Ok(false) if create_now => conn.ensure_folder(name).map(|()| FolderState::CreatedNow),
+            Ok(false) if role == Role::Activity => {
+                conn.ensure_folder(name).map(|()| FolderState::CreatedNow)
+            }
             Ok(false) => Ok(FolderState::CreatedOnFirstUse),
             Err(e) => Err(e),
         };
-        match result {
-            Ok(state) => {
+        let state = match result {
+            Ok(state) => state,
+            Err(e) => {
+                r.fail(what, e);
+                continue;
+            }
+        };
+        // A folder this login cannot use as tanto needs is not `ok`, whatever else holds.
+        let lacking = match state {
+            FolderState::CreatedOnFirstUse => None,
+            _ => lacking(conn, name, role),
+        };
+        match lacking {
+            Some(lacks) => {
+                let verdict = match role {
+                    Role::Templates => Verdict::Warning,
+                    _ => Verdict::Fail,
+                };
+                r.add(what, verdict, lacks)
+            }
+            None => {
                 let place = Detail::Place {
                     name: name.to_string(),
                     wire: Some(wire).filter(|w| w != name),
@@ -352,8 +463,69 @@ fn tanto_folders(conn: &mut crate::imap::Conn, m: &crate::config::Mailbox, r: &m
                 };
                 r.add(what, Verdict::Ok, place)
             }
-            Err(e) => r.fail(what, e),
         }
+    }
+}
+
+/// The rights tanto needs on `folder` in `role` that the login lacks, as a finding; `None`
+/// when it has them all or the server has no ACLs.
+fn lacking(conn: &mut Conn, folder: &str, role: Role) -> Option<Detail> {
+    let rights = conn.my_rights(folder).ok().flatten()?;
+    let missing = crate::imap::missing_rights(&rights, role.needs());
+    (!missing.is_empty()).then(|| Detail::Rights {
+        folder: folder.to_string(),
+        rights,
+        missing,
+    })
+}
+
+/// One `rights` line per folder tanto uses, where the server has ACLs: the login's rights
+/// there, what they allow, and what tanto needs that is missing.
+fn rights(
+    conn: &mut Conn,
+    m: &crate::config::Mailbox,
+    sent: Option<String>,
+    r: &mut MailboxChecks,
+) {
+    if !conn.caps_acl() {
+        return;
+    }
+    let mut folders = vec![(m.imap.folder.clone(), Role::Inbox)];
+    folders.extend(sent.map(|s| (s, Role::Sent)));
+    folders.extend([
+        (m.imap.activity_folder.clone(), Role::Activity),
+        (m.imap.outbox_folder.clone(), Role::Outbox),
+        (m.imap.templates_folder.clone(), Role::Templates),
+    ]);
+    let beside = conn.scope(&m.imap.folder).is_ok_and(|s| s.is_beside());
+    for (folder, role) in folders {
+        // The agent's own folder beside a shared inbox was reported above.
+        let own = conn
+            .server_folder(&folder)
+            .and_then(|w| conn.place(&w))
+            .is_ok_and(|p| p == crate::imap::Place::Personal);
+        if beside && own {
+            continue;
+        }
+        // A folder not there (yet) has no rights to show.
+        let Ok(Some(rights)) = conn.my_rights(&folder) else {
+            continue;
+        };
+        let missing = crate::imap::missing_rights(&rights, role.needs());
+        let verdict = match (missing.is_empty(), role) {
+            (true, _) => Verdict::Ok,
+            (false, Role::Templates) => Verdict::Warning,
+            (false, _) => Verdict::Fail,
+        };
+        let wire = conn
+            .server_folder(&folder)
+            .unwrap_or_else(|_| folder.clone());
+        let detail = Detail::Rights {
+            folder: wire,
+            rights,
+            missing,
+        };
+        r.add("rights", verdict, detail);
     }
 }
 

@@ -19,6 +19,7 @@ pub mod reply;
 pub mod reply_outbox;
 pub mod reply_templates;
 pub mod retry;
+pub mod rights;
 pub mod save;
 pub mod send_check;
 pub mod sync;

@@ -449,14 +449,10 @@ fn append_to_sent(
     Ok(())
 }
 
-/// The Sent folder: configured, or SPECIAL-USE, or "Sent".
+/// The Sent folder (`Ctx::find_sent`), or where a first reply creates it: never a new one
+/// beside an existing one.
 pub(super) fn sent_folder(ctx: &Ctx, conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<String> {
-    Ok(ctx
-        .folders(conn, mailbox)?
-        .into_iter()
-        .find(|(_, r)| *r == FolderRole::Sent)
-        .map(|(f, _)| f)
-        .unwrap_or_else(|| "Sent".to_string()))
+    Ok(ctx.find_sent(conn, mailbox)?.folder())
 }
 
 /// After SMTP took the reply and Sent has it: `\Answered` on the customer's message, the

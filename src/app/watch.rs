@@ -153,16 +153,26 @@ fn idle_loop(
                 nap(stop, IDLE_SLICE * 6);
                 return Ok(());
             };
-            if !conn.folder_exists(&folder)? {
-                // The activity folder is created on first use: look again shortly, and resync
-                // when it appears (what was written to it meanwhile is then picked up).
-                conn.logout();
-                nap(stop, Duration::from_secs(1));
-                return Ok(());
+            // The activity folder is created on first use: look again now and then on this
+            // connection, and resync when it appears (what was written to it meanwhile is
+            // then picked up).
+            while !conn.folder_exists(&folder)? {
+                if stop.load(Ordering::SeqCst) {
+                    conn.logout();
+                    return Ok(());
+                }
+                nap(stop, IDLE_SLICE);
             }
             conn.select(&folder, None)?;
             if notify {
-                conn.notify_personal()?;
+                // The other folders by name: NOTIFY's `personal` does not cover a shared
+                // mailbox's Sent and activity folders.
+                let others: Vec<String> = ctx
+                    .folders_after_inbox(&mut conn, mailbox)?
+                    .into_iter()
+                    .map(|(f, _)| f)
+                    .collect();
+                conn.notify_watched(&others)?;
             }
             // Whatever happened before this IDLE started is picked up by one resync.
             let _ = wake.send(());

@@ -9,6 +9,7 @@ use crate::app::doctor::{
     self, Capability, Check, Detail, FolderState, KeywordCap, SignIn, Verdict,
 };
 use crate::i18n::{t, tf};
+use crate::imap::{Right, SentFound};
 
 #[derive(Debug, clap::Args, Default)]
 pub struct Args {}
@@ -64,6 +65,7 @@ fn check_name(name: &str) -> &str {
         "outbox" => t("doctor.check.outbox"),
         "templates" => t("doctor.check.templates"),
         "coordination" => t("doctor.check.coordination"),
+        "rights" => t("doctor.check.rights"),
         other => other,
     }
 }
@@ -175,19 +177,143 @@ fn detail_text(d: &Detail) -> String {
                 &[("place", &place), ("state", &state)],
             )
         }
-        Detail::NoSentFolder => t("doctor.no_sent_folder").to_string(),
-        Detail::Namespace { prefix, separator } => {
+        Detail::Sent { name, wire, how } => {
+            let how = t(match how {
+                SentFound::Configured => "doctor.sent.configured",
+                SentFound::SpecialUse => "doctor.sent.special_use",
+                SentFound::ByName => "doctor.sent.by_name",
+            });
+            let place = match wire {
+                Some(wire) => tf("doctor.place.wire", &[("name", name), ("wire", wire)]),
+                None => name.clone(),
+            };
+            tf("doctor.sent", &[("name", &place), ("how", &how)])
+        }
+        Detail::NoSentFolder { creates } => tf("doctor.no_sent_folder", &[("name", creates)]),
+        Detail::Namespace {
+            prefix,
+            separator,
+            others,
+        } => {
             let separator = match separator {
                 Some(c) => format!("{:?}", c.to_string()),
                 None => t("doctor.namespace.flat").to_string(),
             };
             let prefix = format!("{prefix:?}");
-            tf(
+            let mut text = tf(
                 "doctor.namespace",
                 &[("prefix", &prefix), ("separator", &separator)],
+            );
+            if !others.is_empty() {
+                let others: Vec<String> = others.iter().map(|o| format!("{o:?}")).collect();
+                let others = others.join(t("doctor.rights.sep"));
+                text.push_str(&tf("doctor.namespace.others", &[("others", &others)]));
+            }
+            text
+        }
+        Detail::Rights {
+            folder,
+            rights,
+            missing,
+        } => rights_text(folder, rights, missing),
+        Detail::NotBeside {
+            name,
+            inbox,
+            key,
+            suggested,
+        } => tf(
+            "doctor.not_beside",
+            &[
+                ("name", name),
+                ("inbox", inbox),
+                ("key", key),
+                ("suggested", suggested),
+            ],
+        ),
+    }
+}
+
+/// The rights on a folder and what they allow, or what is missing and what that stops.
+fn rights_text(folder: &str, rights: &str, missing: &[Right]) -> String {
+    let sep = t("doctor.rights.sep");
+    let letters = ordered(rights);
+    if missing.is_empty() {
+        let allows: Vec<&str> = Right::ALL
+            .iter()
+            .filter(|r| r.granted_by(rights))
+            .map(|r| right_word(*r))
+            .collect();
+        let allows = allows.join(sep);
+        return tf(
+            "doctor.rights.allow",
+            &[
+                ("folder", &folder),
+                ("rights", &letters),
+                ("allows", &allows),
+            ],
+        );
+    }
+    let lacks: Vec<String> = missing
+        .iter()
+        .map(|r| {
+            let letter = r.letter();
+            tf(
+                "doctor.right.lacking",
+                &[("letter", &letter), ("what", &right_word(*r))],
             )
+        })
+        .collect();
+    let mut harms: Vec<&str> = Vec::new();
+    for h in missing.iter().map(|r| right_harm(*r)) {
+        if !harms.contains(&h) {
+            harms.push(h);
         }
     }
+    tf(
+        "doctor.rights.lack",
+        &[
+            ("folder", &folder),
+            ("rights", &letters),
+            ("lacks", &lacks.join(sep)),
+            ("harms", &harms.join(sep)),
+        ],
+    )
+}
+
+/// MYRIGHTS letters in RFC 4314's order (`lrswipkxtea`), the older and unknown ones after.
+fn ordered(rights: &str) -> String {
+    const ORDER: &str = "lrswipkxteacdn";
+    let mut v: Vec<char> = rights.chars().collect();
+    v.sort_by_key(|c| (ORDER.find(*c).unwrap_or(ORDER.len()), *c));
+    v.dedup();
+    v.into_iter().collect()
+}
+
+/// What a right lets tanto do, in a few words.
+fn right_word(r: Right) -> &'static str {
+    t(match r {
+        Right::Lookup => "doctor.right.l",
+        Right::Read => "doctor.right.r",
+        Right::Seen => "doctor.right.s",
+        Right::Write => "doctor.right.w",
+        Right::Insert => "doctor.right.i",
+        Right::Create => "doctor.right.k",
+        Right::DeleteMessages => "doctor.right.t",
+        Right::Expunge => "doctor.right.e",
+    })
+}
+
+/// What tanto cannot do without a right.
+fn right_harm(r: Right) -> &'static str {
+    t(match r {
+        Right::Lookup => "doctor.harm.l",
+        Right::Read => "doctor.harm.r",
+        Right::Seen => "doctor.harm.s",
+        Right::Write => "doctor.harm.w",
+        Right::Insert => "doctor.harm.i",
+        Right::Create => "doctor.harm.k",
+        Right::DeleteMessages | Right::Expunge => "doctor.harm.te",
+    })
 }
 
 #[cfg(test)]
@@ -242,10 +368,13 @@ mod tests {
                 cap: KeywordCap::NotAnnounced,
             },
             Detail::TooManyKeywords { count: 28 },
-            Detail::NoSentFolder,
+            Detail::NoSentFolder {
+                creates: "shared/support/Sent".into(),
+            },
             Detail::Namespace {
                 prefix: "INBOX.".into(),
                 separator: None,
+                others: vec!["user.".into(), String::new()],
             },
             Detail::SignIn(SignIn::Password),
         ]);
@@ -261,6 +390,45 @@ mod tests {
                 state,
             }));
         }
+        for how in [
+            SentFound::Configured,
+            SentFound::SpecialUse,
+            SentFound::ByName,
+        ] {
+            v.push(Detail::Sent {
+                name: "Sent".into(),
+                wire: Some("INBOX.Sent".into()),
+                how,
+            });
+        }
+        v.push(Detail::Rights {
+            folder: "shared/support/INBOX".into(),
+            rights: "lrswite".into(),
+            missing: Vec::new(),
+        });
+        v.push(Detail::Rights {
+            folder: "shared/support/INBOX".into(),
+            rights: "lr".into(),
+            missing: vec![
+                Right::Write,
+                Right::Insert,
+                Right::DeleteMessages,
+                Right::Expunge,
+            ],
+        });
+        for r in Right::ALL {
+            v.push(Detail::Rights {
+                folder: "shared/support/Tanto/Outbox".into(),
+                rights: "lrswipkxtea".into(),
+                missing: vec![r],
+            });
+        }
+        v.push(Detail::NotBeside {
+            name: "Tanto/Activity".into(),
+            inbox: "shared/support/INBOX".into(),
+            key: "activity_folder",
+            suggested: "shared/support/Tanto/Activity".into(),
+        });
         v
     }
 
@@ -283,7 +451,7 @@ mod tests {
             assert!(!ja.is_empty() && ja != en, "{d:?}: {ja}");
             assert!(!english_sentence(&ja), "{d:?}: {ja}");
         }
-        for name in ["login", "keyword use", "sent folder", "activity"] {
+        for name in ["login", "keyword use", "sent folder", "activity", "rights"] {
             assert!(
                 !with_lang(Lang::Ja, || check_name(name)).is_ascii(),
                 "{name}"

@@ -6,7 +6,6 @@ use std::time::Duration;
 use imap_proto::types::{MailboxDatum, ResponseCode};
 use imap_proto::Response;
 
-use super::namespace::{parse_namespace, Personal};
 use super::parse::{for_each_response, reason};
 use super::{ImapError, Result};
 use crate::config::Tls;
@@ -123,8 +122,8 @@ pub struct Conn {
     pub caps: Caps,
     pub(super) addr: String,
     pub qresync_enabled: bool,
-    /// The personal namespace, asked for on first use of a folder other than the inbox.
-    personal: Option<Personal>,
+    /// The namespaces, asked for on first use of a folder other than the inbox.
+    pub(super) personal: Option<super::folders::Known>,
     /// Whether the folder selected last lets clients create keywords.
     selected_keywords: Option<bool>,
 }
@@ -465,37 +464,6 @@ impl Conn {
         Ok(out)
     }
 
-    /// The folder the server marks `\Sent` (SPECIAL-USE), if any.
-    pub fn special_use_sent(&mut self) -> Result<Option<String>> {
-        let names = match self.session.list(Some(""), Some("*")) {
-            Ok(n) => n,
-            Err(e) => return Err(self.lost_or_refused("LIST", e)),
-        };
-        Ok(names
-            .iter()
-            .find(|n| {
-                n.attributes()
-                    .iter()
-                    .any(|a| matches!(a, imap_proto::types::NameAttribute::Sent))
-            })
-            .map(|n| {
-                // The decoder panics on malformed modified UTF-7: keep the wire name then.
-                let raw = n.name().to_string();
-                std::panic::catch_unwind(|| utf7_imap::decode_utf7_imap(raw.clone())).unwrap_or(raw)
-            }))
-    }
-
-    /// Whether a folder (named as in the config) exists.
-    pub fn folder_exists(&mut self, folder: &str) -> Result<bool> {
-        let wire = self.server_folder(folder)?;
-        let quoted = super::quote_folder(&wire);
-        let names = match self.session.list(Some(""), Some(&quoted)) {
-            Ok(n) => n,
-            Err(e) => return Err(self.lost_or_refused("LIST", e)),
-        };
-        Ok(!names.is_empty())
-    }
-
     /// How many messages `folder` holds (STATUS MESSAGES: no SELECT, one round trip);
     /// `None` when the server refuses, as it does for a folder that does not exist.
     pub fn message_count(&mut self, folder: &str) -> Result<Option<u32>> {
@@ -542,61 +510,6 @@ pub struct FolderStatus {
     pub uidnext: Option<u32>,
     pub messages: u32,
     pub highestmodseq: Option<u64>,
-}
-
-impl Conn {
-    /// The personal namespace (prefix and separator), asked of the server once per connection.
-    pub fn namespace(&mut self) -> Result<Personal> {
-        if let Some(p) = &self.personal {
-            return Ok(p.clone());
-        }
-        let p = self.ask_namespace()?;
-        self.personal = Some(p.clone());
-        Ok(p)
-    }
-
-    /// The server's name for a folder named `logical` in the config (`Tanto/Activity` is
-    /// `INBOX.Tanto.Activity` on a server whose personal folders live under `INBOX.`).
-    pub fn server_folder(&mut self, logical: &str) -> Result<String> {
-        if logical.eq_ignore_ascii_case("INBOX") {
-            // No round trip for the inbox: its name is the same everywhere.
-            return Ok(logical.to_string());
-        }
-        Ok(self.namespace()?.server_name(logical))
-    }
-
-    fn ask_namespace(&mut self) -> Result<Personal> {
-        if self.caps.namespace {
-            let mut found = None;
-            let asked = self.raw_each("NAMESPACE", |bytes| {
-                if found.is_none() {
-                    found = parse_namespace(bytes);
-                }
-            });
-            match asked {
-                Ok(()) => {
-                    if let Some(p) = found {
-                        return Ok(p);
-                    }
-                }
-                Err(e) if e.is_transient() => return Err(e),
-                // Refused: the separator alone, from LIST, will do.
-                Err(_) => {}
-            }
-        }
-        // Without NAMESPACE: no prefix, and the separator LIST reports for the root.
-        let names = match self.session.list(Some(""), Some("\"\"")) {
-            Ok(n) => n,
-            Err(e) => return Err(self.lost_or_refused("LIST", e)),
-        };
-        Ok(match names.iter().next() {
-            Some(n) => Personal {
-                prefix: String::new(),
-                separator: n.delimiter().and_then(|d| d.chars().next()),
-            },
-            None => Personal::default(),
-        })
-    }
 }
 
 /// A folder's name for a message: as configured, and the server's name when it differs.
@@ -724,18 +637,6 @@ impl Conn {
             return Err(self.lost_or_refused("NOOP", e));
         }
         Ok(self.session.take_all_unsolicited().count() > 0)
-    }
-}
-
-impl Conn {
-    /// Asks (RFC 5465 NOTIFY) for changes to the selected folder and for new or expunged
-    /// messages in every other personal folder, so that one IDLE connection covers them all.
-    pub fn notify_personal(&mut self) -> Result<()> {
-        self.raw(
-            "NOTIFY SET (selected (MessageNew MessageExpunge FlagChange)) \
-             (personal (MessageNew MessageExpunge))",
-        )
-        .map(|_| ())
     }
 }
 

@@ -2,6 +2,7 @@
 //! module; callers get tanto's own types (`core::model`) and `ImapError`.
 
 mod connect;
+mod folders;
 mod namespace;
 mod parse;
 mod sasl;
@@ -10,7 +11,8 @@ pub mod sync;
 mod transport;
 
 pub use connect::{Caps, Conn, FolderStatus, Login, SelectInfo, Server};
-pub use namespace::Personal;
+pub use folders::{missing_rights, Right, Scope, SentFound, SentLookup};
+pub use namespace::{Namespaces, Personal, Place, Space};
 
 /// What went wrong talking to the server, phrased for the user.
 #[derive(Debug, thiserror::Error)]

@@ -54,24 +54,118 @@ impl Personal {
     }
 }
 
-/// Reads the personal namespace out of a raw `* NAMESPACE` response line; `None` when the line
-/// is not one or names no personal namespace (`NIL`).
-pub fn parse_namespace(line: &[u8]) -> Option<Personal> {
+/// A namespace beside the personal one (RFC 2342): other users' folders (Dovecot's
+/// `Other Users/` or `shared/`, Cyrus's `user.`) or shared folders (Cyrus's top level, `""`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Space {
+    pub prefix: String,
+    pub separator: Option<char>,
+}
+
+/// Every namespace the server announced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Namespaces {
+    pub personal: Personal,
+    /// Other users' and shared namespaces, in the order NAMESPACE gave them.
+    pub others: Vec<Space>,
+}
+
+/// Where a folder name from the config lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// A personal folder: `/` becomes the server's separator and the prefix goes in front.
+    Personal,
+    /// Under another namespace's prefix (`shared/support/INBOX`, `user.support`): the name
+    /// is the server's as written, never given the personal prefix.
+    Other,
+    /// Under no prefix, on a server whose shared folders sit at the top level beside a
+    /// personal prefix (Cyrus: `INBOX.` and `""`): a shared folder when the server has one
+    /// so named or has its top level (`support` for `support.Tanto.Activity`), else a
+    /// personal folder.
+    Either,
+}
+
+impl Namespaces {
+    /// Which namespace `logical` (a folder name from the config) is in. The longest prefix
+    /// the name starts with decides.
+    pub fn place(&self, logical: &str) -> Place {
+        if logical.eq_ignore_ascii_case("INBOX") {
+            return Place::Personal;
+        }
+        let personal = &self.personal;
+        let personal_len = if under(logical, &personal.prefix, personal.separator) {
+            personal.prefix.len()
+        } else {
+            0
+        };
+        let other_len = self
+            .others
+            .iter()
+            .filter(|o| under(logical, &o.prefix, o.separator))
+            .map(|o| o.prefix.len())
+            .max()
+            .unwrap_or(0);
+        if other_len > personal_len {
+            Place::Other
+        } else if personal_len > 0 {
+            Place::Personal
+        } else if !personal.prefix.is_empty() && self.others.iter().any(|o| o.prefix.is_empty()) {
+            Place::Either
+        } else {
+            Place::Personal
+        }
+    }
+}
+
+/// True when `name` is under the non-empty `prefix`, or is the namespace's own root (`user`
+/// for `user.`).
+fn under(name: &str, prefix: &str, separator: Option<char>) -> bool {
+    if prefix.is_empty() {
+        return false;
+    }
+    if name.starts_with(prefix) {
+        return true;
+    }
+    let root = match separator {
+        Some(sep) => prefix.strip_suffix(sep).unwrap_or(prefix),
+        None => prefix,
+    };
+    !root.is_empty() && root.len() < prefix.len() && name == root
+}
+
+/// Reads the namespaces out of a raw `* NAMESPACE` response line: the personal one (`None`
+/// when it is `NIL`) and the others. `None` when the line is not a NAMESPACE response or
+/// cannot be read.
+pub fn parse_namespaces(line: &[u8]) -> Option<(Option<Personal>, Vec<Space>)> {
     let rest = strip_prefix_ci(line, b"* NAMESPACE ")?;
     let mut p = Parser { s: rest, at: 0 };
-    // personal = NIL / "(" 1*( "(" prefix SP delimiter *extension ")" ) ")"
-    p.expect(b'(')?;
-    p.expect(b'(')?;
-    let prefix = p.string()?;
-    p.skip_spaces();
-    let separator = match p.nstring()? {
-        Some(d) => d.chars().next(),
-        None => None,
-    };
-    Some(Personal {
-        prefix: decode(&prefix),
-        separator,
-    })
+    // namespace = nil / "(" 1*( "(" prefix SP delimiter *extension ")" ) ")", three times:
+    // personal, other users', shared.
+    let personal = p.group()?;
+    let mut others = Vec::new();
+    for _ in 0..2 {
+        match p.group() {
+            Some(g) => others.extend(g),
+            // A server that sends less than the three is read for what it sent.
+            None => break,
+        }
+    }
+    // A second personal namespace (`#mh/`) is used as written, like another's.
+    let mut personal = personal.into_iter();
+    let first = personal.next().map(|s| Personal {
+        prefix: s.prefix,
+        separator: s.separator,
+    });
+    let mut all: Vec<Space> = personal.collect();
+    all.extend(others);
+    Some((first, all))
+}
+
+/// Reads the personal namespace out of a raw `* NAMESPACE` response line; `None` when the line
+/// is not one or names no personal namespace (`NIL`).
+#[cfg(test)]
+fn parse_namespace(line: &[u8]) -> Option<Personal> {
+    parse_namespaces(line)?.0
 }
 
 fn strip_prefix_ci<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
@@ -119,6 +213,75 @@ impl Parser<'_> {
             return Some(None);
         }
         self.string().map(Some)
+    }
+
+    /// One namespace group: `NIL`, or the descriptions in parentheses (extensions skipped).
+    fn group(&mut self) -> Option<Vec<Space>> {
+        if self.nstring_nil() {
+            return Some(Vec::new());
+        }
+        self.expect(b'(')?;
+        let mut out = Vec::new();
+        loop {
+            self.skip_spaces();
+            match self.peek()? {
+                b')' => {
+                    self.at += 1;
+                    break;
+                }
+                b'(' => {
+                    self.at += 1;
+                    let prefix = self.string()?;
+                    self.skip_spaces();
+                    let separator = match self.nstring()? {
+                        Some(d) => d.chars().next(),
+                        None => None,
+                    };
+                    self.skip_to_close()?;
+                    out.push(Space {
+                        prefix: decode(&prefix),
+                        separator,
+                    });
+                }
+                _ => return None,
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// `NIL` here (consumed), or not.
+    fn nstring_nil(&mut self) -> bool {
+        self.skip_spaces();
+        let rest = self.s.get(self.at..).unwrap_or_default();
+        if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"NIL") {
+            self.at += 3;
+            return true;
+        }
+        false
+    }
+
+    /// Skips whatever is left of a parenthesized item (extensions: strings and lists) up to
+    /// and including its closing parenthesis.
+    fn skip_to_close(&mut self) -> Option<()> {
+        let mut depth = 1;
+        while depth > 0 {
+            self.skip_spaces();
+            match self.peek()? {
+                b'(' => {
+                    depth += 1;
+                    self.at += 1;
+                }
+                b')' => {
+                    depth -= 1;
+                    self.at += 1;
+                }
+                b'"' | b'{' => {
+                    self.string()?;
+                }
+                _ => self.at += 1,
+            }
+        }
+        Some(())
     }
 
     /// A quoted string or a literal (`{n}\r\n` and n bytes).
@@ -249,5 +412,104 @@ mod tests {
                 String::from_utf8_lossy(line)
             );
         }
+    }
+
+    fn space(prefix: &str, sep: char) -> Space {
+        Space {
+            prefix: prefix.into(),
+            separator: Some(sep),
+        }
+    }
+
+    #[test]
+    fn every_namespace_is_read() {
+        let cases: &[(&[u8], Option<Personal>, Vec<Space>)] = &[
+            // Dovecot with a shared namespace (docs/admin-guide.md section 4).
+            (
+                b"* NAMESPACE ((\"\" \"/\")) ((\"shared/\" \"/\")) NIL\r\n",
+                Some(ns("", Some('/'))),
+                vec![space("shared/", '/')],
+            ),
+            // Cyrus as Debian ships it: other users under `user.`, shared at the top.
+            (
+                b"* NAMESPACE ((\"INBOX.\" \".\")) ((\"user.\" \".\")) ((\"\" \".\"))\r\n",
+                Some(ns("INBOX.", Some('.'))),
+                vec![space("user.", '.'), space("", '.')],
+            ),
+            // Cyrus with altnamespace, Exchange-like names.
+            (
+                b"* NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) ((\"Shared Folders/\" \"/\"))\r\n",
+                Some(ns("", Some('/'))),
+                vec![space("Other Users/", '/'), space("Shared Folders/", '/')],
+            ),
+            // Extensions are skipped; a second personal namespace is used as written.
+            (
+                b"* NAMESPACE ((\"\" \"/\")(\"#mh/\" \"/\" \"X-PARAM\" (\"FLAG1\" \"FLAG2\"))) NIL ((\"#shared.\" \".\" \"X-A\" (\"(\")))\r\n",
+                Some(ns("", Some('/'))),
+                vec![space("#mh/", '/'), space("#shared.", '.')],
+            ),
+            (
+                b"* NAMESPACE NIL NIL ((\"#shared/\" \"/\"))\r\n",
+                None,
+                vec![space("#shared/", '/')],
+            ),
+        ];
+        for (line, personal, others) in cases {
+            let got = parse_namespaces(line);
+            assert_eq!(
+                got,
+                Some((personal.clone(), others.clone())),
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    #[test]
+    fn names_in_another_namespace_never_get_the_personal_prefix() {
+        let dovecot = Namespaces {
+            personal: ns("", Some('/')),
+            others: vec![space("shared/", '/')],
+        };
+        let cyrus = Namespaces {
+            personal: ns("INBOX.", Some('.')),
+            others: vec![space("user.", '.'), space("", '.')],
+        };
+        let alt = Namespaces {
+            personal: ns("", Some('/')),
+            others: vec![space("Other Users/", '/'), space("Shared Folders/", '/')],
+        };
+        let dotted = Namespaces {
+            personal: ns("INBOX.", Some('.')),
+            others: vec![space("shared.", '.')],
+        };
+        let cases: &[(&Namespaces, &str, Place)] = &[
+            (&dovecot, "shared/support/INBOX", Place::Other),
+            (&dovecot, "shared/support/Tanto/Activity", Place::Other),
+            (&dovecot, "shared", Place::Other),
+            (&dovecot, "Tanto/Activity", Place::Personal),
+            (&dovecot, "INBOX", Place::Personal),
+            (&dovecot, "sharedfolder", Place::Personal),
+            (&cyrus, "user.support", Place::Other),
+            (&cyrus, "user.support.Tanto.Activity", Place::Other),
+            (&cyrus, "user", Place::Other),
+            (&cyrus, "INBOX", Place::Personal),
+            (&cyrus, "INBOX.Sent", Place::Personal),
+            (&cyrus, "support", Place::Either),
+            (&cyrus, "Tanto/Activity", Place::Either),
+            (&alt, "Other Users/support/INBOX", Place::Other),
+            (&alt, "Shared Folders/support", Place::Other),
+            (&alt, "Tanto/Activity", Place::Personal),
+            (&dotted, "shared.support.INBOX", Place::Other),
+            (&dotted, "Tanto/Activity", Place::Personal),
+            (&dotted, "INBOX.Sent", Place::Personal),
+        ];
+        for (spaces, name, place) in cases {
+            assert_eq!(spaces.place(name), *place, "{name} in {spaces:?}");
+        }
+        assert_eq!(
+            Namespaces::default().place("Tanto/Activity"),
+            Place::Personal
+        );
     }
 }

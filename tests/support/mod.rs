@@ -1,6 +1,7 @@
 //! Running the real `tanto` binary against the test Dovecot, as a user would.
 #![allow(dead_code)]
 
+pub mod acl;
 pub mod tmux;
 
 pub mod replying;

@@ -1,0 +1,282 @@
+//! A shared mailbox reached through a Dovecot shared namespace with ACLs, each agent logging
+//! in as themselves (docs/admin-guide.md section 4): live updates between agents, the Sent
+//! folder beside the shared inbox, rights in doctor, a read-only agent refused by name.
+
+mod harness;
+mod support;
+
+use std::time::{Duration, Instant};
+
+use harness::{sample_message, Dovecot};
+use support::acl::{own_login, share_with_alice_and_bob};
+use support::Tanto;
+
+/// `support`'s mailbox with one customer mail, shared with alice and bob (every right tanto
+/// needs) and carol (`lr`: lookup and read).
+fn shared_server(extra: &str) -> Dovecot {
+    let server = Dovecot::start_shared(extra);
+    server.append("support", "INBOX", &sample_message(1, None), &[]);
+    let folders = [
+        "INBOX",
+        "Sent",
+        "Tanto",
+        "Tanto/Activity",
+        "Tanto/Outbox",
+        "Tanto/Templates",
+    ];
+    share_with_alice_and_bob(&server, &folders);
+    for folder in folders {
+        server.share("support", folder, "user=carol", &["lookup", "read"]);
+    }
+    server
+}
+
+/// An agent logging in as themselves, with the shared mailbox's folders by their names in
+/// the shared namespace (`folders` = false: only the inbox, the rest left at the defaults).
+/// No `sent_folder`: the Sent folder is found beside the shared inbox.
+fn agent(server: &Dovecot, dir: &std::path::Path, id: &str, folders: bool) -> Tanto {
+    let mut names = "folder = \"shared/support/INBOX\"\n".to_string();
+    if folders {
+        names.push_str(
+            "activity_folder = \"shared/support/Tanto/Activity\"\n\
+             outbox_folder = \"shared/support/Tanto/Outbox\"\n\
+             templates_folder = \"shared/support/Tanto/Templates\"\n",
+        );
+    }
+    own_login(server, dir, id, &names)
+}
+
+fn only_id(t: &Tanto) -> String {
+    let list = t.json(&["list", "--json"]);
+    let convs = list.as_array().expect("array");
+    assert_eq!(convs.len(), 1, "{list}");
+    convs[0]["id"].as_str().expect("id").to_string()
+}
+
+/// How many times `user` logged in so far.
+fn logins(server: &Dovecot, user: &str) -> usize {
+    server
+        .log()
+        .matches(&format!("Login: user=<{user}>"))
+        .count()
+}
+
+/// Alice claims and writes a note; bob's running `tanto sync` (the watcher) has each in his
+/// cache within 2 s, without logging in again meanwhile (it IDLEs).
+fn a_claim_and_a_note_reach_bob_within_two_seconds(server: Dovecot) {
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = agent(&server, &root.path().join("alice"), "alice", true);
+    let bob = agent(&server, &root.path().join("bob"), "bob", true);
+    alice.sync();
+    bob.sync();
+    let id = only_id(&alice);
+    let mut watch = bob
+        .command(&["sync"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn tanto sync");
+    let cache = tanto::cache::Cache::open(&bob.cache, false).expect("bob's cache");
+    let status = || {
+        cache
+            .find_conversation(&id)
+            .ok()
+            .and_then(|r| r.ok())
+            .map(|c| (c.status.as_str().to_string(), c.assignee))
+    };
+    let noted = || {
+        let Some(conv) = cache.find_conversation(&id).ok().and_then(|r| r.ok()) else {
+            return false;
+        };
+        cache
+            .events("support", &conv.id)
+            .map(|e| {
+                e.iter()
+                    .any(|e| e.kind.as_str() == "note" && e.text.contains("called the customer"))
+            })
+            .unwrap_or(false)
+    };
+    let wait_for = |what: &str, ok: &dyn Fn() -> bool| -> Duration {
+        let started = Instant::now();
+        while !ok() {
+            if started.elapsed() > Duration::from_secs(30) {
+                panic!("bob never saw {what}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let took = started.elapsed();
+        eprintln!("bob saw {what} after {took:?}");
+        took
+    };
+    // The watcher's connections are up and idling.
+    std::thread::sleep(Duration::from_secs(2));
+    let logged_in = logins(&server, "bob");
+
+    alice.ok(&["claim", &id]);
+    let claim = wait_for("alice's claim", &|| {
+        status() == Some(("wip".into(), Some("alice".into())))
+    });
+    alice.ok(&["note", &id, "-m", "called the customer"]);
+    let note = wait_for("alice's note", &noted);
+    // New mail from a customer, delivered to the shared inbox.
+    server.append("support", "INBOX", &sample_message(2, None), &[]);
+    let mail = wait_for("the new mail", &|| {
+        cache
+            .list(&tanto::cache::ListFilter::default())
+            .is_ok_and(|l| l.len() == 2)
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let again = logins(&server, "bob") - logged_in;
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert!(claim < Duration::from_secs(2), "the claim took {claim:?}");
+    assert!(note < Duration::from_secs(2), "the note took {note:?}");
+    assert!(mail < Duration::from_secs(2), "the new mail took {mail:?}");
+    assert_eq!(
+        again, 0,
+        "the watcher logged in {again} more times instead of idling"
+    );
+}
+
+#[test]
+fn with_notify_a_claim_and_a_note_reach_another_agent_within_two_seconds() {
+    // Dovecot offers NOTIFY: one connection, the shared folders named in NOTIFY SET.
+    a_claim_and_a_note_reach_bob_within_two_seconds(shared_server(""));
+}
+
+#[test]
+fn without_notify_a_claim_and_a_note_reach_another_agent_within_two_seconds() {
+    // No NOTIFY: one IDLE per folder, on folders LIST does not show by their full names.
+    a_claim_and_a_note_reach_bob_within_two_seconds(shared_server(
+        "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SPECIAL-USE \
+         LITERAL+ NAMESPACE UIDPLUS MOVE CONDSTORE QRESYNC ACL",
+    ));
+}
+
+/// The lines of doctor's report whose check is `name`.
+fn lines_of<'a>(report: &'a str, name: &str) -> Vec<&'a str> {
+    report
+        .lines()
+        .filter(|l| l.trim_start().starts_with(&format!("{name} ")))
+        .collect()
+}
+
+#[test]
+fn doctor_shows_each_folders_rights_and_a_read_only_agent_is_told_the_missing_right() {
+    let server = shared_server("");
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = agent(&server, &root.path().join("alice"), "alice", true);
+    let carol = agent(&server, &root.path().join("carol"), "carol", true);
+
+    let out = alice.run(&["doctor"]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{report}");
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    let rights = lines_of(&report, "rights");
+    for folder in [
+        "shared/support/INBOX",
+        "shared/support/Sent",
+        "shared/support/Tanto/Activity",
+        "shared/support/Tanto/Outbox",
+        "shared/support/Tanto/Templates",
+    ] {
+        assert!(
+            rights
+                .iter()
+                .any(|l| l.contains(&format!(" {folder}: lrswi")) && l.contains(" ok ")),
+            "{folder}: {report}"
+        );
+    }
+    assert!(
+        rights.iter().any(|l| l.contains("set keywords")),
+        "{report}"
+    );
+    let sent = lines_of(&report, "sent folder").join("\n");
+    assert!(
+        sent.contains("shared/support/Sent (found by its name"),
+        "{report}"
+    );
+    assert!(
+        lines_of(&report, "namespace")
+            .join("")
+            .contains("other namespaces: \"shared/\""),
+        "{report}"
+    );
+
+    // carol may look and read (`lr`): the inbox's keywords and the activity folder are not
+    // hers to write, and doctor says so by the rights, not by the server's PERMANENTFLAGS.
+    carol.sync();
+    let id = only_id(&carol);
+    let out = carol.run(&["doctor"]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{report}");
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    let keywords = lines_of(&report, "keywords").join("\n");
+    assert!(keywords.contains("FAIL"), "{report}");
+    assert!(
+        keywords.contains("shared/support/INBOX: lr, without w (set keywords)"),
+        "{report}"
+    );
+    assert!(!keywords.contains("PERMANENTFLAGS"), "{report}");
+    let activity = lines_of(&report, "activity").join("\n");
+    assert!(
+        activity.contains("FAIL") && !activity.contains(" ok "),
+        "{report}"
+    );
+    assert!(activity.contains("without i (add messages)"), "{report}");
+    assert!(
+        lines_of(&report, "rights")
+            .iter()
+            .any(|l| l.contains("shared/support/INBOX: lr,") && l.contains("FAIL")),
+        "{report}"
+    );
+
+    let refused = carol.run(&["claim", &id]);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{err}");
+    assert!(err.contains("lacks the IMAP right w"), "{err}");
+    assert!(err.contains("shared/support/INBOX"), "{err}");
+    assert!(!err.contains("PERMANENTFLAGS"), "{err}");
+    assert!(
+        server
+            .flags("support", "INBOX", 1)
+            .iter()
+            .all(|f| !f.starts_with("tanto-")),
+        "nothing was claimed"
+    );
+}
+
+#[test]
+fn tanto_folders_of_the_agents_own_beside_a_shared_inbox_are_reported_not_created() {
+    let server = shared_server("");
+    let root = tempfile::tempdir().expect("tempdir");
+    // Only the inbox set: the Tanto folders default to the agent's own `Tanto/...`.
+    let alice = agent(&server, &root.path().join("alice"), "alice", false);
+    let out = alice.run(&["doctor"]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{report}");
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    let activity = lines_of(&report, "activity").join("\n");
+    assert!(activity.contains("FAIL"), "{report}");
+    assert!(
+        activity.contains("activity_folder = \"shared/support/Tanto/Activity\""),
+        "{report}"
+    );
+    assert!(
+        lines_of(&report, "outbox")
+            .join("")
+            .contains("outbox_folder = \"shared/support/Tanto/Outbox\""),
+        "{report}"
+    );
+    assert!(
+        !lines_of(&report, "rights")
+            .iter()
+            .any(|l| l.contains(" Tanto/Activity:")),
+        "{report}"
+    );
+    let own = server.doveadm(&["mailbox", "list", "-u", "alice"]);
+    assert!(
+        !own.lines().any(|l| l.starts_with("Tanto")),
+        "doctor created a stray folder: {own}"
+    );
+}
