@@ -68,8 +68,11 @@ impl Tmux {
     fn wait_exit(&self, name: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
+            // The shell creates the file before it writes the code: empty is "not yet".
             if let Ok(code) = std::fs::read_to_string(self.exit_file(name)) {
-                return code.trim().to_string();
+                if code.ends_with('\n') {
+                    return code.trim().to_string();
+                }
             }
             if Instant::now() >= deadline {
                 // Where each thread of the stuck process waits, for the failure message.
