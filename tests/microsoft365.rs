@@ -151,3 +151,73 @@ fn a_queued_reply_is_held_when_a_supervisor_took_over_meanwhile() {
     assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(items[0]["standing"], "held", "{items:?}");
 }
+
+#[test]
+fn a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds() {
+    use std::time::Instant;
+    let server = Dovecot::start();
+    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    let relay = Relay::start_as(server.port, Profile::Microsoft365);
+    let root = tempfile::tempdir().expect("tempdir");
+    let sink = SmtpSink::start();
+    let alice = via(&server, &sink, &relay, &root.path().join("a"), "alice", "");
+    alice.sync();
+    let id = only_id(&alice);
+    let bob = tanto::app::Ctx::load(Some(&server.agent_config_via(
+        relay.port(),
+        &root.path().join("b"),
+        "bob",
+        "agent",
+        "",
+    )))
+    .expect("bob's config");
+    let watcher = tanto::app::watch::Watcher::spawn(bob.clone());
+    let bob_cache =
+        tanto::cache::Cache::open(&root.path().join("b/cache.sqlite"), false).expect("cache");
+    let seen = |what: &str, ok: &dyn Fn() -> bool, within: Duration| {
+        let started = Instant::now();
+        while !ok() {
+            assert!(
+                started.elapsed() < within,
+                "bob did not see {what} within {within:?}"
+            );
+            let _ = watcher.events.recv_timeout(Duration::from_millis(100));
+        }
+        eprintln!("bob saw {what} after {:?}", started.elapsed());
+    };
+    let state = || {
+        bob_cache
+            .find_conversation(&id)
+            .ok()
+            .and_then(|r| r.ok())
+            .map(|c| (c.status.as_str().to_string(), c.assignee))
+    };
+    seen(
+        "the conversation",
+        &|| state().is_some(),
+        Duration::from_secs(30),
+    );
+    alice.ok(&["claim", &id]);
+    seen(
+        "alice's claim",
+        &|| state() == Some(("wip".into(), Some("alice".into()))),
+        Duration::from_secs(2),
+    );
+    alice.ok(&["note", &id, "-m", "電話しました"]);
+    seen(
+        "alice's note",
+        &|| {
+            bob_cache.events("support", &id).is_ok_and(|e| {
+                e.iter()
+                    .any(|e| e.kind.as_str() == "note" && e.text.contains("電話しました"))
+            })
+        },
+        Duration::from_secs(2),
+    );
+    alice.ok(&["done", &id]);
+    seen(
+        "done",
+        &|| state().is_some_and(|(s, _)| s == "done"),
+        Duration::from_secs(2),
+    );
+}
