@@ -460,7 +460,7 @@ impl Run<'_> {
             };
             if stands {
                 self.pending = None;
-                if info.custom_keywords() {
+                if info.custom_keywords() && !keyword_budget_spent(info) {
                     // Best effort: readers of the log never read the mirror.
                     let _ = conn
                         .select(&state.folder, None)
@@ -697,10 +697,21 @@ fn check_keywords_allowed(
 }
 
 /// True when the change is decided through the log (`core::log`): the server has no
-/// compare-and-set on flags, or keeps no keywords of ours in the folder.
+/// compare-and-set on flags, keeps no keywords of ours in the folder, or the folder already
+/// defines as many keywords as the smallest cap a server keeps durably (Dovecot's maildir:
+/// 26; past it a keyword lives only in the index, and an index rebuild loses it). Every
+/// agent reads the same FLAGS, so all switch together, and the count only grows.
 fn by_log(conn: &Conn, info: &crate::imap::SelectInfo) -> bool {
-    !conn.caps.condstore || !info.custom_keywords()
+    !conn.caps.condstore || !info.custom_keywords() || keyword_budget_spent(info)
 }
+
+/// The folder defines at least 26 keywords (see `by_log`).
+fn keyword_budget_spent(info: &crate::imap::SelectInfo) -> bool {
+    info.flags.iter().filter(|f| !f.starts_with('\\')).count() >= DURABLE_KEYWORDS
+}
+
+/// The fewest keywords per folder a server is known to keep durably (Dovecot's maildir).
+const DURABLE_KEYWORDS: usize = 26;
 
 /// Appends an event message to the mailbox's activity folder (created on first use); its
 /// UID when the server says it.

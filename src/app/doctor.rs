@@ -298,10 +298,10 @@ pub fn doctor(ctx: &Ctx) -> anyhow::Result<Vec<MailboxChecks>> {
                     r.add("keywords", Verdict::No, Detail::NoCustomKeywords);
                 }
                 // The same choice `act` makes for every agent of this server.
-                let by_log = !caps.condstore || !info.custom_keywords();
+                let by_log = !caps.condstore || !info.custom_keywords() || keywords.len() >= 26;
                 let mode = Detail::Coordination {
                     by_log,
-                    mirror: by_log && info.custom_keywords(),
+                    mirror: by_log && info.custom_keywords() && keywords.len() < 26,
                 };
                 r.add("coordination", Verdict::Info, mode);
                 let usage = Detail::KeywordUse {
