@@ -102,6 +102,11 @@ fn pump_commands(conn: &Conn, shared: &Shared) -> io::Result<()> {
             let decision = shared.rules().on_command(&text);
             if let Some(hold) = decision.hold {
                 nap(shared, hold);
+                // The relay was dropped during the hold: the command never reaches the
+                // server (its client is cut off, as every other client is).
+                if shared.stop.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
             }
             if let Some(fault) = decision.fault {
                 let tag = line.split(|&b| b == b' ').next().unwrap_or_default();
