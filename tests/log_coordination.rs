@@ -38,14 +38,21 @@ fn owners(ctx: &Ctx) -> BTreeMap<String, (String, Option<String>)> {
 fn without_condstore_agents_who_all_read_before_anyone_wrote_get_one_winner_each() {
     let server = Dovecot::start_with(NO_CONDSTORE);
     let relay = Relay::start(server.port);
-    race_and_go_on(&server, &relay);
+    race_and_go_on(&server, &relay, Caches::Separate);
+}
+
+#[test]
+fn without_condstore_agents_sharing_one_cache_get_one_winner_each() {
+    let server = Dovecot::start_with(NO_CONDSTORE);
+    let relay = Relay::start(server.port);
+    race_and_go_on(&server, &relay, Caches::Shared);
 }
 
 #[test]
 fn on_microsoft_365_without_keywords_or_condstore_the_log_alone_gives_one_winner_each() {
     let server = Dovecot::start();
     let relay = Relay::start_as(server.port, Profile::Microsoft365);
-    race_and_go_on(&server, &relay);
+    race_and_go_on(&server, &relay, Caches::Separate);
     // The server holds no keyword of ours: the log alone holds the state.
     for uid in server.uids("support", "INBOX") {
         let flags = server.flags("support", "INBOX", uid);
@@ -60,20 +67,31 @@ fn on_microsoft_365_without_keywords_or_condstore_the_log_alone_gives_one_winner
 fn on_gmail_keywords_and_condstore_decide_as_on_dovecot() {
     let server = Dovecot::start();
     let relay = Relay::start_as(server.port, Profile::Gmail);
-    race_and_go_on(&server, &relay);
+    race_and_go_on(&server, &relay, Caches::Separate);
 }
 
-/// Six conversations of three-day-old mail, four agents on separate caches claiming all of
-/// them at once through `relay` (which holds every write so that all read first), then a
-/// done and a new claim: one winner each, the same on every agent.
-fn race_and_go_on(server: &Dovecot, relay: &Relay) {
+/// Whether the agents of a race each have their cache or share one (one jump host).
+#[derive(Clone, Copy)]
+enum Caches {
+    Separate,
+    Shared,
+}
+
+/// Six conversations of old mail, eight agents claiming all of them at once through
+/// `relay` (which holds every write so that all read first), then a done and a new claim:
+/// one winner each, the same on every agent.
+fn race_and_go_on(server: &Dovecot, relay: &Relay, caches: Caches) {
     let msgs: Vec<Vec<u8>> = (0..6).map(|i| sample_message(i, None)).collect();
     server.append_many("support", "INBOX", &msgs);
     let root = tempfile::tempdir().expect("tempdir");
-    let agents: Vec<(String, Ctx)> = (0..4)
+    let agents: Vec<(String, Ctx)> = (0..8)
         .map(|n| {
             let id = format!("agent{n}");
-            let ctx = agent_via(server, relay.port(), &root.path().join(&id), &id);
+            let dir = match caches {
+                Caches::Separate => root.path().join(&id),
+                Caches::Shared => root.path().join("shared"),
+            };
+            let ctx = agent_via(server, relay.port(), &dir, &id);
             (id, ctx)
         })
         .collect();
@@ -94,7 +112,7 @@ fn race_and_go_on(server: &Dovecot, relay: &Relay) {
                 let ids = &ids;
                 s.spawn(move || {
                     let mut order: Vec<&String> = ids.iter().collect();
-                    order.rotate_left(n);
+                    order.rotate_left(n % ids.len());
                     order
                         .into_iter()
                         .map(|id| (id.clone(), perform(ctx, id, &Action::Claim).expect("claim")))
