@@ -30,6 +30,18 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let code = run(cli);
+    // For tests and benches: what the command cost in waits for the server.
+    if std::env::var_os("TANTO_TRACE").is_some() {
+        let (round_trips, connections) = tanto::imap::traffic();
+        say(&format!(
+            "tanto: trace: {round_trips} IMAP round trips, {connections} connections"
+        ));
+    }
+    code
+}
+
+fn run(cli: tanto::cli::Cli) -> ExitCode {
     match std::panic::catch_unwind(|| tanto::cli::run(cli)) {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(e)) => {

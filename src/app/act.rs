@@ -164,9 +164,10 @@ impl Run<'_> {
         // A fresh view first: a newer customer message changes which message holds the
         // state, and the log says how old a claim is.
         sync_folder(conn, cache, &self.team, inbox, FolderRole::Inbox)?;
-        // The log must be writable before anything changes on the server.
-        conn.ensure_folder(log_folder)?;
         sync_folder(conn, cache, &self.team, log_folder, FolderRole::Activity)?;
+        // The log must be writable before anything changes on the server (after its sync,
+        // whose STATUS already told that it exists: no LIST then).
+        conn.ensure_folder(log_folder)?;
         let conv = cache
             .find_conversation(&conv.id)?
             .unwrap_or_else(|_| conv.clone());
@@ -183,7 +184,8 @@ impl Run<'_> {
                 why: Refused::Superseded,
             });
         }
-        let info = conn.select(&state.folder, None)?;
+        // The inbox's SELECT of the sync just above serves (no second SELECT).
+        let info = conn.select_if_needed(&state.folder)?;
         if !info.custom_keywords() {
             // A login given `lr` sees no \* either: that is a refusal, not a reason to go
             // through the log (its records would override the team's keywords).
@@ -211,10 +213,17 @@ impl Run<'_> {
         let mut dropped: Option<String> = None;
         // The log was read after the last time someone else's write was seen.
         let mut log_fresh = true;
+        // The first try uses the flags and MODSEQ the sync just read on this connection: a
+        // change since then fails the compare-and-set, and the next try reads afresh.
+        let mut warm =
+            (conn.caps.condstore && state.modseq > 0).then(|| (state.flags.clone(), state.modseq));
         for _ in 0..25 {
-            let (flags, modseq) = conn
-                .fetch_state(state.uid)?
-                .ok_or_else(|| anyhow!(said!("error.act.message_gone", id = conv.id)))?;
+            let (flags, modseq) = match warm.take() {
+                Some(known) => known,
+                None => conn
+                    .fetch_state(state.uid)?
+                    .ok_or_else(|| anyhow!(said!("error.act.message_gone", id = conv.id)))?,
+            };
             let holder_idle_secs = match status::owner(&flags) {
                 Some(h) if h != self.actor.id => {
                     if !log_fresh {
@@ -554,6 +563,18 @@ impl Run<'_> {
             // Done or released: a newer customer message rightly makes it new again.
             return Ok(Carried::Stays);
         }
+        // Nothing arrived since the sync this action started with: the inbox's SELECT then
+        // is the one in use (same UIDNEXT as the cache) and no answer since said EXISTS.
+        let synced_next = cache
+            .folder(&conv.mailbox, &self.mailbox.imap.folder, FolderRole::Inbox)?
+            .uidnext;
+        let quiet = !conn.grew()
+            && conn
+                .selected_info()
+                .is_some_and(|i| i.uidnext.is_some() && i.uidnext == synced_next);
+        if quiet {
+            return Ok(Carried::Stays);
+        }
         if let Err(e) = sync_folder(
             conn,
             cache,
@@ -612,10 +633,8 @@ impl Run<'_> {
         conv: &ConversationRow,
         event: &Event,
     ) -> anyhow::Result<()> {
-        append_event(self.ctx, conn, self.mailbox, &conv.subject, event)?;
-        let folder = &self.mailbox.imap.activity_folder;
-        if let Err(e) = sync_folder(conn, cache, &self.team, folder, FolderRole::Activity) {
-            let error = e.to_string();
+        let uid = append_event(self.ctx, conn, self.mailbox, &conv.subject, event)?;
+        if let Err(error) = cache_appended(conn, cache, self.mailbox, &self.team, uid, event) {
             self.ctx.notify.warn(Warning::EventNotCached { error });
         }
         Ok(())
@@ -694,6 +713,29 @@ fn check_keywords_allowed(
         }
     }
     Ok(())
+}
+
+/// Puts an event this process just appended into the cache: directly when the server said
+/// its UID (no round trip; the next sync finds it there), else by syncing the log.
+pub(super) fn cache_appended(
+    conn: &mut Conn,
+    cache: &mut Cache,
+    mailbox: &Mailbox,
+    team: &Team,
+    uid: Option<u32>,
+    event: &Event,
+) -> Result<(), String> {
+    let folder = &mailbox.imap.activity_folder;
+    match uid {
+        Some(uid) => cache
+            .folder(&mailbox.name, folder, FolderRole::Activity)
+            .and_then(|state| cache.add_events(team, &state, &[(uid, now(), event.clone())]))
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        None => sync_folder(conn, cache, team, folder, FolderRole::Activity)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+    }
 }
 
 /// True when the change is decided through the log (`core::log`): the server has no

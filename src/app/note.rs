@@ -7,9 +7,7 @@ use super::act::append_event;
 use super::Ctx;
 use super::Warning;
 use crate::activity::Event;
-use crate::cache::FolderRole;
 use crate::core::event::EventKind;
-use crate::imap::sync::sync_folder;
 
 /// A note that was added.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,11 +75,10 @@ fn add(ctx: &Ctx, mut conn: crate::imap::Conn, id: &str, text: &str) -> anyhow::
         &conv.id,
         text.to_string(),
     );
-    append_event(ctx, &mut conn, mailbox, &conv.subject, &event)?;
+    let uid = append_event(ctx, &mut conn, mailbox, &conv.subject, &event)?;
     let team = ctx.team(mailbox);
-    let folder = &mailbox.imap.activity_folder;
-    if let Err(e) = sync_folder(&mut conn, &mut cache, &team, folder, FolderRole::Activity) {
-        let error = e.to_string();
+    let cached = super::act::cache_appended(&mut conn, &mut cache, mailbox, &team, uid, &event);
+    if let Err(error) = cached {
         ctx.notify.warn(Warning::NoteNotCached { error });
     }
     conn.logout();

@@ -155,6 +155,10 @@ pub fn sync_mailbox_on(
             ],
             None => ctx.folders_after_inbox(c, mailbox)?,
         };
+        // Their STATUS, and the outbox's that the outbox pass asks next, in one round trip.
+        let mut ahead: Vec<&str> = after.iter().map(|(f, _)| f.as_str()).collect();
+        ahead.push(&mailbox.imap.outbox_folder);
+        c.prefetch_status(&ahead)?;
         let mut i = 0;
         while let Some((folder, role)) = after.get(i).cloned() {
             let r = sync_folder(c, cache, &team, &folder, role)

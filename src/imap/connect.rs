@@ -126,6 +126,14 @@ pub struct Conn {
     pub(super) personal: Option<super::folders::Known>,
     /// Whether the folder selected last lets clients create keywords.
     selected_keywords: Option<bool>,
+    /// Folders (server names) this session has seen exist: no LIST to ask again.
+    pub(super) existing: std::collections::HashSet<String>,
+    /// STATUS answers asked ahead in one round trip (`prefetch_status`), each used once.
+    prefetched: std::collections::HashMap<String, FolderStatus>,
+    /// The folder selected last (server name) and what its SELECT said.
+    selected: Option<(String, SelectInfo)>,
+    /// The selected folder grew since its SELECT (an untagged EXISTS said more).
+    grew: bool,
 }
 
 impl Conn {
@@ -232,25 +240,82 @@ impl Conn {
             qresync_enabled: false,
             personal: None,
             selected_keywords: None,
+            existing: Default::default(),
+            prefetched: Default::default(),
+            selected: None,
+            grew: false,
         };
-        let caps = conn
-            .session
-            .capabilities()
-            .map_err(|e| conn.lost_or_refused("CAPABILITY", e))?;
-        conn.caps = Caps::from_list(caps.iter().map(cap_name).collect());
-        if conn.caps.qresync && conn.caps.enable {
-            let data = conn.raw("ENABLE QRESYNC")?;
-            let mut enabled = false;
-            for_each_response(&data, |r| {
-                if let Response::Capabilities(list) = r {
-                    enabled |= list
-                        .iter()
-                        .any(|c| cap_name(c).eq_ignore_ascii_case("QRESYNC"));
-                }
-            });
-            conn.qresync_enabled = enabled;
-        }
+        // One round trip for what every session needs after login: the capabilities, QRESYNC
+        // turned on, the namespaces. None depends on another's answer (RFC 3501 5.5): a
+        // server without ENABLE or NAMESPACE refuses that one alone.
+        let (untagged, _) = conn.pipeline(&["CAPABILITY", "ENABLE QRESYNC", "NAMESPACE"])?;
+        // Told apart by what they are, not by order: a proxy may answer one out of turn.
+        let starts =
+            |b: &[u8], p: &[u8]| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p);
+        let words = |prefix: &[u8]| -> Vec<String> {
+            untagged
+                .iter()
+                .filter(|b| starts(b, prefix))
+                .flat_map(|b| {
+                    String::from_utf8_lossy(&b[prefix.len()..])
+                        .split_whitespace()
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        conn.caps = Caps::from_list(words(b"* CAPABILITY "));
+        conn.qresync_enabled = conn.caps.qresync
+            && words(b"* ENABLED ")
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case("QRESYNC"));
+        let namespaces: Vec<Vec<u8>> = untagged
+            .iter()
+            .filter(|b| starts(b, b"* NAMESPACE "))
+            .cloned()
+            .collect();
+        conn.learn_namespaces(&namespaces);
         Ok(conn)
+    }
+
+    /// Sends `commands` at once and reads their answers: the bytes of every untagged
+    /// response, in arrival order, and how many commands ended OK. One round trip for all.
+    pub(super) fn pipeline(&mut self, commands: &[&str]) -> Result<(Vec<Vec<u8>>, usize)> {
+        for c in commands {
+            if let Err(e) = self.session.run_command(c) {
+                return Err(self.lost_or_refused(c, e));
+            }
+        }
+        let mut reader = std::io::BufReader::with_capacity(64 * 1024, self.shared.clone());
+        let mut untagged = Vec::new();
+        let mut ok = 0;
+        for _ in commands {
+            let tagged =
+                read_responses(&mut reader, |b| untagged.push(b.to_vec())).map_err(|e| {
+                    ImapError::Lost {
+                        addr: self.addr.clone(),
+                        reason: e.to_string(),
+                    }
+                })?;
+            if matches!(
+                imap_proto::parser::parse_response(&tagged),
+                Ok((
+                    _,
+                    Response::Done {
+                        status: imap_proto::Status::Ok,
+                        ..
+                    }
+                ))
+            ) {
+                ok += 1;
+            }
+        }
+        let rest = reader.buffer().to_vec();
+        drop(reader);
+        if !rest.is_empty() {
+            let _ = self.shared.unread(&rest);
+        }
+        Ok((untagged, ok))
     }
 
     pub fn addr(&self) -> &str {
@@ -278,7 +343,10 @@ impl Conn {
     pub(super) fn raw(&mut self, command: &str) -> Result<Vec<u8>> {
         let verb = command.split(' ').take(2).collect::<Vec<_>>().join(" ");
         match self.session.run_command_and_read_response(command) {
-            Ok(d) => Ok(d),
+            Ok(d) => {
+                self.note_exists(&d);
+                Ok(d)
+            }
             Err(e) => Err(self.lost_or_refused(&verb, e)),
         }
     }
@@ -405,7 +473,48 @@ impl Conn {
             _ => {}
         });
         self.selected_keywords = Some(info.custom_keywords());
+        self.existing.insert(wire.clone());
+        self.selected = Some((wire, info.clone()));
+        self.grew = false;
         Ok(info)
+    }
+
+    /// What SELECT said of `folder`: from this session's last SELECT when it is the folder
+    /// selected now (no round trip; `fetch_state` and STORE read current flags anyway),
+    /// else by a SELECT.
+    pub fn select_if_needed(&mut self, folder: &str) -> Result<SelectInfo> {
+        let wire = self.server_folder(folder)?;
+        match &self.selected {
+            Some((w, info)) if *w == wire => Ok(info.clone()),
+            _ => self.select(folder, None),
+        }
+    }
+
+    /// What the last SELECT said of the folder selected now.
+    pub fn selected_info(&self) -> Option<&SelectInfo> {
+        self.selected.as_ref().map(|(_, i)| i)
+    }
+
+    /// True when mail arrived in the selected folder since its SELECT, as far as the
+    /// server's answers since then said (an untagged EXISTS with more messages).
+    pub fn grew(&self) -> bool {
+        self.grew
+    }
+
+    /// Notes an untagged EXISTS in `data` (any command's answer carries one when the
+    /// selected folder grew).
+    pub(super) fn note_exists(&mut self, data: &[u8]) {
+        let Some((_, info)) = &self.selected else {
+            return;
+        };
+        let before = info.exists;
+        let mut grew = false;
+        for_each_response(data, |r| {
+            if let Response::MailboxData(MailboxDatum::Exists(n)) = r {
+                grew |= n > before;
+            }
+        });
+        self.grew |= grew;
     }
 
     /// True when the folder selected last lets clients create keywords (`\*` in its
@@ -468,6 +577,9 @@ impl Conn {
     /// `None` when the server refuses, as it does for a folder that does not exist.
     pub fn message_count(&mut self, folder: &str) -> Result<Option<u32>> {
         let wire = self.server_folder(folder)?;
+        if let Some(s) = self.prefetched.remove(&wire) {
+            return Ok(Some(s.messages));
+        }
         match self.session.status(&wire, "(MESSAGES)") {
             Ok(m) => Ok(Some(m.exists)),
             Err(imap::Error::No(_)) => Ok(None),
@@ -480,31 +592,89 @@ impl Conn {
     /// for a folder that does not exist.
     pub fn folder_status(&mut self, folder: &str) -> Result<Option<FolderStatus>> {
         let wire = self.server_folder(folder)?;
+        if let Some(s) = self.prefetched.remove(&wire) {
+            return Ok(Some(s));
+        }
         let items = if self.caps.condstore {
             "(UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)"
         } else {
             "(UIDVALIDITY UIDNEXT MESSAGES)"
         };
         match self.session.status(&wire, items) {
-            Ok(m) => Ok(Some(FolderStatus {
-                uidvalidity: m.uid_validity,
-                uidnext: m.uid_next,
-                messages: m.exists,
-                highestmodseq: m.highest_mod_seq,
-            })),
+            Ok(m) => {
+                self.existing.insert(wire);
+                Ok(Some(FolderStatus {
+                    uidvalidity: m.uid_validity,
+                    uidnext: m.uid_next,
+                    messages: m.exists,
+                    highestmodseq: m.highest_mod_seq,
+                }))
+            }
             Err(imap::Error::No(_)) => Ok(None),
             Err(e) => Err(self.lost_or_refused("STATUS", e)),
         }
     }
 
-    /// Logs out politely; errors are ignored because the work is done.
+    /// Asks STATUS of several folders (named as in the config) in one round trip; the next
+    /// `folder_status` or `message_count` of each takes its answer. A folder the server
+    /// refuses (missing) gets no answer here and is asked again then.
+    pub fn prefetch_status(&mut self, folders: &[&str]) -> Result<()> {
+        let items = if self.caps.condstore {
+            "(UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)"
+        } else {
+            "(UIDVALIDITY UIDNEXT MESSAGES)"
+        };
+        let mut wires = Vec::new();
+        for f in folders {
+            wires.push(self.server_folder(f)?);
+        }
+        let commands: Vec<String> = wires
+            .iter()
+            .map(|w| format!("STATUS {} {items}", super::quote_folder(w)))
+            .collect();
+        let refs: Vec<&str> = commands.iter().map(String::as_str).collect();
+        // Answers of an earlier round that nobody took are stale now.
+        self.prefetched.clear();
+        let (untagged, _) = self.pipeline(&refs)?;
+        for bytes in &untagged {
+            let Ok((_, Response::MailboxData(MailboxDatum::Status { mailbox, status }))) =
+                imap_proto::parser::parse_response(bytes)
+            else {
+                continue;
+            };
+            // The server names it as sent: modified UTF-7, compared encoded.
+            let Some(wire) = wires
+                .iter()
+                .find(|w| super::encode_folder(w) == mailbox.as_ref())
+            else {
+                continue;
+            };
+            let mut s = FolderStatus::default();
+            for a in status {
+                use imap_proto::types::StatusAttribute as A;
+                match a {
+                    A::UidValidity(v) => s.uidvalidity = Some(v),
+                    A::UidNext(n) => s.uidnext = Some(n),
+                    A::Messages(n) => s.messages = n,
+                    A::HighestModSeq(m) => s.highestmodseq = Some(m),
+                    _ => {}
+                }
+            }
+            self.existing.insert(wire.clone());
+            self.prefetched.insert(wire.clone(), s);
+        }
+        Ok(())
+    }
+
+    /// Logs out without waiting for the server's goodbye (the work is done: a round trip
+    /// less for every command).
     pub fn logout(mut self) {
-        let _ = self.session.logout();
+        let _ = self.session.run_command("LOGOUT");
     }
 }
 
 /// What STATUS tells of a folder (see `Conn::folder_status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FolderStatus {
     pub uidvalidity: Option<u32>,
     pub uidnext: Option<u32>,
@@ -518,15 +688,6 @@ pub(super) fn shown(logical: &str, wire: &str) -> String {
         logical.to_string()
     } else {
         format!("{logical} (on the server: {wire})")
-    }
-}
-
-fn cap_name(c: &imap_proto::types::Capability<'_>) -> String {
-    use imap_proto::types::Capability;
-    match c {
-        Capability::Imap4rev1 => "IMAP4rev1".into(),
-        Capability::Auth(a) => format!("AUTH={a}"),
-        Capability::Atom(a) => a.to_string(),
     }
 }
 

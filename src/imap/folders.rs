@@ -244,6 +244,20 @@ pub fn missing_rights(rights: &str, needed: &[Right]) -> Vec<Right> {
 }
 
 impl Conn {
+    /// Takes the namespaces from a NAMESPACE answer read elsewhere (pipelined after login);
+    /// one that does not parse leaves them to be asked on first use.
+    pub(super) fn learn_namespaces(&mut self, untagged: &[Vec<u8>]) {
+        let found = untagged
+            .iter()
+            .find_map(|b| super::namespace::parse_namespaces(b));
+        if let Some((Some(personal), others)) = found {
+            self.personal = Some(Known {
+                spaces: Namespaces { personal, others },
+                probed: HashMap::new(),
+            });
+        }
+    }
+
     fn known(&mut self) -> Result<&mut Known> {
         if self.personal.is_none() {
             let spaces = self.ask_namespaces()?;
@@ -368,6 +382,10 @@ impl Conn {
     /// look up).
     pub fn folder_exists(&mut self, folder: &str) -> Result<bool> {
         let wire = self.server_folder(folder)?;
+        // Seen by this session (STATUS, SELECT, CREATE): folders are not deleted under us.
+        if self.existing.contains(&wire) {
+            return Ok(true);
+        }
         if self.place(&wire)? == Place::Personal {
             // LIST shows every personal folder that exists.
             return self.listed(&wire);

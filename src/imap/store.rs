@@ -62,7 +62,10 @@ impl Conn {
 
     fn store(&mut self, cmd: &str, uid: u32) -> Result<StoreResult> {
         let (data, done_at) = match self.session.run(cmd) {
-            Ok(r) => r,
+            Ok(r) => {
+                self.note_exists(&r.0);
+                r
+            }
             Err(imap::Error::No(no)) => {
                 return Err(ImapError::Refused {
                     addr: self.addr.clone(),
@@ -115,7 +118,10 @@ impl Conn {
         }
         let wire = self.server_folder(folder)?;
         match self.session.create(super::encode_folder(&wire)) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.existing.insert(wire);
+                Ok(())
+            }
             // Another agent created it at the same moment.
             Err(imap::Error::No(_)) if self.folder_exists(folder)? => Ok(()),
             Err(e) => Err(ImapError::Folder {

@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -16,6 +17,22 @@ struct Inner {
     stream: imap::Connection,
     /// Bytes read past the end of a bulk response, served first to the next reader.
     pending: VecDeque<u8>,
+    /// Something was written since the last read: the next read waits for the server.
+    wrote: bool,
+}
+
+/// IMAP round trips of this process so far: each time it reads an answer to what it wrote
+/// (pipelined commands count once; a LOGOUT nobody waits for, not at all).
+static ROUND_TRIPS: AtomicU64 = AtomicU64::new(0);
+/// IMAP connections this process opened (each a TCP and TLS handshake, a greeting, a login).
+static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
+
+/// (round trips, connections) of this process so far, for `TANTO_TRACE` and tests.
+pub fn traffic() -> (u64, u64) {
+    (
+        ROUND_TRIPS.load(Ordering::Relaxed),
+        CONNECTIONS.load(Ordering::Relaxed),
+    )
 }
 
 /// A cloneable handle on the connection's stream.
@@ -24,9 +41,11 @@ pub struct Shared(Arc<Mutex<Inner>>);
 
 impl Shared {
     pub fn new(stream: imap::Connection) -> Shared {
+        CONNECTIONS.fetch_add(1, Ordering::Relaxed);
         Shared(Arc::new(Mutex::new(Inner {
             stream,
             pending: VecDeque::new(),
+            wrote: false,
         })))
     }
 
@@ -53,13 +72,22 @@ impl Read for Shared {
             }
             return Ok(n);
         }
-        inner.stream.read(buf)
+        let n = inner.stream.read(buf)?;
+        if n > 0 && inner.wrote {
+            inner.wrote = false;
+            ROUND_TRIPS.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(n)
     }
 }
 
 impl Write for Shared {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.lock()?.stream.write(buf)
+        let mut inner = self.lock()?;
+        if !buf.is_empty() {
+            inner.wrote = true;
+        }
+        inner.stream.write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
