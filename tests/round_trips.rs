@@ -55,7 +55,7 @@ fn round_trips_per_action() {
             "resync, nothing changed",
             &alice,
             vec!["sync", "--once"],
-            6,
+            4,
             1,
         ),
         ("claim won", &alice, vec!["claim", &ids[0]], 10, 1),
@@ -72,8 +72,8 @@ fn round_trips_per_action() {
             "reply",
             &alice,
             vec!["reply", &ids[1], "--body-file", &body],
-            79,
-            7,
+            70,
+            3,
         ),
     ];
     let mut report = Vec::new();

@@ -63,7 +63,18 @@ pub struct Won {
 
 /// Carries out `action` on the conversation `id` (or a unique prefix).
 pub fn perform(ctx: &Ctx, id: &str, action: &Action) -> anyhow::Result<Outcome> {
-    perform_as(ctx, id, action, me(ctx), None)
+    perform_as(ctx, id, action, me(ctx), None, None)
+}
+
+/// `perform` on a connection the caller holds (no login of its own; a retry after
+/// connection trouble logs in anew).
+pub(super) fn perform_on(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    id: &str,
+    action: &Action,
+) -> anyhow::Result<Outcome> {
+    perform_as(ctx, id, action, me(ctx), None, Some(conn))
 }
 
 fn me(ctx: &Ctx) -> Actor {
@@ -79,16 +90,19 @@ pub fn perform_or_queue(ctx: &Ctx, id: &str, action: &Action) -> anyhow::Result<
     let conv = ctx.cache()?.find_conversation(id)??;
     let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
     match ctx.connect(index, mailbox) {
-        Ok(conn) => conn.logout(),
+        Ok(mut conn) => {
+            let r = perform_as(ctx, &conv.id, action, me(ctx), None, Some(&mut conn));
+            conn.logout();
+            r
+        }
         Err(e) if super::retry::is_transient(&e) => {
             super::offline::queue(ctx, &conv, super::offline::What::of(action))?;
-            return Ok(Outcome::Queued {
+            Ok(Outcome::Queued {
                 conversation: conv.id,
-            });
+            })
         }
-        Err(e) => return Err(e),
+        Err(e) => Err(e),
     }
-    perform_as(ctx, &conv.id, action, me(ctx), None)
 }
 
 /// Marks a conversation done after `author`'s reply to the message `about` went out,
@@ -97,6 +111,7 @@ pub fn perform_or_queue(ctx: &Ctx, id: &str, action: &Action) -> anyhow::Result<
 /// is refused as `Superseded`: the conversation stays as that one says (new).
 pub(super) fn done_after_reply(
     ctx: &Ctx,
+    conn: Option<&mut Conn>,
     id: &str,
     author: &str,
     about: &str,
@@ -106,7 +121,7 @@ pub(super) fn done_after_reply(
         id: author.to_string(),
         supervisor: false,
     };
-    perform_as(ctx, id, &Action::Done, actor, Some(about.to_string()))
+    perform_as(ctx, id, &Action::Done, actor, Some(about.to_string()), conn)
 }
 
 fn perform_as(
@@ -115,6 +130,7 @@ fn perform_as(
     action: &Action,
     actor: Actor,
     expect_state: Option<String>,
+    mut first: Option<&mut Conn>,
 ) -> anyhow::Result<Outcome> {
     let mut cache = ctx.cache()?;
     let conv = cache.find_conversation(id)??;
@@ -129,6 +145,10 @@ fn perform_as(
         expect_state,
     };
     with_retry(&ctx.notify, action.verb(), || {
+        // The caller's connection first; after trouble on it, a new one.
+        if let Some(c) = first.take() {
+            return run.attempt(c, &mut cache, &conv, action);
+        }
         let mut conn = ctx.connect(index, mailbox)?;
         let r = run.attempt(&mut conn, &mut cache, &conv, action);
         conn.logout();

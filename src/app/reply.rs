@@ -319,6 +319,21 @@ impl Prepared {
 
 /// Checks, queues and sends the edited `draft`.
 pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::Result<Replied> {
+    let (index, mailbox) = ctx.mailbox_named(&p.conversation.mailbox)?;
+    // One session for the check, the claim, the queueing, the send and its bookkeeping.
+    let mut conn = ctx.connect(index, mailbox)?;
+    let r = submit_on(ctx, &mut conn, p, draft, opts);
+    conn.logout();
+    r
+}
+
+fn submit_on(
+    ctx: &Ctx,
+    conn: &mut crate::imap::Conn,
+    p: &Prepared,
+    draft: &str,
+    opts: &Options,
+) -> anyhow::Result<Replied> {
     let conversation = p.conversation.id.clone();
     let Some(d) = compose::parse_draft(draft) else {
         return Ok(Replied::NoRecipient { conversation });
@@ -356,7 +371,7 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         }
         // Nothing stale goes out: what arrived since the draft was started stops it.
         let mut cache = ctx.cache()?;
-        super::sync::sync_mailbox(ctx, &mut cache, index, mailbox)?;
+        super::sync::sync_mailbox_with(ctx, &mut cache, conn, mailbox)?;
         let arrived = super::send_check::arrived_since(
             &cache,
             &p.conversation.mailbox,
@@ -373,7 +388,9 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         }
     }
     // Still ours? Claim again: a no-op when held, a refusal naming the holder otherwise.
-    if let Outcome::Lost { winner, .. } = perform(ctx, &conversation, &Action::Claim)? {
+    if let Outcome::Lost { winner, .. } =
+        super::act::perform_on(ctx, conn, &conversation, &Action::Claim)?
+    {
         // Taken over while it was written: the text is kept for when it is ours again.
         let kept = keep(ctx, p, draft, Why::TakenOver { by: winner.clone() });
         return Ok(Replied::Held {
@@ -468,12 +485,10 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
     // Kept before it is queued: whatever happens from here, the text is not lost (a copy
     // already queued has the same Message-ID, so going on with it cannot send it twice).
     keep(ctx, p, draft, Why::Stopped);
-    let mut conn = ctx.connect(index, mailbox)?;
     let raw = outbox::wrap(&env, &payload);
     if let super::reply_outbox::Queueing::AlreadySent =
-        super::reply_outbox::queue(ctx, index, mailbox, &mut conn, &message_id, &raw, &flags)?
+        super::reply_outbox::queue(ctx, index, mailbox, conn, &message_id, &raw, &flags)?
     {
-        conn.logout();
         super::drafts::forget(ctx, &p.conversation.mailbox, &conversation);
         return Ok(Replied::Sent(Sent::Completed { conversation }));
     }
@@ -496,7 +511,7 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         let _ = cache.put_outbox_seen(&super::reply_outbox::seen_as(mailbox, &env, &standing));
     }
     if let Some(old) = p.replaces.as_deref().filter(|old| *old != message_id) {
-        super::reply_outbox::remove_replaced(&mut conn, mailbox, old)?;
+        super::reply_outbox::remove_replaced(conn, mailbox, old)?;
     }
     crash_point("after-outbox");
     let result = if approval {
@@ -509,7 +524,7 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         }
     } else {
         let mut cache = ctx.cache()?;
-        let sent = send_one(ctx, index, mailbox, &mut conn, &mut cache, &message_id)?;
+        let sent = send_one(ctx, index, mailbox, conn, &mut cache, &message_id)?;
         super::reply_outbox::note_seen(&mut cache, mailbox, &env, &sent);
         Replied::Sent(sent)
     };
@@ -520,10 +535,9 @@ pub fn submit(ctx: &Ctx, p: &Prepared, draft: &str, opts: &Options) -> anyhow::R
         Replied::Sent(Sent::Queued { .. } | Sent::Uncertain { .. })
     ) {
         let mut cache = ctx.cache()?;
-        let others = super::reply_outbox::process_on(ctx, &mut cache, &mut conn, index, mailbox);
+        let others = super::reply_outbox::process_on(ctx, &mut cache, conn, index, mailbox);
         super::sync::report_outbox(ctx, others);
     }
-    conn.logout();
     if let Replied::Sent(Sent::Delivered { .. } | Sent::Completed { .. }) = result {
         super::drafts::forget(ctx, &p.conversation.mailbox, &p.conversation.id);
     }

@@ -502,12 +502,12 @@ fn bookkeeping(
         );
         append_event(ctx, conn, mailbox, &env.subject, &event)?;
     }
-    crate::app::sync::sync_mailbox_on(ctx, cache, &mut None, index_of(ctx, mailbox)?, mailbox)?;
+    crate::app::sync::sync_mailbox_with(ctx, cache, conn, mailbox)?;
     if !env.keep_open {
         let id = cache
             .conversation_of_message(&mailbox.name, &env.about)?
             .unwrap_or_else(|| env.conversation.clone());
-        match done_after_reply(ctx, &id, &env.author, &env.about) {
+        match done_after_reply(ctx, Some(&mut *conn), &id, &env.author, &env.about) {
             Ok(Outcome::Won(_) | Outcome::Already { .. } | Outcome::Queued { .. }) => {}
             // A follow-up arrived after the reply's base: it keeps the conversation new.
             Ok(Outcome::Refused {
@@ -541,10 +541,6 @@ fn bookkeeping(
     }
     cache.forget_smtp_accepted(&env.message_id)?;
     Ok(())
-}
-
-fn index_of(ctx: &Ctx, mailbox: &Mailbox) -> anyhow::Result<usize> {
-    Ok(ctx.mailbox_named(&mailbox.name)?.0)
 }
 
 /// Finishes half-done sends and sends what is due, in every mailbox; returns what happened

@@ -134,52 +134,7 @@ pub fn sync_mailbox_on(
             Some(c) => c,
             None => conn.insert(ctx.connect(index, mailbox)?),
         };
-        let team = ctx.team(mailbox);
-        // The inbox first, before the LIST that finds the Sent folder (see
-        // `folders_after_inbox`): a no-change resync then costs the server next to nothing.
-        let inbox = &mailbox.imap.folder;
-        let mut reports = vec![sync_folder(c, cache, &team, inbox, FolderRole::Inbox)
-            .map_err(|e| said!("error.context.syncing", folder = inbox).because(e))?];
-        // The Sent folder found by an earlier sync, without a LIST; looked for again when
-        // it is gone.
-        let remembered = match mailbox.imap.sent_folder {
-            Some(_) => None,
-            None => cache
-                .known_folder(&mailbox.name, FolderRole::Sent)?
-                .filter(|s| *s != *inbox),
-        };
-        let mut after = match &remembered {
-            Some(sent) => vec![
-                (sent.clone(), FolderRole::Sent),
-                (mailbox.imap.activity_folder.clone(), FolderRole::Activity),
-            ],
-            None => ctx.folders_after_inbox(c, mailbox)?,
-        };
-        // Their STATUS, and the outbox's that the outbox pass asks next, in one round trip.
-        let mut ahead: Vec<&str> = after.iter().map(|(f, _)| f.as_str()).collect();
-        ahead.push(&mailbox.imap.outbox_folder);
-        c.prefetch_status(&ahead)?;
-        let mut i = 0;
-        while let Some((folder, role)) = after.get(i).cloned() {
-            let r = sync_folder(c, cache, &team, &folder, role)
-                .map_err(|e| said!("error.context.syncing", folder = folder).because(e))?;
-            if role == FolderRole::Sent
-                && r.mode == SyncMode::Missing
-                && remembered.as_ref() == Some(&folder)
-            {
-                let found = ctx.folders_after_inbox(c, mailbox)?;
-                if let Some(sent) = found
-                    .into_iter()
-                    .find(|(f, r)| *r == FolderRole::Sent && *f != folder)
-                {
-                    after.insert(i + 1, sent);
-                }
-            }
-            reports.push(r);
-            i += 1;
-        }
-        c.forget_unsolicited();
-        Ok(reports)
+        sync_folders(ctx, cache, c, mailbox)
     })();
     if result.is_err() {
         // Whatever state the connection is in, the next attempt starts from a fresh one.
@@ -192,6 +147,85 @@ pub fn sync_mailbox_on(
     if ctx.config.team.sticky_assignee {
         reassign_returning(ctx, cache, mailbox)?;
     }
+    Ok(reports)
+}
+
+/// `sync_mailbox` on a connection the caller keeps using afterwards (a reply's bookkeeping):
+/// under the same lease, without a login of its own.
+pub fn sync_mailbox_with(
+    ctx: &Ctx,
+    cache: &mut Cache,
+    conn: &mut crate::imap::Conn,
+    mailbox: &Mailbox,
+) -> anyhow::Result<Vec<FolderReport>> {
+    let lease = cache.acquire(
+        &format!("sync:{}", mailbox.name),
+        Duration::from_secs(600),
+        SYNC_LEASE_WAIT,
+    )?;
+    let result = sync_folders(ctx, cache, conn, mailbox);
+    if let Some(l) = lease {
+        cache.release(l)?;
+    }
+    let reports = result?;
+    if ctx.config.team.sticky_assignee {
+        reassign_returning(ctx, cache, mailbox)?;
+    }
+    Ok(reports)
+}
+
+/// Every folder of one mailbox on `c`: the inbox, then Sent and the log.
+fn sync_folders(
+    ctx: &Ctx,
+    cache: &mut Cache,
+    c: &mut crate::imap::Conn,
+    mailbox: &Mailbox,
+) -> anyhow::Result<Vec<FolderReport>> {
+    let team = ctx.team(mailbox);
+    // The inbox first, before the LIST that finds the Sent folder (see
+    // `folders_after_inbox`): a no-change resync then costs the server next to nothing.
+    let inbox = &mailbox.imap.folder;
+    let mut reports = vec![sync_folder(c, cache, &team, inbox, FolderRole::Inbox)
+        .map_err(|e| said!("error.context.syncing", folder = inbox).because(e))?];
+    // The Sent folder found by an earlier sync, without a LIST; looked for again when
+    // it is gone.
+    let remembered = match mailbox.imap.sent_folder {
+        Some(_) => None,
+        None => cache
+            .known_folder(&mailbox.name, FolderRole::Sent)?
+            .filter(|s| *s != *inbox),
+    };
+    let mut after = match &remembered {
+        Some(sent) => vec![
+            (sent.clone(), FolderRole::Sent),
+            (mailbox.imap.activity_folder.clone(), FolderRole::Activity),
+        ],
+        None => ctx.folders_after_inbox(c, mailbox)?,
+    };
+    // Their STATUS, and the outbox's that the outbox pass asks next, in one round trip.
+    let mut ahead: Vec<&str> = after.iter().map(|(f, _)| f.as_str()).collect();
+    ahead.push(&mailbox.imap.outbox_folder);
+    c.prefetch_status(&ahead)?;
+    let mut i = 0;
+    while let Some((folder, role)) = after.get(i).cloned() {
+        let r = sync_folder(c, cache, &team, &folder, role)
+            .map_err(|e| said!("error.context.syncing", folder = folder).because(e))?;
+        if role == FolderRole::Sent
+            && r.mode == SyncMode::Missing
+            && remembered.as_ref() == Some(&folder)
+        {
+            let found = ctx.folders_after_inbox(c, mailbox)?;
+            if let Some(sent) = found
+                .into_iter()
+                .find(|(f, r)| *r == FolderRole::Sent && *f != folder)
+            {
+                after.insert(i + 1, sent);
+            }
+        }
+        reports.push(r);
+        i += 1;
+    }
+    c.forget_unsolicited();
     Ok(reports)
 }
 

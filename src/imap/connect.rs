@@ -130,6 +130,8 @@ pub struct Conn {
     pub(super) existing: std::collections::HashSet<String>,
     /// STATUS answers asked ahead in one round trip (`prefetch_status`), each used once.
     prefetched: std::collections::HashMap<String, FolderStatus>,
+    /// Folders that prefetch found missing (their STATUS refused), each used once.
+    prefetched_missing: std::collections::HashSet<String>,
     /// The folder selected last (server name) and what its SELECT said.
     selected: Option<(String, SelectInfo)>,
     /// The selected folder grew since its SELECT (an untagged EXISTS said more).
@@ -242,6 +244,7 @@ impl Conn {
             selected_keywords: None,
             existing: Default::default(),
             prefetched: Default::default(),
+            prefetched_missing: Default::default(),
             selected: None,
             grew: false,
         };
@@ -279,8 +282,9 @@ impl Conn {
     }
 
     /// Sends `commands` at once and reads their answers: the bytes of every untagged
-    /// response, in arrival order, and how many commands ended OK. One round trip for all.
-    pub(super) fn pipeline(&mut self, commands: &[&str]) -> Result<(Vec<Vec<u8>>, usize)> {
+    /// response, in arrival order, and for each command (in the order given) whether it
+    /// ended OK, matched by its tag. One round trip for all.
+    pub(super) fn pipeline(&mut self, commands: &[&str]) -> Result<(Vec<Vec<u8>>, Vec<bool>)> {
         for c in commands {
             if let Err(e) = self.session.run_command(c) {
                 return Err(self.lost_or_refused(c, e));
@@ -288,7 +292,8 @@ impl Conn {
         }
         let mut reader = std::io::BufReader::with_capacity(64 * 1024, self.shared.clone());
         let mut untagged = Vec::new();
-        let mut ok = 0;
+        // (tag number, OK) of each tagged answer: the crate numbers its tags `a1`, `a2`...
+        let mut done: Vec<(u64, bool)> = Vec::new();
         for _ in commands {
             let tagged =
                 read_responses(&mut reader, |b| untagged.push(b.to_vec())).map_err(|e| {
@@ -297,7 +302,7 @@ impl Conn {
                         reason: e.to_string(),
                     }
                 })?;
-            if matches!(
+            let ok = matches!(
                 imap_proto::parser::parse_response(&tagged),
                 Ok((
                     _,
@@ -306,10 +311,17 @@ impl Conn {
                         ..
                     }
                 ))
-            ) {
-                ok += 1;
-            }
+            );
+            let number = tagged
+                .split(|b| *b == b' ')
+                .next()
+                .and_then(|t| std::str::from_utf8(t).ok())
+                .and_then(|t| t.trim_start_matches('a').parse::<u64>().ok())
+                .unwrap_or(u64::MAX);
+            done.push((number, ok));
         }
+        done.sort_by_key(|d| d.0);
+        let ok: Vec<bool> = done.into_iter().map(|d| d.1).collect();
         let rest = reader.buffer().to_vec();
         drop(reader);
         if !rest.is_empty() {
@@ -580,6 +592,9 @@ impl Conn {
         if let Some(s) = self.prefetched.remove(&wire) {
             return Ok(Some(s.messages));
         }
+        if self.prefetched_missing.remove(&wire) {
+            return Ok(None);
+        }
         match self.session.status(&wire, "(MESSAGES)") {
             Ok(m) => Ok(Some(m.exists)),
             Err(imap::Error::No(_)) => Ok(None),
@@ -594,6 +609,9 @@ impl Conn {
         let wire = self.server_folder(folder)?;
         if let Some(s) = self.prefetched.remove(&wire) {
             return Ok(Some(s));
+        }
+        if self.prefetched_missing.remove(&wire) {
+            return Ok(None);
         }
         let items = if self.caps.condstore {
             "(UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)"
@@ -635,7 +653,14 @@ impl Conn {
         let refs: Vec<&str> = commands.iter().map(String::as_str).collect();
         // Answers of an earlier round that nobody took are stale now.
         self.prefetched.clear();
-        let (untagged, _) = self.pipeline(&refs)?;
+        self.prefetched_missing.clear();
+        let (untagged, ok) = self.pipeline(&refs)?;
+        // A folder the server refused (it does not exist) is not asked again.
+        for (wire, ok) in wires.iter().zip(&ok) {
+            if !ok {
+                self.prefetched_missing.insert(wire.clone());
+            }
+        }
         for bytes in &untagged {
             let Ok((_, Response::MailboxData(MailboxDatum::Status { mailbox, status }))) =
                 imap_proto::parser::parse_response(bytes)

@@ -202,11 +202,14 @@ pub fn sync_folder(
             && expected(cache, &mut cached_count)? != info.exists as usize
         {
             let on_server: HashSet<u32> = conn.uids_from(1)?.into_iter().collect();
+            // Only what this session's view could hold: another process sharing the cache
+            // may have cached messages that arrived after our SELECT.
+            let seen_up_to = info.uidnext.unwrap_or(u32::MAX);
             let gone: Vec<u32> = cache
                 .folder_uids(&state)?
                 .iter()
                 .copied()
-                .filter(|u| !on_server.contains(u))
+                .filter(|u| *u < seen_up_to && !on_server.contains(u))
                 .collect();
             report.expunged += cache.remove_messages(team, state.id, &gone)?;
         }
@@ -220,10 +223,11 @@ pub fn sync_folder(
             let cached = cache.folder_uids(&state)?;
             let updates = conn.flags_changed_since(None)?;
             let on_server: HashSet<u32> = updates.iter().map(|u| u.uid).collect();
+            let seen_up_to = info.uidnext.unwrap_or(u32::MAX);
             let gone: Vec<u32> = cached
                 .iter()
                 .copied()
-                .filter(|u| !on_server.contains(u))
+                .filter(|u| *u < seen_up_to && !on_server.contains(u))
                 .collect();
             if bulk {
                 report.expunged = cache.bulk_prune(state.id, &gone, &updates)?;
