@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use harness::{sample_message, Dovecot};
+use support::race::{claim_all, keyword_owners, one_winner_each};
 use support::Tanto;
 use tanto::app::act::{perform, Outcome};
 use tanto::app::Ctx;
@@ -54,52 +55,14 @@ fn eight_agents_racing_for_200_conversations_each_end_with_exactly_one_owner() {
         tanto::app::sync::sync_mailbox(ctx, &mut cache, i, m).expect("sync");
     }
 
-    let results: Vec<Vec<(String, Outcome)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = agents
-            .iter()
-            .enumerate()
-            .map(|(n, (_, ctx))| {
-                let conv_ids = &conv_ids;
-                s.spawn(move || {
-                    // Every agent goes through the list from a different place.
-                    let mut order: Vec<&String> = conv_ids.iter().collect();
-                    order.rotate_left(n * 25);
-                    order
-                        .into_iter()
-                        .map(|id| (id.clone(), perform(ctx, id, &Action::Claim).expect("claim")))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("agent thread"))
-            .collect()
+    // Every agent goes through the list from a different place.
+    let results = claim_all(&agents, &conv_ids, |n, ids| {
+        let mut order: Vec<&String> = ids.iter().collect();
+        order.rotate_left(n * 25);
+        order
     });
-
-    let mut owner: BTreeMap<String, String> = BTreeMap::new();
-    for ((agent, _), outcomes) in agents.iter().zip(&results) {
-        for (id, acted) in outcomes {
-            if let Outcome::Won(_) = acted {
-                assert!(
-                    owner.insert(id.clone(), agent.clone()).is_none(),
-                    "{id} won twice"
-                );
-            }
-        }
-    }
+    let owner = one_winner_each(&agents, &results);
     assert_eq!(owner.len(), 200, "every conversation has a winner");
-    for ((agent, _), outcomes) in agents.iter().zip(&results) {
-        for (id, acted) in outcomes {
-            match acted {
-                Outcome::Won(_) => assert_eq!(&owner[id], agent),
-                Outcome::Lost { winner, .. } => {
-                    assert_eq!(winner, &owner[id], "the loser is told who won");
-                }
-                other => panic!("{agent} on {id}: unexpected {other:?}"),
-            }
-        }
-    }
     let wins: usize = results
         .iter()
         .map(|r| {
@@ -110,12 +73,7 @@ fn eight_agents_racing_for_200_conversations_each_end_with_exactly_one_owner() {
         .sum();
     assert_eq!(wins, 200);
     // The server agrees: one owner keyword per message, one claim event per conversation.
-    for uid in server.uids("support", "INBOX") {
-        let flags = server.flags("support", "INBOX", uid);
-        let owners = flags.iter().filter(|f| f.starts_with("tanto-by-")).count();
-        assert_eq!(owners, 1, "uid {uid}: {flags:?}");
-        assert!(flags.iter().any(|f| f == "tanto-wip"));
-    }
+    assert_eq!(keyword_owners(&server, "support", "INBOX").len(), 200);
     assert_eq!(activity_count(&server), 200);
     // And a CLI loser gets exit 3 naming the winner.
     let (id, winner) = owner.iter().next().expect("one");

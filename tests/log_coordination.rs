@@ -5,11 +5,11 @@
 mod harness;
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
 use harness::{sample_message, Dovecot, Profile, Relay};
+use support::race::{caches_agree, claim_all, one_winner_each, owners, sync, Caches};
 use tanto::app::act::{perform, Outcome};
 use tanto::app::Ctx;
 use tanto::core::claims::Action;
@@ -20,18 +20,6 @@ const NO_CONDSTORE: &str = "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS 
 
 fn agent_via(server: &Dovecot, port: u16, dir: &Path, id: &str) -> Ctx {
     Ctx::load(Some(&server.agent_config_via(port, dir, id, "agent", ""))).expect("load config")
-}
-
-fn sync(ctx: &Ctx) {
-    tanto::app::sync::sync_once(ctx).expect("sync");
-}
-
-fn owners(ctx: &Ctx) -> BTreeMap<String, (String, Option<String>)> {
-    tanto::app::conversations::list(ctx, &Default::default())
-        .expect("list")
-        .into_iter()
-        .map(|c| (c.id, (c.status.as_str().to_string(), c.assignee)))
-        .collect()
 }
 
 #[test]
@@ -70,13 +58,6 @@ fn on_gmail_keywords_and_condstore_decide_as_on_dovecot() {
     race_and_go_on(&server, &relay, Caches::Separate);
 }
 
-/// Whether the agents of a race each have their cache or share one (one jump host).
-#[derive(Clone, Copy)]
-enum Caches {
-    Separate,
-    Shared,
-}
-
 /// Six conversations of old mail, eight agents claiming all of them at once through
 /// `relay` (which holds every write so that all read first), then a done and a new claim:
 /// one winner each, the same on every agent.
@@ -87,11 +68,7 @@ fn race_and_go_on(server: &Dovecot, relay: &Relay, caches: Caches) {
     let agents: Vec<(String, Ctx)> = (0..8)
         .map(|n| {
             let id = format!("agent{n}");
-            let dir = match caches {
-                Caches::Separate => root.path().join(&id),
-                Caches::Shared => root.path().join("shared"),
-            };
-            let ctx = agent_via(server, relay.port(), &dir, &id);
+            let ctx = agent_via(server, relay.port(), &caches.dir(root.path(), &id), &id);
             (id, ctx)
         })
         .collect();
@@ -104,70 +81,20 @@ fn race_and_go_on(server: &Dovecot, relay: &Relay, caches: Caches) {
     // finds nothing, and writes its claim before any claim lands.
     relay.hold(" append ", Duration::from_millis(700));
     relay.hold(" store ", Duration::from_millis(700));
-    let results: Vec<Vec<(String, Outcome)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = agents
-            .iter()
-            .enumerate()
-            .map(|(n, (_, ctx))| {
-                let ids = &ids;
-                s.spawn(move || {
-                    let mut order: Vec<&String> = ids.iter().collect();
-                    order.rotate_left(n % ids.len());
-                    order
-                        .into_iter()
-                        .map(|id| (id.clone(), perform(ctx, id, &Action::Claim).expect("claim")))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("agent thread"))
-            .collect()
+    let results = claim_all(&agents, &ids, |n, ids| {
+        let mut order: Vec<&String> = ids.iter().collect();
+        order.rotate_left(n % ids.len());
+        order
     });
     relay.release_holds();
-    let mut owner: BTreeMap<String, String> = BTreeMap::new();
-    for ((agent, _), outcomes) in agents.iter().zip(&results) {
-        for (id, acted) in outcomes {
-            if let Outcome::Won(_) = acted {
-                assert!(
-                    owner.insert(id.clone(), agent.clone()).is_none(),
-                    "{id} won twice: {results:?}"
-                );
-            }
-        }
-    }
+    let owner = one_winner_each(&agents, &results);
     assert_eq!(
         owner.len(),
         6,
         "every conversation has a winner: {results:?}"
     );
-    for ((agent, _), outcomes) in agents.iter().zip(&results) {
-        for (id, acted) in outcomes {
-            match acted {
-                Outcome::Won(_) => {}
-                Outcome::Lost { winner, .. } => {
-                    assert_eq!(
-                        winner, &owner[id],
-                        "{agent} on {id}: the loser is told who won"
-                    )
-                }
-                other => panic!("{agent} on {id}: unexpected {other:?}"),
-            }
-        }
-    }
     // Every agent's cache, synced, reads the same owners from the log.
-    for (agent, ctx) in &agents {
-        sync(ctx);
-        let seen = owners(ctx);
-        for (id, who) in &owner {
-            assert_eq!(
-                seen[id],
-                ("wip".to_string(), Some(who.clone())),
-                "{agent} reads {id}"
-            );
-        }
-    }
+    caches_agree(&agents, &owner);
     // Changes go on from the standing record: the owner marks one done, another agent
     // reopens it, and everyone reads the same.
     let id = &ids[0];

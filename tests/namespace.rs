@@ -6,7 +6,7 @@ mod support;
 
 use harness::{sample_message, Dovecot};
 use support::acl::{own_login, share_with_alice_and_bob, TEAM};
-use support::Tanto;
+use support::{has_note, Tanto};
 
 fn only_id(t: &Tanto) -> String {
     let list = t.json(&["list", "--json"]);
@@ -27,9 +27,7 @@ fn claim_note_done_list_show_and_doctor_work_when_folders_live_under_inbox_dot()
     let id = only_id(&alice);
 
     alice.ok(&["claim", &id]);
-    let lost = bob.run(&["claim", &id]);
-    assert_eq!(lost.status.code(), Some(3), "{lost:?}");
-    assert!(String::from_utf8_lossy(&lost.stderr).contains("alice"));
+    bob.loses_claim_to(&id, "alice");
     alice.ok(&["note", &id, "-m", "called the customer back"]);
     alice.ok(&["done", &id]);
 
@@ -48,12 +46,7 @@ fn claim_note_done_list_show_and_doctor_work_when_folders_live_under_inbox_dot()
         assert_eq!(list[0]["assignee"], "alice", "{list}");
         let show = who.json(&["show", &id, "--json"]);
         let timeline = show["timeline"].as_array().expect("timeline");
-        assert!(
-            timeline
-                .iter()
-                .any(|e| e["kind"] == "note" && e["text"] == "called the customer back"),
-            "{show}"
-        );
+        assert!(has_note(&show, "called the customer back"), "{show}");
         assert!(
             timeline.iter().filter(|e| e["kind"] == "event").count() >= 2,
             "{show}"
@@ -122,26 +115,12 @@ fn claims_and_doctor_work_in_place(server: &Dovecot, folders: &str, sent: &str) 
     let root = tempfile::tempdir().expect("tempdir");
     let alice = own_login(server, &root.path().join("alice"), "alice", folders);
     let bob = own_login(server, &root.path().join("bob"), "bob", folders);
-    alice.sync();
-    bob.sync();
-    let id = only_id(&alice);
-    assert_eq!(only_id(&bob), id);
-    alice.ok(&["claim", &id]);
-    let lost = bob.run(&["claim", &id]);
-    assert_eq!(lost.status.code(), Some(3), "{lost:?}");
-    assert!(String::from_utf8_lossy(&lost.stderr).contains("alice"));
+    let id = alice.claims_before("alice", &bob);
     alice.ok(&["note", &id, "-m", "called back"]);
     bob.sync();
     let show = bob.json(&["show", &id, "--json"]);
     assert_eq!(show["assignee"], "alice", "{show}");
-    assert!(
-        show["timeline"]
-            .as_array()
-            .expect("timeline")
-            .iter()
-            .any(|e| e["kind"] == "note" && e["text"] == "called back"),
-        "{show}"
-    );
+    assert!(has_note(&show, "called back"), "{show}");
 
     let doctor = alice.run(&["doctor"]);
     let report = String::from_utf8_lossy(&doctor.stdout);

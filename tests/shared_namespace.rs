@@ -5,11 +5,11 @@
 mod harness;
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use harness::{sample_message, Dovecot};
 use support::acl::{own_login, share_with_alice_and_bob};
-use support::Tanto;
+use support::{wait_for, Tanto};
 
 /// `support`'s mailbox with one customer mail, shared with alice and bob (every right tanto
 /// needs) and carol (`lr`: lookup and read).
@@ -95,18 +95,6 @@ fn a_claim_and_a_note_reach_bob_within_two_seconds(server: Dovecot) {
                     .any(|e| e.kind.as_str() == "note" && e.text.contains("called the customer"))
             })
             .unwrap_or(false)
-    };
-    let wait_for = |what: &str, ok: &dyn Fn() -> bool| -> Duration {
-        let started = Instant::now();
-        while !ok() {
-            if started.elapsed() > Duration::from_secs(30) {
-                panic!("bob never saw {what}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let took = started.elapsed();
-        eprintln!("bob saw {what} after {took:?}");
-        took
     };
     // The watcher's connections are up and idling.
     std::thread::sleep(Duration::from_secs(2));

@@ -3,9 +3,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::{Dovecot, PASSWORD};
+use crate::{ImapServer, PASSWORD};
 
-impl Dovecot {
+impl ImapServer {
     /// Writes `dir/<agent_id>.toml` for an agent used in-process (tests, benches): the
     /// config of `config_toml` with its own cache in `dir`, the password given by a command
     /// (no environment needed), the `role`, and `extra` TOML appended. Returns its path.
@@ -46,6 +46,9 @@ impl Dovecot {
 
     /// A tanto config (TOML) for this server: one mailbox `support` logged in as `user`,
     /// password from `$TANTO_TEST_PASSWORD` (tests set it to `secret` in the child's env).
+    /// Where agents log in as themselves (Cyrus), the login is `agent_id` and the mailbox
+    /// `user`'s inbox in the other users' namespace (`user.support`), with the Tanto folders
+    /// under it.
     pub fn config_toml(&self, user: &str, cache_path: &Path, agent_id: &str) -> String {
         self.config_toml_via(self.port, user, cache_path, agent_id)
     }
@@ -59,6 +62,27 @@ impl Dovecot {
         cache_path: &Path,
         agent_id: &str,
     ) -> String {
+        let (login, folders) = match self.other_users {
+            None => (
+                user.to_string(),
+                "folder = \"INBOX\"\nsent_folder = \"Sent\"\n".to_string(),
+            ),
+            Some(prefix) => {
+                let sep = prefix.chars().last().unwrap_or('.');
+                let inbox = format!("{prefix}{user}");
+                let under = |name: &str| toml_str(&format!("{inbox}{sep}Tanto{sep}{name}"));
+                (
+                    agent_id.to_string(),
+                    format!(
+                        "folder = {}\nactivity_folder = {}\noutbox_folder = {}\ntemplates_folder = {}\n",
+                        toml_str(&inbox),
+                        under("Activity"),
+                        under("Outbox"),
+                        under("Templates"),
+                    ),
+                )
+            }
+        };
         format!(
             r#"[agent]
 id = {id}
@@ -74,15 +98,13 @@ port = {port}
 tls = "none"
 user = {user}
 password_env = "TANTO_TEST_PASSWORD"
-folder = "INBOX"
-sent_folder = "Sent"
-
+{folders}
 [cache]
 path = {cache}
 "#,
             id = toml_str(agent_id),
             port = port,
-            user = toml_str(user),
+            user = toml_str(&login),
             cache = toml_str(&cache_path.to_string_lossy()),
         )
     }

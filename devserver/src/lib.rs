@@ -27,11 +27,16 @@
 //! depend on tanto, and talks IMAP through the `imap` crate. [`relay`] puts a fault-injecting
 //! proxy in front of a server. [`SmtpSink`] is a real SMTP server (aiosmtpd) for the send
 //! tests, delivering into a Maildir the tests read. [`OAuthMock`] is a local OAuth2 provider
-//! (device flow, tokens, introspection) for the sign-in tests.
+//! (device flow, tokens, introspection) for the sign-in tests. [`Cyrus`] is a real Cyrus IMAP
+//! (Debian's packages unpacked by `scripts/ensure-cyrus.sh`, never installed) in Debian's
+//! layout, where agents log in as themselves and open `user.support`. Both servers
+//! dereference to [`ImapServer`]: port, sessions, mail operations, tanto configs.
 #![deny(clippy::unwrap_used)]
 
 mod conf;
 mod config;
+mod cyrus;
+mod imap_server;
 mod mail;
 mod oauth;
 pub mod relay;
@@ -40,6 +45,8 @@ mod server;
 mod smtp;
 mod sys;
 
+pub use cyrus::{cyrus_root, Cyrus, CYRUS_AGENTS, TEAM_RIGHTS};
+pub use imap_server::ImapServer;
 pub use oauth::{OAuthMock, OAuthRequest};
 pub use relay::{Profile, Relay};
 pub use sample::sample_message;

@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset};
 use imap::types::Flag;
 use imap_proto::{Response, ResponseCode, Status, UidSetMember};
 
-use crate::{Dovecot, Session};
+use crate::{Dovecot, ImapServer, Session};
 
 /// A message kept across a UIDVALIDITY reset: UID, bytes, flags, INTERNALDATE.
 type Saved = (u32, Vec<u8>, Vec<String>, DateTime<FixedOffset>);
@@ -13,7 +13,7 @@ type Saved = (u32, Vec<u8>, Vec<String>, DateTime<FixedOffset>);
 /// Messages per MULTIAPPEND command in `append_many`.
 const APPEND_BATCH: usize = 250;
 
-impl Dovecot {
+impl ImapServer {
     /// APPENDs one message (any bytes) to `folder` of `user`, creating the folder if missing,
     /// with the given flags (`"\\Seen"`, `"tanto-wip"`, ...). Returns its UID (APPENDUID).
     pub fn append(&self, user: &str, folder: &str, raw: &[u8], flags: &[&str]) -> u32 {
@@ -108,6 +108,50 @@ impl Dovecot {
         s.logout().expect("LOGOUT");
     }
 
+    /// The folder's current UIDVALIDITY (STATUS).
+    pub fn uidvalidity(&self, user: &str, folder: &str) -> u32 {
+        let mut s = self.session(user);
+        let m = s
+            .status(folder, "(UIDVALIDITY)")
+            .unwrap_or_else(|e| panic!("STATUS {folder} (UIDVALIDITY) as {user}: {e}"));
+        s.logout().expect("LOGOUT");
+        m.uid_validity.expect("UIDVALIDITY in STATUS response")
+    }
+
+    /// All UIDs in the folder, ascending (read-only EXAMINE + UID SEARCH ALL).
+    pub fn uids(&self, user: &str, folder: &str) -> Vec<u32> {
+        let mut s = self.session(user);
+        s.examine(folder)
+            .unwrap_or_else(|e| panic!("EXAMINE {folder} as {user}: {e}"));
+        let mut uids: Vec<u32> = s
+            .uid_search("ALL")
+            .unwrap_or_else(|e| panic!("UID SEARCH ALL in {folder}: {e}"))
+            .into_iter()
+            .collect();
+        s.logout().expect("LOGOUT");
+        uids.sort_unstable();
+        uids
+    }
+
+    /// The flags (including keywords, excluding `\Recent`) of one message, by UID.
+    pub fn flags(&self, user: &str, folder: &str, uid: u32) -> Vec<String> {
+        let mut s = self.session(user);
+        s.examine(folder)
+            .unwrap_or_else(|e| panic!("EXAMINE {folder} as {user}: {e}"));
+        let fetches = s
+            .uid_fetch(uid.to_string(), "(UID FLAGS)")
+            .unwrap_or_else(|e| panic!("UID FETCH {uid} FLAGS in {folder}: {e}"));
+        let f = fetches
+            .iter()
+            .find(|f| f.uid == Some(uid))
+            .unwrap_or_else(|| panic!("no message with UID {uid} in {user}/{folder}"));
+        let flags = kept_flags(f);
+        s.logout().expect("LOGOUT");
+        flags
+    }
+}
+
+impl Dovecot {
     /// Changes the UIDVALIDITY of `folder` (INBOX too) while keeping its messages, as a server
     /// rebuild would: every message is fetched, expunged, the UIDVALIDITY raised with
     /// `doveadm mailbox update`, and the messages re-APPENDed with their flags and internal
@@ -163,48 +207,6 @@ impl Dovecot {
             "UIDVALIDITY of {user}/{folder} after doveadm update"
         );
         now
-    }
-
-    /// The folder's current UIDVALIDITY (STATUS).
-    pub fn uidvalidity(&self, user: &str, folder: &str) -> u32 {
-        let mut s = self.session(user);
-        let m = s
-            .status(folder, "(UIDVALIDITY)")
-            .unwrap_or_else(|e| panic!("STATUS {folder} (UIDVALIDITY) as {user}: {e}"));
-        s.logout().expect("LOGOUT");
-        m.uid_validity.expect("UIDVALIDITY in STATUS response")
-    }
-
-    /// All UIDs in the folder, ascending (read-only EXAMINE + UID SEARCH ALL).
-    pub fn uids(&self, user: &str, folder: &str) -> Vec<u32> {
-        let mut s = self.session(user);
-        s.examine(folder)
-            .unwrap_or_else(|e| panic!("EXAMINE {folder} as {user}: {e}"));
-        let mut uids: Vec<u32> = s
-            .uid_search("ALL")
-            .unwrap_or_else(|e| panic!("UID SEARCH ALL in {folder}: {e}"))
-            .into_iter()
-            .collect();
-        s.logout().expect("LOGOUT");
-        uids.sort_unstable();
-        uids
-    }
-
-    /// The flags (including keywords, excluding `\Recent`) of one message, by UID.
-    pub fn flags(&self, user: &str, folder: &str, uid: u32) -> Vec<String> {
-        let mut s = self.session(user);
-        s.examine(folder)
-            .unwrap_or_else(|e| panic!("EXAMINE {folder} as {user}: {e}"));
-        let fetches = s
-            .uid_fetch(uid.to_string(), "(UID FLAGS)")
-            .unwrap_or_else(|e| panic!("UID FETCH {uid} FLAGS in {folder}: {e}"));
-        let f = fetches
-            .iter()
-            .find(|f| f.uid == Some(uid))
-            .unwrap_or_else(|| panic!("no message with UID {uid} in {user}/{folder}"));
-        let flags = kept_flags(f);
-        s.logout().expect("LOGOUT");
-        flags
     }
 }
 

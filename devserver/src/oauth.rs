@@ -169,7 +169,7 @@ pub struct OAuthMock {
 impl OAuthMock {
     /// Starts a provider whose tokens sign in as `username` (the IMAP login they are for).
     pub fn start(username: &str) -> OAuthMock {
-        let dir = make_temp_dir();
+        let dir = make_temp_dir("tanto-dovecot-");
         fs::write(dir.path().join("oauth.py"), SCRIPT).expect("write the provider's script");
         let mut mock = OAuthMock {
             port: 0,

@@ -1,15 +1,17 @@
 //! The server's lifecycle: start on a free port, stop, restart, log, readiness.
 
 use std::fs;
-use std::io::{BufRead, BufReader};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::conf::{dovecot_conf, RunAs};
-use crate::sys::{child_pids, find_binary, make_temp_dir, pick_free_port, signal};
+use crate::imap_server::ImapServer;
+use crate::sys::{
+    child_pids, find_binary, make_temp_dir, pick_free_port, signal, wait_for_greeting, watchdog,
+};
 
 /// Password of every test user.
 pub const PASSWORD: &str = "secret";
@@ -18,14 +20,15 @@ pub const USERS: &[&str] = &["support", "alice", "bob", "carol"];
 
 pub(crate) const HOST: &str = "127.0.0.1";
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
-const IO_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// An IMAP session of the `imap` crate over plain TCP, as returned by [`Dovecot::session`].
+/// An IMAP session of the `imap` crate over plain TCP, as returned by
+/// [`ImapServer::session`].
 pub type Session = imap::Session<TcpStream>;
 
 /// A running Dovecot server owned by a test. Dropping it stops the server and deletes its data.
+/// Dereferences to [`ImapServer`]: its `port`, sessions, mail operations and tanto configs.
 pub struct Dovecot {
-    pub port: u16,
+    server: ImapServer,
     pub dir: tempfile::TempDir,
     child: Option<Child>,
     watchdog: Option<Child>,
@@ -121,7 +124,7 @@ impl Dovecot {
                      `scripts/ensure-deps.sh` (Debian/Ubuntu package `dovecot-imapd`)."
                 )
             });
-        let dir = make_temp_dir();
+        let dir = make_temp_dir("tanto-dovecot-");
         let base = dir.path().to_path_buf();
         let ids = RunAs::detect();
         for sub in ["run", "state"] {
@@ -156,7 +159,12 @@ impl Dovecot {
                 .unwrap_or("test")
         );
         let mut dc = Dovecot {
-            port: 0,
+            server: ImapServer {
+                port: 0,
+                name: "Dovecot",
+                logs: vec![base.join("dovecot.log"), base.join("dovecot.stderr")],
+                other_users: None,
+            },
             dir,
             child: None,
             watchdog: None,
@@ -172,7 +180,7 @@ impl Dovecot {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            dc.port = pick_free_port();
+            dc.server.port = pick_free_port();
             fs::write(
                 &dc.conf,
                 dovecot_conf(
@@ -327,13 +335,7 @@ impl Dovecot {
     /// `imap(alice)<..>: Info: Disconnected: Logged out in=.. out=.. deleted=0 expunged=0
     /// trashed=0 hdr_count=2 hdr_bytes=52 body_count=1 body_bytes=32`.
     pub fn log(&self) -> String {
-        let mut log = fs::read_to_string(&self.log_path).unwrap_or_default();
-        let stderr = fs::read_to_string(&self.stderr_path).unwrap_or_default();
-        if !stderr.trim().is_empty() {
-            log.push_str("--- dovecot stderr ---\n");
-            log.push_str(&stderr);
-        }
-        log
+        self.server.log()
     }
 
     /// Current sizes of the log and stderr files, for `log_since`.
@@ -396,31 +398,6 @@ impl Dovecot {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// A logged-in session (`imap` crate, plain TCP, 60 s I/O timeouts) as `user`/`secret`.
-    pub fn session(&self, user: &str) -> Session {
-        let tcp = self.connect();
-        let mut client = imap::Client::new(tcp);
-        client.read_greeting().expect("read IMAP greeting");
-        match client.login(user, PASSWORD) {
-            Ok(s) => s,
-            Err((e, _)) => panic!(
-                "IMAP LOGIN as {user} failed: {e}\n--- log ---\n{}",
-                self.log()
-            ),
-        }
-    }
-
-    /// A plain TCP connection to the server (nothing read yet), with 60 s I/O timeouts.
-    pub fn connect(&self) -> TcpStream {
-        let tcp = TcpStream::connect((HOST, self.port))
-            .unwrap_or_else(|e| panic!("connect to Dovecot on 127.0.0.1:{}: {e}", self.port));
-        tcp.set_read_timeout(Some(IO_TIMEOUT))
-            .expect("set read timeout");
-        tcp.set_write_timeout(Some(IO_TIMEOUT))
-            .expect("set write timeout");
-        tcp
-    }
-
     fn spawn(&mut self) {
         assert!(self.child.is_none(), "Dovecot is already running");
         let stderr = fs::OpenOptions::new()
@@ -445,22 +422,7 @@ impl Dovecot {
         // If the test process dies without running Drop (SIGKILL, abort), this watchdog stops
         // the server and deletes its temp dir, so nothing is left behind. A normal stop kills
         // the watchdog first.
-        let script = format!(
-            "while kill -0 {me} 2>/dev/null && kill -0 {dc} 2>/dev/null; do sleep 1; done; \
-             if ! kill -0 {me} 2>/dev/null; then kill -TERM {dc} 2>/dev/null; sleep 3; rm -rf '{dir}'; fi",
-            me = std::process::id(),
-            dc = child.id(),
-            dir = self.dir.path().display().to_string().replace('\'', "'\\''"),
-        );
-        self.watchdog = Command::new("sh")
-            .process_group(0)
-            .arg("-c")
-            .arg(script)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok();
+        self.watchdog = watchdog(child.id(), "TERM", self.dir.path());
         self.child = Some(child);
     }
 
@@ -492,29 +454,17 @@ impl Dovecot {
 
     /// Waits until the port accepts a connection and this server's `* OK` greeting is read.
     fn wait_ready(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
-        loop {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    return Err(format!("dovecot exited: {status}"));
-                }
-            }
-            if let Ok(tcp) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
-                let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
-                let mut line = String::new();
-                if BufReader::new(&tcp).read_line(&mut line).is_ok()
-                    && line.starts_with("* OK")
-                    && line.contains(&self.greeting())
-                {
-                    return Ok(());
-                }
-            }
-            if Instant::now() > deadline {
-                return Err(format!("no IMAP greeting within {STARTUP_TIMEOUT:?}"));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let (greeting, port) = (self.greeting(), self.port);
+        wait_for_greeting(self.child.as_mut(), port, &greeting, STARTUP_TIMEOUT)
+            .map_err(|why| format!("dovecot {why}"))
+    }
+}
+
+impl std::ops::Deref for Dovecot {
+    type Target = ImapServer;
+
+    fn deref(&self) -> &ImapServer {
+        &self.server
     }
 }
 

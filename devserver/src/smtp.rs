@@ -179,7 +179,7 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// Starts a sink on a free port of 127.0.0.1 and waits for its `220` greeting.
     pub fn start() -> SmtpSink {
-        Self::start_at(make_temp_dir()).unwrap_or_else(|e| panic!("{e}"))
+        Self::start_at(make_temp_dir("tanto-dovecot-")).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Like `start`, with the sink's dir (Maildir, script, log) a new `smtp-*` dir in

@@ -2,8 +2,9 @@
 
 use std::fs;
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,7 +19,8 @@ pub(crate) fn find_binary(name: &str, fallbacks: &[&str]) -> Option<PathBuf> {
     from_path.or_else(|| fallbacks.iter().map(PathBuf::from).find(|p| p.is_file()))
 }
 
-pub(crate) fn make_temp_dir() -> tempfile::TempDir {
+/// A temp dir for a server, named `<prefix>XXXXXX`.
+pub(crate) fn make_temp_dir(prefix: &str) -> tempfile::TempDir {
     // $TANTO_TEST_TMPDIR if set, else /dev/shm when it is a roomy tmpfs (RAM: bulk APPENDs
     // are up to 10x faster than on a disk), else the usual temp dir. Unix socket paths are
     // limited to 108 bytes, so a long temp dir is replaced by /tmp.
@@ -39,13 +41,13 @@ pub(crate) fn make_temp_dir() -> tempfile::TempDir {
         .iter()
         .find_map(|parent| {
             tempfile::Builder::new()
-                .prefix("tanto-dovecot-")
+                .prefix(prefix)
                 .tempdir_in(parent)
                 .map_err(|e| errors.push(format!("{}: {e}", parent.display())))
                 .ok()
         })
-        .unwrap_or_else(|| panic!("cannot create a temp dir for Dovecot: {errors:?}"));
-    // Dovecot's unprivileged processes must traverse it (tempfile creates it 0700).
+        .unwrap_or_else(|| panic!("cannot create a temp dir {prefix}*: {errors:?}"));
+    // The servers' unprivileged processes must traverse it (tempfile creates it 0700).
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755))
         .expect("chmod temp dir 0755");
@@ -161,5 +163,60 @@ pub(crate) fn start_python(
             return Err(format!("not ready within {timeout:?}: {}", since()));
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A watchdog for a server process the test process started: should the test process die
+/// without stopping it (SIGKILL, abort), the watchdog sends `sig` to `server` and deletes
+/// `dir`, so nothing is left behind. Kill the watchdog first on a normal stop.
+pub(crate) fn watchdog(server: u32, sig: &str, dir: &std::path::Path) -> Option<Child> {
+    let script = format!(
+        "while kill -0 {me} 2>/dev/null && kill -0 {server} 2>/dev/null; do sleep 1; done; \
+         if ! kill -0 {me} 2>/dev/null; then kill -{sig} {server} 2>/dev/null; sleep 3; rm -rf '{dir}'; fi",
+        me = std::process::id(),
+        dir = dir.display().to_string().replace('\'', "'\\''"),
+    );
+    Command::new("sh")
+        .process_group(0)
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()
+}
+
+/// Waits (up to `timeout`) until 127.0.0.1:`port` accepts a connection and greets with a
+/// `* OK` line containing `mark` (what tells this server from another's); fails at once
+/// when `child` (the server) exits.
+pub(crate) fn wait_for_greeting(
+    mut child: Option<&mut Child>,
+    port: u16,
+    mark: &str,
+    timeout: std::time::Duration,
+) -> Result<(), String> {
+    use std::io::BufRead as _;
+    use std::time::{Duration, Instant};
+    let deadline = Instant::now() + timeout;
+    let addr = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port));
+    loop {
+        if let Some(Ok(Some(status))) = child.as_mut().map(|c| c.try_wait()) {
+            return Err(format!("exited: {status}"));
+        }
+        if let Ok(tcp) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
+            let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut line = String::new();
+            if std::io::BufReader::new(&tcp).read_line(&mut line).is_ok()
+                && line.starts_with("* OK")
+                && line.contains(mark)
+            {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(format!("no IMAP greeting within {timeout:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -1,7 +1,8 @@
-//! Running the real `tanto` binary against the test Dovecot, as a user would.
+//! Running the real `tanto` binary against a test server (Dovecot or Cyrus), as a user would.
 #![allow(dead_code)]
 
 pub mod acl;
+pub mod race;
 pub mod tmux;
 
 pub mod replying;
@@ -9,7 +10,7 @@ pub mod replying;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use crate::harness::Dovecot;
+use crate::harness::ImapServer;
 
 /// Writes `dir/editor.sh`, an executable `sh` script of `body` that a test names as
 /// `EDITOR`: `"$1"` is the file to edit.
@@ -31,7 +32,7 @@ pub struct Tanto {
 
 impl Tanto {
     /// An agent whose cache lives in `dir` (give two agents the same `dir` to share it).
-    pub fn new(server: &Dovecot, dir: &std::path::Path, agent: &str) -> Tanto {
+    pub fn new(server: &ImapServer, dir: &std::path::Path, agent: &str) -> Tanto {
         std::fs::create_dir_all(dir).expect("create agent dir");
         let cache = dir.join("cache.sqlite");
         let config = dir.join(format!("{agent}.toml"));
@@ -45,7 +46,7 @@ impl Tanto {
     }
 
     /// An agent connecting through a relay on `port` (see `tanto_devserver::Relay`).
-    pub fn via(server: &Dovecot, port: u16, dir: &std::path::Path, agent: &str) -> Tanto {
+    pub fn via(server: &ImapServer, port: u16, dir: &std::path::Path, agent: &str) -> Tanto {
         let t = Tanto::new(server, dir, agent);
         std::fs::write(
             &t.config,
@@ -82,6 +83,36 @@ impl Tanto {
             .replace("user = \"support\"", "user = \"alice\"");
         std::fs::write(&self.config, format!("{head}[[mailbox]]{info}{cache}"))
             .expect("write config");
+    }
+
+    /// The id of the one conversation in this agent's cache (fails unless there is one).
+    pub fn only_id(&self) -> String {
+        let list = self.json(&["list", "--json"]);
+        let convs = list.as_array().expect("array");
+        assert_eq!(convs.len(), 1, "{list}");
+        convs[0]["id"].as_str().expect("id").to_string()
+    }
+
+    /// Both agents sync and see the one conversation there is; this one (agent `me`) claims
+    /// it and `other` loses it to them. Returns its id.
+    pub fn claims_before(&self, me: &str, other: &Tanto) -> String {
+        self.sync();
+        other.sync();
+        let id = self.only_id();
+        assert_eq!(other.only_id(), id);
+        self.ok(&["claim", &id]);
+        other.loses_claim_to(&id, me);
+        id
+    }
+
+    /// Claims `id` and loses it to `winner`: exit 3, the winner named.
+    pub fn loses_claim_to(&self, id: &str, winner: &str) {
+        let lost = self.run(&["claim", id]);
+        assert_eq!(lost.status.code(), Some(3), "{lost:?}");
+        assert!(
+            String::from_utf8_lossy(&lost.stderr).contains(winner),
+            "{lost:?}"
+        );
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -135,7 +166,7 @@ pub fn has_control(s: &str) -> bool {
 }
 
 /// The flags of every message in a folder, as another client sees them.
-pub fn fetch_flags(server: &Dovecot, user: &str, folder: &str) -> Vec<String> {
+pub fn fetch_flags(server: &ImapServer, user: &str, folder: &str) -> Vec<String> {
     let mut s = server.session(user);
     s.examine(folder).expect("examine");
     let fetches = s.uid_fetch("1:*", "FLAGS").expect("fetch flags");
@@ -182,4 +213,27 @@ pub fn rust_files(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// Waits (polling every 20 ms, up to 30 s) until `ok()`, and returns how long that took.
+pub fn wait_for(what: &str, ok: &dyn Fn() -> bool) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    while !ok() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            panic!("never saw {what}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let took = started.elapsed();
+    eprintln!("saw {what} after {took:?}");
+    took
+}
+
+/// Whether a conversation's `show --json` has a note saying exactly `text` in its timeline.
+pub fn has_note(show: &serde_json::Value, text: &str) -> bool {
+    show["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .any(|e| e["kind"] == "note" && e["text"] == text)
 }

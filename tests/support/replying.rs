@@ -1,7 +1,7 @@
 //! Helpers for the replying tests: a customer's question, an agent configured for the test
 //! SMTP sink, and small readers of what tanto printed.
 
-use crate::harness::{Dovecot, Received, SmtpSink};
+use crate::harness::{Dovecot, ImapServer, Received, SmtpSink};
 use crate::support::Tanto;
 
 /// A customer's Japanese question, answering an earlier mail of theirs.
@@ -23,7 +23,7 @@ pub fn question(n: usize, body: &str) -> Vec<u8> {
 /// An agent whose config also names the sink's SMTP server; `extra` is TOML for the
 /// mailbox (before any table) and may end with further tables (`[team]`).
 pub fn agent(
-    server: &Dovecot,
+    server: &ImapServer,
     sink: &SmtpSink,
     dir: &std::path::Path,
     id: &str,

@@ -1,0 +1,141 @@
+//! Agents racing for the same conversations through the library (`act::perform`), each in a
+//! thread of its own, and what every race must end with: one winner per conversation, every
+//! loser told who won, every cache reading the same owners.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::harness::ImapServer;
+use tanto::app::act::{perform, Outcome};
+use tanto::app::Ctx;
+use tanto::core::claims::Action;
+
+/// Whether the agents of a race each have their cache or share one (one jump host).
+#[derive(Clone, Copy, Debug)]
+pub enum Caches {
+    Separate,
+    Shared,
+}
+
+impl Caches {
+    /// The directory, under `root`, of agent `id`'s config and cache.
+    pub fn dir(self, root: &Path, id: &str) -> PathBuf {
+        match self {
+            Caches::Separate => root.join(id),
+            Caches::Shared => root.join("shared"),
+        }
+    }
+}
+
+/// What each agent got for each conversation it tried, in its order.
+pub type Results = Vec<Vec<(String, Outcome)>>;
+
+/// One sync of every mailbox of the agent.
+pub fn sync(ctx: &Ctx) {
+    tanto::app::sync::sync_once(ctx).expect("sync");
+}
+
+/// Every conversation in the agent's cache: its status and assignee.
+pub fn owners(ctx: &Ctx) -> BTreeMap<String, (String, Option<String>)> {
+    tanto::app::conversations::list(ctx, &Default::default())
+        .expect("list")
+        .into_iter()
+        .map(|c| (c.id, (c.status.as_str().to_string(), c.assignee)))
+        .collect()
+}
+
+/// Every agent claims every conversation of `ids` at once, each in a thread of its own, the
+/// n-th agent in the order `order(n, ids)` gives.
+pub fn claim_all<'a>(
+    agents: &[(String, Ctx)],
+    ids: &'a [String],
+    order: impl Fn(usize, &'a [String]) -> Vec<&'a String> + Sync,
+) -> Results {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = agents
+            .iter()
+            .enumerate()
+            .map(|(n, (_, ctx))| {
+                let order = &order;
+                s.spawn(move || {
+                    order(n, ids)
+                        .into_iter()
+                        .map(|id| (id.clone(), perform(ctx, id, &Action::Claim).expect("claim")))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("agent thread"))
+            .collect()
+    })
+}
+
+/// The winner of each conversation in `results` (of `agents`, in their order), checking that
+/// nobody else won it and that every loser was told who did. Any other outcome fails.
+pub fn one_winner_each(agents: &[(String, Ctx)], results: &Results) -> BTreeMap<String, String> {
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    for ((agent, _), outcomes) in agents.iter().zip(results) {
+        for (id, acted) in outcomes {
+            if let Outcome::Won(_) = acted {
+                assert!(
+                    owner.insert(id.clone(), agent.clone()).is_none(),
+                    "{id} won twice: {results:?}"
+                );
+            }
+        }
+    }
+    for ((agent, _), outcomes) in agents.iter().zip(results) {
+        for (id, acted) in outcomes {
+            match acted {
+                Outcome::Won(_) => {}
+                Outcome::Lost { winner, .. } => assert_eq!(
+                    Some(winner),
+                    owner.get(id),
+                    "{agent} on {id}: the loser is told who won"
+                ),
+                other => panic!("{agent} on {id}: unexpected {other:?}"),
+            }
+        }
+    }
+    owner
+}
+
+/// Every agent's cache, synced, reads each conversation of `owner` as in progress by its
+/// winner.
+pub fn caches_agree(agents: &[(String, Ctx)], owner: &BTreeMap<String, String>) {
+    for (agent, ctx) in agents {
+        sync(ctx);
+        let seen = owners(ctx);
+        for (id, who) in owner {
+            assert_eq!(
+                seen[id],
+                ("wip".to_string(), Some(who.clone())),
+                "{agent} reads {id}"
+            );
+        }
+    }
+}
+
+/// The owner of every message of `folder` (as `user` sees it), by its keywords, in UID
+/// order: each message must be `tanto-wip` with exactly one `tanto-by-<agent>`.
+pub fn keyword_owners(server: &ImapServer, user: &str, folder: &str) -> Vec<String> {
+    server
+        .uids(user, folder)
+        .into_iter()
+        .map(|uid| {
+            let flags = server.flags(user, folder, uid);
+            let by: Vec<&str> = flags
+                .iter()
+                .filter_map(|f| f.strip_prefix("tanto-by-"))
+                .collect();
+            assert_eq!(by.len(), 1, "uid {uid}: {flags:?}");
+            assert!(
+                flags.iter().any(|f| f == "tanto-wip"),
+                "uid {uid}: {flags:?}"
+            );
+            by[0].to_string()
+        })
+        .collect()
+}
