@@ -58,6 +58,27 @@ fn on_gmail_keywords_and_condstore_decide_as_on_dovecot() {
     race_and_go_on(&server, &relay, Caches::Separate);
 }
 
+#[test]
+fn on_microsoft_365_agents_sharing_one_cache_get_one_winner_each() {
+    let server = Dovecot::start();
+    let relay = Relay::start_as(server.port, Profile::Microsoft365);
+    race_and_go_on(&server, &relay, Caches::Shared);
+}
+
+#[test]
+fn on_gmail_agents_sharing_one_cache_get_one_winner_each() {
+    let server = Dovecot::start();
+    let relay = Relay::start_as(server.port, Profile::Gmail);
+    race_and_go_on(&server, &relay, Caches::Shared);
+}
+
+#[test]
+fn on_dovecot_maildir_agents_get_one_winner_each() {
+    let server = Dovecot::start_with("mail_location = maildir:~/Maildir");
+    let relay = Relay::start(server.port);
+    race_and_go_on(&server, &relay, Caches::Separate);
+}
+
 /// Six conversations of old mail, eight agents claiming all of them at once through
 /// `relay` (which holds every write so that all read first), then a done and a new claim:
 /// one winner each, the same on every agent.
