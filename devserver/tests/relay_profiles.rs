@@ -1,11 +1,13 @@
 //! The relay's service profiles against a real Dovecot, over a plain TCP connection that
 //! shows every byte the client gets.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod wire;
+
+use std::io::BufRead;
 use std::time::{Duration, Instant};
 
 use tanto_devserver::{sample_message, Dovecot, Profile, Relay};
+use wire::Wire;
 
 const M365_CAPS: &str = "IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS MOVE ID \
                          UNSELECT CHILDREN IDLE NAMESPACE LITERAL+";
@@ -13,83 +15,6 @@ const M365_FLAGS: &str = "(\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSen
 const GMAIL_CAPS: &str = "IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 \
                           UIDPLUS COMPRESS=DEFLATE ENABLE MOVE CONDSTORE ESEARCH UTF8=ACCEPT \
                           LIST-EXTENDED LIST-STATUS LITERAL- SPECIAL-USE APPENDLIMIT=35651584";
-
-/// A raw IMAP client: what it reads is exactly what the relay sent.
-struct Wire {
-    r: BufReader<TcpStream>,
-    w: TcpStream,
-}
-
-impl Wire {
-    /// Connects to the relay and returns the client and the greeting.
-    fn connect(relay: &Relay) -> (Wire, String) {
-        let tcp = TcpStream::connect(("127.0.0.1", relay.port())).expect("connect to the relay");
-        tcp.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("read timeout");
-        let mut wire = Wire {
-            r: BufReader::new(tcp.try_clone().expect("clone")),
-            w: tcp,
-        };
-        let greeting = wire.response();
-        (wire, greeting)
-    }
-
-    /// One whole response, its literals' bytes inline.
-    fn response(&mut self) -> String {
-        let mut out = Vec::new();
-        loop {
-            let mut line = Vec::new();
-            self.r.read_until(b'\n', &mut line).expect("read a line");
-            assert!(!line.is_empty(), "the relay closed the connection");
-            out.extend_from_slice(&line);
-            let text = String::from_utf8_lossy(&line);
-            let Some(n) = text
-                .trim_end()
-                .strip_suffix('}')
-                .and_then(|t| t.rsplit_once('{'))
-                .and_then(|(_, n)| n.parse::<usize>().ok())
-            else {
-                break;
-            };
-            let mut literal = vec![0; n];
-            self.r.read_exact(&mut literal).expect("read a literal");
-            out.extend_from_slice(&literal);
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.w.write_all(bytes).expect("write");
-    }
-
-    /// Sends `tag command` and reads up to its tagged response: (untagged, tagged).
-    fn run(&mut self, tag: &str, command: &str) -> (Vec<String>, String) {
-        self.send(format!("{tag} {command}\r\n").as_bytes());
-        self.until(tag)
-    }
-
-    /// Reads responses up to the one tagged `tag`.
-    fn until(&mut self, tag: &str) -> (Vec<String>, String) {
-        let mut untagged = Vec::new();
-        loop {
-            let r = self.response();
-            if r.starts_with(&format!("{tag} ")) {
-                return (untagged, r.trim_end().to_string());
-            }
-            untagged.push(r);
-        }
-    }
-
-    /// APPENDs `msg` with a synchronizing literal (waiting for `+`); the tagged response.
-    fn append(&mut self, tag: &str, flags: &str, msg: &[u8]) -> String {
-        self.send(format!("{tag} APPEND INBOX ({flags}) {{{}}}\r\n", msg.len()).as_bytes());
-        let go = self.response();
-        assert!(go.starts_with('+'), "{go}");
-        self.send(msg);
-        self.send(b"\r\n");
-        self.until(tag).1
-    }
-}
 
 fn capability_line(untagged: &[String]) -> String {
     untagged

@@ -20,8 +20,30 @@
 //! matched on its first line. Literals (`{n}`, `{n+}`) pass through untouched. Holds apply
 //! to every matching command until `release_holds`; faults fire once.
 //!
-//! Each connection has two threads; dropping the relay cuts every connection and joins all
-//! of its threads.
+//! A delay rule makes the relay a slow network link, for figures and tests of round trips:
+//!
+//! ```ignore
+//! let relay = Relay::start(dc.port);
+//! relay.delay(Duration::from_millis(25)); // each way: a 50 ms round trip
+//! relay.delay_each(Duration::from_millis(10), Duration::from_millis(40)); // or per direction
+//! relay.bandwidth(1_000_000); // and at most 1 MB/s each way (0: no cap)
+//! ```
+//!
+//! The delay sits between the client and the relay: a command reaches the rules (holds,
+//! faults, the profile) `one_way` after the client sent it, and everything the client is
+//! sent, the relay's own answers included, reaches it `one_way` after it was put on the way.
+//! It is a delay line, not a throttle: every chunk read is forwarded `one_way` after it was
+//! read, in order, and throughput is unchanged, so that 100 pipelined commands cost one round
+//! trip, not 100. With a bandwidth cap each direction is one link for all connections: a
+//! chunk waits for the bytes ahead of it and takes `len / rate` to send. Holds add to the
+//! delay; a connection cut by a fault or by the server ends when the cut reaches the client,
+//! behind the responses sent before it. The TCP handshake is not delayed: connecting costs
+//! nothing (over a real link it costs a round trip before the greeting, and TLS one or two
+//! more).
+//!
+//! Each connection has four threads (two per direction: one reads and timestamps, the other
+//! forwards when due); dropping the relay cuts every connection at once, whatever is still
+//! on its way, and joins all of its threads.
 //!
 //! A [`Profile`] makes the server behind the relay look like a service the tests cannot
 //! reach, from its published behaviour: capabilities, flags, refusals.
@@ -58,6 +80,7 @@
 //! (APPEND's flags). Literals' bytes, either way, are never looked into.
 
 mod conn;
+mod delay;
 mod profile;
 mod rules;
 mod tokens;
@@ -71,6 +94,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use conn::Conn;
+use delay::Links;
 pub use profile::Profile;
 use rules::{Fault, Rules};
 
@@ -80,6 +104,8 @@ use crate::{Session, PASSWORD};
 /// State shared by the relay's handle, its accept loop and its connections.
 pub(crate) struct Shared {
     rules: Mutex<Rules>,
+    /// The delay and bandwidth of each direction, shared by every connection.
+    links: Mutex<Links>,
     /// The profile of connections opened from now on.
     profile: Mutex<Option<Profile>>,
     conns: Mutex<HashMap<u64, Arc<Conn>>>,
@@ -90,6 +116,10 @@ pub(crate) struct Shared {
 impl Shared {
     fn rules(&self) -> MutexGuard<'_, Rules> {
         self.rules.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn links(&self) -> MutexGuard<'_, Links> {
+        self.links.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn profile(&self) -> MutexGuard<'_, Option<Profile>> {
@@ -130,6 +160,7 @@ impl Relay {
         let port = listener.local_addr().expect("relay's local_addr").port();
         let shared = Arc::new(Shared {
             rules: Mutex::new(Rules::default()),
+            links: Mutex::new(Links::default()),
             profile: Mutex::new(profile),
             conns: Mutex::new(HashMap::new()),
             threads: Mutex::new(Vec::new()),
@@ -164,6 +195,34 @@ impl Relay {
     /// connections go on meanwhile), until `release_holds`.
     pub fn hold(&self, pattern: &str, duration: Duration) {
         self.shared.rules().hold(pattern, duration);
+    }
+
+    /// Delays every byte by `one_way` in each direction, as a network link would (a round
+    /// trip costs `2 × one_way`). A delay line, not a throttle: each chunk is forwarded
+    /// `one_way` after the relay read it, in order, so that pipelined commands share one
+    /// round trip. For every connection, from the next byte read on; `Duration::ZERO` lifts
+    /// it.
+    pub fn delay(&self, one_way: Duration) {
+        self.delay_each(one_way, one_way);
+    }
+
+    /// Like `delay`, with a delay of its own for each direction: `to_server` for what the
+    /// client sends, `to_client` for what it is sent (the server's responses and the
+    /// relay's own answers).
+    pub fn delay_each(&self, to_server: Duration, to_client: Duration) {
+        let mut links = self.shared.links();
+        links.to_server.set_delay(to_server);
+        links.to_client.set_delay(to_client);
+    }
+
+    /// Caps each direction at `bytes_per_sec`, shared by all connections as one link's
+    /// bandwidth is: a chunk waits for the bytes ahead of it, takes `len / bytes_per_sec`
+    /// to send and arrives with the last of its bytes (plus the delay). Big responses are
+    /// delivered in pieces of about 10 ms of sending. 0 lifts the cap.
+    pub fn bandwidth(&self, bytes_per_sec: u64) {
+        let mut links = self.shared.links();
+        links.to_server.set_rate(bytes_per_sec);
+        links.to_client.set_rate(bytes_per_sec);
     }
 
     /// Removes every hold; commands already held finish their wait.
@@ -237,6 +296,9 @@ impl std::fmt::Debug for Relay {
     }
 }
 
+/// One of a connection's threads.
+type Job = Box<dyn FnOnce(&Conn, &Shared) + Send>;
+
 fn accept_loop(listener: &TcpListener, upstream: u16, shared: &Arc<Shared>) {
     let mut next_id = 0u64;
     for client in listener.incoming() {
@@ -248,29 +310,45 @@ fn accept_loop(listener: &TcpListener, upstream: u16, shared: &Arc<Shared>) {
         let Ok(server) = TcpStream::connect((HOST, upstream)) else {
             continue;
         };
+        // The relay writes what it has as soon as it is due: Nagle's algorithm would hold a
+        // small write back for the peer's delayed ACK (40 ms), a latency the link has not.
+        let _ = client.set_nodelay(true);
+        let _ = server.set_nodelay(true);
         next_id += 1;
         let id = next_id;
         let profile = *shared.profile();
-        let conn = Arc::new(Conn::new(client, server, profile));
+        let (conn, ends) = Conn::new(client, server, profile);
+        let conn = Arc::new(conn);
         shared.conns().insert(id, Arc::clone(&conn));
+        let (to_server_tx, to_server_rx) = ends.to_server;
+        let to_client_rx = ends.to_client;
+        let jobs: Vec<Job> = vec![
+            Box::new(move |c, s| conn::read_client(c, s, &to_server_tx)),
+            Box::new(move |c, s| conn::client_to_server(c, s, to_server_rx)),
+            Box::new(conn::server_to_client),
+            Box::new(move |c, s| conn::write_client(c, s, &to_client_rx)),
+        ];
+        conn.live.store(jobs.len(), Ordering::Relaxed);
         let mut threads = shared.threads();
         // Forget the threads of connections that ended.
         threads.retain(|t| !t.is_finished());
-        for upward in [true, false] {
+        for job in jobs {
             let (c, s) = (Arc::clone(&conn), Arc::clone(shared));
             let spawned = std::thread::Builder::new()
                 .name(format!("relay-conn-{id}"))
                 .spawn(move || {
-                    if upward {
-                        conn::client_to_server(&c, &s);
-                    } else {
-                        conn::server_to_client(&c);
+                    job(&c, &s);
+                    // The last thread of the connection forgets it.
+                    if c.live.fetch_sub(1, Ordering::Relaxed) == 1 {
+                        s.conns().remove(&id);
                     }
-                    s.conns().remove(&id);
                 });
             match spawned {
                 Ok(t) => threads.push(t),
-                Err(_) => conn.cut(),
+                Err(_) => {
+                    conn.live.fetch_sub(1, Ordering::Relaxed);
+                    conn.cut();
+                }
             }
         }
     }
