@@ -268,3 +268,61 @@ fn tanto_folders_of_the_agents_own_beside_a_shared_inbox_are_reported_not_create
         "doctor created a stray folder: {own}"
     );
 }
+
+/// Alice and bob, each logging in as themselves through a relay that holds every STORE and
+/// APPEND so that both read before either writes, claim the same conversations of the
+/// shared inbox: one winner each, the loser told who, both caches alike.
+fn agents_logging_in_as_themselves_race(caches: support::race::Caches) {
+    use support::race::{caches_agree, claim_all, one_winner_each, owners, sync};
+    let server = shared_server("");
+    let more: Vec<Vec<u8>> = (2..7).map(|i| sample_message(i, None)).collect();
+    server.append_many("support", "INBOX", &more);
+    let relay = harness::Relay::start(server.port);
+    let root = tempfile::tempdir().expect("tempdir");
+    let agents: Vec<(String, tanto::app::Ctx)> = ["alice", "bob"]
+        .iter()
+        .map(|id| {
+            let t = agent(&server, &caches.dir(root.path(), id), id, true);
+            let text = std::fs::read_to_string(&t.config).expect("read config");
+            let text = text
+                .replace(
+                    &format!("port = {}\n", server.port),
+                    &format!("port = {}\n", relay.port()),
+                )
+                // In this process, not a child's: the password from a command.
+                .replace(
+                    "password_env = \"TANTO_TEST_PASSWORD\"",
+                    "password_command = \"echo secret\"",
+                );
+            std::fs::write(&t.config, text).expect("write config");
+            let ctx = tanto::app::Ctx::load(Some(&t.config)).expect("config");
+            (id.to_string(), ctx)
+        })
+        .collect();
+    for (_, ctx) in &agents {
+        sync(ctx);
+    }
+    let ids: Vec<String> = owners(&agents[0].1).into_keys().collect();
+    assert_eq!(ids.len(), 6);
+    relay.hold(" store ", Duration::from_millis(500));
+    relay.hold(" append ", Duration::from_millis(500));
+    let results = claim_all(&agents, &ids, |n, ids| {
+        let mut order: Vec<&String> = ids.iter().collect();
+        order.rotate_left(n % ids.len());
+        order
+    });
+    relay.release_holds();
+    let owner = one_winner_each(&agents, &results);
+    assert_eq!(owner.len(), 6);
+    caches_agree(&agents, &owner);
+}
+
+#[test]
+fn agents_on_their_own_logins_racing_in_a_shared_namespace_get_one_winner_each() {
+    agents_logging_in_as_themselves_race(support::race::Caches::Separate);
+}
+
+#[test]
+fn agents_on_their_own_logins_sharing_one_cache_get_one_winner_each() {
+    agents_logging_in_as_themselves_race(support::race::Caches::Shared);
+}
