@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use harness::{sample_message, Dovecot, Profile, Relay};
-use support::race::{caches_agree, claim_all, one_winner_each, owners, sync, Caches};
+use support::race::{caches_agree, owners, race_through, sync, Caches};
 use tanto::app::act::{perform, Outcome};
 use tanto::app::Ctx;
 use tanto::core::claims::Action;
@@ -100,20 +100,7 @@ fn race_and_go_on(server: &Dovecot, relay: &Relay, caches: Caches) {
     assert_eq!(ids.len(), 6);
     // Every write waits a moment on its way to the server: each agent reads the state,
     // finds nothing, and writes its claim before any claim lands.
-    relay.hold(" append ", Duration::from_millis(700));
-    relay.hold(" store ", Duration::from_millis(700));
-    let results = claim_all(&agents, &ids, |n, ids| {
-        let mut order: Vec<&String> = ids.iter().collect();
-        order.rotate_left(n % ids.len());
-        order
-    });
-    relay.release_holds();
-    let owner = one_winner_each(&agents, &results);
-    assert_eq!(
-        owner.len(),
-        6,
-        "every conversation has a winner: {results:?}"
-    );
+    let owner = race_through(relay, &agents, &ids, Duration::from_millis(700));
     // Every agent's cache, synced, reads the same owners from the log.
     caches_agree(&agents, &owner);
     // Changes go on from the standing record: the owner marks one done, another agent

@@ -273,7 +273,7 @@ fn tanto_folders_of_the_agents_own_beside_a_shared_inbox_are_reported_not_create
 /// APPEND so that both read before either writes, claim the same conversations of the
 /// shared inbox: one winner each, the loser told who, both caches alike.
 fn agents_logging_in_as_themselves_race(caches: support::race::Caches) {
-    use support::race::{caches_agree, claim_all, one_winner_each, owners, sync};
+    use support::race::{caches_agree, owners, race_through, sync};
     let server = shared_server("");
     let more: Vec<Vec<u8>> = (2..7).map(|i| sample_message(i, None)).collect();
     server.append_many("support", "INBOX", &more);
@@ -304,16 +304,7 @@ fn agents_logging_in_as_themselves_race(caches: support::race::Caches) {
     }
     let ids: Vec<String> = owners(&agents[0].1).into_keys().collect();
     assert_eq!(ids.len(), 6);
-    relay.hold(" store ", Duration::from_millis(500));
-    relay.hold(" append ", Duration::from_millis(500));
-    let results = claim_all(&agents, &ids, |n, ids| {
-        let mut order: Vec<&String> = ids.iter().collect();
-        order.rotate_left(n % ids.len());
-        order
-    });
-    relay.release_holds();
-    let owner = one_winner_each(&agents, &results);
-    assert_eq!(owner.len(), 6);
+    let owner = race_through(&relay, &agents, &ids, Duration::from_millis(500));
     caches_agree(&agents, &owner);
 }
 

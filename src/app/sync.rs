@@ -122,32 +122,20 @@ pub fn sync_mailbox_on(
     index: usize,
     mailbox: &Mailbox,
 ) -> anyhow::Result<Vec<FolderReport>> {
-    // A live holder is waited for briefly, then the sync goes on beside it (the writes are
-    // idempotent); a dead one on this host is taken over at once (`Cache::acquire`).
-    let lease = cache.acquire(
-        &format!("sync:{}", mailbox.name),
-        Duration::from_secs(600),
-        SYNC_LEASE_WAIT,
-    )?;
-    let result: anyhow::Result<Vec<FolderReport>> = (|| {
-        let c = match conn {
-            Some(c) => c,
-            None => conn.insert(ctx.connect(index, mailbox)?),
-        };
-        sync_folders(ctx, cache, c, mailbox)
-    })();
-    if result.is_err() {
-        // Whatever state the connection is in, the next attempt starts from a fresh one.
-        *conn = None;
-    }
-    if let Some(l) = lease {
-        cache.release(l)?;
-    }
-    let reports = result?;
-    if ctx.config.team.sticky_assignee {
-        reassign_returning(ctx, cache, mailbox)?;
-    }
-    Ok(reports)
+    under_lease(ctx, cache, mailbox, |cache| {
+        let result = (|| {
+            let c = match conn.as_mut() {
+                Some(c) => c,
+                None => conn.insert(ctx.connect(index, mailbox)?),
+            };
+            sync_folders(ctx, cache, c, mailbox)
+        })();
+        if result.is_err() {
+            // Whatever state the connection is in, the next attempt starts from a fresh one.
+            *conn = None;
+        }
+        result
+    })
 }
 
 /// `sync_mailbox` on a connection the caller keeps using afterwards (a reply's bookkeeping):
@@ -158,12 +146,27 @@ pub fn sync_mailbox_with(
     conn: &mut crate::imap::Conn,
     mailbox: &Mailbox,
 ) -> anyhow::Result<Vec<FolderReport>> {
+    under_lease(ctx, cache, mailbox, |cache| {
+        sync_folders(ctx, cache, conn, mailbox)
+    })
+}
+
+/// Runs a mailbox's sync under its lease, so that two processes sharing the cache do not run
+/// the same full sync side by side, then the after-sync rule (sticky assignee). A live
+/// holder is waited for briefly, then the sync goes on beside it (the writes are
+/// idempotent); a dead one on this host is taken over at once (`Cache::acquire`).
+fn under_lease(
+    ctx: &Ctx,
+    cache: &mut Cache,
+    mailbox: &Mailbox,
+    sync: impl FnOnce(&mut Cache) -> anyhow::Result<Vec<FolderReport>>,
+) -> anyhow::Result<Vec<FolderReport>> {
     let lease = cache.acquire(
         &format!("sync:{}", mailbox.name),
         Duration::from_secs(600),
         SYNC_LEASE_WAIT,
     )?;
-    let result = sync_folders(ctx, cache, conn, mailbox);
+    let result = sync(cache);
     if let Some(l) = lease {
         cache.release(l)?;
     }

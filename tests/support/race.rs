@@ -72,6 +72,33 @@ pub fn claim_all<'a>(
     })
 }
 
+/// Every agent claims every conversation of `ids` at once (the n-th starting at the n-th),
+/// through `relay`, which holds every APPEND and STORE for `hold` so that each agent reads
+/// the state before any claim lands; checks one winner each (`one_winner_each`), every
+/// conversation won, and returns the winners.
+pub fn race_through(
+    relay: &tanto_devserver::Relay,
+    agents: &[(String, Ctx)],
+    ids: &[String],
+    hold: std::time::Duration,
+) -> BTreeMap<String, String> {
+    relay.hold(" append ", hold);
+    relay.hold(" store ", hold);
+    let results = claim_all(agents, ids, |n, ids| {
+        let mut order: Vec<&String> = ids.iter().collect();
+        order.rotate_left(n % ids.len());
+        order
+    });
+    relay.release_holds();
+    let owner = one_winner_each(agents, &results);
+    assert_eq!(
+        owner.len(),
+        ids.len(),
+        "every conversation has a winner: {results:?}"
+    );
+    owner
+}
+
 /// The winner of each conversation in `results` (of `agents`, in their order), checking that
 /// nobody else won it and that every loser was told who did. Any other outcome fails.
 pub fn one_winner_each(agents: &[(String, Ctx)], results: &Results) -> BTreeMap<String, String> {
