@@ -5,8 +5,8 @@
 #   - aiosmtpd for Debian's own Python (package python3-aiosmtpd: the SMTP server of the send
 #     tests and of `tanto demo`;
 #     checked with /usr/bin/python3, since the `python3` on PATH may be another build)
-#   - Cyrus IMAP, unpacked from Debian's packages without installing them (they conflict
-#     with dovecot-imapd): scripts/ensure-cyrus.sh
+#   - Cyrus IMAP and Courier-IMAP, unpacked from Debian's packages without installing them
+#     (they conflict with dovecot-imapd): scripts/ensure-cyrus.sh, scripts/ensure-courier.sh
 #   - the OAuth2 tests need nothing more: their provider is a script of Python's standard
 #     library (run by the same /usr/bin/python3), and Dovecot's oauth2 passdb is part of
 #     dovecot-core
@@ -16,8 +16,10 @@ set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-# Cyrus first: it never installs anything, and the early exit below must not skip it.
+# Cyrus and Courier first: they never install anything, and the early exit below must not
+# skip them.
 "$(dirname "$0")/ensure-cyrus.sh"
+"$(dirname "$0")/ensure-courier.sh"
 
 missing=()
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what the tests need (Dovecot, tmux, aiosmtpd; Cyrus unpacked, not
-# installed), then runs every test.
+# The whole test suite: installs what the tests need (Dovecot, tmux, aiosmtpd; Cyrus and
+# Courier unpacked, not installed), then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/ensure-deps.sh

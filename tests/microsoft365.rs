@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use harness::{Dovecot, Profile, Relay};
 use serde_json::Value;
-use support::replying::{agent, body_file, only_id, question, reply_with, run_code, status};
+use support::replying::{
+    agent, body_file, only_id, question, reply_goes_out_once, reply_with, run_code,
+};
 use support::Tanto;
 use tanto_devserver::SmtpSink;
 
@@ -60,23 +62,8 @@ fn a_reply_goes_out_once_and_the_team_sees_it_done() {
     let root = tempfile::tempdir().expect("tempdir");
     let alice = via(&server, &sink, &relay, &root.path().join("a"), "alice", "");
     let bob = via(&server, &sink, &relay, &root.path().join("b"), "bob", "");
-    alice.sync();
-    bob.sync();
-    let id = only_id(&alice);
-    let (code, out, err) = reply_with(&alice, &id, root.path(), "お答えします");
-    assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(sink.wait_for(1, Duration::from_secs(30)).len(), 1);
-    bob.sync();
-    assert_eq!(status(&bob, &id), "done");
+    reply_goes_out_once(&alice, &bob, &sink, root.path());
     assert!(outbox(&bob).is_empty());
-    // Every sync after it sends nothing more.
-    for t in [&alice, &bob] {
-        let (code, _, err) = run_code(t, &["sync", "--once"]);
-        assert_eq!(code, 0, "{err}");
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(sink.received().len(), 1);
-    assert_eq!(status(&alice, &id), "done");
     no_tanto_keyword_on_the_server(&server);
 }
 

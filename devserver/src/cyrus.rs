@@ -28,7 +28,9 @@ use std::time::{Duration, Instant};
 
 use crate::conf::RunAs;
 use crate::imap_server::ImapServer;
-use crate::sys::{child_pids, make_temp_dir, pick_free_port, signal, wait_for_greeting, watchdog};
+use crate::sys::{
+    child_pids, make_temp_dir, package_root, pick_free_port, signal, wait_for_greeting, watchdog,
+};
 use crate::PASSWORD;
 
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,18 +56,7 @@ pub const CYRUS_AGENTS: &[&str] = &[
 /// else as root `/var/cache/tanto-devserver/cyrus` (the server runs as `nobody`, who cannot
 /// enter root's home), else `${XDG_CACHE_HOME:-$HOME/.cache}/tanto-devserver/cyrus`.
 pub fn cyrus_root() -> PathBuf {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    if let Some(root) = var("TANTO_CYRUS_ROOT") {
-        return PathBuf::from(root);
-    }
-    if RunAs::detect().root {
-        return PathBuf::from("/var/cache/tanto-devserver/cyrus");
-    }
-    let cache = var("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
-    cache.join("tanto-devserver").join("cyrus")
+    package_root("cyrus", "TANTO_CYRUS_ROOT")
 }
 
 /// A running Cyrus IMAP server owned by a test. Dropping it stops the server and deletes its

@@ -1,7 +1,7 @@
 //! What every test IMAP server offers, whichever software runs it: its port, logged-in
 //! sessions, and (in `mail.rs` and `config.rs`) mail operations as another client and tanto
-//! configs pointing at it. [`crate::Dovecot`] and [`crate::Cyrus`] dereference to it, so a
-//! test written against `&ImapServer` runs on either.
+//! configs pointing at it. [`crate::Dovecot`], [`crate::Cyrus`] and [`crate::Courier`]
+//! dereference to it, so a test written against `&ImapServer` runs on each.
 
 use std::fs;
 use std::net::TcpStream;
@@ -16,7 +16,7 @@ const IO_TIMEOUT: Duration = Duration::from_secs(60);
 /// A running test IMAP server on 127.0.0.1, as its clients see it.
 pub struct ImapServer {
     pub port: u16,
-    /// The software's name, for messages ("Dovecot", "Cyrus").
+    /// The software's name, for messages ("Dovecot", "Cyrus", "Courier").
     pub(crate) name: &'static str,
     /// What the server wrote (its log first, then e.g. its stderr), for failure messages.
     pub(crate) logs: Vec<PathBuf>,

@@ -29,12 +29,15 @@
 //! tests, delivering into a Maildir the tests read. [`OAuthMock`] is a local OAuth2 provider
 //! (device flow, tokens, introspection) for the sign-in tests. [`Cyrus`] is a real Cyrus IMAP
 //! (Debian's packages unpacked by `scripts/ensure-cyrus.sh`, never installed) in Debian's
-//! layout, where agents log in as themselves and open `user.support`. Both servers
-//! dereference to [`ImapServer`]: port, sessions, mail operations, tanto configs.
+//! layout, where agents log in as themselves and open `user.support`. [`Courier`] is a real
+//! Courier-IMAP (Debian's packages unpacked by `scripts/ensure-courier.sh`), a server
+//! without CONDSTORE. Every server dereferences to [`ImapServer`]: port, sessions, mail
+//! operations, tanto configs.
 #![deny(clippy::unwrap_used)]
 
 mod conf;
 mod config;
+mod courier;
 mod cyrus;
 mod imap_server;
 mod mail;
@@ -45,6 +48,7 @@ mod server;
 mod smtp;
 mod sys;
 
+pub use courier::{courier_root, Courier};
 pub use cyrus::{cyrus_root, Cyrus, CYRUS_AGENTS, TEAM_RIGHTS};
 pub use imap_server::ImapServer;
 pub use oauth::{OAuthMock, OAuthRequest};

@@ -220,3 +220,21 @@ pub(crate) fn wait_for_greeting(
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Where `scripts/debs.sh` unpacks Debian's packages of server `name`: `$<var>`, else as
+/// root `/var/cache/tanto-devserver/<name>` (the servers run as `nobody`, who cannot enter
+/// root's home), else `${XDG_CACHE_HOME:-$HOME/.cache}/tanto-devserver/<name>`.
+pub(crate) fn package_root(name: &str, var: &str) -> PathBuf {
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(root) = env(var) {
+        return PathBuf::from(root);
+    }
+    if crate::conf::RunAs::detect().root {
+        return PathBuf::from("/var/cache/tanto-devserver").join(name);
+    }
+    let cache = env("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
+    cache.join("tanto-devserver").join(name)
+}

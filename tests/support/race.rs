@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Barrier;
 
 use crate::harness::ImapServer;
 use tanto::app::act::{perform, Outcome};
@@ -30,6 +31,12 @@ impl Caches {
 /// What each agent got for each conversation it tried, in its order.
 pub type Results = Vec<Vec<(String, Outcome)>>;
 
+/// An agent (`role = "agent"`) of `server` connecting to `port` on 127.0.0.1 (the server's
+/// own, or a relay's), its config, cache and state in `dir`.
+pub fn agent_via(server: &ImapServer, port: u16, dir: &Path, id: &str) -> Ctx {
+    Ctx::load(Some(&server.agent_config_via(port, dir, id, "agent", ""))).expect("load config")
+}
+
 /// One sync of every mailbox of the agent.
 pub fn sync(ctx: &Ctx) {
     tanto::app::sync::sync_once(ctx).expect("sync");
@@ -51,19 +58,47 @@ pub fn claim_all<'a>(
     ids: &'a [String],
     order: impl Fn(usize, &'a [String]) -> Vec<&'a String> + Sync,
 ) -> Results {
+    each_agent(agents, |n, ctx| {
+        order(n, ids)
+            .into_iter()
+            .map(|id| (id.clone(), perform(ctx, id, &Action::Claim).expect("claim")))
+            .collect()
+    })
+}
+
+/// Every agent claims the conversations of `ids` one after the other, all agents starting
+/// on each conversation together (a barrier): every claim of one conversation is contended
+/// by all. A claim that fails fails the race once every agent is through (a panic at once
+/// would leave the others at the barrier).
+pub fn claim_together(agents: &[(String, Ctx)], ids: &[String]) -> Results {
+    let together = Barrier::new(agents.len());
+    each_agent(agents, |_, ctx| {
+        let tried: Vec<(String, anyhow::Result<Outcome>)> = ids
+            .iter()
+            .map(|id| {
+                together.wait();
+                (id.clone(), perform(ctx, id, &Action::Claim))
+            })
+            .collect();
+        tried
+            .into_iter()
+            .map(|(id, r)| {
+                let acted = r.unwrap_or_else(|e| panic!("claim of {id}: {e:#}"));
+                (id, acted)
+            })
+            .collect()
+    })
+}
+
+/// `act(n, ctx)` for the n-th agent, every agent in a thread of its own at once; what each
+/// returned, in the agents' order.
+fn each_agent<T: Send>(agents: &[(String, Ctx)], act: impl Fn(usize, &Ctx) -> T + Sync) -> Vec<T> {
+    let act = &act;
     std::thread::scope(|s| {
         let handles: Vec<_> = agents
             .iter()
             .enumerate()
-            .map(|(n, (_, ctx))| {
-                let order = &order;
-                s.spawn(move || {
-                    order(n, ids)
-                        .into_iter()
-                        .map(|id| (id.clone(), perform(ctx, id, &Action::Claim).expect("claim")))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|(n, (_, ctx))| s.spawn(move || act(n, ctx)))
             .collect();
         handles
             .into_iter()

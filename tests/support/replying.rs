@@ -148,3 +148,33 @@ pub fn crash_then_restart(point: &str) -> Desk {
     let _ = run_code(&desk.alice, &["sync", "--once"]);
     desk
 }
+
+/// `alice` replies to the only conversation: the sink receives it once, `bob` sees the
+/// conversation done after a sync, and later syncs by either send nothing more. Both are
+/// agents of the same desk; `dir` holds the reply's body file. Returns the conversation id.
+pub fn reply_goes_out_once(
+    alice: &Tanto,
+    bob: &Tanto,
+    sink: &SmtpSink,
+    dir: &std::path::Path,
+) -> String {
+    alice.sync();
+    bob.sync();
+    let id = only_id(alice);
+    let (code, out, err) = reply_with(alice, &id, dir, "お答えします");
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        sink.wait_for(1, std::time::Duration::from_secs(30)).len(),
+        1
+    );
+    bob.sync();
+    assert_eq!(status(bob, &id), "done");
+    for t in [alice, bob] {
+        let (code, _, err) = run_code(t, &["sync", "--once"]);
+        assert_eq!(code, 0, "{err}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(sink.received().len(), 1, "the reply went out once");
+    assert_eq!(status(alice, &id), "done");
+    id
+}
