@@ -463,10 +463,18 @@ impl Run<'_> {
                     });
                 }
             };
-            let validity = cache
+            // The log's UIDVALIDITY from the cache, or from the server when the folder was
+            // created just now (a base must name it, or it would stand by default).
+            let validity = match cache
                 .folder(&conv.mailbox, &log_folder, FolderRole::Activity)?
                 .uidvalidity
-                .unwrap_or(0);
+            {
+                Some(v) => v,
+                None => conn
+                    .folder_status(&log_folder)?
+                    .and_then(|s| s.uidvalidity)
+                    .unwrap_or(0),
+            };
             let base = crate::core::log::base_value(validity, standing.map_or(0, |ls| ls.uid));
             let event = self
                 .event_for(conv, &plan, state.key.clone())

@@ -25,13 +25,16 @@ pub fn parse_base(s: &str) -> Option<(u32, u32)> {
 
 /// Which of one conversation's records (UID, base) stand, in the order given (UID order).
 /// A base from another UIDVALIDITY (the folder was rebuilt: UIDs were given anew, in the old
-/// order) cannot be compared: such a record stands, as it did when it was written.
+/// order) cannot be compared: such a record stands, as it did when it was written. A base
+/// without a UIDVALIDITY (0), or a folder whose UIDVALIDITY is not known (0), is compared as
+/// it is: nothing stands by default.
 pub fn standing(records: &[(u32, (u32, u32))], uidvalidity: u32) -> Vec<bool> {
     let mut last = 0;
     records
         .iter()
         .map(|&(uid, (v, base))| {
-            let stands = v != uidvalidity || base == last;
+            let rebuilt = uidvalidity != 0 && v != 0 && v != uidvalidity;
+            let stands = rebuilt || base == last;
             if stands {
                 last = uid;
             }
@@ -105,6 +108,13 @@ mod tests {
     fn a_record_on_a_void_record_is_void_too() {
         let recs = [(3, (7, 0)), (4, (7, 0)), (5, (7, 4))];
         assert_eq!(standing(&recs, 7), [true, false, false]);
+    }
+
+    #[test]
+    fn records_decided_without_knowing_the_uidvalidity_are_compared_not_waved_through() {
+        // Two agents who claimed while the log folder was being created.
+        let recs = [(1, (0, 0)), (2, (0, 0))];
+        assert_eq!(standing(&recs, 7), [true, false]);
     }
 
     #[test]

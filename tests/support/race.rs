@@ -108,7 +108,7 @@ fn each_agent<T: Send>(agents: &[(String, Ctx)], act: impl Fn(usize, &Ctx) -> T 
 }
 
 /// Every agent claims every conversation of `ids` at once (the n-th starting at the n-th),
-/// through `relay`, which holds every APPEND and STORE for `hold` so that each agent reads
+/// through `relay`, which holds every APPEND, STORE and CREATE for `hold` so that each agent reads
 /// the state before any claim lands; checks one winner each (`one_winner_each`), every
 /// conversation won, and returns the winners.
 pub fn race_through(
@@ -119,6 +119,9 @@ pub fn race_through(
 ) -> BTreeMap<String, String> {
     relay.hold(" append ", hold);
     relay.hold(" store ", hold);
+    // The log folder is created by the first claims: every agent then decides before it
+    // knows the new folder's UIDVALIDITY from a sync.
+    relay.hold(" create ", hold);
     let results = claim_all(agents, ids, |n, ids| {
         let mut order: Vec<&String> = ids.iter().collect();
         order.rotate_left(n % ids.len());
