@@ -1,6 +1,7 @@
-//! Replies exactly once on a Microsoft 365-like server (no CONDSTORE, no custom keywords:
-//! the relay's `Profile::Microsoft365` in front of the real Dovecot), with the real SMTP
-//! sink: the outbox's marks go through the activity log (`app::outbox_marks`).
+//! Replies exactly once, and a teammate's running tanto kept live, on the hosted services
+//! emulated by the relay in front of the real Dovecot with the real SMTP sink: Microsoft 365
+//! (no CONDSTORE, no custom keywords: the log decides, the outbox's marks go through it too,
+//! `app::outbox_marks`) and Gmail (keywords and CONDSTORE without QRESYNC).
 
 mod harness;
 mod support;
@@ -53,26 +54,26 @@ fn no_tanto_keyword_on_the_server(server: &Dovecot) {
     }
 }
 
-#[test]
-fn a_reply_goes_out_once_and_the_team_sees_it_done() {
+fn a_reply_goes_out_once_and_the_team_sees_it_done_on(profile: Profile) {
     let server = Dovecot::start();
     let sink = SmtpSink::start();
     server.append("support", "INBOX", &question(1, "質問です"), &[]);
-    let relay = Relay::start_as(server.port, Profile::Microsoft365);
+    let relay = Relay::start_as(server.port, profile);
     let root = tempfile::tempdir().expect("tempdir");
     let alice = via(&server, &sink, &relay, &root.path().join("a"), "alice", "");
     let bob = via(&server, &sink, &relay, &root.path().join("b"), "bob", "");
     reply_goes_out_once(&alice, &bob, &sink, root.path());
     assert!(outbox(&bob).is_empty());
-    no_tanto_keyword_on_the_server(&server);
+    if profile == Profile::Microsoft365 {
+        no_tanto_keyword_on_the_server(&server);
+    }
 }
 
-#[test]
-fn a_reply_needing_approval_waits_and_goes_out_once_approved() {
+fn a_reply_needing_approval_waits_and_goes_out_once_approved_on(profile: Profile) {
     let server = Dovecot::start();
     let sink = SmtpSink::start();
     server.append("support", "INBOX", &question(1, "質問です"), &[]);
-    let relay = Relay::start_as(server.port, Profile::Microsoft365);
+    let relay = Relay::start_as(server.port, profile);
     let root = tempfile::tempdir().expect("tempdir");
     let team = "\n[team]\napproval = [\"newbie\"]\n";
     let newbie = via(
@@ -106,15 +107,16 @@ fn a_reply_needing_approval_waits_and_goes_out_once_approved() {
     let _ = run_code(&newbie, &["sync", "--once"]);
     assert_eq!(sink.received().len(), 1);
     assert!(outbox(&newbie).is_empty());
-    no_tanto_keyword_on_the_server(&server);
+    if profile == Profile::Microsoft365 {
+        no_tanto_keyword_on_the_server(&server);
+    }
 }
 
-#[test]
-fn a_queued_reply_is_held_when_a_supervisor_took_over_meanwhile() {
+fn a_queued_reply_is_held_when_a_supervisor_took_over_meanwhile_on(profile: Profile) {
     let server = Dovecot::start();
     let mut sink = SmtpSink::start();
     server.append("support", "INBOX", &question(1, "質問です"), &[]);
-    let relay = Relay::start_as(server.port, Profile::Microsoft365);
+    let relay = Relay::start_as(server.port, profile);
     let root = tempfile::tempdir().expect("tempdir");
     let alice = via(&server, &sink, &relay, &root.path().join("a"), "alice", "");
     let boss = via(&server, &sink, &relay, &root.path().join("s"), "boss", "").supervisor();
@@ -139,12 +141,13 @@ fn a_queued_reply_is_held_when_a_supervisor_took_over_meanwhile() {
     assert_eq!(items[0]["standing"], "held", "{items:?}");
 }
 
-#[test]
-fn a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds() {
+fn a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds_on(
+    profile: Profile,
+) {
     use std::time::Instant;
     let server = Dovecot::start();
     server.append("support", "INBOX", &question(1, "質問です"), &[]);
-    let relay = Relay::start_as(server.port, Profile::Microsoft365);
+    let relay = Relay::start_as(server.port, profile);
     let root = tempfile::tempdir().expect("tempdir");
     let sink = SmtpSink::start();
     let alice = via(&server, &sink, &relay, &root.path().join("a"), "alice", "");
@@ -207,4 +210,46 @@ fn a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds()
         &|| state().is_some_and(|(s, _)| s == "done"),
         Duration::from_secs(2),
     );
+}
+
+#[test]
+fn on_microsoft_365_a_reply_goes_out_once_and_the_team_sees_it_done() {
+    a_reply_goes_out_once_and_the_team_sees_it_done_on(Profile::Microsoft365);
+}
+
+#[test]
+fn on_gmail_a_reply_goes_out_once_and_the_team_sees_it_done() {
+    a_reply_goes_out_once_and_the_team_sees_it_done_on(Profile::Gmail);
+}
+
+#[test]
+fn on_microsoft_365_a_reply_needing_approval_waits_and_goes_out_once_approved() {
+    a_reply_needing_approval_waits_and_goes_out_once_approved_on(Profile::Microsoft365);
+}
+
+#[test]
+fn on_gmail_a_reply_needing_approval_waits_and_goes_out_once_approved() {
+    a_reply_needing_approval_waits_and_goes_out_once_approved_on(Profile::Gmail);
+}
+
+#[test]
+fn on_microsoft_365_a_queued_reply_is_held_when_a_supervisor_took_over_meanwhile() {
+    a_queued_reply_is_held_when_a_supervisor_took_over_meanwhile_on(Profile::Microsoft365);
+}
+
+#[test]
+fn on_gmail_a_queued_reply_is_held_when_a_supervisor_took_over_meanwhile() {
+    a_queued_reply_is_held_when_a_supervisor_took_over_meanwhile_on(Profile::Gmail);
+}
+
+#[test]
+fn on_microsoft_365_a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds() {
+    a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds_on(
+        Profile::Microsoft365,
+    );
+}
+
+#[test]
+fn on_gmail_a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds() {
+    a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds_on(Profile::Gmail);
 }
