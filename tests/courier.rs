@@ -247,3 +247,84 @@ fn on_courier_a_reply_goes_out_once_and_the_team_sees_it_done() {
     // The reply is filed in Courier's Sent folder.
     assert_eq!(server.uids("support", "INBOX.Sent").len(), 1);
 }
+
+#[test]
+fn on_courier_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_seconds() {
+    // Courier's IDLE does not report other sessions' changes here: the admin guide's
+    // `team.live_poll_ms` (NOOP polling) is what a Courier team sets.
+    let server = Courier::start();
+    three_day_old_mail(&server, 1);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = agent_via(&server, server.port, &root.path().join("a"), "alice");
+    let poll = "\n[team]\nlive_poll_ms = 250\n";
+    let bob = Ctx::load(Some(&server.agent_config_via(
+        server.port,
+        &root.path().join("b"),
+        "bob",
+        "agent",
+        poll,
+    )))
+    .expect("bob's config");
+    sync(&alice);
+    let id = owners(&alice).into_keys().next().expect("a conversation");
+    // The log folder exists from the first claim on.
+    assert!(matches!(
+        perform(&alice, &id, &Action::Claim).expect("claim"),
+        Outcome::Won(_)
+    ));
+    let watcher = tanto::app::watch::Watcher::spawn(bob.clone());
+    let bob_cache =
+        tanto::cache::Cache::open(&root.path().join("b/cache.sqlite"), false).expect("cache");
+    let seen = |what: &str, ok: &dyn Fn() -> bool, within: Duration| {
+        let started = Instant::now();
+        while !ok() {
+            assert!(
+                started.elapsed() < within,
+                "bob did not see {what} within {within:?}"
+            );
+            let _ = watcher.events.recv_timeout(Duration::from_millis(50));
+        }
+        eprintln!("bob saw {what} after {:?}", started.elapsed());
+    };
+    let state = || {
+        bob_cache
+            .find_conversation(&id)
+            .ok()
+            .and_then(|r| r.ok())
+            .map(|c| (c.status.as_str().to_string(), c.assignee))
+    };
+    seen(
+        "alice's claim",
+        &|| state() == Some(("wip".into(), Some("alice".into()))),
+        Duration::from_secs(30),
+    );
+    tanto::app::note::note(&alice, &id, "電話しました").expect("note");
+    seen(
+        "alice's note",
+        &|| {
+            bob_cache.events("support", &id).is_ok_and(|e| {
+                e.iter()
+                    .any(|e| e.kind.as_str() == "note" && e.text.contains("電話しました"))
+            })
+        },
+        Duration::from_secs(2),
+    );
+    assert!(matches!(
+        perform(&alice, &id, &Action::Done).expect("done"),
+        Outcome::Won(_)
+    ));
+    seen(
+        "done",
+        &|| state().is_some_and(|(s, _)| s == "done"),
+        Duration::from_secs(2),
+    );
+    assert!(matches!(
+        perform(&alice, &id, &Action::Reopen).expect("reopen"),
+        Outcome::Won(_)
+    ));
+    seen(
+        "the reopen",
+        &|| state().is_some_and(|(s, _)| s == "wip"),
+        Duration::from_secs(2),
+    );
+}
