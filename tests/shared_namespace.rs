@@ -269,9 +269,9 @@ fn tanto_folders_of_the_agents_own_beside_a_shared_inbox_are_reported_not_create
     );
 }
 
-/// Alice and bob, each logging in as themselves through a relay that holds every STORE and
-/// APPEND so that both read before either writes, claim the same conversations of the
-/// shared inbox: one winner each, the loser told who, both caches alike.
+/// Eight agents, each logging in as themselves through a relay that holds every STORE and
+/// APPEND so that all read before any writes, claim the same conversations of the shared
+/// inbox: one winner each, every loser told who, every cache alike.
 fn agents_logging_in_as_themselves_race(caches: support::race::Caches) {
     use support::race::{caches_agree, owners, race_through, sync};
     let server = shared_server("");
@@ -279,7 +279,24 @@ fn agents_logging_in_as_themselves_race(caches: support::race::Caches) {
     server.append_many("support", "INBOX", &more);
     let relay = harness::Relay::start(server.port);
     let root = tempfile::tempdir().expect("tempdir");
-    let agents: Vec<(String, tanto::app::Ctx)> = ["alice", "bob"]
+    const AGENTS: [&str; 8] = [
+        "alice", "bob", "dave", "erin", "frank", "grace", "heidi", "ivan",
+    ];
+    let folders = [
+        "INBOX",
+        "Sent",
+        "Tanto",
+        "Tanto/Activity",
+        "Tanto/Outbox",
+        "Tanto/Templates",
+    ];
+    // Alice and bob have the team's rights already (`shared_server`).
+    for id in &AGENTS[2..] {
+        for folder in folders {
+            server.share("support", folder, &format!("user={id}"), support::acl::TEAM);
+        }
+    }
+    let agents: Vec<(String, tanto::app::Ctx)> = AGENTS
         .iter()
         .map(|id| {
             let t = agent(&server, &caches.dir(root.path(), id), id, true);

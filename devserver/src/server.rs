@@ -16,7 +16,9 @@ use crate::sys::{
 /// Password of every test user.
 pub const PASSWORD: &str = "secret";
 /// Users present in every test server.
-pub const USERS: &[&str] = &["support", "alice", "bob", "carol"];
+pub const USERS: &[&str] = &[
+    "support", "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan",
+];
 
 pub(crate) const HOST: &str = "127.0.0.1";
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
