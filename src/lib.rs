@@ -34,6 +34,7 @@ pub mod i18n;
 pub mod imap;
 pub mod mime;
 pub mod oauth;
+pub mod private_file;
 pub mod sanitize;
 pub mod send;
 pub mod tui;

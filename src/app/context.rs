@@ -101,6 +101,29 @@ impl Ctx {
         })
     }
 
+    /// This agent's private state directory, `what` under it (`agent.state_dir`, else
+    /// `$XDG_STATE_HOME/tanto`; then `what/AGENT`), created 0700: kept drafts, the offline
+    /// journal, OAuth2 tokens. Never the shared cache, which other agents can write.
+    pub fn state_dir(&self, what: &str) -> anyhow::Result<std::path::PathBuf> {
+        use anyhow::Context as _;
+        let base = match &self.config.agent.state_dir {
+            Some(d) => d.clone(),
+            None => directories::ProjectDirs::from("", "", "tanto")
+                .map(|d| {
+                    d.state_dir()
+                        .map(std::path::Path::to_path_buf)
+                        .unwrap_or_else(|| d.data_local_dir().to_path_buf())
+                })
+                .context("no home directory for tanto's state (set agent.state_dir)")?,
+        };
+        let dir = base
+            .join(what)
+            .join(crate::sanitize::file_name(&self.config.agent.id));
+        crate::private_file::private_dir(&dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+        Ok(dir)
+    }
+
     /// A signed-in connection to the mailbox's IMAP server. An OAuth2 token the server
     /// refuses is refreshed and tried once more (it may have been revoked, or the clock
     /// may be off).

@@ -4,8 +4,7 @@
 //! the next `r` on the conversation opens it again. Never in the shared cache: another
 //! agent on the host must not read or plant a draft.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 
@@ -36,43 +35,9 @@ pub struct Kept {
     pub at: i64,
 }
 
-/// This agent's private state directory, `what` under it (`agent.state_dir`, else
-/// `$XDG_STATE_HOME/tanto`; then `what/AGENT`), created 0700.
-pub fn state_dir(ctx: &Ctx, what: &str) -> anyhow::Result<PathBuf> {
-    let base = match &ctx.config.agent.state_dir {
-        Some(d) => d.clone(),
-        None => directories::ProjectDirs::from("", "", "tanto")
-            .map(|d| {
-                d.state_dir()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| d.data_local_dir().to_path_buf())
-            })
-            .context("no home directory for tanto's state (set agent.state_dir)")?,
-    };
-    let dir = base
-        .join(what)
-        .join(crate::sanitize::file_name(&ctx.config.agent.id));
-    private_dir(&dir)?;
-    Ok(dir)
-}
-
 /// The private directory of this agent's kept drafts.
 pub fn dir(ctx: &Ctx) -> anyhow::Result<PathBuf> {
-    state_dir(ctx, "drafts")
-}
-
-/// Creates `dir` (and its parents) 0700.
-pub fn private_dir(dir: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .with_context(|| format!("creating {}", dir.display()))?;
-    // A directory made earlier by hand (or by an older tanto) is made private too.
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .with_context(|| format!("making {} private", dir.display()))?;
-    Ok(())
+    ctx.state_dir("drafts")
 }
 
 fn path(ctx: &Ctx, mailbox: &str, conversation: &str) -> anyhow::Result<PathBuf> {
@@ -89,14 +54,7 @@ fn path(ctx: &Ctx, mailbox: &str, conversation: &str) -> anyhow::Result<PathBuf>
 /// new one, never half of either, and a file planted at the path is replaced, not followed.
 pub fn keep(ctx: &Ctx, mailbox: &str, conversation: &str, kept: &Kept) -> anyhow::Result<PathBuf> {
     let to = path(ctx, mailbox, conversation)?;
-    let dir = to.parent().context("a draft path has a directory")?;
-    let mut file = tempfile::Builder::new()
-        .prefix(".draft-")
-        .tempfile_in(dir)
-        .with_context(|| format!("writing a draft in {}", dir.display()))?;
-    file.write_all(&serde_json::to_vec(kept)?)?;
-    file.as_file().sync_all()?;
-    file.persist(&to)
+    crate::private_file::write_private(&to, &serde_json::to_vec(kept)?)
         .with_context(|| format!("writing {}", to.display()))?;
     Ok(to)
 }

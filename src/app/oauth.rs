@@ -23,7 +23,7 @@ pub fn tokens(ctx: &Ctx, mailbox: &Mailbox) -> anyhow::Result<Option<Tokens>> {
     let Some(o) = mailbox.oauth2.as_ref().filter(|_| uses_oauth2(mailbox)) else {
         return Ok(None);
     };
-    let dir = super::drafts::state_dir(ctx, "oauth2")?;
+    let dir = ctx.state_dir("oauth2")?;
     let file = format!("{}.json", crate::sanitize::file_name(&mailbox.name));
     Ok(Tokens::new(&mailbox.name, o, dir.join(file)))
 }

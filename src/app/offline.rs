@@ -89,13 +89,12 @@ impl What {
 }
 
 fn dir(ctx: &Ctx) -> anyhow::Result<PathBuf> {
-    super::drafts::state_dir(ctx, "offline")
+    ctx.state_dir("offline")
 }
 
 /// Journals `what` on `conv` as the agent sees it now; applied by the next sync that
 /// reaches the server.
 pub fn queue(ctx: &Ctx, conv: &ConversationRow, what: What) -> anyhow::Result<()> {
-    use std::io::Write;
     let p = Pending {
         mailbox: conv.mailbox.clone(),
         conversation: conv.id.clone(),
@@ -110,16 +109,9 @@ pub fn queue(ctx: &Ctx, conv: &ConversationRow, what: What) -> anyhow::Result<()
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     // Named by time: applied in the order they were made.
-    let mut file = tempfile::Builder::new()
-        .prefix(".new-")
-        .tempfile_in(&dir)
-        .with_context(|| format!("writing in {}", dir.display()))?;
-    file.write_all(&serde_json::to_vec(&p)?)?;
-    file.as_file().sync_all()?;
     let to = dir.join(format!("{nanos:032}-{}.json", std::process::id()));
-    file.persist(&to)
-        .with_context(|| format!("writing {}", to.display()))?;
-    Ok(())
+    crate::private_file::write_private(&to, &serde_json::to_vec(&p)?)
+        .with_context(|| format!("writing {}", to.display()))
 }
 
 /// How many entries wait in the journal.

@@ -2,8 +2,7 @@
 //! (directory 0700, file 0600, replaced by rename so that a reader never sees half of one),
 //! and a lock beside it (flock: released when the process ends, however it ends).
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{OAuthError, Result};
 
@@ -53,39 +52,14 @@ pub(super) fn read(path: &Path) -> Result<Option<Stored>> {
 
 /// Creates the directory of `path` 0700 (and makes it so if it was made otherwise).
 fn private_dir(path: &Path) -> Result<()> {
-    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| store_error(dir, e))?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .map_err(|e| store_error(dir, e))
+    crate::private_file::private_dir(dir).map_err(|e| store_error(dir, e))
 }
 
 /// Replaces the tokens at `path` (its directory is created 0700, the file is 0600).
 pub(super) fn write(path: &Path, stored: &Stored) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    private_dir(path)?;
-    let tmp = temp_path(path);
     let json = serde_json::to_vec_pretty(stored).map_err(|e| store_error(path, e))?;
-    let written = (|| -> std::io::Result<()> {
-        let _ = std::fs::remove_file(&tmp);
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(&json)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(store_error(path, e));
-    }
-    Ok(())
+    crate::private_file::write_private(path, &json).map_err(|e| store_error(path, e))
 }
 
 /// Removes the tokens at `path` (nothing to do when there are none).
@@ -95,12 +69,6 @@ pub(super) fn remove(path: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(store_error(path, e)),
     }
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{}.tmp", std::process::id()));
-    path.with_file_name(name)
 }
 
 /// An exclusive lock on a mailbox's tokens, held while they are refreshed, so that two
