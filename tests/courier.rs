@@ -15,6 +15,7 @@ use support::race::{
     agent_via, caches_agree, claim_together, keyword_owners, one_winner_each, owners, sync, Caches,
 };
 use support::replying::{agent, question, reply_goes_out_once};
+use support::teammate::Teammate;
 use tanto::app::act::{perform, Outcome};
 use tanto::app::Ctx;
 use tanto::core::claims::Action;
@@ -272,59 +273,25 @@ fn on_courier_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two
         perform(&alice, &id, &Action::Claim).expect("claim"),
         Outcome::Won(_)
     ));
-    let watcher = tanto::app::watch::Watcher::spawn(bob.clone());
-    let bob_cache =
-        tanto::cache::Cache::open(&root.path().join("b/cache.sqlite"), false).expect("cache");
-    let seen = |what: &str, ok: &dyn Fn() -> bool, within: Duration| {
-        let started = Instant::now();
-        while !ok() {
-            assert!(
-                started.elapsed() < within,
-                "bob did not see {what} within {within:?}"
-            );
-            let _ = watcher.events.recv_timeout(Duration::from_millis(50));
-        }
-        eprintln!("bob saw {what} after {:?}", started.elapsed());
-    };
-    let state = || {
-        bob_cache
-            .find_conversation(&id)
-            .ok()
-            .and_then(|r| r.ok())
-            .map(|c| (c.status.as_str().to_string(), c.assignee))
-    };
-    seen(
-        "alice's claim",
-        &|| state() == Some(("wip".into(), Some("alice".into()))),
-        Duration::from_secs(30),
-    );
+    let bob = Teammate::start(&bob, &root.path().join("b/cache.sqlite"));
+    let within = Duration::from_secs(2);
+    bob.sees("alice's claim", Duration::from_secs(30), |b| {
+        b.state(&id) == Some(("wip".into(), Some("alice".into())))
+    });
     tanto::app::note::note(&alice, &id, "電話しました").expect("note");
-    seen(
-        "alice's note",
-        &|| {
-            bob_cache.events("support", &id).is_ok_and(|e| {
-                e.iter()
-                    .any(|e| e.kind.as_str() == "note" && e.text.contains("電話しました"))
-            })
-        },
-        Duration::from_secs(2),
-    );
+    bob.sees("alice's note", within, |b| b.has_note(&id, "電話しました"));
     assert!(matches!(
         perform(&alice, &id, &Action::Done).expect("done"),
         Outcome::Won(_)
     ));
-    seen(
-        "done",
-        &|| state().is_some_and(|(s, _)| s == "done"),
-        Duration::from_secs(2),
-    );
+    bob.sees("done", within, |b| {
+        b.state(&id).is_some_and(|(s, _)| s == "done")
+    });
     assert!(matches!(
         perform(&alice, &id, &Action::Reopen).expect("reopen"),
         Outcome::Won(_)
     ));
-    seen(
-        "the reopen",
-        &|| state().is_some_and(|(s, _)| s == "wip"),
-        Duration::from_secs(2),
-    );
+    bob.sees("the reopen", within, |b| {
+        b.state(&id).is_some_and(|(s, _)| s == "wip")
+    });
 }

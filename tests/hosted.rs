@@ -13,6 +13,7 @@ use serde_json::Value;
 use support::replying::{
     agent, body_file, only_id, question, reply_goes_out_once, reply_with, run_code,
 };
+use support::teammate::Teammate;
 use support::Tanto;
 use tanto_devserver::SmtpSink;
 
@@ -144,7 +145,6 @@ fn a_queued_reply_is_held_when_a_supervisor_took_over_meanwhile_on(profile: Prof
 fn a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds_on(
     profile: Profile,
 ) {
-    use std::time::Instant;
     let server = Dovecot::start();
     server.append("support", "INBOX", &question(1, "質問です"), &[]);
     let relay = Relay::start_as(server.port, profile);
@@ -161,55 +161,21 @@ fn a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds_o
         "",
     )))
     .expect("bob's config");
-    let watcher = tanto::app::watch::Watcher::spawn(bob.clone());
-    let bob_cache =
-        tanto::cache::Cache::open(&root.path().join("b/cache.sqlite"), false).expect("cache");
-    let seen = |what: &str, ok: &dyn Fn() -> bool, within: Duration| {
-        let started = Instant::now();
-        while !ok() {
-            assert!(
-                started.elapsed() < within,
-                "bob did not see {what} within {within:?}"
-            );
-            let _ = watcher.events.recv_timeout(Duration::from_millis(100));
-        }
-        eprintln!("bob saw {what} after {:?}", started.elapsed());
-    };
-    let state = || {
-        bob_cache
-            .find_conversation(&id)
-            .ok()
-            .and_then(|r| r.ok())
-            .map(|c| (c.status.as_str().to_string(), c.assignee))
-    };
-    seen(
-        "the conversation",
-        &|| state().is_some(),
-        Duration::from_secs(30),
-    );
+    let bob = Teammate::start(&bob, &root.path().join("b/cache.sqlite"));
+    let within = Duration::from_secs(2);
+    bob.sees("the conversation", Duration::from_secs(30), |b| {
+        b.state(&id).is_some()
+    });
     alice.ok(&["claim", &id]);
-    seen(
-        "alice's claim",
-        &|| state() == Some(("wip".into(), Some("alice".into()))),
-        Duration::from_secs(2),
-    );
+    bob.sees("alice's claim", within, |b| {
+        b.state(&id) == Some(("wip".into(), Some("alice".into())))
+    });
     alice.ok(&["note", &id, "-m", "電話しました"]);
-    seen(
-        "alice's note",
-        &|| {
-            bob_cache.events("support", &id).is_ok_and(|e| {
-                e.iter()
-                    .any(|e| e.kind.as_str() == "note" && e.text.contains("電話しました"))
-            })
-        },
-        Duration::from_secs(2),
-    );
+    bob.sees("alice's note", within, |b| b.has_note(&id, "電話しました"));
     alice.ok(&["done", &id]);
-    seen(
-        "done",
-        &|| state().is_some_and(|(s, _)| s == "done"),
-        Duration::from_secs(2),
-    );
+    bob.sees("done", within, |b| {
+        b.state(&id).is_some_and(|(s, _)| s == "done")
+    });
 }
 
 #[test]

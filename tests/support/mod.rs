@@ -3,6 +3,7 @@
 
 pub mod acl;
 pub mod race;
+pub mod teammate;
 pub mod tmux;
 
 pub mod replying;
