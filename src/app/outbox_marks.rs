@@ -177,6 +177,12 @@ fn marks(conn: &mut Conn, mailbox: &Mailbox, message_id: &str) -> anyhow::Result
     Ok((info.uidvalidity, out))
 }
 
+/// Which of `recs` stand, by the log's rule (`core::log::standing`).
+fn standing(recs: &[Mark], validity: u32) -> Vec<bool> {
+    let bases: Vec<(u32, (u32, u32))> = recs.iter().map(|r| (r.uid, r.base)).collect();
+    crate::core::log::standing(&bases, validity)
+}
+
 /// The standing mark record of `message_id`: its UID and keywords.
 fn standing_mark(
     conn: &mut Conn,
@@ -184,8 +190,7 @@ fn standing_mark(
     message_id: &str,
 ) -> anyhow::Result<Option<(u32, Vec<String>)>> {
     let (validity, recs) = marks(conn, mailbox, message_id)?;
-    let bases: Vec<(u32, (u32, u32))> = recs.iter().map(|r| (r.uid, r.base)).collect();
-    let stands = crate::core::log::standing(&bases, validity);
+    let stands = standing(&recs, validity);
     Ok(recs
         .into_iter()
         .zip(stands)
@@ -236,8 +241,7 @@ fn append_mark(
             .max()
             .ok_or_else(|| anyhow!("the mark record of {message_id} is not in the log"))?,
     };
-    let bases: Vec<(u32, (u32, u32))> = recs.iter().map(|r| (r.uid, r.base)).collect();
-    let stands = crate::core::log::standing(&bases, validity);
+    let stands = standing(&recs, validity);
     Ok(recs
         .iter()
         .zip(stands)
