@@ -526,3 +526,36 @@ fn a_follow_up_that_arrives_just_before_a_direct_send_s_done_mark_keeps_the_conv
     assert!(flags[0].contains("tanto-done"), "{flags:?}");
     assert_the_follow_up_stays_new(&desk, &alice);
 }
+
+#[test]
+fn an_approved_reply_sent_after_an_smtp_outage_marks_the_conversation_done() {
+    let server = Dovecot::start();
+    let mut sink = SmtpSink::start();
+    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    let root = tempfile::tempdir().expect("tempdir");
+    let team = "\n[team]\napproval = [\"newbie\"]\n";
+    let newbie = agent(&server, &sink, &root.path().join("n"), "newbie", team);
+    let boss = agent(&server, &sink, &root.path().join("s"), "boss", team).supervisor();
+    newbie.sync();
+    let id = only_id(&newbie);
+    let out = newbie.ok(&[
+        "reply",
+        &id,
+        "--body-file",
+        &body_file(root.path(), "承知しました"),
+    ]);
+    assert!(out.contains("approval"), "{out}");
+    boss.sync();
+    sink.stop();
+    let (code, out, err) = run_code(&boss, &["approve", &id]);
+    assert_eq!(code, 0, "approved, queued until SMTP is back: {out}{err}");
+    assert!(sink.received().is_empty());
+    sink.restart();
+    // Any agent's sync sends it once SMTP is back; the author's done follows.
+    let _ = run_code(&newbie, &["sync", "--once"]);
+    assert_eq!(sink.wait_for(1, Duration::from_secs(30)).len(), 1);
+    assert!(outbox(&boss).is_empty());
+    boss.sync();
+    assert_eq!(status(&boss, &id), "done");
+    assert_eq!(status(&newbie, &id), "done");
+}

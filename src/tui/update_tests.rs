@@ -544,3 +544,49 @@ fn the_mouse_scrolls_picks_a_row_and_a_tab() {
     update(&mut s, Msg::Mouse(Mouse::Click { column: 2, row: 0 }));
     assert_eq!(s.tab, Tab::New);
 }
+
+#[test]
+fn an_agent_writing_a_reply_is_told_once_that_someone_took_the_conversation_over() {
+    let mut s = state_with(&["a1"]);
+    let mine = row("a1", "Hello", Status::Wip).conversation;
+    let draft = "To: a1@example.com\nSubject: Re: Hello\n\nHi\n";
+    s.compose = Some(crate::tui::state::Compose {
+        mailbox: "support".into(),
+        id: "a1".into(),
+        text: draft.into(),
+        prepared: crate::tui::state::Draft(std::sync::Arc::new(
+            crate::app::reply::Prepared::for_tests(mine, draft),
+        )),
+        displaced: false,
+    });
+    let mut taken = row("a1", "Hello", Status::Wip);
+    taken.conversation.assignee = Some("carol".into());
+    let answer = |s: &mut State| {
+        let req = s.list_req;
+        update(
+            s,
+            Msg::Worker(Reply::List {
+                req,
+                window: Window {
+                    offset: 0,
+                    total: 1,
+                    rows: vec![taken.clone()],
+                },
+                selected: 0,
+                top: 0,
+                counts: s.counts,
+            }),
+        );
+    };
+    answer(&mut s);
+    let e = s.error.clone().expect("told");
+    assert!(e.contains("carol"), "{e}");
+    assert!(
+        s.compose.as_ref().is_some_and(|c| c.displaced),
+        "the draft stays"
+    );
+    // Told once: a later reload does not say it again.
+    s.error = None;
+    answer(&mut s);
+    assert!(s.error.is_none(), "{:?}", s.error);
+}
