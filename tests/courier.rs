@@ -9,7 +9,6 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use chrono::{Duration as Days, Local};
 use harness::{sample_message, Courier, ImapServer, Relay, SmtpSink};
 use support::race::{
     agent_via, caches_agree, claim_together, keyword_owners, one_winner_each, owners, sync, Caches,
@@ -31,24 +30,8 @@ const ACTIVITY: &str = "INBOX.Tanto.Activity";
 
 /// `n` customer messages, each its own conversation, sent and received three days ago.
 fn three_day_old_mail(server: &ImapServer, n: usize) {
-    let then = Local::now() - Days::days(3);
-    let msgs: Vec<(Vec<u8>, Vec<String>, String)> = (0..n)
-        .map(|i| {
-            let at = then + Days::minutes(i as i64);
-            let raw = String::from_utf8(sample_message(i, None)).expect("UTF-8");
-            let raw = raw
-                .lines()
-                .map(|l| match l.starts_with("Date: ") {
-                    true => format!("Date: {}", at.to_rfc2822()),
-                    false => l.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join("\r\n");
-            let date = at.format("%d-%b-%Y %H:%M:%S %z").to_string();
-            (raw.into_bytes(), Vec::new(), date)
-        })
-        .collect();
-    server.append_dated_many("support", "INBOX", &msgs);
+    let msgs: Vec<Vec<u8>> = (0..n).map(|i| sample_message(i, None)).collect();
+    server.append_days_old("support", "INBOX", &msgs, 3);
 }
 
 #[test]

@@ -14,7 +14,9 @@ use harness::{sample_message, Cyrus, Relay, CYRUS_AGENTS};
 use support::race::{
     caches_agree, claim_all, keyword_owners, one_winner_each, owners, sync, Caches,
 };
-use support::{has_note, wait_for, Tanto};
+use support::lifecycle::{note_done_and_reopen_reach_the_other, status_of};
+use support::replying::{question, reply_goes_out_once, sends_through};
+use support::{wait_for, Tanto};
 use tanto::app::Ctx;
 
 /// The team's inbox as the agents name it, and its activity folder.
@@ -24,13 +26,8 @@ const ACTIVITY: &str = "user.support.Tanto.Activity";
 /// A fresh Cyrus with `n` conversations of customer mail that arrived three days ago.
 fn cyrus_with_mail(n: usize) -> Cyrus {
     let server = Cyrus::start();
-    let date = (chrono::Local::now() - chrono::Duration::days(3))
-        .format("%d-%b-%Y %H:%M:%S %z")
-        .to_string();
-    let msgs: Vec<(Vec<u8>, Vec<String>, String)> = (0..n)
-        .map(|i| (sample_message(i, None), Vec::new(), date.clone()))
-        .collect();
-    server.append_dated_many("support", "INBOX", &msgs);
+    let msgs: Vec<Vec<u8>> = (0..n).map(|i| sample_message(i, None)).collect();
+    server.append_days_old("support", "INBOX", &msgs, 3);
     server
 }
 
@@ -114,50 +111,13 @@ fn race(caches: Caches) {
     eprintln!("{caches:?}: the whole test took {:?}", started.elapsed());
 }
 
-fn status_of(t: &Tanto, id: &str) -> (String, String) {
-    let show = t.json(&["show", id, "--json"]);
-    (
-        show["status"].as_str().unwrap_or_default().to_string(),
-        show["assignee"].as_str().unwrap_or_default().to_string(),
-    )
-}
-
 #[test]
 fn a_note_done_and_reopen_by_one_agent_are_seen_by_another_after_sync() {
     let server = cyrus_with_mail(1);
     let root = tempfile::tempdir().expect("tempdir");
     let alice = Tanto::new(&server, &root.path().join("alice"), "alice");
     let bob = Tanto::new(&server, &root.path().join("bob"), "bob");
-    let id = alice.claims_before("alice", &bob);
-    alice.ok(&["note", &id, "-m", "called the customer back"]);
-    alice.ok(&["done", &id]);
-
-    bob.sync();
-    assert_eq!(status_of(&bob, &id), ("done".into(), "alice".into()));
-    let show = bob.json(&["show", &id, "--json"]);
-    assert!(has_note(&show, "called the customer back"), "{show}");
-
-    bob.ok(&["reopen", &id]);
-    alice.sync();
-    assert_eq!(status_of(&alice, &id), ("wip".into(), "alice".into()));
-    let show = alice.json(&["show", &id, "--json"]);
-    let events: Vec<(String, String)> = show["timeline"]
-        .as_array()
-        .expect("timeline")
-        .iter()
-        .filter(|e| e["kind"] == "event")
-        .map(|e| {
-            (
-                e["event"].as_str().unwrap_or_default().to_string(),
-                e["agent"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    let want: Vec<(String, String)> = [("claim", "alice"), ("done", "alice"), ("reopen", "bob")]
-        .iter()
-        .map(|(e, a)| (e.to_string(), a.to_string()))
-        .collect();
-    assert_eq!(events, want, "{show}");
+    note_done_and_reopen_reach_the_other(&alice, &bob);
     // Everything is in the team's mailbox, nothing in the agents' own.
     assert_eq!(server.uids("support", "INBOX.Tanto.Activity").len(), 4);
     for who in ["alice", "bob"] {
@@ -322,4 +282,19 @@ fn doctor_fails_when_the_tanto_folders_are_left_as_the_agents_own() {
             .any(|f| f.starts_with("user.alice.")),
         "nothing was created under alice's INBOX."
     );
+}
+
+#[test]
+fn a_reply_goes_out_once_and_the_team_sees_it_done() {
+    let server = Cyrus::start();
+    server.append_days_old("support", "INBOX", &[question(1, "質問です")], 3);
+    let sink = harness::SmtpSink::start();
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("alice"), "alice");
+    let bob = Tanto::new(&server, &root.path().join("bob"), "bob");
+    sends_through(&alice, &sink);
+    sends_through(&bob, &sink);
+    reply_goes_out_once(&alice, &bob, &sink, root.path());
+    // Filed in the team's Sent folder, found beside its inbox (none in the agents' own).
+    assert_eq!(server.uids("support", "INBOX.Sent").len(), 1);
 }

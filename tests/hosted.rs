@@ -44,7 +44,11 @@ fn outbox(t: &Tanto) -> Vec<Value> {
 }
 
 fn no_tanto_keyword_on_the_server(server: &Dovecot) {
+    let exist = server.list("support");
     for folder in ["INBOX", "Tanto/Outbox"] {
+        if !exist.iter().any(|f| f == folder) {
+            continue;
+        }
         for uid in server.uids("support", folder) {
             let flags = server.flags("support", folder, uid);
             assert!(
@@ -58,7 +62,7 @@ fn no_tanto_keyword_on_the_server(server: &Dovecot) {
 fn a_reply_goes_out_once_and_the_team_sees_it_done_on(profile: Profile) {
     let server = Dovecot::start();
     let sink = SmtpSink::start();
-    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    server.append_days_old("support", "INBOX", &[question(1, "質問です")], 3);
     let relay = Relay::start_as(server.port, profile);
     let root = tempfile::tempdir().expect("tempdir");
     let alice = via(&server, &sink, &relay, &root.path().join("a"), "alice", "");
@@ -73,7 +77,7 @@ fn a_reply_goes_out_once_and_the_team_sees_it_done_on(profile: Profile) {
 fn a_reply_needing_approval_waits_and_goes_out_once_approved_on(profile: Profile) {
     let server = Dovecot::start();
     let sink = SmtpSink::start();
-    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    server.append_days_old("support", "INBOX", &[question(1, "質問です")], 3);
     let relay = Relay::start_as(server.port, profile);
     let root = tempfile::tempdir().expect("tempdir");
     let team = "\n[team]\napproval = [\"newbie\"]\n";
@@ -116,7 +120,7 @@ fn a_reply_needing_approval_waits_and_goes_out_once_approved_on(profile: Profile
 fn a_queued_reply_is_held_when_a_supervisor_took_over_meanwhile_on(profile: Profile) {
     let server = Dovecot::start();
     let mut sink = SmtpSink::start();
-    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    server.append_days_old("support", "INBOX", &[question(1, "質問です")], 3);
     let relay = Relay::start_as(server.port, profile);
     let root = tempfile::tempdir().expect("tempdir");
     let alice = via(&server, &sink, &relay, &root.path().join("a"), "alice", "");
@@ -142,11 +146,11 @@ fn a_queued_reply_is_held_when_a_supervisor_took_over_meanwhile_on(profile: Prof
     assert_eq!(items[0]["standing"], "held", "{items:?}");
 }
 
-fn a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds_on(
+fn a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_seconds_on(
     profile: Profile,
 ) {
     let server = Dovecot::start();
-    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    server.append_days_old("support", "INBOX", &[question(1, "質問です")], 3);
     let relay = Relay::start_as(server.port, profile);
     let root = tempfile::tempdir().expect("tempdir");
     let sink = SmtpSink::start();
@@ -176,6 +180,24 @@ fn a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds_o
     bob.sees("done", within, |b| {
         b.state(&id).is_some_and(|(s, _)| s == "done")
     });
+    alice.ok(&["reopen", &id]);
+    bob.sees("the reopen", within, |b| {
+        b.state(&id) == Some(("wip".into(), Some("alice".into())))
+    });
+}
+
+/// Alice's note, done and bob's reopen, each seen by the other after a sync, on `profile`.
+fn a_note_done_and_reopen_by_one_agent_are_seen_by_another_on(profile: Profile) {
+    let server = Dovecot::start();
+    server.append_days_old("support", "INBOX", &[question(1, "質問です")], 3);
+    let relay = Relay::start_as(server.port, profile);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::via(&server, relay.port(), &root.path().join("a"), "alice");
+    let bob = Tanto::via(&server, relay.port(), &root.path().join("b"), "bob");
+    support::lifecycle::note_done_and_reopen_reach_the_other(&alice, &bob);
+    if profile == Profile::Microsoft365 {
+        no_tanto_keyword_on_the_server(&server);
+    }
 }
 
 #[test]
@@ -209,13 +231,23 @@ fn on_gmail_a_queued_reply_is_held_when_a_supervisor_took_over_meanwhile() {
 }
 
 #[test]
-fn on_microsoft_365_a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds() {
-    a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds_on(
+fn on_microsoft_365_a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_seconds() {
+    a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_seconds_on(
         Profile::Microsoft365,
     );
 }
 
 #[test]
-fn on_gmail_a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds() {
-    a_claim_a_note_and_done_reach_a_teammate_s_running_tanto_within_two_seconds_on(Profile::Gmail);
+fn on_gmail_a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_seconds() {
+    a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_seconds_on(Profile::Gmail);
+}
+
+#[test]
+fn on_microsoft_365_a_note_done_and_reopen_by_one_agent_are_seen_by_another() {
+    a_note_done_and_reopen_by_one_agent_are_seen_by_another_on(Profile::Microsoft365);
+}
+
+#[test]
+fn on_gmail_a_note_done_and_reopen_by_one_agent_are_seen_by_another() {
+    a_note_done_and_reopen_by_one_agent_are_seen_by_another_on(Profile::Gmail);
 }

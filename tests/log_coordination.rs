@@ -79,12 +79,19 @@ fn on_dovecot_maildir_agents_get_one_winner_each() {
     race_and_go_on(&server, &relay, Caches::Separate);
 }
 
-/// Six conversations of old mail, eight agents claiming all of them at once through
+#[test]
+fn on_dovecot_maildir_agents_sharing_one_cache_get_one_winner_each() {
+    let server = Dovecot::start_with("mail_location = maildir:~/Maildir");
+    let relay = Relay::start(server.port);
+    race_and_go_on(&server, &relay, Caches::Shared);
+}
+
+/// Six conversations of three-day-old mail, eight agents claiming all of them at once through
 /// `relay` (which holds every write so that all read first), then a done and a new claim:
 /// one winner each, the same on every agent.
 fn race_and_go_on(server: &Dovecot, relay: &Relay, caches: Caches) {
     let msgs: Vec<Vec<u8>> = (0..6).map(|i| sample_message(i, None)).collect();
-    server.append_many("support", "INBOX", &msgs);
+    server.append_days_old("support", "INBOX", &msgs, 3);
     let root = tempfile::tempdir().expect("tempdir");
     let agents: Vec<(String, Ctx)> = (0..8)
         .map(|n| {

@@ -15,7 +15,7 @@ use support::{wait_for, Tanto};
 /// needs) and carol (`lr`: lookup and read).
 fn shared_server(extra: &str) -> Dovecot {
     let server = Dovecot::start_shared(extra);
-    server.append("support", "INBOX", &sample_message(1, None), &[]);
+    server.append_days_old("support", "INBOX", &[sample_message(1, None)], 3);
     let folders = [
         "INBOX",
         "Sent",
@@ -61,9 +61,9 @@ fn logins(server: &Dovecot, user: &str) -> usize {
         .count()
 }
 
-/// Alice claims and writes a note; bob's running `tanto sync` (the watcher) has each in his
+/// Alice claims, writes a note, marks it done and reopens it; bob's running `tanto sync` (the watcher) has each in his
 /// cache within 2 s, without logging in again meanwhile (it IDLEs).
-fn a_claim_and_a_note_reach_bob_within_two_seconds(server: Dovecot) {
+fn claim_note_done_and_reopen_reach_bob_within_two_seconds(server: Dovecot) {
     let root = tempfile::tempdir().expect("tempdir");
     let alice = agent(&server, &root.path().join("alice"), "alice", true);
     let bob = agent(&server, &root.path().join("bob"), "bob", true);
@@ -113,6 +113,14 @@ fn a_claim_and_a_note_reach_bob_within_two_seconds(server: Dovecot) {
             .list(&tanto::cache::ListFilter::default())
             .is_ok_and(|l| l.len() == 2)
     });
+    alice.ok(&["done", &id]);
+    let done = wait_for("done", &|| {
+        status().is_some_and(|(s, _)| s == "done")
+    });
+    alice.ok(&["reopen", &id]);
+    let reopen = wait_for("the reopen", &|| {
+        status() == Some(("wip".into(), Some("alice".into())))
+    });
     std::thread::sleep(Duration::from_secs(2));
     let again = logins(&server, "bob") - logged_in;
     let _ = watch.kill();
@@ -120,6 +128,8 @@ fn a_claim_and_a_note_reach_bob_within_two_seconds(server: Dovecot) {
     assert!(claim < Duration::from_secs(2), "the claim took {claim:?}");
     assert!(note < Duration::from_secs(2), "the note took {note:?}");
     assert!(mail < Duration::from_secs(2), "the new mail took {mail:?}");
+    assert!(done < Duration::from_secs(2), "done took {done:?}");
+    assert!(reopen < Duration::from_secs(2), "the reopen took {reopen:?}");
     assert_eq!(
         again, 0,
         "the watcher logged in {again} more times instead of idling"
@@ -127,15 +137,15 @@ fn a_claim_and_a_note_reach_bob_within_two_seconds(server: Dovecot) {
 }
 
 #[test]
-fn with_notify_a_claim_and_a_note_reach_another_agent_within_two_seconds() {
+fn with_notify_a_claim_note_done_and_reopen_reach_another_agent_within_two_seconds() {
     // Dovecot offers NOTIFY: one connection, the shared folders named in NOTIFY SET.
-    a_claim_and_a_note_reach_bob_within_two_seconds(shared_server(""));
+    claim_note_done_and_reopen_reach_bob_within_two_seconds(shared_server(""));
 }
 
 #[test]
-fn without_notify_a_claim_and_a_note_reach_another_agent_within_two_seconds() {
+fn without_notify_a_claim_note_done_and_reopen_reach_another_agent_within_two_seconds() {
     // No NOTIFY: one IDLE per folder, on folders LIST does not show by their full names.
-    a_claim_and_a_note_reach_bob_within_two_seconds(shared_server(
+    claim_note_done_and_reopen_reach_bob_within_two_seconds(shared_server(
         "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SPECIAL-USE \
          LITERAL+ NAMESPACE UIDPLUS MOVE CONDSTORE QRESYNC ACL",
     ));
@@ -276,7 +286,7 @@ fn agents_logging_in_as_themselves_race(caches: support::race::Caches) {
     use support::race::{caches_agree, owners, race_through, sync};
     let server = shared_server("");
     let more: Vec<Vec<u8>> = (2..7).map(|i| sample_message(i, None)).collect();
-    server.append_many("support", "INBOX", &more);
+    server.append_days_old("support", "INBOX", &more, 3);
     let relay = harness::Relay::start(server.port);
     let root = tempfile::tempdir().expect("tempdir");
     const AGENTS: [&str; 8] = [
@@ -333,4 +343,36 @@ fn agents_on_their_own_logins_racing_in_a_shared_namespace_get_one_winner_each()
 #[test]
 fn agents_on_their_own_logins_sharing_one_cache_get_one_winner_each() {
     agents_logging_in_as_themselves_race(support::race::Caches::Shared);
+}
+
+#[test]
+fn a_note_done_and_reopen_by_one_agent_are_seen_by_another_after_sync() {
+    let server = shared_server("");
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = agent(&server, &root.path().join("alice"), "alice", true);
+    let bob = agent(&server, &root.path().join("bob"), "bob", true);
+    alice.sync();
+    bob.sync();
+    support::lifecycle::note_done_and_reopen_reach_the_other(&alice, &bob);
+    // Every record is in the team's activity folder, none in the agents' own.
+    assert_eq!(server.uids("support", "Tanto/Activity").len(), 4);
+    for who in ["alice", "bob"] {
+        assert!(!server.list(who).iter().any(|f| f.starts_with("Tanto")));
+    }
+}
+
+#[test]
+fn a_reply_goes_out_once_and_the_team_sees_it_done() {
+    let server = shared_server("");
+    let sink = harness::SmtpSink::start();
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = agent(&server, &root.path().join("alice"), "alice", true);
+    let bob = agent(&server, &root.path().join("bob"), "bob", true);
+    support::replying::sends_through(&alice, &sink);
+    support::replying::sends_through(&bob, &sink);
+    support::replying::reply_goes_out_once(&alice, &bob, &sink, root.path());
+    // Filed in the team's Sent folder beside the shared inbox, not in alice's own.
+    assert_eq!(server.uids("support", "Sent").len(), 1);
+    let own = server.list("alice").iter().any(|f| f == "Sent");
+    assert!(!own || server.uids("alice", "Sent").is_empty());
 }

@@ -270,17 +270,6 @@ impl Cyrus {
         self.admin(&format!("SETACL \"{mailbox}\" \"{who}\" \"{rights}\""));
     }
 
-    /// The folders `user` sees, as `LIST "" "*"` names them.
-    pub fn list(&self, user: &str) -> Vec<String> {
-        let mut s = self.session(user);
-        let names = s
-            .list(Some(""), Some("*"))
-            .unwrap_or_else(|e| panic!("LIST as {user}: {e}"));
-        let out = names.iter().map(|n| n.name().to_string()).collect();
-        s.logout().expect("LOGOUT");
-        out
-    }
-
     /// Adds `name` (password [`crate::PASSWORD`]) to the sasldb.
     fn add_sasl_user(&self, name: &str) {
         let bin = self.packages.join("usr/sbin/saslpasswd2");

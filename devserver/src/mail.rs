@@ -64,6 +64,43 @@ impl ImapServer {
         uids
     }
 
+    /// APPENDs `msgs` (no flags) as mail that arrived `days` ago, one minute apart: each
+    /// one's `Date:` header and INTERNALDATE are rewritten to that time, so that tests see
+    /// old mail as a team does, not mail that arrived a moment ago. Returns their UIDs.
+    pub fn append_days_old(&self, user: &str, folder: &str, msgs: &[Vec<u8>], days: i64) -> Vec<u32> {
+        let then = chrono::Local::now() - chrono::Duration::days(days);
+        let dated: Vec<(Vec<u8>, Vec<String>, String)> = msgs
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| {
+                let at = then + chrono::Duration::minutes(i as i64);
+                let text = String::from_utf8_lossy(raw);
+                let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+                let head: Vec<String> = head
+                    .split("\r\n")
+                    .map(|l| match l.starts_with("Date: ") {
+                        true => format!("Date: {}", at.to_rfc2822()),
+                        false => l.to_string(),
+                    })
+                    .collect();
+                let raw = format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes();
+                (raw, Vec::new(), at.format("%d-%b-%Y %H:%M:%S %z").to_string())
+            })
+            .collect();
+        self.append_dated_many(user, folder, &dated)
+    }
+
+    /// The folders `user` sees, as `LIST "" "*"` names them.
+    pub fn list(&self, user: &str) -> Vec<String> {
+        let mut s = self.session(user);
+        let names = s
+            .list(Some(""), Some("*"))
+            .unwrap_or_else(|e| panic!("LIST as {user}: {e}"));
+        let out = names.iter().map(|n| n.name().to_string()).collect();
+        s.logout().expect("LOGOUT");
+        out
+    }
+
     /// APPENDs many messages (no flags) on one connection, creating the folder if missing
     /// (1000 messages: well under a second). Returns their UIDs in order.
     pub fn append_many(&self, user: &str, folder: &str, msgs: &[Vec<u8>]) -> Vec<u32> {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod acl;
+pub mod lifecycle;
 pub mod race;
 pub mod teammate;
 pub mod tmux;

@@ -178,3 +178,9 @@ pub fn reply_goes_out_once(
     assert_eq!(status(alice, &id), "done");
     id
 }
+
+/// Points `t`'s mailbox at the sink's SMTP server (for agents set up without `agent`).
+pub fn sends_through(t: &Tanto, sink: &SmtpSink) {
+    let text = std::fs::read_to_string(&t.config).expect("read config");
+    std::fs::write(&t.config, format!("{text}{}", sink.config_toml())).expect("write config");
+}
