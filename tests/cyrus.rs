@@ -11,10 +11,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use harness::{sample_message, Cyrus, Relay, CYRUS_AGENTS};
+use support::lifecycle::{note_done_and_reopen_reach_the_other, status_of};
 use support::race::{
     caches_agree, claim_all, keyword_owners, one_winner_each, owners, sync, Caches,
 };
-use support::lifecycle::{note_done_and_reopen_reach_the_other, status_of};
 use support::replying::{question, reply_goes_out_once, sends_through};
 use support::{wait_for, Tanto};
 use tanto::app::Ctx;

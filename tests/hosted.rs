@@ -231,7 +231,8 @@ fn on_gmail_a_queued_reply_is_held_when_a_supervisor_took_over_meanwhile() {
 }
 
 #[test]
-fn on_microsoft_365_a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_seconds() {
+fn on_microsoft_365_a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_seconds(
+) {
     a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_seconds_on(
         Profile::Microsoft365,
     );
@@ -239,7 +240,9 @@ fn on_microsoft_365_a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_ta
 
 #[test]
 fn on_gmail_a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_seconds() {
-    a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_seconds_on(Profile::Gmail);
+    a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_seconds_on(
+        Profile::Gmail,
+    );
 }
 
 #[test]

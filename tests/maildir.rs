@@ -40,7 +40,13 @@ fn on_maildir_past_26_keywords_a_note_done_and_reopen_go_through_the_log_and_rea
     let then = (chrono::Local::now() - chrono::Duration::days(3))
         .format("%d-%b-%Y %H:%M:%S %z")
         .to_string();
-    server.append_dated("support", "INBOX", &sample_message(1, None), &refs, Some(&then));
+    server.append_dated(
+        "support",
+        "INBOX",
+        &sample_message(1, None),
+        &refs,
+        Some(&then),
+    );
     let root = tempfile::tempdir().expect("tempdir");
     let alice = Tanto::new(&server, &root.path().join("a"), "alice");
     let bob = Tanto::new(&server, &root.path().join("b"), "bob");
@@ -65,15 +71,19 @@ fn on_maildir_a_reply_goes_out_once_and_the_team_sees_it_done() {
 }
 
 #[test]
-fn on_maildir_a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_seconds(
-) {
+fn on_maildir_a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_seconds() {
     let server = maildir_with(&[sample_message(1, None)]);
     let root = tempfile::tempdir().expect("tempdir");
     let alice = Tanto::new(&server, &root.path().join("a"), "alice");
     alice.sync();
     let id = alice.only_id();
-    let bob = tanto::app::Ctx::load(Some(&server.agent_config(&root.path().join("b"), "bob", "agent", "")))
-        .expect("bob's config");
+    let bob = tanto::app::Ctx::load(Some(&server.agent_config(
+        &root.path().join("b"),
+        "bob",
+        "agent",
+        "",
+    )))
+    .expect("bob's config");
     let bob = Teammate::start(&bob, &root.path().join("b/cache.sqlite"));
     let within = Duration::from_secs(2);
     bob.sees("the conversation", Duration::from_secs(30), |b| {

@@ -47,9 +47,14 @@ struct Team {
 /// reaching it through a relay, each with its own cache, synced.
 fn team(convs: usize, n: usize) -> Team {
     let server = Dovecot::start();
-    let msgs: Vec<Vec<u8>> = (0..convs).map(|i| question(i, 3 * DAY, None)).collect();
-    server.append_many("support", "INBOX", &msgs);
     let relay = Relay::start(server.port);
+    team_on(server, relay, convs, n)
+}
+
+/// Like `team`, on `server` reached through `relay` (a hosted profile, say).
+fn team_on(server: Dovecot, relay: Relay, convs: usize, n: usize) -> Team {
+    let msgs: Vec<Vec<u8>> = (0..convs).map(|i| question(i, 3 * DAY, None)).collect();
+    server.append_days_old("support", "INBOX", &msgs, 3);
     let root = tempfile::tempdir().expect("tempdir");
     let agents: Vec<(String, Tanto)> = (0..n)
         .map(|i| {
@@ -283,13 +288,44 @@ fn done_release_and_assign_racing_a_claim_leave_one_winner() {
 #[test]
 fn a_claim_racing_a_new_customer_message_still_ends_with_one_owner() {
     let t = team(1, 3);
+    a_claim_racing_a_new_customer_message(&t, " STORE ");
+    // Every message of the conversation names at most the winner.
+    let winner = t.agents[1].1.json(&["list", "--json"])[0]["assignee"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    for (uid, owners) in owner_keywords(&t.server, "INBOX") {
+        assert!(
+            owners
+                .iter()
+                .all(|o| o.eq_ignore_ascii_case(&format!("tanto-by-{winner}"))),
+            "uid {uid}: {owners:?}"
+        );
+    }
+    assert_eq!(events(&t.server), 1);
+}
+
+#[test]
+fn through_the_log_a_claim_racing_a_new_customer_message_still_ends_with_one_owner() {
+    // Microsoft 365: no keywords, no CONDSTORE; the relay holds the log's APPENDs.
+    let server = Dovecot::start();
+    let relay = Relay::start_as(server.port, harness::Profile::Microsoft365);
+    let t = team_on(server, relay, 1, 3);
+    a_claim_racing_a_new_customer_message(&t, " APPEND ");
+}
+
+/// agent1 claims the one conversation; while its write (`held`: the command the relay holds)
+/// is on its way, the customer writes again and agent2 claims after reading that: one
+/// winner, the loser told who; a fresh agent and both contenders read the winner holding the
+/// conversation, both messages in it.
+fn a_claim_racing_a_new_customer_message(t: &Team, held: &str) {
     let conv = ids(&t.agents[1].1).remove(0);
-    t.relay.hold(" STORE ", HOLD);
-    let stores = t.relay.count(" STORE ");
+    t.relay.hold(held, HOLD);
+    let stores = t.relay.count(held);
     let first = spawn(&t.agents[1].1, &["claim", &conv]);
     // agent1 has read and is writing (held); the customer writes again now.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while t.relay.count(" STORE ") == stores {
+    while t.relay.count(held) == stores {
         assert!(Instant::now() < deadline, "agent1 never wrote");
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -317,22 +353,18 @@ fn a_claim_racing_a_new_customer_message_still_ends_with_one_owner() {
         String::from_utf8_lossy(&loser.1.stderr).contains(winners[0]),
         "{report:#?}"
     );
-    // Every message of the conversation names at most the winner; a fresh agent agrees.
-    for (uid, owners) in owner_keywords(&t.server, "INBOX") {
-        assert!(
-            owners
-                .iter()
-                .all(|o| o.eq_ignore_ascii_case(&format!("tanto-by-{}", winners[0]))),
-            "uid {uid}: {owners:?} ({report:#?})"
-        );
-    }
     t.relay.release_holds();
     let fresh = Tanto::new(&t.server, &t._root.path().join("fresh"), "fresh");
     fresh.sync();
     let list = fresh.json(&["list", "--json"]);
     assert_eq!(list[0]["assignee"], winners[0], "{list}");
     assert_eq!(list[0]["messages"], 2);
-    assert_eq!(events(&t.server), 1, "{report:#?}");
+    for (_, agent) in &t.agents[1..] {
+        agent.sync();
+        let list = agent.json(&["list", "--json"]);
+        assert_eq!(list[0]["assignee"], winners[0], "{list}");
+        assert_eq!(list[0]["messages"], 2);
+    }
 }
 
 /// Mail without a Message-ID is keyed by where it is stored: `8.V.INBOX@tanto.invalid` is a

@@ -114,9 +114,7 @@ fn claim_note_done_and_reopen_reach_bob_within_two_seconds(server: Dovecot) {
             .is_ok_and(|l| l.len() == 2)
     });
     alice.ok(&["done", &id]);
-    let done = wait_for("done", &|| {
-        status().is_some_and(|(s, _)| s == "done")
-    });
+    let done = wait_for("done", &|| status().is_some_and(|(s, _)| s == "done"));
     alice.ok(&["reopen", &id]);
     let reopen = wait_for("the reopen", &|| {
         status() == Some(("wip".into(), Some("alice".into())))
@@ -129,7 +127,10 @@ fn claim_note_done_and_reopen_reach_bob_within_two_seconds(server: Dovecot) {
     assert!(note < Duration::from_secs(2), "the note took {note:?}");
     assert!(mail < Duration::from_secs(2), "the new mail took {mail:?}");
     assert!(done < Duration::from_secs(2), "done took {done:?}");
-    assert!(reopen < Duration::from_secs(2), "the reopen took {reopen:?}");
+    assert!(
+        reopen < Duration::from_secs(2),
+        "the reopen took {reopen:?}"
+    );
     assert_eq!(
         again, 0,
         "the watcher logged in {again} more times instead of idling"

@@ -67,7 +67,13 @@ impl ImapServer {
     /// APPENDs `msgs` (no flags) as mail that arrived `days` ago, one minute apart: each
     /// one's `Date:` header and INTERNALDATE are rewritten to that time, so that tests see
     /// old mail as a team does, not mail that arrived a moment ago. Returns their UIDs.
-    pub fn append_days_old(&self, user: &str, folder: &str, msgs: &[Vec<u8>], days: i64) -> Vec<u32> {
+    pub fn append_days_old(
+        &self,
+        user: &str,
+        folder: &str,
+        msgs: &[Vec<u8>],
+        days: i64,
+    ) -> Vec<u32> {
         let then = chrono::Local::now() - chrono::Duration::days(days);
         let dated: Vec<(Vec<u8>, Vec<String>, String)> = msgs
             .iter()
@@ -84,7 +90,11 @@ impl ImapServer {
                     })
                     .collect();
                 let raw = format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes();
-                (raw, Vec::new(), at.format("%d-%b-%Y %H:%M:%S %z").to_string())
+                (
+                    raw,
+                    Vec::new(),
+                    at.format("%d-%b-%Y %H:%M:%S %z").to_string(),
+                )
             })
             .collect();
         self.append_dated_many(user, folder, &dated)

@@ -480,23 +480,22 @@ impl Run<'_> {
                 .event_for(conv, &plan, state.key.clone())
                 .with_base(base.clone());
             self.pending = Some(plan.clone());
-            let uid = append_event(self.ctx, conn, self.mailbox, &conv.subject, &event)?;
-            // The log up to our record: whether it stands is decided there.
-            sync_folder(conn, cache, &self.team, &log_folder, FolderRole::Activity)?;
-            let uid = match uid {
-                Some(u) => Some(u),
-                None => cache.record_of(
-                    &conv.mailbox,
-                    &log_folder,
-                    (&conv.id, &self.actor.id, &base),
-                )?,
-            };
-            let stands = match uid {
-                Some(u) => cache.record_void(&log_folder, &conv.mailbox, u)? == Some(false),
-                None => false,
-            };
-            if stands {
+            if let Some(ours) = self.append_record(conn, cache, conv, &log_folder, &event, &base)? {
                 self.pending = None;
+                let to = LogPlace {
+                    folder: &log_folder,
+                    validity,
+                    ours,
+                };
+                if let Carried::Conflict(winner) =
+                    self.carry_by_log(conn, cache, conv, state, &plan, &to)?
+                {
+                    return Ok(Outcome::Lost {
+                        conversation: conv.id.clone(),
+                        winner,
+                        idle_secs: None,
+                    });
+                }
                 if info.custom_keywords() && !keyword_budget_spent(info) {
                     // Best effort: readers of the log never read the mirror.
                     let _ = conn
@@ -514,6 +513,105 @@ impl Run<'_> {
             id = conv.id,
             action = action.verb()
         ))
+    }
+
+    /// Syncs the inbox and returns the conversation's state message when it is no longer
+    /// `state` (a customer wrote meanwhile). None also when the inbox could not be read for a
+    /// lasting reason (warned); a passing one is an error, so that the action is retried.
+    fn newer_arrival(
+        &self,
+        conn: &mut Conn,
+        cache: &mut Cache,
+        conv: &ConversationRow,
+        state: &StateMessage,
+    ) -> anyhow::Result<Option<StateMessage>> {
+        if let Err(e) = sync_folder(
+            conn,
+            cache,
+            &self.team,
+            &self.mailbox.imap.folder,
+            FolderRole::Inbox,
+        ) {
+            let e = anyhow::Error::new(e);
+            if super::retry::is_transient(&e) {
+                // Retried as a whole: the retry finds the change made and comes back here.
+                return Err(said!("error.context.arrivals").because(e).into());
+            }
+            self.ctx.notify.warn(Warning::ArrivalsNotChecked);
+            return Ok(None);
+        }
+        Ok(match cache.state_message(&conv.mailbox, &conv.id) {
+            Ok(Some(s)) if (s.folder_id, s.uid) != (state.folder_id, state.uid) => Some(s),
+            _ => None,
+        })
+    }
+
+    /// Appends a log record (`event`, decided on `base`) and reads the log up to it: its
+    /// UID when it stands, None when it is void (another record landed first on that base).
+    fn append_record(
+        &self,
+        conn: &mut Conn,
+        cache: &mut Cache,
+        conv: &ConversationRow,
+        log_folder: &str,
+        event: &Event,
+        base: &str,
+    ) -> anyhow::Result<Option<u32>> {
+        let uid = append_event(self.ctx, conn, self.mailbox, &conv.subject, event)?;
+        // The log up to our record: whether it stands is decided there.
+        sync_folder(conn, cache, &self.team, log_folder, FolderRole::Activity)?;
+        let uid = match uid {
+            Some(u) => Some(u),
+            None => cache.record_of(&conv.mailbox, log_folder, (&conv.id, &self.actor.id, base))?,
+        };
+        Ok(match uid {
+            Some(u) if cache.record_void(log_folder, &conv.mailbox, u)? == Some(false) => Some(u),
+            _ => None,
+        })
+    }
+
+    /// `carry_over` where the log decides: after our record stood, a customer message that
+    /// arrived meanwhile holds the conversation's state (new); a claim is put on it by a
+    /// record decided on ours, so that whoever claimed the new message first (on our record
+    /// as their base) has it and we are told, never both.
+    fn carry_by_log(
+        &self,
+        conn: &mut Conn,
+        cache: &mut Cache,
+        conv: &ConversationRow,
+        state: &StateMessage,
+        plan: &Plan,
+        log: &LogPlace<'_>,
+    ) -> anyhow::Result<Carried> {
+        if plan.status != Status::Wip {
+            return Ok(Carried::Stays);
+        }
+        let inbox = &self.mailbox.imap.folder;
+        let synced_next = cache
+            .folder(&conv.mailbox, inbox, FolderRole::Inbox)?
+            .uidnext;
+        let now_next = conn.folder_status(inbox)?.and_then(|s| s.uidnext);
+        if now_next.is_some() && now_next == synced_next {
+            return Ok(Carried::Stays);
+        }
+        let Some(newer) = self.newer_arrival(conn, cache, conv, state)? else {
+            return Ok(Carried::Stays);
+        };
+        let base = crate::core::log::base_value(log.validity, log.ours);
+        let event = self
+            .event_for(conv, plan, newer.key.clone())
+            .with_base(base.clone());
+        if self
+            .append_record(conn, cache, conv, log.folder, &event, &base)?
+            .is_some()
+        {
+            return Ok(Carried::To(newer.key));
+        }
+        let winner = cache
+            .log_state(&conv.mailbox, &conv.id)?
+            .and_then(|ls| ls.owner)
+            .unwrap_or_default();
+        Ok(Carried::Conflict(winner))
     }
 
     /// After a lost race in which the server let our write through beside the winner's:
@@ -603,24 +701,8 @@ impl Run<'_> {
         if quiet {
             return Ok(Carried::Stays);
         }
-        if let Err(e) = sync_folder(
-            conn,
-            cache,
-            &self.team,
-            &self.mailbox.imap.folder,
-            FolderRole::Inbox,
-        ) {
-            let e = anyhow::Error::new(e);
-            if super::retry::is_transient(&e) {
-                // Retried as a whole: the retry finds the change made and comes back here.
-                return Err(said!("error.context.arrivals").because(e).into());
-            }
-            self.ctx.notify.warn(Warning::ArrivalsNotChecked);
+        let Some(newer) = self.newer_arrival(conn, cache, conv, state)? else {
             return Ok(Carried::Stays);
-        }
-        let newer = match cache.state_message(&conv.mailbox, &conv.id) {
-            Ok(Some(s)) if (s.folder_id, s.uid) != (state.folder_id, state.uid) => s,
-            _ => return Ok(Carried::Stays),
         };
         if newer.folder != state.folder {
             conn.select(&newer.folder, None)?;
@@ -694,6 +776,13 @@ impl Run<'_> {
         let event = self.event_for(conv, plan, about.to_string());
         self.log_event(conn, cache, conv, &event)
     }
+}
+
+/// Where our standing record is in the activity log, for a record decided on it.
+struct LogPlace<'a> {
+    folder: &'a str,
+    validity: u32,
+    ours: u32,
 }
 
 enum Carried {
