@@ -285,3 +285,38 @@ fn a_server_offering_only_oauthbearer_is_signed_in_with_it() {
     assert!(log.contains("OAUTHBEARER"), "{log}");
     assert!(!log.contains("XOAUTH2"), "{log}");
 }
+
+#[test]
+fn in_the_terminal_ui_a_token_in_its_last_minute_or_revoked_is_renewed_before_the_action() {
+    let d = desk();
+    d.mock.lifetime(62);
+    d.alice.ok(&["login"]);
+    d.alice.sync();
+    let id = only_id(&d.alice);
+    let tmux = support::tmux::Tmux::new(d.root.path());
+    tmux.open("A", &d.alice);
+    tmux.wait_for("A", "the list", |s| {
+        s.contains("New 1") && s.contains("connected")
+    });
+    // Tokens live 62 s: from now on each is within tanto's minute of margin.
+    std::thread::sleep(Duration::from_secs(3));
+    let before = d.mock.token_requests("refresh_token").len();
+    tmux.keys("A", &["c"]);
+    tmux.wait_for("A", "the claim", |s| s.contains("In progress 1"));
+    assert!(
+        d.mock.token_requests("refresh_token").len() > before,
+        "the TUI refreshed the token before claiming"
+    );
+    assert_eq!(status(&d.alice, &id), "wip");
+    // The provider revokes every access token while still fresh: the server refuses the
+    // next login, and the TUI's next action gets a new token and goes through.
+    d.mock.lifetime(3600);
+    d.mock.revoke_access_tokens();
+    let before = d.mock.token_requests("refresh_token").len();
+    tmux.keys("A", &["2"]);
+    tmux.wait_for("A", "the In progress tab", |s| s.contains("alice"));
+    tmux.keys("A", &["d"]);
+    tmux.wait_for("A", "done", |s| s.contains("Done 1"));
+    assert!(d.mock.token_requests("refresh_token").len() > before);
+    assert_eq!(status(&d.alice, &id), "done");
+}

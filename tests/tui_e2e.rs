@@ -4,7 +4,7 @@
 mod harness;
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -14,44 +14,6 @@ use support::Tanto;
 
 /// What only these tests need of the shared tmux driver.
 impl Tmux {
-    /// Opens `tanto` for an agent in a new 100x30 session named `name`.
-    fn open(&self, name: &str, agent: &Tanto) {
-        self.open_with(name, agent, "EDITOR= VISUAL=");
-    }
-
-    /// Like `open`, with `env` (NAME=value words) in tanto's environment.
-    fn open_with(&self, name: &str, agent: &Tanto, env: &str) {
-        // stderr goes to a file beside the config: a failure shows what tanto said.
-        // The shell records tanto's exit code in a file: tmux marks a pane dead when its
-        // terminal closes, which can be before (or without) it has the process's status.
-        let line = format!(
-            "env TANTO_TEST_PASSWORD=secret TZ=UTC TANTO_DEBUG=1 XDG_STATE_HOME={} {env} {} --config {} 2>>{}; echo $? > {}",
-            agent.dir.join("state").display(),
-            env!("CARGO_BIN_EXE_tanto"),
-            agent.config.display(),
-            agent.dir.join("stderr.log").display(),
-            self.exit_file(name).display()
-        );
-        let _ = std::fs::remove_file(self.exit_file(name));
-        self.cmd(&[
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            "-x",
-            "100",
-            "-y",
-            "30",
-            &line,
-        ]);
-        // Keep the pane after tanto exits, to read how it ended.
-        self.cmd(&["set-option", "-t", name, "remain-on-exit", "on"]);
-    }
-
-    fn exit_file(&self, name: &str) -> PathBuf {
-        self.socket.with_file_name(format!("exit-{name}"))
-    }
-
     /// The pid of the tanto running in pane `name` (the shell's child).
     fn tanto_pid(&self, name: &str) -> String {
         let shell = self.pane(name, "#{pane_pid}");

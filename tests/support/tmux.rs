@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use super::Tanto;
+
 /// A tmux server with its own socket, killed when dropped.
 pub struct Tmux {
     pub socket: PathBuf,
@@ -32,6 +34,44 @@ impl Tmux {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Opens `tanto` for an agent in a new 100x30 session named `name`.
+    pub fn open(&self, name: &str, agent: &Tanto) {
+        self.open_with(name, agent, "EDITOR= VISUAL=");
+    }
+
+    /// Like `open`, with `env` (NAME=value words) in tanto's environment.
+    pub fn open_with(&self, name: &str, agent: &Tanto, env: &str) {
+        // stderr goes to a file beside the config: a failure shows what tanto said.
+        // The shell records tanto's exit code in a file: tmux marks a pane dead when its
+        // terminal closes, which can be before (or without) it has the process's status.
+        let line = format!(
+            "env TANTO_TEST_PASSWORD=secret TZ=UTC TANTO_DEBUG=1 XDG_STATE_HOME={} {env} {} --config {} 2>>{}; echo $? > {}",
+            agent.dir.join("state").display(),
+            env!("CARGO_BIN_EXE_tanto"),
+            agent.config.display(),
+            agent.dir.join("stderr.log").display(),
+            self.exit_file(name).display()
+        );
+        let _ = std::fs::remove_file(self.exit_file(name));
+        self.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &line,
+        ]);
+        // Keep the pane after tanto exits, to read how it ended.
+        self.cmd(&["set-option", "-t", name, "remain-on-exit", "on"]);
+    }
+
+    pub fn exit_file(&self, name: &str) -> PathBuf {
+        self.socket.with_file_name(format!("exit-{name}"))
     }
 
     pub fn screen(&self, name: &str) -> String {
