@@ -33,6 +33,9 @@ fn main() -> ExitCode {
     let code = run(cli);
     // For tests and benches: what the command cost in waits for the server.
     if std::env::var_os("TANTO_TRACE").is_some() {
+        for line in tanto::imap::trace_lines() {
+            say(&format!("tanto: imap: {line}"));
+        }
         let (round_trips, connections) = tanto::imap::traffic();
         say(&format!(
             "tanto: trace: {round_trips} IMAP round trips, {connections} connections"

@@ -321,8 +321,15 @@ fn two_agents_side_by_side_see_each_other_s_claim_and_q_in_each_pane_leaves_noth
         assert!(Instant::now() < deadline, "the demo opened no tmux server");
         std::thread::sleep(Duration::from_millis(100));
     }
-    // By pane id: indexes shift when a pane quits.
-    let panes = demo.cmd(&["list-panes", "-t", "tanto-demo", "-F", "#{pane_id}"]);
+    // By pane id: indexes shift when a pane quits. The demo splits its window after
+    // starting the server: wait for the second pane.
+    let panes = loop {
+        let panes = demo.cmd(&["list-panes", "-t", "tanto-demo", "-F", "#{pane_id}"]);
+        if panes.split_whitespace().count() >= 2 || Instant::now() > deadline {
+            break panes;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     let panes: Vec<&str> = panes.split_whitespace().collect();
     let [you, ken] = panes[..] else {
         panic!("two panes, one per agent: {panes:?}")

@@ -13,7 +13,7 @@ mod transport;
 pub use connect::{Caps, Conn, FolderStatus, Login, SelectInfo, Server};
 pub use folders::{missing_rights, Right, Scope, SentFound, SentLookup};
 pub use namespace::{Namespaces, Personal, Place, Space};
-pub use transport::traffic;
+pub use transport::{trace_lines, traffic};
 
 /// What went wrong talking to the server, phrased for the user.
 #[derive(Debug, thiserror::Error)]

@@ -35,6 +35,60 @@ pub fn traffic() -> (u64, u64) {
     )
 }
 
+/// `TANTO_TRACE=commands`: each command's first line on stderr as it is written, and each
+/// round trip as its answer starts, to see where a slow link's time goes.
+fn trace_commands() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("TANTO_TRACE").is_ok_and(|v| v == "commands"))
+}
+
+/// The trace so far, each line with the milliseconds since the first; the front end prints
+/// it (nothing below the front ends writes to the terminal).
+pub fn trace_lines() -> Vec<String> {
+    TRACE.lock().map(|t| t.clone()).unwrap_or_default()
+}
+
+static TRACE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn trace(line: String) {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let ms = START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis();
+    if let Ok(mut t) = TRACE.lock() {
+        t.push(format!("{ms:>6} ms {line}"));
+    }
+}
+
+/// The command a write starts, for the trace: `tag VERB ...` on its first line, with a
+/// login's or an authentication's arguments left out; None for a literal's bytes.
+fn command_line(buf: &[u8]) -> Option<String> {
+    let line = buf.split(|&b| b == b'\n').next()?;
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.split(' ');
+    let tag = words.next()?;
+    let verb = words.next()?;
+    let is_command = !tag.is_empty()
+        && tag.len() <= 12
+        && tag.bytes().all(|b| b.is_ascii_alphanumeric())
+        && !verb.is_empty()
+        && verb.bytes().all(|b| b.is_ascii_uppercase());
+    if !is_command {
+        return None;
+    }
+    if matches!(verb, "LOGIN" | "AUTHENTICATE") {
+        return Some(format!("{tag} {verb} …"));
+    }
+    let clean: String = line
+        .trim_end()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(160)
+        .collect();
+    Some(clean)
+}
+
 /// A cloneable handle on the connection's stream.
 #[derive(Clone)]
 pub struct Shared(Arc<Mutex<Inner>>);
@@ -75,7 +129,10 @@ impl Read for Shared {
         let n = inner.stream.read(buf)?;
         if n > 0 && inner.wrote {
             inner.wrote = false;
-            ROUND_TRIPS.fetch_add(1, Ordering::Relaxed);
+            let count = ROUND_TRIPS.fetch_add(1, Ordering::Relaxed) + 1;
+            if trace_commands() {
+                trace(format!("round trip {count} answered"));
+            }
         }
         Ok(n)
     }
@@ -86,6 +143,11 @@ impl Write for Shared {
         let mut inner = self.lock()?;
         if !buf.is_empty() {
             inner.wrote = true;
+            if trace_commands() {
+                if let Some(line) = command_line(buf) {
+                    trace(format!("> {line}"));
+                }
+            }
         }
         inner.stream.write(buf)
     }
@@ -179,6 +241,20 @@ fn literal_len(line: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_trace_names_commands_and_never_credentials_or_message_text() {
+        assert_eq!(
+            command_line(b"a4 UID STORE 7 (UNCHANGEDSINCE 9) FLAGS (x)\r\n").as_deref(),
+            Some("a4 UID STORE 7 (UNCHANGEDSINCE 9) FLAGS (x)")
+        );
+        assert_eq!(
+            command_line(b"a1 LOGIN support secret\r\n").as_deref(),
+            Some("a1 LOGIN …")
+        );
+        assert_eq!(command_line(b"From: a@b\r\nSubject: x\r\n"), None);
+        assert_eq!(command_line(b"\r\n"), None);
+    }
 
     #[test]
     fn responses_are_framed_with_their_literals() {
