@@ -182,12 +182,9 @@ impl Run<'_> {
         let inbox = &self.mailbox.imap.folder;
         let log_folder = &self.mailbox.imap.activity_folder;
         // A fresh view first: a newer customer message changes which message holds the
-        // state, and the log says how old a claim is.
+        // state. The log is read where it decides (below), or where it says how old
+        // someone else's claim is.
         sync_folder(conn, cache, &self.team, inbox, FolderRole::Inbox)?;
-        sync_folder(conn, cache, &self.team, log_folder, FolderRole::Activity)?;
-        // The log must be writable before anything changes on the server (after its sync,
-        // whose STATUS already told that it exists: no LIST then).
-        conn.ensure_folder(log_folder)?;
         let conv = cache
             .find_conversation(&conv.id)?
             .unwrap_or_else(|_| conv.clone());
@@ -221,7 +218,22 @@ impl Run<'_> {
             }
         }
         if by_log(conn, &info) {
+            sync_folder(conn, cache, &self.team, log_folder, FolderRole::Activity)?;
+            // The log must be writable before anything changes on the server (its sync's
+            // STATUS already told that it exists: no LIST then).
+            conn.ensure_folder(log_folder)?;
             return self.attempt_by_log(conn, cache, &conv, &state, action, &info);
+        }
+        // The log exists when the cache has read it (a folder deleted since is created
+        // again when the event's APPEND is refused); else made sure of before any change.
+        let log_known = cache
+            .folder(&conv.mailbox, log_folder, FolderRole::Activity)?
+            .uidvalidity
+            .is_some();
+        if log_known {
+            conn.assume_exists(log_folder)?;
+        } else {
+            conn.ensure_folder(log_folder)?;
         }
         let policy = Policy {
             stale_claim_hours: self.ctx.config.team.stale_claim_hours,
@@ -231,8 +243,9 @@ impl Run<'_> {
         let mut interfered: Option<Status> = None;
         // A keyword of ours the server did not keep on the last write.
         let mut dropped: Option<String> = None;
-        // The log was read after the last time someone else's write was seen.
-        let mut log_fresh = true;
+        // The log was read after the last time someone else's write was seen (not yet:
+        // the cache's copy serves unless it could make the holder's claim stale).
+        let mut log_fresh = false;
         // The first try uses the flags and MODSEQ the sync just read on this connection: a
         // change since then fails the compare-and-set, and the next try reads afresh.
         let mut warm =
@@ -246,7 +259,11 @@ impl Run<'_> {
             };
             let holder_idle_secs = match status::owner(&flags) {
                 Some(h) if h != self.actor.id => {
-                    if !log_fresh {
+                    let idle = holder_idle(cache, &conv, &h)?;
+                    // A log behind the server can only make a claim look older than it
+                    // is: a claim it shows as recent is, and then it serves.
+                    let stale_at = i64::from(policy.stale_claim_hours) * 3600;
+                    if !log_fresh && idle.is_none_or(|s| s >= stale_at) {
                         // Staleness comes from the server's log, never from a stale view:
                         // read it again, then the message again (it may have moved on).
                         sync_folder(conn, cache, &self.team, log_folder, FolderRole::Activity)?;
@@ -254,7 +271,7 @@ impl Run<'_> {
                         log_fresh = true;
                         continue;
                     }
-                    holder_idle(cache, &conv, &h)?
+                    idle
                 }
                 _ => None,
             };
@@ -312,14 +329,17 @@ impl Run<'_> {
             };
             check_keywords_allowed(conn, &info, &plan, &state)?;
             self.pending = Some(plan.clone());
-            // Only with CONDSTORE (`by_log` takes the rest).
-            let result = conn.store_if_unchanged(state.uid, plan.unchanged_since, &plan.flags)?;
+            // Only with CONDSTORE (`by_log` takes the rest). The read-back rides along.
+            let (result, read_back) =
+                conn.store_if_unchanged_and_read(state.uid, plan.unchanged_since, &plan.flags)?;
             match claims::interpret(result) {
                 StoreOutcome::Retry => {
-                    // A definite answer: our write did not happen.
+                    // A definite answer: our write did not happen. The next try decides on
+                    // what the read-back found.
                     self.pending = None;
                     raced = true;
                     log_fresh = false;
+                    warm = read_back;
                 }
                 StoreOutcome::Won {
                     flags: new_flags,
@@ -328,8 +348,7 @@ impl Run<'_> {
                     // Read back: a server may let a conflicting write through next to
                     // ours (or over it); then decide again from what holds, as after a
                     // lost race.
-                    let now = conn
-                        .fetch_state(state.uid)?
+                    let now = read_back
                         .map(|(f, _)| f)
                         .unwrap_or_else(|| new_flags.clone());
                     if !claims::confirmed(&plan.flags, &now) {
@@ -885,8 +904,17 @@ pub(super) fn append_event(
         .map_err(|e| anyhow!(e))?;
     let folder = &mailbox.imap.activity_folder;
     conn.ensure_folder(folder)?;
-    let uid = conn
-        .append(folder, &raw, &["\\Seen"])
-        .map_err(|e| said!("error.context.logging", folder = folder).because(e))?;
+    let uid = match conn.append(folder, &raw, &["\\Seen"]) {
+        // Assumed to exist (`Conn::assume_exists`) and gone: made again, appended again.
+        Err(crate::imap::ImapError::Refused { reason, .. })
+            if reason.to_ascii_uppercase().contains("TRYCREATE") =>
+        {
+            conn.forget_exists(folder)?;
+            conn.ensure_folder(folder)?;
+            conn.append(folder, &raw, &["\\Seen"])
+        }
+        other => other,
+    }
+    .map_err(|e| said!("error.context.logging", folder = folder).because(e))?;
     Ok(uid)
 }

@@ -73,6 +73,10 @@ pub struct Caps {
     pub enable: bool,
     pub notify: bool,
     pub namespace: bool,
+    /// Literals the server takes without a continuation: any size (LITERAL+) or up to
+    /// 4096 bytes (LITERAL-, RFC 7888).
+    pub literal_plus: bool,
+    pub literal_minus: bool,
     pub all: Vec<String>,
 }
 
@@ -89,6 +93,8 @@ impl Caps {
             enable: has("ENABLE"),
             notify: has("NOTIFY"),
             namespace: has("NAMESPACE"),
+            literal_plus: has("LITERAL+"),
+            literal_minus: has("LITERAL-"),
             all: list,
         }
     }
@@ -115,10 +121,16 @@ impl SelectInfo {
     }
 }
 
+/// One command's answer read past the crate: its untagged responses, then its tagged line.
+pub(super) type Answer = (Vec<Vec<u8>>, Vec<u8>);
+
+/// The commands every session starts with, answered in one round trip.
+const SESSION_START: &[&str] = &["CAPABILITY", "ENABLE QRESYNC", "NAMESPACE"];
+
 /// A logged-in connection.
 pub struct Conn {
     pub(super) session: Session,
-    shared: Shared,
+    pub(super) shared: Shared,
     pub caps: Caps,
     pub(super) addr: String,
     pub qresync_enabled: bool,
@@ -186,6 +198,7 @@ impl Conn {
         let mut client = imap::Client::new(shared.clone());
         // Capabilities announced in the greeting (none are trusted from before STARTTLS).
         let mut greeting_caps = Vec::new();
+        let mut pipelines_login = false;
         if server.tls == Tls::Starttls {
             // The greeting came before STARTTLS.
             client.greeting_read = true;
@@ -194,6 +207,7 @@ impl Conn {
                 .read_greeting()
                 .map_err(|e| connect_err(e.to_string()))?;
             greeting_caps = super::sasl::greeting_capabilities(&greeting);
+            pipelines_login = super::sasl::keeps_commands_behind_login(&greeting);
         }
         let lost_or = |e: imap::Error, refused: &dyn Fn(String) -> ImapError| match e {
             // The server went away mid-login: that is the network, not the credentials.
@@ -205,6 +219,23 @@ impl Conn {
             }
             e => refused(reason(&e)),
         };
+        // What every session needs after login (the capabilities, QRESYNC turned on, the
+        // namespaces) rides behind a password LOGIN in its round trip (RFC 3501 5.5): none
+        // depends on another's answer, and a server without ENABLE or NAMESPACE refuses that
+        // one alone. The crate reads its LOGIN answer one line at a time, leaving the rest.
+        let early = pipelines_login && matches!(server.login, Login::Password(_));
+        if early {
+            let lines: String = SESSION_START
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("s{} {c}\r\n", i + 1))
+                .collect();
+            let io = |e: std::io::Error| connect_err(e.to_string());
+            shared
+                .send_after_next_command(lines.as_bytes())
+                .map_err(io)?;
+            shared.one_line_reads(true).map_err(io)?;
+        }
         let session = match &server.login {
             Login::Password(password) => {
                 client.login(&server.user, password).map_err(|(e, _)| {
@@ -248,10 +279,17 @@ impl Conn {
             selected: None,
             grew: false,
         };
-        // One round trip for what every session needs after login: the capabilities, QRESYNC
-        // turned on, the namespaces. None depends on another's answer (RFC 3501 5.5): a
-        // server without ENABLE or NAMESPACE refuses that one alone.
-        let (untagged, _) = conn.pipeline(&["CAPABILITY", "ENABLE QRESYNC", "NAMESPACE"])?;
+        let untagged = if early {
+            conn.shared
+                .one_line_reads(false)
+                .map_err(|e| conn.lost(e.to_string()))?;
+            conn.read_each_answer(SESSION_START.len())?
+                .into_iter()
+                .flat_map(|(untagged, _)| untagged)
+                .collect()
+        } else {
+            conn.pipeline(SESSION_START)?.0
+        };
         // Told apart by what they are, not by order: a proxy may answer one out of turn.
         let starts =
             |b: &[u8], p: &[u8]| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p);
@@ -279,6 +317,33 @@ impl Conn {
             .collect();
         conn.learn_namespaces(&namespaces);
         Ok(conn)
+    }
+
+    /// The connection is gone (`reason`).
+    fn lost(&self, reason: String) -> ImapError {
+        ImapError::Lost {
+            addr: self.addr.clone(),
+            reason,
+        }
+    }
+
+    /// Reads the answers of `n` commands sent ahead: each tagged line with the untagged responses that came before it
+    /// (after the previous one): a server answers pipelined UID commands in order.
+    pub(super) fn read_each_answer(&mut self, n: usize) -> Result<Vec<Answer>> {
+        let mut reader = std::io::BufReader::with_capacity(64 * 1024, self.shared.clone());
+        let mut out = Vec::new();
+        for _ in 0..n {
+            let mut untagged = Vec::new();
+            let line = read_responses(&mut reader, |b| untagged.push(b.to_vec()))
+                .map_err(|e| self.lost(e.to_string()))?;
+            out.push((untagged, line));
+        }
+        let rest = reader.buffer().to_vec();
+        drop(reader);
+        if !rest.is_empty() {
+            let _ = self.shared.unread(&rest);
+        }
+        Ok(out)
     }
 
     /// Sends `commands` at once and reads their answers: the bytes of every untagged

@@ -380,6 +380,21 @@ impl Conn {
     /// does not show exists all the same when STATUS accepts it (Dovecot lists no folder of
     /// a shared namespace by its full name, and a server may hide what the login cannot
     /// look up).
+    /// Takes `folder` as existing without asking (the caller knows it from an earlier
+    /// session); `forget_exists` undoes it when the server says otherwise.
+    pub fn assume_exists(&mut self, folder: &str) -> Result<()> {
+        let wire = self.server_folder(folder)?;
+        self.existing.insert(wire);
+        Ok(())
+    }
+
+    /// Forgets that `folder` exists (a command on it was refused with TRYCREATE).
+    pub fn forget_exists(&mut self, folder: &str) -> Result<()> {
+        let wire = self.server_folder(folder)?;
+        self.existing.remove(&wire);
+        Ok(())
+    }
+
     pub fn folder_exists(&mut self, folder: &str) -> Result<bool> {
         let wire = self.server_folder(folder)?;
         // Seen by this session (STATUS, SELECT, CREATE): folders are not deleted under us.

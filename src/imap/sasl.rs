@@ -24,6 +24,15 @@ pub(super) fn greeting_capabilities(greeting: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// True when the greeting names a server known to keep commands pipelined behind LOGIN
+/// (Dovecot and Cyrus hand the rest of the input to the logged-in session). Courier's login
+/// process, for one, drops what follows LOGIN when it starts the session: anything not
+/// known waits for the LOGIN's answer.
+pub(super) fn keeps_commands_behind_login(greeting: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(greeting).to_ascii_lowercase();
+    text.contains("dovecot") || text.contains("cyrus")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mechanism {
     Xoauth2,
@@ -117,6 +126,22 @@ impl imap::Authenticator for Bearer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commands_ride_behind_login_only_on_servers_known_to_keep_them() {
+        assert!(keeps_commands_behind_login(
+            b"* OK [CAPABILITY IMAP4rev1] Dovecot (Debian) ready.\r\n"
+        ));
+        assert!(keeps_commands_behind_login(
+            b"* OK server Cyrus IMAP 3.6.1 ready\r\n"
+        ));
+        assert!(!keeps_commands_behind_login(
+            b"* OK [CAPABILITY IMAP4rev1] Courier-IMAP ready.\r\n"
+        ));
+        assert!(!keeps_commands_behind_login(
+            b"* OK The Microsoft Exchange IMAP4 service is ready.\r\n"
+        ));
+    }
     use imap::Authenticator as _;
 
     #[test]

@@ -6,6 +6,9 @@ use super::parse::{flag_update, for_each_response, reason};
 use super::{Conn, ImapError, Result};
 use crate::core::claims::StoreResult;
 
+/// A message's flags and MODSEQ as read back after a STORE.
+pub type ReadBack = (Vec<String>, u64);
+
 /// Formats flags for a STORE: system flags as they are, keywords as atoms.
 fn flag_list(flags: &[String]) -> String {
     flags
@@ -49,6 +52,88 @@ impl Conn {
             flag_list(flags)
         );
         self.store(&cmd, uid)
+    }
+
+    /// `store_if_unchanged` with the read-back every winner needs sent behind it, in one
+    /// round trip: the STORE's result and the flags and MODSEQ that hold after it (a
+    /// conflicting write may land beside ours; after a MODIFIED, what the next try decides
+    /// on). None when the message is gone.
+    pub fn store_if_unchanged_and_read(
+        &mut self,
+        uid: u32,
+        modseq: u64,
+        flags: &[String],
+    ) -> Result<(StoreResult, Option<ReadBack>)> {
+        let store = format!(
+            "UID STORE {uid} (UNCHANGEDSINCE {modseq}) FLAGS ({})",
+            flag_list(flags)
+        );
+        let fetch = format!("UID FETCH {uid} (UID FLAGS MODSEQ)");
+        for c in [&store, &fetch] {
+            if let Err(e) = self.session.run_command(c) {
+                return Err(self.lost_or_refused("STORE", e));
+            }
+        }
+        let answers = self.read_each_answer(2)?;
+        let [(stored, store_tag), (read, _)] = &answers[..] else {
+            return Err(self.lost_or_refused("STORE", imap::Error::ConnectionLost));
+        };
+        for b in stored.iter().chain(read) {
+            self.note_exists(b);
+        }
+        // The last FETCH of the message, whichever tagged line it came before: Dovecot
+        // sends the read-back's data ahead of the STORE's OK.
+        let now = stored
+            .iter()
+            .chain(read)
+            .filter_map(|b| match imap_proto::parser::parse_response(b) {
+                Ok((_, Response::Fetch(_, attrs))) => flag_update(&attrs)
+                    .filter(|u| u.uid == uid)
+                    .map(|u| (u.flags, u.modseq)),
+                _ => None,
+            })
+            .next_back();
+        let tag = String::from_utf8_lossy(store_tag);
+        let status = tag
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        if status == "NO" {
+            return Err(ImapError::Refused {
+                addr: self.addr.clone(),
+                command: "STORE".into(),
+                reason: format!(
+                    "{} (a server may cap the number of keywords per folder: see `tanto doctor`)",
+                    tag.trim_end()
+                ),
+            });
+        }
+        if status != "OK" {
+            return Err(ImapError::Refused {
+                addr: self.addr.clone(),
+                command: "STORE".into(),
+                reason: tag.trim_end().to_string(),
+            });
+        }
+        // imap-proto leaves the MODIFIED response code as text.
+        if tag.to_ascii_uppercase().contains("[MODIFIED") {
+            return Ok((StoreResult::Modified, now));
+        }
+        let result = match &now {
+            Some((flags, modseq)) => StoreResult::Applied {
+                flags: flags.clone(),
+                modseq: *modseq,
+            },
+            None => {
+                return Err(ImapError::Refused {
+                    addr: self.addr.clone(),
+                    command: "STORE".into(),
+                    reason: format!("message UID {uid} is gone"),
+                })
+            }
+        };
+        Ok((result, now))
     }
 
     /// Replaces the flags of `uid` unconditionally (servers without CONDSTORE, under the
@@ -135,7 +220,11 @@ impl Conn {
     /// Appends a message to `folder` (named as in the config) with `flags`; its UID when
     /// the server says it (UIDPLUS's APPENDUID).
     pub fn append(&mut self, folder: &str, raw: &[u8], flags: &[&str]) -> Result<Option<u32>> {
-        let encoded = super::encode_folder(&self.server_folder(folder)?);
+        let wire = self.server_folder(folder)?;
+        if self.caps.literal_plus || (self.caps.literal_minus && raw.len() <= 4096) {
+            return self.append_in_one(&wire, raw, flags);
+        }
+        let encoded = super::encode_folder(&wire);
         let mut cmd = self.session.append(&encoded, raw);
         for f in flags {
             cmd.flag(imap::types::Flag::from(f.to_string()));
@@ -149,6 +238,59 @@ impl Conn {
                     imap_proto::UidSetMember::UidRange(r) => *r.start(),
                 })),
             Err(e) => Err(self.lost_or_refused("APPEND", e)),
+        }
+    }
+
+    /// APPEND with a non-synchronizing literal (RFC 7888): the message follows the command
+    /// at once, one round trip instead of two (the crate waits for the `+`).
+    fn append_in_one(&mut self, wire: &str, raw: &[u8], flags: &[&str]) -> Result<Option<u32>> {
+        use std::io::Write as _;
+        let cmd = format!(
+            "APPEND {} ({}) {{{}+}}",
+            super::quote_folder(wire),
+            flags.join(" "),
+            raw.len()
+        );
+        if let Err(e) = self.session.run_command(&cmd) {
+            return Err(self.lost_or_refused("APPEND", e));
+        }
+        let mut out = self.shared.clone();
+        let sent = out
+            .write_all(raw)
+            .and_then(|_| out.write_all(b"\r\n"))
+            .and_then(|_| out.flush());
+        if let Err(e) = sent {
+            return Err(self.lost_or_refused("APPEND", imap::Error::Io(e)));
+        }
+        let answers = self.read_each_answer(1)?;
+        let Some((untagged, tagged)) = answers.into_iter().next() else {
+            return Err(self.lost_or_refused("APPEND", imap::Error::ConnectionLost));
+        };
+        for b in &untagged {
+            self.note_exists(b);
+        }
+        match imap_proto::parser::parse_response(&tagged) {
+            Ok((
+                _,
+                Response::Done {
+                    status: imap_proto::Status::Ok,
+                    code,
+                    ..
+                },
+            )) => Ok(match code {
+                Some(imap_proto::ResponseCode::AppendUid(_, uids)) => {
+                    uids.into_iter().next().map(|m| match m {
+                        imap_proto::UidSetMember::Uid(u) => u,
+                        imap_proto::UidSetMember::UidRange(r) => *r.start(),
+                    })
+                }
+                _ => None,
+            }),
+            _ => Err(ImapError::Refused {
+                addr: self.addr.clone(),
+                command: "APPEND".into(),
+                reason: String::from_utf8_lossy(&tagged).trim_end().to_string(),
+            }),
         }
     }
 

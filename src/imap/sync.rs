@@ -186,10 +186,18 @@ pub fn sync_folder(
             report.flag_updates = changed;
             to_fetch.extend(unknown);
         }
-        let new_uids = if info.uidnext.is_some() && info.uidnext == state.uidnext {
-            Vec::new()
-        } else {
-            conn.uids_from(max_cached + 1)?
+        let new_uids = match info.uidnext {
+            Some(_) if info.uidnext == state.uidnext => Vec::new(),
+            // A few new UIDs under QRESYNC (which told what vanished): fetched as a range,
+            // without a SEARCH first (a round trip); UIDs never used come back as nothing.
+            Some(next)
+                if conn.qresync_enabled
+                    && next > max_cached
+                    && next - max_cached <= DIRECT_RANGE =>
+            {
+                (max_cached + 1..next).collect()
+            }
+            _ => conn.uids_from(max_cached + 1)?,
         };
         to_fetch.extend(new_uids);
         to_fetch.sort_unstable();
@@ -290,6 +298,9 @@ fn unchanged_by_status(s: &crate::imap::FolderStatus, state: &FolderState) -> bo
         && s.uidnext.is_some()
         && s.uidnext == state.uidnext
 }
+
+/// New UIDs up to this many are fetched as a range rather than searched for first.
+const DIRECT_RANGE: u32 = 1000;
 
 /// Splits `uids` into FETCH batches of `BATCH`, smaller towards the end: the last batch is
 /// written after the network is done, so a small one shortens that tail.

@@ -19,6 +19,10 @@ struct Inner {
     pending: VecDeque<u8>,
     /// Something was written since the last read: the next read waits for the server.
     wrote: bool,
+    /// Commands to send right after the next flush of a write (`send_after_next_command`).
+    after_flush: Vec<u8>,
+    /// Reads stop at the end of a line (`one_line_reads`).
+    line_reads: bool,
 }
 
 /// IMAP round trips of this process so far: each time it reads an answer to what it wrote
@@ -100,7 +104,26 @@ impl Shared {
             stream,
             pending: VecDeque::new(),
             wrote: false,
+            after_flush: Vec::new(),
+            line_reads: false,
         })))
+    }
+
+    /// Sends `commands` (complete lines, tagged apart from the crate's `aN`) right behind
+    /// the next command written, in the same round trip: how a login carries the commands
+    /// every session starts with (RFC 3501 5.5 pipelining).
+    pub fn send_after_next_command(&self, commands: &[u8]) -> io::Result<()> {
+        let mut inner = self.lock()?;
+        inner.after_flush = commands.to_vec();
+        inner.wrote = false;
+        Ok(())
+    }
+
+    /// While on, a read returns at most one line: the crate's reader then takes only its
+    /// own answer and leaves what follows (pipelined answers) to be read here.
+    pub fn one_line_reads(&self, on: bool) -> io::Result<()> {
+        self.lock()?.line_reads = on;
+        Ok(())
     }
 
     fn lock(&self) -> io::Result<MutexGuard<'_, Inner>> {
@@ -120,13 +143,28 @@ impl Read for Shared {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut inner = self.lock()?;
         if !inner.pending.is_empty() {
-            let n = buf.len().min(inner.pending.len());
+            let mut n = buf.len().min(inner.pending.len());
+            if inner.line_reads {
+                if let Some(i) = inner.pending.iter().take(n).position(|&b| b == b'\n') {
+                    n = i + 1;
+                }
+            }
             for (dst, src) in buf.iter_mut().zip(inner.pending.drain(..n)) {
                 *dst = src;
             }
             return Ok(n);
         }
-        let n = inner.stream.read(buf)?;
+        let mut n = inner.stream.read(buf)?;
+        if inner.line_reads {
+            if let Some(i) = buf[..n].iter().position(|&b| b == b'\n') {
+                let rest = buf[i + 1..n].to_vec();
+                // Kept in order ahead of anything read later.
+                for b in rest.into_iter().rev() {
+                    inner.pending.push_front(b);
+                }
+                n = i + 1;
+            }
+        }
         if n > 0 && inner.wrote {
             inner.wrote = false;
             let count = ROUND_TRIPS.fetch_add(1, Ordering::Relaxed) + 1;
@@ -153,7 +191,19 @@ impl Write for Shared {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.lock()?.stream.flush()
+        let mut inner = self.lock()?;
+        inner.stream.flush()?;
+        if inner.wrote && !inner.after_flush.is_empty() {
+            let more = std::mem::take(&mut inner.after_flush);
+            if trace_commands() {
+                for line in more.split(|&b| b == b'\n').filter_map(command_line) {
+                    trace(format!("> {line}"));
+                }
+            }
+            inner.stream.write_all(&more)?;
+            inner.stream.flush()?;
+        }
+        Ok(())
     }
 }
 

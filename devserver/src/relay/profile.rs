@@ -299,9 +299,23 @@ impl Profile {
         }
         let mut out = line[..code.start].to_vec();
         out.extend_from_slice(replacement.as_bytes());
-        out.extend_from_slice(&line[end..]);
+        let text = String::from_utf8_lossy(&line[end..]);
+        // The greeting reads as the service's (clients tell servers apart by it).
+        if untagged && text.contains("ready") {
+            out.extend_from_slice(format!(" {}", self.greeting_text()).as_bytes());
+        } else {
+            out.extend_from_slice(&line[end..]);
+        }
         out.extend_from_slice(&resp[line.len()..]);
         Some(out)
+    }
+
+    /// The text of the service's greeting, as it publishes it.
+    fn greeting_text(self) -> &'static str {
+        match self {
+            Profile::Microsoft365 => "The Microsoft Exchange IMAP4 service is ready.",
+            Profile::Gmail => "Gimap ready for requests from 127.0.0.1",
+        }
     }
 }
 
@@ -584,7 +598,8 @@ mod tests {
             resp(Microsoft365, &greeting).as_deref(),
             Some(
                 "* OK [CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS MOVE \
-                 ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+] Dovecot ready.\r\n"
+                 ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+] The Microsoft Exchange IMAP4 \
+                 service is ready.\r\n"
             )
         );
         let untagged = "* CAPABILITY IMAP4rev1 SASL-IR ENABLE CONDSTORE QRESYNC NOTIFY \
@@ -604,7 +619,8 @@ mod tests {
         assert_eq!(
             resp(Gmail, &greeting).as_deref(),
             Some(&*format!(
-                "* OK [CAPABILITY {GMAIL_CAPABILITY} AUTH=PLAIN AUTH=LOGIN] Dovecot ready.\r\n"
+                "* OK [CAPABILITY {GMAIL_CAPABILITY} AUTH=PLAIN AUTH=LOGIN] Gimap ready for \
+                 requests from 127.0.0.1\r\n"
             ))
         );
         assert!(!GMAIL_CAPABILITY.contains("QRESYNC"));
