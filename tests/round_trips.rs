@@ -8,6 +8,8 @@ mod support;
 use harness::{sample_message, Dovecot};
 use support::replying::{agent, body_file, question};
 use support::Tanto;
+use tanto::app::act::Outcome;
+use tanto::core::claims::Action;
 use tanto_devserver::SmtpSink;
 
 /// Runs `tanto args` with `TANTO_TRACE`: (exit code, IMAP round trips, connections).
@@ -88,4 +90,56 @@ fn round_trips_per_action() {
     }
     eprintln!("{}", report.join("\n"));
     assert!(over.is_empty(), "over budget:\n{}", over.join("\n"));
+}
+
+/// The terminal UI keeps its sessions warm (`Ctx::keep_sessions_warm`): after the first
+/// action, a claim costs the inbox's SELECT, the compare-and-set with its read-back and the
+/// event's APPEND (3 round trips), and no login; a note one (the APPEND) and no login.
+#[test]
+fn on_a_warm_session_a_claim_costs_three_round_trips_and_no_login() {
+    let mut server = Dovecot::start();
+    for i in 0..4 {
+        server.append("support", "INBOX", &sample_message(i, None), &[]);
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    alice.sync();
+    let ids: Vec<String> = alice
+        .json(&["list", "--json"])
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect();
+    // In this process: the password from a command, not this process's environment.
+    let text = std::fs::read_to_string(&alice.config)
+        .expect("config")
+        .replace(
+            "password_env = \"TANTO_TEST_PASSWORD\"",
+            "password_command = \"echo secret\"",
+        );
+    std::fs::write(&alice.config, text).expect("config");
+    let ctx = tanto::app::Ctx::load(Some(&alice.config))
+        .expect("config")
+        .keep_sessions_warm();
+    let claim = |id: &str| {
+        let out = tanto::app::act::perform_or_queue(&ctx, id, &Action::Claim).expect("claim");
+        assert!(matches!(out, Outcome::Won(_)), "{out:?}");
+    };
+    // The first action logs in (and creates the log folder).
+    claim(&ids[0]);
+    let (rt, conns) = tanto::imap::traffic();
+    claim(&ids[1]);
+    let (rt2, conns2) = tanto::imap::traffic();
+    assert_eq!(conns2 - conns, 0, "no new login");
+    assert!(rt2 - rt <= 3, "a warm claim took {} round trips", rt2 - rt);
+    tanto::app::note::note(&ctx, &ids[1], "電話済み").expect("note");
+    let (rt3, conns3) = tanto::imap::traffic();
+    assert_eq!(conns3 - conns2, 0, "no new login");
+    assert!(rt3 - rt2 <= 1, "a warm note took {} round trips", rt3 - rt2);
+    // The server restarts: the kept sessions are gone; the next action logs in anew.
+    server.restart();
+    claim(&ids[2]);
+    let (_, conns4) = tanto::imap::traffic();
+    assert!(conns4 > conns3, "a new login after the restart");
 }

@@ -89,10 +89,10 @@ fn me(ctx: &Ctx) -> Actor {
 pub fn perform_or_queue(ctx: &Ctx, id: &str, action: &Action) -> anyhow::Result<Outcome> {
     let conv = ctx.cache()?.find_conversation(id)??;
     let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
-    match ctx.connect(index, mailbox) {
+    match ctx.session(index, mailbox) {
         Ok(mut conn) => {
             let r = perform_as(ctx, &conv.id, action, me(ctx), None, Some(&mut conn));
-            conn.logout();
+            ctx.session_done(index, conn, r.is_ok());
             r
         }
         Err(e) if super::retry::is_transient(&e) => {

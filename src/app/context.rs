@@ -17,6 +17,8 @@ pub struct Ctx {
     pub config: Config,
     /// Where retries and warnings go (the front end decides how to show them).
     pub notify: Notifier,
+    /// Sessions kept warm between actions (`keep_sessions_warm`); none for a one-shot command.
+    sessions: Option<std::sync::Arc<super::sessions::Sessions>>,
 }
 
 impl Ctx {
@@ -24,11 +26,62 @@ impl Ctx {
     /// Notices are dropped until `with_notifier` says where they go.
     pub fn load(flag: Option<&Path>) -> anyhow::Result<Ctx> {
         let path = config::locate(flag)?;
-        let config = config::load(&path)?;
-        Ok(Ctx {
+        Ok(Ctx::from_config(config::load(&path)?))
+    }
+
+    /// A context for a config read already (notices dropped, no sessions kept).
+    pub fn from_config(config: Config) -> Ctx {
+        Ctx {
             config,
             notify: Notifier::silent(),
-        })
+            sessions: None,
+        }
+    }
+
+    /// The same context, keeping IMAP sessions open between actions (for a front end that
+    /// runs many: the terminal UI). Clones share the sessions.
+    pub fn keep_sessions_warm(mut self) -> Ctx {
+        self.sessions = Some(super::sessions::Sessions::start());
+        self
+    }
+
+    /// Opens one session per mailbox in the background and keeps it, so that the first
+    /// action finds one (no-op where sessions are not kept).
+    pub fn warm_up(&self) {
+        if !self.sessions_kept() {
+            return;
+        }
+        let ctx = self.clone();
+        std::thread::spawn(move || {
+            for (index, mailbox) in ctx.mailboxes() {
+                if let Ok(conn) = ctx.session(index, mailbox) {
+                    ctx.session_done(index, conn, true);
+                }
+            }
+        });
+    }
+
+    /// True when sessions are kept warm between actions.
+    pub fn sessions_kept(&self) -> bool {
+        self.sessions.is_some()
+    }
+
+    /// A session for mailbox `index`: a kept one when there is, else a new login. Give it
+    /// back with `session_done` when the action is over.
+    pub fn session(&self, index: usize, mailbox: &Mailbox) -> anyhow::Result<Conn> {
+        if let Some(conn) = self.sessions.as_ref().and_then(|s| s.take(index)) {
+            return Ok(conn);
+        }
+        self.connect(index, mailbox)
+    }
+
+    /// Ends an action on `conn`: kept for the next one where sessions are kept warm (only
+    /// after a clean end: `ok` false drops it, whatever state it is in), else logged out.
+    pub fn session_done(&self, index: usize, conn: Conn, ok: bool) {
+        match &self.sessions {
+            Some(s) if ok => s.put(index, conn),
+            _ => conn.logout(),
+        }
     }
 
     /// The same context, sending its notices to `notify`.

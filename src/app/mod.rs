@@ -22,6 +22,7 @@ pub mod retry;
 pub mod rights;
 pub mod save;
 pub mod send_check;
+pub mod sessions;
 pub mod sync;
 pub mod watch;
 

@@ -27,8 +27,8 @@ pub fn note(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<Noted> {
     }
     let conv = ctx.cache()?.find_conversation(id)??;
     let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
-    match ctx.connect(index, mailbox) {
-        Ok(conn) => add(ctx, conn, &conv.id, text),
+    match ctx.session(index, mailbox) {
+        Ok(conn) => add(ctx, index, conn, &conv.id, text),
         Err(e) if super::retry::is_transient(&e) => {
             super::offline::queue(
                 ctx,
@@ -51,11 +51,18 @@ pub fn note(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<Noted> {
 pub(super) fn note_online(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<Noted> {
     let conv = ctx.cache()?.find_conversation(id)??;
     let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
-    let conn = ctx.connect(index, mailbox)?;
-    add(ctx, conn, &conv.id, text)
+    let conn = ctx.session(index, mailbox)?;
+    add(ctx, index, conn, &conv.id, text)
 }
 
-fn add(ctx: &Ctx, mut conn: crate::imap::Conn, id: &str, text: &str) -> anyhow::Result<Noted> {
+/// Appends the note on `conn` (of mailbox `index`), then ends the session.
+fn add(
+    ctx: &Ctx,
+    index: usize,
+    mut conn: crate::imap::Conn,
+    id: &str,
+    text: &str,
+) -> anyhow::Result<Noted> {
     let mut cache = ctx.cache()?;
     let conv = cache.find_conversation(id)??;
     let (_, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
@@ -75,13 +82,19 @@ fn add(ctx: &Ctx, mut conn: crate::imap::Conn, id: &str, text: &str) -> anyhow::
         &conv.id,
         text.to_string(),
     );
-    let uid = append_event(ctx, &mut conn, mailbox, &conv.subject, &event)?;
+    let uid = match append_event(ctx, &mut conn, mailbox, &conv.subject, &event) {
+        Ok(uid) => uid,
+        Err(e) => {
+            ctx.session_done(index, conn, false);
+            return Err(e);
+        }
+    };
     let team = ctx.team(mailbox);
     let cached = super::act::cache_appended(&mut conn, &mut cache, mailbox, &team, uid, &event);
     if let Err(error) = cached {
         ctx.notify.warn(Warning::NoteNotCached { error });
     }
-    conn.logout();
+    ctx.session_done(index, conn, true);
     Ok(Noted {
         conversation: conv.id,
         agent: event.agent,

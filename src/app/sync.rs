@@ -101,10 +101,14 @@ pub fn sync_mailbox(
     index: usize,
     mailbox: &Mailbox,
 ) -> anyhow::Result<Vec<FolderReport>> {
-    let mut conn = None;
+    // A kept session where the front end keeps them (`Ctx::keep_sessions_warm`).
+    let mut conn = ctx
+        .sessions_kept()
+        .then(|| ctx.session(index, mailbox).ok())
+        .flatten();
     let reports = sync_mailbox_on(ctx, cache, &mut conn, index, mailbox)?;
     if let Some(c) = conn {
-        c.logout();
+        ctx.session_done(index, c, true);
     }
     Ok(reports)
 }

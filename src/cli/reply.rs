@@ -353,10 +353,7 @@ mod tests {
         let text = format!(
             "[agent]\nid = \"alice\"\n\n[cache]\npath = {cache:?}\n\n[[mailbox]]\nname = \"support\"\naddress = \"support@example.com\"\n[mailbox.imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\nuser = \"support\"\npassword_env = \"X\"\n"
         );
-        Ctx {
-            config: crate::config::parse(&text, &dir.join("config.toml")).expect("config"),
-            notify: crate::app::Notifier::silent(),
-        }
+        Ctx::from_config(crate::config::parse(&text, &dir.join("config.toml")).expect("config"))
     }
 
     fn args(attach: Vec<PathBuf>) -> Args {

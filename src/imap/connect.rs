@@ -756,6 +756,17 @@ impl Conn {
         Ok(())
     }
 
+    /// NOOP: keeps an idle session open and shows whether it still is.
+    pub fn noop(&mut self) -> Result<()> {
+        self.raw("NOOP").map(|_| ())
+    }
+
+    /// Drops the STATUS answers asked ahead and not used (stale for a later action).
+    pub fn forget_answers(&mut self) {
+        self.prefetched.clear();
+        self.prefetched_missing.clear();
+    }
+
     /// Logs out without waiting for the server's goodbye (the work is done: a round trip
     /// less for every command).
     pub fn logout(mut self) {

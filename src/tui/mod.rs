@@ -37,9 +37,14 @@ pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
     }
     let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
     let notices = tx.clone();
-    let ctx = ctx.with_notifier(Notifier::new(move |n| {
-        let _ = notices.send(Msg::Notice(n.clone()));
-    }));
+    // Actions run on sessions kept logged in and selected: a claim costs its own round
+    // trips, not a login's.
+    let ctx = ctx
+        .with_notifier(Notifier::new(move |n| {
+            let _ = notices.send(Msg::Notice(n.clone()));
+        }))
+        .keep_sessions_warm();
+    ctx.warm_up();
     let mut state = initial_state(&ctx);
     let workers = Workers::spawn(ctx.clone(), tx.clone());
     let watcher = Watcher::spawn(ctx.clone());
