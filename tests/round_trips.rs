@@ -6,7 +6,7 @@ mod harness;
 mod support;
 
 use harness::{sample_message, Dovecot};
-use support::replying::{agent, body_file, question};
+use support::replying::{agent, all_ids, body_file, question};
 use support::Tanto;
 use tanto::app::act::Outcome;
 use tanto::core::claims::Action;
@@ -41,16 +41,10 @@ fn round_trips_per_action() {
     let bob = agent(&server, &sink, &root.path().join("b"), "bob", "");
     alice.sync();
     bob.sync();
-    let ids: Vec<String> = alice
-        .json(&["list", "--json"])
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|c| c["id"].as_str().expect("id").to_string())
-        .collect();
+    let ids = all_ids(&alice);
     // (what, agent, command, round trips at most, connections at most): the budget of
-    // docs/architecture.md "Round trips" (login 1, capabilities + QRESYNC + namespaces 1,
-    // the inbox's QRESYNC SELECT 1, the other folders' STATUS 1 together, ...).
+    // docs/architecture.md "Round trips" (login with capabilities, QRESYNC and namespaces
+    // pipelined 1, the inbox's QRESYNC SELECT 1, the other folders' STATUS 1 together, ...).
     let body = body_file(root.path(), "回答");
     let cases: Vec<(&str, &Tanto, Vec<&str>, u64, u64)> = vec![
         (
@@ -104,13 +98,7 @@ fn on_a_warm_session_a_claim_costs_three_round_trips_and_no_login() {
     let root = tempfile::tempdir().expect("tempdir");
     let alice = Tanto::new(&server, &root.path().join("a"), "alice");
     alice.sync();
-    let ids: Vec<String> = alice
-        .json(&["list", "--json"])
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|c| c["id"].as_str().expect("id").to_string())
-        .collect();
+    let ids = all_ids(&alice);
     // In this process: the password from a command, not this process's environment.
     let text = std::fs::read_to_string(&alice.config)
         .expect("config")
