@@ -51,7 +51,7 @@ fn round_trips_per_action() {
             "resync, nothing changed",
             &alice,
             vec!["sync", "--once"],
-            3,
+            2,
             1,
         ),
         ("claim won", &alice, vec!["claim", &ids[0]], 6, 1),

@@ -192,27 +192,35 @@ fn sync_folders(
     // The inbox first, before the LIST that finds the Sent folder (see
     // `folders_after_inbox`): a no-change resync then costs the server next to nothing.
     let inbox = &mailbox.imap.folder;
-    let mut reports = vec![sync_folder(c, cache, &team, inbox, FolderRole::Inbox)
-        .map_err(|e| said!("error.context.syncing", folder = inbox).because(e))?];
     // The Sent folder found by an earlier sync, without a LIST; looked for again when
     // it is gone.
-    let remembered = match mailbox.imap.sent_folder {
-        Some(_) => None,
+    let remembered = match &mailbox.imap.sent_folder {
+        Some(s) => Some(s.clone()).filter(|s| *s != *inbox),
         None => cache
             .known_folder(&mailbox.name, FolderRole::Sent)?
             .filter(|s| *s != *inbox),
     };
+    // The STATUS of the other folders, and the outbox's that the outbox pass asks next,
+    // in one round trip: behind the inbox's SELECT when they are known already.
+    let outbox = mailbox.imap.outbox_folder.as_str();
+    if let Some(sent) = &remembered {
+        c.status_with_next_select(&[sent, &mailbox.imap.activity_folder, outbox]);
+    }
+    let mut reports = vec![sync_folder(c, cache, &team, inbox, FolderRole::Inbox)
+        .map_err(|e| said!("error.context.syncing", folder = inbox).because(e))?];
     let mut after = match &remembered {
         Some(sent) => vec![
             (sent.clone(), FolderRole::Sent),
             (mailbox.imap.activity_folder.clone(), FolderRole::Activity),
         ],
-        None => ctx.folders_after_inbox(c, mailbox)?,
+        None => {
+            let after = ctx.folders_after_inbox(c, mailbox)?;
+            let mut ahead: Vec<&str> = after.iter().map(|(f, _)| f.as_str()).collect();
+            ahead.push(outbox);
+            c.prefetch_status(&ahead)?;
+            after
+        }
     };
-    // Their STATUS, and the outbox's that the outbox pass asks next, in one round trip.
-    let mut ahead: Vec<&str> = after.iter().map(|(f, _)| f.as_str()).collect();
-    ahead.push(&mailbox.imap.outbox_folder);
-    c.prefetch_status(&ahead)?;
     let mut i = 0;
     while let Some((folder, role)) = after.get(i).cloned() {
         let r = sync_folder(c, cache, &team, &folder, role)

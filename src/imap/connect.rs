@@ -121,6 +121,9 @@ impl SelectInfo {
     }
 }
 
+/// How a command ended: OK or not, and its tagged line.
+pub(super) type Ended = (bool, String);
+
 /// One command's answer read past the crate: its untagged responses, then its tagged line.
 pub(super) type Answer = (Vec<Vec<u8>>, Vec<u8>);
 
@@ -144,6 +147,8 @@ pub struct Conn {
     prefetched: std::collections::HashMap<String, FolderStatus>,
     /// Folders that prefetch found missing (their STATUS refused), each used once.
     prefetched_missing: std::collections::HashSet<String>,
+    /// Folders whose STATUS goes out behind the next SELECT (`status_with_next_select`).
+    status_ahead: Vec<String>,
     /// The folder selected last (server name) and what its SELECT said.
     selected: Option<(String, SelectInfo)>,
     /// The selected folder grew since its SELECT (an untagged EXISTS said more).
@@ -276,6 +281,7 @@ impl Conn {
             existing: Default::default(),
             prefetched: Default::default(),
             prefetched_missing: Default::default(),
+            status_ahead: Vec::new(),
             selected: None,
             grew: false,
         };
@@ -350,23 +356,27 @@ impl Conn {
     /// response, in arrival order, and for each command (in the order given) whether it
     /// ended OK, matched by its tag. One round trip for all.
     pub(super) fn pipeline(&mut self, commands: &[&str]) -> Result<(Vec<Vec<u8>>, Vec<bool>)> {
+        let (untagged, tagged) = self.pipeline_tagged(commands)?;
+        Ok((untagged, tagged.into_iter().map(|(ok, _)| ok).collect()))
+    }
+
+    /// `pipeline`, with each command's tagged line as text beside whether it ended OK.
+    pub(super) fn pipeline_tagged(
+        &mut self,
+        commands: &[&str],
+    ) -> Result<(Vec<Vec<u8>>, Vec<Ended>)> {
         for c in commands {
             if let Err(e) = self.session.run_command(c) {
                 return Err(self.lost_or_refused(c, e));
             }
         }
-        let mut reader = std::io::BufReader::with_capacity(64 * 1024, self.shared.clone());
+        let answers = self.read_each_answer(commands.len())?;
         let mut untagged = Vec::new();
-        // (tag number, OK) of each tagged answer: the crate numbers its tags `a1`, `a2`...
-        let mut done: Vec<(u64, bool)> = Vec::new();
-        for _ in commands {
-            let tagged =
-                read_responses(&mut reader, |b| untagged.push(b.to_vec())).map_err(|e| {
-                    ImapError::Lost {
-                        addr: self.addr.clone(),
-                        reason: e.to_string(),
-                    }
-                })?;
+        // (tag number, OK, text) of each tagged answer: the crate numbers its tags `a1`,
+        // `a2`... in the order the commands went out; a server may end them in another.
+        let mut done: Vec<(u64, bool, String)> = Vec::new();
+        for (u, tagged) in answers {
+            untagged.extend(u);
             let ok = matches!(
                 imap_proto::parser::parse_response(&tagged),
                 Ok((
@@ -383,16 +393,13 @@ impl Conn {
                 .and_then(|t| std::str::from_utf8(t).ok())
                 .and_then(|t| t.trim_start_matches('a').parse::<u64>().ok())
                 .unwrap_or(u64::MAX);
-            done.push((number, ok));
+            done.push((number, ok, String::from_utf8_lossy(&tagged).into_owned()));
         }
         done.sort_by_key(|d| d.0);
-        let ok: Vec<bool> = done.into_iter().map(|d| d.1).collect();
-        let rest = reader.buffer().to_vec();
-        drop(reader);
-        if !rest.is_empty() {
-            let _ = self.shared.unread(&rest);
-        }
-        Ok((untagged, ok))
+        Ok((
+            untagged,
+            done.into_iter().map(|(_, ok, text)| (ok, text)).collect(),
+        ))
     }
 
     pub fn addr(&self) -> &str {
@@ -506,16 +513,20 @@ impl Conn {
             _ if self.caps.condstore => cmd.push_str(" (CONDSTORE)"),
             _ => {}
         }
-        let data = match self.session.run_command_and_read_response(&cmd) {
-            Ok(d) => d,
-            Err(imap::Error::No(no)) => {
-                return Err(ImapError::Folder {
-                    addr: self.addr.clone(),
-                    folder: shown(folder, &wire),
-                    reason: no.information,
-                })
+        let data = if self.status_ahead.is_empty() {
+            match self.session.run_command_and_read_response(&cmd) {
+                Ok(d) => d,
+                Err(imap::Error::No(no)) => {
+                    return Err(ImapError::Folder {
+                        addr: self.addr.clone(),
+                        folder: shown(folder, &wire),
+                        reason: no.information,
+                    })
+                }
+                Err(e) => return Err(self.lost_or_refused("SELECT", e)),
             }
-            Err(e) => return Err(self.lost_or_refused("SELECT", e)),
+        } else {
+            self.select_with_status(&cmd, folder, &wire)?
         };
         let mut info = SelectInfo::default();
         for_each_response(&data, |r| match r {
@@ -702,6 +713,22 @@ impl Conn {
     /// `folder_status` or `message_count` of each takes its answer. A folder the server
     /// refuses (missing) gets no answer here and is asked again then.
     pub fn prefetch_status(&mut self, folders: &[&str]) -> Result<()> {
+        let (wires, commands) = self.status_commands(folders)?;
+        let refs: Vec<&str> = commands.iter().map(String::as_str).collect();
+        let (untagged, ok) = self.pipeline(&refs)?;
+        self.keep_status_answers(&wires, &untagged, &ok);
+        Ok(())
+    }
+
+    /// Sends the STATUS of `folders` (named as in the config) behind the next SELECT, in its
+    /// round trip (a resync's inbox SELECT and its other folders' STATUS: the same round
+    /// trips as a bare login and SELECT). Answered as `prefetch_status` answers.
+    pub fn status_with_next_select(&mut self, folders: &[&str]) {
+        self.status_ahead = folders.iter().map(|f| f.to_string()).collect();
+    }
+
+    /// The STATUS commands for `folders`, with each one's server name.
+    fn status_commands(&mut self, folders: &[&str]) -> Result<(Vec<String>, Vec<String>)> {
         let items = if self.caps.condstore {
             "(UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)"
         } else {
@@ -711,22 +738,25 @@ impl Conn {
         for f in folders {
             wires.push(self.server_folder(f)?);
         }
-        let commands: Vec<String> = wires
+        let commands = wires
             .iter()
             .map(|w| format!("STATUS {} {items}", super::quote_folder(w)))
             .collect();
-        let refs: Vec<&str> = commands.iter().map(String::as_str).collect();
+        Ok((wires, commands))
+    }
+
+    /// Keeps the STATUS answers among `untagged` for the folders `wires` (`ok`: whether each
+    /// one's STATUS ended OK; a refused one is missing and not asked again).
+    fn keep_status_answers(&mut self, wires: &[String], untagged: &[Vec<u8>], ok: &[bool]) {
         // Answers of an earlier round that nobody took are stale now.
         self.prefetched.clear();
         self.prefetched_missing.clear();
-        let (untagged, ok) = self.pipeline(&refs)?;
-        // A folder the server refused (it does not exist) is not asked again.
-        for (wire, ok) in wires.iter().zip(&ok) {
+        for (wire, ok) in wires.iter().zip(ok) {
             if !ok {
                 self.prefetched_missing.insert(wire.clone());
             }
         }
-        for bytes in &untagged {
+        for bytes in untagged {
             let Ok((_, Response::MailboxData(MailboxDatum::Status { mailbox, status }))) =
                 imap_proto::parser::parse_response(bytes)
             else {
@@ -753,7 +783,38 @@ impl Conn {
             self.existing.insert(wire.clone());
             self.prefetched.insert(wire.clone(), s);
         }
-        Ok(())
+    }
+
+    /// SELECT (`cmd`) with the STATUS commands asked ahead behind it, in one round trip: the
+    /// SELECT's untagged responses (the STATUS ones kept as prefetched answers).
+    fn select_with_status(&mut self, cmd: &str, folder: &str, wire: &str) -> Result<Vec<u8>> {
+        let ahead = std::mem::take(&mut self.status_ahead);
+        let refs: Vec<&str> = ahead.iter().map(String::as_str).collect();
+        let (wires, status) = self.status_commands(&refs)?;
+        let mut commands = vec![cmd.to_string()];
+        commands.extend(status);
+        let refs: Vec<&str> = commands.iter().map(String::as_str).collect();
+        let (untagged, tagged) = self.pipeline_tagged(&refs)?;
+        let ok: Vec<bool> = tagged.iter().map(|(ok, _)| *ok).collect();
+        self.keep_status_answers(&wires, &untagged, ok.get(1..).unwrap_or_default());
+        match tagged.first() {
+            Some((true, _)) => {}
+            Some((false, text)) if text.contains(" NO") => {
+                return Err(ImapError::Folder {
+                    addr: self.addr.clone(),
+                    folder: shown(folder, wire),
+                    reason: text.trim_end().to_string(),
+                })
+            }
+            _ => {
+                return Err(ImapError::Refused {
+                    addr: self.addr.clone(),
+                    command: "SELECT".into(),
+                    reason: tagged.first().map(|t| t.1.clone()).unwrap_or_default(),
+                })
+            }
+        }
+        Ok(untagged.concat())
     }
 
     /// NOOP: keeps an idle session open and shows whether it still is.
