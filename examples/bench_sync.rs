@@ -3,15 +3,16 @@
 //! beside the floor measured on the same server in the same run, in alternating pairs,
 //! warm against warm, medians:
 //!
-//! - cold `sync --once` beside a bare `UID FETCH 1:* (UID FLAGS MODSEQ INTERNALDATE
-//!   RFC822.SIZE ENVELOPE)` read to the end;
+//! - cold `sync --once` beside a bare connect, login, SELECT and `UID FETCH 1:*` of the items
+//!   tanto's sync fetches, read to the end, timed whole;
 //! - a no-change resync beside a bare login + `SELECT INBOX (QRESYNC ...)` + logout;
 //! - a resync after 10 flag changes and 10 new messages beside the same QRESYNC SELECT and a
 //!   `UID FETCH` of the new messages;
 //! - `list --json` and one status tab (`list --status wip --json`), which have no IMAP floor;
 //! - peak resident memory of every `tanto` run, from the OS (`wait4`'s rusage).
 //!
-//! Usage: bench_sync [--sdbox] MAILDIR...   (each a `.../Maildir` directory)
+//! Usage: bench_sync [--sdbox] [--rtt MS] MAILDIR...   (each a `.../Maildir` directory;
+//!        `--rtt`: tanto and the floor through the devserver's delay relay)
 //!        bench_sync --serve MAILDIR        (serve it and print a config, for profiling)
 
 use std::io::{BufRead, BufReader, Write};
@@ -20,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use tanto_devserver::Dovecot;
+use tanto_devserver::{Dovecot, Relay};
 
 /// An IMAP connection to the bench server, logged in as `support`.
 struct Raw {
@@ -91,12 +92,17 @@ fn code(lines: &[String], name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {name} in {lines:?}"))
 }
 
-/// The cold floor: a bare FETCH of what a list needs, read to the end.
+/// The cold floor: connect, log in, SELECT and one `UID FETCH 1:*` of the items tanto's sync
+/// fetches (`imap::sync`), read to the end: timed whole, as a `tanto sync --once` is.
 fn floor_fetch(port: u16) -> Duration {
+    let started = Instant::now();
     let mut c = Raw::login(port);
     c.cmd("SELECT INBOX");
-    let started = Instant::now();
-    c.cmd("UID FETCH 1:* (UID FLAGS MODSEQ INTERNALDATE RFC822.SIZE ENVELOPE)");
+    c.cmd(
+        "UID FETCH 1:* (UID FLAGS MODSEQ INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (DATE \
+         FROM TO CC REPLY-TO SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES LIST-ID AUTO-SUBMITTED \
+         PRECEDENCE X-AUTOREPLY CONTENT-TYPE RETURN-PATH X-FAILED-RECIPIENTS X-TANTO-AGENT)])",
+    );
     let t = started.elapsed();
     c.logout();
     t
@@ -217,27 +223,35 @@ fn secs(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
 }
 
-fn bench(maildir: &Path, sdbox: bool) {
+fn bench(maildir: &Path, sdbox: bool, rtt: Option<u64>) {
     let server = serve(maildir, sdbox);
     let n = inbox_state(server.port).2 - 1;
     let fmt = if sdbox { "sdbox" } else { "maildir" };
-    println!("== {n} messages, {fmt} ({}) ==", maildir.display());
+    // Through the delay relay when asked: tanto and the floor over the same link.
+    let relay = rtt.map(|ms| {
+        let r = Relay::start(server.port);
+        r.delay(Duration::from_micros(ms * 500));
+        r
+    });
+    let port = relay.as_ref().map_or(server.port, |r| r.port());
+    let link = rtt.map_or(String::new(), |ms| format!(", {ms} ms round trip"));
+    println!("== {n} messages, {fmt}{link} ({}) ==", maildir.display());
     let dir = tempfile::tempdir().expect("tempdir");
     let cache = dir.path().join("cache.sqlite");
     let config = dir.path().join("bench.toml");
-    write_config(&server, &config, &cache);
+    write_config(&server, port, &config, &cache);
     let drop_cache = || {
         for s in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{s}", cache.display()));
         }
     };
     // Warm Dovecot's cache for both: its fields are added on first request.
-    floor_fetch(server.port);
+    floor_fetch(port);
     tanto(&config, &["sync", "--once"]);
     let pairs = if n > 50_000 { 3 } else { 5 };
     let (mut f_cold, mut t_cold, mut rss_cold) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..pairs {
-        f_cold.push(floor_fetch(server.port));
+        f_cold.push(floor_fetch(port));
         drop_cache();
         let (t, rss) = tanto(&config, &["sync", "--once"]);
         t_cold.push(t);
@@ -246,7 +260,7 @@ fn bench(maildir: &Path, sdbox: bool) {
     let (mut f_none, mut t_none) = (Vec::new(), Vec::new());
     for _ in 0..9 {
         let since = inbox_state(server.port);
-        f_none.push(floor_resync(server.port, since));
+        f_none.push(floor_resync(port, since));
         t_none.push(tanto(&config, &["sync", "--once"]).0);
     }
     let (mut f_chg, mut t_chg) = (Vec::new(), Vec::new());
@@ -264,7 +278,7 @@ fn bench(maildir: &Path, sdbox: bool) {
         );
         let msgs: Vec<Vec<u8>> = (0..10).map(|k| new_message(round, k)).collect();
         server.append_many("support", "INBOX", &msgs);
-        f_chg.push(floor_resync(server.port, since));
+        f_chg.push(floor_resync(port, since));
         t_chg.push(tanto(&config, &["sync", "--once"]).0);
     }
     let mut list = Vec::new();
@@ -320,11 +334,11 @@ fn bench(maildir: &Path, sdbox: bool) {
 }
 
 /// Writes a tanto config for `server` at `config`, with its cache at `cache`.
-fn write_config(server: &Dovecot, config: &Path, cache: &Path) {
+fn write_config(server: &Dovecot, port: u16, config: &Path, cache: &Path) {
     std::fs::write(
         config,
         server
-            .config_toml("support", cache, "bench")
+            .config_toml_via(port, "support", cache, "bench")
             .replace("support@example.com", "support@acme.example")
             .replace(
                 "password_env = \"TANTO_TEST_PASSWORD\"",
@@ -344,19 +358,34 @@ fn main() {
             .expect("usage: bench_sync --serve MAILDIR");
         let server = serve(Path::new(&dir), sdbox);
         let config = server.dir.path().join("bench.toml");
-        write_config(&server, &config, &server.dir.path().join("cache.sqlite"));
+        write_config(
+            &server,
+            server.port,
+            &config,
+            &server.dir.path().join("cache.sqlite"),
+        );
         println!("{}", config.display());
         loop {
             std::thread::sleep(Duration::from_secs(3600));
         }
     }
-    let dirs: Vec<PathBuf> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .map(PathBuf::from)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rtt = args
+        .iter()
+        .position(|a| a == "--rtt")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.parse::<u64>().expect("--rtt MS"));
+    let dirs: Vec<PathBuf> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--rtt"))
+        .map(|(_, a)| PathBuf::from(a))
         .collect();
-    assert!(!dirs.is_empty(), "usage: bench_sync [--sdbox] MAILDIR...");
+    assert!(
+        !dirs.is_empty(),
+        "usage: bench_sync [--sdbox] [--rtt MS] MAILDIR..."
+    );
     for d in dirs {
-        bench(&d, sdbox);
+        bench(&d, sdbox, rtt);
     }
 }

@@ -435,16 +435,16 @@ impl Conn {
         }
     }
 
-    /// Runs a command whose response may be large and calls `each` on every untagged
-    /// response, reading the stream directly (see `transport`). Returns the untagged responses
-    /// imap-proto could not parse, as sent, for the caller to recover what it can.
-    pub(super) fn bulk(
+    /// Reads the answer of a command sent ahead (`send`) whose response may be large,
+    /// calling `each` on every untagged response (see `transport`). Returns the untagged
+    /// responses imap-proto could not parse, as sent, for the caller to recover what it can.
+    pub(super) fn bulk_read(
         &mut self,
         command: &str,
         mut each: impl FnMut(Response<'_>),
     ) -> Result<Vec<Vec<u8>>> {
         let mut unparsed = Vec::new();
-        self.raw_each(command, |bytes| {
+        self.read_each(command, |bytes| {
             match imap_proto::parser::parse_response(bytes) {
                 Ok((_, r)) => each(r),
                 Err(_) => unparsed.push(bytes.to_vec()),
@@ -456,10 +456,26 @@ impl Conn {
     /// Runs a command and calls `each` on the bytes of every untagged response, read past
     /// the crate: also for responses imap-proto does not parse (the crate would fail on them).
     pub(super) fn raw_each(&mut self, command: &str, each: impl FnMut(&[u8])) -> Result<()> {
-        let verb = command.split(' ').take(2).collect::<Vec<_>>().join(" ");
-        if let Err(e) = self.session.run_command(command) {
-            return Err(self.lost_or_refused(&verb, e));
+        self.send(command)?;
+        self.read_each(command, each)
+    }
+
+    /// Sends a command without reading its answer: `read_each` or `bulk_read` reads it
+    /// later, after the answers of the commands sent before it (pipelining).
+    pub(super) fn send(&mut self, command: &str) -> Result<()> {
+        match self.session.run_command(command) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let verb = command.split(' ').take(2).collect::<Vec<_>>().join(" ");
+                Err(self.lost_or_refused(&verb, e))
+            }
         }
+    }
+
+    /// Reads the answer of the oldest command sent and not read yet (`command`, for the
+    /// error), calling `each` on every untagged response.
+    pub(super) fn read_each(&mut self, command: &str, each: impl FnMut(&[u8])) -> Result<()> {
+        let verb = command.split(' ').take(2).collect::<Vec<_>>().join(" ");
         let mut reader = std::io::BufReader::with_capacity(256 * 1024, self.shared.clone());
         let tagged = read_responses(&mut reader, each).map_err(|e| ImapError::Lost {
             addr: self.addr.clone(),

@@ -246,7 +246,18 @@ pub fn sync_folder(
                 }
             }
         }
-        to_fetch = conn.uids_from(max_cached + 1)?;
+        to_fetch = match info.uidnext {
+            // UIDs used densely (few expunged): fetched by range, without a SEARCH first
+            // (a round trip); the UIDs not in use come back as nothing.
+            Some(next)
+                if next > max_cached
+                    && u64::from(next - max_cached)
+                        <= 2 * u64::from(info.exists) + u64::from(DIRECT_RANGE) =>
+            {
+                (max_cached + 1..next).collect()
+            }
+            _ => conn.uids_from(max_cached + 1)?,
+        };
         // Record progress so that an interrupted sync resumes instead of starting over.
         state.complete = false;
         cache.set_folder_state(&state)?;
@@ -298,6 +309,9 @@ fn unchanged_by_status(s: &crate::imap::FolderStatus, state: &FolderState) -> bo
         && s.uidnext.is_some()
         && s.uidnext == state.uidnext
 }
+
+/// FETCH batches sent ahead of the one being read, at most.
+const IN_FLIGHT: usize = 3;
 
 /// New UIDs up to this many are fetched as a range rather than searched for first.
 const DIRECT_RANGE: u32 = 1000;
@@ -352,26 +366,40 @@ fn fetch_into(
     };
     // Three stages on their own threads: read the responses, decode the headers, write the
     // cache. Each hands whole batches to the next.
-    type Unparsed = Vec<(MessageMeta, Vec<u8>)>;
-    let (raw_tx, raw_rx) =
-        crossbeam_channel::bounded::<Result<(Unparsed, Vec<(u32, i64, Event)>), ImapError>>(1);
+    let (raw_tx, raw_rx) = crossbeam_channel::bounded::<Result<Fetched, ImapError>>(1);
     let (tx, rx) = crossbeam_channel::bounded::<Result<Batch, ImapError>>(1);
     std::thread::scope(|s| {
         s.spawn(move || {
-            let mut t_net = Duration::ZERO;
-            for chunk in tapered(uids) {
-                let started = Instant::now();
-                let mut metas = Vec::with_capacity(if activity { 0 } else { chunk.len() });
-                let mut events = Vec::new();
-                let batch = fetch_batch(conn, chunk, &items, activity, &mut metas, &mut events)
-                    .map(|()| (metas, events));
-                t_net += started.elapsed();
+            let started = Instant::now();
+            let mut fetcher = Fetcher {
+                items: &items,
+                activity,
+                seen: HashSet::new(),
+                unread: Vec::new(),
+            };
+            let chunks = tapered(uids);
+            // Several batches in flight: the next FETCHes go out before this one's answer
+            // is read, so that the link's latency overlaps the transfer and the decoding
+            // (one round trip for the whole sync, not one per batch).
+            let mut sent = 0;
+            for (i, chunk) in chunks.iter().enumerate() {
+                let mut batch = || {
+                    while sent < chunks.len() && sent < i + IN_FLIGHT {
+                        fetcher.send(conn, chunks[sent])?;
+                        sent += 1;
+                    }
+                    fetcher.read(conn, chunk)
+                };
+                let batch = batch();
                 let failed = batch.is_err();
                 if raw_tx.send(batch).is_err() || failed {
-                    break;
+                    return;
                 }
             }
-            tracing::debug!(target: "tanto::profile", "fetch {t_net:?}");
+            // Messages whose answer could not be read, each asked again on its own.
+            let salvaged = fetcher.salvage(conn);
+            let _ = raw_tx.send(salvaged);
+            tracing::debug!(target: "tanto::profile", "fetch {:?}", started.elapsed());
         });
         s.spawn(move || {
             for batch in raw_rx {
@@ -417,58 +445,97 @@ fn fetch_into(
     })
 }
 
-/// One FETCH of `chunk` into `metas` (or `events`). A response imap-proto cannot parse does
-/// not drop its message: each UID that came back unread is fetched again on its own, and if
-/// that fails too the message is kept with what can be read of it (see `parse::salvage`).
-fn fetch_batch(
-    conn: &mut Conn,
-    chunk: &[u32],
-    items: &str,
+/// The FETCHes of one folder's sync: each batch sent ahead and read in turn. A response
+/// imap-proto cannot parse does not drop its message: each UID that came back unread is
+/// fetched again on its own once the batches are done, and if that fails too the message is
+/// kept with what can be read of it (see `parse::salvage`).
+struct Fetcher<'a> {
+    items: &'a str,
     activity: bool,
-    metas: &mut Vec<(MessageMeta, Vec<u8>)>,
-    events: &mut Vec<(u32, i64, Event)>,
-) -> Result<(), ImapError> {
-    let mut seen: HashSet<u32> = HashSet::new();
-    let mut fetch = |conn: &mut Conn, set: &str, seen: &mut HashSet<u32>| {
-        conn.bulk(&format!("UID FETCH {set} {items}"), |r| {
+    /// UIDs that came back readable, in any batch (a server may start the next batch's
+    /// answer before it ends this one's).
+    seen: HashSet<u32>,
+    /// UIDs of batches with an unreadable response, to ask again.
+    unread: Vec<u32>,
+}
+
+/// One batch's messages (or events), as the decoding stage takes them.
+type Fetched = (Vec<(MessageMeta, Vec<u8>)>, Vec<(u32, i64, Event)>);
+
+impl Fetcher<'_> {
+    fn command(&self, set: &str) -> String {
+        format!("UID FETCH {set} {}", self.items)
+    }
+
+    fn send(&self, conn: &mut Conn, chunk: &[u32]) -> Result<(), ImapError> {
+        conn.send(&self.command(&super::uid_set(chunk)))
+    }
+
+    /// Reads the answer of the batch `chunk` (sent ahead).
+    fn read(&mut self, conn: &mut Conn, chunk: &[u32]) -> Result<Fetched, ImapError> {
+        let cmd = self.command(&super::uid_set(chunk));
+        let mut out = (
+            Vec::with_capacity(if self.activity { 0 } else { chunk.len() }),
+            Vec::new(),
+        );
+        let unparsed = self.take(conn, &cmd, &mut out, false)?;
+        if !unparsed.is_empty() {
+            self.unread.extend(chunk.iter().copied());
+        }
+        Ok(out)
+    }
+
+    /// Reads the answer of `cmd` (sent now when `send`, else sent ahead), keeping what it
+    /// reads in `out`; returns the responses imap-proto could not parse.
+    fn take(
+        &mut self,
+        conn: &mut Conn,
+        cmd: &str,
+        out: &mut Fetched,
+        send: bool,
+    ) -> Result<Vec<Vec<u8>>, ImapError> {
+        if send {
+            conn.send(cmd)?;
+        }
+        let (activity, seen) = (self.activity, &mut self.seen);
+        conn.bulk_read(cmd, |r| {
             if let Response::Fetch(_, attrs) = r {
                 // A UID that came back readable, even as mail tanto ignores (not an event).
                 if let Some(uid) = super::parse::fetch_uid(&attrs) {
                     seen.insert(uid);
                 }
                 if activity {
-                    events.extend(super::parse::event(&attrs));
+                    out.1.extend(super::parse::event(&attrs));
                 } else {
-                    metas.extend(message_unparsed(&attrs));
+                    out.0.extend(message_unparsed(&attrs));
                 }
             }
         })
-    };
-    let unparsed = fetch(conn, &super::uid_set(chunk), &mut seen)?;
-    if unparsed.is_empty() {
-        return Ok(());
     }
-    let unread: Vec<u32> = chunk
-        .iter()
-        .copied()
-        .filter(|u| !seen.contains(u))
-        .collect();
-    let mut salvaged = Vec::new();
-    for uid in unread {
-        let again = fetch(conn, &uid.to_string(), &mut seen)?;
-        // Nothing at all: expunged meanwhile, not unreadable.
-        if let Some(raw) = again.first() {
-            tracing::warn!(
-                "uid {uid}: the server's FETCH response could not be read, twice: {:?}",
-                String::from_utf8_lossy(&raw[..raw.len().min(200)])
-            );
-            if !activity {
-                salvaged.push((super::parse::salvage(raw, uid), Vec::new()));
+
+    /// Asks again, one by one, for the UIDs whose answer could not be read.
+    fn salvage(&mut self, conn: &mut Conn) -> Result<Fetched, ImapError> {
+        let mut out: Fetched = (Vec::new(), Vec::new());
+        let unread: Vec<u32> = std::mem::take(&mut self.unread)
+            .into_iter()
+            .filter(|u| !self.seen.contains(u))
+            .collect();
+        for uid in unread {
+            let cmd = self.command(&uid.to_string());
+            let again = self.take(conn, &cmd, &mut out, true)?;
+            // Nothing at all: expunged meanwhile, not unreadable.
+            if let Some(raw) = again.first() {
+                tracing::warn!(
+                    "uid {uid}: the server's FETCH response could not be read, twice: {:?}",
+                    String::from_utf8_lossy(&raw[..raw.len().min(200)])
+                );
+                if !self.activity {
+                    out.0.push((super::parse::salvage(raw, uid), Vec::new()));
+                }
             }
         }
+        Ok(out)
     }
-    metas.extend(salvaged);
-    Ok(())
 }
 
 #[cfg(test)]
