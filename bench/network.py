@@ -26,6 +26,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 LOST_RACE = 3  # tanto's exit code when someone else holds the conversation
@@ -110,6 +111,55 @@ def conversations(binary, config, password):
     return {c["subject"]: c["id"] for c in json.loads(out)}
 
 
+IN_PROGRESS = re.compile(r"In progress (\d+)")
+
+
+def tui_claims(binary, config, password, reps):
+    """The terminal UI in tmux on `config`: for `reps` claims (after one to warm up), the
+    seconds from the `c` key to the screen showing one more conversation in progress."""
+    work = tempfile.mkdtemp()
+    sock = os.path.join(work, "tmux.sock")
+    tmux = lambda *args: subprocess.run(
+        ["tmux", "-S", sock] + list(args), check=True, stdout=subprocess.PIPE, text=True
+    ).stdout
+    line = (
+        f"env TANTO_TEST_PASSWORD={password} LANG=C.UTF-8 TZ=UTC {binary} --config {config}"
+        f" 2>{work}/stderr"
+    )
+    tmux("new-session", "-d", "-s", "t", "-x", "120", "-y", "40", line)
+
+    def in_progress(timeout=30):
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            m = IN_PROGRESS.search(tmux("capture-pane", "-p", "-t", "t"))
+            if m:
+                return int(m.group(1))
+            time.sleep(0.01)
+        sys.exit("the terminal UI showed no tabs:\n" + tmux("capture-pane", "-p", "-t", "t"))
+
+    try:
+        deadline = time.perf_counter() + 30
+        while "connected" not in tmux("capture-pane", "-p", "-t", "t"):
+            if time.perf_counter() > deadline:
+                sys.exit("the terminal UI did not connect")
+            time.sleep(0.05)
+        times = []
+        for i in range(reps + 1):
+            before = in_progress()
+            started = time.perf_counter()
+            tmux("send-keys", "-t", "t", "c")
+            while in_progress() != before + 1:
+                if time.perf_counter() - started > 30:
+                    sys.exit("a claim never showed:\n" + tmux("capture-pane", "-p", "-t", "t"))
+                time.sleep(0.002)
+            if i > 0:
+                times.append(time.perf_counter() - started)
+            time.sleep(0.3)
+        return times
+    finally:
+        subprocess.run(["tmux", "-S", sock, "kill-server"], stderr=subprocess.DEVNULL)
+
+
 def counted(values):
     """`8` when every run gave 8, `8 ×6, 11 ×1` when they differed."""
     values = sorted(values)
@@ -147,6 +197,7 @@ def run(a, setup):
     pw, fuser, fuid = setup["password"], setup["floor_user"], setup["floor_uid"]
     reps = a.reps
     rows = []
+    tui = []
     stores = 0
     for k, link in enumerate(setup["links"]):
         rtt, port = link["rtt_ms"], link["port"]
@@ -198,6 +249,8 @@ def run(a, setup):
             rts = counted(r for r, _ in traces)
             conns = counted(c for _, c in traces)
             rows.append((rtt, name, t, f, t / f, rts, conns))
+        print(f"round trip {rtt} ms: the terminal UI…", file=sys.stderr)
+        tui.append((rtt, statistics.median(tui_claims(a.tanto, alice, pw, reps))))
 
     print()
     print(f"tanto through the delay relay, median of {reps} (each run alternating with the floor)")
@@ -207,6 +260,15 @@ def run(a, setup):
     for rtt, name, t, f, ratio, rts, conns in rows:
         floor_kind = "S" if name == "resync" else "C"
         print(f"| {rtt} ms | {name} | {ms(t)} | {ms(f)} {floor_kind} | {ratio:.2f}x | {rts} | {conns} |")
+    print()
+    print("The terminal UI (a warm session): from the `c` key to the screen showing the claim,")
+    print(f"median of {reps}, and what that is in round trips of the link:")
+    print()
+    print("| round trip | key to screen | in round trips |")
+    print("| --- | --- | --- |")
+    for rtt, t in tui:
+        rounds = f"{t * 1000 / rtt:.1f}" if rtt else "-"
+        print(f"| {rtt} ms | {ms(t)} | {rounds} |")
     print()
     print("floor C: connect, LOGIN, SELECT (CONDSTORE), UID STORE (UNCHANGEDSINCE), LOGOUT:")
     print("  the greeting and 4 round trips; floor S: connect, LOGIN, SELECT: the greeting and 2")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The sync benchmark: prints figures beside the floor, asserts nothing.
-# Usage: bench/sync.sh [--sdbox] [--rtt MS] [N ...]   (default 10000 100000; --rtt: through
-# the devserver's delay relay, tanto and the floor alike)
+# Usage: bench/sync.sh [--sdbox] [--rtt MS] [--mbit N] [N ...]   (default 10000 100000;
+# --rtt, --mbit: through the devserver's relay with that round trip and bandwidth, tanto and
+# the floor alike)
 # The mailboxes come from bench/gen_mailbox.py (override with GEN_MAILBOX), written
 # once per size under $TANTO_BENCH_DIR (default /dev/shm/tanto-bench, else /tmp/tanto-bench) and reused.
 set -euo pipefail
@@ -19,7 +20,7 @@ want_rtt=
 for a in "$@"; do
   if [ -n "$want_rtt" ]; then flags+=("$a"); want_rtt=; continue; fi
   case "$a" in
-    --rtt) flags+=("$a"); want_rtt=1 ;;
+    --rtt|--mbit) flags+=("$a"); want_rtt=1 ;;
     --*) flags+=("$a") ;;
     *) sizes+=("$a") ;;
   esac

@@ -11,8 +11,9 @@
 //! - `list --json` and one status tab (`list --status wip --json`), which have no IMAP floor;
 //! - peak resident memory of every `tanto` run, from the OS (`wait4`'s rusage).
 //!
-//! Usage: bench_sync [--sdbox] [--rtt MS] MAILDIR...   (each a `.../Maildir` directory;
-//!        `--rtt`: tanto and the floor through the devserver's delay relay)
+//! Usage: bench_sync [--sdbox] [--rtt MS] [--mbit N] MAILDIR...   (each a `.../Maildir`
+//!        directory; `--rtt`, `--mbit`: tanto and the floor through the devserver's relay,
+//!        with that round trip and bandwidth)
 //!        bench_sync --serve MAILDIR        (serve it and print a config, for profiling)
 
 use std::io::{BufRead, BufReader, Write};
@@ -223,18 +224,22 @@ fn secs(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
 }
 
-fn bench(maildir: &Path, sdbox: bool, rtt: Option<u64>) {
+fn bench(maildir: &Path, sdbox: bool, rtt: Option<u64>, mbit: Option<u64>) {
     let server = serve(maildir, sdbox);
     let n = inbox_state(server.port).2 - 1;
     let fmt = if sdbox { "sdbox" } else { "maildir" };
     // Through the delay relay when asked: tanto and the floor over the same link.
-    let relay = rtt.map(|ms| {
+    let relay = (rtt.is_some() || mbit.is_some()).then(|| {
         let r = Relay::start(server.port);
-        r.delay(Duration::from_micros(ms * 500));
+        r.delay(Duration::from_micros(rtt.unwrap_or(0) * 500));
+        if let Some(m) = mbit {
+            r.bandwidth(m * 125_000);
+        }
         r
     });
     let port = relay.as_ref().map_or(server.port, |r| r.port());
-    let link = rtt.map_or(String::new(), |ms| format!(", {ms} ms round trip"));
+    let link = rtt.map_or(String::new(), |ms| format!(", {ms} ms round trip"))
+        + &mbit.map_or(String::new(), |m| format!(", {m} Mbit/s"));
     println!("== {n} messages, {fmt}{link} ({}) ==", maildir.display());
     let dir = tempfile::tempdir().expect("tempdir");
     let cache = dir.path().join("cache.sqlite");
@@ -370,22 +375,26 @@ fn main() {
         }
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let rtt = args
-        .iter()
-        .position(|a| a == "--rtt")
-        .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse::<u64>().expect("--rtt MS"));
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .map(|v| v.parse::<u64>().unwrap_or_else(|_| panic!("{flag} N")))
+    };
+    let (rtt, mbit) = (value("--rtt"), value("--mbit"));
     let dirs: Vec<PathBuf> = args
         .iter()
         .enumerate()
-        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--rtt"))
+        .filter(|(i, a)| {
+            !a.starts_with("--") && (*i == 0 || !matches!(args[i - 1].as_str(), "--rtt" | "--mbit"))
+        })
         .map(|(_, a)| PathBuf::from(a))
         .collect();
     assert!(
         !dirs.is_empty(),
-        "usage: bench_sync [--sdbox] [--rtt MS] MAILDIR..."
+        "usage: bench_sync [--sdbox] [--rtt MS] [--mbit N] MAILDIR..."
     );
     for d in dirs {
-        bench(&d, sdbox, rtt);
+        bench(&d, sdbox, rtt, mbit);
     }
 }

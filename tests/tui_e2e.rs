@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use harness::{sample_message, Dovecot, SmtpSink};
+use harness::{sample_message, Dovecot, Relay, SmtpSink};
 use support::tmux::{scripted_editor, Tmux};
 use support::Tanto;
 
@@ -63,6 +63,14 @@ impl Tmux {
 }
 
 /// The row of the list that shows `subject`.
+/// Every agent here reaches the server 50 ms away (25 ms each way, through the devserver's
+/// delay relay), as from a jump host: what the screen shows must not depend on a free link.
+fn slow_link(server: &Dovecot) -> Relay {
+    let relay = Relay::start(server.port);
+    relay.delay(Duration::from_millis(25));
+    relay
+}
+
 fn row_of<'a>(screen: &'a str, subject: &str) -> Option<&'a str> {
     screen.lines().find(|l| l.contains(subject))
 }
@@ -70,6 +78,7 @@ fn row_of<'a>(screen: &'a str, subject: &str) -> Option<&'a str> {
 #[test]
 fn a_claim_and_a_note_by_one_agent_show_on_the_other_agents_screen_by_themselves() {
     let server = Dovecot::start();
+    let link = slow_link(&server);
     // Distinct arrival times, so that "Question 2" is the newest and tops the list.
     for i in 0..3 {
         let date = format!("01-Jan-2024 08:0{i}:00 +0000");
@@ -83,8 +92,8 @@ fn a_claim_and_a_note_by_one_agent_show_on_the_other_agents_screen_by_themselves
     }
     let root = tempfile::tempdir().expect("tempdir");
     // Two agents on two hosts: each its own cache, so news travels only through the server.
-    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
-    let bob = Tanto::new(&server, &root.path().join("b"), "bob");
+    let alice = Tanto::via(&server, link.port(), &root.path().join("a"), "alice");
+    let bob = Tanto::via(&server, link.port(), &root.path().join("b"), "bob");
     alice.sync();
     bob.sync();
     let tmux = Tmux::new(root.path());
@@ -146,10 +155,11 @@ fn a_claim_and_a_note_by_one_agent_show_on_the_other_agents_screen_by_themselves
 #[test]
 fn with_dovecot_down_the_tui_says_it_is_reconnecting_keeps_working_and_recovers() {
     let mut server = Dovecot::start();
+    let link = slow_link(&server);
     let msgs: Vec<Vec<u8>> = (0..3).map(|i| sample_message(i, None)).collect();
     server.append_many("support", "INBOX", &msgs);
     let root = tempfile::tempdir().expect("tempdir");
-    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    let alice = Tanto::via(&server, link.port(), &root.path().join("a"), "alice");
     alice.sync();
     // A first sync leaves the filter's index to the TUI, which builds it in the background.
     let ready = || {
@@ -206,8 +216,15 @@ fn with_dovecot_down_the_tui_says_it_is_reconnecting_keeps_working_and_recovers(
 }
 
 /// An agent whose config sends through `sink`, with an undo window of `undo` seconds.
-fn replier(server: &Dovecot, sink: &SmtpSink, dir: &Path, id: &str, undo: u64) -> Tanto {
-    let t = Tanto::new(server, dir, id);
+fn replier(
+    server: &Dovecot,
+    link: &Relay,
+    sink: &SmtpSink,
+    dir: &Path,
+    id: &str,
+    undo: u64,
+) -> Tanto {
+    let t = Tanto::via(server, link.port(), dir, id);
     let text = std::fs::read_to_string(&t.config).expect("read config");
     std::fs::write(
         &t.config,
@@ -223,11 +240,12 @@ fn replier(server: &Dovecot, sink: &SmtpSink, dir: &Path, id: &str, undo: u64) -
 #[test]
 fn r_replies_in_the_editor_the_mail_goes_out_once_and_the_other_agent_sees_it_done() {
     let server = Dovecot::start();
+    let link = slow_link(&server);
     let sink = SmtpSink::start();
     server.append_many("support", "INBOX", &[sample_message(0, None)]);
     let root = tempfile::tempdir().expect("tempdir");
-    let alice = replier(&server, &sink, &root.path().join("a"), "alice", 2);
-    let bob = replier(&server, &sink, &root.path().join("b"), "bob", 2);
+    let alice = replier(&server, &link, &sink, &root.path().join("a"), "alice", 2);
+    let bob = replier(&server, &link, &sink, &root.path().join("b"), "bob", 2);
     alice.sync();
     bob.sync();
     let editor = scripted_editor(root.path(), "Thank you, it shipped today.");
@@ -271,11 +289,12 @@ fn r_replies_in_the_editor_the_mail_goes_out_once_and_the_other_agent_sees_it_do
 #[test]
 fn a_reply_taken_back_within_the_undo_window_never_reaches_smtp() {
     let server = Dovecot::start();
+    let link = slow_link(&server);
     let sink = SmtpSink::start();
     server.append_many("support", "INBOX", &[sample_message(0, None)]);
     let root = tempfile::tempdir().expect("tempdir");
-    let alice = replier(&server, &sink, &root.path().join("a"), "alice", 4);
-    let bob = replier(&server, &sink, &root.path().join("b"), "bob", 4);
+    let alice = replier(&server, &link, &sink, &root.path().join("a"), "alice", 4);
+    let bob = replier(&server, &link, &sink, &root.path().join("b"), "bob", 4);
     alice.sync();
     let editor = scripted_editor(root.path(), "Oops, not this.");
     let tmux = Tmux::new(root.path());
@@ -310,9 +329,10 @@ fn presence_rows(agent: &Tanto) -> i64 {
 #[test]
 fn a_lost_terminal_sighup_clears_presence_and_leaves_no_process() {
     let server = Dovecot::start();
+    let link = slow_link(&server);
     server.append_many("support", "INBOX", &[sample_message(0, None)]);
     let root = tempfile::tempdir().expect("tempdir");
-    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    let alice = Tanto::via(&server, link.port(), &root.path().join("a"), "alice");
     alice.sync();
     let tmux = Tmux::new(root.path());
     tmux.open("A", &alice);
@@ -386,10 +406,11 @@ fn utc_minute(at: i64) -> String {
 #[test]
 fn a_reply_sent_later_shows_in_the_reader_and_z_takes_it_back_with_its_text() {
     let server = Dovecot::start();
+    let link = slow_link(&server);
     let sink = SmtpSink::start();
     server.append_many("support", "INBOX", &[sample_message(0, None)]);
     let root = tempfile::tempdir().expect("tempdir");
-    let alice = replier(&server, &sink, &root.path().join("a"), "alice", 2);
+    let alice = replier(&server, &link, &sink, &root.path().join("a"), "alice", 2);
     alice.sync();
     // The first run writes the reply; the second keeps what it was given to read.
     let line = "明日の午前中にお届けします。";
@@ -462,12 +483,13 @@ fn a_reply_sent_later_shows_in_the_reader_and_z_takes_it_back_with_its_text() {
 #[test]
 fn a_scheduled_reply_is_held_when_a_second_reply_went_out_first() {
     let server = Dovecot::start();
+    let link = slow_link(&server);
     let sink = SmtpSink::start();
     server.append_many("support", "INBOX", &[sample_message(0, None)]);
     let root = tempfile::tempdir().expect("tempdir");
     // No undo window: the second reply goes out at Enter.
-    let alice = replier(&server, &sink, &root.path().join("a"), "alice", 0);
-    let bob = replier(&server, &sink, &root.path().join("b"), "bob", 0);
+    let alice = replier(&server, &link, &sink, &root.path().join("a"), "alice", 0);
+    let bob = replier(&server, &link, &sink, &root.path().join("b"), "bob", 0);
     alice.sync();
     bob.sync();
     // The first run writes the scheduled reply, the second (after keeping the draft it was

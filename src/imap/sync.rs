@@ -123,6 +123,27 @@ pub fn sync_folder(
                     return Ok(report);
                 }
             }
+            // Empty: nothing to fetch, and no SELECT needed to know it (a round trip).
+            Some(s) if s.messages == 0 && s.uidvalidity.is_some() => {
+                if state.uidvalidity.is_some() && state.uidvalidity != s.uidvalidity {
+                    cache.reset_folder(team, state.id)?;
+                    state = cache.folder(&team.mailbox, name, role)?;
+                    report.reset = true;
+                }
+                let cached = cache.folder_uids(&state)?;
+                report.expunged = cache.remove_messages(team, state.id, &cached)?;
+                report.mode = if known.is_some() && report.expunged == 0 {
+                    SyncMode::Unchanged
+                } else {
+                    SyncMode::Full
+                };
+                state.uidvalidity = s.uidvalidity;
+                state.uidnext = s.uidnext;
+                state.highestmodseq = s.highestmodseq;
+                state.complete = true;
+                cache.set_folder_state(&state)?;
+                return Ok(report);
+            }
             Some(_) => {}
         }
     }
