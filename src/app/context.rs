@@ -151,6 +151,7 @@ impl Ctx {
             user: mailbox.imap.user.clone(),
             login,
             accept_invalid_certs: mailbox.imap.danger_accept_invalid_certs,
+            limits: crate::imap::Limits::from_config(&self.config.limits),
         })
     }
 

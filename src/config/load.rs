@@ -185,6 +185,20 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             }
         },
     };
+    let l = raw.limits;
+    for (key, v) in [
+        ("limits.imap_line_mib", l.imap_line_mib),
+        ("limits.imap_response_mib", l.imap_response_mib),
+        ("limits.message_mib", l.message_mib),
+    ] {
+        if v == 0 || v > 1 << 20 {
+            return Err(invalid(
+                key,
+                &format!("is {v}"),
+                "use a number of MiB from 1 to 1048576, or remove it for the default",
+            ));
+        }
+    }
     Ok(Config {
         path: path.to_path_buf(),
         agent,
@@ -197,6 +211,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         keys,
         lang,
         warnings: Vec::new(),
+        limits: raw.limits,
     })
 }
 

@@ -63,6 +63,8 @@ pub struct Config {
     pub lang: Option<crate::i18n::Lang>,
     /// Things worth telling the user that do not stop tanto (e.g. a readable plain password).
     pub warnings: Vec<ConfigWarning>,
+    /// The most a server may send (`[limits]`).
+    pub limits: Limits,
 }
 
 /// Something about the config worth telling the user that does not stop tanto; the front

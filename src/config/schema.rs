@@ -21,6 +21,31 @@ pub(super) struct RawConfig {
     pub(super) keys: std::collections::BTreeMap<String, KeyList>,
     /// The language of the TUI and the CLI's messages: "en" or "ja" (default: the locale).
     pub(super) lang: Option<String>,
+    #[serde(default)]
+    pub(super) limits: Limits,
+}
+
+/// `[limits]`: the most a server may send, so that a hostile or broken one cannot grow
+/// tanto's memory without bound. Generous: real mail stays far below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// One line of an IMAP response, literals aside (MiB).
+    pub imap_line_mib: u64,
+    /// One whole IMAP response, literals included (MiB).
+    pub imap_response_mib: u64,
+    /// One message, or any one literal (MiB).
+    pub message_mib: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            imap_line_mib: 64,
+            imap_response_mib: 1024,
+            message_mib: 512,
+        }
+    }
 }
 
 /// One key or several, as a user writes them in `[keys]`.

@@ -189,6 +189,15 @@ fn imap(e: &ImapError) -> String {
         ImapError::Lost { addr, reason } => {
             tf("error.imap.lost", &[("addr", addr), ("cause", reason)])
         }
+        ImapError::TooMuch { addr, what, mib } => {
+            let key = match what {
+                crate::imap::Over::Line => "error.imap.too_much.line",
+                crate::imap::Over::Response => "error.imap.too_much.response",
+                crate::imap::Over::Message => "error.imap.too_much.message",
+            };
+            let mib = mib.to_string();
+            tf(key, &[("addr", addr), ("mib", &mib), ("key", &what.key())])
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use crate::core::model::FlagUpdate;
 
 use imap::extensions::idle::SetReadTimeout as _;
 
-use super::transport::{read_responses, Shared};
+use super::transport::{read_responses, OverLimit, Shared};
 
 type Session = imap::Session<Shared>;
 
@@ -30,6 +30,8 @@ pub struct Server {
     pub user: String,
     pub login: Login,
     pub accept_invalid_certs: bool,
+    /// The most the server may send (`[limits]`).
+    pub limits: super::Limits,
 }
 
 /// How to sign in: LOGIN with a password, or SASL XOAUTH2 (OAUTHBEARER where the server
@@ -199,7 +201,7 @@ impl Conn {
                 )
             }
         };
-        let shared = Shared::new(stream);
+        let shared = Shared::new(stream, server.limits);
         let mut client = imap::Client::new(shared.clone());
         // Capabilities announced in the greeting (none are trusted from before STARTTLS).
         let mut greeting_caps = Vec::new();
@@ -208,13 +210,15 @@ impl Conn {
             // The greeting came before STARTTLS.
             client.greeting_read = true;
         } else {
-            let greeting = client
-                .read_greeting()
-                .map_err(|e| connect_err(e.to_string()))?;
+            let greeting = client.read_greeting().map_err(|e| match &e {
+                imap::Error::Io(io) if OverLimit::of(io).is_some() => ImapError::from_io(&addr, io),
+                _ => connect_err(e.to_string()),
+            })?;
             greeting_caps = super::sasl::greeting_capabilities(&greeting);
             pipelines_login = super::sasl::keeps_commands_behind_login(&greeting);
         }
         let lost_or = |e: imap::Error, refused: &dyn Fn(String) -> ImapError| match e {
+            imap::Error::Io(io) if OverLimit::of(&io).is_some() => ImapError::from_io(&addr, &io),
             // The server went away mid-login: that is the network, not the credentials.
             imap::Error::Io(_) | imap::Error::ConnectionLost | imap::Error::Bye(_) => {
                 ImapError::Lost {
@@ -288,7 +292,7 @@ impl Conn {
         let untagged = if early {
             conn.shared
                 .one_line_reads(false)
-                .map_err(|e| conn.lost(e.to_string()))?;
+                .map_err(|e| conn.lost(&e))?;
             conn.read_each_answer(SESSION_START.len())?
                 .into_iter()
                 .flat_map(|(untagged, _)| untagged)
@@ -325,12 +329,9 @@ impl Conn {
         Ok(conn)
     }
 
-    /// The connection is gone (`reason`).
-    fn lost(&self, reason: String) -> ImapError {
-        ImapError::Lost {
-            addr: self.addr.clone(),
-            reason,
-        }
+    /// The connection failed reading or writing: lost, or a limit broken.
+    fn lost(&self, e: &std::io::Error) -> ImapError {
+        ImapError::from_io(&self.addr, e)
     }
 
     /// Reads the answers of `n` commands sent ahead: each tagged line with the untagged responses that came before it
@@ -341,7 +342,7 @@ impl Conn {
         for _ in 0..n {
             let mut untagged = Vec::new();
             let line = read_responses(&mut reader, |b| untagged.push(b.to_vec()))
-                .map_err(|e| self.lost(e.to_string()))?;
+                .map_err(|e| self.lost(&e))?;
             out.push((untagged, line));
         }
         let rest = reader.buffer().to_vec();
@@ -409,12 +410,11 @@ impl Conn {
     /// Maps a crate error to ours: I/O trouble is a lost connection, the rest a refusal.
     pub(super) fn lost_or_refused(&self, command: &str, e: imap::Error) -> ImapError {
         match e {
-            imap::Error::Io(_) | imap::Error::ConnectionLost | imap::Error::Bye(_) => {
-                ImapError::Lost {
-                    addr: self.addr.clone(),
-                    reason: reason(&e),
-                }
-            }
+            imap::Error::Io(io) => self.lost(&io),
+            imap::Error::ConnectionLost | imap::Error::Bye(_) => ImapError::Lost {
+                addr: self.addr.clone(),
+                reason: reason(&e),
+            },
             other => ImapError::Refused {
                 addr: self.addr.clone(),
                 command: command.to_string(),
@@ -477,10 +477,7 @@ impl Conn {
     pub(super) fn read_each(&mut self, command: &str, each: impl FnMut(&[u8])) -> Result<()> {
         let verb = command.split(' ').take(2).collect::<Vec<_>>().join(" ");
         let mut reader = std::io::BufReader::with_capacity(256 * 1024, self.shared.clone());
-        let tagged = read_responses(&mut reader, each).map_err(|e| ImapError::Lost {
-            addr: self.addr.clone(),
-            reason: e.to_string(),
-        })?;
+        let tagged = read_responses(&mut reader, each).map_err(|e| self.lost(&e))?;
         self.finish_direct_read(reader, &tagged, &verb)
     }
 
@@ -906,10 +903,7 @@ impl Conn {
     /// when changes are pending or NOTIFY is set.
     pub fn idle_once(&mut self, max: Duration) -> Result<bool> {
         use std::io::{BufRead, Write};
-        let lost = |addr: &str, e: std::io::Error| ImapError::Lost {
-            addr: addr.to_string(),
-            reason: e.to_string(),
-        };
+        let lost = |addr: &str, e: std::io::Error| ImapError::from_io(addr, &e);
         if let Err(e) = self.session.run_command("IDLE") {
             return Err(self.lost_or_refused("IDLE", e));
         }

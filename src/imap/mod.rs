@@ -13,7 +13,7 @@ mod transport;
 pub use connect::{Caps, Conn, FolderStatus, Login, SelectInfo, Server};
 pub use folders::{missing_rights, Right, Scope, SentFound, SentLookup};
 pub use namespace::{Namespaces, Personal, Place, Space};
-pub use transport::{trace_lines, traffic};
+pub use transport::{trace_lines, traffic, Limits, Over, OverLimit};
 
 /// What went wrong talking to the server, phrased for the user.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +49,31 @@ pub enum ImapError {
     },
     #[error("connection to IMAP server {addr} lost: {reason}")]
     Lost { addr: String, reason: String },
+    /// The server sent more than `[limits]` allow (`transport::OverLimit`): not retried.
+    #[error("IMAP server {addr} sent more than {mib} MiB ({what:?}); if that is real mail, raise {key} in the config", key = what.key())]
+    TooMuch {
+        addr: String,
+        what: transport::Over,
+        mib: u64,
+    },
+}
+
+impl ImapError {
+    /// The error for an I/O failure on the connection to `addr`: a limit the server broke,
+    /// or the connection lost.
+    pub(crate) fn from_io(addr: &str, e: &std::io::Error) -> ImapError {
+        match transport::OverLimit::of(e) {
+            Some(over) => ImapError::TooMuch {
+                addr: addr.to_string(),
+                what: over.what,
+                mib: over.mib,
+            },
+            None => ImapError::Lost {
+                addr: addr.to_string(),
+                reason: e.to_string(),
+            },
+        }
+    }
 }
 
 impl ImapError {

@@ -13,8 +13,138 @@ use std::time::Duration;
 
 use imap::extensions::idle::SetReadTimeout;
 
+/// The most a server may send on one connection (`[limits]` in the config, in bytes here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub line: u64,
+    pub response: u64,
+    pub message: u64,
+}
+
+impl Limits {
+    /// From the config's `[limits]` (MiB).
+    pub fn from_config(l: &crate::config::Limits) -> Limits {
+        let mib = |v: u64| v.saturating_mul(1 << 20);
+        Limits {
+            line: mib(l.imap_line_mib),
+            response: mib(l.imap_response_mib),
+            message: mib(l.message_mib),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::from_config(&crate::config::Limits::default())
+    }
+}
+
+/// Which of `Limits` a server broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Over {
+    Line,
+    Response,
+    Message,
+}
+
+impl Over {
+    /// The config key that raises this limit.
+    pub fn key(self) -> &'static str {
+        match self {
+            Over::Line => "limits.imap_line_mib",
+            Over::Response => "limits.imap_response_mib",
+            Over::Message => "limits.message_mib",
+        }
+    }
+}
+
+/// A server sent more than `Limits` allow: the connection is dropped, and the error says
+/// which limit and which config key raises it. Not a network failure: never retried.
+#[derive(Debug, thiserror::Error)]
+#[error("the server sent more than the {mib} MiB {key} allows", key = what.key())]
+pub struct OverLimit {
+    pub what: Over,
+    pub mib: u64,
+}
+
+impl OverLimit {
+    /// The `OverLimit` inside an I/O error, if that is what it is.
+    pub fn of(e: &io::Error) -> Option<&OverLimit> {
+        e.get_ref().and_then(|r| r.downcast_ref::<OverLimit>())
+    }
+}
+
+/// Where a response read stands, to hold it to `Limits` as its bytes arrive.
+#[derive(Default)]
+struct Meter {
+    /// Bytes of the current line so far (literals aside).
+    line: u64,
+    /// The last bytes of the current line, to spot a literal's `{N}` at its end.
+    tail: Vec<u8>,
+    /// Bytes of a literal still to come.
+    literal_left: u64,
+    /// Bytes since the last command was written.
+    response: u64,
+}
+
+impl Meter {
+    /// Counts `bytes` as read; an error when they break a limit.
+    fn count(&mut self, limits: &Limits, mut bytes: &[u8]) -> io::Result<()> {
+        let over = |what, mib| io::Error::new(io::ErrorKind::InvalidData, OverLimit { what, mib });
+        self.response += bytes.len() as u64;
+        if self.response > limits.response {
+            return Err(over(Over::Response, limits.response >> 20));
+        }
+        while !bytes.is_empty() {
+            if self.literal_left > 0 {
+                let n = (self.literal_left).min(bytes.len() as u64);
+                self.literal_left -= n;
+                bytes = &bytes[n as usize..];
+                continue;
+            }
+            let (line_part, rest, ended) = match bytes.iter().position(|&b| b == b'\n') {
+                Some(i) => (&bytes[..=i], &bytes[i + 1..], true),
+                None => (bytes, &bytes[bytes.len()..], false),
+            };
+            self.line += line_part.len() as u64;
+            if self.line > limits.line {
+                return Err(over(Over::Line, limits.line >> 20));
+            }
+            self.tail.extend_from_slice(line_part);
+            if self.tail.len() > 32 {
+                self.tail.drain(..self.tail.len() - 32);
+            }
+            if ended {
+                if let Some(n) = literal_announced(&self.tail) {
+                    if n > limits.message {
+                        return Err(over(Over::Message, limits.message >> 20));
+                    }
+                    self.literal_left = n;
+                }
+                self.line = 0;
+                self.tail.clear();
+            }
+            bytes = rest;
+        }
+        Ok(())
+    }
+}
+
+/// The size a line ending in `{N}\r\n` (or `{N+}`) announces for the literal after it.
+fn literal_announced(line: &[u8]) -> Option<u64> {
+    let line = line
+        .strip_suffix(b"\r\n")
+        .or_else(|| line.strip_suffix(b"\n"))?;
+    let line = line.strip_suffix(b"}")?;
+    let line = line.strip_suffix(b"+").unwrap_or(line);
+    let open = line.iter().rposition(|&b| b == b'{')?;
+    std::str::from_utf8(&line[open + 1..]).ok()?.parse().ok()
+}
+
 struct Inner {
     stream: imap::Connection,
+    limits: Limits,
+    meter: Meter,
     /// Bytes read past the end of a bulk response, served first to the next reader.
     pending: VecDeque<u8>,
     /// Something was written since the last read: the next read waits for the server.
@@ -98,10 +228,12 @@ fn command_line(buf: &[u8]) -> Option<String> {
 pub struct Shared(Arc<Mutex<Inner>>);
 
 impl Shared {
-    pub fn new(stream: imap::Connection) -> Shared {
+    pub fn new(stream: imap::Connection, limits: Limits) -> Shared {
         CONNECTIONS.fetch_add(1, Ordering::Relaxed);
         Shared(Arc::new(Mutex::new(Inner {
             stream,
+            limits,
+            meter: Meter::default(),
             pending: VecDeque::new(),
             wrote: false,
             after_flush: Vec::new(),
@@ -155,6 +287,8 @@ impl Read for Shared {
             return Ok(n);
         }
         let mut n = inner.stream.read(buf)?;
+        let limits = inner.limits;
+        inner.meter.count(&limits, &buf[..n])?;
         if inner.line_reads {
             if let Some(i) = buf[..n].iter().position(|&b| b == b'\n') {
                 let rest = buf[i + 1..n].to_vec();
@@ -181,6 +315,8 @@ impl Write for Shared {
         let mut inner = self.lock()?;
         if !buf.is_empty() {
             inner.wrote = true;
+            // A new command: its response is counted from here.
+            inner.meter.response = 0;
             if trace_commands() {
                 if let Some(line) = command_line(buf) {
                     trace(format!("> {line}"));
