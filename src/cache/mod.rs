@@ -4,7 +4,9 @@
 
 mod bulk;
 mod events;
+mod file_system;
 mod fts;
+mod journal;
 mod kept;
 mod lease;
 mod outbox_seen;
@@ -98,10 +100,7 @@ impl Cache {
         // The sync's statements (threading, summaries, flags) are more than the default 16:
         // with fewer slots they would be prepared again for every message.
         conn.set_prepared_statement_cache_capacity(64);
-        let journal = if network_fs { "DELETE" } else { "WAL" };
-        // Switching a new file to WAL, and migrating, take locks that SQLite does not wait
-        // for with the busy handler: when two processes open a new cache at once, retry.
-        retry_busy(|| conn.pragma_update(None, "journal_mode", journal)).map_err(wrap)?;
+        let rollback = journal::choose(&conn, path, existed, network_fs).map_err(wrap)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(wrap)?;
         conn.pragma_update(None, "temp_store", "MEMORY")
@@ -110,7 +109,7 @@ impl Cache {
         // memory during a sync, and a batch's dirty pages are not spilled before its commit.
         conn.pragma_update(None, "cache_size", CACHE_KIB)
             .map_err(wrap)?;
-        if !network_fs {
+        if !rollback {
             // No memory-mapped reads: every page a sync or a list touched would count in the
             // process's memory (118 MB for a sync of 100,000 messages, 78 MB for a list),
             // for no measurable gain over the page cache. A checkpoint every 16 MB of WAL
@@ -194,6 +193,35 @@ mod tests {
         c.conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .expect("pragma")
+    }
+
+    #[test]
+    fn agents_with_different_network_fs_settings_agree_on_the_file_s_journal() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Rollback first: an agent without network_fs keeps it (before: switched to WAL).
+        let path = dir.path().join("a.sqlite");
+        drop(Cache::open(&path, true).expect("open"));
+        let other = Cache::open(&path, false).expect("open");
+        assert_eq!(journal(&other), "delete");
+        // WAL first, held open by a running agent: one with network_fs does not wait 30 s
+        // for it, and uses WAL like it.
+        let path = dir.path().join("b.sqlite");
+        let running = Cache::open(&path, false).expect("open");
+        assert_eq!(journal(&running), "wal");
+        let started = std::time::Instant::now();
+        let late = Cache::open(&path, true).expect("open");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(journal(&late), "wal");
+        // Once nobody has it open, network_fs switches it for everyone.
+        drop(running);
+        drop(late);
+        drop(Cache::open(&path, true).expect("open"));
+        let after = Cache::open(&path, false).expect("open");
+        assert_eq!(journal(&after), "delete");
     }
 
     #[test]
