@@ -29,6 +29,35 @@ pub fn for_display(s: &str) -> String {
     out
 }
 
+/// JSON text with every character a terminal (or a reader's eye) could take for something
+/// else escaped as `\uXXXX`: C1 controls, bidi controls, zero-width characters and line
+/// separators. serde_json leaves them raw inside strings; escaped, the document means the
+/// same and cannot drive a terminal it is printed to. Only valid inside JSON text: these
+/// characters never occur outside its strings.
+pub fn json_for_terminal(json: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| {
+        matches!(c,
+            '\u{80}'..='\u{9f}'
+            | '\u{61c}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{feff}')
+    };
+    if !json.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if hidden(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Lists show one line per entry: subjects and names must not break the layout or the terminal.
 pub fn single_line(s: &str) -> String {
     if crate::fast_path::enabled() {
@@ -69,11 +98,17 @@ fn is_single_line_already(s: &str) -> bool {
             0..=0x1f | 0x7f => return false,
             // U+0080..=U+009F (C1 controls).
             0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => return false,
-            // U+2028..=U+202E (separators, bidi embeddings) and U+2066..=U+2069 (isolates).
+            // U+2028..=U+202E (separators, bidi embeddings), U+2066..=U+2069 (isolates),
+            // U+200B and U+2060..=U+2064 (invisible).
             0xe2 => match (b.get(i + 1), b.get(i + 2)) {
-                (Some(0x80), Some(0xa8..=0xae)) | (Some(0x81), Some(0xa6..=0xa9)) => return false,
+                (Some(0x80), Some(0xa8..=0xae | 0x8b))
+                | (Some(0x81), Some(0xa6..=0xa9 | 0xa0..=0xa4)) => return false,
                 _ => {}
             },
+            // U+061C (Arabic letter mark), U+180E, U+FEFF.
+            0xd8 if b.get(i + 1) == Some(&0x9c) => return false,
+            0xe1 if b.get(i + 1) == Some(&0xa0) && b.get(i + 2) == Some(&0x8e) => return false,
+            0xef if b.get(i + 1) == Some(&0xbb) && b.get(i + 2) == Some(&0xbf) => return false,
             _ => {}
         }
         i += 1;
@@ -134,6 +169,13 @@ const MAX_FILE_NAME_BYTES: usize = 255;
 fn is_dropped(c: char) -> bool {
     c.is_control() // C0, DEL and C1 (U+0080..=U+009F)
         || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        // Invisible: the Arabic letter mark, zero-width space, word joiner and invisible
+        // operators, BOM, Mongolian vowel separator. (ZWJ, ZWNJ, LRM and RLM stay: emoji,
+        // scripts and right-to-left text need them.)
+        || matches!(
+            c,
+            '\u{61c}' | '\u{180e}' | '\u{200b}' | '\u{2060}'..='\u{2064}' | '\u{feff}'
+        )
 }
 
 /// A position in a string, read one character at a time.
@@ -252,6 +294,25 @@ fn shorten_keeping_extension(name: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_keeps_its_meaning_with_terminal_characters_escaped() {
+        let v = serde_json::json!({"a": "x\u{9b}31m\u{202e}y\u{200b}z", "b": "日本語"});
+        let text = serde_json::to_string(&v).expect("json");
+        let safe = json_for_terminal(&text);
+        assert!(
+            !safe.contains('\u{9b}') && !safe.contains('\u{202e}') && !safe.contains('\u{200b}')
+        );
+        assert!(safe.contains("\\u009b") && safe.contains("日本語"));
+        let back: serde_json::Value = serde_json::from_str(&safe).expect("still JSON");
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn invisible_characters_are_dropped_but_joiners_and_marks_stay() {
+        assert_eq!(single_line("a\u{200b}b\u{feff}c\u{2060}d"), "abcd");
+        assert_eq!(for_display("👨\u{200d}👩"), "👨\u{200d}👩");
+    }
 
     #[test]
     fn for_display_strips_what_a_terminal_would_interpret() {

@@ -26,8 +26,13 @@ pub fn print_out(args: std::fmt::Arguments<'_>) {
     if STDOUT_GONE.load(Ordering::Relaxed) {
         return;
     }
+    // Sanitized here, whatever was printed: ids, names and mailboxes come from a cache that
+    // other agents on the host can write, not only from checked mail. tanto's own output
+    // holds no escape sequence.
+    let text = args.to_string();
+    let text = crate::sanitize::for_display(&text);
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_fmt(args) {
+    match stdout.write_all(text.as_bytes()) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             STDOUT_GONE.store(true, Ordering::Relaxed);
@@ -36,9 +41,11 @@ pub fn print_out(args: std::fmt::Arguments<'_>) {
     }
 }
 
-/// Prints one JSON document on stdout (the `--json` contract).
+/// Prints one JSON document on stdout (the `--json` contract), with the characters that
+/// could drive a terminal escaped (`sanitize::json_for_terminal`).
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    outln!("{}", serde_json::to_string_pretty(value)?);
+    let json = serde_json::to_string_pretty(value)?;
+    outln!("{}", crate::sanitize::json_for_terminal(&json));
     Ok(())
 }
 
@@ -84,9 +91,10 @@ impl<W: std::io::Write> JsonArrayOut<W> {
         buf.clear();
         buf.extend_from_slice(if self.first { b"[\n" } else { b",\n" });
         self.first = false;
-        let item = serde_json::to_vec_pretty(value)?;
+        let item = serde_json::to_string_pretty(value)?;
+        let item = crate::sanitize::json_for_terminal(&item);
         // One level deeper, as inside the array (strings never hold a raw newline in JSON).
-        for (i, line) in item.split(|&b| b == b'\n').enumerate() {
+        for (i, line) in item.as_bytes().split(|&b| b == b'\n').enumerate() {
             if i > 0 {
                 buf.push(b'\n');
             }
