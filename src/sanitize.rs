@@ -145,21 +145,19 @@ pub fn file_name(name: &str) -> String {
         trimmed.to_string()
     };
     if name.len() > MAX_FILE_NAME_BYTES {
-        name = shorten_keeping_extension(&name, MAX_FILE_NAME_BYTES);
+        name = with_suffix_fitting(&name, "");
     }
     name
 }
 
 /// The `n`th choice of a file name that is taken: `report.txt` → `report (2).txt`
-/// (`n` = 2), the extension kept; `n` ≤ 1 gives the name itself.
+/// (`n` = 2); `n` ≤ 1 gives the name itself. The stem is cut so that the result still fits
+/// in 255 bytes, the extension kept; `name` should come from `file_name` (already fitting).
 pub fn numbered_file_name(name: &str, n: u32) -> String {
     if n <= 1 {
         return name.to_string();
     }
-    match name.rfind('.') {
-        Some(dot) if dot > 0 => format!("{} ({n}){}", &name[..dot], &name[dot..]),
-        _ => format!("{name} ({n})"),
-    }
+    with_suffix_fitting(name, &format!(" ({n})"))
 }
 
 /// Most file systems cap a name at 255 bytes.
@@ -277,19 +275,36 @@ fn is_reserved_windows_name(name: &str) -> bool {
         && upper.as_bytes()[3].is_ascii_digit())
 }
 
-/// Cuts a name to `max` bytes on a character boundary, keeping a short extension intact.
-fn shorten_keeping_extension(name: &str, max: usize) -> String {
-    let ext = match name.rfind('.') {
-        Some(dot) if dot > 0 && name.len() - dot <= 16 => &name[dot..],
-        _ => "",
+/// `name` with `suffix` put before its extension, the stem cut (on a character boundary)
+/// so that the whole fits in `MAX_FILE_NAME_BYTES`: a longer name fails to be created.
+fn with_suffix_fitting(name: &str, suffix: &str) -> String {
+    let (stem, ext) = split_extension(name);
+    let room = MAX_FILE_NAME_BYTES.saturating_sub(suffix.len() + ext.len());
+    let stem = if stem.len() > room {
+        let mut cut = room;
+        while !stem.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        // A cut can end on a space, which would then sit oddly before " (2)" or ".pdf".
+        stem[..cut].trim_end()
+    } else {
+        stem
     };
-    let stem = &name[..name.len() - ext.len()];
-    let mut cut = max.saturating_sub(ext.len()).min(stem.len());
-    while cut > 0 && !stem.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}{}", stem[..cut].trim_end(), ext)
+    format!("{stem}{suffix}{ext}")
 }
+
+/// Splits off an extension (from the last dot), when short enough to be one: in
+/// "v1.2 release notes for Acme" the dot belongs to the name, so a number or a cut goes
+/// at its end rather than into "v1".
+fn split_extension(name: &str) -> (&str, &str) {
+    match name.rfind('.') {
+        Some(dot) if dot > 0 && name.len() - dot <= MAX_EXTENSION_BYTES => name.split_at(dot),
+        _ => (name, ""),
+    }
+}
+
+/// The longest extension (with its dot) kept whole when a name is cut.
+const MAX_EXTENSION_BYTES: usize = 16;
 
 #[cfg(test)]
 mod tests {
@@ -470,5 +485,47 @@ mod tests {
         assert!(shortened.starts_with("あああ"));
         let no_ext = file_name(&"é".repeat(300));
         assert!(no_ext.len() <= 255 && no_ext.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn a_numbered_name_keeps_its_extension() {
+        let cases: &[(&str, u32, &str)] = &[
+            ("report.txt", 1, "report.txt"),
+            ("report.txt", 2, "report (2).txt"),
+            ("report", 3, "report (3)"),
+            ("archive.tar.gz", 2, "archive.tar (2).gz"),
+            (
+                "v1.2 release notes for Acme",
+                2,
+                "v1.2 release notes for Acme (2)",
+            ),
+            ("見積書.pdf", 10, "見積書 (10).pdf"),
+        ];
+        for (name, n, want) in cases {
+            assert_eq!(&numbered_file_name(name, *n), want, "{name:?} {n}");
+        }
+    }
+
+    #[test]
+    fn a_numbered_255_byte_name_is_cut_on_a_character_to_still_fit() {
+        // 2 + 83 × 3 + 4 = 255 bytes: any suffix must cut into the 3-byte characters.
+        let name = format!("ab{}.pdf", "書".repeat(83));
+        assert_eq!(name.len(), 255);
+        assert_eq!(file_name(&name), name, "a name that fits is left whole");
+        let mut seen = std::collections::HashSet::new();
+        for n in [1, 2, 3, 10, 1000, u32::MAX] {
+            let numbered = numbered_file_name(&name, n);
+            assert!(numbered.len() <= 255, "{n}: {} bytes", numbered.len());
+            assert!(numbered.starts_with("ab書書"), "{numbered}");
+            if n > 1 {
+                assert!(numbered.ends_with(&format!("書 ({n}).pdf")), "{numbered}");
+            }
+            assert!(seen.insert(numbered), "{n}: not distinct");
+        }
+        let no_ext = numbered_file_name(&"書".repeat(85), 2);
+        assert!(
+            no_ext.len() <= 255 && no_ext.ends_with("書 (2)"),
+            "{no_ext}"
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! Saving a received attachment to a directory: under its sanitized name (no separators, no
-//! leading dots, no control characters), never over an existing file ("name (2).ext" then).
+//! leading dots, no control characters, at most 255 bytes), never over an existing file
+//! ("name (2).ext" then, still within 255 bytes), readable by the user alone (0600: customer
+//! attachments are private).
 
 use crate::said;
 use std::io::Write as _;
@@ -21,15 +23,18 @@ pub struct Saved {
 const MAX_TRIES: u32 = 1000;
 
 /// Writes `bytes` into `dir` as `name` (already a safe file name), or as "name (2)" and so
-/// on when taken; never follows or replaces what exists (the file is created new).
+/// on when taken; never follows or replaces what exists (the file is created new, 0600).
 pub fn write_new(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::OpenOptionsExt as _;
     // Defence in depth: whatever the caller passed, only a plain name is joined to `dir`.
     let name = crate::sanitize::file_name(name);
     for n in 1..=MAX_TRIES {
         let path = dir.join(crate::sanitize::numbered_file_name(&name, n));
+        // create_new is O_EXCL: a symlink planted at the path counts as taken, never followed.
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(0o600)
             .open(&path)
         {
             Ok(mut f) => {
@@ -117,5 +122,34 @@ mod tests {
         );
         let p = write_new(dir.path(), "../../x/.bashrc", b"x").expect("save");
         assert_eq!(p, dir.path().join("bashrc"));
+    }
+
+    #[test]
+    fn two_attachments_with_the_same_255_byte_name_are_both_saved_within_the_limit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let name = format!("ab{}.pdf", "書".repeat(83));
+        assert_eq!(name.len(), 255);
+        let first = write_new(dir.path(), &name, b"first").expect("save the first");
+        let second = write_new(dir.path(), &name, b"second").expect("save the second");
+        assert_ne!(first, second);
+        for (path, body) in [(&first, "first"), (&second, "second")] {
+            let file = path.file_name().expect("a file name").to_string_lossy();
+            assert!(file.len() <= 255 && file.ends_with(".pdf"), "{file}");
+            assert_eq!(std::fs::read_to_string(path).expect("read"), body);
+        }
+    }
+
+    #[test]
+    fn a_saved_file_is_private_and_a_planted_symlink_is_left_alone() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outside = tempfile::tempdir().expect("tempdir");
+        let target = outside.path().join("victim");
+        std::os::unix::fs::symlink(&target, dir.path().join("report.txt")).expect("symlink");
+        let path = write_new(dir.path(), "report.txt", b"customer data").expect("save");
+        assert_eq!(path, dir.path().join("report (2).txt"));
+        assert!(!target.exists(), "the symlink was followed");
+        let mode = std::fs::metadata(&path).expect("stat").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }
