@@ -298,8 +298,11 @@ fn in_the_terminal_ui_a_token_in_its_last_minute_or_revoked_is_renewed_before_th
     tmux.wait_for("A", "the list", |s| {
         s.contains("New 1") && s.contains("connected")
     });
-    // Tokens live 62 s: from now on each is within tanto's minute of margin.
+    // Tokens live 62 s: from now on each is within tanto's minute of margin. The server
+    // restarts, so the TUI's kept sessions are gone and the claim signs in anew.
     std::thread::sleep(Duration::from_secs(3));
+    let mut server = d.server;
+    server.restart();
     let before = d.mock.token_requests("refresh_token").len();
     tmux.keys("A", &["c"]);
     tmux.wait_for("A", "the claim", |s| s.contains("In progress 1"));
@@ -312,6 +315,7 @@ fn in_the_terminal_ui_a_token_in_its_last_minute_or_revoked_is_renewed_before_th
     // next login, and the TUI's next action gets a new token and goes through.
     d.mock.lifetime(3600);
     d.mock.revoke_access_tokens();
+    server.restart();
     let before = d.mock.token_requests("refresh_token").len();
     tmux.keys("A", &["2"]);
     tmux.wait_for("A", "the In progress tab", |s| s.contains("alice"));

@@ -399,27 +399,10 @@ fn fetch_into(
                 unread: Vec::new(),
             };
             let chunks = tapered(uids);
-            // Several batches in flight: the next FETCHes go out before this one's answer
-            // is read, so that the link's latency overlaps the transfer and the decoding
-            // (one round trip for the whole sync, not one per batch).
-            let mut sent = 0;
-            for (i, chunk) in chunks.iter().enumerate() {
-                let mut batch = || {
-                    while sent < chunks.len() && sent < i + IN_FLIGHT {
-                        fetcher.send(conn, chunks[sent])?;
-                        sent += 1;
-                    }
-                    fetcher.read(conn, chunk)
-                };
-                let batch = batch();
+            fetcher.run(conn, &chunks, |batch| {
                 let failed = batch.is_err();
-                if raw_tx.send(batch).is_err() || failed {
-                    return;
-                }
-            }
-            // Messages whose answer could not be read, each asked again on its own.
-            let salvaged = fetcher.salvage(conn);
-            let _ = raw_tx.send(salvaged);
+                raw_tx.send(batch).is_ok() && !failed
+            });
             tracing::debug!(target: "tanto::profile", "fetch {:?}", started.elapsed());
         });
         s.spawn(move || {
@@ -492,18 +475,60 @@ impl Fetcher<'_> {
         conn.send(&self.command(&super::uid_set(chunk)))
     }
 
-    /// Reads the answer of the batch `chunk` (sent ahead).
-    fn read(&mut self, conn: &mut Conn, chunk: &[u32]) -> Result<Fetched, ImapError> {
+    /// Fetches `chunks` (ascending, disjoint) and hands each one's messages to `emit`, in
+    /// order, until it returns false. Several batches are in flight: the next FETCHes go out
+    /// before this one's answer is read, so that the link's latency overlaps the transfer
+    /// and the decoding (one round trip for the whole sync, not one per batch). A server may
+    /// answer them interleaved, so what is handed on is chosen by UID, never by which answer
+    /// it came in: the cache's bulk load takes UIDs in ascending order only.
+    fn run(
+        &mut self,
+        conn: &mut Conn,
+        chunks: &[&[u32]],
+        mut emit: impl FnMut(Result<Fetched, ImapError>) -> bool,
+    ) {
+        let (mut sent, mut read) = (0, 0);
+        let mut pending: Fetched = (Vec::new(), Vec::new());
+        for (i, chunk) in chunks.iter().enumerate() {
+            let mut step = || {
+                while sent < chunks.len() && sent < i + IN_FLIGHT {
+                    self.send(conn, chunks[sent])?;
+                    sent += 1;
+                }
+                while read <= i {
+                    self.read_into(conn, chunks[read], &mut pending)?;
+                    read += 1;
+                }
+                if !self.unread.is_empty() {
+                    // Asked again one by one, with nothing else in flight.
+                    while read < sent {
+                        self.read_into(conn, chunks[read], &mut pending)?;
+                        read += 1;
+                    }
+                    self.salvage_into(conn, &mut pending)?;
+                }
+                let last = chunk.last().copied().unwrap_or(0);
+                Ok(take_up_to(&mut pending, last))
+            };
+            if !emit(step()) {
+                return;
+            }
+        }
+    }
+
+    /// Reads the answer of the batch `chunk` (sent ahead) into `out`.
+    fn read_into(
+        &mut self,
+        conn: &mut Conn,
+        chunk: &[u32],
+        out: &mut Fetched,
+    ) -> Result<(), ImapError> {
         let cmd = self.command(&super::uid_set(chunk));
-        let mut out = (
-            Vec::with_capacity(if self.activity { 0 } else { chunk.len() }),
-            Vec::new(),
-        );
-        let unparsed = self.take(conn, &cmd, &mut out, false)?;
+        let unparsed = self.take(conn, &cmd, out, false)?;
         if !unparsed.is_empty() {
             self.unread.extend(chunk.iter().copied());
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Reads the answer of `cmd` (sent now when `send`, else sent ahead), keeping what it
@@ -534,16 +559,15 @@ impl Fetcher<'_> {
         })
     }
 
-    /// Asks again, one by one, for the UIDs whose answer could not be read.
-    fn salvage(&mut self, conn: &mut Conn) -> Result<Fetched, ImapError> {
-        let mut out: Fetched = (Vec::new(), Vec::new());
+    /// Asks again, one by one, for the UIDs whose answer could not be read, into `out`.
+    fn salvage_into(&mut self, conn: &mut Conn, out: &mut Fetched) -> Result<(), ImapError> {
         let unread: Vec<u32> = std::mem::take(&mut self.unread)
             .into_iter()
             .filter(|u| !self.seen.contains(u))
             .collect();
         for uid in unread {
             let cmd = self.command(&uid.to_string());
-            let again = self.take(conn, &cmd, &mut out, true)?;
+            let again = self.take(conn, &cmd, out, true)?;
             // Nothing at all: expunged meanwhile, not unreadable.
             if let Some(raw) = again.first() {
                 tracing::warn!(
@@ -555,8 +579,20 @@ impl Fetcher<'_> {
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
+}
+
+/// Takes out of `pending` the messages and events with a UID up to `last`.
+fn take_up_to(pending: &mut Fetched, last: u32) -> Fetched {
+    let (metas, later): (Vec<_>, Vec<_>) = std::mem::take(&mut pending.0)
+        .into_iter()
+        .partition(|(m, _)| m.uid <= last);
+    let (events, later_events): (Vec<_>, Vec<_>) = std::mem::take(&mut pending.1)
+        .into_iter()
+        .partition(|(uid, _, _)| *uid <= last);
+    *pending = (later, later_events);
+    (metas, events)
 }
 
 #[cfg(test)]
