@@ -1,9 +1,10 @@
 //! The TOML config: what it holds (`schema`), where it is found and how it is checked
 //! (`load`, with `oauth2` for `[mailbox.oauth2]`), and the logins with their password
-//! sources (`secrets`).
+//! sources (`secrets`, `password_command`).
 
 mod load;
 mod oauth2;
+mod password_command;
 mod schema;
 mod secrets;
 

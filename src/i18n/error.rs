@@ -138,6 +138,17 @@ fn password(e: &PasswordError) -> String {
         PasswordError::Failed { key, status } => {
             tf("error.password.failed", &[("key", key), ("status", status)])
         }
+        PasswordError::FailedSaying { key, status, said } => tf(
+            "error.password.failed_saying",
+            &[("key", key), ("status", status), ("said", said)],
+        ),
+        PasswordError::TooLong { key, kib } => {
+            tf("error.password.too_long", &[("key", key), ("kib", kib)])
+        }
+        PasswordError::Empty { setting } => tf("error.password.empty", &[("setting", setting)]),
+        PasswordError::Unsendable { setting } => {
+            tf("error.password.unsendable", &[("setting", setting)])
+        }
         PasswordError::EnvUnset { key, var } => {
             tf("error.password.env_unset", &[("key", key), ("var", var)])
         }
@@ -197,6 +208,9 @@ fn imap(e: &ImapError) -> String {
             };
             let mib = mib.to_string();
             tf(key, &[("addr", addr), ("mib", &mib), ("key", &what.key())])
+        }
+        ImapError::Protocol { addr, reason } => {
+            tf("error.imap.protocol", &[("addr", addr), ("cause", reason)])
         }
     }
 }
@@ -338,6 +352,37 @@ mod tests {
                 },
             }
             .into(),
+            ConfigError::Password {
+                path: p(),
+                error: PasswordError::FailedSaying {
+                    key: "mailbox[0].imap".into(),
+                    status: "exit status: 2".into(),
+                    said: "gpg: decryption failed: No secret key".into(),
+                },
+            }
+            .into(),
+            ConfigError::Password {
+                path: p(),
+                error: PasswordError::TooLong {
+                    key: "mailbox[0].imap".into(),
+                    kib: 64,
+                },
+            }
+            .into(),
+            ConfigError::Password {
+                path: p(),
+                error: PasswordError::Empty {
+                    setting: "mailbox[0].imap.password_command".into(),
+                },
+            }
+            .into(),
+            ConfigError::Password {
+                path: p(),
+                error: PasswordError::Unsendable {
+                    setting: "mailbox[0].imap.password_env".into(),
+                },
+            }
+            .into(),
             ImapError::Connect {
                 addr: addr(),
                 reason: reason(),
@@ -424,6 +469,11 @@ mod tests {
             ImapError::Lost {
                 addr: addr(),
                 reason: reason(),
+            }
+            .into(),
+            ImapError::Protocol {
+                addr: addr(),
+                reason: "its answer to the login is not IMAP".into(),
             }
             .into(),
             CacheError::Dir {

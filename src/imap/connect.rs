@@ -123,6 +123,31 @@ impl SelectInfo {
     }
 }
 
+/// What a failed login (LOGIN or AUTHENTICATE) is: the network's (`Lost`, retried), a
+/// server that does not speak IMAP (`Protocol`, not retried: it answers the same way again),
+/// or a refusal (`refused` words it).
+fn login_failure(addr: &str, e: imap::Error, refused: &dyn Fn(String) -> ImapError) -> ImapError {
+    let protocol = |reason: String| ImapError::Protocol {
+        addr: addr.to_string(),
+        reason,
+    };
+    match e {
+        // A limit the server broke (not retried), or the server went away mid-login: the
+        // network's fault, not the credentials'.
+        imap::Error::Io(io) => ImapError::from_io(addr, &io),
+        imap::Error::ConnectionLost => ImapError::Lost {
+            addr: addr.to_string(),
+            reason: reason(&e),
+        },
+        // The crate turns an answer it cannot parse into a BYE with no text. A real BYE is
+        // untagged: the crate passes over it and then finds the connection closed
+        // (ConnectionLost, above). So a BYE here is an answer that is not IMAP.
+        imap::Error::Bye(_) => protocol("its answer to the login is not IMAP".into()),
+        imap::Error::Parse(p) => protocol(format!("its answer to the login is not IMAP ({p})")),
+        e => refused(reason(&e)),
+    }
+}
+
 /// How a command ended: OK or not, and its tagged line.
 pub(super) type Ended = (bool, String);
 
@@ -217,16 +242,8 @@ impl Conn {
             greeting_caps = super::sasl::greeting_capabilities(&greeting);
             pipelines_login = super::sasl::keeps_commands_behind_login(&greeting);
         }
-        let lost_or = |e: imap::Error, refused: &dyn Fn(String) -> ImapError| match e {
-            imap::Error::Io(io) if OverLimit::of(&io).is_some() => ImapError::from_io(&addr, &io),
-            // The server went away mid-login: that is the network, not the credentials.
-            imap::Error::Io(_) | imap::Error::ConnectionLost | imap::Error::Bye(_) => {
-                ImapError::Lost {
-                    addr: addr.clone(),
-                    reason: reason(&e),
-                }
-            }
-            e => refused(reason(&e)),
+        let lost_or = |e: imap::Error, refused: &dyn Fn(String) -> ImapError| {
+            login_failure(&addr, e, refused)
         };
         // What every session needs after login (the capabilities, QRESYNC turned on, the
         // namespaces) rides behind a password LOGIN in its round trip (RFC 3501 5.5): none

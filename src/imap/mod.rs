@@ -56,6 +56,10 @@ pub enum ImapError {
         what: transport::Over,
         mib: u64,
     },
+    /// The server's answer is not IMAP (it fails to parse): not retried, since the same
+    /// server answers the same way again.
+    #[error("IMAP server {addr} broke the protocol: {reason}; check [mailbox.imap] host, port and tls (is it an IMAP server?)")]
+    Protocol { addr: String, reason: String },
 }
 
 impl ImapError {
