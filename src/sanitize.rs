@@ -69,19 +69,57 @@ pub fn single_line(s: &str) -> String {
     }
     let clean = for_display(s);
     let mut out = String::with_capacity(clean.len());
-    let mut pending_space = false;
+    // The blank run before the next character: its length and its first character.
+    let mut run = (0usize, ' ');
     for c in clean.chars() {
-        if matches!(c, ' ' | '\t' | '\n' | '\u{2028}' | '\u{2029}') {
-            pending_space = true;
+        if looks_blank(c) {
+            if run.0 == 0 {
+                run.1 = c;
+            }
+            run.0 += 1;
             continue;
         }
-        if pending_space && !out.is_empty() {
-            out.push(' ');
+        if run.0 > 0 && !out.is_empty() {
+            // A lone ideographic space is how Japanese text separates: kept as written.
+            out.push(if run == (1, '\u{3000}') {
+                '\u{3000}'
+            } else {
+                ' '
+            });
         }
-        pending_space = false;
+        run.0 = 0;
         out.push(c);
     }
     out
+}
+
+/// White space of any kind, and the characters that draw nothing though they are not white
+/// space (the braille blank, Hangul fillers, the Khmer inherent vowels): a run of them in a
+/// subject pads it to wrap into lines that pass for tanto's own, so one line shows them as
+/// one space.
+fn looks_blank(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{2800}'
+                | '\u{3164}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{ffa0}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+        )
+}
+
+/// True when the UTF-8 text `b` starts with a character `looks_blank` names.
+fn starts_blank(b: &[u8]) -> bool {
+    let end = b.len().min(4);
+    (1..=end).any(|n| {
+        std::str::from_utf8(&b[..n])
+            .ok()
+            .and_then(|t| t.chars().next())
+            .is_some_and(looks_blank)
+    })
 }
 
 /// Text that `single_line` returns unchanged: no control character (C0, DEL, C1), bidi
@@ -95,6 +133,9 @@ fn is_single_line_already(s: &str) -> bool {
     while i < b.len() {
         match b[i] {
             b' ' if b.get(i + 1) == Some(&b' ') => return false,
+            // Any non-ASCII character `looks_blank` names (white space and blank-drawing
+            // ones, e.g. U+00A0, U+3000, U+2800): the slow path makes them one space.
+            0xc2 | 0xe1..=0xe3 | 0xef if starts_blank(&b[i..]) => return false,
             0..=0x1f | 0x7f => return false,
             // U+0080..=U+009F (C1 controls).
             0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => return false,
@@ -321,6 +362,22 @@ mod tests {
         assert!(safe.contains("\\u009b") && safe.contains("日本語"));
         let back: serde_json::Value = serde_json::from_str(&safe).expect("still JSON");
         assert_eq!(back, v);
+    }
+
+    #[test]
+    fn blank_padding_is_one_space_on_one_line() {
+        let padded = format!("Refund{}Supervisor note: approved", "\u{2800}".repeat(200));
+        assert_eq!(single_line(&padded), "Refund Supervisor note: approved");
+        assert_eq!(
+            single_line("【重要】\u{3000}お知らせ"),
+            "【重要】\u{3000}お知らせ"
+        );
+        assert_eq!(
+            single_line("【重要】\u{3000}\u{3000}\u{3000}お知らせ"),
+            "【重要】 お知らせ"
+        );
+        assert_eq!(single_line("a\u{3164}\u{a0}b"), "a b");
+        assert_eq!(single_line("日本語 テスト"), "日本語 テスト");
     }
 
     #[test]

@@ -415,3 +415,39 @@ fn a_scheduled_reply_is_sent_once_when_due_with_two_agents_syncing() {
     assert_eq!(server.uids("support", "Sent").len(), 1);
     assert!(server.uids("support", "Tanto/Outbox").is_empty());
 }
+
+#[test]
+fn a_reply_goes_to_the_server_s_sender_not_to_a_reply_to_planted_in_the_shared_cache() {
+    let d = desk();
+    // The body is cached by the first view; another agent on the host then rewrites it in
+    // the shared cache with a Reply-To of theirs and another subject.
+    let _ = d.alice.json(&["show", &d.id, "--json"]);
+    let db = rusqlite::Connection::open(&d.alice.cache).expect("open the cache");
+    let raw: Vec<u8> = db
+        .query_row("SELECT raw FROM bodies LIMIT 1", [], |r| r.get(0))
+        .expect("a cached body");
+    let forged = String::from_utf8_lossy(&raw).replacen(
+        "From: ",
+        "Reply-To: attacker@evil.example\r\nSubject: forged\r\nFrom: ",
+        1,
+    );
+    db.execute("UPDATE bodies SET raw = ?1", [forged.as_bytes()])
+        .expect("plant");
+    drop(db);
+    let (code, out, err) = reply_with(&d.alice, &d.id, d.root.path(), "お答えします");
+    assert_eq!(code, 0, "{out}{err}");
+    let got = d.sink.wait_for(1, Duration::from_secs(30));
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].rcpt_to.iter().all(|r| !r.contains("evil.example")),
+        "{:?}",
+        got[0].rcpt_to
+    );
+    assert!(
+        got[0].rcpt_to.iter().any(|r| r == "yamada1@customer.jp"),
+        "{:?}",
+        got[0].rcpt_to
+    );
+    let subject = parsed(&got[0]).subject().unwrap_or_default().to_string();
+    assert!(!subject.contains("forged"), "{subject}");
+}

@@ -55,7 +55,7 @@ fn round_trips_per_action() {
             1,
         ),
         ("claim won", &alice, vec!["claim", &ids[0]], 6, 1),
-        ("claim lost", &bob, vec!["claim", &ids[0]], 9, 1),
+        ("claim lost", &bob, vec!["claim", &ids[0]], 8, 1),
         (
             "note",
             &alice,
@@ -68,8 +68,8 @@ fn round_trips_per_action() {
             "reply",
             &alice,
             vec!["reply", &ids[1], "--body-file", &body],
-            55,
-            3,
+            53,
+            2,
         ),
     ];
     let mut report = Vec::new();

@@ -149,9 +149,9 @@ fn perform_as(
         if let Some(c) = first.take() {
             return run.attempt(c, &mut cache, &conv, action);
         }
-        let mut conn = ctx.connect(index, mailbox)?;
+        let mut conn = ctx.session(index, mailbox)?;
         let r = run.attempt(&mut conn, &mut cache, &conv, action);
-        conn.logout();
+        ctx.session_done(index, conn, r.is_ok());
         r
     })
 }

@@ -251,7 +251,7 @@ fn fetch_missing(
     }
     let result = (|| -> anyhow::Result<()> {
         let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
-        let mut conn = ctx.connect(index, mailbox)?;
+        let mut conn = ctx.session(index, mailbox)?;
         let mut folders: Vec<(i64, &str)> = missing
             .iter()
             .map(|m| (m.folder_id, m.folder.as_str()))
@@ -273,7 +273,7 @@ fn fetch_missing(
                 cache.store_body(folder_id, uid, &raw)?;
             }
         }
-        conn.logout();
+        ctx.session_done(index, conn, true);
         Ok(())
     })();
     result.err().map(|e| single_line(&format!("{e:#}")))

@@ -92,6 +92,30 @@ pub enum Replied {
 }
 
 /// Claims the conversation if free and builds the draft.
+/// The answered message `m` of `conv` as the server holds it (under the UIDVALIDITY the cache
+/// knows: a UID means nothing under another).
+fn server_copy(
+    ctx: &Ctx,
+    conv: &ConversationRow,
+    m: &crate::cache::MessageRow,
+) -> anyhow::Result<Vec<u8>> {
+    let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
+    let mut conn = ctx.session(index, mailbox)?;
+    let fetched = (|| -> anyhow::Result<Vec<u8>> {
+        let info = conn.select(&m.folder, None)?;
+        if ctx.cache()?.folder_uidvalidity(m.folder_id)? != Some(info.uidvalidity) {
+            return Err(said!("error.app.uidvalidity", folder = m.folder).into());
+        }
+        conn.fetch_bodies(&[m.uid])?
+            .into_iter()
+            .find(|(uid, _)| *uid == m.uid)
+            .map(|(_, raw)| raw)
+            .ok_or_else(|| anyhow!(said!("error.reply.not_fetched", id = conv.id)))
+    })();
+    ctx.session_done(index, conn, fetched.is_ok());
+    fetched
+}
+
 pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Prepared, Replied>> {
     match perform(ctx, id, &Action::Claim)? {
         Outcome::Won(_) | Outcome::Already { .. } => {}
@@ -138,9 +162,13 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
         })
         .or_else(|| msgs.iter().rev().find(|m| m.inbound))
         .ok_or_else(|| anyhow!(said!("error.reply.no_message", id = conv.id)))?;
-    let raw = cache
-        .body(answered.folder_id, answered.uid)?
-        .ok_or_else(|| anyhow!(said!("error.reply.not_fetched", id = conv.id)))?;
+    // Recipients, subject and references come from the server's copy, never from the shared
+    // cache, which any agent on the host can write; the cache gets the server's copy back.
+    let raw = server_copy(ctx, &conv, answered)?;
+    if let Err(e) = cache.store_body(answered.folder_id, answered.uid, &raw) {
+        let error = e.to_string();
+        ctx.notify.warn(Warning::CacheBehind { error });
+    }
     let headers = crate::mime::parse_headers(&raw);
     let rendered = crate::mime::render(&raw);
     let date_text =

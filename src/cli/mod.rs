@@ -200,7 +200,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 Command::Done(a) => coordinate::run(&ctx, &a.id, Action::Done),
                 Command::Reopen(a) => coordinate::run(&ctx, &a.id, Action::Reopen),
                 Command::Note(a) => coordinate::note(&ctx, a),
-                Command::Reply(a) => reply::run(&ctx, a),
+                // One session for the claim, the look at the server's copy, the queueing and
+                // the send, where each would log in.
+                Command::Reply(a) => reply::run(&ctx.clone().keep_sessions_warm(), a),
                 Command::Approve(a) => approve::approve(&ctx, a),
                 Command::Reject(a) => approve::reject(&ctx, a),
                 Command::Save(a) => save::run(&ctx, a),
