@@ -459,3 +459,18 @@ fn three_agents_reopening_at_once_log_one_reopen() {
     }
     assert_eq!(events(&t.server), before + 1, "one reopen, logged once");
 }
+
+#[test]
+fn a_note_whose_append_answer_is_lost_is_logged_once_and_reported_done() {
+    let t = team(1, 2);
+    let conv = ids(&t.agents[1].1).remove(0);
+    let before = events(&t.server);
+    // The APPEND reaches the server; its answer never reaches the agent.
+    t.relay.drop_response(" APPEND ", 1);
+    let out = t.agents[1].1.run(&["note", &conv, "-m", "called back"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(t.relay.faults_fired(), 1);
+    assert_eq!(events(&t.server), before + 1, "{}", text(&out));
+    let show = t.agents[1].1.json(&["show", &conv, "--json"]);
+    assert!(support::has_note(&show, "called back"), "{show}");
+}

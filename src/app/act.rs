@@ -902,16 +902,26 @@ pub(super) fn append_event(
 ) -> anyhow::Result<Option<u32>> {
     let raw = activity::build(event, &mailbox.address, &ctx.config.agent.name, subject)
         .map_err(|e| anyhow!(e))?;
+    append_raw_event(conn, mailbox, &raw)
+}
+
+/// Appends an event already built (`activity::build`) to the activity folder: its UID when
+/// the server says it.
+pub(super) fn append_raw_event(
+    conn: &mut Conn,
+    mailbox: &Mailbox,
+    raw: &[u8],
+) -> anyhow::Result<Option<u32>> {
     let folder = &mailbox.imap.activity_folder;
     conn.ensure_folder(folder)?;
-    let uid = match conn.append(folder, &raw, &["\\Seen"]) {
+    let uid = match conn.append(folder, raw, &["\\Seen"]) {
         // Assumed to exist (`Conn::assume_exists`) and gone: made again, appended again.
         Err(crate::imap::ImapError::Refused { reason, .. })
             if reason.to_ascii_uppercase().contains("TRYCREATE") =>
         {
             conn.forget_exists(folder)?;
             conn.ensure_folder(folder)?;
-            conn.append(folder, &raw, &["\\Seen"])
+            conn.append(folder, raw, &["\\Seen"])
         }
         other => other,
     }

@@ -3,7 +3,7 @@
 use crate::said;
 use anyhow::bail;
 
-use super::act::append_event;
+use super::act::append_raw_event;
 use super::Ctx;
 use super::Warning;
 use crate::activity::Event;
@@ -55,11 +55,44 @@ pub(super) fn note_online(ctx: &Ctx, id: &str, text: &str) -> anyhow::Result<Not
     add(ctx, index, conn, &conv.id, text)
 }
 
+/// Appends the note's record `raw` once, whatever happens to the answers: when the
+/// connection drops (the APPEND may have been made unseen), the next attempt looks for the
+/// record by its Message-ID before appending it again, so a note is neither lost nor
+/// doubled. The session it ends on, and the record's UID when known.
+fn append_once(
+    ctx: &Ctx,
+    index: usize,
+    mailbox: &crate::config::Mailbox,
+    conn: crate::imap::Conn,
+    raw: &[u8],
+) -> anyhow::Result<(crate::imap::Conn, Option<u32>)> {
+    let message_id = crate::activity::header_value(raw, "Message-ID").unwrap_or_default();
+    let mut first = Some(conn);
+    let mut tried = false;
+    super::retry::with_retry(&ctx.notify, "note", || {
+        let mut conn = match first.take() {
+            Some(c) => c,
+            None => ctx.connect(index, mailbox)?,
+        };
+        if std::mem::replace(&mut tried, true) && !message_id.is_empty() {
+            let folder = &mailbox.imap.activity_folder;
+            if conn.folder_exists(folder)? {
+                conn.select(folder, None)?;
+                if let Some(uid) = conn.search_header("Message-ID", &message_id)?.first() {
+                    return Ok((conn, Some(*uid)));
+                }
+            }
+        }
+        let uid = append_raw_event(&mut conn, mailbox, raw)?;
+        Ok((conn, uid))
+    })
+}
+
 /// Appends the note on `conn` (of mailbox `index`), then ends the session.
 fn add(
     ctx: &Ctx,
     index: usize,
-    mut conn: crate::imap::Conn,
+    conn: crate::imap::Conn,
     id: &str,
     text: &str,
 ) -> anyhow::Result<Noted> {
@@ -82,13 +115,14 @@ fn add(
         &conv.id,
         text.to_string(),
     );
-    let uid = match append_event(ctx, &mut conn, mailbox, &conv.subject, &event) {
-        Ok(uid) => uid,
-        Err(e) => {
-            ctx.session_done(index, conn, false);
-            return Err(e);
-        }
-    };
+    let raw = crate::activity::build(
+        &event,
+        &mailbox.address,
+        &ctx.config.agent.name,
+        &conv.subject,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let (mut conn, uid) = append_once(ctx, index, mailbox, conn, &raw)?;
     let team = ctx.team(mailbox);
     let cached = super::act::cache_appended(&mut conn, &mut cache, mailbox, &team, uid, &event);
     if let Err(error) = cached {
