@@ -313,8 +313,17 @@ impl Dovecot {
                 Err(why) => {
                     self.stop();
                     let log = self.log();
-                    let port_clash = self.log_since(mark).contains("Address already in use");
-                    if port_clash && Instant::now() < deadline {
+                    let since = self.log_since(mark);
+                    let port_clash = since.contains("Address already in use");
+                    // A master killed under load can leave its sockets behind; nothing runs
+                    // now, so they are stale: clear them and start again.
+                    let stale_sockets = since.contains("Socket already exists");
+                    if stale_sockets {
+                        let run = self.dir.path().join("run");
+                        let _ = std::fs::remove_dir_all(&run);
+                        let _ = std::fs::create_dir_all(&run);
+                    }
+                    if (port_clash || stale_sockets) && Instant::now() < deadline {
                         std::thread::sleep(Duration::from_millis(200));
                         continue;
                     }
