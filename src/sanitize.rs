@@ -58,6 +58,13 @@ pub fn json_for_terminal(json: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// True when `for_display` would return `s` unchanged: no escape, control (but `\n` and
+/// `\t`), carriage return, or character it drops. Lets a printer skip the copy.
+pub fn is_displayable_already(s: &str) -> bool {
+    s.chars()
+        .all(|c| matches!(c, '\n' | '\t') || !(c.is_control() || is_dropped(c)))
+}
+
 /// Lists show one line per entry: subjects and names must not break the layout or the terminal.
 pub fn single_line(s: &str) -> String {
     if crate::fast_path::enabled() {

@@ -166,24 +166,7 @@ fn a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_se
     )))
     .expect("bob's config");
     let bob = Teammate::start(&bob, &root.path().join("b/cache.sqlite"));
-    let within = Duration::from_secs(2);
-    bob.sees("the conversation", Duration::from_secs(30), |b| {
-        b.state(&id).is_some()
-    });
-    alice.ok(&["claim", &id]);
-    bob.sees("alice's claim", within, |b| {
-        b.state(&id) == Some(("wip".into(), Some("alice".into())))
-    });
-    alice.ok(&["note", &id, "-m", "電話しました"]);
-    bob.sees("alice's note", within, |b| b.has_note(&id, "電話しました"));
-    alice.ok(&["done", &id]);
-    bob.sees("done", within, |b| {
-        b.state(&id).is_some_and(|(s, _)| s == "done")
-    });
-    alice.ok(&["reopen", &id]);
-    bob.sees("the reopen", within, |b| {
-        b.state(&id) == Some(("wip".into(), Some("alice".into())))
-    });
+    bob.sees_alice_claim_note_done_and_reopen(&alice, &id);
 }
 
 /// Alice's note, done and bob's reopen, each seen by the other after a sync, on `profile`.

@@ -6,8 +6,6 @@
 mod harness;
 mod support;
 
-use std::time::Duration;
-
 use harness::{sample_message, Dovecot, SmtpSink};
 use support::lifecycle::note_done_and_reopen_reach_the_other;
 use support::replying::{question, reply_goes_out_once, sends_through};
@@ -85,22 +83,5 @@ fn on_maildir_a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_wi
     )))
     .expect("bob's config");
     let bob = Teammate::start(&bob, &root.path().join("b/cache.sqlite"));
-    let within = Duration::from_secs(2);
-    bob.sees("the conversation", Duration::from_secs(30), |b| {
-        b.state(&id).is_some()
-    });
-    alice.ok(&["claim", &id]);
-    bob.sees("alice's claim", within, |b| {
-        b.state(&id) == Some(("wip".into(), Some("alice".into())))
-    });
-    alice.ok(&["note", &id, "-m", "電話しました"]);
-    bob.sees("alice's note", within, |b| b.has_note(&id, "電話しました"));
-    alice.ok(&["done", &id]);
-    bob.sees("done", within, |b| {
-        b.state(&id).is_some_and(|(s, _)| s == "done")
-    });
-    alice.ok(&["reopen", &id]);
-    bob.sees("the reopen", within, |b| {
-        b.state(&id) == Some(("wip".into(), Some("alice".into())))
-    });
+    bob.sees_alice_claim_note_done_and_reopen(&alice, &id);
 }

@@ -11,21 +11,23 @@ use harness::{sample_message, Dovecot};
 use support::acl::{own_login, share_with_alice_and_bob};
 use support::{wait_for, Tanto};
 
+/// The shared mailbox's folders, as `support` names them.
+const FOLDERS: [&str; 6] = [
+    "INBOX",
+    "Sent",
+    "Tanto",
+    "Tanto/Activity",
+    "Tanto/Outbox",
+    "Tanto/Templates",
+];
+
 /// `support`'s mailbox with one customer mail, shared with alice and bob (every right tanto
 /// needs) and carol (`lr`: lookup and read).
 fn shared_server(extra: &str) -> Dovecot {
     let server = Dovecot::start_shared(extra);
     server.append_days_old("support", "INBOX", &[sample_message(1, None)], 3);
-    let folders = [
-        "INBOX",
-        "Sent",
-        "Tanto",
-        "Tanto/Activity",
-        "Tanto/Outbox",
-        "Tanto/Templates",
-    ];
-    share_with_alice_and_bob(&server, &folders);
-    for folder in folders {
+    share_with_alice_and_bob(&server, &FOLDERS);
+    for folder in FOLDERS {
         server.share("support", folder, "user=carol", &["lookup", "read"]);
     }
     server
@@ -293,17 +295,9 @@ fn agents_logging_in_as_themselves_race(caches: support::race::Caches) {
     const AGENTS: [&str; 8] = [
         "alice", "bob", "dave", "erin", "frank", "grace", "heidi", "ivan",
     ];
-    let folders = [
-        "INBOX",
-        "Sent",
-        "Tanto",
-        "Tanto/Activity",
-        "Tanto/Outbox",
-        "Tanto/Templates",
-    ];
     // Alice and bob have the team's rights already (`shared_server`).
     for id in &AGENTS[2..] {
-        for folder in folders {
+        for folder in FOLDERS {
             server.share("support", folder, &format!("user={id}"), support::acl::TEAM);
         }
     }

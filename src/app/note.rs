@@ -66,7 +66,9 @@ fn append_once(
     conn: crate::imap::Conn,
     raw: &[u8],
 ) -> anyhow::Result<(crate::imap::Conn, Option<u32>)> {
-    let message_id = crate::activity::header_value(raw, "Message-ID").unwrap_or_default();
+    let message_id = crate::activity::header_value(raw, "Message-ID")
+        .map(|m| m.trim_matches(['<', '>']).to_string())
+        .unwrap_or_default();
     let mut first = Some(conn);
     let mut tried = false;
     super::retry::with_retry(&ctx.notify, "note", || {
@@ -77,9 +79,8 @@ fn append_once(
         if std::mem::replace(&mut tried, true) && !message_id.is_empty() {
             let folder = &mailbox.imap.activity_folder;
             if conn.folder_exists(folder)? {
-                conn.select(folder, None)?;
-                if let Some(uid) = conn.search_header("Message-ID", &message_id)?.first() {
-                    return Ok((conn, Some(*uid)));
+                if let Some(uid) = conn.find_message_id(folder, &message_id)? {
+                    return Ok((conn, Some(uid)));
                 }
             }
         }

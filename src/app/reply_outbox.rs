@@ -167,11 +167,7 @@ pub(super) fn queue(
 
 /// Finds a queued reply's UID in the outbox by its Message-ID (the outbox is selected).
 fn find_uid(conn: &mut Conn, mailbox: &Mailbox, message_id: &str) -> anyhow::Result<Option<u32>> {
-    conn.select(&mailbox.imap.outbox_folder, None)?;
-    Ok(conn
-        .search_header("Message-ID", &format!("<{message_id}>"))?
-        .into_iter()
-        .next())
+    Ok(conn.find_message_id(&mailbox.imap.outbox_folder, message_id)?)
 }
 
 /// Where the queued reply `message_id` stands in the outbox (None: not there, i.e. sent,
@@ -465,12 +461,7 @@ fn bookkeeping(
     env: &Envelope,
 ) -> anyhow::Result<()> {
     let team = ctx.team(mailbox);
-    conn.select(&mailbox.imap.folder, None)?;
-    if let Some(uid) = conn
-        .search_header("Message-ID", &format!("<{}>", env.about))?
-        .into_iter()
-        .next()
-    {
+    if let Some(uid) = conn.find_message_id(&mailbox.imap.folder, &env.about)? {
         for _ in 0..25 {
             let Some((flags, modseq)) = conn.fetch_state(uid)? else {
                 break;
@@ -938,10 +929,7 @@ fn in_sent(
     if !conn.folder_exists(&sent)? {
         return Ok(false);
     }
-    conn.select(&sent, None)?;
-    Ok(!conn
-        .search_header("Message-ID", &format!("<{message_id}>"))?
-        .is_empty())
+    Ok(conn.find_message_id(&sent, message_id)?.is_some())
 }
 
 /// Waits (up to 30 s) for this agent's other sender to finish `message_id`.

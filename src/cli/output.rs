@@ -30,7 +30,10 @@ pub fn print_out(args: std::fmt::Arguments<'_>) {
     // other agents on the host can write, not only from checked mail. tanto's own output
     // holds no escape sequence.
     let text = args.to_string();
-    let text = crate::sanitize::for_display(&text);
+    let text = match crate::sanitize::is_displayable_already(&text) {
+        true => text,
+        false => crate::sanitize::for_display(&text),
+    };
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()) {
         Ok(()) => {}

@@ -100,14 +100,7 @@ impl Conn {
             .unwrap_or_default()
             .to_ascii_uppercase();
         if status == "NO" {
-            return Err(ImapError::Refused {
-                addr: self.addr.clone(),
-                command: "STORE".into(),
-                reason: format!(
-                    "{} (a server may cap the number of keywords per folder: see `tanto doctor`)",
-                    tag.trim_end()
-                ),
-            });
+            return Err(self.store_refused(tag.trim_end()));
         }
         if status != "OK" {
             return Err(ImapError::Refused {
@@ -151,16 +144,7 @@ impl Conn {
                 self.note_exists(&r.0);
                 r
             }
-            Err(imap::Error::No(no)) => {
-                return Err(ImapError::Refused {
-                    addr: self.addr.clone(),
-                    command: "STORE".into(),
-                    reason: format!(
-                    "{} (a server may cap the number of keywords per folder: see `tanto doctor`)",
-                    no.information
-                ),
-                })
-            }
+            Err(imap::Error::No(no)) => return Err(self.store_refused(&no.information)),
             Err(e) => return Err(self.lost_or_refused("STORE", e)),
         };
         // imap-proto leaves the MODIFIED response code as text.
@@ -192,6 +176,17 @@ impl Conn {
                     reason: format!("message UID {uid} is gone"),
                 }),
             },
+        }
+    }
+
+    /// A STORE the server said NO to: most often a cap on keywords.
+    fn store_refused(&self, said: &str) -> ImapError {
+        ImapError::Refused {
+            addr: self.addr.clone(),
+            command: "STORE".into(),
+            reason: format!(
+                "{said} (a server may cap the number of keywords per folder: see `tanto doctor`)"
+            ),
         }
     }
 
@@ -292,6 +287,16 @@ impl Conn {
                 reason: String::from_utf8_lossy(&tagged).trim_end().to_string(),
             }),
         }
+    }
+
+    /// Selects `folder` and finds the message whose Message-ID is `message_id` (without
+    /// angle brackets): its UID, the first when several carry it.
+    pub fn find_message_id(&mut self, folder: &str, message_id: &str) -> Result<Option<u32>> {
+        self.select(folder, None)?;
+        Ok(self
+            .search_header("Message-ID", &format!("<{message_id}>"))?
+            .into_iter()
+            .next())
     }
 
     /// UIDs in the selected folder whose header `name` contains `value`.

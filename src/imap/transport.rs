@@ -74,6 +74,9 @@ impl OverLimit {
     }
 }
 
+/// The bytes of a line's end kept to spot a literal's `{N}` (a 20-digit size fits).
+const TAIL: usize = 32;
+
 /// Where a response read stands, to hold it to `Limits` as its bytes arrive.
 #[derive(Default)]
 struct Meter {
@@ -110,9 +113,11 @@ impl Meter {
             if self.line > limits.line {
                 return Err(over(Over::Line, limits.line >> 20));
             }
-            self.tail.extend_from_slice(line_part);
-            if self.tail.len() > 32 {
-                self.tail.drain(..self.tail.len() - 32);
+            // Only a line's last bytes can announce a literal: a long line is not copied.
+            self.tail
+                .extend_from_slice(&line_part[line_part.len().saturating_sub(TAIL)..]);
+            if self.tail.len() > TAIL {
+                self.tail.drain(..self.tail.len() - TAIL);
             }
             if ended {
                 if let Some(n) = literal_announced(&self.tail) {

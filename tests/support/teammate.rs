@@ -14,6 +14,29 @@ pub struct Teammate {
 }
 
 impl Teammate {
+    /// Once it sees conversation `id`: `alice` (the CLI) claims it, writes a note, marks it
+    /// done and reopens it, and this teammate sees each within 2 s.
+    pub fn sees_alice_claim_note_done_and_reopen(&self, alice: &crate::support::Tanto, id: &str) {
+        let within = Duration::from_secs(2);
+        self.sees("the conversation", Duration::from_secs(30), |b| {
+            b.state(id).is_some()
+        });
+        alice.ok(&["claim", id]);
+        self.sees("alice's claim", within, |b| {
+            b.state(id) == Some(("wip".into(), Some("alice".into())))
+        });
+        alice.ok(&["note", id, "-m", "電話しました"]);
+        self.sees("alice's note", within, |b| b.has_note(id, "電話しました"));
+        alice.ok(&["done", id]);
+        self.sees("done", within, |b| {
+            b.state(id).is_some_and(|(s, _)| s == "done")
+        });
+        alice.ok(&["reopen", id]);
+        self.sees("the reopen", within, |b| {
+            b.state(id) == Some(("wip".into(), Some("alice".into())))
+        });
+    }
+
     /// Starts `ctx`'s watcher; `cache` is the path of its cache file.
     pub fn start(ctx: &Ctx, cache: &Path) -> Teammate {
         Teammate {
