@@ -73,6 +73,20 @@ fn on_gmail_agents_sharing_one_cache_get_one_winner_each() {
 }
 
 #[test]
+fn on_dovecot_sdbox_with_condstore_agents_get_one_winner_each() {
+    let server = Dovecot::start();
+    let relay = Relay::start(server.port);
+    race_and_go_on(&server, &relay, Caches::Separate);
+}
+
+#[test]
+fn on_dovecot_sdbox_with_condstore_agents_sharing_one_cache_get_one_winner_each() {
+    let server = Dovecot::start();
+    let relay = Relay::start(server.port);
+    race_and_go_on(&server, &relay, Caches::Shared);
+}
+
+#[test]
 fn on_dovecot_maildir_agents_get_one_winner_each() {
     let server = Dovecot::start_with("mail_location = maildir:~/Maildir");
     let relay = Relay::start(server.port);
