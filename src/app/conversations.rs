@@ -132,34 +132,8 @@ pub fn view(ctx: &Ctx, id: &str) -> anyhow::Result<ConversationView> {
     let fetch_error = fetch_missing(ctx, &mut cache, &conv, &msgs);
     let mut timeline = Vec::new();
     for m in &msgs {
-        let rendered = cache
-            .body(m.folder_id, m.uid)?
-            .map(|raw| crate::mime::render(&raw));
-        let has_body = rendered.is_some();
-        let (text, attachments) = match rendered {
-            Some(r) => (r.text, r.attachments),
-            None => (String::new(), Vec::new()),
-        };
-        timeline.push(Entry {
-            kind: if m.inbound {
-                EntryKind::Inbound
-            } else {
-                EntryKind::Reply
-            },
-            at: m.date.unwrap_or(m.internal_date),
-            event: None,
-            agent: None,
-            owner: None,
-            from: Some(safe_address(&m.from)),
-            to: m.to.iter().map(safe_address).collect(),
-            cc: m.cc.iter().map(safe_address).collect(),
-            subject: single_line(&m.subject),
-            message_id: m.message_id.as_deref().map(single_line),
-            text,
-            attachments,
-            noise: m.noise.clone(),
-            has_body,
-        });
+        let raw = cache.body(m.folder_id, m.uid)?;
+        timeline.push(mail_entry(m, raw.as_deref()));
     }
     for e in cache.events(&conv.mailbox, &conv.id)? {
         let note = e.kind == EventKind::Note;
@@ -233,6 +207,35 @@ pub fn view(ctx: &Ctx, id: &str) -> anyhow::Result<ConversationView> {
         fetch_error,
         outbox,
     })
+}
+
+/// One message as the reader shows it, every string from the mail made safe to draw; `raw`
+/// is its body when the cache has it.
+pub fn mail_entry(m: &MessageRow, raw: Option<&[u8]>) -> Entry {
+    let (text, attachments) = match raw.map(crate::mime::render) {
+        Some(r) => (r.text, r.attachments),
+        None => (String::new(), Vec::new()),
+    };
+    Entry {
+        kind: if m.inbound {
+            EntryKind::Inbound
+        } else {
+            EntryKind::Reply
+        },
+        at: m.date.unwrap_or(m.internal_date),
+        event: None,
+        agent: None,
+        owner: None,
+        from: Some(safe_address(&m.from)),
+        to: m.to.iter().map(safe_address).collect(),
+        cc: m.cc.iter().map(safe_address).collect(),
+        subject: single_line(&m.subject),
+        message_id: m.message_id.as_deref().map(single_line),
+        text,
+        attachments,
+        noise: m.noise.clone(),
+        has_body: raw.is_some(),
+    }
 }
 
 /// Fetches the bodies missing from the cache; returns why it could not, if it could not.

@@ -5,6 +5,7 @@
 
 pub mod keymap;
 pub mod later;
+pub mod message_check;
 pub mod state;
 mod trace;
 pub mod update;
