@@ -65,6 +65,12 @@ pub fn is_displayable_already(s: &str) -> bool {
         .all(|c| matches!(c, '\n' | '\t') || !(c.is_control() || is_dropped(c)))
 }
 
+/// True when `name` (a mailbox's name) is 1-64 characters that print as they are on one
+/// line: nothing `single_line` would change.
+pub fn is_plain_name(name: &str) -> bool {
+    (1..=64).contains(&name.chars().count()) && single_line(name) == name
+}
+
 /// Lists show one line per entry: subjects and names must not break the layout or the terminal.
 pub fn single_line(s: &str) -> String {
     if crate::fast_path::enabled() {

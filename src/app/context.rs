@@ -75,6 +75,19 @@ impl Ctx {
         self.connect(index, mailbox)
     }
 
+    /// Whether this process checked the event with fingerprint `f` on the server already
+    /// (remembered only where sessions are kept: a one-shot command always asks).
+    pub fn event_checked(&self, f: u64) -> bool {
+        self.sessions.as_ref().is_some_and(|s| s.event_checked(f))
+    }
+
+    /// Remembers an event seen on the server (see `event_checked`).
+    pub fn remember_event_checked(&self, f: u64) {
+        if let Some(s) = &self.sessions {
+            s.remember_event_checked(f);
+        }
+    }
+
     /// Ends an action on `conn`: kept for the next one where sessions are kept warm (only
     /// after a clean end: `ok` false drops it, whatever state it is in), else logged out.
     pub fn session_done(&self, index: usize, conn: Conn, ok: bool) {

@@ -5,7 +5,7 @@ use crate::said;
 
 use super::Ctx;
 use super::Warning;
-use crate::cache::{Cache, ConversationRow, ListFilter, MessageRow};
+use crate::cache::{Cache, ConversationRow, EventRow, ListFilter, MessageRow};
 use crate::core::event::EventKind;
 use crate::core::model::{Address, Attachment};
 use crate::sanitize::{for_display, single_line};
@@ -126,6 +126,16 @@ pub fn prepare_filter(ctx: &Ctx) -> anyhow::Result<bool> {
 /// The conversation `id` (or a unique prefix) with its timeline; fetches bodies the cache
 /// lacks, and marks this agent as viewing it.
 pub fn view(ctx: &Ctx, id: &str) -> anyhow::Result<ConversationView> {
+    build_view(ctx, id, true)
+}
+
+/// The conversation `id` as `view` gives it, but with its messages alone (no notes or
+/// events, so none to check with the server): for replying, saving and ranking templates.
+pub fn messages_view(ctx: &Ctx, id: &str) -> anyhow::Result<ConversationView> {
+    build_view(ctx, id, false)
+}
+
+fn build_view(ctx: &Ctx, id: &str, with_events: bool) -> anyhow::Result<ConversationView> {
     let mut cache = ctx.cache()?;
     let conv = cache.find_conversation(id)??;
     let msgs = cache.messages(&conv.mailbox, &conv.id)?;
@@ -135,7 +145,14 @@ pub fn view(ctx: &Ctx, id: &str) -> anyhow::Result<ConversationView> {
         let raw = cache.body(m.folder_id, m.uid)?;
         timeline.push(mail_entry(m, raw.as_deref()));
     }
-    for e in cache.events(&conv.mailbox, &conv.id)? {
+    let events = match with_events {
+        true => {
+            let events = cache.events(&conv.mailbox, &conv.id)?;
+            server_checked(ctx, &mut cache, &conv, events)
+        }
+        false => Vec::new(),
+    };
+    for e in events {
         let note = e.kind == EventKind::Note;
         timeline.push(Entry {
             kind: if note {
@@ -207,6 +224,158 @@ pub fn view(ctx: &Ctx, id: &str) -> anyhow::Result<ConversationView> {
         fetch_error,
         outbox,
     })
+}
+
+/// The parts of an event the timeline shows.
+#[derive(Clone, Copy)]
+struct Shown<'a> {
+    kind: &'a EventKind,
+    agent: &'a str,
+    status: Option<&'a str>,
+    owner: Option<&'a str>,
+    text: &'a str,
+}
+
+/// The events the server's activity folder holds as the cache says (same kind, agent and
+/// text at the same UID). The cache file is shared and writable: a row written into it
+/// directly (a forged supervisor's note) is left out, and the cache is put right (a row the
+/// server contradicts takes the server's record; one it lacks is forgotten). Where the
+/// server cannot be asked, all are kept and a warning says that they are unchecked.
+fn server_checked(
+    ctx: &Ctx,
+    cache: &mut Cache,
+    conv: &ConversationRow,
+    events: Vec<EventRow>,
+) -> Vec<EventRow> {
+    // What the timeline shows of an event: a note's whole text; of any other event its
+    // sentence and the state it set (the server's copy adds a paragraph the cache may lack).
+    let fingerprint = |folder_id: i64, uid: u32, e: Shown<'_>| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let text = if *e.kind == EventKind::Note {
+            e.text
+        } else {
+            e.text.lines().next().unwrap_or_default()
+        };
+        (
+            folder_id,
+            uid,
+            e.kind.as_str(),
+            e.agent,
+            e.status,
+            e.owner,
+            text,
+        )
+            .hash(&mut h);
+        h.finish()
+    };
+    let of_row = |e: &EventRow| {
+        fingerprint(
+            e.folder_id,
+            e.uid,
+            Shown {
+                kind: &e.kind,
+                agent: &e.agent,
+                status: e.status.as_deref(),
+                owner: e.owner.as_deref(),
+                text: &e.text,
+            },
+        )
+    };
+    let unknown: Vec<&EventRow> = events
+        .iter()
+        .filter(|e| !ctx.event_checked(of_row(e)))
+        .collect();
+    if unknown.is_empty() {
+        return events;
+    }
+    type OnServer = Vec<(i64, u32, Option<crate::activity::Event>)>;
+    let asked = (|| -> anyhow::Result<OnServer> {
+        let (index, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
+        let mut folders: Vec<i64> = unknown.iter().map(|e| e.folder_id).collect();
+        folders.sort_unstable();
+        folders.dedup();
+        let mut conn = ctx.session(index, mailbox)?;
+        let mut out = Vec::new();
+        for folder_id in folders {
+            let uids: Vec<u32> = unknown
+                .iter()
+                .filter(|e| e.folder_id == folder_id)
+                .map(|e| e.uid)
+                .collect();
+            let name = cache.folder_name(folder_id)?;
+            let info = match &name {
+                Some(name) => Some(conn.select(name, None)?),
+                None => None,
+            };
+            // A folder the cache does not know, or whose UIDs mean other messages now: none
+            // of these rows is on the server as they say. (No UIDVALIDITY yet: the folder was
+            // only appended to, never synced; its UIDs are the server's.)
+            let known = cache.folder_uidvalidity(folder_id)?;
+            if info.is_none_or(|i| known.is_some_and(|v| v != i.uidvalidity)) {
+                out.extend(uids.into_iter().map(|uid| (folder_id, uid, None)));
+                continue;
+            }
+            let mut found: std::collections::HashMap<u32, crate::activity::Event> =
+                conn.fetch_events(&uids)?.into_iter().collect();
+            out.extend(
+                uids.into_iter()
+                    .map(|uid| (folder_id, uid, found.remove(&uid))),
+            );
+        }
+        ctx.session_done(index, conn, true);
+        Ok(out)
+    })();
+    let on_server = match asked {
+        Ok(o) => o,
+        Err(e) => {
+            let error = single_line(&format!("{e:#}"));
+            ctx.notify.warn(Warning::EventsUnchecked { error });
+            return events;
+        }
+    };
+    let mut fixed_at = std::collections::HashSet::new();
+    for (folder_id, uid, event) in on_server {
+        let row = unknown
+            .iter()
+            .find(|e| e.folder_id == folder_id && e.uid == uid);
+        if let (Some(ev), Some(row)) = (&event, row) {
+            let shown = Shown {
+                kind: &ev.kind,
+                agent: &ev.agent,
+                status: ev.status.as_deref(),
+                owner: ev.owner.as_deref(),
+                text: &ev.text,
+            };
+            if fingerprint(folder_id, uid, shown) == of_row(row) {
+                ctx.remember_event_checked(of_row(row));
+                continue;
+            }
+        }
+        let fixed = match &event {
+            Some(ev) => cache.put_server_event(folder_id, &conv.mailbox, uid, ev),
+            None => cache.forget_event(folder_id, uid),
+        };
+        if let Err(e) = fixed {
+            tracing::warn!("could not put event {uid} right in the cache: {e}");
+        }
+        fixed_at.insert((folder_id, uid));
+    }
+    if fixed_at.is_empty() {
+        return events;
+    }
+    // Read again: the rows put right now hold the server's records (or are gone).
+    let again = cache.events(&conv.mailbox, &conv.id).unwrap_or_default();
+    again
+        .into_iter()
+        .filter(|e| {
+            ctx.event_checked(of_row(e))
+                || fixed_at.contains(&(e.folder_id, e.uid))
+                || events
+                    .iter()
+                    .any(|k| of_row(k) == of_row(e) && !fixed_at.contains(&(k.folder_id, k.uid)))
+        })
+        .collect()
 }
 
 /// One message as the reader shows it, every string from the mail made safe to draw; `raw`

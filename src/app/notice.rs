@@ -27,6 +27,9 @@ pub enum Notice {
 pub enum Warning {
     /// The team could not be told that this agent is viewing the conversation.
     PresenceViewing { error: String },
+    /// The notes and events shown could not be checked against the server's activity
+    /// folder: they are shown as the cache has them.
+    EventsUnchecked { error: String },
     /// The team could not be told that this agent is replying.
     PresenceReplying { error: String },
     /// A claim lost on the conversation's state message stayed on an older message.

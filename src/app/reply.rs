@@ -144,7 +144,7 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
         }
     }
     // Bodies the cache lacks are fetched here.
-    let view = super::conversations::view(ctx, id)?;
+    let view = super::conversations::messages_view(ctx, id)?;
     let conv = view.conversation;
     let (_, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
     let mut cache = ctx.cache()?;

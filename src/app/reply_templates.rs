@@ -204,7 +204,7 @@ pub fn suggest(ctx: &Ctx, mailbox: &str, mail_text: &str) -> anyhow::Result<Vec<
 /// The best three templates for conversation `id`: ranked against its newest customer
 /// message (subject and text). For the composer of any front end.
 pub fn suggest_for(ctx: &Ctx, id: &str) -> anyhow::Result<Vec<String>> {
-    let view = super::conversations::view(ctx, id)?;
+    let view = super::conversations::messages_view(ctx, id)?;
     let text = mail_text(&view);
     suggest(ctx, &view.conversation.mailbox, &text)
 }

@@ -66,7 +66,7 @@ pub fn save(ctx: &Ctx, id: &str, dir: &Path, part: Option<usize>) -> anyhow::Res
         bail!(said!("error.save.not_dir", dir = dir.display()));
     }
     // The view fetches the bodies the cache lacks.
-    let view = super::conversations::view(ctx, id)?;
+    let view = super::conversations::messages_view(ctx, id)?;
     let conv = view.conversation;
     let cache = ctx.cache()?;
     let mut all = Vec::new();

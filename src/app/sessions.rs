@@ -23,6 +23,9 @@ const LOOK_EVERY: Duration = Duration::from_secs(15);
 #[derive(Default)]
 pub struct Sessions {
     idle: Mutex<HashMap<usize, Vec<(Conn, Instant)>>>,
+    /// Events (as fingerprints) this process read on the server itself: the cache's copy of
+    /// them needs no second look while it says the same.
+    checked_events: Mutex<std::collections::HashSet<u64>>,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -65,6 +68,18 @@ impl Sessions {
             return;
         }
         kept.push((conn, Instant::now()));
+    }
+
+    /// Whether this process saw the event with fingerprint `f` on the server.
+    pub fn event_checked(&self, f: u64) -> bool {
+        self.checked_events.lock().is_ok_and(|c| c.contains(&f))
+    }
+
+    /// Remembers that the event with fingerprint `f` is on the server as fingerprinted.
+    pub fn remember_event_checked(&self, f: u64) {
+        if let Ok(mut c) = self.checked_events.lock() {
+            c.insert(f);
+        }
     }
 
     /// NOOPs the sessions idle for a while; drops the ones that do not answer.

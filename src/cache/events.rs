@@ -18,6 +18,10 @@ pub struct EventRow {
     pub status: Option<String>,
     pub owner: Option<String>,
     pub text: String,
+    /// Where the server keeps it: the activity folder's cache id and the record's UID, so
+    /// that what is shown can be checked against the server's copy.
+    pub folder_id: i64,
+    pub uid: u32,
 }
 
 /// A conversation's standing record in the log (see `core::log`).
@@ -185,6 +189,64 @@ impl Cache {
         r.map_err(|source| super::CacheError::Sqlite { path, source })
     }
 
+    /// Puts the server's record at `uid` of the activity folder `folder_id` in place of
+    /// whatever the cache held there (a row another process wrote into the shared file).
+    pub fn put_server_event(
+        &mut self,
+        folder_id: i64,
+        mailbox: &str,
+        uid: u32,
+        e: &Event,
+    ) -> Result<()> {
+        self.rewrite_event(folder_id, uid, Some((mailbox, e)))
+    }
+
+    /// Forgets the row at `uid` of the activity folder `folder_id`: the server has no record
+    /// there.
+    pub fn forget_event(&mut self, folder_id: i64, uid: u32) -> Result<()> {
+        self.rewrite_event(folder_id, uid, None)
+    }
+
+    fn rewrite_event(
+        &mut self,
+        folder_id: i64,
+        uid: u32,
+        put: Option<(&str, &Event)>,
+    ) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self.write_tx()?;
+        let r = (|| {
+            tx.execute(
+                "DELETE FROM events WHERE folder_id = ?1 AND uid = ?2",
+                params![folder_id, uid],
+            )?;
+            if let Some((mailbox, e)) = put {
+                tx.execute(
+                    "INSERT INTO events (folder_id, uid, mailbox, about, conversation, kind, agent,
+                        at, status, owner, text, base)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    params![
+                        folder_id,
+                        uid,
+                        mailbox,
+                        e.about,
+                        e.conversation,
+                        e.kind.as_str(),
+                        e.agent,
+                        e.at,
+                        e.status,
+                        e.owner,
+                        e.text,
+                        e.base
+                    ],
+                )?;
+            }
+            bump(&tx)?;
+            tx.commit()
+        })();
+        r.map_err(|source| super::CacheError::Sqlite { path, source })
+    }
+
     /// The events of a conversation, oldest first: those about any of its messages, and
     /// those naming it.
     pub fn events(&self, mailbox: &str, conv: &str) -> Result<Vec<EventRow>> {
@@ -194,11 +256,11 @@ impl Cache {
                 // outlive an expunged message): conversation ids change when threads join
                 // or split, and changed with the schema. By the id only when the message it
                 // is about is nowhere in the mailbox's threads.
-                "SELECT kind, agent, at, status, owner, text, id FROM events
+                "SELECT kind, agent, at, status, owner, text, id, folder_id, uid FROM events
                  WHERE mailbox = ?1 AND void = 0 AND about IN
                      (SELECT msgid FROM thread_ids WHERE mailbox = ?1 AND conv = ?2)
                  UNION ALL
-                 SELECT kind, agent, at, status, owner, text, id FROM events e
+                 SELECT kind, agent, at, status, owner, text, id, folder_id, uid FROM events e
                  WHERE mailbox = ?1 AND conversation = ?2 AND void = 0 AND NOT EXISTS
                      (SELECT 1 FROM thread_ids t WHERE t.mailbox = ?1 AND t.msgid = e.about)
                  ORDER BY 3, 7",
@@ -211,6 +273,8 @@ impl Cache {
                     status: r.get(3)?,
                     owner: r.get(4)?,
                     text: r.get(5)?,
+                    folder_id: r.get(7)?,
+                    uid: r.get(8)?,
                 })
             })?;
             rows.collect()

@@ -217,16 +217,45 @@ impl TabQuery {
 const CONV_COLUMNS: &str = "mailbox, id, subject, customer, status, assignee, previous_assignee,
     messages, last_received";
 
+/// Shown for a cached id that is not a conversation id (a forged row): never resolves.
+pub const INVALID_ID: &str = "(invalid id)";
+/// Shown for a cached agent name that is not an agent id.
+pub const UNKNOWN_AGENT: &str = "?";
+/// Shown for a cached mailbox name that no config could have given.
+pub const UNKNOWN_MAILBOX: &str = "?";
+
 fn conv_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConversationRow> {
     let status: String = r.get(4)?;
+    // The file is shared and writable by every agent on the host: what is not in the format
+    // tanto writes is shown as unknown, never passed on (an id or a name is printed bare).
+    let agent = |at| -> rusqlite::Result<Option<String>> {
+        let a: Option<String> = r.get(at)?;
+        Ok(a.map(|a| {
+            if crate::core::agent::valid_id(&a) {
+                a
+            } else {
+                UNKNOWN_AGENT.to_string()
+            }
+        }))
+    };
+    let id: String = r.get(1)?;
+    let mailbox: String = r.get(0)?;
     Ok(ConversationRow {
-        mailbox: r.get(0)?,
-        id: r.get(1)?,
+        mailbox: if crate::sanitize::is_plain_name(&mailbox) {
+            mailbox
+        } else {
+            UNKNOWN_MAILBOX.to_string()
+        },
+        id: if crate::core::threading::valid_conversation_id(&id) {
+            id
+        } else {
+            INVALID_ID.to_string()
+        },
         subject: r.get(2)?,
         customer: r.get(3)?,
         status: Status::parse(&status).unwrap_or(Status::New),
-        assignee: r.get(5)?,
-        previous_assignee: r.get(6)?,
+        assignee: agent(5)?,
+        previous_assignee: agent(6)?,
         messages: r.get(7)?,
         last_received: r.get(8)?,
     })
@@ -640,6 +669,14 @@ impl Cache {
             .prepare_cached("SELECT uidvalidity FROM folders WHERE id = ?1")
             .and_then(|mut st| st.query_row([folder_id], |r| r.get(0)).optional())
             .map(Option::flatten)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The server's name of a cached folder.
+    pub fn folder_name(&self, folder_id: i64) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached("SELECT name FROM folders WHERE id = ?1")
+            .and_then(|mut st| st.query_row([folder_id], |r| r.get(0)).optional())
             .map_err(|e| self.err(e))
     }
 

@@ -119,6 +119,17 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             check_server(&key("smtp"), &s.host, s.tls, s.allow_insecure, &invalid)?;
         }
     }
+    if let Some(m) = raw
+        .mailbox
+        .iter()
+        .find(|m| !crate::sanitize::is_plain_name(&m.name))
+    {
+        return Err(invalid(
+            "mailbox.name",
+            &format!("{:?} is not a name tanto can show", m.name),
+            "use 1-64 printable characters, without control characters or spaces at either end",
+        ));
+    }
     let mut names: Vec<&str> = raw.mailbox.iter().map(|m| m.name.as_str()).collect();
     names.sort_unstable();
     if names.windows(2).any(|w| w[0] == w[1]) {

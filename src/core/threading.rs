@@ -53,6 +53,14 @@ pub fn conversation_id(address: &str, root_id: &str) -> String {
         .collect()
 }
 
+/// True when `id` has the form `conversation_id` gives: 12 lower-case hex digits.
+pub fn valid_conversation_id(id: &str) -> bool {
+    id.len() == 12
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// The key that identifies a message for threading: its Message-ID, or, for mail without
 /// one, a key built from where it is stored (stable as long as the folder's UIDVALIDITY is).
 pub fn message_key(message_id: Option<&str>, folder: &str, uidvalidity: u32, uid: u32) -> String {

@@ -10,6 +10,7 @@ pub fn warning(w: &Warning) -> String {
     use Warning as W;
     let text = match w {
         W::PresenceViewing { error } => tf("warning.presence_viewing", &[("error", error)]),
+        W::EventsUnchecked { error } => tf("warning.events_unchecked", &[("error", error)]),
         W::PresenceReplying { error } => tf("warning.presence_replying", &[("error", error)]),
         W::ClaimNotUndone { id, error } => {
             tf("warning.claim_not_undone", &[("id", id), ("error", error)])
@@ -70,6 +71,7 @@ mod tests {
         let (id, error) = (|| "c0ffee12".to_string(), || "E".to_string());
         vec![
             W::PresenceViewing { error: error() },
+            W::EventsUnchecked { error: error() },
             W::PresenceReplying { error: error() },
             W::ClaimNotUndone {
                 id: id(),

@@ -691,6 +691,16 @@ impl Conn {
         Ok(out)
     }
 
+    /// The events recorded by the messages `uids` of the selected activity folder, as the
+    /// server holds them (mail there that tanto did not write is left out).
+    pub fn fetch_events(&mut self, uids: &[u32]) -> Result<Vec<(u32, crate::activity::Event)>> {
+        Ok(self
+            .fetch_bodies(uids)?
+            .into_iter()
+            .filter_map(|(uid, raw)| super::parse::event_of(&raw, 0).map(|e| (uid, e)))
+            .collect())
+    }
+
     /// How many messages `folder` holds (STATUS MESSAGES: no SELECT, one round trip);
     /// `None` when the server refuses, as it does for a folder that does not exist.
     pub fn message_count(&mut self, folder: &str) -> Result<Option<u32>> {

@@ -157,6 +157,12 @@ pub fn event(attrs: &[AttributeValue<'_>]) -> Option<(u32, i64, crate::activity:
             _ => None,
         })
         .unwrap_or(0);
+    event_of(&raw, at).map(|e| (uid, at, e))
+}
+
+/// The event a message of the activity folder records (`at`: its arrival, for a record
+/// without a Date); None for mail tanto did not write.
+pub fn event_of(raw: &[u8], at: i64) -> Option<crate::activity::Event> {
     let end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -164,9 +170,9 @@ pub fn event(attrs: &[AttributeValue<'_>]) -> Option<(u32, i64, crate::activity:
         .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 1))
         .unwrap_or(raw.len());
     let header = &raw[..end];
-    let text = crate::mime::render(&raw).text;
+    let text = crate::mime::render(raw).text;
     let date = crate::mime::parse_headers(header).date.unwrap_or(at);
-    crate::activity::parse(header, &text, date).map(|e| (uid, at, e))
+    crate::activity::parse(header, &text, date)
 }
 
 /// The subject a message is listed with when its FETCH response could not be read: the
