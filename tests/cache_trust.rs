@@ -119,3 +119,65 @@ fn a_planted_id_or_name_is_printed_as_unknown_never_as_written() {
     assert_eq!(json[0]["assignee"], "?", "{json}");
     assert_eq!(json[0]["previous_assignee"], "?", "{json}");
 }
+
+#[test]
+fn a_planted_done_or_claim_in_the_shared_cache_is_put_right_by_the_next_sync() {
+    let server = Dovecot::start();
+    for i in 1..=3 {
+        server.append("support", "INBOX", &sample_message(i, None), &[]);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, dir.path(), "alice");
+    alice.sync();
+    let ids: Vec<String> = alice
+        .json(&["list", "--json"])
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect();
+    alice.ok(&["claim", &ids[1]]);
+    // Another process on the host hides a new customer mail (its message marked done, and
+    // another conversation's row set to done), and gives alice's claim to mallory.
+    let db = rusqlite::Connection::open(&alice.cache).expect("open the cache");
+    db.execute(
+        "UPDATE messages SET flags = flags || ' tanto-done tanto-by-mallory'
+         WHERE conv = ?1",
+        [&ids[0]],
+    )
+    .expect("plant a done message");
+    db.execute(
+        "UPDATE conversations SET status = 'done', assignee = 'mallory' WHERE id IN (?1, ?2)",
+        [&ids[0], &ids[2]],
+    )
+    .expect("plant done conversations");
+    db.execute(
+        "UPDATE conversations SET assignee = 'mallory' WHERE id = ?1",
+        [&ids[1]],
+    )
+    .expect("plant an owner");
+    drop(db);
+    let planted = alice.json(&["list", "--status", "new", "--json"]);
+    assert_eq!(
+        planted.as_array().map(Vec::len),
+        Some(0),
+        "planted: {planted}"
+    );
+
+    alice.sync();
+    let new: Vec<String> = alice
+        .json(&["list", "--status", "new", "--json"])
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect();
+    let mut want = vec![ids[0].clone(), ids[2].clone()];
+    want.sort();
+    let mut got = new.clone();
+    got.sort();
+    assert_eq!(got, want, "both back in New");
+    let wip = alice.json(&["list", "--status", "wip", "--json"]);
+    assert_eq!(wip[0]["id"], ids[1].as_str(), "{wip}");
+    assert_eq!(wip[0]["assignee"], "alice", "{wip}");
+}

@@ -206,8 +206,15 @@ fn sync_folders(
     if let Some(sent) = &remembered {
         c.status_with_next_select(&[sent, &mailbox.imap.activity_folder, outbox]);
     }
+    if audit_due(&mailbox.name) {
+        c.audit_with_next_select();
+    }
     let mut reports = vec![sync_folder(c, cache, &team, inbox, FolderRole::Inbox)
         .map_err(|e| said!("error.context.syncing", folder = inbox).because(e))?];
+    if let Some(server) = c.take_audit() {
+        audit(c, cache, &team, mailbox, &server)
+            .map_err(|e| said!("error.context.syncing", folder = inbox).because(e))?;
+    }
     let mut after = match &remembered {
         Some(sent) => vec![
             (sent.clone(), FolderRole::Sent),
@@ -242,6 +249,70 @@ fn sync_folders(
     }
     c.forget_unsolicited();
     Ok(reports)
+}
+
+/// How often a long-running process checks the cache against the server (`audit`): its cost
+/// grows with the open conversations, so not on every resync.
+const AUDIT_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Whether this sync of `mailbox` checks the cache against the server: the first of the
+/// process, then every `AUDIT_EVERY`. Kept in memory: another process cannot put it off.
+fn audit_due(mailbox: &str) -> bool {
+    static LAST: std::sync::Mutex<Option<std::collections::HashMap<String, std::time::Instant>>> =
+        std::sync::Mutex::new(None);
+    let Ok(mut last) = LAST.lock() else {
+        return true;
+    };
+    let last = last.get_or_insert_with(Default::default);
+    match last.get(mailbox) {
+        Some(at) if at.elapsed() < AUDIT_EVERY => false,
+        _ => {
+            last.insert(mailbox.to_string(), std::time::Instant::now());
+            true
+        }
+    }
+}
+
+/// Checks what the cache says of the inbox's open messages against what the server said
+/// behind the SELECT (`Conn::audit_with_next_select`), and puts right what another process
+/// on the host wrote into the shared file: the flags of every message the two disagree on
+/// are read again, and every open conversation's summary is recomputed where it is wrong.
+fn audit(
+    c: &mut crate::imap::Conn,
+    cache: &mut Cache,
+    team: &crate::cache::Team,
+    mailbox: &Mailbox,
+    server: &crate::imap::StateSets,
+) -> anyhow::Result<()> {
+    let folder = cache.folder(&mailbox.name, &mailbox.imap.folder, FolderRole::Inbox)?;
+    let cached = cache.cached_states(folder.id)?;
+    let differ = |a: &[u32], b: &[u32]| -> Vec<u32> {
+        let a: std::collections::BTreeSet<u32> = a.iter().copied().collect();
+        let b: std::collections::BTreeSet<u32> = b.iter().copied().collect();
+        a.symmetric_difference(&b).copied().collect()
+    };
+    let mut wrong = differ(&server.stateless, &cached.stateless);
+    wrong.extend(differ(&server.claimed, &cached.claimed));
+    wrong.sort_unstable();
+    wrong.dedup();
+    // Only messages the cache holds: one the server has and the cache not yet is the next
+    // sync's to fetch, not a contradiction.
+    if !wrong.is_empty() {
+        let known: std::collections::HashSet<u32> =
+            cache.folder_uids(&folder)?.into_iter().collect();
+        wrong.retain(|u| known.contains(u));
+    }
+    let updates = c.fetch_flags(&wrong)?;
+    let mut open = server.stateless.clone();
+    open.extend(&server.claimed);
+    let fixed = cache.audit(team, folder.id, &updates, &open)?;
+    if fixed > 0 {
+        tracing::warn!(
+            "{fixed} rows of the shared cache contradicted the server (written by another \
+             process?) and were put right"
+        );
+    }
+    Ok(())
 }
 
 /// With `team.sticky_assignee`, a conversation a customer reopened by writing again goes back

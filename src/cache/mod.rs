@@ -2,6 +2,7 @@
 //! host open at once. It holds nothing that is not also on the IMAP server, so it can be
 //! deleted at any moment and rebuilt by the next sync.
 
+mod audit;
 mod bulk;
 mod events;
 mod file_system;
@@ -25,6 +26,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use audit::CachedStates;
 pub use bulk::BulkLoad;
 pub use events::{EventRow, StateMessage};
 pub use lease::{host_name, Lease};

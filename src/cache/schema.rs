@@ -227,6 +227,16 @@ CREATE TABLE log_state (
     PRIMARY KEY (mailbox, conv)
 ) WITHOUT ROWID;
 "#,
+    // v13: the messages without a state keyword and the claimed ones, each in its own small
+    // index, so that every sync can check them against the server's SEARCH (`audit`)
+    // without reading the whole folder.
+    r#"
+CREATE INDEX messages_stateless ON messages (folder_id, uid)
+    WHERE instr(lower(flags), 'tanto-done') = 0 AND instr(lower(flags), 'tanto-wip') = 0
+        AND instr(lower(flags), 'tanto-noise') = 0;
+CREATE INDEX messages_claimed ON messages (folder_id, uid)
+    WHERE instr(lower(flags), 'tanto-wip') > 0;
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end
@@ -254,6 +264,15 @@ pub const BULK_INDEXES: &[(&str, &str)] = &[
     (
         "conversations_assignee",
         "conversations (assignee, last_received DESC, id)",
+    ),
+    (
+        "messages_stateless",
+        "messages (folder_id, uid) WHERE instr(lower(flags), 'tanto-done') = 0
+            AND instr(lower(flags), 'tanto-wip') = 0 AND instr(lower(flags), 'tanto-noise') = 0",
+    ),
+    (
+        "messages_claimed",
+        "messages (folder_id, uid) WHERE instr(lower(flags), 'tanto-wip') > 0",
     ),
 ];
 

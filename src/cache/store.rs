@@ -400,49 +400,87 @@ pub(super) fn refresh(
     if !convs.is_empty() {
         bump(tx)?;
     }
+    for conv in convs {
+        match summary_of(tx, mailbox, conv)? {
+            None => {
+                tx.prepare_cached("DELETE FROM conversations WHERE mailbox = ?1 AND id = ?2")?
+                    .execute(params![mailbox, conv])?;
+            }
+            Some(s) => write_summary(tx, mailbox, conv, &s)?,
+        }
+    }
+    Ok(())
+}
+
+/// A conversation's summary as its cached messages (and the log, where it decides) make it;
+/// None when it has no message left.
+pub(super) fn summary_of(
+    tx: &Transaction<'_>,
+    mailbox: &str,
+    conv: &str,
+) -> rusqlite::Result<Option<conversation::Summary>> {
     let mut members = tx.prepare_cached(&format!(
         "SELECT {MEMBER_COLUMNS}, thread_key FROM messages WHERE mailbox = ?1 AND conv = ?2"
     ))?;
-    for conv in convs {
-        let rows: Vec<(Member, String)> = members
-            .query_map(params![mailbox, conv], |r| Ok((member(r, 0)?, r.get(7)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        // Where the log decides (`core::log`), its standing record gives the state keywords
-        // of the message it is about, and no other message's keywords count.
-        let log = super::events::log_state(tx, mailbox, conv)?;
-        let ms: Vec<Member> = rows
-            .into_iter()
-            .map(|(mut m, key)| {
-                if let Some(ls) = &log {
-                    let record = (ls.about == key).then_some((ls.status, ls.owner.as_deref()));
-                    m.flags = crate::core::log::effective_flags(&m.flags, record, m.rules_noise);
-                }
-                m
-            })
-            .collect();
-        if ms.is_empty() {
-            tx.prepare_cached("DELETE FROM conversations WHERE mailbox = ?1 AND id = ?2")?
-                .execute(params![mailbox, conv])?;
-            continue;
-        }
-        let s = conversation::summarize(&ms);
-        tx.prepare_cached(
-            "UPDATE conversations SET subject = ?3, subject_norm = ?4, customer = ?5, status = ?6,
-             assignee = ?7, previous_assignee = ?8, messages = ?9, last_received = ?10
-             WHERE mailbox = ?1 AND id = ?2",
-        )?
-        .execute(params![
-            mailbox,
-            conv,
-            s.subject,
-            subject::normalize(&s.subject).0,
-            s.customer,
-            s.status.as_str(),
-            s.assignee,
-            s.previous_assignee,
-            s.messages as i64,
-            s.last_received,
-        ])?;
-    }
+    let rows: Vec<(Member, String)> = members
+        .query_map(params![mailbox, conv], |r| Ok((member(r, 0)?, r.get(7)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    // Where the log decides (`core::log`), its standing record gives the state keywords
+    // of the message it is about, and no other message's keywords count.
+    let log = super::events::log_state(tx, mailbox, conv)?;
+    let ms: Vec<Member> = rows
+        .into_iter()
+        .map(|(mut m, key)| {
+            if let Some(ls) = &log {
+                let record = (ls.about == key).then_some((ls.status, ls.owner.as_deref()));
+                m.flags = crate::core::log::effective_flags(&m.flags, record, m.rules_noise);
+            }
+            m
+        })
+        .collect();
+    Ok((!ms.is_empty()).then(|| conversation::summarize(&ms)))
+}
+
+/// A summary as the row of `conversations` holds it (`write_summary`'s columns).
+pub(super) type SummaryRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    i64,
+);
+
+/// `s` as the row of `conversations` would hold it.
+pub(super) fn summary_row(s: &conversation::Summary) -> SummaryRow {
+    (
+        s.subject.clone(),
+        subject::normalize(&s.subject).0,
+        s.customer.clone(),
+        s.status.as_str().to_string(),
+        s.assignee.clone(),
+        s.previous_assignee.clone(),
+        s.messages as i64,
+        s.last_received,
+    )
+}
+
+fn write_summary(
+    tx: &Transaction<'_>,
+    mailbox: &str,
+    conv: &str,
+    s: &conversation::Summary,
+) -> rusqlite::Result<()> {
+    let r = summary_row(s);
+    tx.prepare_cached(
+        "UPDATE conversations SET subject = ?3, subject_norm = ?4, customer = ?5, status = ?6,
+         assignee = ?7, previous_assignee = ?8, messages = ?9, last_received = ?10
+         WHERE mailbox = ?1 AND id = ?2",
+    )?
+    .execute(params![
+        mailbox, conv, r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7
+    ])?;
     Ok(())
 }

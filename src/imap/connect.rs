@@ -176,6 +176,10 @@ pub struct Conn {
     prefetched_missing: std::collections::HashSet<String>,
     /// Folders whose STATUS goes out behind the next SELECT (`status_with_next_select`).
     status_ahead: Vec<String>,
+    /// The next SELECT also asks which messages carry no state keyword and which are
+    /// claimed (see `audit_with_next_select`).
+    audit_ahead: bool,
+    audit: Option<StateSets>,
     /// The folder selected last (server name) and what its SELECT said.
     selected: Option<(String, SelectInfo)>,
     /// The selected folder grew since its SELECT (an untagged EXISTS said more).
@@ -303,6 +307,8 @@ impl Conn {
             prefetched: Default::default(),
             prefetched_missing: Default::default(),
             status_ahead: Vec::new(),
+            audit_ahead: false,
+            audit: None,
             selected: None,
             grew: false,
         };
@@ -543,7 +549,7 @@ impl Conn {
             _ if self.caps.condstore => cmd.push_str(" (CONDSTORE)"),
             _ => {}
         }
-        let data = if self.status_ahead.is_empty() {
+        let data = if self.status_ahead.is_empty() && !self.audit_ahead {
             match self.session.run_command_and_read_response(&cmd) {
                 Ok(d) => d,
                 Err(imap::Error::No(no)) => {
@@ -825,6 +831,38 @@ impl Conn {
         }
     }
 
+    /// Asks, behind the next SELECT and in its round trip, which messages of that folder
+    /// carry no state keyword and which are claimed: what the cache says of them is checked
+    /// against it (`take_audit`).
+    pub fn audit_with_next_select(&mut self) {
+        self.audit_ahead = true;
+    }
+
+    /// The answer asked for by `audit_with_next_select`, once.
+    pub fn take_audit(&mut self) -> Option<StateSets> {
+        self.audit.take()
+    }
+
+    /// Flags (and MODSEQ where the server keeps one) of `uids` in the selected folder.
+    pub fn fetch_flags(&mut self, uids: &[u32]) -> Result<Vec<crate::core::model::FlagUpdate>> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items = if self.caps.condstore {
+            "(UID FLAGS MODSEQ)"
+        } else {
+            "(UID FLAGS)"
+        };
+        let data = self.raw(&format!("UID FETCH {} {items}", super::uid_set(uids)))?;
+        let mut out = Vec::new();
+        for_each_response(&data, |r| {
+            if let Response::Fetch(_, attrs) = r {
+                out.extend(super::parse::flag_update(&attrs));
+            }
+        });
+        Ok(out)
+    }
+
     /// SELECT (`cmd`) with the STATUS commands asked ahead behind it, in one round trip: the
     /// SELECT's untagged responses (the STATUS ones kept as prefetched answers).
     fn select_with_status(&mut self, cmd: &str, folder: &str, wire: &str) -> Result<Vec<u8>> {
@@ -833,10 +871,31 @@ impl Conn {
         let (wires, status) = self.status_commands(&refs)?;
         let mut commands = vec![cmd.to_string()];
         commands.extend(status);
+        let audit = std::mem::take(&mut self.audit_ahead);
+        if audit {
+            use crate::core::status::{KW_DONE, KW_NOISE, KW_WIP};
+            commands.push(format!(
+                "UID SEARCH UNKEYWORD {KW_DONE} UNKEYWORD {KW_WIP} UNKEYWORD {KW_NOISE}"
+            ));
+            commands.push(format!("UID SEARCH KEYWORD {KW_WIP}"));
+        }
         let refs: Vec<&str> = commands.iter().map(String::as_str).collect();
         let (untagged, tagged) = self.pipeline_tagged(&refs)?;
         let ok: Vec<bool> = tagged.iter().map(|(ok, _)| *ok).collect();
         self.keep_status_answers(&wires, &untagged, ok.get(1..).unwrap_or_default());
+        self.audit = None;
+        if audit && ok.iter().rev().take(2).all(|ok| *ok) {
+            // One SEARCH answer per SEARCH, in the order asked (RFC 3501 7.2.5).
+            let mut found = untagged.iter().filter_map(|bytes| {
+                match imap_proto::parser::parse_response(bytes) {
+                    Ok((_, Response::MailboxData(MailboxDatum::Search(uids)))) => Some(uids),
+                    _ => None,
+                }
+            });
+            if let (Some(stateless), Some(claimed)) = (found.next(), found.next()) {
+                self.audit = Some(StateSets { stateless, claimed });
+            }
+        }
         match tagged.first() {
             Some((true, _)) => {}
             Some((false, text)) if text.contains(" NO") => {
@@ -873,6 +932,14 @@ impl Conn {
     pub fn logout(mut self) {
         let _ = self.session.run_command("LOGOUT");
     }
+}
+
+/// Which messages of a folder carry no state keyword (new, or noise by the rules) and which
+/// carry the claimed one, as the server says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateSets {
+    pub stateless: Vec<u32>,
+    pub claimed: Vec<u32>,
 }
 
 /// What STATUS tells of a folder (see `Conn::folder_status`).

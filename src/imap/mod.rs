@@ -10,7 +10,7 @@ mod store;
 pub mod sync;
 mod transport;
 
-pub use connect::{Caps, Conn, FolderStatus, Login, SelectInfo, Server};
+pub use connect::{Caps, Conn, FolderStatus, Login, SelectInfo, Server, StateSets};
 pub use folders::{missing_rights, Right, Scope, SentFound, SentLookup};
 pub use namespace::{Namespaces, Personal, Place, Space};
 pub use transport::{trace_lines, traffic, Limits, Over, OverLimit};
