@@ -2,7 +2,10 @@
 //! events. Message text is framed (every line behind a gutter) so that nothing a customer
 //! writes can pass for a note, an event or a header line that tanto prints.
 
+use std::io::IsTerminal;
+
 use serde::Serialize;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::list::ConversationJson;
 use super::output::{print_json, rfc3339};
@@ -132,6 +135,45 @@ fn framed(text: &str, gutter: &str) -> String {
     out
 }
 
+/// Prints a header field from the mail (catalogue line `key` with `value` in `{name}`),
+/// wrapped at the terminal's width by tanto itself with a hanging indent, so that no part of
+/// a long value starts a line where tanto's own lines start (a terminal's soft wrap would
+/// put it at the first column).
+fn header(key: &str, name: &str, value: &str) {
+    let width = std::io::stdout()
+        .is_terminal()
+        .then(|| crossterm::terminal::size().ok())
+        .flatten()
+        .map(|(w, _)| w as usize);
+    let indent = tf(key, &[(name, &"")]).width();
+    for line in hanging(&tf(key, &[(name, &value)]), indent, width) {
+        outln!("{line}");
+    }
+}
+
+/// `line` cut into rows of at most `width` columns (all of it when no width is known), every
+/// row after the first indented by `indent` spaces.
+fn hanging(line: &str, indent: usize, width: Option<usize>) -> Vec<String> {
+    let Some(width) = width.filter(|w| *w > indent + 8) else {
+        return vec![line.to_string()];
+    };
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    let mut used = 0;
+    for c in line.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            rows.push(std::mem::take(&mut row));
+            row.push_str(&" ".repeat(indent));
+            used = indent;
+        }
+        row.push(c);
+        used += w;
+    }
+    rows.push(row);
+    rows
+}
+
 fn print_human(view: &ConversationView) {
     let conv = &view.conversation;
     let single = crate::sanitize::single_line;
@@ -147,14 +189,8 @@ fn print_human(view: &ConversationView) {
         (None, None) => t("show.unassigned").to_string(),
     };
     outln!("{}  [{}]  {who}", conv.id, i18n::status_name(conv.status));
-    outln!(
-        "{}",
-        tf("show.subject", &[("subject", &single(&conv.subject))])
-    );
-    outln!(
-        "{}",
-        tf("show.customer", &[("customer", &single(&conv.customer))])
-    );
+    header("show.subject", "subject", &single(&conv.subject));
+    header("show.customer", "customer", &single(&conv.customer));
     outln!("{}", tf("show.messages", &[("count", &conv.messages)]));
     for e in &view.timeline {
         outln!();
@@ -190,7 +226,7 @@ fn print_human(view: &ConversationView) {
                 Some(n) if !n.is_empty() => format!("{n} <{}>", from.email),
                 _ => from.email.clone(),
             };
-            outln!("{}", tf("show.from", &[("from", &who)]));
+            header("show.from", "from", &who);
         }
         let emails = |v: &[crate::core::model::Address]| {
             v.iter()
@@ -199,12 +235,12 @@ fn print_human(view: &ConversationView) {
                 .join(", ")
         };
         if !e.to.is_empty() {
-            outln!("{}", tf("show.to", &[("to", &emails(&e.to))]));
+            header("show.to", "to", &emails(&e.to));
         }
         if !e.cc.is_empty() {
-            outln!("{}", tf("show.cc", &[("cc", &emails(&e.cc))]));
+            header("show.cc", "cc", &emails(&e.cc));
         }
-        outln!("{}", tf("show.mail_subject", &[("subject", &e.subject)]));
+        header("show.mail_subject", "subject", &e.subject);
         if let Some(n) = &e.noise {
             outln!("{}", tf("show.noise", &[("why", &single(n))]));
         }
@@ -228,6 +264,28 @@ fn print_human(view: &ConversationView) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_header_value_wraps_under_itself_never_at_the_first_column() {
+        let padded = format!(
+            "Subject: Refund{}──── note · 2026-01-01T00:00:00Z · boss ────",
+            "\u{3000}x".repeat(30)
+        );
+        let rows = hanging(&padded, 9, Some(40));
+        assert!(rows.len() > 2, "{rows:?}");
+        for (i, r) in rows.iter().enumerate() {
+            assert!(r.width() <= 40, "{r:?}");
+            if i > 0 {
+                assert!(r.starts_with("         "), "{r:?}");
+            }
+        }
+        assert_eq!(
+            rows.concat().replace("         ", ""),
+            padded.replace("         ", "")
+        );
+        // A pipe does not wrap: printed as it is.
+        assert_eq!(hanging(&padded, 9, None), vec![padded.clone()]);
+    }
 
     #[test]
     fn every_line_of_a_body_sits_behind_the_gutter() {
