@@ -142,6 +142,9 @@ first_valid_gid = 1
 # sdbox: one file per message, no per-mailbox keyword cap (maildir has 26).
 mail_location = sdbox:~/sdbox
 mail_fsync = never
+# METADATA (RFC 5464): where tanto publishes who is viewing or replying to what.
+mail_attribute_dict = file:%h/dovecot-attributes
+imap_metadata = yes
 mail_max_userip_connections = 1000
 default_process_limit = 200
 imap_logout_format = in=%i out=%o deleted=%{{deleted}} expunged=%{{expunged}} trashed=%{{trashed}} hdr_count=%{{fetch_hdr_count}} hdr_bytes=%{{fetch_hdr_bytes}} body_count=%{{fetch_body_count}} body_bytes=%{{fetch_body_bytes}}

@@ -15,6 +15,7 @@ pub mod oauth;
 pub mod offline;
 pub mod outbox_admin;
 pub mod outbox_marks;
+pub mod presence;
 pub mod reply;
 pub mod reply_outbox;
 pub mod reply_templates;

@@ -209,8 +209,12 @@ fn sync_folders(
     if audit_due(&mailbox.name) {
         c.audit_with_next_select();
     }
+    c.presence_with_next_select();
     let mut reports = vec![sync_folder(c, cache, &team, inbox, FolderRole::Inbox)
         .map_err(|e| said!("error.context.syncing", folder = inbox).because(e))?];
+    if let Some(entries) = c.take_presence() {
+        super::presence::remember(ctx, cache, &mailbox.name, &entries);
+    }
     if let Some(server) = c.take_audit() {
         audit(c, cache, &team, mailbox, &server)
             .map_err(|e| said!("error.context.syncing", folder = inbox).because(e))?;

@@ -437,11 +437,41 @@ impl Cache {
         self.conn
             .execute(
                 "INSERT INTO presence (mailbox, conv, agent, kind, expires) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (mailbox, conv, agent) DO UPDATE SET kind = excluded.kind, expires = excluded.expires",
+                 ON CONFLICT (mailbox, conv, agent) DO UPDATE SET kind = excluded.kind, expires = excluded.expires,
+                     remote = 0",
                 params![mailbox, conv, agent, kind, now() + 30],
             )
             .map(|_| ())
             .map_err(|e| self.err(e))
+    }
+
+    /// Replaces the presence read from the server for `mailbox` with `published` (agents on
+    /// other hosts; `me` left out): what is gone from the server goes here too. A heartbeat of
+    /// this host for the same agent and conversation is kept as it is.
+    pub fn set_remote_presence(
+        &mut self,
+        mailbox: &str,
+        me: &str,
+        published: &[crate::core::presence::Published],
+    ) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self.write_tx()?;
+        let r = (|| {
+            tx.execute(
+                "DELETE FROM presence WHERE mailbox = ?1 AND remote = 1",
+                params![mailbox],
+            )?;
+            for p in published.iter().filter(|p| p.agent != me) {
+                tx.execute(
+                    "INSERT INTO presence (mailbox, conv, agent, kind, expires, remote)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 1)
+                     ON CONFLICT (mailbox, conv, agent) DO NOTHING",
+                    params![mailbox, p.conversation, p.agent, p.doing.as_str(), p.until],
+                )?;
+            }
+            tx.commit()
+        })();
+        r.map_err(|source| super::CacheError::Sqlite { path, source })
     }
 
     /// Withdraws `agent`'s presence on a conversation.

@@ -237,6 +237,11 @@ CREATE INDEX messages_stateless ON messages (folder_id, uid)
 CREATE INDEX messages_claimed ON messages (folder_id, uid)
     WHERE instr(lower(flags), 'tanto-wip') > 0;
 "#,
+    // v14: presence read from the server (agents on other hosts), told apart from this host's
+    // heartbeats so that the server's word replaces only its own rows.
+    r#"
+ALTER TABLE presence ADD COLUMN remote INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end

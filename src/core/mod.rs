@@ -12,6 +12,7 @@ pub mod model;
 pub mod noise;
 pub mod oauth;
 pub mod outbox;
+pub mod presence;
 pub mod status;
 pub mod subject;
 pub mod templates;

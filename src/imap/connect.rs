@@ -79,6 +79,8 @@ pub struct Caps {
     /// 4096 bytes (LITERAL-, RFC 7888).
     pub literal_plus: bool,
     pub literal_minus: bool,
+    /// METADATA (RFC 5464): where presence is published for agents on other hosts.
+    pub metadata: bool,
     pub all: Vec<String>,
 }
 
@@ -87,6 +89,7 @@ impl Caps {
         let has = |c: &str| list.iter().any(|x| x.eq_ignore_ascii_case(c));
         Caps {
             condstore: has("CONDSTORE") || has("QRESYNC"),
+            metadata: has("METADATA"),
             qresync: has("QRESYNC"),
             idle: has("IDLE"),
             mv: has("MOVE"),
@@ -180,6 +183,9 @@ pub struct Conn {
     /// claimed (see `audit_with_next_select`).
     audit_ahead: bool,
     audit: Option<StateSets>,
+    /// The next SELECT also reads the presence entries (see `presence_with_next_select`).
+    presence_ahead: bool,
+    presence: Option<Vec<(String, String)>>,
     /// The folder selected last (server name) and what its SELECT said.
     selected: Option<(String, SelectInfo)>,
     /// The selected folder grew since its SELECT (an untagged EXISTS said more).
@@ -309,6 +315,8 @@ impl Conn {
             status_ahead: Vec::new(),
             audit_ahead: false,
             audit: None,
+            presence_ahead: false,
+            presence: None,
             selected: None,
             grew: false,
         };
@@ -549,7 +557,7 @@ impl Conn {
             _ if self.caps.condstore => cmd.push_str(" (CONDSTORE)"),
             _ => {}
         }
-        let data = if self.status_ahead.is_empty() && !self.audit_ahead {
+        let data = if self.status_ahead.is_empty() && !self.audit_ahead && !self.presence_ahead {
             match self.session.run_command_and_read_response(&cmd) {
                 Ok(d) => d,
                 Err(imap::Error::No(no)) => {
@@ -838,6 +846,49 @@ impl Conn {
         self.audit_ahead = true;
     }
 
+    /// Reads, behind the next SELECT and in its round trip, what every agent published of
+    /// their presence on that folder (`take_presence`); a no-op where METADATA is not offered.
+    pub fn presence_with_next_select(&mut self) {
+        self.presence_ahead = self.caps.metadata;
+    }
+
+    /// The entries asked for by `presence_with_next_select`, once: (entry, value).
+    pub fn take_presence(&mut self) -> Option<Vec<(String, String)>> {
+        self.presence.take()
+    }
+
+    /// Publishes this agent's presence on `folder` (`mine`: its entry and value, or the
+    /// entry to remove) and reads everyone's, in one round trip. None where the server
+    /// offers no METADATA.
+    pub fn exchange_presence(
+        &mut self,
+        folder: &str,
+        mine: (&str, Option<&str>),
+    ) -> Result<Option<Vec<(String, String)>>> {
+        if !self.caps.metadata {
+            return Ok(None);
+        }
+        let wire = super::quote_folder(&self.server_folder(folder)?);
+        // Values are tanto's own (`core::presence::value`): a word, an id, a number.
+        let value = match mine.1 {
+            Some(v) if v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ') => {
+                format!("\"{v}\"")
+            }
+            _ => "NIL".to_string(),
+        };
+        let set = format!("SETMETADATA {wire} ({} {value})", mine.0);
+        let get = get_presence_command(&self.server_folder(folder)?);
+        let (untagged, tagged) = self.pipeline_tagged(&[&set, &get])?;
+        match tagged.last() {
+            Some((true, _)) => Ok(Some(presence_entries(&untagged))),
+            _ => Err(ImapError::Refused {
+                addr: self.addr.clone(),
+                command: "GETMETADATA".into(),
+                reason: tagged.last().map(|t| t.1.clone()).unwrap_or_default(),
+            }),
+        }
+    }
+
     /// The answer asked for by `audit_with_next_select`, once.
     pub fn take_audit(&mut self) -> Option<StateSets> {
         self.audit.take()
@@ -879,12 +930,25 @@ impl Conn {
             ));
             commands.push(format!("UID SEARCH KEYWORD {KW_WIP}"));
         }
+        let presence = std::mem::take(&mut self.presence_ahead);
+        if presence {
+            commands.push(get_presence_command(wire));
+        }
         let refs: Vec<&str> = commands.iter().map(String::as_str).collect();
         let (untagged, tagged) = self.pipeline_tagged(&refs)?;
         let ok: Vec<bool> = tagged.iter().map(|(ok, _)| *ok).collect();
         self.keep_status_answers(&wires, &untagged, ok.get(1..).unwrap_or_default());
+        self.presence = match (presence, ok.last()) {
+            (true, Some(true)) => Some(presence_entries(&untagged)),
+            _ => None,
+        };
+        let audit_ok = if presence {
+            ok.len().checked_sub(1).map(|n| &ok[..n])
+        } else {
+            Some(&ok[..])
+        };
         self.audit = None;
-        if audit && ok.iter().rev().take(2).all(|ok| *ok) {
+        if audit && audit_ok.is_some_and(|ok| ok.iter().rev().take(2).all(|ok| *ok)) {
             // One SEARCH answer per SEARCH, in the order asked (RFC 3501 7.2.5).
             let mut found = untagged.iter().filter_map(|bytes| {
                 match imap_proto::parser::parse_response(bytes) {
@@ -932,6 +996,23 @@ impl Conn {
     pub fn logout(mut self) {
         let _ = self.session.run_command("LOGOUT");
     }
+}
+
+/// The GETMETADATA of every agent's presence entry on the folder `wire` (its server name).
+fn get_presence_command(wire: &str) -> String {
+    format!(
+        "GETMETADATA (DEPTH 1) {} ({})",
+        super::quote_folder(wire),
+        crate::core::presence::ENTRY_ROOT
+    )
+}
+
+/// The (entry, value) pairs of the METADATA answers among `untagged` (removed ones left out).
+fn presence_entries(untagged: &[Vec<u8>]) -> Vec<(String, String)> {
+    untagged
+        .iter()
+        .flat_map(|bytes| super::parse::metadata_entries(bytes))
+        .collect()
 }
 
 /// Which messages of a folder carry no state keyword (new, or noise by the rules) and which

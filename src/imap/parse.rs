@@ -175,6 +175,97 @@ pub fn event_of(raw: &[u8], at: i64) -> Option<crate::activity::Event> {
     crate::activity::parse(header, &text, date)
 }
 
+/// The (entry, value) pairs of one `* METADATA mailbox (entry value ...)` response (RFC 5464
+/// 4.4.1), removed (NIL) entries left out; nothing for any other response. imap-proto 0.16
+/// cannot read a value sent as a literal, which is how Dovecot sends every value.
+pub fn metadata_entries(bytes: &[u8]) -> Vec<(String, String)> {
+    let mut r = Reader { b: bytes, at: 0 };
+    let mut out = Vec::new();
+    if !r.eat(b"* METADATA ") || r.string().is_none() || !r.eat(b" (") {
+        return out;
+    }
+    while let Some(entry) = r.string() {
+        if !r.eat(b" ") {
+            break;
+        }
+        let value = if r.eat(b"NIL") { None } else { r.string() };
+        if let Some(v) = value {
+            out.push((entry, v));
+        }
+        if !r.eat(b" ") {
+            break;
+        }
+    }
+    out
+}
+
+/// A cursor over one response's bytes, for `metadata_entries`.
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn eat(&mut self, s: &[u8]) -> bool {
+        let found = self
+            .b
+            .get(self.at..)
+            .is_some_and(|rest| rest.starts_with(s));
+        if found {
+            self.at += s.len();
+        }
+        found
+    }
+
+    /// An atom, a quoted string or a literal, as text (None when there is none here).
+    fn string(&mut self) -> Option<String> {
+        let rest = self.b.get(self.at..)?;
+        match rest.first()? {
+            b'"' => {
+                let mut out = Vec::new();
+                let mut i = 1;
+                loop {
+                    match rest.get(i)? {
+                        b'\\' => {
+                            out.push(*rest.get(i + 1)?);
+                            i += 2;
+                        }
+                        b'"' => break,
+                        c => {
+                            out.push(*c);
+                            i += 1;
+                        }
+                    }
+                }
+                self.at += i + 1;
+                Some(String::from_utf8_lossy(&out).into_owned())
+            }
+            b'{' => {
+                let close = rest.iter().position(|c| *c == b'}')?;
+                let n: usize = std::str::from_utf8(&rest[1..close])
+                    .ok()?
+                    .trim_end_matches('+')
+                    .parse()
+                    .ok()?;
+                let start = close + 1 + rest.get(close + 1..)?.starts_with(b"\r\n").then_some(2)?;
+                let text = rest.get(start..start.checked_add(n)?)?;
+                self.at += start + n;
+                Some(String::from_utf8_lossy(text).into_owned())
+            }
+            _ => {
+                let n = rest
+                    .iter()
+                    .position(|c| matches!(c, b' ' | b')' | b'(' | b'\r' | b'\n'))
+                    .unwrap_or(rest.len());
+                (n > 0).then(|| {
+                    self.at += n;
+                    String::from_utf8_lossy(&rest[..n]).into_owned()
+                })
+            }
+        }
+    }
+}
+
 /// The subject a message is listed with when its FETCH response could not be read: the
 /// marker that says so (and that a rebuild of the cache may bring it back).
 pub const UNREADABLE_SUBJECT: &str = "[tanto: unreadable message, see the server]";
@@ -271,5 +362,36 @@ mod tests {
         assert_eq!((m.uid, m.internal_date), (7, 0));
         assert!(m.flags.is_empty());
         assert!(m.headers.subject.starts_with(UNREADABLE_SUBJECT));
+    }
+}
+
+#[cfg(test)]
+mod metadata_tests {
+    use super::metadata_entries;
+
+    #[test]
+    fn metadata_values_read_as_literals_quoted_strings_and_nil() {
+        let dovecot = b"* METADATA INBOX (/shared/vendor/tanto/presence/bob {31}\r\nviewing f6cd3fc0c75d 1796638239)\r\n";
+        assert_eq!(
+            metadata_entries(dovecot),
+            vec![(
+                "/shared/vendor/tanto/presence/bob".to_string(),
+                "viewing f6cd3fc0c75d 1796638239".to_string()
+            )]
+        );
+        let several = b"* METADATA \"INBOX\" (/shared/a \"x \\\"y\\\"\" /shared/b NIL /shared/c {2}\r\nzz)\r\n";
+        assert_eq!(
+            metadata_entries(several),
+            vec![
+                ("/shared/a".to_string(), "x \"y\"".to_string()),
+                ("/shared/c".to_string(), "zz".to_string())
+            ]
+        );
+        // Cut short, or a literal longer than what came: nothing past the break.
+        assert_eq!(
+            metadata_entries(b"* METADATA INBOX (/shared/a {99}\r\nshort)"),
+            vec![]
+        );
+        assert_eq!(metadata_entries(b"* OK done"), vec![]);
     }
 }

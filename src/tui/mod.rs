@@ -71,9 +71,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
     );
     // Whatever ended the loop: nobody is viewing anything any more.
     if let Some(r) = &state.reader {
-        if let Ok(mut c) = ctx.cache() {
-            let _ = c.clear_presence(&r.mailbox, &r.id, &ctx.config.agent.id);
-        }
+        crate::app::presence::announce(&ctx, &r.mailbox, &r.id, None);
     }
     leave();
     // ratatui's Drop shows the cursor again and, when that fails (the terminal hung up),
@@ -354,20 +352,16 @@ impl Heartbeat {
             kind.to_string(),
         );
         let thread = std::thread::spawn(move || {
-            let me = ctx.config.agent.id.clone();
+            let doing = crate::core::presence::Doing::parse(&kind);
             loop {
-                if let Ok(mut c) = ctx.cache() {
-                    let _ = c.set_presence(&mailbox, &id, &me, &kind);
-                }
+                crate::app::presence::announce(&ctx, &mailbox, &id, doing);
                 // The presence lasts 30 s: renewed well before it lapses.
                 match stopped.recv_timeout(Duration::from_secs(10)) {
                     Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
                     _ => break,
                 }
             }
-            if let Ok(mut c) = ctx.cache() {
-                let _ = c.clear_presence(&mailbox, &id, &me);
-            }
+            crate::app::presence::announce(&ctx, &mailbox, &id, None);
         });
         Heartbeat {
             stop,

@@ -152,15 +152,12 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
             dir,
         }),
         Command::Leave { mailbox, id } => {
-            if let Ok(mut c) = ctx.cache() {
-                let _ = c.clear_presence(&mailbox, &id, &me);
-            }
+            crate::app::presence::announce(ctx, &mailbox, &id, None);
             None
         }
         Command::Heartbeat { mailbox, id } => {
-            if let Ok(mut c) = ctx.cache() {
-                let _ = c.set_presence(&mailbox, &id, &me, "viewing");
-            }
+            let viewing = Some(crate::core::presence::Doing::Viewing);
+            crate::app::presence::announce(ctx, &mailbox, &id, viewing);
             None
         }
         Command::LoadAgents => {
@@ -230,12 +227,10 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
             id,
         }),
         Command::Presence { mailbox, id, kind } => {
-            if let Ok(mut c) = ctx.cache() {
-                let _ = match kind {
-                    Some(k) => c.set_presence(&mailbox, &id, &me, &k),
-                    None => c.clear_presence(&mailbox, &id, &me),
-                };
-            }
+            let doing = kind
+                .as_deref()
+                .and_then(crate::core::presence::Doing::parse);
+            crate::app::presence::announce(ctx, &mailbox, &id, doing);
             None
         }
         Command::LoadApprovals => Some(Reply::Approvals(
