@@ -1,7 +1,8 @@
 //! Load and soak (not a test; `bench/soak.sh`): 20 agents on two simulated hosts (ten sharing
 //! one cache, ten another) claim, note, mark done, release and reply at random on a real
 //! Dovecot and SMTP sink, for a while (10 minutes by default), through a relay that cuts
-//! answers now and then, while the server restarts every minute. Then it checks from the
+//! answers now and then, while the server restarts every minute and the second host's disk
+//! (a tmpfs, when run as root) fills up for 20 s of every 2 minutes. Then it checks from the
 //! server what users must be able to count on and prints it with the rates:
 //!
 //! - no message carries two owners;
@@ -61,6 +62,17 @@ fn main() {
     let sink = SmtpSink::start();
     let relay = Relay::start(server.port);
     let root = tempfile::tempdir().expect("tempdir");
+    // The second host's cache on a small disk of its own, which the faults fill up.
+    let small_disk = root.path().join("host-b");
+    std::fs::create_dir_all(&small_disk).expect("host-b");
+    let disk_full_fault = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64m", "tmpfs"])
+        .arg(&small_disk)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !disk_full_fault {
+        println!("soak: not root (mount refused): the disk-full fault is left out");
+    }
     // Two hosts: agents 0-9 share one cache, 10-19 another.
     let agents: Vec<(String, Ctx, std::path::PathBuf)> = (0..AGENTS)
         .map(|n| {
@@ -100,6 +112,9 @@ fn main() {
         ids.len()
     );
     let stop = Arc::new(AtomicBool::new(false));
+    // While set, host-b's disk is full: what its agents were told then is counted apart.
+    let disk_full = Arc::new(AtomicBool::new(false));
+    let while_full: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
     let told: Arc<Mutex<Told>> = Arc::default();
     let times: Arc<Mutex<Times>> = Arc::default();
     let replies_ok: Arc<Mutex<BTreeMap<&'static str, usize>>> = Arc::default();
@@ -114,6 +129,7 @@ fn main() {
                 replies_ok.clone(),
                 &ids,
             );
+            let (disk_full, while_full) = (disk_full.clone(), while_full.clone());
             s.spawn(move || {
                 let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((n as u64 + 1) * 0x1000_0001));
                 let body = config.with_file_name("reply.txt");
@@ -143,6 +159,11 @@ fn main() {
                         .entry(name)
                         .or_default()
                         .push(t.elapsed());
+                    if n >= AGENTS / 2 && disk_full.load(Ordering::SeqCst) && name != "reply" {
+                        let outcome =
+                            format!("{name} {}", if kind.is_some() { "won" } else { "not won" });
+                        *while_full.lock().expect("lock").entry(outcome).or_default() += 1;
+                    }
                     if let Some(kind) = kind {
                         *told
                             .lock()
@@ -154,7 +175,9 @@ fn main() {
             });
         }
         // Faults: answers lost now and then, the server restarted every minute.
-        let (stop2, server2, relay) = (stop.clone(), server.clone(), &relay);
+        let (stop2, server2, relay, small_disk) =
+            (stop.clone(), server.clone(), &relay, &small_disk);
+        let disk_full = disk_full.clone();
         s.spawn(move || {
             let mut tick = 0u64;
             while started.elapsed() < Duration::from_secs(secs) {
@@ -171,11 +194,26 @@ fn main() {
                 if tick % 60 == 0 {
                     server2.lock().expect("lock").restart();
                 }
+                if disk_full_fault && tick % 120 == 90 {
+                    fill(&small_disk.join("filler"));
+                    disk_full.store(true, Ordering::SeqCst);
+                }
+                if disk_full_fault && tick % 120 == 110 {
+                    let _ = std::fs::remove_file(small_disk.join("filler"));
+                    disk_full.store(false, Ordering::SeqCst);
+                }
             }
             stop2.store(true, Ordering::SeqCst);
         });
     });
     let elapsed = started.elapsed();
+    if disk_full_fault {
+        let _ = std::fs::remove_file(small_disk.join("filler"));
+        println!(
+            "host-b's actions while its disk was full: {:?}",
+            while_full.lock().expect("lock")
+        );
+    }
     // Let scheduled and retried work settle, then read the truth from the server.
     std::thread::sleep(Duration::from_secs(3));
     for (_, ctx, _) in &agents {
@@ -220,6 +258,23 @@ fn main() {
             v[v.len() - 1]
         );
     }
+    if disk_full_fault {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&small_disk)
+            .status();
+    }
+}
+
+/// Writes `path` until the file system says it is full.
+fn fill(path: &std::path::Path) {
+    use std::io::Write;
+    let Ok(mut f) = std::fs::File::create(path) else {
+        return;
+    };
+    let chunk = vec![0u8; 1 << 20];
+    while f.write_all(&chunk).is_ok() {}
+    let _ = f.sync_all();
 }
 
 fn sync(ctx: &Ctx) {

@@ -166,3 +166,61 @@ fn a_reply_stopped_by_a_warning_is_kept_in_the_private_drafts_not_in_tmp() {
     assert!(err.contains(&kept.display().to_string()), "{err}");
     assert!(!err.contains("/tmp/tanto-draft"), "{err}");
 }
+
+/// The editor's file: in the agent's private drafts directory (0700), created new and 0600
+/// under a name nobody can guess (a link planted at last run's name is not followed), and
+/// gone once the reply is settled. It was `/tmp/tanto-draft-<ID>-<PID>.txt`, 0644.
+#[test]
+fn the_editor_s_draft_is_a_new_private_file_with_a_random_name_and_is_removed() {
+    let desk = desk();
+    let dir = desk.root.path().join("editor");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let log = dir.join("seen.log");
+    // The editor logs the file's path, mode, its directory's mode and whether it is a link,
+    // then gives up (nothing sent: the draft is unchanged).
+    let editor = editor_script(
+        &dir,
+        &format!(
+            "{{ echo \"$1\"; stat -c %a \"$1\"; stat -c %a \"$(dirname \"$1\")\"; \
+             if [ -L \"$1\" ]; then echo link; else echo file; fi; }} >> {}\nexit 1\n",
+            log.display()
+        ),
+    );
+    reply_in_editor(&desk.alice, &desk.id, &editor);
+    let first = std::fs::read_to_string(&log).expect("the editor ran");
+    let lines: Vec<&str> = first.lines().collect();
+    assert_eq!(&lines[1..4], ["600", "700", "file"], "{first}");
+    let path = std::path::PathBuf::from(lines[0]);
+    assert!(
+        path.parent()
+            .is_some_and(|d| d.ends_with("state/tanto/drafts/alice")),
+        "in the agent's state directory: {first}"
+    );
+    // A link planted at that very name, pointing at a file the agent owns: the next draft
+    // goes elsewhere and the target is untouched.
+    let target = dir.join("precious.txt");
+    std::fs::write(&target, "keep me").expect("target");
+    // (A failed editor leaves its file where the error names it; the agent cleared it.)
+    std::fs::remove_file(&path).expect("the failed edit's file");
+    std::os::unix::fs::symlink(&target, &path).expect("plant a link");
+    reply_in_editor(&desk.alice, &desk.id, &editor);
+    let second = std::fs::read_to_string(&log).expect("log");
+    let next = second.lines().nth(4).expect("second run");
+    assert_ne!(next, lines[0], "a new name each time");
+    assert_eq!(std::fs::read_to_string(&target).expect("target"), "keep me");
+    // A successful edit leaves nothing behind in the drafts directory.
+    let drafts = path.parent().expect("dir").to_path_buf();
+    let names = || -> std::collections::BTreeSet<String> {
+        std::fs::read_dir(&drafts)
+            .expect("drafts dir")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let before = names();
+    let editor = editor_script(&dir, "printf 'Done.\\n' >> \"$1\"\n");
+    let (code, said) = reply_in_editor(&desk.alice, &desk.id, &editor);
+    assert_eq!(code, 0, "{said}");
+    let left: Vec<String> = names().difference(&before).cloned().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

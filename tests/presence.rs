@@ -74,7 +74,10 @@ fn a_forged_or_stale_presence_entry_on_the_server_is_not_shown_a_good_one_is() {
         ("eve", format!("viewing {id} 99999999999")),
         ("mallory", format!("viewing {id} 1000")),
         ("bob", "viewing \u{1b}]52;c;aGk=\u{7} 99999".to_string()),
-        ("Carol Smith", format!("viewing {id} {}", support::now() + 20)),
+        (
+            "Carol Smith",
+            format!("viewing {id} {}", support::now() + 20),
+        ),
         // The one well-formed entry, so that reading is seen to work.
         ("dave", format!("replying {id} {}", support::now() + 20)),
     ];

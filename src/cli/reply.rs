@@ -61,18 +61,27 @@ fn editor(ctx: &Ctx) -> String {
         .unwrap_or_else(|| "vi".into())
 }
 
-/// Opens `text` in the editor and returns what was saved. The file is new and private
-/// (0600, created where nothing stood): an existing file or link at `path` is refused.
+/// Opens `text` in the editor and returns what was saved (the file removed then; kept where
+/// the error names it when the editor fails). The file is new and private (0600, created
+/// where nothing stood; `path` names its directory and prefix): its name ends in random
+/// characters, so nobody can plant a file or link where it will be.
 pub fn edit(ctx: &Ctx, text: &str, path: &std::path::Path) -> anyhow::Result<String> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let prefix = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // tempfile creates it exclusively (O_EXCL), 0600, with a random name.
+    let file = tempfile::Builder::new()
+        .prefix(&format!("{prefix}-"))
+        .suffix(".txt")
+        .rand_bytes(12)
+        .tempfile_in(dir)
+        .and_then(|mut f| f.write_all(text.as_bytes()).map(|_| f))
+        .and_then(|f| f.keep().map_err(|e| e.error))
         .map_err(|e| crate::said!("error.file.write_draft", path = path.display()).because(e))?;
+    let path = file.1.as_path();
     let status = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{} \"$1\"", editor(ctx)))
@@ -87,20 +96,17 @@ pub fn edit(ctx: &Ctx, text: &str, path: &std::path::Path) -> anyhow::Result<Str
             path = path.display()
         ));
     }
-    std::fs::read_to_string(path).map_err(|e| {
-        crate::said!("error.file.read_draft", path = path.display())
-            .because(e)
-            .into()
-    })
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        anyhow::Error::from(crate::said!("error.file.read_draft", path = path.display()).because(e))
+    })?;
+    let _ = std::fs::remove_file(path);
+    Ok(text)
 }
 
-/// The file the editor opens: in the agent's private drafts directory, never in /tmp.
+/// Where the editor's file goes (its directory and name prefix): the agent's private drafts
+/// directory, never /tmp.
 fn draft_path(ctx: &Ctx, id: &str) -> anyhow::Result<PathBuf> {
-    Ok(crate::app::drafts::dir(ctx)?.join(format!(
-        "edit-{}-{}.txt",
-        crate::sanitize::file_name(id),
-        std::process::id()
-    )))
+    Ok(crate::app::drafts::dir(ctx)?.join(format!("edit-{}", crate::sanitize::file_name(id))))
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
@@ -147,9 +153,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
                 prepared.draft.clone()
             };
             // A failed editor leaves the file where the error names it.
-            let edited = edit(ctx, &draft, &path)?;
-            let _ = std::fs::remove_file(&path);
-            edited
+            edit(ctx, &draft, &path)?
         }
     };
     let r = reply::submit(ctx, &prepared, &draft, &opts)?;

@@ -54,11 +54,8 @@ fn text(ctx: &Ctx, file: Option<PathBuf>, start: &str) -> anyhow::Result<String>
                 .into()
         }),
         None => {
-            let path =
-                std::env::temp_dir().join(format!("tanto-template-{}.txt", std::process::id()));
-            let r = super::reply::edit(ctx, start, &path);
-            let _ = std::fs::remove_file(&path);
-            r
+            let path = crate::app::drafts::dir(ctx)?.join("template");
+            super::reply::edit(ctx, start, &path)
         }
     }
 }
