@@ -141,14 +141,26 @@ fn inbox_state(port: u16) -> (u64, u64, u64) {
 /// Runs `tanto` and returns its wall time and peak resident memory (KiB).
 fn tanto(config: &Path, args: &[&str]) -> (Duration, i64) {
     let started = Instant::now();
-    let child =
-        Command::new(std::env::var("TANTO_BIN").unwrap_or_else(|_| "target/release/tanto".into()))
-            .arg("--config")
-            .arg(config)
-            .args(args)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn tanto");
+    let bin = std::env::var("TANTO_BIN").unwrap_or_else(|_| "target/release/tanto".into());
+    // TANTO_BENCH_WRAP="perf record -g -o FILE": a profiler in front of every tanto run.
+    let wrap: Vec<String> = std::env::var("TANTO_BENCH_WRAP")
+        .map(|w| w.split_whitespace().map(String::from).collect())
+        .unwrap_or_default();
+    let mut command = match wrap.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(&bin);
+            c
+        }
+        None => Command::new(&bin),
+    };
+    let child = command
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn tanto");
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: wait4 on our own child with valid pointers.

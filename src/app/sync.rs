@@ -256,12 +256,42 @@ fn sync_folders(
 }
 
 /// How often a long-running process checks the cache against the server (`audit`): its cost
-/// grows with the open conversations, so not on every resync.
+/// grows with the open conversations (all of a mailbox nobody has sorted yet), so never on a
+/// one-shot command's way.
 const AUDIT_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// Whether this sync of `mailbox` checks the cache against the server: the first of the
-/// process, then every `AUDIT_EVERY`. Kept in memory: another process cannot put it off.
+static AUDIT_PERIODICALLY: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+static AUDIT_NEXT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static ROWS_PUT_RIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Makes this process's syncs check the cache against the server: the first sync of each
+/// mailbox, then every 5 minutes (the watcher of the TUI and of `tanto sync` calls it).
+pub fn check_cache_periodically() {
+    AUDIT_PERIODICALLY.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Makes the next sync of each mailbox check the cache against the server (`tanto cache
+/// check`); `rows_put_right` then says how many rows it found wrong.
+pub fn check_cache_now() {
+    AUDIT_NEXT.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// How many cache rows the checks of this process found contradicted by the server.
+pub fn rows_put_right() -> usize {
+    ROWS_PUT_RIGHT.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Whether this sync of `mailbox` checks the cache against the server. The times are kept in
+/// memory: another process cannot put a check off.
 fn audit_due(mailbox: &str) -> bool {
+    use std::sync::atomic::Ordering;
+    if AUDIT_NEXT.load(Ordering::SeqCst) {
+        return true;
+    }
+    if !AUDIT_PERIODICALLY.load(Ordering::SeqCst) {
+        return false;
+    }
     static LAST: std::sync::Mutex<Option<std::collections::HashMap<String, std::time::Instant>>> =
         std::sync::Mutex::new(None);
     let Ok(mut last) = LAST.lock() else {
@@ -310,6 +340,7 @@ fn audit(
     let mut open = server.stateless.clone();
     open.extend(&server.claimed);
     let fixed = cache.audit(team, folder.id, &updates, &open)?;
+    ROWS_PUT_RIGHT.fetch_add(fixed, std::sync::atomic::Ordering::SeqCst);
     if fixed > 0 {
         tracing::warn!(
             "{fixed} rows of the shared cache contradicted the server (written by another \

@@ -52,6 +52,8 @@ fn backoff(attempt: u32) -> Duration {
 impl Watcher {
     /// Starts watching every mailbox of `ctx`'s config: its inbox, Sent and activity folders.
     pub fn spawn(ctx: Ctx) -> Watcher {
+        // A long-running process: its syncs check the cache against the server now and then.
+        super::sync::check_cache_periodically();
         let stop = Arc::new(AtomicBool::new(false));
         let (wake_tx, wake_rx) = crossbeam_channel::unbounded::<()>();
         let (ev_tx, ev_rx) = crossbeam_channel::unbounded::<WatchEvent>();

@@ -1,4 +1,5 @@
-//! `tanto cache rebuild`: forget the cache and sync everything again.
+//! `tanto cache rebuild|info|check`: forget the cache and sync everything again, say what it
+//! holds, or check it against the server.
 
 use super::Ctx;
 use crate::i18n::tf;
@@ -9,6 +10,9 @@ pub enum Command {
     Rebuild,
     /// Print where the cache is and how much it holds
     Info,
+    /// Check the cache's statuses and claims against the server and put right what another
+    /// process wrote into it (a running tanto does this every 5 minutes)
+    Check,
 }
 
 pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
@@ -21,6 +25,18 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
                 tf(
                     "cache.rebuilt",
                     &[("count", &total), ("path", &cache.path().display())]
+                )
+            );
+        }
+        Command::Check => {
+            drop(cache);
+            crate::app::sync::check_cache_now();
+            crate::app::sync::sync_once(ctx)?;
+            outln!(
+                "{}",
+                tf(
+                    "cache.checked",
+                    &[("count", &crate::app::sync::rows_put_right())]
                 )
             );
         }
