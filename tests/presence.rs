@@ -93,3 +93,41 @@ fn a_forged_or_stale_presence_entry_on_the_server_is_not_shown_a_good_one_is() {
         vec![("dave".to_string(), "replying".to_string())]
     );
 }
+
+/// Without METADATA (Microsoft 365, emulated by the relay from its published behaviour), each
+/// agent's presence is a short-lived record in the presence folder, replaced at each
+/// heartbeat: an agent on another host sees it at its own next heartbeat, and sees it go.
+#[test]
+fn on_microsoft_365_presence_goes_through_records_and_goes_away() {
+    let server = Dovecot::start();
+    server.append("support", "INBOX", &sample_message(1, None), &[]);
+    let relay = harness::Relay::start_as(server.port, harness::Profile::Microsoft365);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::via(&server, relay.port(), &root.path().join("host-a"), "alice");
+    let bob = Tanto::via(&server, relay.port(), &root.path().join("host-b"), "bob");
+    alice.sync();
+    bob.sync();
+    let id = alice.only_id();
+    // SAFETY: set before any thread of this test reads the environment.
+    unsafe { std::env::set_var("TANTO_TEST_PASSWORD", "secret") };
+    let warm = |t: &Tanto| {
+        tanto::app::Ctx::load(Some(&t.config))
+            .expect("config")
+            .keep_sessions_warm()
+    };
+    let (a, b) = (warm(&alice), warm(&bob));
+    tanto::app::presence::announce(&b, "support", &id, Some(Doing::Replying));
+    tanto::app::presence::announce(&a, "support", &id, Some(Doing::Viewing));
+    assert_eq!(
+        presence_of(&alice, &id),
+        vec![("bob".to_string(), "replying".to_string())]
+    );
+    // One record per agent, however many heartbeats.
+    for _ in 0..3 {
+        tanto::app::presence::announce(&b, "support", &id, Some(Doing::Replying));
+    }
+    assert_eq!(server.uids("support", "Tanto/Presence").len(), 2);
+    tanto::app::presence::announce(&b, "support", &id, None);
+    tanto::app::presence::announce(&a, "support", &id, Some(Doing::Viewing));
+    assert_eq!(presence_of(&alice, &id), vec![]);
+}

@@ -30,10 +30,15 @@ pub fn announce(ctx: &Ctx, mailbox: &str, conv: &str, doing: Option<Doing>) {
         let (index, mb) = ctx.mailbox_named(mailbox)?;
         let mut conn = ctx.session(index, mb)?;
         let value = doing.map(|d| presence::value(d, conv, crate::clock::now() + HOLDS_SECS));
-        let entry = presence::entry(me);
-        let r = conn.exchange_presence(&mb.imap.folder, (&entry, value.as_deref()));
+        let r = if conn.caps.metadata {
+            let entry = presence::entry(me);
+            conn.exchange_presence(&mb.imap.folder, (&entry, value.as_deref()))
+                .map_err(anyhow::Error::from)
+        } else {
+            by_record(ctx, &mut conn, mb, value.as_deref()).map(Some)
+        };
         ctx.session_done(index, conn, r.is_ok());
-        Ok(r?)
+        r
     })();
     match published {
         Ok(Some(entries)) => {
@@ -44,6 +49,62 @@ pub fn announce(ctx: &Ctx, mailbox: &str, conv: &str, doing: Option<Doing>) {
         Ok(None) => {}
         Err(e) => tracing::debug!("presence not published: {e:#}"),
     }
+}
+
+/// Where the server has no METADATA: this agent's record in the presence folder replaced
+/// by one saying `value` (or none), and everyone's records read back as (entry, value), as
+/// METADATA would give them. Records of agents whose tanto is gone stay until their time
+/// is past, then anyone's next heartbeat removes them.
+fn by_record(
+    ctx: &Ctx,
+    conn: &mut crate::imap::Conn,
+    mb: &crate::config::Mailbox,
+    value: Option<&str>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let me = &ctx.config.agent.id;
+    let folder = &mb.imap.presence_folder;
+    let now = crate::clock::now();
+    let records = conn.presence_records(folder)?;
+    // Mine (from this process or an earlier one), and anyone's long past.
+    let stale: Vec<u32> = records
+        .iter()
+        .filter(|(_, agent, v)| {
+            agent == me || presence::read(&presence::entry(agent), v, now).is_none()
+        })
+        .map(|(uid, ..)| *uid)
+        .collect();
+    let raw = value.map(|v| record(me, &mb.address, v));
+    conn.replace_presence_record(folder, raw.as_deref(), &stale)?;
+    let mut entries: Vec<(String, String)> = records
+        .into_iter()
+        .filter(|(uid, ..)| !stale.contains(uid))
+        .map(|(_, agent, v)| (presence::entry(&agent), v))
+        .collect();
+    if let Some(v) = value {
+        entries.push((presence::entry(me), v.to_string()));
+    }
+    Ok(entries)
+}
+
+/// A presence record: a message of headers only, all ASCII (an agent id, a word, an id, a
+/// number), from and to the shared address.
+fn record(agent: &str, address: &str, value: &str) -> Vec<u8> {
+    let date = chrono::Utc::now().to_rfc2822();
+    let unique = format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+    );
+    format!(
+        "From: {address}\r\nTo: {address}\r\nDate: {date}\r\n\
+         Subject: [tanto] presence of {agent}\r\n\
+         Message-ID: <presence.{agent}.{unique}@tanto.invalid>\r\n\
+         Auto-Submitted: auto-generated\r\nX-Tanto-Agent: {agent}\r\n\
+         X-Tanto-Presence: {value}\r\n\r\n"
+    )
+    .into_bytes()
 }
 
 /// Keeps what the server says of the other agents' presence on `mailbox` (its METADATA

@@ -312,6 +312,9 @@ pub struct Imap {
     pub activity_folder: String,
     #[serde(default = "default_outbox")]
     pub outbox_folder: String,
+    /// Where agents' presence records go on servers without METADATA (protocol §7a).
+    #[serde(default = "default_presence")]
+    pub presence_folder: String,
     #[serde(default = "default_templates")]
     pub templates_folder: String,
     #[serde(default)]
@@ -399,6 +402,10 @@ fn default_folder() -> String {
 fn default_activity() -> String {
     "Tanto/Activity".into()
 }
+fn default_presence() -> String {
+    "Tanto/Presence".into()
+}
+
 fn default_outbox() -> String {
     "Tanto/Outbox".into()
 }

@@ -5,6 +5,7 @@ mod connect;
 mod folders;
 mod namespace;
 mod parse;
+mod presence_records;
 mod sasl;
 mod store;
 pub mod sync;
