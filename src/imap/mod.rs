@@ -9,6 +9,7 @@ mod presence_records;
 mod sasl;
 mod store;
 pub mod sync;
+mod tagged;
 mod transport;
 
 pub use connect::{Caps, Conn, FolderStatus, Login, SelectInfo, Server, StateSets};

@@ -94,24 +94,22 @@ impl Conn {
             })
             .next_back();
         let tag = String::from_utf8_lossy(store_tag);
-        let status = tag
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or_default()
-            .to_ascii_uppercase();
-        if status == "NO" {
-            return Err(self.store_refused(tag.trim_end()));
-        }
-        if status != "OK" {
-            return Err(ImapError::Refused {
-                addr: self.addr.clone(),
-                command: "STORE".into(),
-                reason: tag.trim_end().to_string(),
-            });
-        }
-        // imap-proto leaves the MODIFIED response code as text.
-        if tag.to_ascii_uppercase().contains("[MODIFIED") {
-            return Ok((StoreResult::Modified, now));
+        match super::tagged::parse(store_tag) {
+            Some(t) if t.status == super::tagged::Status::Ok => {
+                if t.modified() {
+                    return Ok((StoreResult::Modified, now));
+                }
+            }
+            Some(t) if t.status == super::tagged::Status::No => {
+                return Err(self.store_refused(tag.trim_end()))
+            }
+            _ => {
+                return Err(ImapError::Refused {
+                    addr: self.addr.clone(),
+                    command: "STORE".into(),
+                    reason: tag.trim_end().to_string(),
+                })
+            }
         }
         let result = match &now {
             Some((flags, modseq)) => StoreResult::Applied {
@@ -147,9 +145,8 @@ impl Conn {
             Err(imap::Error::No(no)) => return Err(self.store_refused(&no.information)),
             Err(e) => return Err(self.lost_or_refused("STORE", e)),
         };
-        // imap-proto leaves the MODIFIED response code as text.
-        let tagged = String::from_utf8_lossy(data.get(done_at..).unwrap_or_default());
-        if tagged.to_ascii_uppercase().contains("[MODIFIED") {
+        let tagged = super::tagged::parse(data.get(done_at..).unwrap_or_default());
+        if tagged.is_some_and(|t| t.modified()) {
             return Ok(StoreResult::Modified);
         }
         let mut applied = None;
