@@ -786,7 +786,7 @@ impl Run<'_> {
             &self.team.mailbox,
             about,
             &self.actor.id,
-            plan.event.as_str(),
+            &plan.event,
             self.started - 5,
         )?;
         if logged {

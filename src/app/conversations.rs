@@ -8,6 +8,7 @@ use super::Warning;
 use crate::cache::{Cache, ConversationRow, EventRow, ListFilter, MessageRow};
 use crate::core::event::EventKind;
 use crate::core::model::{Address, Attachment};
+use crate::core::presence::Doing;
 use crate::sanitize::{for_display, single_line};
 
 /// The conversations matching `filter`, most recent first.
@@ -192,7 +193,7 @@ fn build_view(ctx: &Ctx, id: &str, with_events: bool) -> anyhow::Result<Conversa
         })
         .collect();
     // Others see that this agent looked at it (a TUI keeps this fresh with heartbeats).
-    if let Err(e) = cache.set_presence(&conv.mailbox, &conv.id, me, "viewing") {
+    if let Err(e) = cache.set_presence(&conv.mailbox, &conv.id, me, Doing::Viewing) {
         let error = e.to_string();
         ctx.notify.warn(Warning::PresenceViewing { error });
     }

@@ -19,7 +19,7 @@ pub fn announce(ctx: &Ctx, mailbox: &str, conv: &str, doing: Option<Doing>) {
     let me = &ctx.config.agent.id;
     if let Ok(mut c) = ctx.cache() {
         let _ = match doing {
-            Some(d) => c.set_presence(mailbox, conv, me, d.as_str()),
+            Some(d) => c.set_presence(mailbox, conv, me, d),
             None => c.clear_presence(mailbox, conv, me),
         };
     }

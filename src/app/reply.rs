@@ -148,7 +148,12 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
     let conv = view.conversation;
     let (_, mailbox) = ctx.mailbox_named(&conv.mailbox)?;
     let mut cache = ctx.cache()?;
-    if let Err(e) = cache.set_presence(&conv.mailbox, &conv.id, &ctx.config.agent.id, "replying") {
+    if let Err(e) = cache.set_presence(
+        &conv.mailbox,
+        &conv.id,
+        &ctx.config.agent.id,
+        crate::core::presence::Doing::Replying,
+    ) {
         let error = e.to_string();
         ctx.notify.warn(Warning::PresenceReplying { error });
     }

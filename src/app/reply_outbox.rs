@@ -483,7 +483,13 @@ fn bookkeeping(
     let log = &mailbox.imap.activity_folder;
     conn.ensure_folder(log)?;
     sync_folder(conn, cache, &team, log, FolderRole::Activity)?;
-    if !cache.has_event(&mailbox.name, &env.message_id, &env.author, "sent", 0)? {
+    if !cache.has_event(
+        &mailbox.name,
+        &env.message_id,
+        &env.author,
+        &crate::core::event::EventKind::Sent,
+        0,
+    )? {
         let event = Event::new(
             EventKind::Sent,
             &env.author,

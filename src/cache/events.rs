@@ -381,7 +381,7 @@ impl Cache {
         mailbox: &str,
         about: &str,
         agent: &str,
-        kind: &str,
+        kind: &EventKind,
         since: i64,
     ) -> Result<bool> {
         self.conn
@@ -389,7 +389,7 @@ impl Cache {
                 "SELECT 1 FROM events WHERE mailbox = ?1 AND about = ?2 AND agent = ?3
                  AND kind = ?4 AND at >= ?5 AND void = 0",
             )
-            .and_then(|mut st| st.exists(params![mailbox, about, agent, kind, since]))
+            .and_then(|mut st| st.exists(params![mailbox, about, agent, kind.as_str(), since]))
             .map_err(|e| self.err(e))
     }
 
@@ -426,14 +426,15 @@ impl Cache {
             .map_err(|e| self.err(e))
     }
 
-    /// Says `agent` is `kind` ("viewing", "replying") on a conversation for the next 30 s.
+    /// Says `agent` is viewing or replying to a conversation, for the next 30 s.
     pub fn set_presence(
         &mut self,
         mailbox: &str,
         conv: &str,
         agent: &str,
-        kind: &str,
+        doing: crate::core::presence::Doing,
     ) -> Result<()> {
+        let kind = doing.as_str();
         self.conn
             .execute(
                 "INSERT INTO presence (mailbox, conv, agent, kind, expires) VALUES (?1, ?2, ?3, ?4, ?5)

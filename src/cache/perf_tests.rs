@@ -127,8 +127,14 @@ fn exercise_reads_and_resync(c: &mut Cache, folder: &crate::cache::FolderState, 
     c.messages("support", &conv.id).expect("messages");
     c.events("support", &conv.id).expect("events");
     c.state_message("support", &conv.id).expect("state");
-    c.has_event("support", "m1@mail.example", "alice", "claim", 0)
-        .expect("has_event");
+    c.has_event(
+        "support",
+        "m1@mail.example",
+        "alice",
+        &crate::core::event::EventKind::Claim,
+        0,
+    )
+    .expect("has_event");
     c.presence("support", &conv.id).expect("presence");
     // The TUI's tab: its window, size, the selection's position and the counts per tab.
     for q in [
