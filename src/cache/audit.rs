@@ -20,8 +20,8 @@ pub struct CachedStates {
 }
 
 impl Cache {
-    /// The folder's messages without a state keyword, and its claimed ones (from their own
-    /// indexes: as many rows as are open, not the folder).
+    /// The folder's messages without a state keyword, and its claimed ones (a scan of the
+    /// folder's rows: for the periodic check only).
     pub fn cached_states(&self, folder_id: i64) -> Result<CachedStates> {
         let r: rusqlite::Result<CachedStates> = (|| {
             let uids = |sql: &str| -> rusqlite::Result<Vec<u32>> {

@@ -242,6 +242,13 @@ CREATE INDEX messages_claimed ON messages (folder_id, uid)
     r#"
 ALTER TABLE presence ADD COLUMN remote INTEGER NOT NULL DEFAULT 0;
 "#,
+    // v15: the two indexes of v13 dropped: the check runs every 5 minutes at most, in a
+    // long-running process, where a scan of the folder is on nobody's way, while every cold
+    // sync built them and every flag change kept them.
+    r#"
+DROP INDEX IF EXISTS messages_stateless;
+DROP INDEX IF EXISTS messages_claimed;
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end
@@ -269,15 +276,6 @@ pub const BULK_INDEXES: &[(&str, &str)] = &[
     (
         "conversations_assignee",
         "conversations (assignee, last_received DESC, id)",
-    ),
-    (
-        "messages_stateless",
-        "messages (folder_id, uid) WHERE instr(lower(flags), 'tanto-done') = 0
-            AND instr(lower(flags), 'tanto-wip') = 0 AND instr(lower(flags), 'tanto-noise') = 0",
-    ),
-    (
-        "messages_claimed",
-        "messages (folder_id, uid) WHERE instr(lower(flags), 'tanto-wip') > 0",
     ),
 ];
 

@@ -46,11 +46,13 @@ pub fn conversation_id(address: &str, root_id: &str) -> String {
     h.update(address.trim().to_lowercase().as_bytes());
     h.update(b"\n");
     h.update(root_id.as_bytes());
-    h.finalize()
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(12);
+    for b in h.finalize().iter().take(6) {
+        id.push(HEX[usize::from(b >> 4)] as char);
+        id.push(HEX[usize::from(b & 15)] as char);
+    }
+    id
 }
 
 /// True when `id` has the form `conversation_id` gives: 12 lower-case hex digits.
