@@ -582,3 +582,41 @@ fn a_scheduled_reply_is_held_when_a_second_reply_went_out_first() {
         "the second draft's note on the scheduled reply: {draft}"
     );
 }
+
+/// Japanese from the locale or from the config reaches the terminal UI, not only the CLI:
+/// the TUI starts through the same path as every command.
+#[test]
+fn the_tui_speaks_japanese_from_the_locale_and_from_the_config_at_80_columns() {
+    let server = Dovecot::start();
+    let msgs: Vec<Vec<u8>> = (0..2).map(|i| sample_message(i, None)).collect();
+    server.append_many("support", "INBOX", &msgs);
+    let root = tempfile::tempdir().expect("tempdir");
+    let by_locale = Tanto::new(&server, &root.path().join("a"), "alice");
+    let by_config = Tanto::new(&server, &root.path().join("b"), "bob");
+    let text = std::fs::read_to_string(&by_config.config).expect("read config");
+    std::fs::write(&by_config.config, format!("lang = \"ja\"\n{text}")).expect("write config");
+    let tmux = Tmux::new(root.path());
+    tmux.open_with(
+        "A",
+        &by_locale,
+        "EDITOR= VISUAL= LC_ALL= LC_MESSAGES= LANG=ja_JP.UTF-8",
+    );
+    tmux.open_with(
+        "B",
+        &by_config,
+        "EDITOR= VISUAL= LC_ALL= LC_MESSAGES= LANG=C.UTF-8",
+    );
+    for name in ["A", "B"] {
+        tmux.cmd(&["resize-window", "-t", name, "-x", "80", "-y", "24"]);
+        tmux.wait_for(name, "the Japanese tabs", |s| {
+            s.contains("新着 2") && s.contains("対応中") && s.contains("対応完了")
+        });
+        tmux.keys(name, &["?"]);
+        tmux.wait_for(name, "the Japanese help", |s| s.contains("キー操作"));
+        // Apart: Esc and a letter at once read as Alt and the letter.
+        tmux.keys(name, &["Escape"]);
+        tmux.wait_for(name, "the help closed", |s| !s.contains("キー操作"));
+        tmux.keys(name, &["q"]);
+        assert_eq!(tmux.wait_exit(name), "0", "{name}:\n{}", tmux.screen(name));
+    }
+}
