@@ -129,7 +129,7 @@ fn a_claim_and_a_note_by_one_agent_show_on_the_other_agents_screen_by_themselves
     tmux.wait_for("A", "the In progress tab", |s| {
         row_of(s, "Question 2").is_some_and(|r| r.contains("alice"))
     });
-    tmux.keys("A", &["n"]);
+    tmux.keys("A", &["e"]);
     tmux.wait_for("A", "the note editor", |s| s.contains("Internal note"));
     tmux.text("A", "Called the customer back");
     tmux.keys("A", &["Enter"]);
@@ -479,7 +479,11 @@ fn a_reply_sent_later_shows_in_the_reader_and_z_takes_it_back_with_its_text() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(sink.received().is_empty(), "a reply put aside was sent");
     tmux.keys("A", &["q"]);
+    tmux.wait_for("A", "the list", |s| s.contains("Age"));
+    // The draft put aside lives in this process only: quitting asks first.
     tmux.keys("A", &["q"]);
+    tmux.wait_for("A", "the question", |s| s.contains("Quit?"));
+    tmux.keys("A", &["y"]);
     assert_eq!(tmux.wait_exit("A"), "0", "{}", tmux.screen("A"));
 }
 
@@ -619,4 +623,76 @@ fn the_tui_speaks_japanese_from_the_locale_and_from_the_config_at_80_columns() {
         tmux.keys(name, &["q"]);
         assert_eq!(tmux.wait_exit(name), "0", "{name}:\n{}", tmux.screen(name));
     }
+}
+
+/// A neomutt/aerc user's keys do what they expect and never write to the team's log by
+/// accident: `/` in the reader searches (the letters typed are text), Esc backs out and
+/// never quits, keys sent with a tab switch reach the new tab, Ctrl-c in the note editor
+/// asks, `n` is the next match, and `q` quits.
+#[test]
+fn search_keys_in_the_reader_and_the_list_never_act_and_esc_never_quits() {
+    let server = Dovecot::start();
+    let msgs: Vec<Vec<u8>> = (0..2).map(|i| sample_message(i, None)).collect();
+    server.append_many("support", "INBOX", &msgs);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    alice.sync();
+    let tmux = Tmux::new(root.path());
+    tmux.open("A", &alice);
+    tmux.wait_for("A", "the list", |s| s.contains("New 2"));
+
+    // Esc in the list says which key quits, and stays.
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the quit hint", |s| {
+        s.contains("Esc backs out; q quits")
+    });
+
+    // In the reader, `/do` is a search for "do", not done + reopen.
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the reader", |s| s.contains("── Customer"));
+    tmux.keys("A", &["/", "d", "o"]);
+    tmux.wait_for("A", "the search prompt", |s| s.contains("/do█"));
+    tmux.keys("A", &["BSpace", "BSpace"]);
+    tmux.text("A", "hello");
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the match", |s| s.contains("hello: match 1 of"));
+    tmux.keys("A", &["n"]);
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the list again", |s| {
+        s.contains("New 2") && s.contains("Age")
+    });
+    let list = alice.json(&["list", "--json"]);
+    for c in list.as_array().expect("array") {
+        assert_eq!(c["status"], "new", "{list}");
+    }
+
+    // A tab switch and the keys after it in one burst (to In progress and back, then
+    // Enter): none is lost, the reader opens on New's first row.
+    tmux.keys("A", &["2", "1", "Enter"]);
+    tmux.wait_for("A", "the reader opened by the burst", |s| {
+        s.contains("── Customer") && !s.contains("Age")
+    });
+    tmux.keys("A", &["q"]);
+    tmux.wait_for("A", "the list again", |s| s.contains("Age"));
+
+    // n with no search says so instead of opening a note; the note key names the
+    // conversation, and Ctrl-c there asks before losing the text.
+    tmux.keys("A", &["n"]);
+    tmux.wait_for("A", "no search yet", |s| s.contains("no search yet"));
+    tmux.keys("A", &["e"]);
+    tmux.wait_for("A", "the note editor", |s| {
+        s.contains("Internal note on “Question ")
+    });
+    tmux.text("A", "Called back");
+    tmux.keys("A", &["C-c"]);
+    tmux.wait_for("A", "the question", |s| s.contains("Quit?"));
+    tmux.keys("A", &["n"]);
+    tmux.wait_for("A", "the note again", |s| s.contains("Called back█"));
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the note cancelled", |s| s.contains("note not sent"));
+
+    // Ctrl-L redraws; q quits from the list.
+    tmux.keys("A", &["C-l"]);
+    tmux.keys("A", &["q"]);
+    assert_eq!(tmux.wait_exit("A"), "0", "{}", tmux.screen("A"));
 }

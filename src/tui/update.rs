@@ -14,7 +14,7 @@ use crate::cache::{StatusCounts, TabQuery};
 use crate::core::claims::{self, Already, Refused};
 
 use super::keymap::Action;
-use super::state::{Draft, Link, Overlay, Reader, Screen, State, Tab, Window};
+use super::state::{Draft, Link, Overlay, Reader, Screen, State, Tab, Window, HISTORY};
 use crate::i18n::{t as tr, tf};
 
 /// Everything the loop feeds to `update`.
@@ -350,7 +350,25 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
             mouse(s, m, &mut out);
         }
     }
+    remember_status(s);
     out
+}
+
+/// Keeps each line the status bar comes to show, in full, for `:messages`.
+fn remember_status(s: &mut State) {
+    let now = (s.error.clone(), s.info.clone());
+    if now == s.status.seen {
+        return;
+    }
+    let (old_error, old_info) = std::mem::replace(&mut s.status.seen, now.clone());
+    for (line, old) in [(now.0, old_error), (now.1, old_info)] {
+        if let Some(line) = line.filter(|l| Some(l) != old.as_ref()) {
+            if s.status.history.len() >= HISTORY {
+                s.status.history.pop_front();
+            }
+            s.status.history.push_back(line);
+        }
+    }
 }
 
 /// List rows on a screen `height` rows high: the tabs, the header and the status bar

@@ -33,10 +33,12 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                 .map(|r| r.conversation.clone())
                 .collect();
             rows.iter().for_each(|c| displaced(s, c));
+            replay_keys(s, out);
         }
         Reply::ListFailed { req, error } => {
             if req == s.list_req {
                 s.list_answered = req;
+                replay_keys(s, out);
                 s.dirty = true;
                 s.error = Some(error);
             }
@@ -202,4 +204,16 @@ pub(super) fn already_text(what: &Already) -> String {
 
 pub(super) fn refused_text(why: &Refused) -> String {
     crate::i18n::refused_reason(why)
+}
+
+/// The keys typed while a new tab's rows were on the way, now that they are here.
+fn replay_keys(s: &mut State, out: &mut Vec<Command>) {
+    if !s.input.tab_pending {
+        return;
+    }
+    s.input.tab_pending = false;
+    s.dirty = true;
+    for k in std::mem::take(&mut s.input.queued) {
+        super::key(s, k, out);
+    }
 }

@@ -1,27 +1,45 @@
 //! A key press to the layer that takes it: an overlay, else the screen under it.
 
 use super::*;
+use crate::tui::keymap::Layer;
+use crate::tui::state::Question;
+
+use super::reader::{find_next, next_entry};
 
 pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
     if k.kind == ratatui::crossterm::event::KeyEventKind::Release {
         return;
     }
-    if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
-        quit(s, out);
+    // Keys typed while a new tab's rows are on the way wait for them: they are meant for
+    // that tab's rows, which an empty window would silently drop.
+    if s.overlay.is_none() && s.screen == Screen::List && s.input.tab_pending {
+        if s.input.queued.len() < 256 {
+            s.input.queued.push(k);
+        }
         return;
     }
     if let Some(o) = s.overlay.take() {
         overlay_key(s, o, k, out);
         return;
     }
-    let Some(action) = s.keymap.action(&k) else {
+    let reading = s.screen == Screen::Reader;
+    // Approvals is read like the reader: q and Esc go back to the list.
+    let layer = if s.screen == Screen::List {
+        Layer::List
+    } else {
+        Layer::Reader
+    };
+    let Some(action) = s.keymap.action(layer, &k) else {
         return;
     };
     if s.screen == Screen::Approvals && approvals_key(s, action, out) {
         return;
     }
+    if needs_target(action) && s.target().is_none() {
+        s.info = Some(tf("tui.empty.nothing", &[("tab", &s.tab.title())]));
+        return;
+    }
     let page = s.list_height as isize;
-    let reading = s.screen == Screen::Reader;
     let rpage = i32::from(s.reader_height.saturating_sub(1).max(1));
     match action {
         Action::Down if reading => scroll(s, 1),
@@ -32,6 +50,23 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
         Action::Bottom if reading => {
             if let Some(r) = &mut s.reader {
                 r.scroll = u16::MAX / 2;
+            }
+        }
+        Action::NextMessage => next_entry(s, true),
+        Action::PrevMessage => next_entry(s, false),
+        Action::NextMatch | Action::PrevMatch if reading => {
+            find_next(s, action == Action::NextMatch)
+        }
+        Action::NextMatch | Action::PrevMatch => {
+            if s.filter.trim().is_empty() && s.customer.is_none() {
+                s.info = Some(tf(
+                    "tui.find.none",
+                    &[("key", &s.keymap.key_for(Action::Filter))],
+                ));
+            } else {
+                // The list shows only the matches: the next match is the next row.
+                let step = if action == Action::NextMatch { 1 } else { -1 };
+                move_to(s, s.selected as isize + step, out);
             }
         }
         Action::Down => move_to(s, s.selected as isize + 1, out),
@@ -53,7 +88,11 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
                 s.customer = None;
                 out.push(reload(s));
             } else {
-                quit(s, out);
+                // Esc backs out and never quits: say which key does.
+                s.info = Some(tf(
+                    "tui.quit_hint",
+                    &[("key", &s.keymap.key_in(Layer::List, Action::Quit))],
+                ));
             }
         }
         Action::NextTab => switch_tab(s, s.tab.cycle(1), out),
@@ -87,18 +126,27 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
                 if s.external_editor {
                     out.push(Command::EditNote { id });
                 } else {
+                    let subject = match (&s.reader, reading) {
+                        (Some(r), true) => r.subject.clone(),
+                        _ => s
+                            .selected_row()
+                            .map(|r| r.conversation.subject.clone())
+                            .unwrap_or_default(),
+                    };
                     s.overlay = Some(Overlay::NoteEditor {
                         id,
                         text: String::new(),
+                        subject,
                     });
                 }
             }
         }
-        Action::Filter => {
-            if !reading {
-                s.overlay = Some(Overlay::Filter);
-            }
+        Action::Filter if reading => {
+            s.overlay = Some(Overlay::Find {
+                text: String::new(),
+            })
         }
+        Action::Filter => s.overlay = Some(Overlay::Filter),
         Action::Customer => {
             if reading {
                 return;
@@ -125,6 +173,7 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
         Action::Command => {
             s.overlay = Some(Overlay::CommandLine {
                 text: String::new(),
+                recall: None,
             });
         }
         Action::Mailbox => {
@@ -140,6 +189,61 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
             out.push(reload_from_top(s));
         }
         Action::Help => s.overlay = Some(Overlay::Help { scroll: 0 }),
-        Action::Quit => quit(s, out),
+        Action::Messages => s.overlay = Some(Overlay::Messages { scroll: u16::MAX }),
+        Action::Redraw => s.input.redraw = true,
+        Action::Quit => ask_quit(s, None, out),
+        // The overlays' own actions: not bound on the screens unless the user binds them.
+        Action::Submit
+        | Action::DeleteChar
+        | Action::Complete
+        | Action::HistoryPrev
+        | Action::HistoryNext
+        | Action::Newline
+        | Action::Yes => {}
+    }
+}
+
+/// Actions on "the conversation": on an empty tab they say so instead of doing nothing.
+fn needs_target(a: Action) -> bool {
+    matches!(
+        a,
+        Action::Open
+            | Action::Claim
+            | Action::TakeOver
+            | Action::Release
+            | Action::Assign
+            | Action::Done
+            | Action::Reopen
+            | Action::Note
+            | Action::Reply
+            | Action::ReplyAll
+    )
+}
+
+/// Quits, unless something would be lost: then asks first (`open` is the overlay the key
+/// came from, given back on "no").
+pub(super) fn ask_quit(s: &mut State, open: Option<Overlay>, out: &mut Vec<Command>) {
+    let question = match &open {
+        Some(Overlay::NoteEditor { text, .. }) if !text.trim().is_empty() => {
+            Some(Question::QuitLosingNote)
+        }
+        Some(Overlay::RejectReason { text }) if !text.trim().is_empty() => {
+            Some(Question::QuitLosingNote)
+        }
+        _ if (s.compose.is_some() && !s.input.reply_on_disk)
+            || s.undo.as_ref().is_some_and(|u| !u.settling) =>
+        {
+            Some(Question::QuitWithReply)
+        }
+        _ => None,
+    };
+    match question {
+        Some(question) => {
+            s.overlay = Some(Overlay::Confirm {
+                question,
+                back: open.map(Box::new),
+            })
+        }
+        None => quit(s, out),
     }
 }

@@ -76,6 +76,7 @@ pub(super) fn switch_tab(s: &mut State, tab: Tab, out: &mut Vec<Command>) {
             total: tab.count(&s.counts) as usize,
             ..Window::default()
         };
+        s.input.tab_pending = true;
         out.push(reload_from_top(s));
     }
 }

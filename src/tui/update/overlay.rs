@@ -1,8 +1,29 @@
-//! The overlays (help, filter, picker, command line, note editor, reject reason): each
-//! takes every key while it is open.
+//! The overlays (help, messages, filter, search, picker, command line, note editor, reject
+//! reason, a question): each takes every key while it is open, by its layer's bindings.
 
 use super::*;
+use crate::tui::keymap::Layer;
 
+use super::keys::ask_quit;
+use super::reader::find_next;
+
+/// The layer whose bindings an overlay takes keys by.
+fn layer_of(o: &Overlay) -> Layer {
+    match o {
+        Overlay::Help { .. } | Overlay::Messages { .. } => Layer::Help,
+        Overlay::Picker { .. } => Layer::Picker,
+        Overlay::NoteEditor { .. } => Layer::Editor,
+        Overlay::Confirm { .. } => Layer::Confirm,
+        Overlay::Filter
+        | Overlay::Find { .. }
+        | Overlay::CommandLine { .. }
+        | Overlay::SendReply { .. }
+        | Overlay::RejectReason { .. } => Layer::Prompt,
+    }
+}
+
+/// An overlay takes every key: what its layer does not bind is typed (in a prompt) or
+/// ignored, never passed to the screen underneath.
 pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<Command>) {
     let typed = match k.code {
         KeyCode::Char(c)
@@ -14,111 +35,234 @@ pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<
         }
         _ => None,
     };
+    let action = s.keymap.action(layer_of(&o), &k);
+    if action == Some(Action::Quit) {
+        return ask_quit(s, Some(o), out);
+    }
     match o {
         Overlay::Help { scroll } => {
-            let next = match k.code {
-                KeyCode::Char('j') | KeyCode::Down => Some(scroll.saturating_add(1)),
-                KeyCode::Char('k') | KeyCode::Up => Some(scroll.saturating_sub(1)),
-                KeyCode::PageDown => Some(scroll.saturating_add(10)),
-                KeyCode::PageUp => Some(scroll.saturating_sub(10)),
-                _ => None,
-            };
-            if let Some(scroll) = next {
+            if let Some(scroll) = scrolled(s, scroll, action, help_rows(s)) {
                 s.overlay = Some(Overlay::Help { scroll });
             }
         }
-        Overlay::Filter => match (k.code, typed) {
-            (_, Some(c)) => {
-                s.filter.push(c);
-                s.overlay = Some(Overlay::Filter);
+        Overlay::Messages { scroll } => {
+            if let Some(scroll) = scrolled(s, scroll, action, messages_rows(s)) {
+                s.overlay = Some(Overlay::Messages { scroll });
+            }
+        }
+        Overlay::Filter => match (action, typed) {
+            (Some(Action::Submit), _) => {}
+            (Some(Action::Back), _) => {
+                s.filter.clear();
                 out.push(reload(s));
             }
-            (KeyCode::Backspace, _) => {
+            (Some(Action::DeleteChar), _) => {
                 s.filter.pop();
                 s.overlay = Some(Overlay::Filter);
                 out.push(reload(s));
             }
-            (KeyCode::Enter, _) => {}
-            (KeyCode::Esc, _) => {
-                s.filter.clear();
+            (None, Some(c)) => {
+                s.filter.push(c);
+                s.overlay = Some(Overlay::Filter);
                 out.push(reload(s));
             }
             _ => s.overlay = Some(Overlay::Filter),
         },
-        Overlay::Picker { agents, selected } => match k.code {
-            KeyCode::Char('j') | KeyCode::Down => {
+        Overlay::Find { mut text } => match (action, typed) {
+            (Some(Action::Submit), _) => {
+                let text = text.trim().to_string();
+                s.input.find = Some(text).filter(|t| !t.is_empty());
+                find_next(s, true);
+            }
+            (Some(Action::Back), _) => {}
+            (Some(Action::DeleteChar), _) => {
+                text.pop();
+                s.overlay = Some(Overlay::Find { text });
+            }
+            (None, Some(c)) => {
+                text.push(c);
+                s.overlay = Some(Overlay::Find { text });
+            }
+            _ => s.overlay = Some(Overlay::Find { text }),
+        },
+        Overlay::Picker { agents, selected } => match action {
+            Some(Action::Down) => {
                 let selected = (selected + 1).min(agents.len().saturating_sub(1));
                 s.overlay = Some(Overlay::Picker { agents, selected });
             }
-            KeyCode::Char('k') | KeyCode::Up => {
+            Some(Action::Up) => {
                 let selected = selected.saturating_sub(1);
                 s.overlay = Some(Overlay::Picker { agents, selected });
             }
-            KeyCode::Enter => {
+            Some(Action::Submit) => {
                 if let Some(agent) = agents.get(selected) {
                     act(s, claims::Action::Assign(agent.clone()), out);
                 }
             }
-            KeyCode::Esc | KeyCode::Char('q') => {}
+            Some(Action::Back) => {}
             _ => s.overlay = Some(Overlay::Picker { agents, selected }),
         },
-        Overlay::CommandLine { mut text } => match (k.code, typed) {
-            (_, Some(c)) => {
-                text.push(c);
-                s.overlay = Some(Overlay::CommandLine { text });
-            }
-            (KeyCode::Backspace, _) => {
-                if text.pop().is_some() {
-                    s.overlay = Some(Overlay::CommandLine { text });
-                }
-            }
-            (KeyCode::Enter, _) => command_line(s, &text, out),
-            (KeyCode::Esc, _) => {}
-            _ => s.overlay = Some(Overlay::CommandLine { text }),
-        },
+        Overlay::CommandLine { text, recall } => {
+            command_line_key(s, text, recall, action, typed, out)
+        }
         Overlay::SendReply { warnings, later } => send_reply_key(s, warnings, later, k, typed, out),
-        Overlay::RejectReason { mut text } => match (k.code, typed) {
-            (_, Some(c)) => {
-                text.push(c);
-                s.overlay = Some(Overlay::RejectReason { text });
-            }
-            (KeyCode::Backspace, _) => {
-                text.pop();
-                s.overlay = Some(Overlay::RejectReason { text });
-            }
-            (KeyCode::Enter, _) if !text.trim().is_empty() => {
+        Overlay::RejectReason { mut text } => match (action, typed) {
+            (Some(Action::Submit), _) if !text.trim().is_empty() => {
                 decide(s, Verdict::Reject(text.trim().to_string()), out)
             }
-            (KeyCode::Enter, _) => {
+            (Some(Action::Submit), _) => {
                 s.error = Some(tr("tui.reject.needs_reason").into());
                 s.overlay = Some(Overlay::RejectReason { text });
             }
-            (KeyCode::Esc, _) => {}
+            (Some(Action::Back), _) => {}
+            (Some(Action::DeleteChar), _) => {
+                text.pop();
+                s.overlay = Some(Overlay::RejectReason { text });
+            }
+            (None, Some(c)) => {
+                text.push(c);
+                s.overlay = Some(Overlay::RejectReason { text });
+            }
             _ => s.overlay = Some(Overlay::RejectReason { text }),
         },
-        Overlay::NoteEditor { id, mut text } => {
-            let newline = k.code == KeyCode::Enter
-                && k.modifiers
-                    .intersects(KeyModifiers::ALT | KeyModifiers::SHIFT)
-                || (k.code == KeyCode::Char('j') && k.modifiers.contains(KeyModifiers::CONTROL));
-            match (k.code, typed) {
-                _ if newline => {
-                    text.push('\n');
-                    s.overlay = Some(Overlay::NoteEditor { id, text });
+        Overlay::NoteEditor {
+            id,
+            mut text,
+            subject,
+        } => {
+            match (action, typed) {
+                (Some(Action::Newline), _) => text.push('\n'),
+                (Some(Action::Submit), _) => return send_note(s, id, text, out),
+                (Some(Action::Back), _) => {
+                    s.info = Some(tr("tui.note.cancelled").into());
+                    return;
                 }
-                (_, Some(c)) => {
-                    text.push(c);
-                    s.overlay = Some(Overlay::NoteEditor { id, text });
-                }
-                (KeyCode::Backspace, _) => {
+                (Some(Action::DeleteChar), _) => {
                     text.pop();
-                    s.overlay = Some(Overlay::NoteEditor { id, text });
                 }
-                (KeyCode::Enter, _) => send_note(s, id, text, out),
-                (KeyCode::Esc, _) => s.info = Some(tr("tui.note.cancelled").into()),
-                _ => s.overlay = Some(Overlay::NoteEditor { id, text }),
+                (None, Some(c)) => text.push(c),
+                _ => {}
             }
+            s.overlay = Some(Overlay::NoteEditor { id, text, subject });
         }
+        Overlay::Confirm { question, back } => match action {
+            Some(Action::Yes) => quit(s, out),
+            Some(Action::Back) => s.overlay = back.map(|b| *b),
+            _ => s.overlay = Some(Overlay::Confirm { question, back }),
+        },
+    }
+}
+
+/// A scrolling box's new first row, or None when the key closes it.
+fn scrolled(s: &State, scroll: u16, action: Option<Action>, rows: u16) -> Option<u16> {
+    let page = s.reader_height.saturating_sub(3).max(1);
+    let max = rows.saturating_sub(page);
+    let scroll = scroll.min(max);
+    let next = match action {
+        Some(Action::Down) => scroll.saturating_add(1),
+        Some(Action::Up) => scroll.saturating_sub(1),
+        Some(Action::PageDown) => scroll.saturating_add(page),
+        Some(Action::PageUp) => scroll.saturating_sub(page),
+        Some(Action::Top) => 0,
+        Some(Action::Bottom) => max,
+        Some(Action::Back) => return None,
+        _ => scroll,
+    };
+    Some(next.min(max))
+}
+
+/// Rows the help takes at the current width (its view wraps them the same way).
+fn help_rows(s: &State) -> u16 {
+    crate::tui::views::help_rows(s)
+}
+
+fn messages_rows(s: &State) -> u16 {
+    crate::tui::views::messages_rows(s)
+}
+
+/// Keys of the `:` line: typing, Tab completes the command, Up/Down walk the history.
+fn command_line_key(
+    s: &mut State,
+    mut text: String,
+    mut recall: Option<usize>,
+    action: Option<Action>,
+    typed: Option<char>,
+    out: &mut Vec<Command>,
+) {
+    let n = s.input.commands.len();
+    match (action, typed) {
+        (Some(Action::Submit), _) => {
+            let line = text.trim().to_string();
+            if !line.is_empty() && s.input.commands.last() != Some(&line) {
+                s.input.commands.push(line);
+            }
+            return command_line(s, &text, out);
+        }
+        (Some(Action::Back), _) => return,
+        // Backspace on an empty line closes it, as in a shell's prompt.
+        (Some(Action::DeleteChar), _) if text.pop().is_none() => return,
+        (Some(Action::Complete), _) => text = complete(&text),
+        (Some(Action::HistoryPrev), _) if n > 0 => {
+            let i = recall.map_or(n - 1, |i| i.saturating_sub(1));
+            recall = Some(i);
+            text = s.input.commands[i].clone();
+        }
+        (Some(Action::HistoryNext), _) => match recall {
+            Some(i) if i + 1 < n => {
+                recall = Some(i + 1);
+                text = s.input.commands[i + 1].clone();
+            }
+            Some(_) => {
+                recall = None;
+                text.clear();
+            }
+            None => {}
+        },
+        (None, Some(c)) => text.push(c),
+        _ => {}
+    }
+    s.overlay = Some(Overlay::CommandLine { text, recall });
+}
+
+/// The `:` line's verbs, for Tab.
+pub const COMMANDS: &[&str] = &[
+    "assign ",
+    "claim",
+    "done",
+    "help",
+    "messages",
+    "note ",
+    "quit",
+    "release",
+    "reopen",
+    "save ",
+    "take-over",
+];
+
+/// `text` with its verb completed: the one command it starts, else the longest prefix
+/// the candidates share.
+fn complete(text: &str) -> String {
+    if text.contains(' ') {
+        return text.to_string();
+    }
+    let hits: Vec<&str> = COMMANDS
+        .iter()
+        .copied()
+        .filter(|c| c.starts_with(text))
+        .collect();
+    let Some(first) = hits.first() else {
+        return text.to_string();
+    };
+    let mut common = first.to_string();
+    for h in &hits[1..] {
+        while !h.starts_with(common.as_str()) {
+            common.pop();
+        }
+    }
+    if common.len() > text.len() {
+        common
+    } else {
+        text.to_string()
     }
 }
 
@@ -139,9 +283,13 @@ pub(super) fn command_line(s: &mut State, text: &str, out: &mut Vec<Command>) {
     let rest = rest.trim();
     let action = match verb {
         "" => return,
-        "q" | "quit" => return quit(s, out),
+        "q" | "quit" => return ask_quit(s, None, out),
         "help" => {
             s.overlay = Some(Overlay::Help { scroll: 0 });
+            return;
+        }
+        "messages" | "mess" => {
+            s.overlay = Some(Overlay::Messages { scroll: u16::MAX });
             return;
         }
         "claim" => claims::Action::Claim,

@@ -359,6 +359,7 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             s.info = None;
             match result {
                 Ok(Ok(draft)) => {
+                    s.input.reply_on_disk = false;
                     s.compose = Some(Compose {
                         mailbox: draft.0.conversation.mailbox.clone(),
                         id: id.clone(),
@@ -399,6 +400,7 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             let mailbox = c.mailbox.clone();
             match text {
                 Ok(t) => {
+                    s.input.reply_on_disk = false;
                     c.text = t;
                     send_prompt(s, Vec::new());
                 }
@@ -481,6 +483,7 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             }
             match result {
                 Ok(TakeBack::Removed) => {
+                    s.input.reply_on_disk = true;
                     s.info = Some(format!(
                         "{}: {}",
                         short(&id),
