@@ -206,6 +206,17 @@ fn with_dovecot_down_the_tui_says_it_is_reconnecting_keeps_working_and_recovers(
     tmux.wait_for("A", "recovered with the new mail", |s| {
         s.contains("New 4") && s.contains("Question 3") && s.contains("connected")
     });
+    // Connected, and no "retrying" line left beside it; the history kept it in full.
+    tmux.wait_for("A", "the trouble line gone", |s| {
+        let bar = s.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        bar.contains("connected") && !bar.contains("retrying")
+    });
+    tmux.keys("A", &["M"]);
+    tmux.wait_for("A", "the message history", |s| {
+        s.contains("Messages (newest last") && s.contains("cannot reach the server")
+    });
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the list", |s| !s.contains("Messages (newest last"));
     tmux.keys("A", &["q"]);
     assert_eq!(
         tmux.wait_exit("A"),

@@ -138,6 +138,8 @@ fn stderr_notifier() -> Notifier {
             let text = crate::i18n::warning(w);
             eprintln!("tanto: {}", tf("notice.warning", &[("text", &text)]))
         }
+        // Only a pass's note that a teammate's tanto is sending a reply: nothing to do.
+        Notice::Outbox(crate::app::reply_outbox::Sent::Taken { .. }) => {}
         Notice::Outbox(sent) => eprintln!("tanto: {}", reply::sent_line(sent).0),
         Notice::Offline(a) => eprintln!("tanto: {}", crate::i18n::offline_text(a).0),
     })

@@ -204,6 +204,22 @@ pub struct StatusBar {
     pub history: std::collections::VecDeque<String>,
     /// The error and the news last recorded (a line is recorded once, when it appears).
     pub seen: (Option<String>, Option<String>),
+    /// The line on show that belongs to one reply (held, rejected, uncertain, being sent by
+    /// a teammate): it goes when an outbox pass no longer finds that reply standing.
+    pub reply: Option<ReplyNotice>,
+    /// The line a failed connection put there: it goes when the link is back.
+    pub link: Option<String>,
+}
+
+/// A status line about one queued reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyNotice {
+    pub conversation: String,
+    pub text: String,
+    /// Being sent by this agent's tanto: once gone from the outbox, it was sent.
+    pub by: Option<String>,
+    /// An outbox pass since the last sync told of it again (it still stands).
+    pub seen: bool,
 }
 
 /// Lines the history keeps.

@@ -14,7 +14,7 @@ use crate::cache::{StatusCounts, TabQuery};
 use crate::core::claims::{self, Already, Refused};
 
 use super::keymap::Action;
-use super::state::{Draft, Link, Overlay, Reader, Screen, State, Tab, Window, HISTORY};
+use super::state::{Draft, Link, Overlay, Reader, Screen, State, Tab, Window};
 use crate::i18n::{t as tr, tf};
 
 /// Everything the loop feeds to `update`.
@@ -247,6 +247,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
             if s.link != Link::Connected || s.syncing {
                 s.dirty = true;
             }
+            status::synced(s);
             s.link = Link::Connected;
             s.syncing = false;
             if changes > 0 {
@@ -259,10 +260,14 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
                 Link::Retrying { since, .. } => *since,
                 _ => s.now,
             };
+            let reason = crate::sanitize::single_line(&reason);
+            if !matches!(&s.link, Link::Retrying { reason: r, .. } if *r == reason) {
+                status::record(s, tf("tui.status.trouble", &[("why", &reason)]));
+            }
             s.link = Link::Retrying {
                 since,
                 retry_at: s.now + retry_secs as i64,
-                reason: crate::sanitize::single_line(&reason),
+                reason,
             };
         }
         Msg::CacheChanged => {
@@ -280,16 +285,23 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
             s.dirty = true;
             match n {
                 Notice::Retrying { what, reason, wait } => {
-                    s.error = Some(tf(
+                    let text = tf(
                         "notice.retrying",
                         &[
                             ("what", &crate::i18n::retrying_what(&what)),
                             ("reason", &crate::sanitize::single_line(&reason)),
                             ("secs", &wait.as_secs().max(1)),
                         ],
-                    ))
+                    );
+                    s.status.link = Some(text.clone());
+                    s.error = Some(text);
                 }
-                Notice::Warning(w) => s.error = Some(crate::i18n::warning(&w)),
+                Notice::Warning(w) => {
+                    if matches!(w, crate::app::Warning::OutboxPass { .. }) {
+                        status::pass_failed(s);
+                    }
+                    s.error = Some(crate::i18n::warning(&w));
+                }
                 Notice::Offline(a) => {
                     let (text, bad) = crate::i18n::offline_text(&a);
                     if bad {
@@ -298,22 +310,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
                         s.info = Some(text);
                     }
                 }
-                Notice::Outbox(sent) => {
-                    let (text, error) = reply_flow::sent_text(&sent);
-                    // Every outbox pass finds a held reply again: it is told once.
-                    let standing = matches!(
-                        sent,
-                        Sent::Waiting { .. } | Sent::Held { .. } | Sent::Uncertain { .. }
-                    );
-                    if standing && !s.told.insert(text.clone()) {
-                        return out;
-                    }
-                    if error {
-                        s.error = Some(text);
-                    } else {
-                        s.info = Some(text);
-                    }
-                }
+                Notice::Outbox(sent) => status::outbox_notice(s, &sent),
             }
         }
         Msg::Tick { now } => {
@@ -350,25 +347,8 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
             mouse(s, m, &mut out);
         }
     }
-    remember_status(s);
+    status::remember(s);
     out
-}
-
-/// Keeps each line the status bar comes to show, in full, for `:messages`.
-fn remember_status(s: &mut State) {
-    let now = (s.error.clone(), s.info.clone());
-    if now == s.status.seen {
-        return;
-    }
-    let (old_error, old_info) = std::mem::replace(&mut s.status.seen, now.clone());
-    for (line, old) in [(now.0, old_error), (now.1, old_info)] {
-        if let Some(line) = line.filter(|l| Some(l) != old.as_ref()) {
-            if s.status.history.len() >= HISTORY {
-                s.status.history.pop_front();
-            }
-            s.status.history.push_back(line);
-        }
-    }
 }
 
 /// List rows on a screen `height` rows high: the tabs, the header and the status bar
@@ -451,6 +431,7 @@ mod list;
 mod overlay;
 mod reader;
 mod reply_flow;
+mod status;
 use answers::worker;
 use keys::key;
 use list::{mouse, move_to, open_selected, quit, switch_tab};

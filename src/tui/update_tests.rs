@@ -1000,3 +1000,106 @@ fn a_reply_taken_back_is_kept_on_disk_so_q_quits_without_asking() {
     press(&mut s, "q");
     assert!(s.quit);
 }
+
+fn synced(s: &mut State) {
+    update(s, Msg::Watch(WatchEvent::Synced { changes: 0 }));
+}
+
+fn rejected(conversation: &str) -> Msg {
+    Msg::Notice(Notice::Outbox(Sent::Waiting {
+        conversation: conversation.into(),
+        standing: crate::core::outbox::Standing::Rejected,
+        author: "alice".into(),
+    }))
+}
+
+#[test]
+fn a_rejected_replys_notice_stays_while_it_stands_and_goes_once_it_is_settled() {
+    let mut s = state_with(&["a1"]);
+    update(&mut s, rejected("a1b2c3d4e5"));
+    let line = s.info.clone().or(s.error.clone()).expect("told");
+    assert!(line.contains("a1b2c3d4"), "{line}");
+    synced(&mut s);
+    // The next passes find it again: still on show, told once.
+    for _ in 0..3 {
+        update(&mut s, rejected("a1b2c3d4e5"));
+        synced(&mut s);
+    }
+    assert_eq!(s.info.clone().or(s.error.clone()), Some(line.clone()));
+    assert_eq!(s.status.history.iter().filter(|l| **l == line).count(), 1);
+    // Dropped or replaced: the next pass does not find it, and its line goes.
+    synced(&mut s);
+    assert_eq!((s.info.clone(), s.error.clone()), (None, None));
+    // Rejected again later: told again.
+    update(&mut s, rejected("a1b2c3d4e5"));
+    assert_eq!(s.info.clone().or(s.error.clone()), Some(line));
+}
+
+#[test]
+fn being_sent_by_a_teammates_tanto_settles_to_sent_once_their_pass_sent_it() {
+    let mut s = state_with(&["a1"]);
+    in_undo_window(&mut s);
+    update(
+        &mut s,
+        Msg::Worker(Reply::SentDue {
+            id: "a1".into(),
+            result: Ok(Sent::Taken {
+                conversation: "a1".into(),
+                by: "bob".into(),
+            }),
+        }),
+    );
+    assert!(s
+        .info
+        .as_deref()
+        .is_some_and(|i| i.contains("being sent by bob")));
+    synced(&mut s);
+    // bob's tanto is still at it: a pass says so.
+    update(
+        &mut s,
+        Msg::Notice(Notice::Outbox(Sent::Taken {
+            conversation: "a1".into(),
+            by: "bob".into(),
+        })),
+    );
+    synced(&mut s);
+    assert!(s
+        .info
+        .as_deref()
+        .is_some_and(|i| i.contains("being sent by bob")));
+    // Gone from the outbox: bob's pass sent it.
+    synced(&mut s);
+    assert!(
+        s.info
+            .as_deref()
+            .is_some_and(|i| i.contains("reply sent by bob")),
+        "{:?}",
+        s.info
+    );
+}
+
+#[test]
+fn after_a_reconnect_the_bar_never_says_connected_and_cannot_reach_at_once() {
+    let mut s = state_with(&["a1"]);
+    update(
+        &mut s,
+        Msg::Notice(Notice::Retrying {
+            what: "sync".into(),
+            reason: "cannot reach 127.0.0.1:1".into(),
+            wait: std::time::Duration::from_secs(2),
+        }),
+    );
+    update(
+        &mut s,
+        Msg::Watch(WatchEvent::Trouble {
+            reason: "cannot reach 127.0.0.1:1".into(),
+            retry_secs: 2,
+        }),
+    );
+    assert!(s.error.is_some());
+    synced(&mut s);
+    assert_eq!(s.link, Link::Connected);
+    assert_eq!(s.error, None);
+    // It stays in the history.
+    assert!(s.status.history.iter().any(|l| l.contains("cannot reach")));
+}

@@ -338,6 +338,19 @@ pub(super) fn sent_text(sent: &Sent) -> (String, bool) {
 
 fn show_sent(s: &mut State, sent: &Sent) {
     let (text, bad) = sent_text(sent);
+    // A line about a reply that still stands goes when an outbox pass no longer finds it.
+    match sent {
+        Sent::Taken { conversation, by } => {
+            super::status::track(s, conversation.clone(), &text, Some(by.clone()))
+        }
+        Sent::Uncertain { conversation, .. }
+        | Sent::Held { conversation, .. }
+        | Sent::Waiting { conversation, .. } => {
+            super::status::track(s, conversation.clone(), &text, None)
+        }
+        // Queued for a retry: passes do not tell of it, so their silence says nothing.
+        Sent::Queued { .. } | Sent::Delivered { .. } | Sent::Completed { .. } => {}
+    }
     if bad {
         s.error = Some(text);
     } else {
