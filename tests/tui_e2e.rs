@@ -707,3 +707,49 @@ fn search_keys_in_the_reader_and_the_list_never_act_and_esc_never_quits() {
     tmux.keys("A", &["q"]);
     assert_eq!(tmux.wait_exit("A"), "0", "{}", tmux.screen("A"));
 }
+
+/// A search looks in every tab: the tab bar counts the matches of each, and a tab with none
+/// says which tabs have some; the tabs stay a key away.
+#[test]
+fn a_search_counts_matches_in_every_tab_and_an_empty_tab_says_where_they_are() {
+    let server = Dovecot::start();
+    let msgs: Vec<Vec<u8>> = (0..3).map(|i| sample_message(i, None)).collect();
+    server.append_many("support", "INBOX", &msgs);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    alice.sync();
+    let tmux = Tmux::new(root.path());
+    tmux.open("A", &alice);
+    tmux.wait_for("A", "the list", |s| s.contains("New 3"));
+    tmux.keys("A", &["c"]);
+    tmux.wait_for("A", "the claim", |s| s.contains("In progress 1"));
+    tmux.keys("A", &["2"]);
+    let screen = tmux.wait_for("A", "the claimed one", |s| {
+        row_of(s, "Question").is_some_and(|r| r.contains("alice"))
+    });
+    let row = row_of(&screen, "Question").unwrap_or_default();
+    let at = row.find("Question").unwrap_or_default();
+    let subject: String = row[at..].chars().take("Question 0".len()).collect();
+    tmux.keys("A", &["1"]);
+    tmux.wait_for("A", "New", |s| {
+        s.contains("New 2") && row_of(s, &subject).is_none()
+    });
+    tmux.keys("A", &["/"]);
+    tmux.wait_for("A", "the search prompt at once", |s| {
+        s.lines().any(|l| l.starts_with("/█"))
+    });
+    tmux.text("A", &subject);
+    tmux.wait_for("A", "matches elsewhere", |s| {
+        s.contains("no match in New; matches in In progress 1")
+            && s.contains("New 0")
+            && s.contains("In progress 1")
+    });
+    tmux.keys("A", &["Enter"]);
+    tmux.keys("A", &["2"]);
+    tmux.wait_for("A", "the match in In progress", |s| {
+        s.lines()
+            .any(|l| l.contains(&subject) && l.contains("alice") && !l.contains('/'))
+    });
+    tmux.keys("A", &["q"]);
+    assert_eq!(tmux.wait_exit("A"), "0", "{}", tmux.screen("A"));
+}

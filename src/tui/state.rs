@@ -209,6 +209,8 @@ pub struct StatusBar {
     pub reply: Option<ReplyNotice>,
     /// The line a failed connection put there: it goes when the link is back.
     pub link: Option<String>,
+    /// "No match here; matches in …": it goes when the tab shows matches again.
+    pub elsewhere: Option<String>,
 }
 
 /// A status line about one queued reply.

@@ -58,7 +58,9 @@ pub enum Reply {
         window: Window,
         selected: usize,
         top: usize,
+        /// Per tab: its conversations, or with a search (`matches`) its matches.
         counts: StatusCounts,
+        matches: bool,
     },
     ListFailed {
         req: u64,

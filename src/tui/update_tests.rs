@@ -70,6 +70,7 @@ fn answer_list(s: &mut State) -> Vec<Command> {
         selected: s.selected,
         top: s.top,
         counts: s.counts,
+        matches: false,
     };
     update(s, Msg::Worker(reply))
 }
@@ -186,6 +187,7 @@ fn the_selection_stays_on_its_conversation_when_the_list_reorders() {
             selected: 2,
             top: 0,
             counts,
+            matches: false,
         }),
     );
     assert_eq!(s.selected, 2);
@@ -199,6 +201,7 @@ fn the_selection_stays_on_its_conversation_when_the_list_reorders() {
             selected: 0,
             top: 0,
             counts,
+            matches: false,
         }),
     );
     assert_eq!(s.selected, 2);
@@ -597,6 +600,7 @@ fn an_agent_writing_a_reply_is_told_once_that_someone_took_the_conversation_over
                 selected: 0,
                 top: 0,
                 counts: s.counts,
+                matches: false,
             }),
         );
     };
@@ -1102,4 +1106,45 @@ fn after_a_reconnect_the_bar_never_says_connected_and_cannot_reach_at_once() {
     assert_eq!(s.error, None);
     // It stays in the history.
     assert!(s.status.history.iter().any(|l| l.contains("cannot reach")));
+}
+
+#[test]
+fn a_search_with_no_match_in_this_tab_says_which_tabs_have_some() {
+    let mut s = state_with(&["a1"]);
+    press(&mut s, "/invoice");
+    let answer = |s: &mut State, total: usize, counts: StatusCounts| {
+        let reply = Reply::List {
+            req: s.list_req,
+            window: Window {
+                offset: 0,
+                total,
+                rows: Vec::new(),
+            },
+            selected: 0,
+            top: 0,
+            counts,
+            matches: true,
+        };
+        update(s, Msg::Worker(reply));
+    };
+    let counts = StatusCounts {
+        new: 0,
+        wip: 0,
+        done: 3,
+        noise: 1,
+        mine: 0,
+    };
+    answer(&mut s, 0, counts);
+    let said = s.info.clone().unwrap_or_default();
+    assert!(
+        said.contains("no match in New") && said.contains("Done 3") && said.contains("Noise 1"),
+        "{said}"
+    );
+    // The tab bar counts the matches, and the tabs stay a key away.
+    assert_eq!(s.counts, counts);
+    code(&mut s, KeyCode::Enter);
+    press(&mut s, "3");
+    answer(&mut s, 3, counts);
+    assert_eq!(s.tab, Tab::Done);
+    assert_eq!(s.info, None);
 }

@@ -10,10 +10,12 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             selected,
             top,
             counts,
+            matches,
         } => {
             if req != s.list_req {
                 return;
             }
+            super::status::matches_elsewhere(s, matches.then_some(&counts), window.total);
             s.list_answered = req;
             if window != s.window || counts != s.counts || selected != s.selected || top != s.top {
                 s.dirty = true;

@@ -137,3 +137,32 @@ pub(super) fn synced(s: &mut State) {
         ));
     }
 }
+
+/// A search that finds nothing in this tab says where it finds something (each tab stays a
+/// key away); the line goes once the tab shows matches or the search ends. `matches` are
+/// the per-tab matches when the counts are those of a search.
+pub(super) fn matches_elsewhere(s: &mut State, matches: Option<&StatusCounts>, here: usize) {
+    let line = matches.filter(|_| here == 0).and_then(|c| {
+        let elsewhere: Vec<String> = Tab::ALL
+            .iter()
+            .filter(|t| **t != s.tab && t.count(c) > 0)
+            .map(|t| format!("{} {}", t.title(), t.count(c)))
+            .collect();
+        (!elsewhere.is_empty()).then(|| {
+            tf(
+                "tui.search.elsewhere",
+                &[("tab", &s.tab.title()), ("tabs", &elsewhere.join(", "))],
+            )
+        })
+    });
+    if line == s.status.elsewhere {
+        return;
+    }
+    if let Some(old) = std::mem::replace(&mut s.status.elsewhere, line.clone()) {
+        clear_line(s, &old);
+    }
+    if let Some(line) = line {
+        s.dirty = true;
+        s.info = Some(line);
+    }
+}

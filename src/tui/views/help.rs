@@ -18,33 +18,34 @@ const BOX_W: u16 = 78;
 /// The keys' column.
 const KEY_W: usize = 18;
 
-/// `text` cut into pieces of at most `width` columns, at a space where there is one
-/// (Japanese has none: there, anywhere between characters).
+/// `text` cut into pieces of at most `width` columns: at the last space, or before the last
+/// wide (CJK) character, whichever is later (Japanese has no spaces between words).
 pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut out = Vec::new();
     let mut line = String::new();
     let mut used = 0;
-    let mut last_space: Option<usize> = None;
+    let mut last_break: Option<usize> = None;
     for ch in text.chars() {
         let w = ch.width().unwrap_or(0);
         if used + w > width && !line.is_empty() {
-            match last_space.filter(|_| ch != ' ') {
+            // A wide character may start the next line itself.
+            match last_break.filter(|at| *at > 0 && ch != ' ' && w < 2) {
                 Some(at) => {
                     let rest = line.split_off(at);
                     out.push(line.trim_end().to_string());
                     line = rest.trim_start().to_string();
                 }
-                None => out.push(std::mem::take(&mut line)),
+                None => out.push(std::mem::take(&mut line).trim_end().to_string()),
             }
             used = unicode_width::UnicodeWidthStr::width(line.as_str());
-            last_space = None;
+            last_break = None;
             if ch == ' ' {
                 continue;
             }
         }
-        if ch == ' ' {
-            last_space = Some(line.len());
+        if ch == ' ' || w > 1 {
+            last_break = Some(line.len());
         }
         line.push(ch);
         used += w;
@@ -212,6 +213,9 @@ mod tests {
             );
         }
         assert_eq!(ja.concat(), "担当者から引き継ぐ（スーパーバイザー）");
+        // A space early in Japanese text is no reason to leave a word alone on its line.
+        let mixed = wrap("検索: 一覧は入力しながら絞り込み", 16);
+        assert_eq!(mixed[0], "検索: 一覧は入力");
         assert_eq!(wrap("", 5), vec![""]);
     }
 }
