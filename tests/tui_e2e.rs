@@ -636,21 +636,27 @@ fn the_tui_speaks_japanese_from_the_locale_and_from_the_config_at_80_columns() {
     }
 }
 
-/// A neomutt/aerc user's keys do what they expect and never write to the team's log by
-/// accident: `/` in the reader searches (the letters typed are text), Esc backs out and
-/// never quits, keys sent with a tab switch reach the new tab, Ctrl-c in the note editor
-/// asks, `n` is the next match, and `q` quits.
-#[test]
-fn search_keys_in_the_reader_and_the_list_never_act_and_esc_never_quits() {
+/// alice's TUI (pane "A") on a New tab of `n` sample questions, synced.
+fn alice_on_new(n: usize) -> (Dovecot, tempfile::TempDir, Tanto, Tmux) {
     let server = Dovecot::start();
-    let msgs: Vec<Vec<u8>> = (0..2).map(|i| sample_message(i, None)).collect();
+    let msgs: Vec<Vec<u8>> = (0..n).map(|i| sample_message(i, None)).collect();
     server.append_many("support", "INBOX", &msgs);
     let root = tempfile::tempdir().expect("tempdir");
     let alice = Tanto::new(&server, &root.path().join("a"), "alice");
     alice.sync();
     let tmux = Tmux::new(root.path());
     tmux.open("A", &alice);
-    tmux.wait_for("A", "the list", |s| s.contains("New 2"));
+    tmux.wait_for("A", "the list", |s| s.contains(&format!("New {n}")));
+    (server, root, alice, tmux)
+}
+
+/// A neomutt/aerc user's keys do what they expect and never write to the team's log by
+/// accident: `/` in the reader searches (the letters typed are text), Esc backs out and
+/// never quits, keys sent with a tab switch reach the new tab, Ctrl-c in the note editor
+/// asks, `n` is the next match, and `q` quits.
+#[test]
+fn search_keys_in_the_reader_and_the_list_never_act_and_esc_never_quits() {
+    let (_server, _root, alice, tmux) = alice_on_new(2);
 
     // Esc in the list says which key quits, and stays.
     tmux.keys("A", &["Escape"]);
@@ -712,15 +718,7 @@ fn search_keys_in_the_reader_and_the_list_never_act_and_esc_never_quits() {
 /// says which tabs have some; the tabs stay a key away.
 #[test]
 fn a_search_counts_matches_in_every_tab_and_an_empty_tab_says_where_they_are() {
-    let server = Dovecot::start();
-    let msgs: Vec<Vec<u8>> = (0..3).map(|i| sample_message(i, None)).collect();
-    server.append_many("support", "INBOX", &msgs);
-    let root = tempfile::tempdir().expect("tempdir");
-    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
-    alice.sync();
-    let tmux = Tmux::new(root.path());
-    tmux.open("A", &alice);
-    tmux.wait_for("A", "the list", |s| s.contains("New 3"));
+    let (_server, _root, _alice, tmux) = alice_on_new(3);
     tmux.keys("A", &["c"]);
     tmux.wait_for("A", "the claim", |s| s.contains("In progress 1"));
     tmux.keys("A", &["2"]);

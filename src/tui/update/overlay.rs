@@ -56,17 +56,12 @@ pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<
                 s.filter.clear();
                 out.push(reload(s));
             }
-            (Some(Action::DeleteChar), _) => {
-                s.filter.pop();
+            _ => {
+                if edit_line(&mut s.filter, action, typed) {
+                    out.push(reload(s));
+                }
                 s.overlay = Some(Overlay::Filter);
-                out.push(reload(s));
             }
-            (None, Some(c)) => {
-                s.filter.push(c);
-                s.overlay = Some(Overlay::Filter);
-                out.push(reload(s));
-            }
-            _ => s.overlay = Some(Overlay::Filter),
         },
         Overlay::Find { mut text } => match (action, typed) {
             (Some(Action::Submit), _) => {
@@ -75,15 +70,10 @@ pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<
                 find_next(s, true);
             }
             (Some(Action::Back), _) => {}
-            (Some(Action::DeleteChar), _) => {
-                text.pop();
+            _ => {
+                edit_line(&mut text, action, typed);
                 s.overlay = Some(Overlay::Find { text });
             }
-            (None, Some(c)) => {
-                text.push(c);
-                s.overlay = Some(Overlay::Find { text });
-            }
-            _ => s.overlay = Some(Overlay::Find { text }),
         },
         Overlay::Picker { agents, selected } => match action {
             Some(Action::Down) => {
@@ -115,15 +105,10 @@ pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<
                 s.overlay = Some(Overlay::RejectReason { text });
             }
             (Some(Action::Back), _) => {}
-            (Some(Action::DeleteChar), _) => {
-                text.pop();
+            _ => {
+                edit_line(&mut text, action, typed);
                 s.overlay = Some(Overlay::RejectReason { text });
             }
-            (None, Some(c)) => {
-                text.push(c);
-                s.overlay = Some(Overlay::RejectReason { text });
-            }
-            _ => s.overlay = Some(Overlay::RejectReason { text }),
         },
         Overlay::NoteEditor {
             id,
@@ -150,6 +135,19 @@ pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<
             Some(Action::Back) => s.overlay = back.map(|b| *b),
             _ => s.overlay = Some(Overlay::Confirm { question, back }),
         },
+    }
+}
+
+/// A one-line prompt's text after a key: Backspace deletes, a character is typed. True
+/// when the text changed.
+fn edit_line(text: &mut String, action: Option<Action>, typed: Option<char>) -> bool {
+    match (action, typed) {
+        (Some(Action::DeleteChar), _) => text.pop().is_some(),
+        (None, Some(c)) => {
+            text.push(c);
+            true
+        }
+        _ => false,
     }
 }
 

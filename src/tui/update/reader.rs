@@ -90,24 +90,27 @@ fn rows(lines: &[String], width: u16) -> Vec<u16> {
 
 /// `J`/`K`: the next or previous message (or note, or event) of the conversation to the top.
 pub(super) fn next_entry(s: &mut State, forward: bool) {
-    let width = s.width;
-    let Some(r) = s.reader.as_mut() else {
+    let Some((r, lines, starts)) = laid_out(s) else {
         return;
     };
-    let Some(v) = &r.view else {
-        return;
-    };
-    let (lines, starts) = layout(v);
-    let at = rows(&lines, width);
+    let at = rows(&lines, s.width);
+    let scroll = r.scroll;
     let tops: Vec<u16> = starts.iter().filter_map(|i| at.get(*i).copied()).collect();
     let next = if forward {
-        tops.iter().find(|t| **t > r.scroll).copied()
+        tops.iter().find(|t| **t > scroll).copied()
     } else {
-        tops.iter().rev().find(|t| **t < r.scroll).copied()
+        tops.iter().rev().find(|t| **t < scroll).copied()
     };
-    if let Some(t) = next {
+    if let (Some(t), Some(r)) = (next, s.reader.as_mut()) {
         r.scroll = t;
     }
+}
+
+/// The open conversation's scroll and its lines as the reader lays them out, once loaded.
+fn laid_out(s: &State) -> Option<(&Reader, Vec<String>, Vec<usize>)> {
+    let r = s.reader.as_ref()?;
+    let (lines, starts) = layout(r.view.as_ref()?);
+    Some((r, lines, starts))
 }
 
 /// `n`/`N` in the reader: scrolls to the next (previous) line holding the search, says
@@ -120,15 +123,11 @@ pub(super) fn find_next(s: &mut State, forward: bool) {
         ));
         return;
     };
-    let width = s.width;
-    let Some(r) = s.reader.as_mut() else {
+    let Some((r, lines, _)) = laid_out(s) else {
         return;
     };
-    let Some(v) = &r.view else {
-        return;
-    };
-    let (lines, _) = layout(v);
-    let at = rows(&lines, width);
+    let scroll = r.scroll;
+    let at = rows(&lines, s.width);
     let needle_l = needle.to_lowercase();
     let hits: Vec<u16> = lines
         .iter()
@@ -141,7 +140,7 @@ pub(super) fn find_next(s: &mut State, forward: bool) {
         return;
     }
     // The match is shown on the second row, under the line before it.
-    let shown = r.scroll.saturating_add(1);
+    let shown = scroll.saturating_add(1);
     let next = if forward {
         hits.iter().position(|h| *h > shown).unwrap_or(0)
     } else {
@@ -149,7 +148,9 @@ pub(super) fn find_next(s: &mut State, forward: bool) {
             .rposition(|h| *h < shown)
             .unwrap_or(hits.len() - 1)
     };
-    r.scroll = hits[next].saturating_sub(1);
+    if let Some(r) = s.reader.as_mut() {
+        r.scroll = hits[next].saturating_sub(1);
+    }
     s.info = Some(tf(
         "tui.find.at",
         &[
