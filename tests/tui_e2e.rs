@@ -751,3 +751,28 @@ fn a_search_counts_matches_in_every_tab_and_an_empty_tab_says_where_they_are() {
     tmux.keys("A", &["q"]);
     assert_eq!(tmux.wait_exit("A"), "0", "{}", tmux.screen("A"));
 }
+
+/// At 80x24 the help does not end before the last keys: it says there is more, scrolls,
+/// and its last page ends with the questions' keys and the footer.
+#[test]
+fn the_help_at_80x24_says_there_is_more_and_scrolls_to_its_last_key() {
+    let (_server, _root, _alice, tmux) = alice_on_new(1);
+    tmux.cmd(&["resize-window", "-t", "A", "-x", "80", "-y", "24"]);
+    tmux.keys("A", &["?"]);
+    tmux.wait_for("A", "the help's first page", |s| {
+        s.contains("Keys (Esc closes)") && s.contains("more below") && !s.contains("more above")
+    });
+    tmux.keys("A", &["Space"]);
+    tmux.wait_for("A", "the second page", |s| s.contains("more above"));
+    tmux.keys("A", &["G"]);
+    let last = tmux.wait_for("A", "the last page", |s| {
+        s.contains("Questions") && !s.contains("more below")
+    });
+    assert!(last.contains("Change keys in the config"), "{last}");
+    // Every line fits: nothing is cut with "…" in the help.
+    assert!(!last.contains('…'), "{last}");
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the list", |s| !s.contains("Keys (Esc closes)"));
+    tmux.keys("A", &["q"]);
+    assert_eq!(tmux.wait_exit("A"), "0", "{}", tmux.screen("A"));
+}
