@@ -58,6 +58,8 @@ pub enum Action {
     HistoryNext,
     Newline,
     Yes,
+    SendLater,
+    Edit,
 }
 
 /// Who takes a key: the screen (list or reader), or the overlay open over it. Each has its
@@ -73,18 +75,21 @@ pub enum Layer {
     Prompt,
     /// The inline note editor.
     Editor,
+    /// A written reply: send, send later, edit again, keep.
+    Send,
     /// A yes/no question.
     Confirm,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 7] = [
+    pub const ALL: [Layer; 8] = [
         Layer::List,
         Layer::Reader,
         Layer::Help,
         Layer::Picker,
         Layer::Prompt,
         Layer::Editor,
+        Layer::Send,
         Layer::Confirm,
     ];
 
@@ -97,6 +102,7 @@ impl Layer {
             Layer::Picker => "picker",
             Layer::Prompt => "prompt",
             Layer::Editor => "editor",
+            Layer::Send => "send",
             Layer::Confirm => "confirm",
         }
     }
@@ -326,6 +332,8 @@ const DEFAULTS_NAMES: &[(Action, &str)] = &[
     (Action::HistoryNext, "history_next"),
     (Action::Newline, "newline"),
     (Action::Yes, "yes"),
+    (Action::SendLater, "send_later"),
+    (Action::Edit, "edit"),
 ];
 
 impl Keymap {
@@ -397,6 +405,16 @@ impl Keymap {
             .iter()
             .find(|b| b.layers.contains(&layer) && b.keys_parsed.contains(&k))
             .map(|b| b.action)
+    }
+
+    /// Every key of an action in `layer`, as written, joined with "/" (for hints).
+    pub fn keys_in(&self, layer: Layer, action: Action) -> String {
+        self.bindings
+            .iter()
+            .filter(|b| b.action == action && b.layers.contains(&layer))
+            .flat_map(|b| b.keys.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join("/")
     }
 
     /// The first key of an action in `layer`, as written (for hints).

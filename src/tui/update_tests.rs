@@ -573,17 +573,7 @@ fn the_mouse_scrolls_picks_a_row_and_a_tab() {
 #[test]
 fn an_agent_writing_a_reply_is_told_once_that_someone_took_the_conversation_over() {
     let mut s = state_with(&["a1"]);
-    let mine = row("a1", "Hello", Status::Wip).conversation;
-    let draft = "To: a1@example.com\nSubject: Re: Hello\n\nHi\n";
-    s.compose = Some(crate::tui::state::Compose {
-        mailbox: "support".into(),
-        id: "a1".into(),
-        text: draft.into(),
-        prepared: crate::tui::state::Draft(std::sync::Arc::new(
-            crate::app::reply::Prepared::for_tests(mine, draft),
-        )),
-        displaced: false,
-    });
+    with_draft(&mut s);
     let mut taken = row("a1", "Hello", Status::Wip);
     taken.conversation.assignee = Some("carol".into());
     let answer = |s: &mut State| {
@@ -1147,4 +1137,64 @@ fn a_search_with_no_match_in_this_tab_says_which_tabs_have_some() {
     answer(&mut s, 3, counts);
     assert_eq!(s.tab, Tab::Done);
     assert_eq!(s.info, None);
+}
+
+/// A reply to a1 written and not sent.
+fn with_draft(s: &mut State) {
+    let mine = row("a1", "Hello", Status::Wip).conversation;
+    let draft = "To: a1@example.com\nSubject: Re: Hello\n\nHi\n";
+    s.compose = Some(crate::tui::state::Compose {
+        mailbox: "support".into(),
+        id: "a1".into(),
+        text: draft.into(),
+        prepared: crate::tui::state::Draft(std::sync::Arc::new(
+            crate::app::reply::Prepared::for_tests(mine, draft),
+        )),
+        displaced: false,
+    });
+}
+
+/// A reply to a1 written, at its send prompt.
+fn composing(s: &mut State) {
+    with_draft(s);
+    s.overlay = Some(Overlay::SendReply {
+        warnings: Vec::new(),
+        later: None,
+    });
+}
+
+#[test]
+fn the_send_prompt_is_a_layer_of_its_own_rebindable_and_ctrl_c_there_asks() {
+    let mut s = state_with(&["a1"]);
+    s.keymap = Keymap::new(&[("send.submit".into(), vec!["s".into()])]);
+    composing(&mut s);
+    // y no longer sends: it does nothing there, and nothing falls through to the list.
+    assert!(press(&mut s, "ydc").is_empty());
+    assert!(matches!(s.overlay, Some(Overlay::SendReply { .. })));
+    ctrl(&mut s, 'c');
+    assert!(!s.quit);
+    assert!(matches!(
+        s.overlay,
+        Some(Overlay::Confirm {
+            question: crate::tui::state::Question::QuitWithReply,
+            ..
+        })
+    ));
+    code(&mut s, KeyCode::Esc);
+    assert!(matches!(s.overlay, Some(Overlay::SendReply { .. })));
+    let cmds = press(&mut s, "s");
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::SubmitReply { .. })),
+        "{cmds:?}"
+    );
+    // Put aside, the draft lives in this process only: q asks.
+    let mut s = state_with(&["a1"]);
+    composing(&mut s);
+    code(&mut s, KeyCode::Esc);
+    assert_eq!(s.overlay, None);
+    press(&mut s, "q");
+    assert!(!s.quit);
+    press(&mut s, "y");
+    assert!(s.quit);
 }

@@ -199,7 +199,9 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
         | Action::HistoryPrev
         | Action::HistoryNext
         | Action::Newline
-        | Action::Yes => {}
+        | Action::Yes
+        | Action::SendLater
+        | Action::Edit => {}
     }
 }
 

@@ -14,6 +14,7 @@ fn layer_of(o: &Overlay) -> Layer {
         Overlay::Picker { .. } => Layer::Picker,
         Overlay::NoteEditor { .. } => Layer::Editor,
         Overlay::Confirm { .. } => Layer::Confirm,
+        Overlay::SendReply { later: None, .. } => Layer::Send,
         Overlay::Filter
         | Overlay::Find { .. }
         | Overlay::CommandLine { .. }
@@ -95,7 +96,9 @@ pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<
         Overlay::CommandLine { text, recall } => {
             command_line_key(s, text, recall, action, typed, out)
         }
-        Overlay::SendReply { warnings, later } => send_reply_key(s, warnings, later, k, typed, out),
+        Overlay::SendReply { warnings, later } => {
+            send_reply_key(s, warnings, later, action, typed, out)
+        }
         Overlay::RejectReason { mut text } => match (action, typed) {
             (Some(Action::Submit), _) if !text.trim().is_empty() => {
                 decide(s, Verdict::Reject(text.trim().to_string()), out)
@@ -140,7 +143,7 @@ pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<
 
 /// A one-line prompt's text after a key: Backspace deletes, a character is typed. True
 /// when the text changed.
-fn edit_line(text: &mut String, action: Option<Action>, typed: Option<char>) -> bool {
+pub(super) fn edit_line(text: &mut String, action: Option<Action>, typed: Option<char>) -> bool {
     match (action, typed) {
         (Some(Action::DeleteChar), _) => text.pop().is_some(),
         (None, Some(c)) => {

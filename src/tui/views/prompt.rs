@@ -142,8 +142,27 @@ pub fn draw_send(s: &State, warnings: &[String], later: Option<&str>, f: &mut Fr
             tr("tui.send.at"),
             tail(text, inner.saturating_sub(40))
         ),
-        None if warnings.is_empty() => tr("tui.send.keys").to_string(),
-        None => tr("tui.send.keys_anyway").to_string(),
+        None => {
+            use crate::tui::keymap::{Action, Layer};
+            let k = |a| s.keymap.keys_in(Layer::Send, a);
+            let (send, later, edit, back) = (
+                k(Action::Submit),
+                k(Action::SendLater),
+                k(Action::Edit),
+                k(Action::Back),
+            );
+            let keys: [(&str, &dyn std::fmt::Display); 4] = [
+                ("send", &send),
+                ("later", &later),
+                ("edit", &edit),
+                ("back", &back),
+            ];
+            if warnings.is_empty() {
+                tf("tui.send.keys", &keys)
+            } else {
+                tf("tui.send.keys_anyway", &keys)
+            }
+        }
     };
     lines.push(Line::from(Span::styled(fit(&keys, inner), t.title())));
     let h = (lines.len() as u16 + 2).min(area.height);
