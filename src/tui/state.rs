@@ -194,8 +194,10 @@ pub enum Overlay {
 pub enum Question {
     /// Quit, losing the note being written.
     QuitLosingNote,
-    /// Quit with a reply written and not sent (or inside its undo window).
+    /// Quit with a reply written and not sent.
     QuitWithReply,
+    /// Quit while a sent reply can still be taken back (it goes out anyway).
+    QuitInUndo,
 }
 
 /// The status bar's memory: the last lines it showed, in full (`:messages`).

@@ -799,6 +799,28 @@ fn q_quits_the_list_at_once_and_asks_first_while_a_reply_is_pending() {
     assert!(!s.quit);
     press(&mut s, "qy");
     assert!(s.quit);
+    // Its send under way (the countdown ended): the outbox holds it, q quits at once.
+    let mut s = state_with(&["a1"]);
+    with_draft(&mut s);
+    in_undo_window(&mut s);
+    if let Some(u) = s.undo.as_mut() {
+        u.settling = true;
+    }
+    press(&mut s, "q");
+    assert!(s.quit);
+    // Sent by an outbox pass before the countdown ended here: nothing pending either.
+    let mut s = state_with(&["a1"]);
+    with_draft(&mut s);
+    in_undo_window(&mut s);
+    update(
+        &mut s,
+        Msg::Notice(Notice::Outbox(Sent::Delivered {
+            conversation: "a1".into(),
+        })),
+    );
+    assert_eq!((s.undo.clone(), s.compose.is_some()), (None, false));
+    press(&mut s, "q");
+    assert!(s.quit);
 }
 
 #[test]

@@ -232,9 +232,9 @@ pub(super) fn ask_quit(s: &mut State, open: Option<Overlay>, out: &mut Vec<Comma
         Some(Overlay::RejectReason { text }) if !text.trim().is_empty() => {
             Some(Question::QuitLosingNote)
         }
-        _ if (s.compose.is_some() && !s.input.reply_on_disk)
-            || s.undo.as_ref().is_some_and(|u| !u.settling) =>
-        {
+        _ if s.undo.as_ref().is_some_and(|u| !u.settling) => Some(Question::QuitInUndo),
+        // Queued (its send under way): the outbox holds it, nothing is lost.
+        _ if s.compose.is_some() && s.undo.is_none() && !s.input.reply_on_disk => {
             Some(Question::QuitWithReply)
         }
         _ => None,

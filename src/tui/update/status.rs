@@ -50,6 +50,16 @@ fn clear_line(s: &mut State, text: &str) {
 /// What an outbox pass (or this agent's own send) says of one reply.
 pub(super) fn outbox_notice(s: &mut State, sent: &Sent) {
     let conversation = conversation_of(sent).to_string();
+    if let Sent::Delivered { .. } | Sent::Completed { .. } = sent {
+        // An outbox pass sent the reply whose countdown runs here: nothing is left to take
+        // back or to send.
+        if s.undo.as_ref().is_some_and(|u| u.id == conversation) {
+            s.undo = None;
+            if s.compose.as_ref().is_some_and(|c| c.id == conversation) {
+                s.compose = None;
+            }
+        }
+    }
     let tracked = s
         .status
         .reply

@@ -197,13 +197,15 @@ pub fn draw_reason(s: &State, text: &str, f: &mut Frame, area: Rect) {
 /// A yes/no question, over whatever asked it.
 pub fn draw_confirm(s: &State, question: Question, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);
+    let undo = s.keymap.key_for(crate::tui::keymap::Action::Undo);
     let text = match question {
-        Question::QuitLosingNote => tr("tui.confirm.quit_note"),
-        Question::QuitWithReply => tr("tui.confirm.quit_reply"),
+        Question::QuitLosingNote => tr("tui.confirm.quit_note").to_string(),
+        Question::QuitWithReply => tr("tui.confirm.quit_reply").to_string(),
+        Question::QuitInUndo => tf("tui.confirm.quit_undo", &[("key", &undo)]),
     };
     let w = area.width.min(60);
     let inner = usize::from(w.saturating_sub(2));
-    let mut lines: Vec<Line> = super::help::wrap(text, inner)
+    let mut lines: Vec<Line> = super::help::wrap(&text, inner)
         .into_iter()
         .map(Line::raw)
         .collect();
