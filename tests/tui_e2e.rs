@@ -653,7 +653,7 @@ fn alice_on_new(n: usize) -> (Dovecot, tempfile::TempDir, Tanto, Tmux) {
 /// A neomutt/aerc user's keys do what they expect and never write to the team's log by
 /// accident: `/` in the reader searches (the letters typed are text), Esc backs out and
 /// never quits, keys sent with a tab switch reach the new tab, Ctrl-c in the note editor
-/// asks, `n` is the next match, and `q` quits.
+/// asks, `n` is the next match, `:` completes and recalls, Ctrl-L redraws, and `q` quits.
 #[test]
 fn search_keys_in_the_reader_and_the_list_never_act_and_esc_never_quits() {
     let (_server, _root, alice, tmux) = alice_on_new(2);
@@ -708,8 +708,32 @@ fn search_keys_in_the_reader_and_the_list_never_act_and_esc_never_quits() {
     tmux.keys("A", &["Escape"]);
     tmux.wait_for("A", "the note cancelled", |s| s.contains("note not sent"));
 
-    // Ctrl-L redraws; q quits from the list.
+    // The command line completes with Tab and recalls with Up.
+    tmux.keys("A", &[":"]);
+    tmux.text("A", "mess");
+    tmux.keys("A", &["Tab"]);
+    tmux.wait_for("A", "the completed command", |s| s.contains(":messages█"));
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the message history", |s| {
+        s.contains("Messages (newest last") && s.contains("note not sent")
+    });
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the history closed", |s| {
+        !s.contains("Messages (newest")
+    });
+    tmux.keys("A", &[":"]);
+    tmux.keys("A", &["Up"]);
+    tmux.wait_for("A", "the recalled command", |s| s.contains(":messages█"));
+    tmux.keys("A", &["Escape"]);
+
+    // Whatever else wrote over the screen, Ctrl-L draws it all again.
+    let tty = tmux.pane("A", "#{pane_tty}");
+    std::fs::write(&tty, "\x1b[5;10HGARBAGE-ON-SCREEN").expect("write to the pane's tty");
+    tmux.wait_for("A", "the garbage", |s| s.contains("GARBAGE-ON-SCREEN"));
     tmux.keys("A", &["C-l"]);
+    tmux.wait_for("A", "the screen redrawn", |s| {
+        !s.contains("GARBAGE-ON-SCREEN") && s.contains("Age")
+    });
     tmux.keys("A", &["q"]);
     assert_eq!(tmux.wait_exit("A"), "0", "{}", tmux.screen("A"));
 }
