@@ -767,6 +767,11 @@ fn a_search_counts_matches_in_every_tab_and_an_empty_tab_says_where_they_are() {
             && s.contains("In progress 1")
     });
     tmux.keys("A", &["Enter"]);
+    // Keys for a conversation, on a tab with none, say so.
+    tmux.keys("A", &["d"]);
+    tmux.wait_for("A", "the empty tab's answer", |s| {
+        s.contains("nothing selected: New has no conversation here")
+    });
     tmux.keys("A", &["2"]);
     tmux.wait_for("A", "the match in In progress", |s| {
         s.lines()

@@ -10,7 +10,7 @@ use unicode_width::UnicodeWidthChar;
 
 use super::{centered, Theme};
 use crate::i18n::{t as tr, tf};
-use crate::tui::keymap::Layer;
+use crate::tui::keymap::{Action, Layer};
 use crate::tui::state::State;
 
 /// The widest the boxes get.
@@ -181,7 +181,13 @@ fn scrolling_box(
             Line::from(Span::styled(
                 format!(
                     " {} ",
-                    tf("tui.help.more_below", &[("rows", &(total - top - page))])
+                    tf(
+                        "tui.help.more_below",
+                        &[
+                            ("rows", &(total - top - page)),
+                            ("keys", &s.keymap.keys_in(Layer::Help, Action::PageDown)),
+                        ]
+                    )
                 ),
                 t.title(),
             ))
