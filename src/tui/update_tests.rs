@@ -1220,3 +1220,53 @@ fn the_send_prompt_is_a_layer_of_its_own_rebindable_and_ctrl_c_there_asks() {
     press(&mut s, "y");
     assert!(s.quit);
 }
+
+#[test]
+fn no_letter_typed_in_any_overlay_reaches_an_action_on_the_conversation() {
+    let overlays = [
+        Overlay::Help { scroll: 0 },
+        Overlay::Messages { scroll: 0 },
+        Overlay::Filter,
+        Overlay::Find {
+            text: String::new(),
+        },
+        Overlay::Picker {
+            agents: vec!["bob".into()],
+            selected: 0,
+        },
+        Overlay::CommandLine {
+            text: String::new(),
+            recall: None,
+        },
+        Overlay::NoteEditor {
+            id: "a1".into(),
+            text: String::new(),
+            subject: "Hello".into(),
+        },
+        Overlay::RejectReason {
+            text: String::new(),
+        },
+        Overlay::SendReply {
+            warnings: Vec::new(),
+            later: Some(String::new()),
+        },
+    ];
+    for o in overlays {
+        let mut s = state_with(&["a1"]);
+        s.overlay = Some(o.clone());
+        let cmds = press(&mut s, "cCuadoHrRAxmnN/:123");
+        let acted = cmds.iter().any(|c| {
+            matches!(
+                c,
+                Command::Act { .. }
+                    | Command::Note { .. }
+                    | Command::PrepareReply { .. }
+                    | Command::Decide { .. }
+                    | Command::EditNote { .. }
+            )
+        });
+        assert!(!acted, "{o:?}: {cmds:?}");
+        assert!(!s.quit, "{o:?}");
+        assert_eq!(s.screen, Screen::List, "{o:?}");
+    }
+}
