@@ -879,6 +879,10 @@ fn keys_typed_right_after_a_tab_switch_act_on_the_new_tab_once_its_rows_arrive()
         total: 2,
         rows: vec![row("w1", "One", Status::Wip), row("w2", "Two", Status::Wip)],
     };
+    // q is not kept waiting (nothing else is pending here, so it quits).
+    let mut waiting = s.clone();
+    press(&mut waiting, "q");
+    assert!(waiting.quit);
     let cmds = answer_list(&mut s);
     assert_eq!(s.selected, 1);
     assert!(

@@ -12,7 +12,12 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
     }
     // Keys typed while a new tab's rows are on the way wait for them: they are meant for
     // that tab's rows, which an empty window would silently drop.
-    if s.overlay.is_none() && s.screen == Screen::List && s.input.tab_pending {
+    // Quitting never waits.
+    if s.overlay.is_none()
+        && s.screen == Screen::List
+        && s.input.tab_pending
+        && s.keymap.action(Layer::List, &k) != Some(Action::Quit)
+    {
         if s.input.queued.len() < 256 {
             s.input.queued.push(k);
         }
