@@ -45,9 +45,44 @@ fn the_full_example_sets_every_key_tanto_reads() {
         if let Some(action) = line.strip_prefix("action = ") {
             let action = action.trim_matches('"');
             assert!(
-                config.keys.iter().any(|(a, _)| a == action),
+                config
+                    .keys
+                    .iter()
+                    .any(|(a, _)| a == action || a.ends_with(&format!(".{action}"))),
                 "examples/config.toml: [keys] lacks {action}"
             );
+        }
+    }
+}
+
+#[test]
+fn the_example_keys_are_the_defaults_in_every_layer() {
+    use tanto::tui::keymap::{Keymap, Layer};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/config.toml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let config = tanto::config::parse(&text, &path).expect("parse");
+    let example = Keymap::new(&config.keys);
+    let defaults = Keymap::new(&[]);
+    for b in defaults.bindings.iter().chain(example.bindings.iter()) {
+        for (spec, key) in b.keys.iter().zip(&b.keys_parsed) {
+            let press = ratatui::crossterm::event::KeyEvent::new(key.code, {
+                let mut m = ratatui::crossterm::event::KeyModifiers::NONE;
+                if key.ctrl {
+                    m |= ratatui::crossterm::event::KeyModifiers::CONTROL;
+                }
+                if key.alt {
+                    m |= ratatui::crossterm::event::KeyModifiers::ALT;
+                }
+                m
+            });
+            for layer in Layer::ALL {
+                assert_eq!(
+                    example.action(layer, &press),
+                    defaults.action(layer, &press),
+                    "{spec} in {}",
+                    layer.name()
+                );
+            }
         }
     }
 }

@@ -129,7 +129,7 @@ fn a_claim_and_a_note_by_one_agent_show_on_the_other_agents_screen_by_themselves
     tmux.wait_for("A", "the In progress tab", |s| {
         row_of(s, "Question 2").is_some_and(|r| r.contains("alice"))
     });
-    tmux.keys("A", &["n"]);
+    tmux.keys("A", &["e"]);
     tmux.wait_for("A", "the note editor", |s| s.contains("Internal note"));
     tmux.text("A", "Called the customer back");
     tmux.keys("A", &["Enter"]);
@@ -206,6 +206,17 @@ fn with_dovecot_down_the_tui_says_it_is_reconnecting_keeps_working_and_recovers(
     tmux.wait_for("A", "recovered with the new mail", |s| {
         s.contains("New 4") && s.contains("Question 3") && s.contains("connected")
     });
+    // Connected, and no "retrying" line left beside it; the history kept it in full.
+    tmux.wait_for("A", "the trouble line gone", |s| {
+        let bar = s.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        bar.contains("connected") && !bar.contains("retrying")
+    });
+    tmux.keys("A", &["M"]);
+    tmux.wait_for("A", "the message history", |s| {
+        s.contains("Messages (newest last") && s.contains("cannot reach the server")
+    });
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the list", |s| !s.contains("Messages (newest last"));
     tmux.keys("A", &["q"]);
     assert_eq!(
         tmux.wait_exit("A"),
@@ -479,7 +490,11 @@ fn a_reply_sent_later_shows_in_the_reader_and_z_takes_it_back_with_its_text() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(sink.received().is_empty(), "a reply put aside was sent");
     tmux.keys("A", &["q"]);
+    tmux.wait_for("A", "the list", |s| s.contains("Age"));
+    // The draft put aside lives in this process only: quitting asks first.
     tmux.keys("A", &["q"]);
+    tmux.wait_for("A", "the question", |s| s.contains("Quit?"));
+    tmux.keys("A", &["y"]);
     assert_eq!(tmux.wait_exit("A"), "0", "{}", tmux.screen("A"));
 }
 
@@ -581,4 +596,212 @@ fn a_scheduled_reply_is_held_when_a_second_reply_went_out_first() {
         draft.contains("is still in the outbox (scheduled)"),
         "the second draft's note on the scheduled reply: {draft}"
     );
+}
+
+/// Japanese from the locale or from the config reaches the terminal UI, not only the CLI:
+/// the TUI starts through the same path as every command.
+#[test]
+fn the_tui_speaks_japanese_from_the_locale_and_from_the_config_at_80_columns() {
+    let server = Dovecot::start();
+    let msgs: Vec<Vec<u8>> = (0..2).map(|i| sample_message(i, None)).collect();
+    server.append_many("support", "INBOX", &msgs);
+    let root = tempfile::tempdir().expect("tempdir");
+    let by_locale = Tanto::new(&server, &root.path().join("a"), "alice");
+    let by_config = Tanto::new(&server, &root.path().join("b"), "bob");
+    let text = std::fs::read_to_string(&by_config.config).expect("read config");
+    std::fs::write(&by_config.config, format!("lang = \"ja\"\n{text}")).expect("write config");
+    let tmux = Tmux::new(root.path());
+    tmux.open_with(
+        "A",
+        &by_locale,
+        "EDITOR= VISUAL= LC_ALL= LC_MESSAGES= LANG=ja_JP.UTF-8",
+    );
+    tmux.open_with(
+        "B",
+        &by_config,
+        "EDITOR= VISUAL= LC_ALL= LC_MESSAGES= LANG=C.UTF-8",
+    );
+    for name in ["A", "B"] {
+        tmux.cmd(&["resize-window", "-t", name, "-x", "80", "-y", "24"]);
+        tmux.wait_for(name, "the Japanese tabs", |s| {
+            s.contains("新着 2") && s.contains("対応中") && s.contains("対応完了")
+        });
+        tmux.keys(name, &["?"]);
+        tmux.wait_for(name, "the Japanese help", |s| s.contains("キー操作"));
+        // Apart: Esc and a letter at once read as Alt and the letter.
+        tmux.keys(name, &["Escape"]);
+        tmux.wait_for(name, "the help closed", |s| !s.contains("キー操作"));
+        tmux.keys(name, &["q"]);
+        assert_eq!(tmux.wait_exit(name), "0", "{name}:\n{}", tmux.screen(name));
+    }
+}
+
+/// alice's TUI (pane "A") on a New tab of `n` sample questions, synced.
+fn alice_on_new(n: usize) -> (Dovecot, tempfile::TempDir, Tanto, Tmux) {
+    let server = Dovecot::start();
+    let msgs: Vec<Vec<u8>> = (0..n).map(|i| sample_message(i, None)).collect();
+    server.append_many("support", "INBOX", &msgs);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    alice.sync();
+    let tmux = Tmux::new(root.path());
+    tmux.open("A", &alice);
+    tmux.wait_for("A", "the list", |s| s.contains(&format!("New {n}")));
+    (server, root, alice, tmux)
+}
+
+/// A neomutt/aerc user's keys do what they expect and never write to the team's log by
+/// accident: `/` in the reader searches (the letters typed are text), Esc backs out and
+/// never quits, keys sent with a tab switch reach the new tab, Ctrl-c in the note editor
+/// asks, `n` is the next match, `:` completes and recalls, Ctrl-L redraws, and `q` quits.
+#[test]
+fn search_keys_in_the_reader_and_the_list_never_act_and_esc_never_quits() {
+    let (_server, _root, alice, tmux) = alice_on_new(2);
+
+    // Esc in the list says which key quits, and stays.
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the quit hint", |s| {
+        s.contains("Esc backs out; q quits")
+    });
+
+    // In the reader, `/do` is a search for "do", not done + reopen.
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the reader", |s| s.contains("── Customer"));
+    tmux.keys("A", &["/", "d", "o"]);
+    tmux.wait_for("A", "the search prompt", |s| s.contains("/do█"));
+    tmux.keys("A", &["BSpace", "BSpace"]);
+    tmux.text("A", "hello");
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the match", |s| s.contains("hello: match 1 of"));
+    tmux.keys("A", &["n"]);
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the list again", |s| {
+        s.contains("New 2") && s.contains("Age")
+    });
+    let list = alice.json(&["list", "--json"]);
+    for c in list.as_array().expect("array") {
+        assert_eq!(c["status"], "new", "{list}");
+    }
+
+    // A tab switch and the keys after it in one burst (to In progress and back, then
+    // Enter): none is lost, the reader opens on New's first row.
+    tmux.keys("A", &["2", "1", "Enter"]);
+    tmux.wait_for("A", "the reader opened by the burst", |s| {
+        s.contains("── Customer") && !s.contains("Age")
+    });
+    tmux.keys("A", &["q"]);
+    tmux.wait_for("A", "the list again", |s| s.contains("Age"));
+
+    // n with no search says so instead of opening a note; the note key names the
+    // conversation, and Ctrl-c there asks before losing the text.
+    tmux.keys("A", &["n"]);
+    tmux.wait_for("A", "no search yet", |s| s.contains("no search yet"));
+    tmux.keys("A", &["e"]);
+    tmux.wait_for("A", "the note editor", |s| {
+        s.contains("Internal note on “Question ")
+    });
+    tmux.text("A", "Called back");
+    tmux.keys("A", &["C-c"]);
+    tmux.wait_for("A", "the question", |s| s.contains("Quit?"));
+    tmux.keys("A", &["n"]);
+    tmux.wait_for("A", "the note again", |s| s.contains("Called back█"));
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the note cancelled", |s| s.contains("note not sent"));
+
+    // The command line completes with Tab and recalls with Up.
+    tmux.keys("A", &[":"]);
+    tmux.text("A", "mess");
+    tmux.keys("A", &["Tab"]);
+    tmux.wait_for("A", "the completed command", |s| s.contains(":messages█"));
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the message history", |s| {
+        s.contains("Messages (newest last") && s.contains("note not sent")
+    });
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the history closed", |s| {
+        !s.contains("Messages (newest")
+    });
+    tmux.keys("A", &[":"]);
+    tmux.keys("A", &["Up"]);
+    tmux.wait_for("A", "the recalled command", |s| s.contains(":messages█"));
+    tmux.keys("A", &["Escape"]);
+
+    // Whatever else wrote over the screen, Ctrl-L draws it all again.
+    let tty = tmux.pane("A", "#{pane_tty}");
+    std::fs::write(&tty, "\x1b[5;10HGARBAGE-ON-SCREEN").expect("write to the pane's tty");
+    tmux.wait_for("A", "the garbage", |s| s.contains("GARBAGE-ON-SCREEN"));
+    tmux.keys("A", &["C-l"]);
+    tmux.wait_for("A", "the screen redrawn", |s| {
+        !s.contains("GARBAGE-ON-SCREEN") && s.contains("Age")
+    });
+    tmux.keys("A", &["q"]);
+    assert_eq!(tmux.wait_exit("A"), "0", "{}", tmux.screen("A"));
+}
+
+/// A search looks in every tab: the tab bar counts the matches of each, and a tab with none
+/// says which tabs have some; the tabs stay a key away.
+#[test]
+fn a_search_counts_matches_in_every_tab_and_an_empty_tab_says_where_they_are() {
+    let (_server, _root, _alice, tmux) = alice_on_new(3);
+    tmux.keys("A", &["c"]);
+    tmux.wait_for("A", "the claim", |s| s.contains("In progress 1"));
+    tmux.keys("A", &["2"]);
+    let screen = tmux.wait_for("A", "the claimed one", |s| {
+        row_of(s, "Question").is_some_and(|r| r.contains("alice"))
+    });
+    let row = row_of(&screen, "Question").unwrap_or_default();
+    let at = row.find("Question").unwrap_or_default();
+    let subject: String = row[at..].chars().take("Question 0".len()).collect();
+    tmux.keys("A", &["1"]);
+    tmux.wait_for("A", "New", |s| {
+        s.contains("New 2") && row_of(s, &subject).is_none()
+    });
+    tmux.keys("A", &["/"]);
+    tmux.wait_for("A", "the search prompt at once", |s| {
+        s.lines().any(|l| l.starts_with("/█"))
+    });
+    tmux.text("A", &subject);
+    tmux.wait_for("A", "matches elsewhere", |s| {
+        s.contains("no match in New; matches in In progress 1")
+            && s.contains("New 0")
+            && s.contains("In progress 1")
+    });
+    tmux.keys("A", &["Enter"]);
+    // Keys for a conversation, on a tab with none, say so.
+    tmux.keys("A", &["d"]);
+    tmux.wait_for("A", "the empty tab's answer", |s| {
+        s.contains("nothing selected: New has no conversation here")
+    });
+    tmux.keys("A", &["2"]);
+    tmux.wait_for("A", "the match in In progress", |s| {
+        s.lines()
+            .any(|l| l.contains(&subject) && l.contains("alice") && !l.contains('/'))
+    });
+    tmux.keys("A", &["q"]);
+    assert_eq!(tmux.wait_exit("A"), "0", "{}", tmux.screen("A"));
+}
+
+/// At 80x24 the help does not end before the last keys: it says there is more, scrolls,
+/// and its last page ends with the questions' keys and the footer.
+#[test]
+fn the_help_at_80x24_says_there_is_more_and_scrolls_to_its_last_key() {
+    let (_server, _root, _alice, tmux) = alice_on_new(1);
+    tmux.cmd(&["resize-window", "-t", "A", "-x", "80", "-y", "24"]);
+    tmux.keys("A", &["?"]);
+    tmux.wait_for("A", "the help's first page", |s| {
+        s.contains("Keys (Esc closes)") && s.contains("more below") && !s.contains("more above")
+    });
+    tmux.keys("A", &["Space"]);
+    tmux.wait_for("A", "the second page", |s| s.contains("more above"));
+    tmux.keys("A", &["G"]);
+    let last = tmux.wait_for("A", "the last page", |s| {
+        s.contains("Questions") && !s.contains("more below")
+    });
+    assert!(last.contains("Change keys in the config"), "{last}");
+    // Every line fits: nothing is cut with "…" in the help.
+    assert!(!last.contains('…'), "{last}");
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the list", |s| !s.contains("Keys (Esc closes)"));
+    tmux.keys("A", &["q"]);
+    assert_eq!(tmux.wait_exit("A"), "0", "{}", tmux.screen("A"));
 }

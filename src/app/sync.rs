@@ -80,6 +80,9 @@ pub fn report_outbox(ctx: &Ctx, result: anyhow::Result<Vec<super::reply_outbox::
                     Sent::Uncertain { .. } | Sent::Delivered { .. } | Sent::Completed { .. } => {
                         true
                     }
+                    // Still being sent by a teammate: the TUI keeps "being sent by" on show
+                    // only while a pass finds it so (the command line does not print it).
+                    Sent::Taken { .. } => true,
                     _ => false,
                 };
                 if worth_telling {

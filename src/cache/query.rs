@@ -214,6 +214,35 @@ impl TabQuery {
     }
 }
 
+/// (status, conversations, of them `me`'s) from a counting query.
+fn counts_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, u64, u64)> {
+    Ok((
+        r.get::<_, String>(0)?,
+        r.get::<_, i64>(1)?.max(0) as u64,
+        r.get::<_, Option<i64>>(2)?.unwrap_or(0).max(0) as u64,
+    ))
+}
+
+fn fold_counts(
+    rows: impl Iterator<Item = rusqlite::Result<(String, u64, u64)>>,
+) -> rusqlite::Result<StatusCounts> {
+    let mut counts = StatusCounts::default();
+    for row in rows {
+        let (status, n, mine) = row?;
+        match Status::parse(&status) {
+            Some(Status::New) => counts.new += n,
+            Some(Status::Wip) => {
+                counts.wip += n;
+                counts.mine += mine;
+            }
+            Some(Status::Done) => counts.done += n,
+            Some(Status::Noise) => counts.noise += n,
+            None => {}
+        }
+    }
+    Ok(counts)
+}
+
 const CONV_COLUMNS: &str = "mailbox, id, subject, customer, status, assignee, previous_assignee,
     messages, last_received";
 
@@ -545,30 +574,42 @@ impl Cache {
                 "SELECT status, SUM(n), SUM(CASE WHEN assignee = ?2 THEN n ELSE 0 END)
                  FROM tab_counts WHERE ?1 IS NULL OR mailbox = ?1 GROUP BY status",
             )?;
-            let mut counts = StatusCounts::default();
-            let rows = st.query_map(params![mailbox, me], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?.max(0) as u64,
-                    r.get::<_, Option<i64>>(2)?.unwrap_or(0).max(0) as u64,
-                ))
-            })?;
-            for row in rows {
-                let (status, n, mine) = row?;
-                match Status::parse(&status) {
-                    Some(Status::New) => counts.new += n,
-                    Some(Status::Wip) => {
-                        counts.wip += n;
-                        counts.mine += mine;
-                    }
-                    Some(Status::Done) => counts.done += n,
-                    Some(Status::Noise) => counts.noise += n,
-                    None => {}
-                }
-            }
-            Ok(counts)
+            let rows = st.query_map(params![mailbox, me], counts_row)?;
+            fold_counts(rows)
         })();
         r.map_err(|e| self.err(e))
+    }
+
+    /// The tab counts for what `q` narrows to (its mailbox, customer and text, whatever the
+    /// tab): the matches per tab, and true; or, when it narrows nothing or its text is too
+    /// short for the index (or the index is not built yet), the kept totals, and false.
+    pub fn counts_for(&self, q: &TabQuery, me: &str) -> Result<(StatusCounts, bool)> {
+        let all = TabQuery {
+            status: None,
+            assignee: None,
+            ..q.clone()
+        };
+        let indexed = self.indexed_for(&all);
+        let short = all
+            .text
+            .as_deref()
+            .is_some_and(|t| !indexed || t.chars().count() < fts::MIN_CHARS);
+        if all.counted() || short {
+            return Ok((self.status_counts(q.mailbox.as_deref(), me)?, false));
+        }
+        let r: rusqlite::Result<StatusCounts> = (|| {
+            let (from, cond, mut values) = all.hits_first(indexed);
+            values.push(Value::Text(me.to_string()));
+            let sql = format!(
+                "SELECT c.status, COUNT(*), SUM(CASE WHEN c.assignee = ?{} THEN 1 ELSE 0 END)
+                 FROM {from} WHERE {cond} GROUP BY c.status",
+                values.len()
+            );
+            let mut st = self.conn.prepare_cached(&sql)?;
+            let rows = st.query_map(params_from_iter(values), counts_row)?;
+            fold_counts(rows)
+        })();
+        r.map(|c| (c, true)).map_err(|e| self.err(e))
     }
 
     /// Every agent id the activity log names (for the assign picker).
@@ -840,6 +881,46 @@ mod tests {
             ..TabQuery::default()
         };
         assert_eq!(cache.count_tab(&one).expect("count"), 1);
+    }
+
+    #[test]
+    fn a_search_counts_its_matches_in_every_tab_whatever_the_tab() {
+        let (_dir, cache) = cache_with(40);
+        // "Question 1" is in 1 and 10-19 (status by i % 4; alice holds i % 8 == 1): new 12,
+        // 16; wip 1, 13, 17 (alice's: 1, 17); done 10, 14, 18; noise 11, 15, 19.
+        let q = TabQuery {
+            text: Some("Question 1".into()),
+            ..new_tab()
+        };
+        let (counts, matches) = cache.counts_for(&q, "alice").expect("counts");
+        assert!(matches);
+        assert_eq!(
+            counts,
+            StatusCounts {
+                new: 2,
+                wip: 3,
+                done: 3,
+                noise: 3,
+                mine: 2
+            },
+        );
+        // A customer (H): that customer's conversations in every tab.
+        let q = TabQuery {
+            customer: Some("c14@example.com".into()),
+            ..new_tab()
+        };
+        let (counts, matches) = cache.counts_for(&q, "alice").expect("counts");
+        assert!(matches);
+        assert_eq!((counts.new, counts.done), (0, 1));
+        // Nothing narrowed (or a text too short to count): the kept totals.
+        let (counts, matches) = cache.counts_for(&new_tab(), "alice").expect("counts");
+        assert!(!matches);
+        assert_eq!(counts.new, 10);
+        let q = TabQuery {
+            text: Some("Qu".into()),
+            ..new_tab()
+        };
+        assert!(!cache.counts_for(&q, "alice").expect("counts").1);
     }
 
     #[test]

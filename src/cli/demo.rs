@@ -60,6 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         keep(&demo)?
     } else if opts.agents == 1 {
         let ctx = crate::app::Ctx::load(demo.configs().first().map(|p| p.as_path()))?;
+        super::start(&ctx)?;
         crate::tui::run(ctx)?
     } else {
         side_by_side(&demo)?

@@ -138,6 +138,8 @@ fn stderr_notifier() -> Notifier {
             let text = crate::i18n::warning(w);
             eprintln!("tanto: {}", tf("notice.warning", &[("text", &text)]))
         }
+        // Only a pass's note that a teammate's tanto is sending a reply: nothing to do.
+        Notice::Outbox(crate::app::reply_outbox::Sent::Taken { .. }) => {}
         Notice::Outbox(sent) => eprintln!("tanto: {}", reply::sent_line(sent).0),
         Notice::Offline(a) => eprintln!("tanto: {}", crate::i18n::offline_text(a).0),
     })
@@ -146,6 +148,16 @@ fn stderr_notifier() -> Notifier {
 /// Loads the config for a command-line run: its warnings printed, notices to stderr.
 pub fn load_ctx(flag: Option<&std::path::Path>) -> anyhow::Result<Ctx> {
     let ctx = Ctx::load(flag)?.with_notifier(stderr_notifier());
+    start(&ctx)?;
+    for w in &ctx.config.warnings {
+        eprintln!("tanto: {}", crate::i18n::config_warning(w));
+    }
+    Ok(ctx)
+}
+
+/// What every front end (each command, the terminal UI, the demo) does with a loaded
+/// config before it says anything: choose the language, check `[keys]`.
+pub fn start(ctx: &Ctx) -> anyhow::Result<()> {
     crate::i18n::init(ctx.config.lang);
     // `[keys]` is the terminal UI's table: a bad binding is a config error for every command.
     for (action, keys) in &ctx.config.keys {
@@ -159,10 +171,7 @@ pub fn load_ctx(flag: Option<&std::path::Path>) -> anyhow::Result<Ctx> {
             .into());
         }
     }
-    for w in &ctx.config.warnings {
-        eprintln!("tanto: {}", crate::i18n::config_warning(w));
-    }
-    Ok(ctx)
+    Ok(())
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -217,6 +226,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         None => {
             // Config warnings go to the status bar: stderr is under the screen.
             let ctx = Ctx::load(cli.config.as_deref())?;
+            start(&ctx)?;
             crate::tui::run(ctx)
         }
     }

@@ -306,6 +306,17 @@ pub fn status_name(s: crate::core::status::Status) -> &'static str {
     })
 }
 
+/// A status as the TUI's tabs name it ("In progress", where `status_name` says "wip").
+pub fn status_title(s: crate::core::status::Status) -> &'static str {
+    use crate::core::status::Status;
+    t(match s {
+        Status::New => "tab.new",
+        Status::Wip => "tab.wip",
+        Status::Done => "tab.done",
+        Status::Noise => "tab.noise",
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,13 +1,13 @@
-//! Keys as data: the defaults embedded from `keymap.toml` (each with a description), the
-//! user's `[keys]` merged over them, a lookup from a key press to an action, and the rows of
-//! the help screen, all from the same table.
+//! Keys as data: the defaults embedded from `keymap.toml` (each with a description and the
+//! layers it works in), the user's `[keys]` merged over them, a lookup from a layer and a key
+//! press to an action, and the rows of the help screen, all from the same table.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::Deserialize;
 
 const DEFAULTS: &str = include_str!("keymap.toml");
 
-/// What a key does in the list and the reader.
+/// What a key does (in the layers its binding names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
@@ -45,6 +45,75 @@ pub enum Action {
     Mailbox,
     Help,
     Quit,
+    NextMatch,
+    PrevMatch,
+    NextMessage,
+    PrevMessage,
+    Messages,
+    Redraw,
+    Submit,
+    DeleteChar,
+    Complete,
+    HistoryPrev,
+    HistoryNext,
+    Newline,
+    Yes,
+    SendLater,
+    Edit,
+}
+
+/// Who takes a key: the screen (list or reader), or the overlay open over it. Each has its
+/// own bindings, and a key unbound in the open layer does nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    List,
+    Reader,
+    Help,
+    Picker,
+    /// One-line input: the filter, the search, the command line, a reason, a time.
+    Prompt,
+    /// The inline note editor.
+    Editor,
+    /// A written reply: send, send later, edit again, keep.
+    Send,
+    /// A yes/no question.
+    Confirm,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 8] = [
+        Layer::List,
+        Layer::Reader,
+        Layer::Help,
+        Layer::Picker,
+        Layer::Prompt,
+        Layer::Editor,
+        Layer::Send,
+        Layer::Confirm,
+    ];
+
+    /// The name in `keymap.toml` and in a `[keys]` entry such as `"reader.back"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::List => "list",
+            Layer::Reader => "reader",
+            Layer::Help => "help",
+            Layer::Picker => "picker",
+            Layer::Prompt => "prompt",
+            Layer::Editor => "editor",
+            Layer::Send => "send",
+            Layer::Confirm => "confirm",
+        }
+    }
+
+    fn named(name: &str) -> Option<Layer> {
+        Layer::ALL.into_iter().find(|l| l.name() == name)
+    }
+}
+
+fn screens() -> Vec<Layer> {
+    vec![Layer::List, Layer::Reader]
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,6 +127,8 @@ struct File {
 struct RawBinding {
     action: Action,
     keys: Vec<String>,
+    #[serde(default = "screens")]
+    layers: Vec<Layer>,
     desc: String,
     /// The description in Japanese (`lang = "ja"` or a Japanese locale).
     desc_ja: String,
@@ -86,6 +157,7 @@ impl Key {
 pub struct Binding {
     pub action: Action,
     pub name: String,
+    pub layers: Vec<Layer>,
     /// As written in the table (e.g. "j", "Down", "Ctrl-d").
     pub keys: Vec<String>,
     pub keys_parsed: Vec<Key>,
@@ -156,6 +228,14 @@ fn action_named(name: &str) -> Option<Action> {
         .map(|(a, _)| *a)
 }
 
+/// A `[keys]` name: `action` (every layer it works in) or `layer.action` (that layer only).
+fn entry_named(name: &str) -> Option<(Option<Layer>, Action)> {
+    match name.split_once('.') {
+        Some((layer, action)) => Some((Some(Layer::named(layer)?), action_named(action)?)),
+        None => Some((None, action_named(name)?)),
+    }
+}
+
 fn defaults() -> Vec<RawBinding> {
     // The embedded file is tested below; a broken one is a build mistake, not user input.
     toml::from_str::<File>(DEFAULTS)
@@ -165,11 +245,14 @@ fn defaults() -> Vec<RawBinding> {
 
 /// Checks one `[keys]` entry of the user's config: `Err((problem, fix))`.
 pub fn check_binding(action: &str, keys: &[String]) -> Result<(), (String, String)> {
-    if action_named(action).is_none() {
-        let names: Vec<String> = defaults()
+    let known = entry_named(action).is_some_and(|(layer, a)| {
+        defaults()
             .iter()
-            .map(|b| name_of(b.action))
-            .collect::<Vec<_>>();
+            .any(|b| b.action == a && layer.is_none_or(|l| b.layers.contains(&l)))
+    });
+    if !known {
+        let mut names: Vec<String> = defaults().iter().map(|b| name_of(b.action)).collect();
+        names.dedup();
         return Err((
             "is not an action".into(),
             format!("use one of: {}", names.join(", ")),
@@ -236,17 +319,34 @@ const DEFAULTS_NAMES: &[(Action, &str)] = &[
     (Action::Mailbox, "mailbox"),
     (Action::Help, "help"),
     (Action::Quit, "quit"),
+    (Action::NextMatch, "next_match"),
+    (Action::PrevMatch, "prev_match"),
+    (Action::NextMessage, "next_message"),
+    (Action::PrevMessage, "prev_message"),
+    (Action::Messages, "messages"),
+    (Action::Redraw, "redraw"),
+    (Action::Submit, "submit"),
+    (Action::DeleteChar, "delete_char"),
+    (Action::Complete, "complete"),
+    (Action::HistoryPrev, "history_prev"),
+    (Action::HistoryNext, "history_next"),
+    (Action::Newline, "newline"),
+    (Action::Yes, "yes"),
+    (Action::SendLater, "send_later"),
+    (Action::Edit, "edit"),
 ];
 
 impl Keymap {
     /// The defaults with `user` (already checked by the config) merged over them: an
-    /// action the user binds gets exactly the user's keys.
+    /// action the user binds gets exactly the user's keys, in every layer of the entry (or
+    /// in the one layer an entry such as `reader.back` names).
     pub fn new(user: &[(String, Vec<String>)]) -> Keymap {
         let mut bindings: Vec<Binding> = defaults()
             .into_iter()
             .map(|b| Binding {
                 action: b.action,
                 name: name_of(b.action),
+                layers: b.layers,
                 keys_parsed: b.keys.iter().filter_map(|k| parse_key(k).ok()).collect(),
                 keys: b.keys,
                 desc: match crate::i18n::lang() {
@@ -256,33 +356,75 @@ impl Keymap {
             })
             .collect();
         for (name, keys) in user {
-            let Some(action) = action_named(name) else {
+            let Some((only, action)) = entry_named(name) else {
                 continue;
             };
             let parsed: Vec<Key> = keys.iter().filter_map(|k| parse_key(k).ok()).collect();
-            // A key the user gives to one action leaves every other action.
-            for b in bindings.iter_mut().filter(|b| b.action != action) {
-                let keep: Vec<usize> = (0..b.keys_parsed.len())
-                    .filter(|i| !parsed.contains(&b.keys_parsed[*i]))
-                    .collect();
-                b.keys = keep.iter().map(|i| b.keys[*i].clone()).collect();
-                b.keys_parsed = keep.iter().map(|i| b.keys_parsed[*i]).collect();
+            if let Some(l) = only {
+                // That layer alone gets the new keys: it leaves a binding it shares.
+                let shared = bindings.iter().position(|b| {
+                    b.action == action && b.layers.contains(&l) && b.layers.len() > 1
+                });
+                if let Some(i) = shared {
+                    bindings[i].layers.retain(|x| *x != l);
+                    let alone = Binding {
+                        layers: vec![l],
+                        ..bindings[i].clone()
+                    };
+                    bindings.insert(i + 1, alone);
+                }
             }
-            if let Some(b) = bindings.iter_mut().find(|b| b.action == action) {
-                b.keys = keys.clone();
-                b.keys_parsed = parsed;
+            let mine = |b: &Binding| b.action == action && only.is_none_or(|l| b.layers == [l]);
+            let layers: Vec<Layer> = bindings
+                .iter()
+                .filter(|b| mine(b))
+                .flat_map(|b| b.layers.clone())
+                .collect();
+            for b in bindings.iter_mut() {
+                if mine(b) {
+                    b.keys = keys.clone();
+                    b.keys_parsed = parsed.clone();
+                } else if b.layers.iter().any(|l| layers.contains(l)) {
+                    // A key the user gives to one action leaves every other action of its
+                    // layers.
+                    let keep: Vec<usize> = (0..b.keys_parsed.len())
+                        .filter(|i| !parsed.contains(&b.keys_parsed[*i]))
+                        .collect();
+                    b.keys = keep.iter().map(|i| b.keys[*i].clone()).collect();
+                    b.keys_parsed = keep.iter().map(|i| b.keys_parsed[*i]).collect();
+                }
             }
         }
         Keymap { bindings }
     }
 
-    /// The action bound to a key press, if any.
-    pub fn action(&self, key: &KeyEvent) -> Option<Action> {
+    /// The action bound to a key press in `layer`, if any.
+    pub fn action(&self, layer: Layer, key: &KeyEvent) -> Option<Action> {
         let k = Key::from_event(key);
         self.bindings
             .iter()
-            .find(|b| b.keys_parsed.contains(&k))
+            .find(|b| b.layers.contains(&layer) && b.keys_parsed.contains(&k))
             .map(|b| b.action)
+    }
+
+    /// Every key of an action in `layer`, as written, joined with "/" (for hints).
+    pub fn keys_in(&self, layer: Layer, action: Action) -> String {
+        self.bindings
+            .iter()
+            .filter(|b| b.action == action && b.layers.contains(&layer))
+            .flat_map(|b| b.keys.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// The first key of an action in `layer`, as written (for hints).
+    pub fn key_in(&self, layer: Layer, action: Action) -> &str {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action && b.layers.contains(&layer))
+            .and_then(|b| b.keys.first())
+            .map(String::as_str)
+            .unwrap_or("?")
     }
 
     /// The first key of an action, as written (for hints in the status bar).
@@ -327,22 +469,96 @@ mod tests {
         let km = Keymap::new(&[("claim".into(), vec!["x".into(), "Ctrl-k".into()])]);
         let none = KeyModifiers::NONE;
         assert_eq!(
-            km.action(&press(KeyCode::Char('x'), none)),
+            km.action(Layer::List, &press(KeyCode::Char('x'), none)),
             Some(Action::Claim)
         );
         assert_eq!(
-            km.action(&press(KeyCode::Char('k'), KeyModifiers::CONTROL)),
+            km.action(
+                Layer::List,
+                &press(KeyCode::Char('k'), KeyModifiers::CONTROL)
+            ),
             Some(Action::Claim)
         );
-        assert_eq!(km.action(&press(KeyCode::Char('c'), none)), None);
         assert_eq!(
-            km.action(&press(KeyCode::Char('k'), none)),
+            km.action(Layer::List, &press(KeyCode::Char('c'), none)),
+            None
+        );
+        assert_eq!(
+            km.action(Layer::List, &press(KeyCode::Char('k'), none)),
             Some(Action::Up)
         );
         assert_eq!(
-            km.action(&press(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            km.action(Layer::List, &press(KeyCode::Char('G'), KeyModifiers::SHIFT)),
             Some(Action::Bottom)
         );
+    }
+
+    #[test]
+    fn a_layer_entry_rebinds_that_layer_only_and_overlays_have_their_own_keys() {
+        let none = KeyModifiers::NONE;
+        let km = Keymap::new(&[("reader.back".into(), vec!["h".into()])]);
+        assert_eq!(
+            km.action(Layer::Reader, &press(KeyCode::Char('h'), none)),
+            Some(Action::Back)
+        );
+        assert_eq!(
+            km.action(Layer::Reader, &press(KeyCode::Char('q'), none)),
+            None
+        );
+        // The list's and the help's Back keep their keys.
+        assert_eq!(
+            km.action(Layer::List, &press(KeyCode::Esc, none)),
+            Some(Action::Back)
+        );
+        assert_eq!(
+            km.action(Layer::Help, &press(KeyCode::Char('q'), none)),
+            Some(Action::Back)
+        );
+        // A prompt types letters: the list's `d` (done) is nothing there.
+        let km = Keymap::new(&[]);
+        assert_eq!(
+            km.action(Layer::Prompt, &press(KeyCode::Char('d'), none)),
+            None
+        );
+        assert_eq!(
+            km.action(Layer::List, &press(KeyCode::Esc, none)),
+            Some(Action::Back)
+        );
+        assert_eq!(
+            km.action(Layer::List, &press(KeyCode::Char('q'), none)),
+            Some(Action::Quit)
+        );
+        assert!(check_binding("reader.back", &["h".into()]).is_ok());
+        assert!(check_binding("reader.open", &["h".into()]).is_err());
+        assert!(check_binding("nowhere.back", &["h".into()]).is_err());
+    }
+
+    #[test]
+    fn no_key_that_changes_shared_state_is_a_neomutt_or_aerc_move_or_search_key() {
+        let km = Keymap::new(&[]);
+        let writes = [
+            Action::Claim,
+            Action::TakeOver,
+            Action::Release,
+            Action::Assign,
+            Action::Done,
+            Action::Reopen,
+            Action::Note,
+            Action::Reply,
+            Action::ReplyAll,
+            Action::Approve,
+            Action::Reject,
+        ];
+        for b in km.bindings.iter().filter(|b| writes.contains(&b.action)) {
+            for k in &b.keys {
+                assert!(
+                    !["j", "k", "J", "K", "n", "N", "/", "?", "Space", "g", "G", "q", "Esc"]
+                        .contains(&k.as_str()),
+                    "{} on {k}",
+                    b.name
+                );
+            }
+        }
     }
 
     #[test]

@@ -153,6 +153,11 @@ fn event_loop(
         if complete && trace.as_ref().is_some_and(|t| t.waiting()) {
             state.dirty = true; // an unchanged list still ends the traced key
         }
+        if std::mem::take(&mut state.input.redraw) {
+            // Ctrl-L: whatever else wrote to the terminal goes, every cell is drawn anew.
+            term.clear()?;
+            state.dirty = true;
+        }
         if state.dirty {
             term.draw(|f| views::draw(state, f))?;
             state.dirty = false;

@@ -152,14 +152,29 @@ pub enum Overlay {
         agents: Vec<String>,
         selected: usize,
     },
-    /// The `:` command line.
+    /// The `:` command line. `recall` is the place in the command history Up/Down reached.
     CommandLine {
         text: String,
+        recall: Option<usize>,
     },
-    /// The inline note editor.
+    /// The inline note editor, for the conversation `subject` names.
     NoteEditor {
         id: String,
         text: String,
+        subject: String,
+    },
+    /// Typing a search in the reader's text.
+    Find {
+        text: String,
+    },
+    /// The status bar's history (`:messages`), newest last.
+    Messages {
+        scroll: u16,
+    },
+    /// A yes/no question; `back` is the overlay to return to on "no".
+    Confirm {
+        question: Question,
+        back: Option<Box<Overlay>>,
     },
     /// The reply is written: send, send later, edit again, or put it aside. `warnings` are
     /// what stopped a send (mail arrived meanwhile, a missing attachment, a team word):
@@ -172,6 +187,64 @@ pub enum Overlay {
     RejectReason {
         text: String,
     },
+}
+
+/// What a confirmation asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Question {
+    /// Quit, losing the note being written.
+    QuitLosingNote,
+    /// Quit with a reply written and not sent.
+    QuitWithReply,
+    /// Quit while a sent reply can still be taken back (it goes out anyway).
+    QuitInUndo,
+}
+
+/// The status bar's memory: the last lines it showed, in full (`:messages`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusBar {
+    pub history: std::collections::VecDeque<String>,
+    /// The error and the news last recorded (a line is recorded once, when it appears).
+    pub seen: (Option<String>, Option<String>),
+    /// The line on show that belongs to one reply (held, rejected, uncertain, being sent by
+    /// a teammate): it goes when an outbox pass no longer finds that reply standing.
+    pub reply: Option<ReplyNotice>,
+    /// The line a failed connection put there: it goes when the link is back.
+    pub link: Option<String>,
+    /// "No match here; matches in …": it goes when the tab shows matches again.
+    pub elsewhere: Option<String>,
+}
+
+/// A status line about one queued reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyNotice {
+    pub conversation: String,
+    pub text: String,
+    /// Being sent by this agent's tanto: once gone from the outbox, it was sent.
+    pub by: Option<String>,
+    /// An outbox pass since the last sync told of it again (it still stands).
+    pub seen: bool,
+}
+
+/// Lines the history keeps.
+pub const HISTORY: usize = 100;
+
+/// What the input layers remember between keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Input {
+    /// Commands run on the `:` line, oldest first.
+    pub commands: Vec<String>,
+    /// The reader's last search (`n`/`N` go on with it).
+    pub find: Option<String>,
+    /// A tab was picked and its rows are on the way: keys typed meanwhile wait for them
+    /// (they act on the new tab's rows, not on an empty window).
+    pub tab_pending: bool,
+    pub queued: Vec<ratatui::crossterm::event::KeyEvent>,
+    /// Clear the terminal before the next frame (Ctrl-L).
+    pub redraw: bool,
+    /// The reply being written is also kept on disk as it is (taken back from the
+    /// outbox): quitting loses nothing, so it does not ask.
+    pub reply_on_disk: bool,
 }
 
 /// The loaded part of the current tab: `rows` are rows `offset..offset + rows.len()`.
@@ -258,6 +331,8 @@ pub struct State {
     pub told: std::collections::HashSet<String>,
     pub dirty: bool,
     pub quit: bool,
+    pub status: StatusBar,
+    pub input: Input,
 }
 
 impl State {
@@ -302,6 +377,8 @@ impl State {
             told: Default::default(),
             dirty: true,
             quit: false,
+            status: StatusBar::default(),
+            input: Input::default(),
         }
     }
 

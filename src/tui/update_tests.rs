@@ -61,6 +61,20 @@ fn code(s: &mut State, code: KeyCode) -> Vec<Command> {
     update(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
+/// The worker's answer to the latest list request: the same rows (a tab's rows as the test
+/// set them).
+fn answer_list(s: &mut State) -> Vec<Command> {
+    let reply = Reply::List {
+        req: s.list_req,
+        window: s.window.clone(),
+        selected: s.selected,
+        top: s.top,
+        counts: s.counts,
+        matches: false,
+    };
+    update(s, Msg::Worker(reply))
+}
+
 fn last_list(cmds: &[Command]) -> (u64, TabQuery, Anchor) {
     cmds.iter()
         .rev()
@@ -91,12 +105,15 @@ fn tab_keys_switch_tabs_and_ask_for_that_tab_from_the_top() {
             top: 0
         }
     );
+    answer_list(&mut s);
     code(&mut s, KeyCode::Tab);
     assert_eq!(s.tab, Tab::Done);
+    answer_list(&mut s);
     let cmds = press(&mut s, "4");
     assert_eq!(s.tab, Tab::Mine);
     let (_, q, _) = last_list(&cmds);
     assert_eq!(q.assignee.as_deref(), Some("alice"));
+    answer_list(&mut s);
     code(&mut s, KeyCode::BackTab);
     assert_eq!(s.tab, Tab::Done);
 }
@@ -121,10 +138,16 @@ fn typing_a_filter_narrows_the_list_as_you_type_and_esc_clears_it() {
     code(&mut s, KeyCode::Enter);
     assert_eq!(s.overlay, None);
     assert_eq!(s.filter, "in");
-    // In the list, q first clears the filter, then quits.
-    press(&mut s, "q");
+    // In the list, Esc clears the filter, then only says which key quits; q quits.
+    code(&mut s, KeyCode::Esc);
     assert!(s.filter.is_empty());
+    code(&mut s, KeyCode::Esc);
     assert!(!s.quit);
+    assert!(
+        s.info.as_deref().is_some_and(|i| i.contains('q')),
+        "{:?}",
+        s.info
+    );
     press(&mut s, "q");
     assert!(s.quit);
 }
@@ -164,6 +187,7 @@ fn the_selection_stays_on_its_conversation_when_the_list_reorders() {
             selected: 2,
             top: 0,
             counts,
+            matches: false,
         }),
     );
     assert_eq!(s.selected, 2);
@@ -177,6 +201,7 @@ fn the_selection_stays_on_its_conversation_when_the_list_reorders() {
             selected: 0,
             top: 0,
             counts,
+            matches: false,
         }),
     );
     assert_eq!(s.selected, 2);
@@ -284,7 +309,7 @@ fn opening_reading_and_leaving_a_conversation_tracks_presence() {
 #[test]
 fn the_inline_note_editor_sends_the_note() {
     let mut s = state_with(&["a1"]);
-    press(&mut s, "n");
+    press(&mut s, "e");
     press(&mut s, "hi");
     let cmds = code(&mut s, KeyCode::Enter);
     assert_eq!(
@@ -548,17 +573,7 @@ fn the_mouse_scrolls_picks_a_row_and_a_tab() {
 #[test]
 fn an_agent_writing_a_reply_is_told_once_that_someone_took_the_conversation_over() {
     let mut s = state_with(&["a1"]);
-    let mine = row("a1", "Hello", Status::Wip).conversation;
-    let draft = "To: a1@example.com\nSubject: Re: Hello\n\nHi\n";
-    s.compose = Some(crate::tui::state::Compose {
-        mailbox: "support".into(),
-        id: "a1".into(),
-        text: draft.into(),
-        prepared: crate::tui::state::Draft(std::sync::Arc::new(
-            crate::app::reply::Prepared::for_tests(mine, draft),
-        )),
-        displaced: false,
-    });
+    with_draft(&mut s);
     let mut taken = row("a1", "Hello", Status::Wip);
     taken.conversation.assignee = Some("carol".into());
     let answer = |s: &mut State| {
@@ -575,6 +590,7 @@ fn an_agent_writing_a_reply_is_told_once_that_someone_took_the_conversation_over
                 selected: 0,
                 top: 0,
                 counts: s.counts,
+                matches: false,
             }),
         );
     };
@@ -589,4 +605,672 @@ fn an_agent_writing_a_reply_is_told_once_that_someone_took_the_conversation_over
     s.error = None;
     answer(&mut s);
     assert!(s.error.is_none(), "{:?}", s.error);
+}
+
+fn ctrl(s: &mut State, c: char) -> Vec<Command> {
+    update(
+        s,
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+    )
+}
+
+fn mail(at: i64, text: &str) -> crate::app::conversations::Entry {
+    crate::app::conversations::Entry {
+        kind: crate::app::conversations::EntryKind::Inbound,
+        at,
+        event: None,
+        agent: None,
+        owner: None,
+        from: Some(crate::core::model::Address {
+            name: None,
+            email: "carol@example.com".into(),
+        }),
+        to: Vec::new(),
+        cc: Vec::new(),
+        subject: "Hello".into(),
+        message_id: None,
+        text: text.into(),
+        attachments: Vec::new(),
+        noise: None,
+        has_body: true,
+    }
+}
+
+/// `a1` open in the reader with three mails of 20 lines, "invoice" in the second and third.
+fn reading() -> State {
+    let mut s = state_with(&["a1"]);
+    code(&mut s, KeyCode::Enter);
+    let body = |word: &str| {
+        (0..20)
+            .map(|i| {
+                if i == 10 {
+                    word.to_string()
+                } else {
+                    format!("line {i}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let view = crate::app::conversations::ConversationView {
+        conversation: row("a1", "Hello", Status::Done).conversation,
+        presence: Vec::new(),
+        timeline: vec![
+            mail(1, &body("hello")),
+            mail(2, &body("the invoice")),
+            mail(3, &body("INVOICE again")),
+        ],
+        fetch_error: None,
+        outbox: Vec::new(),
+    };
+    update(
+        &mut s,
+        Msg::Worker(Reply::Opened {
+            id: "a1".into(),
+            result: Ok(Box::new(view)),
+        }),
+    );
+    s
+}
+
+fn acts(cmds: &[Command]) -> usize {
+    cmds.iter()
+        .filter(|c| matches!(c, Command::Act { .. } | Command::Note { .. }))
+        .count()
+}
+
+#[test]
+fn slash_in_the_reader_opens_a_search_and_the_letters_typed_are_never_actions() {
+    let mut s = reading();
+    // `/do` once marked the conversation done and reopened it.
+    let cmds = press(&mut s, "/do");
+    assert_eq!(acts(&cmds), 0, "{cmds:?}");
+    assert_eq!(s.overlay, Some(Overlay::Find { text: "do".into() }));
+    code(&mut s, KeyCode::Esc);
+    assert_eq!(s.overlay, None);
+    assert_eq!(s.screen, Screen::Reader);
+    // Every layer's keys stay in it: the search prompt takes c, d, o, u, a, r as text.
+    let cmds = press(&mut s, "/cdouar");
+    assert_eq!(acts(&cmds), 0);
+    assert!(cmds
+        .iter()
+        .all(|c| !matches!(c, Command::PrepareReply { .. })));
+    code(&mut s, KeyCode::Esc);
+}
+
+#[test]
+fn n_and_shift_n_go_from_match_to_match_in_the_reader_and_say_where() {
+    let mut s = reading();
+    press(&mut s, "/invoice");
+    code(&mut s, KeyCode::Enter);
+    let first = s.reader.as_ref().map(|r| r.scroll).unwrap_or_default();
+    assert!(first > 20, "the second mail's match: {first}");
+    assert!(s
+        .info
+        .as_deref()
+        .is_some_and(|i| i.contains("1") && i.contains("2")));
+    press(&mut s, "n");
+    let second = s.reader.as_ref().map(|r| r.scroll).unwrap_or_default();
+    assert!(second > first, "{second} after {first}");
+    press(&mut s, "N");
+    assert_eq!(s.reader.as_ref().map(|r| r.scroll), Some(first));
+    // n wraps round to the first match.
+    press(&mut s, "nn");
+    assert_eq!(s.reader.as_ref().map(|r| r.scroll), Some(first));
+    press(&mut s, "/nowhere");
+    code(&mut s, KeyCode::Enter);
+    assert!(s.info.as_deref().is_some_and(|i| i.contains("nowhere")));
+    assert_eq!(s.reader.as_ref().map(|r| r.scroll), Some(first));
+}
+
+#[test]
+fn space_pages_and_shift_j_k_go_from_message_to_message_in_the_reader() {
+    let mut s = reading();
+    s.reader_height = 10;
+    press(&mut s, " ");
+    assert_eq!(s.reader.as_ref().map(|r| r.scroll), Some(9));
+    press(&mut s, "g");
+    press(&mut s, "J");
+    let second = s.reader.as_ref().map(|r| r.scroll).unwrap_or_default();
+    press(&mut s, "J");
+    let third = s.reader.as_ref().map(|r| r.scroll).unwrap_or_default();
+    assert!(0 < second && second < third, "{second} {third}");
+    press(&mut s, "K");
+    assert_eq!(s.reader.as_ref().map(|r| r.scroll), Some(second));
+}
+
+#[test]
+fn n_in_the_list_is_the_next_match_not_a_note() {
+    let mut s = state_with(&["a1", "b2", "c3"]);
+    press(&mut s, "n");
+    assert_eq!(s.overlay, None);
+    assert!(s.info.as_deref().is_some_and(|i| i.contains('/')));
+    press(&mut s, "/b");
+    code(&mut s, KeyCode::Enter);
+    press(&mut s, "n");
+    assert_eq!((s.selected, s.overlay.clone()), (1, None));
+    press(&mut s, "N");
+    assert_eq!(s.selected, 0);
+    // The note moved to e; its popup names the conversation.
+    press(&mut s, "e");
+    assert!(matches!(
+        &s.overlay,
+        Some(Overlay::NoteEditor { id, subject, .. }) if id == "a1" && subject == "Hello"
+    ));
+}
+
+#[test]
+fn ctrl_c_in_the_note_editor_asks_and_no_gives_the_text_back() {
+    let mut s = state_with(&["a1"]);
+    press(&mut s, "eCalled her");
+    ctrl(&mut s, 'c');
+    assert!(!s.quit);
+    assert!(matches!(
+        s.overlay,
+        Some(Overlay::Confirm {
+            question: crate::tui::state::Question::QuitLosingNote,
+            ..
+        })
+    ));
+    press(&mut s, "n");
+    assert!(matches!(
+        &s.overlay,
+        Some(Overlay::NoteEditor { text, .. }) if text == "Called her"
+    ));
+    press(&mut s, " back");
+    ctrl(&mut s, 'c');
+    press(&mut s, "y");
+    assert!(s.quit);
+    // With nothing typed, Ctrl-c quits at once.
+    let mut s = state_with(&["a1"]);
+    press(&mut s, "e");
+    ctrl(&mut s, 'c');
+    assert!(s.quit);
+}
+
+#[test]
+fn q_quits_the_list_at_once_and_asks_first_while_a_reply_is_pending() {
+    let mut s = state_with(&["a1"]);
+    in_undo_window(&mut s);
+    press(&mut s, "q");
+    assert!(!s.quit);
+    code(&mut s, KeyCode::Esc);
+    assert_eq!(s.overlay, None);
+    assert!(!s.quit);
+    press(&mut s, "qy");
+    assert!(s.quit);
+    // Its send under way (the countdown ended): the outbox holds it, q quits at once.
+    let mut s = state_with(&["a1"]);
+    with_draft(&mut s);
+    in_undo_window(&mut s);
+    if let Some(u) = s.undo.as_mut() {
+        u.settling = true;
+    }
+    press(&mut s, "q");
+    assert!(s.quit);
+    // Sent by an outbox pass before the countdown ended here: nothing pending either.
+    let mut s = state_with(&["a1"]);
+    with_draft(&mut s);
+    in_undo_window(&mut s);
+    update(
+        &mut s,
+        Msg::Notice(Notice::Outbox(Sent::Delivered {
+            conversation: "a1".into(),
+        })),
+    );
+    assert_eq!((s.undo.clone(), s.compose.is_some()), (None, false));
+    press(&mut s, "q");
+    assert!(s.quit);
+}
+
+#[test]
+fn esc_never_quits_from_any_layer() {
+    let mut s = state_with(&["a1"]);
+    for keys in ["", "?", "/x", ":cl", "e", "M"] {
+        press(&mut s, keys);
+        for _ in 0..3 {
+            code(&mut s, KeyCode::Esc);
+        }
+        assert!(!s.quit, "after {keys:?}");
+        assert_eq!(s.overlay, None, "after {keys:?}");
+    }
+    code(&mut s, KeyCode::Enter);
+    for _ in 0..3 {
+        code(&mut s, KeyCode::Esc);
+    }
+    assert_eq!(s.screen, Screen::List);
+    assert!(!s.quit);
+}
+
+#[test]
+fn ctrl_l_asks_for_a_full_redraw() {
+    let mut s = state_with(&["a1"]);
+    ctrl(&mut s, 'l');
+    assert!(s.input.redraw);
+}
+
+#[test]
+fn keys_on_an_empty_tab_say_so() {
+    let mut s = state_with(&[]);
+    for k in ["c", "d", "o", "e", "r", "a"] {
+        s.info = None;
+        let cmds = press(&mut s, k);
+        assert!(cmds.is_empty(), "{k}: {cmds:?}");
+        assert!(
+            s.info.as_deref().is_some_and(|i| i.contains("New")),
+            "{k}: {:?}",
+            s.info
+        );
+    }
+    code(&mut s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::List);
+}
+
+#[test]
+fn keys_typed_right_after_a_tab_switch_act_on_the_new_tab_once_its_rows_arrive() {
+    let mut s = state_with(&["a1"]);
+    s.counts.wip = 2;
+    // 2 then c at once: the window is empty until In progress's rows come.
+    let mut cmds = press(&mut s, "2");
+    cmds.extend(press(&mut s, "jc"));
+    assert_eq!(acts(&cmds), 0);
+    s.window = Window {
+        offset: 0,
+        total: 2,
+        rows: vec![row("w1", "One", Status::Wip), row("w2", "Two", Status::Wip)],
+    };
+    // q is not kept waiting (nothing else is pending here, so it quits).
+    let mut waiting = s.clone();
+    press(&mut waiting, "q");
+    assert!(waiting.quit);
+    let cmds = answer_list(&mut s);
+    assert_eq!(s.selected, 1);
+    assert!(
+        cmds.contains(&Command::Act {
+            id: "w2".into(),
+            action: claims::Action::Claim
+        }),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn the_command_line_completes_with_tab_and_recalls_with_up_and_down() {
+    let mut s = state_with(&["a1"]);
+    press(&mut s, ":rel");
+    code(&mut s, KeyCode::Tab);
+    assert!(matches!(&s.overlay, Some(Overlay::CommandLine { text, .. }) if text == "release"));
+    let cmds = code(&mut s, KeyCode::Enter);
+    assert_eq!(acts(&cmds), 1);
+    press(&mut s, ":re");
+    code(&mut s, KeyCode::Tab);
+    // release and reopen share "re": Tab stops there.
+    assert!(matches!(&s.overlay, Some(Overlay::CommandLine { text, .. }) if text == "re"));
+    code(&mut s, KeyCode::Esc);
+    press(&mut s, ":done");
+    code(&mut s, KeyCode::Enter);
+    press(&mut s, ":");
+    code(&mut s, KeyCode::Up);
+    assert!(matches!(&s.overlay, Some(Overlay::CommandLine { text, .. }) if text == "done"));
+    code(&mut s, KeyCode::Up);
+    assert!(matches!(&s.overlay, Some(Overlay::CommandLine { text, .. }) if text == "release"));
+    code(&mut s, KeyCode::Down);
+    code(&mut s, KeyCode::Down);
+    assert!(matches!(&s.overlay, Some(Overlay::CommandLine { text, .. }) if text.is_empty()));
+}
+
+fn screen(s: &State, w: u16, h: u16) -> String {
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("terminal");
+    term.draw(|f| crate::tui::views::draw(s, f)).expect("draw");
+    let buf = term.backend().buffer().clone();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_key_of_the_help_is_reached_by_scrolling_at_80x24_with_a_cue_until_the_end() {
+    for lang in [crate::i18n::Lang::En, crate::i18n::Lang::Ja] {
+        crate::i18n::with_lang(lang, || {
+            let mut s = state_with(&["a1"]);
+            s.keymap = Keymap::new(&[]);
+            update(
+                &mut s,
+                Msg::Resize {
+                    width: 80,
+                    height: 24,
+                },
+            );
+            press(&mut s, "?");
+            let mut seen = String::new();
+            let mut pages = 0;
+            loop {
+                let shot = screen(&s, 80, 24);
+                seen.push_str(&shot);
+                let more = shot.contains("↓");
+                press(&mut s, " ");
+                pages += 1;
+                if !more {
+                    break;
+                }
+                assert!(pages < 20, "the help never ends:\n{shot}");
+            }
+            assert!(pages > 1, "one page cannot hold every key at 80x24");
+            for b in &s.keymap.bindings {
+                for k in &b.keys {
+                    assert!(seen.contains(k.as_str()), "{k} ({})", b.name);
+                }
+                // Wide characters fill two cells: compare without the spaces.
+                let bare: String = seen.chars().filter(|c| *c != ' ').collect();
+                let start: String = b.desc.chars().filter(|c| *c != ' ').take(6).collect();
+                assert!(bare.contains(&start), "{start:?} ({})", b.name);
+            }
+            // The last page has no "more below"; Esc closes it.
+            code(&mut s, KeyCode::Esc);
+            assert_eq!(s.overlay, None);
+        });
+    }
+}
+
+#[test]
+fn the_message_history_keeps_the_last_100_lines_in_full() {
+    let mut s = state_with(&["a1"]);
+    let long = "x".repeat(300);
+    for i in 0..120 {
+        s.info = Some(format!("news {i} {long}"));
+        let now = s.now;
+        update(&mut s, Msg::Tick { now });
+    }
+    assert_eq!(s.status.history.len(), 100);
+    assert!(s.status.history[0].starts_with("news 20 "));
+    assert!(s.status.history[99].ends_with(&long));
+    // The same line standing over many ticks is recorded once.
+    let now = s.now + 1;
+    update(&mut s, Msg::Tick { now });
+    assert_eq!(s.status.history.len(), 100);
+    press(&mut s, "M");
+    assert!(matches!(s.overlay, Some(Overlay::Messages { .. })));
+    // At the bottom: the newest line, in full (wrapped, not cut).
+    let shot = screen(&s, 80, 24);
+    assert!(shot.contains("news 119"), "{shot}");
+    code(&mut s, KeyCode::Esc);
+    press(&mut s, ":messages");
+    code(&mut s, KeyCode::Enter);
+    assert!(matches!(s.overlay, Some(Overlay::Messages { .. })));
+}
+
+#[test]
+fn a_reply_taken_back_is_kept_on_disk_so_q_quits_without_asking() {
+    let mut s = state_with(&["a1"]);
+    in_undo_window(&mut s);
+    press(&mut s, "z");
+    update(
+        &mut s,
+        Msg::Worker(Reply::TookBack {
+            id: "a1".into(),
+            result: Ok(TakeBack::Removed),
+        }),
+    );
+    press(&mut s, "q");
+    assert!(s.quit);
+}
+
+fn synced(s: &mut State) {
+    update(s, Msg::Watch(WatchEvent::Synced { changes: 0 }));
+}
+
+fn rejected(conversation: &str) -> Msg {
+    Msg::Notice(Notice::Outbox(Sent::Waiting {
+        conversation: conversation.into(),
+        standing: crate::core::outbox::Standing::Rejected,
+        author: "alice".into(),
+    }))
+}
+
+#[test]
+fn a_rejected_replys_notice_stays_while_it_stands_and_goes_once_it_is_settled() {
+    let mut s = state_with(&["a1"]);
+    update(&mut s, rejected("a1b2c3d4e5"));
+    let line = s.info.clone().or(s.error.clone()).expect("told");
+    assert!(line.contains("a1b2c3d4"), "{line}");
+    synced(&mut s);
+    // The next passes find it again: still on show, told once.
+    for _ in 0..3 {
+        update(&mut s, rejected("a1b2c3d4e5"));
+        synced(&mut s);
+    }
+    assert_eq!(s.info.clone().or(s.error.clone()), Some(line.clone()));
+    assert_eq!(s.status.history.iter().filter(|l| **l == line).count(), 1);
+    // Dropped or replaced: the next pass does not find it, and its line goes.
+    synced(&mut s);
+    assert_eq!((s.info.clone(), s.error.clone()), (None, None));
+    // Rejected again later: told again.
+    update(&mut s, rejected("a1b2c3d4e5"));
+    assert_eq!(s.info.clone().or(s.error.clone()), Some(line));
+}
+
+#[test]
+fn being_sent_by_a_teammates_tanto_settles_to_sent_once_their_pass_sent_it() {
+    let mut s = state_with(&["a1"]);
+    in_undo_window(&mut s);
+    update(
+        &mut s,
+        Msg::Worker(Reply::SentDue {
+            id: "a1".into(),
+            result: Ok(Sent::Taken {
+                conversation: "a1".into(),
+                by: "bob".into(),
+            }),
+        }),
+    );
+    assert!(s
+        .info
+        .as_deref()
+        .is_some_and(|i| i.contains("being sent by bob")));
+    synced(&mut s);
+    // bob's tanto is still at it: a pass says so.
+    update(
+        &mut s,
+        Msg::Notice(Notice::Outbox(Sent::Taken {
+            conversation: "a1".into(),
+            by: "bob".into(),
+        })),
+    );
+    synced(&mut s);
+    assert!(s
+        .info
+        .as_deref()
+        .is_some_and(|i| i.contains("being sent by bob")));
+    // Gone from the outbox: bob's pass sent it.
+    synced(&mut s);
+    assert!(
+        s.info
+            .as_deref()
+            .is_some_and(|i| i.contains("reply sent by bob")),
+        "{:?}",
+        s.info
+    );
+}
+
+#[test]
+fn after_a_reconnect_the_bar_never_says_connected_and_cannot_reach_at_once() {
+    let mut s = state_with(&["a1"]);
+    update(
+        &mut s,
+        Msg::Notice(Notice::Retrying {
+            what: "sync".into(),
+            reason: "cannot reach 127.0.0.1:1".into(),
+            wait: std::time::Duration::from_secs(2),
+        }),
+    );
+    update(
+        &mut s,
+        Msg::Watch(WatchEvent::Trouble {
+            reason: "cannot reach 127.0.0.1:1".into(),
+            retry_secs: 2,
+        }),
+    );
+    assert!(s.error.is_some());
+    synced(&mut s);
+    assert_eq!(s.link, Link::Connected);
+    assert_eq!(s.error, None);
+    // It stays in the history.
+    assert!(s.status.history.iter().any(|l| l.contains("cannot reach")));
+}
+
+#[test]
+fn a_search_with_no_match_in_this_tab_says_which_tabs_have_some() {
+    let mut s = state_with(&["a1"]);
+    press(&mut s, "/invoice");
+    let answer = |s: &mut State, total: usize, counts: StatusCounts| {
+        let reply = Reply::List {
+            req: s.list_req,
+            window: Window {
+                offset: 0,
+                total,
+                rows: Vec::new(),
+            },
+            selected: 0,
+            top: 0,
+            counts,
+            matches: true,
+        };
+        update(s, Msg::Worker(reply));
+    };
+    let counts = StatusCounts {
+        new: 0,
+        wip: 0,
+        done: 3,
+        noise: 1,
+        mine: 0,
+    };
+    answer(&mut s, 0, counts);
+    let said = s.info.clone().unwrap_or_default();
+    assert!(
+        said.contains("no match in New") && said.contains("Done 3") && said.contains("Noise 1"),
+        "{said}"
+    );
+    // The tab bar counts the matches, and the tabs stay a key away.
+    assert_eq!(s.counts, counts);
+    code(&mut s, KeyCode::Enter);
+    press(&mut s, "3");
+    answer(&mut s, 3, counts);
+    assert_eq!(s.tab, Tab::Done);
+    assert_eq!(s.info, None);
+}
+
+/// A reply to a1 written and not sent.
+fn with_draft(s: &mut State) {
+    let mine = row("a1", "Hello", Status::Wip).conversation;
+    let draft = "To: a1@example.com\nSubject: Re: Hello\n\nHi\n";
+    s.compose = Some(crate::tui::state::Compose {
+        mailbox: "support".into(),
+        id: "a1".into(),
+        text: draft.into(),
+        prepared: crate::tui::state::Draft(std::sync::Arc::new(
+            crate::app::reply::Prepared::for_tests(mine, draft),
+        )),
+        displaced: false,
+    });
+}
+
+/// A reply to a1 written, at its send prompt.
+fn composing(s: &mut State) {
+    with_draft(s);
+    s.overlay = Some(Overlay::SendReply {
+        warnings: Vec::new(),
+        later: None,
+    });
+}
+
+#[test]
+fn the_send_prompt_is_a_layer_of_its_own_rebindable_and_ctrl_c_there_asks() {
+    let mut s = state_with(&["a1"]);
+    s.keymap = Keymap::new(&[("send.submit".into(), vec!["s".into()])]);
+    composing(&mut s);
+    // y no longer sends: it does nothing there, and nothing falls through to the list.
+    assert!(press(&mut s, "ydc").is_empty());
+    assert!(matches!(s.overlay, Some(Overlay::SendReply { .. })));
+    ctrl(&mut s, 'c');
+    assert!(!s.quit);
+    assert!(matches!(
+        s.overlay,
+        Some(Overlay::Confirm {
+            question: crate::tui::state::Question::QuitWithReply,
+            ..
+        })
+    ));
+    code(&mut s, KeyCode::Esc);
+    assert!(matches!(s.overlay, Some(Overlay::SendReply { .. })));
+    let cmds = press(&mut s, "s");
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::SubmitReply { .. })),
+        "{cmds:?}"
+    );
+    // Put aside, the draft lives in this process only: q asks.
+    let mut s = state_with(&["a1"]);
+    composing(&mut s);
+    code(&mut s, KeyCode::Esc);
+    assert_eq!(s.overlay, None);
+    press(&mut s, "q");
+    assert!(!s.quit);
+    press(&mut s, "y");
+    assert!(s.quit);
+}
+
+#[test]
+fn no_letter_typed_in_any_overlay_reaches_an_action_on_the_conversation() {
+    let overlays = [
+        Overlay::Help { scroll: 0 },
+        Overlay::Messages { scroll: 0 },
+        Overlay::Filter,
+        Overlay::Find {
+            text: String::new(),
+        },
+        Overlay::Picker {
+            agents: vec!["bob".into()],
+            selected: 0,
+        },
+        Overlay::CommandLine {
+            text: String::new(),
+            recall: None,
+        },
+        Overlay::NoteEditor {
+            id: "a1".into(),
+            text: String::new(),
+            subject: "Hello".into(),
+        },
+        Overlay::RejectReason {
+            text: String::new(),
+        },
+        Overlay::SendReply {
+            warnings: Vec::new(),
+            later: Some(String::new()),
+        },
+    ];
+    for o in overlays {
+        let mut s = state_with(&["a1"]);
+        s.overlay = Some(o.clone());
+        let cmds = press(&mut s, "cCuadoHrRAxmnN/:123");
+        let acted = cmds.iter().any(|c| {
+            matches!(
+                c,
+                Command::Act { .. }
+                    | Command::Note { .. }
+                    | Command::PrepareReply { .. }
+                    | Command::Decide { .. }
+                    | Command::EditNote { .. }
+            )
+        });
+        assert!(!acted, "{o:?}: {cmds:?}");
+        assert!(!s.quit, "{o:?}");
+        assert_eq!(s.screen, Screen::List, "{o:?}");
+    }
 }

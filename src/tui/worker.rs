@@ -318,12 +318,14 @@ fn list_reply(
     window: Window,
     (selected, top): (usize, usize),
 ) -> anyhow::Result<Reply> {
+    let (counts, matches) = cache.counts_for(&job.query, me)?;
     Ok(Reply::List {
         req: job.req,
         window,
         selected,
         top,
-        counts: cache.status_counts(job.query.mailbox.as_deref(), me)?,
+        counts,
+        matches,
     })
 }
 

@@ -2,8 +2,6 @@
 //! (send, send later, edit, put aside; warnings with "send anyway"), the undo window, and
 //! the Approvals view. No I/O, like the rest of `update`.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
-
 use super::{leave_reader, refresh_after_change, reload, short, Command, Reply};
 use crate::app::reply::Replied;
 use crate::app::reply_outbox::{Sent, TakeBack, Verdict};
@@ -81,28 +79,25 @@ fn take_back_queued(s: &mut State, out: &mut Vec<Command>) {
 }
 
 /// Keys of the send prompt shown once the draft is written.
+/// Keys of the send prompt (the `send` layer), or of its "send at" line (`prompt`).
 pub(super) fn send_reply_key(
     s: &mut State,
     warnings: Vec<String>,
     later: Option<String>,
-    k: KeyEvent,
+    action: Option<Action>,
     typed: Option<char>,
     out: &mut Vec<Command>,
 ) {
     if let Some(mut text) = later {
-        match (k.code, typed) {
-            (_, Some(c)) => text.push(c),
-            (KeyCode::Backspace, _) => {
-                text.pop();
-            }
-            (KeyCode::Esc, _) => {
+        match action {
+            Some(Action::Back) => {
                 s.overlay = Some(Overlay::SendReply {
                     warnings,
                     later: None,
                 });
                 return;
             }
-            (KeyCode::Enter, _) => {
+            Some(Action::Submit) => {
                 match crate::tui::later::parse_later(&text, s.now, s.utc_offset) {
                     Ok(at) => submit(s, !warnings.is_empty(), Some(at), out),
                     Err(e) => {
@@ -115,7 +110,9 @@ pub(super) fn send_reply_key(
                 }
                 return;
             }
-            _ => {}
+            _ => {
+                super::overlay::edit_line(&mut text, action, typed);
+            }
         }
         s.overlay = Some(Overlay::SendReply {
             warnings,
@@ -126,16 +123,16 @@ pub(super) fn send_reply_key(
     let Some(c) = s.compose.clone() else {
         return;
     };
-    match (k.code, typed) {
-        (KeyCode::Enter, _) | (_, Some('y')) => submit(s, !warnings.is_empty(), None, out),
-        (_, Some('l')) => {
+    match action {
+        Some(Action::Submit) => submit(s, !warnings.is_empty(), None, out),
+        Some(Action::SendLater) => {
             s.overlay = Some(Overlay::SendReply {
                 warnings,
                 later: Some(String::new()),
             })
         }
-        (_, Some('e')) => out.push(Command::EditReply { id: c.id }),
-        (KeyCode::Esc, _) | (_, Some('q')) => {
+        Some(Action::Edit) => out.push(Command::EditReply { id: c.id }),
+        Some(Action::Back) => {
             s.info = Some(format!(
                 "{}: {}",
                 short(&c.id),
@@ -338,6 +335,19 @@ pub(super) fn sent_text(sent: &Sent) -> (String, bool) {
 
 fn show_sent(s: &mut State, sent: &Sent) {
     let (text, bad) = sent_text(sent);
+    // A line about a reply that still stands goes when an outbox pass no longer finds it.
+    match sent {
+        Sent::Taken { conversation, by } => {
+            super::status::track(s, conversation.clone(), &text, Some(by.clone()))
+        }
+        Sent::Uncertain { conversation, .. }
+        | Sent::Held { conversation, .. }
+        | Sent::Waiting { conversation, .. } => {
+            super::status::track(s, conversation.clone(), &text, None)
+        }
+        // Queued for a retry: passes do not tell of it, so their silence says nothing.
+        Sent::Queued { .. } | Sent::Delivered { .. } | Sent::Completed { .. } => {}
+    }
     if bad {
         s.error = Some(text);
     } else {
@@ -359,6 +369,7 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             s.info = None;
             match result {
                 Ok(Ok(draft)) => {
+                    s.input.reply_on_disk = false;
                     s.compose = Some(Compose {
                         mailbox: draft.0.conversation.mailbox.clone(),
                         id: id.clone(),
@@ -399,6 +410,7 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             let mailbox = c.mailbox.clone();
             match text {
                 Ok(t) => {
+                    s.input.reply_on_disk = false;
                     c.text = t;
                     send_prompt(s, Vec::new());
                 }
@@ -481,6 +493,7 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             }
             match result {
                 Ok(TakeBack::Removed) => {
+                    s.input.reply_on_disk = true;
                     s.info = Some(format!(
                         "{}: {}",
                         short(&id),

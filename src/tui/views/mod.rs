@@ -14,13 +14,14 @@ use ratatui::Frame;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::state::{Overlay, Screen, State};
+pub(crate) use help::{help_rows, messages_rows};
 
 /// Draws the whole screen.
 pub fn draw(s: &State, f: &mut Frame) {
     let [main, bar] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(f.area());
     let input = matches!(
         s.overlay,
-        Some(Overlay::Filter) | Some(Overlay::CommandLine { .. })
+        Some(Overlay::Filter) | Some(Overlay::CommandLine { .. }) | Some(Overlay::Find { .. })
     );
     let (main, prompt_area) = if input {
         let [m, p] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(main);
@@ -46,6 +47,8 @@ pub fn draw(s: &State, f: &mut Frame) {
             prompt::draw_send(s, warnings, later.as_deref(), f, main)
         }
         Some(Overlay::RejectReason { text }) => prompt::draw_reason(s, text, f, main),
+        Some(Overlay::Messages { scroll }) => help::draw_messages(s, *scroll, f, main),
+        Some(Overlay::Confirm { question, .. }) => prompt::draw_confirm(s, *question, f, main),
         _ => {}
     }
     status::draw(s, f, bar);

@@ -8,13 +8,14 @@ use ratatui::Frame;
 
 use super::{centered, fit, Theme};
 use crate::i18n::{t as tr, tf};
-use crate::tui::state::{Overlay, State};
+use crate::tui::state::{Overlay, Question, State};
 
 pub fn draw_line(s: &State, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);
     let (prefix, text) = match &s.overlay {
         Some(Overlay::Filter) => ("/", s.filter.as_str()),
-        Some(Overlay::CommandLine { text }) => (":", text.as_str()),
+        Some(Overlay::Find { text }) => ("/", text.as_str()),
+        Some(Overlay::CommandLine { text, .. }) => (":", text.as_str()),
         _ => return,
     };
     let room = (area.width as usize).saturating_sub(2);
@@ -79,7 +80,15 @@ pub fn draw_editor(s: &State, text: &str, f: &mut Frame, area: Rect) {
         height: h,
         ..area
     };
-    let _ = s;
+    // Which conversation the note goes to, in the box's top border.
+    let about = match &s.overlay {
+        Some(Overlay::NoteEditor { id, subject, .. }) => tf(
+            "tui.note.about",
+            &[("subject", subject), ("id", &id.get(..8).unwrap_or(id))],
+        ),
+        _ => String::new(),
+    };
+    let room = usize::from(area.width.saturating_sub(4));
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(format!("{text}█"))
@@ -87,7 +96,8 @@ pub fn draw_editor(s: &State, text: &str, f: &mut Frame, area: Rect) {
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(format!(" {} ", tr("tui.note.title"))),
+                    .title(format!(" {} ", fit(&about, room).trim_end()))
+                    .title_bottom(format!(" {} ", tr("tui.note.title"))),
             ),
         r,
     );
@@ -132,8 +142,27 @@ pub fn draw_send(s: &State, warnings: &[String], later: Option<&str>, f: &mut Fr
             tr("tui.send.at"),
             tail(text, inner.saturating_sub(40))
         ),
-        None if warnings.is_empty() => tr("tui.send.keys").to_string(),
-        None => tr("tui.send.keys_anyway").to_string(),
+        None => {
+            use crate::tui::keymap::{Action, Layer};
+            let k = |a| s.keymap.keys_in(Layer::Send, a);
+            let (send, later, edit, back) = (
+                k(Action::Submit),
+                k(Action::SendLater),
+                k(Action::Edit),
+                k(Action::Back),
+            );
+            let keys: [(&str, &dyn std::fmt::Display); 4] = [
+                ("send", &send),
+                ("later", &later),
+                ("edit", &edit),
+                ("back", &back),
+            ];
+            if warnings.is_empty() {
+                tf("tui.send.keys", &keys)
+            } else {
+                tf("tui.send.keys_anyway", &keys)
+            }
+        }
     };
     lines.push(Line::from(Span::styled(fit(&keys, inner), t.title())));
     let h = (lines.len() as u16 + 2).min(area.height);
@@ -160,6 +189,38 @@ pub fn draw_reason(s: &State, text: &str, f: &mut Frame, area: Rect) {
             Block::default()
                 .borders(Borders::ALL)
                 .title(format!(" {} ", tr("tui.reject.title"))),
+        ),
+        r,
+    );
+}
+
+/// A yes/no question, over whatever asked it.
+pub fn draw_confirm(s: &State, question: Question, f: &mut Frame, area: Rect) {
+    let t = Theme::of(s);
+    let undo = s.keymap.key_for(crate::tui::keymap::Action::Undo);
+    let text = match question {
+        Question::QuitLosingNote => tr("tui.confirm.quit_note").to_string(),
+        Question::QuitWithReply => tr("tui.confirm.quit_reply").to_string(),
+        Question::QuitInUndo => tf("tui.confirm.quit_undo", &[("key", &undo)]),
+    };
+    let w = area.width.min(60);
+    let inner = usize::from(w.saturating_sub(2));
+    let mut lines: Vec<Line> = super::help::wrap(&text, inner)
+        .into_iter()
+        .map(Line::raw)
+        .collect();
+    lines.push(Line::from(Span::styled(
+        fit(tr("tui.confirm.keys"), inner),
+        t.title(),
+    )));
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let r = centered(area, w, h);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {} ", tr("tui.confirm.title"))),
         ),
         r,
     );

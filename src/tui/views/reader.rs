@@ -65,7 +65,7 @@ fn lines(s: &State, v: &ConversationView) -> Vec<Line<'static>> {
         Span::styled(format!("{} ", tr("tui.reader.customer")), t.dim()),
         Span::raw(c.customer.clone()),
         Span::styled(format!("  {} ", tr("tui.reader.status")), t.dim()),
-        Span::raw(format!("{}{owner}", crate::i18n::status_name(c.status))),
+        Span::raw(format!("{}{owner}", crate::i18n::status_title(c.status))),
         Span::styled("  Id ", t.dim()),
         Span::raw(c.id.clone()),
     ]));

@@ -327,11 +327,13 @@ fn the_picker_and_the_command_line() {
     insta::assert_snapshot!("picker", render(&s, 80, 10));
     s.overlay = Some(Overlay::CommandLine {
         text: "assign bob".into(),
+        recall: None,
     });
     insta::assert_snapshot!("command_line", render(&s, 80, 10));
     s.overlay = Some(Overlay::NoteEditor {
         id: "a1".into(),
         text: "Called her back.".into(),
+        subject: "Cannot log in".into(),
     });
     insta::assert_snapshot!("note_editor", render(&s, 80, 12));
 }

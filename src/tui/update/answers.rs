@@ -1,0 +1,221 @@
+//! The workers' answers to state.
+
+use super::*;
+
+pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
+    match r {
+        Reply::List {
+            req,
+            window,
+            selected,
+            top,
+            counts,
+            matches,
+        } => {
+            if req != s.list_req {
+                return;
+            }
+            super::status::matches_elsewhere(s, matches.then_some(&counts), window.total);
+            s.list_answered = req;
+            if window != s.window || counts != s.counts || selected != s.selected || top != s.top {
+                s.dirty = true;
+            }
+            s.window = window;
+            s.counts = counts;
+            s.selected = selected;
+            s.top = top;
+            s.selected_id = s
+                .window
+                .get(selected)
+                .map(|r| (r.conversation.mailbox.clone(), r.conversation.id.clone()));
+            let rows: Vec<_> = s
+                .window
+                .rows
+                .iter()
+                .map(|r| r.conversation.clone())
+                .collect();
+            rows.iter().for_each(|c| displaced(s, c));
+            replay_keys(s, out);
+        }
+        Reply::ListFailed { req, error } => {
+            if req == s.list_req {
+                s.list_answered = req;
+                replay_keys(s, out);
+                s.dirty = true;
+                s.error = Some(error);
+            }
+        }
+        Reply::Opened { id, result } => {
+            let Some(reader) = s.reader.as_mut().filter(|r| r.id == id) else {
+                return;
+            };
+            s.dirty = true;
+            match result {
+                Ok(view) => {
+                    reader.subject = view.conversation.subject.clone();
+                    let conv = view.conversation.clone();
+                    reader.view = Some(view);
+                    displaced(s, &conv);
+                }
+                Err(e) => s.error = Some(e),
+            }
+        }
+        Reply::Acted { id, result } => {
+            s.dirty = true;
+            s.busy = s.busy.saturating_sub(1);
+            match result {
+                Ok(Outcome::Won(w)) => {
+                    s.error = None;
+                    s.info = Some(format!(
+                        "{}: {}",
+                        short(&id),
+                        crate::i18n::event_sentence(
+                            &w.event,
+                            &w.agent,
+                            w.owner.as_deref(),
+                            w.displaced.as_deref()
+                        )
+                    ));
+                    refresh_after_change(s, &id, out);
+                }
+                Ok(Outcome::Already { what, .. }) => {
+                    s.info = Some(format!("{}: {}", short(&id), already_text(&what)));
+                }
+                Ok(Outcome::Queued { .. }) => {
+                    s.error = None;
+                    s.info = Some(format!("{}: {}", short(&id), tr("tui.offline.queued")));
+                }
+                Ok(Outcome::Lost {
+                    winner, idle_secs, ..
+                }) => {
+                    s.info = None;
+                    s.error = Some(format!(
+                        "{}: {}",
+                        short(&id),
+                        tf(
+                            "tui.lost",
+                            &[
+                                ("winner", &winner),
+                                ("since", &crate::i18n::held_since(idle_secs)),
+                                ("key", &s.keymap.key_for(Action::TakeOver)),
+                            ]
+                        )
+                    ));
+                }
+                Ok(Outcome::Refused { why, .. }) => {
+                    s.info = None;
+                    s.error = Some(format!("{}: {}", short(&id), refused_text(&why)));
+                }
+                Err(e) => {
+                    s.info = None;
+                    s.error = Some(e);
+                }
+            }
+        }
+        Reply::Noted { id, result } => {
+            s.dirty = true;
+            s.busy = s.busy.saturating_sub(1);
+            match result {
+                Ok(queued) => {
+                    s.error = None;
+                    let said = if queued {
+                        tr("tui.offline.queued")
+                    } else {
+                        tr("tui.note.added")
+                    };
+                    s.info = Some(format!("{}: {said}", short(&id)));
+                    refresh_after_change(s, &id, out);
+                }
+                Err(e) => {
+                    s.info = None;
+                    s.error = Some(e);
+                }
+            }
+        }
+        Reply::Agents(agents) => s.seen_agents = agents,
+        Reply::Saved { id, dir, result } => {
+            s.dirty = true;
+            s.busy = s.busy.saturating_sub(1);
+            match result {
+                Ok(n) => {
+                    s.error = None;
+                    s.info = Some(format!(
+                        "{}: {}",
+                        short(&id),
+                        tf("tui.saved", &[("count", &n), ("dir", &dir)])
+                    ));
+                }
+                Err(e) => s.error = Some(e),
+            }
+        }
+        other @ (Reply::ReplyPrepared { .. }
+        | Reply::ReplyEdited { .. }
+        | Reply::ReplySubmitted { .. }
+        | Reply::TookBack { .. }
+        | Reply::SentDue { .. }
+        | Reply::Approvals(_)
+        | Reply::Decided { .. }) => {
+            s.dirty = true;
+            reply_worker(s, other, out);
+        }
+        Reply::NoteEdited { id, text } => {
+            s.dirty = true;
+            match text {
+                Ok(Some(text)) => send_note(s, id, text, out),
+                Ok(None) => s.info = Some(tr("tui.note.empty").into()),
+                Err(e) => s.error = Some(e),
+            }
+        }
+    }
+}
+
+/// Tells the agent, once, that the conversation of the reply being written was given to
+/// someone else (a take-over): the draft stays, and is kept if its send is refused.
+pub(super) fn displaced(s: &mut State, conv: &crate::cache::ConversationRow) {
+    let Some(c) = s
+        .compose
+        .as_mut()
+        .filter(|c| c.id == conv.id && !c.displaced)
+    else {
+        return;
+    };
+    let Some(holder) = conv.assignee.as_ref().filter(|a| **a != s.me) else {
+        return;
+    };
+    c.displaced = true;
+    s.dirty = true;
+    s.error = Some(format!(
+        "{}: {}",
+        short(&conv.id),
+        tf("tui.reply.displaced", &[("holder", holder)])
+    ));
+}
+
+pub(super) fn already_text(what: &Already) -> String {
+    match what {
+        Already::ClaimedByYou => tr("tui.already.yours").into(),
+        Already::NotClaimed => tr("tui.already.not_claimed").into(),
+        Already::AssignedTo(a) => tf("tui.already.assigned_to", &[("agent", a)]),
+        Already::Done => tr("tui.already.done").into(),
+        Already::NotDone(st) => tf(
+            "tui.already.not_done",
+            &[("status", &crate::i18n::status_name(*st))],
+        ),
+    }
+}
+
+pub(super) fn refused_text(why: &Refused) -> String {
+    crate::i18n::refused_reason(why)
+}
+
+/// The keys typed while a new tab's rows were on the way, now that they are here.
+fn replay_keys(s: &mut State, out: &mut Vec<Command>) {
+    if !s.input.tab_pending {
+        return;
+    }
+    s.input.tab_pending = false;
+    s.dirty = true;
+    for k in std::mem::take(&mut s.input.queued) {
+        super::key(s, k, out);
+    }
+}
