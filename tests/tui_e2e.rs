@@ -472,8 +472,10 @@ fn a_reply_sent_later_shows_in_the_reader_and_z_takes_it_back_with_its_text() {
     assert!(screen.contains("z takes it back"), "{screen}");
 
     tmux.keys("A", &["z"]);
-    let screen = tmux.wait_for("A", "taken back", |s| s.contains("reply taken back"));
-    assert!(!screen.contains("z takes it back"), "{screen}");
+    // The status line may come a frame before the reader drops the queued reply.
+    tmux.wait_for("A", "taken back", |s| {
+        s.contains("reply taken back") && !s.contains("z takes it back")
+    });
     tmux.wait_for("A", "the outbox line gone", |s| !s.contains("── Outbox"));
     assert_eq!(outbox(&alice), Vec::<serde_json::Value>::new());
     assert!(sink.received().is_empty(), "a taken-back reply was sent");
@@ -798,8 +800,15 @@ fn the_help_at_80x24_says_there_is_more_and_scrolls_to_its_last_key() {
         s.contains("Questions") && !s.contains("more below")
     });
     assert!(last.contains("Change keys in the config"), "{last}");
-    // Every line fits: nothing is cut with "…" in the help.
-    assert!(!last.contains('…'), "{last}");
+    // Every line fits: nothing is cut with "…" in the help (the status bar under it may
+    // still say "connecting…" on a busy machine).
+    assert!(
+        !last
+            .lines()
+            .filter(|l| l.contains('│'))
+            .any(|l| l.contains('…')),
+        "{last}"
+    );
     tmux.keys("A", &["Escape"]);
     tmux.wait_for("A", "the list", |s| !s.contains("Keys (Esc closes)"));
     tmux.keys("A", &["q"]);
