@@ -77,3 +77,81 @@ fn the_terminal_ui_does_not_reach_into_the_command_line() {
         }
     }
 }
+
+/// The modules of the application layer (a file, or a directory with its `mod.rs`) and the
+/// sibling modules each one names (`super::x` or `crate::app::x`), tests left out.
+fn app_module_graph() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app");
+    let mut texts: std::collections::BTreeMap<String, String> = Default::default();
+    for f in rust_files(&app) {
+        let rel = f.strip_prefix(&app).expect("under app");
+        let first = rel
+            .components()
+            .next()
+            .and_then(|c| c.as_os_str().to_str())
+            .unwrap_or_default()
+            .trim_end_matches(".rs")
+            .to_string();
+        if first == "mod" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).expect("read");
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        texts.entry(first).or_default().push_str(code);
+    }
+    let names: std::collections::BTreeSet<String> = texts.keys().cloned().collect();
+    texts
+        .iter()
+        .map(|(m, text)| {
+            let mut named = std::collections::BTreeSet::new();
+            for prefix in ["super::", "crate::app::"] {
+                for (i, _) in text.match_indices(prefix) {
+                    let rest = &text[i + prefix.len()..];
+                    let word: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                        .collect();
+                    if names.contains(&word) && word != *m {
+                        named.insert(word);
+                    }
+                }
+            }
+            (m.clone(), named)
+        })
+        .collect()
+}
+
+/// The application layer has no import circle: each module calls only down (issue 22: a
+/// notice named the outbox, the outbox acted, acting retried, retrying noticed; the sync ran
+/// the outbox, which synced and acted). Wording what a module produces goes through the leaf
+/// `outcome`; what follows a sync runs from `after_sync`.
+#[test]
+fn the_application_layer_has_no_import_circle() {
+    let graph = app_module_graph();
+    let mut circles = Vec::new();
+    for start in graph.keys() {
+        // Depth-first from each module, looking for a way back to it.
+        let mut stack = vec![(start.clone(), vec![start.clone()])];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some((at, path)) = stack.pop() {
+            for next in &graph[&at] {
+                if next == start {
+                    circles.push(format!("{} -> {start}", path.join(" -> ")));
+                } else if seen.insert(next.clone()) {
+                    let mut p = path.clone();
+                    p.push(next.clone());
+                    stack.push((next.clone(), p));
+                }
+            }
+        }
+    }
+    assert!(
+        circles.is_empty(),
+        "import circles in src/app:\n{}",
+        circles.join("\n")
+    );
+    assert!(
+        graph.contains_key("outcome") && graph["outcome"].is_empty(),
+        "{graph:?}"
+    );
+}

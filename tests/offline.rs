@@ -60,8 +60,8 @@ fn what_an_agent_does_while_the_server_is_down_is_applied_when_it_is_back_unless
     let root = tempfile::tempdir().expect("tempdir");
     let (alice, told) = agent_ctx(&server, &root.path().join("a"), "alice");
     let (bob, _) = agent_ctx(&server, &root.path().join("b"), "bob");
-    tanto::app::sync::sync_once(&alice).expect("sync");
-    tanto::app::sync::sync_once(&bob).expect("sync");
+    tanto::app::after_sync::sync_once(&alice).expect("sync");
+    tanto::app::after_sync::sync_once(&bob).expect("sync");
     let ids = conversation_ids(&alice);
     let (one, two) = (&ids[0], &ids[1]);
 
@@ -85,7 +85,7 @@ fn what_an_agent_does_while_the_server_is_down_is_applied_when_it_is_back_unless
         perform(&bob, two, &Action::Claim).expect("bob claims"),
         Outcome::Won(_)
     ));
-    tanto::app::sync::sync_once(&alice).expect("sync");
+    tanto::app::after_sync::sync_once(&alice).expect("sync");
 
     let got = applied(&told);
     assert_eq!(got.len(), 3, "{got:?}");
@@ -101,7 +101,7 @@ fn what_an_agent_does_while_the_server_is_down_is_applied_when_it_is_back_unless
         "{got:?}"
     );
     // On the server: alice holds the first with her note; bob keeps the second.
-    tanto::app::sync::sync_once(&bob).expect("sync");
+    tanto::app::after_sync::sync_once(&bob).expect("sync");
     let view = tanto::app::conversations::view(&bob, one).expect("view");
     assert_eq!(view.conversation.assignee.as_deref(), Some("alice"));
     assert!(
@@ -113,6 +113,6 @@ fn what_an_agent_does_while_the_server_is_down_is_applied_when_it_is_back_unless
     let view = tanto::app::conversations::view(&bob, two).expect("view");
     assert_eq!(view.conversation.assignee.as_deref(), Some("bob"));
     // Nothing is applied twice.
-    tanto::app::sync::sync_once(&alice).expect("sync");
+    tanto::app::after_sync::sync_once(&alice).expect("sync");
     assert_eq!(applied(&told).len(), 3);
 }

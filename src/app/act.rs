@@ -19,8 +19,8 @@ use crate::cache::{Cache, ConversationRow, FolderRole, StateMessage, Team};
 use crate::clock::now;
 use crate::config::{Mailbox, Role};
 use crate::core::claims::{
-    self, Action, Actor, Already, Decision, Observed, Outcome as StoreOutcome, Plan, Policy,
-    Refused, StoreResult,
+    self, Action, Actor, Decision, Observed, Outcome as StoreOutcome, Plan, Policy, Refused,
+    StoreResult,
 };
 use crate::core::event::EventKind;
 use crate::core::model::FlagUpdate;
@@ -28,38 +28,7 @@ use crate::core::status::{self, Status};
 use crate::imap::sync::sync_folder;
 use crate::imap::Conn;
 
-/// How an action ended, for the front end to word.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Written and logged.
-    Won(Won),
-    /// Someone else holds the conversation (or just took it).
-    Lost {
-        conversation: String,
-        winner: String,
-        /// Seconds since the winner's own claim event, when the log has one.
-        idle_secs: Option<i64>,
-    },
-    /// Nothing to write: it already was so. Nothing was logged.
-    Already { conversation: String, what: Already },
-    /// Not allowed; nothing was written.
-    Refused { conversation: String, why: Refused },
-    /// The server could not be reached: the action waits in the offline journal, and the
-    /// next sync that reaches the server applies it if the conversation is still as seen.
-    Queued { conversation: String },
-}
-
-/// A change this agent made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Won {
-    pub conversation: String,
-    pub agent: String,
-    pub event: EventKind,
-    pub status: Status,
-    pub owner: Option<String>,
-    /// The agent whose claim this displaced (take-over, re-assignment, release of theirs).
-    pub displaced: Option<String>,
-}
+pub use super::outcome::{Outcome, Won};
 
 /// Carries out `action` on the conversation `id` (or a unique prefix).
 pub fn perform(ctx: &Ctx, id: &str, action: &Action) -> anyhow::Result<Outcome> {

@@ -4,6 +4,7 @@
 //! results come back as typed values, retries and warnings go through `Ctx::notify`.
 
 pub mod act;
+pub mod after_sync;
 mod context;
 pub mod conversations;
 pub mod demo;
@@ -15,6 +16,7 @@ pub mod oauth;
 pub mod offline;
 pub mod outbox_admin;
 pub mod outbox_marks;
+pub mod outcome;
 pub mod presence;
 pub mod reply;
 pub mod reply_outbox;

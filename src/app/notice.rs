@@ -16,9 +16,9 @@ pub enum Notice {
     /// Something went wrong that did not stop the work (the front end words it).
     Warning(Warning),
     /// The outbox pass of a sync sent a queued reply, or found one a person must look at.
-    Outbox(super::reply_outbox::Sent),
+    Outbox(super::outcome::Sent),
     /// A note or action made offline was applied (or refused) once the server was back.
-    Offline(super::offline::Applied),
+    Offline(super::outcome::Applied),
 }
 
 /// What went wrong without stopping the work, as data: each front end words it through its

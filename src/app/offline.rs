@@ -8,11 +8,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::act::Outcome;
+pub use super::outcome::Applied;
 use super::Ctx;
 use crate::cache::ConversationRow;
 use crate::core::claims::Action;
-use crate::core::status::Status;
 
 /// What was done offline.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -41,25 +40,6 @@ pub struct Pending {
     pub at: i64,
 }
 
-/// What became of a journal entry once the server was back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Applied {
-    Noted {
-        conversation: String,
-    },
-    Acted {
-        conversation: String,
-        outcome: Outcome,
-    },
-    /// The conversation changed meanwhile: the action was not applied.
-    Refused {
-        conversation: String,
-        verb: String,
-        status: Status,
-        holder: Option<String>,
-    },
-}
-
 impl What {
     /// The journal's form of `action`.
     pub fn of(action: &Action) -> What {
@@ -72,7 +52,7 @@ impl What {
         }
     }
 
-    fn action(&self) -> Option<Action> {
+    pub fn action(&self) -> Option<Action> {
         let What::Act { verb, agent } = self else {
             return None;
         };
@@ -145,10 +125,15 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Applies the journal's entries for `mailbox` (the caller has just synced it), oldest
-/// first. Each entry is taken by renaming it first, so that two processes of the agent never
-/// apply one twice; an entry that fails on the network stays for the next sync.
-pub fn flush(ctx: &Ctx, mailbox: &str) -> Vec<Applied> {
+/// Applies the journal's entries for `mailbox` (the caller has just synced it) with
+/// `apply`, oldest first. Each entry is taken by renaming it first, so that two processes of
+/// the agent never apply one twice; an entry that fails on the network stays for the next
+/// sync. (The journal does not act itself: `after_sync` gives it the action.)
+pub fn flush(
+    ctx: &Ctx,
+    mailbox: &str,
+    mut apply: impl FnMut(&Pending) -> anyhow::Result<Applied>,
+) -> Vec<Applied> {
     let Ok(dir) = dir(ctx) else {
         return Vec::new();
     };
@@ -167,7 +152,7 @@ pub fn flush(ctx: &Ctx, mailbox: &str) -> Vec<Applied> {
         if std::fs::rename(&path, &taken).is_err() {
             continue; // another process of this agent has it
         }
-        match apply(ctx, &p) {
+        match apply(&p) {
             Ok(applied) => {
                 let _ = std::fs::remove_file(&taken);
                 out.push(applied);
@@ -180,31 +165,6 @@ pub fn flush(ctx: &Ctx, mailbox: &str) -> Vec<Applied> {
         }
     }
     out
-}
-
-fn apply(ctx: &Ctx, p: &Pending) -> anyhow::Result<Applied> {
-    let conversation = p.conversation.clone();
-    if let What::Note { text } = &p.what {
-        super::note::note_online(ctx, &conversation, text)?;
-        return Ok(Applied::Noted { conversation });
-    }
-    let Some(action) = p.what.action() else {
-        anyhow::bail!("an offline action tanto does not know: {:?}", p.what);
-    };
-    let now = ctx.cache()?.find_conversation(&conversation)??;
-    if now.status.as_str() != p.seen_status || now.assignee != p.seen_holder {
-        return Ok(Applied::Refused {
-            conversation,
-            verb: action.verb().to_string(),
-            status: now.status,
-            holder: now.assignee,
-        });
-    }
-    let outcome = super::act::perform(ctx, &conversation, &action)?;
-    Ok(Applied::Acted {
-        conversation,
-        outcome,
-    })
 }
 
 #[cfg(test)]

@@ -569,7 +569,7 @@ fn submit_on(
     ) {
         let mut cache = ctx.cache()?;
         let others = super::reply_outbox::process_on(ctx, &mut cache, conn, index, mailbox);
-        super::sync::report_outbox(ctx, others);
+        super::after_sync::report_outbox(ctx, &others);
     }
     if let Replied::Sent(Sent::Delivered { .. } | Sent::Completed { .. }) = result {
         super::drafts::forget(ctx, &p.conversation.mailbox, &p.conversation.id);

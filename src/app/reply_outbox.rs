@@ -23,50 +23,13 @@ use crate::imap::Conn;
 use crate::send::SendError;
 
 use super::outbox_marks as marks;
+pub use super::outcome::Sent;
 
 /// For the SIGKILL tests: `TANTO_TEST_CRASH_AT=<point>` aborts the process there.
 pub(super) fn crash_point(point: &str) {
     if std::env::var("TANTO_TEST_CRASH_AT").is_ok_and(|p| p == point) {
         std::process::abort();
     }
-}
-
-/// What became of one queued reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sent {
-    /// SMTP took it, it is in Sent, and the bookkeeping is done.
-    Delivered { conversation: String },
-    /// A half-done send found in Sent: only the bookkeeping was left, and is now done.
-    Completed { conversation: String },
-    /// It stays in the outbox: SMTP did not take it (the reason says why); it goes out on
-    /// a later run.
-    Queued {
-        conversation: String,
-        reason: String,
-    },
-    /// Nobody can know whether SMTP took it: a person must decide.
-    Uncertain {
-        conversation: String,
-        reason: String,
-    },
-    /// Someone else is sending it or already did.
-    Taken { conversation: String, by: String },
-    /// Held for its author by the check at send time (or a permanent SMTP refusal): it is
-    /// never sent by anyone; the author decides what becomes of it.
-    Held {
-        conversation: String,
-        /// The held reply's Message-ID (without brackets), to name it in `tanto outbox`.
-        message_id: String,
-        author: String,
-        hold: Hold,
-    },
-    /// Not for now.
-    Waiting {
-        conversation: String,
-        standing: Standing,
-        /// Whose reply it is (a held or rejected reply is told to its author).
-        author: String,
-    },
 }
 
 /// One queued reply as the outbox lists it.
@@ -447,7 +410,7 @@ fn append_to_sent(
 
 /// The Sent folder (`Ctx::find_sent`), or where a first reply creates it: never a new one
 /// beside an existing one.
-pub(super) fn sent_folder(ctx: &Ctx, conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<String> {
+fn sent_folder(ctx: &Ctx, conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<String> {
     Ok(ctx.find_sent(conn, mailbox)?.folder())
 }
 

@@ -142,7 +142,7 @@ pub const TEMPLATE_HEADER: &str = "X-Tanto-Template";
 
 /// The past replies in Sent that started from a template: (template name, reply text).
 fn history(ctx: &Ctx, conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<Vec<(String, String)>> {
-    let sent = super::reply_outbox::sent_folder(ctx, conn, mailbox)?;
+    let sent = ctx.find_sent(conn, mailbox)?.folder();
     if !conn.folder_exists(&sent)? {
         return Ok(Vec::new());
     }

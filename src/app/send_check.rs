@@ -61,7 +61,7 @@ pub(super) fn hold_reason(
 fn refresh(ctx: &Ctx, conn: &mut Conn, cache: &mut Cache, mailbox: &Mailbox) -> anyhow::Result<()> {
     let team = ctx.team(mailbox);
     sync_folder(conn, cache, &team, &mailbox.imap.folder, FolderRole::Inbox)?;
-    let sent = super::reply_outbox::sent_folder(ctx, conn, mailbox)?;
+    let sent = ctx.find_sent(conn, mailbox)?.folder();
     if sent != mailbox.imap.folder && conn.folder_exists(&sent)? {
         sync_folder(conn, cache, &team, &sent, FolderRole::Sent)?;
     }

@@ -1,16 +1,14 @@
-//! The sync of a mailbox with its after-sync rules (sticky assignee).
+//! The sync of a mailbox: its folders into the cache, and nothing else (the passes that
+//! follow a sync run from `after_sync`).
 
 use crate::said;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 
-use super::retry::{is_dropped, retry_while};
 use super::Ctx;
 use crate::cache::{Cache, FolderRole};
 use crate::config::Mailbox;
-use crate::core::claims::Action;
-use crate::core::event::EventKind;
 use crate::imap::sync::{sync_folder, FolderReport, SyncMode};
 
 /// What one mailbox's sync did.
@@ -19,81 +17,6 @@ pub struct MailboxReport {
     pub mailbox: String,
     pub folders: Vec<FolderReport>,
     pub millis: u128,
-}
-
-/// Syncs every mailbox once, retrying a dropped connection.
-pub fn sync_once(ctx: &Ctx) -> anyhow::Result<Vec<MailboxReport>> {
-    let mut cache = ctx.cache()?;
-    let mut out = Vec::new();
-    for (i, m) in ctx.mailboxes() {
-        let started = Instant::now();
-        let mut conn = None;
-        let folders = retry_while(&ctx.notify, "sync", is_dropped, || {
-            sync_mailbox_on(ctx, &mut cache, &mut conn, i, m)
-        })?;
-        out.push(MailboxReport {
-            mailbox: m.name.clone(),
-            folders,
-            millis: started.elapsed().as_millis(),
-        });
-        // On the sync's own connection: an empty outbox costs one STATUS.
-        if let Some(mut c) = conn {
-            let sent = super::reply_outbox::process_on(ctx, &mut cache, &mut c, i, m);
-            report_outbox(ctx, sent);
-            c.logout();
-            apply_offline(ctx, m);
-        }
-    }
-    Ok(out)
-}
-
-/// Applies the notes and actions this agent made offline in mailbox `m` (the server was
-/// just reached), and tells what became of them.
-pub fn apply_offline(ctx: &Ctx, m: &crate::config::Mailbox) {
-    if super::offline::count(ctx) == 0 {
-        return;
-    }
-    for a in super::offline::flush(ctx, &m.name) {
-        ctx.notify.send(super::Notice::Offline(a));
-    }
-}
-
-/// Says what the outbox pass did that someone should know, and what needs a person.
-pub fn report_outbox(ctx: &Ctx, result: anyhow::Result<Vec<super::reply_outbox::Sent>>) {
-    use super::reply_outbox::Sent;
-    use crate::core::outbox::Standing;
-    match result {
-        Ok(list) => {
-            for s in list {
-                let mine = |author: &str| {
-                    author == ctx.config.agent.id
-                        || ctx.config.agent.role == crate::config::Role::Supervisor
-                };
-                // What needs a person goes to the reply's author and the supervisors only.
-                let worth_telling = match &s {
-                    Sent::Waiting {
-                        standing: Standing::Uncertain | Standing::Rejected | Standing::Held,
-                        author,
-                        ..
-                    } => mine(author),
-                    Sent::Held { author, .. } => mine(author),
-                    Sent::Uncertain { .. } | Sent::Delivered { .. } | Sent::Completed { .. } => {
-                        true
-                    }
-                    // Still being sent by a teammate: the TUI keeps "being sent by" on show
-                    // only while a pass finds it so (the command line does not print it).
-                    Sent::Taken { .. } => true,
-                    _ => false,
-                };
-                if worth_telling {
-                    ctx.notify.send(super::Notice::Outbox(s));
-                }
-            }
-        }
-        Err(e) => ctx.notify.warn(super::Warning::OutboxPass {
-            error: format!("{e:#}"),
-        }),
-    }
 }
 
 /// Syncs every folder of one mailbox, under a lease so that two processes sharing the cache
@@ -129,7 +52,7 @@ pub fn sync_mailbox_on(
     index: usize,
     mailbox: &Mailbox,
 ) -> anyhow::Result<Vec<FolderReport>> {
-    under_lease(ctx, cache, mailbox, |cache| {
+    under_lease(cache, mailbox, |cache| {
         let result = (|| {
             let c = match conn.as_mut() {
                 Some(c) => c,
@@ -153,17 +76,16 @@ pub fn sync_mailbox_with(
     conn: &mut crate::imap::Conn,
     mailbox: &Mailbox,
 ) -> anyhow::Result<Vec<FolderReport>> {
-    under_lease(ctx, cache, mailbox, |cache| {
+    under_lease(cache, mailbox, |cache| {
         sync_folders(ctx, cache, conn, mailbox)
     })
 }
 
 /// Runs a mailbox's sync under its lease, so that two processes sharing the cache do not run
-/// the same full sync side by side, then the after-sync rule (sticky assignee). A live
+/// the same full sync side by side. A live
 /// holder is waited for briefly, then the sync goes on beside it (the writes are
 /// idempotent); a dead one on this host is taken over at once (`Cache::acquire`).
 fn under_lease(
-    ctx: &Ctx,
     cache: &mut Cache,
     mailbox: &Mailbox,
     sync: impl FnOnce(&mut Cache) -> anyhow::Result<Vec<FolderReport>>,
@@ -177,11 +99,7 @@ fn under_lease(
     if let Some(l) = lease {
         cache.release(l)?;
     }
-    let reports = result?;
-    if ctx.config.team.sticky_assignee {
-        reassign_returning(ctx, cache, mailbox)?;
-    }
-    Ok(reports)
+    result
 }
 
 /// Every folder of one mailbox on `c`: the inbox, then Sent and the log.
@@ -349,37 +267,6 @@ fn audit(
             "{fixed} rows of the shared cache contradicted the server (written by another \
              process?) and were put right"
         );
-    }
-    Ok(())
-}
-
-/// With `team.sticky_assignee`, a conversation a customer reopened by writing again goes back
-/// to its previous agent. Every agent's sync may try; the compare-and-set lets one write it.
-fn reassign_returning(ctx: &Ctx, cache: &mut Cache, mailbox: &Mailbox) -> anyhow::Result<()> {
-    let filter = crate::cache::ListFilter {
-        status: Some(crate::core::status::Status::New),
-        assignee: None,
-        mailbox: Some(mailbox.name.clone()),
-    };
-    for conv in cache.list(&filter)? {
-        // Only a conversation that was done and came back: not one an agent released.
-        let last_state_event = cache
-            .events(&conv.mailbox, &conv.id)?
-            .into_iter()
-            .rev()
-            .find(|e| e.kind != EventKind::Note)
-            .map(|e| e.kind);
-        if last_state_event != Some(EventKind::Done) {
-            continue;
-        }
-        if let Some(prev) = conv.previous_assignee {
-            if let Err(e) = super::act::perform(ctx, &conv.id, &Action::Assign(prev)) {
-                ctx.notify.warn(super::Warning::NotGivenBack {
-                    id: conv.id.clone(),
-                    error: format!("{e:#}"),
-                });
-            }
-        }
     }
     Ok(())
 }

@@ -254,7 +254,7 @@ fn sync_loop(ctx: &Ctx, stop: &AtomicBool, wake: &Receiver<()>, events: &Sender<
                     .sum::<usize>();
                 // Due and half-done sends, on the kept connection (one STATUS when empty).
                 if let Some(c) = conn.as_mut() {
-                    let sent = super::reply_outbox::process_on(ctx, cache, c, i, m);
+                    let sent = super::after_sync::after_sync(ctx, cache, c, i, m);
                     if let Ok(list) = &sent {
                         outbox_due = earliest(outbox_due, outbox_retry(list, smtp_failures));
                     }
@@ -262,8 +262,6 @@ fn sync_loop(ctx: &Ctx, stop: &AtomicBool, wake: &Receiver<()>, events: &Sender<
                         // Whatever state it is in, the next round starts from a fresh one.
                         *conn = None;
                     }
-                    super::sync::report_outbox(ctx, sent);
-                    super::sync::apply_offline(ctx, m);
                 }
             }
             Ok(changes)

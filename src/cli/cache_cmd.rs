@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
         Command::Check => {
             drop(cache);
             crate::app::sync::check_cache_now();
-            crate::app::sync::sync_once(ctx)?;
+            crate::app::after_sync::sync_once(ctx)?;
             outln!(
                 "{}",
                 tf(

@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     if !args.once {
         return watch(ctx);
     }
-    let out = crate::app::sync::sync_once(ctx)?;
+    let out = crate::app::after_sync::sync_once(ctx)?;
     if args.json {
         super::output::print_json(&out)?;
         return Ok(0);

@@ -39,7 +39,7 @@ pub fn agent_via(server: &ImapServer, port: u16, dir: &Path, id: &str) -> Ctx {
 
 /// One sync of every mailbox of the agent.
 pub fn sync(ctx: &Ctx) {
-    tanto::app::sync::sync_once(ctx).expect("sync");
+    tanto::app::after_sync::sync_once(ctx).expect("sync");
 }
 
 /// Every conversation in the agent's cache: its status and assignee.

@@ -82,7 +82,7 @@ impl Demo {
             .collect();
         progress(Progress::Syncing);
         for c in &configs {
-            super::sync::sync_once(&Ctx::load(Some(c))?)?;
+            super::after_sync::sync_once(&Ctx::load(Some(c))?)?;
         }
         Ok(Demo {
             teammate: None,
@@ -100,7 +100,7 @@ impl Demo {
     ) -> anyhow::Result<()> {
         let dir = self.server.dir.path().to_path_buf();
         let ctx = Ctx::load(Some(&config(&self.server, &self.sink, &dir, TEAMMATE)))?;
-        super::sync::sync_once(&ctx)?;
+        super::after_sync::sync_once(&ctx)?;
         self.teammate = Some(Teammate::spawn(ctx, pace, on_event));
         Ok(())
     }

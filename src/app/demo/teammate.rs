@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::app::act::{perform, Outcome};
 use crate::app::reply::{self, Replied};
-use crate::app::{conversations, note, sync, Ctx};
+use crate::app::{conversations, note, Ctx};
 use crate::cache::ListFilter;
 use crate::core::claims::Action;
 use crate::core::status::Status;
@@ -151,7 +151,7 @@ fn sleep_unless_stopped(stop: &AtomicBool, d: Duration) -> bool {
 
 /// One of the newest New conversations (those on everyone's screen), after a sync.
 fn next_conversation(ctx: &Ctx, turn: usize) -> anyhow::Result<Option<String>> {
-    sync::sync_once(ctx)?;
+    crate::app::after_sync::sync_once(ctx)?;
     let rows = conversations::list(
         ctx,
         &ListFilter {
