@@ -582,3 +582,134 @@ fn a_scheduled_reply_is_held_when_a_second_reply_went_out_first() {
         "the second draft's note on the scheduled reply: {draft}"
     );
 }
+
+/// A mail from `name` with this subject (raw UTF-8 in the header, as RFC 6532 allows).
+fn mail_with_subject(i: usize, name: &str, subject: &str) -> Vec<u8> {
+    format!(
+        "From: {name} <c{i}@customer.example>\r\nTo: support@example.com\r\n\
+         Subject: {subject}\r\nDate: Mon, 1 Jan 2024 08:0{i}:00 +0000\r\n\
+         Message-ID: <wide{i}@customer.example>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{subject}\r\nｻﾎﾟｰﾄｾﾝﾀｰ ｶﾞｲﾄﾞ\r\n"
+    )
+    .into_bytes()
+}
+
+/// The cells tmux itself takes to draw `text` (one line): printed in a pane of its own, the
+/// cursor's column after it.
+fn tmux_width(tmux: &Tmux, dir: &Path, text: &str) -> usize {
+    let file = dir.join("measure.txt");
+    std::fs::write(&file, text).expect("write");
+    let _ = Command::new("tmux")
+        .arg("-S")
+        .arg(&tmux.socket)
+        .args(["kill-session", "-t", "W"])
+        .output();
+    tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "W",
+        "-x",
+        "250",
+        "-y",
+        "5",
+        &format!("cat {}; sleep 60", file.display()),
+    ]);
+    let mut last = String::new();
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(100));
+        let at = tmux.pane("W", "#{cursor_x},#{cursor_y}");
+        if at == last && at != "0,0" {
+            break;
+        }
+        last = at;
+    }
+    let (x, y) = last.split_once(',').expect("cursor");
+    assert_eq!(y, "0", "{text:?} wrapped");
+    x.parse().expect("column")
+}
+
+#[test]
+fn flags_zwj_emoji_and_half_width_kana_keep_columns_borders_and_screens_in_line_in_tmux() {
+    let server = Dovecot::start();
+    let subjects = [
+        // Long enough to be cut, with a ZWJ family where the cut falls.
+        "🇯🇵 Flag ❤️ and 👍🏽 in a subject that goes on and on 👨‍👩‍👧‍👦 family 👩‍💻",
+        "請求書 ｻﾎﾟｰﾄ ｶﾞｲﾄﾞ 🏳️‍🌈",
+        "Plain ASCII subject",
+    ];
+    for (i, subject) in subjects.iter().enumerate() {
+        let name = ["山田 花子", "ﾔﾏﾀﾞ ﾀﾛｳ 🇫🇷", "Bob"][i];
+        server.append(
+            "support",
+            "INBOX",
+            &mail_with_subject(i, name, subject),
+            &[],
+        );
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    alice.sync();
+    let tmux = Tmux::new(root.path());
+    tmux.open("A", &alice);
+    let list = tmux.wait_for("A", "the list", |s| {
+        s.contains("New 3") && s.contains("Plain ASCII") && s.contains("請求書")
+    });
+    let header = list
+        .lines()
+        .find(|l| l.contains("Msgs"))
+        .expect("the column header");
+    let msgs_end = header.find("Msgs").expect("Msgs") + "Msgs".len();
+    // Every row ends with its message count right under "Msgs", as tmux draws it.
+    let rows: Vec<&str> = list
+        .lines()
+        .filter(|l| l.contains("Plain ASCII") || l.contains("請求書") || l.contains("Flag"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{list}");
+    for row in &rows {
+        assert_eq!(
+            tmux_width(&tmux, root.path(), row.trim_end()),
+            msgs_end,
+            "{row:?} out of line with the header in:\n{list}"
+        );
+    }
+
+    // A popup over the wide text: its borders stay straight.
+    tmux.keys("A", &["?"]);
+    let help = tmux.wait_for("A", "the help", |s| s.contains("next conversation"));
+    let bordered: Vec<&str> = help
+        .lines()
+        .filter(|l| l.contains("Flag") || l.contains("請求書") || l.contains("next conversation"))
+        .collect();
+    let left = |l: &str| tmux_width(&tmux, root.path(), &l[..l.find('│').expect("border")]);
+    let right = |l: &str| tmux_width(&tmux, root.path(), &l[..l.rfind('│').expect("border")]);
+    let (l0, r0) = (left(bordered[0]), right(bordered[0]));
+    for l in &bordered {
+        assert_eq!((left(l), right(l)), (l0, r0), "{l:?} in:\n{help}");
+    }
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the list again", |s| !s.contains("next conversation"));
+
+    // The reader and back: no cell of one screen is left on the other.
+    tmux.keys("A", &["Enter"]);
+    let reader = tmux.wait_for("A", "the reader", |s| s.contains("ｻﾎﾟｰﾄｾﾝﾀｰ"));
+    assert!(reader.contains("ｻﾎﾟｰﾄｾﾝﾀｰ ｶﾞｲﾄﾞ"), "{reader}");
+    tmux.keys("A", &["q"]);
+    let again = tmux.wait_for("A", "the list again", |s| s.contains("Plain ASCII"));
+    // The rows as before but for their ages (a second may have passed).
+    let rows_of = |screen: &str| -> Vec<String> {
+        screen
+            .lines()
+            .skip(2)
+            .take(20)
+            .map(|l| l.chars().skip(5).collect())
+            .collect()
+    };
+    assert_eq!(
+        rows_of(&list),
+        rows_of(&again),
+        "before:\n{list}\nafter:\n{again}"
+    );
+    tmux.keys("A", &["q"]);
+    assert_eq!(tmux.wait_exit("A"), "0");
+}

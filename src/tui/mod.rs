@@ -3,6 +3,7 @@
 //! `update` turns each into state changes and `Command`s, the workers run those, and the
 //! screen is redrawn only when the state says it changed.
 
+pub mod cells;
 pub mod keymap;
 pub mod later;
 pub mod state;

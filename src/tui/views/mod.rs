@@ -11,7 +11,6 @@ mod status;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::Frame;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::state::{Overlay, Screen, State};
 
@@ -36,6 +35,9 @@ pub fn draw(s: &State, f: &mut Frame) {
     if let Some(p) = prompt_area {
         prompt::draw_line(s, f, p);
     }
+    status::draw(s, f, bar);
+    // What lies under the overlays: a wide character they half cover is blanked.
+    let under = s.overlay.is_some().then(|| f.buffer_mut().clone());
     match &s.overlay {
         Some(Overlay::Help { scroll }) => help::draw(s, *scroll, f, main),
         Some(Overlay::Picker { agents, selected }) => {
@@ -48,31 +50,13 @@ pub fn draw(s: &State, f: &mut Frame) {
         Some(Overlay::RejectReason { text }) => prompt::draw_reason(s, text, f, main),
         _ => {}
     }
-    status::draw(s, f, bar);
+    crate::tui::cells::settle(f.buffer_mut(), under.as_ref());
 }
 
-/// `text` cut to `width` columns on character boundaries (with "…" when cut), padded with
-/// spaces to exactly `width` columns.
+/// `text` cut to `width` cells on grapheme-cluster boundaries (with "…" when cut), padded
+/// with spaces to exactly `width` cells.
 pub fn fit(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut used = 0;
-    if text.width() <= width {
-        out.push_str(text);
-        used = text.width();
-    } else if width > 0 {
-        for ch in text.chars() {
-            let w = ch.width().unwrap_or(0);
-            if used + w > width - 1 {
-                break;
-            }
-            out.push(ch);
-            used += w;
-        }
-        out.push('…');
-        used += 1;
-    }
-    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
-    out
+    crate::tui::cells::fit(text, width)
 }
 
 /// Styles that degrade to bold/reverse on monochrome terminals and under NO_COLOR.
@@ -176,7 +160,7 @@ mod tests {
         assert_eq!(fit("abcdef", 4), "abc…");
         // 請求書 is 6 columns: in 4, one wide character, the ellipsis, one space.
         assert_eq!(fit("請求書", 4), "請… ");
-        assert_eq!(fit("請求書", 4).width(), 4);
+        assert_eq!(crate::tui::cells::width(&fit("請求書", 4)), 4);
         assert_eq!(fit("請求書", 6), "請求書");
         assert_eq!(fit("x", 0), "");
     }

@@ -4,7 +4,6 @@
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{clock, fit, Theme};
@@ -76,9 +75,9 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         (countdown.unwrap_or_default(), t.title()),
         (news, news_style),
     ] {
-        let w = unicode_width::UnicodeWidthStr::width(text.as_str()).min(room);
+        let w = crate::tui::cells::width(&text).min(room);
         room -= w;
         spans.push(Span::styled(fit(&text, w), style));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    f.render_widget(crate::tui::cells::Cells::from(Line::from(spans)), area);
 }
