@@ -138,26 +138,7 @@ fn put_line(buf: &mut Buffer, mut x: u16, end: u16, y: u16, line: &Line<'_>) {
                 return;
             }
             if g.chars().any(sound_mark) {
-                // Each voiced mark in its own cell, counted as one: terminals draw them so.
-                let mut at = x;
-                let mut base = String::new();
-                for c in g.chars() {
-                    if sound_mark(c) {
-                        if !base.is_empty() {
-                            put_cell(buf, at, y, &base, style);
-                            at += 1;
-                            base.clear();
-                        }
-                        let mut mark = [0u8; 4];
-                        put_cell(buf, at, y, c.encode_utf8(&mut mark), style);
-                        at += 1;
-                    } else {
-                        base.push(c);
-                    }
-                }
-                if !base.is_empty() && at < x + w16 {
-                    put_cell(buf, at, y, &base, style);
-                }
+                put_marked(buf, x, y, g, style);
                 x += w16;
                 continue;
             }
@@ -169,6 +150,30 @@ fn put_line(buf: &mut Buffer, mut x: u16, end: u16, y: u16, line: &Line<'_>) {
             }
             x += w16;
         }
+    }
+}
+
+/// A cluster with half-width voiced marks: each mark in its own cell, counted as one, as
+/// terminals draw them.
+fn put_marked(buf: &mut Buffer, x: u16, y: u16, g: &str, style: Style) {
+    let mut at = x;
+    let mut base = String::new();
+    for c in g.chars() {
+        if sound_mark(c) {
+            if !base.is_empty() {
+                put_cell(buf, at, y, &base, style);
+                at += 1;
+                base.clear();
+            }
+            let mut mark = [0u8; 4];
+            put_cell(buf, at, y, c.encode_utf8(&mut mark), style);
+            at += 1;
+        } else {
+            base.push(c);
+        }
+    }
+    if !base.is_empty() {
+        put_cell(buf, at, y, &base, style);
     }
 }
 
@@ -308,6 +313,21 @@ pub fn settle(buf: &mut Buffer, before: Option<&Buffer>) {
             let w = buf[(x, y)].cell_width().max(1);
             if symbol.is_ascii() {
                 x += 1;
+                continue;
+            }
+            let fits = grapheme_width(&symbol);
+            if symbol.chars().any(sound_mark) && usize::from(w) > fits {
+                // Drawn by a widget that counts the voiced marks twice: put in the cells
+                // they take, the cell left over a blank.
+                let style = buf[(x, y)].style();
+                put_marked(buf, x, y, &symbol, style);
+                for d in fits as u16..w {
+                    if x + d < area.right() {
+                        buf[(x + d, y)].reset();
+                        buf[(x + d, y)].set_style(style);
+                    }
+                }
+                x += w;
                 continue;
             }
             let stable_form = stable(&symbol);

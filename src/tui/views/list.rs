@@ -168,7 +168,13 @@ impl Columns {
         spans.push(Span::raw(format!("{} ", fit(customer, self.customer))));
         spans.push(Span::raw(fit(marker, 1)));
         spans.push(Span::raw(format!("{} ", fit(subject, self.subject))));
-        spans.push(Span::raw(format!("{:>w$} ", msgs, w = self.msgs)));
+        // Right-aligned by cells: `{:>4}` counts characters, and 件数 is four cells.
+        let pad = self.msgs.saturating_sub(cells::width(msgs));
+        spans.push(Span::raw(format!(
+            "{}{} ",
+            " ".repeat(pad),
+            fit(msgs, self.msgs - pad)
+        )));
         spans.push(Span::raw(fit(assignee, self.assignee)));
         Line::from(spans)
     }
