@@ -713,3 +713,72 @@ fn flags_zwj_emoji_and_half_width_kana_keep_columns_borders_and_screens_in_line_
     tmux.keys("A", &["q"]);
     assert_eq!(tmux.wait_exit("A"), "0");
 }
+
+/// Tanto's number format for `n` in the English catalogue ("3,000").
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn a_slow_first_sync_shows_its_counts_and_quitting_it_lets_the_next_tanto_sync_at_once() {
+    let server = Dovecot::start();
+    const N: usize = 3000;
+    let msgs: Vec<Vec<u8>> = (0..N).map(|i| sample_message(i, None)).collect();
+    server.append_many("support", "INBOX", &msgs);
+    // A thin link: the first sync's headers take many seconds to come.
+    let link = Relay::start(server.port);
+    link.bandwidth(200_000);
+    let root = tempfile::tempdir().expect("tempdir");
+    // Two agents on one host: one cache, one sync lease.
+    let dir = root.path().join("host");
+    let alice = Tanto::via(&server, link.port(), &dir, "alice");
+    let bob = Tanto::via(&server, link.port(), &dir, "bob");
+    let tmux = Tmux::new(root.path());
+    // Each names its host differently (as two containers on one cache volume would): a
+    // lease left behind cannot be judged by its holder's process, only by its expiry.
+    tmux.open_with("A", &alice, "EDITOR= VISUAL= TANTO_TEST_HOST=box-a");
+    let started = Instant::now();
+    let total = thousands(N);
+    // The status bar names the phase with its counts, and they move.
+    let screen = tmux.wait_for("A", "the first sync's counts", |s| {
+        s.contains(&format!("syncing INBOX: 0 of {total}"))
+    });
+    eprintln!("A after {:?}:\n{screen}", started.elapsed());
+    let screen = tmux.wait_for("A", "the counts moving", |s| {
+        s.lines()
+            .any(|l| l.contains(&format!(" of {total}")) && !l.contains(&format!(": 0 of {total}")))
+    });
+    eprintln!("A after {:?}:\n{screen}", started.elapsed());
+    assert!(!screen.contains("connecting"), "{screen}");
+    // Quit in the middle of it.
+    tmux.keys("A", &["q"]);
+    let quit = Instant::now();
+    assert_eq!(tmux.wait_exit("A"), "0");
+    let exit_took = quit.elapsed();
+    let leases: i64 = rusqlite::Connection::open(&alice.cache)
+        .and_then(|c| c.query_row("SELECT count(*) FROM leases", [], |r| r.get(0)))
+        .expect("read the leases");
+    assert_eq!(leases, 0, "alice left her sync lease behind");
+    // The link is free again: bob's sync, on the same cache, starts at once rather than
+    // waiting for a lease held by a process that is gone.
+    link.bandwidth(0);
+    tmux.open_with("B", &bob, "EDITOR= VISUAL= TANTO_TEST_HOST=box-b");
+    let opened = Instant::now();
+    let screen = tmux.wait_for("B", "bob's list", |s| {
+        s.contains(&format!("New {N}")) && s.contains("connected")
+    });
+    let bob_took = opened.elapsed();
+    eprintln!("A exited {exit_took:?} after q; B synced in {bob_took:?}:\n{screen}");
+    assert!(exit_took < Duration::from_secs(3), "{exit_took:?}");
+    assert!(bob_took < Duration::from_secs(15), "{bob_took:?}");
+    tmux.keys("B", &["q"]);
+    assert_eq!(tmux.wait_exit("B"), "0");
+}

@@ -11,7 +11,7 @@ use crate::cache::{Cache, FolderRole};
 use crate::config::Mailbox;
 use crate::core::claims::Action;
 use crate::core::event::EventKind;
-use crate::imap::sync::{sync_folder, FolderReport, SyncMode};
+use crate::imap::sync::{sync_folder_reporting, FolderReport, Progress, SyncMode};
 
 /// What one mailbox's sync did.
 #[derive(Debug, Serialize)]
@@ -19,6 +19,50 @@ pub struct MailboxReport {
     pub mailbox: String,
     pub folders: Vec<FolderReport>,
     pub millis: u128,
+}
+
+/// How far a mailbox's long sync is: what a front end shows instead of a bare "connecting".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncProgress {
+    pub mailbox: String,
+    pub folder: String,
+    pub progress: Progress,
+}
+
+/// Where a sync's progress goes (nowhere by default).
+#[derive(Clone, Default)]
+pub struct ProgressSink(Option<std::sync::Arc<dyn Fn(SyncProgress) + Send + Sync>>);
+
+impl ProgressSink {
+    /// Hands every step of a long sync to `f` (called from the syncing thread).
+    pub fn new(f: impl Fn(SyncProgress) + Send + Sync + 'static) -> ProgressSink {
+        ProgressSink(Some(std::sync::Arc::new(f)))
+    }
+
+    fn send(&self, mailbox: &str, folder: &str, progress: Progress) {
+        if let Some(f) = &self.0 {
+            f(SyncProgress {
+                mailbox: mailbox.to_string(),
+                folder: folder.to_string(),
+                progress,
+            });
+        }
+    }
+}
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
+/// Gives back the sync leases this process holds, when it ends in the middle of a sync (a
+/// first sync can take minutes): another process waits for a lease whose holder it cannot
+/// judge (another host's name, a shared file system) until it expires.
+pub fn release_on_exit(ctx: &Ctx) {
+    if let Ok(mut cache) = ctx.cache() {
+        let _ = cache.release_all_held();
+    }
 }
 
 /// Syncs every mailbox once, retrying a dropped connection.
@@ -206,7 +250,12 @@ fn sync_folders(
     if let Some(sent) = &remembered {
         c.status_with_next_select(&[sent, &mailbox.imap.activity_folder, outbox]);
     }
-    let mut reports = vec![sync_folder(c, cache, &team, inbox, FolderRole::Inbox)
+    let sync_folder = |c: &mut crate::imap::Conn, cache: &mut Cache, folder: &str, role| {
+        sync_folder_reporting(c, cache, &team, folder, role, &|p| {
+            ctx.progress.send(&mailbox.name, folder, p)
+        })
+    };
+    let mut reports = vec![sync_folder(c, cache, inbox, FolderRole::Inbox)
         .map_err(|e| said!("error.context.syncing", folder = inbox).because(e))?];
     let mut after = match &remembered {
         Some(sent) => vec![
@@ -223,7 +272,7 @@ fn sync_folders(
     };
     let mut i = 0;
     while let Some((folder, role)) = after.get(i).cloned() {
-        let r = sync_folder(c, cache, &team, &folder, role)
+        let r = sync_folder(c, cache, &folder, role)
             .map_err(|e| said!("error.context.syncing", folder = folder).because(e))?;
         if role == FolderRole::Sent
             && r.mode == SyncMode::Missing

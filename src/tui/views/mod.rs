@@ -59,6 +59,19 @@ pub fn fit(text: &str, width: usize) -> String {
     crate::tui::cells::fit(text, width)
 }
 
+/// `n` with its thousands grouped: "100,000".
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Styles that degrade to bold/reverse on monochrome terminals and under NO_COLOR.
 pub struct Theme {
     color: bool,
@@ -163,5 +176,14 @@ mod tests {
         assert_eq!(crate::tui::cells::width(&fit("請求書", 4)), 4);
         assert_eq!(fit("請求書", 6), "請求書");
         assert_eq!(fit("x", 0), "");
+    }
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(3400), "3,400");
+        assert_eq!(grouped(100_000), "100,000");
+        assert_eq!(grouped(1_234_567), "1,234,567");
     }
 }

@@ -629,3 +629,48 @@ fn a_long_japanese_subject_wraps_beside_its_label() {
     assert!(lines[at + 1].starts_with("│       "), "{out}");
     assert!(lines[at + 1].contains("長い件名"), "{out}");
 }
+
+#[test]
+fn the_status_bar_names_the_first_syncs_phase_and_counts() {
+    use crate::app::sync::SyncProgress;
+    use crate::i18n::{with_lang, Lang};
+    use crate::imap::sync::Progress;
+    let mut s = state(Vec::new());
+    s.link = Link::Connecting;
+    s.progress = Some(SyncProgress {
+        mailbox: "support".into(),
+        folder: "INBOX".into(),
+        progress: Progress::Fetching {
+            done: 3400,
+            total: 100_000,
+        },
+    });
+    let bar = |s: &State, lang| {
+        with_lang(lang, || render(s, 80, 4))
+            .lines()
+            .nth(3)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let en = bar(&s, Lang::En);
+    assert!(
+        en.starts_with("syncing INBOX: 3,400 of 100,000 alice@support"),
+        "{en}"
+    );
+    assert!(!en.contains("connecting"), "{en}");
+    let ja = bar(&s, Lang::Ja);
+    assert!(ja.starts_with("同期中 INBOX: 3,400 / 100,000 件"), "{ja}");
+    s.progress = Some(SyncProgress {
+        mailbox: "support".into(),
+        folder: "INBOX".into(),
+        progress: Progress::Threading { total: 100_000 },
+    });
+    let en = bar(&s, Lang::En);
+    assert!(
+        en.starts_with("sorting 100,000 messages into conversations"),
+        "{en}"
+    );
+    // Without a sync under way, the link's state as before.
+    s.progress = None;
+    assert!(bar(&s, Lang::En).starts_with("connecting"));
+}
