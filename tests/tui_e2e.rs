@@ -782,3 +782,45 @@ fn a_slow_first_sync_shows_its_counts_and_quitting_it_lets_the_next_tanto_sync_a
     tmux.keys("B", &["q"]);
     assert_eq!(tmux.wait_exit("B"), "0");
 }
+
+#[test]
+fn new_mail_above_the_first_row_shows_and_the_selection_stays_on_its_conversation() {
+    let server = Dovecot::start();
+    // More than a screen of them: the window could hide a row above it.
+    for i in 0..40 {
+        let date = format!("01-Jan-2024 08:{i:02}:00 +0000");
+        server.append_dated(
+            "support",
+            "INBOX",
+            &sample_message(i, None),
+            &[],
+            Some(&date),
+        );
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    alice.sync();
+    let tmux = Tmux::new(root.path());
+    tmux.open("A", &alice);
+    tmux.wait_for("A", "the list", |s| {
+        s.contains("New 40") && s.contains("Question 39")
+    });
+    // The cursor on the first row of New (on "Question 39", the newest), by the keys.
+    tmux.keys("A", &["j", "k"]);
+    std::thread::sleep(Duration::from_millis(300));
+    server.append("support", "INBOX", &sample_message(40, None), &[]);
+    let screen = tmux.wait_for("A", "the new mail", |s| s.contains("New 41"));
+    let rows: Vec<&str> = screen.lines().skip(2).take(4).collect();
+    assert!(
+        rows[0].contains("Question 40") && rows[1].contains("Question 39"),
+        "{screen}"
+    );
+    // The selection stayed on its conversation: opening it opens Question 39.
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the reader", |s| {
+        s.lines().next().is_some_and(|l| l.contains("Question 39"))
+    });
+    tmux.keys("A", &["q"]);
+    tmux.keys("A", &["q"]);
+    assert_eq!(tmux.wait_exit("A"), "0");
+}

@@ -360,9 +360,12 @@ fn load_filtered(cache: &Cache, me: &str, job: &ListJob) -> anyhow::Result<Reply
 
 /// Where the selection and the first row on screen land: on the followed conversation at
 /// its old screen row when it is still in the tab (`pos`), else at the old index, clamped.
+/// A screen that showed the top of the tab goes on showing it while the followed
+/// conversation stays on it: new mail arriving above is seen, not hidden above the window.
 pub fn place(anchor: &Anchor, pos: Option<usize>, total: usize, height: usize) -> (usize, usize) {
     let last = total.saturating_sub(1);
     let (selected, top) = match (anchor, pos) {
+        (Anchor::Keep { row, fallback, .. }, Some(p)) if fallback == row && p < height => (p, 0),
         (Anchor::Keep { row, .. }, Some(p)) => (p, p.saturating_sub(*row)),
         (Anchor::Keep { fallback, row, .. }, None) => {
             let sel = (*fallback).min(last);
@@ -447,5 +450,18 @@ mod tests {
         assert_eq!(place(&keep(0, 0), None, 0, 20), (0, 0));
         // Near the end: no empty rows below while rows are hidden above.
         assert_eq!(place(&keep(0, 0), Some(95), 100, 20), (95, 80));
+    }
+
+    #[test]
+    fn new_mail_above_a_screen_at_the_top_of_the_tab_is_shown() {
+        // On the first row; one new conversation arrived above it: the selection follows
+        // its conversation to row 2, and the new one shows on row 1.
+        assert_eq!(place(&keep(0, 0), Some(1), 101, 20), (1, 0));
+        // Further down a screen at the top: the same.
+        assert_eq!(place(&keep(5, 5), Some(8), 103, 20), (8, 0));
+        // Pushed off the bottom: scrolled just enough to keep it in sight.
+        assert_eq!(place(&keep(19, 19), Some(21), 102, 20), (21, 2));
+        // A screen scrolled down keeps its conversation on its row.
+        assert_eq!(place(&keep(0, 10), Some(11), 101, 20), (11, 11));
     }
 }
