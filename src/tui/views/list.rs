@@ -57,7 +57,10 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         };
         let marker = if r.present.is_some() { "*" } else { " " };
         let assignee = c.assignee.as_deref().unwrap_or("");
-        let mut spans = vec![Span::styled(fit(&age(age_secs), cols.age), age_style)];
+        let mut spans = vec![Span::styled(
+            fit(&age(s, c.last_received), cols.age),
+            age_style,
+        )];
         // The cache is shared, not trusted: its text is made safe where it is drawn.
         let rest = cols.line(
             "",
@@ -132,7 +135,8 @@ struct Columns {
 
 impl Columns {
     fn for_width(width: usize, mailbox: bool) -> Columns {
-        let age = 4;
+        // "40s" to "Mar 15".
+        let age = 6;
         let msgs = 4;
         let assignee = if width >= 60 { 10 } else { 6 };
         let mailbox = if mailbox { 9 } else { 0 };
