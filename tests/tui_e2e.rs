@@ -666,6 +666,15 @@ fn flags_zwj_emoji_and_half_width_kana_keep_columns_borders_and_screens_in_line_
         .filter(|l| l.contains("Plain ASCII") || l.contains("請求書") || l.contains("Flag"))
         .collect();
     assert_eq!(rows.len(), 3, "{list}");
+    // The Customer column names them where their mail gave a name.
+    for (subject, name) in [
+        ("Flag", "山田 花子"),
+        ("請求書", "ﾔﾏﾀﾞ ﾀﾛｳ 🇫🇷"),
+        ("Plain", "Bob"),
+    ] {
+        let row = rows.iter().find(|r| r.contains(subject)).expect("row");
+        assert!(row.contains(name), "{row:?}");
+    }
     for row in &rows {
         assert_eq!(
             tmux_width(&tmux, root.path(), row.trim_end()),

@@ -65,7 +65,13 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         let rest = cols.line(
             "",
             &single_line(&c.mailbox),
-            &single_line(&c.customer),
+            // The name where the customer gave one: people know each other by name.
+            &single_line(
+                c.customer_name
+                    .as_deref()
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or(&c.customer),
+            ),
             marker,
             &single_line(&c.subject),
             &c.messages.to_string(),

@@ -27,6 +27,7 @@ fn conv(
             id: id.into(),
             subject: subject.into(),
             customer: customer.into(),
+            customer_name: None,
             status,
             assignee: assignee.map(String::from),
             previous_assignee: None,
@@ -485,6 +486,10 @@ fn wide_rows() -> Vec<WindowRow> {
             200 * 86400,
         ),
     ];
+    rows[0].conversation.customer = "hanako@example.jp".into();
+    rows[0].conversation.customer_name = Some("山田 花子".into());
+    rows[1].conversation.customer = "taro@example.jp".into();
+    rows[1].conversation.customer_name = Some("ﾔﾏﾀﾞ ﾀﾛｳ 🇫🇷".into());
     rows[1].present = Some("bob".into());
     rows
 }
