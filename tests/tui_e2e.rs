@@ -767,13 +767,26 @@ fn a_slow_first_sync_shows_its_counts_and_quitting_it_lets_the_next_tanto_sync_a
     });
     eprintln!("A after {:?}:\n{screen}", started.elapsed());
     assert!(!screen.contains("connecting"), "{screen}");
+    // A third agent on alice's host starts meanwhile: it says what it waits for.
+    let carol = Tanto::via(&server, link.port(), &dir, "carol");
+    tmux.open_with("C", &carol, "EDITOR= VISUAL= TANTO_TEST_HOST=box-a");
+    tmux.wait_for("C", "carol waiting for alice's sync", |s| {
+        s.contains("waiting for another tanto sharing this cache")
+    });
     // Quit in the middle of it.
+    let alice_pid = tmux.tanto_pid("A");
     tmux.keys("A", &["q"]);
     let quit = Instant::now();
     assert_eq!(tmux.wait_exit("A"), "0");
     let exit_took = quit.elapsed();
     let leases: i64 = rusqlite::Connection::open(&alice.cache)
-        .and_then(|c| c.query_row("SELECT count(*) FROM leases", [], |r| r.get(0)))
+        .and_then(|c| {
+            c.query_row(
+                "SELECT count(*) FROM leases WHERE holder LIKE ?1",
+                [format!("box-a/{alice_pid}/%")],
+                |r| r.get(0),
+            )
+        })
         .expect("read the leases");
     assert_eq!(leases, 0, "alice left her sync lease behind");
     // The link is free again: bob's sync, on the same cache, starts at once rather than
@@ -790,6 +803,11 @@ fn a_slow_first_sync_shows_its_counts_and_quitting_it_lets_the_next_tanto_sync_a
     assert!(bob_took < Duration::from_secs(15), "{bob_took:?}");
     tmux.keys("B", &["q"]);
     assert_eq!(tmux.wait_exit("B"), "0");
+    tmux.wait_for("C", "carol's list", |s| {
+        s.contains(&format!("New {N}")) && s.contains("connected")
+    });
+    tmux.keys("C", &["q"]);
+    assert_eq!(tmux.wait_exit("C"), "0");
 }
 
 #[test]

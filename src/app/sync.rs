@@ -209,11 +209,17 @@ fn under_lease(
     mailbox: &Mailbox,
     sync: impl FnOnce(&mut Cache) -> anyhow::Result<Vec<FolderReport>>,
 ) -> anyhow::Result<Vec<FolderReport>> {
-    let lease = cache.acquire(
-        &format!("sync:{}", mailbox.name),
-        Duration::from_secs(600),
-        SYNC_LEASE_WAIT,
-    )?;
+    let name = format!("sync:{}", mailbox.name);
+    let ttl = Duration::from_secs(600);
+    let lease = match cache.acquire(&name, ttl, Duration::ZERO)? {
+        Some(l) => Some(l),
+        None => {
+            // Said, so that a front end does not stand at "connecting" meanwhile.
+            ctx.progress
+                .send(&mailbox.name, &mailbox.imap.folder, Progress::Waiting);
+            cache.acquire(&name, ttl, SYNC_LEASE_WAIT)?
+        }
+    };
     let result = sync(cache);
     if let Some(l) = lease {
         cache.release(l)?;

@@ -87,6 +87,8 @@ pub struct FolderReport {
 /// How far a folder's full sync has gone, for a front end to show while it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
+    /// Another process holds the mailbox's sync lease: this one waits for it first.
+    Waiting,
     /// Messages' headers fetched and cached, of `total`.
     Fetching { done: usize, total: usize },
     /// All `total` fetched: their conversations are being worked out and written.

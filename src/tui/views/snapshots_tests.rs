@@ -676,6 +676,16 @@ fn the_status_bar_names_the_first_syncs_phase_and_counts() {
         en.starts_with("sorting 100,000 messages into conversations"),
         "{en}"
     );
+    s.progress = Some(SyncProgress {
+        mailbox: "support".into(),
+        folder: "INBOX".into(),
+        progress: Progress::Waiting,
+    });
+    let en = bar(&s, Lang::En);
+    assert!(
+        en.starts_with("waiting for another tanto sharing this cache"),
+        "{en}"
+    );
     // Without a sync under way, the link's state as before.
     s.progress = None;
     assert!(bar(&s, Lang::En).starts_with("connecting"));

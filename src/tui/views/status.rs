@@ -97,6 +97,7 @@ fn link_text(s: &State, t: &Theme, link: &Link) -> (String, Style) {
 /// A long sync's phase and counts: "syncing INBOX: 3,400 of 100,000".
 fn progress(p: &SyncProgress) -> String {
     match p.progress {
+        Progress::Waiting => tr("tui.status.sync_waiting").to_string(),
         Progress::Fetching { done, total } => tf(
             "tui.status.sync_fetching",
             &[
