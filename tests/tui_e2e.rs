@@ -851,3 +851,35 @@ fn new_mail_above_the_first_row_shows_and_the_selection_stays_on_its_conversatio
     tmux.keys("A", &["q"]);
     assert_eq!(tmux.wait_exit("A"), "0");
 }
+
+#[test]
+fn ages_count_up_on_screen_without_a_key() {
+    let server = Dovecot::start();
+    // A mail that came 50 s ago (by its Date and its arrival).
+    let at = support::now() - 50;
+    let raw = String::from_utf8(mail_with_subject(0, "Carol", "Age check"))
+        .expect("utf-8")
+        .replace("Mon, 1 Jan 2024 08:00:00 +0000", &support::rfc2822(at));
+    let arrival = chrono::DateTime::from_timestamp(at, 0)
+        .expect("time")
+        .format("%d-%b-%Y %H:%M:%S +0000")
+        .to_string();
+    server.append_dated("support", "INBOX", raw.as_bytes(), &[], Some(&arrival));
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    alice.sync();
+    let tmux = Tmux::new(root.path());
+    tmux.open("A", &alice);
+    let screen = tmux.wait_for("A", "the list", |s| s.contains("Age check"));
+    let age = |s: &str| {
+        row_of(s, "Age check")
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(age(&screen).ends_with('s'), "{screen}");
+    // No key pressed: within the next minute the age reads in minutes.
+    tmux.wait_for_secs("A", "the age in minutes", 75, |s| age(s) == "1m");
+    tmux.keys("A", &["q"]);
+    assert_eq!(tmux.wait_exit("A"), "0");
+}

@@ -309,12 +309,12 @@ pub fn settle(buf: &mut Buffer, before: Option<&Buffer>) {
     for y in area.top()..area.bottom() {
         let mut x = area.left();
         while x < area.right() {
-            let symbol = buf[(x, y)].symbol().to_string();
-            let w = buf[(x, y)].cell_width().max(1);
-            if symbol.is_ascii() {
+            if buf[(x, y)].symbol().is_ascii() {
                 x += 1;
                 continue;
             }
+            let symbol = buf[(x, y)].symbol().to_string();
+            let w = buf[(x, y)].cell_width().max(1);
             let fits = grapheme_width(&symbol);
             if symbol.chars().any(sound_mark) && usize::from(w) > fits {
                 // Drawn by a widget that counts the voiced marks twice: put in the cells
