@@ -12,7 +12,6 @@
 //! skin-tone modifiers and emoji tags dropped, emoji joined by ZWJ shown as their parts.
 
 use std::borrow::Cow;
-
 use std::num::NonZeroU16;
 
 use ratatui::buffer::{Buffer, CellDiffOption, CellWidth};
@@ -45,8 +44,7 @@ fn emoji_like(c: char) -> bool {
 
 /// `s` in the form every terminal draws at the width `width` counts (see the module).
 pub fn stable(s: &str) -> Cow<'_, str> {
-    let ascii = s.is_ascii();
-    if ascii || !s.chars().any(|c| unstable(c) || c == '\u{200d}') {
+    if s.is_ascii() || !s.chars().any(|c| unstable(c) || c == '\u{200d}') {
         return Cow::Borrowed(s);
     }
     let chars: Vec<char> = s.chars().collect();
@@ -158,13 +156,22 @@ fn put_line(buf: &mut Buffer, mut x: u16, end: u16, y: u16, line: &Line<'_>) {
 fn put_marked(buf: &mut Buffer, x: u16, y: u16, g: &str, style: Style) {
     let mut at = x;
     let mut base = String::new();
+    let put_base = |buf: &mut Buffer, at: &mut u16, base: &mut String| {
+        if base.is_empty() {
+            return;
+        }
+        put_cell(buf, *at, y, base, style);
+        let w = u16::try_from(grapheme_width(base).max(1)).unwrap_or(1);
+        for d in 1..w {
+            buf[(*at + d, y)].reset();
+            buf[(*at + d, y)].set_style(style);
+        }
+        *at += w;
+        base.clear();
+    };
     for c in g.chars() {
         if sound_mark(c) {
-            if !base.is_empty() {
-                put_cell(buf, at, y, &base, style);
-                at += 1;
-                base.clear();
-            }
+            put_base(buf, &mut at, &mut base);
             let mut mark = [0u8; 4];
             put_cell(buf, at, y, c.encode_utf8(&mut mark), style);
             at += 1;
@@ -172,9 +179,7 @@ fn put_marked(buf: &mut Buffer, x: u16, y: u16, g: &str, style: Style) {
             base.push(c);
         }
     }
-    if !base.is_empty() {
-        put_cell(buf, at, y, &base, style);
-    }
+    put_base(buf, &mut at, &mut base);
 }
 
 /// One cell holding `symbol`, counted as the cells `grapheme_width` gives it.
@@ -432,6 +437,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn cells_puts_each_voiced_mark_in_a_cell_of_its_own() {
+        let area = Rect::new(0, 0, 8, 1);
+        let mut buf = Buffer::empty(area);
+        Cells::from(Line::raw("ｻﾎﾟｰﾄ|")).render(area, &mut buf);
+        let cells: Vec<&str> = (0..7).map(|x| buf[(x, 0)].symbol()).collect();
+        assert_eq!(cells, ["ｻ", "ﾎ", "ﾟ", "ｰ", "ﾄ", "|", " "]);
+        // Each counted as one cell where the terminal is told what to draw.
+        assert!((0..6).all(|x| buf[(x, 0)].cell_width() == 1));
+        // A wide character with a mark after it (not a word, but mail is anything).
+        let mut buf = Buffer::empty(area);
+        Cells::from(Line::raw("あﾟx")).render(area, &mut buf);
+        let cells: Vec<&str> = (0..4).map(|x| buf[(x, 0)].symbol()).collect();
+        assert_eq!(cells, ["あ", " ", "ﾟ", "x"]);
     }
 
     #[test]
