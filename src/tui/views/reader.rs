@@ -137,7 +137,15 @@ fn lines(s: &State, v: &ConversationView, width: usize) -> Vec<Line<'static>> {
         let who: Vec<String> = v
             .presence
             .iter()
-            .map(|p| tf("show.presence", &[("agent", &p.agent), ("what", &p.kind)]))
+            .map(|p| {
+                tf(
+                    "show.presence",
+                    &[
+                        ("agent", &p.agent),
+                        ("what", &crate::i18n::presence_kind(&p.kind)),
+                    ],
+                )
+            })
             .collect();
         for piece in cells::wrap(&who.join(", "), width) {
             out.push(Line::from(Span::styled(
