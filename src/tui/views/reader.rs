@@ -86,7 +86,8 @@ fn labelled(
         if i == 0 {
             spans.push(label.clone());
         } else {
-            let indent = lead - gutter.as_ref().map_or(0, |g| cells::width(&g.content));
+            let indent =
+                lead.saturating_sub(gutter.as_ref().map_or(0, |g| cells::width(&g.content)));
             spans.push(Span::raw(" ".repeat(indent)));
         }
         spans.push(Span::styled(piece, style));

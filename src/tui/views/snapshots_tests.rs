@@ -544,6 +544,10 @@ fn wide_screens(w: u16, h: u16) -> Vec<(&'static str, String)> {
 #[test]
 fn wide_characters_at_80x24_and_120x40_in_english_and_japanese() {
     use crate::i18n::{with_lang, Lang};
+    // Any size draws, however small.
+    for (w, h) in [(1, 1), (2, 2), (5, 3), (20, 6)] {
+        with_lang(Lang::Ja, || wide_screens(w, h));
+    }
     for (lang, name) in [(Lang::En, "en"), (Lang::Ja, "ja")] {
         for (w, h) in [(80u16, 24u16), (120, 40)] {
             let screens = with_lang(lang, || wide_screens(w, h));
@@ -600,6 +604,10 @@ fn mail_text_in_the_reader_stays_behind_the_gutter_however_it_is_padded_or_wrapp
         view: Some(Box::new(v)),
         scroll: 0,
     });
+    // Down to a screen too narrow for anything: nothing panics.
+    for w in [1, 2, 3, 5] {
+        render(&s, w, 10);
+    }
     for w in [40, 80, 120] {
         let out = render(&s, w, 40);
         let faked: Vec<&str> = out.lines().filter(|l| l.contains("mallory")).collect();
