@@ -22,11 +22,13 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         Constraint::Min(0),
     ])
     .areas(area);
-    let keys = format!(
-        " {} approve and send · {} reject · {} back",
-        s.keymap.key_for(Action::Approve),
-        s.keymap.key_for(Action::Reject),
-        s.keymap.key_for(Action::Back)
+    let keys = tf(
+        "tui.approvals.keys",
+        &[
+            ("approve", &s.keymap.key_for(Action::Approve)),
+            ("reject", &s.keymap.key_for(Action::Reject)),
+            ("back", &s.keymap.key_for(Action::Back)),
+        ],
     );
     f.render_widget(
         Cells::from(Line::from(vec![

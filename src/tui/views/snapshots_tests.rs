@@ -415,6 +415,8 @@ fn the_approvals_view() {
         },
     ];
     insta::assert_snapshot!(render(&s, 80, 16));
+    let ja = crate::i18n::with_lang(crate::i18n::Lang::Ja, || render(&s, 80, 16));
+    assert!(ja.contains("y 承認して送信 · x 差し戻し"), "{ja}");
 }
 
 /// The buffer's cells with their styles (ratatui's own dump), for colour checks.
