@@ -22,7 +22,11 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);
     let [title, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     f.render_widget(
-        Cells::from(Line::raw(fit(&r.subject, area.width as usize))).style(t.selected()),
+        Cells::from(Line::raw(fit(
+            &single_line(&r.subject),
+            area.width as usize,
+        )))
+        .style(t.selected()),
         title,
     );
     let Some(view) = &r.view else {
