@@ -71,6 +71,20 @@ fn slow_link(server: &Dovecot) -> Relay {
     relay
 }
 
+/// "Question 0" to "Question n-1", a minute apart, the last the newest.
+fn append_questions(server: &Dovecot, n: usize) {
+    for i in 0..n {
+        let date = format!("01-Jan-2024 08:{i:02}:00 +0000");
+        server.append_dated(
+            "support",
+            "INBOX",
+            &sample_message(i, None),
+            &[],
+            Some(&date),
+        );
+    }
+}
+
 fn row_of<'a>(screen: &'a str, subject: &str) -> Option<&'a str> {
     screen.lines().find(|l| l.contains(subject))
 }
@@ -80,16 +94,7 @@ fn a_claim_and_a_note_by_one_agent_show_on_the_other_agents_screen_by_themselves
     let server = Dovecot::start();
     let link = slow_link(&server);
     // Distinct arrival times, so that "Question 2" is the newest and tops the list.
-    for i in 0..3 {
-        let date = format!("01-Jan-2024 08:0{i}:00 +0000");
-        server.append_dated(
-            "support",
-            "INBOX",
-            &sample_message(i, None),
-            &[],
-            Some(&date),
-        );
-    }
+    append_questions(&server, 3);
     let root = tempfile::tempdir().expect("tempdir");
     // Two agents on two hosts: each its own cache, so news travels only through the server.
     let alice = Tanto::via(&server, link.port(), &root.path().join("a"), "alice");
@@ -814,16 +819,7 @@ fn a_slow_first_sync_shows_its_counts_and_quitting_it_lets_the_next_tanto_sync_a
 fn new_mail_above_the_first_row_shows_and_the_selection_stays_on_its_conversation() {
     let server = Dovecot::start();
     // More than a screen of them: the window could hide a row above it.
-    for i in 0..40 {
-        let date = format!("01-Jan-2024 08:{i:02}:00 +0000");
-        server.append_dated(
-            "support",
-            "INBOX",
-            &sample_message(i, None),
-            &[],
-            Some(&date),
-        );
-    }
+    append_questions(&server, 40);
     let root = tempfile::tempdir().expect("tempdir");
     let alice = Tanto::new(&server, &root.path().join("a"), "alice");
     alice.sync();

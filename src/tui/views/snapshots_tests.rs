@@ -299,17 +299,22 @@ fn sample_view() -> ConversationView {
     }
 }
 
-#[test]
-fn the_reader_shows_mail_notes_and_events() {
-    let mut s = state(sample_rows());
+/// `s` on the reader, showing `view`.
+fn open_reader(s: &mut State, id: &str, subject: &str, view: ConversationView) {
     s.screen = Screen::Reader;
     s.reader = Some(Reader {
         mailbox: "support".into(),
-        id: "a1b2c3d4".into(),
-        subject: "Cannot log in".into(),
-        view: Some(Box::new(sample_view())),
+        id: id.into(),
+        subject: subject.into(),
+        view: Some(Box::new(view)),
         scroll: 0,
     });
+}
+
+#[test]
+fn the_reader_shows_mail_notes_and_events() {
+    let mut s = state(sample_rows());
+    open_reader(&mut s, "a1b2c3d4", "Cannot log in", sample_view());
     insta::assert_snapshot!(render(&s, 80, 24));
 }
 
@@ -531,14 +536,7 @@ fn wide_screens(w: u16, h: u16) -> Vec<(&'static str, String)> {
     s.overlay = Some(Overlay::Help { scroll: 0 });
     out.push(("help", render(&s, w, h)));
     s.overlay = None;
-    s.screen = Screen::Reader;
-    s.reader = Some(Reader {
-        mailbox: "support".into(),
-        id: "w2".into(),
-        subject: "請求書 ｻﾎﾟｰﾄ ｶﾞｲﾄﾞ 🏳️‍🌈".into(),
-        view: Some(Box::new(wide_view())),
-        scroll: 0,
-    });
+    open_reader(&mut s, "w2", "請求書 ｻﾎﾟｰﾄ ｶﾞｲﾄﾞ 🏳️‍🌈", wide_view());
     out.push(("reader", render(&s, w, h)));
     out
 }
@@ -598,14 +596,7 @@ fn mail_text_in_the_reader_stays_behind_the_gutter_however_it_is_padded_or_wrapp
         }
     }
     let mut s = state(sample_rows());
-    s.screen = Screen::Reader;
-    s.reader = Some(Reader {
-        mailbox: "support".into(),
-        id: "a1b2c3d4".into(),
-        subject: "Cannot log in".into(),
-        view: Some(Box::new(v)),
-        scroll: 0,
-    });
+    open_reader(&mut s, "a1b2c3d4", "Cannot log in", v);
     // Down to a screen too narrow for anything: nothing panics.
     for w in [1, 2, 3, 5] {
         render(&s, w, 10);
@@ -625,14 +616,7 @@ fn a_long_japanese_subject_wraps_beside_its_label() {
     use crate::i18n::{with_lang, Lang};
     let out = with_lang(Lang::Ja, || {
         let mut s = state(wide_rows());
-        s.screen = Screen::Reader;
-        s.reader = Some(Reader {
-            mailbox: "support".into(),
-            id: "w2".into(),
-            subject: "請求書".into(),
-            view: Some(Box::new(wide_view())),
-            scroll: 0,
-        });
+        open_reader(&mut s, "w2", "請求書", wide_view());
         render(&s, 80, 24)
     });
     let lines: Vec<&str> = out.lines().collect();
