@@ -535,6 +535,14 @@ fn wide_screens(w: u16, h: u16) -> Vec<(&'static str, String)> {
     out.push(("picker", render(&s, w, h)));
     s.overlay = Some(Overlay::Help { scroll: 0 });
     out.push(("help", render(&s, w, h)));
+    // Drawn with ratatui's Paragraph (prompt.rs), not `cells::Cells`: its text is not put in
+    // the stable form first, so `cells::settle` can only blank what it miscounts (the gap
+    // in ｻﾎﾟ ｰﾄ, the cell after ❤) and keep the first emoji of a joined family.
+    s.overlay = Some(Overlay::NoteEditor {
+        id: "w2".into(),
+        text: "ｻﾎﾟｰﾄに電話 🇯🇵 ❤️ 👨‍👩‍👧 done".into(),
+    });
+    out.push(("note", render(&s, w, h)));
     s.overlay = None;
     open_reader(&mut s, "w2", "請求書 ｻﾎﾟｰﾄ ｶﾞｲﾄﾞ 🏳️‍🌈", wide_view());
     out.push(("reader", render(&s, w, h)));
