@@ -235,23 +235,40 @@ fn conv_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConversationRow> {
     })
 }
 
-/// The name the customer gave on a mail of conversation `c` (the list shows it rather than
-/// the address); a few rows through `messages_conv`, unsorted: a guard test keeps every
-/// list statement free of sorts, and a customer's name rarely changes within one thread.
-const CUSTOMER_NAME: &str = "(SELECT m.from_name FROM messages m
-     WHERE m.mailbox = c.mailbox AND m.conv = c.id AND m.from_email = c.customer
-       AND m.from_name IS NOT NULL AND m.from_name != ''
-     LIMIT 1)";
-
-/// A list row: `CONV_COLUMNS`, then who else is there, then `CUSTOMER_NAME`.
+/// A list row: `CONV_COLUMNS`, then who else is there.
 fn window_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WindowRow> {
     Ok(WindowRow {
-        conversation: ConversationRow {
-            customer_name: r.get(10)?,
-            ..conv_row(r)?
-        },
+        conversation: conv_row(r)?,
         present: r.get(9)?,
     })
+}
+
+impl Cache {
+    /// The name the customer gave on a mail of each conversation (`None` where they gave
+    /// none), for the list to show rather than the address. A look-up of a message row per
+    /// conversation: the list asks only for the rows it has not seen yet.
+    pub fn customer_names(&self, keys: &[(String, String)]) -> Result<Vec<Option<String>>> {
+        let r: rusqlite::Result<Vec<Option<String>>> = (|| {
+            // Unsorted: a guard test keeps every list statement free of sorts, and a
+            // customer's name rarely changes within one thread.
+            let mut st = self.conn.prepare_cached(
+                "SELECT m.from_name FROM conversations c JOIN messages m
+                   ON m.mailbox = c.mailbox AND m.conv = c.id AND m.from_email = c.customer
+                 WHERE c.mailbox = ?1 AND c.id = ?2
+                   AND m.from_name IS NOT NULL AND m.from_name != ''
+                 LIMIT 1",
+            )?;
+            let mut out = Vec::with_capacity(keys.len());
+            for (mailbox, id) in keys {
+                out.push(
+                    st.query_row(params![mailbox, id], |r| r.get(0))
+                        .optional()?,
+                );
+            }
+            Ok(out)
+        })();
+        r.map_err(|e| self.err(e))
+    }
 }
 
 /// A conversation id typed by a user could not be resolved.
@@ -374,8 +391,7 @@ impl Cache {
             let sql = format!(
                 "SELECT {cols},
                    (SELECT group_concat(p.agent, ', ') FROM presence p
-                     WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > ?{} AND p.agent != ?{}),
-                   {CUSTOMER_NAME}
+                     WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > ?{} AND p.agent != ?{})
                  FROM conversations c WHERE {cond}
                  ORDER BY c.last_received DESC, c.id LIMIT ?{} OFFSET ?{}",
                 k + 1,
@@ -433,8 +449,7 @@ impl Cache {
             let mut st = self.conn.prepare_cached(&format!(
                 "SELECT {cols},
                    (SELECT group_concat(p.agent, ', ') FROM presence p
-                     WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > ?3 AND p.agent != ?4),
-                   {CUSTOMER_NAME}
+                     WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > ?3 AND p.agent != ?4)
                  FROM conversations c WHERE c.mailbox = ?1 AND c.id = ?2"
             ))?;
             let now = crate::clock::now();
@@ -738,7 +753,7 @@ mod tests {
     }
 
     #[test]
-    fn list_rows_carry_the_customers_name_where_their_mail_gave_one() {
+    fn the_customers_name_is_found_where_their_mail_gave_one() {
         let (_dir, cache) = cache_with(8);
         // Conversation 0 (New): the customer's mail with a name, and the team's reply.
         // Conversation 4 (New): a mail with no name.
@@ -757,22 +772,12 @@ mod tests {
                 )
                 .expect("insert");
         }
-        let rows = cache
-            .list_window(&new_tab(), "alice", 0, 10)
-            .expect("window");
-        let name = |id: usize| {
-            rows.iter()
-                .find(|r| r.conversation.id == format!("{id:012x}"))
-                .and_then(|r| r.conversation.customer_name.clone())
-        };
-        assert_eq!(name(0).as_deref(), Some("山田 花子"));
-        assert_eq!(name(4), None);
-        let keys = [("support".to_string(), format!("{:012x}", 0))];
-        let rows = cache.rows_of(&keys, "alice").expect("rows");
-        assert_eq!(
-            rows[0].conversation.customer_name.as_deref(),
-            Some("山田 花子")
-        );
+        let keys: Vec<(String, String)> = [0usize, 4, 1]
+            .iter()
+            .map(|i| ("support".to_string(), format!("{i:012x}")))
+            .collect();
+        let names = cache.customer_names(&keys).expect("names");
+        assert_eq!(names, [Some("山田 花子".to_string()), None, None]);
     }
 
     #[test]

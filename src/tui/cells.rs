@@ -123,6 +123,18 @@ fn put_line(buf: &mut Buffer, mut x: u16, end: u16, y: u16, line: &Line<'_>) {
     buf.set_style(row, line.style);
     for span in &line.spans {
         let style = line.style.patch(span.style);
+        if printable_ascii(&span.content) {
+            for b in span.content.bytes() {
+                if x >= end {
+                    return;
+                }
+                let cell = &mut buf[(x, y)];
+                cell.set_char(char::from(b)).set_style(style);
+                cell.set_diff_option(CellDiffOption::None);
+                x += 1;
+            }
+            continue;
+        }
         let text = stable(&span.content);
         for g in text.graphemes(true) {
             let w = grapheme_width(g);
@@ -196,12 +208,32 @@ fn put_cell(buf: &mut Buffer, x: u16, y: u16, symbol: &str, style: Style) {
 
 /// Cells `s` takes once drawn (in its `stable` form).
 pub fn width(s: &str) -> usize {
+    if printable_ascii(s) {
+        return s.len();
+    }
     stable(s).graphemes(true).map(grapheme_width).sum()
+}
+
+/// ASCII without controls: one cell per byte, no cluster to look for (most of a list).
+fn printable_ascii(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
 /// `s` cut to `width` cells on cluster boundaries (with "…" when cut), padded with spaces
 /// to exactly `width` cells.
 pub fn fit(s: &str, width: usize) -> String {
+    if printable_ascii(s) {
+        let mut out = String::with_capacity(width);
+        if s.len() <= width {
+            out.push_str(s);
+        } else if width > 0 {
+            out.push_str(&s[..width - 1]);
+            out.push('…');
+        }
+        let used = s.len().min(width);
+        out.extend(std::iter::repeat_n(' ', width - used));
+        return out;
+    }
     let s = stable(s);
     let mut out = String::with_capacity(s.len().min(width * 4) + width);
     let full = s.graphemes(true).map(grapheme_width).sum::<usize>();

@@ -3,6 +3,7 @@
 //! (a burst of filter keystrokes costs one query), one thread that watches the cache's
 //! change counter for other processes' writes, and a short-lived thread per server action.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -255,8 +256,47 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
     }
 }
 
+/// Customers' names by conversation, as the list thread has looked them up.
+#[derive(Default)]
+struct Names {
+    by_conversation: HashMap<(String, String), Option<String>>,
+    /// The cache's change counter when they were looked up: any write may have changed one.
+    as_of: Option<i64>,
+}
+
+/// Names kept at most: a few thousand rows' worth of paging.
+const NAMES_KEPT: usize = 10_000;
+
+impl Names {
+    /// Sets each row's customer name, looking up only those not known since the last write.
+    fn fill(&mut self, cache: &Cache, rows: &mut [crate::cache::WindowRow]) -> anyhow::Result<()> {
+        let counter = cache.change_counter().ok();
+        if counter != self.as_of || self.by_conversation.len() > NAMES_KEPT {
+            self.by_conversation.clear();
+            self.as_of = counter;
+        }
+        let key = |r: &crate::cache::WindowRow| {
+            (r.conversation.mailbox.clone(), r.conversation.id.clone())
+        };
+        let missing: Vec<(String, String)> = rows
+            .iter()
+            .map(key)
+            .filter(|k| !self.by_conversation.contains_key(k))
+            .collect();
+        if !missing.is_empty() {
+            let found = cache.customer_names(&missing)?;
+            self.by_conversation.extend(missing.into_iter().zip(found));
+        }
+        for r in rows {
+            r.conversation.customer_name = self.by_conversation.get(&key(r)).cloned().flatten();
+        }
+        Ok(())
+    }
+}
+
 fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
     let mut cache: Option<Cache> = None;
+    let mut names = Names::default();
     while let Ok(mut job) = jobs.recv() {
         // Only the newest request matters: the older ones' answers would be dropped.
         while let Ok(newer) = jobs.try_recv() {
@@ -269,7 +309,11 @@ fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
             let Some(c) = cache.as_ref() else {
                 anyhow::bail!("the cache is not open");
             };
-            load_list(c, &ctx.config.agent.id, &job)
+            let mut reply = load_list(c, &ctx.config.agent.id, &job)?;
+            if let Reply::List { window, .. } = &mut reply {
+                names.fill(c, &mut window.rows)?;
+            }
+            Ok(reply)
         })();
         let reply = reply.unwrap_or_else(|e| {
             // A broken connection is opened again on the next request.
