@@ -244,24 +244,24 @@ fn window_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WindowRow> {
 }
 
 impl Cache {
-    /// The name the customer gave on a mail of each conversation (`None` where they gave
-    /// none), for the list to show rather than the address. A look-up of a message row per
-    /// conversation: the list asks only for the rows it has not seen yet.
-    pub fn customer_names(&self, keys: &[(String, String)]) -> Result<Vec<Option<String>>> {
+    /// The name the customer gave on a mail of each conversation (mailbox, id, customer's
+    /// address; `None` where they gave none), for the list to show rather than the address.
+    /// A look-up of a message row per conversation: the list asks only for the rows it has
+    /// not seen yet.
+    pub fn customer_names(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<Option<String>>> {
         let r: rusqlite::Result<Vec<Option<String>>> = (|| {
             // Unsorted: a guard test keeps every list statement free of sorts, and a
             // customer's name rarely changes within one thread.
             let mut st = self.conn.prepare_cached(
-                "SELECT m.from_name FROM conversations c JOIN messages m
-                   ON m.mailbox = c.mailbox AND m.conv = c.id AND m.from_email = c.customer
-                 WHERE c.mailbox = ?1 AND c.id = ?2
-                   AND m.from_name IS NOT NULL AND m.from_name != ''
+                "SELECT from_name FROM messages
+                 WHERE mailbox = ?1 AND conv = ?2 AND from_email = ?3
+                   AND from_name IS NOT NULL AND from_name != ''
                  LIMIT 1",
             )?;
             let mut out = Vec::with_capacity(keys.len());
-            for (mailbox, id) in keys {
+            for (mailbox, id, customer) in keys {
                 out.push(
-                    st.query_row(params![mailbox, id], |r| r.get(0))
+                    st.query_row(params![mailbox, id, customer], |r| r.get(0))
                         .optional()?,
                 );
             }
@@ -772,9 +772,13 @@ mod tests {
                 )
                 .expect("insert");
         }
-        let keys: Vec<(String, String)> = [0usize, 4, 1]
+        let ids: Vec<(String, String)> = [0usize, 4, 1]
             .iter()
-            .map(|i| ("support".to_string(), format!("{i:012x}")))
+            .map(|i| (format!("{i:012x}"), format!("c{i}@example.com")))
+            .collect();
+        let keys: Vec<(&str, &str, &str)> = ids
+            .iter()
+            .map(|(id, customer)| ("support", id.as_str(), customer.as_str()))
             .collect();
         let names = cache.customer_names(&keys).expect("names");
         assert_eq!(names, [Some("山田 花子".to_string()), None, None]);

@@ -278,14 +278,21 @@ impl Names {
         let key = |r: &crate::cache::WindowRow| {
             (r.conversation.mailbox.clone(), r.conversation.id.clone())
         };
-        let missing: Vec<(String, String)> = rows
+        let missing: Vec<&crate::cache::WindowRow> = rows
             .iter()
-            .map(key)
-            .filter(|k| !self.by_conversation.contains_key(k))
+            .filter(|r| !self.by_conversation.contains_key(&key(r)))
             .collect();
         if !missing.is_empty() {
-            let found = cache.customer_names(&missing)?;
-            self.by_conversation.extend(missing.into_iter().zip(found));
+            let asked: Vec<(&str, &str, &str)> = missing
+                .iter()
+                .map(|r| {
+                    let c = &r.conversation;
+                    (c.mailbox.as_str(), c.id.as_str(), c.customer.as_str())
+                })
+                .collect();
+            let found = cache.customer_names(&asked)?;
+            let keys: Vec<(String, String)> = missing.iter().map(|r| key(r)).collect();
+            self.by_conversation.extend(keys.into_iter().zip(found));
         }
         for r in rows {
             r.conversation.customer_name = self.by_conversation.get(&key(r)).cloned().flatten();
