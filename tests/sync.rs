@@ -515,3 +515,55 @@ fn a_no_change_resync_selects_the_inbox_first_and_lists_nothing() {
     );
     assert!(!cmds.iter().any(|c| c.starts_with("LIST")), "{cmds:?}");
 }
+
+/// A first sync tells how far it is, batch by batch, then that it sorts into
+/// conversations; a resync with nothing new tells nothing.
+#[test]
+fn a_first_sync_reports_its_progress_by_batch_and_a_resync_none() {
+    use std::sync::{Arc, Mutex};
+    use tanto::app::sync::{ProgressSink, SyncProgress};
+    use tanto::imap::sync::Progress;
+    let server = Dovecot::start();
+    let n = 2500;
+    let inbox: Vec<Vec<u8>> = (0..n).map(|i| sample_message(i, None)).collect();
+    server.append_many("support", "INBOX", &inbox);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = server.agent_config(dir.path(), "alice", "agent", "");
+    let seen: Arc<Mutex<Vec<SyncProgress>>> = Arc::default();
+    let sink = {
+        let seen = seen.clone();
+        ProgressSink::new(move |p| seen.lock().expect("lock").push(p))
+    };
+    let ctx = tanto::app::Ctx::load(Some(&config))
+        .expect("config")
+        .with_progress(sink);
+    let mut cache = ctx.cache().expect("cache");
+    let (i, m) = ctx.mailboxes().next().expect("mailbox");
+    tanto::app::sync::sync_mailbox(&ctx, &mut cache, i, m).expect("first sync");
+    let inbox: Vec<Progress> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|p| p.folder == "INBOX" && p.mailbox == "support")
+        .map(|p| p.progress)
+        .collect();
+    let Some((Progress::Threading { total }, fetching)) = inbox.split_last() else {
+        panic!("no threading step last: {inbox:?}");
+    };
+    assert_eq!(*total, n, "{inbox:?}");
+    let done: Vec<usize> = fetching
+        .iter()
+        .map(|p| match p {
+            Progress::Fetching { done, total } if *total == n => *done,
+            other => panic!("{other:?} in {inbox:?}"),
+        })
+        .collect();
+    // From nothing, by whole batches, in order, to all of them.
+    assert_eq!(done.first(), Some(&0), "{done:?}");
+    assert_eq!(done.last(), Some(&n), "{done:?}");
+    assert!(done.len() >= 3, "{done:?}");
+    assert!(done.windows(2).all(|w| w[0] < w[1]), "{done:?}");
+    seen.lock().expect("lock").clear();
+    tanto::app::sync::sync_mailbox(&ctx, &mut cache, i, m).expect("resync");
+    assert!(seen.lock().expect("lock").is_empty(), "{:?}", seen.lock());
+}

@@ -80,16 +80,7 @@ fn a_claim_and_a_note_by_one_agent_show_on_the_other_agents_screen_by_themselves
     let server = Dovecot::start();
     let link = slow_link(&server);
     // Distinct arrival times, so that "Question 2" is the newest and tops the list.
-    for i in 0..3 {
-        let date = format!("01-Jan-2024 08:0{i}:00 +0000");
-        server.append_dated(
-            "support",
-            "INBOX",
-            &sample_message(i, None),
-            &[],
-            Some(&date),
-        );
-    }
+    append_questions(&server, 3);
     let root = tempfile::tempdir().expect("tempdir");
     // Two agents on two hosts: each its own cache, so news travels only through the server.
     let alice = Tanto::via(&server, link.port(), &root.path().join("a"), "alice");
@@ -813,4 +804,310 @@ fn the_help_at_80x24_says_there_is_more_and_scrolls_to_its_last_key() {
     tmux.wait_for("A", "the list", |s| !s.contains("Keys (Esc closes)"));
     tmux.keys("A", &["q"]);
     assert_eq!(tmux.wait_exit("A"), "0", "{}", tmux.screen("A"));
+}
+
+/// "Question 0" to "Question n-1", a minute apart, the last the newest.
+fn append_questions(server: &Dovecot, n: usize) {
+    for i in 0..n {
+        let date = format!("01-Jan-2024 08:{i:02}:00 +0000");
+        server.append_dated(
+            "support",
+            "INBOX",
+            &sample_message(i, None),
+            &[],
+            Some(&date),
+        );
+    }
+}
+
+/// A mail from `name` with this subject (raw UTF-8 in the header, as RFC 6532 allows).
+fn mail_with_subject(i: usize, name: &str, subject: &str) -> Vec<u8> {
+    format!(
+        "From: {name} <c{i}@customer.example>\r\nTo: support@example.com\r\n\
+         Subject: {subject}\r\nDate: Mon, 1 Jan 2024 08:0{i}:00 +0000\r\n\
+         Message-ID: <wide{i}@customer.example>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{subject}\r\nｻﾎﾟｰﾄｾﾝﾀｰ ｶﾞｲﾄﾞ\r\n"
+    )
+    .into_bytes()
+}
+
+/// The cells tmux itself takes to draw `text` (one line): printed in a pane of its own, the
+/// cursor's column after it.
+fn tmux_width(tmux: &Tmux, dir: &Path, text: &str) -> usize {
+    let file = dir.join("measure.txt");
+    std::fs::write(&file, text).expect("write");
+    let _ = Command::new("tmux")
+        .arg("-S")
+        .arg(&tmux.socket)
+        .args(["kill-session", "-t", "W"])
+        .output();
+    tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "W",
+        "-x",
+        "250",
+        "-y",
+        "5",
+        &format!("cat {}; sleep 60", file.display()),
+    ]);
+    let mut last = String::new();
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(100));
+        let at = tmux.pane("W", "#{cursor_x},#{cursor_y}");
+        if at == last && at != "0,0" {
+            break;
+        }
+        last = at;
+    }
+    let (x, y) = last.split_once(',').expect("cursor");
+    assert_eq!(y, "0", "{text:?} wrapped");
+    x.parse().expect("column")
+}
+
+#[test]
+fn flags_zwj_emoji_and_half_width_kana_keep_columns_borders_and_screens_in_line_in_tmux() {
+    let server = Dovecot::start();
+    let subjects = [
+        // Long enough to be cut, with a ZWJ family where the cut falls.
+        "🇯🇵 Flag ❤️ and 👍🏽 in a subject that goes on and on 👨‍👩‍👧‍👦 family 👩‍💻",
+        "請求書 ｻﾎﾟｰﾄ ｶﾞｲﾄﾞ 🏳️‍🌈",
+        "Plain ASCII subject",
+    ];
+    for (i, subject) in subjects.iter().enumerate() {
+        let name = ["山田 花子", "ﾔﾏﾀﾞ ﾀﾛｳ 🇫🇷", "Bob"][i];
+        server.append(
+            "support",
+            "INBOX",
+            &mail_with_subject(i, name, subject),
+            &[],
+        );
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    alice.sync();
+    let tmux = Tmux::new(root.path());
+    tmux.open("A", &alice);
+    let list = tmux.wait_for("A", "the list", |s| {
+        s.contains("New 3") && s.contains("Plain ASCII") && s.contains("請求書")
+    });
+    let header = list
+        .lines()
+        .find(|l| l.contains("Msgs"))
+        .expect("the column header");
+    let msgs_end = header.find("Msgs").expect("Msgs") + "Msgs".len();
+    // Every row ends with its message count right under "Msgs", as tmux draws it.
+    let rows: Vec<&str> = list
+        .lines()
+        .filter(|l| l.contains("Plain ASCII") || l.contains("請求書") || l.contains("Flag"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{list}");
+    // The Customer column names them where their mail gave a name.
+    for (subject, name) in [
+        ("Flag", "山田 花子"),
+        ("請求書", "ﾔﾏﾀﾞ ﾀﾛｳ 🇫🇷"),
+        ("Plain", "Bob"),
+    ] {
+        let row = rows.iter().find(|r| r.contains(subject)).expect("row");
+        assert!(row.contains(name), "{row:?}");
+    }
+    for row in &rows {
+        assert_eq!(
+            tmux_width(&tmux, root.path(), row.trim_end()),
+            msgs_end,
+            "{row:?} out of line with the header in:\n{list}"
+        );
+    }
+
+    // A popup over the wide text: its borders stay straight.
+    tmux.keys("A", &["?"]);
+    let help = tmux.wait_for("A", "the help", |s| s.contains("next conversation"));
+    let bordered: Vec<&str> = help
+        .lines()
+        .filter(|l| l.contains("Flag") || l.contains("請求書") || l.contains("next conversation"))
+        .collect();
+    let left = |l: &str| tmux_width(&tmux, root.path(), &l[..l.find('│').expect("border")]);
+    let right = |l: &str| tmux_width(&tmux, root.path(), &l[..l.rfind('│').expect("border")]);
+    let (l0, r0) = (left(bordered[0]), right(bordered[0]));
+    for l in &bordered {
+        assert_eq!((left(l), right(l)), (l0, r0), "{l:?} in:\n{help}");
+    }
+    tmux.keys("A", &["Escape"]);
+    tmux.wait_for("A", "the list again", |s| !s.contains("next conversation"));
+
+    // The reader and back: no cell of one screen is left on the other.
+    tmux.keys("A", &["Enter"]);
+    let reader = tmux.wait_for("A", "the reader", |s| s.contains("ｻﾎﾟｰﾄｾﾝﾀｰ"));
+    assert!(reader.contains("ｻﾎﾟｰﾄｾﾝﾀｰ ｶﾞｲﾄﾞ"), "{reader}");
+    tmux.keys("A", &["q"]);
+    let again = tmux.wait_for("A", "the list again", |s| s.contains("Plain ASCII"));
+    // The rows as before but for their ages (a second may have passed).
+    let rows_of = |screen: &str| -> Vec<String> {
+        screen
+            .lines()
+            .skip(2)
+            .take(20)
+            .map(|l| l.chars().skip(5).collect())
+            .collect()
+    };
+    assert_eq!(
+        rows_of(&list),
+        rows_of(&again),
+        "before:\n{list}\nafter:\n{again}"
+    );
+    tmux.keys("A", &["q"]);
+    assert_eq!(tmux.wait_exit("A"), "0");
+}
+
+/// Tanto's number format for `n` in the English catalogue ("3,000").
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn a_slow_first_sync_shows_its_counts_and_quitting_it_lets_the_next_tanto_sync_at_once() {
+    let server = Dovecot::start();
+    const N: usize = 3000;
+    let msgs: Vec<Vec<u8>> = (0..N).map(|i| sample_message(i, None)).collect();
+    server.append_many("support", "INBOX", &msgs);
+    // A thin link: the first sync's headers take many seconds to come.
+    let link = Relay::start(server.port);
+    link.bandwidth(200_000);
+    let root = tempfile::tempdir().expect("tempdir");
+    // Two agents on one host: one cache, one sync lease.
+    let dir = root.path().join("host");
+    let alice = Tanto::via(&server, link.port(), &dir, "alice");
+    let bob = Tanto::via(&server, link.port(), &dir, "bob");
+    let tmux = Tmux::new(root.path());
+    // Each names its host differently (as two containers on one cache volume would): a
+    // lease left behind cannot be judged by its holder's process, only by its expiry.
+    tmux.open_with("A", &alice, "EDITOR= VISUAL= TANTO_TEST_HOST=box-a");
+    let started = Instant::now();
+    let total = thousands(N);
+    // The status bar names the phase with its counts, and they move.
+    let screen = tmux.wait_for("A", "the first sync's counts", |s| {
+        s.contains(&format!("syncing INBOX: 0 of {total}"))
+    });
+    eprintln!("A after {:?}:\n{screen}", started.elapsed());
+    let screen = tmux.wait_for("A", "the counts moving", |s| {
+        s.lines()
+            .any(|l| l.contains(&format!(" of {total}")) && !l.contains(&format!(": 0 of {total}")))
+    });
+    eprintln!("A after {:?}:\n{screen}", started.elapsed());
+    assert!(!screen.contains("connecting"), "{screen}");
+    // A third agent on alice's host starts meanwhile: it says what it waits for.
+    let carol = Tanto::via(&server, link.port(), &dir, "carol");
+    tmux.open_with("C", &carol, "EDITOR= VISUAL= TANTO_TEST_HOST=box-a");
+    tmux.wait_for("C", "carol waiting for alice's sync", |s| {
+        s.contains("waiting for another tanto sharing this cache")
+    });
+    // Quit in the middle of it.
+    let alice_pid = tmux.tanto_pid("A");
+    tmux.keys("A", &["q"]);
+    let quit = Instant::now();
+    assert_eq!(tmux.wait_exit("A"), "0");
+    let exit_took = quit.elapsed();
+    let leases: i64 = rusqlite::Connection::open(&alice.cache)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT count(*) FROM leases WHERE holder LIKE ?1",
+                [format!("box-a/{alice_pid}/%")],
+                |r| r.get(0),
+            )
+        })
+        .expect("read the leases");
+    assert_eq!(leases, 0, "alice left her sync lease behind");
+    // The link is free again: bob's sync, on the same cache, starts at once rather than
+    // waiting for a lease held by a process that is gone.
+    link.bandwidth(0);
+    tmux.open_with("B", &bob, "EDITOR= VISUAL= TANTO_TEST_HOST=box-b");
+    let opened = Instant::now();
+    let screen = tmux.wait_for("B", "bob's list", |s| {
+        s.contains(&format!("New {N}")) && s.contains("connected")
+    });
+    let bob_took = opened.elapsed();
+    eprintln!("A exited {exit_took:?} after q; B synced in {bob_took:?}:\n{screen}");
+    assert!(exit_took < Duration::from_secs(3), "{exit_took:?}");
+    assert!(bob_took < Duration::from_secs(15), "{bob_took:?}");
+    tmux.keys("B", &["q"]);
+    assert_eq!(tmux.wait_exit("B"), "0");
+    tmux.wait_for("C", "carol's list", |s| {
+        s.contains(&format!("New {N}")) && s.contains("connected")
+    });
+    tmux.keys("C", &["q"]);
+    assert_eq!(tmux.wait_exit("C"), "0");
+}
+
+#[test]
+fn new_mail_above_the_first_row_shows_and_the_selection_stays_on_its_conversation() {
+    let server = Dovecot::start();
+    // More than a screen of them: the window could hide a row above it.
+    append_questions(&server, 40);
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    alice.sync();
+    let tmux = Tmux::new(root.path());
+    tmux.open("A", &alice);
+    tmux.wait_for("A", "the list", |s| {
+        s.contains("New 40") && s.contains("Question 39")
+    });
+    // The cursor on the first row of New (on "Question 39", the newest), by the keys.
+    tmux.keys("A", &["j", "k"]);
+    std::thread::sleep(Duration::from_millis(300));
+    server.append("support", "INBOX", &sample_message(40, None), &[]);
+    let screen = tmux.wait_for("A", "the new mail", |s| s.contains("New 41"));
+    let rows: Vec<&str> = screen.lines().skip(2).take(4).collect();
+    assert!(
+        rows[0].contains("Question 40") && rows[1].contains("Question 39"),
+        "{screen}"
+    );
+    // The selection stayed on its conversation: opening it opens Question 39.
+    tmux.keys("A", &["Enter"]);
+    tmux.wait_for("A", "the reader", |s| {
+        s.lines().next().is_some_and(|l| l.contains("Question 39"))
+    });
+    tmux.keys("A", &["q"]);
+    tmux.keys("A", &["q"]);
+    assert_eq!(tmux.wait_exit("A"), "0");
+}
+
+#[test]
+fn ages_count_up_on_screen_without_a_key() {
+    let server = Dovecot::start();
+    // A mail that came 50 s ago (by its Date and its arrival).
+    let at = support::now() - 50;
+    let raw = String::from_utf8(mail_with_subject(0, "Carol", "Age check"))
+        .expect("utf-8")
+        .replace("Mon, 1 Jan 2024 08:00:00 +0000", &support::rfc2822(at));
+    let arrival = chrono::DateTime::from_timestamp(at, 0)
+        .expect("time")
+        .format("%d-%b-%Y %H:%M:%S +0000")
+        .to_string();
+    server.append_dated("support", "INBOX", raw.as_bytes(), &[], Some(&arrival));
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    alice.sync();
+    let tmux = Tmux::new(root.path());
+    tmux.open("A", &alice);
+    let screen = tmux.wait_for("A", "the list", |s| s.contains("Age check"));
+    let age = |s: &str| {
+        row_of(s, "Age check")
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(age(&screen).ends_with('s'), "{screen}");
+    // No key pressed: within the next minute the age reads in minutes.
+    tmux.wait_for_secs("A", "the age in minutes", 75, |s| age(s) == "1m");
+    tmux.keys("A", &["q"]);
+    assert_eq!(tmux.wait_exit("A"), "0");
 }

@@ -19,6 +19,8 @@ pub struct Ctx {
     pub notify: Notifier,
     /// Sessions kept warm between actions (`keep_sessions_warm`); none for a one-shot command.
     sessions: Option<std::sync::Arc<super::sessions::Sessions>>,
+    /// Where a long (first) sync says how far it is; nowhere unless `with_progress`.
+    pub progress: super::sync::ProgressSink,
 }
 
 impl Ctx {
@@ -35,6 +37,7 @@ impl Ctx {
             config,
             notify: Notifier::silent(),
             sessions: None,
+            progress: super::sync::ProgressSink::default(),
         }
     }
 
@@ -95,6 +98,12 @@ impl Ctx {
             Some(s) if ok => s.put(index, conn),
             _ => conn.logout(),
         }
+    }
+
+    /// The same context, telling `progress` how a long sync goes.
+    pub fn with_progress(mut self, progress: super::sync::ProgressSink) -> Ctx {
+        self.progress = progress;
+        self
     }
 
     /// The same context, sending its notices to `notify`.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::Ctx;
 use crate::cache::{Cache, FolderRole};
 use crate::config::Mailbox;
-use crate::imap::sync::{sync_folder, FolderReport, SyncMode};
+use crate::imap::sync::{sync_folder_reporting, FolderReport, Progress, SyncMode};
 
 /// What one mailbox's sync did.
 #[derive(Debug, Serialize)]
@@ -17,6 +17,50 @@ pub struct MailboxReport {
     pub mailbox: String,
     pub folders: Vec<FolderReport>,
     pub millis: u128,
+}
+
+/// How far a mailbox's long sync is: what a front end shows instead of a bare "connecting".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncProgress {
+    pub mailbox: String,
+    pub folder: String,
+    pub progress: Progress,
+}
+
+/// Where a sync's progress goes (nowhere by default).
+#[derive(Clone, Default)]
+pub struct ProgressSink(Option<std::sync::Arc<dyn Fn(SyncProgress) + Send + Sync>>);
+
+impl ProgressSink {
+    /// Hands every step of a long sync to `f` (called from the syncing thread).
+    pub fn new(f: impl Fn(SyncProgress) + Send + Sync + 'static) -> ProgressSink {
+        ProgressSink(Some(std::sync::Arc::new(f)))
+    }
+
+    fn send(&self, mailbox: &str, folder: &str, progress: Progress) {
+        if let Some(f) = &self.0 {
+            f(SyncProgress {
+                mailbox: mailbox.to_string(),
+                folder: folder.to_string(),
+                progress,
+            });
+        }
+    }
+}
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
+/// Gives back the sync leases this process holds, when it ends in the middle of a sync (a
+/// first sync can take minutes): another process waits for a lease whose holder it cannot
+/// judge (another host's name, a shared file system) until it expires.
+pub fn release_on_exit(ctx: &Ctx) {
+    if let Ok(mut cache) = ctx.cache() {
+        let _ = cache.release_all_held();
+    }
 }
 
 /// Syncs every folder of one mailbox, under a lease so that two processes sharing the cache
@@ -52,7 +96,7 @@ pub fn sync_mailbox_on(
     index: usize,
     mailbox: &Mailbox,
 ) -> anyhow::Result<Vec<FolderReport>> {
-    under_lease(cache, mailbox, |cache| {
+    under_lease(ctx, cache, mailbox, |cache| {
         let result = (|| {
             let c = match conn.as_mut() {
                 Some(c) => c,
@@ -76,25 +120,32 @@ pub fn sync_mailbox_with(
     conn: &mut crate::imap::Conn,
     mailbox: &Mailbox,
 ) -> anyhow::Result<Vec<FolderReport>> {
-    under_lease(cache, mailbox, |cache| {
+    under_lease(ctx, cache, mailbox, |cache| {
         sync_folders(ctx, cache, conn, mailbox)
     })
 }
 
 /// Runs a mailbox's sync under its lease, so that two processes sharing the cache do not run
-/// the same full sync side by side. A live
-/// holder is waited for briefly, then the sync goes on beside it (the writes are
+/// the same full sync side by side. A live holder is waited for briefly (and the front end
+/// told so), then the sync goes on beside it (the writes are
 /// idempotent); a dead one on this host is taken over at once (`Cache::acquire`).
 fn under_lease(
+    ctx: &Ctx,
     cache: &mut Cache,
     mailbox: &Mailbox,
     sync: impl FnOnce(&mut Cache) -> anyhow::Result<Vec<FolderReport>>,
 ) -> anyhow::Result<Vec<FolderReport>> {
-    let lease = cache.acquire(
-        &format!("sync:{}", mailbox.name),
-        Duration::from_secs(600),
-        SYNC_LEASE_WAIT,
-    )?;
+    let name = format!("sync:{}", mailbox.name);
+    let ttl = Duration::from_secs(600);
+    let lease = match cache.acquire(&name, ttl, Duration::ZERO)? {
+        Some(l) => Some(l),
+        None => {
+            // Said, so that a front end does not stand at "connecting" meanwhile.
+            ctx.progress
+                .send(&mailbox.name, &mailbox.imap.folder, Progress::Waiting);
+            cache.acquire(&name, ttl, SYNC_LEASE_WAIT)?
+        }
+    };
     let result = sync(cache);
     if let Some(l) = lease {
         cache.release(l)?;
@@ -131,7 +182,12 @@ fn sync_folders(
         c.audit_with_next_select();
     }
     c.presence_with_next_select();
-    let mut reports = vec![sync_folder(c, cache, &team, inbox, FolderRole::Inbox)
+    let sync_folder = |c: &mut crate::imap::Conn, cache: &mut Cache, folder: &str, role| {
+        sync_folder_reporting(c, cache, &team, folder, role, &|p| {
+            ctx.progress.send(&mailbox.name, folder, p)
+        })
+    };
+    let mut reports = vec![sync_folder(c, cache, inbox, FolderRole::Inbox)
         .map_err(|e| said!("error.context.syncing", folder = inbox).because(e))?];
     if let Some(entries) = c.take_presence() {
         super::presence::remember(ctx, cache, &mailbox.name, &entries);
@@ -155,7 +211,7 @@ fn sync_folders(
     };
     let mut i = 0;
     while let Some((folder, role)) = after.get(i).cloned() {
-        let r = sync_folder(c, cache, &team, &folder, role)
+        let r = sync_folder(c, cache, &folder, role)
             .map_err(|e| said!("error.context.syncing", folder = folder).because(e))?;
         if role == FolderRole::Sent
             && r.mode == SyncMode::Missing

@@ -62,6 +62,17 @@ impl Cache {
             .map_err(|e| self.err(e))
     }
 
+    /// Gives back every lease this process holds (on the way out: whatever it was doing,
+    /// the next process need not wait for the lease to expire). Returns how many.
+    pub fn release_all_held(&mut self) -> Result<usize> {
+        self.conn
+            .execute(
+                "DELETE FROM leases WHERE holder = ?1",
+                params![this_holder()],
+            )
+            .map_err(|e| self.err(e))
+    }
+
     /// Gives a lease back.
     pub fn release(&mut self, lease: Lease) -> Result<()> {
         self.conn
@@ -229,6 +240,32 @@ mod tests {
         assert_eq!(judge(&format!("{host}/4194304/1"), &host), Holder::Gone);
         assert_eq!(judge("otherhost/1/1", &host), Holder::Unknown);
         assert_eq!(judge("123:456", &host), Holder::Unknown);
+    }
+
+    #[test]
+    fn on_the_way_out_every_lease_of_this_process_is_given_back_and_no_other() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cache = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+        let ttl = Duration::from_secs(600);
+        for name in ["sync:a", "sync:b"] {
+            let held = cache.acquire(name, ttl, Duration::ZERO).expect("acquire");
+            // Held and never released: the process is leaving in the middle of a sync.
+            std::mem::forget(held);
+        }
+        cache
+            .conn
+            .execute(
+                "INSERT INTO leases (name, holder, expires) VALUES ('sync:c', 'otherhost/1/1', ?1)",
+                params![now() + 600],
+            )
+            .expect("plant");
+        assert_eq!(cache.release_all_held().expect("release"), 2);
+        let left: Vec<String> = cache
+            .conn
+            .prepare("SELECT name FROM leases")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .expect("read");
+        assert_eq!(left, ["sync:c"]);
     }
 
     #[test]

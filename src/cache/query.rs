@@ -15,6 +15,8 @@ pub struct ConversationRow {
     pub id: String,
     pub subject: String,
     pub customer: String,
+    /// The customer's display name from their latest mail, where the list asked for it.
+    pub customer_name: Option<String>,
     pub status: Status,
     pub assignee: Option<String>,
     pub previous_assignee: Option<String>,
@@ -282,12 +284,49 @@ fn conv_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConversationRow> {
         },
         subject: r.get(2)?,
         customer: r.get(3)?,
+        customer_name: None,
         status: Status::parse(&status).unwrap_or(Status::New),
         assignee: agent(5)?,
         previous_assignee: agent(6)?,
         messages: r.get(7)?,
         last_received: r.get(8)?,
     })
+}
+
+/// A list row: `CONV_COLUMNS`, then who else is there.
+fn window_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WindowRow> {
+    Ok(WindowRow {
+        conversation: conv_row(r)?,
+        present: r.get(9)?,
+    })
+}
+
+impl Cache {
+    /// The name the customer gave on a mail of each conversation (mailbox, id, customer's
+    /// address; `None` where they gave none), for the list to show rather than the address.
+    /// A look-up of a message row per conversation: the list asks only for the rows it has
+    /// not seen yet.
+    pub fn customer_names(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<Option<String>>> {
+        let r: rusqlite::Result<Vec<Option<String>>> = (|| {
+            // Unsorted: a guard test keeps every list statement free of sorts, and a
+            // customer's name rarely changes within one thread.
+            let mut st = self.conn.prepare_cached(
+                "SELECT from_name FROM messages
+                 WHERE mailbox = ?1 AND conv = ?2 AND from_email = ?3
+                   AND from_name IS NOT NULL AND from_name != ''
+                 LIMIT 1",
+            )?;
+            let mut out = Vec::with_capacity(keys.len());
+            for (mailbox, id, customer) in keys {
+                out.push(
+                    st.query_row(params![mailbox, id, customer], |r| r.get(0))
+                        .optional()?,
+                );
+            }
+            Ok(out)
+        })();
+        r.map_err(|e| self.err(e))
+    }
 }
 
 /// A conversation id typed by a user could not be resolved.
@@ -425,12 +464,7 @@ impl Cache {
                 Value::Integer(offset.min(i64::MAX as u64) as i64),
             ]);
             let mut st = self.conn.prepare_cached(&sql)?;
-            let rows = st.query_map(params_from_iter(values), |r| {
-                Ok(WindowRow {
-                    conversation: conv_row(r)?,
-                    present: r.get(9)?,
-                })
-            })?;
+            let rows = st.query_map(params_from_iter(values), window_row)?;
             rows.collect()
         })();
         r.map_err(|e| self.err(e))
@@ -480,12 +514,7 @@ impl Cache {
             let mut out = Vec::with_capacity(keys.len());
             for (mailbox, id) in keys {
                 let row = st
-                    .query_row(params![mailbox, id, now, me], |r| {
-                        Ok(WindowRow {
-                            conversation: conv_row(r)?,
-                            present: r.get(9)?,
-                        })
-                    })
+                    .query_row(params![mailbox, id, now, me], window_row)
                     .optional()?;
                 out.extend(row);
             }
@@ -799,6 +828,38 @@ mod tests {
             status: Some(Status::New),
             ..TabQuery::default()
         }
+    }
+
+    #[test]
+    fn the_customers_name_is_found_where_their_mail_gave_one() {
+        let (_dir, cache) = cache_with(8);
+        // Conversation 0 (New): the customer's mail with a name, and the team's reply.
+        // Conversation 4 (New): a mail with no name.
+        for (uid, conv, from_name, from_email) in [
+            (1, 0usize, Some("山田 花子"), "c0@example.com"),
+            (2, 0, Some("Support Team"), "support@example.com"),
+            (3, 4, None, "c4@example.com"),
+        ] {
+            cache
+                .conn
+                .execute(
+                    "INSERT INTO messages (folder_id, uid, mailbox, from_name, from_email,
+                       thread_key, direction, customer, conv)
+                     VALUES (1, ?1, 'support', ?2, ?3, ?1, 'in', 'c', ?4)",
+                    params![uid, from_name, from_email, format!("{conv:012x}")],
+                )
+                .expect("insert");
+        }
+        let ids: Vec<(String, String)> = [0usize, 4, 1]
+            .iter()
+            .map(|i| (format!("{i:012x}"), format!("c{i}@example.com")))
+            .collect();
+        let keys: Vec<(&str, &str, &str)> = ids
+            .iter()
+            .map(|(id, customer)| ("support", id.as_str(), customer.as_str()))
+            .collect();
+        let names = cache.customer_names(&keys).expect("names");
+        assert_eq!(names, [Some("山田 花子".to_string()), None, None]);
     }
 
     #[test]

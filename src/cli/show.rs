@@ -180,7 +180,13 @@ fn print_human(view: &ConversationView) {
     for p in &view.presence {
         outln!(
             "{}",
-            tf("show.presence", &[("agent", &p.agent), ("what", &p.kind)])
+            tf(
+                "show.presence",
+                &[
+                    ("agent", &p.agent),
+                    ("what", &crate::i18n::presence_kind(&p.kind))
+                ]
+            )
         );
     }
     let who = match (&conv.assignee, &conv.previous_assignee) {

@@ -296,6 +296,16 @@ pub fn offline_text(a: &crate::app::offline::Applied) -> (String, bool) {
     }
 }
 
+/// What a teammate is doing in a conversation ("viewing", "replying"), in the user's
+/// language; a kind this version does not know is shown as written, on one line.
+pub fn presence_kind(kind: &str) -> String {
+    match kind {
+        "viewing" => t("presence.viewing").to_string(),
+        "replying" => t("presence.replying").to_string(),
+        other => crate::sanitize::single_line(other),
+    }
+}
+
 pub fn status_name(s: crate::core::status::Status) -> &'static str {
     use crate::core::status::Status;
     t(match s {

@@ -84,6 +84,17 @@ pub struct FolderReport {
     pub messages: usize,
 }
 
+/// How far a folder's full sync has gone, for a front end to show while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Another process holds the mailbox's sync lease: this one waits for it first.
+    Waiting,
+    /// Messages' headers fetched and cached, of `total`.
+    Fetching { done: usize, total: usize },
+    /// All `total` fetched: their conversations are being worked out and written.
+    Threading { total: usize },
+}
+
 /// Syncs one folder into the cache.
 pub fn sync_folder(
     conn: &mut Conn,
@@ -91,6 +102,19 @@ pub fn sync_folder(
     team: &Team,
     name: &str,
     role: FolderRole,
+) -> Result<FolderReport, SyncError> {
+    sync_folder_reporting(conn, cache, team, name, role, &|_| {})
+}
+
+/// `sync_folder`, telling `progress` how a full sync (the first, or one cut off and
+/// resumed) goes, batch by batch.
+pub fn sync_folder_reporting(
+    conn: &mut Conn,
+    cache: &mut Cache,
+    team: &Team,
+    name: &str,
+    role: FolderRole,
+    progress: &dyn Fn(Progress),
 ) -> Result<FolderReport, SyncError> {
     let mut report = FolderReport {
         folder: name.to_string(),
@@ -282,16 +306,34 @@ pub fn sync_folder(
         // Record progress so that an interrupted sync resumes instead of starting over.
         state.complete = false;
         cache.set_folder_state(&state)?;
+        let total = to_fetch.len();
+        progress(Progress::Fetching { done: 0, total });
         if bulk {
             let mut load = cache.bulk_open(team)?;
-            report.fetched = fetch_into(conn, cache, team, &state, &to_fetch, Some(&mut load))?;
+            report.fetched = fetch_into(
+                conn,
+                cache,
+                team,
+                &state,
+                &to_fetch,
+                Some(&mut load),
+                &|done| progress(Progress::Fetching { done, total }),
+            )?;
+            progress(Progress::Threading { total });
             cache.bulk_finish(load)?;
+            to_fetch.clear();
+        } else {
+            to_fetch.sort_unstable();
+            to_fetch.dedup();
+            report.fetched = fetch_into(conn, cache, team, &state, &to_fetch, None, &|done| {
+                progress(Progress::Fetching { done, total })
+            })?;
             to_fetch.clear();
         }
     }
     to_fetch.sort_unstable();
     to_fetch.dedup();
-    report.fetched += fetch_into(conn, cache, team, &state, &to_fetch, None)?;
+    report.fetched += fetch_into(conn, cache, team, &state, &to_fetch, None, &|_| {})?;
     state.highestmodseq = info.highestmodseq;
     state.uidnext = info.uidnext;
     state.complete = true;
@@ -371,6 +413,7 @@ fn fetch_into(
     state: &FolderState,
     uids: &[u32],
     mut bulk: Option<&mut crate::cache::BulkLoad>,
+    cached: &dyn Fn(usize),
 ) -> Result<usize, SyncError> {
     if uids.is_empty() {
         return Ok(0);
@@ -432,10 +475,17 @@ fn fetch_into(
             }
         });
         let mut added = 0;
+        // Counted by batch rather than by row added: a message known already still counts.
+        let mut done = 0;
         let mut t_db = Duration::ZERO;
         for batch in rx {
             let d = Instant::now();
-            added += match batch? {
+            let batch = batch?;
+            done += match &batch {
+                Batch::Messages(m) => m.len(),
+                Batch::Events(e) => e.len(),
+            };
+            added += match batch {
                 Batch::Messages(m) => match bulk.as_deref_mut() {
                     Some(load) => cache.bulk_add(load, team, state, m)?,
                     None => cache.add_messages(team, state, m)?,
@@ -443,6 +493,7 @@ fn fetch_into(
                 Batch::Events(e) => cache.add_events(team, state, &e)?,
             };
             t_db += d.elapsed();
+            cached(done.min(uids.len()));
         }
         tracing::debug!(target: "tanto::profile", "cache writes {t_db:?}");
         Ok(added)

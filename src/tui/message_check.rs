@@ -46,6 +46,7 @@ pub fn draw_message(raw: &[u8], width: u16, height: u16) -> Result<Vec<String>, 
                 .as_ref()
                 .map(|a| a.email.clone())
                 .unwrap_or_default(),
+            customer_name: None,
             status: Status::New,
             assignee: None,
             previous_assignee: None,

@@ -3,6 +3,7 @@
 //! `update` turns each into state changes and `Command`s, the workers run those, and the
 //! screen is redrawn only when the state says it changed.
 
+pub mod cells;
 pub mod keymap;
 pub mod later;
 pub mod message_check;
@@ -38,11 +39,15 @@ pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
     }
     let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
     let notices = tx.clone();
+    let (progress_tx, progress) = crossbeam_channel::unbounded();
     // Actions run on sessions kept logged in and selected: a claim costs its own round
     // trips, not a login's.
     let ctx = ctx
         .with_notifier(Notifier::new(move |n| {
             let _ = notices.send(Msg::Notice(n.clone()));
+        }))
+        .with_progress(crate::app::sync::ProgressSink::new(move |p| {
+            let _ = progress_tx.send(p);
         }))
         .keep_sessions_warm();
     ctx.warm_up();
@@ -67,7 +72,16 @@ pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
     );
     pending.push(Command::LoadAgents);
     let result = event_loop(
-        &ctx, &mut state, &mut term, &workers, &rx, &signals, pending,
+        &ctx,
+        &mut state,
+        &mut term,
+        &workers,
+        Inputs {
+            rx: &rx,
+            signals: &signals,
+            progress: &progress,
+        },
+        pending,
     );
     // Whatever ended the loop: nobody is viewing anything any more.
     if let Some(r) = &state.reader {
@@ -78,6 +92,8 @@ pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
     // prints to the gone terminal, which panics; `leave` has already restored it.
     std::mem::forget(term);
     drop(watcher);
+    // Last, just before the process ends: a sync cut off here writes nothing after it.
+    crate::app::sync::release_on_exit(&ctx);
     result.map(|()| 0)
 }
 
@@ -106,16 +122,27 @@ fn initial_state(ctx: &Ctx) -> State {
     s
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the loop waits on: messages for `update`, the signals that end it, and a long
+/// sync's progress (shown as it comes, without a round through `update`).
+struct Inputs<'a> {
+    rx: &'a Receiver<Msg>,
+    signals: &'a Receiver<()>,
+    progress: &'a Receiver<crate::app::sync::SyncProgress>,
+}
+
 fn event_loop(
     ctx: &Ctx,
     state: &mut State,
     term: &mut Term,
     workers: &Workers,
-    rx: &Receiver<Msg>,
-    signals: &Receiver<()>,
+    inputs: Inputs<'_>,
     mut pending: Vec<Command>,
 ) -> anyhow::Result<()> {
+    let Inputs {
+        rx,
+        signals,
+        progress,
+    } = inputs;
     let mut trace = trace::FrameTrace::from_env();
     loop {
         for cmd in pending.drain(..) {
@@ -174,7 +201,20 @@ fn event_loop(
                 state.quit = true;
                 continue;
             }
+            recv(progress) -> p => {
+                if let Ok(p) = p {
+                    state.progress = Some(p);
+                    state.dirty = true;
+                }
+                continue;
+            }
         };
+        if matches!(msg, Msg::Watch(_)) {
+            // The sync is over (done or failed): its progress with it. What it sent before
+            // saying so is in the channel already, and must not show again.
+            while progress.try_recv().is_ok() {}
+            state.progress = None;
+        }
         if let (Some(t), Msg::Key(_)) = (&mut trace, &msg) {
             t.key();
         }

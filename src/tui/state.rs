@@ -297,6 +297,8 @@ pub struct State {
     pub overlay: Option<Overlay>,
     pub link: Link,
     pub syncing: bool,
+    /// How far a long (first) sync is, while it runs: the status bar shows it.
+    pub progress: Option<crate::app::sync::SyncProgress>,
     /// The last error, one line; cleared by the next success.
     pub error: Option<String>,
     /// The last piece of news (an action done), one line.
@@ -358,6 +360,7 @@ impl State {
             overlay: None,
             link: Link::Connecting,
             syncing: false,
+            progress: None,
             error: None,
             info: None,
             busy: 0,

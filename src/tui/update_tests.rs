@@ -14,6 +14,7 @@ pub(crate) fn row(id: &str, subject: &str, status: Status) -> WindowRow {
             id: id.into(),
             subject: subject.into(),
             customer: format!("{id}@example.com"),
+            customer_name: None,
             status,
             assignee: None,
             previous_assignee: None,

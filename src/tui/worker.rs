@@ -3,6 +3,7 @@
 //! (a burst of filter keystrokes costs one query), one thread that watches the cache's
 //! change counter for other processes' writes, and a short-lived thread per server action.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -250,8 +251,54 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
     }
 }
 
+/// Customers' names by conversation, as the list thread has looked them up.
+#[derive(Default)]
+struct Names {
+    by_conversation: HashMap<(String, String), Option<String>>,
+    /// The cache's change counter when they were looked up: any write may have changed one.
+    as_of: Option<i64>,
+}
+
+/// Names kept at most: a few thousand rows' worth of paging.
+const NAMES_KEPT: usize = 10_000;
+
+impl Names {
+    /// Sets each row's customer name, looking up only those not known since the last write.
+    fn fill(&mut self, cache: &Cache, rows: &mut [crate::cache::WindowRow]) -> anyhow::Result<()> {
+        let counter = cache.change_counter().ok();
+        if counter != self.as_of || self.by_conversation.len() > NAMES_KEPT {
+            self.by_conversation.clear();
+            self.as_of = counter;
+        }
+        let key = |r: &crate::cache::WindowRow| {
+            (r.conversation.mailbox.clone(), r.conversation.id.clone())
+        };
+        let missing: Vec<&crate::cache::WindowRow> = rows
+            .iter()
+            .filter(|r| !self.by_conversation.contains_key(&key(r)))
+            .collect();
+        if !missing.is_empty() {
+            let asked: Vec<(&str, &str, &str)> = missing
+                .iter()
+                .map(|r| {
+                    let c = &r.conversation;
+                    (c.mailbox.as_str(), c.id.as_str(), c.customer.as_str())
+                })
+                .collect();
+            let found = cache.customer_names(&asked)?;
+            let keys: Vec<(String, String)> = missing.iter().map(|r| key(r)).collect();
+            self.by_conversation.extend(keys.into_iter().zip(found));
+        }
+        for r in rows {
+            r.conversation.customer_name = self.by_conversation.get(&key(r)).cloned().flatten();
+        }
+        Ok(())
+    }
+}
+
 fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
     let mut cache: Option<Cache> = None;
+    let mut names = Names::default();
     while let Ok(mut job) = jobs.recv() {
         // Only the newest request matters: the older ones' answers would be dropped.
         while let Ok(newer) = jobs.try_recv() {
@@ -264,7 +311,11 @@ fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
             let Some(c) = cache.as_ref() else {
                 anyhow::bail!("the cache is not open");
             };
-            load_list(c, &ctx.config.agent.id, &job)
+            let mut reply = load_list(c, &ctx.config.agent.id, &job)?;
+            if let Reply::List { window, .. } = &mut reply {
+                names.fill(c, &mut window.rows)?;
+            }
+            Ok(reply)
         })();
         let reply = reply.unwrap_or_else(|e| {
             // A broken connection is opened again on the next request.
@@ -357,9 +408,12 @@ fn load_filtered(cache: &Cache, me: &str, job: &ListJob) -> anyhow::Result<Reply
 
 /// Where the selection and the first row on screen land: on the followed conversation at
 /// its old screen row when it is still in the tab (`pos`), else at the old index, clamped.
+/// A screen that showed the top of the tab goes on showing it while the followed
+/// conversation stays on it: new mail arriving above is seen, not hidden above the window.
 pub fn place(anchor: &Anchor, pos: Option<usize>, total: usize, height: usize) -> (usize, usize) {
     let last = total.saturating_sub(1);
     let (selected, top) = match (anchor, pos) {
+        (Anchor::Keep { row, fallback, .. }, Some(p)) if fallback == row && p < height => (p, 0),
         (Anchor::Keep { row, .. }, Some(p)) => (p, p.saturating_sub(*row)),
         (Anchor::Keep { fallback, row, .. }, None) => {
             let sel = (*fallback).min(last);
@@ -444,5 +498,18 @@ mod tests {
         assert_eq!(place(&keep(0, 0), None, 0, 20), (0, 0));
         // Near the end: no empty rows below while rows are hidden above.
         assert_eq!(place(&keep(0, 0), Some(95), 100, 20), (95, 80));
+    }
+
+    #[test]
+    fn new_mail_above_a_screen_at_the_top_of_the_tab_is_shown() {
+        // On the first row; one new conversation arrived above it: the selection follows
+        // its conversation to row 2, and the new one shows on row 1.
+        assert_eq!(place(&keep(0, 0), Some(1), 101, 20), (1, 0));
+        // Further down a screen at the top: the same.
+        assert_eq!(place(&keep(5, 5), Some(8), 103, 20), (8, 0));
+        // Pushed off the bottom: scrolled just enough to keep it in sight.
+        assert_eq!(place(&keep(19, 19), Some(21), 102, 20), (21, 2));
+        // A screen scrolled down keeps its conversation on its row.
+        assert_eq!(place(&keep(0, 10), Some(11), 101, 20), (11, 11));
     }
 }

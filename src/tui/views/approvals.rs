@@ -3,11 +3,12 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders};
 use ratatui::Frame;
 
 use super::{fit, Theme};
 use crate::i18n::{t as tr, tf};
+use crate::tui::cells::{self, Cells};
 use crate::tui::keymap::Action;
 use crate::tui::state::State;
 
@@ -21,14 +22,16 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         Constraint::Min(0),
     ])
     .areas(area);
-    let keys = format!(
-        " {} approve and send · {} reject · {} back",
-        s.keymap.key_for(Action::Approve),
-        s.keymap.key_for(Action::Reject),
-        s.keymap.key_for(Action::Back)
+    let keys = tf(
+        "tui.approvals.keys",
+        &[
+            ("approve", &s.keymap.key_for(Action::Approve)),
+            ("reject", &s.keymap.key_for(Action::Reject)),
+            ("back", &s.keymap.key_for(Action::Back)),
+        ],
     );
     f.render_widget(
-        Paragraph::new(Line::from(vec![
+        Cells::from(Line::from(vec![
             Span::styled(
                 tf("tui.approvals.title", &[("count", &a.rows.len())]),
                 t.title(),
@@ -71,32 +74,37 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     let first = a
         .selected
         .saturating_sub(usize::from(list_h.saturating_sub(3)));
-    f.render_widget(
-        Paragraph::new(lines)
-            .scroll((first as u16, 0))
-            .block(Block::default().borders(Borders::ALL)),
-        list,
-    );
+    let frame = Block::default().borders(Borders::ALL);
+    let inner = frame.inner(list);
+    f.render_widget(frame, list);
+    f.render_widget(Cells::new(lines.split_off(first.min(lines.len()))), inner);
     if let Some(r) = a.rows.get(a.selected) {
-        let mut text = vec![
-            Line::from(Span::styled(
-                format!("{}: {}", tr("tui.reader.to"), r.rcpt.join(", ")),
-                t.title().remove_modifier(Modifier::BOLD),
-            )),
-            Line::from(Span::styled(
-                format!("{}: {}", tr("tui.reader.subject"), r.subject),
-                t.title(),
-            )),
-            Line::raw(""),
-        ];
-        text.extend(r.text.lines().map(|l| Line::raw(l.to_string())));
-        f.render_widget(
-            Paragraph::new(text).wrap(Wrap { trim: false }).block(
-                Block::default()
-                    .borders(Borders::TOP)
-                    .title(format!(" {} · {} ", r.mailbox, r.author)),
-            ),
-            body,
+        let frame = Block::default()
+            .borders(Borders::TOP)
+            .title(format!(" {} · {} ", r.mailbox, r.author));
+        let inner = frame.inner(body);
+        let width = usize::from(inner.width);
+        let mut text = Vec::new();
+        let header = |text: &mut Vec<Line<'static>>, value: String, style| {
+            for piece in cells::wrap(&value, width) {
+                text.push(Line::from(Span::styled(piece, style)));
+            }
+        };
+        header(
+            &mut text,
+            format!("{}: {}", tr("tui.reader.to"), r.rcpt.join(", ")),
+            t.title().remove_modifier(Modifier::BOLD),
         );
+        header(
+            &mut text,
+            format!("{}: {}", tr("tui.reader.subject"), r.subject),
+            t.title(),
+        );
+        text.push(Line::raw(""));
+        for l in r.text.lines() {
+            text.extend(cells::wrap(l, width).into_iter().map(Line::raw));
+        }
+        f.render_widget(frame, body);
+        f.render_widget(Cells::new(text), inner);
     }
 }

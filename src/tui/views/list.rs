@@ -3,12 +3,13 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{age, fit, Theme};
 use crate::core::status::Status;
 use crate::i18n::{t as tr, tf};
+use crate::sanitize::single_line;
+use crate::tui::cells::{self, Cells};
 use crate::tui::state::{State, Tab};
 
 pub fn draw(s: &State, f: &mut Frame, area: Rect) {
@@ -22,7 +23,7 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     let cols = Columns::for_width(area.width as usize, s.multi_mailbox());
     let t = Theme::of(s);
     f.render_widget(
-        Paragraph::new(cols.line(
+        Cells::from(cols.line(
             tr("tui.col.age"),
             tr("tui.col.mailbox"),
             tr("tui.col.customer"),
@@ -56,15 +57,25 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         };
         let marker = if r.present.is_some() { "*" } else { " " };
         let assignee = c.assignee.as_deref().unwrap_or("");
-        let mut spans = vec![Span::styled(fit(&age(age_secs), cols.age), age_style)];
+        let mut spans = vec![Span::styled(
+            fit(&age(s, c.last_received), cols.age),
+            age_style,
+        )];
+        // The cache is shared, not trusted: its text is made safe where it is drawn.
         let rest = cols.line(
             "",
-            &c.mailbox,
-            &c.customer,
+            &single_line(&c.mailbox),
+            // The name where the customer gave one: people know each other by name.
+            &single_line(
+                c.customer_name
+                    .as_deref()
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or(&c.customer),
+            ),
             marker,
-            &c.subject,
+            &single_line(&c.subject),
             &c.messages.to_string(),
-            assignee,
+            &single_line(assignee),
         );
         spans.extend(rest.spans.into_iter().skip(1));
         let mut line = Line::from(spans);
@@ -81,7 +92,7 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         };
         lines.push(Line::from(Span::styled(what, t.dim())));
     }
-    f.render_widget(Paragraph::new(lines), rows);
+    f.render_widget(Cells::new(lines), rows);
 }
 
 fn draw_tabs(s: &State, f: &mut Frame, area: Rect) {
@@ -102,20 +113,20 @@ fn draw_tabs(s: &State, f: &mut Frame, area: Rect) {
         narrowed.push(tf("tui.list.customer", &[("customer", c)]));
     }
     if !s.filter.is_empty() {
-        narrowed.push(format!("/{}", s.filter));
+        narrowed.push(format!("/{}", single_line(&s.filter)));
     }
     if let Some(m) = s.mailbox_name() {
         narrowed.push(format!("[{m}]"));
     }
     if !narrowed.is_empty() {
-        let used: usize = spans.iter().map(|s| s.width()).sum();
+        let used: usize = spans.iter().map(|s| cells::width(&s.content)).sum();
         let room = (area.width as usize).saturating_sub(used + 1);
         spans.push(Span::styled(
             format!(" {}", fit(&narrowed.join(" "), room)),
             t.fg(Color::Cyan),
         ));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    f.render_widget(Cells::from(Line::from(spans)), area);
 }
 
 /// Column widths for a screen width: the subject takes what the others leave.
@@ -130,7 +141,8 @@ struct Columns {
 
 impl Columns {
     fn for_width(width: usize, mailbox: bool) -> Columns {
-        let age = 4;
+        // "40s" to "Mar 15".
+        let age = 6;
         let msgs = 4;
         let assignee = if width >= 60 { 10 } else { 6 };
         let mailbox = if mailbox { 9 } else { 0 };
@@ -166,7 +178,13 @@ impl Columns {
         spans.push(Span::raw(format!("{} ", fit(customer, self.customer))));
         spans.push(Span::raw(fit(marker, 1)));
         spans.push(Span::raw(format!("{} ", fit(subject, self.subject))));
-        spans.push(Span::raw(format!("{:>w$} ", msgs, w = self.msgs)));
+        // Right-aligned by cells: `{:>4}` counts characters, and 件数 is four cells.
+        let pad = self.msgs.saturating_sub(cells::width(msgs));
+        spans.push(Span::raw(format!(
+            "{}{} ",
+            " ".repeat(pad),
+            fit(msgs, self.msgs - pad)
+        )));
         spans.push(Span::raw(fit(assignee, self.assignee)));
         Line::from(spans)
     }

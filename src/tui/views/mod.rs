@@ -11,7 +11,6 @@ mod status;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::Frame;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::state::{Overlay, Screen, State};
 pub(crate) use help::{help_rows, messages_rows};
@@ -37,6 +36,9 @@ pub fn draw(s: &State, f: &mut Frame) {
     if let Some(p) = prompt_area {
         prompt::draw_line(s, f, p);
     }
+    status::draw(s, f, bar);
+    // What lies under the overlays: a wide character they half cover is blanked.
+    let under = s.overlay.is_some().then(|| f.buffer_mut().clone());
     match &s.overlay {
         Some(Overlay::Help { scroll }) => help::draw(s, *scroll, f, main),
         Some(Overlay::Picker { agents, selected }) => {
@@ -51,30 +53,25 @@ pub fn draw(s: &State, f: &mut Frame) {
         Some(Overlay::Confirm { question, .. }) => prompt::draw_confirm(s, *question, f, main),
         _ => {}
     }
-    status::draw(s, f, bar);
+    crate::tui::cells::settle(f.buffer_mut(), under.as_ref());
 }
 
-/// `text` cut to `width` columns on character boundaries (with "…" when cut), padded with
-/// spaces to exactly `width` columns.
+/// `text` cut to `width` cells on grapheme-cluster boundaries (with "…" when cut), padded
+/// with spaces to exactly `width` cells.
 pub fn fit(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut used = 0;
-    if text.width() <= width {
-        out.push_str(text);
-        used = text.width();
-    } else if width > 0 {
-        for ch in text.chars() {
-            let w = ch.width().unwrap_or(0);
-            if used + w > width - 1 {
-                break;
-            }
-            out.push(ch);
-            used += w;
+    crate::tui::cells::fit(text, width)
+}
+
+/// `n` with its thousands grouped: "100,000".
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
         }
-        out.push('…');
-        used += 1;
+        out.push(c);
     }
-    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
     out
 }
 
@@ -120,15 +117,26 @@ impl Theme {
     }
 }
 
-/// "40s", "5m", "3h", "2d", "6w".
-pub fn age(secs: i64) -> String {
-    let s = secs.max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..86400 => format!("{}h", s / 3600),
-        86400..1_209_600 => format!("{}d", s / 86400),
-        _ => format!("{}w", s / 604_800),
+/// How long ago `at` was, for the list's Age column (at most 6 cells): "40s", "5m", "3h",
+/// "6d" within a week; then the day, "Mar 5" (ja "3/5"), within a year; then the year.
+/// Old mail reads by its date, as in neomutt and aerc, not as "134w".
+pub fn age(s: &State, at: i64) -> String {
+    let secs = (s.now - at).max(0);
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86400 => format!("{}h", secs / 3600),
+        86400..604_800 => format!("{}d", secs / 86400),
+        _ => {
+            let format = if secs < 365 * 86400 {
+                crate::i18n::t("tui.age.day")
+            } else {
+                "%Y"
+            };
+            chrono::DateTime::from_timestamp(at + i64::from(s.utc_offset), 0)
+                .map(|d| d.format(format).to_string())
+                .unwrap_or_default()
+        }
     }
 }
 
@@ -179,8 +187,41 @@ mod tests {
         assert_eq!(fit("abcdef", 4), "abc…");
         // 請求書 is 6 columns: in 4, one wide character, the ellipsis, one space.
         assert_eq!(fit("請求書", 4), "請… ");
-        assert_eq!(fit("請求書", 4).width(), 4);
+        assert_eq!(crate::tui::cells::width(&fit("請求書", 4)), 4);
         assert_eq!(fit("請求書", 6), "請求書");
         assert_eq!(fit("x", 0), "");
+    }
+
+    #[test]
+    fn ages_read_as_a_date_once_a_week_old() {
+        use crate::i18n::{with_lang, Lang};
+        // 2024-06-15 12:00 UTC.
+        let now = 1_718_452_800;
+        let mut s = State::new("a", Vec::new(), crate::tui::keymap::Keymap::new(&[]), now);
+        let ago = |s: &State, secs: i64| age(s, now - secs);
+        assert_eq!(ago(&s, 40), "40s");
+        assert_eq!(ago(&s, 300), "5m");
+        assert_eq!(ago(&s, 3 * 3600), "3h");
+        assert_eq!(ago(&s, 6 * 86400), "6d");
+        // A week and more: the day it came, in the local time zone.
+        assert_eq!(ago(&s, 8 * 86400), "Jun 7");
+        assert_eq!(ago(&s, 102 * 86400), "Mar 5");
+        assert_eq!(with_lang(Lang::Ja, || ago(&s, 102 * 86400)), "3/5");
+        s.utc_offset = 9 * 3600;
+        assert_eq!(age(&s, 1_709_675_000), "Mar 6");
+        // A year and more: the year.
+        assert_eq!(ago(&s, 134 * 7 * 86400), "2021");
+        for secs in [0, 59, 3599, 86399, 604_799, 200 * 86400, 5000 * 86400] {
+            assert!(crate::tui::cells::width(&ago(&s, secs)) <= 6, "{secs}");
+        }
+    }
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(3400), "3,400");
+        assert_eq!(grouped(100_000), "100,000");
+        assert_eq!(grouped(1_234_567), "1,234,567");
     }
 }

@@ -2,15 +2,16 @@
 //! internal notes, events), with readable headers and the attachments, scrollable.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{fit, when, Theme};
 use crate::app::conversations::{ConversationView, EntryKind};
 use crate::core::model::Address;
 use crate::i18n::{t as tr, tf};
+use crate::sanitize::single_line;
+use crate::tui::cells::{self, Cells};
 use crate::tui::state::State;
 
 pub fn draw(s: &State, f: &mut Frame, area: Rect) {
@@ -20,7 +21,11 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);
     let [title, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     f.render_widget(
-        Paragraph::new(fit(&r.subject, area.width as usize)).style(t.selected()),
+        Cells::from(Line::raw(fit(
+            &single_line(&r.subject),
+            area.width as usize,
+        )))
+        .style(t.selected()),
         title,
     );
     let Some(view) = &r.view else {
@@ -28,17 +33,14 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
             Some(_) => tr("tui.reader.failed"),
             None => tr("tui.loading"),
         };
-        f.render_widget(Paragraph::new(Span::styled(text, t.dim())), body);
+        f.render_widget(Cells::from(Line::styled(text, t.dim())), body);
         return;
     };
-    let lines = lines(s, view);
-    let max = lines.len().saturating_sub(body.height as usize / 2) as u16;
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((r.scroll.min(max), 0)),
-        body,
-    );
+    let mut lines = lines(s, view, body.width as usize);
+    let max = lines.len().saturating_sub(body.height as usize / 2);
+    let from = usize::from(r.scroll).min(max);
+    lines.drain(..from);
+    f.render_widget(Cells::new(lines), body);
 }
 
 fn address(a: &Address) -> String {
@@ -52,39 +54,104 @@ fn addresses(list: &[Address]) -> String {
     list.iter().map(address).collect::<Vec<_>>().join(", ")
 }
 
-/// The timeline as lines.
-fn lines(s: &State, v: &ConversationView) -> Vec<Line<'static>> {
+/// The gutter in front of every line that comes from a message (headers, body, a note):
+/// however the text is padded or wrapped, none of it can pass for tanto's own lines.
+const GUTTER: &str = "│ ";
+
+/// `value` after `label: `, wrapped to `width` with its continuation lines indented under
+/// the value's start (a long subject stays beside its label), each behind `gutter` when
+/// given.
+fn labelled(
+    out: &mut Vec<Line<'static>>,
+    gutter: Option<Span<'static>>,
+    label: Span<'static>,
+    value: &str,
+    style: Style,
+    width: usize,
+) {
+    let lead =
+        gutter.as_ref().map_or(0, |g| cells::width(&g.content)) + cells::width(&label.content);
+    // A label too wide for the screen leaves the value at least a third of it.
+    let lead = lead.min(width.saturating_sub(width / 3).max(1));
+    let room = width.saturating_sub(lead).max(1);
+    for (i, piece) in cells::wrap(value, room).into_iter().enumerate() {
+        let mut spans: Vec<Span<'static>> = gutter.iter().cloned().collect();
+        if i == 0 {
+            spans.push(label.clone());
+        } else {
+            let indent =
+                lead.saturating_sub(gutter.as_ref().map_or(0, |g| cells::width(&g.content)));
+            spans.push(Span::raw(" ".repeat(indent)));
+        }
+        spans.push(Span::styled(piece, style));
+        out.push(Line::from(spans));
+    }
+}
+
+/// Lines of message text, each wrapped to `width` and every piece behind the gutter.
+fn framed_text(
+    out: &mut Vec<Line<'static>>,
+    gutter: Span<'static>,
+    text: &str,
+    style: Style,
+    width: usize,
+) {
+    let room = width.saturating_sub(cells::width(&gutter.content)).max(1);
+    for l in text.lines() {
+        for piece in cells::wrap(l, room) {
+            out.push(Line::from(vec![gutter.clone(), Span::styled(piece, style)]));
+        }
+    }
+}
+
+/// The timeline as lines laid out for `width` cells.
+fn lines(s: &State, v: &ConversationView, width: usize) -> Vec<Line<'static>> {
     let t = Theme::of(s);
     let c = &v.conversation;
     let mut out = Vec::new();
     let owner = match &c.assignee {
-        Some(a) => format!(", {a}"),
+        Some(a) => format!(", {}", single_line(a)),
         None => String::new(),
     };
-    out.push(Line::from(vec![
+    labelled(
+        &mut out,
+        None,
         Span::styled(format!("{} ", tr("tui.reader.customer")), t.dim()),
-        Span::raw(c.customer.clone()),
-        Span::styled(format!("  {} ", tr("tui.reader.status")), t.dim()),
-        Span::raw(format!("{}{owner}", crate::i18n::status_title(c.status))),
-        Span::styled("  Id ", t.dim()),
-        Span::raw(c.id.clone()),
-    ]));
+        &format!(
+            "{}  {} {}{owner}  Id {}",
+            single_line(&c.customer),
+            tr("tui.reader.status"),
+            crate::i18n::status_title(c.status),
+            single_line(&c.id)
+        ),
+        Style::default(),
+        width,
+    );
     if !v.presence.is_empty() {
         let who: Vec<String> = v
             .presence
             .iter()
-            .map(|p| tf("show.presence", &[("agent", &p.agent), ("what", &p.kind)]))
+            .map(|p| {
+                tf(
+                    "show.presence",
+                    &[
+                        ("agent", &p.agent),
+                        ("what", &crate::i18n::presence_kind(&p.kind)),
+                    ],
+                )
+            })
             .collect();
-        out.push(Line::from(Span::styled(
-            who.join(", "),
-            t.fg(Color::Magenta).add_modifier(Modifier::BOLD),
-        )));
+        for piece in cells::wrap(&who.join(", "), width) {
+            out.push(Line::from(Span::styled(
+                piece,
+                t.fg(Color::Magenta).add_modifier(Modifier::BOLD),
+            )));
+        }
     }
     if let Some(e) = &v.fetch_error {
-        out.push(Line::from(Span::styled(
-            tf("tui.reader.fetch_failed", &[("why", e)]),
-            t.error(),
-        )));
+        for piece in cells::wrap(&tf("tui.reader.fetch_failed", &[("why", e)]), width) {
+            out.push(Line::from(Span::styled(piece, t.error())));
+        }
     }
     for e in &v.timeline {
         out.push(Line::raw(""));
@@ -96,66 +163,100 @@ fn lines(s: &State, v: &ConversationView) -> Vec<Line<'static>> {
                 } else {
                     (tr("tui.reader.from_team"), Color::Cyan)
                 };
-                let from = e.from.as_ref().map(address).unwrap_or_default();
                 out.push(Line::from(vec![
                     Span::styled(
                         format!("── {label} "),
                         t.fg(colour).add_modifier(Modifier::BOLD),
                     ),
-                    Span::styled(from, t.title()),
-                    Span::styled(format!("  {at}"), t.dim()),
+                    Span::styled(format!(" {at}"), t.dim()),
                 ]));
+                // Every header field comes from the mail: framed like its body.
+                let gutter = Span::styled(GUTTER, t.fg(colour));
+                let field =
+                    |out: &mut Vec<Line<'static>>, name: &str, value: &str, style: Style| {
+                        labelled(
+                            out,
+                            Some(gutter.clone()),
+                            Span::styled(format!("{name}: "), t.dim()),
+                            value,
+                            style,
+                            width,
+                        )
+                    };
+                if let Some(from) = &e.from {
+                    field(&mut out, tr("tui.reader.from"), &address(from), t.title());
+                }
                 if !e.to.is_empty() {
-                    out.push(header_line(&t, tr("tui.reader.to"), &addresses(&e.to)));
+                    field(
+                        &mut out,
+                        tr("tui.reader.to"),
+                        &addresses(&e.to),
+                        Style::default(),
+                    );
                 }
                 if !e.cc.is_empty() {
-                    out.push(header_line(&t, tr("tui.reader.cc"), &addresses(&e.cc)));
+                    field(
+                        &mut out,
+                        tr("tui.reader.cc"),
+                        &addresses(&e.cc),
+                        Style::default(),
+                    );
                 }
-                out.push(header_line(&t, tr("tui.reader.subject"), &e.subject));
+                field(
+                    &mut out,
+                    tr("tui.reader.subject"),
+                    &e.subject,
+                    Style::default(),
+                );
                 if let Some(n) = &e.noise {
-                    out.push(header_line(&t, tr("tui.reader.noise"), n));
+                    field(&mut out, tr("tui.reader.noise"), n, Style::default());
                 }
                 for a in &e.attachments {
-                    out.push(header_line(
-                        &t,
+                    field(
+                        &mut out,
                         tr("tui.reader.attached"),
                         &format!(
                             "{} ({}, {})",
                             crate::sanitize::file_name(&a.name),
-                            a.mime_type,
+                            single_line(&a.mime_type),
                             size(a.size)
                         ),
-                    ));
+                        Style::default(),
+                    );
                 }
-                out.push(Line::raw(""));
+                out.push(Line::from(gutter.clone()));
                 if e.has_body {
-                    // Behind a gutter: no line of a mail can pass for tanto's own.
-                    for l in e.text.lines() {
-                        out.push(Line::from(vec![
-                            Span::styled("│ ", t.dim()),
-                            Span::raw(l.to_string()),
-                        ]));
-                    }
+                    framed_text(
+                        &mut out,
+                        Span::styled(GUTTER, t.dim()),
+                        &e.text,
+                        Style::default(),
+                        width,
+                    );
                 } else {
-                    out.push(Line::from(Span::styled(tr("tui.reader.no_body"), t.dim())));
+                    out.push(Line::from(vec![
+                        gutter.clone(),
+                        Span::styled(tr("tui.reader.no_body"), t.dim()),
+                    ]));
                 }
             }
             EntryKind::Note => {
                 let who = e.agent.clone().unwrap_or_default();
-                out.push(Line::from(vec![
-                    Span::styled(
-                        format!("── {} ", tr("tui.reader.note")),
-                        t.fg(Color::Yellow).add_modifier(Modifier::BOLD),
-                    ),
-                    Span::styled(who, t.title()),
-                    Span::styled(format!("  {at}"), t.dim()),
-                ]));
-                for l in e.text.lines() {
-                    out.push(Line::from(Span::styled(
-                        format!("│ {l}"),
-                        t.fg(Color::Yellow),
-                    )));
-                }
+                out.push(
+                    Line::raw(fit(
+                        &format!("── {} {who}  {at}", tr("tui.reader.note")),
+                        width,
+                    ))
+                    .style(t.fg(Color::Yellow).add_modifier(Modifier::BOLD)),
+                );
+                let yellow = t.fg(Color::Yellow);
+                framed_text(
+                    &mut out,
+                    Span::styled(GUTTER, yellow),
+                    &e.text,
+                    yellow,
+                    width,
+                );
             }
             EntryKind::Event => {
                 let what =
@@ -175,17 +276,30 @@ fn lines(s: &State, v: &ConversationView) -> Vec<Line<'static>> {
                     } else {
                         e.subject.clone()
                     };
-                out.push(Line::from(Span::styled(format!("· {at}  {what}"), t.dim())));
+                labelled(
+                    &mut out,
+                    None,
+                    Span::styled(format!("· {at}  "), t.dim()),
+                    &what,
+                    t.dim(),
+                    width,
+                );
             }
         }
     }
-    outbox_lines(s, v, &t, &mut out);
+    outbox_lines(s, v, &t, width, &mut out);
     out
 }
 
 /// The conversation's replies still in the outbox: what is scheduled, waits for approval or
 /// is held must be in sight of whoever reads the conversation.
-fn outbox_lines(s: &State, v: &ConversationView, t: &Theme, out: &mut Vec<Line<'static>>) {
+fn outbox_lines(
+    s: &State,
+    v: &ConversationView,
+    t: &Theme,
+    width: usize,
+    out: &mut Vec<Line<'static>>,
+) {
     for q in &v.outbox {
         out.push(Line::raw(""));
         let mut what = tf(
@@ -196,16 +310,27 @@ fn outbox_lines(s: &State, v: &ConversationView, t: &Theme, out: &mut Vec<Line<'
             what.push_str(&format!(" · {}", when(s, q.send_at)));
         }
         let bad = matches!(q.standing.as_str(), "held" | "rejected" | "uncertain");
-        out.push(Line::from(vec![
+        labelled(
+            out,
+            None,
             Span::styled(
                 format!("── {} ", tr("tui.reader.outbox")),
                 t.fg(if bad { Color::Red } else { Color::Blue })
                     .add_modifier(Modifier::BOLD),
             ),
-            Span::raw(what),
-        ]));
+            &what,
+            Style::default(),
+            width,
+        );
         if let Some(why) = &q.reason {
-            out.push(header_line(t, tr("tui.reader.why"), why));
+            labelled(
+                out,
+                Some(Span::styled(GUTTER, t.dim())),
+                Span::styled(format!("{}: ", tr("tui.reader.why")), t.dim()),
+                why,
+                Style::default(),
+                width,
+            );
         }
         if q.author == s.me && q.may_take_back() {
             out.push(Line::from(Span::styled(
@@ -217,13 +342,6 @@ fn outbox_lines(s: &State, v: &ConversationView, t: &Theme, out: &mut Vec<Line<'
             )));
         }
     }
-}
-
-fn header_line(t: &Theme, name: &str, value: &str) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(format!("{name}: "), t.dim()),
-        Span::raw(value.to_string()),
-    ])
 }
 
 fn size(n: usize) -> String {

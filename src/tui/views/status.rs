@@ -4,32 +4,21 @@
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{clock, fit, Theme};
+use super::{clock, fit, grouped, Theme};
+use crate::app::sync::SyncProgress;
 use crate::i18n::{t as tr, tf};
+use crate::imap::sync::Progress;
+use crate::sanitize::single_line;
 use crate::tui::state::{Link, State};
+use ratatui::style::Style;
 
 pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);
-    let (link, style) = match &s.link {
-        Link::Connecting => (tr("tui.status.connecting").to_string(), t.fg(Color::Yellow)),
-        Link::Connected => (tr("tui.status.connected").to_string(), t.fg(Color::Green)),
-        Link::Retrying {
-            since, retry_at, ..
-        } => {
-            let left = (retry_at - s.now).max(0);
-            let text = if s.now - since >= 30 {
-                tf(
-                    "tui.status.offline",
-                    &[("since", &clock(s, *since)), ("secs", &left)],
-                )
-            } else {
-                tf("tui.status.reconnecting", &[("secs", &left)])
-            };
-            (text, t.error())
-        }
+    let (link, style) = match (&s.progress, &s.link) {
+        (Some(p), _) => (progress(p), t.fg(Color::Yellow)),
+        (None, link) => link_text(s, &t, link),
     };
     let mailbox = s.mailbox_name().unwrap_or(match s.mailboxes.as_slice() {
         [one] => one.as_str(),
@@ -76,9 +65,49 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         (countdown.unwrap_or_default(), t.title()),
         (news, news_style),
     ] {
-        let w = unicode_width::UnicodeWidthStr::width(text.as_str()).min(room);
+        let w = crate::tui::cells::width(&text).min(room);
         room -= w;
         spans.push(Span::styled(fit(&text, w), style));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    f.render_widget(crate::tui::cells::Cells::from(Line::from(spans)), area);
+}
+
+/// The link to the server as the bar words it.
+fn link_text(s: &State, t: &Theme, link: &Link) -> (String, Style) {
+    match link {
+        Link::Connecting => (tr("tui.status.connecting").to_string(), t.fg(Color::Yellow)),
+        Link::Connected => (tr("tui.status.connected").to_string(), t.fg(Color::Green)),
+        Link::Retrying {
+            since, retry_at, ..
+        } => {
+            let left = (retry_at - s.now).max(0);
+            let text = if s.now - since >= 30 {
+                tf(
+                    "tui.status.offline",
+                    &[("since", &clock(s, *since)), ("secs", &left)],
+                )
+            } else {
+                tf("tui.status.reconnecting", &[("secs", &left)])
+            };
+            (text, t.error())
+        }
+    }
+}
+
+/// A long sync's phase and counts: "syncing INBOX: 3,400 of 100,000".
+fn progress(p: &SyncProgress) -> String {
+    match p.progress {
+        Progress::Waiting => tr("tui.status.sync_waiting").to_string(),
+        Progress::Fetching { done, total } => tf(
+            "tui.status.sync_fetching",
+            &[
+                ("folder", &single_line(&p.folder)),
+                ("done", &grouped(done)),
+                ("total", &grouped(total)),
+            ],
+        ),
+        Progress::Threading { total } => {
+            tf("tui.status.sync_threading", &[("total", &grouped(total))])
+        }
+    }
 }
