@@ -118,7 +118,7 @@ fn initial_state(ctx: &Ctx) -> State {
     s.reply_target = ctx.config.team.reply_target_mins.map(|m| i64::from(m) * 60);
     s.external_editor = editor(ctx).is_some();
     s.undo_seconds = i64::try_from(ctx.config.team.undo_seconds).unwrap_or(i64::MAX);
-    s.info = ctx.config.warnings.first().map(crate::i18n::config_warning);
+    s.status.info = ctx.config.warnings.first().map(crate::i18n::config_warning);
     s
 }
 
@@ -176,7 +176,7 @@ fn event_loop(
         if state.quit {
             return Ok(());
         }
-        let complete = state.list_answered == state.list_req && state.list_req > 0;
+        let complete = state.list.answered == state.list.req && state.list.req > 0;
         if complete && trace.as_ref().is_some_and(|t| t.waiting()) {
             state.dirty = true; // an unchanged list still ends the traced key
         }
@@ -203,7 +203,7 @@ fn event_loop(
             }
             recv(progress) -> p => {
                 if let Ok(p) = p {
-                    state.progress = Some(p);
+                    state.status.progress = Some(p);
                     state.dirty = true;
                 }
                 continue;
@@ -213,7 +213,7 @@ fn event_loop(
             // The sync is over (done or failed): its progress with it. What it sent before
             // saying so is in the channel already, and must not show again.
             while progress.try_recv().is_ok() {}
-            state.progress = None;
+            state.status.progress = None;
         }
         if let (Some(t), Msg::Key(_)) = (&mut trace, &msg) {
             t.key();

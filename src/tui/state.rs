@@ -200,9 +200,61 @@ pub enum Question {
     QuitInUndo,
 }
 
-/// The status bar's memory: the last lines it showed, in full (`:messages`).
+/// The conversation list: which tab, the window of rows on screen, the selection and what
+/// narrows it (a text filter, one customer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListView {
+    pub tab: Tab,
+    pub counts: StatusCounts,
+    pub window: Window,
+    /// The selected row (absolute index in the tab) and the first row on screen.
+    pub selected: usize,
+    pub top: usize,
+    /// The conversation the selection follows across reloads.
+    pub selected_id: Option<(String, String)>,
+    /// Rows of the list on screen (from the terminal size).
+    pub height: usize,
+    pub filter: String,
+    /// Only this customer's conversations (H).
+    pub customer: Option<String>,
+    /// The id of the latest list request; older answers are dropped.
+    pub req: u64,
+    /// The id of the latest list request answered (equal to `req`: the list on screen is
+    /// the one asked for).
+    pub answered: u64,
+}
+
+impl Default for ListView {
+    fn default() -> ListView {
+        ListView {
+            tab: Tab::New,
+            counts: StatusCounts::default(),
+            window: Window::default(),
+            selected: 0,
+            top: 0,
+            selected_id: None,
+            height: 20,
+            filter: String::new(),
+            customer: None,
+            req: 0,
+            answered: 0,
+        }
+    }
+}
+
+/// The status bar: what it shows now (error, news, work under way, sync progress) and its
+/// memory, the last lines it showed in full (`:messages`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatusBar {
+    /// The last error, one line; cleared by the next success.
+    pub error: Option<String>,
+    /// The last piece of news (an action done), one line.
+    pub info: Option<String>,
+    /// Actions sent and not answered yet.
+    pub busy: usize,
+    pub syncing: bool,
+    /// How far a long (first) sync is, while it runs.
+    pub progress: Option<crate::app::sync::SyncProgress>,
     pub history: std::collections::VecDeque<String>,
     /// The error and the news last recorded (a line is recorded once, when it appears).
     pub seen: (Option<String>, Option<String>),
@@ -277,34 +329,14 @@ pub struct State {
     pub mailboxes: Vec<String>,
     pub mailbox: Option<usize>,
     pub keymap: Keymap,
-    pub tab: Tab,
-    pub counts: StatusCounts,
-    pub window: Window,
-    /// The selected row (absolute index in the tab) and the first row on screen.
-    pub selected: usize,
-    pub top: usize,
-    /// The conversation the selection follows across reloads.
-    pub selected_id: Option<(String, String)>,
-    /// Rows of the list on screen (from the terminal size).
-    pub list_height: usize,
+    /// The conversation list: its tab, window, selection, search.
+    pub list: ListView,
     pub reader_height: u16,
     pub width: u16,
-    pub filter: String,
-    /// Only this customer's conversations (H).
-    pub customer: Option<String>,
     pub screen: Screen,
     pub reader: Option<Reader>,
     pub overlay: Option<Overlay>,
     pub link: Link,
-    pub syncing: bool,
-    /// How far a long (first) sync is, while it runs: the status bar shows it.
-    pub progress: Option<crate::app::sync::SyncProgress>,
-    /// The last error, one line; cleared by the next success.
-    pub error: Option<String>,
-    /// The last piece of news (an action done), one line.
-    pub info: Option<String>,
-    /// Actions sent and not answered yet.
-    pub busy: usize,
     /// Agents for the assign picker: the team list, then those seen in the log.
     pub team_agents: Vec<String>,
     pub seen_agents: Vec<String>,
@@ -312,11 +344,6 @@ pub struct State {
     pub reply_target: Option<i64>,
     /// Seconds since the epoch, from the last tick (views read time only from here).
     pub now: i64,
-    /// The id of the latest list request; older answers are dropped.
-    pub list_req: u64,
-    /// The id of the latest list request answered (equal to `list_req`: the list on screen
-    /// is the one asked for).
-    pub list_answered: u64,
     pub color: bool,
     /// The local time zone's offset from UTC, in seconds (fixed at start: views stay pure).
     pub utc_offset: i32,
@@ -344,32 +371,17 @@ impl State {
             mailboxes,
             mailbox: None,
             keymap,
-            tab: Tab::New,
-            counts: StatusCounts::default(),
-            window: Window::default(),
-            selected: 0,
-            top: 0,
-            selected_id: None,
-            list_height: 20,
+            list: ListView::default(),
             reader_height: 20,
             width: 80,
-            filter: String::new(),
-            customer: None,
             screen: Screen::List,
             reader: None,
             overlay: None,
             link: Link::Connecting,
-            syncing: false,
-            progress: None,
-            error: None,
-            info: None,
-            busy: 0,
             team_agents: Vec::new(),
             seen_agents: Vec::new(),
             reply_target: None,
             now,
-            list_req: 0,
-            list_answered: 0,
             color: true,
             utc_offset: 0,
             external_editor: false,
@@ -387,7 +399,7 @@ impl State {
 
     /// What the current tab, mailbox, customer and filter ask of the cache.
     pub fn query(&self) -> TabQuery {
-        let (status, assignee) = match self.tab {
+        let (status, assignee) = match self.list.tab {
             Tab::New => (Some(Status::New), None),
             Tab::Wip => (Some(Status::Wip), None),
             Tab::Done => (Some(Status::Done), None),
@@ -398,8 +410,8 @@ impl State {
             status,
             assignee,
             mailbox: self.mailbox_name().map(str::to_string),
-            customer: self.customer.clone(),
-            text: Some(self.filter.trim().to_string()).filter(|t| !t.is_empty()),
+            customer: self.list.customer.clone(),
+            text: Some(self.list.filter.trim().to_string()).filter(|t| !t.is_empty()),
         }
     }
 
@@ -411,7 +423,7 @@ impl State {
 
     /// The selected row, when loaded.
     pub fn selected_row(&self) -> Option<&WindowRow> {
-        self.window.get(self.selected)
+        self.list.window.get(self.list.selected)
     }
 
     /// The conversation an action applies to: the one open in the reader, else the

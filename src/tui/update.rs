@@ -240,18 +240,18 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
         Msg::Resize { width, height } => {
             s.dirty = true;
             s.width = width;
-            s.list_height = list_height(height);
+            s.list.height = list_height(height);
             s.reader_height = height.saturating_sub(3).max(1);
             clamp_top(s);
             out.push(reload(s));
         }
         Msg::Watch(WatchEvent::Synced { changes }) => {
-            if s.link != Link::Connected || s.syncing {
+            if s.link != Link::Connected || s.status.syncing {
                 s.dirty = true;
             }
             status::synced(s);
             s.link = Link::Connected;
-            s.syncing = false;
+            s.status.syncing = false;
             if changes > 0 {
                 out.push(reload(s));
             }
@@ -296,20 +296,20 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
                         ],
                     );
                     s.status.link = Some(text.clone());
-                    s.error = Some(text);
+                    s.status.error = Some(text);
                 }
                 Notice::Warning(w) => {
                     if matches!(w, crate::app::Warning::OutboxPass { .. }) {
                         status::pass_failed(s);
                     }
-                    s.error = Some(crate::i18n::warning(&w));
+                    s.status.error = Some(crate::i18n::warning(&w));
                 }
                 Notice::Offline(a) => {
                     let (text, bad) = crate::i18n::offline_text(&a);
                     if bad {
-                        s.error = Some(text);
+                        s.status.error = Some(text);
                     } else {
-                        s.info = Some(text);
+                        s.status.info = Some(text);
                     }
                 }
                 Notice::Outbox(sent) => status::outbox_notice(s, &sent),
@@ -361,41 +361,41 @@ pub fn list_height(height: u16) -> usize {
 
 /// A list request that keeps the selection where it is (on its conversation when known).
 fn reload(s: &mut State) -> Command {
-    s.list_req += 1;
-    let anchor = match &s.selected_id {
+    s.list.req += 1;
+    let anchor = match &s.list.selected_id {
         Some((mailbox, id)) => Anchor::Keep {
             mailbox: mailbox.clone(),
             id: id.clone(),
-            row: s.selected.saturating_sub(s.top),
-            fallback: s.selected,
+            row: s.list.selected.saturating_sub(s.list.top),
+            fallback: s.list.selected,
         },
         None => Anchor::At {
-            selected: s.selected,
-            top: s.top,
+            selected: s.list.selected,
+            top: s.list.top,
         },
     };
     Command::LoadList {
-        req: s.list_req,
+        req: s.list.req,
         query: s.query(),
         anchor,
-        height: s.list_height,
+        height: s.list.height,
     }
 }
 
 /// A list request from the first row (a new tab, filter or customer).
 fn reload_from_top(s: &mut State) -> Command {
-    s.selected = 0;
-    s.top = 0;
-    s.selected_id = None;
+    s.list.selected = 0;
+    s.list.top = 0;
+    s.list.selected_id = None;
     reload(s)
 }
 
 fn clamp_top(s: &mut State) {
-    let h = s.list_height;
-    if s.selected < s.top {
-        s.top = s.selected;
-    } else if s.selected >= s.top + h {
-        s.top = s.selected + 1 - h;
+    let h = s.list.height;
+    if s.list.selected < s.list.top {
+        s.list.top = s.list.selected;
+    } else if s.list.selected >= s.list.top + h {
+        s.list.top = s.list.selected + 1 - h;
     }
 }
 
@@ -403,8 +403,8 @@ fn act(s: &mut State, action: claims::Action, out: &mut Vec<Command>) {
     let Some((_, id)) = s.target() else {
         return;
     };
-    s.busy += 1;
-    s.info = Some(format!(
+    s.status.busy += 1;
+    s.status.info = Some(format!(
         "{}: {}…",
         short(&id),
         tr(&format!("verb.{}", action.verb().replace(' ', "_")))

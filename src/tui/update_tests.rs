@@ -32,7 +32,7 @@ fn state_with(rows: &[&str]) -> State {
         Keymap::new(&[]),
         1_700_000_000,
     );
-    s.window = Window {
+    s.list.window = Window {
         offset: 0,
         total: rows.len(),
         rows: rows
@@ -40,8 +40,8 @@ fn state_with(rows: &[&str]) -> State {
             .map(|id| row(id, "Hello", Status::New))
             .collect(),
     };
-    s.counts.new = rows.len() as u64;
-    s.selected_id = rows
+    s.list.counts.new = rows.len() as u64;
+    s.list.selected_id = rows
         .first()
         .map(|id| ("support".to_string(), id.to_string()));
     s
@@ -66,11 +66,11 @@ fn code(s: &mut State, code: KeyCode) -> Vec<Command> {
 /// set them).
 fn answer_list(s: &mut State) -> Vec<Command> {
     let reply = Reply::List {
-        req: s.list_req,
-        window: s.window.clone(),
-        selected: s.selected,
-        top: s.top,
-        counts: s.counts,
+        req: s.list.req,
+        window: s.list.window.clone(),
+        selected: s.list.selected,
+        top: s.list.top,
+        counts: s.list.counts,
         matches: false,
     };
     update(s, Msg::Worker(reply))
@@ -92,10 +92,10 @@ fn last_list(cmds: &[Command]) -> (u64, TabQuery, Anchor) {
 fn tab_keys_switch_tabs_and_ask_for_that_tab_from_the_top() {
     let mut s = state_with(&["a1", "b2", "c3"]);
     press(&mut s, "j");
-    assert_eq!(s.selected, 1);
+    assert_eq!(s.list.selected, 1);
     let cmds = press(&mut s, "2");
-    assert_eq!(s.tab, Tab::Wip);
-    assert_eq!((s.selected, s.top), (0, 0));
+    assert_eq!(s.list.tab, Tab::Wip);
+    assert_eq!((s.list.selected, s.list.top), (0, 0));
     let (_, q, anchor) = last_list(&cmds);
     assert_eq!(q.status, Some(Status::Wip));
     assert_eq!(q.assignee, None);
@@ -108,22 +108,22 @@ fn tab_keys_switch_tabs_and_ask_for_that_tab_from_the_top() {
     );
     answer_list(&mut s);
     code(&mut s, KeyCode::Tab);
-    assert_eq!(s.tab, Tab::Done);
+    assert_eq!(s.list.tab, Tab::Done);
     answer_list(&mut s);
     let cmds = press(&mut s, "4");
-    assert_eq!(s.tab, Tab::Mine);
+    assert_eq!(s.list.tab, Tab::Mine);
     let (_, q, _) = last_list(&cmds);
     assert_eq!(q.assignee.as_deref(), Some("alice"));
     answer_list(&mut s);
     code(&mut s, KeyCode::BackTab);
-    assert_eq!(s.tab, Tab::Done);
+    assert_eq!(s.list.tab, Tab::Done);
 }
 
 #[test]
 fn typing_a_filter_narrows_the_list_as_you_type_and_esc_clears_it() {
     let mut s = state_with(&["a1", "b2"]);
     let cmds = press(&mut s, "/inv");
-    assert_eq!(s.filter, "inv");
+    assert_eq!(s.list.filter, "inv");
     assert_eq!(s.overlay, Some(Overlay::Filter));
     // One request per character, the last one with the whole text.
     let lists = cmds
@@ -133,21 +133,21 @@ fn typing_a_filter_narrows_the_list_as_you_type_and_esc_clears_it() {
     assert_eq!(lists, 3);
     let (req, q, _) = last_list(&cmds);
     assert_eq!(q.text.as_deref(), Some("inv"));
-    assert_eq!(req, s.list_req);
+    assert_eq!(req, s.list.req);
     code(&mut s, KeyCode::Backspace);
-    assert_eq!(s.filter, "in");
+    assert_eq!(s.list.filter, "in");
     code(&mut s, KeyCode::Enter);
     assert_eq!(s.overlay, None);
-    assert_eq!(s.filter, "in");
+    assert_eq!(s.list.filter, "in");
     // In the list, Esc clears the filter, then only says which key quits; q quits.
     code(&mut s, KeyCode::Esc);
-    assert!(s.filter.is_empty());
+    assert!(s.list.filter.is_empty());
     code(&mut s, KeyCode::Esc);
     assert!(!s.quit);
     assert!(
-        s.info.as_deref().is_some_and(|i| i.contains('q')),
+        s.status.info.as_deref().is_some_and(|i| i.contains('q')),
         "{:?}",
-        s.info
+        s.status.info
     );
     press(&mut s, "q");
     assert!(s.quit);
@@ -157,7 +157,7 @@ fn typing_a_filter_narrows_the_list_as_you_type_and_esc_clears_it() {
 fn the_selection_stays_on_its_conversation_when_the_list_reorders() {
     let mut s = state_with(&["a1", "b2", "c3"]);
     press(&mut s, "j");
-    assert_eq!(s.selected_id, Some(("support".into(), "b2".into())));
+    assert_eq!(s.list.selected_id, Some(("support".into(), "b2".into())));
     // A teammate's change: the watcher synced.
     let cmds = update(&mut s, Msg::Watch(WatchEvent::Synced { changes: 1 }));
     let (req, _, anchor) = last_list(&cmds);
@@ -170,7 +170,7 @@ fn the_selection_stays_on_its_conversation_when_the_list_reorders() {
             fallback: 1
         }
     );
-    let counts = s.counts;
+    let counts = s.list.counts;
     // b2 is now last: the worker found it at index 2.
     let reordered = Window {
         offset: 0,
@@ -191,8 +191,8 @@ fn the_selection_stays_on_its_conversation_when_the_list_reorders() {
             matches: false,
         }),
     );
-    assert_eq!(s.selected, 2);
-    assert_eq!(s.selected_id, Some(("support".into(), "b2".into())));
+    assert_eq!(s.list.selected, 2);
+    assert_eq!(s.list.selected_id, Some(("support".into(), "b2".into())));
     // An answer to an older request is dropped.
     update(
         &mut s,
@@ -205,8 +205,8 @@ fn the_selection_stays_on_its_conversation_when_the_list_reorders() {
             matches: false,
         }),
     );
-    assert_eq!(s.selected, 2);
-    assert_eq!(s.window.rows.len(), 3);
+    assert_eq!(s.list.selected, 2);
+    assert_eq!(s.list.window.rows.len(), 3);
 }
 
 #[test]
@@ -220,7 +220,12 @@ fn a_refused_claim_changes_nothing_and_says_why() {
             action: claims::Action::Claim
         }]
     );
-    let (window, selected, tab, counts) = (s.window.clone(), s.selected, s.tab, s.counts);
+    let (window, selected, tab, counts) = (
+        s.list.window.clone(),
+        s.list.selected,
+        s.list.tab,
+        s.list.counts,
+    );
     let cmds = update(
         &mut s,
         Msg::Worker(Reply::Acted {
@@ -234,12 +239,17 @@ fn a_refused_claim_changes_nothing_and_says_why() {
     );
     assert!(cmds.is_empty(), "nothing reloaded or written: {cmds:?}");
     assert_eq!(
-        (s.window.clone(), s.selected, s.tab, s.counts),
+        (
+            s.list.window.clone(),
+            s.list.selected,
+            s.list.tab,
+            s.list.counts
+        ),
         (window, selected, tab, counts)
     );
-    let e = s.error.clone().expect("an error");
+    let e = s.status.error.clone().expect("an error");
     assert!(e.contains("bob holds it") && e.contains("5m ago"), "{e}");
-    assert_eq!(s.busy, 0);
+    assert_eq!(s.status.busy, 0);
     // A supervisor-only take-over says so too.
     update(
         &mut s,
@@ -256,6 +266,7 @@ fn a_refused_claim_changes_nothing_and_says_why() {
         }),
     );
     assert!(s
+        .status
         .error
         .as_deref()
         .is_some_and(|e| e.contains("only a supervisor")));
@@ -264,11 +275,11 @@ fn a_refused_claim_changes_nothing_and_says_why() {
 #[test]
 fn moving_past_the_loaded_rows_asks_for_the_next_window() {
     let mut s = state_with(&["a1", "b2", "c3"]);
-    s.list_height = 2;
-    s.window.total = 100;
+    s.list.height = 2;
+    s.list.window.total = 100;
     let cmds = press(&mut s, "jj");
-    assert_eq!(s.selected, 2);
-    assert_eq!(s.top, 1);
+    assert_eq!(s.list.selected, 2);
+    assert_eq!(s.list.top, 1);
     assert!(cmds.is_empty(), "rows 1..3 are loaded");
     let cmds = press(&mut s, "j");
     let (_, _, anchor) = last_list(&cmds);
@@ -280,7 +291,7 @@ fn moving_past_the_loaded_rows_asks_for_the_next_window() {
         }
     );
     press(&mut s, "G");
-    assert_eq!(s.selected, 99);
+    assert_eq!(s.list.selected, 99);
 }
 
 #[test]
@@ -353,12 +364,14 @@ fn the_command_line_mirrors_the_cli_verbs() {
         }),
     );
     assert!(s
+        .status
         .info
         .as_deref()
         .is_some_and(|i| i.contains("2 attachment")));
     press(&mut s, ":fly");
     code(&mut s, KeyCode::Enter);
     assert!(s
+        .status
         .error
         .as_deref()
         .is_some_and(|e| e.contains("unknown command")));
@@ -397,7 +410,7 @@ fn a_refused_reply_says_who_holds_it_and_changes_nothing() {
             all: true
         }]
     );
-    let (window, selected, tab) = (s.window.clone(), s.selected, s.tab);
+    let (window, selected, tab) = (s.list.window.clone(), s.list.selected, s.list.tab);
     let cmds = update(
         &mut s,
         Msg::Worker(Reply::ReplyPrepared {
@@ -411,16 +424,16 @@ fn a_refused_reply_says_who_holds_it_and_changes_nothing() {
     );
     assert!(cmds.is_empty(), "no editor, nothing written: {cmds:?}");
     assert_eq!(
-        (s.window.clone(), s.selected, s.tab),
+        (s.list.window.clone(), s.list.selected, s.list.tab),
         (window, selected, tab)
     );
     assert!(s.compose.is_none() && s.overlay.is_none() && s.undo.is_none());
-    let e = s.error.clone().expect("an error");
+    let e = s.status.error.clone().expect("an error");
     assert!(
         e.contains("bob holds it") && e.contains("only they can reply"),
         "{e}"
     );
-    assert_eq!(s.busy, 0);
+    assert_eq!(s.status.busy, 0);
 }
 
 const T0: i64 = 1_700_000_000;
@@ -465,7 +478,11 @@ fn undo_within_the_window_takes_the_reply_back() {
         }),
     );
     assert!(s.undo.is_none());
-    assert!(s.info.as_deref().is_some_and(|i| i.contains("taken back")));
+    assert!(s
+        .status
+        .info
+        .as_deref()
+        .is_some_and(|i| i.contains("taken back")));
 }
 
 #[test]
@@ -482,7 +499,11 @@ fn the_end_of_the_undo_window_sends_once_and_undo_is_then_too_late() {
     let cmds = update(&mut s, Msg::Tick { now: T0 + 11 });
     assert!(!cmds.iter().any(|c| matches!(c, Command::SendDue { .. })));
     assert!(press(&mut s, "z").is_empty());
-    assert!(s.info.as_deref().is_some_and(|i| i.contains("too late")));
+    assert!(s
+        .status
+        .info
+        .as_deref()
+        .is_some_and(|i| i.contains("too late")));
 }
 
 #[test]
@@ -550,12 +571,12 @@ fn m_switches_between_all_mailboxes_and_each_one() {
 fn the_mouse_scrolls_picks_a_row_and_a_tab() {
     let mut s = state_with(&["a1", "b2", "c3", "d4", "e5"]);
     update(&mut s, Msg::Mouse(Mouse::ScrollDown));
-    assert_eq!(s.selected, 3);
+    assert_eq!(s.list.selected, 3);
     update(&mut s, Msg::Mouse(Mouse::ScrollUp));
-    assert_eq!(s.selected, 0);
+    assert_eq!(s.list.selected, 0);
     // Rows start under the tab bar and the header.
     update(&mut s, Msg::Mouse(Mouse::Click { column: 10, row: 3 }));
-    assert_eq!(s.selected, 1);
+    assert_eq!(s.list.selected, 1);
     let cmds = update(&mut s, Msg::Mouse(Mouse::Click { column: 10, row: 3 }));
     assert!(cmds
         .iter()
@@ -566,9 +587,9 @@ fn the_mouse_scrolls_picks_a_row_and_a_tab() {
     press(&mut s, "q");
     // " New 5 │ In progress 0 │ Done 0 …": column 12 is on "In progress".
     update(&mut s, Msg::Mouse(Mouse::Click { column: 12, row: 0 }));
-    assert_eq!(s.tab, Tab::Wip);
+    assert_eq!(s.list.tab, Tab::Wip);
     update(&mut s, Msg::Mouse(Mouse::Click { column: 2, row: 0 }));
-    assert_eq!(s.tab, Tab::New);
+    assert_eq!(s.list.tab, Tab::New);
 }
 
 #[test]
@@ -578,7 +599,7 @@ fn an_agent_writing_a_reply_is_told_once_that_someone_took_the_conversation_over
     let mut taken = row("a1", "Hello", Status::Wip);
     taken.conversation.assignee = Some("carol".into());
     let answer = |s: &mut State| {
-        let req = s.list_req;
+        let req = s.list.req;
         update(
             s,
             Msg::Worker(Reply::List {
@@ -590,22 +611,22 @@ fn an_agent_writing_a_reply_is_told_once_that_someone_took_the_conversation_over
                 },
                 selected: 0,
                 top: 0,
-                counts: s.counts,
+                counts: s.list.counts,
                 matches: false,
             }),
         );
     };
     answer(&mut s);
-    let e = s.error.clone().expect("told");
+    let e = s.status.error.clone().expect("told");
     assert!(e.contains("carol"), "{e}");
     assert!(
         s.compose.as_ref().is_some_and(|c| c.displaced),
         "the draft stays"
     );
     // Told once: a later reload does not say it again.
-    s.error = None;
+    s.status.error = None;
     answer(&mut s);
-    assert!(s.error.is_none(), "{:?}", s.error);
+    assert!(s.status.error.is_none(), "{:?}", s.status.error);
 }
 
 fn ctrl(s: &mut State, c: char) -> Vec<Command> {
@@ -707,6 +728,7 @@ fn n_and_shift_n_go_from_match_to_match_in_the_reader_and_say_where() {
     let first = s.reader.as_ref().map(|r| r.scroll).unwrap_or_default();
     assert!(first > 20, "the second mail's match: {first}");
     assert!(s
+        .status
         .info
         .as_deref()
         .is_some_and(|i| i.contains("1") && i.contains("2")));
@@ -720,7 +742,11 @@ fn n_and_shift_n_go_from_match_to_match_in_the_reader_and_say_where() {
     assert_eq!(s.reader.as_ref().map(|r| r.scroll), Some(first));
     press(&mut s, "/nowhere");
     code(&mut s, KeyCode::Enter);
-    assert!(s.info.as_deref().is_some_and(|i| i.contains("nowhere")));
+    assert!(s
+        .status
+        .info
+        .as_deref()
+        .is_some_and(|i| i.contains("nowhere")));
     assert_eq!(s.reader.as_ref().map(|r| r.scroll), Some(first));
 }
 
@@ -745,13 +771,13 @@ fn n_in_the_list_is_the_next_match_not_a_note() {
     let mut s = state_with(&["a1", "b2", "c3"]);
     press(&mut s, "n");
     assert_eq!(s.overlay, None);
-    assert!(s.info.as_deref().is_some_and(|i| i.contains('/')));
+    assert!(s.status.info.as_deref().is_some_and(|i| i.contains('/')));
     press(&mut s, "/b");
     code(&mut s, KeyCode::Enter);
     press(&mut s, "n");
-    assert_eq!((s.selected, s.overlay.clone()), (1, None));
+    assert_eq!((s.list.selected, s.overlay.clone()), (1, None));
     press(&mut s, "N");
-    assert_eq!(s.selected, 0);
+    assert_eq!(s.list.selected, 0);
     // The note moved to e; its popup names the conversation.
     press(&mut s, "e");
     assert!(matches!(
@@ -854,13 +880,13 @@ fn ctrl_l_asks_for_a_full_redraw() {
 fn keys_on_an_empty_tab_say_so() {
     let mut s = state_with(&[]);
     for k in ["c", "d", "o", "e", "r", "a"] {
-        s.info = None;
+        s.status.info = None;
         let cmds = press(&mut s, k);
         assert!(cmds.is_empty(), "{k}: {cmds:?}");
         assert!(
-            s.info.as_deref().is_some_and(|i| i.contains("New")),
+            s.status.info.as_deref().is_some_and(|i| i.contains("New")),
             "{k}: {:?}",
-            s.info
+            s.status.info
         );
     }
     code(&mut s, KeyCode::Enter);
@@ -870,12 +896,12 @@ fn keys_on_an_empty_tab_say_so() {
 #[test]
 fn keys_typed_right_after_a_tab_switch_act_on_the_new_tab_once_its_rows_arrive() {
     let mut s = state_with(&["a1"]);
-    s.counts.wip = 2;
+    s.list.counts.wip = 2;
     // 2 then c at once: the window is empty until In progress's rows come.
     let mut cmds = press(&mut s, "2");
     cmds.extend(press(&mut s, "jc"));
     assert_eq!(acts(&cmds), 0);
-    s.window = Window {
+    s.list.window = Window {
         offset: 0,
         total: 2,
         rows: vec![row("w1", "One", Status::Wip), row("w2", "Two", Status::Wip)],
@@ -885,7 +911,7 @@ fn keys_typed_right_after_a_tab_switch_act_on_the_new_tab_once_its_rows_arrive()
     press(&mut waiting, "q");
     assert!(waiting.quit);
     let cmds = answer_list(&mut s);
-    assert_eq!(s.selected, 1);
+    assert_eq!(s.list.selected, 1);
     assert!(
         cmds.contains(&Command::Act {
             id: "w2".into(),
@@ -984,7 +1010,7 @@ fn the_message_history_keeps_the_last_100_lines_in_full() {
     let mut s = state_with(&["a1"]);
     let long = "x".repeat(300);
     for i in 0..120 {
-        s.info = Some(format!("news {i} {long}"));
+        s.status.info = Some(format!("news {i} {long}"));
         let now = s.now;
         update(&mut s, Msg::Tick { now });
     }
@@ -1038,7 +1064,12 @@ fn rejected(conversation: &str) -> Msg {
 fn a_rejected_replys_notice_stays_while_it_stands_and_goes_once_it_is_settled() {
     let mut s = state_with(&["a1"]);
     update(&mut s, rejected("a1b2c3d4e5"));
-    let line = s.info.clone().or(s.error.clone()).expect("told");
+    let line = s
+        .status
+        .info
+        .clone()
+        .or(s.status.error.clone())
+        .expect("told");
     assert!(line.contains("a1b2c3d4"), "{line}");
     synced(&mut s);
     // The next passes find it again: still on show, told once.
@@ -1046,14 +1077,20 @@ fn a_rejected_replys_notice_stays_while_it_stands_and_goes_once_it_is_settled() 
         update(&mut s, rejected("a1b2c3d4e5"));
         synced(&mut s);
     }
-    assert_eq!(s.info.clone().or(s.error.clone()), Some(line.clone()));
+    assert_eq!(
+        s.status.info.clone().or(s.status.error.clone()),
+        Some(line.clone())
+    );
     assert_eq!(s.status.history.iter().filter(|l| **l == line).count(), 1);
     // Dropped or replaced: the next pass does not find it, and its line goes.
     synced(&mut s);
-    assert_eq!((s.info.clone(), s.error.clone()), (None, None));
+    assert_eq!(
+        (s.status.info.clone(), s.status.error.clone()),
+        (None, None)
+    );
     // Rejected again later: told again.
     update(&mut s, rejected("a1b2c3d4e5"));
-    assert_eq!(s.info.clone().or(s.error.clone()), Some(line));
+    assert_eq!(s.status.info.clone().or(s.status.error.clone()), Some(line));
 }
 
 #[test]
@@ -1071,6 +1108,7 @@ fn being_sent_by_a_teammates_tanto_settles_to_sent_once_their_pass_sent_it() {
         }),
     );
     assert!(s
+        .status
         .info
         .as_deref()
         .is_some_and(|i| i.contains("being sent by bob")));
@@ -1085,17 +1123,19 @@ fn being_sent_by_a_teammates_tanto_settles_to_sent_once_their_pass_sent_it() {
     );
     synced(&mut s);
     assert!(s
+        .status
         .info
         .as_deref()
         .is_some_and(|i| i.contains("being sent by bob")));
     // Gone from the outbox: bob's pass sent it.
     synced(&mut s);
     assert!(
-        s.info
+        s.status
+            .info
             .as_deref()
             .is_some_and(|i| i.contains("reply sent by bob")),
         "{:?}",
-        s.info
+        s.status.info
     );
 }
 
@@ -1117,10 +1157,10 @@ fn after_a_reconnect_the_bar_never_says_connected_and_cannot_reach_at_once() {
             retry_secs: 2,
         }),
     );
-    assert!(s.error.is_some());
+    assert!(s.status.error.is_some());
     synced(&mut s);
     assert_eq!(s.link, Link::Connected);
-    assert_eq!(s.error, None);
+    assert_eq!(s.status.error, None);
     // It stays in the history.
     assert!(s.status.history.iter().any(|l| l.contains("cannot reach")));
 }
@@ -1131,7 +1171,7 @@ fn a_search_with_no_match_in_this_tab_says_which_tabs_have_some() {
     press(&mut s, "/invoice");
     let answer = |s: &mut State, total: usize, counts: StatusCounts| {
         let reply = Reply::List {
-            req: s.list_req,
+            req: s.list.req,
             window: Window {
                 offset: 0,
                 total,
@@ -1152,18 +1192,18 @@ fn a_search_with_no_match_in_this_tab_says_which_tabs_have_some() {
         mine: 0,
     };
     answer(&mut s, 0, counts);
-    let said = s.info.clone().unwrap_or_default();
+    let said = s.status.info.clone().unwrap_or_default();
     assert!(
         said.contains("no match in New") && said.contains("Done 3") && said.contains("Noise 1"),
         "{said}"
     );
     // The tab bar counts the matches, and the tabs stay a key away.
-    assert_eq!(s.counts, counts);
+    assert_eq!(s.list.counts, counts);
     code(&mut s, KeyCode::Enter);
     press(&mut s, "3");
     answer(&mut s, 3, counts);
-    assert_eq!(s.tab, Tab::Done);
-    assert_eq!(s.info, None);
+    assert_eq!(s.list.tab, Tab::Done);
+    assert_eq!(s.status.info, None);
 }
 
 /// A reply to a1 written and not sent.

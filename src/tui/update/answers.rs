@@ -12,23 +12,29 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             counts,
             matches,
         } => {
-            if req != s.list_req {
+            if req != s.list.req {
                 return;
             }
             super::status::matches_elsewhere(s, matches.then_some(&counts), window.total);
-            s.list_answered = req;
-            if window != s.window || counts != s.counts || selected != s.selected || top != s.top {
+            s.list.answered = req;
+            if window != s.list.window
+                || counts != s.list.counts
+                || selected != s.list.selected
+                || top != s.list.top
+            {
                 s.dirty = true;
             }
-            s.window = window;
-            s.counts = counts;
-            s.selected = selected;
-            s.top = top;
-            s.selected_id = s
+            s.list.window = window;
+            s.list.counts = counts;
+            s.list.selected = selected;
+            s.list.top = top;
+            s.list.selected_id = s
+                .list
                 .window
                 .get(selected)
                 .map(|r| (r.conversation.mailbox.clone(), r.conversation.id.clone()));
             let rows: Vec<_> = s
+                .list
                 .window
                 .rows
                 .iter()
@@ -38,11 +44,11 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             replay_keys(s, out);
         }
         Reply::ListFailed { req, error } => {
-            if req == s.list_req {
-                s.list_answered = req;
+            if req == s.list.req {
+                s.list.answered = req;
                 replay_keys(s, out);
                 s.dirty = true;
-                s.error = Some(error);
+                s.status.error = Some(error);
             }
         }
         Reply::Opened { id, result } => {
@@ -57,16 +63,16 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                     reader.view = Some(view);
                     displaced(s, &conv);
                 }
-                Err(e) => s.error = Some(e),
+                Err(e) => s.status.error = Some(e),
             }
         }
         Reply::Acted { id, result } => {
             s.dirty = true;
-            s.busy = s.busy.saturating_sub(1);
+            s.status.busy = s.status.busy.saturating_sub(1);
             match result {
                 Ok(Outcome::Won(w)) => {
-                    s.error = None;
-                    s.info = Some(format!(
+                    s.status.error = None;
+                    s.status.info = Some(format!(
                         "{}: {}",
                         short(&id),
                         crate::i18n::event_sentence(
@@ -79,17 +85,17 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                     refresh_after_change(s, &id, out);
                 }
                 Ok(Outcome::Already { what, .. }) => {
-                    s.info = Some(format!("{}: {}", short(&id), already_text(&what)));
+                    s.status.info = Some(format!("{}: {}", short(&id), already_text(&what)));
                 }
                 Ok(Outcome::Queued { .. }) => {
-                    s.error = None;
-                    s.info = Some(format!("{}: {}", short(&id), tr("tui.offline.queued")));
+                    s.status.error = None;
+                    s.status.info = Some(format!("{}: {}", short(&id), tr("tui.offline.queued")));
                 }
                 Ok(Outcome::Lost {
                     winner, idle_secs, ..
                 }) => {
-                    s.info = None;
-                    s.error = Some(format!(
+                    s.status.info = None;
+                    s.status.error = Some(format!(
                         "{}: {}",
                         short(&id),
                         tf(
@@ -103,49 +109,49 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                     ));
                 }
                 Ok(Outcome::Refused { why, .. }) => {
-                    s.info = None;
-                    s.error = Some(format!("{}: {}", short(&id), refused_text(&why)));
+                    s.status.info = None;
+                    s.status.error = Some(format!("{}: {}", short(&id), refused_text(&why)));
                 }
                 Err(e) => {
-                    s.info = None;
-                    s.error = Some(e);
+                    s.status.info = None;
+                    s.status.error = Some(e);
                 }
             }
         }
         Reply::Noted { id, result } => {
             s.dirty = true;
-            s.busy = s.busy.saturating_sub(1);
+            s.status.busy = s.status.busy.saturating_sub(1);
             match result {
                 Ok(queued) => {
-                    s.error = None;
+                    s.status.error = None;
                     let said = if queued {
                         tr("tui.offline.queued")
                     } else {
                         tr("tui.note.added")
                     };
-                    s.info = Some(format!("{}: {said}", short(&id)));
+                    s.status.info = Some(format!("{}: {said}", short(&id)));
                     refresh_after_change(s, &id, out);
                 }
                 Err(e) => {
-                    s.info = None;
-                    s.error = Some(e);
+                    s.status.info = None;
+                    s.status.error = Some(e);
                 }
             }
         }
         Reply::Agents(agents) => s.seen_agents = agents,
         Reply::Saved { id, dir, result } => {
             s.dirty = true;
-            s.busy = s.busy.saturating_sub(1);
+            s.status.busy = s.status.busy.saturating_sub(1);
             match result {
                 Ok(n) => {
-                    s.error = None;
-                    s.info = Some(format!(
+                    s.status.error = None;
+                    s.status.info = Some(format!(
                         "{}: {}",
                         short(&id),
                         tf("tui.saved", &[("count", &n), ("dir", &dir)])
                     ));
                 }
-                Err(e) => s.error = Some(e),
+                Err(e) => s.status.error = Some(e),
             }
         }
         other @ (Reply::ReplyPrepared { .. }
@@ -162,8 +168,8 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             s.dirty = true;
             match text {
                 Ok(Some(text)) => send_note(s, id, text, out),
-                Ok(None) => s.info = Some(tr("tui.note.empty").into()),
-                Err(e) => s.error = Some(e),
+                Ok(None) => s.status.info = Some(tr("tui.note.empty").into()),
+                Err(e) => s.status.error = Some(e),
             }
         }
     }
@@ -184,7 +190,7 @@ pub(super) fn displaced(s: &mut State, conv: &crate::cache::ConversationRow) {
     };
     c.displaced = true;
     s.dirty = true;
-    s.error = Some(format!(
+    s.status.error = Some(format!(
         "{}: {}",
         short(&conv.id),
         tf("tui.reply.displaced", &[("holder", holder)])

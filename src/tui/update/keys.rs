@@ -41,10 +41,10 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
         return;
     }
     if needs_target(action) && s.target().is_none() {
-        s.info = Some(tf("tui.empty.nothing", &[("tab", &s.tab.title())]));
+        s.status.info = Some(tf("tui.empty.nothing", &[("tab", &s.list.tab.title())]));
         return;
     }
-    let page = s.list_height as isize;
+    let page = s.list.height as isize;
     let rpage = i32::from(s.reader_height.saturating_sub(1).max(1));
     match action {
         Action::Down if reading => scroll(s, 1),
@@ -63,23 +63,23 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
             find_next(s, action == Action::NextMatch)
         }
         Action::NextMatch | Action::PrevMatch => {
-            if s.filter.trim().is_empty() && s.customer.is_none() {
-                s.info = Some(tf(
+            if s.list.filter.trim().is_empty() && s.list.customer.is_none() {
+                s.status.info = Some(tf(
                     "tui.find.none",
                     &[("key", &s.keymap.key_for(Action::Filter))],
                 ));
             } else {
                 // The list shows only the matches: the next match is the next row.
                 let step = if action == Action::NextMatch { 1 } else { -1 };
-                move_to(s, s.selected as isize + step, out);
+                move_to(s, s.list.selected as isize + step, out);
             }
         }
-        Action::Down => move_to(s, s.selected as isize + 1, out),
-        Action::Up => move_to(s, s.selected as isize - 1, out),
-        Action::PageDown => move_to(s, s.selected as isize + page, out),
-        Action::PageUp => move_to(s, s.selected as isize - page, out),
+        Action::Down => move_to(s, s.list.selected as isize + 1, out),
+        Action::Up => move_to(s, s.list.selected as isize - 1, out),
+        Action::PageDown => move_to(s, s.list.selected as isize + page, out),
+        Action::PageUp => move_to(s, s.list.selected as isize - page, out),
         Action::Top => move_to(s, 0, out),
-        Action::Bottom => move_to(s, s.window.total as isize - 1, out),
+        Action::Bottom => move_to(s, s.list.window.total as isize - 1, out),
         Action::Open => {
             if !reading {
                 open_selected(s, out);
@@ -88,20 +88,20 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
         Action::Back => {
             if reading {
                 leave_reader(s, out);
-            } else if !s.filter.is_empty() || s.customer.is_some() {
-                s.filter.clear();
-                s.customer = None;
+            } else if !s.list.filter.is_empty() || s.list.customer.is_some() {
+                s.list.filter.clear();
+                s.list.customer = None;
                 out.push(reload(s));
             } else {
                 // Esc backs out and never quits: say which key does.
-                s.info = Some(tf(
+                s.status.info = Some(tf(
                     "tui.quit_hint",
                     &[("key", &s.keymap.key_in(Layer::List, Action::Quit))],
                 ));
             }
         }
-        Action::NextTab => switch_tab(s, s.tab.cycle(1), out),
-        Action::PrevTab => switch_tab(s, s.tab.cycle(-1), out),
+        Action::NextTab => switch_tab(s, s.list.tab.cycle(1), out),
+        Action::PrevTab => switch_tab(s, s.list.tab.cycle(-1), out),
         Action::TabNew => switch_tab(s, Tab::New, out),
         Action::TabWip => switch_tab(s, Tab::Wip, out),
         Action::TabDone => switch_tab(s, Tab::Done, out),
@@ -118,7 +118,7 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
             }
             let agents = s.picker_agents();
             if agents.is_empty() {
-                s.error = Some(tr("tui.assign.no_agents").into());
+                s.status.error = Some(tr("tui.assign.no_agents").into());
             } else {
                 s.overlay = Some(Overlay::Picker {
                     agents,
@@ -156,10 +156,10 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
             if reading {
                 return;
             }
-            if s.customer.is_some() {
-                s.customer = None;
+            if s.list.customer.is_some() {
+                s.list.customer = None;
             } else if let Some(r) = s.selected_row() {
-                s.customer = Some(r.conversation.customer.clone());
+                s.list.customer = Some(r.conversation.customer.clone());
             } else {
                 return;
             }
@@ -170,7 +170,7 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
         Action::Undo => take_back(s, out),
         Action::Approvals => open_approvals(s, out),
         Action::Approve | Action::Reject => {
-            s.info = Some(tf(
+            s.status.info = Some(tf(
                 "tui.approvals.where",
                 &[("key", &s.keymap.key_for(Action::Approvals))],
             ));
@@ -183,7 +183,7 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
         }
         Action::Mailbox => {
             if s.mailboxes.len() < 2 {
-                s.info = Some(tr("tui.one_mailbox").into());
+                s.status.info = Some(tr("tui.one_mailbox").into());
                 return;
             }
             s.mailbox = match s.mailbox {

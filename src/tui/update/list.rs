@@ -11,14 +11,16 @@ pub(super) fn mouse(s: &mut State, m: Mouse, out: &mut Vec<Command>) {
         Mouse::ScrollDown if reading => scroll(s, WHEEL as i32),
         Mouse::ScrollUp if reading => scroll(s, -WHEEL as i32),
         Mouse::ScrollDown if s.screen == Screen::List => {
-            move_to(s, s.selected as isize + WHEEL, out)
+            move_to(s, s.list.selected as isize + WHEEL, out)
         }
-        Mouse::ScrollUp if s.screen == Screen::List => move_to(s, s.selected as isize - WHEEL, out),
+        Mouse::ScrollUp if s.screen == Screen::List => {
+            move_to(s, s.list.selected as isize - WHEEL, out)
+        }
         Mouse::Click { column, row: 0 } if s.screen == Screen::List => {
             // The tab bar: labels and one-column separators, as the list view draws them.
             let mut x = 0usize;
             for tab in Tab::ALL {
-                let w = unicode_width::UnicodeWidthStr::width(tab.label(&s.counts).as_str());
+                let w = unicode_width::UnicodeWidthStr::width(tab.label(&s.list.counts).as_str());
                 if usize::from(column) < x + w {
                     switch_tab(s, tab, out);
                     return;
@@ -27,11 +29,11 @@ pub(super) fn mouse(s: &mut State, m: Mouse, out: &mut Vec<Command>) {
             }
         }
         Mouse::Click { row, .. } if s.screen == Screen::List && row >= 2 => {
-            let i = s.top + usize::from(row - 2);
-            if i >= s.window.total || usize::from(row - 2) >= s.list_height {
+            let i = s.list.top + usize::from(row - 2);
+            if i >= s.list.window.total || usize::from(row - 2) >= s.list.height {
                 return;
             }
-            if i == s.selected {
+            if i == s.list.selected {
                 open_selected(s, out); // a click on the selected row opens it
             } else {
                 move_to(s, i as isize, out);
@@ -42,26 +44,27 @@ pub(super) fn mouse(s: &mut State, m: Mouse, out: &mut Vec<Command>) {
 }
 
 pub(super) fn move_to(s: &mut State, target: isize, out: &mut Vec<Command>) {
-    let total = s.window.total;
+    let total = s.list.window.total;
     if total == 0 {
         return;
     }
-    s.selected = target.clamp(0, total as isize - 1) as usize;
+    s.list.selected = target.clamp(0, total as isize - 1) as usize;
     clamp_top(s);
-    s.selected_id = s
+    s.list.selected_id = s
+        .list
         .window
-        .get(s.selected)
+        .get(s.list.selected)
         .map(|r| (r.conversation.mailbox.clone(), r.conversation.id.clone()));
-    if !s.window.covers(s.top, s.top + s.list_height) {
-        s.list_req += 1;
+    if !s.list.window.covers(s.list.top, s.list.top + s.list.height) {
+        s.list.req += 1;
         out.push(Command::LoadList {
-            req: s.list_req,
+            req: s.list.req,
             query: s.query(),
             anchor: Anchor::At {
-                selected: s.selected,
-                top: s.top,
+                selected: s.list.selected,
+                top: s.list.top,
             },
-            height: s.list_height,
+            height: s.list.height,
         });
     }
 }
@@ -70,10 +73,10 @@ pub(super) fn switch_tab(s: &mut State, tab: Tab, out: &mut Vec<Command>) {
     if s.screen == Screen::Reader {
         leave_reader(s, out);
     }
-    if s.tab != tab {
-        s.tab = tab;
-        s.window = Window {
-            total: tab.count(&s.counts) as usize,
+    if s.list.tab != tab {
+        s.list.tab = tab;
+        s.list.window = Window {
+            total: tab.count(&s.list.counts) as usize,
             ..Window::default()
         };
         s.input.tab_pending = true;

@@ -54,11 +54,11 @@ pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<
         Overlay::Filter => match (action, typed) {
             (Some(Action::Submit), _) => {}
             (Some(Action::Back), _) => {
-                s.filter.clear();
+                s.list.filter.clear();
                 out.push(reload(s));
             }
             _ => {
-                if edit_line(&mut s.filter, action, typed) {
+                if edit_line(&mut s.list.filter, action, typed) {
                     out.push(reload(s));
                 }
                 s.overlay = Some(Overlay::Filter);
@@ -104,7 +104,7 @@ pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<
                 decide(s, Verdict::Reject(text.trim().to_string()), out)
             }
             (Some(Action::Submit), _) => {
-                s.error = Some(tr("tui.reject.needs_reason").into());
+                s.status.error = Some(tr("tui.reject.needs_reason").into());
                 s.overlay = Some(Overlay::RejectReason { text });
             }
             (Some(Action::Back), _) => {}
@@ -122,7 +122,7 @@ pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<
                 (Some(Action::Newline), _) => text.push('\n'),
                 (Some(Action::Submit), _) => return send_note(s, id, text, out),
                 (Some(Action::Back), _) => {
-                    s.info = Some(tr("tui.note.cancelled").into());
+                    s.status.info = Some(tr("tui.note.cancelled").into());
                     return;
                 }
                 (Some(Action::DeleteChar), _) => {
@@ -269,11 +269,11 @@ fn complete(text: &str) -> String {
 
 pub(super) fn send_note(s: &mut State, id: String, text: String, out: &mut Vec<Command>) {
     if text.trim().is_empty() {
-        s.info = Some(tr("tui.note.empty").into());
+        s.status.info = Some(tr("tui.note.empty").into());
         return;
     }
-    s.busy += 1;
-    s.info = Some(format!("{}: {}", short(&id), tr("tui.note.adding")));
+    s.status.busy += 1;
+    s.status.info = Some(format!("{}: {}", short(&id), tr("tui.note.adding")));
     out.push(Command::Note { id, text });
 }
 
@@ -307,7 +307,7 @@ pub(super) fn command_line(s: &mut State, text: &str, out: &mut Vec<Command>) {
         }
         "save" if !rest.is_empty() => {
             if let Some((_, id)) = s.target() {
-                s.busy += 1;
+                s.status.busy += 1;
                 out.push(Command::Save {
                     id,
                     dir: rest.to_string(),
@@ -316,7 +316,7 @@ pub(super) fn command_line(s: &mut State, text: &str, out: &mut Vec<Command>) {
             return;
         }
         _ => {
-            s.error = Some(tf(
+            s.status.error = Some(tf(
                 "tui.command.unknown",
                 &[("text", &format!("{:?}", crate::sanitize::single_line(text)))],
             ));

@@ -117,7 +117,7 @@ fn laid_out(s: &State) -> Option<(&Reader, Vec<String>, Vec<usize>)> {
 /// which match of how many it is, or that there is none.
 pub(super) fn find_next(s: &mut State, forward: bool) {
     let Some(needle) = s.input.find.clone() else {
-        s.info = Some(tf(
+        s.status.info = Some(tf(
             "tui.find.none",
             &[("key", &s.keymap.key_for(Action::Filter))],
         ));
@@ -136,7 +136,7 @@ pub(super) fn find_next(s: &mut State, forward: bool) {
         .map(|(_, row)| *row)
         .collect();
     if hits.is_empty() {
-        s.info = Some(tf("tui.find.not_found", &[("text", &needle)]));
+        s.status.info = Some(tf("tui.find.not_found", &[("text", &needle)]));
         return;
     }
     // The match is shown on the second row, under the line before it.
@@ -151,7 +151,7 @@ pub(super) fn find_next(s: &mut State, forward: bool) {
     if let Some(r) = s.reader.as_mut() {
         r.scroll = hits[next].saturating_sub(1);
     }
-    s.info = Some(tf(
+    s.status.info = Some(tf(
         "tui.find.at",
         &[
             ("text", &needle),

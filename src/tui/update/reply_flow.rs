@@ -16,7 +16,7 @@ pub(super) fn start_reply(s: &mut State, all: bool, out: &mut Vec<Command>) {
         return;
     };
     if s.undo.is_some() {
-        s.info = Some(tf(
+        s.status.info = Some(tf(
             "tui.reply.in_undo",
             &[("key", &s.keymap.key_for(Action::Undo))],
         ));
@@ -26,9 +26,9 @@ pub(super) fn start_reply(s: &mut State, all: bool, out: &mut Vec<Command>) {
         out.push(Command::EditReply { id });
         return;
     }
-    s.busy += 1;
-    s.error = None;
-    s.info = Some(format!("{}: {}", short(&id), tr("tui.reply.preparing")));
+    s.status.busy += 1;
+    s.status.error = None;
+    s.status.info = Some(format!("{}: {}", short(&id), tr("tui.reply.preparing")));
     out.push(Command::PrepareReply { id, all });
 }
 
@@ -40,11 +40,11 @@ pub(super) fn take_back(s: &mut State, out: &mut Vec<Command>) {
         return;
     };
     if u.settling || now >= u.due {
-        s.info = Some(tr("tui.reply.too_late").into());
+        s.status.info = Some(tr("tui.reply.too_late").into());
         return;
     }
     u.settling = true;
-    s.info = Some(format!("{}: {}", short(&u.id), tr("tui.reply.taking_back")));
+    s.status.info = Some(format!("{}: {}", short(&u.id), tr("tui.reply.taking_back")));
     out.push(Command::TakeBack {
         id: u.id.clone(),
         mailbox: u.mailbox.clone(),
@@ -66,11 +66,11 @@ fn take_back_queued(s: &mut State, out: &mut Vec<Command>) {
         _ => None,
     };
     let Some((mailbox, id, message_id)) = queued else {
-        s.info = Some(tr("tui.reply.nothing_to_take_back").into());
+        s.status.info = Some(tr("tui.reply.nothing_to_take_back").into());
         return;
     };
-    s.busy += 1;
-    s.info = Some(format!("{}: {}", short(&id), tr("tui.reply.taking_back")));
+    s.status.busy += 1;
+    s.status.info = Some(format!("{}: {}", short(&id), tr("tui.reply.taking_back")));
     out.push(Command::TakeBack {
         id,
         mailbox,
@@ -101,7 +101,7 @@ pub(super) fn send_reply_key(
                 match crate::tui::later::parse_later(&text, s.now, s.utc_offset) {
                     Ok(at) => submit(s, !warnings.is_empty(), Some(at), out),
                     Err(e) => {
-                        s.error = Some(e);
+                        s.status.error = Some(e);
                         s.overlay = Some(Overlay::SendReply {
                             warnings,
                             later: Some(text),
@@ -133,7 +133,7 @@ pub(super) fn send_reply_key(
         }
         Some(Action::Edit) => out.push(Command::EditReply { id: c.id }),
         Some(Action::Back) => {
-            s.info = Some(format!(
+            s.status.info = Some(format!(
                 "{}: {}",
                 short(&c.id),
                 tf(
@@ -159,9 +159,9 @@ fn submit(s: &mut State, force: bool, at: Option<i64>, out: &mut Vec<Command>) {
     };
     let undo = at.is_none() && s.undo_seconds > 0;
     let at = at.or_else(|| undo.then_some(s.now + s.undo_seconds));
-    s.busy += 1;
-    s.error = None;
-    s.info = Some(format!("{}: {}", short(&c.id), tr("tui.reply.queueing")));
+    s.status.busy += 1;
+    s.status.error = None;
+    s.status.info = Some(format!("{}: {}", short(&c.id), tr("tui.reply.queueing")));
     out.push(Command::SubmitReply {
         draft: c.prepared.clone(),
         text: c.text.clone(),
@@ -222,9 +222,9 @@ pub(super) fn decide(s: &mut State, verdict: Verdict, out: &mut Vec<Command>) {
     };
     let id = row.conversation.clone();
     let message_id = row.message_id.clone();
-    s.busy += 1;
-    s.error = None;
-    s.info = Some(format!(
+    s.status.busy += 1;
+    s.status.error = None;
+    s.status.info = Some(format!(
         "{}: {}…",
         short(&id),
         match verdict {
@@ -349,9 +349,9 @@ fn show_sent(s: &mut State, sent: &Sent) {
         Sent::Queued { .. } | Sent::Delivered { .. } | Sent::Completed { .. } => {}
     }
     if bad {
-        s.error = Some(text);
+        s.status.error = Some(text);
     } else {
-        s.info = Some(text);
+        s.status.info = Some(text);
     }
 }
 
@@ -365,8 +365,8 @@ fn send_prompt(s: &mut State, warnings: Vec<String>) {
 pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
     match r {
         Reply::ReplyPrepared { id, result } => {
-            s.busy = s.busy.saturating_sub(1);
-            s.info = None;
+            s.status.busy = s.status.busy.saturating_sub(1);
+            s.status.info = None;
             match result {
                 Ok(Ok(draft)) => {
                     s.input.reply_on_disk = false;
@@ -381,7 +381,7 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                     out.push(reload(s));
                 }
                 Ok(Err(Replied::Held { holder, .. })) => {
-                    s.error = Some(format!(
+                    s.status.error = Some(format!(
                         "{}: {}",
                         short(&id),
                         tf(
@@ -394,13 +394,13 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                     ));
                 }
                 Ok(Err(other)) => {
-                    s.error = Some(format!(
+                    s.status.error = Some(format!(
                         "{}: {}",
                         short(&id),
                         tf("tui.reply.cannot", &[("why", &format!("{other:?}"))])
                     ));
                 }
-                Err(e) => s.error = Some(e),
+                Err(e) => s.status.error = Some(e),
             }
         }
         Reply::ReplyEdited { id, text } => {
@@ -414,13 +414,13 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                     c.text = t;
                     send_prompt(s, Vec::new());
                 }
-                Err(e) => s.error = Some(e),
+                Err(e) => s.status.error = Some(e),
             }
             out.push(presence_after_reply(s, &mailbox, &id));
         }
         Reply::ReplySubmitted { id, undo, result } => {
-            s.busy = s.busy.saturating_sub(1);
-            s.info = None;
+            s.status.busy = s.status.busy.saturating_sub(1);
+            s.status.info = None;
             let mailbox = s.compose.as_ref().map(|c| c.mailbox.clone());
             match result {
                 Ok(Replied::Stale { arrived, .. }) => send_prompt(
@@ -446,12 +446,13 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                         ),
                         None => tf("tui.reply.held_now", &[("holder", &holder)]),
                     };
-                    s.error = Some(format!("{}: {text}", short(&id)));
+                    s.status.error = Some(format!("{}: {text}", short(&id)));
                     refresh_after_change(s, &id, out);
                 }
                 Ok(Replied::AwaitingApproval { .. }) => {
                     s.compose = None;
-                    s.info = Some(format!("{}: {}", short(&id), tr("tui.reply.for_approval")));
+                    s.status.info =
+                        Some(format!("{}: {}", short(&id), tr("tui.reply.for_approval")));
                     refresh_after_change(s, &id, out);
                 }
                 Ok(Replied::Scheduled { at, message_id, .. }) if undo => {
@@ -465,7 +466,7 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                 }
                 Ok(Replied::Scheduled { at, .. }) => {
                     s.compose = None;
-                    s.info = Some(format!(
+                    s.status.info = Some(format!(
                         "{}: {}",
                         short(&id),
                         tf(
@@ -481,7 +482,7 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                     refresh_after_change(s, &id, out);
                 }
                 Err(e) => {
-                    s.error = Some(e);
+                    s.status.error = Some(e);
                     send_prompt(s, Vec::new());
                 }
             }
@@ -489,12 +490,12 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
         Reply::TookBack { id, result } => {
             if s.undo.take().is_none() {
                 // Taken back from the reader (see `take_back_queued`).
-                s.busy = s.busy.saturating_sub(1);
+                s.status.busy = s.status.busy.saturating_sub(1);
             }
             match result {
                 Ok(TakeBack::Removed) => {
                     s.input.reply_on_disk = true;
-                    s.info = Some(format!(
+                    s.status.info = Some(format!(
                         "{}: {}",
                         short(&id),
                         tf(
@@ -505,16 +506,16 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                 }
                 Ok(TakeBack::TooLate { .. }) => {
                     s.compose = None;
-                    s.info = Some(format!("{}: {}", short(&id), tr("tui.reply.too_late")));
+                    s.status.info = Some(format!("{}: {}", short(&id), tr("tui.reply.too_late")));
                 }
                 Ok(TakeBack::Gone) => {
                     s.compose = None;
-                    s.info = Some(format!("{}: {}", short(&id), tr("tui.reply.gone")));
+                    s.status.info = Some(format!("{}: {}", short(&id), tr("tui.reply.gone")));
                 }
                 Err(e) => {
                     // Unknown: it stays queued, and any tanto sends it when due.
                     s.compose = None;
-                    s.error = Some(format!(
+                    s.status.error = Some(format!(
                         "{}: {}",
                         short(&id),
                         tf("tui.reply.take_back_failed", &[("why", &e)])
@@ -529,7 +530,7 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             match result {
                 Ok(sent) => show_sent(s, &sent),
                 Err(e) => {
-                    s.error = Some(format!(
+                    s.status.error = Some(format!(
                         "{}: {}",
                         short(&id),
                         tf("tui.reply.stays", &[("why", &e)])
@@ -545,7 +546,7 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                     s.approvals.selected = s.approvals.selected.min(rows.len().saturating_sub(1));
                     s.approvals.rows = rows;
                 }
-                Err(e) => s.error = Some(e),
+                Err(e) => s.status.error = Some(e),
             }
         }
         Reply::Decided {
@@ -553,19 +554,22 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             approve,
             result,
         } => {
-            s.busy = s.busy.saturating_sub(1);
+            s.status.busy = s.status.busy.saturating_sub(1);
             match result {
                 Ok(sent) if approve => {
                     show_sent(s, &sent);
-                    if s.error.is_none() {
-                        s.info = s
+                    if s.status.error.is_none() {
+                        s.status.info = s
+                            .status
                             .info
                             .take()
                             .map(|t| tf("tui.reply.approved", &[("what", &t)]));
                     }
                 }
-                Ok(_) => s.info = Some(format!("{}: {}", short(&id), tr("tui.reply.rejected"))),
-                Err(e) => s.error = Some(e),
+                Ok(_) => {
+                    s.status.info = Some(format!("{}: {}", short(&id), tr("tui.reply.rejected")))
+                }
+                Err(e) => s.status.error = Some(e),
             }
             out.push(Command::LoadApprovals);
             refresh_after_change(s, &id, out);

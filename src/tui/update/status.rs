@@ -5,7 +5,7 @@ use crate::tui::state::{ReplyNotice, HISTORY};
 
 /// Keeps each line the status bar comes to show, in full, for `:messages`.
 pub(super) fn remember(s: &mut State) {
-    let now = (s.error.clone(), s.info.clone());
+    let now = (s.status.error.clone(), s.status.info.clone());
     if now == s.status.seen {
         return;
     }
@@ -39,11 +39,11 @@ fn conversation_of(sent: &Sent) -> &str {
 
 /// Takes `text` off the bar if it is still there.
 fn clear_line(s: &mut State, text: &str) {
-    if s.error.as_deref() == Some(text) {
-        s.error = None;
+    if s.status.error.as_deref() == Some(text) {
+        s.status.error = None;
     }
-    if s.info.as_deref() == Some(text) {
-        s.info = None;
+    if s.status.info.as_deref() == Some(text) {
+        s.status.info = None;
     }
 }
 
@@ -98,9 +98,9 @@ pub(super) fn outbox_notice(s: &mut State, sent: &Sent) {
         track(s, conversation, &text, None);
     }
     if error {
-        s.error = Some(text);
+        s.status.error = Some(text);
     } else {
-        s.info = Some(text);
+        s.status.info = Some(text);
     }
 }
 
@@ -137,10 +137,11 @@ pub(super) fn synced(s: &mut State) {
         return;
     };
     s.told.remove(&r.text);
-    let was_on_show = s.error.as_deref() == Some(&r.text) || s.info.as_deref() == Some(&r.text);
+    let was_on_show =
+        s.status.error.as_deref() == Some(&r.text) || s.status.info.as_deref() == Some(&r.text);
     clear_line(s, &r.text);
     if let (Some(by), true) = (r.by, was_on_show) {
-        s.info = Some(format!(
+        s.status.info = Some(format!(
             "{}: {}",
             short(&r.conversation),
             tf("tui.reply.sent_by", &[("agent", &by)])
@@ -155,13 +156,16 @@ pub(super) fn matches_elsewhere(s: &mut State, matches: Option<&StatusCounts>, h
     let line = matches.filter(|_| here == 0).and_then(|c| {
         let elsewhere: Vec<String> = Tab::ALL
             .iter()
-            .filter(|t| **t != s.tab && t.count(c) > 0)
+            .filter(|t| **t != s.list.tab && t.count(c) > 0)
             .map(|t| format!("{} {}", t.title(), t.count(c)))
             .collect();
         (!elsewhere.is_empty()).then(|| {
             tf(
                 "tui.search.elsewhere",
-                &[("tab", &s.tab.title()), ("tabs", &elsewhere.join(", "))],
+                &[
+                    ("tab", &s.list.tab.title()),
+                    ("tabs", &elsewhere.join(", ")),
+                ],
             )
         })
     });
@@ -173,6 +177,6 @@ pub(super) fn matches_elsewhere(s: &mut State, matches: Option<&StatusCounts>, h
     }
     if let Some(line) = line {
         s.dirty = true;
-        s.info = Some(line);
+        s.status.info = Some(line);
     }
 }

@@ -36,11 +36,11 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         header,
     );
     let mut lines = Vec::new();
-    for i in s.top..s.top + rows.height as usize {
-        if i >= s.window.total {
+    for i in s.list.top..s.list.top + rows.height as usize {
+        if i >= s.list.window.total {
             break;
         }
-        let Some(r) = s.window.get(i) else {
+        let Some(r) = s.list.window.get(i) else {
             lines.push(Line::from(t.dim_text("…")));
             continue;
         };
@@ -79,16 +79,16 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         );
         spans.extend(rest.spans.into_iter().skip(1));
         let mut line = Line::from(spans);
-        if i == s.selected {
+        if i == s.list.selected {
             line = line.style(t.selected());
         }
         lines.push(line);
     }
-    if s.window.total == 0 {
-        let what = if s.filter.is_empty() && s.customer.is_none() {
-            tf("tui.list.empty", &[("tab", &s.tab.title())])
+    if s.list.window.total == 0 {
+        let what = if s.list.filter.is_empty() && s.list.customer.is_none() {
+            tf("tui.list.empty", &[("tab", &s.list.tab.title())])
         } else {
-            tf("tui.list.no_match", &[("tab", &s.tab.title())])
+            tf("tui.list.no_match", &[("tab", &s.list.tab.title())])
         };
         lines.push(Line::from(Span::styled(what, t.dim())));
     }
@@ -99,8 +99,8 @@ fn draw_tabs(s: &State, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);
     let mut spans = Vec::new();
     for tab in Tab::ALL {
-        let text = tab.label(&s.counts);
-        let style = if tab == s.tab {
+        let text = tab.label(&s.list.counts);
+        let style = if tab == s.list.tab {
             t.selected().add_modifier(Modifier::BOLD)
         } else {
             Style::default()
@@ -109,11 +109,11 @@ fn draw_tabs(s: &State, f: &mut Frame, area: Rect) {
         spans.push(Span::raw("│"));
     }
     let mut narrowed = Vec::new();
-    if let Some(c) = &s.customer {
+    if let Some(c) = &s.list.customer {
         narrowed.push(tf("tui.list.customer", &[("customer", c)]));
     }
-    if !s.filter.is_empty() {
-        narrowed.push(format!("/{}", single_line(&s.filter)));
+    if !s.list.filter.is_empty() {
+        narrowed.push(format!("/{}", single_line(&s.list.filter)));
     }
     if let Some(m) = s.mailbox_name() {
         narrowed.push(format!("[{m}]"));

@@ -13,7 +13,7 @@ use crate::tui::state::{Overlay, Question, State};
 pub fn draw_line(s: &State, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);
     let (prefix, text) = match &s.overlay {
-        Some(Overlay::Filter) => ("/", s.filter.as_str()),
+        Some(Overlay::Filter) => ("/", s.list.filter.as_str()),
         Some(Overlay::Find { text }) => ("/", text.as_str()),
         Some(Overlay::CommandLine { text, .. }) => (":", text.as_str()),
         _ => return,

@@ -29,7 +29,7 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         title,
     );
     let Some(view) = &r.view else {
-        let text = match &s.error {
+        let text = match &s.status.error {
             Some(_) => tr("tui.reader.failed"),
             None => tr("tui.loading"),
         };

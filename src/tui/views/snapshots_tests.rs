@@ -40,7 +40,7 @@ fn conv(
 
 fn state(rows: Vec<WindowRow>) -> State {
     let mut s = State::new("alice", vec!["support".into()], Keymap::new(&[]), NOW);
-    s.counts = StatusCounts {
+    s.list.counts = StatusCounts {
         new: rows.len() as u64,
         wip: 3,
         done: 120,
@@ -48,12 +48,12 @@ fn state(rows: Vec<WindowRow>) -> State {
         mine: 1,
     };
     s.link = Link::Connected;
-    s.window = Window {
+    s.list.window = Window {
         offset: 0,
         total: rows.len(),
         rows,
     };
-    s.list_height = 21;
+    s.list.height = 21;
     s
 }
 
@@ -198,7 +198,7 @@ fn an_error_in_the_status_bar_keeps_the_layout() {
         retry_at: NOW + 4,
         reason: "connection refused".into(),
     };
-    s.error = Some("a1b2c3d4: bob holds it (claimed 5m ago); take it over with C if you may, and this message is much longer than the screen".into());
+    s.status.error = Some("a1b2c3d4: bob holds it (claimed 5m ago); take it over with C if you may, and this message is much longer than the screen".into());
     insta::assert_snapshot!(render(&s, 80, 8));
 }
 
@@ -438,7 +438,7 @@ fn no_color_draws_without_a_single_colour() {
     let mut s = state(sample_rows());
     s.reply_target = Some(3600);
     s.color = false;
-    s.error = Some("imap.example.com: connection refused".into());
+    s.status.error = Some("imap.example.com: connection refused".into());
     let styled = render_styled(&s, 80, 8);
     for c in [
         "fg: Red",
@@ -648,7 +648,7 @@ fn the_status_bar_names_the_first_syncs_phase_and_counts() {
     use crate::imap::sync::Progress;
     let mut s = state(Vec::new());
     s.link = Link::Connecting;
-    s.progress = Some(SyncProgress {
+    s.status.progress = Some(SyncProgress {
         mailbox: "support".into(),
         folder: "INBOX".into(),
         progress: Progress::Fetching {
@@ -671,7 +671,7 @@ fn the_status_bar_names_the_first_syncs_phase_and_counts() {
     assert!(!en.contains("connecting"), "{en}");
     let ja = bar(&s, Lang::Ja);
     assert!(ja.starts_with("同期中 INBOX: 3,400 / 100,000 件"), "{ja}");
-    s.progress = Some(SyncProgress {
+    s.status.progress = Some(SyncProgress {
         mailbox: "support".into(),
         folder: "INBOX".into(),
         progress: Progress::Threading { total: 100_000 },
@@ -681,7 +681,7 @@ fn the_status_bar_names_the_first_syncs_phase_and_counts() {
         en.starts_with("sorting 100,000 messages into conversations"),
         "{en}"
     );
-    s.progress = Some(SyncProgress {
+    s.status.progress = Some(SyncProgress {
         mailbox: "support".into(),
         folder: "INBOX".into(),
         progress: Progress::Waiting,
@@ -692,6 +692,6 @@ fn the_status_bar_names_the_first_syncs_phase_and_counts() {
         "{en}"
     );
     // Without a sync under way, the link's state as before.
-    s.progress = None;
+    s.status.progress = None;
     assert!(bar(&s, Lang::En).starts_with("connecting"));
 }

@@ -16,7 +16,7 @@ use ratatui::style::Style;
 
 pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);
-    let (link, style) = match (&s.progress, &s.link) {
+    let (link, style) = match (&s.status.progress, &s.link) {
         (Some(p), _) => (progress(p), t.fg(Color::Yellow)),
         (None, link) => link_text(s, &t, link),
     };
@@ -25,7 +25,7 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         _ => tr("tui.status.all_mailboxes"),
     });
     let who = format!(" {}@{} ", s.me, mailbox);
-    let busy = if s.busy > 0 {
+    let busy = if s.status.busy > 0 {
         tr("tui.status.busy")
     } else {
         ""
@@ -43,7 +43,7 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
             )
         }
     });
-    let (news, news_style) = match (&s.error, &s.info, &s.link) {
+    let (news, news_style) = match (&s.status.error, &s.status.info, &s.link) {
         (Some(e), _, _) => (e.clone(), t.error()),
         (None, Some(i), _) => (i.clone(), ratatui::style::Style::default()),
         (None, None, Link::Retrying { reason, .. }) => (reason.clone(), t.dim()),
