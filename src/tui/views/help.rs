@@ -4,12 +4,13 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
-use unicode_width::UnicodeWidthChar;
+use unicode_segmentation::UnicodeSegmentation;
 
+use super::popup::Popup;
 use super::{centered, Theme};
 use crate::i18n::{t as tr, tf};
+use crate::tui::cells::{self, Cells};
 use crate::tui::keymap::{Action, Layer};
 use crate::tui::state::State;
 
@@ -18,19 +19,26 @@ const BOX_W: u16 = 78;
 /// The keys' column.
 const KEY_W: usize = 18;
 
-/// `text` cut into pieces of at most `width` columns: at the last space, or before the last
-/// wide (CJK) character, whichever is later (Japanese has no spaces between words).
+/// `text` cut into pieces of at most `width` cells: at the last space, or before the last
+/// wide (CJK) character, whichever is later (Japanese has no spaces between words; this is
+/// why the help does not use `cells::wrap`, which keeps a word whole past a space). Counted
+/// and cut by grapheme cluster, in the `cells::stable` form, as `cells::Cells` draws it.
 pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
+    let text = cells::stable(text);
     let mut out = Vec::new();
     let mut line = String::new();
     let mut used = 0;
     let mut last_break: Option<usize> = None;
-    for ch in text.chars() {
-        let w = ch.width().unwrap_or(0);
+    for g in text.graphemes(true) {
+        let w = cells::grapheme_width(g);
+        if w == 0 && g.contains(char::is_control) {
+            // Drawn as nothing: left out so that the count holds.
+            continue;
+        }
         if used + w > width && !line.is_empty() {
             // A wide character may start the next line itself.
-            match last_break.filter(|at| *at > 0 && ch != ' ' && w < 2) {
+            match last_break.filter(|at| *at > 0 && g != " " && w < 2) {
                 Some(at) => {
                     let rest = line.split_off(at);
                     out.push(line.trim_end().to_string());
@@ -38,16 +46,16 @@ pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
                 }
                 None => out.push(std::mem::take(&mut line).trim_end().to_string()),
             }
-            used = unicode_width::UnicodeWidthStr::width(line.as_str());
+            used = cells::width(&line);
             last_break = None;
-            if ch == ' ' {
+            if g == " " {
                 continue;
             }
         }
-        if ch == ' ' || w > 1 {
+        if g == " " || w > 1 {
             last_break = Some(line.len());
         }
-        line.push(ch);
+        line.push_str(g);
         used += w;
     }
     if !line.is_empty() || out.is_empty() {
@@ -86,7 +94,7 @@ fn help_lines(s: &State, inner: usize) -> Vec<Line<'static>> {
             let keys = b.keys.join(" ");
             let desc_w = inner.saturating_sub(KEY_W).max(10);
             let mut desc = wrap(&b.desc, desc_w).into_iter();
-            let shown = 2 + unicode_width::UnicodeWidthStr::width(keys.as_str());
+            let shown = 2 + cells::width(&keys);
             // Keys wider than their column get a line of their own.
             let first = if shown < KEY_W {
                 desc.next().unwrap_or_default()
@@ -153,7 +161,7 @@ pub fn draw_messages(s: &State, scroll: u16, f: &mut Frame, area: Rect) {
 /// above" and "more below" on its borders when that is so.
 fn scrolling_box(
     s: &State,
-    lines: Vec<Line<'static>>,
+    mut lines: Vec<Line<'static>>,
     scroll: u16,
     title: &str,
     f: &mut Frame,
@@ -164,48 +172,36 @@ fn scrolling_box(
     let page = usize::from(box_area.height.saturating_sub(2));
     let total = lines.len();
     let top = usize::from(scroll).min(total.saturating_sub(page));
-    let mut block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(" {title} "));
+    let mut popup = Popup::titled(format!(" {title} "));
     if top > 0 {
-        block = block.title_top(
-            Line::from(Span::styled(
-                format!(" {} ", tr("tui.help.more_above")),
-                t.dim(),
-            ))
-            .right_aligned(),
-        );
+        popup = popup.top_right(Line::from(Span::styled(
+            format!(" {} ", tr("tui.help.more_above")),
+            t.dim(),
+        )));
     }
     if top + page < total {
-        block = block.title_bottom(
-            Line::from(Span::styled(
-                format!(
-                    " {} ",
-                    tf(
-                        "tui.help.more_below",
-                        &[
-                            ("rows", &(total - top - page)),
-                            ("keys", &s.keymap.keys_in(Layer::Help, Action::PageDown)),
-                        ]
-                    )
-                ),
-                t.title(),
-            ))
-            .right_aligned(),
-        );
+        popup = popup.bottom_right(Line::from(Span::styled(
+            format!(
+                " {} ",
+                tf(
+                    "tui.help.more_below",
+                    &[
+                        ("rows", &(total - top - page)),
+                        ("keys", &s.keymap.keys_in(Layer::Help, Action::PageDown)),
+                    ]
+                )
+            ),
+            t.title(),
+        )));
     }
-    f.render_widget(Clear, box_area);
-    f.render_widget(
-        Paragraph::new(lines)
-            .scroll((u16::try_from(top).unwrap_or(u16::MAX), 0))
-            .block(block),
-        box_area,
-    );
+    let inner = popup.draw(f, box_area);
+    f.render_widget(Cells::new(lines.split_off(top.min(lines.len()))), inner);
 }
 
 #[cfg(test)]
 mod tests {
     use super::wrap;
+    use crate::tui::cells;
 
     #[test]
     fn wrap_breaks_at_spaces_and_anywhere_in_japanese_never_past_the_width() {
@@ -213,10 +209,7 @@ mod tests {
         assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
         let ja = wrap("担当者から引き継ぐ（スーパーバイザー）", 10);
         for l in &ja {
-            assert!(
-                unicode_width::UnicodeWidthStr::width(l.as_str()) <= 10,
-                "{l}"
-            );
+            assert!(cells::width(l) <= 10, "{l}");
         }
         assert_eq!(ja.concat(), "担当者から引き継ぐ（スーパーバイザー）");
         // A space early in Japanese text is no reason to leave a word alone on its line.

@@ -4,6 +4,7 @@
 mod approvals;
 mod help;
 mod list;
+mod popup;
 mod prompt;
 mod reader;
 mod status;

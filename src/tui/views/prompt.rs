@@ -1,13 +1,15 @@
 //! The input views: the filter and `:` command line (one line above the status bar), the
-//! assign picker and the inline note editor.
+//! assign picker and the inline note editor. All their text is drawn by `cells::Cells`,
+//! like the list's, so that what is typed shows as the terminal draws it.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
+use super::popup::Popup;
 use super::{centered, fit, Theme};
 use crate::i18n::{t as tr, tf};
+use crate::tui::cells::{self, Cells};
 use crate::tui::state::{Overlay, Question, State};
 
 pub fn draw_line(s: &State, f: &mut Frame, area: Rect) {
@@ -20,9 +22,9 @@ pub fn draw_line(s: &State, f: &mut Frame, area: Rect) {
     };
     let room = (area.width as usize).saturating_sub(2);
     // The end of what is typed stays visible.
-    let shown = tail(text, room);
+    let shown = cells::tail(text, room);
     f.render_widget(
-        Paragraph::new(Line::from(vec![
+        Cells::from(Line::from(vec![
             Span::styled(prefix, t.title()),
             Span::raw(format!("{shown}█")),
         ])),
@@ -30,30 +32,15 @@ pub fn draw_line(s: &State, f: &mut Frame, area: Rect) {
     );
 }
 
-/// The last `width` columns of `text`.
-fn tail(text: &str, width: usize) -> String {
-    let mut out: Vec<char> = Vec::new();
-    let mut used = 0;
-    for ch in text.chars().rev() {
-        let w = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
-        if used + w > width {
-            break;
-        }
-        used += w;
-        out.push(ch);
-    }
-    out.into_iter().rev().collect()
-}
-
 pub fn draw_picker(s: &State, agents: &[String], selected: usize, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);
     let h = (agents.len() as u16 + 2).min(area.height);
     let r = centered(area, 30, h);
-    let lines: Vec<Line> = agents
+    let mut lines: Vec<Line> = agents
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let text = fit(a, 28);
+            let text = fit(a, usize::from(r.width.saturating_sub(2)));
             if i == selected {
                 Line::from(Span::styled(text, t.selected()))
             } else {
@@ -62,15 +49,8 @@ pub fn draw_picker(s: &State, agents: &[String], selected: usize, f: &mut Frame,
         })
         .collect();
     let first = selected.saturating_sub(usize::from(h.saturating_sub(3)));
-    f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(lines).scroll((first as u16, 0)).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" {} ", tr("tui.assign.title"))),
-        ),
-        r,
-    );
+    let inner = Popup::titled(format!(" {} ", tr("tui.assign.title"))).draw(f, r);
+    f.render_widget(Cells::new(lines.split_off(first.min(lines.len()))), inner);
 }
 
 pub fn draw_editor(s: &State, text: &str, f: &mut Frame, area: Rect) {
@@ -89,18 +69,31 @@ pub fn draw_editor(s: &State, text: &str, f: &mut Frame, area: Rect) {
         _ => String::new(),
     };
     let room = usize::from(area.width.saturating_sub(4));
-    f.render_widget(Clear, r);
+    let inner = Popup::titled(format!(" {} ", fit(&about, room).trim_end()))
+        .bottom(format!(" {} ", tr("tui.note.title")))
+        .draw(f, r);
+    let mut lines = typed_lines(text, usize::from(inner.width));
+    // The cursor is always at the end: the last rows are the ones shown.
+    let rows = usize::from(inner.height);
+    let lines = lines.split_off(lines.len().saturating_sub(rows));
     f.render_widget(
-        Paragraph::new(format!("{text}█"))
-            .wrap(Wrap { trim: false })
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(format!(" {} ", fit(&about, room).trim_end()))
-                    .title_bottom(format!(" {} ", tr("tui.note.title"))),
-            ),
-        r,
+        Cells::new(lines.into_iter().map(Line::raw).collect()),
+        inner,
     );
+}
+
+/// `text` as typed (lines broken with Alt-Enter) wrapped at `width` cells, with the cursor
+/// right after its last character, or first on a row of its own when the last row is full.
+fn typed_lines(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = text
+        .split('\n')
+        .flat_map(|l| cells::wrap(l, width))
+        .collect();
+    match lines.last_mut() {
+        Some(last) if cells::width(last) < width => last.push('█'),
+        _ => lines.push("█".to_string()),
+    }
+    lines
 }
 
 /// The send prompt: where the reply goes, what stopped it (if anything), and the keys.
@@ -140,7 +133,7 @@ pub fn draw_send(s: &State, warnings: &[String], later: Option<&str>, f: &mut Fr
         Some(text) => format!(
             "{}{}█",
             tr("tui.send.at"),
-            tail(text, inner.saturating_sub(40))
+            cells::tail(text, inner.saturating_sub(40))
         ),
         None => {
             use crate::tui::keymap::{Action, Layer};
@@ -167,14 +160,12 @@ pub fn draw_send(s: &State, warnings: &[String], later: Option<&str>, f: &mut Fr
     lines.push(Line::from(Span::styled(fit(&keys, inner), t.title())));
     let h = (lines.len() as u16 + 2).min(area.height);
     let r = centered(area, w, h);
-    f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(format!(
-            " {} ",
-            tf("tui.send.title", &[("id", &c.id.get(..8).unwrap_or(&c.id))])
-        ))),
-        r,
-    );
+    let inner = Popup::titled(format!(
+        " {} ",
+        tf("tui.send.title", &[("id", &c.id.get(..8).unwrap_or(&c.id))])
+    ))
+    .draw(f, r);
+    f.render_widget(Cells::new(lines), inner);
 }
 
 /// The reason prompt of a rejection.
@@ -182,16 +173,9 @@ pub fn draw_reason(s: &State, text: &str, f: &mut Frame, area: Rect) {
     let _ = s;
     let w = area.width.min(70);
     let r = centered(area, w, 3);
-    let shown = tail(text, usize::from(w.saturating_sub(3)));
-    f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(format!("{shown}█")).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" {} ", tr("tui.reject.title"))),
-        ),
-        r,
-    );
+    let shown = cells::tail(text, usize::from(w.saturating_sub(3)));
+    let inner = Popup::titled(format!(" {} ", tr("tui.reject.title"))).draw(f, r);
+    f.render_widget(Cells::from(Line::raw(format!("{shown}█"))), inner);
 }
 
 /// A yes/no question, over whatever asked it.
@@ -215,13 +199,22 @@ pub fn draw_confirm(s: &State, question: Question, f: &mut Frame, area: Rect) {
     )));
     let h = (lines.len() as u16 + 2).min(area.height);
     let r = centered(area, w, h);
-    f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" {} ", tr("tui.confirm.title"))),
-        ),
-        r,
-    );
+    let inner = Popup::titled(format!(" {} ", tr("tui.confirm.title"))).draw(f, r);
+    f.render_widget(Cells::new(lines), inner);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed_lines;
+
+    #[test]
+    fn the_cursor_follows_the_typed_text_and_takes_a_row_of_its_own_when_the_last_is_full() {
+        assert_eq!(typed_lines("", 10), ["█"]);
+        assert_eq!(typed_lines("ｻﾎﾟｰﾄ", 10), ["ｻﾎﾟｰﾄ█"]);
+        // Five cells of kana and marks fill a row of five: the cursor goes below.
+        assert_eq!(typed_lines("ｻﾎﾟｰﾄ", 5), ["ｻﾎﾟｰﾄ", "█"]);
+        // Lines broken with Alt-Enter stay broken; a typed blank stays before the cursor.
+        assert_eq!(typed_lines("one\ntwo ", 10), ["one", "two █"]);
+        assert_eq!(typed_lines("請求書の", 6), ["請求書", "の█"]);
+    }
 }

@@ -537,9 +537,6 @@ fn wide_screens(w: u16, h: u16) -> Vec<(&'static str, String)> {
     out.push(("picker", render(&s, w, h)));
     s.overlay = Some(Overlay::Help { scroll: 0 });
     out.push(("help", render(&s, w, h)));
-    // Drawn with ratatui's Paragraph (prompt.rs), not `cells::Cells`: its text is not put in
-    // the stable form first, so `cells::settle` can only blank what it miscounts (the gap
-    // in ｻﾎﾟ ｰﾄ, the cell after ❤) and keep the first emoji of a joined family.
     s.overlay = Some(Overlay::NoteEditor {
         id: "w2".into(),
         text: "ｻﾎﾟｰﾄに電話 🇯🇵 ❤️ 👨‍👩‍👧 done".into(),
@@ -589,6 +586,50 @@ fn wide_characters_at_80x24_and_120x40_in_english_and_japanese() {
             }
         }
     }
+}
+
+#[test]
+fn the_note_editor_draws_half_width_kana_whole_with_the_cursor_after_it() {
+    let mut s = state(wide_rows());
+    s.overlay = Some(Overlay::NoteEditor {
+        id: "w2".into(),
+        text: "ｻﾎﾟｰﾄに電話".into(),
+        subject: "ｻﾎﾟｰﾄ".into(),
+    });
+    let mut term = Terminal::new(TestBackend::new(40, 12)).expect("terminal");
+    term.draw(|f| super::draw(&s, f)).expect("draw");
+    let buf = term.backend().buffer();
+    // The editor's first row of text: the box's last 8 rows sit above the status bar.
+    let y = 12 - 1 - 8 + 1;
+    let cells: Vec<(&str, u16)> = (0..14)
+        .map(|x| {
+            let cell = &buf[(x, y)];
+            (cell.symbol(), ratatui::buffer::CellWidth::cell_width(cell))
+        })
+        .collect();
+    // Each voiced mark in a cell of its own, counted as one, right after its kana: no gap
+    // inside the word (ratatui's Paragraph counted ﾎﾟ as three cells), and the cursor right
+    // after 話.
+    assert_eq!(
+        cells,
+        [
+            ("│", 1),
+            ("ｻ", 1),
+            ("ﾎ", 1),
+            ("ﾟ", 1),
+            ("ｰ", 1),
+            ("ﾄ", 1),
+            ("に", 2),
+            (" ", 1),
+            ("電", 2),
+            (" ", 1),
+            ("話", 2),
+            (" ", 1),
+            ("█", 1),
+            (" ", 1),
+        ],
+        "{cells:?}"
+    );
 }
 
 #[test]
