@@ -102,7 +102,11 @@ mod tests {
     #[test]
     fn every_corpus_message_draws_without_control_characters() {
         let mut files = Vec::new();
-        let mut dirs = vec![std::path::PathBuf::from("tests/fixtures/corpus")];
+        // The corpus, and what the fuzzer found (bench/fuzz.sh): each a regression test.
+        let mut dirs = vec![
+            std::path::PathBuf::from("tests/fixtures/corpus"),
+            std::path::PathBuf::from("tests/fixtures/fuzz"),
+        ];
         while let Some(d) = dirs.pop() {
             for e in std::fs::read_dir(&d).expect("corpus dir").flatten() {
                 let p = e.path();
