@@ -100,7 +100,7 @@ impl Cache {
                 let stored: Option<SummaryRow> = tx
                     .prepare_cached(
                         "SELECT subject, subject_norm, customer, status, assignee,
-                             previous_assignee, messages, last_received
+                             previous_assignee, messages, last_received, customer_name
                          FROM conversations WHERE mailbox = ?1 AND id = ?2",
                     )?
                     .query_row(params![team.mailbox, conv], |r| {
@@ -113,6 +113,7 @@ impl Cache {
                             r.get(5)?,
                             r.get(6)?,
                             r.get(7)?,
+                            r.get(8)?,
                         ))
                     })
                     .ok();

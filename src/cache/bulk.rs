@@ -16,7 +16,7 @@ use rusqlite::params;
 use sha2::{Digest, Sha256};
 
 use super::schema::BULK_INDEXES;
-use super::store::{bump, member, FolderState, Team, MEMBER_COLUMNS};
+use super::store::{bump, member, FolderState, Team, CUSTOMER_NAME, MEMBER_COLUMNS};
 use super::thread::{derive, insert_message, stored_mail, MAIL_COLUMNS};
 use super::{Cache, Result};
 use crate::core::conversation::{self, Member};
@@ -492,26 +492,36 @@ impl Cache {
                 convs.iter().map(|(&root, c)| (c.as_str(), root)).collect();
             {
                 let mut read = tx.prepare(&format!(
-                    "SELECT conv, {MEMBER_COLUMNS} FROM messages WHERE mailbox = ?1 ORDER BY conv"
+                    "SELECT conv, id, {MEMBER_COLUMNS} FROM messages WHERE mailbox = ?1 ORDER BY conv"
+                ))?;
+                // The customer's name is read for the one message it comes from, by its row
+                // id (`messages_conv` covers the members, not the names: reading every
+                // member's row would be a random read each).
+                let mut name = tx.prepare(&format!(
+                    "SELECT {CUSTOMER_NAME} FROM messages WHERE id = ?1"
                 ))?;
                 let mut write = tx.prepare(
                     "INSERT INTO conversations (mailbox, id, root_date, root_key, root_id, subject,
                         subject_norm, customer, status, assignee, previous_assignee, messages,
-                        last_received)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                        last_received, customer_name)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                      ON CONFLICT (mailbox, id) DO UPDATE SET root_date = excluded.root_date,
                         root_key = excluded.root_key, root_id = excluded.root_id,
                         subject = excluded.subject, subject_norm = excluded.subject_norm,
                         customer = excluded.customer, status = excluded.status,
                         assignee = excluded.assignee, previous_assignee = excluded.previous_assignee,
-                        messages = excluded.messages, last_received = excluded.last_received",
+                        messages = excluded.messages, last_received = excluded.last_received,
+                        customer_name = excluded.customer_name",
                 )?;
-                let mut put = |conv: &str, ms: &[Member]| -> rusqlite::Result<()> {
+                let mut put = |conv: &str, ms: &[Member], ids: &[i64]| -> rusqlite::Result<()> {
                     let Some(&root) = by_conv.get(conv) else {
                         return Ok(());
                     };
                     let m = &load.msgs[root as usize];
-                    let s = conversation::summarize(ms);
+                    let mut s = conversation::summarize(ms);
+                    if let Some(i) = s.customer_member {
+                        s.customer_name = name.query_row([ids[i]], |r| r.get(0))?;
+                    }
                     write.execute(params![
                         load.mailbox,
                         conv,
@@ -526,23 +536,27 @@ impl Cache {
                         s.previous_assignee,
                         s.messages as i64,
                         s.last_received,
+                        s.customer_name,
                     ])?;
                     Ok(())
                 };
                 let mut rows = read.query([&load.mailbox])?;
                 let mut current = String::new();
                 let mut ms: Vec<Member> = Vec::new();
+                let mut ids: Vec<i64> = Vec::new();
                 while let Some(r) = rows.next()? {
                     let conv: String = r.get(0)?;
                     if conv != current && !ms.is_empty() {
-                        put(&current, &ms)?;
+                        put(&current, &ms, &ids)?;
                         ms.clear();
+                        ids.clear();
                     }
                     current = conv;
-                    ms.push(member(r, 1)?);
+                    ids.push(r.get(1)?);
+                    ms.push(member(r, 2)?);
                 }
                 if !ms.is_empty() {
-                    put(&current, &ms)?;
+                    put(&current, &ms, &ids)?;
                 }
             }
             create_indexes(&tx)?;

@@ -360,6 +360,8 @@ impl Cache {
                         rules_noise: s.rules_noise,
                         subject: r.get(9)?,
                         customer: r.get(10)?,
+                        // Only the state is read here.
+                        customer_name: None,
                     };
                     Ok((s, m))
                 })?

@@ -15,7 +15,7 @@ pub struct ConversationRow {
     pub id: String,
     pub subject: String,
     pub customer: String,
-    /// The customer's display name from their latest mail, where the list asked for it.
+    /// The customer's display name, as the mail their address comes from gives it.
     pub customer_name: Option<String>,
     pub status: Status,
     pub assignee: Option<String>,
@@ -246,7 +246,7 @@ fn fold_counts(
 }
 
 const CONV_COLUMNS: &str = "mailbox, id, subject, customer, status, assignee, previous_assignee,
-    messages, last_received";
+    messages, last_received, customer_name";
 
 /// Shown for a cached id that is not a conversation id (a forged row): never resolves.
 pub const INVALID_ID: &str = "(invalid id)";
@@ -284,7 +284,8 @@ fn conv_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConversationRow> {
         },
         subject: r.get(2)?,
         customer: r.get(3)?,
-        customer_name: None,
+        // Shown only, and made safe where it is drawn (like the subject).
+        customer_name: r.get(9)?,
         status: Status::parse(&status).unwrap_or(Status::New),
         assignee: agent(5)?,
         previous_assignee: agent(6)?,
@@ -297,36 +298,8 @@ fn conv_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConversationRow> {
 fn window_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WindowRow> {
     Ok(WindowRow {
         conversation: conv_row(r)?,
-        present: r.get(9)?,
+        present: r.get(10)?,
     })
-}
-
-impl Cache {
-    /// The name the customer gave on a mail of each conversation (mailbox, id, customer's
-    /// address; `None` where they gave none), for the list to show rather than the address.
-    /// A look-up of a message row per conversation: the list asks only for the rows it has
-    /// not seen yet.
-    pub fn customer_names(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<Option<String>>> {
-        let r: rusqlite::Result<Vec<Option<String>>> = (|| {
-            // Unsorted: a guard test keeps every list statement free of sorts, and a
-            // customer's name rarely changes within one thread.
-            let mut st = self.conn.prepare_cached(
-                "SELECT from_name FROM messages
-                 WHERE mailbox = ?1 AND conv = ?2 AND from_email = ?3
-                   AND from_name IS NOT NULL AND from_name != ''
-                 LIMIT 1",
-            )?;
-            let mut out = Vec::with_capacity(keys.len());
-            for (mailbox, id, customer) in keys {
-                out.push(
-                    st.query_row(params![mailbox, id, customer], |r| r.get(0))
-                        .optional()?,
-                );
-            }
-            Ok(out)
-        })();
-        r.map_err(|e| self.err(e))
-    }
 }
 
 /// A conversation id typed by a user could not be resolved.
@@ -845,21 +818,35 @@ mod tests {
                 .execute(
                     "INSERT INTO messages (folder_id, uid, mailbox, from_name, from_email,
                        thread_key, direction, customer, conv)
-                     VALUES (1, ?1, 'support', ?2, ?3, ?1, 'in', 'c', ?4)",
-                    params![uid, from_name, from_email, format!("{conv:012x}")],
+                     VALUES (1, ?1, 'support', ?2, ?3, ?1, ?4, ?5, ?6)",
+                    params![
+                        uid,
+                        from_name,
+                        from_email,
+                        if uid == 2 { "out" } else { "in" },
+                        format!("c{conv}@example.com"),
+                        format!("{conv:012x}")
+                    ],
                 )
                 .expect("insert");
         }
-        let ids: Vec<(String, String)> = [0usize, 4, 1]
-            .iter()
-            .map(|i| (format!("{i:012x}"), format!("c{i}@example.com")))
-            .collect();
-        let keys: Vec<(&str, &str, &str)> = ids
-            .iter()
-            .map(|(id, customer)| ("support", id.as_str(), customer.as_str()))
-            .collect();
-        let names = cache.customer_names(&keys).expect("names");
-        assert_eq!(names, [Some("山田 花子".to_string()), None, None]);
+        // The summaries are written again from the messages, as a sync does.
+        let tx = cache.conn.unchecked_transaction().expect("tx");
+        let convs: std::collections::BTreeSet<String> =
+            [0usize, 4].map(|i| format!("{i:012x}")).into();
+        crate::cache::store::refresh(&tx, "support", &convs).expect("refresh");
+        tx.commit().expect("commit");
+        let rows = cache
+            .list_window(&TabQuery::default(), "alice", 0, 10)
+            .expect("window");
+        let name = |i: usize| {
+            rows.iter()
+                .find(|r| r.conversation.id == format!("{i:012x}"))
+                .map(|r| r.conversation.customer_name.clone())
+        };
+        assert_eq!(name(0), Some(Some("山田 花子".to_string())));
+        assert_eq!(name(4), Some(None), "no name given");
+        assert_eq!(name(1), Some(None), "no mail of theirs");
     }
 
     #[test]

@@ -249,6 +249,26 @@ ALTER TABLE presence ADD COLUMN remote INTEGER NOT NULL DEFAULT 0;
 DROP INDEX IF EXISTS messages_stateless;
 DROP INDEX IF EXISTS messages_claimed;
 "#,
+    // v16: the customer's display name beside their address (`Summary::customer_name`), so
+    // that the list reads it with its window instead of a message row per row. Filled for
+    // the cached conversations from the message their customer comes from (the one of
+    // `last_received` with that customer; a few rows each, through `messages_conv`), and
+    // kept by every summary written from now on. The whole list's index covers it.
+    r#"
+ALTER TABLE conversations ADD COLUMN customer_name TEXT;
+UPDATE conversations SET customer_name = (
+    SELECT CASE WHEN lower(m.from_email) = m.customer
+        AND trim(coalesce(m.from_name, '')) != '' THEN m.from_name END
+    FROM messages m
+    WHERE m.mailbox = conversations.mailbox AND m.conv = conversations.id
+      AND m.internal_date = conversations.last_received AND m.customer = conversations.customer
+    ORDER BY m.uid DESC LIMIT 1)
+WHERE messages > 0;
+DROP INDEX IF EXISTS conversations_recent;
+CREATE INDEX conversations_recent ON conversations (last_received DESC, id, mailbox, subject,
+    customer, status, assignee, previous_assignee, messages, customer_name) WHERE messages > 0;
+UPDATE changes SET counter = counter + 1 WHERE id = 1;
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end
@@ -267,7 +287,7 @@ pub const BULK_INDEXES: &[(&str, &str)] = &[
     (
         "conversations_recent",
         "conversations (last_received DESC, id, mailbox, subject, customer, status, assignee,
-            previous_assignee, messages) WHERE messages > 0",
+            previous_assignee, messages, customer_name) WHERE messages > 0",
     ),
     (
         "conversations_tab",
@@ -320,15 +340,59 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_cache_of_the_old_id_scheme_is_cleared_so_that_the_next_sync_fetches_everything() {
-        let mut conn = Connection::open_in_memory().expect("open");
-        for sql in &MIGRATIONS[..2] {
+    /// A cache as a build of schema `version` left it.
+    fn at_version(version: u32) -> Connection {
+        let conn = Connection::open_in_memory().expect("open");
+        for sql in &MIGRATIONS[..version as usize] {
             conn.execute_batch(sql).expect("old schema");
         }
+        conn.pragma_update(None, "user_version", version)
+            .expect("version");
+        conn
+    }
+
+    #[test]
+    fn an_upgraded_cache_shows_the_names_its_messages_give_at_once() {
+        let mut conn = at_version(15);
+        // Conversation a: the customer's named mail (address in another case), then the
+        // team's answer. b: a contact form (its sender is the form). c: a blank name.
         conn.execute_batch(
-            "PRAGMA user_version = 2;
-             INSERT INTO folders (mailbox, name, role, uidvalidity, complete)
+            "INSERT INTO messages (folder_id, uid, mailbox, thread_key, direction, conv,
+                 internal_date, from_name, from_email, customer) VALUES
+               (1, 1, 'support', 'k1', 'in', 'a', 100, '山田 花子', 'C@x', 'c@x'),
+               (1, 2, 'support', 'k2', 'out', 'a', 200, 'Support', 'support@x', 'c@x'),
+               (1, 3, 'support', 'k3', 'in', 'b', 300, 'Contact Form', 'support@x', 'd@x'),
+               (1, 4, 'support', 'k4', 'in', 'c', 400, ' ', 'e@x', 'e@x');
+             INSERT INTO conversations (mailbox, id, root_date, root_key, customer, messages,
+                 last_received) VALUES
+               ('support', 'a', 0, 'k1', 'c@x', 2, 100),
+               ('support', 'b', 0, 'k3', 'd@x', 1, 300),
+               ('support', 'c', 0, 'k4', 'e@x', 1, 400);",
+        )
+        .expect("old rows");
+        assert_eq!(migrate(&mut conn).expect("migrate"), 15);
+        let names: Vec<(String, Option<String>)> = conn
+            .prepare("SELECT id, customer_name FROM conversations ORDER BY id")
+            .expect("prepare")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        assert_eq!(
+            names,
+            [
+                ("a".to_string(), Some("山田 花子".to_string())),
+                ("b".to_string(), None),
+                ("c".to_string(), None)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cache_of_the_old_id_scheme_is_cleared_so_that_the_next_sync_fetches_everything() {
+        let mut conn = at_version(2);
+        conn.execute_batch(
+            "INSERT INTO folders (mailbox, name, role, uidvalidity, complete)
                  VALUES ('support', 'INBOX', 'inbox', 7, 1);
              INSERT INTO messages (folder_id, uid, mailbox, thread_key, direction, conv)
                  VALUES (1, 1, 'support', 'a', 'in', 'oldid');

@@ -388,8 +388,15 @@ pub(super) fn member(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Membe
         rules_noise: r.get::<_, Option<String>>(at + 4)?.is_some(),
         subject: r.get(at + 5)?,
         customer: r.get(at + 6)?,
+        // Not in `MEMBER_COLUMNS` (they are what `messages_conv` covers): `CUSTOMER_NAME`.
+        customer_name: None,
     })
 }
+
+/// The name a message row gives its customer: the sender's, where the sender is the
+/// customer (a contact form's sender is the form, a reply's the team); NULL for none.
+pub(super) const CUSTOMER_NAME: &str = "CASE WHEN lower(from_email) = customer
+    AND trim(coalesce(from_name, '')) != '' THEN from_name END";
 
 /// Recomputes the summaries of the given conversations; drops the ones left empty.
 pub(super) fn refresh(
@@ -420,10 +427,15 @@ pub(super) fn summary_of(
     conv: &str,
 ) -> rusqlite::Result<Option<conversation::Summary>> {
     let mut members = tx.prepare_cached(&format!(
-        "SELECT {MEMBER_COLUMNS}, thread_key FROM messages WHERE mailbox = ?1 AND conv = ?2"
+        "SELECT {MEMBER_COLUMNS}, thread_key, {CUSTOMER_NAME} FROM messages
+         WHERE mailbox = ?1 AND conv = ?2"
     ))?;
     let rows: Vec<(Member, String)> = members
-        .query_map(params![mailbox, conv], |r| Ok((member(r, 0)?, r.get(7)?)))?
+        .query_map(params![mailbox, conv], |r| {
+            let mut m = member(r, 0)?;
+            m.customer_name = r.get(8)?;
+            Ok((m, r.get(7)?))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     // Where the log decides (`core::log`), its standing record gives the state keywords
     // of the message it is about, and no other message's keywords count.
@@ -451,6 +463,7 @@ pub(super) type SummaryRow = (
     Option<String>,
     i64,
     i64,
+    Option<String>,
 );
 
 /// `s` as the row of `conversations` would hold it.
@@ -464,6 +477,7 @@ pub(super) fn summary_row(s: &conversation::Summary) -> SummaryRow {
         s.previous_assignee.clone(),
         s.messages as i64,
         s.last_received,
+        s.customer_name.clone(),
     )
 }
 
@@ -476,11 +490,12 @@ fn write_summary(
     let r = summary_row(s);
     tx.prepare_cached(
         "UPDATE conversations SET subject = ?3, subject_norm = ?4, customer = ?5, status = ?6,
-         assignee = ?7, previous_assignee = ?8, messages = ?9, last_received = ?10
+         assignee = ?7, previous_assignee = ?8, messages = ?9, last_received = ?10,
+         customer_name = ?11
          WHERE mailbox = ?1 AND id = ?2",
     )?
     .execute(params![
-        mailbox, conv, r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7
+        mailbox, conv, r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8
     ])?;
     Ok(())
 }

@@ -337,3 +337,68 @@ fn a_bulk_first_sync_cut_off_anywhere_gives_the_ids_of_the_rule_and_stays_right_
         }
     }
 }
+
+/// The customer's name in the list rows, written with the summaries: by a sync one message
+/// at a time and by a bulk load alike.
+#[test]
+fn the_list_rows_carry_the_customers_name_after_a_sync_and_after_a_bulk_load() {
+    let t = team();
+    let named =
+        |uid: u32, name: &str, from: &'static str, reply_to: &'static str, subject: &str| {
+            let mut m = meta(&(uid, uid as i64 * 100, "", &[], "", from, reply_to));
+            m.headers.message_id = Some(format!("n{uid}"));
+            m.headers.subject = subject.into();
+            m.headers.from[0].name = (!name.is_empty()).then(|| name.to_string());
+            if from == t.address {
+                m.headers.to[0].email = "c1@x".into();
+            }
+            m
+        };
+    let metas = || {
+        vec![
+            // The customer's own mail (their address in another case), then the team's
+            // answer, whose sender's name is the team's.
+            named(1, "山田 花子", "C1@x", "", "Order"),
+            named(2, "Support Team", "support@ex.com", "", "Re: Order"),
+            // A contact form: the sender is the form, the customer in Reply-To.
+            named(3, "Contact Form", "support@ex.com", "c2@x", "Question"),
+            // A blank name is none.
+            named(4, " ", "c3@x", "", "Invoice"),
+        ]
+    };
+    let names = |c: &Cache| -> Vec<(String, Option<String>)> {
+        let q = crate::cache::TabQuery::default();
+        let mut rows: Vec<(String, Option<String>)> = c
+            .list_window(&q, "alice", 0, 10)
+            .expect("window")
+            .into_iter()
+            .map(|r| (r.conversation.customer, r.conversation.customer_name))
+            .collect();
+        rows.sort();
+        rows
+    };
+    let want = vec![
+        ("c1@x".to_string(), Some("山田 花子".to_string())),
+        ("c2@x".to_string(), None),
+        ("c3@x".to_string(), None),
+    ];
+    for bulk in [false, true] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut c = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+        let mut f = c
+            .folder("support", "INBOX", FolderRole::Inbox)
+            .expect("folder");
+        f.uidvalidity = Some(1);
+        if bulk {
+            assert!(c.bulk_wanted(&t, &f).expect("wanted"));
+            let mut load = c.bulk_open(&t).expect("open load");
+            c.bulk_add(&mut load, &t, &f, metas()).expect("add");
+            c.bulk_finish(load).expect("finish");
+        } else {
+            for m in metas() {
+                c.add_messages(&t, &f, vec![m]).expect("add");
+            }
+        }
+        assert_eq!(names(&c), want, "bulk: {bulk}");
+    }
+}

@@ -21,6 +21,9 @@ pub struct Member {
     pub rules_noise: bool,
     pub subject: String,
     pub customer: String,
+    /// The name this message gives the customer (the sender's, where the sender is the
+    /// customer); `None` where it gives none or is not known. Shown only, never trusted.
+    pub customer_name: Option<String>,
 }
 
 /// A conversation as the list shows it.
@@ -34,8 +37,12 @@ pub struct Summary {
     pub last_received: i64,
     pub subject: String,
     pub customer: String,
+    /// The customer's name as the message `customer` comes from gives it.
+    pub customer_name: Option<String>,
     /// Index into the members of the message that carries the conversation's state.
     pub state_member: Option<usize>,
+    /// Index into the members of the message the customer (and their name) comes from.
+    pub customer_member: Option<usize>,
 }
 
 /// Summarizes a conversation. Its state is that of the newest inbound message that is not
@@ -82,22 +89,22 @@ pub fn summarize(members: &[Member]) -> Summary {
     } else {
         None
     };
-    let customer = state_member
-        .or(last_any)
+    let customer_member = state_member.or(last_any);
+    let customer = customer_member
         .map(|i| members[i].customer.clone())
         .unwrap_or_default();
+    let customer_name = customer_member.and_then(|i| members[i].customer_name.clone());
     Summary {
         status,
         assignee,
         previous_assignee,
         messages: members.len(),
-        last_received: state_member
-            .or(last_any)
-            .map(|i| members[i].received)
-            .unwrap_or(0),
+        last_received: customer_member.map(|i| members[i].received).unwrap_or(0),
         subject: first,
         customer,
+        customer_name,
         state_member,
+        customer_member,
     }
 }
 
@@ -152,6 +159,7 @@ mod tests {
             rules_noise: noise,
             subject: format!("s{received}"),
             customer: "c@x".into(),
+            customer_name: None,
         }
     }
     use Direction::*;
@@ -168,6 +176,24 @@ mod tests {
         );
         assert_eq!(s.subject, "s1");
         assert_eq!(s.messages, 2);
+    }
+
+    #[test]
+    fn the_customers_name_comes_from_the_message_the_customer_comes_from() {
+        let named = |dir, received, name: Option<&str>| Member {
+            customer_name: name.map(String::from),
+            ..m(dir, received, &[], false)
+        };
+        // The team's later reply (its sender is the team) does not name the customer.
+        let s = summarize(&[
+            named(Inbound, 1, Some("Old Name")),
+            named(Inbound, 2, Some("山田 花子")),
+            named(Reply, 3, None),
+        ]);
+        assert_eq!(s.customer_member, Some(1));
+        assert_eq!(s.customer_name.as_deref(), Some("山田 花子"));
+        let s = summarize(&[named(Inbound, 1, Some("Old Name")), named(Inbound, 2, None)]);
+        assert_eq!(s.customer_name, None, "the newest mail gave no name");
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! (a burst of filter keystrokes costs one query), one thread that watches the cache's
 //! change counter for other processes' writes, and a short-lived thread per server action.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -251,54 +250,8 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
     }
 }
 
-/// Customers' names by conversation, as the list thread has looked them up.
-#[derive(Default)]
-struct Names {
-    by_conversation: HashMap<(String, String), Option<String>>,
-    /// The cache's change counter when they were looked up: any write may have changed one.
-    as_of: Option<i64>,
-}
-
-/// Names kept at most: a few thousand rows' worth of paging.
-const NAMES_KEPT: usize = 10_000;
-
-impl Names {
-    /// Sets each row's customer name, looking up only those not known since the last write.
-    fn fill(&mut self, cache: &Cache, rows: &mut [crate::cache::WindowRow]) -> anyhow::Result<()> {
-        let counter = cache.change_counter().ok();
-        if counter != self.as_of || self.by_conversation.len() > NAMES_KEPT {
-            self.by_conversation.clear();
-            self.as_of = counter;
-        }
-        let key = |r: &crate::cache::WindowRow| {
-            (r.conversation.mailbox.clone(), r.conversation.id.clone())
-        };
-        let missing: Vec<&crate::cache::WindowRow> = rows
-            .iter()
-            .filter(|r| !self.by_conversation.contains_key(&key(r)))
-            .collect();
-        if !missing.is_empty() {
-            let asked: Vec<(&str, &str, &str)> = missing
-                .iter()
-                .map(|r| {
-                    let c = &r.conversation;
-                    (c.mailbox.as_str(), c.id.as_str(), c.customer.as_str())
-                })
-                .collect();
-            let found = cache.customer_names(&asked)?;
-            let keys: Vec<(String, String)> = missing.iter().map(|r| key(r)).collect();
-            self.by_conversation.extend(keys.into_iter().zip(found));
-        }
-        for r in rows {
-            r.conversation.customer_name = self.by_conversation.get(&key(r)).cloned().flatten();
-        }
-        Ok(())
-    }
-}
-
 fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
     let mut cache: Option<Cache> = None;
-    let mut names = Names::default();
     while let Ok(mut job) = jobs.recv() {
         // Only the newest request matters: the older ones' answers would be dropped.
         while let Ok(newer) = jobs.try_recv() {
@@ -311,11 +264,7 @@ fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
             let Some(c) = cache.as_ref() else {
                 anyhow::bail!("the cache is not open");
             };
-            let mut reply = load_list(c, &ctx.config.agent.id, &job)?;
-            if let Reply::List { window, .. } = &mut reply {
-                names.fill(c, &mut window.rows)?;
-            }
-            Ok(reply)
+            load_list(c, &ctx.config.agent.id, &job)
         })();
         let reply = reply.unwrap_or_else(|e| {
             // A broken connection is opened again on the next request.
