@@ -62,6 +62,11 @@ pub enum Reply {
         counts: StatusCounts,
         matches: bool,
     },
+    /// The draft of a taken-over reply was kept on disk (or why not).
+    DraftKept {
+        id: String,
+        result: Result<(), String>,
+    },
     ListFailed {
         req: u64,
         error: String,
@@ -151,6 +156,14 @@ pub enum Command {
         id: String,
         /// Also sync its mailbox afterwards (a user's open: the watcher may lag behind).
         sync: bool,
+    },
+    /// Keep the reply being written on disk (`app::drafts`): its conversation was taken
+    /// over by `by` while it was written, and a crash or a quit must not lose it.
+    KeepDraft {
+        mailbox: String,
+        id: String,
+        by: String,
+        text: String,
     },
     /// Clear this agent's presence on a conversation.
     Leave {

@@ -614,19 +614,32 @@ fn an_agent_writing_a_reply_is_told_once_that_someone_took_the_conversation_over
                 counts: s.list.counts,
                 matches: false,
             }),
-        );
+        )
     };
-    answer(&mut s);
+    let cmds = answer(&mut s);
     let e = s.status.error.clone().expect("told");
     assert!(e.contains("carol"), "{e}");
     assert!(
         s.compose.as_ref().is_some_and(|c| c.displaced),
         "the draft stays"
     );
+    // And is kept on disk at once, with who took it: a quit or a crash loses nothing.
+    let text = s
+        .compose
+        .as_ref()
+        .map(|c| c.text.clone())
+        .unwrap_or_default();
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::KeepDraft { id, by, text: t, .. }
+            if id == "a1" && by == "carol" && *t == text)),
+        "{cmds:?}"
+    );
     // Told once: a later reload does not say it again.
     s.status.error = None;
-    answer(&mut s);
+    let cmds = answer(&mut s);
     assert!(s.status.error.is_none(), "{:?}", s.status.error);
+    assert!(!cmds.iter().any(|c| matches!(c, Command::KeepDraft { .. })));
 }
 
 fn ctrl(s: &mut State, c: char) -> Vec<Command> {

@@ -226,6 +226,24 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
                 .map_err(|e| error_line(&e)),
             id,
         }),
+        Command::KeepDraft {
+            mailbox,
+            id,
+            by,
+            text,
+        } => {
+            let kept = crate::app::drafts::Kept {
+                why: crate::app::drafts::Why::TakenOver { by },
+                text,
+                at: crate::clock::now(),
+            };
+            Some(Reply::DraftKept {
+                result: crate::app::drafts::keep(ctx, &mailbox, &id, &kept)
+                    .map(|_| ())
+                    .map_err(|e| error_line(&e)),
+                id,
+            })
+        }
         Command::Presence { mailbox, id, kind } => {
             let doing = kind
                 .as_deref()

@@ -40,8 +40,19 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                 .iter()
                 .map(|r| r.conversation.clone())
                 .collect();
-            rows.iter().for_each(|c| displaced(s, c));
+            rows.iter().for_each(|c| displaced(s, c, out));
             replay_keys(s, out);
+        }
+        Reply::DraftKept { id, result } => {
+            // Said only when it failed: the take-over line already says the draft stays.
+            if let Err(e) = result {
+                s.dirty = true;
+                s.status.error = Some(format!(
+                    "{}: {}",
+                    short(&id),
+                    tf("tui.reply.draft_not_kept", &[("error", &e)])
+                ));
+            }
         }
         Reply::ListFailed { req, error } => {
             if req == s.list.req {
@@ -61,7 +72,7 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                     reader.subject = view.conversation.subject.clone();
                     let conv = view.conversation.clone();
                     reader.view = Some(view);
-                    displaced(s, &conv);
+                    displaced(s, &conv, out);
                 }
                 Err(e) => s.status.error = Some(e),
             }
@@ -176,8 +187,13 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
 }
 
 /// Tells the agent, once, that the conversation of the reply being written was given to
-/// someone else (a take-over): the draft stays, and is kept if its send is refused.
-pub(super) fn displaced(s: &mut State, conv: &crate::cache::ConversationRow) {
+/// someone else (a take-over): the draft stays here and is kept on disk at once, where the
+/// next reply on the conversation opens it (a quit or a crash loses nothing).
+pub(super) fn displaced(
+    s: &mut State,
+    conv: &crate::cache::ConversationRow,
+    out: &mut Vec<Command>,
+) {
     let Some(c) = s
         .compose
         .as_mut()
@@ -189,6 +205,12 @@ pub(super) fn displaced(s: &mut State, conv: &crate::cache::ConversationRow) {
         return;
     };
     c.displaced = true;
+    out.push(Command::KeepDraft {
+        mailbox: c.mailbox.clone(),
+        id: c.id.clone(),
+        by: holder.clone(),
+        text: c.text.clone(),
+    });
     s.dirty = true;
     s.status.error = Some(format!(
         "{}: {}",
