@@ -97,6 +97,19 @@ fn like_pattern(text: &str) -> String {
     p
 }
 
+/// A statement's values as its SQL is written: `bind` gives the next `?N` for a value, so a
+/// condition and its value are written in one place, in any order, and a value used twice
+/// is bound once (keep the `?N`).
+#[derive(Default)]
+struct Params(Vec<Value>);
+
+impl Params {
+    fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.0.push(v.into());
+        format!("?{}", self.0.len())
+    }
+}
+
 impl TabQuery {
     fn text_pattern(&self) -> Option<String> {
         self.text
@@ -106,108 +119,75 @@ impl TabQuery {
     }
 
     /// The WHERE clause over `conversations c` with only the conditions that apply (a
-    /// `?1 IS NULL OR ...` would keep the tab's index from serving), and its values.
+    /// `?1 IS NULL OR ...` would keep the tab's index from serving), its values bound in `p`.
     /// `indexed`: the filter's trigram index is kept (`fts::ready`); else text is matched
     /// with LIKE whatever its length.
-    fn where_clause(&self, indexed: bool) -> (String, Vec<Value>) {
+    fn where_clause(&self, indexed: bool, p: &mut Params) -> String {
         let mut sql = String::from("c.messages > 0");
-        let mut values = Vec::new();
-        let mut specials: Vec<Value> = Vec::new();
-        let mut cond = |sql_part: &str, v: Option<String>| {
+        for (col, v) in [
+            ("status", self.status.map(|s| s.as_str().to_string())),
+            ("assignee", self.assignee.clone()),
+            ("mailbox", self.mailbox.clone()),
+            ("customer", self.customer.clone()),
+        ] {
             if let Some(v) = v {
-                sql.push_str(sql_part);
-                values.push(Value::Text(v));
+                sql.push_str(&format!(" AND c.{col} = {}", p.bind(v)));
             }
-        };
-        cond(
-            " AND c.status = ?",
-            self.status.map(|s| s.as_str().to_string()),
-        );
-        cond(" AND c.assignee = ?", self.assignee.clone());
-        cond(" AND c.mailbox = ?", self.mailbox.clone());
-        cond(" AND c.customer = ?", self.customer.clone());
-        if let Some(p) = self.text_pattern() {
+        }
+        if let Some(pattern) = self.text_pattern() {
             let text = self.text.as_deref().unwrap_or_default();
+            let like = p.bind(pattern);
             // The cached bodies are few (those opened): matched once, not per conversation.
-            let bodies = "SELECT m.mailbox, m.conv FROM bodies b
+            let bodies = format!(
+                "SELECT m.mailbox, m.conv FROM bodies b
                         JOIN messages m ON m.folder_id = b.folder_id AND m.uid = b.uid
-                        WHERE CAST(b.raw AS TEXT) LIKE ?1000 ESCAPE '\\'";
+                        WHERE CAST(b.raw AS TEXT) LIKE {like} ESCAPE '\\'"
+            );
             if indexed && text.chars().count() >= fts::MIN_CHARS {
+                let phrase = p.bind(fts::phrase(text));
                 sql.push_str(&format!(
                     " AND (c.mailbox, c.id) IN (SELECT k.mailbox, k.id FROM conv_fts
-                        JOIN conv_keys k ON k.n = conv_fts.rowid WHERE conv_fts MATCH ?1001
+                        JOIN conv_keys k ON k.n = conv_fts.rowid WHERE conv_fts MATCH {phrase}
                       UNION {bodies})"
                 ));
             } else {
                 sql.push_str(&format!(
-                    " AND (c.subject LIKE ?1000 ESCAPE '\\' OR c.customer LIKE ?1000 ESCAPE '\\'
-                       OR c.assignee LIKE ?1000 ESCAPE '\\' OR (c.mailbox, c.id) IN ({bodies}))"
+                    " AND (c.subject LIKE {like} ESCAPE '\\' OR c.customer LIKE {like} ESCAPE '\\'
+                       OR c.assignee LIKE {like} ESCAPE '\\' OR (c.mailbox, c.id) IN ({bodies}))"
                 ));
             }
-            specials.push(Value::Text(p));
-            specials.push(Value::Text(fts::phrase(text)));
         }
-        // Numbered so that each special value is bound once: ?1.. for the conditions, then
-        // the pattern (?1000) and the FTS phrase (?1001) when used; the callers' own
-        // parameters follow.
-        let mut n = 0;
-        let mut numbered = String::with_capacity(sql.len());
-        let mut rest = sql.as_str();
-        let mut used: Vec<(usize, usize)> = Vec::new();
-        while let Some(i) = rest.find('?') {
-            numbered.push_str(&rest[..i]);
-            rest = &rest[i + 1..];
-            let special = ["1000", "1001"].iter().position(|t| rest.starts_with(t));
-            if let Some(j) = special {
-                let slot = match used.iter().find(|(s, _)| *s == j) {
-                    Some(&(_, slot)) => slot,
-                    None => {
-                        values.push(specials[j].clone());
-                        used.push((j, values.len()));
-                        values.len()
-                    }
-                };
-                numbered.push_str(&format!("?{slot}"));
-                rest = &rest[4..];
-            } else {
-                n += 1;
-                numbered.push_str(&format!("?{n}"));
-            }
-        }
-        numbered.push_str(rest);
-        (numbered, values)
+        sql
     }
 
-    /// What a filtered query reads from, its WHERE clause and values: with a text of 3+
-    /// characters, the index's hits (and the cached bodies that match) first, then each
-    /// conversation by its key, so that a common word costs its hits and not a walk of the
-    /// whole tab; else the table with `where_clause`.
-    fn hits_first(&self, indexed: bool) -> (String, String, Vec<Value>) {
+    /// What a filtered query reads from and its WHERE clause (values bound in `p`): with a
+    /// text of 3+ characters, the index's hits (and the cached bodies that match) first, then
+    /// each conversation by its key, so that a common word costs its hits and not a walk of
+    /// the whole tab; else the table with `where_clause`.
+    fn hits_first(&self, indexed: bool, p: &mut Params) -> (String, String) {
         let text = self.text.as_deref().unwrap_or_default();
         let (Some(pattern), true) = (
             self.text_pattern(),
             indexed && text.chars().count() >= fts::MIN_CHARS,
         ) else {
-            let (cond, values) = self.where_clause(indexed);
-            return ("conversations c".into(), cond, values);
+            return ("conversations c".into(), self.where_clause(indexed, p));
         };
         let plain = TabQuery {
             text: None,
             ..self.clone()
         };
-        let (cond, mut values) = plain.where_clause(indexed);
-        values.push(Value::Text(fts::phrase(text)));
-        values.push(Value::Text(pattern));
-        let (phrase, like) = (values.len() - 1, values.len());
+        let cond = plain.where_clause(indexed, p);
+        let phrase = p.bind(fts::phrase(text));
+        let like = p.bind(pattern);
         let from = format!(
             "(SELECT k.mailbox AS hm, k.id AS hi FROM conv_fts
-                JOIN conv_keys k ON k.n = conv_fts.rowid WHERE conv_fts MATCH ?{phrase}
+                JOIN conv_keys k ON k.n = conv_fts.rowid WHERE conv_fts MATCH {phrase}
               UNION SELECT m.mailbox, m.conv FROM bodies b
                 JOIN messages m ON m.folder_id = b.folder_id AND m.uid = b.uid
-                WHERE CAST(b.raw AS TEXT) LIKE ?{like} ESCAPE '\\') h
+                WHERE CAST(b.raw AS TEXT) LIKE {like} ESCAPE '\\') h
              CROSS JOIN conversations c ON c.mailbox = h.hm AND c.id = h.hi"
         );
-        (from, cond, values)
+        (from, cond)
     }
 
     /// Whether the counts kept per (mailbox, status, assignee) answer this tab's size.
@@ -417,27 +397,22 @@ impl Cache {
             let cols = CONV_COLUMNS
                 .replace("mailbox,", "c.mailbox,")
                 .replace(" id,", " c.id,");
-            let (cond, mut values) = q.where_clause(self.indexed_for(q));
-            let k = values.len();
+            let mut p = Params::default();
+            let cond = q.where_clause(self.indexed_for(q), &mut p);
             let sql = format!(
                 "SELECT {cols},
                    (SELECT group_concat(p.agent, ', ') FROM presence p
-                     WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > ?{} AND p.agent != ?{})
+                     WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > {now}
+                       AND p.agent != {me})
                  FROM conversations c WHERE {cond}
-                 ORDER BY c.last_received DESC, c.id LIMIT ?{} OFFSET ?{}",
-                k + 1,
-                k + 2,
-                k + 3,
-                k + 4
+                 ORDER BY c.last_received DESC, c.id LIMIT {limit} OFFSET {offset}",
+                now = p.bind(crate::clock::now()),
+                me = p.bind(me.to_string()),
+                limit = p.bind(limit.min(i64::MAX as u64) as i64),
+                offset = p.bind(offset.min(i64::MAX as u64) as i64),
             );
-            values.extend([
-                Value::Integer(crate::clock::now()),
-                Value::Text(me.to_string()),
-                Value::Integer(limit.min(i64::MAX as u64) as i64),
-                Value::Integer(offset.min(i64::MAX as u64) as i64),
-            ]);
             let mut st = self.conn.prepare_cached(&sql)?;
-            let rows = st.query_map(params_from_iter(values), window_row)?;
+            let rows = st.query_map(params_from_iter(p.0), window_row)?;
             rows.collect()
         })();
         r.map_err(|e| self.err(e))
@@ -459,13 +434,14 @@ impl Cache {
             } else {
                 String::new()
             };
-            let (from, cond, values) = q.hits_first(indexed);
+            let mut p = Params::default();
+            let (from, cond) = q.hits_first(indexed, &mut p);
             let sql = format!(
                 "SELECT c.mailbox, c.id FROM {from} WHERE {cond}
                  ORDER BY c.last_received DESC, c.id{cap}"
             );
             let mut st = self.conn.prepare_cached(&sql)?;
-            let rows = st.query_map(params_from_iter(values), |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let rows = st.query_map(params_from_iter(p.0), |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect()
         })();
         r.map_err(|e| self.err(e))
@@ -519,11 +495,12 @@ impl Cache {
                     .query_row(params_from_iter(values), |r| r.get(0))?;
                 return Ok(n.max(0) as u64);
             }
-            let (cond, values) = q.where_clause(self.indexed_for(q));
+            let mut p = Params::default();
+            let cond = q.where_clause(self.indexed_for(q), &mut p);
             let sql = format!("SELECT COUNT(*) FROM conversations c WHERE {cond}");
             self.conn
                 .prepare_cached(&sql)?
-                .query_row(params_from_iter(values), |r| r.get(0))
+                .query_row(params_from_iter(p.0), |r| r.get(0))
         })();
         r.map_err(|e| self.err(e))
     }
@@ -532,37 +509,35 @@ impl Cache {
     /// count of the entries before it in the tab's index.
     pub fn position_in_tab(&self, q: &TabQuery, mailbox: &str, id: &str) -> Result<Option<u64>> {
         let r: rusqlite::Result<Option<u64>> = (|| {
-            let (cond, values) = q.where_clause(self.indexed_for(q));
-            let k = values.len();
+            let indexed = self.indexed_for(q);
+            let mut p = Params::default();
+            let cond = q.where_clause(indexed, &mut p);
             let sql = format!(
                 "SELECT c.last_received FROM conversations c
-                 WHERE {cond} AND c.mailbox = ?{} AND c.id = ?{}",
-                k + 1,
-                k + 2
+                 WHERE {cond} AND c.mailbox = {} AND c.id = {}",
+                p.bind(mailbox.to_string()),
+                p.bind(id.to_string()),
             );
-            let mut with_key = values.clone();
-            with_key.extend([Value::Text(mailbox.into()), Value::Text(id.into())]);
             let found: Option<i64> = self
                 .conn
                 .prepare_cached(&sql)?
-                .query_row(params_from_iter(with_key), |r| r.get(0))
+                .query_row(params_from_iter(p.0), |r| r.get(0))
                 .optional()?;
             let Some(last) = found else {
                 return Ok(None);
             };
+            let mut p = Params::default();
+            let cond = q.where_clause(indexed, &mut p);
+            let (at, key) = (p.bind(last), p.bind(id.to_string()));
             let sql = format!(
                 "SELECT COUNT(*) FROM conversations c WHERE {cond}
-                   AND c.last_received >= ?{a}
-                   AND (c.last_received > ?{a} OR c.id < ?{b})",
-                a = k + 1,
-                b = k + 2
+                   AND c.last_received >= {at}
+                   AND (c.last_received > {at} OR c.id < {key})"
             );
-            let mut with_key = values;
-            with_key.extend([Value::Integer(last), Value::Text(id.into())]);
             let before: u64 = self
                 .conn
                 .prepare_cached(&sql)?
-                .query_row(params_from_iter(with_key), |r| r.get(0))?;
+                .query_row(params_from_iter(p.0), |r| r.get(0))?;
             Ok(Some(before))
         })();
         r.map_err(|e| self.err(e))
@@ -600,15 +575,15 @@ impl Cache {
             return Ok((self.status_counts(q.mailbox.as_deref(), me)?, false));
         }
         let r: rusqlite::Result<StatusCounts> = (|| {
-            let (from, cond, mut values) = all.hits_first(indexed);
-            values.push(Value::Text(me.to_string()));
+            let mut p = Params::default();
+            let (from, cond) = all.hits_first(indexed, &mut p);
             let sql = format!(
-                "SELECT c.status, COUNT(*), SUM(CASE WHEN c.assignee = ?{} THEN 1 ELSE 0 END)
+                "SELECT c.status, COUNT(*), SUM(CASE WHEN c.assignee = {} THEN 1 ELSE 0 END)
                  FROM {from} WHERE {cond} GROUP BY c.status",
-                values.len()
+                p.bind(me.to_string())
             );
             let mut st = self.conn.prepare_cached(&sql)?;
-            let rows = st.query_map(params_from_iter(values), counts_row)?;
+            let rows = st.query_map(params_from_iter(p.0), counts_row)?;
             fold_counts(rows)
         })();
         r.map(|c| (c, true)).map_err(|e| self.err(e))
