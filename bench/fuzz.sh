@@ -19,8 +19,11 @@ status=0
 cargo +nightly fuzz run reader fuzz/corpus/reader -- \
     -max_total_time="$secs" -max_len=262144 -timeout=20 -rss_limit_mb=2048 \
     -print_final_stats=1 2>&1 | tee fuzz/last-run.log | grep -E '^#[0-9]+.*(pulse|DONE)|^stat::|panicked|ERROR|SUMMARY' || status=$?
-echo "fuzz: $(( $(date +%s) - start )) s; corpus $(ls fuzz/corpus/reader | wc -l) inputs; artifacts: $(ls fuzz/artifacts/reader 2>/dev/null | wc -l)"
-if ls fuzz/artifacts/reader/* >/dev/null 2>&1; then
+echo "fuzz: $(( $(date +%s) - start )) s; corpus $(ls fuzz/corpus/reader | wc -l) inputs"
+slow=$(ls fuzz/artifacts/reader/slow-unit-* 2>/dev/null | wc -l)
+[ "$slow" -gt 0 ] && echo "fuzz: $slow slow inputs (over 10 s in the instrumented build): fuzz/artifacts/reader/slow-unit-*"
+if ls fuzz/artifacts/reader/crash-* fuzz/artifacts/reader/oom-* fuzz/artifacts/reader/timeout-* >/dev/null 2>&1; then
     echo "fuzz: found crashes: fuzz/artifacts/reader/ (reproduce: cargo +nightly fuzz run reader FILE)"
     exit 1
 fi
+echo "fuzz: no crash"
