@@ -62,6 +62,12 @@ pub enum Reply {
         counts: StatusCounts,
         matches: bool,
     },
+    /// The matches of a search in every tab, counted after its list was shown (so that the
+    /// count never holds up the frame a key asked for).
+    Counts {
+        req: u64,
+        counts: StatusCounts,
+    },
     /// The draft of a taken-over reply was kept on disk (or why not).
     DraftKept {
         id: String,

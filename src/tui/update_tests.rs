@@ -1219,6 +1219,52 @@ fn a_search_with_no_match_in_this_tab_says_which_tabs_have_some() {
     assert_eq!(s.status.info, None);
 }
 
+/// The list of a search comes first with the kept totals; its matches per tab follow in a
+/// reply of their own (counting them never holds up the frame the key asked for), and say
+/// where the matches are; a late count for an older search is dropped.
+#[test]
+fn a_search_s_per_tab_counts_follow_its_list_and_a_stale_count_is_dropped() {
+    let mut s = state_with(&["a1"]);
+    press(&mut s, "/invoice");
+    let req = s.list.req;
+    let totals = s.list.counts;
+    update(
+        &mut s,
+        Msg::Worker(Reply::List {
+            req,
+            window: Window {
+                offset: 0,
+                total: 0,
+                rows: Vec::new(),
+            },
+            selected: 0,
+            top: 0,
+            counts: totals,
+            matches: false,
+        }),
+    );
+    assert_eq!(s.status.info, None, "nothing said before the counts");
+    let counts = StatusCounts {
+        new: 0,
+        wip: 0,
+        done: 2,
+        noise: 0,
+        mine: 0,
+    };
+    update(
+        &mut s,
+        Msg::Worker(Reply::Counts {
+            req: req - 1,
+            counts,
+        }),
+    );
+    assert_eq!(s.list.counts, totals, "an older search's count is dropped");
+    update(&mut s, Msg::Worker(Reply::Counts { req, counts }));
+    assert_eq!(s.list.counts, counts);
+    let said = s.status.info.clone().unwrap_or_default();
+    assert!(said.contains("Done 2"), "{said}");
+}
+
 /// A reply to a1 written and not sent.
 fn with_draft(s: &mut State) {
     let mine = row("a1", "Hello", Status::Wip).conversation;

@@ -292,8 +292,28 @@ fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
                 error: error_line(&e),
             }
         });
+        let shown = matches!(reply, Reply::List { .. });
         if replies.send(Msg::Worker(reply)).is_err() {
             return;
+        }
+        // A search's matches per tab, unless the user typed on meanwhile (the next list
+        // answers that).
+        let narrowed = job.query.customer.is_some()
+            || job
+                .query
+                .text
+                .as_deref()
+                .is_some_and(|t| !t.trim().is_empty());
+        if let (true, true, true, Some(c)) = (shown, narrowed, jobs.is_empty(), cache.as_ref()) {
+            if let Ok((counts, true)) = c.counts_for(&job.query, &ctx.config.agent.id) {
+                let reply = Reply::Counts {
+                    req: job.req,
+                    counts,
+                };
+                if replies.send(Msg::Worker(reply)).is_err() {
+                    return;
+                }
+            }
         }
     }
 }
@@ -336,7 +356,12 @@ fn list_reply(
     window: Window,
     (selected, top): (usize, usize),
 ) -> anyhow::Result<Reply> {
-    let (counts, matches) = cache.counts_for(&job.query, me)?;
+    // The kept totals now; a search's matches per tab follow in their own reply
+    // (`list_loop`), so that counting them never delays the frame.
+    let (counts, matches) = (
+        cache.status_counts(job.query.mailbox.as_deref(), me)?,
+        false,
+    );
     Ok(Reply::List {
         req: job.req,
         window,

@@ -43,6 +43,16 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
             rows.iter().for_each(|c| displaced(s, c, out));
             replay_keys(s, out);
         }
+        Reply::Counts { req, counts } => {
+            if req != s.list.req {
+                return;
+            }
+            super::status::matches_elsewhere(s, Some(&counts), s.list.window.total);
+            if counts != s.list.counts {
+                s.list.counts = counts;
+                s.dirty = true;
+            }
+        }
         Reply::DraftKept { id, result } => {
             // Said only when it failed: the take-over line already says the draft stays.
             if let Err(e) = result {
