@@ -365,17 +365,15 @@ fn server_checked(
     if fixed_at.is_empty() {
         return events;
     }
-    // Read again: the rows put right now hold the server's records (or are gone).
-    let again = cache.events(&conv.mailbox, &conv.id).unwrap_or_default();
-    again
+    // Read again: the rows put right now hold the server's records (or are gone); the
+    // others were checked above. A row that appeared in between waits for the next view.
+    let known: std::collections::HashSet<(i64, u32)> =
+        events.iter().map(|e| (e.folder_id, e.uid)).collect();
+    cache
+        .events(&conv.mailbox, &conv.id)
+        .unwrap_or_default()
         .into_iter()
-        .filter(|e| {
-            ctx.event_checked(of_row(e))
-                || fixed_at.contains(&(e.folder_id, e.uid))
-                || events
-                    .iter()
-                    .any(|k| of_row(k) == of_row(e) && !fixed_at.contains(&(k.folder_id, k.uid)))
-        })
+        .filter(|e| known.contains(&(e.folder_id, e.uid)))
         .collect()
 }
 

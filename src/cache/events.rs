@@ -35,6 +35,39 @@ pub struct LogState {
     pub owner: Option<String>,
 }
 
+/// Stores the event at `uid` of the activity folder `folder_id` unless a row is there
+/// already (`arrived`: the message's arrival, for an event without its own time); 1 when
+/// stored.
+fn insert_event(
+    conn: &rusqlite::Connection,
+    folder_id: i64,
+    uid: u32,
+    mailbox: &str,
+    e: &Event,
+    arrived: i64,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "INSERT INTO events (folder_id, uid, mailbox, about, conversation, kind, agent, at,
+            status, owner, text, base)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (folder_id, uid) DO NOTHING",
+    )?
+    .execute(params![
+        folder_id,
+        uid,
+        mailbox,
+        e.about,
+        e.conversation,
+        e.kind.as_str(),
+        e.agent,
+        if e.at > 0 { e.at } else { arrived },
+        e.status,
+        e.owner,
+        e.text,
+        e.base
+    ])
+}
+
 /// Walks the change records of `convs` in UID order, marks which stand (`core::log`), and
 /// writes each conversation's standing record; returns the conversations whose standing
 /// record changed.
@@ -147,29 +180,8 @@ impl Cache {
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let mut added = 0;
-            {
-                let mut put = tx.prepare_cached(
-                    "INSERT INTO events (folder_id, uid, mailbox, about, conversation, kind, agent, at,
-                        status, owner, text, base)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                     ON CONFLICT (folder_id, uid) DO NOTHING",
-                )?;
-                for (uid, at, e) in events {
-                    added += put.execute(params![
-                        folder.id,
-                        uid,
-                        team.mailbox,
-                        e.about,
-                        e.conversation,
-                        e.kind.as_str(),
-                        e.agent,
-                        if e.at > 0 { e.at } else { *at },
-                        e.status,
-                        e.owner,
-                        e.text,
-                        e.base
-                    ])?;
-                }
+            for (uid, at, e) in events {
+                added += insert_event(&tx, folder.id, *uid, &team.mailbox, e, *at)?;
             }
             let logged: std::collections::BTreeSet<String> = events
                 .iter()
@@ -221,25 +233,7 @@ impl Cache {
                 params![folder_id, uid],
             )?;
             if let Some((mailbox, e)) = put {
-                tx.execute(
-                    "INSERT INTO events (folder_id, uid, mailbox, about, conversation, kind, agent,
-                        at, status, owner, text, base)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                    params![
-                        folder_id,
-                        uid,
-                        mailbox,
-                        e.about,
-                        e.conversation,
-                        e.kind.as_str(),
-                        e.agent,
-                        e.at,
-                        e.status,
-                        e.owner,
-                        e.text,
-                        e.base
-                    ],
-                )?;
+                insert_event(&tx, folder_id, uid, mailbox, e, 0)?;
             }
             bump(&tx)?;
             tx.commit()

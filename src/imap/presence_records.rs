@@ -53,10 +53,7 @@ impl Conn {
         let mut out = Vec::new();
         for_each_response(&data, |r| {
             let Response::Fetch(_, attrs) = r else { return };
-            let uid = attrs.iter().find_map(|a| match a {
-                AttributeValue::Uid(u) => Some(*u),
-                _ => None,
-            });
+            let uid = super::parse::fetch_uid(&attrs);
             let header = attrs.iter().find_map(|a| match a {
                 AttributeValue::BodySection { data: Some(d), .. } => Some(d.to_vec()),
                 _ => None,
