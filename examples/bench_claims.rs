@@ -5,11 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use tanto::activity::{self, Event};
-use tanto::app::act::{perform, Outcome};
-use tanto::app::Ctx;
-use tanto::core::claims::Action;
+use tanto_app::act::{perform, Outcome};
+use tanto_app::Ctx;
+use tanto_core::claims::Action;
 use tanto_devserver::{sample_message, Dovecot};
+use tanto_mail::activity::{self, Event};
 
 fn ctx(server: &Dovecot, dir: &std::path::Path, id: &str, extra: &str) -> Ctx {
     Ctx::load(Some(&server.agent_config(dir, id, "agent", extra))).expect("config")
@@ -47,7 +47,7 @@ fn main() {
     for c in [&alice, &bob, &dave] {
         let mut cache = c.cache().expect("cache");
         let (i, m) = c.mailboxes().next().expect("mailbox");
-        tanto::app::sync::sync_mailbox(c, &mut cache, i, m).expect("sync");
+        tanto_app::sync::sync_mailbox(c, &mut cache, i, m).expect("sync");
     }
     let ids: Vec<String> = alice
         .cache()
@@ -62,7 +62,7 @@ fn main() {
     let server_cfg = alice
         .server(0, alice.mailboxes().next().expect("m").1)
         .expect("server");
-    let mut conn = tanto::imap::Conn::open(&server_cfg).expect("connect");
+    let mut conn = tanto_mail::imap::Conn::open(&server_cfg).expect("connect");
     conn.select("INBOX", None).expect("select");
     let mut cas = Vec::new();
     for uid in 1..=n as u32 {
@@ -80,7 +80,7 @@ fn main() {
     let t = Instant::now();
     for i in 0..n {
         let e = Event {
-            kind: tanto::core::event::EventKind::Note,
+            kind: tanto_core::event::EventKind::Note,
             agent: "alice".into(),
             about: format!("msg{i}@customer.example"),
             conversation: "000000000000".into(),
@@ -105,8 +105,8 @@ fn main() {
 
     // 3. Same host: carol shares alice's cache file (the jump-host case). She sees a claim as
     // soon as alice's command has written it there; measured by polling the change counter.
-    let carol_cache =
-        tanto::cache::Cache::open(&dir.path().join("alice/cache.sqlite"), false).expect("cache");
+    let carol_cache = tanto_mail::cache::Cache::open(&dir.path().join("alice/cache.sqlite"), false)
+        .expect("cache");
     let half = ids.len() / 2;
     let mut same_host = Vec::new();
     for id in &ids[half..] {
@@ -140,7 +140,7 @@ fn main() {
         ("IDLE", &bob, &ids[..quarter]),
         ("poll 25 ms", &dave, &ids[quarter..half]),
     ] {
-        let watcher = tanto::app::watch::Watcher::spawn(other.clone());
+        let watcher = tanto_app::watch::Watcher::spawn(other.clone());
         let other_cache = other.cache().expect("cache");
         let _ = watcher.events.recv_timeout(Duration::from_secs(30));
         let mut round = Vec::new();

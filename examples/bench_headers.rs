@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-/// The fields of the sync's FETCH (src/imap/sync.rs), lower-cased.
+/// The fields of the sync's FETCH (crates/tanto-mail/src/imap/sync.rs), lower-cased.
 const FIELDS: &[&str] = &[
     "date",
     "from",
@@ -50,13 +50,13 @@ fn main() {
     // One round to warm the caches, then the timed ones.
     let mut sink = 0usize;
     for block in &blocks {
-        sink += tanto::mime::parse_headers(block).subject.len();
+        sink += tanto_mail::mime::parse_headers(block).subject.len();
     }
     let start = Instant::now();
     let cpu_start = thread_cpu_seconds();
     for _ in 0..rounds {
         for block in &blocks {
-            sink += tanto::mime::parse_headers(block).subject.len();
+            sink += tanto_mail::mime::parse_headers(block).subject.len();
         }
     }
     let messages = (rounds * blocks.len()) as f64;

@@ -8,10 +8,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use tanto::app::reply::{self, Options, Replied};
-use tanto::app::reply_outbox::Sent;
-use tanto::app::Ctx;
-use tanto::core::status::Status;
+use tanto_app::reply::{self, Options, Replied};
+use tanto_app::reply_outbox::Sent;
+use tanto_app::Ctx;
+use tanto_core::status::Status;
 use tanto_devserver::{sample_message, Dovecot, SmtpSink};
 
 fn ctx(server: &Dovecot, sink: &SmtpSink, dir: &std::path::Path, id: &str) -> Ctx {
@@ -57,7 +57,7 @@ fn main() {
     for c in [&alice, &bob] {
         let mut cache = c.cache().expect("cache");
         let (i, m) = c.mailboxes().next().expect("mailbox");
-        tanto::app::sync::sync_mailbox(c, &mut cache, i, m).expect("sync");
+        tanto_app::sync::sync_mailbox(c, &mut cache, i, m).expect("sync");
     }
     let ids: Vec<String> = alice
         .cache()
@@ -67,7 +67,7 @@ fn main() {
         .into_iter()
         .map(|c| c.id)
         .collect();
-    let watcher = tanto::app::watch::Watcher::spawn(bob.clone());
+    let watcher = tanto_app::watch::Watcher::spawn(bob.clone());
     let bob_cache = bob.cache().expect("cache");
     let _ = watcher.events.recv_timeout(Duration::from_secs(30));
 

@@ -18,11 +18,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tanto::activity::{self, Event};
-use tanto::app::act::{perform, Outcome};
-use tanto::app::Ctx;
-use tanto::core::claims::Action;
+use tanto_app::act::{perform, Outcome};
+use tanto_app::Ctx;
+use tanto_core::claims::Action;
 use tanto_devserver::{sample_message, Dovecot, Relay, SmtpSink, PASSWORD};
+use tanto_mail::activity::{self, Event};
 
 const AGENTS: usize = 20;
 const CONVERSATIONS: usize = 120;
@@ -100,7 +100,7 @@ fn main() {
     let ids: Vec<String> = {
         let cache = agents[0].1.cache().expect("cache");
         cache
-            .list(&tanto::cache::ListFilter::default())
+            .list(&tanto_mail::cache::ListFilter::default())
             .expect("list")
             .into_iter()
             .map(|c| c.id)
@@ -141,7 +141,7 @@ fn main() {
                     let (name, kind) = match pick {
                         0..=39 => ("claim", act(ctx, conv, &Action::Claim)),
                         40..=59 => {
-                            let ok = tanto::app::note::note(ctx, conv, "soak note")
+                            let ok = tanto_app::note::note(ctx, conv, "soak note")
                                 .is_ok_and(|n| !n.queued);
                             ("note", ok.then_some("note"))
                         }
@@ -280,7 +280,7 @@ fn fill(path: &std::path::Path) {
 fn sync(ctx: &Ctx) {
     let mut cache = ctx.cache().expect("cache");
     for (i, m) in ctx.mailboxes() {
-        let _ = tanto::app::sync::sync_mailbox(ctx, &mut cache, i, m);
+        let _ = tanto_app::sync::sync_mailbox(ctx, &mut cache, i, m);
     }
 }
 
@@ -288,10 +288,10 @@ fn sync(ctx: &Ctx) {
 fn act(ctx: &Ctx, conv: &str, action: &Action) -> Option<&'static str> {
     match perform(ctx, conv, action) {
         Ok(Outcome::Won(w)) => Some(match w.event {
-            tanto::core::event::EventKind::Claim => "claim",
-            tanto::core::event::EventKind::Done => "done",
-            tanto::core::event::EventKind::Release => "release",
-            tanto::core::event::EventKind::Takeover => "takeover",
+            tanto_core::event::EventKind::Claim => "claim",
+            tanto_core::event::EventKind::Done => "done",
+            tanto_core::event::EventKind::Release => "release",
+            tanto_core::event::EventKind::Takeover => "takeover",
             _ => "other",
         }),
         _ => None,

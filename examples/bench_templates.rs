@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use tanto::core::templates::{Index, Template};
+use tanto_core::templates::{Index, Template};
 
 const WORDS: &[&str] = &[
     "注文",

@@ -33,10 +33,10 @@ fn main() -> ExitCode {
     let code = run(cli);
     // For tests and benches: what the command cost in waits for the server.
     if std::env::var_os("TANTO_TRACE").is_some() {
-        for line in tanto::imap::trace_lines() {
+        for line in tanto_mail::imap::trace_lines() {
             say(&format!("tanto: imap: {line}"));
         }
-        let (round_trips, connections) = tanto::imap::traffic();
+        let (round_trips, connections) = tanto_mail::imap::traffic();
         say(&format!(
             "tanto: trace: {round_trips} IMAP round trips, {connections} connections"
         ));
@@ -62,7 +62,7 @@ fn run(cli: tanto::cli::Cli) -> ExitCode {
                 .unwrap_or_else(|| "unknown".into());
             say(&format!(
                 "tanto: internal error, please report it (TANTO_DEBUG=1 shows more): {}",
-                tanto::sanitize::single_line(&msg)
+                tanto_mail::sanitize::single_line(&msg)
             ));
             ExitCode::from(1)
         }

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use harness::{sample_message, Dovecot};
 use support::race::{claim_all, keyword_owners, one_winner_each};
 use support::Tanto;
-use tanto::app::act::{perform, Outcome};
-use tanto::app::Ctx;
-use tanto::core::claims::Action;
+use tanto_app::act::{perform, Outcome};
+use tanto_app::Ctx;
+use tanto_core::claims::Action;
 
 /// An agent used through the library, with its own cache and connections.
 fn agent_ctx(server: &Dovecot, dir: &Path, id: &str, role: &str) -> Ctx {
@@ -52,7 +52,7 @@ fn eight_agents_racing_for_200_conversations_each_end_with_exactly_one_owner() {
     for (_, ctx) in &agents[1..] {
         let mut cache = ctx.cache().expect("cache");
         let (i, m) = ctx.mailboxes().next().expect("mailbox");
-        tanto::app::sync::sync_mailbox(ctx, &mut cache, i, m).expect("sync");
+        tanto_app::sync::sync_mailbox(ctx, &mut cache, i, m).expect("sync");
     }
 
     // Every agent goes through the list from a different place.
@@ -121,9 +121,9 @@ fn claim_note_and_done_reach_bob(server: Dovecot) {
     let id = ids(&alice).remove(0);
 
     let bob = agent_ctx(&server, &root.path().join("bob"), "bob", "agent");
-    let watcher = tanto::app::watch::Watcher::spawn(bob.clone());
-    let bob_cache =
-        tanto::cache::Cache::open(&root.path().join("bob/cache.sqlite"), false).expect("cache");
+    let watcher = tanto_app::watch::Watcher::spawn(bob.clone());
+    let bob_cache = tanto_mail::cache::Cache::open(&root.path().join("bob/cache.sqlite"), false)
+        .expect("cache");
     let wait_for = |what: &str, ok: &dyn Fn() -> bool| {
         let started = Instant::now();
         let deadline = started + Duration::from_secs(30);
@@ -346,9 +346,9 @@ fn the_watcher_comes_back_after_the_server_restarts_and_misses_nothing() {
     alice.sync();
     let ids = ids(&alice);
     let bob = agent_ctx(&server, &root.path().join("bob"), "bob", "agent");
-    let watcher = tanto::app::watch::Watcher::spawn(bob.clone());
-    let bob_cache =
-        tanto::cache::Cache::open(&root.path().join("bob/cache.sqlite"), false).expect("cache");
+    let watcher = tanto_app::watch::Watcher::spawn(bob.clone());
+    let bob_cache = tanto_mail::cache::Cache::open(&root.path().join("bob/cache.sqlite"), false)
+        .expect("cache");
     let owner = |id: &str| {
         bob_cache
             .find_conversation(id)
@@ -372,7 +372,7 @@ fn the_watcher_comes_back_after_the_server_restarts_and_misses_nothing() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         match watcher.events.recv_timeout(Duration::from_secs(1)) {
-            Ok(tanto::app::watch::WatchEvent::Trouble { .. }) => break,
+            Ok(tanto_app::watch::WatchEvent::Trouble { .. }) => break,
             _ => assert!(Instant::now() < deadline, "no trouble reported"),
         }
     }

@@ -15,9 +15,9 @@ use support::race::{
 };
 use support::replying::{agent, question, reply_goes_out_once};
 use support::teammate::Teammate;
-use tanto::app::act::{perform, Outcome};
-use tanto::app::Ctx;
-use tanto::core::claims::Action;
+use tanto_app::act::{perform, Outcome};
+use tanto_app::Ctx;
+use tanto_core::claims::Action;
 
 const AGENTS: usize = 8;
 const CONVERSATIONS: usize = 12;
@@ -179,17 +179,17 @@ fn on_courier_notes_done_and_reopen_by_one_agent_reach_another() {
         perform(&alice, &id, &Action::Claim).expect("claim"),
         Outcome::Won(_)
     ));
-    let noted = tanto::app::note::note(&alice, &id, "お客様に電話済み").expect("note");
+    let noted = tanto_app::note::note(&alice, &id, "お客様に電話済み").expect("note");
     assert!(!noted.queued);
     sync(&bob);
     assert_eq!(
         owners(&bob)[&id],
         ("wip".to_string(), Some("alice".to_string()))
     );
-    let view = tanto::app::conversations::view(&bob, &id).expect("view");
+    let view = tanto_app::conversations::view(&bob, &id).expect("view");
     assert!(
         view.timeline.iter().any(|e| {
-            e.kind == tanto::app::conversations::EntryKind::Note
+            e.kind == tanto_app::conversations::EntryKind::Note
                 && e.agent.as_deref() == Some("alice")
                 && e.text.contains("お客様に電話済み")
         }),
@@ -261,7 +261,7 @@ fn on_courier_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two
     bob.sees("alice's claim", Duration::from_secs(30), |b| {
         b.state(&id) == Some(("wip".into(), Some("alice".into())))
     });
-    tanto::app::note::note(&alice, &id, "電話しました").expect("note");
+    tanto_app::note::note(&alice, &id, "電話しました").expect("note");
     bob.sees("alice's note", within, |b| b.has_note(&id, "電話しました"));
     assert!(matches!(
         perform(&alice, &id, &Action::Done).expect("done"),

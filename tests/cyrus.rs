@@ -17,7 +17,7 @@ use support::race::{
 };
 use support::replying::{question, reply_goes_out_once, sends_through};
 use support::{wait_for, Tanto};
-use tanto::app::Ctx;
+use tanto_app::Ctx;
 
 /// The team's inbox as the agents name it, and its activity folder.
 const INBOX: &str = "user.support";
@@ -182,9 +182,9 @@ fn a_claim_a_note_and_done_reach_a_teammates_watcher_within_two_seconds() {
     alice.sync();
     let id = alice.only_id();
     let bob = agent_via(&server, server.port, &root.path().join("bob"), "bob");
-    let watcher = tanto::app::watch::Watcher::spawn(bob.clone());
-    let cache =
-        tanto::cache::Cache::open(&root.path().join("bob/cache.sqlite"), false).expect("cache");
+    let watcher = tanto_app::watch::Watcher::spawn(bob.clone());
+    let cache = tanto_mail::cache::Cache::open(&root.path().join("bob/cache.sqlite"), false)
+        .expect("cache");
     let status = || owners(&bob).get(&id).cloned();
     wait_for("the conversation", &|| status().is_some());
     // The watcher's connections are up and idling.

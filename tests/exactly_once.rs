@@ -391,7 +391,7 @@ fn reply_in_background(alice: &Tanto, id: &str, body: &str) -> std::process::Chi
 fn a_send_waiting_for_a_slow_250_is_left_alone_by_the_team_and_delivered_once() {
     // The SMTP server takes the mail at once but answers the end of DATA 8 s later (a slow
     // content filter): a slow server, not a broken one. tanto's SMTP timeout
-    // (src/send/mod.rs, 60 s) is far longer, so the send must simply succeed.
+    // (crates/tanto-mail/src/send/mod.rs, 60 s) is far longer, so the send must simply succeed.
     let desk = desk();
     let (boss, bob) = team(&desk);
     let delay = Duration::from_secs(8);

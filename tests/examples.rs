@@ -21,7 +21,7 @@ fn every_example_config_loads_without_error() {
     assert!(configs.len() >= 2, "{configs:?}");
     for path in configs {
         let text = std::fs::read_to_string(&path).expect("read");
-        let config = tanto::config::parse(&text, &path)
+        let config = tanto_app::config::parse(&text, &path)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for (action, keys) in &config.keys {
             if let Err((problem, fix)) = tanto::tui::keymap::check_binding(action, keys) {
@@ -35,7 +35,7 @@ fn every_example_config_loads_without_error() {
 fn the_full_example_sets_every_key_tanto_reads() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/config.toml");
     let text = std::fs::read_to_string(&path).expect("read");
-    let config = tanto::config::parse(&text, &path).expect("parse");
+    let config = tanto_app::config::parse(&text, &path).expect("parse");
     assert!(!config.team.agents.is_empty());
     assert!(config.team.reply_target_mins.is_some());
     assert!(config.mailboxes[0].smtp.is_some());
@@ -60,7 +60,7 @@ fn the_example_keys_are_the_defaults_in_every_layer() {
     use tanto::tui::keymap::{Keymap, Layer};
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/config.toml");
     let text = std::fs::read_to_string(&path).expect("read");
-    let config = tanto::config::parse(&text, &path).expect("parse");
+    let config = tanto_app::config::parse(&text, &path).expect("parse");
     let example = Keymap::new(&config.keys);
     let defaults = Keymap::new(&[]);
     for b in defaults.bindings.iter().chain(example.bindings.iter()) {

@@ -134,7 +134,10 @@ fn tanto_in(lang: &str, args: &[&str]) -> String {
 }
 
 fn japanese_catalogue() -> std::collections::HashMap<String, String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/i18n/ja.toml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/tanto-core/src/wording/ja.toml"
+    );
     toml::from_str(&std::fs::read_to_string(path).expect("read ja.toml")).expect("ja.toml parses")
 }
 

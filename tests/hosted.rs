@@ -157,7 +157,7 @@ fn a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_within_two_se
     let alice = via(&server, &sink, &relay, &root.path().join("a"), "alice", "");
     alice.sync();
     let id = only_id(&alice);
-    let bob = tanto::app::Ctx::load(Some(&server.agent_config_via(
+    let bob = tanto_app::Ctx::load(Some(&server.agent_config_via(
         relay.port(),
         &root.path().join("b"),
         "bob",

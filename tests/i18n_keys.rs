@@ -1,5 +1,5 @@
 //! Every catalogue key the front ends use is in the English catalogue (and, by the unit test
-//! in `src/i18n`, in every other).
+//! in `tanto_core::wording`, in every other).
 
 use std::collections::HashMap;
 mod harness;
@@ -37,10 +37,14 @@ fn keys_used(text: &str) -> Vec<String> {
 #[test]
 fn every_key_the_front_ends_use_is_in_the_catalogue() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let en: HashMap<String, String> =
-        toml::from_str(&std::fs::read_to_string(root.join("src/i18n/en.toml")).expect("en"))
-            .expect("en.toml parses");
-    let files = rust_files(&root.join("src"));
+    let en: HashMap<String, String> = toml::from_str(
+        &std::fs::read_to_string(root.join("crates/tanto-core/src/wording/en.toml")).expect("en"),
+    )
+    .expect("en.toml parses");
+    let mut files = rust_files(&root.join("src"));
+    for krate in ["tanto-core", "tanto-mail", "tanto-app", "tanto-demo"] {
+        files.extend(rust_files(&root.join("crates").join(krate).join("src")));
+    }
     let mut used = 0;
     let mut missing = Vec::new();
     for f in files {

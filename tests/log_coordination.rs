@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use harness::{sample_message, Dovecot, Profile, Relay};
 use support::race::{caches_agree, owners, race_through, sync, Caches};
-use tanto::app::act::{perform, Outcome};
-use tanto::app::Ctx;
-use tanto::core::claims::Action;
+use tanto_app::act::{perform, Outcome};
+use tanto_app::Ctx;
+use tanto_core::claims::Action;
 
 /// Dovecot's capabilities less CONDSTORE and QRESYNC (a Courier-like server).
 const NO_CONDSTORE: &str = "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE \

@@ -75,7 +75,7 @@ fn on_maildir_a_claim_a_note_done_and_reopen_reach_a_teammate_s_running_tanto_wi
     let alice = Tanto::new(&server, &root.path().join("a"), "alice");
     alice.sync();
     let id = alice.only_id();
-    let bob = tanto::app::Ctx::load(Some(&server.agent_config(
+    let bob = tanto_app::Ctx::load(Some(&server.agent_config(
         &root.path().join("b"),
         "bob",
         "agent",

@@ -9,10 +9,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use harness::{sample_message, Dovecot};
-use tanto::app::act::{perform, perform_or_queue, Outcome};
-use tanto::app::offline::Applied;
-use tanto::app::{Ctx, Notice, Notifier};
-use tanto::core::claims::Action;
+use tanto_app::act::{perform, perform_or_queue, Outcome};
+use tanto_app::offline::Applied;
+use tanto_app::{Ctx, Notice, Notifier};
+use tanto_core::claims::Action;
 
 /// An agent used through the library; what its syncs tell lands in the returned list.
 fn agent_ctx(server: &Dovecot, dir: &Path, id: &str) -> (Ctx, Arc<Mutex<Vec<Notice>>>) {
@@ -29,7 +29,7 @@ fn agent_ctx(server: &Dovecot, dir: &Path, id: &str) -> (Ctx, Arc<Mutex<Vec<Noti
 }
 
 fn conversation_ids(ctx: &Ctx) -> Vec<String> {
-    let mut ids: Vec<String> = tanto::app::conversations::list(ctx, &Default::default())
+    let mut ids: Vec<String> = tanto_app::conversations::list(ctx, &Default::default())
         .expect("list")
         .into_iter()
         .map(|c| c.id)
@@ -60,14 +60,14 @@ fn what_an_agent_does_while_the_server_is_down_is_applied_when_it_is_back_unless
     let root = tempfile::tempdir().expect("tempdir");
     let (alice, told) = agent_ctx(&server, &root.path().join("a"), "alice");
     let (bob, _) = agent_ctx(&server, &root.path().join("b"), "bob");
-    tanto::app::after_sync::sync_once(&alice).expect("sync");
-    tanto::app::after_sync::sync_once(&bob).expect("sync");
+    tanto_app::after_sync::sync_once(&alice).expect("sync");
+    tanto_app::after_sync::sync_once(&bob).expect("sync");
     let ids = conversation_ids(&alice);
     let (one, two) = (&ids[0], &ids[1]);
 
     server.stop();
     let started = std::time::Instant::now();
-    let noted = tanto::app::note::note(&alice, one, "お客様に電話済み").expect("note");
+    let noted = tanto_app::note::note(&alice, one, "お客様に電話済み").expect("note");
     assert!(noted.queued, "kept for later, not lost");
     for id in [one, two] {
         let o = perform_or_queue(&alice, id, &Action::Claim).expect("claim");
@@ -85,7 +85,7 @@ fn what_an_agent_does_while_the_server_is_down_is_applied_when_it_is_back_unless
         perform(&bob, two, &Action::Claim).expect("bob claims"),
         Outcome::Won(_)
     ));
-    tanto::app::after_sync::sync_once(&alice).expect("sync");
+    tanto_app::after_sync::sync_once(&alice).expect("sync");
 
     let got = applied(&told);
     assert_eq!(got.len(), 3, "{got:?}");
@@ -101,8 +101,8 @@ fn what_an_agent_does_while_the_server_is_down_is_applied_when_it_is_back_unless
         "{got:?}"
     );
     // On the server: alice holds the first with her note; bob keeps the second.
-    tanto::app::after_sync::sync_once(&bob).expect("sync");
-    let view = tanto::app::conversations::view(&bob, one).expect("view");
+    tanto_app::after_sync::sync_once(&bob).expect("sync");
+    let view = tanto_app::conversations::view(&bob, one).expect("view");
     assert_eq!(view.conversation.assignee.as_deref(), Some("alice"));
     assert!(
         view.timeline
@@ -110,9 +110,9 @@ fn what_an_agent_does_while_the_server_is_down_is_applied_when_it_is_back_unless
             .any(|e| e.text.contains("お客様に電話済み")),
         "the note is in the shared log"
     );
-    let view = tanto::app::conversations::view(&bob, two).expect("view");
+    let view = tanto_app::conversations::view(&bob, two).expect("view");
     assert_eq!(view.conversation.assignee.as_deref(), Some("bob"));
     // Nothing is applied twice.
-    tanto::app::after_sync::sync_once(&alice).expect("sync");
+    tanto_app::after_sync::sync_once(&alice).expect("sync");
     assert_eq!(applied(&told).len(), 3);
 }

@@ -7,7 +7,7 @@ mod support;
 
 use harness::{sample_message, Dovecot};
 use support::Tanto;
-use tanto::core::presence::Doing;
+use tanto_core::presence::Doing;
 
 fn presence_of(t: &Tanto, id: &str) -> Vec<(String, String)> {
     let show = t.json(&["show", id, "--json"]);
@@ -39,23 +39,23 @@ fn an_agent_on_another_host_sees_who_is_viewing_and_replying_and_sees_them_leave
     // Bob's terminal UI (sessions kept) opens the conversation, then starts replying.
     // SAFETY: set before any thread of this test reads the environment.
     unsafe { std::env::set_var("TANTO_TEST_PASSWORD", "secret") };
-    let ctx = tanto::app::Ctx::load(Some(&bob.config))
+    let ctx = tanto_app::Ctx::load(Some(&bob.config))
         .expect("bob's config")
         .keep_sessions_warm();
-    tanto::app::presence::announce(&ctx, "support", &id, Some(Doing::Viewing));
+    tanto_app::presence::announce(&ctx, "support", &id, Some(Doing::Viewing));
     alice.sync();
     assert_eq!(
         presence_of(&alice, &id),
         vec![("bob".to_string(), "viewing".to_string())]
     );
-    tanto::app::presence::announce(&ctx, "support", &id, Some(Doing::Replying));
+    tanto_app::presence::announce(&ctx, "support", &id, Some(Doing::Replying));
     alice.sync();
     assert_eq!(
         presence_of(&alice, &id),
         vec![("bob".to_string(), "replying".to_string())]
     );
     // Bob leaves: gone for alice at her next sync, not 30 s later.
-    tanto::app::presence::announce(&ctx, "support", &id, None);
+    tanto_app::presence::announce(&ctx, "support", &id, None);
     alice.sync();
     assert_eq!(presence_of(&alice, &id), vec![]);
 }
@@ -111,23 +111,23 @@ fn on_microsoft_365_presence_goes_through_records_and_goes_away() {
     // SAFETY: set before any thread of this test reads the environment.
     unsafe { std::env::set_var("TANTO_TEST_PASSWORD", "secret") };
     let warm = |t: &Tanto| {
-        tanto::app::Ctx::load(Some(&t.config))
+        tanto_app::Ctx::load(Some(&t.config))
             .expect("config")
             .keep_sessions_warm()
     };
     let (a, b) = (warm(&alice), warm(&bob));
-    tanto::app::presence::announce(&b, "support", &id, Some(Doing::Replying));
-    tanto::app::presence::announce(&a, "support", &id, Some(Doing::Viewing));
+    tanto_app::presence::announce(&b, "support", &id, Some(Doing::Replying));
+    tanto_app::presence::announce(&a, "support", &id, Some(Doing::Viewing));
     assert_eq!(
         presence_of(&alice, &id),
         vec![("bob".to_string(), "replying".to_string())]
     );
     // One record per agent, however many heartbeats.
     for _ in 0..3 {
-        tanto::app::presence::announce(&b, "support", &id, Some(Doing::Replying));
+        tanto_app::presence::announce(&b, "support", &id, Some(Doing::Replying));
     }
     assert_eq!(server.uids("support", "Tanto/Presence").len(), 2);
-    tanto::app::presence::announce(&b, "support", &id, None);
-    tanto::app::presence::announce(&a, "support", &id, Some(Doing::Viewing));
+    tanto_app::presence::announce(&b, "support", &id, None);
+    tanto_app::presence::announce(&a, "support", &id, Some(Doing::Viewing));
     assert_eq!(presence_of(&alice, &id), vec![]);
 }

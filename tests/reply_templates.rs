@@ -144,7 +144,7 @@ fn past_replies_that_used_a_template_teach_the_ranking_and_the_draft_names_the_b
         Some(true)
     );
     assert_eq!(
-        tanto::mime::header_field(&got[0].raw, "X-Tanto-Template").as_deref(),
+        tanto_mail::mime::header_field(&got[0].raw, "X-Tanto-Template").as_deref(),
         Some("定型B"),
         "the template is recorded on the copy that goes to Sent"
     );

@@ -8,8 +8,8 @@ mod support;
 use harness::{sample_message, Dovecot};
 use support::replying::{agent, all_ids, body_file, question};
 use support::Tanto;
-use tanto::app::act::Outcome;
-use tanto::core::claims::Action;
+use tanto_app::act::Outcome;
+use tanto_core::claims::Action;
 use tanto_devserver::SmtpSink;
 
 /// Runs `tanto args` with `TANTO_TRACE`: (exit code, IMAP round trips, connections).
@@ -107,27 +107,27 @@ fn on_a_warm_session_a_claim_costs_three_round_trips_and_no_login() {
             "password_command = \"echo secret\"",
         );
     std::fs::write(&alice.config, text).expect("config");
-    let ctx = tanto::app::Ctx::load(Some(&alice.config))
+    let ctx = tanto_app::Ctx::load(Some(&alice.config))
         .expect("config")
         .keep_sessions_warm();
     let claim = |id: &str| {
-        let out = tanto::app::act::perform_or_queue(&ctx, id, &Action::Claim).expect("claim");
+        let out = tanto_app::act::perform_or_queue(&ctx, id, &Action::Claim).expect("claim");
         assert!(matches!(out, Outcome::Won(_)), "{out:?}");
     };
     // The first action logs in (and creates the log folder).
     claim(&ids[0]);
-    let (rt, conns) = tanto::imap::traffic();
+    let (rt, conns) = tanto_mail::imap::traffic();
     claim(&ids[1]);
-    let (rt2, conns2) = tanto::imap::traffic();
+    let (rt2, conns2) = tanto_mail::imap::traffic();
     assert_eq!(conns2 - conns, 0, "no new login");
     assert!(rt2 - rt <= 3, "a warm claim took {} round trips", rt2 - rt);
-    tanto::app::note::note(&ctx, &ids[1], "電話済み").expect("note");
-    let (rt3, conns3) = tanto::imap::traffic();
+    tanto_app::note::note(&ctx, &ids[1], "電話済み").expect("note");
+    let (rt3, conns3) = tanto_mail::imap::traffic();
     assert_eq!(conns3 - conns2, 0, "no new login");
     assert!(rt3 - rt2 <= 1, "a warm note took {} round trips", rt3 - rt2);
     // The server restarts: the kept sessions are gone; the next action logs in anew.
     server.restart();
     claim(&ids[2]);
-    let (_, conns4) = tanto::imap::traffic();
+    let (_, conns4) = tanto_mail::imap::traffic();
     assert!(conns4 > conns3, "a new login after the restart");
 }

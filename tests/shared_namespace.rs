@@ -78,7 +78,7 @@ fn claim_note_done_and_reopen_reach_bob_within_two_seconds(server: Dovecot) {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn tanto sync");
-    let cache = tanto::cache::Cache::open(&bob.cache, false).expect("bob's cache");
+    let cache = tanto_mail::cache::Cache::open(&bob.cache, false).expect("bob's cache");
     let status = || {
         cache
             .find_conversation(&id)
@@ -112,7 +112,7 @@ fn claim_note_done_and_reopen_reach_bob_within_two_seconds(server: Dovecot) {
     server.append("support", "INBOX", &sample_message(2, None), &[]);
     let mail = wait_for("the new mail", &|| {
         cache
-            .list(&tanto::cache::ListFilter::default())
+            .list(&tanto_mail::cache::ListFilter::default())
             .is_ok_and(|l| l.len() == 2)
     });
     alice.ok(&["done", &id]);
@@ -301,7 +301,7 @@ fn agents_logging_in_as_themselves_race(caches: support::race::Caches) {
             server.share("support", folder, &format!("user={id}"), support::acl::TEAM);
         }
     }
-    let agents: Vec<(String, tanto::app::Ctx)> = AGENTS
+    let agents: Vec<(String, tanto_app::Ctx)> = AGENTS
         .iter()
         .map(|id| {
             let t = agent(&server, &caches.dir(root.path(), id), id, true);
@@ -317,7 +317,7 @@ fn agents_logging_in_as_themselves_race(caches: support::race::Caches) {
                     "password_command = \"echo secret\"",
                 );
             std::fs::write(&t.config, text).expect("write config");
-            let ctx = tanto::app::Ctx::load(Some(&t.config)).expect("config");
+            let ctx = tanto_app::Ctx::load(Some(&t.config)).expect("config");
             (id.to_string(), ctx)
         })
         .collect();

@@ -161,7 +161,7 @@ fn two_processes_syncing_one_cache_at_once_make_no_error_and_no_duplicate() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let cache = tanto::cache::Cache::open(&alice.cache, false).expect("open cache");
+    let cache = tanto_mail::cache::Cache::open(&alice.cache, false).expect("open cache");
     assert_eq!(cache.message_count().expect("count"), 1000);
     let list = alice.json(&["list", "--json"]);
     assert_eq!(by_id(&list).len(), list.as_array().expect("array").len());
@@ -453,17 +453,17 @@ fn no_change_resync_steps(n: usize) -> u64 {
     server.append_many("support", "Sent", &sent);
     let dir = tempfile::tempdir().expect("tempdir");
     let config = server.agent_config(dir.path(), "alice", "agent", "");
-    let ctx = tanto::app::Ctx::load(Some(&config)).expect("config");
+    let ctx = tanto_app::Ctx::load(Some(&config)).expect("config");
     let mut cache = ctx.cache().expect("cache");
     let (i, m) = ctx.mailboxes().next().expect("mailbox");
-    tanto::app::sync::sync_mailbox(&ctx, &mut cache, i, m).expect("first sync");
+    tanto_app::sync::sync_mailbox(&ctx, &mut cache, i, m).expect("first sync");
     cache.statement_stats(true);
-    let reports = tanto::app::sync::sync_mailbox(&ctx, &mut cache, i, m).expect("resync");
+    let reports = tanto_app::sync::sync_mailbox(&ctx, &mut cache, i, m).expect("resync");
     assert!(
         reports
             .iter()
-            .all(|r| r.mode == tanto::imap::sync::SyncMode::Unchanged
-                || r.mode == tanto::imap::sync::SyncMode::Missing),
+            .all(|r| r.mode == tanto_mail::imap::sync::SyncMode::Unchanged
+                || r.mode == tanto_mail::imap::sync::SyncMode::Missing),
         "{reports:?}"
     );
     cache
@@ -521,8 +521,8 @@ fn a_no_change_resync_selects_the_inbox_first_and_lists_nothing() {
 #[test]
 fn a_first_sync_reports_its_progress_by_batch_and_a_resync_none() {
     use std::sync::{Arc, Mutex};
-    use tanto::app::sync::{ProgressSink, SyncProgress};
-    use tanto::imap::sync::Progress;
+    use tanto_app::sync::{ProgressSink, SyncProgress};
+    use tanto_mail::imap::sync::Progress;
     let server = Dovecot::start();
     let n = 2500;
     let inbox: Vec<Vec<u8>> = (0..n).map(|i| sample_message(i, None)).collect();
@@ -534,12 +534,12 @@ fn a_first_sync_reports_its_progress_by_batch_and_a_resync_none() {
         let seen = seen.clone();
         ProgressSink::new(move |p| seen.lock().expect("lock").push(p))
     };
-    let ctx = tanto::app::Ctx::load(Some(&config))
+    let ctx = tanto_app::Ctx::load(Some(&config))
         .expect("config")
         .with_progress(sink);
     let mut cache = ctx.cache().expect("cache");
     let (i, m) = ctx.mailboxes().next().expect("mailbox");
-    tanto::app::sync::sync_mailbox(&ctx, &mut cache, i, m).expect("first sync");
+    tanto_app::sync::sync_mailbox(&ctx, &mut cache, i, m).expect("first sync");
     let inbox: Vec<Progress> = seen
         .lock()
         .expect("lock")
@@ -564,6 +564,6 @@ fn a_first_sync_reports_its_progress_by_batch_and_a_resync_none() {
     assert!(done.len() >= 3, "{done:?}");
     assert!(done.windows(2).all(|w| w[0] < w[1]), "{done:?}");
     seen.lock().expect("lock").clear();
-    tanto::app::sync::sync_mailbox(&ctx, &mut cache, i, m).expect("resync");
+    tanto_app::sync::sync_mailbox(&ctx, &mut cache, i, m).expect("resync");
     assert!(seen.lock().expect("lock").is_empty(), "{:?}", seen.lock());
 }

@@ -154,7 +154,7 @@ fn with_dovecot_down_the_tui_says_it_is_reconnecting_keeps_working_and_recovers(
     alice.sync();
     // A first sync leaves the filter's index to the TUI, which builds it in the background.
     let ready = || {
-        tanto::app::Ctx::load(Some(&alice.config))
+        tanto_app::Ctx::load(Some(&alice.config))
             .and_then(|ctx| Ok(ctx.cache()?.fts_ready()))
             .expect("the cache")
     };

@@ -1,8 +1,8 @@
 //! `tanto approve ID` and `tanto reject ID -m WHY`: a supervisor's verdict on a queued reply.
 
 use super::Ctx;
-use crate::app::reply_outbox::{decide, Verdict};
 use crate::i18n::tf;
+use tanto_app::reply_outbox::{decide, Verdict};
 
 #[derive(Debug, clap::Args)]
 pub struct ApproveArgs {

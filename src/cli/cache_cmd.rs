@@ -19,7 +19,7 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
     let mut cache = ctx.cache()?;
     match command {
         Command::Rebuild => {
-            let total = crate::app::sync::rebuild(ctx, &mut cache)?;
+            let total = tanto_app::sync::rebuild(ctx, &mut cache)?;
             outln!(
                 "{}",
                 tf(
@@ -30,13 +30,13 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
         }
         Command::Check => {
             drop(cache);
-            crate::app::sync::check_cache_now();
-            crate::app::after_sync::sync_once(ctx)?;
+            tanto_app::sync::check_cache_now();
+            tanto_app::after_sync::sync_once(ctx)?;
             outln!(
                 "{}",
                 tf(
                     "cache.checked",
-                    &[("count", &crate::app::sync::rows_put_right())]
+                    &[("count", &tanto_app::sync::rows_put_right())]
                 )
             );
         }

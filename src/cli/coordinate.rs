@@ -2,9 +2,9 @@
 //! someone else holds the conversation, 1 when the action is refused.
 
 use super::{Ctx, EXIT_LOST_RACE};
-use crate::app::act::{self, Outcome};
-use crate::core::claims::{Action, Already, Refused};
 use crate::i18n::{self, t, tf};
+use tanto_app::act::{self, Outcome};
+use tanto_core::claims::{Action, Already, Refused};
 
 #[derive(Debug, clap::Args)]
 pub struct IdArgs {
@@ -145,7 +145,7 @@ pub fn run(ctx: &Ctx, id: &str, action: Action) -> anyhow::Result<u8> {
 }
 
 pub fn note(ctx: &Ctx, args: NoteArgs) -> anyhow::Result<u8> {
-    let n = crate::app::note::note(ctx, &args.id, &args.message)?;
+    let n = tanto_app::note::note(ctx, &args.id, &args.message)?;
     if n.queued {
         eprintln!("tanto: {}", tf("note.queued", &[("id", &n.conversation)]));
         return Ok(0);

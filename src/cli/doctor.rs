@@ -5,11 +5,11 @@ use unicode_width::UnicodeWidthStr as _;
 
 use super::output::fit;
 use super::Ctx;
-use crate::app::doctor::{
+use crate::i18n::{t, tf};
+use tanto_app::doctor::{
     self, Capability, Check, Detail, FolderState, KeywordCap, SignIn, Verdict,
 };
-use crate::i18n::{t, tf};
-use crate::imap::{Right, SentFound};
+use tanto_mail::imap::{Right, SentFound};
 
 #[derive(Debug, clap::Args, Default)]
 pub struct Args {}
@@ -72,7 +72,7 @@ fn check_name(name: &str) -> &str {
 
 /// How a mailbox signs in, and where its OAuth2 token stands.
 fn sign_in_text(s: &SignIn) -> String {
-    use crate::oauth::TokenState;
+    use tanto_mail::oauth::TokenState;
     let SignIn::OAuth2 {
         provider,
         mailbox,
@@ -379,10 +379,10 @@ mod tests {
             Detail::SignIn(SignIn::Password),
         ]);
         for state in [
-            crate::oauth::TokenState::NotLoggedIn,
-            crate::oauth::TokenState::Expired,
-            crate::oauth::TokenState::Valid { expires_at: 1 },
-            crate::oauth::TokenState::Refreshable { expires_at: 1 },
+            tanto_mail::oauth::TokenState::NotLoggedIn,
+            tanto_mail::oauth::TokenState::Expired,
+            tanto_mail::oauth::TokenState::Valid { expires_at: 1 },
+            tanto_mail::oauth::TokenState::Refreshable { expires_at: 1 },
         ] {
             v.push(Detail::SignIn(SignIn::OAuth2 {
                 provider: "microsoft",

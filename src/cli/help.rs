@@ -17,7 +17,7 @@ use crate::i18n::{text_in, Lang};
 /// it when it loads the config.
 pub fn language(args: &[OsString]) -> Lang {
     let flag = config_flag(args);
-    crate::config::locate(flag.as_deref())
+    tanto_app::config::locate(flag.as_deref())
         .ok()
         .and_then(|p| std::fs::read_to_string(p).ok())
         .and_then(|text| toml::from_str::<toml::Table>(&text).ok())

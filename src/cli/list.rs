@@ -4,10 +4,10 @@ use serde::Serialize;
 
 use super::output::{fit, rfc3339, short_time};
 use super::Ctx;
-use crate::cache::{ConversationRow, ListFilter};
-use crate::core::status::Status;
 use crate::i18n::{status_name, t};
-use crate::sanitize::single_line;
+use tanto_core::status::Status;
+use tanto_mail::cache::{ConversationRow, ListFilter};
+use tanto_mail::sanitize::single_line;
 
 #[derive(Debug, clap::Args, Default)]
 pub struct Args {
@@ -70,7 +70,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         // Streamed: 100,000 conversations are not held in memory.
         let mut out = super::output::JsonArrayOut::stdout();
         let mut failed = None;
-        crate::app::conversations::each(ctx, &filter, |c| {
+        tanto_app::conversations::each(ctx, &filter, |c| {
             match out.push(&ConversationJson::from(&c)) {
                 Ok(()) => true,
                 Err(e) => {
@@ -85,7 +85,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         out.finish()?;
         return Ok(0);
     }
-    let rows = crate::app::conversations::list(ctx, &filter)?;
+    let rows = tanto_app::conversations::list(ctx, &filter)?;
     if rows.is_empty() {
         outln!("{}", t("list.none"));
         return Ok(0);

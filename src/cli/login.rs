@@ -5,7 +5,7 @@
 
 use super::Ctx;
 use crate::i18n::tf;
-use crate::oauth::Progress;
+use tanto_mail::oauth::Progress;
 
 #[derive(Debug, clap::Args, Default)]
 pub struct Args {
@@ -22,9 +22,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
             .next()
             .ok_or_else(|| anyhow::anyhow!("no [[mailbox]] in the config"))?,
     };
-    let (tokens, code) = crate::app::oauth::start_login(ctx, mailbox)?;
+    let (tokens, code) = tanto_app::oauth::start_login(ctx, mailbox)?;
     // What the provider sends is shown, never obeyed: no control characters.
-    let clean = crate::sanitize::single_line;
+    let clean = tanto_mail::sanitize::single_line;
     outln!(
         "{}",
         tf(
@@ -42,7 +42,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     let minutes = code.expires_in.div_ceil(60);
     outln!("{}", tf("login.waiting", &[("minutes", &minutes)]));
     let mut told_pending = false;
-    crate::app::oauth::finish_login(&tokens, &code, |p| match p {
+    tanto_app::oauth::finish_login(&tokens, &code, |p| match p {
         // Said once: the same line every few seconds for minutes would only scroll.
         Progress::Pending { interval } if !told_pending => {
             told_pending = true;
@@ -64,7 +64,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
             ]
         )
     );
-    if mailbox.imap.auth == crate::config::Auth::Oauth2 {
+    if mailbox.imap.auth == tanto_app::config::Auth::Oauth2 {
         let conn = ctx.connect(index, mailbox)?;
         let server = conn.addr().to_string();
         conn.logout();

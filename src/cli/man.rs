@@ -24,9 +24,9 @@ pub fn page() -> std::io::Result<Vec<u8>> {
 /// Writes tanto.1 and a page for every command (and sub-command) into `dir`.
 pub fn write_all(dir: &std::path::Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)
-        .map_err(|e| crate::said!("error.file.create_dir", path = dir.display()).because(e))?;
+        .map_err(|e| tanto_core::said!("error.file.create_dir", path = dir.display()).because(e))?;
     clap_mangen::generate_to(super::Cli::command(), dir).map_err(|e| {
-        crate::said!("error.man.write", path = dir.display())
+        tanto_core::said!("error.man.write", path = dir.display())
             .because(e)
             .into()
     })
@@ -39,7 +39,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             outln!("manual pages written to {}", dir.display());
         }
         None => {
-            let page = page().map_err(|e| crate::said!("error.man.render").because(e))?;
+            let page = page().map_err(|e| tanto_core::said!("error.man.render").because(e))?;
             outln!("{}", String::from_utf8_lossy(&page).trim_end());
         }
     }

@@ -25,10 +25,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-pub use crate::app::Ctx;
+pub use tanto_app::Ctx;
 
-use crate::app::{Notice, Notifier};
-use crate::core::claims::Action;
+use tanto_app::{Notice, Notifier};
+use tanto_core::claims::Action;
 
 /// Exit code for a lost race (someone else claimed first).
 pub const EXIT_LOST_RACE: u8 = 3;
@@ -120,7 +120,7 @@ fn stderr_notifier() -> Notifier {
     use crate::i18n::tf;
     Notifier::new(|n| match n {
         Notice::Retrying { what, reason, wait } => {
-            let reason = crate::sanitize::single_line(reason);
+            let reason = tanto_mail::sanitize::single_line(reason);
             let secs = format!("{:.1}", wait.as_secs_f32());
             eprintln!(
                 "tanto: {}",
@@ -139,7 +139,7 @@ fn stderr_notifier() -> Notifier {
             eprintln!("tanto: {}", tf("notice.warning", &[("text", &text)]))
         }
         // Only a pass's note that a teammate's tanto is sending a reply: nothing to do.
-        Notice::Outbox(crate::app::reply_outbox::Sent::Taken { .. }) => {}
+        Notice::Outbox(tanto_app::reply_outbox::Sent::Taken { .. }) => {}
         Notice::Outbox(sent) => eprintln!("tanto: {}", reply::sent_line(sent).0),
         Notice::Offline(a) => eprintln!("tanto: {}", crate::i18n::offline_text(a).0),
     })
@@ -162,7 +162,7 @@ pub fn start(ctx: &Ctx) -> anyhow::Result<()> {
     // `[keys]` is the terminal UI's table: a bad binding is a config error for every command.
     for (action, keys) in &ctx.config.keys {
         if let Err((problem, fix)) = crate::tui::keymap::check_binding(action, keys) {
-            return Err(crate::config::ConfigError::Invalid {
+            return Err(tanto_app::config::ConfigError::Invalid {
                 path: ctx.config.path.clone(),
                 key: format!("keys.{action}"),
                 problem,

@@ -2,8 +2,8 @@
 //! or is stuck in the outbox, and settle it.
 
 use super::Ctx;
-use crate::app::outbox_admin;
 use crate::i18n::{t, tf};
+use tanto_app::outbox_admin;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
             } else if items.is_empty() {
                 outln!("{}", t("outbox.empty"));
             } else {
-                let one = |s: &str| crate::sanitize::single_line(s);
+                let one = |s: &str| tanto_mail::sanitize::single_line(s);
                 for i in items {
                     let by = i.by.map(|b| format!(" by {b}")).unwrap_or_default();
                     // The reply's number and id last, so that the columns before keep
@@ -73,7 +73,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
                 tf(
                     "outbox.dropped",
                     &[
-                        ("id", &crate::sanitize::single_line(&i.conversation)),
+                        ("id", &tanto_mail::sanitize::single_line(&i.conversation)),
                         ("standing", &i.standing)
                     ]
                 )

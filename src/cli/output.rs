@@ -30,9 +30,9 @@ pub fn print_out(args: std::fmt::Arguments<'_>) {
     // other agents on the host can write, not only from checked mail. tanto's own output
     // holds no escape sequence.
     let text = args.to_string();
-    let text = match crate::sanitize::is_displayable_already(&text) {
+    let text = match tanto_mail::sanitize::is_displayable_already(&text) {
         true => text,
-        false => crate::sanitize::for_display(&text),
+        false => tanto_mail::sanitize::for_display(&text),
     };
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()) {
@@ -48,7 +48,7 @@ pub fn print_out(args: std::fmt::Arguments<'_>) {
 /// could drive a terminal escaped (`sanitize::json_for_terminal`).
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     let json = serde_json::to_string_pretty(value)?;
-    outln!("{}", crate::sanitize::json_for_terminal(&json));
+    outln!("{}", tanto_mail::sanitize::json_for_terminal(&json));
     Ok(())
 }
 
@@ -95,7 +95,7 @@ impl<W: std::io::Write> JsonArrayOut<W> {
         buf.extend_from_slice(if self.first { b"[\n" } else { b",\n" });
         self.first = false;
         let item = serde_json::to_string_pretty(value)?;
-        let item = crate::sanitize::json_for_terminal(&item);
+        let item = tanto_mail::sanitize::json_for_terminal(&item);
         // One level deeper, as inside the array (strings never hold a raw newline in JSON).
         for (i, line) in item.as_bytes().split(|&b| b == b'\n').enumerate() {
             if i > 0 {

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail};
 
 use super::{Ctx, EXIT_LOST_RACE};
-use crate::app::reply::{self, Options, Replied};
-use crate::app::reply_outbox::Sent;
 use crate::i18n::tf;
+use tanto_app::reply::{self, Options, Replied};
+use tanto_app::reply_outbox::Sent;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -40,12 +40,12 @@ pub struct Args {
 
 /// Seconds since the epoch for `--at`.
 pub fn parse_at(s: &str, now: i64) -> anyhow::Result<i64> {
-    use crate::core::when::AtError;
-    crate::core::when::parse_at(s, now).map_err(|e| {
+    use tanto_core::when::AtError;
+    tanto_core::when::parse_at(s, now).map_err(|e| {
         anyhow!(match e {
-            AtError::Number(v) => crate::said!("error.at.number", value = v),
-            AtError::Unit(v) => crate::said!("error.at.unit", value = v),
-            AtError::Form(v) => crate::said!("error.at.form", value = v),
+            AtError::Number(v) => tanto_core::said!("error.at.number", value = v),
+            AtError::Unit(v) => tanto_core::said!("error.at.unit", value = v),
+            AtError::Form(v) => tanto_core::said!("error.at.form", value = v),
         })
     })
 }
@@ -80,7 +80,9 @@ pub fn edit(ctx: &Ctx, text: &str, path: &std::path::Path) -> anyhow::Result<Str
         .tempfile_in(dir)
         .and_then(|mut f| f.write_all(text.as_bytes()).map(|_| f))
         .and_then(|f| f.keep().map_err(|e| e.error))
-        .map_err(|e| crate::said!("error.file.write_draft", path = path.display()).because(e))?;
+        .map_err(|e| {
+            tanto_core::said!("error.file.write_draft", path = path.display()).because(e)
+        })?;
     let path = file.1.as_path();
     let status = std::process::Command::new("sh")
         .arg("-c")
@@ -88,16 +90,18 @@ pub fn edit(ctx: &Ctx, text: &str, path: &std::path::Path) -> anyhow::Result<Str
         .arg("sh")
         .arg(path)
         .status()
-        .map_err(|e| crate::said!("error.editor.start").because(e))?;
+        .map_err(|e| tanto_core::said!("error.editor.start").because(e))?;
     if !status.success() {
-        bail!(crate::said!(
+        bail!(tanto_core::said!(
             "error.reply.editor_failed",
             status = status,
             path = path.display()
         ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| {
-        anyhow::Error::from(crate::said!("error.file.read_draft", path = path.display()).because(e))
+        anyhow::Error::from(
+            tanto_core::said!("error.file.read_draft", path = path.display()).because(e),
+        )
     })?;
     let _ = std::fs::remove_file(path);
     Ok(text)
@@ -106,7 +110,7 @@ pub fn edit(ctx: &Ctx, text: &str, path: &std::path::Path) -> anyhow::Result<Str
 /// Where the editor's file goes (its directory and name prefix): the agent's private drafts
 /// directory, never /tmp.
 fn draft_path(ctx: &Ctx, id: &str) -> anyhow::Result<PathBuf> {
-    Ok(crate::app::drafts::dir(ctx)?.join(format!("edit-{}", crate::sanitize::file_name(id))))
+    Ok(tanto_app::drafts::dir(ctx)?.join(format!("edit-{}", tanto_mail::sanitize::file_name(id))))
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
@@ -116,7 +120,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
         at: a
             .at
             .as_deref()
-            .map(|s| parse_at(s, crate::clock::now()))
+            .map(|s| parse_at(s, tanto_core::clock::now()))
             .transpose()?,
         force: a.force,
         attachments: a.attach.clone(),
@@ -130,8 +134,9 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
     let path = draft_path(ctx, &prepared.conversation.id)?;
     let draft = match &a.body_file {
         Some(f) => {
-            let written = std::fs::read_to_string(f)
-                .map_err(|e| crate::said!("error.file.read_body", path = f.display()).because(e))?;
+            let written = std::fs::read_to_string(f).map_err(|e| {
+                tanto_core::said!("error.file.read_body", path = f.display()).because(e)
+            })?;
             let written = if a.template.is_some() {
                 format!(
                     "{}\n{written}",
@@ -158,13 +163,13 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
     };
     let r = reply::submit(ctx, &prepared, &draft, &opts)?;
     if matches!(r, Replied::Stale { .. } | Replied::Warned { .. }) {
-        let kept = crate::app::drafts::Kept {
-            why: crate::app::drafts::Why::Stopped,
+        let kept = tanto_app::drafts::Kept {
+            why: tanto_app::drafts::Why::Stopped,
             text: draft,
-            at: crate::clock::now(),
+            at: tanto_core::clock::now(),
         };
         let c = &prepared.conversation;
-        if let Ok(path) = crate::app::drafts::keep(ctx, &c.mailbox, &c.id, &kept) {
+        if let Ok(path) = tanto_app::drafts::keep(ctx, &c.mailbox, &c.id, &kept) {
             eprintln!("tanto: {}", tf("reply.kept", &[("path", &path.display())]));
         }
     }
@@ -197,7 +202,7 @@ pub fn report(r: &Replied) -> u8 {
         } => {
             let what = arrived
                 .iter()
-                .map(|s| crate::sanitize::single_line(s))
+                .map(|s| tanto_mail::sanitize::single_line(s))
                 .collect::<Vec<_>>()
                 .join("; ");
             eprintln!(
@@ -261,9 +266,9 @@ pub fn sent_report(s: &Sent) -> u8 {
 /// What a send did, in one line, and whether a person must look at it: for `reply`,
 /// `approve` and `outbox resend`, and for a sync's outbox pass (`Notice::Outbox`).
 pub fn sent_line(s: &Sent) -> (String, bool) {
-    use crate::core::outbox::Standing;
     use crate::i18n::tf;
-    let one = |x: &str| crate::sanitize::single_line(x);
+    use tanto_core::outbox::Standing;
+    let one = |x: &str| tanto_mail::sanitize::single_line(x);
     match s {
         Sent::Delivered { conversation } => {
             (tf("reply.sent", &[("id", &one(conversation))]), false)
@@ -340,7 +345,7 @@ pub fn sent_line(s: &Sent) -> (String, bool) {
                 "reply.waiting",
                 &[
                     ("id", &one(conversation)),
-                    ("standing", &crate::core::outbox::standing_name(standing)),
+                    ("standing", &tanto_core::outbox::standing_name(standing)),
                 ],
             ),
             false,
@@ -357,7 +362,7 @@ mod tests {
         let text = format!(
             "[agent]\nid = \"alice\"\n\n[cache]\npath = {cache:?}\n\n[[mailbox]]\nname = \"support\"\naddress = \"support@example.com\"\n[mailbox.imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\nuser = \"support\"\npassword_env = \"X\"\n"
         );
-        Ctx::from_config(crate::config::parse(&text, &dir.join("config.toml")).expect("config"))
+        Ctx::from_config(tanto_app::config::parse(&text, &dir.join("config.toml")).expect("config"))
     }
 
     fn args(attach: Vec<PathBuf>) -> Args {

@@ -17,12 +17,12 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
-    for s in crate::app::save::save(ctx, &a.id, &a.dir, a.part)? {
+    for s in tanto_app::save::save(ctx, &a.id, &a.dir, a.part)? {
         outln!(
             "{}\t{}\t{}",
             s.part,
-            crate::sanitize::single_line(&s.name),
-            crate::sanitize::single_line(&s.path.to_string_lossy())
+            tanto_mail::sanitize::single_line(&s.name),
+            tanto_mail::sanitize::single_line(&s.path.to_string_lossy())
         );
     }
     Ok(0)

@@ -10,9 +10,9 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use super::list::ConversationJson;
 use super::output::{print_json, rfc3339};
 use super::Ctx;
-use crate::app::conversations::{self, ConversationView, Entry, EntryKind};
-use crate::core::model::Attachment;
 use crate::i18n::{self, t, tf};
+use tanto_app::conversations::{self, ConversationView, Entry, EntryKind};
+use tanto_core::model::Attachment;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -112,7 +112,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         print_human(&view);
     }
     match view.fetch_error {
-        Some(e) => Err(crate::said!("error.show.not_fetched", cause = e).into()),
+        Some(e) => Err(tanto_core::said!("error.show.not_fetched", cause = e).into()),
         None => Ok(0),
     }
 }
@@ -176,7 +176,7 @@ fn hanging(line: &str, indent: usize, width: Option<usize>) -> Vec<String> {
 
 fn print_human(view: &ConversationView) {
     let conv = &view.conversation;
-    let single = crate::sanitize::single_line;
+    let single = tanto_mail::sanitize::single_line;
     for p in &view.presence {
         outln!(
             "{}",
@@ -234,7 +234,7 @@ fn print_human(view: &ConversationView) {
             };
             header("show.from", "from", &who);
         }
-        let emails = |v: &[crate::core::model::Address]| {
+        let emails = |v: &[tanto_core::model::Address]| {
             v.iter()
                 .map(|a| a.email.as_str())
                 .collect::<Vec<_>>()

@@ -1,10 +1,10 @@
 //! `tanto sync [--once]`: bring the cache up to date, then (without --once) keep it so.
 
 use super::Ctx;
-use crate::app::watch::{WatchEvent, Watcher};
 use crate::i18n::{t, tf};
-use crate::imap::sync::SyncMode;
-use crate::sanitize::single_line;
+use tanto_app::watch::{WatchEvent, Watcher};
+use tanto_mail::imap::sync::SyncMode;
+use tanto_mail::sanitize::single_line;
 
 #[derive(Debug, clap::Args, Default)]
 pub struct Args {
@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     if !args.once {
         return watch(ctx);
     }
-    let out = crate::app::after_sync::sync_once(ctx)?;
+    let out = tanto_app::after_sync::sync_once(ctx)?;
     if args.json {
         super::output::print_json(&out)?;
         return Ok(0);

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use super::Ctx;
-use crate::app::reply_templates as t;
 use crate::i18n::tf;
+use tanto_app::reply_templates as t;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -49,12 +49,12 @@ fn mailbox(ctx: &Ctx) -> String {
 fn text(ctx: &Ctx, file: Option<PathBuf>, start: &str) -> anyhow::Result<String> {
     match file {
         Some(f) => std::fs::read_to_string(&f).map_err(|e| {
-            crate::said!("error.file.read", path = f.display())
+            tanto_core::said!("error.file.read", path = f.display())
                 .because(e)
                 .into()
         }),
         None => {
-            let path = crate::app::drafts::dir(ctx)?.join("template");
+            let path = tanto_app::drafts::dir(ctx)?.join("template");
             super::reply::edit(ctx, start, &path)
         }
     }
@@ -68,8 +68,8 @@ pub fn run(ctx: &Ctx, c: Command) -> anyhow::Result<u8> {
                 let first = tpl.body.lines().next().unwrap_or("");
                 outln!(
                     "{}\t{}",
-                    crate::sanitize::single_line(&tpl.name),
-                    crate::sanitize::single_line(first)
+                    tanto_mail::sanitize::single_line(&tpl.name),
+                    tanto_mail::sanitize::single_line(first)
                 );
             }
         }
@@ -92,7 +92,7 @@ pub fn run(ctx: &Ctx, c: Command) -> anyhow::Result<u8> {
         }
         Command::Suggest { id } => {
             for name in t::suggest_for(ctx, &id)? {
-                outln!("{}", crate::sanitize::single_line(&name));
+                outln!("{}", tanto_mail::sanitize::single_line(&name));
             }
         }
         Command::Rm { name } => {

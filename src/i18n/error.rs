@@ -8,18 +8,20 @@ use std::error::Error as StdError;
 use std::fmt::Display;
 
 use super::tf;
-use crate::app::demo::DemoError;
-use crate::cache::{CacheError, Lookup};
-use crate::config::{ConfigError, PasswordError};
-use crate::imap::sync::SyncError;
-use crate::imap::ImapError;
-use crate::oauth::OAuthError;
-use crate::send::SendError;
+use tanto_app::config::{ConfigError, PasswordError};
+use tanto_core::claims::Refused;
+#[cfg(feature = "demo")]
+use tanto_demo::DemoError;
+use tanto_mail::cache::{CacheError, Lookup};
+use tanto_mail::imap::sync::SyncError;
+use tanto_mail::imap::ImapError;
+use tanto_mail::oauth::OAuthError;
+use tanto_mail::send::SendError;
 
 /// The whole chain in one line, as `{e:#}` would print it, in the language in use.
 pub fn error_text(e: &anyhow::Error) -> String {
     let links: Vec<String> = e.chain().map(link_text).collect();
-    crate::sanitize::single_line(&links.join(": "))
+    tanto_mail::sanitize::single_line(&links.join(": "))
 }
 
 /// One link of a chain: worded by the catalogue when tanto knows it, else its own text.
@@ -27,6 +29,7 @@ fn link_text(e: &(dyn StdError + 'static)) -> String {
     if let Some(s) = e.downcast_ref::<super::Said>() {
         return s.text_in(super::lang());
     }
+    #[cfg(feature = "demo")]
     if let Some(d) = e.downcast_ref::<DemoError>() {
         return demo(d);
     }
@@ -44,6 +47,9 @@ fn link_text(e: &(dyn StdError + 'static)) -> String {
     }
     if let Some(c) = e.downcast_ref::<CacheError>() {
         return cache(c);
+    }
+    if let Some(r) = e.downcast_ref::<Refused>() {
+        return super::refused_reason(r);
     }
     // Transparent wrappers: their text is the inner error's.
     match e.downcast_ref::<SyncError>() {
@@ -73,6 +79,7 @@ fn send(e: &SendError) -> String {
     }
 }
 
+#[cfg(feature = "demo")]
 fn demo(e: &DemoError) -> String {
     match e {
         DemoError::AgentsOutOfRange { agents, max } => {
@@ -202,9 +209,9 @@ fn imap(e: &ImapError) -> String {
         }
         ImapError::TooMuch { addr, what, mib } => {
             let key = match what {
-                crate::imap::Over::Line => "error.imap.too_much.line",
-                crate::imap::Over::Response => "error.imap.too_much.response",
-                crate::imap::Over::Message => "error.imap.too_much.message",
+                tanto_mail::imap::Over::Line => "error.imap.too_much.line",
+                tanto_mail::imap::Over::Response => "error.imap.too_much.response",
+                tanto_mail::imap::Over::Message => "error.imap.too_much.message",
             };
             let mib = mib.to_string();
             tf(key, &[("addr", addr), ("mib", &mib), ("key", &what.key())])
@@ -580,35 +587,39 @@ mod tests {
     #[test]
     fn in_english_the_errors_made_data_read_as_they_did_before() {
         // The old `bail!`/`context` texts, character for character.
-        let cases: Vec<(anyhow::Error, &str)> =
-            vec![
+        let cases: Vec<(anyhow::Error, &str)> = vec![
             (
-                crate::said!("error.note.empty").into(),
+                tanto_core::said!("error.note.empty").into(),
                 "the note is empty; pass the text with -m",
             ),
             (
-                crate::said!("error.act.kept_changing", id = "c0ffee", action = "claim").into(),
+                tanto_core::said!("error.act.kept_changing", id = "c0ffee", action = "claim")
+                    .into(),
                 "conversation c0ffee kept changing while tanto tried to claim it; try again",
             ),
             (
-                crate::said!("error.act.no_keywords", keyword = "tanto-wip", folder = "INBOX")
-                    .into(),
+                tanto_core::said!(
+                    "error.act.no_keywords",
+                    keyword = "tanto-wip",
+                    folder = "INBOX"
+                )
+                .into(),
                 "the server does not let clients create the keyword tanto-wip in INBOX (no \\* \
                  in PERMANENTFLAGS); tanto cannot store claims there: see `tanto doctor`",
             ),
             (
-                crate::said!("error.context.syncing", folder = "INBOX")
+                tanto_core::said!("error.context.syncing", folder = "INBOX")
                     .because(io())
                     .into(),
                 "syncing INBOX: Permission denied",
             ),
             (
-                crate::said!("error.tui.no_terminal").into(),
+                tanto_core::said!("error.tui.no_terminal").into(),
                 "the terminal UI needs a terminal; in scripts use `tanto list` and the other \
                  subcommands",
             ),
             (
-                crate::said!("error.template.exists", quoted = "\"hi\"", name = "hi").into(),
+                tanto_core::said!("error.template.exists", quoted = "\"hi\"", name = "hi").into(),
                 "a template named \"hi\" exists; `tanto template edit hi` changes it",
             ),
             (
@@ -636,7 +647,7 @@ mod tests {
     fn file_editor_and_at_errors_are_worded_in_both_languages() {
         let draft = || {
             anyhow::Error::from(
-                crate::said!("error.file.read_draft", path = "/tmp/d.txt").because(io()),
+                tanto_core::said!("error.file.read_draft", path = "/tmp/d.txt").because(io()),
             )
         };
         assert_eq!(
@@ -671,13 +682,13 @@ mod tests {
 
     #[test]
     fn the_cause_of_a_catalogued_context_is_still_seen_by_the_retry_rules() {
-        let e: anyhow::Error = crate::said!("error.context.syncing", folder = "INBOX")
+        let e: anyhow::Error = tanto_core::said!("error.context.syncing", folder = "INBOX")
             .because(ImapError::Lost {
                 addr: "a:1".into(),
                 reason: "reset".into(),
             })
             .into();
-        assert!(crate::app::retry::is_transient(&e));
+        assert!(tanto_app::retry::is_transient(&e));
         let ja = with_lang(Lang::Ja, || error_text(&e));
         assert!(ja.starts_with("INBOX の同期: "), "{ja}");
     }

@@ -1,9 +1,9 @@
 //! Warnings from the application layer, worded for people (both front ends).
 
 use super::{t, tf};
-use crate::app::Warning;
-use crate::config::ConfigWarning;
-use crate::sanitize::single_line;
+use tanto_app::config::ConfigWarning;
+use tanto_app::Warning;
+use tanto_mail::sanitize::single_line;
 
 /// The warning as one safe line in the language in use; the cause from below stays verbatim.
 pub fn warning(w: &Warning) -> String {

@@ -22,7 +22,7 @@ pub fn parse_later(text: &str, now: i64, utc_offset: i32) -> Result<i64, String>
     if day == 1 && rest.is_empty() {
         return parse_later("tomorrow 09:00", now, utc_offset);
     }
-    let at = crate::core::when::parse_at(&t, now).map_err(|_| {
+    let at = tanto_core::when::parse_at(&t, now).map_err(|_| {
         format!("{text:?}: try +2h, +30m, 09:00, tomorrow 09:00 or 2026-01-05T09:00:00+09:00")
     })?;
     if at <= now {

@@ -7,16 +7,16 @@ use ratatui::Terminal;
 
 use super::keymap::Keymap;
 use super::state::{Reader, Screen, State};
-use crate::app::conversations::{mail_entry, ConversationView};
-use crate::cache::{ConversationRow, MessageRow};
-use crate::core::model::Address;
-use crate::core::status::Status;
+use tanto_app::conversations::{mail_entry, ConversationView};
+use tanto_core::model::Address;
+use tanto_core::status::Status;
+use tanto_mail::cache::{ConversationRow, MessageRow};
 
 /// Draws `raw` as the only message of a conversation in the reader at `width` x `height`;
 /// the screen's rows, or which cell holds a character that must never reach a terminal.
 #[doc(hidden)]
 pub fn draw_message(raw: &[u8], width: u16, height: u16) -> Result<Vec<String>, String> {
-    let h = crate::mime::parse_headers(raw);
+    let h = tanto_mail::mime::parse_headers(raw);
     let row = MessageRow {
         folder_id: 1,
         folder: "INBOX".into(),
@@ -40,7 +40,7 @@ pub fn draw_message(raw: &[u8], width: u16, height: u16) -> Result<Vec<String>, 
         conversation: ConversationRow {
             mailbox: "support".into(),
             id: "00000000".into(),
-            subject: crate::sanitize::single_line(&h.subject),
+            subject: tanto_mail::sanitize::single_line(&h.subject),
             customer: entry
                 .from
                 .as_ref()

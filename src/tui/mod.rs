@@ -23,10 +23,10 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind, MouseButton, MouseEve
 use ratatui::crossterm::{cursor, execute, terminal};
 use ratatui::Terminal;
 
-use crate::app::watch::Watcher;
-use crate::app::{Ctx, Notifier};
 use keymap::Keymap;
 use state::State;
+use tanto_app::watch::Watcher;
+use tanto_app::{Ctx, Notifier};
 use update::{update, Command, Msg, Reply};
 use worker::Workers;
 
@@ -35,7 +35,7 @@ type Term = Terminal<CrosstermBackend<std::io::Stdout>>;
 /// Runs the TUI until the user quits (or the session ends); returns the exit code.
 pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        anyhow::bail!(crate::said!("error.tui.no_terminal"));
+        anyhow::bail!(tanto_core::said!("error.tui.no_terminal"));
     }
     let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
     let notices = tx.clone();
@@ -46,7 +46,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
         .with_notifier(Notifier::new(move |n| {
             let _ = notices.send(Msg::Notice(n.clone()));
         }))
-        .with_progress(crate::app::sync::ProgressSink::new(move |p| {
+        .with_progress(tanto_app::sync::ProgressSink::new(move |p| {
             let _ = progress_tx.send(p);
         }))
         .keep_sessions_warm();
@@ -60,7 +60,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
 
     install_panic_hook();
     MOUSE.store(ctx.config.agent.mouse, Ordering::SeqCst);
-    let mut term = enter().map_err(|e| crate::said!("error.tui.setup").because(e))?;
+    let mut term = enter().map_err(|e| tanto_core::said!("error.tui.setup").because(e))?;
     spawn_input(tx.clone());
     let size = term.size().unwrap_or_default();
     let mut pending = update(
@@ -85,7 +85,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
     );
     // Whatever ended the loop: nobody is viewing anything any more.
     if let Some(r) = &state.reader {
-        crate::app::presence::announce(&ctx, &r.mailbox, &r.id, None);
+        tanto_app::presence::announce(&ctx, &r.mailbox, &r.id, None);
     }
     leave();
     // ratatui's Drop shows the cursor again and, when that fails (the terminal hung up),
@@ -93,7 +93,7 @@ pub fn run(ctx: Ctx) -> anyhow::Result<u8> {
     std::mem::forget(term);
     drop(watcher);
     // Last, just before the process ends: a sync cut off here writes nothing after it.
-    crate::app::sync::release_on_exit(&ctx);
+    tanto_app::sync::release_on_exit(&ctx);
     result.map(|()| 0)
 }
 
@@ -104,7 +104,7 @@ fn initial_state(ctx: &Ctx) -> State {
         .iter()
         .map(|m| m.name.clone())
         .collect();
-    let now = crate::clock::now();
+    let now = tanto_core::clock::now();
     let mut s = State::new(
         &ctx.config.agent.id,
         mailboxes,
@@ -127,7 +127,7 @@ fn initial_state(ctx: &Ctx) -> State {
 struct Inputs<'a> {
     rx: &'a Receiver<Msg>,
     signals: &'a Receiver<()>,
-    progress: &'a Receiver<crate::app::sync::SyncProgress>,
+    progress: &'a Receiver<tanto_app::sync::SyncProgress>,
 }
 
 fn event_loop(
@@ -245,7 +245,7 @@ fn spawn_ticks(tx: Sender<Msg>) {
         std::thread::sleep(Duration::from_secs(1));
         if tx
             .send(Msg::Tick {
-                now: crate::clock::now(),
+                now: tanto_core::clock::now(),
             })
             .is_err()
         {
@@ -258,7 +258,7 @@ fn spawn_ticks(tx: Sender<Msg>) {
 fn spawn_signals() -> anyhow::Result<Receiver<()>> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGINT])
-        .map_err(|e| crate::said!("error.signal_handler").because(e))?;
+        .map_err(|e| tanto_core::said!("error.signal_handler").because(e))?;
     let (tx, rx) = crossbeam_channel::bounded(1);
     std::thread::spawn(move || {
         if signals.forever().next().is_some() {
@@ -361,7 +361,7 @@ fn install_panic_hook() {
         let _ = writeln!(
             std::io::stderr(),
             "tanto: internal error: {}{at}; please report it",
-            crate::sanitize::single_line(&what)
+            tanto_mail::sanitize::single_line(&what)
         );
     }));
 }
@@ -397,16 +397,16 @@ impl Heartbeat {
             kind.to_string(),
         );
         let thread = std::thread::spawn(move || {
-            let doing = crate::core::presence::Doing::parse(&kind);
+            let doing = tanto_core::presence::Doing::parse(&kind);
             loop {
-                crate::app::presence::announce(&ctx, &mailbox, &id, doing);
+                tanto_app::presence::announce(&ctx, &mailbox, &id, doing);
                 // The presence lasts 30 s: renewed well before it lapses.
                 match stopped.recv_timeout(Duration::from_secs(10)) {
                     Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
                     _ => break,
                 }
             }
-            crate::app::presence::announce(&ctx, &mailbox, &id, None);
+            tanto_app::presence::announce(&ctx, &mailbox, &id, None);
         });
         Heartbeat {
             stop,

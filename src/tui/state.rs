@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use crate::app::conversations::ConversationView;
-use crate::app::reply::Prepared;
-use crate::app::reply_outbox::Awaiting;
-use crate::cache::{StatusCounts, TabQuery, WindowRow};
-use crate::core::status::Status;
+use tanto_app::conversations::ConversationView;
+use tanto_app::reply::Prepared;
+use tanto_app::reply_outbox::Awaiting;
+use tanto_core::status::Status;
+use tanto_mail::cache::{StatusCounts, TabQuery, WindowRow};
 
 use super::keymap::Keymap;
 
@@ -254,7 +254,7 @@ pub struct StatusBar {
     pub busy: usize,
     pub syncing: bool,
     /// How far a long (first) sync is, while it runs.
-    pub progress: Option<crate::app::sync::SyncProgress>,
+    pub progress: Option<tanto_app::sync::SyncProgress>,
     pub history: std::collections::VecDeque<String>,
     /// The error and the news last recorded (a line is recorded once, when it appears).
     pub seen: (Option<String>, Option<String>),

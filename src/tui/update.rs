@@ -4,14 +4,14 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::app::act::Outcome;
-use crate::app::conversations::ConversationView;
-use crate::app::reply::Replied;
-use crate::app::reply_outbox::{Awaiting, Sent, TakeBack, Verdict};
-use crate::app::watch::WatchEvent;
-use crate::app::Notice;
-use crate::cache::{StatusCounts, TabQuery};
-use crate::core::claims::{self, Already, Refused};
+use tanto_app::act::Outcome;
+use tanto_app::conversations::ConversationView;
+use tanto_app::reply::Replied;
+use tanto_app::reply_outbox::{Awaiting, Sent, TakeBack, Verdict};
+use tanto_app::watch::WatchEvent;
+use tanto_app::Notice;
+use tanto_core::claims::{self, Already, Refused};
+use tanto_mail::cache::{StatusCounts, TabQuery};
 
 use super::keymap::Action;
 use super::state::{Draft, Link, Overlay, Reader, Screen, State, Tab, Window};
@@ -281,7 +281,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
                 Link::Retrying { since, .. } => *since,
                 _ => s.now,
             };
-            let reason = crate::sanitize::single_line(&reason);
+            let reason = tanto_mail::sanitize::single_line(&reason);
             if !matches!(&s.link, Link::Retrying { reason: r, .. } if *r == reason) {
                 status::record(s, tf("tui.status.trouble", &[("why", &reason)]));
             }
@@ -310,7 +310,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
                         "notice.retrying",
                         &[
                             ("what", &crate::i18n::retrying_what(&what)),
-                            ("reason", &crate::sanitize::single_line(&reason)),
+                            ("reason", &tanto_mail::sanitize::single_line(&reason)),
                             ("secs", &wait.as_secs().max(1)),
                         ],
                     );
@@ -318,7 +318,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
                     s.status.error = Some(text);
                 }
                 Notice::Warning(w) => {
-                    if matches!(w, crate::app::Warning::OutboxPass { .. }) {
+                    if matches!(w, tanto_app::Warning::OutboxPass { .. }) {
                         status::pass_failed(s);
                     }
                     s.status.error = Some(crate::i18n::warning(&w));

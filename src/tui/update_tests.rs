@@ -3,9 +3,9 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
-use crate::cache::{ConversationRow, WindowRow};
-use crate::core::status::Status;
 use crate::tui::keymap::Keymap;
+use tanto_core::status::Status;
+use tanto_mail::cache::{ConversationRow, WindowRow};
 
 pub(crate) fn row(id: &str, subject: &str, status: Status) -> WindowRow {
     WindowRow {
@@ -649,14 +649,14 @@ fn ctrl(s: &mut State, c: char) -> Vec<Command> {
     )
 }
 
-fn mail(at: i64, text: &str) -> crate::app::conversations::Entry {
-    crate::app::conversations::Entry {
-        kind: crate::app::conversations::EntryKind::Inbound,
+fn mail(at: i64, text: &str) -> tanto_app::conversations::Entry {
+    tanto_app::conversations::Entry {
+        kind: tanto_app::conversations::EntryKind::Inbound,
         at,
         event: None,
         agent: None,
         owner: None,
-        from: Some(crate::core::model::Address {
+        from: Some(tanto_core::model::Address {
             name: None,
             email: "carol@example.com".into(),
         }),
@@ -687,7 +687,7 @@ fn reading() -> State {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let view = crate::app::conversations::ConversationView {
+    let view = tanto_app::conversations::ConversationView {
         conversation: row("a1", "Hello", Status::Done).conversation,
         presence: Vec::new(),
         timeline: vec![
@@ -1068,7 +1068,7 @@ fn synced(s: &mut State) {
 fn rejected(conversation: &str) -> Msg {
     Msg::Notice(Notice::Outbox(Sent::Waiting {
         conversation: conversation.into(),
-        standing: crate::core::outbox::Standing::Rejected,
+        standing: tanto_core::outbox::Standing::Rejected,
         author: "alice".into(),
     }))
 }
@@ -1274,7 +1274,7 @@ fn with_draft(s: &mut State) {
         id: "a1".into(),
         text: draft.into(),
         prepared: crate::tui::state::Draft(std::sync::Arc::new(
-            crate::app::reply::Prepared::for_tests(mine, draft),
+            tanto_app::reply::Prepared::for_tests(mine, draft),
         )),
         displaced: false,
     });

@@ -11,8 +11,8 @@ use crossbeam_channel::{Receiver, Sender};
 
 use super::state::{Draft, Window};
 use super::update::{Anchor, Command, Msg, Reply};
-use crate::app::Ctx;
-use crate::cache::{Cache, TabQuery};
+use tanto_app::Ctx;
+use tanto_mail::cache::{Cache, TabQuery};
 
 /// A list request as the list thread gets it.
 struct ListJob {
@@ -115,7 +115,7 @@ fn fresh_sync(ctx: &Ctx, mailbox: &str) {
         return;
     };
     if let Ok(mut cache) = ctx.cache() {
-        let _ = crate::app::sync::sync_mailbox(ctx, &mut cache, index, m);
+        let _ = tanto_app::sync::sync_mailbox(ctx, &mut cache, index, m);
     }
 }
 
@@ -128,36 +128,35 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
     let me = ctx.config.agent.id.clone();
     match cmd {
         Command::Open { id, .. } => Some(Reply::Opened {
-            result: crate::app::conversations::view(ctx, &id)
+            result: tanto_app::conversations::view(ctx, &id)
                 .map(Box::new)
                 .map_err(|e| error_line(&e)),
             id,
         }),
         Command::Act { id, action } => Some(Reply::Acted {
-            result: crate::app::act::perform_or_queue(ctx, &id, &action)
-                .map_err(|e| error_line(&e)),
+            result: tanto_app::act::perform_or_queue(ctx, &id, &action).map_err(|e| error_line(&e)),
             id,
         }),
         Command::Note { id, text } => Some(Reply::Noted {
-            result: crate::app::note::note(ctx, &id, &text)
+            result: tanto_app::note::note(ctx, &id, &text)
                 .map(|n| n.queued)
                 .map_err(|e| error_line(&e)),
             id,
         }),
         Command::Save { id, dir } => Some(Reply::Saved {
-            result: crate::app::save::save(ctx, &id, std::path::Path::new(&dir), None)
+            result: tanto_app::save::save(ctx, &id, std::path::Path::new(&dir), None)
                 .map(|saved| saved.len())
                 .map_err(|e| error_line(&e)),
             id,
             dir,
         }),
         Command::Leave { mailbox, id } => {
-            crate::app::presence::announce(ctx, &mailbox, &id, None);
+            tanto_app::presence::announce(ctx, &mailbox, &id, None);
             None
         }
         Command::Heartbeat { mailbox, id } => {
-            let viewing = Some(crate::core::presence::Doing::Viewing);
-            crate::app::presence::announce(ctx, &mailbox, &id, viewing);
+            let viewing = Some(tanto_core::presence::Doing::Viewing);
+            tanto_app::presence::announce(ctx, &mailbox, &id, viewing);
             None
         }
         Command::LoadAgents => {
@@ -171,16 +170,16 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
             ))
         }
         Command::PrepareReply { id, all } => {
-            let opts = crate::app::reply::Options {
+            let opts = tanto_app::reply::Options {
                 all,
                 ..Default::default()
             };
             Some(Reply::ReplyPrepared {
-                result: crate::app::reply::prepare(ctx, &id, &opts)
+                result: tanto_app::reply::prepare(ctx, &id, &opts)
                     .map(|r| {
                         r.map(|mut p| {
                             // The best-fitting templates, named in the draft's comments.
-                            p.draft = crate::app::reply::draft_with_suggestions(ctx, &p);
+                            p.draft = tanto_app::reply::draft_with_suggestions(ctx, &p);
                             Draft(std::sync::Arc::new(p))
                         })
                     })
@@ -195,7 +194,7 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
             at,
             undo,
         } => {
-            let opts = crate::app::reply::Options {
+            let opts = tanto_app::reply::Options {
                 force,
                 at,
                 keep_open: false,
@@ -204,7 +203,7 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
             Some(Reply::ReplySubmitted {
                 id: draft.0.conversation.id.clone(),
                 undo,
-                result: crate::app::reply::submit(ctx, &draft.0, &text, &opts)
+                result: tanto_app::reply::submit(ctx, &draft.0, &text, &opts)
                     .map_err(|e| error_line(&e)),
             })
         }
@@ -213,7 +212,7 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
             mailbox,
             message_id,
         } => Some(Reply::TookBack {
-            result: crate::app::reply_outbox::take_back(ctx, &mailbox, &id, &message_id)
+            result: tanto_app::reply_outbox::take_back(ctx, &mailbox, &id, &message_id)
                 .map_err(|e| error_line(&e)),
             id,
         }),
@@ -222,7 +221,7 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
             mailbox,
             message_id,
         } => Some(Reply::SentDue {
-            result: crate::app::reply_outbox::send_due(ctx, &mailbox, &message_id, &id)
+            result: tanto_app::reply_outbox::send_due(ctx, &mailbox, &message_id, &id)
                 .map_err(|e| error_line(&e)),
             id,
         }),
@@ -232,35 +231,33 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
             by,
             text,
         } => {
-            let kept = crate::app::drafts::Kept {
-                why: crate::app::drafts::Why::TakenOver { by },
+            let kept = tanto_app::drafts::Kept {
+                why: tanto_app::drafts::Why::TakenOver { by },
                 text,
-                at: crate::clock::now(),
+                at: tanto_core::clock::now(),
             };
             Some(Reply::DraftKept {
-                result: crate::app::drafts::keep(ctx, &mailbox, &id, &kept)
+                result: tanto_app::drafts::keep(ctx, &mailbox, &id, &kept)
                     .map(|_| ())
                     .map_err(|e| error_line(&e)),
                 id,
             })
         }
         Command::Presence { mailbox, id, kind } => {
-            let doing = kind
-                .as_deref()
-                .and_then(crate::core::presence::Doing::parse);
-            crate::app::presence::announce(ctx, &mailbox, &id, doing);
+            let doing = kind.as_deref().and_then(tanto_core::presence::Doing::parse);
+            tanto_app::presence::announce(ctx, &mailbox, &id, doing);
             None
         }
         Command::LoadApprovals => Some(Reply::Approvals(
-            crate::app::reply_outbox::awaiting_approval(ctx).map_err(|e| error_line(&e)),
+            tanto_app::reply_outbox::awaiting_approval(ctx).map_err(|e| error_line(&e)),
         )),
         Command::Decide {
             id,
             message_id,
             verdict,
         } => Some(Reply::Decided {
-            approve: verdict == crate::app::reply_outbox::Verdict::Approve,
-            result: crate::app::reply_outbox::decide(ctx, &id, Some(&message_id), &verdict)
+            approve: verdict == tanto_app::reply_outbox::Verdict::Approve,
+            result: tanto_app::reply_outbox::decide(ctx, &id, Some(&message_id), &verdict)
                 .map_err(|e| error_line(&e)),
             id,
         }),
@@ -458,7 +455,7 @@ fn index_for_filter(ctx: &Ctx, replies: &Sender<Msg>, indexing: &Arc<AtomicBool>
     }
     let (ctx, replies, indexing) = (ctx.clone(), replies.clone(), indexing.clone());
     std::thread::spawn(move || {
-        if matches!(crate::app::conversations::prepare_filter(&ctx), Ok(true)) {
+        if matches!(tanto_app::conversations::prepare_filter(&ctx), Ok(true)) {
             let _ = replies.send(Msg::CacheChanged);
         }
         indexing.store(false, Ordering::SeqCst);

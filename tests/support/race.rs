@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Barrier;
 
 use crate::harness::ImapServer;
-use tanto::app::act::{perform, Outcome};
-use tanto::app::Ctx;
-use tanto::core::claims::Action;
+use tanto_app::act::{perform, Outcome};
+use tanto_app::Ctx;
+use tanto_core::claims::Action;
 
 /// Whether the agents of a race each have their cache or share one (one jump host).
 #[derive(Clone, Copy, Debug)]
@@ -39,12 +39,12 @@ pub fn agent_via(server: &ImapServer, port: u16, dir: &Path, id: &str) -> Ctx {
 
 /// One sync of every mailbox of the agent.
 pub fn sync(ctx: &Ctx) {
-    tanto::app::after_sync::sync_once(ctx).expect("sync");
+    tanto_app::after_sync::sync_once(ctx).expect("sync");
 }
 
 /// Every conversation in the agent's cache: its status and assignee.
 pub fn owners(ctx: &Ctx) -> BTreeMap<String, (String, Option<String>)> {
-    tanto::app::conversations::list(ctx, &Default::default())
+    tanto_app::conversations::list(ctx, &Default::default())
         .expect("list")
         .into_iter()
         .map(|c| (c.id, (c.status.as_str().to_string(), c.assignee)))

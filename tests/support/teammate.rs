@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use tanto::app::watch::Watcher;
-use tanto::app::Ctx;
-use tanto::cache::Cache;
+use tanto_app::watch::Watcher;
+use tanto_app::Ctx;
+use tanto_mail::cache::Cache;
 
 pub struct Teammate {
     watcher: Watcher,

@@ -201,7 +201,7 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
 /// next reply on the conversation opens it (a quit or a crash loses nothing).
 pub(super) fn displaced(
     s: &mut State,
-    conv: &crate::cache::ConversationRow,
+    conv: &tanto_mail::cache::ConversationRow,
     out: &mut Vec<Command>,
 ) {
     let Some(c) = s

@@ -318,7 +318,10 @@ pub(super) fn command_line(s: &mut State, text: &str, out: &mut Vec<Command>) {
         _ => {
             s.status.error = Some(tf(
                 "tui.command.unknown",
-                &[("text", &format!("{:?}", crate::sanitize::single_line(text)))],
+                &[(
+                    "text",
+                    &format!("{:?}", tanto_mail::sanitize::single_line(text)),
+                )],
             ));
             return;
         }

@@ -23,7 +23,7 @@ pub(super) fn leave_reader(s: &mut State, out: &mut Vec<Command>) {
 /// where each entry of the timeline starts. Only positions matter here (where `n` and `J`
 /// scroll to), so the words are the entries' own, not the view's labels.
 fn layout(v: &ConversationView) -> (Vec<String>, Vec<usize>) {
-    use crate::app::conversations::EntryKind;
+    use tanto_app::conversations::EntryKind;
     let mut lines = vec![format!("{} {}", v.conversation.customer, v.conversation.id)];
     if !v.presence.is_empty() {
         lines.push(String::new());
@@ -39,7 +39,7 @@ fn layout(v: &ConversationView) -> (Vec<String>, Vec<usize>) {
         match e.kind {
             EntryKind::Inbound | EntryKind::Reply => {
                 lines.push(format!("── {from}"));
-                let names = |l: &[crate::core::model::Address]| {
+                let names = |l: &[tanto_core::model::Address]| {
                     l.iter()
                         .map(|a| a.email.as_str())
                         .collect::<Vec<_>>()

@@ -3,11 +3,11 @@
 //! the Approvals view. No I/O, like the rest of `update`.
 
 use super::{leave_reader, refresh_after_change, reload, short, Command, Reply};
-use crate::app::reply::Replied;
-use crate::app::reply_outbox::{Sent, TakeBack, Verdict};
 use crate::i18n::{t as tr, tf};
 use crate::tui::keymap::Action;
 use crate::tui::state::{Compose, Overlay, Screen, State, Undo};
+use tanto_app::reply::Replied;
+use tanto_app::reply_outbox::{Sent, TakeBack, Verdict};
 
 /// `r` / `R`: go on with the draft of this conversation if there is one, else claim and
 /// prepare a new one (the worker answers `ReplyPrepared`).
@@ -269,7 +269,7 @@ pub(super) fn sent_text(sent: &Sent) -> (String, bool) {
                 short(conversation),
                 tf(
                     "tui.reply.queued",
-                    &[("why", &crate::sanitize::single_line(reason))]
+                    &[("why", &tanto_mail::sanitize::single_line(reason))]
                 )
             ),
             false,
@@ -283,7 +283,7 @@ pub(super) fn sent_text(sent: &Sent) -> (String, bool) {
                 short(conversation),
                 tf(
                     "tui.reply.uncertain",
-                    &[("why", &crate::sanitize::single_line(reason))]
+                    &[("why", &tanto_mail::sanitize::single_line(reason))]
                 )
             ),
             true,
@@ -300,7 +300,7 @@ pub(super) fn sent_text(sent: &Sent) -> (String, bool) {
                 tf(
                     "tui.reply.held_for_author",
                     &[
-                        ("author", &crate::sanitize::single_line(author)),
+                        ("author", &tanto_mail::sanitize::single_line(author)),
                         ("why", &crate::i18n::hold_text(hold)),
                     ],
                 )
@@ -325,7 +325,7 @@ pub(super) fn sent_text(sent: &Sent) -> (String, bool) {
                 short(conversation),
                 tf(
                     "tui.reply.waiting",
-                    &[("standing", &crate::core::outbox::standing_name(standing))]
+                    &[("standing", &tanto_core::outbox::standing_name(standing))]
                 )
             ),
             false,

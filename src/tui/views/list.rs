@@ -6,11 +6,11 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use super::{age, fit, Theme};
-use crate::core::status::Status;
 use crate::i18n::{t as tr, tf};
-use crate::sanitize::single_line;
 use crate::tui::cells::{self, Cells};
 use crate::tui::state::{State, Tab};
+use tanto_core::status::Status;
+use tanto_mail::sanitize::single_line;
 
 pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     let [tabs, header, rows] = Layout::vertical([

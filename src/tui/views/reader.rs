@@ -7,12 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use super::{fit, when, Theme};
-use crate::app::conversations::{ConversationView, EntryKind};
-use crate::core::model::Address;
 use crate::i18n::{t as tr, tf};
-use crate::sanitize::single_line;
 use crate::tui::cells::{self, Cells};
 use crate::tui::state::State;
+use tanto_app::conversations::{ConversationView, EntryKind};
+use tanto_core::model::Address;
+use tanto_mail::sanitize::single_line;
 
 pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     let Some(r) = &s.reader else {
@@ -217,7 +217,7 @@ fn lines(s: &State, v: &ConversationView, width: usize) -> Vec<Line<'static>> {
                         tr("tui.reader.attached"),
                         &format!(
                             "{} ({}, {})",
-                            crate::sanitize::file_name(&a.name),
+                            tanto_mail::sanitize::file_name(&a.name),
                             single_line(&a.mime_type),
                             size(a.size)
                         ),

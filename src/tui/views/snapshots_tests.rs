@@ -3,13 +3,13 @@
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use crate::app::conversations::{ConversationView, Entry, EntryKind, Presence};
-use crate::cache::{ConversationRow, StatusCounts, WindowRow};
-use crate::core::event::EventKind;
-use crate::core::model::{Address, Attachment};
-use crate::core::status::Status;
 use crate::tui::keymap::Keymap;
 use crate::tui::state::{Link, Overlay, Reader, Screen, State, Window};
+use tanto_app::conversations::{ConversationView, Entry, EntryKind, Presence};
+use tanto_core::event::EventKind;
+use tanto_core::model::{Address, Attachment};
+use tanto_core::status::Status;
+use tanto_mail::cache::{ConversationRow, StatusCounts, WindowRow};
 
 const NOW: i64 = 1_700_000_000;
 
@@ -354,7 +354,7 @@ fn composing(s: &mut State) {
         id: row.id.clone(),
         text: draft.into(),
         prepared: crate::tui::state::Draft(std::sync::Arc::new(
-            crate::app::reply::Prepared::for_tests(row, draft),
+            tanto_app::reply::Prepared::for_tests(row, draft),
         )),
         displaced: false,
     });
@@ -402,7 +402,7 @@ fn the_approvals_view() {
     let mut s = state(sample_rows());
     s.screen = Screen::Approvals;
     s.approvals.rows = vec![
-        crate::app::reply_outbox::Awaiting {
+        tanto_app::reply_outbox::Awaiting {
             mailbox: "support".into(),
             conversation: "a1b2c3d4".into(),
             message_id: "tanto.a1@example.com".into(),
@@ -411,7 +411,7 @@ fn the_approvals_view() {
             rcpt: vec!["hanako@example.jp".into()],
             text: "Dear Hanako,\n\nPlease reset your password here.\n\n-- \nSupport".into(),
         },
-        crate::app::reply_outbox::Awaiting {
+        tanto_app::reply_outbox::Awaiting {
             mailbox: "support".into(),
             conversation: "e5f6a7b8".into(),
             message_id: "tanto.e5@example.com".into(),
@@ -684,9 +684,9 @@ fn a_long_japanese_subject_wraps_beside_its_label() {
 
 #[test]
 fn the_status_bar_names_the_first_syncs_phase_and_counts() {
-    use crate::app::sync::SyncProgress;
     use crate::i18n::{with_lang, Lang};
-    use crate::imap::sync::Progress;
+    use tanto_app::sync::SyncProgress;
+    use tanto_mail::imap::sync::Progress;
     let mut s = state(Vec::new());
     s.link = Link::Connecting;
     s.status.progress = Some(SyncProgress {

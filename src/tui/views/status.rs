@@ -7,12 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use super::{clock, fit, grouped, Theme};
-use crate::app::sync::SyncProgress;
 use crate::i18n::{t as tr, tf};
-use crate::imap::sync::Progress;
-use crate::sanitize::single_line;
 use crate::tui::state::{Link, State};
 use ratatui::style::Style;
+use tanto_app::sync::SyncProgress;
+use tanto_mail::imap::sync::Progress;
+use tanto_mail::sanitize::single_line;
 
 pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);

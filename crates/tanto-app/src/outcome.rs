@@ -1,0 +1,98 @@
+//! What the application layer's work came to, as data for the front ends to word: an
+//! action's outcome, a queued reply's fate, an offline entry applied. A leaf: the modules that
+//! produce these and the notices that carry them all import it, and it imports only the core.
+
+use tanto_core::claims::{Already, Refused};
+use tanto_core::event::EventKind;
+use tanto_core::outbox::{Hold, Standing};
+use tanto_core::status::Status;
+
+/// How an action ended, for the front end to word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Written and logged.
+    Won(Won),
+    /// Someone else holds the conversation (or just took it).
+    Lost {
+        conversation: String,
+        winner: String,
+        /// Seconds since the winner's own claim event, when the log has one.
+        idle_secs: Option<i64>,
+    },
+    /// Nothing to write: it already was so. Nothing was logged.
+    Already { conversation: String, what: Already },
+    /// Not allowed; nothing was written.
+    Refused { conversation: String, why: Refused },
+    /// The server could not be reached: the action waits in the offline journal, and the
+    /// next sync that reaches the server applies it if the conversation is still as seen.
+    Queued { conversation: String },
+}
+
+/// A change this agent made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Won {
+    pub conversation: String,
+    pub agent: String,
+    pub event: EventKind,
+    pub status: Status,
+    pub owner: Option<String>,
+    /// The agent whose claim this displaced (take-over, re-assignment, release of theirs).
+    pub displaced: Option<String>,
+}
+
+/// What became of one queued reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// SMTP took it, it is in Sent, and the bookkeeping is done.
+    Delivered { conversation: String },
+    /// A half-done send found in Sent: only the bookkeeping was left, and is now done.
+    Completed { conversation: String },
+    /// It stays in the outbox: SMTP did not take it (the reason says why); it goes out on
+    /// a later run.
+    Queued {
+        conversation: String,
+        reason: String,
+    },
+    /// Nobody can know whether SMTP took it: a person must decide.
+    Uncertain {
+        conversation: String,
+        reason: String,
+    },
+    /// Someone else is sending it or already did.
+    Taken { conversation: String, by: String },
+    /// Held for its author by the check at send time (or a permanent SMTP refusal): it is
+    /// never sent by anyone; the author decides what becomes of it.
+    Held {
+        conversation: String,
+        /// The held reply's Message-ID (without brackets), to name it in `tanto outbox`.
+        message_id: String,
+        author: String,
+        hold: Hold,
+    },
+    /// Not for now.
+    Waiting {
+        conversation: String,
+        standing: Standing,
+        /// Whose reply it is (a held or rejected reply is told to its author).
+        author: String,
+    },
+}
+
+/// What became of a journal entry once the server was back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Noted {
+        conversation: String,
+    },
+    Acted {
+        conversation: String,
+        outcome: Outcome,
+    },
+    /// The conversation changed meanwhile: the action was not applied.
+    Refused {
+        conversation: String,
+        verb: String,
+        status: Status,
+        holder: Option<String>,
+    },
+}

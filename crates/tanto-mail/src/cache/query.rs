@@ -1,0 +1,1124 @@
+//! Reads for the CLI and the TUI: the conversation list (whole, or one window of a tab with
+//! the counts per tab) and one conversation's messages.
+
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, OptionalExtension};
+
+use super::{fts, Cache, Result};
+use tanto_core::model::Address;
+use tanto_core::status::Status;
+
+/// One conversation as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRow {
+    pub mailbox: String,
+    pub id: String,
+    pub subject: String,
+    pub customer: String,
+    /// The customer's display name, as the mail their address comes from gives it.
+    pub customer_name: Option<String>,
+    pub status: Status,
+    pub assignee: Option<String>,
+    pub previous_assignee: Option<String>,
+    pub messages: u32,
+    pub last_received: i64,
+}
+
+/// One message of a conversation, as cached.
+#[derive(Debug, Clone)]
+pub struct MessageRow {
+    pub folder_id: i64,
+    pub folder: String,
+    pub uid: u32,
+    pub flags: Vec<String>,
+    pub internal_date: i64,
+    pub date: Option<i64>,
+    pub subject: String,
+    pub from: Address,
+    pub to: Vec<Address>,
+    pub cc: Vec<Address>,
+    pub message_id: Option<String>,
+    pub inbound: bool,
+    pub noise: Option<String>,
+}
+
+/// Which conversations to list.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub status: Option<Status>,
+    pub assignee: Option<String>,
+    pub mailbox: Option<String>,
+}
+
+/// Which conversations one TUI tab shows, narrowed by what the user typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TabQuery {
+    pub status: Option<Status>,
+    pub assignee: Option<String>,
+    pub mailbox: Option<String>,
+    /// Only this customer's conversations.
+    pub customer: Option<String>,
+    /// Case-insensitive text in the subject, the customer, the assignee or a cached body.
+    pub text: Option<String>,
+}
+
+/// A list row with who else is on the conversation now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowRow {
+    pub conversation: ConversationRow,
+    /// Agents (other than the asker) viewing or replying, comma-separated.
+    pub present: Option<String>,
+}
+
+/// How many conversations each status holds, and how many are the asker's in progress.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub new: u64,
+    pub wip: u64,
+    pub done: u64,
+    pub noise: u64,
+    pub mine: u64,
+}
+
+/// The most matches a filter of one or two characters lists (they match most of a tab,
+/// without the trigram index).
+pub const SHORT_TEXT_CAP: usize = 1000;
+
+/// `%text%` for LIKE, with LIKE's own wildcards escaped.
+fn like_pattern(text: &str) -> String {
+    let mut p = String::from("%");
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+/// A statement's values as its SQL is written: `bind` gives the next `?N` for a value, so a
+/// condition and its value are written in one place, in any order, and a value used twice
+/// is bound once (keep the `?N`).
+#[derive(Default)]
+struct Params(Vec<Value>);
+
+impl Params {
+    fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.0.push(v.into());
+        format!("?{}", self.0.len())
+    }
+}
+
+impl TabQuery {
+    fn text_pattern(&self) -> Option<String> {
+        self.text
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(like_pattern)
+    }
+
+    /// The WHERE clause over `conversations c` with only the conditions that apply (a
+    /// `?1 IS NULL OR ...` would keep the tab's index from serving), its values bound in `p`.
+    /// `indexed`: the filter's trigram index is kept (`fts::ready`); else text is matched
+    /// with LIKE whatever its length.
+    fn where_clause(&self, indexed: bool, p: &mut Params) -> String {
+        let mut sql = String::from("c.messages > 0");
+        for (col, v) in [
+            ("status", self.status.map(|s| s.as_str().to_string())),
+            ("assignee", self.assignee.clone()),
+            ("mailbox", self.mailbox.clone()),
+            ("customer", self.customer.clone()),
+        ] {
+            if let Some(v) = v {
+                sql.push_str(&format!(" AND c.{col} = {}", p.bind(v)));
+            }
+        }
+        if let Some(pattern) = self.text_pattern() {
+            let text = self.text.as_deref().unwrap_or_default();
+            let like = p.bind(pattern);
+            // The cached bodies are few (those opened): matched once, not per conversation.
+            let bodies = format!(
+                "SELECT m.mailbox, m.conv FROM bodies b
+                        JOIN messages m ON m.folder_id = b.folder_id AND m.uid = b.uid
+                        WHERE CAST(b.raw AS TEXT) LIKE {like} ESCAPE '\\'"
+            );
+            if indexed && text.chars().count() >= fts::MIN_CHARS {
+                let phrase = p.bind(fts::phrase(text));
+                sql.push_str(&format!(
+                    " AND (c.mailbox, c.id) IN (SELECT k.mailbox, k.id FROM conv_fts
+                        JOIN conv_keys k ON k.n = conv_fts.rowid WHERE conv_fts MATCH {phrase}
+                      UNION {bodies})"
+                ));
+            } else {
+                sql.push_str(&format!(
+                    " AND (c.subject LIKE {like} ESCAPE '\\' OR c.customer LIKE {like} ESCAPE '\\'
+                       OR c.assignee LIKE {like} ESCAPE '\\' OR (c.mailbox, c.id) IN ({bodies}))"
+                ));
+            }
+        }
+        sql
+    }
+
+    /// What a filtered query reads from and its WHERE clause (values bound in `p`): with a
+    /// text of 3+ characters, the index's hits (and the cached bodies that match) first, then
+    /// each conversation by its key, so that a common word costs its hits and not a walk of
+    /// the whole tab; else the table with `where_clause`.
+    fn hits_first(&self, indexed: bool, p: &mut Params) -> (String, String) {
+        let text = self.text.as_deref().unwrap_or_default();
+        let (Some(pattern), true) = (
+            self.text_pattern(),
+            indexed && text.chars().count() >= fts::MIN_CHARS,
+        ) else {
+            return ("conversations c".into(), self.where_clause(indexed, p));
+        };
+        let plain = TabQuery {
+            text: None,
+            ..self.clone()
+        };
+        let cond = plain.where_clause(indexed, p);
+        let phrase = p.bind(fts::phrase(text));
+        let like = p.bind(pattern);
+        let from = format!(
+            "(SELECT k.mailbox AS hm, k.id AS hi FROM conv_fts
+                JOIN conv_keys k ON k.n = conv_fts.rowid WHERE conv_fts MATCH {phrase}
+              UNION SELECT m.mailbox, m.conv FROM bodies b
+                JOIN messages m ON m.folder_id = b.folder_id AND m.uid = b.uid
+                WHERE CAST(b.raw AS TEXT) LIKE {like} ESCAPE '\\') h
+             CROSS JOIN conversations c ON c.mailbox = h.hm AND c.id = h.hi"
+        );
+        (from, cond)
+    }
+
+    /// Whether the counts kept per (mailbox, status, assignee) answer this tab's size.
+    fn counted(&self) -> bool {
+        self.customer.is_none() && self.text_pattern().is_none()
+    }
+}
+
+/// (status, conversations, of them `me`'s) from a counting query.
+fn counts_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, u64, u64)> {
+    Ok((
+        r.get::<_, String>(0)?,
+        r.get::<_, i64>(1)?.max(0) as u64,
+        r.get::<_, Option<i64>>(2)?.unwrap_or(0).max(0) as u64,
+    ))
+}
+
+fn fold_counts(
+    rows: impl Iterator<Item = rusqlite::Result<(String, u64, u64)>>,
+) -> rusqlite::Result<StatusCounts> {
+    let mut counts = StatusCounts::default();
+    for row in rows {
+        let (status, n, mine) = row?;
+        match Status::parse(&status) {
+            Some(Status::New) => counts.new += n,
+            Some(Status::Wip) => {
+                counts.wip += n;
+                counts.mine += mine;
+            }
+            Some(Status::Done) => counts.done += n,
+            Some(Status::Noise) => counts.noise += n,
+            None => {}
+        }
+    }
+    Ok(counts)
+}
+
+const CONV_COLUMNS: &str = "mailbox, id, subject, customer, status, assignee, previous_assignee,
+    messages, last_received, customer_name";
+
+/// Shown for a cached id that is not a conversation id (a forged row): never resolves.
+pub const INVALID_ID: &str = "(invalid id)";
+/// Shown for a cached agent name that is not an agent id.
+pub const UNKNOWN_AGENT: &str = "?";
+/// Shown for a cached mailbox name that no config could have given.
+pub const UNKNOWN_MAILBOX: &str = "?";
+
+fn conv_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConversationRow> {
+    let status: String = r.get(4)?;
+    // The file is shared and writable by every agent on the host: what is not in the format
+    // tanto writes is shown as unknown, never passed on (an id or a name is printed bare).
+    let agent = |at| -> rusqlite::Result<Option<String>> {
+        let a: Option<String> = r.get(at)?;
+        Ok(a.map(|a| {
+            if tanto_core::agent::valid_id(&a) {
+                a
+            } else {
+                UNKNOWN_AGENT.to_string()
+            }
+        }))
+    };
+    let id: String = r.get(1)?;
+    let mailbox: String = r.get(0)?;
+    Ok(ConversationRow {
+        mailbox: if crate::sanitize::is_plain_name(&mailbox) {
+            mailbox
+        } else {
+            UNKNOWN_MAILBOX.to_string()
+        },
+        id: if tanto_core::threading::valid_conversation_id(&id) {
+            id
+        } else {
+            INVALID_ID.to_string()
+        },
+        subject: r.get(2)?,
+        customer: r.get(3)?,
+        // Shown only, and made safe where it is drawn (like the subject).
+        customer_name: r.get(9)?,
+        status: Status::parse(&status).unwrap_or(Status::New),
+        assignee: agent(5)?,
+        previous_assignee: agent(6)?,
+        messages: r.get(7)?,
+        last_received: r.get(8)?,
+    })
+}
+
+/// A list row: `CONV_COLUMNS`, then who else is there.
+fn window_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WindowRow> {
+    Ok(WindowRow {
+        conversation: conv_row(r)?,
+        present: r.get(10)?,
+    })
+}
+
+/// A conversation id typed by a user could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum Lookup {
+    #[error("no conversation {0}; run `tanto list` to see the ids")]
+    NotFound(String),
+    #[error("conversation id {0} is ambiguous; type more of it")]
+    Ambiguous(String),
+}
+
+impl Cache {
+    /// Conversations matching `filter`, most recent first.
+    pub fn list(&self, filter: &ListFilter) -> Result<Vec<ConversationRow>> {
+        let mut out = Vec::new();
+        self.each_conversation(filter, |c| {
+            out.push(c);
+            true
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each conversation matching `filter`, most recent first, without
+    /// holding them all in memory; stops when `f` returns false.
+    pub fn each_conversation(
+        &self,
+        filter: &ListFilter,
+        mut f: impl FnMut(ConversationRow) -> bool,
+    ) -> Result<()> {
+        let r: rusqlite::Result<()> = (|| {
+            // Only the conditions that apply, so that the index of the status tab or of the
+            // agent serves both the filter and the order (`?1 IS NULL OR ...` defeats it).
+            let mut conds = vec!["messages > 0"];
+            if filter.status.is_some() {
+                conds.push("status = ?1");
+            }
+            if filter.assignee.is_some() {
+                conds.push("assignee = ?2");
+            }
+            if filter.mailbox.is_some() {
+                conds.push("mailbox = ?3");
+            }
+            let sql = format!(
+                "SELECT {CONV_COLUMNS} FROM conversations WHERE {}
+                 ORDER BY last_received DESC, id",
+                conds.join(" AND ")
+            );
+            let mut st = self.conn.prepare_cached(&sql)?;
+            // Unused numbered parameters are not in the statement: bind by the number of
+            // the condition, skipping the absent ones.
+            let values = [
+                filter.status.map(Status::as_str),
+                filter.assignee.as_deref(),
+                filter.mailbox.as_deref(),
+            ];
+            for (i, value) in values.into_iter().enumerate() {
+                if value.is_some() {
+                    st.raw_bind_parameter(i + 1, value)?;
+                }
+            }
+            let mut rows = st.raw_query();
+            while let Some(r) = rows.next()? {
+                if !f(conv_row(r)?) {
+                    break;
+                }
+            }
+            Ok(())
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// Whether the filter's trigram index answers text filters (see `build_filter_index`).
+    pub fn fts_ready(&self) -> bool {
+        fts::ready(&self.conn).unwrap_or(false)
+    }
+
+    /// Whether `q`'s text is matched through the trigram index (asked only of a query with
+    /// text: a tab's window, loaded at every key, does not read the schema).
+    fn indexed_for(&self, q: &TabQuery) -> bool {
+        q.text_pattern().is_some() && self.fts_ready()
+    }
+
+    /// Fills the filter's trigram index and keeps it from now on. A first sync leaves it
+    /// out (a fifth of its time at 100,000 messages, for the TUI's filter only); until it
+    /// is built, text filters match with LIKE, capped as 1-2 characters are. Returns
+    /// whether it built; nothing is done while a bulk load is under way (its end would
+    /// leave the index stale).
+    pub fn build_filter_index(&mut self) -> Result<bool> {
+        let path = self.path.clone();
+        let tx = self.write_tx()?;
+        let r = (|| {
+            let loading = tx
+                .prepare_cached("SELECT 1 FROM folders WHERE loading = 1")?
+                .exists([])?;
+            if loading || fts::ready(&tx)? {
+                return Ok(false);
+            }
+            fts::KEPT.ensure(&tx)?;
+            tx.commit()?;
+            Ok(true)
+        })();
+        r.map_err(|source| super::CacheError::Sqlite { path, source })
+    }
+
+    /// At most `limit` rows of a tab from row `offset` on, most recent first; never reads
+    /// more rows than it returns (plus the skipped ones through the index).
+    pub fn list_window(
+        &self,
+        q: &TabQuery,
+        me: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<WindowRow>> {
+        let r: rusqlite::Result<Vec<WindowRow>> = (|| {
+            let cols = CONV_COLUMNS
+                .replace("mailbox,", "c.mailbox,")
+                .replace(" id,", " c.id,");
+            let mut p = Params::default();
+            let cond = q.where_clause(self.indexed_for(q), &mut p);
+            let sql = format!(
+                "SELECT {cols},
+                   (SELECT group_concat(p.agent, ', ') FROM presence p
+                     WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > {now}
+                       AND p.agent != {me})
+                 FROM conversations c WHERE {cond}
+                 ORDER BY c.last_received DESC, c.id LIMIT {limit} OFFSET {offset}",
+                now = p.bind(tanto_core::clock::now()),
+                me = p.bind(me.to_string()),
+                limit = p.bind(limit.min(i64::MAX as u64) as i64),
+                offset = p.bind(offset.min(i64::MAX as u64) as i64),
+            );
+            let mut st = self.conn.prepare_cached(&sql)?;
+            let rows = st.query_map(params_from_iter(p.0), window_row)?;
+            rows.collect()
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// The keys of a text-filtered tab in its order, in one query: its size and the
+    /// selection's position come from them, its window from `rows_of`. A text shorter than
+    /// the trigram index answers is matched with LIKE over the tab and stops at the
+    /// `SHORT_TEXT_CAP` most recent matches.
+    pub fn filtered_keys(&self, q: &TabQuery) -> Result<Vec<(String, String)>> {
+        let r: rusqlite::Result<Vec<(String, String)>> = (|| {
+            let indexed = self.indexed_for(q);
+            let short = q
+                .text
+                .as_deref()
+                .is_some_and(|t| !indexed || t.chars().count() < fts::MIN_CHARS);
+            let cap = if short {
+                format!(" LIMIT {SHORT_TEXT_CAP}")
+            } else {
+                String::new()
+            };
+            let mut p = Params::default();
+            let (from, cond) = q.hits_first(indexed, &mut p);
+            let sql = format!(
+                "SELECT c.mailbox, c.id FROM {from} WHERE {cond}
+                 ORDER BY c.last_received DESC, c.id{cap}"
+            );
+            let mut st = self.conn.prepare_cached(&sql)?;
+            let rows = st.query_map(params_from_iter(p.0), |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// The list rows of these conversations, in this order (each found by its key).
+    pub fn rows_of(&self, keys: &[(String, String)], me: &str) -> Result<Vec<WindowRow>> {
+        let r: rusqlite::Result<Vec<WindowRow>> = (|| {
+            let cols = CONV_COLUMNS
+                .replace("mailbox,", "c.mailbox,")
+                .replace(" id,", " c.id,");
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT {cols},
+                   (SELECT group_concat(p.agent, ', ') FROM presence p
+                     WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > ?3 AND p.agent != ?4)
+                 FROM conversations c WHERE c.mailbox = ?1 AND c.id = ?2"
+            ))?;
+            let now = tanto_core::clock::now();
+            let mut out = Vec::with_capacity(keys.len());
+            for (mailbox, id) in keys {
+                let row = st
+                    .query_row(params![mailbox, id, now, me], window_row)
+                    .optional()?;
+                out.extend(row);
+            }
+            Ok(out)
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// How many conversations a tab holds: from the kept counts unless the tab is narrowed
+    /// to a customer or a text.
+    pub fn count_tab(&self, q: &TabQuery) -> Result<u64> {
+        let r: rusqlite::Result<u64> = (|| {
+            if q.counted() {
+                let mut sql = String::from("SELECT COALESCE(SUM(n), 0) FROM tab_counts WHERE 1");
+                let mut values = Vec::new();
+                for (col, v) in [
+                    ("status", q.status.map(|s| s.as_str().to_string())),
+                    ("assignee", q.assignee.clone()),
+                    ("mailbox", q.mailbox.clone()),
+                ] {
+                    if let Some(v) = v {
+                        values.push(Value::Text(v));
+                        sql.push_str(&format!(" AND {col} = ?{}", values.len()));
+                    }
+                }
+                let n: i64 = self
+                    .conn
+                    .prepare_cached(&sql)?
+                    .query_row(params_from_iter(values), |r| r.get(0))?;
+                return Ok(n.max(0) as u64);
+            }
+            let mut p = Params::default();
+            let cond = q.where_clause(self.indexed_for(q), &mut p);
+            let sql = format!("SELECT COUNT(*) FROM conversations c WHERE {cond}");
+            self.conn
+                .prepare_cached(&sql)?
+                .query_row(params_from_iter(p.0), |r| r.get(0))
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// Where conversation `id` sits in a tab's order (0 = first), if the tab holds it: a
+    /// count of the entries before it in the tab's index.
+    pub fn position_in_tab(&self, q: &TabQuery, mailbox: &str, id: &str) -> Result<Option<u64>> {
+        let r: rusqlite::Result<Option<u64>> = (|| {
+            let indexed = self.indexed_for(q);
+            let mut p = Params::default();
+            let cond = q.where_clause(indexed, &mut p);
+            let sql = format!(
+                "SELECT c.last_received FROM conversations c
+                 WHERE {cond} AND c.mailbox = {} AND c.id = {}",
+                p.bind(mailbox.to_string()),
+                p.bind(id.to_string()),
+            );
+            let found: Option<i64> = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_row(params_from_iter(p.0), |r| r.get(0))
+                .optional()?;
+            let Some(last) = found else {
+                return Ok(None);
+            };
+            let mut p = Params::default();
+            let cond = q.where_clause(indexed, &mut p);
+            let (at, key) = (p.bind(last), p.bind(id.to_string()));
+            let sql = format!(
+                "SELECT COUNT(*) FROM conversations c WHERE {cond}
+                   AND c.last_received >= {at}
+                   AND (c.last_received > {at} OR c.id < {key})"
+            );
+            let before: u64 = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_row(params_from_iter(p.0), |r| r.get(0))?;
+            Ok(Some(before))
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// The number of conversations per status, and `me`'s in progress, from the kept
+    /// counts (a few rows, whatever the cache holds).
+    pub fn status_counts(&self, mailbox: Option<&str>, me: &str) -> Result<StatusCounts> {
+        let r: rusqlite::Result<StatusCounts> = (|| {
+            let mut st = self.conn.prepare_cached(
+                "SELECT status, SUM(n), SUM(CASE WHEN assignee = ?2 THEN n ELSE 0 END)
+                 FROM tab_counts WHERE ?1 IS NULL OR mailbox = ?1 GROUP BY status",
+            )?;
+            let rows = st.query_map(params![mailbox, me], counts_row)?;
+            fold_counts(rows)
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// The tab counts for what `q` narrows to (its mailbox, customer and text, whatever the
+    /// tab): the matches per tab, and true; or, when it narrows nothing or its text is too
+    /// short for the index (or the index is not built yet), the kept totals, and false.
+    pub fn counts_for(&self, q: &TabQuery, me: &str) -> Result<(StatusCounts, bool)> {
+        let all = TabQuery {
+            status: None,
+            assignee: None,
+            ..q.clone()
+        };
+        let indexed = self.indexed_for(&all);
+        let short = all
+            .text
+            .as_deref()
+            .is_some_and(|t| !indexed || t.chars().count() < fts::MIN_CHARS);
+        if all.counted() || short {
+            return Ok((self.status_counts(q.mailbox.as_deref(), me)?, false));
+        }
+        let r: rusqlite::Result<StatusCounts> = (|| {
+            let mut p = Params::default();
+            let (from, cond) = all.hits_first(indexed, &mut p);
+            let sql = format!(
+                "SELECT c.status, COUNT(*), SUM(CASE WHEN c.assignee = {} THEN 1 ELSE 0 END)
+                 FROM {from} WHERE {cond} GROUP BY c.status",
+                p.bind(me.to_string())
+            );
+            let mut st = self.conn.prepare_cached(&sql)?;
+            let rows = st.query_map(params_from_iter(p.0), counts_row)?;
+            fold_counts(rows)
+        })();
+        r.map(|c| (c, true)).map_err(|e| self.err(e))
+    }
+
+    /// Every agent id the activity log names (for the assign picker).
+    pub fn agents_seen(&self) -> Result<Vec<String>> {
+        let r: rusqlite::Result<Vec<String>> = (|| {
+            let mut st = self.conn.prepare_cached(
+                "SELECT agent FROM events UNION SELECT owner FROM events WHERE owner IS NOT NULL
+                 ORDER BY 1",
+            )?;
+            let rows = st.query_map([], |r| r.get(0))?;
+            rows.collect()
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// Finds a conversation by its id or a unique prefix of it (at least 4 characters).
+    pub fn find_conversation(
+        &self,
+        id: &str,
+    ) -> Result<std::result::Result<ConversationRow, Lookup>> {
+        let id = id.trim().to_ascii_lowercase();
+        let r = (|| {
+            let exact = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT {CONV_COLUMNS} FROM conversations WHERE id = ?1 AND messages > 0"
+                ))?
+                .query_row([&id], conv_row)
+                .optional()?;
+            if let Some(c) = exact {
+                return Ok(Ok(c));
+            }
+            if id.len() < 4 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Ok(Err(Lookup::NotFound(id.clone())));
+            }
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT {CONV_COLUMNS} FROM conversations WHERE id >= ?1 AND id < ?2 AND messages > 0 LIMIT 2"
+            ))?;
+            let upper = format!("{id}g");
+            let found: Vec<ConversationRow> = st
+                .query_map(params![id, upper], conv_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(match found.len() {
+                0 => Err(Lookup::NotFound(id.clone())),
+                1 => found.into_iter().next().ok_or(Lookup::NotFound(id.clone())),
+                _ => Err(Lookup::Ambiguous(id.clone())),
+            })
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// The messages of a conversation, oldest first.
+    pub fn messages(&self, mailbox: &str, conv: &str) -> Result<Vec<MessageRow>> {
+        let r: rusqlite::Result<Vec<MessageRow>> = (|| {
+            let mut st = self.conn.prepare_cached(
+                "SELECT m.folder_id, f.name, m.uid, m.flags, m.internal_date, m.date, m.subject,
+                        m.from_name, m.from_email, m.to_json, m.cc_json, m.message_id,
+                        m.direction, m.noise
+                 FROM messages m JOIN folders f ON f.id = m.folder_id
+                 WHERE m.mailbox = ?1 AND m.conv = ?2
+                 ORDER BY COALESCE(m.date, m.internal_date), m.internal_date, m.uid",
+            )?;
+            let rows = st.query_map(params![mailbox, conv], |r| {
+                let flags: String = r.get(3)?;
+                let to: String = r.get(9)?;
+                let cc: String = r.get(10)?;
+                Ok(MessageRow {
+                    folder_id: r.get(0)?,
+                    folder: r.get(1)?,
+                    uid: r.get(2)?,
+                    flags: flags
+                        .split(' ')
+                        .filter(|f| !f.is_empty())
+                        .map(String::from)
+                        .collect(),
+                    internal_date: r.get(4)?,
+                    date: r.get(5)?,
+                    subject: r.get(6)?,
+                    from: Address {
+                        name: r.get(7)?,
+                        email: r.get(8)?,
+                    },
+                    to: serde_json::from_str(&to).unwrap_or_default(),
+                    cc: serde_json::from_str(&cc).unwrap_or_default(),
+                    message_id: r.get(11)?,
+                    inbound: r.get::<_, String>(12)? == "in",
+                    noise: r.get(13)?,
+                })
+            })?;
+            rows.collect()
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// The UIDVALIDITY a folder's cached UIDs belong to.
+    pub fn folder_uidvalidity(&self, folder_id: i64) -> Result<Option<u32>> {
+        self.conn
+            .prepare_cached("SELECT uidvalidity FROM folders WHERE id = ?1")
+            .and_then(|mut st| st.query_row([folder_id], |r| r.get(0)).optional())
+            .map(Option::flatten)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The server's name of a cached folder.
+    pub fn folder_name(&self, folder_id: i64) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached("SELECT name FROM folders WHERE id = ?1")
+            .and_then(|mut st| st.query_row([folder_id], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    /// A cached body, if it was fetched before.
+    pub fn body(&self, folder_id: i64, uid: u32) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .prepare_cached("SELECT raw FROM bodies WHERE folder_id = ?1 AND uid = ?2")
+            .and_then(|mut st| {
+                st.query_row(params![folder_id, uid], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// How many messages are cached in total (for reports and tests).
+    pub fn message_count(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cache with `n` conversations straight in the table: status by index, newest first
+    /// by index.
+    fn cache_with(n: usize) -> (tempfile::TempDir, Cache) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+        for i in 0..n {
+            let status = ["new", "wip", "done", "noise"][i % 4];
+            let assignee = (status == "wip").then_some(if i % 8 == 1 { "alice" } else { "bob" });
+            let (subject, customer) = (format!("Question {i} 100%"), format!("c{i}@example.com"));
+            put(
+                &cache,
+                i,
+                &subject,
+                &customer,
+                status,
+                assignee,
+                1_000_000 - i as i64,
+            );
+        }
+        (dir, cache)
+    }
+
+    /// A conversation of one message, numbered `i` (its id is `i` in hex).
+    fn put(
+        cache: &Cache,
+        i: usize,
+        subject: &str,
+        customer: &str,
+        status: &str,
+        assignee: Option<&str>,
+        last_received: i64,
+    ) {
+        cache
+            .conn
+            .execute(
+                "INSERT INTO conversations (mailbox, id, root_date, root_key, subject, customer,
+                   status, assignee, messages, last_received)
+                 VALUES ('support', ?1, 0, ?1, ?2, ?3, ?4, ?5, 1, ?6)",
+                params![
+                    format!("{i:012x}"),
+                    subject,
+                    customer,
+                    status,
+                    assignee,
+                    last_received
+                ],
+            )
+            .expect("insert");
+    }
+
+    fn new_tab() -> TabQuery {
+        TabQuery {
+            status: Some(Status::New),
+            ..TabQuery::default()
+        }
+    }
+
+    #[test]
+    fn the_customers_name_is_found_where_their_mail_gave_one() {
+        let (_dir, cache) = cache_with(8);
+        // Conversation 0 (New): the customer's mail with a name, and the team's reply.
+        // Conversation 4 (New): a mail with no name.
+        for (uid, conv, from_name, from_email) in [
+            (1, 0usize, Some("山田 花子"), "c0@example.com"),
+            (2, 0, Some("Support Team"), "support@example.com"),
+            (3, 4, None, "c4@example.com"),
+        ] {
+            cache
+                .conn
+                .execute(
+                    "INSERT INTO messages (folder_id, uid, mailbox, from_name, from_email,
+                       thread_key, direction, customer, conv)
+                     VALUES (1, ?1, 'support', ?2, ?3, ?1, ?4, ?5, ?6)",
+                    params![
+                        uid,
+                        from_name,
+                        from_email,
+                        if uid == 2 { "out" } else { "in" },
+                        format!("c{conv}@example.com"),
+                        format!("{conv:012x}")
+                    ],
+                )
+                .expect("insert");
+        }
+        // The summaries are written again from the messages, as a sync does.
+        let tx = cache.conn.unchecked_transaction().expect("tx");
+        let convs: std::collections::BTreeSet<String> =
+            [0usize, 4].map(|i| format!("{i:012x}")).into();
+        crate::cache::store::refresh(&tx, "support", &convs).expect("refresh");
+        tx.commit().expect("commit");
+        let rows = cache
+            .list_window(&TabQuery::default(), "alice", 0, 10)
+            .expect("window");
+        let name = |i: usize| {
+            rows.iter()
+                .find(|r| r.conversation.id == format!("{i:012x}"))
+                .map(|r| r.conversation.customer_name.clone())
+        };
+        assert_eq!(name(0), Some(Some("山田 花子".to_string())));
+        assert_eq!(name(4), Some(None), "no name given");
+        assert_eq!(name(1), Some(None), "no mail of theirs");
+    }
+
+    #[test]
+    fn a_tab_is_read_one_window_at_a_time_with_counts_and_positions() {
+        let (_dir, cache) = cache_with(400);
+        let rows = cache
+            .list_window(&new_tab(), "alice", 10, 5)
+            .expect("window");
+        assert_eq!(rows.len(), 5);
+        // New is every 4th row: the 11th of them is row 40.
+        assert_eq!(rows[0].conversation.id, format!("{:012x}", 40));
+        assert_eq!(cache.count_tab(&new_tab()).expect("count"), 100);
+        let pos = cache
+            .position_in_tab(&new_tab(), "support", &format!("{:012x}", 40))
+            .expect("position");
+        assert_eq!(pos, Some(10));
+        let other = cache
+            .position_in_tab(&new_tab(), "support", &format!("{:012x}", 41))
+            .expect("position");
+        assert_eq!(other, None, "a wip conversation is not in New");
+        let counts = cache.status_counts(None, "alice").expect("counts");
+        assert_eq!(
+            counts,
+            StatusCounts {
+                new: 100,
+                wip: 100,
+                done: 100,
+                noise: 100,
+                mine: 50
+            }
+        );
+    }
+
+    #[test]
+    fn the_kept_counts_follow_every_write_of_the_conversations() {
+        let (_dir, cache) = cache_with(200);
+        let real = |cache: &Cache, q: &TabQuery| -> u64 {
+            let mut sql = String::from("SELECT COUNT(*) FROM conversations WHERE messages > 0");
+            if let Some(s) = q.status {
+                sql.push_str(&format!(" AND status = '{}'", s.as_str()));
+            }
+            if let Some(a) = &q.assignee {
+                sql.push_str(&format!(" AND assignee = '{a}'"));
+            }
+            cache.conn.query_row(&sql, [], |r| r.get(0)).expect("count")
+        };
+        cache
+            .conn
+            .execute_batch(
+                "UPDATE conversations SET status = 'wip', assignee = 'alice' WHERE id < '000000000020';
+                 UPDATE conversations SET messages = 0 WHERE id >= '000000000030' AND id < '000000000038';
+                 UPDATE conversations SET messages = 2 WHERE id >= '000000000034' AND id < '000000000036';
+                 DELETE FROM conversations WHERE id >= '000000000040' AND id < '000000000050';
+                 UPDATE conversations SET assignee = NULL, status = 'done' WHERE id = '000000000011';",
+            )
+            .expect("writes");
+        let mine = TabQuery {
+            status: Some(Status::Wip),
+            assignee: Some("alice".into()),
+            ..TabQuery::default()
+        };
+        for status in [
+            None,
+            Some(Status::New),
+            Some(Status::Wip),
+            Some(Status::Done),
+        ] {
+            let q = TabQuery {
+                status,
+                ..TabQuery::default()
+            };
+            assert_eq!(cache.count_tab(&q).expect("kept"), real(&cache, &q));
+        }
+        assert_eq!(cache.count_tab(&mine).expect("kept"), real(&cache, &mine));
+        let counts = cache.status_counts(None, "alice").expect("counts");
+        assert_eq!(counts.mine, real(&cache, &mine));
+        // Narrowed to a customer: counted, not kept.
+        let one = TabQuery {
+            customer: Some("c60@example.com".into()),
+            ..TabQuery::default()
+        };
+        assert_eq!(cache.count_tab(&one).expect("count"), 1);
+    }
+
+    #[test]
+    fn a_search_counts_its_matches_in_every_tab_whatever_the_tab() {
+        let (_dir, cache) = cache_with(40);
+        // "Question 1" is in 1 and 10-19 (status by i % 4; alice holds i % 8 == 1): new 12,
+        // 16; wip 1, 13, 17 (alice's: 1, 17); done 10, 14, 18; noise 11, 15, 19.
+        let q = TabQuery {
+            text: Some("Question 1".into()),
+            ..new_tab()
+        };
+        let (counts, matches) = cache.counts_for(&q, "alice").expect("counts");
+        assert!(matches);
+        assert_eq!(
+            counts,
+            StatusCounts {
+                new: 2,
+                wip: 3,
+                done: 3,
+                noise: 3,
+                mine: 2
+            },
+        );
+        // A customer (H): that customer's conversations in every tab.
+        let q = TabQuery {
+            customer: Some("c14@example.com".into()),
+            ..new_tab()
+        };
+        let (counts, matches) = cache.counts_for(&q, "alice").expect("counts");
+        assert!(matches);
+        assert_eq!((counts.new, counts.done), (0, 1));
+        // Nothing narrowed (or a text too short to count): the kept totals.
+        let (counts, matches) = cache.counts_for(&new_tab(), "alice").expect("counts");
+        assert!(!matches);
+        assert_eq!(counts.new, 10);
+        let q = TabQuery {
+            text: Some("Qu".into()),
+            ..new_tab()
+        };
+        assert!(!cache.counts_for(&q, "alice").expect("counts").1);
+    }
+
+    #[test]
+    fn the_filter_matches_text_literally() {
+        let (_dir, cache) = cache_with(40);
+        let q = TabQuery {
+            text: Some("question 12 ".into()),
+            ..new_tab()
+        };
+        let rows = cache.list_window(&q, "alice", 0, 10).expect("window");
+        assert_eq!(rows.len(), 1);
+        // % and _ are no wildcards.
+        let q = TabQuery {
+            text: Some("2_".into()),
+            ..new_tab()
+        };
+        assert_eq!(cache.count_tab(&q).expect("count"), 0);
+        let q = TabQuery {
+            text: Some("100%".into()),
+            ..new_tab()
+        };
+        assert_eq!(cache.count_tab(&q).expect("count"), 10);
+    }
+
+    /// The filter's matches as the LIKE over the columns gave them before the trigram
+    /// index: case folded, `%` and `_` literal, newest first. (LIKE folds ASCII only, the
+    /// index any letter: "Ø" finds "ø" from 3 characters on.)
+    fn by_hand(cache: &Cache, q: &TabQuery) -> Vec<(String, String)> {
+        let text = q.text.clone().unwrap_or_default().to_lowercase();
+        let mut st = cache
+            .conn
+            .prepare(
+                "SELECT mailbox, id, subject, customer, COALESCE(assignee, ''), status
+                 FROM conversations WHERE messages > 0 ORDER BY last_received DESC, id",
+            )
+            .expect("prepare");
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    [r.get::<_, String>(2)?, r.get(3)?, r.get(4)?],
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .expect("query");
+        rows.map(|r| r.expect("row"))
+            .filter(|(_, _, cols, status)| {
+                q.status.is_none_or(|s| s.as_str() == status)
+                    && cols.iter().any(|c| c.to_lowercase().contains(&text))
+            })
+            .map(|(m, i, _, _)| (m, i))
+            .collect()
+    }
+
+    #[test]
+    fn the_filter_finds_what_the_like_found_for_short_and_long_text_in_any_script() {
+        let (_dir, cache) = cache_with(0);
+        let convs = [
+            ("Order 100% refund", "Anna Schmidt <anna@example.com>", None),
+            ("ORDER_2 not shipped", "bob@example.com", Some("alice")),
+            (
+                "ご注文の件について（注文番号12）",
+                "山田 太郎 <taro@example.jp>",
+                None,
+            ),
+            (
+                "請求書の再発行のお願い",
+                "佐藤 花子 <hanako@example.jp>",
+                None,
+            ),
+            ("ログインできません", "anna@example.com", Some("bob")),
+            ("Re: order2 question", "注文 <chu@example.jp>", None),
+            ("Invoice", "Ørsted <o@example.dk>", None),
+        ];
+        for (i, (subject, customer, assignee)) in convs.iter().enumerate() {
+            let status = if assignee.is_some() { "wip" } else { "new" };
+            put(
+                &cache,
+                i,
+                subject,
+                customer,
+                status,
+                *assignee,
+                1_000 - i as i64,
+            );
+        }
+        // A later rename of the subject and a claim reach the index too.
+        cache
+            .conn
+            .execute_batch(
+                "UPDATE conversations SET subject = 'Invoice copy please' WHERE id = '000000000006';
+                 UPDATE conversations SET assignee = 'carol', status = 'wip' WHERE id = '000000000003';",
+            )
+            .expect("update");
+        let texts = [
+            "o",
+            "O",
+            "注",
+            "注文",
+            "%",
+            "_",
+            "2_",
+            "_2",
+            "100%",
+            "0%",
+            "or",
+            "ord",
+            "ORDER",
+            "order_2",
+            "order2",
+            "注文番号",
+            "の再発",
+            "anna",
+            "example.jp",
+            "copy please",
+            "carol",
+            "ali",
+            "ØRS",
+            "\"order",
+            "\"",
+            "a OR b",
+            "none such",
+            "  ",
+        ];
+        let check = |cache: &Cache, index: &str| {
+            for text in texts {
+                check_text(cache, text, index);
+            }
+        };
+        check(&cache, "kept index");
+        crate::cache::fts::assert_kept(&cache.conn, "after the writes");
+        // As a first sync leaves it: no index yet, LIKE finds the same.
+        crate::cache::fts::KEPT
+            .drop_triggers(&cache.conn)
+            .expect("drop");
+        assert!(!cache.fts_ready());
+        check(&cache, "no index");
+        let mut cache = cache;
+        assert!(cache.build_filter_index().expect("build"));
+        assert!(cache.fts_ready());
+        assert!(!cache.build_filter_index().expect("built already"));
+        crate::cache::fts::assert_kept(&cache.conn, "after building");
+        check(&cache, "built index");
+    }
+
+    fn check_text(cache: &Cache, text: &str, index: &str) {
+        {
+            for status in [None, Some(Status::New), Some(Status::Wip)] {
+                let q = TabQuery {
+                    status,
+                    text: Some(text.into()),
+                    ..TabQuery::default()
+                };
+                let want = by_hand(cache, &q);
+                let keys = cache.filtered_keys(&q).expect("keys");
+                assert_eq!(keys, want, "{text:?} in {status:?}, {index}");
+                assert_eq!(
+                    cache.count_tab(&q).expect("count") as usize,
+                    want.len(),
+                    "{text:?}"
+                );
+                let window = cache.list_window(&q, "alice", 0, 100).expect("window");
+                let ids: Vec<_> = window
+                    .iter()
+                    .map(|r| (r.conversation.mailbox.clone(), r.conversation.id.clone()))
+                    .collect();
+                assert_eq!(ids, want, "{text:?}");
+                let rows = cache.rows_of(&keys, "alice").expect("rows");
+                assert_eq!(rows, window, "{text:?}");
+                if let Some((m, id)) = want.last() {
+                    let pos = cache.position_in_tab(&q, m, id).expect("position");
+                    assert_eq!(pos, Some(want.len() as u64 - 1), "{text:?}");
+                }
+            }
+        }
+    }
+}

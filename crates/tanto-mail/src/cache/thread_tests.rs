@@ -1,0 +1,404 @@
+//! The cache's incremental threading against the rule it implements (`thread_all`): after
+//! any history of arrivals and expunges, the cache holds what the rule gives for what is left.
+
+use std::collections::BTreeMap;
+
+use crate::cache::{Cache, FolderRole, Team};
+use tanto_core::conversation;
+use tanto_core::model::{Address, Headers, MessageMeta};
+use tanto_core::subject;
+use tanto_core::threading::{self, Mail};
+
+fn team() -> Team {
+    Team {
+        mailbox: "support".into(),
+        address: "support@ex.com".into(),
+        addresses: vec!["support@ex.com".into()],
+    }
+}
+
+/// uid, date, Message-ID, References, subject, sender, Reply-To.
+type Spec = (
+    u32,
+    i64,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const MAILBOX: &[Spec] = &[
+    (1, 100, "a", &[], "Order", "c1@x", ""),
+    (2, 200, "b", &["a"], "Re: Order", "c1@x", ""),
+    (3, 300, "c", &["a", "b"], "Re: Order", "c1@x", ""),
+    (4, 150, "d", &["zz"], "Invoice", "c2@x", ""),
+    (5, 400, "e", &["zz", "d"], "Re: Invoice", "c2@x", ""),
+    // Joins the a-thread and the zz-thread.
+    (6, 500, "f", &["c", "e"], "Re: Order", "c1@x", ""),
+    // Replies whose mailer dropped the links: threaded by subject and customer.
+    (7, 250, "g", &[], "RE: order", "c1@x", ""),
+    (8, 350, "h", &[], "Question", "c1@x", ""),
+    (9, 450, "i", &[], "Re: question", "c1@x", ""),
+    (10, 470, "j", &[], "Re: Question", "c3@x", ""),
+    (11, 120, "k", &[], "Question", "c1@x", ""),
+    // A contact form: the customer is in Reply-To.
+    (12, 600, "l", &[], "Re: question", "support@ex.com", "c1@x"),
+    (13, 700, "m", &["l"], "Re: question", "c1@x", ""),
+];
+
+fn meta(s: &Spec) -> MessageMeta {
+    let (uid, date, id, refs, subject, from, reply_to) = *s;
+    let addr = |e: &str| Address {
+        name: None,
+        email: e.into(),
+    };
+    MessageMeta {
+        uid,
+        internal_date: date,
+        headers: Headers {
+            subject: subject.into(),
+            from: vec![addr(from)],
+            to: vec![addr("support@ex.com")],
+            reply_to: (!reply_to.is_empty())
+                .then(|| addr(reply_to))
+                .into_iter()
+                .collect(),
+            date: Some(date),
+            message_id: Some(id.into()),
+            references: refs.iter().map(|r| r.to_string()).collect(),
+            in_reply_to: refs.last().map(|r| r.to_string()).into_iter().collect(),
+            ..Headers::default()
+        },
+        ..MessageMeta::default()
+    }
+}
+
+/// What the rule gives for `held`: Message-ID -> conversation id.
+fn oracle(held: &[u32]) -> BTreeMap<String, String> {
+    let t = team();
+    let mails: Vec<Mail> = held
+        .iter()
+        .map(|uid| {
+            let m = meta(&MAILBOX[*uid as usize - 1]);
+            let h = &m.headers;
+            let key = h.message_id.clone().unwrap_or_default();
+            let links = threading::links(h, &key);
+            let (norm, prefix) = subject::normalize(&h.subject);
+            Mail {
+                fallback: threading::uses_subject_fallback(prefix, &links, &norm),
+                date: m.internal_date,
+                customer: conversation::direction_and_customer(false, h, &t.addresses).1,
+                key,
+                links,
+                subject_norm: norm,
+            }
+        })
+        .collect();
+    let ids = threading::thread_all(&t.address, &mails);
+    mails.into_iter().map(|m| m.key).zip(ids).collect()
+}
+
+/// What the cache holds: Message-ID -> conversation id, after checking that its thread ids
+/// and conversation rows agree with its messages.
+fn cached(c: &Cache) -> BTreeMap<String, String> {
+    let rows = |sql: &str| -> Vec<(String, String)> {
+        let mut st = c.conn.prepare(sql).expect("prepare");
+        let r = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .expect("rows");
+        r
+    };
+    let msgs: BTreeMap<String, String> = rows("SELECT thread_key, conv FROM messages")
+        .into_iter()
+        .collect();
+    let ids: BTreeMap<String, String> = rows("SELECT msgid, conv FROM thread_ids")
+        .into_iter()
+        .collect();
+    for (key, conv) in &msgs {
+        assert_eq!(ids.get(key), Some(conv), "thread id of {key}");
+    }
+    let counts = rows("SELECT id, CAST(messages AS TEXT) FROM conversations");
+    let mut want: BTreeMap<String, usize> = BTreeMap::new();
+    for conv in msgs.values() {
+        *want.entry(conv.clone()).or_default() += 1;
+    }
+    let got: BTreeMap<String, usize> = counts
+        .into_iter()
+        .map(|(c, n)| (c, n.parse().unwrap_or(0)))
+        .collect();
+    assert_eq!(got, want, "conversation rows");
+    msgs
+}
+
+/// Plays a history: batches to add (by uid), then uids to expunge one at a time; after each
+/// step the cache must hold what the rule gives.
+fn play(adds: &[Vec<u32>], expunges: &[u32]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut c = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+    let t = team();
+    let mut f = c
+        .folder("support", "INBOX", FolderRole::Inbox)
+        .expect("folder");
+    f.uidvalidity = Some(1);
+    let mut held: Vec<u32> = Vec::new();
+    for batch in adds {
+        let msgs = batch
+            .iter()
+            .map(|u| meta(&MAILBOX[*u as usize - 1]))
+            .collect();
+        c.add_messages(&t, &f, msgs).expect("add");
+        held.extend(batch);
+        crate::cache::fts::assert_kept(&c.conn, "after adding");
+        assert_eq!(
+            cached(&c),
+            oracle(&held),
+            "after adding {batch:?} (history {adds:?})"
+        );
+    }
+    for uid in expunges {
+        c.remove_messages(&t, f.id, &[*uid]).expect("remove");
+        held.retain(|u| u != uid);
+        crate::cache::fts::assert_kept(&c.conn, "after expunging");
+        assert_eq!(
+            cached(&c),
+            oracle(&held),
+            "after expunging {uid} (history {adds:?})"
+        );
+    }
+}
+
+#[test]
+fn any_history_of_arrivals_and_expunges_gives_the_ids_of_a_fresh_cache() {
+    let all: Vec<u32> = (1..=MAILBOX.len() as u32).collect();
+    play(std::slice::from_ref(&all), &[1, 6, 8, 12, 4]);
+    play(std::slice::from_ref(&all), &[6, 11, 2, 13]);
+    // One at a time, in several orders (a reply before its root, a subject reply before
+    // the message it falls back to, an earlier message arriving last).
+    let mut seed: u64 = 7;
+    for round in 0..25 {
+        let mut order = all.clone();
+        for i in (1..order.len()).rev() {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            order.swap(i, (seed >> 33) as usize % (i + 1));
+        }
+        let batches: Vec<Vec<u32>> = if round % 2 == 0 {
+            order.iter().map(|u| vec![*u]).collect()
+        } else {
+            order.chunks(4).map(|c| c.to_vec()).collect()
+        };
+        let mut gone = order.clone();
+        gone.reverse();
+        gone.truncate(6);
+        play(&batches, &gone);
+    }
+}
+
+#[test]
+fn a_folder_reset_threads_what_is_left_as_a_fresh_cache_would() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut c = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+    let t = team();
+    let mut inbox = c
+        .folder("support", "INBOX", FolderRole::Inbox)
+        .expect("folder");
+    inbox.uidvalidity = Some(1);
+    let mut other = c
+        .folder("support", "Other", FolderRole::Inbox)
+        .expect("folder");
+    other.uidvalidity = Some(1);
+    // The joining message f lives in the other folder, which is reset and comes back empty.
+    let (f, rest): (Vec<u32>, Vec<u32>) = (1..=MAILBOX.len() as u32).partition(|u| *u == 6);
+    c.add_messages(
+        &t,
+        &inbox,
+        rest.iter()
+            .map(|u| meta(&MAILBOX[*u as usize - 1]))
+            .collect(),
+    )
+    .expect("add");
+    c.add_messages(
+        &t,
+        &other,
+        f.iter().map(|u| meta(&MAILBOX[*u as usize - 1])).collect(),
+    )
+    .expect("add");
+    assert_eq!(
+        cached(&c),
+        oracle(&(1..=MAILBOX.len() as u32).collect::<Vec<_>>())
+    );
+    c.reset_folder(&t, other.id).expect("reset");
+    assert_eq!(cached(&c), oracle(&rest));
+}
+
+#[test]
+fn threading_queries_use_an_index() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+    for op in ["<", ">"] {
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT id, thread_key, fallback FROM messages
+             WHERE mailbox = ?1 AND subject_norm = ?2 AND customer = ?3
+               AND (tdate, thread_key) {op} (?4, ?5)
+             ORDER BY tdate DESC, thread_key DESC LIMIT 1"
+        );
+        let plan: Vec<String> = c
+            .conn
+            .prepare(&sql)
+            .expect("prepare")
+            .query_map(["a", "b", "c", "1", "k"], |r| r.get(3))
+            .expect("plan")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        let plan = plan.join("; ");
+        assert!(plan.contains("USING INDEX messages_subject"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+}
+
+/// A first sync in bulk of the first `bulk_n` messages (cut off after `cut` of them and
+/// resumed), then the rest one at a time and a few expunges: the rule's ids at every step.
+fn play_bulk(bulk_n: usize, cut: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut c = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+    let t = team();
+    let mut f = c
+        .folder("support", "INBOX", FolderRole::Inbox)
+        .expect("folder");
+    f.uidvalidity = Some(1);
+    let metas = |uids: &[u32]| -> Vec<MessageMeta> {
+        uids.iter()
+            .map(|u| meta(&MAILBOX[*u as usize - 1]))
+            .collect()
+    };
+    let first: Vec<u32> = (1..=bulk_n as u32).collect();
+    assert!(c.bulk_wanted(&t, &f).expect("wanted"));
+    let mut load = c.bulk_open(&t).expect("open load");
+    for chunk in first[..cut].chunks(3) {
+        c.bulk_add(&mut load, &t, &f, metas(chunk)).expect("add");
+    }
+    // Cut off: the next sync finds the load unfinished and goes on with it.
+    drop(load);
+    assert!(c.bulk_wanted(&t, &f).expect("wanted again"));
+    let mut load = c.bulk_open(&t).expect("reopen load");
+    // (the batch that was being written when it was cut off comes again)
+    let again = cut.saturating_sub(2);
+    for chunk in first[again..].chunks(2) {
+        c.bulk_add(&mut load, &t, &f, metas(chunk)).expect("add");
+    }
+    c.bulk_finish(load).expect("finish");
+    assert!(!c.bulk_wanted(&t, &f).expect("done"), "loaded");
+    let indexes: i64 = c
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("indexes");
+    assert!(indexes as usize >= crate::cache::schema::BULK_INDEXES.len());
+    let mut held = first.clone();
+    // The filter's index is left to the TUI after a bulk load; built, it is kept.
+    assert!(!c.fts_ready(), "no filter index right after a bulk load");
+    assert!(c.build_filter_index().expect("build the filter index"));
+    crate::cache::fts::assert_kept(&c.conn, "after a bulk load");
+    assert_eq!(cached(&c), oracle(&held), "bulk of {bulk_n}, cut at {cut}");
+    for uid in bulk_n as u32 + 1..=MAILBOX.len() as u32 {
+        c.add_messages(&t, &f, metas(&[uid])).expect("add one");
+        held.push(uid);
+        crate::cache::fts::assert_kept(&c.conn, "after adding past a bulk load");
+        assert_eq!(
+            cached(&c),
+            oracle(&held),
+            "after {uid} (bulk {bulk_n}, cut {cut})"
+        );
+    }
+    for uid in [6, 1, 11] {
+        c.remove_messages(&t, f.id, &[uid]).expect("remove");
+        held.retain(|u| *u != uid);
+        crate::cache::fts::assert_kept(&c.conn, "after expunging past a bulk load");
+        assert_eq!(
+            cached(&c),
+            oracle(&held),
+            "expunged {uid} (bulk {bulk_n}, cut {cut})"
+        );
+    }
+}
+
+#[test]
+fn a_bulk_first_sync_cut_off_anywhere_gives_the_ids_of_the_rule_and_stays_right_after() {
+    for bulk_n in 1..=MAILBOX.len() {
+        for cut in 0..=bulk_n {
+            play_bulk(bulk_n, cut);
+        }
+    }
+}
+
+/// The customer's name in the list rows, written with the summaries: by a sync one message
+/// at a time and by a bulk load alike.
+#[test]
+fn the_list_rows_carry_the_customers_name_after_a_sync_and_after_a_bulk_load() {
+    let t = team();
+    let named =
+        |uid: u32, name: &str, from: &'static str, reply_to: &'static str, subject: &str| {
+            let mut m = meta(&(uid, uid as i64 * 100, "", &[], "", from, reply_to));
+            m.headers.message_id = Some(format!("n{uid}"));
+            m.headers.subject = subject.into();
+            m.headers.from[0].name = (!name.is_empty()).then(|| name.to_string());
+            if from == t.address {
+                m.headers.to[0].email = "c1@x".into();
+            }
+            m
+        };
+    let metas = || {
+        vec![
+            // The customer's own mail (their address in another case), then the team's
+            // answer, whose sender's name is the team's.
+            named(1, "山田 花子", "C1@x", "", "Order"),
+            named(2, "Support Team", "support@ex.com", "", "Re: Order"),
+            // A contact form: the sender is the form, the customer in Reply-To.
+            named(3, "Contact Form", "support@ex.com", "c2@x", "Question"),
+            // A blank name is none.
+            named(4, " ", "c3@x", "", "Invoice"),
+        ]
+    };
+    let names = |c: &Cache| -> Vec<(String, Option<String>)> {
+        let q = crate::cache::TabQuery::default();
+        let mut rows: Vec<(String, Option<String>)> = c
+            .list_window(&q, "alice", 0, 10)
+            .expect("window")
+            .into_iter()
+            .map(|r| (r.conversation.customer, r.conversation.customer_name))
+            .collect();
+        rows.sort();
+        rows
+    };
+    let want = vec![
+        ("c1@x".to_string(), Some("山田 花子".to_string())),
+        ("c2@x".to_string(), None),
+        ("c3@x".to_string(), None),
+    ];
+    for bulk in [false, true] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut c = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+        let mut f = c
+            .folder("support", "INBOX", FolderRole::Inbox)
+            .expect("folder");
+        f.uidvalidity = Some(1);
+        if bulk {
+            assert!(c.bulk_wanted(&t, &f).expect("wanted"));
+            let mut load = c.bulk_open(&t).expect("open load");
+            c.bulk_add(&mut load, &t, &f, metas()).expect("add");
+            c.bulk_finish(load).expect("finish");
+        } else {
+            for m in metas() {
+                c.add_messages(&t, &f, vec![m]).expect("add");
+            }
+        }
+        assert_eq!(names(&c), want, "bulk: {bulk}");
+    }
+}
