@@ -120,7 +120,7 @@ fn stderr_notifier() -> Notifier {
     use crate::i18n::tf;
     Notifier::new(|n| match n {
         Notice::Retrying { what, reason, wait } => {
-            let reason = tanto_mail::sanitize::single_line(reason);
+            let reason = crate::i18n::cause_text(reason);
             let secs = format!("{:.1}", wait.as_secs_f32());
             eprintln!(
                 "tanto: {}",

@@ -129,7 +129,13 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
     reply::check_attachments(&opts.attachments)?;
     let prepared = match reply::prepare(ctx, &a.id, &opts)? {
         Ok(p) => p,
-        Err(r) => return Ok(report(&r)),
+        Err(held) => {
+            return Ok(report(&Replied::Held {
+                conversation: held.conversation,
+                holder: held.holder,
+                kept: None,
+            }))
+        }
     };
     let path = draft_path(ctx, &prepared.conversation.id)?;
     let draft = match &a.body_file {
@@ -282,7 +288,10 @@ pub fn sent_line(s: &Sent) -> (String, bool) {
         } => (
             tf(
                 "reply.queued",
-                &[("id", &one(conversation)), ("why", &one(reason))],
+                &[
+                    ("id", &one(conversation)),
+                    ("why", &crate::i18n::cause_text(reason)),
+                ],
             ),
             false,
         ),
@@ -292,7 +301,10 @@ pub fn sent_line(s: &Sent) -> (String, bool) {
         } => (
             tf(
                 "reply.uncertain",
-                &[("id", &one(conversation)), ("why", &one(reason))],
+                &[
+                    ("id", &one(conversation)),
+                    ("why", &crate::i18n::cause_text(reason)),
+                ],
             ),
             true,
         ),

@@ -112,7 +112,9 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         print_human(&view);
     }
     match view.fetch_error {
-        Some(e) => Err(tanto_core::said!("error.show.not_fetched", cause = e).into()),
+        Some(e) => Err(tanto_core::said!("error.show.not_fetched")
+            .because(e)
+            .into()),
         None => Ok(0),
     }
 }

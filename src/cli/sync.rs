@@ -87,7 +87,7 @@ fn watch(ctx: &Ctx) -> anyhow::Result<u8> {
             }
             WatchEvent::Trouble { reason, retry_secs } => {
                 troubled = true;
-                let reason = single_line(&reason);
+                let reason = crate::i18n::cause_text(&reason);
                 eprintln!(
                     "tanto: {}",
                     tf(

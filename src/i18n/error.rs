@@ -24,10 +24,20 @@ pub fn error_text(e: &anyhow::Error) -> String {
     tanto_mail::sanitize::single_line(&links.join(": "))
 }
 
+/// A cause the application layer kept whole, as one line in the language in use.
+pub fn cause_text(c: &tanto_app::Cause) -> String {
+    error_text(c.error())
+}
+
 /// One link of a chain: worded by the catalogue when tanto knows it, else its own text.
 fn link_text(e: &(dyn StdError + 'static)) -> String {
     if let Some(s) = e.downcast_ref::<super::Said>() {
         return s.text_in(super::lang());
+    }
+    // A kept cause reads as the error it keeps (its sources follow in the chain).
+    if let Some(c) = e.downcast_ref::<tanto_app::Cause>() {
+        let inner: &(dyn StdError + 'static) = c.error().as_ref();
+        return link_text(inner);
     }
     #[cfg(feature = "demo")]
     if let Some(d) = e.downcast_ref::<DemoError>() {

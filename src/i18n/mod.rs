@@ -4,7 +4,7 @@
 
 mod error;
 mod warning;
-pub use error::error_text;
+pub use error::{cause_text, error_text};
 pub use tanto_core::wording::*;
 pub use warning::{config_warning, retrying_what, warning};
 

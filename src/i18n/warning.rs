@@ -1,37 +1,56 @@
 //! Warnings from the application layer, worded for people (both front ends).
 
-use super::{t, tf};
+use super::{cause_text, t, tf};
 use tanto_app::config::ConfigWarning;
+use tanto_app::outcome::Retried;
 use tanto_app::Warning;
 use tanto_mail::sanitize::single_line;
 
-/// The warning as one safe line in the language in use; the cause from below stays verbatim.
+/// The warning as one safe line in the language in use, its cause worded too (OS and server
+/// text verbatim).
 pub fn warning(w: &Warning) -> String {
     use Warning as W;
     let text = match w {
-        W::PresenceViewing { error } => tf("warning.presence_viewing", &[("error", error)]),
-        W::EventsUnchecked { error } => tf("warning.events_unchecked", &[("error", error)]),
-        W::PresenceReplying { error } => tf("warning.presence_replying", &[("error", error)]),
-        W::ClaimNotUndone { id, error } => {
-            tf("warning.claim_not_undone", &[("id", id), ("error", error)])
+        W::PresenceViewing { error } => {
+            tf("warning.presence_viewing", &[("error", &cause_text(error))])
         }
+        W::EventsUnchecked { error } => {
+            tf("warning.events_unchecked", &[("error", &cause_text(error))])
+        }
+        W::PresenceReplying { error } => tf(
+            "warning.presence_replying",
+            &[("error", &cause_text(error))],
+        ),
+        W::ClaimNotUndone { id, error } => tf(
+            "warning.claim_not_undone",
+            &[("id", id), ("error", &cause_text(error))],
+        ),
         W::DoubleNotTakenBack { id, error } => tf(
             "warning.double_not_taken_back",
-            &[("id", id), ("error", error)],
+            &[("id", id), ("error", &cause_text(error))],
         ),
-        W::CacheBehind { error } => tf("warning.cache_behind", &[("error", error)]),
+        W::CacheBehind { error } => tf("warning.cache_behind", &[("error", &cause_text(error))]),
         W::ArrivalsNotChecked => t("warning.arrivals_not_checked").to_string(),
-        W::EventNotCached { error } => tf("warning.event_not_cached", &[("error", error)]),
-        W::NoteNotCached { error } => tf("warning.note_not_cached", &[("error", error)]),
-        W::OutboxPass { error } => tf("warning.outbox_pass", &[("error", error)]),
-        W::NotGivenBack { id, error } => {
-            tf("warning.not_given_back", &[("id", id), ("error", error)])
+        W::EventNotCached { error } => {
+            tf("warning.event_not_cached", &[("error", &cause_text(error))])
         }
-        W::NotMarkedDone { id, error } => {
-            tf("warning.not_marked_done", &[("id", id), ("error", error)])
+        W::NoteNotCached { error } => {
+            tf("warning.note_not_cached", &[("error", &cause_text(error))])
         }
-        W::TemplatesUnranked { error } => tf("warning.templates_unranked", &[("error", error)]),
-        W::DraftNotKept { error } => tf("warning.draft_not_kept", &[("error", error)]),
+        W::OutboxPass { error } => tf("warning.outbox_pass", &[("error", &cause_text(error))]),
+        W::NotGivenBack { id, error } => tf(
+            "warning.not_given_back",
+            &[("id", id), ("error", &cause_text(error))],
+        ),
+        W::NotMarkedDone { id, error } => tf(
+            "warning.not_marked_done",
+            &[("id", id), ("error", &cause_text(error))],
+        ),
+        W::TemplatesUnranked { error } => tf(
+            "warning.templates_unranked",
+            &[("error", &cause_text(error))],
+        ),
+        W::DraftNotKept { error } => tf("warning.draft_not_kept", &[("error", &cause_text(error))]),
     };
     single_line(&text)
 }
@@ -48,18 +67,18 @@ pub fn config_warning(w: &ConfigWarning) -> String {
 }
 
 /// What is being retried (`Notice::Retrying`'s `what`), in the language in use.
-pub fn retrying_what(what: &str) -> &str {
-    match what {
-        "claim" => t("retry.claim"),
-        "take over" => t("retry.take_over"),
-        "release" => t("retry.release"),
-        "assign" => t("retry.assign"),
-        "done" => t("retry.done"),
-        "reopen" => t("retry.reopen"),
-        "note" => t("retry.note"),
-        "sync" => t("retry.sync"),
-        other => other,
-    }
+pub fn retrying_what(what: &Retried) -> &'static str {
+    use tanto_core::claims::Action;
+    t(match what {
+        Retried::Action(Action::Claim) => "retry.claim",
+        Retried::Action(Action::TakeOver) => "retry.take_over",
+        Retried::Action(Action::Release) => "retry.release",
+        Retried::Action(Action::Assign(_)) => "retry.assign",
+        Retried::Action(Action::Done) => "retry.done",
+        Retried::Action(Action::Reopen) => "retry.reopen",
+        Retried::Note => "retry.note",
+        Retried::Sync => "retry.sync",
+    })
 }
 
 #[cfg(test)]
@@ -68,7 +87,8 @@ mod tests {
     use crate::i18n::{with_lang, Lang};
 
     fn every_warning() -> Vec<Warning> {
-        let (id, error) = (|| "c0ffee12".to_string(), || "E".to_string());
+        let id = || "c0ffee12".to_string();
+        let error = || tanto_app::Cause::from(anyhow::anyhow!("E"));
         vec![
             W::PresenceViewing { error: error() },
             W::EventsUnchecked { error: error() },
@@ -118,22 +138,53 @@ mod tests {
 
     #[test]
     fn what_is_retried_is_named_in_japanese() {
+        use tanto_core::claims::Action;
         let whats = [
-            "claim",
-            "take over",
-            "release",
-            "assign",
-            "done",
-            "reopen",
-            "note",
-            "sync",
+            (Retried::Action(Action::Claim), "claim"),
+            (Retried::Action(Action::TakeOver), "take over"),
+            (Retried::Action(Action::Release), "release"),
+            (Retried::Action(Action::Assign("bob".into())), "assign"),
+            (Retried::Action(Action::Done), "done"),
+            (Retried::Action(Action::Reopen), "reopen"),
+            (Retried::Note, "note"),
+            (Retried::Sync, "sync"),
         ];
-        for what in whats {
-            assert_eq!(with_lang(Lang::En, || retrying_what(what)), what);
+        for (what, english) in whats {
+            assert_eq!(with_lang(Lang::En, || retrying_what(&what)), english);
             assert!(
-                !with_lang(Lang::Ja, || retrying_what(what)).is_ascii(),
-                "{what}"
+                !with_lang(Lang::Ja, || retrying_what(&what)).is_ascii(),
+                "{what:?}"
             );
+        }
+    }
+
+    /// Issue 22: the cause is worded too, so that a Japanese warning is Japanese all the way
+    /// down (it was the English text of the cause inside a Japanese sentence).
+    #[test]
+    fn a_warning_s_cause_is_worded_in_the_user_s_language() {
+        let refused = tanto_core::claims::Refused::NeedsSupervisor {
+            holder: "bob".into(),
+            idle_secs: None,
+            stale_hours: 4,
+        };
+        let causes: Vec<tanto_app::Cause> = vec![
+            tanto_core::said!("warning.cause.holds_it", holder = "bob").into(),
+            refused.into(),
+            anyhow::Error::new(tanto_core::said!("outbox.cause.interrupted"))
+                .context("outer English context")
+                .into(),
+        ];
+        for error in causes {
+            let w = W::NotMarkedDone {
+                id: "c0ffee12".into(),
+                error,
+            };
+            let ja = with_lang(Lang::Ja, || warning(&w));
+            let en = with_lang(Lang::En, || warning(&w));
+            // What tanto words is Japanese; only names (and text from outside) stay as written.
+            let english_words = ["holds", "supervisor", "interrupted", "reached"];
+            assert!(!english_words.iter().any(|word| ja.contains(word)), "{ja}");
+            assert!(english_words.iter().any(|word| en.contains(word)), "{en}");
         }
     }
 

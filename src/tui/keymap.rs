@@ -129,9 +129,8 @@ struct RawBinding {
     keys: Vec<String>,
     #[serde(default = "screens")]
     layers: Vec<Layer>,
-    desc: String,
-    /// The description in Japanese (`lang = "ja"` or a Japanese locale).
-    desc_ja: String,
+    /// The catalogue key of what the help says of it, in the language in use.
+    help: String,
 }
 
 /// A key as tanto matches it: the code and the Ctrl/Alt modifiers (Shift is in the character).
@@ -349,10 +348,7 @@ impl Keymap {
                 layers: b.layers,
                 keys_parsed: b.keys.iter().filter_map(|k| parse_key(k).ok()).collect(),
                 keys: b.keys,
-                desc: match crate::i18n::lang() {
-                    crate::i18n::Lang::Ja => b.desc_ja,
-                    crate::i18n::Lang::En => b.desc,
-                },
+                desc: crate::i18n::t(&b.help).to_string(),
             })
             .collect();
         for (name, keys) in user {
@@ -453,7 +449,11 @@ mod tests {
             for k in &b.keys {
                 parse_key(k).expect("default key parses");
             }
-            assert!(!b.desc.is_empty());
+            // The help's words are in the one catalogue, in every language.
+            for lang in [crate::i18n::Lang::En, crate::i18n::Lang::Ja] {
+                let text = crate::i18n::text_in(lang, &b.help);
+                assert!(text != b.help && !text.is_empty(), "{} in {lang:?}", b.help);
+            }
         }
         for (action, name) in DEFAULTS_NAMES {
             assert_eq!(action_named(name), Some(*action), "{name}");

@@ -104,7 +104,7 @@ pub enum Reply {
     /// `prepare` ended: a draft, or why there is none (someone else holds it).
     ReplyPrepared {
         id: String,
-        result: Result<Result<Draft, Replied>, String>,
+        result: Result<Result<Draft, tanto_app::reply::HeldBy>, String>,
     },
     /// The editor closed on the reply's draft.
     ReplyEdited {
@@ -281,7 +281,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
                 Link::Retrying { since, .. } => *since,
                 _ => s.now,
             };
-            let reason = tanto_mail::sanitize::single_line(&reason);
+            let reason = crate::i18n::cause_text(&reason);
             if !matches!(&s.link, Link::Retrying { reason: r, .. } if *r == reason) {
                 status::record(s, tf("tui.status.trouble", &[("why", &reason)]));
             }
@@ -310,7 +310,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
                         "notice.retrying",
                         &[
                             ("what", &crate::i18n::retrying_what(&what)),
-                            ("reason", &tanto_mail::sanitize::single_line(&reason)),
+                            ("reason", &crate::i18n::cause_text(&reason)),
                             ("secs", &wait.as_secs().max(1)),
                         ],
                     );

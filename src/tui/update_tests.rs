@@ -383,7 +383,7 @@ fn trouble_then_a_sync_shows_retrying_then_connected() {
     update(
         &mut s,
         Msg::Watch(WatchEvent::Trouble {
-            reason: "connection refused".into(),
+            reason: anyhow::anyhow!("connection refused").into(),
             retry_secs: 4,
         }),
     );
@@ -415,10 +415,9 @@ fn a_refused_reply_says_who_holds_it_and_changes_nothing() {
         &mut s,
         Msg::Worker(Reply::ReplyPrepared {
             id: "a1".into(),
-            result: Ok(Err(Replied::Held {
+            result: Ok(Err(tanto_app::reply::HeldBy {
                 conversation: "a1".into(),
                 holder: "bob".into(),
-                kept: None,
             })),
         }),
     );
@@ -1158,15 +1157,15 @@ fn after_a_reconnect_the_bar_never_says_connected_and_cannot_reach_at_once() {
     update(
         &mut s,
         Msg::Notice(Notice::Retrying {
-            what: "sync".into(),
-            reason: "cannot reach 127.0.0.1:1".into(),
+            what: tanto_app::outcome::Retried::Sync,
+            reason: anyhow::anyhow!("cannot reach 127.0.0.1:1").into(),
             wait: std::time::Duration::from_secs(2),
         }),
     );
     update(
         &mut s,
         Msg::Watch(WatchEvent::Trouble {
-            reason: "cannot reach 127.0.0.1:1".into(),
+            reason: anyhow::anyhow!("cannot reach 127.0.0.1:1").into(),
             retry_secs: 2,
         }),
     );

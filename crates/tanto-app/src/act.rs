@@ -11,6 +11,7 @@ use tanto_core::said;
 
 use anyhow::{anyhow, bail};
 
+use super::outcome::Retried;
 use super::retry::with_retry;
 use super::Ctx;
 use super::Warning;
@@ -113,7 +114,7 @@ fn perform_as(
         pending: None,
         expect_state,
     };
-    with_retry(&ctx.notify, action.verb(), || {
+    with_retry(&ctx.notify, Retried::Action(action.clone()), || {
         // The caller's connection first; after trouble on it, a new one.
         if let Some(c) = first.take() {
             return run.attempt(c, &mut cache, &conv, action);
@@ -362,7 +363,7 @@ impl Run<'_> {
                             if let Err(e) = undone {
                                 self.ctx.notify.warn(Warning::ClaimNotUndone {
                                     id: conv.id.clone(),
-                                    error: e.to_string(),
+                                    error: e.into(),
                                 });
                             }
                             return Ok(Outcome::Lost {
@@ -620,7 +621,7 @@ impl Run<'_> {
         if let Err(e) = conn.store_if_unchanged(uid, modseq, &kept) {
             self.ctx.notify.warn(Warning::DoubleNotTakenBack {
                 id: conv.id.clone(),
-                error: e.to_string(),
+                error: e.into(),
             });
         }
     }
@@ -657,7 +658,7 @@ impl Run<'_> {
             flags: flags.to_vec(),
         };
         if let Err(e) = cache.update_flags(&self.team, state.folder_id, &[update]) {
-            let error = e.to_string();
+            let error = e.into();
             self.ctx.notify.warn(Warning::CacheBehind { error });
         }
     }
@@ -829,17 +830,17 @@ pub(super) fn cache_appended(
     team: &Team,
     uid: Option<u32>,
     event: &Event,
-) -> Result<(), String> {
+) -> Result<(), super::Cause> {
     let folder = &mailbox.imap.activity_folder;
     match uid {
         Some(uid) => cache
             .folder(&mailbox.name, folder, FolderRole::Activity)
             .and_then(|state| cache.add_events(team, &state, &[(uid, now(), event.clone())]))
             .map(|_| ())
-            .map_err(|e| e.to_string()),
+            .map_err(super::Cause::from),
         None => sync_folder(conn, cache, team, folder, FolderRole::Activity)
             .map(|_| ())
-            .map_err(|e| e.to_string()),
+            .map_err(super::Cause::from),
     }
 }
 

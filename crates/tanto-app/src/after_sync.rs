@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use super::outcome::Retried;
 use super::retry::{is_dropped, retry_while};
 use super::sync::{sync_mailbox_on, MailboxReport};
 use super::Ctx;
@@ -21,7 +22,7 @@ pub fn sync_once(ctx: &Ctx) -> anyhow::Result<Vec<MailboxReport>> {
     for (i, m) in ctx.mailboxes() {
         let started = Instant::now();
         let mut conn = None;
-        let folders = retry_while(&ctx.notify, "sync", is_dropped, || {
+        let folders = retry_while(&ctx.notify, Retried::Sync, is_dropped, || {
             sync_mailbox_on(ctx, &mut cache, &mut conn, i, m)
         })?;
         out.push(MailboxReport {
@@ -47,14 +48,13 @@ pub fn after_sync(
     c: &mut Conn,
     i: usize,
     m: &Mailbox,
-) -> anyhow::Result<Vec<super::outcome::Sent>> {
+) -> Result<Vec<super::outcome::Sent>, super::Cause> {
     if ctx.config.team.sticky_assignee {
         if let Err(e) = reassign_returning(ctx, cache, m) {
             tracing::warn!("sticky assignment: {e:#}");
         }
     }
-    let sent = super::reply_outbox::process_on(ctx, cache, c, i, m);
-    report_outbox(ctx, &sent);
+    let sent = report_outbox(ctx, super::reply_outbox::process_on(ctx, cache, c, i, m));
     apply_offline(ctx, m);
     sent
 }
@@ -70,13 +70,17 @@ pub fn apply_offline(ctx: &Ctx, m: &crate::config::Mailbox) {
     }
 }
 
-/// Says what the outbox pass did that someone should know, and what needs a person.
-pub fn report_outbox(ctx: &Ctx, result: &anyhow::Result<Vec<super::outcome::Sent>>) {
+/// Says what the outbox pass did that someone should know, and what needs a person; gives
+/// the result back (a failure as the cause it warned of).
+pub fn report_outbox(
+    ctx: &Ctx,
+    result: anyhow::Result<Vec<super::outcome::Sent>>,
+) -> Result<Vec<super::outcome::Sent>, super::Cause> {
     use super::outcome::Sent;
     use tanto_core::outbox::Standing;
     match result {
         Ok(list) => {
-            for s in list {
+            for s in &list {
                 let mine = |author: &str| {
                     author == ctx.config.agent.id
                         || ctx.config.agent.role == crate::config::Role::Supervisor
@@ -101,10 +105,15 @@ pub fn report_outbox(ctx: &Ctx, result: &anyhow::Result<Vec<super::outcome::Sent
                     ctx.notify.send(super::Notice::Outbox(s.clone()));
                 }
             }
+            Ok(list)
         }
-        Err(e) => ctx.notify.warn(super::Warning::OutboxPass {
-            error: format!("{e:#}"),
-        }),
+        Err(e) => {
+            let error = super::Cause::from(e);
+            ctx.notify.warn(super::Warning::OutboxPass {
+                error: error.clone(),
+            });
+            Err(error)
+        }
     }
 }
 
@@ -131,7 +140,7 @@ fn reassign_returning(ctx: &Ctx, cache: &mut Cache, mailbox: &Mailbox) -> anyhow
             if let Err(e) = super::act::perform(ctx, &conv.id, &Action::Assign(prev)) {
                 ctx.notify.warn(super::Warning::NotGivenBack {
                     id: conv.id.clone(),
-                    error: format!("{e:#}"),
+                    error: e.into(),
                 });
             }
         }

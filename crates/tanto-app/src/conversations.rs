@@ -81,7 +81,7 @@ pub struct ConversationView {
     /// Oldest first.
     pub timeline: Vec<Entry>,
     /// Why some bodies could not be fetched, if so.
-    pub fetch_error: Option<String>,
+    pub fetch_error: Option<crate::Cause>,
     /// The conversation's replies in the outbox as the last sync saw them (scheduled,
     /// waiting for approval, held, rejected), oldest first.
     pub outbox: Vec<QueuedReply>,
@@ -194,7 +194,7 @@ fn build_view(ctx: &Ctx, id: &str, with_events: bool) -> anyhow::Result<Conversa
         .collect();
     // Others see that this agent looked at it (a TUI keeps this fresh with heartbeats).
     if let Err(e) = cache.set_presence(&conv.mailbox, &conv.id, me, Doing::Viewing) {
-        let error = e.to_string();
+        let error = e.into();
         ctx.notify.warn(Warning::PresenceViewing { error });
     }
     let mut outbox = Vec::new();
@@ -330,7 +330,7 @@ fn server_checked(
     let on_server = match asked {
         Ok(o) => o,
         Err(e) => {
-            let error = single_line(&format!("{e:#}"));
+            let error = e.into();
             ctx.notify.warn(Warning::EventsUnchecked { error });
             return events;
         }
@@ -412,7 +412,7 @@ fn fetch_missing(
     cache: &mut Cache,
     conv: &ConversationRow,
     msgs: &[MessageRow],
-) -> Option<String> {
+) -> Option<crate::Cause> {
     let missing: Vec<&MessageRow> = msgs
         .iter()
         .filter(|m| !matches!(cache.body(m.folder_id, m.uid), Ok(Some(_))))
@@ -447,5 +447,5 @@ fn fetch_missing(
         ctx.session_done(index, conn, true);
         Ok(())
     })();
-    result.err().map(|e| single_line(&format!("{e:#}")))
+    result.err().map(crate::Cause::from)
 }

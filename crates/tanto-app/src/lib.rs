@@ -33,3 +33,4 @@ pub mod watch;
 
 pub use context::Ctx;
 pub use notice::{Notice, Notifier, Warning};
+pub use outcome::Cause;

@@ -71,7 +71,7 @@ fn append_once(
         .unwrap_or_default();
     let mut first = Some(conn);
     let mut tried = false;
-    super::retry::with_retry(&ctx.notify, "note", || {
+    super::retry::with_retry(&ctx.notify, super::outcome::Retried::Note, || {
         let mut conn = match first.take() {
             Some(c) => c,
             None => ctx.connect(index, mailbox)?,

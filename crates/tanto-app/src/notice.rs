@@ -4,13 +4,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::outcome::{Cause, Retried};
+
 /// Something worth telling the user that is not the result of the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
     /// Connection trouble; `what` is tried again after `wait`.
     Retrying {
-        what: String,
-        reason: String,
+        what: Retried,
+        reason: Cause,
         wait: Duration,
     },
     /// Something went wrong that did not stop the work (the front end words it).
@@ -22,38 +24,38 @@ pub enum Notice {
 }
 
 /// What went wrong without stopping the work, as data: each front end words it through its
-/// catalogue. `error` is the cause from below (server or OS text), shown verbatim.
+/// catalogue, and the cause from below with it (`Cause`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Warning {
     /// The team could not be told that this agent is viewing the conversation.
-    PresenceViewing { error: String },
+    PresenceViewing { error: Cause },
     /// The notes and events shown could not be checked against the server's activity
     /// folder: they are shown as the cache has them.
-    EventsUnchecked { error: String },
+    EventsUnchecked { error: Cause },
     /// The team could not be told that this agent is replying.
-    PresenceReplying { error: String },
+    PresenceReplying { error: Cause },
     /// A claim lost on the conversation's state message stayed on an older message.
-    ClaimNotUndone { id: String, error: String },
+    ClaimNotUndone { id: String, error: Cause },
     /// A write made twice could not be taken back.
-    DoubleNotTakenBack { id: String, error: String },
+    DoubleNotTakenBack { id: String, error: Cause },
     /// The change is on the server; the local cache did not take it.
-    CacheBehind { error: String },
+    CacheBehind { error: Cause },
     /// Mail that arrived during a change could not be looked for (the cache is not writable).
     ArrivalsNotChecked,
     /// The event is logged on the server; the local cache did not take it.
-    EventNotCached { error: String },
+    EventNotCached { error: Cause },
     /// The note is logged on the server; the local cache did not take it.
-    NoteNotCached { error: String },
+    NoteNotCached { error: Cause },
     /// A sync's pass over the outbox failed.
-    OutboxPass { error: String },
+    OutboxPass { error: Cause },
     /// A conversation reopened by a customer could not be given back to its agent.
-    NotGivenBack { id: String, error: String },
+    NotGivenBack { id: String, error: Cause },
     /// A reply went out but its conversation could not be marked done.
-    NotMarkedDone { id: String, error: String },
+    NotMarkedDone { id: String, error: Cause },
     /// The agent's copy of a reply could not be kept (the reply itself goes on).
-    DraftNotKept { error: String },
+    DraftNotKept { error: Cause },
     /// The templates could not be ranked for a draft.
-    TemplatesUnranked { error: String },
+    TemplatesUnranked { error: Cause },
 }
 
 /// Where notices go. Cheap to clone; shared by every worker of one front end.

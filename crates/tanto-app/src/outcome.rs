@@ -1,11 +1,97 @@
 //! What the application layer's work came to, as data for the front ends to word: an
 //! action's outcome, a queued reply's fate, an offline entry applied. A leaf: the modules that
-//! produce these and the notices that carry them all import it, and it imports only the core.
+//! produce these and the notices that carry them all import it, and it imports only the crates
+//! below.
+
+use std::sync::Arc;
 
 use tanto_core::claims::{Already, Refused};
 use tanto_core::event::EventKind;
 use tanto_core::outbox::{Hold, Standing};
 use tanto_core::status::Status;
+
+/// Why something failed, kept whole (the error and its chain of causes) so that each front end
+/// words it in its language: a catalogue-keyed `Said` or a typed error in the chain is
+/// worded, OS and server text stays verbatim. `Display` is the English line, for logs.
+#[derive(Clone)]
+pub struct Cause(Arc<anyhow::Error>);
+
+impl Cause {
+    /// The error, for a front end to word (`i18n::error_text`).
+    pub fn error(&self) -> &anyhow::Error {
+        &self.0
+    }
+}
+
+impl Cause {
+    /// Keeps `e` (any error tanto or a crate below it returns).
+    pub fn new(e: impl Into<anyhow::Error>) -> Cause {
+        Cause(Arc::new(e.into()))
+    }
+}
+
+/// `e.into()` from the errors the layers below return.
+macro_rules! cause_from {
+    ($($t:ty),* $(,)?) => {
+        $(impl From<$t> for Cause {
+            fn from(e: $t) -> Cause {
+                Cause::new(e)
+            }
+        })*
+    };
+}
+
+cause_from!(
+    anyhow::Error,
+    tanto_core::wording::Said,
+    Refused,
+    tanto_mail::cache::CacheError,
+    tanto_mail::imap::ImapError,
+    tanto_mail::imap::sync::SyncError,
+    tanto_mail::send::SendError,
+);
+
+/// The first link only (`{:#}` gives the whole chain, as for any error).
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if f.alternate() {
+            write!(f, "{:#}", self.0)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
+impl std::fmt::Debug for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", format!("{self:#}"))
+    }
+}
+
+/// A cause can itself be the cause of a line of context (`Said::because`): its chain goes on
+/// with the error's own causes.
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// Two causes are the same when they read the same (a notice said twice is said once).
+impl PartialEq for Cause {
+    fn eq(&self, other: &Cause) -> bool {
+        format!("{self:#}") == format!("{other:#}")
+    }
+}
+
+impl Eq for Cause {}
+
+/// What is being tried again after connection trouble (`Notice::Retrying`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retried {
+    Action(tanto_core::claims::Action),
+    Note,
+    Sync,
+}
 
 /// How an action ended, for the front end to word.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,15 +135,9 @@ pub enum Sent {
     Completed { conversation: String },
     /// It stays in the outbox: SMTP did not take it (the reason says why); it goes out on
     /// a later run.
-    Queued {
-        conversation: String,
-        reason: String,
-    },
+    Queued { conversation: String, reason: Cause },
     /// Nobody can know whether SMTP took it: a person must decide.
-    Uncertain {
-        conversation: String,
-        reason: String,
-    },
+    Uncertain { conversation: String, reason: Cause },
     /// Someone else is sending it or already did.
     Taken { conversation: String, by: String },
     /// Held for its author by the check at send time (or a permanent SMTP refusal): it is

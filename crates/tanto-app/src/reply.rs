@@ -116,7 +116,15 @@ fn server_copy(
     fetched
 }
 
-pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Prepared, Replied>> {
+/// Someone else holds the conversation: no draft was started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldBy {
+    pub conversation: String,
+    pub holder: String,
+}
+
+/// Claims the conversation and starts a draft, or says who holds it.
+pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Prepared, HeldBy>> {
     match perform(ctx, id, &Action::Claim)? {
         Outcome::Won(_) | Outcome::Already { .. } => {}
         Outcome::Lost {
@@ -124,10 +132,9 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
             winner,
             ..
         } => {
-            return Ok(Err(Replied::Held {
+            return Ok(Err(HeldBy {
                 conversation,
                 holder: winner,
-                kept: None,
             }))
         }
         Outcome::Refused { conversation, why } => {
@@ -151,7 +158,7 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
         &ctx.config.agent.id,
         tanto_core::presence::Doing::Replying,
     ) {
-        let error = e.to_string();
+        let error = e.into();
         ctx.notify.warn(Warning::PresenceReplying { error });
     }
     let msgs = cache.messages(&conv.mailbox, &conv.id)?;
@@ -168,7 +175,7 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
     // cache, which any agent on the host can write; the cache gets the server's copy back.
     let raw = server_copy(ctx, &conv, answered)?;
     if let Err(e) = cache.store_body(answered.folder_id, answered.uid, &raw) {
-        let error = e.to_string();
+        let error = e.into();
         ctx.notify.warn(Warning::CacheBehind { error });
     }
     let headers = tanto_mail::mime::parse_headers(&raw);
@@ -566,7 +573,7 @@ fn submit_on(
     ) {
         let mut cache = ctx.cache()?;
         let others = super::reply_outbox::process_on(ctx, &mut cache, conn, index, mailbox);
-        super::after_sync::report_outbox(ctx, &others);
+        let _ = super::after_sync::report_outbox(ctx, others);
     }
     if let Replied::Sent(Sent::Delivered { .. } | Sent::Completed { .. }) = result {
         super::drafts::forget(ctx, &p.conversation.mailbox, &p.conversation.id);
@@ -585,9 +592,7 @@ fn keep(ctx: &Ctx, p: &Prepared, draft: &str, why: super::drafts::Why) -> Option
     match super::drafts::keep(ctx, &p.conversation.mailbox, &p.conversation.id, &kept) {
         Ok(path) => Some(path),
         Err(e) => {
-            ctx.notify.warn(Warning::DraftNotKept {
-                error: format!("{e:#}"),
-            });
+            ctx.notify.warn(Warning::DraftNotKept { error: e.into() });
             None
         }
     }
@@ -692,9 +697,9 @@ pub fn draft_with_suggestions(ctx: &Ctx, p: &Prepared) -> String {
             );
         }
         Ok(_) => {}
-        Err(e) => ctx.notify.warn(Warning::TemplatesUnranked {
-            error: format!("{e:#}"),
-        }),
+        Err(e) => ctx
+            .notify
+            .warn(Warning::TemplatesUnranked { error: e.into() }),
     }
     tanto_core::compose::with_comments(&p.draft, &comments)
 }

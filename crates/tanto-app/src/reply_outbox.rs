@@ -300,12 +300,13 @@ pub fn send_one(
                 )?;
                 return Ok(Sent::Uncertain {
                     conversation: conversation.clone(),
-                    reason,
+                    // The server's or the OS's own words.
+                    reason: anyhow::Error::msg(reason).into(),
                 });
             }
             Err(e) => {
                 // Certainly not sent: give the claim back so that it goes out later.
-                let reason = e.to_string();
+                let reason = e.into();
                 conn.select(&mailbox.imap.outbox_folder, None)?;
                 marks::cas(
                     ctx,
@@ -326,9 +327,7 @@ pub fn send_one(
         // Journalled before anything else: a kill from here on is finished by this host's
         // next sync, not called uncertain.
         if let Err(e) = cache.note_smtp_accepted(&env.message_id) {
-            ctx.notify.warn(Warning::CacheBehind {
-                error: e.to_string(),
-            });
+            ctx.notify.warn(Warning::CacheBehind { error: e.into() });
         }
         crash_point("after-journal");
         append_to_sent(ctx, conn, mailbox, payload)?;
@@ -476,23 +475,15 @@ fn bookkeeping(
             }) => {}
             Ok(Outcome::Lost { winner, .. }) => ctx.notify.warn(Warning::NotMarkedDone {
                 id: env.conversation.clone(),
-                error: format!("{winner} holds it now"),
+                error: tanto_core::said!("warning.cause.holds_it", holder = winner).into(),
             }),
             Ok(Outcome::Refused { why, .. }) => ctx.notify.warn(Warning::NotMarkedDone {
                 id: env.conversation.clone(),
-                error: match why {
-                    tanto_core::claims::Refused::NeedsSupervisor { holder, .. } => {
-                        format!("{holder} holds it now")
-                    }
-                    tanto_core::claims::Refused::BadAgentId(a) => {
-                        format!("{a:?} is not an agent id")
-                    }
-                    tanto_core::claims::Refused::Superseded => String::new(),
-                },
+                error: why.into(),
             }),
             Err(e) => ctx.notify.warn(Warning::NotMarkedDone {
                 id: env.conversation.clone(),
-                error: format!("{e:#}"),
+                error: e.into(),
             }),
         }
     }
@@ -627,7 +618,7 @@ fn pass_one(
                         marks::cas(ctx, conn, mailbox, at, q.modseq, &marked)?;
                         out.push(Sent::Uncertain {
                             conversation,
-                            reason: "a send was interrupted before the mail reached Sent".into(),
+                            reason: tanto_core::said!("outbox.cause.interrupted").into(),
                         });
                     }
                 }
@@ -796,9 +787,7 @@ fn mark_taken_back(ctx: &Ctx, mailbox: &str, conversation: &str, message_id: &st
     {
         kept.why = Why::TakenBack;
         if let Err(e) = drafts::keep(ctx, mailbox, conversation, &kept) {
-            ctx.notify.warn(Warning::DraftNotKept {
-                error: format!("{e:#}"),
-            });
+            ctx.notify.warn(Warning::DraftNotKept { error: e.into() });
         }
     }
 }

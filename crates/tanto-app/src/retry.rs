@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use super::notice::{Notice, Notifier};
+use super::outcome::Retried;
 use tanto_mail::imap::sync::SyncError;
 use tanto_mail::imap::ImapError;
 
@@ -32,7 +33,7 @@ pub fn is_dropped(e: &anyhow::Error) -> bool {
 /// Runs `f` again on connection trouble, with backoff, for up to `RETRY_FOR`.
 pub fn with_retry<T>(
     notify: &Notifier,
-    what: &str,
+    what: Retried,
     f: impl FnMut() -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     retry_while(notify, what, is_transient, f)
@@ -42,7 +43,7 @@ pub fn with_retry<T>(
 /// `RETRY_FOR`; each retry is announced through `notify`.
 pub fn retry_while<T>(
     notify: &Notifier,
-    what: &str,
+    what: Retried,
     retryable: fn(&anyhow::Error) -> bool,
     mut f: impl FnMut() -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
@@ -52,8 +53,8 @@ pub fn retry_while<T>(
         match f() {
             Err(e) if retryable(&e) && started.elapsed() < RETRY_FOR => {
                 notify.send(Notice::Retrying {
-                    what: what.to_string(),
-                    reason: tanto_mail::sanitize::single_line(&format!("{e:#}")),
+                    what: what.clone(),
+                    reason: e.into(),
                     wait,
                 });
                 std::thread::sleep(wait);

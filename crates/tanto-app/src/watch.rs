@@ -18,7 +18,10 @@ pub enum WatchEvent {
     /// A sync ran; `changes` messages, flags or events changed in the cache.
     Synced { changes: usize },
     /// The server is unreachable; retrying in `retry_secs`.
-    Trouble { reason: String, retry_secs: u64 },
+    Trouble {
+        reason: crate::Cause,
+        retry_secs: u64,
+    },
 }
 
 /// A running watcher; dropping it stops its threads (within an IDLE time-out).
@@ -283,7 +286,7 @@ fn sync_loop(ctx: &Ctx, stop: &AtomicBool, wake: &Receiver<()>, events: &Sender<
                 let wait = backoff(failures);
                 failures += 1;
                 let _ = events.send(WatchEvent::Trouble {
-                    reason: format!("{e:#}").replace('\n', " "),
+                    reason: e.into(),
                     retry_secs: wait.as_secs().max(1),
                 });
                 nap(stop, wait);

@@ -269,7 +269,7 @@ pub(super) fn sent_text(sent: &Sent) -> (String, bool) {
                 short(conversation),
                 tf(
                     "tui.reply.queued",
-                    &[("why", &tanto_mail::sanitize::single_line(reason))]
+                    &[("why", &crate::i18n::cause_text(reason))]
                 )
             ),
             false,
@@ -283,7 +283,7 @@ pub(super) fn sent_text(sent: &Sent) -> (String, bool) {
                 short(conversation),
                 tf(
                     "tui.reply.uncertain",
-                    &[("why", &tanto_mail::sanitize::single_line(reason))]
+                    &[("why", &crate::i18n::cause_text(reason))]
                 )
             ),
             true,
@@ -380,7 +380,7 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                     out.push(Command::EditReply { id });
                     out.push(reload(s));
                 }
-                Ok(Err(Replied::Held { holder, .. })) => {
+                Ok(Err(tanto_app::reply::HeldBy { holder, .. })) => {
                     s.status.error = Some(format!(
                         "{}: {}",
                         short(&id),
@@ -391,13 +391,6 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                                 ("key", &s.keymap.key_for(Action::TakeOver))
                             ]
                         )
-                    ));
-                }
-                Ok(Err(other)) => {
-                    s.status.error = Some(format!(
-                        "{}: {}",
-                        short(&id),
-                        tf("tui.reply.cannot", &[("why", &format!("{other:?}"))])
                     ));
                 }
                 Err(e) => s.status.error = Some(e),

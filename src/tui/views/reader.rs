@@ -149,7 +149,13 @@ fn lines(s: &State, v: &ConversationView, width: usize) -> Vec<Line<'static>> {
         }
     }
     if let Some(e) = &v.fetch_error {
-        for piece in cells::wrap(&tf("tui.reader.fetch_failed", &[("why", e)]), width) {
+        for piece in cells::wrap(
+            &tf(
+                "tui.reader.fetch_failed",
+                &[("why", &crate::i18n::cause_text(e))],
+            ),
+            width,
+        ) {
             out.push(Line::from(Span::styled(piece, t.error())));
         }
     }
