@@ -414,7 +414,8 @@ fn sent_folder(ctx: &Ctx, conn: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<
 }
 
 /// After SMTP took the reply and Sent has it: `\Answered` on the customer's message, the
-/// `sent` event, the status, the outbox copy removed. Every step is safe to repeat.
+/// `sent` event, the status, the outbox copy removed. Every step is safe to repeat, so a
+/// run cut off anywhere is finished by the next.
 fn bookkeeping(
     ctx: &Ctx,
     mailbox: &Mailbox,
@@ -422,36 +423,65 @@ fn bookkeeping(
     cache: &mut Cache,
     env: &Envelope,
 ) -> anyhow::Result<()> {
-    let team = ctx.team(mailbox);
-    if let Some(uid) = conn.find_message_id(&mailbox.imap.folder, &env.about)? {
-        for _ in 0..25 {
-            let Some((flags, modseq)) = conn.fetch_state(uid)? else {
-                break;
-            };
-            if flags.iter().any(|f| f.eq_ignore_ascii_case("\\Answered")) {
-                break;
-            }
-            let want = outbox::with_keyword(&flags, "\\Answered");
-            let r = if conn.caps.condstore {
-                conn.store_if_unchanged(uid, modseq, &want)?
-            } else {
-                conn.store_flags(uid, &want)?
-            };
-            if matches!(r, StoreResult::Applied { .. }) {
-                break;
-            }
+    mark_answered(conn, mailbox, env)?;
+    log_sent(ctx, mailbox, conn, cache, env)?;
+    crate::sync::sync_mailbox_with(ctx, cache, conn, mailbox)?;
+    if !env.keep_open {
+        close_after_reply(ctx, mailbox, conn, cache, env)?;
+    }
+    if let Some(uid) = find_uid(conn, mailbox, &env.message_id)? {
+        conn.expunge_uid(uid)?;
+    }
+    cache.forget_smtp_accepted(&env.message_id)?;
+    Ok(())
+}
+
+/// `\Answered` on the customer's message, by compare-and-set where the server has it (an
+/// agent's claim written meanwhile is kept); a few tries against a busy conversation.
+fn mark_answered(conn: &mut Conn, mailbox: &Mailbox, env: &Envelope) -> anyhow::Result<()> {
+    const TRIES: usize = 25;
+    let Some(uid) = conn.find_message_id(&mailbox.imap.folder, &env.about)? else {
+        return Ok(());
+    };
+    for _ in 0..TRIES {
+        let Some((flags, modseq)) = conn.fetch_state(uid)? else {
+            break;
+        };
+        if flags.iter().any(|f| f.eq_ignore_ascii_case("\\Answered")) {
+            break;
+        }
+        let want = outbox::with_keyword(&flags, "\\Answered");
+        let r = if conn.caps.condstore {
+            conn.store_if_unchanged(uid, modseq, &want)?
+        } else {
+            conn.store_flags(uid, &want)?
+        };
+        if matches!(r, StoreResult::Applied { .. }) {
+            break;
         }
     }
+    Ok(())
+}
+
+/// The `sent` event in the activity log, unless an earlier run logged it already.
+fn log_sent(
+    ctx: &Ctx,
+    mailbox: &Mailbox,
+    conn: &mut Conn,
+    cache: &mut Cache,
+    env: &Envelope,
+) -> anyhow::Result<()> {
     let log = &mailbox.imap.activity_folder;
     conn.ensure_folder(log)?;
-    sync_folder(conn, cache, &team, log, FolderRole::Activity)?;
-    if !cache.has_event(
+    sync_folder(conn, cache, &ctx.team(mailbox), log, FolderRole::Activity)?;
+    let logged = cache.has_event(
         &mailbox.name,
         &env.message_id,
         &env.author,
-        &tanto_core::event::EventKind::Sent,
+        &EventKind::Sent,
         0,
-    )? {
+    )?;
+    if !logged {
         let event = Event::new(
             EventKind::Sent,
             &env.author,
@@ -461,36 +491,40 @@ fn bookkeeping(
         );
         append_event(ctx, conn, mailbox, &env.subject, &event)?;
     }
-    crate::sync::sync_mailbox_with(ctx, cache, conn, mailbox)?;
-    if !env.keep_open {
-        let id = cache
-            .conversation_of_message(&mailbox.name, &env.about)?
-            .unwrap_or_else(|| env.conversation.clone());
-        match done_after_reply(ctx, Some(&mut *conn), &id, &env.author, &env.about) {
-            Ok(Outcome::Won(_) | Outcome::Already { .. } | Outcome::Queued { .. }) => {}
-            // A follow-up arrived after the reply's base: it keeps the conversation new.
-            Ok(Outcome::Refused {
-                why: tanto_core::claims::Refused::Superseded,
-                ..
-            }) => {}
-            Ok(Outcome::Lost { winner, .. }) => ctx.notify.warn(Warning::NotMarkedDone {
-                id: env.conversation.clone(),
-                error: tanto_core::said!("warning.cause.holds_it", holder = winner).into(),
-            }),
-            Ok(Outcome::Refused { why, .. }) => ctx.notify.warn(Warning::NotMarkedDone {
-                id: env.conversation.clone(),
-                error: why.into(),
-            }),
-            Err(e) => ctx.notify.warn(Warning::NotMarkedDone {
-                id: env.conversation.clone(),
-                error: e.into(),
-            }),
+    Ok(())
+}
+
+/// Done on the conversation the reply answered (as it stands after the sync), for its
+/// author; what stops it is told, never fatal: the reply went out either way.
+fn close_after_reply(
+    ctx: &Ctx,
+    mailbox: &Mailbox,
+    conn: &mut Conn,
+    cache: &mut Cache,
+    env: &Envelope,
+) -> anyhow::Result<()> {
+    let id = cache
+        .conversation_of_message(&mailbox.name, &env.about)?
+        .unwrap_or_else(|| env.conversation.clone());
+    let not_done = |error: crate::Cause| {
+        ctx.notify.warn(Warning::NotMarkedDone {
+            id: env.conversation.clone(),
+            error,
+        })
+    };
+    match done_after_reply(ctx, Some(&mut *conn), &id, &env.author, &env.about) {
+        Ok(Outcome::Won(_) | Outcome::Already { .. } | Outcome::Queued { .. }) => {}
+        // A follow-up arrived after the reply's base: it keeps the conversation new.
+        Ok(Outcome::Refused {
+            why: tanto_core::claims::Refused::Superseded,
+            ..
+        }) => {}
+        Ok(Outcome::Lost { winner, .. }) => {
+            not_done(tanto_core::said!("warning.cause.holds_it", holder = winner).into())
         }
+        Ok(Outcome::Refused { why, .. }) => not_done(why.into()),
+        Err(e) => not_done(e.into()),
     }
-    if let Some(uid) = find_uid(conn, mailbox, &env.message_id)? {
-        conn.expunge_uid(uid)?;
-    }
-    cache.forget_smtp_accepted(&env.message_id)?;
     Ok(())
 }
 
