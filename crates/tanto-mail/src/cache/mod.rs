@@ -10,12 +10,15 @@ mod fts;
 mod journal;
 mod kept;
 mod lease;
+mod lookup;
 mod outbox_seen;
 mod query;
+mod rows;
 mod schema;
 mod stats;
 mod store;
 mod tab_counts;
+mod tab_query;
 mod thread;
 
 #[cfg(test)]
@@ -30,12 +33,12 @@ pub use audit::CachedStates;
 pub use bulk::BulkLoad;
 pub use events::{EventRow, StateMessage};
 pub use lease::{host_name, Lease};
+pub use lookup::Lookup;
 pub use outbox_seen::OutboxSeen;
-pub use query::{
-    ConversationRow, ListFilter, Lookup, MessageRow, StatusCounts, TabQuery, WindowRow,
-};
+pub use rows::{ConversationRow, MessageRow, StatusCounts, WindowRow};
 pub use stats::StmtStats;
 pub use store::{FolderRole, FolderState, Team};
+pub use tab_query::{ListFilter, TabQuery};
 
 /// The page cache, negative: in KiB (see `Cache::open`).
 const CACHE_KIB: i64 = -24576;
