@@ -176,3 +176,29 @@ pub enum Applied {
         holder: Option<String>,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_keeps_the_error_whole_and_reads_as_its_chain() {
+        let inner = anyhow::Error::new(Refused::Superseded).context("done after the reply");
+        let cause = Cause::from(inner);
+        assert_eq!(cause.to_string(), "done after the reply");
+        assert_eq!(
+            format!("{cause:#}"),
+            "done after the reply: a newer message decides its state now"
+        );
+        // The typed error is still there for a front end to word.
+        assert!(cause
+            .error()
+            .chain()
+            .any(|e| e.downcast_ref::<Refused>().is_some()));
+        // Wrapped again as the cause of a line, the chain goes on with its causes.
+        let outer = anyhow::Error::new(cause.clone()).context("outer");
+        assert_eq!(outer.chain().count(), 3, "{outer:#}");
+        assert_eq!(cause.clone(), cause);
+        assert_ne!(cause, Cause::from(anyhow::anyhow!("done after the reply")));
+    }
+}

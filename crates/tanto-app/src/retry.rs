@@ -64,3 +64,88 @@ pub fn retry_while<T>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    fn lost() -> anyhow::Error {
+        ImapError::Lost {
+            addr: "127.0.0.1:1".into(),
+            reason: "reset".into(),
+        }
+        .into()
+    }
+
+    fn refused() -> anyhow::Error {
+        ImapError::Refused {
+            addr: "127.0.0.1:1".into(),
+            command: "STORE".into(),
+            reason: "NO".into(),
+        }
+        .into()
+    }
+
+    fn recording() -> (Notifier, Arc<Mutex<Vec<Notice>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let into = seen.clone();
+        let notify = Notifier::new(move |n| into.lock().expect("lock").push(n.clone()));
+        (notify, seen)
+    }
+
+    #[test]
+    fn a_dropped_connection_is_transient_and_a_refusal_is_not_wherever_it_sits_in_the_chain() {
+        assert!(is_transient(&lost()) && is_dropped(&lost()));
+        assert!(is_transient(&lost().context("syncing INBOX")));
+        assert!(is_transient(&anyhow::Error::new(SyncError::Imap(
+            ImapError::Lost {
+                addr: "a".into(),
+                reason: "b".into()
+            }
+        ))));
+        assert!(!is_transient(&refused()) && !is_dropped(&refused()));
+        assert!(!is_transient(&anyhow::anyhow!("disk full")));
+    }
+
+    #[test]
+    fn trouble_is_retried_and_announced_once_per_try_then_the_result_comes_back() {
+        let (notify, seen) = recording();
+        let mut tries = 0;
+        let out = retry_while(&notify, Retried::Sync, is_transient, || {
+            tries += 1;
+            if tries < 3 {
+                Err(lost())
+            } else {
+                Ok(tries)
+            }
+        });
+        assert_eq!(out.expect("the third try works"), 3);
+        let seen = seen.lock().expect("lock");
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        let waits: Vec<Duration> = seen
+            .iter()
+            .map(|n| match n {
+                Notice::Retrying { what, wait, .. } => {
+                    assert_eq!(*what, Retried::Sync);
+                    *wait
+                }
+                other => panic!("not a retry notice: {other:?}"),
+            })
+            .collect();
+        assert!(waits[1] > waits[0], "backoff grows: {waits:?}");
+    }
+
+    #[test]
+    fn what_is_not_the_network_s_fault_is_returned_at_once_without_a_notice() {
+        let (notify, seen) = recording();
+        let mut tries = 0;
+        let out: anyhow::Result<()> = with_retry(&notify, Retried::Note, || {
+            tries += 1;
+            Err(refused())
+        });
+        assert!(out.is_err());
+        assert_eq!(tries, 1);
+        assert!(seen.lock().expect("lock").is_empty());
+    }
+}

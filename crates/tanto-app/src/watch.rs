@@ -314,3 +314,66 @@ fn sync_loop(ctx: &Ctx, stop: &AtomicBool, wake: &Receiver<()>, events: &Sender<
         while wake.try_recv().is_ok() {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Sent;
+    use tanto_core::outbox::Standing;
+
+    #[test]
+    fn the_watcher_backs_off_from_a_quarter_second_to_half_a_minute() {
+        assert_eq!(backoff(0), Duration::from_millis(250));
+        assert_eq!(backoff(1), Duration::from_millis(500));
+        assert!((1..20).all(|a| backoff(a) >= backoff(a - 1)));
+        assert_eq!(backoff(7), Duration::from_secs(30));
+        assert_eq!(backoff(u32::MAX), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn the_outbox_runs_again_for_the_soonest_reply_that_waits() {
+        let queued = Sent::Queued {
+            conversation: "c".into(),
+            reason: anyhow::anyhow!("421 busy").into(),
+        };
+        let scheduled = |in_secs: i64| Sent::Waiting {
+            conversation: "c".into(),
+            standing: Standing::Scheduled {
+                at: tanto_core::clock::now() + in_secs,
+            },
+            author: "alice".into(),
+        };
+        let delivered = Sent::Delivered {
+            conversation: "c".into(),
+        };
+        assert_eq!(outbox_retry(&[delivered.clone()], 0), None);
+        assert_eq!(
+            outbox_retry(&[queued.clone()], 0),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            outbox_retry(&[queued.clone()], 2),
+            Some(Duration::from_secs(20))
+        );
+        // The SMTP backoff stops doubling; the safety resync caps it in the loop.
+        assert_eq!(
+            outbox_retry(&[queued.clone()], 50),
+            Some(Duration::from_secs(160))
+        );
+        let soon = outbox_retry(&[queued, scheduled(3)], 4).expect("a wait");
+        assert!(soon <= Duration::from_secs(3), "{soon:?}");
+        // A scheduled time already past runs at the next second, not never.
+        assert_eq!(
+            outbox_retry(&[scheduled(-60)], 0),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            earliest(None, Some(Duration::from_secs(2))),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            earliest(Some(Duration::from_secs(1)), Some(Duration::from_secs(2))),
+            Some(Duration::from_secs(1))
+        );
+    }
+}
