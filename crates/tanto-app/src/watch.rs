@@ -346,7 +346,7 @@ mod tests {
         let delivered = Sent::Delivered {
             conversation: "c".into(),
         };
-        assert_eq!(outbox_retry(&[delivered.clone()], 0), None);
+        assert_eq!(outbox_retry(&[delivered], 0), None);
         assert_eq!(
             outbox_retry(&[queued.clone()], 0),
             Some(Duration::from_secs(5))
