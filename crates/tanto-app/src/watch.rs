@@ -348,16 +348,16 @@ mod tests {
         };
         assert_eq!(outbox_retry(&[delivered], 0), None);
         assert_eq!(
-            outbox_retry(&[queued.clone()], 0),
+            outbox_retry(std::slice::from_ref(&queued), 0),
             Some(Duration::from_secs(5))
         );
         assert_eq!(
-            outbox_retry(&[queued.clone()], 2),
+            outbox_retry(std::slice::from_ref(&queued), 2),
             Some(Duration::from_secs(20))
         );
         // The SMTP backoff stops doubling; the safety resync caps it in the loop.
         assert_eq!(
-            outbox_retry(&[queued.clone()], 50),
+            outbox_retry(std::slice::from_ref(&queued), 50),
             Some(Duration::from_secs(160))
         );
         let soon = outbox_retry(&[queued, scheduled(3)], 4).expect("a wait");
