@@ -86,9 +86,27 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         return Ok(0);
     }
     let rows = tanto_app::conversations::list(ctx, &filter)?;
+    print_table(&rows, t("list.none"));
+    Ok(0)
+}
+
+/// Conversations found (a search, a customer's history) as `tanto list` prints them: a
+/// table, or with `json` the same JSON array.
+pub fn print_found(rows: &[ConversationRow], json: bool, none: &str) -> anyhow::Result<u8> {
+    if json {
+        let out: Vec<ConversationJson> = rows.iter().map(ConversationJson::from).collect();
+        super::output::print_json(&out)?;
+    } else {
+        print_table(rows, none);
+    }
+    Ok(0)
+}
+
+/// The table of `tanto list`, or `none` when there is nothing to show.
+fn print_table(rows: &[ConversationRow], none: &str) {
     if rows.is_empty() {
-        outln!("{}", t("list.none"));
-        return Ok(0);
+        outln!("{none}");
+        return;
     }
     let state_w = state_width();
     outln!(
@@ -101,7 +119,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         fit(t("list.header.messages"), 5),
         t("list.header.subject")
     );
-    for c in &rows {
+    for c in rows {
         let who = c
             .assignee
             .clone()
@@ -118,7 +136,6 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
             single_line(&c.subject)
         );
     }
-    Ok(0)
 }
 
 /// The width of the status column: its header or the widest status name in the language in

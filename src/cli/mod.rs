@@ -10,6 +10,7 @@ pub mod coordinate;
 pub mod demo;
 pub mod doctor;
 pub mod help;
+pub mod history;
 pub mod list;
 pub mod login;
 pub mod man;
@@ -17,6 +18,7 @@ pub mod outbox;
 pub mod parse_error;
 pub mod reply;
 pub mod save;
+pub mod search;
 pub mod show;
 pub mod sync;
 pub mod template;
@@ -71,6 +73,10 @@ pub enum Command {
     List(list::Args),
     /// Show one conversation: every message, decoded
     Show(show::Args),
+    /// Search every conversation: subject, customer, assignee and opened mail
+    Search(search::Args),
+    /// Every conversation with one customer, most recent first
+    History(history::Args),
     /// Claim a conversation: it becomes yours, in progress (--take-over to take it from its holder)
     Claim(coordinate::ClaimArgs),
     /// Release your claim: the conversation is new again
@@ -193,6 +199,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             match command {
                 Command::Sync(a) => sync::run(&ctx, a),
                 Command::List(a) => list::run(&ctx, a),
+                Command::Search(a) => search::run(&ctx, a),
+                Command::History(a) => history::run(&ctx, a),
                 Command::Show(a) => show::run(&ctx, a),
                 Command::Doctor(a) => doctor::run(&ctx, a),
                 Command::Login(a) => login::run(&ctx, a),

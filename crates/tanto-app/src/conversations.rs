@@ -26,6 +26,36 @@ pub fn each(
     Ok(ctx.cache()?.each_conversation(filter, f)?)
 }
 
+/// The most conversations a search or a customer's history lists.
+pub const FOUND_CAP: u64 = 500;
+
+/// Conversations whose subject, customer, assignee or a cached body holds `text`
+/// (case-insensitive), in every status, most recent first; at most `FOUND_CAP`.
+pub fn search(ctx: &Ctx, text: &str) -> anyhow::Result<Vec<ConversationRow>> {
+    let q = tanto_mail::cache::TabQuery {
+        text: Some(text.trim().to_string()),
+        ..Default::default()
+    };
+    found(ctx, &q)
+}
+
+/// Every conversation with the customer at `address`, in every status, most recent first;
+/// at most `FOUND_CAP`.
+pub fn history(ctx: &Ctx, address: &str) -> anyhow::Result<Vec<ConversationRow>> {
+    let q = tanto_mail::cache::TabQuery {
+        customer: Some(tanto_mail::mime::clean_email(address)),
+        ..Default::default()
+    };
+    found(ctx, &q)
+}
+
+fn found(ctx: &Ctx, q: &tanto_mail::cache::TabQuery) -> anyhow::Result<Vec<ConversationRow>> {
+    let rows = ctx
+        .cache()?
+        .list_window(q, &ctx.config.agent.id, 0, FOUND_CAP)?;
+    Ok(rows.into_iter().map(|r| r.conversation).collect())
+}
+
 /// What a timeline entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -427,8 +427,9 @@ fn unbracketed_addresses(prepared: &[u8]) -> Option<Vec<Address>> {
     }])
 }
 
-/// The address trimmed and safe, its domain (after the last `@`) lower-cased.
-fn clean_email(email: &str) -> String {
+/// The address trimmed and safe, its domain (after the last `@`) lower-cased: how the cache
+/// keeps a customer's address, so a typed address is looked up the same way.
+pub fn clean_email(email: &str) -> String {
     let email: String = sanitize::single_line(email)
         .trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace())
         .chars()

@@ -34,6 +34,7 @@ use crate::sanitize;
 use tanto_core::model::{Headers, Rendered};
 
 use charset::decode_bytes;
+pub use header::clean_email;
 use header::header_info;
 use render::render_message_bytes;
 
