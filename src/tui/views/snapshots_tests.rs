@@ -46,6 +46,7 @@ fn state(rows: Vec<WindowRow>) -> State {
         done: 120,
         noise: 7,
         mine: 1,
+        ..StatusCounts::default()
     };
     s.link = Link::Connected;
     s.list.window = Window {

@@ -11,6 +11,7 @@ mod journal;
 mod kept;
 mod lease;
 mod outbox_seen;
+mod overdue;
 mod query;
 mod schema;
 mod stats;
@@ -31,6 +32,7 @@ pub use bulk::BulkLoad;
 pub use events::{EventRow, StateMessage};
 pub use lease::{host_name, Lease};
 pub use outbox_seen::OutboxSeen;
+pub use overdue::OverdueCounts;
 pub use query::{
     ConversationRow, ListFilter, Lookup, MessageRow, StatusCounts, TabQuery, WindowRow,
 };

@@ -78,6 +78,8 @@ pub struct StatusCounts {
     pub done: u64,
     pub noise: u64,
     pub mine: u64,
+    /// Of the open ones, how many are past the reply target (`Cache::count_overdue`).
+    pub overdue: super::overdue::OverdueCounts,
 }
 
 /// The most matches a filter of one or two characters lists (they match most of a tab,
@@ -197,7 +199,7 @@ impl TabQuery {
 }
 
 /// (status, conversations, of them `me`'s) from a counting query.
-fn counts_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, u64, u64)> {
+pub(super) fn counts_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, u64, u64)> {
     Ok((
         r.get::<_, String>(0)?,
         r.get::<_, i64>(1)?.max(0) as u64,
@@ -225,7 +227,8 @@ fn fold_counts(
     Ok(counts)
 }
 
-const CONV_COLUMNS: &str = "mailbox, id, subject, customer, status, assignee, previous_assignee,
+pub(super) const CONV_COLUMNS: &str =
+    "mailbox, id, subject, customer, status, assignee, previous_assignee,
     messages, last_received, customer_name";
 
 /// Shown for a cached id that is not a conversation id (a forged row): never resolves.
@@ -235,7 +238,7 @@ pub const UNKNOWN_AGENT: &str = "?";
 /// Shown for a cached mailbox name that no config could have given.
 pub const UNKNOWN_MAILBOX: &str = "?";
 
-fn conv_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConversationRow> {
+pub(super) fn conv_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConversationRow> {
     let status: String = r.get(4)?;
     // The file is shared and writable by every agent on the host: what is not in the format
     // tanto writes is shown as unknown, never passed on (an id or a name is printed bare).
@@ -850,7 +853,8 @@ mod tests {
                 wip: 100,
                 done: 100,
                 noise: 100,
-                mine: 50
+                mine: 50,
+                ..StatusCounts::default()
             }
         );
     }
@@ -924,7 +928,8 @@ mod tests {
                 wip: 3,
                 done: 3,
                 noise: 3,
-                mine: 2
+                mine: 2,
+                ..StatusCounts::default()
             },
         );
         // A customer (H): that customer's conversations in every tab.
