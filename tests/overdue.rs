@@ -154,3 +154,36 @@ fn a_japanese_holiday_monday_moves_the_due_time_to_tuesday() {
         "{out:?}"
     );
 }
+
+#[test]
+fn the_terminal_ui_shows_each_tab_s_overdue_count() {
+    let server = server_with_friday_mail();
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    let config = std::fs::read_to_string(&alice.config).expect("config");
+    std::fs::write(&alice.config, format!("{config}{HOURS}")).expect("write config");
+    alice.sync();
+    alice.ok(&["claim", &id_of(&alice, "Question 1")]);
+
+    let tmux = support::tmux::Tmux::new(root.path());
+    let at = |now: &str| format!("EDITOR= VISUAL= TANTO_NOW={}", jst(now));
+    tmux.open_with("A", &alice, &at("2026-12-07 09:29"));
+    let screen = tmux.wait_for("A", "the list", |s| s.contains("Question 0"));
+    let tabs = screen.lines().next().unwrap_or_default().to_string();
+    // January's claimed mail is overdue in In progress and Mine; December's not yet.
+    assert_eq!(tabs.matches("1 late").count(), 2, "{tabs}");
+    assert!(tabs.contains("New 1 │"), "{tabs}");
+    tmux.keys("A", &["q"]);
+    support::wait_for("tanto to quit", &|| {
+        std::fs::read_to_string(tmux.exit_file("A")).is_ok_and(|c| c.trim() == "0")
+    });
+
+    tmux.open_with("B", &alice, &at("2026-12-07 09:31"));
+    let screen = tmux.wait_for("B", "the list", |s| s.contains("Question 0"));
+    let tabs = screen.lines().next().unwrap_or_default().to_string();
+    assert!(tabs.contains("New 1 1 late │"), "{tabs}");
+    tmux.keys("B", &["q"]);
+    support::wait_for("tanto to quit", &|| {
+        std::fs::read_to_string(tmux.exit_file("B")).is_ok_and(|c| c.trim() == "0")
+    });
+}
