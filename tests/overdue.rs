@@ -102,6 +102,19 @@ fn a_friday_1730_mail_is_overdue_at_monday_0931_and_not_at_0929() {
             60
         )]
     );
+    // As a table: the due time in the local zone (UTC here) and how late.
+    let table = alice
+        .command(&["list", "--overdue"])
+        .env("TANTO_NOW", jst("2026-12-07 10:45").to_string())
+        .env("TZ", "UTC")
+        .output()
+        .expect("run");
+    let table = String::from_utf8_lossy(&table.stdout).to_string();
+    assert!(table.starts_with("ID"), "{table}");
+    assert!(
+        table.contains("2026-12-07 00:30  1h15m") && table.contains("Question 0"),
+        "{table}"
+    );
     // Taken on, it is still open and still overdue; done, it is not.
     let id = id_of(&alice, "Question 0");
     alice.ok(&["claim", &id]);

@@ -369,14 +369,26 @@ mod tests {
 
     #[test]
     fn due_and_cutoff_agree_on_every_sampled_pair() {
-        let hours = [tokyo(Holidays::Japan), {
-            let mut h = tokyo(Holidays::None);
-            h.days = parse_days("Mon,Wed,Fri").expect("days");
-            h.zone = chrono_tz::Europe::Berlin;
-            h
-        }];
+        // Tokyo; Berlin on three days; Berlin every day from 02:30, which the spring-forward
+        // night (29 March 2026) skips and the autumn one repeats (25 October).
+        let hours = [
+            tokyo(Holidays::Japan),
+            {
+                let mut h = tokyo(Holidays::None);
+                h.days = parse_days("Mon,Wed,Fri").expect("days");
+                h.zone = chrono_tz::Europe::Berlin;
+                h
+            },
+            BusinessHours {
+                days: [true; 7],
+                from: parse_clock("02:30").expect("from"),
+                until: parse_clock("24:00").expect("until"),
+                zone: chrono_tz::Europe::Berlin,
+                holidays: Holidays::None,
+            },
+        ];
         let start = jst(2026, 3, 20, 0, 0);
-        let span = 60 * 24 * 60 * MIN;
+        let span = 220 * 24 * 60 * MIN;
         let mut seed: u64 = 7;
         let mut next = || {
             seed = seed
@@ -390,7 +402,7 @@ mod tests {
                     secs: target,
                     hours: Some(h.clone()),
                 };
-                for _ in 0..300 {
+                for _ in 0..600 {
                     let r = start + next() % span;
                     let now = r + next() % (10 * 24 * 60 * MIN);
                     assert_eq!(t.overdue(r, now), r <= t.cutoff(now), "r={r} now={now}");
@@ -400,6 +412,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_opening_in_the_spring_forward_gap_reads_with_the_offset_before_it() {
+        let h = BusinessHours {
+            days: [true; 7],
+            from: parse_clock("02:30").expect("from"),
+            until: parse_clock("24:00").expect("until"),
+            zone: chrono_tz::Europe::Berlin,
+            holidays: Holidays::None,
+        };
+        let utc = |d: u32, hh: u32| {
+            chrono::Utc
+                .with_ymd_and_hms(2026, 3, d, hh, 0, 0)
+                .single()
+                .expect("time")
+                .timestamp()
+        };
+        // Midnight in Berlin on 29 March 2026 (23:00 UTC the day before): 02:30 does not
+        // exist that night; read at +01:00 it is 01:30 UTC (03:30 on the clocks).
+        assert_eq!(h.due(utc(28, 23), 60 * MIN), utc(29, 1) + 90 * MIN);
+        assert_eq!(h.business_secs_between(utc(28, 23), utc(29, 4)), 150 * MIN);
     }
 
     #[test]
