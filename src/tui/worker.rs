@@ -272,7 +272,7 @@ fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
         while let Ok(newer) = jobs.try_recv() {
             job = newer;
         }
-        // Overdue: received at or before this, whatever the tab (one range of its index).
+        // Overdue: received at or before this, whatever the tab (`Cache::count_overdue`).
         let cutoff = tanto_app::conversations::overdue_cutoff(ctx, tanto_core::clock::now());
         let reply = (|| -> anyhow::Result<Reply> {
             if cache.is_none() {
@@ -304,8 +304,9 @@ fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
                 .as_deref()
                 .is_some_and(|t| !t.trim().is_empty());
         if let (true, true, true, Some(c)) = (shown, narrowed, jobs.is_empty(), cache.as_ref()) {
-            if let Ok((mut counts, true)) = c.counts_for(&job.query, &ctx.config.agent.id) {
-                counts.overdue = tab_overdue(c, &job, &ctx.config.agent.id, cutoff);
+            // A search's counts are its matches, without the tabs' late counts (those are
+            // of the whole tab, and would read as late matches).
+            if let Ok((counts, true)) = c.counts_for(&job.query, &ctx.config.agent.id) {
                 let reply = Reply::Counts {
                     req: job.req,
                     counts,
