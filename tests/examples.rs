@@ -38,6 +38,7 @@ fn the_full_example_sets_every_key_tanto_reads() {
     let config = tanto_app::config::parse(&text, &path).expect("parse");
     assert!(!config.team.agents.is_empty());
     assert!(config.team.reply_target_mins.is_some());
+    assert!(config.reply_target.is_some_and(|t| t.hours.is_some()));
     assert!(config.mailboxes[0].smtp.is_some());
     // Every action of the terminal UI appears in [keys].
     let defaults = include_str!("../src/tui/keymap.toml");

@@ -20,6 +20,9 @@ pub struct Args {
     /// Only this mailbox (by its name in the config)
     #[arg(long)]
     pub mailbox: Option<String>,
+    /// Only open conversations past the team's reply target now (counted in [team.hours])
+    #[arg(long)]
+    pub overdue: bool,
     /// Print JSON
     #[arg(long)]
     pub json: bool,
@@ -60,12 +63,25 @@ impl From<&ConversationRow> for ConversationJson {
     }
 }
 
+/// An overdue conversation in the JSON contract: the conversation, when it was due and
+/// for how many seconds it has been overdue.
+#[derive(Debug, Serialize)]
+pub struct OverdueJson {
+    #[serde(flatten)]
+    pub conversation: ConversationJson,
+    pub due: String,
+    pub overdue_secs: i64,
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     let filter = ListFilter {
         status: args.status,
         assignee: args.mine.then(|| ctx.config.agent.id.clone()),
         mailbox: args.mailbox.clone(),
     };
+    if args.overdue {
+        return overdue(ctx, &filter, args.json);
+    }
     if args.json {
         // Streamed: 100,000 conversations are not held in memory.
         let mut out = super::output::JsonArrayOut::stdout();
@@ -138,6 +154,78 @@ fn print_table(rows: &[ConversationRow], none: &str) {
     }
 }
 
+/// `tanto list --overdue`: the open conversations past their target now, the longest
+/// waiting first.
+fn overdue(ctx: &Ctx, filter: &ListFilter, json: bool) -> anyhow::Result<u8> {
+    let now = tanto_core::clock::now();
+    if json {
+        let mut out = super::output::JsonArrayOut::stdout();
+        let mut failed = None;
+        tanto_app::conversations::each_overdue(ctx, filter, now, |c, due| {
+            let item = OverdueJson {
+                conversation: ConversationJson::from(&c),
+                due: rfc3339(due),
+                overdue_secs: now - due,
+            };
+            match out.push(&item) {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        out.finish()?;
+        return Ok(0);
+    }
+    let mut rows = Vec::new();
+    tanto_app::conversations::each_overdue(ctx, filter, now, |c, due| {
+        rows.push((c, due));
+        true
+    })?;
+    if rows.is_empty() {
+        outln!("{}", t("list.overdue.none"));
+        return Ok(0);
+    }
+    let state_w = state_width();
+    outln!(
+        "{}  {} {} {}  {} {}  {}",
+        fit(t("list.header.id"), 12),
+        fit(t("list.header.state"), state_w),
+        fit(t("list.header.owner"), 10),
+        fit(t("list.header.due"), 16),
+        fit(t("list.header.late"), 8),
+        fit(t("list.header.customer"), 28),
+        t("list.header.subject")
+    );
+    for (c, due) in &rows {
+        outln!(
+            "{}  {} {} {}  {} {}  {}",
+            c.id,
+            fit(status_name(c.status), state_w),
+            fit(c.assignee.as_deref().unwrap_or("-"), 10),
+            short_time(*due),
+            fit(&late(now - due), 8),
+            fit(&single_line(&c.customer), 28),
+            single_line(&c.subject)
+        );
+    }
+    Ok(0)
+}
+
+/// How long overdue, shortly: "45m", "3h20m", "2d4h".
+fn late(secs: i64) -> String {
+    let mins = secs.max(0) / 60;
+    match mins {
+        0..60 => format!("{mins}m"),
+        60..1440 => format!("{}h{:02}m", mins / 60, mins % 60),
+        _ => format!("{}d{}h", mins / 1440, mins % 1440 / 60),
+    }
+}
+
 /// The width of the status column: its header or the widest status name in the language in
 /// use (新着 / 対応完了 are wider than their English names).
 fn state_width() -> usize {
@@ -155,6 +243,14 @@ mod tests {
     use super::*;
     use crate::i18n::{with_lang, Lang};
     use unicode_width::UnicodeWidthStr as _;
+
+    #[test]
+    fn lateness_reads_in_minutes_hours_and_days() {
+        assert_eq!(late(59), "0m");
+        assert_eq!(late(45 * 60), "45m");
+        assert_eq!(late(3 * 3600 + 20 * 60), "3h20m");
+        assert_eq!(late(2 * 86400 + 4 * 3600 + 59), "2d4h");
+    }
 
     #[test]
     fn the_status_column_speaks_the_language_and_stays_aligned() {

@@ -22,9 +22,25 @@ pub enum Tab {
 }
 
 impl Tab {
-    /// The tab's label in the tab bar (its width is what a click is matched against).
+    /// The tab's label in the tab bar (its width is what a click is matched against): its
+    /// count, then how many are overdue when some are.
     pub fn label(self, c: &StatusCounts) -> String {
-        format!(" {} {} ", self.title(), self.count(c))
+        let (count, overdue) = self.label_parts(c);
+        format!("{count}{}", overdue.unwrap_or_default())
+    }
+
+    /// The label's count part and its overdue part (drawn in its own colour), if any.
+    pub fn label_parts(self, c: &StatusCounts) -> (String, Option<String>) {
+        let count = format!(" {} {} ", self.title(), self.count(c));
+        let overdue = match self {
+            Tab::New => c.overdue.new,
+            Tab::Wip => c.overdue.wip,
+            Tab::Mine => c.overdue.mine,
+            Tab::Done | Tab::Noise => 0,
+        };
+        let late = (overdue > 0)
+            .then(|| format!("{} ", crate::i18n::tf("tab.overdue", &[("n", &overdue)])));
+        (count, late)
     }
 
     pub const ALL: [Tab; 5] = [Tab::New, Tab::Wip, Tab::Done, Tab::Mine, Tab::Noise];
@@ -340,8 +356,8 @@ pub struct State {
     /// Agents for the assign picker: the team list, then those seen in the log.
     pub team_agents: Vec<String>,
     pub seen_agents: Vec<String>,
-    /// The team's reply-time target, in seconds.
-    pub reply_target: Option<i64>,
+    /// The team's reply-time target (counted in its business hours, when it has them).
+    pub reply_target: Option<tanto_core::hours::ReplyTarget>,
     /// Seconds since the epoch, from the last tick (views read time only from here).
     pub now: i64,
     pub color: bool,

@@ -1202,6 +1202,7 @@ fn a_search_with_no_match_in_this_tab_says_which_tabs_have_some() {
         done: 3,
         noise: 1,
         mine: 0,
+        ..StatusCounts::default()
     };
     answer(&mut s, 0, counts);
     let said = s.status.info.clone().unwrap_or_default();
@@ -1249,6 +1250,7 @@ fn a_search_s_per_tab_counts_follow_its_list_and_a_stale_count_is_dropped() {
         done: 2,
         noise: 0,
         mine: 0,
+        ..StatusCounts::default()
     };
     update(
         &mut s,

@@ -272,6 +272,8 @@ fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
         while let Ok(newer) = jobs.try_recv() {
             job = newer;
         }
+        // Overdue: received at or before this, whatever the tab (`Cache::count_overdue`).
+        let cutoff = tanto_app::conversations::overdue_cutoff(ctx, tanto_core::clock::now());
         let reply = (|| -> anyhow::Result<Reply> {
             if cache.is_none() {
                 cache = Some(ctx.cache()?);
@@ -279,7 +281,7 @@ fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
             let Some(c) = cache.as_ref() else {
                 anyhow::bail!("the cache is not open");
             };
-            load_list(c, &ctx.config.agent.id, &job)
+            load_list(c, &ctx.config.agent.id, &job, cutoff)
         })();
         let reply = reply.unwrap_or_else(|e| {
             // A broken connection is opened again on the next request.
@@ -302,6 +304,8 @@ fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
                 .as_deref()
                 .is_some_and(|t| !t.trim().is_empty());
         if let (true, true, true, Some(c)) = (shown, narrowed, jobs.is_empty(), cache.as_ref()) {
+            // A search's counts are its matches, without the tabs' late counts (those are
+            // of the whole tab, and would read as late matches).
             if let Ok((counts, true)) = c.counts_for(&job.query, &ctx.config.agent.id) {
                 let reply = Reply::Counts {
                     req: job.req,
@@ -315,9 +319,9 @@ fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
     }
 }
 
-fn load_list(cache: &Cache, me: &str, job: &ListJob) -> anyhow::Result<Reply> {
+fn load_list(cache: &Cache, me: &str, job: &ListJob, cutoff: Option<i64>) -> anyhow::Result<Reply> {
     if job.query.text.as_deref().is_some_and(|t| !t.is_empty()) {
-        return load_filtered(cache, me, job);
+        return load_filtered(cache, me, job, cutoff);
     }
     let total = cache.count_tab(&job.query)? as usize;
     let pos = match &job.anchor {
@@ -341,6 +345,7 @@ fn load_list(cache: &Cache, me: &str, job: &ListJob) -> anyhow::Result<Reply> {
             total,
         },
         (selected, top),
+        cutoff,
     )
 }
 
@@ -352,13 +357,15 @@ fn list_reply(
     job: &ListJob,
     window: Window,
     (selected, top): (usize, usize),
+    cutoff: Option<i64>,
 ) -> anyhow::Result<Reply> {
     // The kept totals now; a search's matches per tab follow in their own reply
     // (`list_loop`), so that counting them never delays the frame.
-    let (counts, matches) = (
+    let (mut counts, matches) = (
         cache.status_counts(job.query.mailbox.as_deref(), me)?,
         false,
     );
+    counts.overdue = tab_overdue(cache, job, me, cutoff);
     Ok(Reply::List {
         req: job.req,
         window,
@@ -371,7 +378,12 @@ fn list_reply(
 
 /// A text-filtered tab: one query gives its size, the selection's position and the keys
 /// of its window (a text filter has no index that counts or positions).
-fn load_filtered(cache: &Cache, me: &str, job: &ListJob) -> anyhow::Result<Reply> {
+fn load_filtered(
+    cache: &Cache,
+    me: &str,
+    job: &ListJob,
+    cutoff: Option<i64>,
+) -> anyhow::Result<Reply> {
     let keys = cache.filtered_keys(&job.query)?;
     let total = keys.len();
     let pos = match &job.anchor {
@@ -392,7 +404,25 @@ fn load_filtered(cache: &Cache, me: &str, job: &ListJob) -> anyhow::Result<Reply
             total,
         },
         (selected, top),
+        cutoff,
     )
+}
+
+/// The overdue counts of the tabs (of the job's mailbox, whatever its text narrows to):
+/// none without a reply target, or when the count fails (the list matters more).
+fn tab_overdue(
+    cache: &Cache,
+    job: &ListJob,
+    me: &str,
+    cutoff: Option<i64>,
+) -> tanto_mail::cache::OverdueCounts {
+    cutoff
+        .and_then(|cut| {
+            cache
+                .count_overdue(job.query.mailbox.as_deref(), me, cut)
+                .ok()
+        })
+        .unwrap_or_default()
 }
 
 /// Where the selection and the first row on screen land: on the followed conversation at

@@ -56,6 +56,33 @@ fn found(ctx: &Ctx, q: &tanto_mail::cache::TabQuery) -> anyhow::Result<Vec<Conve
     Ok(rows.into_iter().map(|r| r.conversation).collect())
 }
 
+/// Calls `f` with each open (New or In progress) conversation matching `filter` that is
+/// past the team's reply target at `now`, and when it was due; the longest waiting first.
+/// Fails, saying how to set one, when the team has no reply target.
+pub fn each_overdue(
+    ctx: &Ctx,
+    filter: &ListFilter,
+    now: i64,
+    mut f: impl FnMut(ConversationRow, i64) -> bool,
+) -> anyhow::Result<()> {
+    let target = ctx
+        .config
+        .reply_target
+        .as_ref()
+        .ok_or_else(|| anyhow::Error::from(said!("error.list.no_target")))?;
+    ctx.cache()?.each_overdue(filter, target.cutoff(now), |c| {
+        let due = target.due(c.last_received);
+        f(c, due)
+    })?;
+    Ok(())
+}
+
+/// The receive time at or before which an open conversation is overdue at `now`, when the
+/// team has a reply target (what `Cache::count_overdue` takes).
+pub fn overdue_cutoff(ctx: &Ctx, now: i64) -> Option<i64> {
+    ctx.config.reply_target.as_ref().map(|t| t.cutoff(now))
+}
+
 /// What a timeline entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

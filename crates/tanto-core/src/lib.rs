@@ -10,6 +10,7 @@ pub mod compose;
 mod compose_render;
 pub mod conversation;
 pub mod event;
+pub mod hours;
 pub mod log;
 pub mod model;
 pub mod noise;

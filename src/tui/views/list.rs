@@ -45,12 +45,15 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
             continue;
         };
         let c = &r.conversation;
-        let age_secs = s.now - c.last_received;
-        let age_style = match (s.reply_target, c.status) {
-            (Some(target), Status::New | Status::Wip) if age_secs >= target => {
+        // Due by the team's hours; the time spent is counted only for a conversation not
+        // yet due, so a row months old costs no walk through its months.
+        let age_style = match (&s.reply_target, c.status) {
+            (Some(target), Status::New | Status::Wip) if target.overdue(c.last_received, s.now) => {
                 t.fg(Color::Red).add_modifier(Modifier::BOLD)
             }
-            (Some(target), Status::New | Status::Wip) if age_secs * 4 >= target * 3 => {
+            (Some(target), Status::New | Status::Wip)
+                if target.elapsed(c.last_received, s.now) * 4 >= target.secs * 3 =>
+            {
                 t.fg(Color::Yellow)
             }
             _ => Style::default(),
@@ -99,13 +102,16 @@ fn draw_tabs(s: &State, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);
     let mut spans = Vec::new();
     for tab in Tab::ALL {
-        let text = tab.label(&s.list.counts);
+        let (text, overdue) = tab.label_parts(&s.list.counts);
         let style = if tab == s.list.tab {
             t.selected().add_modifier(Modifier::BOLD)
         } else {
             Style::default()
         };
         spans.push(Span::styled(text, style));
+        if let Some(late) = overdue {
+            spans.push(Span::styled(late, style.patch(t.fg(Color::Red))));
+        }
         spans.push(Span::raw("│"));
     }
     let mut narrowed = Vec::new();

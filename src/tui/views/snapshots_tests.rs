@@ -46,6 +46,7 @@ fn state(rows: Vec<WindowRow>) -> State {
         done: 120,
         noise: 7,
         mine: 1,
+        ..StatusCounts::default()
     };
     s.link = Link::Connected;
     s.list.window = Window {
@@ -436,7 +437,10 @@ fn render_styled(s: &State, w: u16, h: u16) -> String {
 #[test]
 fn no_color_draws_without_a_single_colour() {
     let mut s = state(sample_rows());
-    s.reply_target = Some(3600);
+    s.reply_target = Some(tanto_core::hours::ReplyTarget {
+        secs: 3600,
+        hours: None,
+    });
     s.color = false;
     s.status.error = Some("imap.example.com: connection refused".into());
     let styled = render_styled(&s, 80, 8);
@@ -735,4 +739,85 @@ fn the_status_bar_names_the_first_syncs_phase_and_counts() {
     // Without a sync under way, the link's state as before.
     s.status.progress = None;
     assert!(bar(&s, Lang::En).starts_with("connecting"));
+}
+
+/// The foreground colour of the first cell of the row showing `subject`.
+fn age_colour(s: &State, subject: &str) -> Option<ratatui::style::Color> {
+    let mut term = Terminal::new(TestBackend::new(80, 8)).expect("terminal");
+    term.draw(|f| super::draw(s, f)).expect("draw");
+    let buf = term.backend().buffer().clone();
+    (0..buf.area.height).find_map(|y| {
+        let line: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        line.contains(subject).then(|| buf[(0, y)].fg)
+    })
+}
+
+#[test]
+fn the_age_colours_by_business_time_when_the_team_has_hours() {
+    use ratatui::style::Color;
+    use tanto_core::hours::{
+        parse_clock, parse_days, parse_zone, BusinessHours, Holidays, ReplyTarget,
+    };
+    let jst = |d: u32, h: u32, m: u32| {
+        chrono::DateTime::parse_from_rfc3339(&format!("2026-12-{d:02}T{h:02}:{m:02}:00+09:00"))
+            .expect("time")
+            .timestamp()
+    };
+    // Friday 17:30, seen on Monday at 09:20: 50 business minutes of 60.
+    let mut row = conv(
+        "a1",
+        "Friday evening",
+        "c@example.com",
+        Status::New,
+        None,
+        0,
+    );
+    row.conversation.last_received = jst(4, 17, 30);
+    let mut s = state(vec![row]);
+    s.now = jst(7, 9, 20);
+    let hours = BusinessHours {
+        days: parse_days("Mon-Fri").expect("days"),
+        from: parse_clock("09:00").expect("from"),
+        until: parse_clock("18:00").expect("until"),
+        zone: parse_zone("Asia/Tokyo").expect("zone"),
+        holidays: Holidays::Japan,
+    };
+    s.reply_target = Some(ReplyTarget {
+        secs: 3600,
+        hours: Some(hours),
+    });
+    assert_eq!(age_colour(&s, "Friday evening"), Some(Color::Yellow));
+    s.now = jst(7, 9, 30);
+    assert_eq!(age_colour(&s, "Friday evening"), Some(Color::Red));
+    // In wall-clock time the same mail was past its target on Friday night.
+    s.now = jst(7, 9, 20);
+    s.reply_target = Some(ReplyTarget {
+        secs: 3600,
+        hours: None,
+    });
+    assert_eq!(age_colour(&s, "Friday evening"), Some(Color::Red));
+}
+
+#[test]
+fn each_tab_shows_its_overdue_count_and_a_tab_with_none_nothing() {
+    let mut s = state(sample_rows());
+    s.list.counts.overdue = tanto_mail::cache::OverdueCounts {
+        new: 2,
+        wip: 0,
+        mine: 1,
+    };
+    let screen = render(&s, 100, 4);
+    let tabs = screen.lines().next().unwrap_or_default().to_string();
+    assert!(tabs.contains(" 2 late │"), "{tabs}");
+    assert!(tabs.contains(" 1 late │"), "{tabs}");
+    assert_eq!(tabs.matches("late").count(), 2, "{tabs}");
+    // The overdue part is red.
+    assert!(render_styled(&s, 100, 4).contains("fg: Red"));
+    let ja = crate::i18n::with_lang(crate::i18n::Lang::Ja, || render(&s, 100, 4));
+    assert!(
+        ja.lines().next().unwrap_or_default().contains("超過2"),
+        "{ja}"
+    );
 }

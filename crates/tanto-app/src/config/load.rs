@@ -174,6 +174,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             "give the target in minutes (e.g. 240), or remove it",
         ));
     }
+    let (business_hours, reply_target) = super::hours::reply_target(&raw.team, path, &invalid)?;
     let mut keys = Vec::new();
     for (action, list) in raw.keys {
         let list = match list {
@@ -223,6 +224,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         lang,
         warnings: Vec::new(),
         limits: raw.limits,
+        business_hours,
+        reply_target,
     })
 }
 
@@ -250,7 +253,7 @@ fn check_server(
     Ok(())
 }
 
-fn expand_tilde(p: &Path) -> PathBuf {
+pub(super) fn expand_tilde(p: &Path) -> PathBuf {
     if let Ok(rest) = p.strip_prefix("~") {
         if let Some(home) = directories::BaseDirs::new() {
             return home.home_dir().join(rest);

@@ -2,6 +2,7 @@
 //! (`load`, with `oauth2` for `[mailbox.oauth2]`), and the logins with their password
 //! sources (`secrets`, `password_command`).
 
+mod hours;
 mod load;
 mod oauth2;
 mod password_command;
@@ -66,6 +67,10 @@ pub struct Config {
     pub warnings: Vec<ConfigWarning>,
     /// The most a server may send (`[limits]`).
     pub limits: Limits,
+    /// `[team.hours]`, checked (its holidays file read).
+    pub business_hours: Option<tanto_core::hours::BusinessHours>,
+    /// `team.reply_target_mins`, counted in `[team.hours]` when the team has them.
+    pub reply_target: Option<tanto_core::hours::ReplyTarget>,
 }
 
 /// Something about the config worth telling the user that does not stop tanto; the front

@@ -86,6 +86,8 @@ pub struct Team {
     /// The team's reply-time target in minutes: the TUI colours a conversation's age as it
     /// nears and passes it.
     pub reply_target_mins: Option<u32>,
+    /// When the team works: the reply target counts only this time (`[team.hours]`).
+    pub hours: Option<Hours>,
     /// Whose replies wait for a supervisor: "none", "all", or a list of agent ids.
     #[serde(default, deserialize_with = "approval")]
     pub approval: tanto_core::outbox::Approval,
@@ -106,11 +108,29 @@ impl Default for Team {
             live_poll_ms: 0,
             agents: Vec::new(),
             reply_target_mins: None,
+            hours: None,
             approval: Default::default(),
             warn_words: Vec::new(),
             undo_seconds: default_undo_seconds(),
         }
     }
+}
+
+/// `[team.hours]` as written; `load` checks it into a `tanto_core::hours::BusinessHours`
+/// (`Config::reply_target`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hours {
+    /// The working days: "Mon-Fri", "Mon,Wed,Fri", "Mon-Sat".
+    pub days: String,
+    /// Opening time, "09:00".
+    pub from: String,
+    /// Closing time, "18:00" ("24:00": the end of the day).
+    pub until: String,
+    /// An IANA time zone, "Asia/Tokyo".
+    pub zone: String,
+    /// "jp" for Japan's public holidays, or the path of a file of dates (YYYY-MM-DD a line).
+    pub holidays: Option<String>,
 }
 
 fn default_undo_seconds() -> u64 {

@@ -115,6 +115,12 @@ fn exercise_reads_and_resync(c: &mut Cache, folder: &crate::cache::FolderState, 
         },
     ] {
         c.list(&filter).expect("list");
+        c.each_overdue(&filter, 1_700_000_000 + n as i64 * 30, |_| true)
+            .expect("overdue");
+    }
+    for mailbox in [None, Some("support")] {
+        c.count_overdue(mailbox, "alice", 1_700_000_000 + n as i64 * 30)
+            .expect("overdue counts");
     }
     let conv = c
         .list(&ListFilter::default())
@@ -180,6 +186,16 @@ const ALLOWED: &[(&str, &str)] = &[
     ("ORDER BY COALESCE(m.date", "USE TEMP B-TREE"),
     // One conversation's events in time order: a handful of rows, found by index.
     ("ORDER BY 3, 7", "USE TEMP B-TREE"),
+    // `tanto list --overdue`: the overdue range of two tabs, found by the tab index and
+    // merged longest-waiting first; every row of it is printed, once per command.
+    (
+        "last_received <= ?1 ORDER BY last_received, id",
+        "USE TEMP B-TREE FOR ORDER BY",
+    ),
+    (
+        "last_received <= ?1 AND",
+        "USE TEMP B-TREE FOR LAST TERM OF ORDER BY",
+    ),
     // The folders of a join: a few rows.
     ("JOIN folders f", "SCAN f"),
     // A count for reports and tests.

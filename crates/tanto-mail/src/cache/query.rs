@@ -458,7 +458,8 @@ mod tests {
                 wip: 100,
                 done: 100,
                 noise: 100,
-                mine: 50
+                mine: 50,
+                ..StatusCounts::default()
             }
         );
     }
@@ -532,7 +533,8 @@ mod tests {
                 wip: 3,
                 done: 3,
                 noise: 3,
-                mine: 2
+                mine: 2,
+                ..StatusCounts::default()
             },
         );
         // A customer (H): that customer's conversations in every tab.

@@ -55,6 +55,8 @@ pub struct StatusCounts {
     pub done: u64,
     pub noise: u64,
     pub mine: u64,
+    /// Of the open ones, how many are past the reply target (`Cache::count_overdue`).
+    pub overdue: super::overdue::OverdueCounts,
 }
 
 /// (status, conversations, of them `me`'s) from a counting query.
