@@ -962,7 +962,11 @@ impl Conn {
         }
         match tagged.first() {
             Some((true, _)) => {}
-            Some((false, text)) if text.contains(" NO") => {
+            // A status read as the grammar has it: `a1 no ...` is a NO too.
+            Some((false, text))
+                if super::tagged::parse(text.as_bytes())
+                    .is_some_and(|t| t.status == super::tagged::Status::No) =>
+            {
                 return Err(ImapError::Folder {
                     addr: self.addr.clone(),
                     folder: shown(folder, wire),
