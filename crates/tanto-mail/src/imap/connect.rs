@@ -574,6 +574,13 @@ impl Conn {
         };
         let mut info = SelectInfo::default();
         for_each_response(&data, |r| match r {
+            // `[CLOSED]` (RFC 7162 §3.2.11): what came before it is the previous folder's
+            // (a VANISHED there must not drop this folder's mail from the cache).
+            Response::Data {
+                code: None,
+                information: Some(text),
+                ..
+            } if is_closed_code(&text) => info = SelectInfo::default(),
             Response::Data {
                 code: Some(code), ..
             } => match code {
@@ -1034,6 +1041,13 @@ pub struct FolderStatus {
     pub uidnext: Option<u32>,
     pub messages: u32,
     pub highestmodseq: Option<u64>,
+}
+
+/// True for the text of an untagged OK carrying the `[CLOSED]` code (imap-proto does not
+/// type it, leaving it in the text).
+fn is_closed_code(text: &str) -> bool {
+    text.get(..8)
+        .is_some_and(|c| c.eq_ignore_ascii_case("[CLOSED]"))
 }
 
 /// A folder's name for a message: as configured, and the server's name when it differs.

@@ -611,3 +611,117 @@ fn idle_refused_or_cut() {
     assert!(matches!(got, Err(ImapError::Lost { .. })), "{got:?}");
     assert!(started.elapsed() < PROMPTLY);
 }
+
+#[test]
+fn unsolicited_responses_among_a_stores_answer_leave_its_outcome_alone() {
+    let script = Script::new()
+        .expect("* SELECT \"INBOX\" (CONDSTORE)")
+        .send("* 3 EXISTS")
+        .send("* OK [UIDVALIDITY 7] UIDs valid")
+        .send("{tag} OK [READ-WRITE] Select completed")
+        .expect(STORE)
+        .send("* 2 FETCH (UID 4 MODSEQ (11) FLAGS (\\Flagged))")
+        .send("* VANISHED 3")
+        .send("* 1 FETCH (UID 5 MODSEQ (12) FLAGS (\\Seen $tanto_wip))")
+        .send("* 4 EXISTS")
+        .send("* 3 FETCH (UID 9 MODSEQ (13) FLAGS ())")
+        .send("{tag} OK Conditional STORE completed");
+    let ((got, grew), _) = session(script, |c| {
+        c.select("INBOX", None).expect("selected");
+        (store(c), c.grew())
+    });
+    assert_eq!(got.expect("stored"), applied(&["\\Seen", "$tanto_wip"], 12));
+    assert!(grew, "the EXISTS that came with the answer was noted");
+}
+
+#[test]
+fn what_a_select_reports_of_the_folder_it_closes_is_not_the_new_folders() {
+    // RFC 7162 §3.2.11: with QRESYNC, responses before `[CLOSED]` are the previous folder's.
+    for closed in [
+        "* OK [CLOSED] Previous mailbox closed.",
+        "* ok [closed] previous mailbox closed.",
+    ] {
+        closed_then_selected(closed);
+    }
+}
+
+fn closed_then_selected(closed: &str) {
+    let script = Script::new()
+        .expect("* SELECT \"INBOX\" (CONDSTORE)")
+        .send("* 3 EXISTS")
+        .send("* OK [UIDVALIDITY 7] UIDs valid")
+        .send("{tag} OK [READ-WRITE] Select completed")
+        .expect("* SELECT \"Other\" (QRESYNC (9 40))")
+        .send("* VANISHED 2")
+        .send("* 1 FETCH (UID 3 MODSEQ (44) FLAGS (\\Deleted))")
+        .send(closed)
+        .send("* 5 EXISTS")
+        .send("* OK [UIDVALIDITY 9] UIDs valid")
+        .send("* OK [HIGHESTMODSEQ 41] Highest")
+        .send("* VANISHED (EARLIER) 8")
+        .send("* 2 FETCH (UID 6 MODSEQ (41) FLAGS (\\Seen))")
+        .send("{tag} OK [READ-WRITE] Select completed");
+    let (got, _) = session(script, |c| {
+        c.select("INBOX", None).expect("selected");
+        c.select("Other", Some((9, 40)))
+    });
+    let info = got.expect("selected");
+    assert_eq!((info.uidvalidity, info.exists), (9, 5));
+    assert_eq!(info.vanished, vec![8], "{closed}");
+    assert_eq!(
+        info.changed.iter().map(|u| u.uid).collect::<Vec<_>>(),
+        vec![6]
+    );
+}
+
+#[test]
+fn an_unconditional_store_and_a_noop_poll() {
+    let script = Script::new()
+        .expect("* UID STORE 5 FLAGS (\\Seen)")
+        .send("* 1 fetch (uid 5 flags (\\Seen))")
+        .send("{tag} ok store completed")
+        .expect("* NOOP")
+        .send("* 4 EXISTS")
+        .send("{tag} OK NOOP completed")
+        .expect("* NOOP")
+        .send("{tag} OK NOOP completed")
+        .expect("* NOOP")
+        .send("* BYE Server shutting down.")
+        .close();
+    let ((stored, changed, quiet, cut), _) = session(script, |c| {
+        (
+            c.store_flags(5, &flags(&["\\Seen"])),
+            c.poll_changes(),
+            c.poll_changes(),
+            c.poll_changes(),
+        )
+    });
+    assert_eq!(stored.expect("stored"), applied(&["\\Seen"], 0));
+    assert!(changed.expect("polled"));
+    assert!(!quiet.expect("polled"));
+    assert!(matches!(cut, Err(ImapError::Lost { .. })), "{cut:?}");
+}
+
+#[test]
+fn status_answers_are_read_in_either_case() {
+    let script = Script::new()
+        .expect("* STATUS \"Other\" (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)")
+        .expect("* STATUS \"Gone\" (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)")
+        .send("* status \"Other\" (uidvalidity 3 uidnext 4 messages 2 highestmodseq 5)")
+        .send("{tag-1} ok status completed")
+        .send("{tag} no [nonexistent] mailbox doesn't exist");
+    let ((other, gone), _) = session(script, |c| {
+        c.prefetch_status(&["Other", "Gone"]).expect("asked");
+        (c.folder_status("Other"), c.folder_status("Gone"))
+    });
+    assert_eq!(
+        other.expect("answered"),
+        Some(super::FolderStatus {
+            uidvalidity: Some(3),
+            uidnext: Some(4),
+            messages: 2,
+            highestmodseq: Some(5),
+        })
+    );
+    assert_eq!(gone.expect("answered"), None);
+}
