@@ -178,6 +178,8 @@ fn a_store_refused_with_no_is_a_typed_refusal_sent_once() {
     ] {
         let script = Script::new().expect(STORE).send(done);
         let (got, t) = session(script, store);
+        // Not transient: nothing retries it.
+        assert!(got.as_ref().is_err_and(|e| !e.is_transient()));
         match got {
             Err(ImapError::Refused { command, .. }) => assert_eq!(command, "STORE"),
             other => panic!("{other:?}"),
@@ -724,4 +726,117 @@ fn status_answers_are_read_in_either_case() {
         })
     );
     assert_eq!(gone.expect("answered"), None);
+}
+
+/// A lower-case FETCH of a message's metadata as the sync asks it.
+fn meta_fetch(seq: u32, uid: u32, flags: &str, modseq: u64, subject: &str) -> String {
+    let header = format!(
+        "Subject: {subject}\r\nMessage-ID: <{uid}@example.com>\r\nFrom: c@example.com\r\n\r\n"
+    );
+    format!(
+        "* {seq} fetch (uid {uid} flags ({flags}) modseq ({modseq}) internaldate \"07-Dec-2026 10:00:00 +0000\" rfc822.size 120 body[header.fields (date from subject message-id)] {{{}}}\r\n{header})",
+        header.len()
+    )
+}
+
+#[test]
+fn a_first_sync_and_a_qresync_resync_in_lower_case() {
+    use super::sync::{sync_folder, SyncMode};
+    use crate::cache::{Cache, FolderRole, Team};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cache = Cache::open(&dir.path().join("cache.db"), false).expect("cache");
+    let team = Team {
+        mailbox: "support".into(),
+        address: "support@example.com".into(),
+        addresses: vec!["support@example.com".into()],
+    };
+    let script = Script::new()
+        .expect("* SELECT \"INBOX\" (CONDSTORE)")
+        .send("* 2 exists")
+        .send("* ok [uidvalidity 7] uids valid")
+        .send("* ok [uidnext 3] predicted next uid")
+        .send("* ok [highestmodseq 10] highest")
+        .send("{tag} ok [read-write] select completed")
+        .expect("* UID FETCH 1:2 (UID FLAGS MODSEQ INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (DATE FROM ...")
+        .send(&meta_fetch(1, 1, "\\Seen", 9, "Order"))
+        .send(&meta_fetch(2, 2, "", 10, "Invoice"))
+        .send("{tag} ok fetch completed")
+        .expect("* SELECT \"INBOX\" (QRESYNC (7 10))")
+        .send("* ok [closed] previous mailbox closed.")
+        .send("* 1 exists")
+        .send("* ok [uidvalidity 7] uids valid")
+        .send("* ok [uidnext 3] predicted next uid")
+        .send("* ok [highestmodseq 12] highest")
+        .send("* vanished (earlier) 1")
+        .send("* 1 fetch (uid 2 modseq (12) flags ($tanto_wip))")
+        .send("{tag} ok [read-write] select completed");
+    let player = Player::start(vec![logged_in(CAPS, "((\"\" \"/\"))").then(script)]);
+    let mut conn = Conn::open(&server(player.port, password())).expect("logged in");
+    let first =
+        sync_folder(&mut conn, &mut cache, &team, "INBOX", FolderRole::Inbox).expect("first sync");
+    assert_eq!(
+        (first.mode, first.fetched, first.messages),
+        (SyncMode::Full, 2, 2)
+    );
+    let again =
+        sync_folder(&mut conn, &mut cache, &team, "INBOX", FolderRole::Inbox).expect("resync");
+    assert_eq!(again.mode, SyncMode::Qresync);
+    assert_eq!(
+        (again.expunged, again.flag_updates, again.messages),
+        (1, 1, 1)
+    );
+    drop(conn);
+    player.finish().assert_followed();
+    let state = cache
+        .folder("support", "INBOX", FolderRole::Inbox)
+        .expect("state");
+    assert_eq!(cache.folder_uids(&state).expect("uids"), vec![2]);
+    assert_eq!(
+        (state.uidvalidity, state.highestmodseq),
+        (Some(7), Some(12))
+    );
+}
+
+#[test]
+fn an_append_refused_with_trycreate_says_so_with_or_without_literal_plus() {
+    // The activity log's APPEND makes the folder again on TRYCREATE (`act::append_raw_event`
+    // reads it in the refusal): the code must reach the error whichever literal went out.
+    let caps = "IMAP4rev1 CONDSTORE UIDPLUS NAMESPACE";
+    let sync = format!("* APPEND \"Log\" (\\Seen) {{{}}}", RAW.len());
+    let plus = format!("* APPEND \"Log\" (\\Seen) {{{}+}}", RAW.len());
+    let scripts = [
+        // Refused instead of the continuation.
+        logged_in(caps, "((\"\" \"/\"))")
+            .expect(&sync)
+            .send("{tag} NO [TRYCREATE] Mailbox doesn't exist: Log"),
+        // Refused after the literal.
+        logged_in(caps, "((\"\" \"/\"))")
+            .expect(&sync)
+            .send("+ OK")
+            .literal()
+            .send("{tag} no [trycreate] mailbox doesn't exist: Log"),
+        logged_in(CAPS, "((\"\" \"/\"))")
+            .expect(&plus)
+            .literal()
+            .send("{tag} NO [TRYCREATE] Mailbox doesn't exist: Log"),
+    ];
+    for script in scripts {
+        let player = Player::start(vec![script]);
+        let mut conn = Conn::open(&server(player.port, password())).expect("logged in");
+        conn.assume_exists("Log").expect("assumed");
+        match conn.append("Log", RAW, &["\\Seen"]) {
+            Err(ImapError::Refused {
+                command, reason, ..
+            }) => {
+                assert_eq!(command, "APPEND");
+                assert!(
+                    reason.to_ascii_uppercase().contains("TRYCREATE"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        drop(conn);
+        player.finish().assert_followed();
+    }
 }
