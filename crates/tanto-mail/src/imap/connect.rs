@@ -1066,7 +1066,9 @@ fn starttls(mut tcp: TcpStream) -> std::io::Result<TcpStream> {
     let mut reader = BufReader::new(tcp.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
-    if !line.starts_with("* OK") && !line.starts_with("* PREAUTH") {
+    // Response keywords are case-insensitive (RFC 3501 §9).
+    let upper = line.to_ascii_uppercase();
+    if !upper.starts_with("* OK") && !upper.starts_with("* PREAUTH") {
         return Err(std::io::Error::other(format!(
             "unexpected greeting {:?}",
             line.trim()
@@ -1079,7 +1081,7 @@ fn starttls(mut tcp: TcpStream) -> std::io::Result<TcpStream> {
             return Err(std::io::Error::other("connection closed"));
         }
         if let Some(rest) = line.strip_prefix("t0 ") {
-            if rest.starts_with("OK") {
+            if rest.get(..2).is_some_and(|s| s.eq_ignore_ascii_case("OK")) {
                 // The server must not send anything more before the handshake.
                 return Ok(tcp);
             }

@@ -247,3 +247,46 @@ fn a_folder_name_is_sent_in_modified_utf7() {
     drop(conn);
     player.finish().assert_followed();
 }
+
+#[test]
+fn a_lower_case_greeting_still_announces_sasl_ir() {
+    let initial =
+        base64::engine::general_purpose::STANDARD.encode("user=agent\x01auth=Bearer tok3n\x01\x01");
+    let script = Script::new()
+        .send("* ok [capability imap4rev1 sasl-ir auth=xoauth2] ready.")
+        .expect(&format!("a1 AUTHENTICATE XOAUTH2 {initial}"))
+        .send("a1 ok logged in")
+        .then(session_start("imap4rev1", "* enabled"));
+    let player = Player::start(vec![script]);
+    let login = Login::OAuth2 {
+        access_token: "tok3n".into(),
+    };
+    Conn::open(&server(player.port, login)).expect("signed in");
+    player.finish().assert_followed();
+}
+
+#[test]
+fn starttls_is_asked_of_a_lower_case_server_too() {
+    // The TLS handshake itself fails here (the script speaks no TLS): what counts is that
+    // the greeting and the OK were understood and the handshake began.
+    for (greeting, ok) in [
+        ("* OK ready", "t0 OK Begin TLS"),
+        ("* ok ready", "t0 ok begin tls"),
+    ] {
+        let script = Script::new()
+            .send(greeting)
+            .expect("t0 STARTTLS")
+            .send(ok)
+            .close();
+        let player = Player::start(vec![script]);
+        let mut s = server(player.port, password());
+        s.tls = crate::settings::Tls::Starttls;
+        match Conn::open(&s) {
+            Err(ImapError::Tls { reason, .. }) => {
+                assert!(!reason.starts_with("STARTTLS"), "{greeting}: {reason}")
+            }
+            other => panic!("{:?}", other.err()),
+        }
+        player.finish().assert_followed();
+    }
+}

@@ -840,3 +840,93 @@ fn an_append_refused_with_trycreate_says_so_with_or_without_literal_plus() {
         player.finish().assert_followed();
     }
 }
+
+#[test]
+fn search_status_list_and_myrights_answers_in_lower_case() {
+    let caps = format!("{CAPS} ACL");
+    let script = logged_in(&caps, "((\"\" \"/\"))")
+        .expect("* SELECT \"INBOX\" (CONDSTORE)")
+        .send("* ok [uidvalidity 7] uids valid")
+        .send("{tag} ok [read-write] select completed")
+        .expect("* UID SEARCH HEADER Message-ID \"<x@y>\"")
+        .send("* search 9 4")
+        .send("{tag} ok search completed")
+        .expect("* STATUS \"Other\" (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)")
+        .send("* status \"Other\" (messages 2 uidnext 4 uidvalidity 3 highestmodseq 5)")
+        .send("{tag} ok status completed")
+        .expect("* STATUS \"Gone\" (MESSAGES)")
+        .send("{tag} no [nonexistent] mailbox doesn't exist")
+        .expect("* LIST \"\" \"Tanto\"")
+        .send("* list (\\hasnochildren) \"/\" Tanto")
+        .send("{tag} ok list completed")
+        .expect("* MYRIGHTS \"Tanto\"")
+        .send("* myrights \"Tanto\" lrswipkxtecda")
+        .send("{tag} ok myrights completed");
+    let player = Player::start(vec![script]);
+    let mut conn = Conn::open(&server(player.port, password())).expect("logged in");
+    assert_eq!(
+        conn.find_message_id("INBOX", "x@y").expect("searched"),
+        Some(4)
+    );
+    let status = conn
+        .folder_status("Other")
+        .expect("status")
+        .expect("exists");
+    assert_eq!(
+        (
+            status.messages,
+            status.uidnext,
+            status.uidvalidity,
+            status.highestmodseq
+        ),
+        (2, Some(4), Some(3), Some(5))
+    );
+    assert_eq!(conn.message_count("Gone").expect("asked"), None);
+    assert!(conn.folder_exists("Tanto").expect("listed"));
+    // The rights as a set (the crate gives them in its own order).
+    let rights = conn.my_rights("Tanto").expect("asked").expect("offered");
+    assert!(
+        super::missing_rights(&rights, &[super::Right::Lookup, super::Right::Write]).is_empty()
+    );
+    assert_eq!(rights.len(), "lrswipkxtecda".len());
+    drop(conn);
+    player.finish().assert_followed();
+}
+
+#[test]
+fn presence_entries_are_read_in_either_case() {
+    let caps = format!("{CAPS} METADATA");
+    for (metadata, nil) in [("METADATA", "NIL"), ("metadata", "nil")] {
+        let script = logged_in(&caps, "((\"\" \"/\"))")
+            .expect("* SETMETADATA \"INBOX\" (/shared/vendor/tanto/presence/alice \"viewing 7 1796638239\")")
+            .expect("* GETMETADATA (DEPTH 1) \"INBOX\" (/shared/vendor/tanto/presence)")
+            .send("{tag-1} ok setmetadata complete")
+            .send(&format!(
+                "* {metadata} \"INBOX\" (/shared/vendor/tanto/presence/alice {{20}}\r\nviewing 7 1796638239 /shared/vendor/tanto/presence/carol {nil} /shared/vendor/tanto/presence/bob \"replying 7 1796638200\")"
+            ))
+            .send("{tag} ok getmetadata complete");
+        let player = Player::start(vec![script]);
+        let mut conn = Conn::open(&server(player.port, password())).expect("logged in");
+        let mine = (
+            "/shared/vendor/tanto/presence/alice",
+            Some("viewing 7 1796638239"),
+        );
+        let got = conn.exchange_presence("INBOX", mine).expect("exchanged");
+        assert_eq!(
+            got,
+            Some(vec![
+                (
+                    "/shared/vendor/tanto/presence/alice".to_string(),
+                    "viewing 7 1796638239".to_string()
+                ),
+                (
+                    "/shared/vendor/tanto/presence/bob".to_string(),
+                    "replying 7 1796638200".to_string()
+                ),
+            ]),
+            "{metadata}"
+        );
+        drop(conn);
+        player.finish().assert_followed();
+    }
+}
