@@ -930,3 +930,55 @@ fn presence_entries_are_read_in_either_case() {
         player.finish().assert_followed();
     }
 }
+
+#[test]
+fn the_sent_folder_is_found_by_its_special_use_in_either_case() {
+    for (list, sent) in [("* LIST", "\\Sent"), ("* list", "\\sent")] {
+        let script = Script::new()
+            .expect("* LIST \"\" *")
+            .send(&format!("{list} (\\HasNoChildren) \"/\" INBOX"))
+            .send(&format!(
+                "{list} (\\HasNoChildren {sent}) \"/\" \"Outbox Copies\""
+            ))
+            .send(&format!("{list} (\\HasNoChildren) \"/\" Sent"))
+            .send("{tag} OK List completed");
+        let (got, _) = session(script, |c| c.find_sent("INBOX"));
+        assert_eq!(
+            got.expect("listed").found,
+            Some(("Outbox Copies".to_string(), super::SentFound::SpecialUse)),
+            "{list}"
+        );
+    }
+}
+
+#[test]
+fn a_server_past_the_limits_is_stopped_with_the_limit_named() {
+    let long_line = format!("* 1 FETCH (UID 3 FLAGS ({}))", "$k ".repeat(1 << 10));
+    let huge_literal = "* 1 FETCH (UID 5 BODY[HEADER.FIELDS (SUBJECT)] {5000000}";
+    for (answer, what) in [
+        (long_line.as_str(), super::Over::Line),
+        (huge_literal, super::Over::Message),
+    ] {
+        let script = logged_in(CAPS, "((\"\" \"/\"))")
+            .expect("* UID FETCH 3 (UID FLAGS MODSEQ)")
+            .send(answer)
+            .send("{tag} OK Fetch completed");
+        let player = Player::start(vec![script]);
+        let mut s = server(player.port, password());
+        s.limits = Limits {
+            line: 2048,
+            response: 1 << 20,
+            message: 1 << 20,
+        };
+        let mut conn = Conn::open(&s).expect("logged in");
+        match conn.fetch_flags(&[3]) {
+            Err(e @ ImapError::TooMuch { .. }) => {
+                assert!(!e.is_transient(), "not retried");
+                assert!(matches!(e, ImapError::TooMuch { what: w, .. } if w == what));
+            }
+            other => panic!("{other:?}"),
+        }
+        drop(conn);
+        let _ = player.finish();
+    }
+}
