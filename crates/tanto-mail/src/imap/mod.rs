@@ -8,6 +8,8 @@ mod folders;
 mod namespace;
 mod parse;
 mod presence_records;
+#[cfg(test)]
+mod quirks_tests;
 mod sasl;
 mod store;
 pub mod sync;
