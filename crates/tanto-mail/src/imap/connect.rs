@@ -574,6 +574,13 @@ impl Conn {
         };
         let mut info = SelectInfo::default();
         for_each_response(&data, |r| match r {
+            // `[CLOSED]` (RFC 7162 §3.2.11): what came before it is the previous folder's
+            // (a VANISHED there must not drop this folder's mail from the cache).
+            Response::Data {
+                code: None,
+                information: Some(text),
+                ..
+            } if is_closed_code(&text) => info = SelectInfo::default(),
             Response::Data {
                 code: Some(code), ..
             } => match code {
@@ -962,7 +969,11 @@ impl Conn {
         }
         match tagged.first() {
             Some((true, _)) => {}
-            Some((false, text)) if text.contains(" NO") => {
+            // A status read as the grammar has it: `a1 no ...` is a NO too.
+            Some((false, text))
+                if super::tagged::parse(text.as_bytes())
+                    .is_some_and(|t| t.status == super::tagged::Status::No) =>
+            {
                 return Err(ImapError::Folder {
                     addr: self.addr.clone(),
                     folder: shown(folder, wire),
@@ -1032,6 +1043,13 @@ pub struct FolderStatus {
     pub highestmodseq: Option<u64>,
 }
 
+/// True for the text of an untagged OK carrying the `[CLOSED]` code (imap-proto does not
+/// type it, leaving it in the text).
+fn is_closed_code(text: &str) -> bool {
+    text.get(..8)
+        .is_some_and(|c| c.eq_ignore_ascii_case("[CLOSED]"))
+}
+
 /// A folder's name for a message: as configured, and the server's name when it differs.
 pub(super) fn shown(logical: &str, wire: &str) -> String {
     if logical == wire {
@@ -1048,7 +1066,9 @@ fn starttls(mut tcp: TcpStream) -> std::io::Result<TcpStream> {
     let mut reader = BufReader::new(tcp.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
-    if !line.starts_with("* OK") && !line.starts_with("* PREAUTH") {
+    // Response keywords are case-insensitive (RFC 3501 §9).
+    let upper = line.to_ascii_uppercase();
+    if !upper.starts_with("* OK") && !upper.starts_with("* PREAUTH") {
         return Err(std::io::Error::other(format!(
             "unexpected greeting {:?}",
             line.trim()
@@ -1061,7 +1081,7 @@ fn starttls(mut tcp: TcpStream) -> std::io::Result<TcpStream> {
             return Err(std::io::Error::other("connection closed"));
         }
         if let Some(rest) = line.strip_prefix("t0 ") {
-            if rest.starts_with("OK") {
+            if rest.get(..2).is_some_and(|s| s.eq_ignore_ascii_case("OK")) {
                 // The server must not send anything more before the handshake.
                 return Ok(tcp);
             }

@@ -2,14 +2,22 @@
 //! module; callers get tanto's own types (`core::model`) and `ImapError`.
 
 mod connect;
+#[cfg(test)]
+mod connect_tests;
 mod folders;
 mod namespace;
 mod parse;
 mod presence_records;
+#[cfg(test)]
+mod quirks_tests;
 mod sasl;
 mod store;
 pub mod sync;
 mod tagged;
+#[cfg(test)]
+pub(crate) mod transcript;
+#[cfg(test)]
+mod transcript_tests;
 mod transport;
 
 pub use connect::{Caps, Conn, FolderStatus, Login, SelectInfo, Server, StateSets};

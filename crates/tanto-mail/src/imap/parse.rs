@@ -210,7 +210,11 @@ impl Reader<'_> {
         let found = self
             .b
             .get(self.at..)
-            .is_some_and(|rest| rest.starts_with(s));
+            // Keywords (`METADATA`, `NIL`) in any case (RFC 3501 §9).
+            .is_some_and(|rest| {
+                rest.get(..s.len())
+                    .is_some_and(|r| r.eq_ignore_ascii_case(s))
+            });
         if found {
             self.at += s.len();
         }

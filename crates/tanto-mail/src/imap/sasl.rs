@@ -13,7 +13,8 @@ use tanto_core::oauth::{oauthbearer, xoauth2};
 
 /// The capabilities of a greeting's `[CAPABILITY ...]` code, upper-cased.
 pub(super) fn greeting_capabilities(greeting: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(greeting);
+    // Response keywords are case-insensitive (RFC 3501 §9): `[capability ...]` counts too.
+    let text = String::from_utf8_lossy(greeting).to_ascii_uppercase();
     let Some(start) = text.find("[CAPABILITY ") else {
         return Vec::new();
     };

@@ -213,38 +213,36 @@ impl Conn {
     /// the server says it (UIDPLUS's APPENDUID).
     pub fn append(&mut self, folder: &str, raw: &[u8], flags: &[&str]) -> Result<Option<u32>> {
         let wire = self.server_folder(folder)?;
-        if self.caps.literal_plus || (self.caps.literal_minus && raw.len() <= 4096) {
-            return self.append_in_one(&wire, raw, flags);
-        }
-        let encoded = super::encode_folder(&wire);
-        let mut cmd = self.session.append(&encoded, raw);
-        for f in flags {
-            cmd.flag(imap::types::Flag::from(f.to_string()));
-        }
-        match cmd.finish() {
-            Ok(appended) => Ok(appended
-                .uids
-                .and_then(|u| u.into_iter().next())
-                .map(|m| match m {
-                    imap_proto::UidSetMember::Uid(u) => u,
-                    imap_proto::UidSetMember::UidRange(r) => *r.start(),
-                })),
-            Err(e) => Err(self.lost_or_refused("APPEND", e)),
-        }
+        let in_one = self.caps.literal_plus || (self.caps.literal_minus && raw.len() <= 4096);
+        self.append_literal(&wire, raw, flags, !in_one)
     }
 
-    /// APPEND with a non-synchronizing literal (RFC 7888): the message follows the command
-    /// at once, one round trip instead of two (the crate waits for the `+`).
-    fn append_in_one(&mut self, wire: &str, raw: &[u8], flags: &[&str]) -> Result<Option<u32>> {
+    /// APPEND read past the crate, so that a refusal keeps its whole tagged line (its
+    /// `[TRYCREATE]`, which the crate drops when the server refuses before the continuation).
+    /// Without `wait`, a non-synchronizing literal (RFC 7888): the message follows the
+    /// command at once, one round trip instead of two.
+    fn append_literal(
+        &mut self,
+        wire: &str,
+        raw: &[u8],
+        flags: &[&str],
+        wait: bool,
+    ) -> Result<Option<u32>> {
         use std::io::Write as _;
         let cmd = format!(
-            "APPEND {} ({}) {{{}+}}",
+            "APPEND {} ({}) {{{}{}}}",
             super::quote_folder(wire),
             flags.join(" "),
-            raw.len()
+            raw.len(),
+            if wait { "" } else { "+" }
         );
         if let Err(e) = self.session.run_command(&cmd) {
             return Err(self.lost_or_refused("APPEND", e));
+        }
+        if wait {
+            if let Some(refused) = self.await_continuation("APPEND")? {
+                return Err(refused);
+            }
         }
         let mut out = self.shared.clone();
         let sent = out
@@ -284,6 +282,45 @@ impl Conn {
                 reason: String::from_utf8_lossy(&tagged).trim_end().to_string(),
             }),
         }
+    }
+
+    /// Reads up to the server's `+` after a synchronizing literal's announcement: None to go
+    /// on, or the refusal it sent instead (its tagged line whole). Untagged lines before it
+    /// are noted as any answer's are.
+    fn await_continuation(&mut self, command: &str) -> Result<Option<ImapError>> {
+        use std::io::BufRead as _;
+        let mut reader = std::io::BufReader::new(self.shared.clone());
+        let mut untagged = Vec::new();
+        let refused = loop {
+            let mut line = Vec::new();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => {
+                    let eof = std::io::ErrorKind::UnexpectedEof.into();
+                    return Err(ImapError::from_io(&self.addr, &eof));
+                }
+                Ok(_) => {}
+                Err(e) => return Err(ImapError::from_io(&self.addr, &e)),
+            }
+            if line.starts_with(b"+") {
+                break None;
+            }
+            if line.starts_with(b"* ") {
+                untagged.extend_from_slice(&line);
+                continue;
+            }
+            break Some(ImapError::Refused {
+                addr: self.addr.clone(),
+                command: command.to_string(),
+                reason: String::from_utf8_lossy(&line).trim_end().to_string(),
+            });
+        };
+        let rest = reader.buffer().to_vec();
+        drop(reader);
+        if !rest.is_empty() {
+            let _ = self.shared.unread(&rest);
+        }
+        self.note_exists(&untagged);
+        Ok(refused)
     }
 
     /// Selects `folder` and finds the message whose Message-ID is `message_id` (without

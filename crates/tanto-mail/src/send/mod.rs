@@ -202,3 +202,6 @@ impl SmtpServer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

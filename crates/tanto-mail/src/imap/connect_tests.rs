@@ -1,0 +1,292 @@
+//! `Conn::open` and the folder mapping, against a scripted server: which capabilities count,
+//! the session-start pipeline, the SASL-IR XOAUTH2 line, and the personal namespace in the
+//! names SELECT and APPEND send.
+
+use base64::Engine as _;
+
+use super::transcript::{Player, Script};
+use super::transcript_tests::{logged_in, server, CAPS};
+use super::{Conn, ImapError, Login};
+
+fn password() -> Login {
+    Login::Password("secret".into())
+}
+
+/// The rest of a session start once logged in, the way a server not known to keep commands
+/// behind LOGIN gets it: CAPABILITY, ENABLE, NAMESPACE pipelined as `a2`..`a4`.
+fn session_start(caps: &str, enabled: &str) -> Script {
+    Script::new()
+        .expect("a2 CAPABILITY")
+        .expect("a3 ENABLE QRESYNC")
+        .expect("a4 NAMESPACE")
+        .send(&format!("* CAPABILITY {caps}"))
+        .send("a2 OK Capability completed.")
+        .send(enabled)
+        .send("a3 OK Enabled.")
+        .send("* NAMESPACE ((\"\" \"/\")) NIL NIL")
+        .send("a4 OK Namespace completed.")
+}
+
+#[test]
+fn a_dovecot_login_carries_the_session_start_in_its_round_trip() {
+    let player = Player::start(vec![logged_in(CAPS, "((\"\" \"/\"))")]);
+    let conn = Conn::open(&server(player.port, password())).expect("logged in");
+    assert!(conn.caps.condstore && conn.caps.qresync && conn.caps.idle);
+    assert!(conn.caps.uidplus && conn.caps.literal_plus && conn.caps.mv);
+    assert!(!conn.caps.metadata && !conn.caps.notify);
+    assert!(conn.qresync_enabled);
+    drop(conn);
+    let t = player.finish();
+    t.assert_followed();
+    assert_eq!(
+        t.text(),
+        "a1 LOGIN \"agent\" \"secret\"\r\ns1 CAPABILITY\r\ns2 ENABLE QRESYNC\r\ns3 NAMESPACE\r\n"
+    );
+}
+
+#[test]
+fn other_servers_get_the_session_start_after_the_login_answer() {
+    // The LOGIN answer's CAPABILITY code (pre-ENABLE, possibly partial) is not what counts:
+    // the CAPABILITY asked after login is.
+    let script = Script::new()
+        .send("* OK IMAP4rev1 server ready")
+        .expect("a1 LOGIN \"agent\" \"secret\"")
+        .send("a1 OK [CAPABILITY IMAP4rev1 QRESYNC METADATA] Logged in")
+        .then(session_start("IMAP4rev1 IDLE ENABLE", "* ENABLED"));
+    let player = Player::start(vec![script]);
+    let conn = Conn::open(&server(player.port, password())).expect("logged in");
+    assert!(conn.caps.idle && conn.caps.enable);
+    assert!(!conn.caps.qresync && !conn.caps.condstore && !conn.caps.metadata);
+    assert!(!conn.qresync_enabled);
+    drop(conn);
+    player.finish().assert_followed();
+}
+
+#[test]
+fn capabilities_and_enabled_are_read_in_any_case() {
+    let script = Script::new()
+        .send("* OK IMAP4rev1 server ready")
+        .expect("a1 LOGIN \"agent\" \"secret\"")
+        .send("a1 ok logged in")
+        .then(session_start(
+            "imap4rev1 condstore qresync literal+ metadata",
+            "* enabled qresync",
+        ));
+    let player = Player::start(vec![script]);
+    let conn = Conn::open(&server(player.port, password())).expect("logged in");
+    assert!(conn.caps.qresync && conn.caps.condstore);
+    assert!(conn.caps.literal_plus && conn.caps.metadata);
+    assert!(conn.qresync_enabled);
+    drop(conn);
+    player.finish().assert_followed();
+}
+
+#[test]
+fn a_server_without_enable_or_namespace_still_opens() {
+    let script = Script::new()
+        .send("* OK IMAP4rev1 server ready")
+        .expect("a1 LOGIN \"agent\" \"secret\"")
+        .send("a1 OK logged in")
+        .expect("a2 CAPABILITY")
+        .expect("a3 ENABLE QRESYNC")
+        .expect("a4 NAMESPACE")
+        .send("* CAPABILITY IMAP4rev1 CONDSTORE")
+        .send("a2 OK done")
+        .send("a3 BAD Unknown command")
+        .send("a4 BAD Unknown command");
+    let player = Player::start(vec![script]);
+    let conn = Conn::open(&server(player.port, password())).expect("logged in");
+    assert!(conn.caps.condstore && !conn.qresync_enabled && !conn.caps.namespace);
+    drop(conn);
+    player.finish().assert_followed();
+}
+
+#[test]
+fn a_refused_login_is_a_login_error_and_a_cut_one_is_lost() {
+    let script = Script::new()
+        .send("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] Dovecot ready.")
+        .expect("a1 LOGIN \"agent\" \"secret\"")
+        .expect("s1 CAPABILITY")
+        .expect("s2 ENABLE QRESYNC")
+        .expect("s3 NAMESPACE")
+        .send("a1 NO [AUTHENTICATIONFAILED] Authentication failed.")
+        .close();
+    let player = Player::start(vec![script]);
+    let got = Conn::open(&server(player.port, password()));
+    assert!(
+        matches!(got, Err(ImapError::Login { .. })),
+        "{:?}",
+        got.err()
+    );
+    player.finish().assert_followed();
+
+    let script = Script::new()
+        .send("* OK IMAP4rev1 server ready")
+        .expect("a1 LOGIN \"agent\" \"secret\"")
+        .send("* BYE too many connections")
+        .close();
+    let player = Player::start(vec![script]);
+    let got = Conn::open(&server(player.port, password()));
+    assert!(
+        matches!(got, Err(ImapError::Lost { .. })),
+        "{:?}",
+        got.err()
+    );
+    player.finish().assert_followed();
+}
+
+#[test]
+fn xoauth2_goes_on_the_authenticate_line_with_sasl_ir() {
+    let initial =
+        base64::engine::general_purpose::STANDARD.encode("user=agent\x01auth=Bearer tok3n\x01\x01");
+    let script = Script::new()
+        .send("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2 AUTH=OAUTHBEARER] Dovecot ready.")
+        .expect(&format!("a1 AUTHENTICATE XOAUTH2 {initial}"))
+        .send("a1 OK Logged in")
+        .then(session_start(
+            super::transcript_tests::CAPS,
+            "* ENABLED QRESYNC",
+        ));
+    let player = Player::start(vec![script]);
+    let login = Login::OAuth2 {
+        access_token: "tok3n".into(),
+    };
+    let conn = Conn::open(&server(player.port, login)).expect("signed in");
+    assert!(conn.qresync_enabled);
+    drop(conn);
+    player.finish().assert_followed();
+}
+
+#[test]
+fn xoauth2_without_sasl_ir_answers_the_empty_challenge() {
+    let initial =
+        base64::engine::general_purpose::STANDARD.encode("user=agent\x01auth=Bearer tok3n\x01\x01");
+    let script = Script::new()
+        .send("* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2] ready.")
+        .expect("a1 AUTHENTICATE XOAUTH2")
+        .send("+ ")
+        .expect(&initial)
+        .send("a1 OK Logged in")
+        .then(session_start("IMAP4rev1", "* ENABLED"));
+    let player = Player::start(vec![script]);
+    let login = Login::OAuth2 {
+        access_token: "tok3n".into(),
+    };
+    Conn::open(&server(player.port, login)).expect("signed in");
+    player.finish().assert_followed();
+}
+
+#[test]
+fn a_refused_token_is_a_token_error_with_the_servers_words() {
+    let initial =
+        base64::engine::general_purpose::STANDARD.encode("user=agent\x01auth=Bearer tok3n\x01\x01");
+    let said = base64::engine::general_purpose::STANDARD.encode("{\"status\":\"401\"}");
+    let script = Script::new()
+        .send("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready.")
+        .expect(&format!("a1 AUTHENTICATE XOAUTH2 {initial}"))
+        .send(&format!("+ {said}"))
+        .expect("")
+        .send("a1 NO [AUTHENTICATIONFAILED] Authentication failed.")
+        .close();
+    let player = Player::start(vec![script]);
+    let login = Login::OAuth2 {
+        access_token: "tok3n".into(),
+    };
+    match Conn::open(&server(player.port, login)) {
+        Err(ImapError::TokenRefused { reason, .. }) => assert!(reason.contains("401"), "{reason}"),
+        other => panic!("{:?}", other.err()),
+    }
+    player.finish().assert_followed();
+}
+
+#[test]
+fn the_personal_namespace_prefixes_what_select_and_append_name() {
+    let raw = b"Subject: x\r\n\r\ny\r\n";
+    let script = logged_in(CAPS, "((\"INBOX.\" \".\"))")
+        .expect("* SELECT \"INBOX.Tanto.Activity\" (CONDSTORE)")
+        .send("* OK [UIDVALIDITY 9] ok")
+        .send("{tag} OK [READ-WRITE] Select completed")
+        .expect(&format!(
+            "* APPEND \"INBOX.Tanto.Activity\" () {{{}+}}",
+            raw.len()
+        ))
+        .literal()
+        .send("{tag} OK [APPENDUID 9 1] Append completed.")
+        // The inbox is the inbox everywhere.
+        .expect("* SELECT \"INBOX\" (CONDSTORE)")
+        .send("{tag} OK [READ-WRITE] Select completed");
+    let player = Player::start(vec![script]);
+    let mut conn = Conn::open(&server(player.port, password())).expect("logged in");
+    assert_eq!(
+        conn.server_folder("Tanto/Activity").expect("mapped"),
+        "INBOX.Tanto.Activity"
+    );
+    assert_eq!(
+        conn.select("Tanto/Activity", None)
+            .expect("selected")
+            .uidvalidity,
+        9
+    );
+    assert_eq!(
+        conn.append("Tanto/Activity", raw, &[]).expect("appended"),
+        Some(1)
+    );
+    conn.select("INBOX", None).expect("selected");
+    drop(conn);
+    player.finish().assert_followed();
+}
+
+#[test]
+fn a_folder_name_is_sent_in_modified_utf7() {
+    let script = logged_in(CAPS, "((\"\" \"/\"))")
+        .expect("* SELECT \"&kAFP4W4IMH8-\" (CONDSTORE)")
+        .send("{tag} OK [READ-WRITE] Select completed");
+    let player = Player::start(vec![script]);
+    let mut conn = Conn::open(&server(player.port, password())).expect("logged in");
+    conn.select("送信済み", None).expect("selected");
+    drop(conn);
+    player.finish().assert_followed();
+}
+
+#[test]
+fn a_lower_case_greeting_still_announces_sasl_ir() {
+    let initial =
+        base64::engine::general_purpose::STANDARD.encode("user=agent\x01auth=Bearer tok3n\x01\x01");
+    let script = Script::new()
+        .send("* ok [capability imap4rev1 sasl-ir auth=xoauth2] ready.")
+        .expect(&format!("a1 AUTHENTICATE XOAUTH2 {initial}"))
+        .send("a1 ok logged in")
+        .then(session_start("imap4rev1", "* enabled"));
+    let player = Player::start(vec![script]);
+    let login = Login::OAuth2 {
+        access_token: "tok3n".into(),
+    };
+    Conn::open(&server(player.port, login)).expect("signed in");
+    player.finish().assert_followed();
+}
+
+#[test]
+fn starttls_is_asked_of_a_lower_case_server_too() {
+    // The TLS handshake itself fails here (the script speaks no TLS): what counts is that
+    // the greeting and the OK were understood and the handshake began.
+    for (greeting, ok) in [
+        ("* OK ready", "t0 OK Begin TLS"),
+        ("* ok ready", "t0 ok begin tls"),
+    ] {
+        let script = Script::new()
+            .send(greeting)
+            .expect("t0 STARTTLS")
+            .send(ok)
+            .close();
+        let player = Player::start(vec![script]);
+        let mut s = server(player.port, password());
+        s.tls = crate::settings::Tls::Starttls;
+        match Conn::open(&s) {
+            Err(ImapError::Tls { reason, .. }) => {
+                assert!(!reason.starts_with("STARTTLS"), "{greeting}: {reason}")
+            }
+            other => panic!("{:?}", other.err()),
+        }
+        player.finish().assert_followed();
+    }
+}
