@@ -184,3 +184,89 @@ fn past_replies_that_used_a_template_teach_the_ranking_and_the_draft_names_the_b
     let text = String::from_utf8_lossy(&got[1].raw).into_owned();
     assert!(!text.contains("Templates that fit"), "{text}");
 }
+
+/// Issue 23: a template's placeholders (`{{customer.name}}`, `{{agent.name}}`) are filled,
+/// a prompted field (`{{ask:order_id}}`) must be filled before the reply can go out (not
+/// even --force sends it), `--field` fills it, and the agent's signature stands above the
+/// mailbox's.
+#[test]
+fn a_template_with_an_unfilled_field_cannot_be_sent() {
+    let server = Dovecot::start();
+    let sink = SmtpSink::start();
+    server.append(
+        "support",
+        "INBOX",
+        &mail(1, "注文", "注文した商品の状況を教えてください。"),
+        &[],
+    );
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = agent(&server, &sink, root.path(), "alice", "");
+    let config = std::fs::read_to_string(&alice.config).expect("config");
+    let config = config.replacen(
+        "[agent]\n",
+        "[agent]\nsignature = \"佐藤 花子（内線 12）\"\n",
+        1,
+    );
+    std::fs::write(&alice.config, config).expect("config");
+    add_template(
+        &alice,
+        root.path(),
+        "注文確認",
+        "{{customer.name}} 様\n{{agent.name}}です。ご注文番号 {{ask:order_id}} を確認しました。",
+    );
+    alice.sync();
+    let id = conversation_with(&alice, "注文");
+    let body = body_file(root.path(), "よろしくお願いいたします。");
+    for force in [false, true] {
+        let mut args = vec!["reply", &id, "--template", "注文確認", "--body-file", &body];
+        if force {
+            args.push("--force");
+        }
+        let (code, _, err) = run_code(&alice, &args);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains("{{ask:order_id}}") && err.contains("--field order_id="),
+            "{err}"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(sink.received().is_empty(), "nothing went out");
+    let outbox = alice.json(&["outbox", "--json"]);
+    assert_eq!(outbox.as_array().map(Vec::len), Some(0), "{outbox}");
+
+    alice.ok(&[
+        "reply",
+        &id,
+        "--template",
+        "注文確認",
+        "--field",
+        "order_id=A-1234",
+        "--body-file",
+        &body,
+    ]);
+    let got = sink.wait_for(1, Duration::from_secs(30));
+    let text = parsed(&got[0])
+        .body_text(0)
+        .map(|t| t.into_owned())
+        .unwrap_or_default();
+    assert!(text.contains("Customer 1 様"), "{text}");
+    assert!(
+        text.contains("です。ご注文番号 A-1234 を確認しました。"),
+        "{text}"
+    );
+    let agent_sig = text
+        .find("佐藤 花子（内線 12）")
+        .expect("the agent's signature");
+    let mailbox_sig = text
+        .find("株式会社例 サポート")
+        .expect("the mailbox's signature");
+    assert!(agent_sig < mailbox_sig, "{text}");
+    assert!(!text.contains("{{"), "{text}");
+    // The text came from the file alone: the draft kept by the refused tries is not
+    // sent along with it.
+    assert_eq!(
+        text.matches("よろしくお願いいたします。").count(),
+        1,
+        "{text}"
+    );
+}

@@ -21,6 +21,9 @@ pub struct Args {
     /// Start from this template (see `tanto template list`)
     #[arg(long, value_name = "NAME")]
     pub template: Option<String>,
+    /// A value for the template's prompted field {{ask:NAME}} (repeat for each field)
+    #[arg(long = "field", value_name = "NAME=VALUE", value_parser = parse_field)]
+    pub fields: Vec<(String, String)>,
     /// What you write, from a file (no editor); the signature and the quote are added
     #[arg(long, value_name = "F")]
     pub body_file: Option<PathBuf>,
@@ -113,6 +116,19 @@ fn draft_path(ctx: &Ctx, id: &str) -> anyhow::Result<PathBuf> {
     Ok(tanto_app::drafts::dir(ctx)?.join(format!("edit-{}", tanto_mail::sanitize::file_name(id))))
 }
 
+/// `NAME=VALUE` of `--field`.
+fn parse_field(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(crate::i18n::tf(
+            "cli.parse.not_a_field",
+            &[("value", &format!("{s:?}"))],
+        )),
+    }
+}
+
 pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
     let opts = Options {
         all: a.all,
@@ -125,6 +141,8 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
         force: a.force,
         attachments: a.attach.clone(),
         template: a.template.clone(),
+        fields: a.fields.clone(),
+        fresh: a.body_file.is_some(),
     };
     reply::check_attachments(&opts.attachments)?;
     let prepared = match reply::prepare(ctx, &a.id, &opts)? {
@@ -168,7 +186,10 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<u8> {
         }
     };
     let r = reply::submit(ctx, &prepared, &draft, &opts)?;
-    if matches!(r, Replied::Stale { .. } | Replied::Warned { .. }) {
+    if matches!(
+        r,
+        Replied::Stale { .. } | Replied::Warned { .. } | Replied::Unfilled { .. }
+    ) {
         let kept = tanto_app::drafts::Kept {
             why: tanto_app::drafts::Why::Stopped,
             text: draft,
@@ -226,6 +247,27 @@ pub fn report(r: &Replied) -> u8 {
                 tf(
                     "reply.warned",
                     &[("id", conversation), ("warnings", &warnings.join("; "))]
+                )
+            );
+            1
+        }
+        Replied::Unfilled {
+            conversation,
+            fields,
+        } => {
+            let fields: Vec<String> = fields.iter().map(|f| format!("{{{{ask:{f}}}}}")).collect();
+            let first = fields
+                .first()
+                .map(|f| f.trim_start_matches("{{ask:").trim_end_matches("}}"));
+            eprintln!(
+                "tanto: {}",
+                tf(
+                    "reply.unfilled",
+                    &[
+                        ("id", conversation),
+                        ("fields", &fields.join(", ")),
+                        ("name", &first.unwrap_or_default())
+                    ]
                 )
             );
             1
@@ -382,6 +424,7 @@ mod tests {
             id: "abcd1234".into(),
             all: false,
             template: None,
+            fields: Vec::new(),
             body_file: None,
             attach,
             keep_open: false,

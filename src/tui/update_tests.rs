@@ -1375,3 +1375,30 @@ fn no_letter_typed_in_any_overlay_reaches_an_action_on_the_conversation() {
         assert_eq!(s.screen, Screen::List, "{o:?}");
     }
 }
+
+/// Issue 23: a reply whose template field is not filled in does not go out; the TUI says
+/// which field and opens the draft again, keeping it.
+#[test]
+fn an_unfilled_template_field_sends_the_agent_back_to_the_draft() {
+    let mut s = state_with(&["a1"]);
+    with_draft(&mut s);
+    let cmds = update(
+        &mut s,
+        Msg::Worker(Reply::ReplySubmitted {
+            id: "a1".into(),
+            undo: false,
+            result: Ok(Replied::Unfilled {
+                conversation: "a1".into(),
+                fields: vec!["order_id".into()],
+            }),
+        }),
+    );
+    let said = s.status.error.clone().unwrap_or_default();
+    assert!(said.contains("{{ask:order_id}}"), "{said}");
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::EditReply { id } if id == "a1")),
+        "{cmds:?}"
+    );
+    assert!(s.compose.is_some(), "the draft is kept");
+}

@@ -32,6 +32,11 @@ pub struct Options {
     pub attachments: Vec<PathBuf>,
     /// Start from this template (filled in).
     pub template: Option<String>,
+    /// Values for the template's prompted fields (`{{ask:NAME}}`): name, value.
+    pub fields: Vec<(String, String)>,
+    /// Start afresh: the text comes from elsewhere (a file), so a draft kept from an
+    /// earlier try is not taken up.
+    pub fresh: bool,
 }
 
 /// A draft ready for the editor, with what was seen when it was started.
@@ -78,6 +83,12 @@ pub enum Replied {
     },
     /// The draft has no recipient left.
     NoRecipient { conversation: String },
+    /// The template's prompted fields (`{{ask:NAME}}`) named here were not filled in:
+    /// nothing was sent (never, not even forced).
+    Unfilled {
+        conversation: String,
+        fields: Vec<String>,
+    },
     /// Waits in the outbox for a supervisor.
     AwaitingApproval { conversation: String },
     /// Waits in the outbox until `at`.
@@ -204,38 +215,43 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
     let subject = compose::reply_subject(&orig.subject);
     let (in_reply_to, references) = compose::threading(&orig);
     let quote = compose::quote(&orig);
+    let values = tanto_core::templates::Values {
+        customer_name: to
+            .first()
+            .map(|a| a.name.clone().unwrap_or_else(|| a.email.clone()))
+            .unwrap_or_default(),
+        agent_name: agent_name(ctx),
+        mailbox_address: mailbox.address.clone(),
+        subject: orig.subject.clone(),
+        fields: opts.fields.clone(),
+    };
     let written = match &opts.template {
         Some(name) => {
             let t = super::reply_templates::find(ctx, &conv.mailbox, name)?;
-            tanto_core::templates::fill(
-                &t.body,
-                &tanto_core::templates::Values {
-                    customer_name: to
-                        .first()
-                        .map(|a| a.name.clone().unwrap_or_else(|| a.email.clone()))
-                        .unwrap_or_default(),
-                    agent_name: agent_name(ctx),
-                    mailbox_address: mailbox.address.clone(),
-                    subject: orig.subject.clone(),
-                },
-            )
+            tanto_core::templates::fill(&t.body, &values)
         }
         None => String::new(),
     };
+    let signature = signature(ctx, mailbox, &values);
     let draft = compose::draft_text(
         &to,
         &cc,
         &subject,
-        &compose::body(&written, &mailbox.signature, &quote),
+        &compose::body(&written, &signature, &quote),
     );
-    let (draft, replaces) = restore(ctx, &conv, draft)?;
+    let (draft, replaces) = match opts.fresh {
+        true => (draft, None),
+        false => restore(ctx, &conv, draft)?,
+    };
+    // A kept draft taken up again gets the fields given now.
+    let draft = tanto_core::templates::fill_fields(&draft, &opts.fields);
     Ok(Ok(Prepared {
         conversation: conv,
         draft,
         to,
         cc,
         subject,
-        signature: mailbox.signature.clone(),
+        signature,
         quote,
         about: orig
             .message_id
@@ -334,6 +350,22 @@ fn without_comments(draft: &str) -> String {
     format!("{}\n\n{body}", head.join("\n"))
 }
 
+/// The agent's own signature above the mailbox's (each optional), placeholders filled: a
+/// mailbox signature may name the agent (`{{agent.name}}`).
+fn signature(
+    ctx: &Ctx,
+    mailbox: &crate::config::Mailbox,
+    values: &tanto_core::templates::Values,
+) -> String {
+    [&ctx.config.agent.signature, &mailbox.signature]
+        .into_iter()
+        .map(|s| s.trim_end())
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| tanto_core::templates::fill(s, values))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn agent_name(ctx: &Ctx) -> String {
     if ctx.config.agent.name.is_empty() {
         ctx.config.agent.id.clone()
@@ -352,6 +384,15 @@ impl Prepared {
             &compose::body(written, &self.signature, &self.quote),
         )
     }
+}
+
+/// What the agent wrote: the body without the quoted lines (a customer's quoted text is
+/// not checked for the team's warnings or for unfilled fields).
+fn written_part(body: &str) -> String {
+    body.lines()
+        .filter(|l| !l.starts_with('>'))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Checks, queues and sends the edited `draft`.
@@ -375,6 +416,14 @@ fn submit_on(
     let Some(d) = compose::parse_draft(draft) else {
         return Ok(Replied::NoRecipient { conversation });
     };
+    // A prompted field left as it was cannot go to a customer, whatever `force` says.
+    let fields = tanto_core::templates::unfilled(&written_part(&d.body));
+    if !fields.is_empty() {
+        return Ok(Replied::Unfilled {
+            conversation,
+            fields,
+        });
+    }
     let (index, mailbox) = ctx.mailbox_named(&p.conversation.mailbox)?;
     let mut attachments = Vec::new();
     // Files named on the command line, and by `Attach:` lines in the draft (the TUI's way).
@@ -393,12 +442,7 @@ fn submit_on(
         });
     }
     if !opts.force {
-        let written: String = d
-            .body
-            .lines()
-            .filter(|l| !l.starts_with('>'))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let written = written_part(&d.body);
         let warnings = compose::warnings(&written, attachments.len(), &ctx.config.team.warn_words);
         if !warnings.is_empty() {
             return Ok(Replied::Warned {

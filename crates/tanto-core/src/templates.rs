@@ -17,10 +17,14 @@ pub struct Values {
     pub agent_name: String,
     pub mailbox_address: String,
     pub subject: String,
+    /// The values given for prompted fields (`{{ask:order_id}}`): name, value.
+    pub fields: Vec<(String, String)>,
 }
 
-/// The text with `{{customer_name}}`, `{{agent_name}}`, `{{mailbox_address}}` and
-/// `{{subject}}` replaced (spaces inside the braces allowed); unknown ones are kept.
+/// The text with `{{customer.name}}`, `{{agent.name}}`, `{{mailbox.address}}` and
+/// `{{subject}}` replaced (also written `customer_name`, `agent_name`, `mailbox_address`;
+/// spaces inside the braces allowed), and each `{{ask:NAME}}` given a value in `v.fields`;
+/// unknown ones and prompted fields without a value are kept, so `unfilled` finds them.
 pub fn fill(text: &str, v: &Values) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -32,17 +36,76 @@ pub fn fill(text: &str, v: &Values) -> String {
             return out;
         };
         let key = after[..end].trim();
-        match key {
-            "customer_name" => out.push_str(&v.customer_name),
-            "agent_name" => out.push_str(&v.agent_name),
-            "mailbox_address" => out.push_str(&v.mailbox_address),
-            "subject" => out.push_str(&v.subject),
+        let given = ask_field(key).and_then(|name| {
+            v.fields
+                .iter()
+                .find(|(n, value)| n == name && !value.trim().is_empty())
+                .map(|(_, value)| value.as_str())
+        });
+        match (key, given) {
+            (_, Some(value)) => out.push_str(value),
+            ("customer_name" | "customer.name", _) => out.push_str(&v.customer_name),
+            ("agent_name" | "agent.name", _) => out.push_str(&v.agent_name),
+            ("mailbox_address" | "mailbox.address", _) => out.push_str(&v.mailbox_address),
+            ("subject" | "conversation.subject", _) => out.push_str(&v.subject),
             _ => out.push_str(&rest[start..start + 2 + end + 2]),
         }
         rest = &after[end + 2..];
     }
     out.push_str(rest);
     out
+}
+
+/// `text` with only its prompted fields given a value (a kept draft taken up again: the rest
+/// of it is the agent's and the customer's words, left as written).
+pub fn fill_fields(text: &str, fields: &[(String, String)]) -> String {
+    let mut out = text.to_string();
+    for (name, value) in fields.iter().filter(|(_, v)| !v.trim().is_empty()) {
+        let mut rest = out.as_str();
+        let mut next = String::with_capacity(out.len());
+        while let Some(start) = rest.find("{{") {
+            let after = &rest[start + 2..];
+            let Some(end) = after.find("}}") else {
+                break;
+            };
+            next.push_str(&rest[..start]);
+            match ask_field(after[..end].trim()) {
+                Some(n) if n == name => next.push_str(value),
+                _ => next.push_str(&rest[start..start + 2 + end + 2]),
+            }
+            rest = &after[end + 2..];
+        }
+        next.push_str(rest);
+        out = next;
+    }
+    out
+}
+
+/// The field a placeholder asks for (`ask:order_id` → `order_id`), if it is one.
+fn ask_field(key: &str) -> Option<&str> {
+    key.strip_prefix("ask:")
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+}
+
+/// The prompted fields (`{{ask:NAME}}`) still in `text`, each once, in order: a reply that
+/// has any cannot be sent.
+pub fn unfilled(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            break;
+        };
+        if let Some(name) = ask_field(after[..end].trim()) {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+        rest = &after[end + 2..];
+    }
+    names
 }
 
 /// Character bigrams and trigrams of the text, lower-cased, whitespace and punctuation
@@ -172,6 +235,7 @@ mod tests {
             agent_name: "Alice".into(),
             mailbox_address: "support@example.com".into(),
             subject: "返品".into(),
+            fields: Vec::new(),
         };
         assert_eq!(
             fill(
@@ -181,6 +245,35 @@ mod tests {
             "山田様、Aliceです。返品 {{x}} support@example.com"
         );
         assert_eq!(fill("{{open", &v), "{{open");
+    }
+
+    #[test]
+    fn dotted_names_and_prompted_fields_are_filled_and_what_is_not_given_stays_to_be_found() {
+        let v = Values {
+            customer_name: "山田 太郎".into(),
+            agent_name: "佐藤".into(),
+            fields: vec![
+                ("order_id".into(), "A-1234".into()),
+                ("empty".into(), " ".into()),
+            ],
+            ..Default::default()
+        };
+        let text = "{{customer.name}} 様\n{{agent.name}}です。ご注文 {{ ask:order_id }} の件、\
+                    {{ask:tracking}} でお届けします。{{ask:empty}} {{ask:tracking}}";
+        let filled = fill(text, &v);
+        assert_eq!(
+            filled,
+            "山田 太郎 様\n佐藤です。ご注文 A-1234 の件、{{ask:tracking}} でお届けします。\
+             {{ask:empty}} {{ask:tracking}}"
+        );
+        assert_eq!(unfilled(&filled), vec!["tracking", "empty"]);
+        assert!(unfilled("A-1234 {{customer.name}} {{ask:}} {{ask: }}").is_empty());
+        assert_eq!(unfilled("{{ask:x}"), Vec::<String>::new());
+        let kept = "{{customer.name}} 様 {{ask:tracking}} / {{ask:order_id}}";
+        assert_eq!(
+            fill_fields(kept, &[("tracking".into(), "JP-9".into())]),
+            "{{customer.name}} 様 JP-9 / {{ask:order_id}}"
+        );
     }
 
     fn t(name: &str, body: &str) -> Template {

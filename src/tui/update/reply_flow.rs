@@ -424,6 +424,16 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                         .collect(),
                 ),
                 Ok(Replied::Warned { warnings, .. }) => send_prompt(s, warnings),
+                Ok(Replied::Unfilled { fields, .. }) => {
+                    // It cannot go out as it is: back to the editor, saying what to fill.
+                    let fields: Vec<String> =
+                        fields.iter().map(|f| format!("{{{{ask:{f}}}}}")).collect();
+                    s.status.error =
+                        Some(tf("tui.reply.unfilled", &[("fields", &fields.join(", "))]));
+                    if let Some(c) = &s.compose {
+                        out.push(Command::EditReply { id: c.id.clone() });
+                    }
+                }
                 Ok(Replied::NoRecipient { .. }) => {
                     send_prompt(s, vec![tr("tui.reply.no_recipient").into()])
                 }

@@ -45,6 +45,9 @@ pub struct Agent {
     pub role: Role,
     /// The editor for drafts (default: $VISUAL, then $EDITOR, then vi).
     pub editor: Option<String>,
+    /// This agent's signature, above the mailbox's in every reply (placeholders allowed).
+    #[serde(default)]
+    pub signature: String,
     /// Where this agent's private files live: kept drafts, actions made offline (default:
     /// `$XDG_STATE_HOME/tanto`, i.e. `~/.local/state/tanto`).
     pub state_dir: Option<std::path::PathBuf>,
