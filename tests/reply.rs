@@ -451,3 +451,65 @@ fn a_reply_goes_to_the_server_s_sender_not_to_a_reply_to_planted_in_the_shared_c
     let subject = parsed(&got[0]).subject().unwrap_or_default().to_string();
     assert!(!subject.contains("forged"), "{subject}");
 }
+
+/// Issue 23 (送信確認): with `confirm_new_domains`, a first reply to a domain the team has
+/// never written to stops for a second look (exit 1, naming the domain; the TUI asks "send
+/// anyway"); `--force` sends it, and once the team has written there, the next reply to that
+/// domain goes out without a word.
+#[test]
+fn a_first_reply_to_a_new_domain_asks_for_confirmation() {
+    let server = Dovecot::start();
+    let sink = SmtpSink::start();
+    server.append(
+        "support",
+        "INBOX",
+        &question(1, "請求書を送ってください。"),
+        &[],
+    );
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = agent(
+        &server,
+        &sink,
+        root.path(),
+        "alice",
+        "[team]\nconfirm_new_domains = true\n",
+    );
+    alice.sync();
+    let id = only_id(&alice);
+    let (code, _, err) = reply_with(&alice, &id, root.path(), "お送りします。");
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("customer.jp") && err.contains("never written"),
+        "{err}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(sink.received().is_empty(), "nothing went out");
+    let (code, _, err) = run_code(
+        &alice,
+        &[
+            "reply",
+            &id,
+            "--force",
+            "--body-file",
+            &body_file(root.path(), "お送りします。"),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    sink.wait_for(1, Duration::from_secs(30));
+
+    // The team's mail to customer.jp is in Sent now: the next customer there is no stranger.
+    server.append(
+        "support",
+        "INBOX",
+        &question(2, "領収書もお願いします。"),
+        &[],
+    );
+    alice.sync();
+    let second = all_ids(&alice)
+        .into_iter()
+        .find(|c| *c != id)
+        .expect("the second conversation");
+    let (code, _, err) = reply_with(&alice, &second, root.path(), "承知しました。");
+    assert_eq!(code, 0, "{err}");
+    sink.wait_for(2, Duration::from_secs(30));
+}

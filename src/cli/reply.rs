@@ -246,7 +246,17 @@ pub fn report(r: &Replied) -> u8 {
                 "tanto: {}",
                 tf(
                     "reply.warned",
-                    &[("id", conversation), ("warnings", &warnings.join("; "))]
+                    &[
+                        ("id", conversation),
+                        (
+                            "warnings",
+                            &warnings
+                                .iter()
+                                .map(crate::i18n::send_warning)
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        )
+                    ]
                 )
             );
             1

@@ -71,6 +71,17 @@ pub fn hold_text(h: &tanto_core::outbox::Hold) -> String {
     }
 }
 
+/// Why a written reply was stopped for a second look, as the front ends say it.
+pub fn send_warning(w: &tanto_core::compose::SendWarning) -> String {
+    use tanto_core::compose::SendWarning as W;
+    let one = tanto_mail::sanitize::single_line;
+    match w {
+        W::NoAttachment => t("send_warning.no_attachment").to_string(),
+        W::WarnWord(word) => tf("send_warning.warn_word", &[("word", &one(word))]),
+        W::NewDomain(domain) => tf("send_warning.new_domain", &[("domain", &one(domain))]),
+    }
+}
+
 /// A status as the front ends name it.
 /// "since 5 min" for a holder's claim of `idle` seconds ago (or "just now").
 pub fn held_since(idle: Option<i64>) -> String {

@@ -79,7 +79,7 @@ pub enum Replied {
     /// Warnings (missing attachment, team words): nothing was sent.
     Warned {
         conversation: String,
-        warnings: Vec<String>,
+        warnings: Vec<compose::SendWarning>,
     },
     /// The draft has no recipient left.
     NoRecipient { conversation: String },
@@ -386,6 +386,27 @@ impl Prepared {
     }
 }
 
+/// A warning for each recipient domain the team never wrote to (the shared address's own
+/// domain aside): a mistyped address is caught before the customer's data goes to a stranger.
+fn new_domains(
+    ctx: &Ctx,
+    mailbox: &crate::config::Mailbox,
+    recipients: &[Address],
+) -> anyhow::Result<Vec<compose::SendWarning>> {
+    let ours = compose::domains(&[Address {
+        name: None,
+        email: mailbox.address.clone(),
+    }]);
+    let cache = ctx.cache()?;
+    let mut out = Vec::new();
+    for domain in compose::domains(recipients) {
+        if !ours.contains(&domain) && !cache.wrote_to_domain(&mailbox.name, &domain)? {
+            out.push(compose::SendWarning::NewDomain(domain));
+        }
+    }
+    Ok(out)
+}
+
 /// What the agent wrote: the body without the quoted lines (a customer's quoted text is
 /// not checked for the team's warnings or for unfilled fields).
 fn written_part(body: &str) -> String {
@@ -443,7 +464,11 @@ fn submit_on(
     }
     if !opts.force {
         let written = written_part(&d.body);
-        let warnings = compose::warnings(&written, attachments.len(), &ctx.config.team.warn_words);
+        let mut warnings =
+            compose::warnings(&written, attachments.len(), &ctx.config.team.warn_words);
+        if ctx.config.team.confirm_new_domains {
+            warnings.extend(new_domains(ctx, mailbox, &[&d.to[..], &d.cc[..]].concat())?);
+        }
         if !warnings.is_empty() {
             return Ok(Replied::Warned {
                 conversation,

@@ -243,20 +243,44 @@ fn display(a: &Address) -> String {
 
 /// Words from the team's list found in the text, and whether an attachment is mentioned
 /// ("attached", "添付") but none is attached.
-pub fn warnings(body_written: &str, attachments: usize, warn_words: &[String]) -> Vec<String> {
+pub fn warnings(body_written: &str, attachments: usize, warn_words: &[String]) -> Vec<SendWarning> {
     let lower = body_written.to_lowercase();
     let mut out = Vec::new();
     let mentions = ["attached", "attachment", "添付"]
         .iter()
         .any(|w| lower.contains(w));
     if mentions && attachments == 0 {
-        out.push("the text mentions an attachment, but nothing is attached".to_string());
+        out.push(SendWarning::NoAttachment);
     }
     for w in warn_words {
         if !w.trim().is_empty() && lower.contains(&w.to_lowercase()) {
-            out.push(format!(
-                "the text contains {w:?} (a word the team warns about)"
-            ));
+            out.push(SendWarning::WarnWord(w.clone()));
+        }
+    }
+    out
+}
+
+/// Why a written reply should be looked at again before it goes out; a person may send it
+/// anyway (`--force`, the TUI's "send anyway"). The front ends word it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendWarning {
+    /// The text mentions an attachment, but nothing is attached.
+    NoAttachment,
+    /// The text holds a word the team warns about.
+    WarnWord(String),
+    /// The team has never written to this domain (a mistyped address?).
+    NewDomain(String),
+}
+
+/// The domains of `recipients` (lower-cased, each once, in order).
+pub fn domains(recipients: &[Address]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for a in recipients {
+        if let Some((_, domain)) = a.email.rsplit_once('@') {
+            let d = domain.to_ascii_lowercase();
+            if !d.is_empty() && !out.contains(&d) {
+                out.push(d);
+            }
         }
     }
     out
@@ -369,7 +393,13 @@ mod tests {
         assert_eq!(warnings("資料を添付します", 0, &[]).len(), 1);
         assert!(warnings("資料を添付します", 1, &[]).is_empty());
         let w = warnings("We guarantee it", 0, &["guarantee".into()]);
-        assert!(w[0].contains("guarantee"), "{w:?}");
+        assert_eq!(w, vec![SendWarning::WarnWord("guarantee".into())]);
+        let to = [
+            a(None, "x@Example.COM"),
+            a(None, "y@example.com"),
+            a(None, "z@c.jp"),
+        ];
+        assert_eq!(domains(&to), vec!["example.com", "c.jp"]);
     }
 
     #[test]

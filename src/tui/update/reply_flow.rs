@@ -423,7 +423,9 @@ pub(super) fn reply_worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                         .map(|a| tf("tui.reply.arrived", &[("what", a)]))
                         .collect(),
                 ),
-                Ok(Replied::Warned { warnings, .. }) => send_prompt(s, warnings),
+                Ok(Replied::Warned { warnings, .. }) => {
+                    send_prompt(s, warnings.iter().map(crate::i18n::send_warning).collect())
+                }
                 Ok(Replied::Unfilled { fields, .. }) => {
                     // It cannot go out as it is: back to the editor, saying what to fill.
                     let fields: Vec<String> =

@@ -78,6 +78,9 @@ pub struct Team {
     /// Addresses of the team (besides the mailbox address) whose mail counts as a reply.
     #[serde(default)]
     pub addresses: Vec<String>,
+    /// Ask before a reply goes to a domain the team has never written to (送信確認).
+    #[serde(default)]
+    pub confirm_new_domains: bool,
     /// Poll the watched folders every this many milliseconds instead of waiting on IDLE
     /// (0: IDLE). Some servers (Dovecot) hold IDLE notifications for 0.5 s; polling makes a
     /// colleague's claim show sooner at the cost of a NOOP per interval per agent.
@@ -108,6 +111,7 @@ impl Default for Team {
             sticky_assignee: false,
             stale_claim_hours: default_stale_hours(),
             addresses: Vec::new(),
+            confirm_new_domains: false,
             live_poll_ms: 0,
             agents: Vec::new(),
             reply_target_mins: None,
