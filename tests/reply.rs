@@ -513,3 +513,40 @@ fn a_first_reply_to_a_new_domain_asks_for_confirmation() {
     assert_eq!(code, 0, "{err}");
     sink.wait_for(2, Duration::from_secs(30));
 }
+
+/// Issue 23: with `keep_cc`, a reply keeps in Cc whoever the customer's latest mail had in
+/// Cc (and the envelope goes to them too); without it, only the customer.
+#[test]
+fn a_team_that_keeps_the_cc_answers_the_customer_s_cc_too() {
+    for keep in [true, false] {
+        let server = Dovecot::start();
+        let sink = SmtpSink::start();
+        server.append(
+            "support",
+            "INBOX",
+            &question(1, "見積もりをください。"),
+            &[],
+        );
+        let root = tempfile::tempdir().expect("tempdir");
+        let alice = agent(
+            &server,
+            &sink,
+            root.path(),
+            "alice",
+            &format!("[team]\nkeep_cc = {keep}\n"),
+        );
+        alice.sync();
+        let id = only_id(&alice);
+        let (code, _, err) = reply_with(&alice, &id, root.path(), "お送りします。");
+        assert_eq!(code, 0, "{err}");
+        let got = sink.wait_for(1, Duration::from_secs(30));
+        let cc = got[0].header("Cc").unwrap_or_default();
+        assert_eq!(cc.contains("boss1@customer.jp"), keep, "Cc: {cc}");
+        assert_eq!(
+            got[0].rcpt_to.iter().any(|r| r == "boss1@customer.jp"),
+            keep,
+            "{:?}",
+            got[0].rcpt_to
+        );
+    }
+}

@@ -211,7 +211,12 @@ pub fn prepare(ctx: &Ctx, id: &str, opts: &Options) -> anyhow::Result<Result<Pre
         text: rendered.text,
     };
     let team = ctx.team(mailbox).addresses;
-    let (to, cc) = compose::recipients(&orig, &team, opts.all);
+    let answer = match (opts.all, ctx.config.team.keep_cc) {
+        (true, _) => compose::Answer::All,
+        (false, true) => compose::Answer::KeepCc,
+        (false, false) => compose::Answer::Customer,
+    };
+    let (to, cc) = compose::recipients(&orig, &team, answer);
     let subject = compose::reply_subject(&orig.subject);
     let (in_reply_to, references) = compose::threading(&orig);
     let quote = compose::quote(&orig);

@@ -21,9 +21,24 @@ pub struct Original {
     pub text: String,
 }
 
-/// Who the reply is to: reply (the customer) or reply-all (also everyone else addressed,
-/// minus the team's own addresses).
-pub fn recipients(orig: &Original, team: &[String], all: bool) -> (Vec<Address>, Vec<Address>) {
+/// Whom a reply answers besides the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// The customer only.
+    Customer,
+    /// The customer, and in Cc whoever the mail answered had in Cc (a team's `keep_cc`).
+    KeepCc,
+    /// Everyone the mail was addressed to (reply-all).
+    All,
+}
+
+/// Who the reply is to: the customer, and by `answer` the mail's Cc or everyone else
+/// addressed; never the team's own addresses, nobody twice.
+pub fn recipients(
+    orig: &Original,
+    team: &[String],
+    answer: Answer,
+) -> (Vec<Address>, Vec<Address>) {
     let ours = |a: &Address| team.iter().any(|t| t.eq_ignore_ascii_case(&a.email));
     // A contact form writes From = the shared address and Reply-To = the customer.
     let customer: Vec<Address> = if !orig.reply_to.is_empty() {
@@ -44,10 +59,13 @@ pub fn recipients(orig: &Original, team: &[String], all: bool) -> (Vec<Address>,
         push(&mut to, &[], a);
     }
     let mut cc = Vec::new();
-    if all {
-        for a in orig.to.iter().chain(&orig.cc) {
-            push(&mut cc, &to, a);
-        }
+    let others: Vec<&Address> = match answer {
+        Answer::Customer => Vec::new(),
+        Answer::KeepCc => orig.cc.iter().collect(),
+        Answer::All => orig.to.iter().chain(&orig.cc).collect(),
+    };
+    for a in others {
+        push(&mut cc, &to, a);
     }
     (to, cc)
 }
@@ -308,11 +326,33 @@ mod tests {
             ..Default::default()
         };
         let team = vec!["support@example.com".to_string(), "info@example.com".into()];
-        let (to, cc) = recipients(&orig, &team, true);
+        let (to, cc) = recipients(&orig, &team, Answer::All);
         assert_eq!(to, vec![a(Some("Yamada"), "yamada@customer.jp")]);
         assert_eq!(cc, vec![a(None, "boss@customer.jp")]);
-        let (_, cc) = recipients(&orig, &team, false);
+        let (_, cc) = recipients(&orig, &team, Answer::Customer);
         assert!(cc.is_empty());
+    }
+
+    #[test]
+    fn keeping_the_cc_answers_whoever_the_customer_copied_but_not_the_team() {
+        let orig = Original {
+            from: Some(a(Some("Yamada"), "yamada@customer.jp")),
+            to: vec![a(None, "support@example.com"), a(None, "sales@partner.jp")],
+            cc: vec![
+                a(None, "boss@customer.jp"),
+                a(None, "info@example.com"),
+                a(None, "Yamada@customer.jp"),
+            ],
+            ..Default::default()
+        };
+        let team = vec!["support@example.com".to_string(), "info@example.com".into()];
+        let (to, cc) = recipients(&orig, &team, Answer::KeepCc);
+        assert_eq!(to, vec![a(Some("Yamada"), "yamada@customer.jp")]);
+        assert_eq!(
+            cc,
+            vec![a(None, "boss@customer.jp")],
+            "not the To, not the team"
+        );
     }
 
     #[test]
@@ -322,7 +362,7 @@ mod tests {
             reply_to: vec![a(None, "k@customer.jp")],
             ..Default::default()
         };
-        let (to, _) = recipients(&orig, &["support@example.com".into()], false);
+        let (to, _) = recipients(&orig, &["support@example.com".into()], Answer::Customer);
         assert_eq!(to, vec![a(None, "k@customer.jp")]);
     }
 

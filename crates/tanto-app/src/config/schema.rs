@@ -81,6 +81,9 @@ pub struct Team {
     /// Ask before a reply goes to a domain the team has never written to (送信確認).
     #[serde(default)]
     pub confirm_new_domains: bool,
+    /// A reply keeps in Cc whoever the customer's mail had in Cc (CC引き継ぎ).
+    #[serde(default)]
+    pub keep_cc: bool,
     /// Poll the watched folders every this many milliseconds instead of waiting on IDLE
     /// (0: IDLE). Some servers (Dovecot) hold IDLE notifications for 0.5 s; polling makes a
     /// colleague's claim show sooner at the cost of a NOOP per interval per agent.
@@ -112,6 +115,7 @@ impl Default for Team {
             stale_claim_hours: default_stale_hours(),
             addresses: Vec::new(),
             confirm_new_domains: false,
+            keep_cc: false,
             live_poll_ms: 0,
             agents: Vec::new(),
             reply_target_mins: None,
