@@ -46,6 +46,9 @@ pub fn warning(w: &Warning) -> String {
             "warning.not_marked_done",
             &[("id", id), ("error", &cause_text(error))],
         ),
+        W::OutsideRepliesNotChecked { error } => {
+            tf("warning.outside_replies", &[("error", &cause_text(error))])
+        }
         W::TemplatesUnranked { error } => tf(
             "warning.templates_unranked",
             &[("error", &cause_text(error))],
@@ -115,6 +118,7 @@ mod tests {
                 error: error(),
             },
             W::TemplatesUnranked { error: error() },
+            W::OutsideRepliesNotChecked { error: error() },
             W::DraftNotKept { error: error() },
         ]
     }

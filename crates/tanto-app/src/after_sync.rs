@@ -40,7 +40,7 @@ pub fn sync_once(ctx: &Ctx) -> anyhow::Result<Vec<MailboxReport>> {
 }
 
 /// The passes after a sync of mailbox `m` (index `i`) on its connection `c`: the sticky
-/// assignment, then the outbox; what they did told through `ctx.notify`. The outbox's
+/// assignment, then the outbox, then replies sent from other mail clients; what they did told through `ctx.notify`. The outbox's
 /// result is returned too (the watcher times its next round by it).
 pub fn after_sync(
     ctx: &Ctx,
@@ -55,6 +55,10 @@ pub fn after_sync(
         }
     }
     let sent = report_outbox(ctx, super::reply_outbox::process_on(ctx, cache, c, i, m));
+    if let Err(e) = super::outside_replies::pass(ctx, cache, c, m) {
+        ctx.notify
+            .warn(super::Warning::OutsideRepliesNotChecked { error: e.into() });
+    }
     apply_offline(ctx, m);
     sent
 }

@@ -19,6 +19,7 @@ pub mod offline;
 pub mod outbox_admin;
 pub mod outbox_marks;
 pub mod outcome;
+pub mod outside_replies;
 pub mod presence;
 pub mod reply;
 pub mod reply_outbox;

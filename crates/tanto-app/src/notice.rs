@@ -54,6 +54,8 @@ pub enum Warning {
     NotMarkedDone { id: String, error: Cause },
     /// The agent's copy of a reply could not be kept (the reply itself goes on).
     DraftNotKept { error: Cause },
+    /// Replies sent from other mail clients could not be looked for in Sent.
+    OutsideRepliesNotChecked { error: Cause },
     /// The templates could not be ranked for a draft.
     TemplatesUnranked { error: Cause },
 }

@@ -150,4 +150,52 @@ impl Cache {
             .and_then(|mut st| st.query_row(params![mailbox, pattern], |r| r.get(0)))
             .map_err(|e| self.err(e))
     }
+
+    /// The team's last word in open conversations that tanto did not write: mail in Sent
+    /// (or from the team's addresses) received at or after `since`, newer than the
+    /// conversation's newest customer mail, not a reply of tanto's (whose Message-IDs start
+    /// with `tanto.`), with no `sent` event about it yet. Oldest first.
+    pub fn outside_replies(&self, mailbox: &str, since: i64) -> Result<Vec<OutsideReply>> {
+        let r: rusqlite::Result<Vec<OutsideReply>> = (|| {
+            let mut st = self.conn.prepare_cached(
+                "SELECT c.id, m.message_id, m.subject, c.assignee,
+                   (SELECT mi.message_id FROM messages mi
+                     WHERE mi.mailbox = c.mailbox AND mi.conv = c.id AND mi.direction = 'in'
+                       AND mi.noise IS NULL AND mi.message_id IS NOT NULL
+                     ORDER BY mi.internal_date DESC, mi.id DESC LIMIT 1)
+                 FROM messages m
+                 JOIN conversations c ON c.mailbox = m.mailbox AND c.id = m.conv
+                 WHERE m.mailbox = ?1 AND m.direction = 'out' AND m.internal_date >= ?2
+                   AND m.message_id IS NOT NULL AND m.message_id NOT LIKE 'tanto.%'
+                   AND c.status IN ('new', 'wip') AND c.messages > 0
+                   AND m.internal_date >= c.last_received
+                   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.mailbox = m.mailbox
+                         AND e.about = m.message_id AND e.kind = 'sent' AND e.void = 0)
+                 ORDER BY m.internal_date, m.id",
+            )?;
+            let rows = st.query_map(params![mailbox, since], |r| {
+                Ok(OutsideReply {
+                    conversation: r.get(0)?,
+                    message_id: r.get(1)?,
+                    subject: r.get(2)?,
+                    holder: r.get(3)?,
+                    answered: r.get(4)?,
+                })
+            })?;
+            rows.collect()
+        })();
+        r.map_err(|e| self.err(e))
+    }
+}
+
+/// A reply the team sent from another mail client (see `Cache::outside_replies`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutsideReply {
+    pub conversation: String,
+    pub message_id: String,
+    pub subject: String,
+    /// Who holds the conversation (the reply is theirs, as far as anyone can tell).
+    pub holder: Option<String>,
+    /// The customer's newest mail, which the reply answers.
+    pub answered: Option<String>,
 }

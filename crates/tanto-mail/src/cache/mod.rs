@@ -34,7 +34,7 @@ pub use audit::CachedStates;
 pub use bulk::BulkLoad;
 pub use events::{EventRow, StateMessage};
 pub use lease::{host_name, Lease};
-pub use lookup::Lookup;
+pub use lookup::{Lookup, OutsideReply};
 pub use outbox_seen::OutboxSeen;
 pub use overdue::OverdueCounts;
 pub use rows::{ConversationRow, MessageRow, StatusCounts, WindowRow};
