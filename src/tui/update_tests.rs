@@ -22,6 +22,7 @@ pub(crate) fn row(id: &str, subject: &str, status: Status) -> WindowRow {
             last_received: 1_700_000_000,
         },
         present: None,
+        unread: false,
     }
 }
 

@@ -55,6 +55,8 @@ pub fn after_sync(
         }
     }
     let sent = report_outbox(ctx, super::reply_outbox::process_on(ctx, cache, c, i, m));
+    // From the first sync on, what arrives is new to this agent until they look at it.
+    let _ = cache.start_seen(&ctx.config.agent.id, tanto_core::clock::now());
     if let Err(e) = super::outside_replies::pass(ctx, cache, c, m) {
         ctx.notify
             .warn(super::Warning::OutsideRepliesNotChecked { error: e.into() });

@@ -182,9 +182,19 @@ pub fn prepare_filter(ctx: &Ctx) -> anyhow::Result<bool> {
 }
 
 /// The conversation `id` (or a unique prefix) with its timeline; fetches bodies the cache
-/// lacks, and marks this agent as viewing it.
+/// lacks, marks this agent as viewing it, and its mail as seen by this agent.
 pub fn view(ctx: &Ctx, id: &str) -> anyhow::Result<ConversationView> {
-    build_view(ctx, id, true)
+    let v = build_view(ctx, id, true)?;
+    // Looked at: its mail up to now is not new to this agent any more (a cache that cannot
+    // take it only leaves the marker on).
+    if let Ok(cache) = ctx.cache() {
+        let me = &ctx.config.agent.id;
+        let (c, now) = (&v.conversation, tanto_core::clock::now());
+        let _ = cache
+            .start_seen(me, now)
+            .and_then(|()| cache.mark_seen(me, &c.mailbox, &c.id, now));
+    }
+    Ok(v)
 }
 
 /// The conversation `id` as `view` gives it, but with its messages alone (no notes or

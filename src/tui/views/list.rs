@@ -58,7 +58,12 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
             }
             _ => Style::default(),
         };
-        let marker = if r.present.is_some() { "*" } else { " " };
+        // A teammate there now, else mail since this agent last looked (bold too).
+        let marker = match (r.present.is_some(), r.unread) {
+            (true, _) => "*",
+            (false, true) => "+",
+            (false, false) => " ",
+        };
         let assignee = c.assignee.as_deref().unwrap_or("");
         let mut spans = vec![Span::styled(
             fit(&age(s, c.last_received), cols.age),
@@ -84,6 +89,9 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         let mut line = Line::from(spans);
         if i == s.list.selected {
             line = line.style(t.selected());
+        }
+        if r.unread {
+            line.style = line.style.add_modifier(Modifier::BOLD);
         }
         lines.push(line);
     }

@@ -186,6 +186,30 @@ impl Cache {
         })();
         r.map_err(|e| self.err(e))
     }
+
+    /// `agent` looked at the conversation at `at`: its mail up to then is not new to them.
+    pub fn mark_seen(&self, agent: &str, mailbox: &str, conv: &str, at: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO agent_seen (agent, mailbox, conv, at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (agent, mailbox, conv) DO UPDATE SET at = MAX(at, excluded.at)",
+            )
+            .and_then(|mut st| st.execute(params![agent, mailbox, conv, at]))
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// `agent` starts on this cache at `at` (kept from the first call): mail from before is
+    /// not new to them, so a first look at a big mailbox is not all unread.
+    pub fn start_seen(&self, agent: &str, at: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO agent_seen (agent, mailbox, conv, at) VALUES (?1, '', '', ?2)",
+            )
+            .and_then(|mut st| st.execute(params![agent, at]))
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
 }
 
 /// A reply the team sent from another mail client (see `Cache::outside_replies`).

@@ -6,8 +6,8 @@ use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, OptionalExtension};
 
 use super::rows::{
-    conv_row, counts_row, fold_counts, window_row, ConversationRow, StatusCounts, WindowRow,
-    CONV_COLUMNS,
+    conv_row, counts_row, fold_counts, unread_sql, window_row, ConversationRow, StatusCounts,
+    WindowRow, CONV_COLUMNS,
 };
 use super::tab_query::{ListFilter, Params, TabQuery, SHORT_TEXT_CAP};
 use super::{fts, Cache, Result};
@@ -121,17 +121,20 @@ impl Cache {
                 .replace(" id,", " c.id,");
             let mut p = Params::default();
             let cond = q.where_clause(self.indexed_for(q), &mut p);
+            let me_at = p.bind(me.to_string());
             let sql = format!(
                 "SELECT {cols},
                    (SELECT group_concat(p.agent, ', ') FROM presence p
                      WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > {now}
-                       AND p.agent != {me})
+                       AND p.agent != {me}),
+                   {unread}
                  FROM conversations c WHERE {cond}
                  ORDER BY c.last_received DESC, c.id LIMIT {limit} OFFSET {offset}",
                 now = p.bind(tanto_core::clock::now()),
                 me = p.bind(me.to_string()),
                 limit = p.bind(limit.min(i64::MAX as u64) as i64),
                 offset = p.bind(offset.min(i64::MAX as u64) as i64),
+                unread = unread_sql(&me_at),
             );
             let mut st = self.conn.prepare_cached(&sql)?;
             let rows = st.query_map(params_from_iter(p.0), window_row)?;
@@ -178,8 +181,10 @@ impl Cache {
             let mut st = self.conn.prepare_cached(&format!(
                 "SELECT {cols},
                    (SELECT group_concat(p.agent, ', ') FROM presence p
-                     WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > ?3 AND p.agent != ?4)
-                 FROM conversations c WHERE c.mailbox = ?1 AND c.id = ?2"
+                     WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > ?3 AND p.agent != ?4),
+                   {unread}
+                 FROM conversations c WHERE c.mailbox = ?1 AND c.id = ?2",
+                unread = unread_sql("?4"),
             ))?;
             let now = tanto_core::clock::now();
             let mut out = Vec::with_capacity(keys.len());

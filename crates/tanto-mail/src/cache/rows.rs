@@ -45,6 +45,24 @@ pub struct WindowRow {
     pub conversation: ConversationRow,
     /// Agents (other than the asker) viewing or replying, comma-separated.
     pub present: Option<String>,
+    /// Mail came into the conversation since the asker last looked at it (`Cache::mark_seen`).
+    pub unread: bool,
+}
+
+/// SQL: whether conversation `c` has mail the agent bound at `me` has not seen: mail newer
+/// than their last look (else than when they started on this cache), their own replies
+/// aside (tanto's Message-IDs name the agent).
+pub(super) fn unread_sql(me: &str) -> String {
+    format!(
+        "COALESCE((SELECT MAX(m.internal_date) FROM messages m
+            WHERE m.mailbox = c.mailbox AND m.conv = c.id
+              AND (m.message_id IS NULL OR m.message_id NOT LIKE 'tanto.' || c.id || '.' || {me} || '.%'))
+          > COALESCE((SELECT s.at FROM agent_seen s WHERE s.agent = {me} AND s.mailbox = c.mailbox
+                        AND s.conv = c.id),
+                     (SELECT s.at FROM agent_seen s WHERE s.agent = {me} AND s.mailbox = ''
+                        AND s.conv = ''),
+                     9223372036854775807), 0)"
+    )
 }
 
 /// How many conversations each status holds, and how many are the asker's in progress.
@@ -143,5 +161,6 @@ pub(super) fn window_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WindowRow> {
     Ok(WindowRow {
         conversation: conv_row(r)?,
         present: r.get(10)?,
+        unread: r.get(11)?,
     })
 }

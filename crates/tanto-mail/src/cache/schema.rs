@@ -269,6 +269,18 @@ CREATE INDEX conversations_recent ON conversations (last_received DESC, id, mail
     customer, status, assignee, previous_assignee, messages, customer_name) WHERE messages > 0;
 UPDATE changes SET counter = counter + 1 WHERE id = 1;
 "#,
+    // v17: what each agent last looked at (personal unread, never the server's \Seen): one
+    // row per (agent, conversation), and a row with empty mailbox and conversation for when
+    // the agent started on this cache (what was there before is not new to them).
+    r#"
+CREATE TABLE agent_seen (
+    agent TEXT NOT NULL,
+    mailbox TEXT NOT NULL,
+    conv TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (agent, mailbox, conv)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end

@@ -402,3 +402,68 @@ fn the_list_rows_carry_the_customers_name_after_a_sync_and_after_a_bulk_load() {
         assert_eq!(names(&c), want, "bulk: {bulk}");
     }
 }
+
+/// Personal unread (issue 23): mail that came in after an agent last looked is new to that
+/// agent only, their own tanto replies aside; nothing is new before they start.
+#[test]
+fn a_conversation_is_unread_for_each_agent_until_they_look_at_it() {
+    let t = team();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut c = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+    let mut f = c
+        .folder("support", "INBOX", FolderRole::Inbox)
+        .expect("folder");
+    f.uidvalidity = Some(1);
+    let mail = |uid: u32, at: i64, id: &str, refs: &'static [&'static str], from: &'static str| {
+        let mut m = meta(&(uid, at, "", refs, "Order", from, ""));
+        m.headers.message_id = Some(id.to_string());
+        m
+    };
+    let unread = |c: &Cache, agent: &str| -> Vec<bool> {
+        c.list_window(&crate::cache::TabQuery::default(), agent, 0, 10)
+            .expect("window")
+            .into_iter()
+            .map(|r| r.unread)
+            .collect()
+    };
+    c.add_messages(&t, &f, vec![mail(1, 100, "a", &[], "c1@x")])
+        .expect("add");
+    assert_eq!(
+        unread(&c, "alice"),
+        [false],
+        "nobody has started: nothing is new"
+    );
+    c.start_seen("alice", 150).expect("start");
+    c.start_seen("bob", 150).expect("start");
+    c.start_seen("alice", 999)
+        .expect("kept from the first call");
+    assert_eq!(unread(&c, "alice"), [false], "older than alice's start");
+    c.add_messages(&t, &f, vec![mail(2, 200, "b", &["a"], "c1@x")])
+        .expect("add");
+    assert_eq!(unread(&c, "alice"), [true]);
+    assert_eq!(unread(&c, "bob"), [true]);
+    let id = c
+        .list_window(&crate::cache::TabQuery::default(), "alice", 0, 1)
+        .expect("window")[0]
+        .conversation
+        .id
+        .clone();
+    c.mark_seen("alice", "support", &id, 250).expect("seen");
+    assert_eq!(unread(&c, "alice"), [false], "alice looked");
+    assert_eq!(unread(&c, "bob"), [true], "bob did not");
+    // Alice's own reply through tanto is not news to her; it is to bob.
+    let own = format!("tanto.{id}.alice.k1@ex.com");
+    let refs: &'static [&'static str] = &["a", "b"];
+    c.add_messages(&t, &f, vec![mail(3, 300, &own, refs, "support@ex.com")])
+        .expect("add");
+    assert_eq!(unread(&c, "alice"), [false]);
+    c.mark_seen("bob", "support", &id, 260).expect("seen");
+    assert_eq!(
+        unread(&c, "bob"),
+        [true],
+        "alice's reply came after bob looked"
+    );
+    // An older look never undoes a newer one.
+    c.mark_seen("alice", "support", &id, 10).expect("seen");
+    assert_eq!(unread(&c, "alice"), [false]);
+}
