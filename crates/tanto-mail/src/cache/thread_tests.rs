@@ -382,7 +382,9 @@ fn the_list_rows_carry_the_customers_name_after_a_sync_and_after_a_bulk_load() {
         ("c2@x".to_string(), None),
         ("c3@x".to_string(), None),
     ];
-    for bulk in [false, true] {
+    // One at a time, in bulk, and in a bulk load cut off after `cut` messages and resumed
+    // (the names of the rows written before come back from the rows).
+    for (bulk, cut) in [(false, 0), (true, 4), (true, 1), (true, 3)] {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut c = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
         let mut f = c
@@ -392,14 +394,22 @@ fn the_list_rows_carry_the_customers_name_after_a_sync_and_after_a_bulk_load() {
         if bulk {
             assert!(c.bulk_wanted(&t, &f).expect("wanted"));
             let mut load = c.bulk_open(&t).expect("open load");
-            c.bulk_add(&mut load, &t, &f, metas()).expect("add");
+            let all = metas();
+            let (first, rest) = all.split_at(cut);
+            c.bulk_add(&mut load, &t, &f, first.to_vec()).expect("add");
+            if !rest.is_empty() {
+                drop(load);
+                assert!(c.bulk_wanted(&t, &f).expect("wanted again"));
+                load = c.bulk_open(&t).expect("reopen load");
+                c.bulk_add(&mut load, &t, &f, rest.to_vec()).expect("add");
+            }
             c.bulk_finish(load).expect("finish");
         } else {
             for m in metas() {
                 c.add_messages(&t, &f, vec![m]).expect("add");
             }
         }
-        assert_eq!(names(&c), want, "bulk: {bulk}");
+        assert_eq!(names(&c), want, "bulk: {bulk}, cut at {cut}");
     }
 }
 

@@ -184,7 +184,7 @@ fn q_decode(text: &[u8]) -> Vec<u8> {
 /// An unstructured header value (Subject) decoded: encoded-words in any charset, raw 8-bit
 /// or ISO-2022-JP text recognised, `hint` (the message's charset) for raw bytes in no charset.
 pub(super) fn decode_header_value(raw: &[u8], hint: Option<&str>) -> String {
-    let mut value = unfold(raw);
+    let mut value = unfold(raw).into_owned();
     // No encoded-word, no JIS escape, UTF-8: the text as it is (what the pieces give).
     let plain = !value.windows(2).any(|w| w == b"=?") && !value.contains(&0x1b);
     if crate::fast_path::enabled() && plain {
