@@ -1,7 +1,7 @@
 //! Issue 23: a reply the team sent from another mail client (Outlook, a phone, webmail) is
 //! picked up from Sent by the next sync, attributed (to the conversation's holder, else
 //! `outside`), and moves the conversation to done like a reply from tanto; once only, and
-//! not for old mail in Sent.
+//! not for old mail in Sent nor for what was in Sent before a cache's first sync.
 
 mod harness;
 mod support;
@@ -78,6 +78,7 @@ fn a_reply_sent_from_another_client_is_attributed_and_closes_the_conversation_on
     let alice = Tanto::new(&server, &root.path().join("a"), "alice");
     let bob = Tanto::new(&server, &root.path().join("b"), "bob");
     alice.sync();
+    bob.sync();
     let held = conversation(&alice, "question 1")["id"]
         .as_str()
         .expect("id")
@@ -113,6 +114,11 @@ fn a_reply_sent_from_another_client_is_attributed_and_closes_the_conversation_on
     assert_eq!(three["status"], "new", "{three}");
     assert!(sent_events(&bob, three["id"].as_str().expect("id")).is_empty());
 
+    // A cache that first syncs now takes what is in Sent as history: nothing is picked up
+    // twice, and nothing was missed (bob's sync logged it for everyone).
+    let carol = Tanto::new(&server, &root.path().join("c"), "carol");
+    carol.sync();
+    assert_eq!(sent_events(&carol, &held).len(), 1);
     // Alice's sync (another cache, the same server) logs nothing twice.
     alice.sync();
     bob.sync();

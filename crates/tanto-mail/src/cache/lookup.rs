@@ -151,8 +151,8 @@ impl Cache {
             .map_err(|e| self.err(e))
     }
 
-    /// The team's last word in open conversations that tanto did not write: mail in Sent
-    /// (or from the team's addresses) received at or after `since`, newer than the
+    /// The team's last word in open conversations that tanto did not write: mail that came
+    /// into Sent after this cache's first full sync of it, received at or after `since`, newer than the
     /// conversation's newest customer mail, not a reply of tanto's (whose Message-IDs start
     /// with `tanto.`), with no `sent` event about it yet. Oldest first.
     pub fn outside_replies(&self, mailbox: &str, since: i64) -> Result<Vec<OutsideReply>> {
@@ -164,6 +164,8 @@ impl Cache {
                        AND mi.noise IS NULL AND mi.message_id IS NOT NULL
                      ORDER BY mi.internal_date DESC, mi.id DESC LIMIT 1)
                  FROM messages m
+                 JOIN folders f ON f.id = m.folder_id AND f.role = 'sent'
+                   AND f.watched_from IS NOT NULL AND m.uid >= f.watched_from
                  JOIN conversations c ON c.mailbox = m.mailbox AND c.id = m.conv
                  WHERE m.mailbox = ?1 AND m.direction = 'out' AND m.internal_date >= ?2
                    AND m.message_id IS NOT NULL AND m.message_id NOT LIKE 'tanto.%'

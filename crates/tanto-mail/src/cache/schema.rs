@@ -280,6 +280,9 @@ CREATE TABLE agent_seen (
     at INTEGER NOT NULL,
     PRIMARY KEY (agent, mailbox, conv)
 ) WITHOUT ROWID;
+-- The first UID of a Sent folder that came after its first full sync: only mail from there
+-- on can be a reply sent from another mail client (what was there before is history).
+ALTER TABLE folders ADD COLUMN watched_from INTEGER;
 "#,
 ];
 

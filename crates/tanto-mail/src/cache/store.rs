@@ -136,7 +136,11 @@ impl Cache {
         self.conn
             .execute(
                 "UPDATE folders SET uidvalidity = ?2, highestmodseq = ?3, uidnext = ?4,
-                 complete = ?5, synced_at = strftime('%s','now') WHERE id = ?1",
+                 complete = ?5, synced_at = strftime('%s','now'),
+                 watched_from = CASE WHEN ?5 AND role = 'sent' THEN COALESCE(watched_from, ?4,
+                     (SELECT MAX(uid) + 1 FROM messages WHERE folder_id = ?1), 1)
+                   ELSE watched_from END
+                 WHERE id = ?1",
                 params![
                     f.id,
                     f.uidvalidity,
@@ -161,7 +165,7 @@ impl Cache {
             tx.execute("DELETE FROM events WHERE folder_id = ?1", [folder_id])?;
             tx.execute(
                 "UPDATE folders SET uidvalidity = NULL, highestmodseq = NULL, uidnext = NULL,
-                 complete = 0 WHERE id = ?1",
+                 complete = 0, watched_from = NULL WHERE id = ?1",
                 [folder_id],
             )?;
             let touched = rethread(&tx, team, &touched)?;
