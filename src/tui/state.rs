@@ -428,6 +428,7 @@ impl State {
             mailbox: self.mailbox_name().map(str::to_string),
             customer: self.list.customer.clone(),
             text: Some(self.list.filter.trim().to_string()).filter(|t| !t.is_empty()),
+            mentioned: (self.list.tab == Tab::Mine).then(|| self.me.clone()),
         }
     }
 

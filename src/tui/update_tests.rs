@@ -23,6 +23,7 @@ pub(crate) fn row(id: &str, subject: &str, status: Status) -> WindowRow {
         },
         present: None,
         unread: false,
+        mentioned: false,
     }
 }
 

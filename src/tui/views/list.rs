@@ -59,10 +59,14 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
             _ => Style::default(),
         };
         // A teammate there now, else mail since this agent last looked (bold too).
-        let marker = match (r.present.is_some(), r.unread) {
-            (true, _) => "*",
-            (false, true) => "+",
-            (false, false) => " ",
+        let marker = if r.present.is_some() {
+            "*"
+        } else if r.mentioned {
+            "@"
+        } else if r.unread {
+            "+"
+        } else {
+            " "
         };
         let assignee = c.assignee.as_deref().unwrap_or("");
         let mut spans = vec![Span::styled(

@@ -36,6 +36,7 @@ fn conv(
         },
         present: None,
         unread: false,
+        mentioned: false,
     }
 }
 

@@ -48,8 +48,8 @@ fn insert_event(
 ) -> rusqlite::Result<usize> {
     conn.prepare_cached(
         "INSERT INTO events (folder_id, uid, mailbox, about, conversation, kind, agent, at,
-            status, owner, text, base)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            status, owner, text, base, mentions)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT (folder_id, uid) DO NOTHING",
     )?
     .execute(params![
@@ -64,8 +64,22 @@ fn insert_event(
         e.status,
         e.owner,
         e.text,
-        e.base
+        e.base,
+        mentions_of(e)
     ])
+}
+
+/// The agents a note names, as `events.mentions` keeps them (" bob ken "), or "".
+fn mentions_of(e: &Event) -> String {
+    if e.kind != EventKind::Note {
+        return String::new();
+    }
+    let named = tanto_core::agent::mentions(&e.text);
+    if named.is_empty() {
+        String::new()
+    } else {
+        format!(" {} ", named.join(" "))
+    }
 }
 
 /// Walks the change records of `convs` in UID order, marks which stand (`core::log`), and

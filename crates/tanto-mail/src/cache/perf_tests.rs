@@ -196,6 +196,9 @@ const ALLOWED: &[(&str, &str)] = &[
         "last_received <= ?1 AND",
         "USE TEMP B-TREE FOR LAST TERM OF ORDER BY",
     ),
+    // The notes that name anyone (a partial index of them), once per statement: the set of
+    // conversations where a teammate named the agent (the Mine tab, its count, a row's `@`).
+    ("e.mentions != ''", "SCAN e USING INDEX events_mentions"),
     // The folders of a join: a few rows.
     ("JOIN folders f", "SCAN f"),
     // A count for reports and tests.

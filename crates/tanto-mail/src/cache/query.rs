@@ -6,8 +6,8 @@ use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, OptionalExtension};
 
 use super::rows::{
-    conv_row, counts_row, fold_counts, unread_sql, window_row, ConversationRow, StatusCounts,
-    WindowRow, CONV_COLUMNS,
+    conv_row, counts_row, fold_counts, mentioned_set_sql, unread_sql, window_row, ConversationRow,
+    StatusCounts, WindowRow, CONV_COLUMNS,
 };
 use super::tab_query::{ListFilter, Params, TabQuery, SHORT_TEXT_CAP};
 use super::{fts, Cache, Result};
@@ -127,7 +127,8 @@ impl Cache {
                    (SELECT group_concat(p.agent, ', ') FROM presence p
                      WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > {now}
                        AND p.agent != {me}),
-                   {unread}
+                   {unread},
+                   (c.mailbox, c.id) IN ({mentioned})
                  FROM conversations c WHERE {cond}
                  ORDER BY c.last_received DESC, c.id LIMIT {limit} OFFSET {offset}",
                 now = p.bind(tanto_core::clock::now()),
@@ -135,6 +136,7 @@ impl Cache {
                 limit = p.bind(limit.min(i64::MAX as u64) as i64),
                 offset = p.bind(offset.min(i64::MAX as u64) as i64),
                 unread = unread_sql(&me_at),
+                mentioned = mentioned_set_sql(&me_at),
             );
             let mut st = self.conn.prepare_cached(&sql)?;
             let rows = st.query_map(params_from_iter(p.0), window_row)?;
@@ -182,9 +184,11 @@ impl Cache {
                 "SELECT {cols},
                    (SELECT group_concat(p.agent, ', ') FROM presence p
                      WHERE p.mailbox = c.mailbox AND p.conv = c.id AND p.expires > ?3 AND p.agent != ?4),
-                   {unread}
+                   {unread},
+                   (c.mailbox, c.id) IN ({mentioned})
                  FROM conversations c WHERE c.mailbox = ?1 AND c.id = ?2",
                 unread = unread_sql("?4"),
+                mentioned = mentioned_set_sql("?4"),
             ))?;
             let now = tanto_core::clock::now();
             let mut out = Vec::with_capacity(keys.len());
@@ -279,7 +283,24 @@ impl Cache {
                  FROM tab_counts WHERE ?1 IS NULL OR mailbox = ?1 GROUP BY status",
             )?;
             let rows = st.query_map(params![mailbox, me], counts_row)?;
-            fold_counts(rows)
+            let mut counts = fold_counts(rows)?;
+            // Mine also holds what a teammate's note names this agent in (and is not theirs
+            // in progress already).
+            counts.mine += self
+                .conn
+                .query_row(
+                    &format!(
+                        "SELECT COUNT(*) FROM conversations c
+                      WHERE (?1 IS NULL OR c.mailbox = ?1) AND c.messages > 0
+                        AND NOT (c.status = 'wip' AND c.assignee IS ?2)
+                        AND (c.mailbox, c.id) IN ({})",
+                        mentioned_set_sql("?2")
+                    ),
+                    params![mailbox, me],
+                    |r| r.get::<_, i64>(0),
+                )?
+                .max(0) as u64;
+            Ok(counts)
         })();
         r.map_err(|e| self.err(e))
     }

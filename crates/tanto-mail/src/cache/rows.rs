@@ -47,6 +47,21 @@ pub struct WindowRow {
     pub present: Option<String>,
     /// Mail came into the conversation since the asker last looked at it (`Cache::mark_seen`).
     pub unread: bool,
+    /// A teammate's note names the asker (`@id`) since they last looked at it.
+    pub mentioned: bool,
+}
+
+/// SQL: the conversations (mailbox, id) where a teammate's note names the agent bound at
+/// `me` after that agent last looked (an indexed scan of the notes that name anyone).
+pub(super) fn mentioned_set_sql(me: &str) -> String {
+    format!(
+        "SELECT t.mailbox, t.conv FROM events e
+           JOIN thread_ids t ON t.mailbox = e.mailbox AND t.msgid = e.about
+          WHERE e.mentions != '' AND e.mentions LIKE '% ' || {me} || ' %' AND e.void = 0
+            AND e.agent != {me}
+            AND e.at > COALESCE((SELECT s.at FROM agent_seen s WHERE s.agent = {me}
+                                   AND s.mailbox = t.mailbox AND s.conv = t.conv), 0)"
+    )
 }
 
 /// SQL: whether conversation `c` has mail the agent bound at `me` has not seen: mail newer
@@ -162,5 +177,6 @@ pub(super) fn window_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WindowRow> {
         conversation: conv_row(r)?,
         present: r.get(10)?,
         unread: r.get(11)?,
+        mentioned: r.get(12)?,
     })
 }

@@ -283,6 +283,9 @@ CREATE TABLE agent_seen (
 -- The first UID of a Sent folder that came after its first full sync: only mail from there
 -- on can be a reply sent from another mail client (what was there before is history).
 ALTER TABLE folders ADD COLUMN watched_from INTEGER;
+-- The agents a note names (`@bob`), as " bob ken ", so a mention is one indexed LIKE away.
+ALTER TABLE events ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+CREATE INDEX events_mentions ON events (mentions) WHERE mentions != '';
 "#,
 ];
 

@@ -24,6 +24,9 @@ pub struct TabQuery {
     pub customer: Option<String>,
     /// Case-insensitive text in the subject, the customer, the assignee or a cached body.
     pub text: Option<String>,
+    /// Also the conversations where a teammate's note names this agent (`@id`) since they
+    /// last looked (the Mine tab's mentions), whatever the status and assignee above.
+    pub mentioned: Option<String>,
 }
 
 /// The most matches a filter of one or two characters lists (they match most of a tab,
@@ -70,9 +73,31 @@ impl TabQuery {
     /// with LIKE whatever its length.
     pub(super) fn where_clause(&self, indexed: bool, p: &mut Params) -> String {
         let mut sql = String::from("c.messages > 0");
+        let mut own = Vec::new();
         for (col, v) in [
             ("status", self.status.map(|s| s.as_str().to_string())),
             ("assignee", self.assignee.clone()),
+        ] {
+            if let Some(v) = v {
+                own.push(format!("c.{col} = {}", p.bind(v)));
+            }
+        }
+        match (&self.mentioned, own.is_empty()) {
+            (Some(me), false) => {
+                let me = p.bind(me.clone());
+                sql.push_str(&format!(
+                    " AND (({}) OR (c.mailbox, c.id) IN ({}))",
+                    own.join(" AND "),
+                    super::rows::mentioned_set_sql(&me)
+                ));
+            }
+            _ => {
+                for cond in own {
+                    sql.push_str(&format!(" AND {cond}"));
+                }
+            }
+        }
+        for (col, v) in [
             ("mailbox", self.mailbox.clone()),
             ("customer", self.customer.clone()),
         ] {
@@ -138,6 +163,6 @@ impl TabQuery {
 
     /// Whether the counts kept per (mailbox, status, assignee) answer this tab's size.
     pub(super) fn counted(&self) -> bool {
-        self.customer.is_none() && self.text_pattern().is_none()
+        self.customer.is_none() && self.text_pattern().is_none() && self.mentioned.is_none()
     }
 }

@@ -477,3 +477,84 @@ fn a_conversation_is_unread_for_each_agent_until_they_look_at_it() {
     c.mark_seen("alice", "support", &id, 10).expect("seen");
     assert_eq!(unread(&c, "alice"), [false]);
 }
+
+/// Mentions (issue 23): a teammate's note naming `@bob` puts the conversation in bob's Mine
+/// (whatever its status and assignee) with a marker, until bob looks at it; the author's own
+/// mention and an address's `@` do not.
+#[test]
+fn a_note_naming_an_agent_puts_the_conversation_in_their_mine_until_they_look() {
+    use crate::activity::Event;
+    use crate::cache::TabQuery;
+    use tanto_core::event::EventKind;
+    use tanto_core::status::Status;
+    let t = team();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut c = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+    let mut f = c
+        .folder("support", "INBOX", FolderRole::Inbox)
+        .expect("folder");
+    f.uidvalidity = Some(1);
+    let mut m = meta(&(1, 100, "", &[], "Order", "c1@x", ""));
+    m.headers.message_id = Some("a".into());
+    c.add_messages(&t, &f, vec![m]).expect("add");
+    let mine = |c: &Cache, me: &str| {
+        let q = TabQuery {
+            status: Some(Status::Wip),
+            assignee: Some(me.to_string()),
+            mentioned: Some(me.to_string()),
+            ..TabQuery::default()
+        };
+        let rows = c.list_window(&q, me, 0, 10).expect("window");
+        let count = c.status_counts(None, me).expect("counts").mine;
+        (rows.iter().map(|r| r.mentioned).collect::<Vec<_>>(), count)
+    };
+    assert_eq!(mine(&c, "bob"), (vec![], 0));
+    let mut log = c
+        .folder("support", "Tanto/Activity", FolderRole::Activity)
+        .expect("log");
+    log.uidvalidity = Some(7);
+    let note = |agent: &str, text: &str, at: i64| {
+        let mut e = Event::new(EventKind::Note, agent, "a", "", text.to_string());
+        e.at = at;
+        e
+    };
+    c.add_events(
+        &t,
+        &log,
+        &[
+            (
+                1,
+                200,
+                note(
+                    "alice",
+                    "@bob could you check the invoice? (mail me@bob.example)",
+                    200,
+                ),
+            ),
+            (2, 210, note("ken", "@ken note to self", 210)),
+        ],
+    )
+    .expect("events");
+    assert_eq!(
+        mine(&c, "bob"),
+        (vec![true], 1),
+        "a New conversation, not his"
+    );
+    assert_eq!(mine(&c, "ken"), (vec![], 0), "his own mention");
+    assert_eq!(mine(&c, "alice"), (vec![], 0));
+    let id = c
+        .list_window(&TabQuery::default(), "bob", 0, 1)
+        .expect("window")[0]
+        .conversation
+        .id
+        .clone();
+    c.mark_seen("bob", "support", &id, 300).expect("seen");
+    assert_eq!(mine(&c, "bob"), (vec![], 0), "bob looked");
+    c.add_events(&t, &log, &[(3, 400, note("alice", "again, @Bob", 400))])
+        .expect("events");
+    assert_eq!(
+        mine(&c, "bob"),
+        (vec![true], 1),
+        "a newer note names him again"
+    );
+}
