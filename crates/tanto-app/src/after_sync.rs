@@ -54,6 +54,9 @@ pub fn after_sync(
             tracing::warn!("sticky assignment: {e:#}");
         }
     }
+    if let Err(e) = super::rules::apply_new(ctx, cache, c, m) {
+        tracing::warn!("rules: {e:#}");
+    }
     let sent = report_outbox(ctx, super::reply_outbox::process_on(ctx, cache, c, i, m));
     apply_offline(ctx, m);
     sent

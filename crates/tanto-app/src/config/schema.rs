@@ -97,6 +97,8 @@ pub struct Team {
     /// Seconds a sent reply can still be taken back in the terminal UI.
     #[serde(default = "default_undo_seconds")]
     pub undo_seconds: u64,
+    /// The team's rules file (`[[rule]]` tables), relative to the config file.
+    pub rules: Option<String>,
 }
 
 impl Default for Team {
@@ -112,6 +114,7 @@ impl Default for Team {
             approval: Default::default(),
             warn_words: Vec::new(),
             undo_seconds: default_undo_seconds(),
+            rules: None,
         }
     }
 }
