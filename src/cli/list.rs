@@ -138,22 +138,31 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
 }
 
 /// Conversations found (a search, a customer's history) as `tanto list` prints them: a
-/// table, or with `json` the same JSON array.
-pub fn print_found(rows: &[ConversationRow], json: bool, none: &str) -> anyhow::Result<u8> {
+/// table, or with `json` the same JSON array (tags included).
+pub fn print_found(
+    ctx: &Ctx,
+    rows: &[ConversationRow],
+    json: bool,
+    none: &str,
+) -> anyhow::Result<u8> {
+    let cache = ctx.cache()?;
+    let tagged: Vec<(ConversationRow, Vec<String>)> = rows
+        .iter()
+        .map(|c| (c.clone(), cache.tags(&c.mailbox, &c.id).unwrap_or_default()))
+        .collect();
     if json {
-        let out: Vec<ConversationJson> = rows.iter().map(ConversationJson::from).collect();
+        let out: Vec<ConversationJson> = tagged
+            .iter()
+            .map(|(c, tags)| ConversationJson {
+                tags: tags.clone(),
+                ..ConversationJson::from(c)
+            })
+            .collect();
         super::output::print_json(&out)?;
     } else {
-        print_table(rows, none);
+        print_tagged(&tagged, none);
     }
     Ok(0)
-}
-
-/// The table of `tanto list`, or `none` when there is nothing to show.
-fn print_table(rows: &[ConversationRow], none: &str) {
-    let rows: Vec<(ConversationRow, Vec<String>)> =
-        rows.iter().map(|c| (c.clone(), Vec::new())).collect();
-    print_tagged(&rows, none);
 }
 
 /// The table with each conversation's tags after its subject (`#vip`).

@@ -1,5 +1,6 @@
 //! What follows a sync of a mailbox, from one place (the watcher and `sync --once` call it):
-//! the sticky assignment of a returning customer, the outbox's due and half-done sends, the
+//! the sticky assignment of a returning customer, the team's rules on new mail (`rules`),
+//! the outbox's due and half-done sends, the
 //! offline journal. The sync itself (`sync`) only syncs; these passes act, through `act` and
 //! `reply_outbox`, on the connection the sync used.
 
@@ -40,7 +41,7 @@ pub fn sync_once(ctx: &Ctx) -> anyhow::Result<Vec<MailboxReport>> {
 }
 
 /// The passes after a sync of mailbox `m` (index `i`) on its connection `c`: the sticky
-/// assignment, then the outbox; what they did told through `ctx.notify`. The outbox's
+/// assignment, the team's rules, then the outbox; what they did told through `ctx.notify`. The outbox's
 /// result is returned too (the watcher times its next round by it).
 pub fn after_sync(
     ctx: &Ctx,
