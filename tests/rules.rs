@@ -73,7 +73,7 @@ fn rows(t: &Tanto) -> Vec<(String, String, Option<String>, Vec<String>)> {
 #[test]
 fn a_rule_that_tags_and_assigns_acts_once_when_two_agents_sync_at_once() {
     let server = Dovecot::start();
-    let n = 12;
+    let n = 30;
     let msgs: Vec<Vec<u8>> = (0..n)
         .map(|i| mail(i, &format!("c{i}@big.example"), &format!("Order {i}")))
         .chain([mail(99, "someone@else.example", "Hello")])
