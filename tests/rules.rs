@@ -269,3 +269,28 @@ fn a_tag_put_by_one_agent_shows_in_anothers_list_and_comes_off_again() {
     let bad = alice.run(&["tag", &id, "Not A Tag"]);
     assert_eq!(bad.status.code(), Some(1));
 }
+
+/// Dovecot's capabilities less CONDSTORE and QRESYNC (a Courier-like server).
+const NO_CONDSTORE: &str = "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE \
+     IDLE SORT SPECIAL-USE LITERAL+ NAMESPACE UIDPLUS MOVE";
+
+#[test]
+fn without_compare_and_set_tags_are_refused_clearly_and_rules_write_nothing() {
+    let server = Dovecot::start_with(NO_CONDSTORE);
+    server.append(
+        "support",
+        "INBOX",
+        &mail(1, "a@big.example", "Question"),
+        &[],
+    );
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = agent(&server, &root.path().join("alice"), "alice", RULES);
+    alice.sync();
+    let id = alice.only_id();
+    let out = alice.run(&["tag", &id, "urgent"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("tags cannot be stored"), "{err}");
+    let flags = fetch_flags(&server, "support", "INBOX");
+    assert!(!flags[0].contains("tanto-"), "{flags:?}");
+}
