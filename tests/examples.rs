@@ -106,3 +106,17 @@ fn every_example_script_is_valid_shell() {
         );
     }
 }
+
+#[test]
+fn the_example_rules_file_parses_and_a_config_can_name_it() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let text = std::fs::read_to_string(dir.join("rules/team-rules.toml")).expect("read");
+    let rules = tanto_core::rules::parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(rules.len(), 5);
+    // The line in config.toml, uncommented, loads it.
+    let config = std::fs::read_to_string(dir.join("config.toml")).expect("read");
+    let on = config.replace("# rules = \"rules/", "rules = \"rules/");
+    assert_ne!(on, config, "config.toml names the rules file");
+    let c = tanto_app::config::parse(&on, &dir.join("config.toml")).expect("parse");
+    assert_eq!(c.rules.len(), 5);
+}

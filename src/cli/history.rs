@@ -25,5 +25,5 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         "history.none",
         &[("address", &tanto_mail::sanitize::single_line(&args.address))],
     );
-    super::list::print_found(&rows, args.json, &none)
+    super::list::print_found(ctx, &rows, args.json, &none)
 }

@@ -23,6 +23,9 @@ pub struct Args {
     /// Only open conversations past the team's reply target now (counted in [team.hours])
     #[arg(long)]
     pub overdue: bool,
+    /// Only conversations with this tag
+    #[arg(long, value_name = "NAME")]
+    pub tag: Option<String>,
     /// Print JSON
     #[arg(long)]
     pub json: bool,
@@ -45,6 +48,8 @@ pub struct ConversationJson {
     pub previous_assignee: Option<String>,
     pub messages: u32,
     pub last_received: String,
+    /// The conversation's tags (`tanto tag`, rules), sorted.
+    pub tags: Vec<String>,
 }
 
 impl From<&ConversationRow> for ConversationJson {
@@ -59,6 +64,7 @@ impl From<&ConversationRow> for ConversationJson {
             previous_assignee: c.previous_assignee.clone(),
             messages: c.messages,
             last_received: rfc3339(c.last_received),
+            tags: Vec::new(),
         }
     }
 }
@@ -82,12 +88,30 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     if args.overdue {
         return overdue(ctx, &filter, args.json);
     }
+    if let Some(tag) = &args.tag {
+        if !tanto_core::rules::valid_tag(tag) {
+            anyhow::bail!(tanto_core::said!(
+                "error.tag.invalid",
+                tag = format!("{tag:?}")
+            ));
+        }
+    }
+    // Tags are read per conversation from the cache's flags (a second handle: the list
+    // streams from the first).
+    let tags_cache = ctx.cache()?;
+    let tags_of = |c: &ConversationRow| tags_cache.tags(&c.mailbox, &c.id).unwrap_or_default();
+    let wanted = |tags: &[String]| args.tag.as_ref().is_none_or(|t| tags.contains(t));
     if args.json {
         // Streamed: 100,000 conversations are not held in memory.
         let mut out = super::output::JsonArrayOut::stdout();
         let mut failed = None;
         tanto_app::conversations::each(ctx, &filter, |c| {
-            match out.push(&ConversationJson::from(&c)) {
+            let mut item = ConversationJson::from(&c);
+            item.tags = tags_of(&c);
+            if !wanted(&item.tags) {
+                return true;
+            }
+            match out.push(&item) {
                 Ok(()) => true,
                 Err(e) => {
                     failed = Some(e);
@@ -101,25 +125,48 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
         out.finish()?;
         return Ok(0);
     }
-    let rows = tanto_app::conversations::list(ctx, &filter)?;
-    print_table(&rows, t("list.none"));
+    let rows: Vec<(ConversationRow, Vec<String>)> = tanto_app::conversations::list(ctx, &filter)?
+        .into_iter()
+        .map(|c| {
+            let tags = tags_of(&c);
+            (c, tags)
+        })
+        .filter(|(_, tags)| wanted(tags))
+        .collect();
+    print_tagged(&rows, t("list.none"));
     Ok(0)
 }
 
 /// Conversations found (a search, a customer's history) as `tanto list` prints them: a
-/// table, or with `json` the same JSON array.
-pub fn print_found(rows: &[ConversationRow], json: bool, none: &str) -> anyhow::Result<u8> {
+/// table, or with `json` the same JSON array (tags included).
+pub fn print_found(
+    ctx: &Ctx,
+    rows: &[ConversationRow],
+    json: bool,
+    none: &str,
+) -> anyhow::Result<u8> {
+    let cache = ctx.cache()?;
+    let tagged: Vec<(ConversationRow, Vec<String>)> = rows
+        .iter()
+        .map(|c| (c.clone(), cache.tags(&c.mailbox, &c.id).unwrap_or_default()))
+        .collect();
     if json {
-        let out: Vec<ConversationJson> = rows.iter().map(ConversationJson::from).collect();
+        let out: Vec<ConversationJson> = tagged
+            .iter()
+            .map(|(c, tags)| ConversationJson {
+                tags: tags.clone(),
+                ..ConversationJson::from(c)
+            })
+            .collect();
         super::output::print_json(&out)?;
     } else {
-        print_table(rows, none);
+        print_tagged(&tagged, none);
     }
     Ok(0)
 }
 
-/// The table of `tanto list`, or `none` when there is nothing to show.
-fn print_table(rows: &[ConversationRow], none: &str) {
+/// The table with each conversation's tags after its subject (`#vip`).
+fn print_tagged(rows: &[(ConversationRow, Vec<String>)], none: &str) {
     if rows.is_empty() {
         outln!("{none}");
         return;
@@ -135,21 +182,22 @@ fn print_table(rows: &[ConversationRow], none: &str) {
         fit(t("list.header.messages"), 5),
         t("list.header.subject")
     );
-    for c in rows {
+    for (c, tags) in rows {
+        let tags: String = tags.iter().map(|t| format!("  #{t}")).collect();
         let who = c
             .assignee
             .clone()
             .or_else(|| c.previous_assignee.as_ref().map(|p| format!("({p})")))
             .unwrap_or_else(|| "-".into());
         outln!(
-            "{}  {} {} {}  {} {} {}",
+            "{}  {} {} {}  {} {} {}{tags}",
             c.id,
             fit(status_name(c.status), state_w),
             fit(&who, 10),
             short_time(c.last_received),
             fit(&single_line(&c.customer), 28),
             fit(&format!("[{}]", c.messages), 5),
-            single_line(&c.subject)
+            single_line(&c.subject),
         );
     }
 }

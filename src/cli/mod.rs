@@ -17,10 +17,12 @@ pub mod man;
 pub mod outbox;
 pub mod parse_error;
 pub mod reply;
+pub mod rules;
 pub mod save;
 pub mod search;
 pub mod show;
 pub mod sync;
+pub mod tag;
 pub mod template;
 
 use std::path::PathBuf;
@@ -99,6 +101,15 @@ pub enum Command {
     Save(save::Args),
     /// The outbox: what is queued, waiting for approval, rejected or send uncertain (resend, drop)
     Outbox(outbox::Args),
+    /// Tag a conversation (tags show in the list; tanto list --tag NAME filters)
+    Tag(tag::Args),
+    /// Take a tag off a conversation
+    Untag(tag::Args),
+    /// The team's rules (team.rules in the config)
+    Rules {
+        #[command(subcommand)]
+        command: rules::Command,
+    },
     /// Shared reply templates
     Template {
         #[command(subcommand)]
@@ -225,6 +236,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 Command::Save(a) => save::run(&ctx, a),
                 Command::Outbox(a) => outbox::run(&ctx, a),
                 Command::Template { command } => template::run(&ctx, command),
+                Command::Tag(a) => tag::run(&ctx, a, true),
+                Command::Untag(a) => tag::run(&ctx, a, false),
+                Command::Rules { command } => rules::run(&ctx, command),
                 Command::Cache { command } => cache_cmd::run(&ctx, command),
                 Command::Demo(_) | Command::Completions(_) | Command::Man(_) => {
                     unreachable!("handled above")

@@ -20,5 +20,5 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     }
     let rows = tanto_app::conversations::search(ctx, &args.query)?;
     let none = tf("search.none", &[("query", &args.query.trim())]);
-    super::list::print_found(&rows, args.json, &none)
+    super::list::print_found(ctx, &rows, args.json, &none)
 }

@@ -95,9 +95,14 @@ fn entry_json(e: &Entry) -> EntryJson<'_> {
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     let view = conversations::view(ctx, &args.id)?;
+    let tags = ctx
+        .cache()?
+        .tags(&view.conversation.mailbox, &view.conversation.id)?;
     if args.json {
+        let mut conversation = ConversationJson::from(&view.conversation);
+        conversation.tags = tags;
         print_json(&ShowJson {
-            conversation: ConversationJson::from(&view.conversation),
+            conversation,
             presence: view
                 .presence
                 .iter()
@@ -109,7 +114,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
             timeline: view.timeline.iter().map(entry_json).collect(),
         })?;
     } else {
-        print_human(&view);
+        print_human(&view, &tags);
     }
     match view.fetch_error {
         Some(e) => Err(tanto_core::said!("error.show.not_fetched")
@@ -176,7 +181,7 @@ fn hanging(line: &str, indent: usize, width: Option<usize>) -> Vec<String> {
     rows
 }
 
-fn print_human(view: &ConversationView) {
+fn print_human(view: &ConversationView, tags: &[String]) {
     let conv = &view.conversation;
     let single = tanto_mail::sanitize::single_line;
     for p in &view.presence {
@@ -200,6 +205,9 @@ fn print_human(view: &ConversationView) {
     header("show.subject", "subject", &single(&conv.subject));
     header("show.customer", "customer", &single(&conv.customer));
     outln!("{}", tf("show.messages", &[("count", &conv.messages)]));
+    if !tags.is_empty() {
+        outln!("{}", tf("show.tags", &[("tags", &tags.join(", "))]));
+    }
     for e in &view.timeline {
         outln!();
         let at = rfc3339(e.at);

@@ -32,6 +32,7 @@ pub fn event_sentence(
         (K::Done, Some(o), _) if o != agent => "event.done_owner",
         (K::Done, _, _) => "event.done",
         (K::Reopen, _, _) => "event.reopen",
+        (K::Rule, _, _) => "event.rule",
         _ => return tanto_mail::activity::describe(kind, agent, owner, displaced),
     };
     tf(key, &a)

@@ -1,5 +1,6 @@
 //! What follows a sync of a mailbox, from one place (the watcher and `sync --once` call it):
-//! the sticky assignment of a returning customer, the outbox's due and half-done sends, the
+//! the sticky assignment of a returning customer, the team's rules on new mail (`rules`),
+//! the outbox's due and half-done sends, the
 //! offline journal. The sync itself (`sync`) only syncs; these passes act, through `act` and
 //! `reply_outbox`, on the connection the sync used.
 
@@ -40,7 +41,8 @@ pub fn sync_once(ctx: &Ctx) -> anyhow::Result<Vec<MailboxReport>> {
 }
 
 /// The passes after a sync of mailbox `m` (index `i`) on its connection `c`: the sticky
-/// assignment, then the outbox, then replies sent from other mail clients; what they did told through `ctx.notify`. The outbox's
+/// assignment, the team's rules, the outbox, then replies sent from other mail clients; what
+/// they did told through `ctx.notify`. The outbox's
 /// result is returned too (the watcher times its next round by it).
 pub fn after_sync(
     ctx: &Ctx,
@@ -53,6 +55,9 @@ pub fn after_sync(
         if let Err(e) = reassign_returning(ctx, cache, m) {
             tracing::warn!("sticky assignment: {e:#}");
         }
+    }
+    if let Err(e) = super::rules::apply_new(ctx, cache, c, m) {
+        tracing::warn!("rules: {e:#}");
     }
     let sent = report_outbox(ctx, super::reply_outbox::process_on(ctx, cache, c, i, m));
     // From the first sync on, what arrives is new to this agent until they look at it.

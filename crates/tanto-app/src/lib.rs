@@ -26,10 +26,12 @@ pub mod reply_outbox;
 pub mod reply_templates;
 pub mod retry;
 pub mod rights;
+pub mod rules;
 pub mod save;
 pub mod send_check;
 pub mod sessions;
 pub mod sync;
+pub mod tags;
 pub mod watch;
 
 pub use context::Ctx;

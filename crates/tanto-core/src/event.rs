@@ -25,6 +25,8 @@ pub enum EventKind {
     Drop,
     /// The check at send time held a queued reply for its author (the text says why).
     Hold,
+    /// The team's rules acted on a new message (the text names the rules and what they did).
+    Rule,
     /// A kind this version does not know (written by a newer tanto or another tool).
     Other(String),
 }
@@ -46,6 +48,7 @@ impl EventKind {
             EventKind::Resend => "resend",
             EventKind::Drop => "drop",
             EventKind::Hold => "hold",
+            EventKind::Rule => "rule",
             EventKind::Other(s) => s,
         }
     }
@@ -66,6 +69,7 @@ impl EventKind {
             "resend" => EventKind::Resend,
             "drop" => EventKind::Drop,
             "hold" => EventKind::Hold,
+            "rule" => EventKind::Rule,
             _ => EventKind::Other(s.trim().to_string()),
         }
     }
@@ -75,7 +79,11 @@ impl EventKind {
     pub fn starts_a_claim(&self) -> bool {
         matches!(
             self,
-            EventKind::Claim | EventKind::Takeover | EventKind::Assign | EventKind::Reopen
+            EventKind::Claim
+                | EventKind::Takeover
+                | EventKind::Assign
+                | EventKind::Reopen
+                | EventKind::Rule
         )
     }
 }
@@ -109,6 +117,7 @@ mod tests {
             EventKind::Sent,
             EventKind::Approve,
             EventKind::Reject,
+            EventKind::Rule,
         ] {
             assert_eq!(EventKind::parse(k.as_str()), k);
         }

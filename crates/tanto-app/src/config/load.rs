@@ -175,6 +175,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         ));
     }
     let (business_hours, reply_target) = super::hours::reply_target(&raw.team, path, &invalid)?;
+    let rules = super::rules::load(&raw.team, path, &invalid)?;
     let mut keys = Vec::new();
     for (action, list) in raw.keys {
         let list = match list {
@@ -226,6 +227,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         limits: raw.limits,
         business_hours,
         reply_target,
+        rules,
     })
 }
 

@@ -6,12 +6,14 @@ mod hours;
 mod load;
 mod oauth2;
 mod password_command;
+mod rules;
 mod schema;
 mod secrets;
 
 use std::path::PathBuf;
 
 pub use load::{is_loopback, load, locate, parse};
+pub use rules::rules_path;
 pub use schema::*;
 pub use secrets::{Credentials, PasswordError, Secret};
 
@@ -71,6 +73,8 @@ pub struct Config {
     pub business_hours: Option<tanto_core::hours::BusinessHours>,
     /// `team.reply_target_mins`, counted in `[team.hours]` when the team has them.
     pub reply_target: Option<tanto_core::hours::ReplyTarget>,
+    /// The team's rules (`team.rules`), checked, in the file's order; empty without one.
+    pub rules: Vec<tanto_core::rules::Rule>,
 }
 
 /// Something about the config worth telling the user that does not stop tanto; the front

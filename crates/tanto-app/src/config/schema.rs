@@ -106,6 +106,8 @@ pub struct Team {
     /// Seconds a sent reply can still be taken back in the terminal UI.
     #[serde(default = "default_undo_seconds")]
     pub undo_seconds: u64,
+    /// The team's rules file (`[[rule]]` tables), relative to the config file.
+    pub rules: Option<String>,
 }
 
 impl Default for Team {
@@ -123,6 +125,7 @@ impl Default for Team {
             approval: Default::default(),
             warn_words: Vec::new(),
             undo_seconds: default_undo_seconds(),
+            rules: None,
         }
     }
 }

@@ -95,6 +95,25 @@ impl Cache {
         r.map_err(|e| self.err(e))
     }
 
+    /// The tags of a conversation: every `tanto-tag-<name>` keyword on any of its messages
+    /// (sorted, once each).
+    pub fn tags(&self, mailbox: &str, conv: &str) -> Result<Vec<String>> {
+        let r: rusqlite::Result<Vec<String>> = (|| {
+            // LIKE is case-insensitive for ASCII, as keywords are.
+            let mut st = self.conn.prepare_cached(
+                "SELECT flags FROM messages
+                 WHERE mailbox = ?1 AND conv = ?2 AND flags LIKE '%tanto-tag-%'",
+            )?;
+            let rows = st.query_map(params![mailbox, conv], |r| r.get::<_, String>(0))?;
+            let mut flags = Vec::new();
+            for f in rows {
+                flags.extend(f?.split(' ').map(str::to_string));
+            }
+            Ok(tanto_core::rules::tags_of(&flags))
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
     /// The UIDVALIDITY a folder's cached UIDs belong to.
     pub fn folder_uidvalidity(&self, folder_id: i64) -> Result<Option<u32>> {
         self.conn
