@@ -84,7 +84,7 @@ pub fn desk(ctx: &Ctx, period: Period, now: i64) -> anyhow::Result<Desk> {
         .collect();
     records.extend(
         cache
-            .outside_replies()?
+            .unlogged_sent_replies()?
             .into_iter()
             .map(|(mailbox, conv, at)| Record {
                 conversation: key(&mailbox, &conv),

@@ -71,7 +71,7 @@ impl Cache {
     /// The replies in Sent that no `sent` event names (sent from another mail client), at
     /// their arrival in Sent; auto-replies (`Auto-Submitted` other than `no`,
     /// `X-Autoreply`) are not replies.
-    pub fn outside_replies(&self) -> Result<Vec<Dated>> {
+    pub fn unlogged_sent_replies(&self) -> Result<Vec<Dated>> {
         let r: rusqlite::Result<Vec<Dated>> = (|| {
             let mut st = self.conn.prepare(
                 "SELECT m.mailbox, m.conv, m.internal_date
