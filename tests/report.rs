@@ -247,3 +247,43 @@ fn report_json_matches_the_figures_worked_by_hand() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("YYYY-MM-DD"), "{err}");
 }
+
+/// A teammate's record logged before this host ever read the activity folder, then one of
+/// this host's own (cached as it was written, with a higher UID): the next sync still reads
+/// the teammate's. It used to take the cached UID for a sync cut off half-way and resume
+/// after it, so this host never saw bob's reply and its report differed from bob's.
+#[test]
+fn a_record_logged_before_this_host_first_read_the_log_is_not_skipped() {
+    let server = Dovecot::start();
+    server.append_dated(
+        "support",
+        "INBOX",
+        &sample_message(0, None),
+        &[],
+        Some(&internal("2026-11-30 10:00")),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, dir.path(), "alice");
+    alice.sync();
+    let id = id_of(&alice, "Question 0");
+    server.append_dated(
+        "support",
+        "Tanto/Activity",
+        &event(
+            0,
+            "sent",
+            "bob",
+            "reply0@example.com",
+            &id,
+            "2026-11-30 10:30",
+        ),
+        &[],
+        Some(&internal("2026-11-30 10:30")),
+    );
+    alice.ok(&["claim", &id]);
+    alice.sync();
+    let got: Value = serde_json::from_str(&report(&alice, &["--json"], "C.UTF-8")).expect("json");
+    assert_eq!(got["all"]["replies_sent"], 1, "{got:#}");
+    assert_eq!(got["agents"][0]["agent"], "alice", "{got:#}");
+    assert_eq!(got["agents"][1]["agent"], "bob", "{got:#}");
+}
