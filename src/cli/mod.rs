@@ -17,6 +17,7 @@ pub mod man;
 pub mod outbox;
 pub mod parse_error;
 pub mod reply;
+pub mod report;
 pub mod rules;
 pub mod save;
 pub mod search;
@@ -79,6 +80,8 @@ pub enum Command {
     Search(search::Args),
     /// Every conversation with one customer, most recent first
     History(history::Args),
+    /// The desk's figures per agent: conversations handled, first-response and resolution times, replies, open and overdue
+    Report(report::Args),
     /// Claim a conversation: it becomes yours, in progress (--take-over to take it from its holder)
     Claim(coordinate::ClaimArgs),
     /// Release your claim: the conversation is new again
@@ -212,6 +215,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 Command::List(a) => list::run(&ctx, a),
                 Command::Search(a) => search::run(&ctx, a),
                 Command::History(a) => history::run(&ctx, a),
+                Command::Report(a) => report::run(&ctx, a),
                 Command::Show(a) => show::run(&ctx, a),
                 Command::Doctor(a) => doctor::run(&ctx, a),
                 Command::Login(a) => login::run(&ctx, a),

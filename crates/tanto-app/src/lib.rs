@@ -24,6 +24,7 @@ pub mod presence;
 pub mod reply;
 pub mod reply_outbox;
 pub mod reply_templates;
+pub mod report;
 pub mod retry;
 pub mod rights;
 pub mod rules;

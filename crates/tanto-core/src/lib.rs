@@ -17,6 +17,7 @@ pub mod noise;
 pub mod oauth;
 pub mod outbox;
 pub mod presence;
+pub mod report;
 pub mod rules;
 pub mod status;
 pub mod subject;

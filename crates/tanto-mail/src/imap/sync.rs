@@ -184,10 +184,18 @@ pub fn sync_folder_reporting(
         state = cache.folder(&team.mailbox, name, role)?;
         report.reset = true;
     }
+    // Rows of a folder never synced under this UIDVALIDITY were written by this host (an
+    // event or a reply it appended), not by a sync cut off half-way: nothing to resume
+    // after, the folder is read from its first UID (a teammate's older records too).
+    let resumable = state.uidvalidity == Some(info.uidvalidity);
     state.uidvalidity = Some(info.uidvalidity);
     // The highest UID is one index probe; the count walks the folder's index, so a
     // no-change resync under QRESYNC does without it.
-    let max_cached = cache.folder_max_uid(&state)?;
+    let max_cached = if resumable || state.complete {
+        cache.folder_max_uid(&state)?
+    } else {
+        0
+    };
     let mut cached_count: Option<usize> = None;
 
     let unchanged = state.complete
