@@ -166,7 +166,8 @@ fn spread(count: u64, median: Option<i64>, p90: Option<i64>) -> Value {
 /// First responses (first customer mail in the period → the team's first reply):
 ///   Q0 Mon 10:00 → alice 10:30 = 1800 s; Q1 Mon 17:30 → bob Tue 09:15 = 30 + 15 min =
 ///   2700 s; Q2 Wed 09:00 → alice 11:00 (bob's note at 09:05 is no response) = 7200 s;
-///   Q3 Thu 09:00 → the reply in Sent 10:00 = 3600 s (the team's, nobody's own). Q5's mail
+///   Q3 Thu 09:00 → the reply in Sent 10:00 = 3600 s (from another mail client while nobody
+///   held Q3: the next sync logs it as `outside`'s and marks Q3 done, now). Q5's mail
 ///   came before the period: no first response.
 /// Resolutions (first customer mail → the last done, not reopened after, in the period):
 ///   Q5 Fri 10:00 → alice Mon 09:40 = 8 h + 40 min = 31200 s; Q0 10:00 → alice 11:00 =
@@ -177,9 +178,11 @@ fn spread(count: u64, median: Option<i64>, p90: Option<i64>) -> Value {
 ///   open 1 (Q2), overdue 1 (Q2, due Wed 10:00).
 /// bob: handled Q1 = 1 (a note handles nothing); replies 1; FR [2700]; resolution none;
 ///   open 0, overdue 0.
+/// outside: handled Q3 = 1; replies 1; FR [3600]; resolution none (its done is today, after
+///   the period); open 0, overdue 0.
 /// all: handled Q5 Q0 Q1 Q2 Q3 = 5; replies 5; FR [1800 2700 3600 7200] → median
-///   (2700 + 3600) / 2 = 3150, p90 (rank ⌈3.6⌉ = 4) 7200; resolution as alice's; open Q2 Q3
-///   Q4 = 3; overdue Q2 and Q3 = 2 (Q4 at 11:30 is due at 12:30).
+///   (2700 + 3600) / 2 = 3150, p90 (rank ⌈3.6⌉ = 4) 7200; resolution as alice's; open Q2 Q4
+///   = 2 (Q3 is done); overdue Q2 = 1 (Q4 at 11:30 is due at 12:30).
 #[test]
 fn report_json_matches_the_figures_worked_by_hand() {
     let (_server, _dir, alice) = desk();
@@ -200,13 +203,19 @@ fn report_json_matches_the_figures_worked_by_hand() {
                 "first_response": spread(1, Some(2700), Some(2700)),
                 "resolution": spread(0, None, None),
                 "open": 0, "overdue": 0
+            },
+            {
+                "agent": "outside", "handled": 1, "replies_sent": 1,
+                "first_response": spread(1, Some(3600), Some(3600)),
+                "resolution": spread(0, None, None),
+                "open": 0, "overdue": 0
             }
         ],
         "all": {
             "handled": 5, "replies_sent": 5,
             "first_response": spread(4, Some(3150), Some(7200)),
             "resolution": spread(3, Some(16200), Some(31200)),
-            "open": 3, "overdue": 2
+            "open": 2, "overdue": 1
         }
     });
     assert_eq!(got, want, "{got:#}");
@@ -222,7 +231,8 @@ fn report_json_matches_the_figures_worked_by_hand() {
              resolution_p90_secs,open,overdue",
             "alice,4,3,2,4500,7200,3,16200,31200,1,1",
             "bob,1,1,1,2700,2700,0,,,0,0",
-            "all,5,5,4,3150,7200,3,16200,31200,3,2",
+            "outside,1,1,1,3600,3600,0,,,0,0",
+            "all,5,5,4,3150,7200,3,16200,31200,2,1",
         ]
     );
 

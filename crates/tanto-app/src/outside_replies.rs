@@ -55,13 +55,15 @@ fn pick_up(
     r: &OutsideReply,
 ) -> anyhow::Result<()> {
     let agent = r.holder.clone().unwrap_or_else(|| OUTSIDE.to_string());
-    let event = Event::new(
+    let mut event = Event::new(
         EventKind::Sent,
         &agent,
         &r.message_id,
         &r.conversation,
         format!("{agent} replied from another mail client: {}", r.subject),
     );
+    // Logged when the reply was made, not when tanto saw it (reports time it).
+    event.at = r.at;
     let uid = append_event(ctx, conn, m, &r.subject, &event)?;
     // This cache sees it at once (the next sync would): the next pass skips it.
     if let Err(error) = cache_appended(conn, cache, m, &ctx.team(m), uid, &event) {

@@ -177,7 +177,7 @@ impl Cache {
     pub fn outside_replies(&self, mailbox: &str, since: i64) -> Result<Vec<OutsideReply>> {
         let r: rusqlite::Result<Vec<OutsideReply>> = (|| {
             let mut st = self.conn.prepare_cached(
-                "SELECT c.id, m.message_id, m.subject, c.assignee,
+                "SELECT c.id, m.message_id, m.subject, c.assignee, m.internal_date,
                    (SELECT mi.message_id FROM messages mi
                      WHERE mi.mailbox = c.mailbox AND mi.conv = c.id AND mi.direction = 'in'
                        AND mi.noise IS NULL AND mi.message_id IS NOT NULL
@@ -200,7 +200,8 @@ impl Cache {
                     message_id: r.get(1)?,
                     subject: r.get(2)?,
                     holder: r.get(3)?,
-                    answered: r.get(4)?,
+                    at: r.get(4)?,
+                    answered: r.get(5)?,
                 })
             })?;
             rows.collect()
@@ -241,6 +242,8 @@ pub struct OutsideReply {
     pub subject: String,
     /// Who holds the conversation (the reply is theirs, as far as anyone can tell).
     pub holder: Option<String>,
+    /// When it reached Sent (its INTERNALDATE): when the reply was made, for the log.
+    pub at: i64,
     /// The customer's newest mail, which the reply answers.
     pub answered: Option<String>,
 }
