@@ -200,6 +200,7 @@ fn print_human(view: &ConversationView) {
     header("show.subject", "subject", &single(&conv.subject));
     header("show.customer", "customer", &single(&conv.customer));
     outln!("{}", tf("show.messages", &[("count", &conv.messages)]));
+    let mut mail_number = 0;
     for e in &view.timeline {
         outln!();
         let at = rfc3339(e.at);
@@ -228,7 +229,9 @@ fn print_human(view: &ConversationView) {
         } else {
             t("show.kind.reply")
         };
-        outln!("──── {kind} · {at} ────");
+        // The number `tanto split --message` takes.
+        mail_number += 1;
+        outln!("──── {kind} #{mail_number} · {at} ────");
         if let Some(from) = &e.from {
             let who = match &from.name {
                 Some(n) if !n.is_empty() => format!("{n} <{}>", from.email),

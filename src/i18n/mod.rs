@@ -32,6 +32,8 @@ pub fn event_sentence(
         (K::Done, Some(o), _) if o != agent => "event.done_owner",
         (K::Done, _, _) => "event.done",
         (K::Reopen, _, _) => "event.reopen",
+        (K::Merge, _, _) => "event.merge",
+        (K::Split, _, _) => "event.split",
         _ => return tanto_mail::activity::describe(kind, agent, owner, displaced),
     };
     tf(key, &a)

@@ -25,6 +25,10 @@ pub enum EventKind {
     Drop,
     /// The check at send time held a queued reply for its author (the text says why).
     Hold,
+    /// A person joined a conversation to another (`X-Tanto-Into` names the other's root).
+    Merge,
+    /// A person cut a message (and the replies to it) out of its conversation.
+    Split,
     /// A kind this version does not know (written by a newer tanto or another tool).
     Other(String),
 }
@@ -46,6 +50,8 @@ impl EventKind {
             EventKind::Resend => "resend",
             EventKind::Drop => "drop",
             EventKind::Hold => "hold",
+            EventKind::Merge => "merge",
+            EventKind::Split => "split",
             EventKind::Other(s) => s,
         }
     }
@@ -66,6 +72,8 @@ impl EventKind {
             "resend" => EventKind::Resend,
             "drop" => EventKind::Drop,
             "hold" => EventKind::Hold,
+            "merge" => EventKind::Merge,
+            "split" => EventKind::Split,
             _ => EventKind::Other(s.trim().to_string()),
         }
     }
@@ -109,6 +117,8 @@ mod tests {
             EventKind::Sent,
             EventKind::Approve,
             EventKind::Reject,
+            EventKind::Merge,
+            EventKind::Split,
         ] {
             assert_eq!(EventKind::parse(k.as_str()), k);
         }

@@ -269,6 +269,11 @@ CREATE INDEX conversations_recent ON conversations (last_received DESC, id, mail
     customer, status, assignee, previous_assignee, messages, customer_name) WHERE messages > 0;
 UPDATE changes SET counter = counter + 1 WHERE id = 1;
 "#,
+    // v17: a merge's other side (`X-Tanto-Into`), looked up from both ends when threading.
+    r#"
+ALTER TABLE events ADD COLUMN into_key TEXT;
+CREATE INDEX events_into ON events (mailbox, into_key) WHERE into_key IS NOT NULL;
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end
