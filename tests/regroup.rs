@@ -25,13 +25,13 @@ fn customer(id: &str, minute: u32, links: &[&str], subject: &str) -> Vec<u8> {
     m.into_bytes()
 }
 
-fn inbox(server: &Dovecot, id: &str, minute: u32, links: &[&str], subject: &str) {
+fn inbox(server: &Dovecot, id: &str, minute: u32, links: &[&str], subject: &str) -> u32 {
     server.append(
         "support",
         "INBOX",
         &customer(id, minute, links, subject),
         &[],
-    );
+    )
 }
 
 /// (id, status, assignee, message count), sorted by id.
@@ -188,4 +188,36 @@ fn a_split_by_message_id_takes_a_colleagues_question_and_its_answers_out() {
     assert!(two.iter().any(|c| c.0 == id && c.3 == 2), "{two:?}");
     let other = two.iter().find(|c| c.0 != id).expect("split-off");
     assert_eq!(mail_of(&alice, &other.0).1, ["cc1@c", "cc2@c"]);
+}
+
+#[test]
+fn a_merge_holds_when_the_merged_mail_is_gone_and_a_reply_to_it_arrives() {
+    let server = Dovecot::start();
+    inbox(&server, "a1@c", 0, &[], "Order 1234");
+    let lone = inbox(&server, "n1@c", 10, &[], "Where is my parcel?");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, dir.path(), "alice");
+    let two = everyone_agrees(&server, &alice);
+    let order = two
+        .iter()
+        .find(|c| mail_of(&alice, &c.0).1 == ["a1@c"])
+        .expect("the order")
+        .0
+        .clone();
+    let other = two
+        .iter()
+        .find(|c| c.0 != order)
+        .expect("the new mail")
+        .0
+        .clone();
+    alice.ok(&["merge", &other, &order]);
+    // The merged mail is expunged: what is left is the order alone.
+    server.expunge("support", "INBOX", &lone.to_string());
+    let left = everyone_agrees(&server, &alice);
+    assert_eq!(left, [(order.clone(), "new".to_string(), None, 1)]);
+    // A reply naming only the expunged mail still joins through the merge.
+    inbox(&server, "n2@c", 20, &["n1@c"], "Re: Where is my parcel?");
+    let joined = everyone_agrees(&server, &alice);
+    assert_eq!(joined, [(order.clone(), "new".to_string(), None, 2)]);
+    assert_eq!(mail_of(&alice, &other).1, ["a1@c", "n2@c"]);
 }
