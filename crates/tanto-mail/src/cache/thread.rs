@@ -475,8 +475,10 @@ pub(super) fn thread_one(
                 }
             }
         }
-    } else if !d.subject_norm.is_empty() {
-        // (a message that threads by subject itself joins the same target as the next one)
+    }
+    if !d.subject_norm.is_empty() {
+        // Even when this one threads by subject too: it may have no target itself (nothing
+        // earlier), while the next one had one earlier than it, or none.
         retarget.extend(next_fallback(tx, &team.mailbox, &place)?);
     }
     let root_id = threading::root_id(key, links).to_string();
