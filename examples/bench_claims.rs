@@ -90,6 +90,7 @@ fn main() {
             text: "benchmark note".into(),
             base: None,
             keywords: None,
+            into: None,
         };
         let raw = activity::build(&e, "support@example.com", "Alice", "Question").expect("build");
         conn.append("Tanto/Activity", &raw, &["\\Seen"])

@@ -39,6 +39,48 @@ pub struct NoteArgs {
     pub message: String,
 }
 
+/// `tanto merge ID INTO`.
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// The conversation to merge (or a unique prefix of at least 4 characters)
+    pub id: String,
+    /// The conversation to merge it into (or a unique prefix of at least 4 characters)
+    pub into: String,
+}
+
+/// `tanto split ID --message N`.
+#[derive(clap::Args, Debug)]
+pub struct SplitArgs {
+    /// The conversation id (or a unique prefix of at least 4 characters)
+    pub id: String,
+    /// The mail to split off: its number as `tanto show` lists it (#1 is the first), or its Message-ID
+    #[arg(short = 'm', long = "message")]
+    pub message: String,
+}
+
+/// Merges one conversation into another; prints where it went.
+pub fn merge(ctx: &Ctx, args: MergeArgs) -> anyhow::Result<u8> {
+    let r = tanto_app::regroup::merge(ctx, &args.id, &args.into)?;
+    outln!(
+        "{}",
+        tf(
+            "cli.merged",
+            &[("id", &r.conversation), ("other", &r.other)]
+        )
+    );
+    Ok(0)
+}
+
+/// Splits a mail off into a conversation of its own; prints its id.
+pub fn split(ctx: &Ctx, args: SplitArgs) -> anyhow::Result<u8> {
+    let r = tanto_app::regroup::split(ctx, &args.id, &args.message)?;
+    outln!(
+        "{}",
+        tf("cli.split", &[("id", &r.conversation), ("other", &r.other)])
+    );
+    Ok(0)
+}
+
 use crate::i18n::held_since;
 
 fn already_text(id: &str, what: &Already) -> String {

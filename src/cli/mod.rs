@@ -94,6 +94,10 @@ pub enum Command {
     Reopen(coordinate::IdArgs),
     /// Add an internal note to a conversation
     Note(coordinate::NoteArgs),
+    /// Merge a conversation into another (a customer's new mail without headers, a CC'd colleague's reply)
+    Merge(coordinate::MergeArgs),
+    /// Split a mail (and the replies to it) off into a conversation of its own
+    Split(coordinate::SplitArgs),
     /// Reply to a conversation (claims it; exit 3 when someone else holds it)
     Reply(reply::Args),
     /// Approve a reply waiting for a supervisor, and send it
@@ -232,6 +236,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 Command::Done(a) => coordinate::run(&ctx, &a.id, Action::Done),
                 Command::Reopen(a) => coordinate::run(&ctx, &a.id, Action::Reopen),
                 Command::Note(a) => coordinate::note(&ctx, a),
+                Command::Merge(a) => coordinate::merge(&ctx, a),
+                Command::Split(a) => coordinate::split(&ctx, a),
                 // One session for the claim, the look at the server's copy, the queueing and
                 // the send, where each would log in.
                 Command::Reply(a) => reply::run(&ctx.clone().keep_sessions_warm(), a),

@@ -208,6 +208,7 @@ fn print_human(view: &ConversationView, tags: &[String]) {
     if !tags.is_empty() {
         outln!("{}", tf("show.tags", &[("tags", &tags.join(", "))]));
     }
+    let mut mail_number = 0;
     for e in &view.timeline {
         outln!();
         let at = rfc3339(e.at);
@@ -236,7 +237,9 @@ fn print_human(view: &ConversationView, tags: &[String]) {
         } else {
             t("show.kind.reply")
         };
-        outln!("──── {kind} · {at} ────");
+        // The number `tanto split --message` takes.
+        mail_number += 1;
+        outln!("──── {kind} #{mail_number} · {at} ────");
         if let Some(from) = &e.from {
             let who = match &from.name {
                 Some(n) if !n.is_empty() => format!("{n} <{}>", from.email),

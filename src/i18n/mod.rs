@@ -33,6 +33,8 @@ pub fn event_sentence(
         (K::Done, _, _) => "event.done",
         (K::Reopen, _, _) => "event.reopen",
         (K::Rule, _, _) => "event.rule",
+        (K::Merge, _, _) => "event.merge",
+        (K::Split, _, _) => "event.split",
         _ => return tanto_mail::activity::describe(kind, agent, owner, displaced),
     };
     tf(key, &a)

@@ -21,6 +21,7 @@ pub mod outbox_marks;
 pub mod outcome;
 pub mod outside_replies;
 pub mod presence;
+pub mod regroup;
 pub mod reply;
 pub mod reply_outbox;
 pub mod reply_templates;

@@ -167,6 +167,7 @@ fn log(
         text,
         base: None,
         keywords: None,
+        into: None,
     };
     append_event(ctx, conn, mailbox, &q.envelope.subject, &event)?;
     let mut cache = ctx.cache()?;

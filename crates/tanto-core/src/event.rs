@@ -27,6 +27,10 @@ pub enum EventKind {
     Hold,
     /// The team's rules acted on a new message (the text names the rules and what they did).
     Rule,
+    /// A person joined a conversation to another (`X-Tanto-Into` names the other's root).
+    Merge,
+    /// A person cut a message (and the replies to it) out of its conversation.
+    Split,
     /// A kind this version does not know (written by a newer tanto or another tool).
     Other(String),
 }
@@ -49,6 +53,8 @@ impl EventKind {
             EventKind::Drop => "drop",
             EventKind::Hold => "hold",
             EventKind::Rule => "rule",
+            EventKind::Merge => "merge",
+            EventKind::Split => "split",
             EventKind::Other(s) => s,
         }
     }
@@ -70,6 +76,8 @@ impl EventKind {
             "drop" => EventKind::Drop,
             "hold" => EventKind::Hold,
             "rule" => EventKind::Rule,
+            "merge" => EventKind::Merge,
+            "split" => EventKind::Split,
             _ => EventKind::Other(s.trim().to_string()),
         }
     }
@@ -118,6 +126,8 @@ mod tests {
             EventKind::Approve,
             EventKind::Reject,
             EventKind::Rule,
+            EventKind::Merge,
+            EventKind::Split,
         ] {
             assert_eq!(EventKind::parse(k.as_str()), k);
         }

@@ -13,6 +13,13 @@
 //!   else its own key. A conversation's id is a hash of the mailbox's shared address and the
 //!   root id of its earliest message (by date, then key): ids differ between mailboxes, and
 //!   stay put when a thread's first message is expunged or arrives late.
+//! - A *merge* (an event in the activity folder, written by `tanto merge`) is one more
+//!   shared id: the messages holding either of its two ids are in one conversation, named
+//!   like any other by its earliest root. Headers stay the default; a merge only adds.
+//! - A *split* of a message (`tanto split`) cuts it from what it names: it keeps only its
+//!   own key, and a message naming it keeps only the links from it on. So the message and
+//!   the replies to it are a conversation of their own, whose id is the hash of its key.
+//!   A split also undoes the merges before it that name its key.
 
 use std::collections::HashMap;
 
@@ -219,12 +226,103 @@ pub fn root_of<'a>(address: &str, members: impl IntoIterator<Item = &'a Mail>) -
 /// The rule itself over a whole mailbox: each message's conversation id, in input order.
 /// The cache computes the same incrementally; this is its definition (and its test oracle).
 pub fn thread_all(address: &str, mails: &[Mail]) -> Vec<String> {
-    let edges: Vec<(usize, usize)> = mails
+    thread_all_edited(address, mails, &[])
+}
+
+/// Edges between the messages that hold the two ids of each merge `(about, into)`: a merge
+/// joins whatever holds either id, so it keeps holding when its messages change (a reply
+/// arrives, the root is expunged) and means nothing while no message holds one of them.
+pub fn merge_edges(mails: &[Mail], merges: &[(String, String)]) -> Vec<(usize, usize)> {
+    let mut holder: HashMap<&str, usize> = HashMap::new();
+    for (i, m) in mails.iter().enumerate() {
+        for id in std::iter::once(&m.key).chain(m.links.iter()) {
+            holder.entry(id.as_str()).or_insert(i);
+        }
+    }
+    merges
+        .iter()
+        .filter_map(|(a, b)| Some((*holder.get(a.as_str())?, *holder.get(b.as_str())?)))
+        .collect()
+}
+
+/// A merge or split, as the activity folder holds them (in the folder's order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// The conversation holding the first id joins the one holding the second.
+    Merge(String, String),
+    /// The message with this key is cut from what it names.
+    Split(String),
+}
+
+/// What the edits (oldest first) come to: the merges that stand (no later split names
+/// either of their ids) and the split keys.
+pub fn effective(edits: &[Edit]) -> (Vec<(String, String)>, Vec<String>) {
+    let mut merges = Vec::new();
+    let mut splits = Vec::new();
+    for (i, e) in edits.iter().enumerate() {
+        match e {
+            Edit::Merge(a, b) => {
+                let undone = edits[i + 1..]
+                    .iter()
+                    .any(|l| matches!(l, Edit::Split(k) if k == a || k == b));
+                if !undone {
+                    merges.push((a.clone(), b.clone()));
+                }
+            }
+            Edit::Split(k) => {
+                if !splits.contains(k) {
+                    splits.push(k.clone());
+                }
+            }
+        }
+    }
+    (merges, splits)
+}
+
+/// A message's links once splits are applied, and whether it may still thread by subject:
+/// a split message names nothing; a message naming split ones keeps its links from the last
+/// of them on.
+pub fn cut_links(
+    key: &str,
+    links: &[String],
+    is_split: impl Fn(&str) -> bool,
+) -> (Vec<String>, bool) {
+    if is_split(key) {
+        return (Vec::new(), false);
+    }
+    match links.iter().rposition(|l| is_split(l)) {
+        Some(i) => (links[i..].to_vec(), false),
+        None => (links.to_vec(), true),
+    }
+}
+
+/// `thread_all` with the merges and splits the activity folder holds (oldest first).
+pub fn thread_all_edited(address: &str, mails: &[Mail], edits: &[Edit]) -> Vec<String> {
+    let (merges, splits) = effective(edits);
+    let mails: Vec<Mail> = mails
+        .iter()
+        .map(|m| {
+            let (links, may_fallback) =
+                cut_links(&m.key, &m.links, |k| splits.iter().any(|s| s == k));
+            Mail {
+                links,
+                fallback: m.fallback && may_fallback,
+                ..m.clone()
+            }
+        })
+        .collect();
+    thread_all_merged(address, &mails, &merges)
+}
+
+/// `thread_all` with the merges `(about, into)` that stand.
+fn thread_all_merged(address: &str, mails: &[Mail], merges: &[(String, String)]) -> Vec<String> {
+    let mut edges: Vec<(usize, usize)> = mails
         .iter()
         .enumerate()
         .filter(|(_, m)| m.fallback)
         .filter_map(|(i, m)| fallback_target(m, mails).map(|j| (i, j)))
         .collect();
+    edges.extend(merge_edges(mails, merges));
     let ids = |i: usize| {
         let m = &mails[i];
         std::iter::once(m.key.as_str())
@@ -389,6 +487,80 @@ mod tests {
         );
         assert_eq!(d.root, root("d", 150, "zz"));
         assert_eq!(d.absorb, vec![id("a")]);
+    }
+
+    #[test]
+    fn a_merge_joins_two_threads_and_keeps_holding_as_mail_comes_and_goes() {
+        let a = mail("a", 100, &[], "order");
+        let b = mail("b", 200, &["a"], "re:order");
+        // The customer's new mail without headers, and the team's answer to it.
+        let n = mail("n", 300, &[], "where is it");
+        let r = mail("r", 400, &["n"], "re:where is it");
+        let merges = vec![Edit::Merge("n".into(), "a".into())];
+        let of = |mails: &[Mail], edits: &[Edit]| -> Vec<(String, String)> {
+            let mut out: Vec<(String, String)> = mails
+                .iter()
+                .map(|m| m.key.clone())
+                .zip(thread_all_edited(SUPPORT, mails, edits))
+                .collect();
+            out.sort();
+            out
+        };
+        let all = [a.clone(), b.clone(), n.clone(), r.clone()];
+        // Without the merge: two conversations; with it: one, named by the earliest root.
+        assert!(of(&all, &[]).iter().any(|(_, c)| *c == id("n")));
+        let got = of(&all, &merges);
+        assert!(got.iter().all(|(_, c)| *c == id("a")), "{got:?}");
+        // A merge about a conversation whose first mail is gone still holds: its reply names it.
+        let got = of(&[b.clone(), r.clone()], &merges);
+        assert!(got.iter().all(|(_, c)| *c == id("a")), "{got:?}");
+        // The order of the mailbox does not matter.
+        let mut rev = all.to_vec();
+        rev.reverse();
+        assert_eq!(of(&rev, &merges), of(&all, &merges));
+        // A merge naming an id no message holds changes nothing.
+        let stray = vec![Edit::Merge("n".into(), "zz".into())];
+        assert_eq!(of(&all, &stray), of(&all, &[]));
+        // A split of the merged mail undoes the merge; a merge after it joins again.
+        let split = vec![merges[0].clone(), Edit::Split("n".into())];
+        assert_eq!(of(&all, &split), of(&all, &[]));
+        let again = vec![split[0].clone(), split[1].clone(), merges[0].clone()];
+        assert_eq!(of(&all, &again), of(&all, &merges));
+    }
+
+    #[test]
+    fn a_split_message_and_the_replies_to_it_are_a_conversation_of_its_own() {
+        let a = mail("a", 100, &[], "order");
+        let b = mail("b", 200, &["a"], "re:order");
+        // A colleague's new question inside the thread, and the team's answer to it.
+        let c = mail("c", 300, &["a", "b"], "re:order");
+        let r = mail("r", 400, &["a", "b", "c"], "re:order");
+        let later = mail("d", 500, &["a", "b"], "re:order");
+        let all = [a, b, c, r, later];
+        let split = [Edit::Split("c".into())];
+        let got: Vec<(String, String)> = all
+            .iter()
+            .map(|m| m.key.clone())
+            .zip(thread_all_edited(SUPPORT, &all, &split))
+            .collect();
+        for (key, conv) in &got {
+            let want = if matches!(key.as_str(), "c" | "r") {
+                id("c")
+            } else {
+                id("a")
+            };
+            assert_eq!(*conv, want, "{key} in {got:?}");
+        }
+        // Whatever order the mailbox lists them in.
+        let mut rev = all.to_vec();
+        rev.reverse();
+        let back: Vec<String> = thread_all_edited(SUPPORT, &rev, &split);
+        assert_eq!(back.iter().filter(|c| **c == id("c")).count(), 2);
+        assert_eq!(
+            cut_links("x", &["a".into(), "c".into(), "e".into()], |k| k == "c"),
+            (vec!["c".to_string(), "e".to_string()], false)
+        );
+        assert_eq!(cut_links("c", &["a".into()], |k| k == "c"), (vec![], false));
     }
 
     #[test]

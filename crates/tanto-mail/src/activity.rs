@@ -15,10 +15,12 @@ pub const H_ABOUT: &str = "X-Tanto-About";
 pub const H_CONVERSATION: &str = "X-Tanto-Conversation";
 pub const H_STATUS: &str = "X-Tanto-Status";
 pub const H_OWNER: &str = "X-Tanto-Owner";
+/// On a merge: the key of the other conversation's root (section 2 of the protocol).
+pub const H_INTO: &str = "X-Tanto-Into";
 
 /// The fields the sync fetches from the activity folder.
 pub const FETCH_FIELDS: &str = "DATE SUBJECT MESSAGE-ID X-TANTO-AGENT X-TANTO-EVENT X-TANTO-ABOUT \
-     X-TANTO-CONVERSATION X-TANTO-STATUS X-TANTO-OWNER X-TANTO-BASE X-TANTO-KEYWORDS";
+     X-TANTO-CONVERSATION X-TANTO-STATUS X-TANTO-OWNER X-TANTO-BASE X-TANTO-KEYWORDS X-TANTO-INTO";
 
 /// On a mark record (`core::log` for an outbox message): the message's keywords after it.
 pub const H_KEYWORDS: &str = "X-Tanto-Keywords";
@@ -43,6 +45,8 @@ pub struct Event {
     pub base: Option<String>,
     /// On a mark record: the keywords it gives the message (space-separated).
     pub keywords: Option<String>,
+    /// On a merge: the id (without brackets) the conversation of `about` joins.
+    pub into: Option<String>,
 }
 
 impl Event {
@@ -66,7 +70,14 @@ impl Event {
             text,
             base: None,
             keywords: None,
+            into: None,
         }
+    }
+
+    /// A merge's other side: the id the conversation of `about` joins.
+    pub fn with_into(mut self, into: &str) -> Event {
+        self.into = Some(into.to_string());
+        self
     }
 
     /// A change decided through the log on the record `base` (`core::log::base_value`).
@@ -159,6 +170,9 @@ pub fn build(
     if let Some(k) = &event.keywords {
         b = b.raw_header(header(H_KEYWORDS, k));
     }
+    if let Some(i) = &event.into {
+        b = b.raw_header(header(H_INTO, &format!("<{i}>")));
+    }
     let mut body = event.text.clone();
     if event.kind != EventKind::Note {
         body.push_str(&format!(
@@ -250,6 +264,10 @@ pub fn parse(block: &[u8], text: &str, at: i64) -> Option<Event> {
         text: text.trim_end().to_string(),
         base: header_value(block, tanto_core::log::H_BASE),
         keywords: header_value(block, H_KEYWORDS),
+        into: header_value(block, H_INTO)
+            .map(|a| crate::sanitize::single_line(&crate::mime::decode_header_field(a.as_bytes())))
+            .map(|a| a.trim().trim_matches(|c| c == '<' || c == '>').to_string())
+            .filter(|a| !a.is_empty()),
     })
 }
 
@@ -270,6 +288,7 @@ mod tests {
             text: describe(&EventKind::Claim, "alice", Some("alice"), None),
             base: Some("7/12".into()),
             keywords: None,
+            into: Some("q0@customer.example".into()),
         };
         let raw =
             build(&e, "support@example.com", "Alice Sato", "商品が届きません").expect("build");
@@ -312,6 +331,7 @@ mod tests {
                 text: "hello".into(),
                 base: None,
                 keywords: None,
+                into: None,
             };
             let raw = build(&e, "support@example.com", "", "s").expect("build");
             let end = raw

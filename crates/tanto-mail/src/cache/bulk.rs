@@ -590,6 +590,14 @@ impl Cache {
                 }
             }
             create_indexes(&tx)?;
+            // Merges already in the cache (a reload after a UIDVALIDITY change) join again.
+            let team = Team {
+                mailbox: load.mailbox.clone(),
+                address: load.address.clone(),
+                addresses: Vec::new(),
+            };
+            let joined = super::thread::join_all(&tx, &team)?;
+            super::store::refresh(&tx, &load.mailbox, &joined)?;
             tx.execute(
                 "UPDATE folders SET loading = 0 WHERE mailbox = ?1",
                 [&load.mailbox],

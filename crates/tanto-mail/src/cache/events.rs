@@ -48,8 +48,8 @@ fn insert_event(
 ) -> rusqlite::Result<usize> {
     conn.prepare_cached(
         "INSERT INTO events (folder_id, uid, mailbox, about, conversation, kind, agent, at,
-            status, owner, text, base, mentions)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            status, owner, text, base, mentions, into_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
          ON CONFLICT (folder_id, uid) DO NOTHING",
     )?
     .execute(params![
@@ -65,7 +65,8 @@ fn insert_event(
         e.owner,
         e.text,
         e.base,
-        mentions_of(e)
+        mentions_of(e),
+        e.into
     ])
 }
 
@@ -206,6 +207,20 @@ impl Cache {
                 let changed = decide_log(&tx, &team.mailbox, folder, &logged)?;
                 super::store::refresh(&tx, &team.mailbox, &changed)?;
             }
+            let mut joined = std::collections::BTreeSet::new();
+            // In the folder's order: a split undoes the merges before it, not those after.
+            for (_, _, e) in events {
+                match (&e.kind, &e.into) {
+                    (EventKind::Merge, Some(into)) => {
+                        joined.extend(super::thread::join(&tx, team, &e.about, into)?)
+                    }
+                    (EventKind::Split, _) => {
+                        joined.extend(super::thread::split(&tx, team, &e.about)?)
+                    }
+                    _ => {}
+                }
+            }
+            super::store::refresh(&tx, &team.mailbox, &joined)?;
             if added > 0 {
                 bump(&tx)?;
             }

@@ -44,12 +44,44 @@ impl Cache {
                 .query_map(params![id, upper], conv_row)?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(match found.len() {
-                0 => Err(Lookup::NotFound(id.clone())),
+                0 => self.merged_conversation(&id)?,
                 1 => found.into_iter().next().ok_or(Lookup::NotFound(id.clone())),
                 _ => Err(Lookup::Ambiguous(id.clone())),
             })
         })();
         r.map_err(|e| self.err(e))
+    }
+
+    /// The conversation a merged one went into, by the merged one's old id (or a prefix of
+    /// it): the merge event names it, and its root's id leads to where that root is now.
+    fn merged_conversation(
+        &self,
+        id: &str,
+    ) -> rusqlite::Result<std::result::Result<ConversationRow, Lookup>> {
+        let columns: Vec<String> = CONV_COLUMNS
+            .split(',')
+            .map(|c| format!("c.{}", c.trim()))
+            .collect();
+        let columns = columns.join(", ");
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT DISTINCT {columns} FROM events e
+             JOIN thread_ids t ON t.mailbox = e.mailbox AND t.msgid = e.about
+             JOIN conversations c ON c.mailbox = t.mailbox AND c.id = t.conv
+             WHERE e.kind = 'merge' AND e.void = 0 AND e.conversation >= ?1
+                AND e.conversation < ?2 AND c.messages > 0
+             LIMIT 2"
+        ))?;
+        let found: Vec<ConversationRow> = st
+            .query_map(params![id, format!("{id}g")], conv_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(match found.len() {
+            1 => found
+                .into_iter()
+                .next()
+                .ok_or(Lookup::NotFound(id.to_string())),
+            0 => Err(Lookup::NotFound(id.to_string())),
+            _ => Err(Lookup::Ambiguous(id.to_string())),
+        })
     }
 
     /// The messages of a conversation, oldest first.
@@ -112,6 +144,28 @@ impl Cache {
             Ok(tanto_core::rules::tags_of(&flags))
         })();
         r.map_err(|e| self.err(e))
+    }
+
+    /// The root id of a conversation (the id its name is the hash of): what a merge names.
+    pub fn conversation_root(&self, mailbox: &str, conv: &str) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached("SELECT root_id FROM conversations WHERE mailbox = ?1 AND id = ?2")
+            .and_then(|mut st| {
+                st.query_row(params![mailbox, conv], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// The threading key of a cached message (its Message-ID, or tanto's for mail without).
+    pub fn message_key(&self, folder_id: i64, uid: u32) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached("SELECT thread_key FROM messages WHERE folder_id = ?1 AND uid = ?2")
+            .and_then(|mut st| {
+                st.query_row(params![folder_id, uid], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))
     }
 
     /// The UIDVALIDITY a folder's cached UIDs belong to.

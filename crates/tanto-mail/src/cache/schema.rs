@@ -287,6 +287,11 @@ ALTER TABLE folders ADD COLUMN watched_from INTEGER;
 ALTER TABLE events ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
 CREATE INDEX events_mentions ON events (mentions) WHERE mentions != '';
 "#,
+    // v18: a merge's other side (`X-Tanto-Into`), looked up from both ends when threading.
+    r#"
+ALTER TABLE events ADD COLUMN into_key TEXT;
+CREATE INDEX events_into ON events (mailbox, into_key) WHERE into_key IS NOT NULL;
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end

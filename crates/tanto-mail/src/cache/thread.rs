@@ -3,6 +3,8 @@
 //! union over the ids it shares; whatever can take an edge away (a message expunged, a
 //! folder reset, a subject fallback that now points at a newly arrived message) threads the
 //! conversations it touched again from their message rows. Every query uses an index.
+//! A merge (an event of the activity folder) counts as one more shared id, looked up from
+//! both of its ends, so that it holds whichever arrives first: the event or the mail.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -130,6 +132,146 @@ fn merge(tx: &Transaction<'_>, team: &Team, me: Root, found: &[Root]) -> rusqlit
             .execute(params![team.mailbox, old])?;
     }
     Ok(d.root)
+}
+
+/// A merge event `e` stands unless a later split (in the folder's order) names one of its
+/// ids (`core::threading::effective`).
+const MERGE_STANDS: &str = "NOT EXISTS (SELECT 1 FROM events s
+    WHERE s.mailbox = e.mailbox AND s.kind = 'split' AND s.void = 0
+        AND s.folder_id = e.folder_id AND s.uid > e.uid
+        AND (s.about = e.about OR s.about = e.into_key))";
+
+/// True when a split event names the message `key`.
+fn is_split(tx: &Transaction<'_>, mailbox: &str, key: &str) -> rusqlite::Result<bool> {
+    tx.prepare_cached(
+        "SELECT 1 FROM events WHERE mailbox = ?1 AND about = ?2 AND kind = 'split' AND void = 0",
+    )?
+    .exists(params![mailbox, key])
+}
+
+/// A message's links and subject fallback with the splits applied (`core::threading::cut_links`).
+fn cut(
+    tx: &Transaction<'_>,
+    mailbox: &str,
+    key: &str,
+    links: &[String],
+    fallback: bool,
+) -> rusqlite::Result<(Vec<String>, bool)> {
+    let mut split: Vec<&str> = Vec::new();
+    for id in std::iter::once(key).chain(links.iter().map(String::as_str)) {
+        if is_split(tx, mailbox, id)? {
+            split.push(id);
+        }
+    }
+    if split.is_empty() {
+        return Ok((links.to_vec(), fallback));
+    }
+    let (links, may) = threading::cut_links(key, links, |k| split.contains(&k));
+    Ok((links, fallback && may))
+}
+
+/// The ids that merges join to `id`, from either end (`core::threading::merge_edges`).
+fn merge_partners(tx: &Transaction<'_>, mailbox: &str, id: &str) -> rusqlite::Result<Vec<String>> {
+    tx.prepare_cached(&format!(
+        "SELECT into_key FROM events e
+         WHERE mailbox = ?1 AND about = ?2 AND kind = 'merge' AND into_key IS NOT NULL
+            AND void = 0 AND {MERGE_STANDS}
+         UNION
+         SELECT about FROM events e
+         WHERE mailbox = ?1 AND into_key = ?2 AND kind = 'merge' AND void = 0 AND {MERGE_STANDS}"
+    ))?
+    .query_map(params![mailbox, id], |r| r.get(0))?
+    .collect()
+}
+
+/// The conversations merges join to the messages holding `ids`, with their roots, added to
+/// `found`.
+fn merged_roots<'a>(
+    tx: &Transaction<'_>,
+    mailbox: &str,
+    ids: impl IntoIterator<Item = &'a String>,
+    found: &mut Vec<Root>,
+) -> rusqlite::Result<()> {
+    for id in ids {
+        for other in merge_partners(tx, mailbox, id)? {
+            if let Some(root) = root_of_id(tx, mailbox, &other)? {
+                if !found.contains(&root) {
+                    found.push(root);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies a merge of the conversations holding ids `a` and `b`, when the cache holds both
+/// and they are apart; returns the conversations to refresh.
+pub(super) fn join(
+    tx: &Transaction<'_>,
+    team: &Team,
+    a: &str,
+    b: &str,
+) -> rusqlite::Result<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    let (Some(ra), Some(rb)) = (
+        root_of_id(tx, &team.mailbox, a)?,
+        root_of_id(tx, &team.mailbox, b)?,
+    ) else {
+        return Ok(out);
+    };
+    if ra.conv == rb.conv {
+        return Ok(out);
+    }
+    out.insert(ra.conv.clone());
+    out.insert(rb.conv.clone());
+    out.insert(merge(tx, team, ra.clone(), &[ra, rb])?.conv);
+    Ok(out)
+}
+
+/// Applies a split of the message `key`: its conversation is threaded again with the cut;
+/// returns the conversations to refresh.
+pub(super) fn split(
+    tx: &Transaction<'_>,
+    team: &Team,
+    key: &str,
+) -> rusqlite::Result<BTreeSet<String>> {
+    match conv_of_id(tx, &team.mailbox, key)? {
+        Some(conv) => rethread(tx, team, &BTreeSet::from([conv])),
+        None => Ok(BTreeSet::new()),
+    }
+}
+
+/// Applies every split and merge of the mailbox (after a bulk load, which threads by
+/// headers only); returns the conversations to refresh.
+pub(super) fn join_all(tx: &Transaction<'_>, team: &Team) -> rusqlite::Result<BTreeSet<String>> {
+    let splits: Vec<String> = tx
+        .prepare_cached(
+            "SELECT about FROM events WHERE mailbox = ?1 AND kind = 'split' AND void = 0",
+        )?
+        .query_map([&team.mailbox], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut touched = BTreeSet::new();
+    for key in splits {
+        touched.extend(conv_of_id(tx, &team.mailbox, &key)?);
+    }
+    let mut out = if touched.is_empty() {
+        BTreeSet::new()
+    } else {
+        rethread(tx, team, &touched)?
+    };
+    let merges: Vec<(String, String)> = tx
+        .prepare_cached(&format!(
+            "SELECT about, into_key FROM events e
+             WHERE mailbox = ?1 AND kind = 'merge' AND into_key IS NOT NULL AND void = 0
+                AND {MERGE_STANDS}
+             ORDER BY folder_id, uid"
+        ))?
+        .query_map([&team.mailbox], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (a, b) in merges {
+        out.extend(join(tx, team, &a, &b)?);
+    }
+    Ok(out)
 }
 
 fn put_id(tx: &Transaction<'_>, mailbox: &str, id: &str, conv: &str) -> rusqlite::Result<()> {
@@ -295,7 +437,8 @@ pub(super) fn thread_one(
     m: &MessageMeta,
     retarget: &mut BTreeSet<String>,
 ) -> rusqlite::Result<String> {
-    let d = derive(team, folder, m);
+    let mut d = derive(team, folder, m);
+    (d.links, d.fallback) = cut(tx, &team.mailbox, &d.key, &d.links, d.fallback)?;
     let (key, links) = (&d.key, &d.links);
     let place = Place {
         subject_norm: &d.subject_norm,
@@ -315,6 +458,12 @@ pub(super) fn thread_one(
             }
         }
     }
+    merged_roots(
+        tx,
+        &team.mailbox,
+        links.iter().chain(std::iter::once(key)),
+        &mut found,
+    )?;
     if d.fallback {
         if let Some(target) = fallback_target(tx, &team.mailbox, &place)? {
             let conv: String = tx
@@ -326,8 +475,10 @@ pub(super) fn thread_one(
                 }
             }
         }
-    } else if !d.subject_norm.is_empty() {
-        // (a message that threads by subject itself joins the same target as the next one)
+    }
+    if !d.subject_norm.is_empty() {
+        // Even when this one threads by subject too: it may have no target itself (nothing
+        // earlier), while the next one had one earlier than it, or none.
         retarget.extend(next_fallback(tx, &team.mailbox, &place)?);
     }
     let root_id = threading::root_id(key, links).to_string();
@@ -369,6 +520,9 @@ pub(super) fn rethread(
                 rows.push(row?);
             }
         }
+    }
+    for (_, m) in rows.iter_mut() {
+        (m.links, m.fallback) = cut(tx, mailbox, &m.key, &m.links, m.fallback)?;
     }
     for conv in convs {
         tx.prepare_cached("DELETE FROM thread_ids WHERE mailbox = ?1 AND conv = ?2")?
@@ -427,6 +581,15 @@ pub(super) fn rethread(
                     found.push(root);
                 }
             }
+        }
+        for &i in &group {
+            let m = &rows[i].1;
+            merged_roots(
+                tx,
+                mailbox,
+                std::iter::once(&m.key).chain(m.links.iter()),
+                &mut found,
+            )?;
         }
         let conv = merge(tx, team, me, &found)?.conv;
         for &i in &group {

@@ -558,3 +558,127 @@ fn a_note_naming_an_agent_puts_the_conversation_in_their_mine_until_they_look() 
         "a newer note names him again"
     );
 }
+
+/// A merge or split event, as the activity folder gives it.
+fn edit_event(e: &threading::Edit) -> crate::activity::Event {
+    use tanto_core::event::EventKind;
+    match e {
+        threading::Edit::Merge(a, b) => {
+            crate::activity::Event::new(EventKind::Merge, "alice", a, "", String::new())
+                .with_into(b)
+        }
+        threading::Edit::Split(k) => {
+            crate::activity::Event::new(EventKind::Split, "alice", k, "", String::new())
+        }
+    }
+}
+
+#[test]
+fn merges_and_splits_give_the_ids_of_the_rule_whether_they_come_before_or_after_the_mail() {
+    use threading::Edit;
+    let edits = [
+        Edit::Merge("k".into(), "zz".into()),
+        Edit::Split("c".into()),
+        Edit::Merge("m".into(), "a".into()),
+        Edit::Split("k".into()),
+    ];
+    let t = team();
+    let all: Vec<u32> = (1..=MAILBOX.len() as u32).collect();
+    let mut seed: u64 = 11;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % n
+    };
+    for round in 0..30 {
+        let mut order = all.clone();
+        for i in (1..order.len()).rev() {
+            order.swap(i, next(i + 1));
+        }
+        // Where each edit comes (in its order): after how many messages.
+        let mut at: Vec<usize> = (0..edits.len()).map(|_| next(order.len() + 1)).collect();
+        at.sort();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut c = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+        let mut f = c
+            .folder("support", "INBOX", FolderRole::Inbox)
+            .expect("folder");
+        f.uidvalidity = Some(1);
+        let log = c
+            .folder("support", "Tanto/Activity", FolderRole::Activity)
+            .expect("log");
+        let mut held: Vec<u32> = Vec::new();
+        let mut done = 0;
+        for step in 0..=order.len() {
+            while done < edits.len() && at[done] == step {
+                let e = edit_event(&edits[done]);
+                c.add_events(&t, &log, &[(done as u32 + 1, 1, e)])
+                    .expect("add event");
+                done += 1;
+                let mails: Vec<u32> = held.clone();
+                assert_eq!(
+                    cached(&c),
+                    oracle_edited(&mails, &edits[..done]),
+                    "round {round}: after edit {done} with {held:?}"
+                );
+            }
+            if let Some(uid) = order.get(step) {
+                c.add_messages(&t, &f, vec![meta(&MAILBOX[*uid as usize - 1])])
+                    .expect("add");
+                held.push(*uid);
+                assert_eq!(
+                    cached(&c),
+                    oracle_edited(&held, &edits[..done]),
+                    "round {round}: after {uid} with {done} edits ({order:?}, {at:?})"
+                );
+            }
+        }
+        for uid in order.iter().rev().take(4) {
+            c.remove_messages(&t, f.id, &[*uid]).expect("remove");
+            held.retain(|u| u != uid);
+            assert_eq!(
+                cached(&c),
+                oracle_edited(&held, &edits),
+                "round {round}: after expunging {uid}"
+            );
+        }
+    }
+}
+
+/// What the rule gives for `held` with `edits`.
+fn oracle_edited(held: &[u32], edits: &[threading::Edit]) -> BTreeMap<String, String> {
+    let t = team();
+    let plain = oracle(held);
+    let mails: Vec<Mail> = held
+        .iter()
+        .map(|uid| {
+            let m = meta(&MAILBOX[*uid as usize - 1]);
+            let h = &m.headers;
+            let key = h.message_id.clone().unwrap_or_default();
+            let links = threading::links(h, &key);
+            let (norm, prefix) = subject::normalize(&h.subject);
+            Mail {
+                fallback: threading::uses_subject_fallback(prefix, &links, &norm),
+                date: m.internal_date,
+                customer: conversation::direction_and_customer(false, h, &t.addresses).1,
+                key,
+                links,
+                subject_norm: norm,
+            }
+        })
+        .collect();
+    let ids = threading::thread_all_edited(&t.address, &mails, edits);
+    let out: BTreeMap<String, String> = mails.into_iter().map(|m| m.key).zip(ids).collect();
+    assert_eq!(out.len(), plain.len());
+    out
+}
+
+/// A reply by subject arriving with nothing earlier to fall back to, before a later reply
+/// by subject that had no target either: the later one now falls back to it.
+#[test]
+fn a_subject_reply_becomes_the_target_of_the_next_even_without_one_of_its_own() {
+    let order = [1u32, 3, 12, 5, 4, 2, 9, 7, 13, 11, 10, 8, 6];
+    let batches: Vec<Vec<u32>> = order.iter().map(|u| vec![*u]).collect();
+    play(&batches, &[]);
+}
