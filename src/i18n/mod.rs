@@ -32,6 +32,10 @@ pub fn event_sentence(
         (K::Done, Some(o), _) if o != agent => "event.done_owner",
         (K::Done, _, _) => "event.done",
         (K::Reopen, _, _) => "event.reopen",
+        (K::Wait, _, _) => "event.wait",
+        (K::Snooze, _, _) => "event.snooze",
+        (K::Wake, Some(_), _) => "event.wake_to",
+        (K::Wake, None, _) => "event.wake",
         _ => return tanto_mail::activity::describe(kind, agent, owner, displaced),
     };
     tf(key, &a)
@@ -182,6 +186,7 @@ pub fn status_name(s: tanto_core::status::Status) -> &'static str {
         Status::Wip => "status.wip",
         Status::Done => "status.done",
         Status::Noise => "status.noise",
+        Status::Waiting => "status.waiting",
     })
 }
 
@@ -193,5 +198,6 @@ pub fn status_title(s: tanto_core::status::Status) -> &'static str {
         Status::Wip => "tab.wip",
         Status::Done => "tab.done",
         Status::Noise => "tab.noise",
+        Status::Waiting => "tab.waiting",
     })
 }

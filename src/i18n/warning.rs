@@ -76,6 +76,9 @@ pub fn retrying_what(what: &Retried) -> &'static str {
         Retried::Action(Action::Assign(_)) => "retry.assign",
         Retried::Action(Action::Done) => "retry.done",
         Retried::Action(Action::Reopen) => "retry.reopen",
+        Retried::Action(Action::Wait { .. }) => "retry.wait",
+        Retried::Action(Action::Snooze { .. }) => "retry.snooze",
+        Retried::Action(Action::Wake) => "retry.wake",
         Retried::Note => "retry.note",
         Retried::Sync => "retry.sync",
     })

@@ -363,6 +363,9 @@ pub struct State {
     pub color: bool,
     /// The local time zone's offset from UTC, in seconds (fixed at start: views stay pure).
     pub utc_offset: i32,
+    /// The team's zone (`[team.hours] zone`), which typed times ("monday", "9:00") are in;
+    /// `None`: the local offset.
+    pub team_zone: Option<tanto_core::later::Zone>,
     /// Notes are written in $VISUAL/$EDITOR (else in the inline editor).
     pub external_editor: bool,
     /// The reply being written, if any.
@@ -381,6 +384,12 @@ pub struct State {
 }
 
 impl State {
+    /// The zone a typed time ("tomorrow 9:00", "monday") is read in.
+    pub fn zone(&self) -> tanto_core::later::Zone {
+        self.team_zone
+            .unwrap_or(tanto_core::later::Zone::Offset(self.utc_offset))
+    }
+
     pub fn new(me: &str, mailboxes: Vec<String>, keymap: Keymap, now: i64) -> State {
         State {
             me: me.to_string(),
@@ -400,6 +409,7 @@ impl State {
             now,
             color: true,
             utc_offset: 0,
+            team_zone: None,
             external_editor: false,
             compose: None,
             undo: None,

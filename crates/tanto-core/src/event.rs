@@ -25,6 +25,12 @@ pub enum EventKind {
     Drop,
     /// The check at send time held a queued reply for its author (the text says why).
     Hold,
+    /// Waiting on the customer (the text is the reason).
+    Wait,
+    /// Snoozed until a time (the text: `waiting::snooze_text`).
+    Snooze,
+    /// Back to New from waiting or snoozed: by hand, or the snooze's time came.
+    Wake,
     /// A kind this version does not know (written by a newer tanto or another tool).
     Other(String),
 }
@@ -46,6 +52,9 @@ impl EventKind {
             EventKind::Resend => "resend",
             EventKind::Drop => "drop",
             EventKind::Hold => "hold",
+            EventKind::Wait => "wait",
+            EventKind::Snooze => "snooze",
+            EventKind::Wake => "wake",
             EventKind::Other(s) => s,
         }
     }
@@ -66,6 +75,9 @@ impl EventKind {
             "resend" => EventKind::Resend,
             "drop" => EventKind::Drop,
             "hold" => EventKind::Hold,
+            "wait" => EventKind::Wait,
+            "snooze" => EventKind::Snooze,
+            "wake" => EventKind::Wake,
             _ => EventKind::Other(s.trim().to_string()),
         }
     }
@@ -109,6 +121,9 @@ mod tests {
             EventKind::Sent,
             EventKind::Approve,
             EventKind::Reject,
+            EventKind::Wait,
+            EventKind::Snooze,
+            EventKind::Wake,
         ] {
             assert_eq!(EventKind::parse(k.as_str()), k);
         }

@@ -54,6 +54,8 @@ pub struct StatusCounts {
     pub wip: u64,
     pub done: u64,
     pub noise: u64,
+    /// Waiting on the customer or snoozed.
+    pub waiting: u64,
     pub mine: u64,
     /// Of the open ones, how many are past the reply target (`Cache::count_overdue`).
     pub overdue: super::overdue::OverdueCounts,
@@ -82,6 +84,7 @@ pub(super) fn fold_counts(
             }
             Some(Status::Done) => counts.done += n,
             Some(Status::Noise) => counts.noise += n,
+            Some(Status::Waiting) => counts.waiting += n,
             None => {}
         }
     }
