@@ -42,6 +42,10 @@ pub fn warning(w: &Warning) -> String {
             "warning.not_given_back",
             &[("id", id), ("error", &cause_text(error))],
         ),
+        W::NotWoken { id, error } => tf(
+            "warning.not_woken",
+            &[("id", id), ("error", &cause_text(error))],
+        ),
         W::NotMarkedDone { id, error } => tf(
             "warning.not_marked_done",
             &[("id", id), ("error", &cause_text(error))],
@@ -110,6 +114,10 @@ mod tests {
             W::NoteNotCached { error: error() },
             W::OutboxPass { error: error() },
             W::NotGivenBack {
+                id: id(),
+                error: error(),
+            },
+            W::NotWoken {
                 id: id(),
                 error: error(),
             },

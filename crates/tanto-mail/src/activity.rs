@@ -134,10 +134,13 @@ pub fn build(
         agent_name.to_string()
     };
     let from = Mailbox::new(Some(format!("{display} (tanto)")), address.clone());
-    let what = if event.kind == EventKind::Note {
-        format!("note from {}", event.agent)
-    } else {
-        event.text.clone()
+    let what = match event.kind {
+        EventKind::Note => format!("note from {}", event.agent),
+        // Their text is the reason (and a snooze's time): the subject says what happened.
+        EventKind::Wait | EventKind::Snooze => {
+            describe(&event.kind, &event.agent, event.owner.as_deref(), None)
+        }
+        _ => event.text.clone(),
     };
     let mut b = lettre::Message::builder()
         .from(from)

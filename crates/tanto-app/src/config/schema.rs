@@ -97,6 +97,9 @@ pub struct Team {
     /// Seconds a sent reply can still be taken back in the terminal UI.
     #[serde(default = "default_undo_seconds")]
     pub undo_seconds: u64,
+    /// A conversation waiting on the customer with no answer for this many days is closed
+    /// (Done, logged) by whichever agent's tanto syncs first. None: never.
+    pub auto_close_days: Option<u32>,
 }
 
 impl Default for Team {
@@ -112,6 +115,7 @@ impl Default for Team {
             approval: Default::default(),
             warn_words: Vec::new(),
             undo_seconds: default_undo_seconds(),
+            auto_close_days: None,
         }
     }
 }
