@@ -207,7 +207,8 @@ pub(super) fn approvals_key(s: &mut State, action: Action, out: &mut Vec<Command
         | Action::TabWip
         | Action::TabDone
         | Action::TabMine
-        | Action::TabNoise => {
+        | Action::TabNoise
+        | Action::TabWaiting => {
             s.screen = Screen::List;
             return false;
         }

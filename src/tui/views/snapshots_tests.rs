@@ -35,6 +35,7 @@ fn conv(
             last_received: NOW - ago,
         },
         present: None,
+        waiting: None,
     }
 }
 

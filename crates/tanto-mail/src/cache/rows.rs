@@ -45,6 +45,9 @@ pub struct WindowRow {
     pub conversation: ConversationRow,
     /// Agents (other than the asker) viewing or replying, comma-separated.
     pub present: Option<String>,
+    /// For a waiting conversation: why and until when, from its log (filled by the reader
+    /// of a window that shows them; the cache query leaves it out).
+    pub waiting: Option<tanto_core::waiting::Why>,
 }
 
 /// How many conversations each status holds, and how many are the asker's in progress.
@@ -146,5 +149,6 @@ pub(super) fn window_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WindowRow> {
     Ok(WindowRow {
         conversation: conv_row(r)?,
         present: r.get(10)?,
+        waiting: None,
     })
 }
