@@ -59,7 +59,13 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
             _ => Style::default(),
         };
         let marker = if r.present.is_some() { "*" } else { " " };
-        let assignee = c.assignee.as_deref().unwrap_or("");
+        // Without an owner, the agent it comes back to (woken, or the customer wrote), as
+        // `tanto list` shows it: in parentheses.
+        let assignee = match (&c.assignee, &c.previous_assignee) {
+            (Some(a), _) => a.clone(),
+            (None, Some(p)) => format!("({p})"),
+            (None, None) => String::new(),
+        };
         let mut spans = vec![Span::styled(
             fit(&age(s, c.last_received), cols.age),
             age_style,
@@ -81,7 +87,7 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
                 None => single_line(&c.subject),
             },
             &c.messages.to_string(),
-            &single_line(assignee),
+            &single_line(&assignee),
         );
         spans.extend(rest.spans.into_iter().skip(1));
         let mut line = Line::from(spans);
