@@ -93,6 +93,10 @@ fn already_text(id: &str, what: &Already) -> String {
             "cli.already.not_done",
             &[("id", &id), ("status", &i18n::status_name(*st))],
         ),
+        Already::NotWaiting(st) => tf(
+            "cli.already.not_waiting",
+            &[("id", &id), ("status", &i18n::status_name(*st))],
+        ),
     }
 }
 
@@ -104,6 +108,9 @@ fn verb(action: &Action) -> &'static str {
         Action::Assign(_) => "verb.assign",
         Action::Done => "verb.done",
         Action::Reopen => "verb.reopen",
+        Action::Wait { .. } => "verb.wait",
+        Action::Snooze { .. } => "verb.snooze",
+        Action::Wake => "verb.wake",
     })
 }
 

@@ -11,7 +11,7 @@ use tanto_mail::sanitize::single_line;
 
 #[derive(Debug, clap::Args, Default)]
 pub struct Args {
-    /// Only conversations in this state: new, wip, done or noise (default: all)
+    /// Only conversations in this state: new, wip, done, noise or waiting (default: all)
     #[arg(long, value_parser = parse_status, value_name = "STATUS")]
     pub status: Option<Status>,
     /// Only conversations assigned to me

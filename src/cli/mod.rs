@@ -25,6 +25,7 @@ pub mod show;
 pub mod sync;
 pub mod tag;
 pub mod template;
+pub mod waiting;
 
 use std::path::PathBuf;
 
@@ -92,6 +93,12 @@ pub enum Command {
     Done(coordinate::IdArgs),
     /// Reopen a done (or noise) conversation
     Reopen(coordinate::IdArgs),
+    /// Wait on the customer, saying for what: out of New and In progress until they write
+    Wait(waiting::WaitArgs),
+    /// Snooze until a time (+2h, 3d, "tomorrow 9:00", monday) or until the customer writes
+    Snooze(waiting::SnoozeArgs),
+    /// Wake a waiting or snoozed conversation now: back to New, to the agent it was with
+    Wake(coordinate::IdArgs),
     /// Add an internal note to a conversation
     Note(coordinate::NoteArgs),
     /// Merge a conversation into another (a customer's new mail without headers, a CC'd colleague's reply)
@@ -235,6 +242,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 Command::Assign(a) => coordinate::run(&ctx, &a.id, Action::Assign(a.agent)),
                 Command::Done(a) => coordinate::run(&ctx, &a.id, Action::Done),
                 Command::Reopen(a) => coordinate::run(&ctx, &a.id, Action::Reopen),
+                Command::Wait(a) => waiting::wait(&ctx, a),
+                Command::Snooze(a) => waiting::snooze(&ctx, a),
+                Command::Wake(a) => coordinate::run(&ctx, &a.id, Action::Wake),
                 Command::Note(a) => coordinate::note(&ctx, a),
                 Command::Merge(a) => coordinate::merge(&ctx, a),
                 Command::Split(a) => coordinate::split(&ctx, a),

@@ -35,6 +35,10 @@ pub fn event_sentence(
         (K::Rule, _, _) => "event.rule",
         (K::Merge, _, _) => "event.merge",
         (K::Split, _, _) => "event.split",
+        (K::Wait, _, _) => "event.wait",
+        (K::Snooze, _, _) => "event.snooze",
+        (K::Wake, Some(_), _) => "event.wake_to",
+        (K::Wake, None, _) => "event.wake",
         _ => return tanto_mail::activity::describe(kind, agent, owner, displaced),
     };
     tf(key, &a)
@@ -196,6 +200,7 @@ pub fn status_name(s: tanto_core::status::Status) -> &'static str {
         Status::Wip => "status.wip",
         Status::Done => "status.done",
         Status::Noise => "status.noise",
+        Status::Waiting => "status.waiting",
     })
 }
 
@@ -207,5 +212,6 @@ pub fn status_title(s: tanto_core::status::Status) -> &'static str {
         Status::Wip => "tab.wip",
         Status::Done => "tab.done",
         Status::Noise => "tab.noise",
+        Status::Waiting => "tab.waiting",
     })
 }

@@ -42,6 +42,10 @@ pub fn warning(w: &Warning) -> String {
             "warning.not_given_back",
             &[("id", id), ("error", &cause_text(error))],
         ),
+        W::NotWoken { id, error } => tf(
+            "warning.not_woken",
+            &[("id", id), ("error", &cause_text(error))],
+        ),
         W::NotMarkedDone { id, error } => tf(
             "warning.not_marked_done",
             &[("id", id), ("error", &cause_text(error))],
@@ -79,6 +83,9 @@ pub fn retrying_what(what: &Retried) -> &'static str {
         Retried::Action(Action::Assign(_)) => "retry.assign",
         Retried::Action(Action::Done) => "retry.done",
         Retried::Action(Action::Reopen) => "retry.reopen",
+        Retried::Action(Action::Wait { .. }) => "retry.wait",
+        Retried::Action(Action::Snooze { .. }) => "retry.snooze",
+        Retried::Action(Action::Wake) => "retry.wake",
         Retried::Note => "retry.note",
         Retried::Sync => "retry.sync",
     })
@@ -110,6 +117,10 @@ mod tests {
             W::NoteNotCached { error: error() },
             W::OutboxPass { error: error() },
             W::NotGivenBack {
+                id: id(),
+                error: error(),
+            },
+            W::NotWoken {
                 id: id(),
                 error: error(),
             },

@@ -5,7 +5,6 @@
 
 pub mod cells;
 pub mod keymap;
-pub mod later;
 pub mod message_check;
 pub mod state;
 mod trace;
@@ -114,6 +113,11 @@ fn initial_state(ctx: &Ctx) -> State {
     // https://no-color.org: any non-empty value turns colour off.
     s.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     s.utc_offset = chrono::Local::now().offset().local_minus_utc();
+    s.team_zone = ctx
+        .config
+        .business_hours
+        .as_ref()
+        .map(|h| tanto_core::later::Zone::Named(h.zone));
     s.team_agents = ctx.config.team.agents.clone();
     s.reply_target = ctx.config.reply_target.clone();
     s.external_editor = editor(ctx).is_some();

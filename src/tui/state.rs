@@ -11,7 +11,7 @@ use tanto_mail::cache::{StatusCounts, TabQuery, WindowRow};
 
 use super::keymap::Keymap;
 
-/// The list's tabs, in the order the keys 1-5 pick them.
+/// The list's tabs, in the order the keys 1-6 pick them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tab {
     New,
@@ -19,6 +19,8 @@ pub enum Tab {
     Done,
     Mine,
     Noise,
+    /// Waiting on the customer and snoozed, with the reason and the wake time.
+    Waiting,
 }
 
 impl Tab {
@@ -36,14 +38,21 @@ impl Tab {
             Tab::New => c.overdue.new,
             Tab::Wip => c.overdue.wip,
             Tab::Mine => c.overdue.mine,
-            Tab::Done | Tab::Noise => 0,
+            Tab::Done | Tab::Noise | Tab::Waiting => 0,
         };
         let late = (overdue > 0)
             .then(|| format!("{} ", crate::i18n::tf("tab.overdue", &[("n", &overdue)])));
         (count, late)
     }
 
-    pub const ALL: [Tab; 5] = [Tab::New, Tab::Wip, Tab::Done, Tab::Mine, Tab::Noise];
+    pub const ALL: [Tab; 6] = [
+        Tab::New,
+        Tab::Wip,
+        Tab::Done,
+        Tab::Mine,
+        Tab::Noise,
+        Tab::Waiting,
+    ];
 
     pub fn title(self) -> &'static str {
         crate::i18n::t(match self {
@@ -52,6 +61,7 @@ impl Tab {
             Tab::Done => "tab.done",
             Tab::Mine => "tab.mine",
             Tab::Noise => "tab.noise",
+            Tab::Waiting => "tab.waiting",
         })
     }
 
@@ -62,6 +72,7 @@ impl Tab {
             Tab::Done => c.done,
             Tab::Mine => c.mine,
             Tab::Noise => c.noise,
+            Tab::Waiting => c.waiting,
         }
     }
 
@@ -201,6 +212,14 @@ pub enum Overlay {
     },
     /// The reason for rejecting the selected reply in the Approvals view.
     RejectReason {
+        text: String,
+    },
+    /// What the conversation waits on from the customer (`w`).
+    WaitReason {
+        text: String,
+    },
+    /// When a snoozed conversation comes back (`s`): "+2h", "tomorrow 9:00", "monday".
+    SnoozeUntil {
         text: String,
     },
 }
@@ -363,6 +382,9 @@ pub struct State {
     pub color: bool,
     /// The local time zone's offset from UTC, in seconds (fixed at start: views stay pure).
     pub utc_offset: i32,
+    /// The team's zone (`[team.hours] zone`), which typed times ("monday", "9:00") are in;
+    /// `None`: the local offset.
+    pub team_zone: Option<tanto_core::later::Zone>,
     /// Notes are written in $VISUAL/$EDITOR (else in the inline editor).
     pub external_editor: bool,
     /// The reply being written, if any.
@@ -381,6 +403,12 @@ pub struct State {
 }
 
 impl State {
+    /// The zone a typed time ("tomorrow 9:00", "monday") is read in.
+    pub fn zone(&self) -> tanto_core::later::Zone {
+        self.team_zone
+            .unwrap_or(tanto_core::later::Zone::Offset(self.utc_offset))
+    }
+
     pub fn new(me: &str, mailboxes: Vec<String>, keymap: Keymap, now: i64) -> State {
         State {
             me: me.to_string(),
@@ -400,6 +428,7 @@ impl State {
             now,
             color: true,
             utc_offset: 0,
+            team_zone: None,
             external_editor: false,
             compose: None,
             undo: None,
@@ -421,6 +450,7 @@ impl State {
             Tab::Done => (Some(Status::Done), None),
             Tab::Mine => (Some(Status::Wip), Some(self.me.clone())),
             Tab::Noise => (Some(Status::Noise), None),
+            Tab::Waiting => (Some(Status::Waiting), None),
         };
         TabQuery {
             status,
@@ -452,6 +482,17 @@ impl State {
                 .selected_row()
                 .map(|r| (r.conversation.mailbox.clone(), r.conversation.id.clone())),
         }
+    }
+
+    /// The status of the conversation acted on, as the list last showed it (in the reader:
+    /// its row in the list, when loaded).
+    pub fn target_status(&self) -> Option<Status> {
+        let (_, id) = self.target()?;
+        let w = &self.list.window;
+        w.rows
+            .iter()
+            .find(|r| r.conversation.id == id)
+            .map(|r| r.conversation.status)
     }
 
     /// Several mailboxes: the list shows which one a conversation is in.

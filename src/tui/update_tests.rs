@@ -24,6 +24,7 @@ pub(crate) fn row(id: &str, subject: &str, status: Status) -> WindowRow {
         present: None,
         unread: false,
         mentioned: false,
+        waiting: None,
     }
 }
 
@@ -1403,4 +1404,70 @@ fn an_unfilled_template_field_sends_the_agent_back_to_the_draft() {
         "{cmds:?}"
     );
     assert!(s.compose.is_some(), "the draft is kept");
+}
+
+#[test]
+fn six_opens_waiting_and_w_s_and_o_put_aside_snooze_and_wake_by_intents_only() {
+    let mut s = state_with(&["a1", "b2"]);
+    // `w` asks what for; an empty reason is refused, Enter with one sends the intent.
+    assert!(press(&mut s, "w").is_empty());
+    assert!(matches!(s.overlay, Some(Overlay::WaitReason { .. })));
+    code(&mut s, KeyCode::Enter);
+    assert!(matches!(s.overlay, Some(Overlay::WaitReason { .. })));
+    // Typed keys are text in the prompt: "d" and "q" neither mark done nor quit.
+    assert!(press(&mut s, "order id").is_empty());
+    let cmds = code(&mut s, KeyCode::Enter);
+    assert_eq!(
+        cmds,
+        vec![Command::Act {
+            id: "a1".into(),
+            action: claims::Action::Wait {
+                reason: "order id".into()
+            }
+        }]
+    );
+    assert!(s.overlay.is_none());
+
+    // `s` asks until when; nonsense keeps the prompt open and says why, "+2h" snoozes.
+    press(&mut s, "s");
+    press(&mut s, "soon");
+    assert!(code(&mut s, KeyCode::Enter).is_empty());
+    assert!(matches!(s.overlay, Some(Overlay::SnoozeUntil { .. })));
+    assert!(s
+        .status
+        .error
+        .as_deref()
+        .is_some_and(|e| e.contains("soon")));
+    for _ in 0..4 {
+        code(&mut s, KeyCode::Backspace);
+    }
+    press(&mut s, "+2h");
+    let cmds = code(&mut s, KeyCode::Enter);
+    assert_eq!(
+        cmds,
+        vec![Command::Act {
+            id: "a1".into(),
+            action: claims::Action::Snooze {
+                until: s.now + 7200,
+                reason: String::new()
+            }
+        }]
+    );
+
+    // `6` is the Waiting tab: it asks the cache for waiting conversations.
+    let cmds = press(&mut s, "6");
+    assert_eq!(s.list.tab, Tab::Waiting);
+    assert_eq!(last_list(&cmds).1.status, Some(Status::Waiting));
+    s.list.window.rows = vec![row("a1", "Hello", Status::Waiting)];
+    s.list.window.total = 1;
+    answer_list(&mut s);
+    // `o` on a waiting conversation wakes it (reopen would have nothing to do).
+    let cmds = press(&mut s, "o");
+    assert_eq!(
+        cmds,
+        vec![Command::Act {
+            id: "a1".into(),
+            action: claims::Action::Wake
+        }]
+    );
 }

@@ -355,10 +355,24 @@ fn list_reply(
     cache: &Cache,
     me: &str,
     job: &ListJob,
-    window: Window,
+    mut window: Window,
     (selected, top): (usize, usize),
     cutoff: Option<i64>,
 ) -> anyhow::Result<Reply> {
+    // Waiting rows show why and until when: their log's newest wait or snooze (a few rows,
+    // one indexed read each).
+    for row in &mut window.rows {
+        let c = &row.conversation;
+        if c.status == tanto_core::status::Status::Waiting {
+            let events = cache.events(&c.mailbox, &c.id)?;
+            row.waiting =
+                tanto_core::waiting::why(events.iter().map(|e| tanto_core::waiting::Seen {
+                    kind: &e.kind,
+                    at: e.at,
+                    text: &e.text,
+                }));
+        }
+    }
     // The kept totals now; a search's matches per tab follow in their own reply
     // (`list_loop`), so that counting them never delays the frame.
     let (mut counts, matches) = (

@@ -47,6 +47,18 @@ pub(super) fn perform_on(
     perform_as(ctx, id, action, me(ctx), None, Some(conn))
 }
 
+/// `perform_on` whose event says `text` (why it was done: an automatic close) instead of
+/// the action's own sentence.
+pub(super) fn perform_noted(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    id: &str,
+    action: &Action,
+    text: String,
+) -> anyhow::Result<Outcome> {
+    perform_run(ctx, id, action, me(ctx), None, Some(conn), Some(text))
+}
+
 fn me(ctx: &Ctx) -> Actor {
     Actor {
         id: ctx.config.agent.id.clone(),
@@ -65,7 +77,12 @@ pub fn perform_or_queue(ctx: &Ctx, id: &str, action: &Action) -> anyhow::Result<
             ctx.session_done(index, conn, r.is_ok());
             r
         }
-        Err(e) if super::retry::is_transient(&e) => {
+        // Only what the journal can hold whole: a wait's reason and a snooze's time are not
+        // kept there, so those need the server now.
+        Err(e)
+            if super::retry::is_transient(&e)
+                && super::offline::What::of(action).action().as_ref() == Some(action) =>
+        {
             super::offline::queue(ctx, &conv, super::offline::What::of(action))?;
             Ok(Outcome::Queued {
                 conversation: conv.id,
@@ -100,7 +117,27 @@ fn perform_as(
     action: &Action,
     actor: Actor,
     expect_state: Option<String>,
+    first: Option<&mut Conn>,
+) -> anyhow::Result<Outcome> {
+    perform_run(
+        ctx,
+        id,
+        action,
+        actor,
+        expect_state,
+        first,
+        action.event_text(),
+    )
+}
+
+fn perform_run(
+    ctx: &Ctx,
+    id: &str,
+    action: &Action,
+    actor: Actor,
+    expect_state: Option<String>,
     mut first: Option<&mut Conn>,
+    text: Option<String>,
 ) -> anyhow::Result<Outcome> {
     let mut cache = ctx.cache()?;
     let conv = cache.find_conversation(id)??;
@@ -113,6 +150,7 @@ fn perform_as(
         started: now(),
         pending: None,
         expect_state,
+        text,
     };
     with_retry(&ctx.notify, Retried::Action(action.clone()), || {
         // The caller's connection first; after trouble on it, a new one.
@@ -139,6 +177,8 @@ struct Run<'a> {
     pending: Option<Plan>,
     /// The key of the message the action is for; another state message refuses it.
     expect_state: Option<String>,
+    /// What the event says beyond its kind: a wait's reason, a snooze's time and reason.
+    text: Option<String>,
 }
 
 impl Run<'_> {
@@ -639,12 +679,14 @@ impl Run<'_> {
 
     /// The one place an event of a coordination change is built.
     fn event_for(&self, conv: &ConversationRow, plan: &Plan, about: String) -> Event {
-        let text = activity::describe(
-            &plan.event,
-            &self.actor.id,
-            plan.owner.as_deref(),
-            plan.displaced.as_deref(),
-        );
+        let text = self.text.clone().unwrap_or_else(|| {
+            activity::describe(
+                &plan.event,
+                &self.actor.id,
+                plan.owner.as_deref(),
+                plan.displaced.as_deref(),
+            )
+        });
         Event::new(plan.event.clone(), &self.actor.id, &about, &conv.id, text)
             .with_state(Some(plan.status.as_str()), plan.owner.as_deref())
     }

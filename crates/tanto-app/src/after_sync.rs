@@ -51,6 +51,9 @@ pub fn after_sync(
     i: usize,
     m: &Mailbox,
 ) -> Result<Vec<super::outcome::Sent>, super::Cause> {
+    if let Err(e) = wake_due(ctx, cache, c, m) {
+        tracing::warn!("waiting pass: {e:#}");
+    }
     if ctx.config.team.sticky_assignee {
         if let Err(e) = reassign_returning(ctx, cache, m) {
             tracing::warn!("sticky assignment: {e:#}");
@@ -137,14 +140,18 @@ fn reassign_returning(ctx: &Ctx, cache: &mut Cache, mailbox: &Mailbox) -> anyhow
         mailbox: Some(mailbox.name.clone()),
     };
     for conv in cache.list(&filter)? {
-        // Only a conversation that was done and came back: not one an agent released.
+        // Only a conversation that was done, waiting or snoozed and came back (the customer
+        // wrote, or the snooze's time came): not one an agent released.
         let last_state_event = cache
             .events(&conv.mailbox, &conv.id)?
             .into_iter()
             .rev()
             .find(|e| e.kind != EventKind::Note)
             .map(|e| e.kind);
-        if last_state_event != Some(EventKind::Done) {
+        if !matches!(
+            last_state_event,
+            Some(EventKind::Done | EventKind::Wait | EventKind::Snooze | EventKind::Wake)
+        ) {
             continue;
         }
         if let Some(prev) = conv.previous_assignee {
@@ -154,6 +161,48 @@ fn reassign_returning(ctx: &Ctx, cache: &mut Cache, mailbox: &Mailbox) -> anyhow
                     error: e.into(),
                 });
             }
+        }
+    }
+    Ok(())
+}
+
+/// The waiting conversations whose time came: a snooze due wakes (New, to its agent), a
+/// wait unanswered for `team.auto_close_days` is closed. Every agent's sync may try; the
+/// compare-and-set lets one write it and the others find it already so (nothing logged).
+fn wake_due(ctx: &Ctx, cache: &mut Cache, c: &mut Conn, mailbox: &Mailbox) -> anyhow::Result<()> {
+    use tanto_core::waiting::{self, Due};
+    let filter = tanto_mail::cache::ListFilter {
+        status: Some(tanto_core::status::Status::Waiting),
+        assignee: None,
+        mailbox: Some(mailbox.name.clone()),
+    };
+    let now = tanto_core::clock::now();
+    for conv in cache.list(&filter)? {
+        let events = cache.events(&conv.mailbox, &conv.id)?;
+        let seen = events.iter().map(|e| waiting::Seen {
+            kind: &e.kind,
+            at: e.at,
+            text: &e.text,
+        });
+        let Some(why) = waiting::why(seen) else {
+            continue;
+        };
+        let done = match waiting::due(&why, now, ctx.config.team.auto_close_days) {
+            None => continue,
+            Some(Due::Wake) => super::act::perform_on(ctx, c, &conv.id, &Action::Wake),
+            Some(Due::Close { days }) => super::act::perform_noted(
+                ctx,
+                c,
+                &conv.id,
+                &Action::Done,
+                format!("closed: no answer from the customer for {days} days"),
+            ),
+        };
+        if let Err(e) = done {
+            ctx.notify.warn(super::Warning::NotWoken {
+                id: conv.id.clone(),
+                error: e.into(),
+            });
         }
     }
     Ok(())

@@ -237,7 +237,7 @@ fn build_view(ctx: &Ctx, id: &str, with_events: bool) -> anyhow::Result<Conversa
             subject: if note {
                 String::new()
             } else {
-                single_line(e.text.lines().next().unwrap_or(""))
+                single_line(&event_line(&e))
             },
             message_id: None,
             text: for_display(&e.text),
@@ -515,4 +515,32 @@ fn fetch_missing(
         Ok(())
     })();
     result.err().map(crate::Cause::from)
+}
+
+/// The line an event shows in a timeline: its sentence; for a wait or snooze, with the
+/// reason and the wake time its text carries (`core::waiting`).
+fn event_line(e: &tanto_mail::cache::EventRow) -> String {
+    use tanto_core::waiting;
+    let sentence = || tanto_mail::activity::describe(&e.kind, &e.agent, e.owner.as_deref(), None);
+    match e.kind {
+        EventKind::Wait if !e.text.trim().is_empty() => {
+            format!("{}: {}", sentence(), e.text.trim())
+        }
+        EventKind::Snooze => match waiting::parse_snooze(&e.text) {
+            Some((until, reason)) => {
+                let at = chrono::DateTime::from_timestamp(until, 0)
+                    .map(|d| d.to_rfc3339())
+                    .unwrap_or_default();
+                let reason = if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {reason}")
+                };
+                format!("{} until {at}{reason}", sentence())
+            }
+            None => sentence(),
+        },
+        EventKind::Wait => sentence(),
+        _ => e.text.lines().next().unwrap_or("").to_string(),
+    }
 }

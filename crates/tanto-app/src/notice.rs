@@ -50,6 +50,9 @@ pub enum Warning {
     OutboxPass { error: Cause },
     /// A conversation reopened by a customer could not be given back to its agent.
     NotGivenBack { id: String, error: Cause },
+    /// A snooze whose time came, or a wait past `auto_close_days`, could not be acted on
+    /// (the next sync tries again).
+    NotWoken { id: String, error: Cause },
     /// A reply went out but its conversation could not be marked done.
     NotMarkedDone { id: String, error: Cause },
     /// The agent's copy of a reply could not be kept (the reply itself goes on).

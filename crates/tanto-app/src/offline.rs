@@ -63,6 +63,7 @@ impl What {
             "assign" => Action::Assign(agent.clone()?),
             "done" => Action::Done,
             "reopen" => Action::Reopen,
+            "wake" => Action::Wake,
             _ => return None,
         })
     }

@@ -4,7 +4,7 @@
 //! the conditional STORE.
 
 use super::event::EventKind;
-use super::status::{self, Status, KW_DONE, KW_NOISE, KW_WIP};
+use super::status::{self, Status, KW_DONE, KW_NOISE, KW_WAIT, KW_WIP};
 
 /// What an agent asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +17,17 @@ pub enum Action {
     Assign(String),
     Done,
     Reopen,
+    /// Waiting on the customer, with the reason the log keeps.
+    Wait {
+        reason: String,
+    },
+    /// Out of sight until `until` (seconds since the epoch) or the customer's next mail.
+    Snooze {
+        until: i64,
+        reason: String,
+    },
+    /// Back to New by hand from waiting or snoozed, to the agent it was waiting with.
+    Wake,
 }
 
 impl Action {
@@ -29,6 +40,9 @@ impl Action {
             Action::Assign(_) => "assign",
             Action::Done => "done",
             Action::Reopen => "reopen",
+            Action::Wait { .. } => "wait",
+            Action::Snooze { .. } => "snooze",
+            Action::Wake => "wake",
         }
     }
 
@@ -41,6 +55,19 @@ impl Action {
             Action::Assign(_) => EventKind::Assign,
             Action::Done => EventKind::Done,
             Action::Reopen => EventKind::Reopen,
+            Action::Wait { .. } => EventKind::Wait,
+            Action::Snooze { .. } => EventKind::Snooze,
+            Action::Wake => EventKind::Wake,
+        }
+    }
+
+    /// The text its event carries beyond the sentence: a wait's reason, a snooze's time
+    /// and reason (`waiting::snooze_text`, which every reader parses back).
+    pub fn event_text(&self) -> Option<String> {
+        match self {
+            Action::Wait { reason } => Some(reason.clone()),
+            Action::Snooze { until, reason } => Some(super::waiting::snooze_text(*until, reason)),
+            _ => None,
         }
     }
 }
@@ -92,6 +119,9 @@ pub enum Already {
     Done,
     /// Reopen of a conversation that is not done (its status now).
     NotDone(Status),
+    /// Wake of a conversation that is not waiting (its status now): someone (or the
+    /// customer) woke it first.
+    NotWaiting(Status),
 }
 
 /// Why an action is refused (nothing was written).
@@ -231,10 +261,12 @@ pub fn decide(
             (Status::Wip, Some(o)) if o == actor.id && !doubled => {
                 Decision::Already(Already::ClaimedByYou)
             }
-            (Status::Wip, Some(o)) if o == actor.id => claim(),
+            // The owner of a waiting conversation takes it up again.
+            (Status::Wip | Status::Waiting, Some(o)) if o == actor.id => claim(),
             // A plain claim never takes over: the holder keeps it, whatever their role.
-            (Status::Wip, Some(o)) if *action == Action::Claim => lost(&o),
-            (Status::Wip, Some(o)) => override_of(&o).unwrap_or_else(|| {
+            // Waiting is still held: its agent gets it back when the customer writes.
+            (Status::Wip | Status::Waiting, Some(o)) if *action == Action::Claim => lost(&o),
+            (Status::Wip | Status::Waiting, Some(o)) => override_of(&o).unwrap_or_else(|| {
                 write(
                     wip_by(&actor.id),
                     EventKind::Takeover,
@@ -248,7 +280,7 @@ pub fn decide(
             _ => claim(),
         },
         Action::Release => match (current, owner) {
-            (Status::Wip, Some(o)) => {
+            (Status::Wip | Status::Waiting, Some(o)) => {
                 if !mine {
                     if let Some(d) = override_of(&o) {
                         return d;
@@ -272,7 +304,7 @@ pub fn decide(
                 (Status::Wip, Some(o)) if o == *to && !doubled => {
                     Decision::Already(Already::AssignedTo(o))
                 }
-                (Status::Wip, Some(o)) => {
+                (Status::Wip | Status::Waiting, Some(o)) => {
                     if !mine {
                         if let Some(d) = override_of(&o) {
                             return d;
@@ -292,6 +324,15 @@ pub fn decide(
         }
         Action::Done => match (current, owner) {
             (Status::Done, _) if !doubled => Decision::Already(Already::Done),
+            // Closing a waiting conversation (by hand or `auto_close_days`) keeps its agent:
+            // nobody is working on it, so nobody is overridden.
+            (Status::Waiting, Some(o)) => write(
+                with(&[KW_DONE, &status::owner_keyword(&o)]),
+                EventKind::Done,
+                Status::Done,
+                Some(&o),
+                None,
+            ),
             (Status::Wip, Some(o)) if !mine => override_of(&o).unwrap_or_else(|| {
                 write(
                     with(&[KW_DONE, &status::owner_keyword(&o)]),
@@ -323,6 +364,36 @@ pub fn decide(
             ),
             _ => Decision::Already(Already::NotDone(current)),
         },
+        Action::Wait { .. } | Action::Snooze { .. } => {
+            let kind = action.event();
+            let wait_by = |who: &str| with(&[KW_WAIT, &status::owner_keyword(who)]);
+            match (current, owner) {
+                // Someone else's: theirs to put aside, unless one may override.
+                (Status::Wip | Status::Waiting, Some(o)) if !mine => match override_of(&o) {
+                    Some(d) => d,
+                    None => write(wait_by(&o), kind, Status::Waiting, Some(&o), None),
+                },
+                (Status::Done, Some(o)) if raced && !mine => lost(&o),
+                _ => write(
+                    wait_by(&actor.id),
+                    kind,
+                    Status::Waiting,
+                    Some(&actor.id),
+                    None,
+                ),
+            }
+        }
+        Action::Wake => match (current, owner) {
+            // New again, its agent kept as the previous assignee (`tanto-by-` alone).
+            (Status::Waiting, o) => {
+                let flags = match &o {
+                    Some(o) => with(&[&status::owner_keyword(o)]),
+                    None => base.clone(),
+                };
+                write(flags, EventKind::Wake, Status::New, o.as_deref(), None)
+            }
+            _ => Decision::Already(Already::NotWaiting(current)),
+        },
     }
 }
 
@@ -330,7 +401,11 @@ pub fn decide(
 /// them (an agent's lasting decision), is kept as it is.
 fn is_status_keyword(f: &str) -> bool {
     let l = f.to_ascii_lowercase();
-    l == KW_WIP || l == KW_DONE || l == KW_NOISE || l.starts_with(status::KW_BY_PREFIX)
+    l == KW_WIP
+        || l == KW_DONE
+        || l == KW_NOISE
+        || l == KW_WAIT
+        || l.starts_with(status::KW_BY_PREFIX)
 }
 
 /// The flags that carry a won plan over to a newer state message that arrived meanwhile:
@@ -461,6 +536,69 @@ mod tests {
         let mut v: Vec<&str> = p.flags.iter().map(String::as_str).collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn waiting_keeps_the_agent_and_a_wake_gives_it_back_as_new() {
+        let wait = Action::Wait {
+            reason: "invoice number".into(),
+        };
+        let p = plan(
+            &wait,
+            &seen(&["\\Seen", "tanto-wip", "tanto-by-alice"]),
+            &agent("alice"),
+        );
+        assert_eq!(kws(&p), ["\\Seen", "tanto-by-alice", "tanto-wait"]);
+        assert_eq!((p.event, p.status), (EventKind::Wait, Status::Waiting));
+        // A new conversation: waiting becomes the actor's.
+        let snooze = Action::Snooze {
+            until: 99,
+            reason: String::new(),
+        };
+        let p = plan(&snooze, &seen(&[]), &agent("bob"));
+        assert_eq!(kws(&p), ["tanto-by-bob", "tanto-wait"]);
+        assert_eq!(p.event, EventKind::Snooze);
+        // Someone else's claim is theirs to put aside.
+        assert!(matches!(
+            decide(
+                &wait,
+                &seen(&["tanto-wip", "tanto-by-bob"]),
+                &agent("alice"),
+                &POLICY,
+                false
+            ),
+            Decision::Refused(Refused::NeedsSupervisor { .. })
+        ));
+        // Waking: new, the agent kept as previous assignee; twice is nothing to do.
+        let waiting = seen(&["tanto-wait", "tanto-by-alice"]);
+        let p = plan(&Action::Wake, &waiting, &agent("carol"));
+        assert_eq!(kws(&p), ["tanto-by-alice"]);
+        assert_eq!(
+            (p.status, p.owner.as_deref(), &p.event),
+            (Status::New, Some("alice"), &EventKind::Wake)
+        );
+        assert_eq!(
+            decide(
+                &Action::Wake,
+                &seen(&["tanto-by-alice"]),
+                &agent("carol"),
+                &POLICY,
+                true
+            ),
+            Decision::Already(Already::NotWaiting(Status::New))
+        );
+        // Waiting is still held: a plain claim by another loses, the owner's resumes it.
+        assert!(matches!(
+            decide(&Action::Claim, &waiting, &agent("bob"), &POLICY, false),
+            Decision::Lost { ref winner, .. } if winner == "alice"
+        ));
+        assert_eq!(
+            kws(&plan(&Action::Claim, &waiting, &agent("alice"))),
+            ["tanto-by-alice", "tanto-wip"]
+        );
+        // Closing it (auto_close_days, any agent's client) keeps its agent.
+        let p = plan(&Action::Done, &waiting, &agent("bob"));
+        assert_eq!(kws(&p), ["tanto-by-alice", "tanto-done"]);
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub fn summarize(members: &[Member]) -> Summary {
             let m = &members[i];
             let st = status::status_of(&m.flags, m.rules_noise);
             let owner = match st {
-                Status::Wip | Status::Done => status::owner(&m.flags),
+                Status::Wip | Status::Done | Status::Waiting => status::owner(&m.flags),
                 _ => None,
             };
             (st, owner)

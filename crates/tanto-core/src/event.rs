@@ -31,6 +31,12 @@ pub enum EventKind {
     Merge,
     /// A person cut a message (and the replies to it) out of its conversation.
     Split,
+    /// Waiting on the customer (the text is the reason).
+    Wait,
+    /// Snoozed until a time (the text: `waiting::snooze_text`).
+    Snooze,
+    /// Back to New from waiting or snoozed: by hand, or the snooze's time came.
+    Wake,
     /// A kind this version does not know (written by a newer tanto or another tool).
     Other(String),
 }
@@ -55,6 +61,9 @@ impl EventKind {
             EventKind::Rule => "rule",
             EventKind::Merge => "merge",
             EventKind::Split => "split",
+            EventKind::Wait => "wait",
+            EventKind::Snooze => "snooze",
+            EventKind::Wake => "wake",
             EventKind::Other(s) => s,
         }
     }
@@ -78,6 +87,9 @@ impl EventKind {
             "rule" => EventKind::Rule,
             "merge" => EventKind::Merge,
             "split" => EventKind::Split,
+            "wait" => EventKind::Wait,
+            "snooze" => EventKind::Snooze,
+            "wake" => EventKind::Wake,
             _ => EventKind::Other(s.trim().to_string()),
         }
     }
@@ -128,6 +140,9 @@ mod tests {
             EventKind::Rule,
             EventKind::Merge,
             EventKind::Split,
+            EventKind::Wait,
+            EventKind::Snooze,
+            EventKind::Wake,
         ] {
             assert_eq!(EventKind::parse(k.as_str()), k);
         }

@@ -57,9 +57,17 @@ pub fn keywords(status: Status, owner: Option<&str>, rules_noise: bool) -> Vec<S
             .into_iter()
             .flatten()
             .collect(),
+        Status::Waiting => [Some(status::KW_WAIT.to_string()), by]
+            .into_iter()
+            .flatten()
+            .collect(),
         Status::Noise => vec![status::KW_NOISE.to_string()],
-        Status::New if rules_noise => vec![status::KW_NOT_NOISE.to_string()],
-        Status::New => Vec::new(),
+        // A woken snooze keeps its agent as the previous assignee.
+        Status::New if rules_noise => [Some(status::KW_NOT_NOISE.to_string()), by]
+            .into_iter()
+            .flatten()
+            .collect(),
+        Status::New => by.into_iter().collect(),
     }
 }
 
@@ -70,6 +78,7 @@ pub fn is_state_keyword(f: &str) -> bool {
     l == status::KW_WIP
         || l == status::KW_DONE
         || l == status::KW_NOISE
+        || l == status::KW_WAIT
         || l == status::KW_NOT_NOISE
         || l.starts_with(status::KW_BY_PREFIX)
 }

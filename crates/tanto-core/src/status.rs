@@ -8,6 +8,9 @@ pub const KW_NOISE: &str = "tanto-noise";
 /// An agent's decision that a message the rules call noise is customer mail.
 pub const KW_NOT_NOISE: &str = "tanto-notnoise";
 pub const KW_BY_PREFIX: &str = "tanto-by-";
+/// Waiting on the customer, or snoozed until a time (the log's newest `wait` or `snooze`
+/// event says which, and until when); kept with its owner's `tanto-by-`.
+pub const KW_WAIT: &str = "tanto-wait";
 
 /// Where a conversation stands, as the New / In progress / Done tabs show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -17,6 +20,9 @@ pub enum Status {
     Wip,
     Done,
     Noise,
+    /// Waiting on the customer or snoozed: out of New and of the owner's In progress until
+    /// the customer writes or the snooze's time comes.
+    Waiting,
 }
 
 impl Status {
@@ -26,14 +32,21 @@ impl Status {
             Status::Wip => "wip",
             Status::Done => "done",
             Status::Noise => "noise",
+            Status::Waiting => "waiting",
         }
     }
 
-    /// Parses the CLI spelling (`new`, `wip`, `done`, `noise`).
+    /// Parses the CLI spelling (`new`, `wip`, `done`, `noise`, `waiting`).
     pub fn parse(s: &str) -> Option<Status> {
-        [Status::New, Status::Wip, Status::Done, Status::Noise]
-            .into_iter()
-            .find(|st| st.as_str() == s)
+        [
+            Status::New,
+            Status::Wip,
+            Status::Done,
+            Status::Noise,
+            Status::Waiting,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
     }
 }
 
@@ -81,7 +94,8 @@ pub fn is_noise<S: AsRef<str>>(flags: &[S], rules_say_noise: bool) -> bool {
         || (rules_say_noise
             && !has(flags, KW_NOT_NOISE)
             && !has(flags, KW_WIP)
-            && !has(flags, KW_DONE))
+            && !has(flags, KW_DONE)
+            && !has(flags, KW_WAIT))
 }
 
 /// The status the flags of a conversation's newest inbound message give.
@@ -90,6 +104,8 @@ pub fn status_of<S: AsRef<str>>(flags: &[S], rules_say_noise: bool) -> Status {
         Status::Done
     } else if has(flags, KW_WIP) {
         Status::Wip
+    } else if has(flags, KW_WAIT) {
+        Status::Waiting
     } else if is_noise(flags, rules_say_noise) {
         Status::Noise
     } else {
@@ -149,6 +165,20 @@ mod tests {
             ),
             (&["TANTO-NOISE"], false, Status::Noise, None),
             (&["TANTO-NOTNOISE"], true, Status::New, None),
+            (
+                &["tanto-wait", "tanto-by-alice"],
+                true,
+                Status::Waiting,
+                Some("alice"),
+            ),
+            (
+                &["TANTO-WAIT", "tanto-by-bob"],
+                false,
+                Status::Waiting,
+                Some("bob"),
+            ),
+            // A snooze that woke keeps its owner as the previous assignee, status new.
+            (&["tanto-by-bob"], false, Status::New, Some("bob")),
             (
                 &["tanto-wip", "TANTO-BY-ZED", "tanto-by-amy"],
                 false,

@@ -113,6 +113,10 @@ pub fn describe(
         (K::Done, Some(o), _) if o != agent => format!("{agent} marked it done (owner {o})"),
         (K::Done, _, _) => format!("{agent} marked it done"),
         (K::Reopen, _, _) => format!("{agent} reopened it"),
+        (K::Wait, _, _) => format!("{agent} is waiting on the customer"),
+        (K::Snooze, _, _) => format!("{agent} snoozed it"),
+        (K::Wake, Some(o), _) => format!("{agent} woke it, back to {o}"),
+        (K::Wake, None, _) => format!("{agent} woke it"),
         (K::Sent, _, _) => format!("{agent} sent a reply"),
         (K::Approve, _, _) => format!("{agent} approved a reply"),
         (K::Reject, _, _) => format!("{agent} rejected a reply"),
@@ -141,10 +145,13 @@ pub fn build(
         agent_name.to_string()
     };
     let from = Mailbox::new(Some(format!("{display} (tanto)")), address.clone());
-    let what = if event.kind == EventKind::Note {
-        format!("note from {}", event.agent)
-    } else {
-        event.text.clone()
+    let what = match event.kind {
+        EventKind::Note => format!("note from {}", event.agent),
+        // Their text is the reason (and a snooze's time): the subject says what happened.
+        EventKind::Wait | EventKind::Snooze => {
+            describe(&event.kind, &event.agent, event.owner.as_deref(), None)
+        }
+        _ => event.text.clone(),
     };
     let mut b = lettre::Message::builder()
         .from(from)

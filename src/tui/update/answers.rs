@@ -239,6 +239,10 @@ pub(super) fn already_text(what: &Already) -> String {
             "tui.already.not_done",
             &[("status", &crate::i18n::status_name(*st))],
         ),
+        Already::NotWaiting(st) => tf(
+            "tui.already.not_waiting",
+            &[("status", &crate::i18n::status_name(*st))],
+        ),
     }
 }
 

@@ -107,11 +107,26 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
         Action::TabDone => switch_tab(s, Tab::Done, out),
         Action::TabMine => switch_tab(s, Tab::Mine, out),
         Action::TabNoise => switch_tab(s, Tab::Noise, out),
+        Action::TabWaiting => switch_tab(s, Tab::Waiting, out),
         Action::Claim => act(s, claims::Action::Claim, out),
         Action::TakeOver => act(s, claims::Action::TakeOver, out),
         Action::Release => act(s, claims::Action::Release, out),
         Action::Done => act(s, claims::Action::Done, out),
+        // On a waiting or snoozed conversation, reopen is its way back: wake it now.
+        Action::Reopen if s.target_status() == Some(tanto_core::status::Status::Waiting) => {
+            act(s, claims::Action::Wake, out)
+        }
         Action::Reopen => act(s, claims::Action::Reopen, out),
+        Action::Wait => {
+            s.overlay = Some(Overlay::WaitReason {
+                text: String::new(),
+            })
+        }
+        Action::Snooze => {
+            s.overlay = Some(Overlay::SnoozeUntil {
+                text: String::new(),
+            })
+        }
         Action::Assign => {
             if s.target().is_none() {
                 return;
@@ -221,6 +236,8 @@ fn needs_target(a: Action) -> bool {
             | Action::Assign
             | Action::Done
             | Action::Reopen
+            | Action::Wait
+            | Action::Snooze
             | Action::Note
             | Action::Reply
             | Action::ReplyAll
@@ -234,9 +251,11 @@ pub(super) fn ask_quit(s: &mut State, open: Option<Overlay>, out: &mut Vec<Comma
         Some(Overlay::NoteEditor { text, .. }) if !text.trim().is_empty() => {
             Some(Question::QuitLosingNote)
         }
-        Some(Overlay::RejectReason { text }) if !text.trim().is_empty() => {
-            Some(Question::QuitLosingNote)
-        }
+        Some(
+            Overlay::RejectReason { text }
+            | Overlay::WaitReason { text }
+            | Overlay::SnoozeUntil { text },
+        ) if !text.trim().is_empty() => Some(Question::QuitLosingNote),
         _ if s.undo.as_ref().is_some_and(|u| !u.settling) => Some(Question::QuitInUndo),
         // Queued (its send under way): the outbox holds it, nothing is lost.
         _ if s.compose.is_some() && s.undo.is_none() && !s.input.reply_on_disk => {

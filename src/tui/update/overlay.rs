@@ -19,7 +19,9 @@ fn layer_of(o: &Overlay) -> Layer {
         | Overlay::Find { .. }
         | Overlay::CommandLine { .. }
         | Overlay::SendReply { .. }
-        | Overlay::RejectReason { .. } => Layer::Prompt,
+        | Overlay::RejectReason { .. }
+        | Overlay::WaitReason { .. }
+        | Overlay::SnoozeUntil { .. } => Layer::Prompt,
     }
 }
 
@@ -111,6 +113,29 @@ pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<
             _ => {
                 edit_line(&mut text, action, typed);
                 s.overlay = Some(Overlay::RejectReason { text });
+            }
+        },
+        Overlay::WaitReason { mut text } => match (action, typed) {
+            (Some(Action::Submit), _) if !text.trim().is_empty() => {
+                let reason = text.trim().to_string();
+                act(s, claims::Action::Wait { reason }, out)
+            }
+            (Some(Action::Submit), _) => {
+                s.status.error = Some(tr("tui.wait.needs_reason").into());
+                s.overlay = Some(Overlay::WaitReason { text });
+            }
+            (Some(Action::Back), _) => {}
+            _ => {
+                edit_line(&mut text, action, typed);
+                s.overlay = Some(Overlay::WaitReason { text });
+            }
+        },
+        Overlay::SnoozeUntil { mut text } => match (action, typed) {
+            (Some(Action::Submit), _) => snooze(s, text, out),
+            (Some(Action::Back), _) => {}
+            _ => {
+                edit_line(&mut text, action, typed);
+                s.overlay = Some(Overlay::SnoozeUntil { text });
             }
         },
         Overlay::NoteEditor {
@@ -225,6 +250,25 @@ fn command_line_key(
     s.overlay = Some(Overlay::CommandLine { text, recall });
 }
 
+/// Snoozes the current conversation until the time typed (`s`, `:snooze`), read in the
+/// team's zone; a time not understood or past keeps the prompt open, saying why.
+fn snooze(s: &mut State, text: String, out: &mut Vec<Command>) {
+    match tanto_core::later::parse_later(&text, s.now, s.zone()) {
+        Ok(until) => act(
+            s,
+            claims::Action::Snooze {
+                until,
+                reason: String::new(),
+            },
+            out,
+        ),
+        Err(e) => {
+            s.status.error = Some(e.text_in(tanto_core::wording::lang()));
+            s.overlay = Some(Overlay::SnoozeUntil { text });
+        }
+    }
+}
+
 /// The `:` line's verbs, for Tab.
 pub const COMMANDS: &[&str] = &[
     "assign ",
@@ -237,7 +281,10 @@ pub const COMMANDS: &[&str] = &[
     "release",
     "reopen",
     "save ",
+    "snooze ",
     "take-over",
+    "wait ",
+    "wake",
 ];
 
 /// `text` with its verb completed: the one command it starts, else the longest prefix
@@ -298,6 +345,11 @@ pub(super) fn command_line(s: &mut State, text: &str, out: &mut Vec<Command>) {
         "release" => claims::Action::Release,
         "done" => claims::Action::Done,
         "reopen" => claims::Action::Reopen,
+        "wake" => claims::Action::Wake,
+        "wait" if !rest.is_empty() => claims::Action::Wait {
+            reason: rest.to_string(),
+        },
+        "snooze" if !rest.is_empty() => return snooze(s, rest.to_string(), out),
         "assign" if !rest.is_empty() => claims::Action::Assign(rest.to_string()),
         "note" if !rest.is_empty() => {
             if let Some((_, id)) = s.target() {

@@ -98,10 +98,10 @@ pub(super) fn send_reply_key(
                 return;
             }
             Some(Action::Submit) => {
-                match crate::tui::later::parse_later(&text, s.now, s.utc_offset) {
+                match tanto_core::later::parse_later(&text, s.now, s.zone()) {
                     Ok(at) => submit(s, !warnings.is_empty(), Some(at), out),
                     Err(e) => {
-                        s.status.error = Some(e);
+                        s.status.error = Some(e.text_in(tanto_core::wording::lang()));
                         s.overlay = Some(Overlay::SendReply {
                             warnings,
                             later: Some(text),
@@ -207,7 +207,8 @@ pub(super) fn approvals_key(s: &mut State, action: Action, out: &mut Vec<Command
         | Action::TabWip
         | Action::TabDone
         | Action::TabMine
-        | Action::TabNoise => {
+        | Action::TabNoise
+        | Action::TabWaiting => {
             s.screen = Screen::List;
             return false;
         }

@@ -68,7 +68,13 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         } else {
             " "
         };
-        let assignee = c.assignee.as_deref().unwrap_or("");
+        // Without an owner, the agent it comes back to (woken, or the customer wrote), as
+        // `tanto list` shows it: in parentheses.
+        let assignee = match (&c.assignee, &c.previous_assignee) {
+            (Some(a), _) => a.clone(),
+            (None, Some(p)) => format!("({p})"),
+            (None, None) => String::new(),
+        };
         let mut spans = vec![Span::styled(
             fit(&age(s, c.last_received), cols.age),
             age_style,
@@ -85,9 +91,12 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
                     .unwrap_or(&c.customer),
             ),
             marker,
-            &single_line(&c.subject),
+            &match &r.waiting {
+                Some(w) => format!("{} │ {}", waiting_label(s, w), single_line(&c.subject)),
+                None => single_line(&c.subject),
+            },
             &c.messages.to_string(),
-            &single_line(assignee),
+            &single_line(&assignee),
         );
         spans.extend(rest.spans.into_iter().skip(1));
         let mut line = Line::from(spans);
@@ -211,5 +220,25 @@ impl Columns {
 impl Theme {
     fn dim_text(&self, text: &'static str) -> Span<'static> {
         Span::styled(text, self.dim())
+    }
+}
+
+/// Why a waiting row waits, before its subject: "until 12-08 09:00 · reason" for a snooze,
+/// the reason for a wait (from the log: made safe for the terminal here).
+fn waiting_label(s: &State, w: &tanto_core::waiting::Why) -> String {
+    let reason = single_line(&w.reason);
+    match w.until {
+        Some(at) => {
+            let until = crate::i18n::tf(
+                "tui.waiting.until",
+                &[("when", &super::when_at(s.utc_offset, at))],
+            );
+            if reason.is_empty() {
+                until
+            } else {
+                format!("{until} · {reason}")
+            }
+        }
+        None => reason,
     }
 }

@@ -49,7 +49,15 @@ pub fn draw(s: &State, f: &mut Frame) {
         Some(Overlay::SendReply { warnings, later }) => {
             prompt::draw_send(s, warnings, later.as_deref(), f, main)
         }
-        Some(Overlay::RejectReason { text }) => prompt::draw_reason(s, text, f, main),
+        Some(Overlay::RejectReason { text }) => {
+            prompt::draw_reason(crate::i18n::t("tui.reject.title"), text, f, main)
+        }
+        Some(Overlay::WaitReason { text }) => {
+            prompt::draw_reason(crate::i18n::t("tui.wait.title"), text, f, main)
+        }
+        Some(Overlay::SnoozeUntil { text }) => {
+            prompt::draw_reason(crate::i18n::t("tui.snooze.title"), text, f, main)
+        }
         Some(Overlay::Messages { scroll }) => help::draw_messages(s, *scroll, f, main),
         Some(Overlay::Confirm { question, .. }) => prompt::draw_confirm(s, *question, f, main),
         _ => {}

@@ -169,12 +169,11 @@ pub fn draw_send(s: &State, warnings: &[String], later: Option<&str>, f: &mut Fr
 }
 
 /// The reason prompt of a rejection.
-pub fn draw_reason(s: &State, text: &str, f: &mut Frame, area: Rect) {
-    let _ = s;
+pub fn draw_reason(title: &str, text: &str, f: &mut Frame, area: Rect) {
     let w = area.width.min(70);
     let r = centered(area, w, 3);
     let shown = cells::tail(text, usize::from(w.saturating_sub(3)));
-    let inner = Popup::titled(format!(" {} ", tr("tui.reject.title"))).draw(f, r);
+    let inner = Popup::titled(format!(" {title} ")).draw(f, r);
     f.render_widget(Cells::from(Line::raw(format!("{shown}█"))), inner);
 }
 

@@ -37,6 +37,7 @@ fn conv(
         present: None,
         unread: false,
         mentioned: false,
+        waiting: None,
     }
 }
 

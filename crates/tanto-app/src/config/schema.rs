@@ -108,6 +108,9 @@ pub struct Team {
     pub undo_seconds: u64,
     /// The team's rules file (`[[rule]]` tables), relative to the config file.
     pub rules: Option<String>,
+    /// A conversation waiting on the customer with no answer for this many days is closed
+    /// (Done, logged) by whichever agent's tanto syncs first. None: never.
+    pub auto_close_days: Option<u32>,
 }
 
 impl Default for Team {
@@ -126,6 +129,7 @@ impl Default for Team {
             warn_words: Vec::new(),
             undo_seconds: default_undo_seconds(),
             rules: None,
+            auto_close_days: None,
         }
     }
 }

@@ -49,6 +49,9 @@ pub struct WindowRow {
     pub unread: bool,
     /// A teammate's note names the asker (`@id`) since they last looked at it.
     pub mentioned: bool,
+    /// For a waiting conversation: why and until when, from its log (filled by the reader
+    /// of a window that shows them; the cache query leaves it out).
+    pub waiting: Option<tanto_core::waiting::Why>,
 }
 
 /// SQL: the conversations (mailbox, id) where a teammate's note names the agent bound at
@@ -87,6 +90,8 @@ pub struct StatusCounts {
     pub wip: u64,
     pub done: u64,
     pub noise: u64,
+    /// Waiting on the customer or snoozed.
+    pub waiting: u64,
     pub mine: u64,
     /// Of the open ones, how many are past the reply target (`Cache::count_overdue`).
     pub overdue: super::overdue::OverdueCounts,
@@ -115,6 +120,7 @@ pub(super) fn fold_counts(
             }
             Some(Status::Done) => counts.done += n,
             Some(Status::Noise) => counts.noise += n,
+            Some(Status::Waiting) => counts.waiting += n,
             None => {}
         }
     }
@@ -178,5 +184,6 @@ pub(super) fn window_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WindowRow> {
         present: r.get(10)?,
         unread: r.get(11)?,
         mentioned: r.get(12)?,
+        waiting: None,
     })
 }
