@@ -51,6 +51,10 @@ fn already_text(id: &str, what: &Already) -> String {
             "cli.already.not_done",
             &[("id", &id), ("status", &i18n::status_name(*st))],
         ),
+        Already::NotNew(st) => tf(
+            "cli.already.not_new",
+            &[("id", &id), ("status", &i18n::status_name(*st))],
+        ),
     }
 }
 
@@ -59,7 +63,7 @@ fn verb(action: &Action) -> &'static str {
         Action::Claim => "verb.claim",
         Action::TakeOver => "verb.take_over",
         Action::Release => "verb.release",
-        Action::Assign(_) => "verb.assign",
+        Action::Assign(_) | Action::AutoAssign(_) => "verb.assign",
         Action::Done => "verb.done",
         Action::Reopen => "verb.reopen",
     })

@@ -9,6 +9,7 @@ pub mod completions;
 pub mod coordinate;
 pub mod demo;
 pub mod doctor;
+pub mod duty;
 pub mod help;
 pub mod history;
 pub mod list;
@@ -87,6 +88,10 @@ pub enum Command {
     Done(coordinate::IdArgs),
     /// Reopen a done (or noise) conversation
     Reopen(coordinate::IdArgs),
+    /// Go off duty: automatic assignment gives you no new mail until `tanto back`
+    Away,
+    /// Back on duty: automatic assignment gives you new mail again
+    Back,
     /// Add an internal note to a conversation
     Note(coordinate::NoteArgs),
     /// Reply to a conversation (claims it; exit 3 when someone else holds it)
@@ -217,6 +222,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 Command::Done(a) => coordinate::run(&ctx, &a.id, Action::Done),
                 Command::Reopen(a) => coordinate::run(&ctx, &a.id, Action::Reopen),
                 Command::Note(a) => coordinate::note(&ctx, a),
+                Command::Away => duty::run(&ctx, true),
+                Command::Back => duty::run(&ctx, false),
                 // One session for the claim, the look at the server's copy, the queueing and
                 // the send, where each would log in.
                 Command::Reply(a) => reply::run(&ctx.clone().keep_sessions_warm(), a),

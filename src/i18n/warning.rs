@@ -42,6 +42,10 @@ pub fn warning(w: &Warning) -> String {
             "warning.not_given_back",
             &[("id", id), ("error", &cause_text(error))],
         ),
+        W::NotAssigned { id, error } => tf(
+            "warning.not_assigned",
+            &[("id", id), ("error", &cause_text(error))],
+        ),
         W::NotMarkedDone { id, error } => tf(
             "warning.not_marked_done",
             &[("id", id), ("error", &cause_text(error))],
@@ -73,7 +77,7 @@ pub fn retrying_what(what: &Retried) -> &'static str {
         Retried::Action(Action::Claim) => "retry.claim",
         Retried::Action(Action::TakeOver) => "retry.take_over",
         Retried::Action(Action::Release) => "retry.release",
-        Retried::Action(Action::Assign(_)) => "retry.assign",
+        Retried::Action(Action::Assign(_) | Action::AutoAssign(_)) => "retry.assign",
         Retried::Action(Action::Done) => "retry.done",
         Retried::Action(Action::Reopen) => "retry.reopen",
         Retried::Note => "retry.note",
@@ -107,6 +111,10 @@ mod tests {
             W::NoteNotCached { error: error() },
             W::OutboxPass { error: error() },
             W::NotGivenBack {
+                id: id(),
+                error: error(),
+            },
+            W::NotAssigned {
                 id: id(),
                 error: error(),
             },

@@ -54,6 +54,7 @@ pub fn after_sync(
             tracing::warn!("sticky assignment: {e:#}");
         }
     }
+    super::assignment::run(ctx, cache, c, m);
     let sent = report_outbox(ctx, super::reply_outbox::process_on(ctx, cache, c, i, m));
     apply_offline(ctx, m);
     sent

@@ -50,6 +50,8 @@ pub enum Warning {
     OutboxPass { error: Cause },
     /// A conversation reopened by a customer could not be given back to its agent.
     NotGivenBack { id: String, error: Cause },
+    /// The automatic assignment pass stopped at a conversation it could not assign.
+    NotAssigned { id: String, error: Cause },
     /// A reply went out but its conversation could not be marked done.
     NotMarkedDone { id: String, error: Cause },
     /// The agent's copy of a reply could not be kept (the reply itself goes on).

@@ -25,6 +25,10 @@ pub enum EventKind {
     Drop,
     /// The check at send time held a queued reply for its author (the text says why).
     Hold,
+    /// The agent went off duty: automatic assignment passes them by (about no conversation).
+    Away,
+    /// The agent is on duty again.
+    Back,
     /// A kind this version does not know (written by a newer tanto or another tool).
     Other(String),
 }
@@ -46,6 +50,8 @@ impl EventKind {
             EventKind::Resend => "resend",
             EventKind::Drop => "drop",
             EventKind::Hold => "hold",
+            EventKind::Away => "away",
+            EventKind::Back => "back",
             EventKind::Other(s) => s,
         }
     }
@@ -66,6 +72,8 @@ impl EventKind {
             "resend" => EventKind::Resend,
             "drop" => EventKind::Drop,
             "hold" => EventKind::Hold,
+            "away" => EventKind::Away,
+            "back" => EventKind::Back,
             _ => EventKind::Other(s.trim().to_string()),
         }
     }
@@ -109,6 +117,8 @@ mod tests {
             EventKind::Sent,
             EventKind::Approve,
             EventKind::Reject,
+            EventKind::Away,
+            EventKind::Back,
         ] {
             assert_eq!(EventKind::parse(k.as_str()), k);
         }

@@ -239,6 +239,10 @@ pub(super) fn already_text(what: &Already) -> String {
             "tui.already.not_done",
             &[("status", &crate::i18n::status_name(*st))],
         ),
+        Already::NotNew(st) => tf(
+            "tui.already.not_new",
+            &[("status", &crate::i18n::status_name(*st))],
+        ),
     }
 }
 

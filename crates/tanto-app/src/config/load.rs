@@ -167,6 +167,20 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             ));
         }
     }
+    if raw.team.assign != tanto_core::assignment::Mode::Manual && raw.team.agents.is_empty() {
+        return Err(invalid(
+            "team.assign",
+            "assigns among team.agents, which is empty",
+            "list the agent ids in team.agents, in the order they take turns",
+        ));
+    }
+    if raw.team.capacity == Some(0) {
+        return Err(invalid(
+            "team.capacity",
+            "is 0 (nobody could be assigned anything)",
+            "give the open conversations per agent (e.g. 10), or remove it",
+        ));
+    }
     if raw.team.reply_target_mins == Some(0) {
         return Err(invalid(
             "team.reply_target_mins",

@@ -97,6 +97,12 @@ pub struct Team {
     /// Seconds a sent reply can still be taken back in the terminal UI.
     #[serde(default = "default_undo_seconds")]
     pub undo_seconds: u64,
+    /// How new mail finds its agent: "manual" (default), "round_robin", "least_loaded" or
+    /// "sticky"; among `agents`, those on duty (`tanto away` / `tanto back`).
+    #[serde(default, deserialize_with = "assign_mode")]
+    pub assign: tanto_core::assignment::Mode,
+    /// Open conversations an agent holds before automatic assignment passes them by.
+    pub capacity: Option<u32>,
 }
 
 impl Default for Team {
@@ -112,6 +118,8 @@ impl Default for Team {
             approval: Default::default(),
             warn_words: Vec::new(),
             undo_seconds: default_undo_seconds(),
+            assign: Default::default(),
+            capacity: None,
         }
     }
 }
@@ -156,6 +164,18 @@ fn approval<'de, D: serde::Deserializer<'de>>(
         ))),
         Raw::Agents(list) => Ok(Approval::Agents(list)),
     }
+}
+
+/// `assign = "manual" | "round_robin" | "least_loaded" | "sticky"`.
+fn assign_mode<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<tanto_core::assignment::Mode, D::Error> {
+    let w = String::deserialize(d)?;
+    tanto_core::assignment::Mode::parse(&w).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "assign is {w:?}: use \"manual\", \"round_robin\", \"least_loaded\" or \"sticky\""
+        ))
+    })
 }
 
 fn default_stale_hours() -> u32 {
