@@ -128,6 +128,9 @@ fn round_robin_over_three_agents_racing_places_thirty_mails_ten_each_once() {
     for o in &outputs {
         assert!(o.status.success(), "{o:?}");
     }
+    // They did race: more writes were tried than conversations placed.
+    let stores = relay.count(" STORE ");
+    assert!(stores > 30, "{stores} STOREs: the clients never met");
     let owners = owners_on_server(&server);
     assert_eq!(owners.len(), 30);
     for (uid, o) in &owners {

@@ -115,6 +115,7 @@ fn initial_state(ctx: &Ctx) -> State {
     s.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     s.utc_offset = chrono::Local::now().offset().local_minus_utc();
     s.team_agents = ctx.config.team.agents.clone();
+    s.away = tanto_app::assignment::is_away(ctx).unwrap_or(false);
     s.reply_target = ctx.config.reply_target.clone();
     s.external_editor = editor(ctx).is_some();
     s.undo_seconds = i64::try_from(ctx.config.team.undo_seconds).unwrap_or(i64::MAX);

@@ -1375,3 +1375,31 @@ fn no_letter_typed_in_any_overlay_reaches_an_action_on_the_conversation() {
         assert_eq!(s.screen, Screen::List, "{o:?}");
     }
 }
+
+#[test]
+fn the_duty_key_sends_away_then_back_and_says_which() {
+    let mut s = state_with(&["a1"]);
+    let cmds = press(&mut s, "D");
+    assert_eq!(cmds, vec![Command::Duty { away: true }]);
+    update(
+        &mut s,
+        Msg::Worker(Reply::Duty {
+            away: true,
+            result: Ok(()),
+        }),
+    );
+    assert!(s.away);
+    assert_eq!(s.status.info.as_deref(), Some(tr("tui.duty.away")));
+    // Pressed again: back on duty. A failure keeps the state as it was and says why.
+    let cmds = press(&mut s, "D");
+    assert_eq!(cmds, vec![Command::Duty { away: false }]);
+    update(
+        &mut s,
+        Msg::Worker(Reply::Duty {
+            away: false,
+            result: Err("no server".into()),
+        }),
+    );
+    assert!(s.away);
+    assert_eq!(s.status.error.as_deref(), Some("no server"));
+}

@@ -165,6 +165,22 @@ pub fn set_duty(ctx: &Ctx, away: bool) -> anyhow::Result<Vec<(String, anyhow::Er
     Ok(failed)
 }
 
+/// True when this agent's latest duty record (in the first mailbox's log, as the cache
+/// has it) says away.
+pub fn is_away(ctx: &Ctx) -> anyhow::Result<bool> {
+    let cache = ctx.cache()?;
+    let Some((_, m)) = ctx.mailboxes().next() else {
+        return Ok(false);
+    };
+    let away = assignment::away(
+        cache
+            .duty_records(&m.name)?
+            .iter()
+            .map(|(a, d)| (a.as_str(), *d)),
+    );
+    Ok(away.contains(&ctx.config.agent.id))
+}
+
 /// The team's agents (`team.agents`) and whether each is on duty, by the first mailbox's
 /// records as the cache has them.
 pub fn on_duty(ctx: &Ctx) -> anyhow::Result<Vec<(String, bool)>> {
