@@ -1,5 +1,6 @@
 //! What follows a sync of a mailbox, from one place (the watcher and `sync --once` call it):
-//! the sticky assignment of a returning customer, the outbox's due and half-done sends, the
+//! the sticky assignment of a returning customer, automatic assignment of new mail
+//! (`assignment`), the outbox's due and half-done sends, the
 //! offline journal. The sync itself (`sync`) only syncs; these passes act, through `act` and
 //! `reply_outbox`, on the connection the sync used.
 

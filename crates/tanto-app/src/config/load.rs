@@ -455,6 +455,20 @@ path = "/tmp/x.sqlite"
                 format!("{GOOD}\n[team]\nagents = [\"bob\", \"Bob Smith\"]\n"),
                 "team.agents[1]",
             ),
+            (
+                format!("{GOOD}\n[team]\nassign = \"round_robin\"\n"),
+                "team.assign",
+            ),
+            (
+                format!("{GOOD}\n[team]\nassign = \"roundrobin\"\nagents = [\"bob\"]\n"),
+                "round_robin",
+            ),
+            (
+                format!(
+                    "{GOOD}\n[team]\nassign = \"least_loaded\"\nagents = [\"bob\"]\ncapacity = 0\n"
+                ),
+                "team.capacity",
+            ),
         ];
         for (text, needle) in cases {
             let e = err(&text);
