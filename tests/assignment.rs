@@ -259,3 +259,39 @@ fn manual_mode_assigns_nothing() {
     assert_eq!(count_by_assignee(&alice, "new").get("-"), Some(&1));
     assert!(per_agent(&server).is_empty());
 }
+
+#[test]
+fn sticky_gives_a_returning_customer_to_their_previous_agent_and_new_ones_in_turn() {
+    let server = Dovecot::start();
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = with_team(
+        Tanto::new(&server, &root.path().join("alice"), "alice"),
+        "sticky",
+        "",
+    );
+    let bob = with_team(
+        Tanto::new(&server, &root.path().join("bob"), "bob"),
+        "manual",
+        "",
+    );
+    server.append_many("support", "INBOX", &[sample_message(500, None)]);
+    bob.sync();
+    let id = list(&bob)[0]["id"].as_str().expect("id").to_string();
+    bob.ok(&["claim", &id]);
+    bob.ok(&["done", &id]);
+    // The customer writes again, and someone new writes: in turn, alice would be first.
+    server.append_many(
+        "support",
+        "INBOX",
+        &[sample_message(501, Some(500)), sample_message(502, None)],
+    );
+    alice.sync();
+    let rows = list(&alice);
+    let back = rows.iter().find(|c| c["id"] == id.as_str()).expect("row");
+    assert_eq!(
+        (&back["status"], &back["assignee"]),
+        (&"wip".into(), &"bob".into())
+    );
+    let other = rows.iter().find(|c| c["id"] != id.as_str()).expect("row");
+    assert_eq!(other["assignee"], "carol", "after bob, in turn: {rows:?}");
+}
