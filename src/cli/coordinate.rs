@@ -97,6 +97,10 @@ fn already_text(id: &str, what: &Already) -> String {
             "cli.already.not_waiting",
             &[("id", &id), ("status", &i18n::status_name(*st))],
         ),
+        Already::NotNew(st) => tf(
+            "cli.already.not_new",
+            &[("id", &id), ("status", &i18n::status_name(*st))],
+        ),
     }
 }
 
@@ -105,7 +109,7 @@ fn verb(action: &Action) -> &'static str {
         Action::Claim => "verb.claim",
         Action::TakeOver => "verb.take_over",
         Action::Release => "verb.release",
-        Action::Assign(_) => "verb.assign",
+        Action::Assign(_) | Action::AutoAssign(_) => "verb.assign",
         Action::Done => "verb.done",
         Action::Reopen => "verb.reopen",
         Action::Wait { .. } => "verb.wait",

@@ -46,6 +46,10 @@ pub fn warning(w: &Warning) -> String {
             "warning.not_woken",
             &[("id", id), ("error", &cause_text(error))],
         ),
+        W::NotAssigned { id, error } => tf(
+            "warning.not_assigned",
+            &[("id", id), ("error", &cause_text(error))],
+        ),
         W::NotMarkedDone { id, error } => tf(
             "warning.not_marked_done",
             &[("id", id), ("error", &cause_text(error))],
@@ -80,7 +84,7 @@ pub fn retrying_what(what: &Retried) -> &'static str {
         Retried::Action(Action::Claim) => "retry.claim",
         Retried::Action(Action::TakeOver) => "retry.take_over",
         Retried::Action(Action::Release) => "retry.release",
-        Retried::Action(Action::Assign(_)) => "retry.assign",
+        Retried::Action(Action::Assign(_) | Action::AutoAssign(_)) => "retry.assign",
         Retried::Action(Action::Done) => "retry.done",
         Retried::Action(Action::Reopen) => "retry.reopen",
         Retried::Action(Action::Wait { .. }) => "retry.wait",
@@ -121,6 +125,10 @@ mod tests {
                 error: error(),
             },
             W::NotWoken {
+                id: id(),
+                error: error(),
+            },
+            W::NotAssigned {
                 id: id(),
                 error: error(),
             },

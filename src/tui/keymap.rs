@@ -42,6 +42,8 @@ pub enum Action {
     ReplyAll,
     Undo,
     Approvals,
+    /// Off duty or back on duty for automatic assignment (`tanto away` / `tanto back`).
+    Duty,
     Approve,
     Reject,
     Command,
@@ -318,6 +320,7 @@ const DEFAULTS_NAMES: &[(Action, &str)] = &[
     (Action::ReplyAll, "reply_all"),
     (Action::Undo, "undo"),
     (Action::Approvals, "approvals"),
+    (Action::Duty, "duty"),
     (Action::Approve, "approve"),
     (Action::Reject, "reject"),
     (Action::Command, "command"),
@@ -556,6 +559,7 @@ mod tests {
             Action::ReplyAll,
             Action::Approve,
             Action::Reject,
+            Action::Duty,
         ];
         for b in km.bindings.iter().filter(|b| writes.contains(&b.action)) {
             for k in &b.keys {

@@ -119,6 +119,7 @@ fn initial_state(ctx: &Ctx) -> State {
         .as_ref()
         .map(|h| tanto_core::later::Zone::Named(h.zone));
     s.team_agents = ctx.config.team.agents.clone();
+    s.away = tanto_app::assignment::is_away(ctx).unwrap_or(false);
     s.reply_target = ctx.config.reply_target.clone();
     s.external_editor = editor(ctx).is_some();
     s.undo_seconds = i64::try_from(ctx.config.team.undo_seconds).unwrap_or(i64::MAX);

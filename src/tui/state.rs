@@ -393,6 +393,8 @@ pub struct State {
     pub undo: Option<Undo>,
     /// The team's undo window in seconds (0: replies go out at once).
     pub undo_seconds: i64,
+    /// This agent is off duty for automatic assignment (the log's latest record, as last read).
+    pub away: bool,
     pub approvals: Approvals,
     /// What the outbox passes told already (a held reply is found again by every pass).
     pub told: std::collections::HashSet<String>,
@@ -433,6 +435,7 @@ impl State {
             compose: None,
             undo: None,
             undo_seconds: 10,
+            away: false,
             approvals: Approvals::default(),
             told: Default::default(),
             dirty: true,

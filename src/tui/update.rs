@@ -127,6 +127,11 @@ pub enum Reply {
         result: Result<Sent, String>,
     },
     Approvals(Result<Vec<Awaiting>, String>),
+    /// The duty record was written: away (`true`) or back.
+    Duty {
+        away: bool,
+        result: Result<(), String>,
+    },
     Decided {
         id: String,
         approve: bool,
@@ -236,6 +241,10 @@ pub enum Command {
         kind: Option<String>,
     },
     LoadApprovals,
+    /// Go away (`true`) or come back on duty (`app::assignment::set_duty`).
+    Duty {
+        away: bool,
+    },
     Decide {
         id: String,
         /// The reply the supervisor read (its Message-ID): the one decided.

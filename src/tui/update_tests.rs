@@ -1471,3 +1471,31 @@ fn six_opens_waiting_and_w_s_and_o_put_aside_snooze_and_wake_by_intents_only() {
         }]
     );
 }
+
+#[test]
+fn the_duty_key_sends_away_then_back_and_says_which() {
+    let mut s = state_with(&["a1"]);
+    let cmds = press(&mut s, "D");
+    assert_eq!(cmds, vec![Command::Duty { away: true }]);
+    update(
+        &mut s,
+        Msg::Worker(Reply::Duty {
+            away: true,
+            result: Ok(()),
+        }),
+    );
+    assert!(s.away);
+    assert_eq!(s.status.info.as_deref(), Some(tr("tui.duty.away")));
+    // Pressed again: back on duty. A failure keeps the state as it was and says why.
+    let cmds = press(&mut s, "D");
+    assert_eq!(cmds, vec![Command::Duty { away: false }]);
+    update(
+        &mut s,
+        Msg::Worker(Reply::Duty {
+            away: false,
+            result: Err("no server".into()),
+        }),
+    );
+    assert!(s.away);
+    assert_eq!(s.status.error.as_deref(), Some("no server"));
+}

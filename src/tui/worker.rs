@@ -248,6 +248,16 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
             tanto_app::presence::announce(ctx, &mailbox, &id, doing);
             None
         }
+        Command::Duty { away } => Some(Reply::Duty {
+            away,
+            result: match tanto_app::assignment::set_duty(ctx, away) {
+                Ok(failed) => match failed.first() {
+                    Some((_, e)) => Err(error_line(e)),
+                    None => Ok(()),
+                },
+                Err(e) => Err(error_line(&e)),
+            },
+        }),
         Command::LoadApprovals => Some(Reply::Approvals(
             tanto_app::reply_outbox::awaiting_approval(ctx).map_err(|e| error_line(&e)),
         )),

@@ -1,6 +1,6 @@
 //! What follows a sync of a mailbox, from one place (the watcher and `sync --once` call it):
 //! the sticky assignment of a returning customer, the team's rules on new mail (`rules`),
-//! the outbox's due and half-done sends, the
+//! automatic assignment of new mail (`assignment`), the outbox's due and half-done sends, the
 //! offline journal. The sync itself (`sync`) only syncs; these passes act, through `act` and
 //! `reply_outbox`, on the connection the sync used.
 
@@ -62,6 +62,7 @@ pub fn after_sync(
     if let Err(e) = super::rules::apply_new(ctx, cache, c, m) {
         tracing::warn!("rules: {e:#}");
     }
+    super::assignment::run(ctx, cache, c, m);
     let sent = report_outbox(ctx, super::reply_outbox::process_on(ctx, cache, c, i, m));
     // From the first sync on, what arrives is new to this agent until they look at it.
     let _ = cache.start_seen(&ctx.config.agent.id, tanto_core::clock::now());

@@ -7,6 +7,7 @@
 
 pub mod act;
 pub mod after_sync;
+pub mod assignment;
 pub mod config;
 mod context;
 pub mod conversations;

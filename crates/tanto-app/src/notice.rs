@@ -53,6 +53,8 @@ pub enum Warning {
     /// A snooze whose time came, or a wait past `auto_close_days`, could not be acted on
     /// (the next sync tries again).
     NotWoken { id: String, error: Cause },
+    /// The automatic assignment pass stopped at a conversation it could not assign.
+    NotAssigned { id: String, error: Cause },
     /// A reply went out but its conversation could not be marked done.
     NotMarkedDone { id: String, error: Cause },
     /// The agent's copy of a reply could not be kept (the reply itself goes on).

@@ -46,7 +46,7 @@ impl What {
         What::Act {
             verb: action.verb().to_string(),
             agent: match action {
-                Action::Assign(a) => Some(a.clone()),
+                Action::Assign(a) | Action::AutoAssign(a) => Some(a.clone()),
                 _ => None,
             },
         }

@@ -15,6 +15,10 @@ pub enum Action {
     TakeOver,
     Release,
     Assign(String),
+    /// The automatic assignment: assign a conversation only while it is new. It never
+    /// displaces a holder nor reopens a closed or noise conversation: whatever happened to
+    /// it since the pass looked wins.
+    AutoAssign(String),
     Done,
     Reopen,
     /// Waiting on the customer, with the reason the log keeps.
@@ -37,7 +41,7 @@ impl Action {
             Action::Claim => "claim",
             Action::TakeOver => "take over",
             Action::Release => "release",
-            Action::Assign(_) => "assign",
+            Action::Assign(_) | Action::AutoAssign(_) => "assign",
             Action::Done => "done",
             Action::Reopen => "reopen",
             Action::Wait { .. } => "wait",
@@ -52,7 +56,7 @@ impl Action {
             Action::Claim => EventKind::Claim,
             Action::TakeOver => EventKind::Takeover,
             Action::Release => EventKind::Release,
-            Action::Assign(_) => EventKind::Assign,
+            Action::Assign(_) | Action::AutoAssign(_) => EventKind::Assign,
             Action::Done => EventKind::Done,
             Action::Reopen => EventKind::Reopen,
             Action::Wait { .. } => EventKind::Wait,
@@ -122,6 +126,8 @@ pub enum Already {
     /// Wake of a conversation that is not waiting (its status now): someone (or the
     /// customer) woke it first.
     NotWaiting(Status),
+    /// An automatic assignment of a conversation that is no longer new (its status now).
+    NotNew(Status),
 }
 
 /// Why an action is refused (nothing was written).
@@ -320,6 +326,25 @@ pub fn decide(
                 }
                 (Status::Done, Some(o)) if raced && !mine => lost(&o),
                 _ => write(wip_by(to), EventKind::Assign, Status::Wip, Some(to), None),
+            }
+        }
+        Action::AutoAssign(to) => {
+            if !super::agent::valid_id(to) {
+                return Decision::Refused(Refused::BadAgentId(to.clone()));
+            }
+            match (current, owner) {
+                (Status::New, _) => {
+                    write(wip_by(to), EventKind::Assign, Status::Wip, Some(to), None)
+                }
+                (Status::Wip, Some(o)) if o == *to && !doubled => {
+                    Decision::Already(Already::AssignedTo(o))
+                }
+                (Status::Wip, Some(o)) if o == *to => {
+                    write(wip_by(to), EventKind::Assign, Status::Wip, Some(to), None)
+                }
+                // Someone holds it (another client's assignment, or a person's claim).
+                (Status::Wip, Some(o)) => lost(&o),
+                (other, _) => Decision::Already(Already::NotNew(other)),
             }
         }
         Action::Done => match (current, owner) {
@@ -725,6 +750,47 @@ mod tests {
                 true
             ),
             Decision::Already(Already::NotDone(Status::Wip))
+        );
+    }
+
+    #[test]
+    fn an_automatic_assignment_takes_only_a_new_conversation() {
+        let to = Action::AutoAssign("bob".into());
+        let p = plan(&to, &seen(&["\\Seen"]), &agent("alice"));
+        assert_eq!(kws(&p), ["\\Seen", "tanto-by-bob", "tanto-wip"]);
+        assert_eq!(
+            (p.event, p.owner.as_deref()),
+            (EventKind::Assign, Some("bob"))
+        );
+        // Held by someone, even the agent whose client runs the pass: never displaced.
+        for holder in ["alice", "carol"] {
+            let held = seen(&["tanto-wip", &format!("tanto-by-{holder}")]);
+            assert!(matches!(
+                decide(&to, &held, &agent("alice"), &POLICY, false),
+                Decision::Lost { ref winner, .. } if winner == holder
+            ));
+        }
+        assert_eq!(
+            decide(
+                &to,
+                &seen(&["tanto-wip", "tanto-by-bob"]),
+                &agent("alice"),
+                &POLICY,
+                true
+            ),
+            Decision::Already(Already::AssignedTo("bob".into()))
+        );
+        // Closed or noise since the pass looked: left as it is.
+        let done = seen(&["tanto-done", "tanto-by-carol"]);
+        assert_eq!(
+            decide(&to, &done, &agent("alice"), &POLICY, false),
+            Decision::Already(Already::NotNew(Status::Done))
+        );
+        let mut noise = seen(&[]);
+        noise.rules_noise = true;
+        assert_eq!(
+            decide(&to, &noise, &boss("alice"), &POLICY, false),
+            Decision::Already(Already::NotNew(Status::Noise))
         );
     }
 

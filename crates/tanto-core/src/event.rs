@@ -37,6 +37,10 @@ pub enum EventKind {
     Snooze,
     /// Back to New from waiting or snoozed: by hand, or the snooze's time came.
     Wake,
+    /// The agent went off duty: automatic assignment passes them by (about no conversation).
+    Away,
+    /// The agent is on duty again.
+    Back,
     /// A kind this version does not know (written by a newer tanto or another tool).
     Other(String),
 }
@@ -64,6 +68,8 @@ impl EventKind {
             EventKind::Wait => "wait",
             EventKind::Snooze => "snooze",
             EventKind::Wake => "wake",
+            EventKind::Away => "away",
+            EventKind::Back => "back",
             EventKind::Other(s) => s,
         }
     }
@@ -90,6 +96,8 @@ impl EventKind {
             "wait" => EventKind::Wait,
             "snooze" => EventKind::Snooze,
             "wake" => EventKind::Wake,
+            "away" => EventKind::Away,
+            "back" => EventKind::Back,
             _ => EventKind::Other(s.trim().to_string()),
         }
     }
@@ -143,6 +151,8 @@ mod tests {
             EventKind::Wait,
             EventKind::Snooze,
             EventKind::Wake,
+            EventKind::Away,
+            EventKind::Back,
         ] {
             assert_eq!(EventKind::parse(k.as_str()), k);
         }

@@ -4,6 +4,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod agent;
+pub mod assignment;
 pub mod claims;
 pub mod clock;
 pub mod compose;

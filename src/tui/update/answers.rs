@@ -87,6 +87,28 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                 Err(e) => s.status.error = Some(e),
             }
         }
+        Reply::Duty { away, result } => {
+            s.dirty = true;
+            s.status.busy = s.status.busy.saturating_sub(1);
+            match result {
+                Ok(()) => {
+                    s.away = away;
+                    s.status.error = None;
+                    s.status.info = Some(
+                        tr(if away {
+                            "tui.duty.away"
+                        } else {
+                            "tui.duty.back"
+                        })
+                        .into(),
+                    );
+                }
+                Err(e) => {
+                    s.status.info = None;
+                    s.status.error = Some(e);
+                }
+            }
+        }
         Reply::Acted { id, result } => {
             s.dirty = true;
             s.status.busy = s.status.busy.saturating_sub(1);
@@ -241,6 +263,10 @@ pub(super) fn already_text(what: &Already) -> String {
         ),
         Already::NotWaiting(st) => tf(
             "tui.already.not_waiting",
+            &[("status", &crate::i18n::status_name(*st))],
+        ),
+        Already::NotNew(st) => tf(
+            "tui.already.not_new",
             &[("status", &crate::i18n::status_name(*st))],
         ),
     }

@@ -184,6 +184,20 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
         Action::ReplyAll => start_reply(s, true, out),
         Action::Undo => take_back(s, out),
         Action::Approvals => open_approvals(s, out),
+        Action::Duty => {
+            // The state shown is the cache's (the watcher's last read of the log).
+            let away = !s.away;
+            s.status.busy += 1;
+            s.status.info = Some(
+                tr(if away {
+                    "tui.duty.going_away"
+                } else {
+                    "tui.duty.coming_back"
+                })
+                .into(),
+            );
+            out.push(Command::Duty { away });
+        }
         Action::Approve | Action::Reject => {
             s.status.info = Some(tf(
                 "tui.approvals.where",

@@ -167,6 +167,20 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             ));
         }
     }
+    if raw.team.assign != tanto_core::assignment::Mode::Manual && raw.team.agents.is_empty() {
+        return Err(invalid(
+            "team.assign",
+            "assigns among team.agents, which is empty",
+            "list the agent ids in team.agents, in the order they take turns",
+        ));
+    }
+    if raw.team.capacity == Some(0) {
+        return Err(invalid(
+            "team.capacity",
+            "is 0 (nobody could be assigned anything)",
+            "give the open conversations per agent (e.g. 10), or remove it",
+        ));
+    }
     if raw.team.reply_target_mins == Some(0) {
         return Err(invalid(
             "team.reply_target_mins",
@@ -442,6 +456,20 @@ path = "/tmp/x.sqlite"
             (
                 format!("{GOOD}\n[team]\nagents = [\"bob\", \"Bob Smith\"]\n"),
                 "team.agents[1]",
+            ),
+            (
+                format!("{GOOD}\n[team]\nassign = \"round_robin\"\n"),
+                "team.assign",
+            ),
+            (
+                format!("{GOOD}\n[team]\nassign = \"roundrobin\"\nagents = [\"bob\"]\n"),
+                "round_robin",
+            ),
+            (
+                format!(
+                    "{GOOD}\n[team]\nassign = \"least_loaded\"\nagents = [\"bob\"]\ncapacity = 0\n"
+                ),
+                "team.capacity",
             ),
         ];
         for (text, needle) in cases {

@@ -111,6 +111,12 @@ pub struct Team {
     /// A conversation waiting on the customer with no answer for this many days is closed
     /// (Done, logged) by whichever agent's tanto syncs first. None: never.
     pub auto_close_days: Option<u32>,
+    /// How new mail finds its agent: "manual" (default), "round_robin", "least_loaded" or
+    /// "sticky"; among `agents`, those on duty (`tanto away` / `tanto back`).
+    #[serde(default, deserialize_with = "assign_mode")]
+    pub assign: tanto_core::assignment::Mode,
+    /// Open conversations an agent holds before automatic assignment passes them by.
+    pub capacity: Option<u32>,
 }
 
 impl Default for Team {
@@ -130,6 +136,8 @@ impl Default for Team {
             undo_seconds: default_undo_seconds(),
             rules: None,
             auto_close_days: None,
+            assign: Default::default(),
+            capacity: None,
         }
     }
 }
@@ -174,6 +182,18 @@ fn approval<'de, D: serde::Deserializer<'de>>(
         ))),
         Raw::Agents(list) => Ok(Approval::Agents(list)),
     }
+}
+
+/// `assign = "manual" | "round_robin" | "least_loaded" | "sticky"`.
+fn assign_mode<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<tanto_core::assignment::Mode, D::Error> {
+    let w = String::deserialize(d)?;
+    tanto_core::assignment::Mode::parse(&w).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "assign is {w:?}: use \"manual\", \"round_robin\", \"least_loaded\" or \"sticky\""
+        ))
+    })
 }
 
 fn default_stale_hours() -> u32 {
