@@ -98,8 +98,13 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     }
     // Tags are read per conversation from the cache's flags (a second handle: the list
     // streams from the first).
-    let tags_cache = ctx.cache()?;
-    let tags_of = |c: &ConversationRow| tags_cache.tags(&c.mailbox, &c.id).unwrap_or_default();
+    // Every tag at once: a lookup per conversation would cost 100,000 of them for a big list.
+    let tags = ctx.cache()?.all_tags()?;
+    let tags_of = |c: &ConversationRow| {
+        tags.get(&(c.mailbox.clone(), c.id.clone()))
+            .cloned()
+            .unwrap_or_default()
+    };
     let wanted = |tags: &[String]| args.tag.as_ref().is_none_or(|t| tags.contains(t));
     if args.json {
         // Streamed: 100,000 conversations are not held in memory.

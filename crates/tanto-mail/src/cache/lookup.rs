@@ -146,6 +146,38 @@ impl Cache {
         r.map_err(|e| self.err(e))
     }
 
+    /// The tags of every tagged conversation, by (mailbox, conversation id), read in one pass
+    /// over the messages' index (a whole list's tags without a lookup per conversation).
+    pub fn all_tags(&self) -> Result<std::collections::HashMap<(String, String), Vec<String>>> {
+        let r: rusqlite::Result<_> = (|| {
+            let mut st = self.conn.prepare_cached(
+                "SELECT mailbox, conv, flags FROM messages INDEXED BY messages_conv
+                 WHERE flags LIKE '%tanto-tag-%'",
+            )?;
+            let rows = st.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            let mut flags: std::collections::HashMap<(String, String), Vec<String>> =
+                Default::default();
+            for row in rows {
+                let (mailbox, conv, f) = row?;
+                flags
+                    .entry((mailbox, conv))
+                    .or_default()
+                    .extend(f.split(' ').map(str::to_string));
+            }
+            Ok(flags
+                .into_iter()
+                .map(|(k, f)| (k, tanto_core::rules::tags_of(&f)))
+                .collect())
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
     /// The root id of a conversation (the id its name is the hash of): what a merge names.
     pub fn conversation_root(&self, mailbox: &str, conv: &str) -> Result<Option<String>> {
         self.conn
