@@ -1030,9 +1030,14 @@ fn a_slow_first_sync_shows_its_counts_and_quitting_it_lets_the_next_tanto_sync_a
         })
         .expect("read the leases");
     assert_eq!(leases, 0, "alice left her sync lease behind");
-    // The link is free again: bob's sync, on the same cache, starts at once rather than
-    // waiting for a lease held by a process that is gone.
+    // The link is free again: carol, who waited, syncs now (alice's lease went with her).
     link.bandwidth(0);
+    tmux.wait_for("C", "carol's list", |s| {
+        s.contains(&format!("New {N}")) && s.contains("connected")
+    });
+    // Bob's sync, on the same cache, starts at once rather than waiting for a lease held by
+    // a process that is gone (carol's is done: on a loaded machine her first sync, begun on
+    // the thin link, could otherwise still hold the lease when bob starts).
     tmux.open_with("B", &bob, "EDITOR= VISUAL= TANTO_TEST_HOST=box-b");
     let opened = Instant::now();
     let screen = tmux.wait_for("B", "bob's list", |s| {
@@ -1044,9 +1049,6 @@ fn a_slow_first_sync_shows_its_counts_and_quitting_it_lets_the_next_tanto_sync_a
     assert!(bob_took < Duration::from_secs(15), "{bob_took:?}");
     tmux.keys("B", &["q"]);
     assert_eq!(tmux.wait_exit("B"), "0");
-    tmux.wait_for("C", "carol's list", |s| {
-        s.contains(&format!("New {N}")) && s.contains("connected")
-    });
     tmux.keys("C", &["q"]);
     assert_eq!(tmux.wait_exit("C"), "0");
 }
