@@ -109,24 +109,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     if args.json {
         // Streamed: 100,000 conversations are not held in memory.
         let mut out = super::output::JsonArrayOut::stdout();
-        let mut failed = None;
         tanto_app::conversations::each(ctx, &filter, |c| {
             let mut item = ConversationJson::from(&c);
             item.tags = tags_of(&c);
-            if !wanted(&item.tags) {
-                return true;
-            }
-            match out.push(&item) {
-                Ok(()) => true,
-                Err(e) => {
-                    failed = Some(e);
-                    false
-                }
-            }
+            !wanted(&item.tags) || out.push_or_stop(&item)
         })?;
-        if let Some(e) = failed {
-            return Err(e);
-        }
         out.finish()?;
         return Ok(0);
     }
@@ -213,24 +200,13 @@ fn overdue(ctx: &Ctx, filter: &ListFilter, json: bool) -> anyhow::Result<u8> {
     let now = tanto_core::clock::now();
     if json {
         let mut out = super::output::JsonArrayOut::stdout();
-        let mut failed = None;
         tanto_app::conversations::each_overdue(ctx, filter, now, |c, due| {
-            let item = OverdueJson {
+            out.push_or_stop(&OverdueJson {
                 conversation: ConversationJson::from(&c),
                 due: rfc3339(due),
                 overdue_secs: now - due,
-            };
-            match out.push(&item) {
-                Ok(()) => true,
-                Err(e) => {
-                    failed = Some(e);
-                    false
-                }
-            }
+            })
         })?;
-        if let Some(e) = failed {
-            return Err(e);
-        }
         out.finish()?;
         return Ok(0);
     }

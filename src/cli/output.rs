@@ -58,6 +58,8 @@ pub struct JsonArrayOut<W: std::io::Write> {
     out: std::io::BufWriter<W>,
     first: bool,
     buf: Vec<u8>,
+    /// The error that stopped a walk (`push_or_stop`), returned by `finish`.
+    failed: Option<anyhow::Error>,
 }
 
 impl JsonArrayOut<std::io::StdoutLock<'static>> {
@@ -72,6 +74,7 @@ impl<W: std::io::Write> JsonArrayOut<W> {
             out: std::io::BufWriter::with_capacity(64 * 1024, w),
             first: true,
             buf: Vec::new(),
+            failed: None,
         }
     }
 
@@ -109,7 +112,23 @@ impl<W: std::io::Write> JsonArrayOut<W> {
         r
     }
 
+    /// `push` inside a walk that stops on false (`conversations::each`): true to go on;
+    /// the error is kept for `finish`.
+    pub fn push_or_stop<T: serde::Serialize>(&mut self, value: &T) -> bool {
+        match self.push(value) {
+            Ok(()) => true,
+            Err(e) => {
+                self.failed = Some(e);
+                false
+            }
+        }
+    }
+
+    /// Closes the array, or returns the error that stopped the walk.
     pub fn finish(mut self) -> anyhow::Result<()> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
         let end: &[u8] = if self.first { b"[]\n" } else { b"\n]\n" };
         self.write(end)?;
         match self.out.flush() {
