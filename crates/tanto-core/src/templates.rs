@@ -21,34 +21,20 @@ pub struct Values {
     pub fields: Vec<(String, String)>,
 }
 
-/// The text with `{{customer.name}}`, `{{agent.name}}`, `{{mailbox.address}}` and
-/// `{{subject}}` replaced (also written `customer_name`, `agent_name`, `mailbox_address`;
-/// spaces inside the braces allowed), and each `{{ask:NAME}}` given a value in `v.fields`;
-/// unknown ones and prompted fields without a value are kept, so `unfilled` finds them.
-pub fn fill(text: &str, v: &Values) -> String {
+/// `text` with each `{{key}}` (key trimmed) replaced by what `value` gives for it, or kept
+/// as written where it gives nothing; the one scan every placeholder rule goes through.
+fn replace_placeholders<'a>(text: &str, mut value: impl FnMut(&str) -> Option<&'a str>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let Some(end) = after.find("}}") else {
-            out.push_str(&rest[start..]);
-            return out;
+            break;
         };
-        let key = after[..end].trim();
-        let given = ask_field(key).and_then(|name| {
-            v.fields
-                .iter()
-                .find(|(n, value)| n == name && !value.trim().is_empty())
-                .map(|(_, value)| value.as_str())
-        });
-        match (key, given) {
-            (_, Some(value)) => out.push_str(value),
-            ("customer_name" | "customer.name", _) => out.push_str(&v.customer_name),
-            ("agent_name" | "agent.name", _) => out.push_str(&v.agent_name),
-            ("mailbox_address" | "mailbox.address", _) => out.push_str(&v.mailbox_address),
-            ("subject" | "conversation.subject", _) => out.push_str(&v.subject),
-            _ => out.push_str(&rest[start..start + 2 + end + 2]),
+        out.push_str(&rest[..start]);
+        match value(after[..end].trim()) {
+            Some(v) => out.push_str(v),
+            None => out.push_str(&rest[start..start + 2 + end + 2]),
         }
         rest = &after[end + 2..];
     }
@@ -56,29 +42,35 @@ pub fn fill(text: &str, v: &Values) -> String {
     out
 }
 
+/// The value given for a prompted field's placeholder key (`ask:NAME`), if any.
+fn given<'a>(key: &str, fields: &'a [(String, String)]) -> Option<&'a str> {
+    let name = ask_field(key)?;
+    fields
+        .iter()
+        .find(|(n, value)| n == name && !value.trim().is_empty())
+        .map(|(_, value)| value.as_str())
+}
+
+/// The text with `{{customer.name}}`, `{{agent.name}}`, `{{mailbox.address}}` and
+/// `{{subject}}` replaced (also written `customer_name`, `agent_name`, `mailbox_address`;
+/// spaces inside the braces allowed), and each `{{ask:NAME}}` given a value in `v.fields`;
+/// unknown ones and prompted fields without a value are kept, so `unfilled` finds them.
+pub fn fill(text: &str, v: &Values) -> String {
+    replace_placeholders(text, |key| {
+        given(key, &v.fields).or(match key {
+            "customer_name" | "customer.name" => Some(&v.customer_name),
+            "agent_name" | "agent.name" => Some(&v.agent_name),
+            "mailbox_address" | "mailbox.address" => Some(&v.mailbox_address),
+            "subject" | "conversation.subject" => Some(&v.subject),
+            _ => None,
+        })
+    })
+}
+
 /// `text` with only its prompted fields given a value (a kept draft taken up again: the rest
 /// of it is the agent's and the customer's words, left as written).
 pub fn fill_fields(text: &str, fields: &[(String, String)]) -> String {
-    let mut out = text.to_string();
-    for (name, value) in fields.iter().filter(|(_, v)| !v.trim().is_empty()) {
-        let mut rest = out.as_str();
-        let mut next = String::with_capacity(out.len());
-        while let Some(start) = rest.find("{{") {
-            let after = &rest[start + 2..];
-            let Some(end) = after.find("}}") else {
-                break;
-            };
-            next.push_str(&rest[..start]);
-            match ask_field(after[..end].trim()) {
-                Some(n) if n == name => next.push_str(value),
-                _ => next.push_str(&rest[start..start + 2 + end + 2]),
-            }
-            rest = &after[end + 2..];
-        }
-        next.push_str(rest);
-        out = next;
-    }
-    out
+    replace_placeholders(text, |key| given(key, fields))
 }
 
 /// The field a placeholder asks for (`ask:order_id` → `order_id`), if it is one.
@@ -92,19 +84,14 @@ fn ask_field(key: &str) -> Option<&str> {
 /// has any cannot be sent.
 pub fn unfilled(text: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            break;
-        };
-        if let Some(name) = ask_field(after[..end].trim()) {
+    replace_placeholders(text, |key| {
+        if let Some(name) = ask_field(key) {
             if !names.iter().any(|n| n == name) {
                 names.push(name.to_string());
             }
         }
-        rest = &after[end + 2..];
-    }
+        None
+    });
     names
 }
 

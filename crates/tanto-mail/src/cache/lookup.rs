@@ -238,15 +238,11 @@ impl Cache {
     /// Whether the team's mail (Sent, or tanto's own) in `mailbox` ever went to an address at
     /// `domain` (To or Cc), as far as the cache has synced it.
     pub fn wrote_to_domain(&self, mailbox: &str, domain: &str) -> Result<bool> {
-        let mut pattern = String::from("%@");
-        for ch in domain.to_ascii_lowercase().chars() {
-            if matches!(ch, '%' | '_' | '\\') {
-                pattern.push('\\');
-            }
-            pattern.push(ch);
-        }
         // The addresses are JSON strings: the domain is followed by their closing quote.
-        pattern.push_str("\"%");
+        let pattern = format!(
+            "%@{}\"%",
+            super::tab_query::like_escaped(&domain.to_ascii_lowercase())
+        );
         self.conn
             .prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM messages WHERE mailbox = ?1 AND direction = 'out'

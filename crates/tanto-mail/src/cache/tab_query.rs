@@ -35,14 +35,18 @@ pub const SHORT_TEXT_CAP: usize = 1000;
 
 /// `%text%` for LIKE, with LIKE's own wildcards escaped.
 pub(super) fn like_pattern(text: &str) -> String {
-    let mut p = String::from("%");
+    format!("%{}%", like_escaped(text))
+}
+
+/// `text` for a LIKE pattern with `ESCAPE '\\'`: its own wildcards taken literally.
+pub(super) fn like_escaped(text: &str) -> String {
+    let mut p = String::with_capacity(text.len());
     for ch in text.chars() {
         if matches!(ch, '%' | '_' | '\\') {
             p.push('\\');
         }
         p.push(ch);
     }
-    p.push('%');
     p
 }
 
