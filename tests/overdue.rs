@@ -41,18 +41,6 @@ fn overdue_at(t: &Tanto, now: i64) -> Vec<(String, String, i64)> {
         .collect()
 }
 
-/// The id of the conversation with this subject.
-fn id_of(t: &Tanto, subject: &str) -> String {
-    let list = t.json(&["list", "--json"]);
-    list.as_array()
-        .expect("array")
-        .iter()
-        .find(|c| c["subject"] == subject)
-        .and_then(|c| c["id"].as_str())
-        .expect("the conversation")
-        .to_string()
-}
-
 fn subjects(list: &[(String, String, i64)]) -> Vec<&str> {
     list.iter().map(|(s, _, _)| s.as_str()).collect()
 }
@@ -89,7 +77,7 @@ fn a_friday_1730_mail_is_overdue_at_monday_0931_and_not_at_0929() {
         subjects(&overdue_at(&alice, jst("2026-12-05 12:00"))),
         ["Question 1"]
     );
-    alice.ok(&["done", &id_of(&alice, "Question 1")]);
+    alice.ok(&["done", &alice.id_of("Question 1")]);
 
     assert_eq!(overdue_at(&alice, jst("2026-12-05 12:00")), [], "Saturday");
     assert_eq!(overdue_at(&alice, jst("2026-12-07 09:29")), []);
@@ -116,7 +104,7 @@ fn a_friday_1730_mail_is_overdue_at_monday_0931_and_not_at_0929() {
         "{table}"
     );
     // Taken on, it is still open and still overdue; done, it is not.
-    let id = id_of(&alice, "Question 0");
+    let id = alice.id_of("Question 0");
     alice.ok(&["claim", &id]);
     let now = jst("2026-12-07 09:31").to_string();
     let mine = alice
@@ -126,6 +114,18 @@ fn a_friday_1730_mail_is_overdue_at_monday_0931_and_not_at_0929() {
         .expect("run");
     let mine: Value = serde_json::from_slice(&mine.stdout).expect("json");
     assert_eq!(mine[0]["status"], "wip", "{mine}");
+    // Tags come with it, and --tag narrows the overdue list as it narrows the list.
+    alice.ok(&["tag", &id, "vip"]);
+    let tagged = |tag: &str| {
+        let out = alice
+            .command(&["list", "--overdue", "--tag", tag, "--json"])
+            .env("TANTO_NOW", &now)
+            .output()
+            .expect("run");
+        serde_json::from_slice::<Value>(&out.stdout).expect("json")
+    };
+    assert_eq!(tagged("vip")[0]["tags"], serde_json::json!(["vip"]));
+    assert_eq!(tagged("other"), serde_json::json!([]));
     alice.ok(&["done", &id]);
     assert_eq!(overdue_at(&alice, jst("2026-12-07 09:31")), []);
 }
@@ -176,7 +176,7 @@ fn the_terminal_ui_shows_each_tab_s_overdue_count() {
     let config = std::fs::read_to_string(&alice.config).expect("config");
     std::fs::write(&alice.config, format!("{config}{HOURS}")).expect("write config");
     alice.sync();
-    alice.ok(&["claim", &id_of(&alice, "Question 1")]);
+    alice.ok(&["claim", &alice.id_of("Question 1")]);
 
     let tmux = support::tmux::Tmux::new(root.path());
     let at = |now: &str| format!("EDITOR= VISUAL= TANTO_NOW={}", jst(now));

@@ -5,8 +5,10 @@ use serde::Serialize;
 use super::output::{fit, rfc3339, short_time};
 use super::Ctx;
 use crate::i18n::{status_name, t};
+use std::collections::HashMap;
 use tanto_core::status::Status;
-use tanto_mail::cache::{ConversationRow, ListFilter};
+
+use tanto_mail::cache::{ConversationRow, ListFilter, PersonalMarks};
 use tanto_mail::sanitize::single_line;
 
 #[derive(Debug, clap::Args, Default)]
@@ -14,7 +16,7 @@ pub struct Args {
     /// Only conversations in this state: new, wip, done, noise or waiting (default: all)
     #[arg(long, value_parser = parse_status, value_name = "STATUS")]
     pub status: Option<Status>,
-    /// Only conversations assigned to me
+    /// Only conversations assigned to me, and those a teammate's note names me in
     #[arg(long)]
     pub mine: bool,
     /// Only this mailbox (by its name in the config)
@@ -50,6 +52,10 @@ pub struct ConversationJson {
     pub last_received: String,
     /// The conversation's tags (`tanto tag`, rules), sorted.
     pub tags: Vec<String>,
+    /// Mail came in that the agent running the command has not looked at (personal unread).
+    pub unread: bool,
+    /// A teammate's note names the agent running the command (`@id`) since they last looked.
+    pub mentioned: bool,
 }
 
 impl From<&ConversationRow> for ConversationJson {
@@ -65,6 +71,43 @@ impl From<&ConversationRow> for ConversationJson {
             messages: c.messages,
             last_received: rfc3339(c.last_received),
             tags: Vec::new(),
+            unread: false,
+            mentioned: false,
+        }
+    }
+}
+
+/// What a listed conversation gets from the cache beside its row: its tags, and whether it
+/// is unread by or mentions the agent running the command; each read for all conversations
+/// in one pass (a lookup per conversation would cost 100,000 of them for a big list).
+struct Extras {
+    tags: HashMap<(String, String), Vec<String>>,
+    marks: PersonalMarks,
+}
+
+impl Extras {
+    fn read(ctx: &Ctx) -> anyhow::Result<Self> {
+        let cache = ctx.cache()?;
+        Ok(Extras {
+            tags: cache.all_tags()?,
+            marks: cache.personal_marks(&ctx.config.agent.id)?,
+        })
+    }
+
+    fn tags(&self, c: &ConversationRow) -> Vec<String> {
+        self.tags
+            .get(&(c.mailbox.clone(), c.id.clone()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn json(&self, c: &ConversationRow) -> ConversationJson {
+        let key = (c.mailbox.clone(), c.id.clone());
+        ConversationJson {
+            tags: self.tags(c),
+            unread: self.marks.unread.contains(&key),
+            mentioned: self.marks.mentioned.contains(&key),
+            ..ConversationJson::from(c)
         }
     }
 }
@@ -80,14 +123,6 @@ pub struct OverdueJson {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
-    let filter = ListFilter {
-        status: args.status,
-        assignee: args.mine.then(|| ctx.config.agent.id.clone()),
-        mailbox: args.mailbox.clone(),
-    };
-    if args.overdue {
-        return overdue(ctx, &filter, args.json);
-    }
     if let Some(tag) = &args.tag {
         if !tanto_core::rules::valid_tag(tag) {
             anyhow::bail!(tanto_core::said!(
@@ -96,34 +131,40 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
             ));
         }
     }
-    // Tags are read per conversation from the cache's flags (a second handle: the list
-    // streams from the first).
-    // Every tag at once: a lookup per conversation would cost 100,000 of them for a big list.
-    let tags = ctx.cache()?.all_tags()?;
-    let tags_of = |c: &ConversationRow| {
-        tags.get(&(c.mailbox.clone(), c.id.clone()))
-            .cloned()
-            .unwrap_or_default()
+    // Read before the list streams from its own handle on the cache.
+    let extras = Extras::read(ctx)?;
+    let me = &ctx.config.agent.id;
+    // Mine also holds what a teammate's note names me in, as the TUI's Mine tab does; the
+    // indexed filter by assignee serves it when no note does.
+    let mentions_me = args.mine && !extras.marks.mentioned.is_empty();
+    let filter = ListFilter {
+        status: args.status,
+        assignee: (args.mine && !mentions_me).then(|| me.clone()),
+        mailbox: args.mailbox.clone(),
     };
-    let wanted = |tags: &[String]| args.tag.as_ref().is_none_or(|t| tags.contains(t));
+    let wanted = |c: &ConversationJson| {
+        args.tag.as_ref().is_none_or(|t| c.tags.contains(t))
+            && (!mentions_me || c.mentioned || c.assignee.as_ref() == Some(me))
+    };
+    if args.overdue {
+        return overdue(ctx, &filter, &extras, wanted, args.json);
+    }
     if args.json {
         // Streamed: 100,000 conversations are not held in memory.
         let mut out = super::output::JsonArrayOut::stdout();
         tanto_app::conversations::each(ctx, &filter, |c| {
-            let mut item = ConversationJson::from(&c);
-            item.tags = tags_of(&c);
-            !wanted(&item.tags) || out.push_or_stop(&item)
+            let item = extras.json(&c);
+            !wanted(&item) || out.push_or_stop(&item)
         })?;
         out.finish()?;
         return Ok(0);
     }
     let rows: Vec<(ConversationRow, Vec<String>)> = tanto_app::conversations::list(ctx, &filter)?
         .into_iter()
-        .map(|c| {
-            let tags = tags_of(&c);
-            (c, tags)
+        .filter_map(|c| {
+            let item = extras.json(&c);
+            wanted(&item).then_some((c, item.tags))
         })
-        .filter(|(_, tags)| wanted(tags))
         .collect();
     print_tagged(&rows, t("list.none"));
     Ok(0)
@@ -137,21 +178,13 @@ pub fn print_found(
     json: bool,
     none: &str,
 ) -> anyhow::Result<u8> {
-    let cache = ctx.cache()?;
-    let tagged: Vec<(ConversationRow, Vec<String>)> = rows
-        .iter()
-        .map(|c| (c.clone(), cache.tags(&c.mailbox, &c.id).unwrap_or_default()))
-        .collect();
+    let extras = Extras::read(ctx)?;
     if json {
-        let out: Vec<ConversationJson> = tagged
-            .iter()
-            .map(|(c, tags)| ConversationJson {
-                tags: tags.clone(),
-                ..ConversationJson::from(c)
-            })
-            .collect();
+        let out: Vec<ConversationJson> = rows.iter().map(|c| extras.json(c)).collect();
         super::output::print_json(&out)?;
     } else {
+        let tagged: Vec<(ConversationRow, Vec<String>)> =
+            rows.iter().map(|c| (c.clone(), extras.tags(c))).collect();
         print_tagged(&tagged, none);
     }
     Ok(0)
@@ -196,23 +229,33 @@ fn print_tagged(rows: &[(ConversationRow, Vec<String>)], none: &str) {
 
 /// `tanto list --overdue`: the open conversations past their target now, the longest
 /// waiting first.
-fn overdue(ctx: &Ctx, filter: &ListFilter, json: bool) -> anyhow::Result<u8> {
+fn overdue(
+    ctx: &Ctx,
+    filter: &ListFilter,
+    extras: &Extras,
+    wanted: impl Fn(&ConversationJson) -> bool,
+    json: bool,
+) -> anyhow::Result<u8> {
     let now = tanto_core::clock::now();
     if json {
         let mut out = super::output::JsonArrayOut::stdout();
         tanto_app::conversations::each_overdue(ctx, filter, now, |c, due| {
-            out.push_or_stop(&OverdueJson {
-                conversation: ConversationJson::from(&c),
-                due: rfc3339(due),
-                overdue_secs: now - due,
-            })
+            let conversation = extras.json(&c);
+            !wanted(&conversation)
+                || out.push_or_stop(&OverdueJson {
+                    conversation,
+                    due: rfc3339(due),
+                    overdue_secs: now - due,
+                })
         })?;
         out.finish()?;
         return Ok(0);
     }
     let mut rows = Vec::new();
     tanto_app::conversations::each_overdue(ctx, filter, now, |c, due| {
-        rows.push((c, due));
+        if wanted(&extras.json(&c)) {
+            rows.push((c, due));
+        }
         true
     })?;
     if rows.is_empty() {

@@ -95,6 +95,18 @@ impl Tanto {
         convs[0]["id"].as_str().expect("id").to_string()
     }
 
+    /// The id of the conversation with this subject in this agent's cache.
+    pub fn id_of(&self, subject: &str) -> String {
+        let list = self.json(&["list", "--json"]);
+        list.as_array()
+            .expect("array")
+            .iter()
+            .find(|c| c["subject"] == subject)
+            .and_then(|c| c["id"].as_str())
+            .unwrap_or_else(|| panic!("no conversation {subject:?} in {list}"))
+            .to_string()
+    }
+
     /// Both agents sync and see the one conversation there is; this one (agent `me`) claims
     /// it and `other` loses it to them. Returns its id.
     pub fn claims_before(&self, me: &str, other: &Tanto) -> String {

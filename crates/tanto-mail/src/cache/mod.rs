@@ -40,6 +40,7 @@ pub use lease::{host_name, Lease};
 pub use lookup::{Lookup, OutsideReply};
 pub use outbox_seen::OutboxSeen;
 pub use overdue::OverdueCounts;
+pub use query::PersonalMarks;
 pub use rows::{ConversationRow, MessageRow, StatusCounts, WindowRow};
 pub use stats::StmtStats;
 pub use store::{FolderRole, FolderState, Team};

@@ -13,6 +13,13 @@ use super::tab_query::{ListFilter, Params, TabQuery, SHORT_TEXT_CAP};
 use super::{fts, Cache, Result};
 use tanto_core::status::Status;
 
+/// Per-agent marks on conversations, by (mailbox, id): see `Cache::personal_marks`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonalMarks {
+    pub unread: std::collections::HashSet<(String, String)>,
+    pub mentioned: std::collections::HashSet<(String, String)>,
+}
+
 impl Cache {
     /// Conversations matching `filter`, most recent first.
     pub fn list(&self, filter: &ListFilter) -> Result<Vec<ConversationRow>> {
@@ -301,6 +308,39 @@ impl Cache {
                 )?
                 .max(0) as u64;
             Ok(counts)
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// The conversations with mail `me` has not seen and those a teammate's note names `me`
+    /// in since they last looked (`tanto list --json`'s `unread` and `mentioned`), each in
+    /// one pass: a lookup per conversation would cost 100,000 of them for a big list.
+    pub fn personal_marks(&self, me: &str) -> Result<PersonalMarks> {
+        let r: rusqlite::Result<PersonalMarks> = (|| {
+            let keys =
+                |sql: String| -> rusqlite::Result<std::collections::HashSet<(String, String)>> {
+                    let mut st = self.conn.prepare_cached(&sql)?;
+                    let rows = st.query_map(params![me], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    rows.collect()
+                };
+            // An agent who never looked at anything on this cache has nothing unread yet
+            // (personal unread starts with their first sync): spare the scan.
+            let started: bool = self.conn.query_row(
+                "SELECT EXISTS(SELECT 1 FROM agent_seen WHERE agent = ?1)",
+                params![me],
+                |r| r.get(0),
+            )?;
+            let unread = if started {
+                keys(format!(
+                    "SELECT c.mailbox, c.id FROM conversations c
+                      WHERE c.messages > 0 AND {}",
+                    unread_sql("?1")
+                ))?
+            } else {
+                Default::default()
+            };
+            let mentioned = keys(mentioned_set_sql("?1"))?;
+            Ok(PersonalMarks { unread, mentioned })
         })();
         r.map_err(|e| self.err(e))
     }
