@@ -246,6 +246,54 @@ fn an_agent_away_gets_no_new_mail_and_back_gets_it_again() {
 }
 
 #[test]
+fn a_supervisor_sets_a_colleagues_duty_and_an_agent_cannot() {
+    let server = Dovecot::start();
+    let root = tempfile::tempdir().expect("tempdir");
+    let agents: Vec<Tanto> = TEAM
+        .iter()
+        .map(|id| {
+            let t = Tanto::new(&server, &root.path().join(id), id);
+            with_team(t, "least_loaded", "")
+        })
+        .collect();
+    let (alice, bob) = (&agents[0], &agents[1]);
+    let boss = with_team(
+        Tanto::new(&server, &root.path().join("dana"), "dana").supervisor(),
+        "manual",
+        "",
+    );
+    // An agent cannot take a colleague off duty; a name not in the team is refused.
+    let refused = alice.run(&["away", "--agent", "carol"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("supervisor"), "{err}");
+    let typo = boss.run(&["away", "--agent", "karol"]);
+    assert_eq!(typo.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        err.contains("karol") && err.contains("team.agents"),
+        "{err}"
+    );
+    assert!(logged_kinds(&server).is_empty(), "nothing recorded");
+
+    let out = boss.ok(&["away", "--agent", "carol"]);
+    assert!(out.contains("carol (away)"), "{out}");
+    let msgs: Vec<Vec<u8>> = (0..4).map(|i| sample_message(500 + i, None)).collect();
+    server.append_many("support", "INBOX", &msgs);
+    bob.sync();
+    assert_eq!(
+        count_by_assignee(bob, "wip"),
+        BTreeMap::from([("alice".to_string(), 2), ("bob".to_string(), 2)])
+    );
+    assert!(bob.ok(&["back"]).contains("carol (away)"), "still away");
+    boss.ok(&["back", "--agent", "carol"]);
+    let msgs: Vec<Vec<u8>> = (0..2).map(|i| sample_message(600 + i, None)).collect();
+    server.append_many("support", "INBOX", &msgs);
+    alice.sync();
+    assert_eq!(count_by_assignee(alice, "wip").get("carol"), Some(&2));
+}
+
+#[test]
 fn manual_mode_assigns_nothing() {
     let server = Dovecot::start();
     let root = tempfile::tempdir().expect("tempdir");

@@ -5,9 +5,17 @@
 use super::Ctx;
 use crate::i18n::{error_text, t, tf};
 
+#[derive(Debug, clap::Args, Default)]
+pub struct Args {
+    /// This agent instead of me (a supervisor covering for a colleague)
+    #[arg(long, value_name = "AGENT")]
+    pub agent: Option<String>,
+}
+
 /// Records the agent away (`away`) or back; exit 1 when a mailbox could not be told.
-pub fn run(ctx: &Ctx, away: bool) -> anyhow::Result<u8> {
-    let failed = tanto_app::assignment::set_duty(ctx, away)?;
+pub fn run(ctx: &Ctx, args: Args, away: bool) -> anyhow::Result<u8> {
+    let other = args.agent.filter(|a| *a != ctx.config.agent.id);
+    let failed = tanto_app::assignment::set_duty(ctx, other.as_deref(), away)?;
     let mut code = 0;
     for (mailbox, e) in &failed {
         let error = error_text(e);
@@ -21,14 +29,12 @@ pub fn run(ctx: &Ctx, away: bool) -> anyhow::Result<u8> {
         code = 1;
     }
     if failed.len() < ctx.config.mailboxes.len() {
-        outln!(
-            "{}",
-            t(if away {
-                "cli.duty.away"
-            } else {
-                "cli.duty.back"
-            })
-        );
+        match (&other, away) {
+            (None, true) => outln!("{}", t("cli.duty.away")),
+            (None, false) => outln!("{}", t("cli.duty.back")),
+            (Some(a), true) => outln!("{}", tf("cli.duty.other_away", &[("agent", a)])),
+            (Some(a), false) => outln!("{}", tf("cli.duty.other_back", &[("agent", a)])),
+        }
     }
     let team = tanto_app::assignment::on_duty(ctx)?;
     if !team.is_empty() {

@@ -101,9 +101,9 @@ pub enum Command {
     /// Wake a waiting or snoozed conversation now: back to New, to the agent it was with
     Wake(coordinate::IdArgs),
     /// Go off duty: automatic assignment gives you no new mail until `tanto back`
-    Away,
+    Away(duty::Args),
     /// Back on duty: automatic assignment gives you new mail again
-    Back,
+    Back(duty::Args),
     /// Add an internal note to a conversation
     Note(coordinate::NoteArgs),
     /// Merge a conversation into another (a customer's new mail without headers, a CC'd colleague's reply)
@@ -253,8 +253,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 Command::Note(a) => coordinate::note(&ctx, a),
                 Command::Merge(a) => coordinate::merge(&ctx, a),
                 Command::Split(a) => coordinate::split(&ctx, a),
-                Command::Away => duty::run(&ctx, true),
-                Command::Back => duty::run(&ctx, false),
+                Command::Away(args) => duty::run(&ctx, args, true),
+                Command::Back(args) => duty::run(&ctx, args, false),
                 // One session for the claim, the look at the server's copy, the queueing and
                 // the send, where each would log in.
                 Command::Reply(a) => reply::run(&ctx.clone().keep_sessions_warm(), a),

@@ -250,7 +250,7 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
         }
         Command::Duty { away } => Some(Reply::Duty {
             away,
-            result: match tanto_app::assignment::set_duty(ctx, away) {
+            result: match tanto_app::assignment::set_duty(ctx, None, away) {
                 Ok(failed) => match failed.first() {
                     Some((_, e)) => Err(error_line(e)),
                     None => Ok(()),

@@ -12,6 +12,7 @@ use crate::config::Mailbox;
 use tanto_core::assignment::{self, Desk, Mode, Turn};
 use tanto_core::claims::Action;
 use tanto_core::event::EventKind;
+use tanto_core::said;
 use tanto_core::status::Status;
 use tanto_mail::activity::{self, Event};
 use tanto_mail::cache::{Cache, ConversationRow, FolderRole, ListFilter};
@@ -127,15 +128,34 @@ fn next_candidate(
     Ok(None)
 }
 
-/// Records this agent as away (`away = true`) or back on duty in every mailbox's activity
-/// folder; the mailboxes where that failed, with why.
-pub fn set_duty(ctx: &Ctx, away: bool) -> anyhow::Result<Vec<(String, anyhow::Error)>> {
+/// Records `agent` (this agent when `None`; another only for a supervisor) as away
+/// (`away = true`) or back on duty in every mailbox's activity folder; the mailboxes where
+/// that failed, with why.
+pub fn set_duty(
+    ctx: &Ctx,
+    agent: Option<&str>,
+    away: bool,
+) -> anyhow::Result<Vec<(String, anyhow::Error)>> {
     let kind = if away {
         EventKind::Away
     } else {
         EventKind::Back
     };
     let me = &ctx.config.agent.id;
+    let subject = agent.unwrap_or(me);
+    if subject != me {
+        if ctx.config.agent.role != crate::config::Role::Supervisor {
+            anyhow::bail!(said!("error.duty.not_supervisor", agent = subject));
+        }
+        // A typo must not take a name off duty that automatic assignment never gives to.
+        if !ctx.config.team.agents.iter().any(|a| a == subject) {
+            anyhow::bail!(said!(
+                "error.duty.not_in_team",
+                agent = subject,
+                agents = ctx.config.team.agents.join(", ")
+            ));
+        }
+    }
     let mut failed = Vec::new();
     let mut cache = ctx.cache()?;
     for (i, m) in ctx.mailboxes() {
@@ -145,10 +165,11 @@ pub fn set_duty(ctx: &Ctx, away: bool) -> anyhow::Result<Vec<(String, anyhow::Er
             let event = Event::new(
                 kind.clone(),
                 me,
-                &format!("duty.{me}@tanto.invalid"),
+                &format!("duty.{subject}@tanto.invalid"),
                 "duty",
-                activity::describe(&kind, me, None, None),
-            );
+                activity::describe(&kind, me, Some(subject), None),
+            )
+            .with_state(None, Some(subject));
             let uid = super::act::append_event(ctx, &mut conn, m, "duty", &event)?;
             let team = ctx.team(m);
             let cached = super::act::cache_appended(&mut conn, &mut cache, m, &team, uid, &event);

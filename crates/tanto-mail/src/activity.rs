@@ -120,6 +120,8 @@ pub fn describe(
         (K::Sent, _, _) => format!("{agent} sent a reply"),
         (K::Approve, _, _) => format!("{agent} approved a reply"),
         (K::Reject, _, _) => format!("{agent} rejected a reply"),
+        (K::Away, Some(o), _) if o != agent => format!("{agent} marked {o} away"),
+        (K::Back, Some(o), _) if o != agent => format!("{agent} marked {o} back on duty"),
         (K::Away, _, _) => format!("{agent} is away"),
         (K::Back, _, _) => format!("{agent} is back on duty"),
         (k, _, _) => format!("{agent}: {k}"),

@@ -12,8 +12,9 @@ impl Cache {
     /// latest per agent says whether they are on duty.
     pub fn duty_records(&self, mailbox: &str) -> Result<Vec<(String, Duty)>> {
         let r: rusqlite::Result<Vec<(String, Duty)>> = (|| {
+            // A supervisor's record names the agent it is about as its owner.
             let mut st = self.conn.prepare_cached(
-                "SELECT agent, kind FROM events
+                "SELECT COALESCE(NULLIF(owner, ''), agent), kind FROM events
                  WHERE mailbox = ?1 AND kind IN ('away', 'back')
                  ORDER BY folder_id, uid",
             )?;
