@@ -28,6 +28,13 @@ fn with_team(t: Tanto, assign: &str, extra: &str) -> Tanto {
     t
 }
 
+/// The three agents of `TEAM`, each with their own cache under `root`, in this mode.
+fn team(server: &Dovecot, root: &std::path::Path, assign: &str, extra: &str) -> Vec<Tanto> {
+    TEAM.iter()
+        .map(|id| with_team(Tanto::new(server, &root.join(id), id), assign, extra))
+        .collect()
+}
+
 /// Owner keyword of each inbox message, as another client reads them from the server.
 fn owners_on_server(server: &Dovecot) -> BTreeMap<u32, Vec<String>> {
     server
@@ -161,13 +168,7 @@ fn round_robin_over_three_agents_racing_places_thirty_mails_ten_each_once() {
 fn with_capacity_two_seven_mails_go_two_each_and_the_seventh_when_one_is_done() {
     let server = Dovecot::start();
     let root = tempfile::tempdir().expect("tempdir");
-    let agents: Vec<Tanto> = TEAM
-        .iter()
-        .map(|id| {
-            let t = Tanto::new(&server, &root.path().join(id), id);
-            with_team(t, "round_robin", "capacity = 2\n")
-        })
-        .collect();
+    let agents = team(&server, root.path(), "round_robin", "capacity = 2\n");
     let msgs: Vec<Vec<u8>> = (0..7).map(|i| sample_message(100 + i, None)).collect();
     server.append_many("support", "INBOX", &msgs);
     let (alice, bob) = (&agents[0], &agents[1]);
@@ -208,13 +209,7 @@ fn with_capacity_two_seven_mails_go_two_each_and_the_seventh_when_one_is_done() 
 fn an_agent_away_gets_no_new_mail_and_back_gets_it_again() {
     let server = Dovecot::start();
     let root = tempfile::tempdir().expect("tempdir");
-    let agents: Vec<Tanto> = TEAM
-        .iter()
-        .map(|id| {
-            let t = Tanto::new(&server, &root.path().join(id), id);
-            with_team(t, "least_loaded", "")
-        })
-        .collect();
+    let agents = team(&server, root.path(), "least_loaded", "");
     let (alice, bob) = (&agents[0], &agents[1]);
     let out = bob.ok(&["away"]);
     assert!(out.contains("away"), "{out}");
@@ -249,13 +244,7 @@ fn an_agent_away_gets_no_new_mail_and_back_gets_it_again() {
 fn a_supervisor_sets_a_colleagues_duty_and_an_agent_cannot() {
     let server = Dovecot::start();
     let root = tempfile::tempdir().expect("tempdir");
-    let agents: Vec<Tanto> = TEAM
-        .iter()
-        .map(|id| {
-            let t = Tanto::new(&server, &root.path().join(id), id);
-            with_team(t, "least_loaded", "")
-        })
-        .collect();
+    let agents = team(&server, root.path(), "least_loaded", "");
     let (alice, bob) = (&agents[0], &agents[1]);
     let boss = with_team(
         Tanto::new(&server, &root.path().join("dana"), "dana").supervisor(),
