@@ -514,11 +514,15 @@ fn a_first_reply_to_a_new_domain_asks_for_confirmation() {
     sink.wait_for(2, Duration::from_secs(30));
 }
 
-/// Issue 23: with `keep_cc`, a reply keeps in Cc whoever the customer's latest mail had in
-/// Cc (and the envelope goes to them too); without it, only the customer.
+/// Issue 23: a reply keeps in Cc whoever the customer's latest mail had in Cc (and the
+/// envelope goes to them too), unless the team sets `keep_cc = false`: then only the customer.
 #[test]
 fn a_team_that_keeps_the_cc_answers_the_customer_s_cc_too() {
-    for keep in [true, false] {
+    for (setting, keep) in [
+        ("", true),
+        ("keep_cc = true\n", true),
+        ("keep_cc = false\n", false),
+    ] {
         let server = Dovecot::start();
         let sink = SmtpSink::start();
         server.append(
@@ -533,7 +537,7 @@ fn a_team_that_keeps_the_cc_answers_the_customer_s_cc_too() {
             &sink,
             root.path(),
             "alice",
-            &format!("[team]\nkeep_cc = {keep}\n"),
+            &format!("[team]\n{setting}"),
         );
         alice.sync();
         let id = only_id(&alice);

@@ -81,8 +81,9 @@ pub struct Team {
     /// Ask before a reply goes to a domain the team has never written to (送信確認).
     #[serde(default)]
     pub confirm_new_domains: bool,
-    /// A reply keeps in Cc whoever the customer's mail had in Cc (CC引き継ぎ).
-    #[serde(default)]
+    /// A reply keeps in Cc whoever the customer's mail had in Cc (CC引き継ぎ): on unless
+    /// a team turns it off, as help desks answer a customer's colleagues too.
+    #[serde(default = "default_true")]
     pub keep_cc: bool,
     /// Poll the watched folders every this many milliseconds instead of waiting on IDLE
     /// (0: IDLE). Some servers (Dovecot) hold IDLE notifications for 0.5 s; polling makes a
@@ -126,7 +127,7 @@ impl Default for Team {
             stale_claim_hours: default_stale_hours(),
             addresses: Vec::new(),
             confirm_new_domains: false,
-            keep_cc: false,
+            keep_cc: true,
             live_poll_ms: 0,
             agents: Vec::new(),
             reply_target_mins: None,
@@ -198,6 +199,10 @@ fn assign_mode<'de, D: serde::Deserializer<'de>>(
 
 fn default_stale_hours() -> u32 {
     24
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// One shared address and how to reach it.
