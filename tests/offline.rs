@@ -49,15 +49,20 @@ fn applied(told: &Arc<Mutex<Vec<Notice>>>) -> Vec<Applied> {
         .collect()
 }
 
-#[test]
-fn what_an_agent_does_while_the_server_is_down_is_applied_when_it_is_back_unless_it_changed() {
-    let mut server = Dovecot::start();
+/// A server whose shared inbox holds two conversations, and a directory for the agents.
+fn two_conversations() -> (Dovecot, tempfile::TempDir) {
+    let server = Dovecot::start();
     server.append_many(
         "support",
         "INBOX",
         &[sample_message(1, None), sample_message(2, None)],
     );
-    let root = tempfile::tempdir().expect("tempdir");
+    (server, tempfile::tempdir().expect("tempdir"))
+}
+
+#[test]
+fn what_an_agent_does_while_the_server_is_down_is_applied_when_it_is_back_unless_it_changed() {
+    let (mut server, root) = two_conversations();
     let (alice, told) = agent_ctx(&server, &root.path().join("a"), "alice");
     let (bob, _) = agent_ctx(&server, &root.path().join("b"), "bob");
     tanto_app::after_sync::sync_once(&alice).expect("sync");
@@ -115,4 +120,63 @@ fn what_an_agent_does_while_the_server_is_down_is_applied_when_it_is_back_unless
     // Nothing is applied twice.
     tanto_app::after_sync::sync_once(&alice).expect("sync");
     assert_eq!(applied(&told).len(), 3);
+}
+
+#[test]
+fn a_wait_and_a_snooze_made_offline_keep_their_reason_and_time() {
+    let (mut server, root) = two_conversations();
+    let (alice, told) = agent_ctx(&server, &root.path().join("a"), "alice");
+    tanto_app::after_sync::sync_once(&alice).expect("sync");
+    let ids = conversation_ids(&alice);
+    let (one, two) = (&ids[0], &ids[1]);
+    for id in [one, two] {
+        perform(&alice, id, &Action::Claim).expect("claim");
+    }
+
+    server.stop();
+    let until = tanto_core::clock::now() + 3 * 86_400;
+    let wait = Action::Wait {
+        reason: "見積もりの返事待ち".into(),
+    };
+    let snooze = Action::Snooze {
+        until,
+        reason: "call back Thursday".into(),
+    };
+    for (id, action) in [(one, &wait), (two, &snooze)] {
+        let o = perform_or_queue(&alice, id, action).expect("kept");
+        assert!(matches!(o, Outcome::Queued { .. }), "{o:?}");
+    }
+    server.restart();
+    tanto_app::after_sync::sync_once(&alice).expect("sync");
+    let got = applied(&told);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        got.iter().all(|a| matches!(
+            a,
+            Applied::Acted {
+                outcome: Outcome::Won(_),
+                ..
+            }
+        )),
+        "{got:?}"
+    );
+
+    // A colleague reads the reason and the wake time from the shared log.
+    let (bob, _) = agent_ctx(&server, &root.path().join("b"), "bob");
+    tanto_app::after_sync::sync_once(&bob).expect("sync");
+    for (id, reason) in [(one, "見積もりの返事待ち"), (two, "call back Thursday")] {
+        let view = tanto_app::conversations::view(&bob, id).expect("view");
+        assert_eq!(view.conversation.status.as_str(), "waiting");
+        assert!(
+            view.timeline.iter().any(|e| e.text.contains(reason)),
+            "{:?}",
+            view.timeline
+        );
+    }
+    let why = bob
+        .cache()
+        .expect("cache")
+        .waiting_why("support", two)
+        .expect("why");
+    assert_eq!(why.and_then(|w| w.until), Some(until));
 }

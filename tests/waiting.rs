@@ -99,6 +99,13 @@ fn a_snooze_wakes_when_its_time_comes_back_to_its_agent_and_waking_twice_is_harm
     );
     let waiting = alice.json(&["list", "--status", "waiting", "--json"]);
     assert_eq!(waiting.as_array().map(Vec::len), Some(1), "{waiting}");
+    // The reason and the wake time come with it, in list and show alike.
+    let why = &waiting[0]["waiting"];
+    assert_eq!(why["reason"], "call back after lunch", "{waiting}");
+    let until = why["until"].as_str().expect("a snooze's wake time");
+    let shown = alice.json(&["show", &id, "--json"]);
+    assert_eq!(shown["waiting"]["until"], until, "{shown}");
+    assert!(alice.ok(&["show", &id]).contains("call back after lunch"));
 
     // Bob's sync an hour later leaves it snoozed.
     let t0 = now();
@@ -151,6 +158,13 @@ fn waiting_comes_back_to_the_same_agent_when_the_customer_writes() {
     alice.ok(&["wait", &id, "-m", "their order number"]);
     bob.sync();
     assert_eq!(state(&bob), ("waiting".into(), some("alice"), None));
+    let why = &bob.json(&["list", "--json"])[0]["waiting"];
+    assert_eq!(why["reason"], "their order number", "{why}");
+    assert_eq!(
+        why["until"],
+        Value::Null,
+        "waiting on the customer has no wake time"
+    );
     // Bob cannot simply take it: it is alice's, waiting.
     assert_eq!(bob.run(&["claim", &id]).status.code(), Some(3));
     server.append("support", "INBOX", &sample_message(2, Some(1)), &[]);

@@ -56,6 +56,28 @@ pub struct ConversationJson {
     pub unread: bool,
     /// A teammate's note names the agent running the command (`@id`) since they last looked.
     pub mentioned: bool,
+    /// For a waiting or snoozed conversation: why, since when and (a snooze) until when.
+    pub waiting: Option<WaitingJson>,
+}
+
+/// Why a conversation waits, in the JSON contract.
+#[derive(Debug, Serialize)]
+pub struct WaitingJson {
+    pub reason: String,
+    /// RFC 3339: when it was put aside.
+    pub since: String,
+    /// RFC 3339: a snooze's wake time; null while waiting on the customer.
+    pub until: Option<String>,
+}
+
+impl From<&tanto_core::waiting::Why> for WaitingJson {
+    fn from(w: &tanto_core::waiting::Why) -> Self {
+        WaitingJson {
+            reason: single_line(&w.reason),
+            since: rfc3339(w.since),
+            until: w.until.map(rfc3339),
+        }
+    }
 }
 
 impl From<&ConversationRow> for ConversationJson {
@@ -73,6 +95,7 @@ impl From<&ConversationRow> for ConversationJson {
             tags: Vec::new(),
             unread: false,
             mentioned: false,
+            waiting: None,
         }
     }
 }
@@ -83,6 +106,8 @@ impl From<&ConversationRow> for ConversationJson {
 struct Extras {
     tags: HashMap<(String, String), Vec<String>>,
     marks: PersonalMarks,
+    /// For the few waiting rows: why they wait (one indexed read each).
+    cache: tanto_mail::cache::Cache,
 }
 
 impl Extras {
@@ -91,6 +116,7 @@ impl Extras {
         Ok(Extras {
             tags: cache.all_tags()?,
             marks: cache.personal_marks(&ctx.config.agent.id)?,
+            cache,
         })
     }
 
@@ -107,6 +133,11 @@ impl Extras {
             tags: self.tags(c),
             unread: self.marks.unread.contains(&key),
             mentioned: self.marks.mentioned.contains(&key),
+            waiting: (c.status == Status::Waiting)
+                .then(|| self.cache.waiting_why(&c.mailbox, &c.id).ok().flatten())
+                .flatten()
+                .as_ref()
+                .map(WaitingJson::from),
             ..ConversationJson::from(c)
         }
     }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::list::ConversationJson;
-use super::output::{print_json, rfc3339};
+use super::output::{print_json, rfc3339, short_time};
 use super::Ctx;
 use crate::i18n::{self, t, tf};
 use tanto_app::conversations::{self, ConversationView, Entry, EntryKind};
@@ -95,12 +95,16 @@ fn entry_json(e: &Entry) -> EntryJson<'_> {
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     let view = conversations::view(ctx, &args.id)?;
-    let tags = ctx
-        .cache()?
-        .tags(&view.conversation.mailbox, &view.conversation.id)?;
+    let (cache, c) = (ctx.cache()?, &view.conversation);
+    let tags = cache.tags(&c.mailbox, &c.id)?;
+    let waiting = match c.status {
+        tanto_core::status::Status::Waiting => cache.waiting_why(&c.mailbox, &c.id)?,
+        _ => None,
+    };
     if args.json {
         let mut conversation = ConversationJson::from(&view.conversation);
         conversation.tags = tags;
+        conversation.waiting = waiting.as_ref().map(super::list::WaitingJson::from);
         print_json(&ShowJson {
             conversation,
             presence: view
@@ -114,7 +118,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
             timeline: view.timeline.iter().map(entry_json).collect(),
         })?;
     } else {
-        print_human(&view, &tags);
+        print_human(&view, &tags, waiting.as_ref());
     }
     match view.fetch_error {
         Some(e) => Err(tanto_core::said!("error.show.not_fetched")
@@ -181,7 +185,11 @@ fn hanging(line: &str, indent: usize, width: Option<usize>) -> Vec<String> {
     rows
 }
 
-fn print_human(view: &ConversationView, tags: &[String]) {
+fn print_human(
+    view: &ConversationView,
+    tags: &[String],
+    waiting: Option<&tanto_core::waiting::Why>,
+) {
     let conv = &view.conversation;
     let single = tanto_mail::sanitize::single_line;
     for p in &view.presence {
@@ -207,6 +215,28 @@ fn print_human(view: &ConversationView, tags: &[String]) {
     outln!("{}", tf("show.messages", &[("count", &conv.messages)]));
     if !tags.is_empty() {
         outln!("{}", tf("show.tags", &[("tags", &tags.join(", "))]));
+    }
+    if let Some(w) = waiting {
+        let reason = match single(&w.reason) {
+            r if r.trim().is_empty() => t("show.no_reason").to_string(),
+            r => r,
+        };
+        match w.until {
+            Some(until) => outln!(
+                "{}",
+                tf(
+                    "show.snoozed",
+                    &[("until", &short_time(until)), ("reason", &reason)]
+                )
+            ),
+            None => outln!(
+                "{}",
+                tf(
+                    "show.waiting",
+                    &[("since", &short_time(w.since)), ("reason", &reason)]
+                )
+            ),
+        }
     }
     let mut mail_number = 0;
     for e in &view.timeline {

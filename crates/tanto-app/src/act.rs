@@ -77,8 +77,7 @@ pub fn perform_or_queue(ctx: &Ctx, id: &str, action: &Action) -> anyhow::Result<
             ctx.session_done(index, conn, r.is_ok());
             r
         }
-        // Only what the journal can hold whole: a wait's reason and a snooze's time are not
-        // kept there, so those need the server now.
+        // Only what the journal can hold whole (it reads the action back the same).
         Err(e)
             if super::retry::is_transient(&e)
                 && super::offline::What::of(action).action().as_ref() == Some(action) =>

@@ -20,10 +20,15 @@ pub enum What {
     Note {
         text: String,
     },
-    /// `verb` as `Action::verb` spells it; `agent` for an assignment.
+    /// `verb` as `Action::verb` spells it; `agent` for an assignment; `reason` for a wait or
+    /// a snooze, `until` for a snooze (absent from entries written before they were kept).
     Act {
         verb: String,
         agent: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<i64>,
     },
 }
 
@@ -43,17 +48,31 @@ pub struct Pending {
 impl What {
     /// The journal's form of `action`.
     pub fn of(action: &Action) -> What {
+        let (reason, until) = match action {
+            Action::Wait { reason } => (Some(reason.clone()), None),
+            Action::Snooze { until, reason } => (Some(reason.clone()), Some(*until)),
+            _ => (None, None),
+        };
         What::Act {
             verb: action.verb().to_string(),
             agent: match action {
                 Action::Assign(a) | Action::AutoAssign(a) => Some(a.clone()),
                 _ => None,
             },
+            reason,
+            until,
         }
     }
 
+    /// The action this entry holds; `None` for a note or an entry this version cannot read.
     pub fn action(&self) -> Option<Action> {
-        let What::Act { verb, agent } = self else {
+        let What::Act {
+            verb,
+            agent,
+            reason,
+            until,
+        } = self
+        else {
             return None;
         };
         Some(match verb.as_str() {
@@ -63,6 +82,13 @@ impl What {
             "assign" => Action::Assign(agent.clone()?),
             "done" => Action::Done,
             "reopen" => Action::Reopen,
+            "wait" => Action::Wait {
+                reason: reason.clone().unwrap_or_default(),
+            },
+            "snooze" => Action::Snooze {
+                until: (*until)?,
+                reason: reason.clone().unwrap_or_default(),
+            },
             "wake" => Action::Wake,
             _ => return None,
         })
@@ -181,8 +207,29 @@ mod tests {
             Action::Assign("bob".into()),
             Action::Done,
             Action::Reopen,
+            Action::Wait {
+                reason: "見積もりの返事待ち".into(),
+            },
+            Action::Snooze {
+                until: 1_796_000_000,
+                reason: String::new(),
+            },
+            Action::Wake,
         ] {
-            assert_eq!(What::of(&a).action(), Some(a));
+            let json = serde_json::to_string(&What::of(&a)).expect("json");
+            let back: What = serde_json::from_str(&json).expect("read back");
+            assert_eq!(back.action(), Some(a), "{json}");
         }
+    }
+
+    #[test]
+    fn an_entry_written_before_reasons_were_kept_still_reads() {
+        let old = r#"{"kind":"act","verb":"claim","agent":null}"#;
+        let what: What = serde_json::from_str(old).expect("read");
+        assert_eq!(what.action(), Some(Action::Claim));
+        // A snooze without its time cannot be applied: it is not guessed.
+        let snooze = r#"{"kind":"act","verb":"snooze","agent":null}"#;
+        let what: What = serde_json::from_str(snooze).expect("read");
+        assert_eq!(what.action(), None);
     }
 }

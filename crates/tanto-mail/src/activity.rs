@@ -255,6 +255,24 @@ pub fn header_value(block: &[u8], name: &str) -> Option<String> {
     found.map(|v| crate::sanitize::single_line(&v))
 }
 
+/// An event's own text without the line `build` adds under it for people reading the
+/// folder ("Conversation … (about <…>): now …"): the writer's cache keeps the text alone, so
+/// every reader must, or a wait's reason read from the server carries the line with it.
+/// Line ends are LF, as typed.
+fn own_text(kind: &EventKind, conversation: &str, text: &str) -> String {
+    // Mail travels with CRLF; the writer's cache holds the text as typed.
+    let text = text.replace("\r\n", "\n");
+    let text = text.trim_end();
+    if *kind == EventKind::Note {
+        return text.to_string();
+    }
+    let line = format!("Conversation {conversation} (about <");
+    match text.rfind(&line) {
+        Some(at) if text[..at].ends_with('\n') || at == 0 => text[..at].trim_end().to_string(),
+        _ => text.to_string(),
+    }
+}
+
 /// Reads an event back from its header block and text; `None` for mail that is not tanto's.
 pub fn parse(block: &[u8], text: &str, at: i64) -> Option<Event> {
     let kind = EventKind::parse(&header_value(block, H_EVENT)?);
@@ -264,15 +282,17 @@ pub fn parse(block: &[u8], text: &str, at: i64) -> Option<Event> {
         .map(|a| crate::sanitize::single_line(&crate::mime::decode_header_field(a.as_bytes())))
         .map(|a| a.trim().trim_matches(|c| c == '<' || c == '>').to_string())
         .unwrap_or_default();
+    let conversation = header_value(block, H_CONVERSATION).unwrap_or_default();
+    let text = own_text(&kind, &conversation, text);
     Some(Event {
         kind,
         agent,
         about,
-        conversation: header_value(block, H_CONVERSATION).unwrap_or_default(),
+        conversation,
         status: header_value(block, H_STATUS),
         owner: header_value(block, H_OWNER),
         at,
-        text: text.trim_end().to_string(),
+        text,
         base: header_value(block, tanto_core::log::H_BASE),
         keywords: header_value(block, H_KEYWORDS),
         into: header_value(block, H_INTO)
@@ -322,6 +342,46 @@ mod tests {
             text.contains("@example.com>"),
             "message id in our domain: {text}"
         );
+    }
+
+    #[test]
+    fn a_reason_read_from_the_server_is_the_reason_alone() {
+        let e = Event::new(
+            EventKind::Wait,
+            "alice",
+            "q1@customer.example",
+            "0123456789ab",
+            "注文番号の返事待ち\nConversation notes stay".into(),
+        )
+        .with_state(Some("waiting"), Some("alice"));
+        let raw = build(&e, "support@example.com", "Alice", "件名").expect("build");
+        let end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("header end");
+        // The body as a reader decodes it, with the line for people under the text.
+        let body = mail_parser::MessageParser::default()
+            .parse(&raw[..])
+            .and_then(|m| m.body_text(0).map(|t| t.into_owned()))
+            .expect("body");
+        assert!(body.contains("now waiting, owner alice"), "{body}");
+        let back = parse(&raw[..end + 2], &body, 0).expect("parse");
+        assert_eq!(back.text, e.text);
+        // A note is the agent's text, whatever it says.
+        let note = "Conversation 0123456789ab (about <q1@customer.example>): now done.";
+        let n = Event::new(
+            EventKind::Note,
+            "bob",
+            "q1@customer.example",
+            "0123456789ab",
+            note.into(),
+        );
+        let raw = build(&n, "support@example.com", "Bob", "件名").expect("build");
+        let end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("header end");
+        assert_eq!(parse(&raw[..end + 2], note, 0).expect("parse").text, note);
     }
 
     #[test]

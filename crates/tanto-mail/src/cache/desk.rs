@@ -8,6 +8,23 @@ use super::{Cache, Result};
 use tanto_core::assignment::Duty;
 
 impl Cache {
+    /// Why conversation `conv` waits and until when: its log's newest state event, when
+    /// that is a `wait` or `snooze` (`None` otherwise).
+    pub fn waiting_why(
+        &self,
+        mailbox: &str,
+        conv: &str,
+    ) -> Result<Option<tanto_core::waiting::Why>> {
+        let events = self.events(mailbox, conv)?;
+        Ok(tanto_core::waiting::why(events.iter().map(|e| {
+            tanto_core::waiting::Seen {
+                kind: &e.kind,
+                at: e.at,
+                text: &e.text,
+            }
+        })))
+    }
+
     /// The `away` / `back` records of mailbox `mailbox`'s log, in log (UID) order: the
     /// latest per agent says whether they are on duty.
     pub fn duty_records(&self, mailbox: &str) -> Result<Vec<(String, Duty)>> {
