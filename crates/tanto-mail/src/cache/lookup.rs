@@ -15,6 +15,27 @@ pub enum Lookup {
     Ambiguous(String),
 }
 
+/// The team's replies from other clients (`Cache::outside_replies`): from the Sent folders'
+/// new UIDs (CROSS JOIN keeps that order), as the planner otherwise walks every message of
+/// the mailbox on each sync round.
+pub(super) const OUTSIDE_REPLIES_SQL: &str =
+    "SELECT c.id, m.message_id, m.subject, c.assignee, m.internal_date,
+                   (SELECT mi.message_id FROM messages mi
+                     WHERE mi.mailbox = c.mailbox AND mi.conv = c.id AND mi.direction = 'in'
+                       AND mi.noise IS NULL AND mi.message_id IS NOT NULL
+                     ORDER BY mi.internal_date DESC, mi.id DESC LIMIT 1)
+                 FROM folders f
+                 CROSS JOIN messages m ON m.folder_id = f.id AND m.uid >= f.watched_from
+                 JOIN conversations c ON c.mailbox = m.mailbox AND c.id = m.conv
+                 WHERE f.role = 'sent' AND f.watched_from IS NOT NULL
+                   AND m.mailbox = ?1 AND m.direction = 'out' AND m.internal_date >= ?2
+                   AND m.message_id IS NOT NULL AND m.message_id NOT LIKE 'tanto.%'
+                   AND c.status IN ('new', 'wip') AND c.messages > 0
+                   AND m.internal_date >= c.last_received
+                   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.mailbox = m.mailbox
+                         AND e.about = m.message_id AND e.kind = 'sent' AND e.void = 0)
+                 ORDER BY m.internal_date, m.id";
+
 impl Cache {
     /// Finds a conversation by its id or a unique prefix of it (at least 4 characters).
     pub fn find_conversation(
@@ -258,24 +279,7 @@ impl Cache {
     /// with `tanto.`), with no `sent` event about it yet. Oldest first.
     pub fn outside_replies(&self, mailbox: &str, since: i64) -> Result<Vec<OutsideReply>> {
         let r: rusqlite::Result<Vec<OutsideReply>> = (|| {
-            let mut st = self.conn.prepare_cached(
-                "SELECT c.id, m.message_id, m.subject, c.assignee, m.internal_date,
-                   (SELECT mi.message_id FROM messages mi
-                     WHERE mi.mailbox = c.mailbox AND mi.conv = c.id AND mi.direction = 'in'
-                       AND mi.noise IS NULL AND mi.message_id IS NOT NULL
-                     ORDER BY mi.internal_date DESC, mi.id DESC LIMIT 1)
-                 FROM messages m
-                 JOIN folders f ON f.id = m.folder_id AND f.role = 'sent'
-                   AND f.watched_from IS NOT NULL AND m.uid >= f.watched_from
-                 JOIN conversations c ON c.mailbox = m.mailbox AND c.id = m.conv
-                 WHERE m.mailbox = ?1 AND m.direction = 'out' AND m.internal_date >= ?2
-                   AND m.message_id IS NOT NULL AND m.message_id NOT LIKE 'tanto.%'
-                   AND c.status IN ('new', 'wip') AND c.messages > 0
-                   AND m.internal_date >= c.last_received
-                   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.mailbox = m.mailbox
-                         AND e.about = m.message_id AND e.kind = 'sent' AND e.void = 0)
-                 ORDER BY m.internal_date, m.id",
-            )?;
+            let mut st = self.conn.prepare_cached(OUTSIDE_REPLIES_SQL)?;
             let rows = st.query_map(params![mailbox, since], |r| {
                 Ok(OutsideReply {
                     conversation: r.get(0)?,

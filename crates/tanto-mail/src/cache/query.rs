@@ -317,29 +317,58 @@ impl Cache {
     /// one pass: a lookup per conversation would cost 100,000 of them for a big list.
     pub fn personal_marks(&self, me: &str) -> Result<PersonalMarks> {
         let r: rusqlite::Result<PersonalMarks> = (|| {
-            let keys =
-                |sql: String| -> rusqlite::Result<std::collections::HashSet<(String, String)>> {
-                    let mut st = self.conn.prepare_cached(&sql)?;
-                    let rows = st.query_map(params![me], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                    rows.collect()
-                };
-            // An agent who never looked at anything on this cache has nothing unread yet
-            // (personal unread starts with their first sync): spare the scan.
-            let started: bool = self.conn.query_row(
-                "SELECT EXISTS(SELECT 1 FROM agent_seen WHERE agent = ?1)",
-                params![me],
-                |r| r.get(0),
-            )?;
-            let unread = if started {
-                keys(format!(
-                    "SELECT c.mailbox, c.id FROM conversations c
-                      WHERE c.messages > 0 AND {}",
-                    unread_sql("?1")
-                ))?
-            } else {
-                Default::default()
-            };
-            let mentioned = keys(mentioned_set_sql("?1"))?;
+            // Unread: mail newer than the agent's last look at its conversation, else than
+            // their start on this cache. Only mail after the start can be, so one pass over
+            // the covering index finds the candidates (the Message-ID, not in the index, is
+            // read for those alone), and the looks decide in memory.
+            let start: Option<i64> = self
+                .conn
+                .query_row(
+                    "SELECT at FROM agent_seen WHERE agent = ?1 AND mailbox = '' AND conv = ''",
+                    params![me],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let mut unread = std::collections::HashSet::new();
+            if let Some(start) = start {
+                let mut looked = std::collections::HashMap::new();
+                let mut st = self.conn.prepare_cached(
+                    "SELECT mailbox, conv, at FROM agent_seen WHERE agent = ?1 AND conv != ''",
+                )?;
+                let rows = st.query_map(params![me], |r| {
+                    Ok((
+                        (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                        r.get::<_, i64>(2)?,
+                    ))
+                })?;
+                for row in rows {
+                    let (key, at) = row?;
+                    looked.insert(key, at);
+                }
+                let mut st = self.conn.prepare_cached(
+                    "SELECT m.mailbox, m.conv, MAX(m.internal_date) FROM messages m
+                       INDEXED BY messages_conv
+                      WHERE m.internal_date > ?2
+                        AND (m.message_id IS NULL
+                             OR m.message_id NOT LIKE 'tanto.' || m.conv || '.' || ?1 || '.%')
+                      GROUP BY m.mailbox, m.conv",
+                )?;
+                let rows = st.query_map(params![me, start], |r| {
+                    Ok((
+                        (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                        r.get::<_, i64>(2)?,
+                    ))
+                })?;
+                for row in rows {
+                    let (key, newest) = row?;
+                    if newest > looked.get(&key).copied().unwrap_or(start) {
+                        unread.insert(key);
+                    }
+                }
+            }
+            let mut st = self.conn.prepare_cached(&mentioned_set_sql("?1"))?;
+            let rows = st.query_map(params![me], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let mentioned = rows.collect::<rusqlite::Result<_>>()?;
             Ok(PersonalMarks { unread, mentioned })
         })();
         r.map_err(|e| self.err(e))
