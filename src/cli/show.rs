@@ -95,9 +95,7 @@ fn entry_json(e: &Entry) -> EntryJson<'_> {
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     let view = conversations::view(ctx, &args.id)?;
-    let tags = ctx
-        .cache()?
-        .tags(&view.conversation.mailbox, &view.conversation.id)?;
+    let tags = view.tags.clone();
     if args.json {
         let mut conversation = ConversationJson::from(&view.conversation);
         conversation.tags = tags;
