@@ -113,14 +113,15 @@ impl TabQuery {
         }
         if let Some(tag) = &self.tag {
             // Keywords are atoms split by spaces; LIKE matches ASCII case-insensitively, as
-            // IMAP keywords compare.
+            // IMAP keywords compare. The covering index holds the flags: its scan reads no
+            // message rows (as `Cache::all_tags`).
             let kw = p.bind(format!(
                 "% {} %",
                 like_escaped(&tanto_core::rules::tag_keyword(tag))
             ));
             sql.push_str(&format!(
                 " AND (c.mailbox, c.id) IN (SELECT mailbox, conv FROM messages
-                    WHERE ' ' || flags || ' ' LIKE {kw} ESCAPE '\\')"
+                    INDEXED BY messages_conv WHERE ' ' || flags || ' ' LIKE {kw} ESCAPE '\\')"
             ));
         }
         if let Some(pattern) = self.text_pattern() {
