@@ -888,11 +888,8 @@ fn flags_zwj_emoji_and_half_width_kana_keep_columns_borders_and_screens_in_line_
             &[],
         );
     }
-    let root = tempfile::tempdir().expect("tempdir");
-    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
-    alice.sync();
-    let tmux = Tmux::new(root.path());
-    tmux.open("A", &alice);
+    let desk = support::tmux::desk_on(server);
+    let (tmux, root) = (&desk.tmux, &desk.root);
     let list = tmux.wait_for("A", "the list", |s| {
         s.contains("New 3") && s.contains("Plain ASCII") && s.contains("請求書")
     });
@@ -918,7 +915,7 @@ fn flags_zwj_emoji_and_half_width_kana_keep_columns_borders_and_screens_in_line_
     }
     for row in &rows {
         assert_eq!(
-            tmux_width(&tmux, root.path(), row.trim_end()),
+            tmux_width(tmux, root.path(), row.trim_end()),
             msgs_end,
             "{row:?} out of line with the header in:\n{list}"
         );
@@ -931,8 +928,8 @@ fn flags_zwj_emoji_and_half_width_kana_keep_columns_borders_and_screens_in_line_
         .lines()
         .filter(|l| l.contains("Flag") || l.contains("請求書") || l.contains("next conversation"))
         .collect();
-    let left = |l: &str| tmux_width(&tmux, root.path(), &l[..l.find('│').expect("border")]);
-    let right = |l: &str| tmux_width(&tmux, root.path(), &l[..l.rfind('│').expect("border")]);
+    let left = |l: &str| tmux_width(tmux, root.path(), &l[..l.find('│').expect("border")]);
+    let right = |l: &str| tmux_width(tmux, root.path(), &l[..l.rfind('│').expect("border")]);
     let (l0, r0) = (left(bordered[0]), right(bordered[0]));
     for l in &bordered {
         assert_eq!((left(l), right(l)), (l0, r0), "{l:?} in:\n{help}");

@@ -96,7 +96,7 @@ fn entry_json(e: &Entry) -> EntryJson<'_> {
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<u8> {
     let view = conversations::view(ctx, &args.id)?;
     let (cache, c) = (ctx.cache()?, &view.conversation);
-    let tags = cache.tags(&c.mailbox, &c.id)?;
+    let tags = view.tags.clone();
     let waiting = match c.status {
         tanto_core::status::Status::Waiting => cache.waiting_why(&c.mailbox, &c.id)?,
         _ => None,

@@ -1,8 +1,6 @@
 //! `tanto tag ID NAME` and `tanto untag ID NAME`: one line saying what happened.
 
 use super::Ctx;
-use crate::i18n::tf;
-use tanto_app::tags::Tagged;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -13,26 +11,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, a: Args, on: bool) -> anyhow::Result<u8> {
-    let line = match tanto_app::tags::set(ctx, &a.id, &a.name, on)? {
-        Tagged::Added { conversation, tag } => {
-            tf("tag.added", &[("id", &conversation), ("tag", &tag)])
-        }
-        Tagged::Removed { conversation, tag } => {
-            tf("tag.removed", &[("id", &conversation), ("tag", &tag)])
-        }
-        Tagged::Already {
-            conversation,
-            tag,
-            on,
-        } => tf(
-            if on {
-                "tag.already_on"
-            } else {
-                "tag.already_off"
-            },
-            &[("id", &conversation), ("tag", &tag)],
-        ),
-    };
+    let line = crate::i18n::tagged_text(&tanto_app::tags::set(ctx, &a.id, &a.name, on)?);
     outln!("{line}");
     Ok(0)
 }

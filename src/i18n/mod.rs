@@ -183,6 +183,31 @@ pub fn offline_text(a: &tanto_app::offline::Applied) -> (String, bool) {
     }
 }
 
+/// What a tag or untag did, in one line (`tanto tag`, the TUI's status bar).
+pub fn tagged_text(t: &tanto_app::tags::Tagged) -> String {
+    use tanto_app::tags::Tagged;
+    match t {
+        Tagged::Added { conversation, tag } => {
+            tf("tag.added", &[("id", conversation), ("tag", tag)])
+        }
+        Tagged::Removed { conversation, tag } => {
+            tf("tag.removed", &[("id", conversation), ("tag", tag)])
+        }
+        Tagged::Already {
+            conversation,
+            tag,
+            on,
+        } => tf(
+            if *on {
+                "tag.already_on"
+            } else {
+                "tag.already_off"
+            },
+            &[("id", conversation), ("tag", tag)],
+        ),
+    }
+}
+
 /// What a teammate is doing in a conversation ("viewing", "replying"), in the user's
 /// language; a kind this version does not know is shown as written, on one line.
 pub fn presence_kind(kind: &str) -> String {

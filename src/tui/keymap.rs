@@ -36,6 +36,14 @@ pub enum Action {
     Wait,
     Snooze,
     Note,
+    /// Put a tag on the conversation (asks its name).
+    Tag,
+    /// Take a tag off the conversation (asks its name).
+    Untag,
+    /// Mark the conversation, then merge it into the one selected next (asks first).
+    Merge,
+    /// Split the mail at the top of the reader off into its own conversation (asks first).
+    Split,
     Filter,
     Customer,
     Reply,
@@ -314,6 +322,10 @@ const DEFAULTS_NAMES: &[(Action, &str)] = &[
     (Action::Wait, "wait"),
     (Action::Snooze, "snooze"),
     (Action::Note, "note"),
+    (Action::Tag, "tag"),
+    (Action::Untag, "untag"),
+    (Action::Merge, "merge"),
+    (Action::Split, "split"),
     (Action::Filter, "filter"),
     (Action::Customer, "customer"),
     (Action::Reply, "reply"),

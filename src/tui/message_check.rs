@@ -57,6 +57,7 @@ pub fn draw_message(raw: &[u8], width: u16, height: u16) -> Result<Vec<String>, 
         timeline: vec![entry],
         fetch_error: None,
         outbox: Vec::new(),
+        tags: Vec::new(),
     };
     let mut s = State::new("alice", vec!["support".into()], Keymap::new(&[]), 0);
     s.screen = Screen::Reader;

@@ -222,10 +222,16 @@ pub enum Overlay {
     SnoozeUntil {
         text: String,
     },
+    /// The name of a tag to put on (`on`) or take off the conversation `id`.
+    TagName {
+        id: String,
+        text: String,
+        on: bool,
+    },
 }
 
 /// What a confirmation asks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Question {
     /// Quit, losing the note being written.
     QuitLosingNote,
@@ -233,6 +239,32 @@ pub enum Question {
     QuitWithReply,
     /// Quit while a sent reply can still be taken back (it goes out anyway).
     QuitInUndo,
+    /// Merge the marked conversation `from` into `into` (both as the list showed them).
+    Merge { from: Marked, into: Marked },
+    /// Split mail `number` (as `tanto show` numbers it; `message` is what names it to the
+    /// application layer: its Message-ID, else that number) off conversation `id`.
+    Split {
+        id: String,
+        message: String,
+        number: usize,
+        from: String,
+        subject: String,
+    },
+}
+
+impl Question {
+    /// True for the questions that regroup customer mail (not a quit).
+    pub fn regroups(&self) -> bool {
+        matches!(self, Question::Merge { .. } | Question::Split { .. })
+    }
+}
+
+/// A conversation as a merge names it: its id and subject, as the list showed them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marked {
+    pub mailbox: String,
+    pub id: String,
+    pub subject: String,
 }
 
 /// The conversation list: which tab, the window of rows on screen, the selection and what
@@ -252,6 +284,8 @@ pub struct ListView {
     pub filter: String,
     /// Only this customer's conversations (H).
     pub customer: Option<String>,
+    /// The conversation marked to merge into the next one the merge key is pressed on.
+    pub mark: Option<Marked>,
     /// The id of the latest list request; older answers are dropped.
     pub req: u64,
     /// The id of the latest list request answered (equal to `req`: the list on screen is
@@ -271,6 +305,7 @@ impl Default for ListView {
             height: 20,
             filter: String::new(),
             customer: None,
+            mark: None,
             req: 0,
             answered: 0,
         }
@@ -455,13 +490,15 @@ impl State {
             Tab::Noise => (Some(Status::Noise), None),
             Tab::Waiting => (Some(Status::Waiting), None),
         };
+        let (tag, text) = split_filter(&self.list.filter);
         TabQuery {
             status,
             assignee,
             mailbox: self.mailbox_name().map(str::to_string),
             customer: self.list.customer.clone(),
-            text: Some(self.list.filter.trim().to_string()).filter(|t| !t.is_empty()),
+            text: Some(text).filter(|t| !t.is_empty()),
             mentioned: (self.list.tab == Tab::Mine).then(|| self.me.clone()),
+            tag,
         }
     }
 
@@ -513,4 +550,28 @@ impl State {
         }
         out
     }
+}
+
+/// The filter line as the list narrows by it: a `tag:NAME` word picks the conversations
+/// with that tag (the last such word wins; the name in lower case, as tags are), the other
+/// words are the text. A bare `tag:` (still being typed) narrows nothing.
+pub fn split_filter(filter: &str) -> (Option<String>, String) {
+    if !filter.to_ascii_lowercase().contains("tag:") {
+        // The text as typed: its inner spaces are part of what is searched.
+        return (None, filter.trim().to_string());
+    }
+    let mut tag = None;
+    let mut words = Vec::new();
+    for w in filter.split_whitespace() {
+        match w.get(..4) {
+            Some(p) if p.eq_ignore_ascii_case("tag:") => {
+                let name = w[4..].to_lowercase();
+                if !name.is_empty() {
+                    tag = Some(name);
+                }
+            }
+            _ => words.push(w),
+        }
+    }
+    (tag, words.join(" "))
 }

@@ -137,6 +137,17 @@ pub enum Reply {
         approve: bool,
         result: Result<Sent, String>,
     },
+    /// `tags::set` ended.
+    Tagged {
+        id: String,
+        result: Result<tanto_app::tags::Tagged, String>,
+    },
+    /// A merge or split (`split`) ended.
+    Regrouped {
+        id: String,
+        split: bool,
+        result: Result<tanto_app::regroup::Regrouped, String>,
+    },
 }
 
 /// Where the selection goes once a list is loaded.
@@ -250,6 +261,22 @@ pub enum Command {
         /// The reply the supervisor read (its Message-ID): the one decided.
         message_id: String,
         verdict: Verdict,
+    },
+    /// Put (`on`) or take off the tag `name` (`app::tags::set`).
+    Tag {
+        id: String,
+        name: String,
+        on: bool,
+    },
+    /// Merge conversation `id` into `into` (`app::regroup::merge`).
+    Merge {
+        id: String,
+        into: String,
+    },
+    /// Split mail `message` (a Message-ID or a number) off `id` (`app::regroup::split`).
+    Split {
+        id: String,
+        message: String,
     },
 }
 
@@ -456,6 +483,7 @@ fn refresh_after_change(s: &mut State, id: &str, out: &mut Vec<Command>) {
 }
 
 mod answers;
+mod desk;
 mod keys;
 mod list;
 mod overlay;

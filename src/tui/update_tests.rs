@@ -25,10 +25,11 @@ pub(crate) fn row(id: &str, subject: &str, status: Status) -> WindowRow {
         unread: false,
         mentioned: false,
         waiting: None,
+        tags: Vec::new(),
     }
 }
 
-fn state_with(rows: &[&str]) -> State {
+pub(crate) fn state_with(rows: &[&str]) -> State {
     let mut s = State::new(
         "alice",
         vec!["support".into()],
@@ -50,7 +51,7 @@ fn state_with(rows: &[&str]) -> State {
     s
 }
 
-fn press(s: &mut State, keys: &str) -> Vec<Command> {
+pub(crate) fn press(s: &mut State, keys: &str) -> Vec<Command> {
     let mut out = Vec::new();
     for c in keys.chars() {
         out.extend(update(
@@ -61,13 +62,13 @@ fn press(s: &mut State, keys: &str) -> Vec<Command> {
     out
 }
 
-fn code(s: &mut State, code: KeyCode) -> Vec<Command> {
+pub(crate) fn code(s: &mut State, code: KeyCode) -> Vec<Command> {
     update(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
 /// The worker's answer to the latest list request: the same rows (a tab's rows as the test
 /// set them).
-fn answer_list(s: &mut State) -> Vec<Command> {
+pub(crate) fn answer_list(s: &mut State) -> Vec<Command> {
     let reply = Reply::List {
         req: s.list.req,
         window: s.list.window.clone(),
@@ -79,7 +80,7 @@ fn answer_list(s: &mut State) -> Vec<Command> {
     update(s, Msg::Worker(reply))
 }
 
-fn last_list(cmds: &[Command]) -> (u64, TabQuery, Anchor) {
+pub(crate) fn last_list(cmds: &[Command]) -> (u64, TabQuery, Anchor) {
     cmds.iter()
         .rev()
         .find_map(|c| match c {
@@ -644,14 +645,14 @@ fn an_agent_writing_a_reply_is_told_once_that_someone_took_the_conversation_over
     assert!(!cmds.iter().any(|c| matches!(c, Command::KeepDraft { .. })));
 }
 
-fn ctrl(s: &mut State, c: char) -> Vec<Command> {
+pub(crate) fn ctrl(s: &mut State, c: char) -> Vec<Command> {
     update(
         s,
         Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
     )
 }
 
-fn mail(at: i64, text: &str) -> tanto_app::conversations::Entry {
+pub(crate) fn mail(at: i64, text: &str) -> tanto_app::conversations::Entry {
     tanto_app::conversations::Entry {
         kind: tanto_app::conversations::EntryKind::Inbound,
         at,
@@ -674,7 +675,7 @@ fn mail(at: i64, text: &str) -> tanto_app::conversations::Entry {
 }
 
 /// `a1` open in the reader with three mails of 20 lines, "invoice" in the second and third.
-fn reading() -> State {
+pub(crate) fn reading() -> State {
     let mut s = state_with(&["a1"]);
     code(&mut s, KeyCode::Enter);
     let body = |word: &str| {
@@ -699,6 +700,7 @@ fn reading() -> State {
         ],
         fetch_error: None,
         outbox: Vec::new(),
+        tags: Vec::new(),
     };
     update(
         &mut s,

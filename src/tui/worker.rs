@@ -271,6 +271,20 @@ fn run_one(ctx: &Ctx, cmd: Command) -> Option<Reply> {
                 .map_err(|e| error_line(&e)),
             id,
         }),
+        Command::Tag { id, name, on } => Some(Reply::Tagged {
+            result: tanto_app::tags::set(ctx, &id, &name, on).map_err(|e| error_line(&e)),
+            id,
+        }),
+        Command::Merge { id, into } => Some(Reply::Regrouped {
+            result: tanto_app::regroup::merge(ctx, &id, &into).map_err(|e| error_line(&e)),
+            split: false,
+            id,
+        }),
+        Command::Split { id, message } => Some(Reply::Regrouped {
+            result: tanto_app::regroup::split(ctx, &id, &message).map_err(|e| error_line(&e)),
+            split: true,
+            id,
+        }),
         Command::LoadList { .. } | Command::EditNote { .. } | Command::EditReply { .. } => None,
     }
 }
@@ -308,6 +322,7 @@ fn list_loop(ctx: &Ctx, jobs: &Receiver<ListJob>, replies: &Sender<Msg>) {
         // A search's matches per tab, unless the user typed on meanwhile (the next list
         // answers that).
         let narrowed = job.query.customer.is_some()
+            || job.query.tag.is_some()
             || job
                 .query
                 .text
@@ -369,18 +384,13 @@ fn list_reply(
     (selected, top): (usize, usize),
     cutoff: Option<i64>,
 ) -> anyhow::Result<Reply> {
-    // Waiting rows show why and until when: their log's newest wait or snooze (a few rows,
-    // one indexed read each).
+    // Waiting rows show why and until when: their log's newest wait or snooze; every row
+    // its tags (a few rows, one indexed read each).
     for row in &mut window.rows {
         let c = &row.conversation;
+        row.tags = cache.tags(&c.mailbox, &c.id)?;
         if c.status == tanto_core::status::Status::Waiting {
-            let events = cache.events(&c.mailbox, &c.id)?;
-            row.waiting =
-                tanto_core::waiting::why(events.iter().map(|e| tanto_core::waiting::Seen {
-                    kind: &e.kind,
-                    at: e.at,
-                    text: &e.text,
-                }));
+            row.waiting = cache.waiting_why(&c.mailbox, &c.id)?;
         }
     }
     // The kept totals now; a search's matches per tab follow in their own reply

@@ -133,6 +133,45 @@ impl Drop for Tmux {
     }
 }
 
+/// Alice at her desk: a Dovecot (`alice_at_her_desk`: holding the sample conversations
+/// "Question 1" to "Question n"), her tanto synced and open in the tmux session "A". Dropped in field order:
+/// tmux (and tanto in it) before the directory and the server.
+pub struct Desk {
+    pub tmux: Tmux,
+    pub alice: Tanto,
+    pub root: tempfile::TempDir,
+    pub server: crate::harness::Dovecot,
+}
+
+/// `alice_at_her_desk` with `n` sample conversations.
+pub fn alice_at_her_desk(n: usize) -> Desk {
+    let server = crate::harness::Dovecot::start();
+    for i in 1..=n {
+        server.append(
+            "support",
+            "INBOX",
+            &crate::harness::sample_message(i, None),
+            &[],
+        );
+    }
+    desk_on(server)
+}
+
+/// Alice at her desk on `server`, with whatever mail it holds.
+pub fn desk_on(server: crate::harness::Dovecot) -> Desk {
+    let root = tempfile::tempdir().expect("tempdir");
+    let alice = Tanto::new(&server, &root.path().join("a"), "alice");
+    alice.sync();
+    let tmux = Tmux::new(root.path());
+    tmux.open("A", &alice);
+    Desk {
+        tmux,
+        alice,
+        root,
+        server,
+    }
+}
+
 /// A scripted editor: writes `line` as the reply's text, right under the headers.
 pub fn scripted_editor(dir: &Path, line: &str) -> PathBuf {
     super::editor_script(dir, &format!("sed -i '0,/^$/s//\\n{line}/' \"$1\"\n"))

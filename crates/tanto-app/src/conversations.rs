@@ -142,6 +142,8 @@ pub struct ConversationView {
     /// The conversation's replies in the outbox as the last sync saw them (scheduled,
     /// waiting for approval, held, rejected), oldest first.
     pub outbox: Vec<QueuedReply>,
+    /// The conversation's tags, sorted (`tanto tag`, rules).
+    pub tags: Vec<String>,
 }
 
 /// A reply of the conversation still in the outbox, display-safe.
@@ -285,12 +287,14 @@ fn build_view(ctx: &Ctx, id: &str, with_events: bool) -> anyhow::Result<Conversa
             reason,
         });
     }
+    let tags = cache.tags(&conv.mailbox, &conv.id)?;
     Ok(ConversationView {
         conversation: conv,
         presence,
         timeline,
         fetch_error,
         outbox,
+        tags,
     })
 }
 

@@ -87,6 +87,8 @@ pub(super) fn worker(s: &mut State, r: Reply, out: &mut Vec<Command>) {
                 Err(e) => s.status.error = Some(e),
             }
         }
+        Reply::Tagged { id, result } => super::desk::tagged(s, id, result, out),
+        Reply::Regrouped { id, split, result } => super::desk::regrouped(s, id, split, result, out),
         Reply::Duty { away, result } => {
             s.dirty = true;
             s.status.busy = s.status.busy.saturating_sub(1);

@@ -88,6 +88,8 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
         Action::Back => {
             if reading {
                 leave_reader(s, out);
+            } else if s.list.mark.take().is_some() {
+                s.status.info = Some(tr("tui.merge.unmarked").into());
             } else if !s.list.filter.is_empty() || s.list.customer.is_some() {
                 s.list.filter.clear();
                 s.list.customer = None;
@@ -127,6 +129,11 @@ pub(super) fn key(s: &mut State, k: KeyEvent, out: &mut Vec<Command>) {
                 text: String::new(),
             })
         }
+        Action::Tag => super::desk::ask_tag(s, true),
+        Action::Untag => super::desk::ask_tag(s, false),
+        Action::Merge if !reading => super::desk::merge_key(s),
+        Action::Split if reading => super::desk::split_key(s),
+        Action::Merge | Action::Split => {}
         Action::Assign => {
             if s.target().is_none() {
                 return;
@@ -253,6 +260,10 @@ fn needs_target(a: Action) -> bool {
             | Action::Wait
             | Action::Snooze
             | Action::Note
+            | Action::Tag
+            | Action::Untag
+            | Action::Merge
+            | Action::Split
             | Action::Reply
             | Action::ReplyAll
     )
@@ -268,7 +279,8 @@ pub(super) fn ask_quit(s: &mut State, open: Option<Overlay>, out: &mut Vec<Comma
         Some(
             Overlay::RejectReason { text }
             | Overlay::WaitReason { text }
-            | Overlay::SnoozeUntil { text },
+            | Overlay::SnoozeUntil { text }
+            | Overlay::TagName { text, .. },
         ) if !text.trim().is_empty() => Some(Question::QuitLosingNote),
         _ if s.undo.as_ref().is_some_and(|u| !u.settling) => Some(Question::QuitInUndo),
         // Queued (its send under way): the outbox holds it, nothing is lost.

@@ -21,7 +21,8 @@ fn layer_of(o: &Overlay) -> Layer {
         | Overlay::SendReply { .. }
         | Overlay::RejectReason { .. }
         | Overlay::WaitReason { .. }
-        | Overlay::SnoozeUntil { .. } => Layer::Prompt,
+        | Overlay::SnoozeUntil { .. }
+        | Overlay::TagName { .. } => Layer::Prompt,
     }
 }
 
@@ -60,8 +61,10 @@ pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<
                 out.push(reload(s));
             }
             _ => {
+                let before = s.list.filter.clone();
                 if edit_line(&mut s.list.filter, action, typed) {
                     out.push(reload(s));
+                    tag_filter_check(s, &before);
                 }
                 s.overlay = Some(Overlay::Filter);
             }
@@ -138,6 +141,9 @@ pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<
                 s.overlay = Some(Overlay::SnoozeUntil { text });
             }
         },
+        Overlay::TagName { id, text, on } => {
+            super::desk::tag_key(s, (id, text, on), action, typed, out)
+        }
         Overlay::NoteEditor {
             id,
             mut text,
@@ -158,11 +164,45 @@ pub(super) fn overlay_key(s: &mut State, o: Overlay, k: KeyEvent, out: &mut Vec<
             }
             s.overlay = Some(Overlay::NoteEditor { id, text, subject });
         }
+        // Ctrl-C quits everywhere: it never says yes to regrouping customer mail.
+        Overlay::Confirm { question, back }
+            if question.regroups()
+                && k.modifiers.contains(KeyModifiers::CONTROL)
+                && k.code == KeyCode::Char('c') =>
+        {
+            ask_quit(s, back.map(|b| *b), out)
+        }
         Overlay::Confirm { question, back } => match action {
+            Some(Action::Yes) if question.regroups() => super::desk::regroup(s, question, out),
             Some(Action::Yes) => quit(s, out),
             Some(Action::Back) => s.overlay = back.map(|b| *b),
             _ => s.overlay = Some(Overlay::Confirm { question, back }),
         },
+    }
+}
+
+/// A `tag:` word naming no possible tag lists nothing: the status bar says why while it is
+/// typed, and stops saying it once the name is right (`before`: the filter before the key).
+fn tag_filter_check(s: &mut State, before: &str) {
+    let invalid = |t: &str| {
+        tf(
+            "error.tag.invalid",
+            &[(
+                "tag",
+                &format!("{:?}", tanto_mail::sanitize::single_line(t)),
+            )],
+        )
+    };
+    let tag_of = |f: &str| crate::tui::state::split_filter(f).0;
+    match tag_of(&s.list.filter) {
+        Some(t) if !tanto_core::rules::valid_tag(&t) => s.status.error = Some(invalid(&t)),
+        _ => {
+            if let Some(old) = tag_of(before) {
+                if s.status.error.as_deref() == Some(invalid(&old).as_str()) {
+                    s.status.error = None;
+                }
+            }
+        }
     }
 }
 
@@ -253,12 +293,13 @@ fn command_line_key(
 /// Snoozes the current conversation until the time typed (`s`, `:snooze`), read in the
 /// team's zone; a time not understood or past keeps the prompt open, saying why.
 fn snooze(s: &mut State, text: String, out: &mut Vec<Command>) {
-    match tanto_core::later::parse_later(&text, s.now, s.zone()) {
+    let (when, reason) = super::desk::until_and_reason(&text);
+    match tanto_core::later::parse_later(when, s.now, s.zone()) {
         Ok(until) => act(
             s,
             claims::Action::Snooze {
                 until,
-                reason: String::new(),
+                reason: reason.to_string(),
             },
             out,
         ),
@@ -282,7 +323,9 @@ pub const COMMANDS: &[&str] = &[
     "reopen",
     "save ",
     "snooze ",
+    "tag ",
     "take-over",
+    "untag ",
     "wait ",
     "wake",
 ];
@@ -350,6 +393,12 @@ pub(super) fn command_line(s: &mut State, text: &str, out: &mut Vec<Command>) {
             reason: rest.to_string(),
         },
         "snooze" if !rest.is_empty() => return snooze(s, rest.to_string(), out),
+        "tag" | "untag" if !rest.is_empty() => {
+            if let Some((_, id)) = s.target() {
+                super::desk::tag(s, &id, rest, verb == "tag", out);
+            }
+            return;
+        }
         "assign" if !rest.is_empty() => claims::Action::Assign(rest.to_string()),
         "note" if !rest.is_empty() => {
             if let Some((_, id)) = s.target() {

@@ -25,6 +25,9 @@ pub(super) fn leave_reader(s: &mut State, out: &mut Vec<Command>) {
 fn layout(v: &ConversationView) -> (Vec<String>, Vec<usize>) {
     use tanto_app::conversations::EntryKind;
     let mut lines = vec![format!("{} {}", v.conversation.customer, v.conversation.id)];
+    if !v.tags.is_empty() {
+        lines.push(v.tags.join(" "));
+    }
     if !v.presence.is_empty() {
         lines.push(String::new());
     }
@@ -104,6 +107,30 @@ pub(super) fn next_entry(s: &mut State, forward: bool) {
     if let (Some(t), Some(r)) = (next, s.reader.as_mut()) {
         r.scroll = t;
     }
+}
+
+/// The mail (customer mail or a reply) at the top of the reader: the last one starting at
+/// or above its first row (J and K put one there), else the first; with its number as
+/// `tanto show` and `tanto split --message` count the mail (1 is the first).
+pub(super) fn mail_at_top(s: &State) -> Option<(usize, &tanto_app::conversations::Entry)> {
+    use tanto_app::conversations::EntryKind;
+    let (r, lines, starts) = laid_out(s)?;
+    let view = r.view.as_ref()?;
+    let at = rows(&lines, s.width);
+    let mails: Vec<(usize, &tanto_app::conversations::Entry, u16)> = view
+        .timeline
+        .iter()
+        .zip(&starts)
+        .filter(|(e, _)| matches!(e.kind, EntryKind::Inbound | EntryKind::Reply))
+        .enumerate()
+        .map(|(n, (e, start))| (n + 1, e, at.get(*start).copied().unwrap_or(u16::MAX)))
+        .collect();
+    mails
+        .iter()
+        .rev()
+        .find(|(_, _, row)| *row <= r.scroll)
+        .or_else(|| mails.first())
+        .map(|(n, e, _)| (*n, *e))
 }
 
 /// The open conversation's scroll and its lines as the reader lays them out, once loaded.

@@ -58,8 +58,16 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
             }
             _ => Style::default(),
         };
-        // A teammate there now, else mail since this agent last looked (bold too).
-        let marker = if r.present.is_some() {
+        // Marked to merge (this agent's own mark: it is theirs to see first), a teammate there
+        // now, else mail since this agent last looked (bold too).
+        let marked = s
+            .list
+            .mark
+            .as_ref()
+            .is_some_and(|m| m.mailbox == c.mailbox && m.id == c.id);
+        let marker = if marked {
+            "&"
+        } else if r.present.is_some() {
             "*"
         } else if r.mentioned {
             "@"
@@ -91,10 +99,14 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
                     .unwrap_or(&c.customer),
             ),
             marker,
-            &match &r.waiting {
-                Some(w) => format!("{} │ {}", waiting_label(s, w), single_line(&c.subject)),
-                None => single_line(&c.subject),
-            },
+            &with_tags(
+                &match &r.waiting {
+                    Some(w) => format!("{} │ {}", waiting_label(s, w), single_line(&c.subject)),
+                    None => single_line(&c.subject),
+                },
+                &r.tags,
+                cols.subject,
+            ),
             &c.messages.to_string(),
             &single_line(&assignee),
         );
@@ -221,6 +233,32 @@ impl Theme {
     fn dim_text(&self, text: &'static str) -> Span<'static> {
         Span::styled(text, self.dim())
     }
+}
+
+/// The subject column's text: the subject, then the tags as `tanto list` shows them
+/// (`#vip #billing`), made safe for the terminal. The tags keep at most half of the column
+/// (cut with "…"), and the subject is cut first, so a long subject never hides them.
+fn with_tags(subject: &str, tags: &[String], width: usize) -> String {
+    if tags.is_empty() {
+        return subject.to_string();
+    }
+    let tags: Vec<String> = tags
+        .iter()
+        .map(|t| format!("#{}", single_line(t)))
+        .collect();
+    let tags = tags.join(" ");
+    let tags = if cells::width(&tags) > width / 2 {
+        fit(&tags, width / 2).trim_end().to_string()
+    } else {
+        tags
+    };
+    let room = width.saturating_sub(cells::width(&tags) + 2);
+    let subject = if cells::width(subject) > room {
+        fit(subject, room)
+    } else {
+        subject.to_string()
+    };
+    format!("{subject}  {tags}")
 }
 
 /// Why a waiting row waits, before its subject: "until 12-08 09:00 · reason" for a snooze,

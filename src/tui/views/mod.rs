@@ -58,8 +58,18 @@ pub fn draw(s: &State, f: &mut Frame) {
         Some(Overlay::SnoozeUntil { text }) => {
             prompt::draw_reason(crate::i18n::t("tui.snooze.title"), text, f, main)
         }
+        Some(Overlay::TagName { text, on, .. }) => prompt::draw_reason(
+            crate::i18n::t(if *on {
+                "tui.tag.title"
+            } else {
+                "tui.untag.title"
+            }),
+            text,
+            f,
+            main,
+        ),
         Some(Overlay::Messages { scroll }) => help::draw_messages(s, *scroll, f, main),
-        Some(Overlay::Confirm { question, .. }) => prompt::draw_confirm(s, *question, f, main),
+        Some(Overlay::Confirm { question, .. }) => prompt::draw_confirm(s, question, f, main),
         _ => {}
     }
     crate::tui::cells::settle(f.buffer_mut(), under.as_ref());
@@ -185,6 +195,10 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 #[cfg(test)]
 #[path = "snapshots_tests.rs"]
 mod snapshots_tests;
+
+#[cfg(test)]
+#[path = "desk_tests.rs"]
+mod desk_tests;
 
 #[cfg(test)]
 mod tests {

@@ -178,13 +178,42 @@ pub fn draw_reason(title: &str, text: &str, f: &mut Frame, area: Rect) {
 }
 
 /// A yes/no question, over whatever asked it.
-pub fn draw_confirm(s: &State, question: Question, f: &mut Frame, area: Rect) {
+pub fn draw_confirm(s: &State, question: &Question, f: &mut Frame, area: Rect) {
     let t = Theme::of(s);
     let undo = s.keymap.key_for(crate::tui::keymap::Action::Undo);
     let text = match question {
         Question::QuitLosingNote => tr("tui.confirm.quit_note").to_string(),
         Question::QuitWithReply => tr("tui.confirm.quit_reply").to_string(),
         Question::QuitInUndo => tf("tui.confirm.quit_undo", &[("key", &undo)]),
+        Question::Merge { from, into } => tf(
+            "tui.regroup.merge",
+            &[
+                ("id", &from.id),
+                ("subject", &from.subject),
+                ("into", &into.id),
+                ("into_subject", &into.subject),
+            ],
+        ),
+        Question::Split {
+            id,
+            number,
+            from,
+            subject,
+            ..
+        } => tf(
+            "tui.regroup.split",
+            &[
+                ("n", number),
+                ("from", from),
+                ("subject", subject),
+                ("id", id),
+            ],
+        ),
+    };
+    let (title, keys) = if question.regroups() {
+        ("tui.regroup.title", "tui.regroup.keys")
+    } else {
+        ("tui.confirm.title", "tui.confirm.keys")
     };
     let w = area.width.min(60);
     let inner = usize::from(w.saturating_sub(2));
@@ -192,13 +221,10 @@ pub fn draw_confirm(s: &State, question: Question, f: &mut Frame, area: Rect) {
         .into_iter()
         .map(Line::raw)
         .collect();
-    lines.push(Line::from(Span::styled(
-        fit(tr("tui.confirm.keys"), inner),
-        t.title(),
-    )));
+    lines.push(Line::from(Span::styled(fit(tr(keys), inner), t.title())));
     let h = (lines.len() as u16 + 2).min(area.height);
     let r = centered(area, w, h);
-    let inner = Popup::titled(format!(" {} ", tr("tui.confirm.title"))).draw(f, r);
+    let inner = Popup::titled(format!(" {} ", tr(title))).draw(f, r);
     f.render_widget(Cells::new(lines), inner);
 }
 

@@ -127,6 +127,23 @@ fn lines(s: &State, v: &ConversationView, width: usize) -> Vec<Line<'static>> {
         Style::default(),
         width,
     );
+    if !v.tags.is_empty() {
+        // One row, as the reader's layout counts it: the tags that fit, then "…".
+        let tags: Vec<String> = v
+            .tags
+            .iter()
+            .map(|t| format!("#{}", single_line(t)))
+            .collect();
+        let label = format!("{} ", tr("tui.reader.tags"));
+        let room = width.saturating_sub(cells::width(&label));
+        out.push(Line::from(vec![
+            Span::styled(label, t.dim()),
+            Span::styled(
+                cells::fit(&tags.join(" "), room).trim_end().to_string(),
+                t.fg(Color::Cyan),
+            ),
+        ]));
+    }
     if !v.presence.is_empty() {
         let who: Vec<String> = v
             .presence

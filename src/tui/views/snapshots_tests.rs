@@ -11,9 +11,9 @@ use tanto_core::model::{Address, Attachment};
 use tanto_core::status::Status;
 use tanto_mail::cache::{ConversationRow, StatusCounts, WindowRow};
 
-const NOW: i64 = 1_700_000_000;
+pub(crate) const NOW: i64 = 1_700_000_000;
 
-fn conv(
+pub(crate) fn conv(
     id: &str,
     subject: &str,
     customer: &str,
@@ -38,10 +38,11 @@ fn conv(
         unread: false,
         mentioned: false,
         waiting: None,
+        tags: Vec::new(),
     }
 }
 
-fn state(rows: Vec<WindowRow>) -> State {
+pub(crate) fn state(rows: Vec<WindowRow>) -> State {
     let mut s = State::new("alice", vec!["support".into()], Keymap::new(&[]), NOW);
     s.list.counts = StatusCounts {
         new: rows.len() as u64,
@@ -61,7 +62,7 @@ fn state(rows: Vec<WindowRow>) -> State {
     s
 }
 
-fn render(s: &State, w: u16, h: u16) -> String {
+pub(crate) fn render(s: &State, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     term.draw(|f| super::draw(s, f)).expect("draw");
     let buf = term.backend().buffer().clone();
@@ -206,7 +207,7 @@ fn an_error_in_the_status_bar_keeps_the_layout() {
     insta::assert_snapshot!(render(&s, 80, 8));
 }
 
-fn sample_view() -> ConversationView {
+pub(crate) fn sample_view() -> ConversationView {
     let carol = Address {
         name: Some("Carol Customer".into()),
         email: "carol@example.com".into(),
@@ -300,11 +301,12 @@ fn sample_view() -> ConversationView {
         ],
         fetch_error: None,
         outbox: Vec::new(),
+        tags: Vec::new(),
     }
 }
 
 /// `s` on the reader, showing `view`.
-fn open_reader(s: &mut State, id: &str, subject: &str, view: ConversationView) {
+pub(crate) fn open_reader(s: &mut State, id: &str, subject: &str, view: ConversationView) {
     s.screen = Screen::Reader;
     s.reader = Some(Reader {
         mailbox: "support".into(),

@@ -52,6 +52,8 @@ pub struct WindowRow {
     /// For a waiting conversation: why and until when, from its log (filled by the reader
     /// of a window that shows them; the cache query leaves it out).
     pub waiting: Option<tanto_core::waiting::Why>,
+    /// The conversation's tags, sorted (filled like `waiting`: only for the rows on show).
+    pub tags: Vec<String>,
 }
 
 /// SQL: the conversations (mailbox, id) where a teammate's note names the agent bound at
@@ -185,5 +187,6 @@ pub(super) fn window_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WindowRow> {
         unread: r.get(11)?,
         mentioned: r.get(12)?,
         waiting: None,
+        tags: Vec::new(),
     })
 }

@@ -27,6 +27,8 @@ pub struct TabQuery {
     /// Also the conversations where a teammate's note names this agent (`@id`) since they
     /// last looked (the Mine tab's mentions), whatever the status and assignee above.
     pub mentioned: Option<String>,
+    /// Only conversations with this tag (the keyword `tanto-tag-<name>` on any message).
+    pub tag: Option<String>,
 }
 
 /// The most matches a filter of one or two characters lists (they match most of a tab,
@@ -109,6 +111,19 @@ impl TabQuery {
                 sql.push_str(&format!(" AND c.{col} = {}", p.bind(v)));
             }
         }
+        if let Some(tag) = &self.tag {
+            // Keywords are atoms split by spaces; LIKE matches ASCII case-insensitively, as
+            // IMAP keywords compare. The covering index holds the flags: its scan reads no
+            // message rows (as `Cache::all_tags`).
+            let kw = p.bind(format!(
+                "% {} %",
+                like_escaped(&tanto_core::rules::tag_keyword(tag))
+            ));
+            sql.push_str(&format!(
+                " AND (c.mailbox, c.id) IN (SELECT mailbox, conv FROM messages
+                    INDEXED BY messages_conv WHERE ' ' || flags || ' ' LIKE {kw} ESCAPE '\\')"
+            ));
+        }
         if let Some(pattern) = self.text_pattern() {
             let text = self.text.as_deref().unwrap_or_default();
             let like = p.bind(pattern);
@@ -167,6 +182,9 @@ impl TabQuery {
 
     /// Whether the counts kept per (mailbox, status, assignee) answer this tab's size.
     pub(super) fn counted(&self) -> bool {
-        self.customer.is_none() && self.text_pattern().is_none() && self.mentioned.is_none()
+        self.customer.is_none()
+            && self.text_pattern().is_none()
+            && self.mentioned.is_none()
+            && self.tag.is_none()
     }
 }

@@ -74,6 +74,16 @@ fn meta(s: &Spec) -> MessageMeta {
     }
 }
 
+/// A new cache in `dir` with the support mailbox's inbox (UIDVALIDITY 1).
+fn fresh_inbox(dir: &std::path::Path) -> (Cache, crate::cache::FolderState) {
+    let mut c = Cache::open(&dir.join("c.sqlite"), false).expect("open");
+    let mut f = c
+        .folder("support", "INBOX", FolderRole::Inbox)
+        .expect("folder");
+    f.uidvalidity = Some(1);
+    (c, f)
+}
+
 /// What the rule gives for `held`: Message-ID -> conversation id.
 fn oracle(held: &[u32]) -> BTreeMap<String, String> {
     let t = team();
@@ -445,11 +455,7 @@ fn the_list_rows_carry_the_customers_name_after_a_sync_and_after_a_bulk_load() {
 fn a_conversation_is_unread_for_each_agent_until_they_look_at_it() {
     let t = team();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut c = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
-    let mut f = c
-        .folder("support", "INBOX", FolderRole::Inbox)
-        .expect("folder");
-    f.uidvalidity = Some(1);
+    let (mut c, f) = fresh_inbox(dir.path());
     let mail = |uid: u32, at: i64, id: &str, refs: &'static [&'static str], from: &'static str| {
         let mut m = meta(&(uid, at, "", refs, "Order", from, ""));
         m.headers.message_id = Some(id.to_string());
@@ -521,11 +527,7 @@ fn a_note_naming_an_agent_puts_the_conversation_in_their_mine_until_they_look() 
     use tanto_core::status::Status;
     let t = team();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut c = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
-    let mut f = c
-        .folder("support", "INBOX", FolderRole::Inbox)
-        .expect("folder");
-    f.uidvalidity = Some(1);
+    let (mut c, f) = fresh_inbox(dir.path());
     let mut m = meta(&(1, 100, "", &[], "Order", "c1@x", ""));
     m.headers.message_id = Some("a".into());
     c.add_messages(&t, &f, vec![m]).expect("add");
@@ -713,4 +715,55 @@ fn a_subject_reply_becomes_the_target_of_the_next_even_without_one_of_its_own() 
     let order = [1u32, 3, 12, 5, 4, 2, 9, 7, 13, 11, 10, 8, 6];
     let batches: Vec<Vec<u32>> = order.iter().map(|u| vec![*u]).collect();
     play(&batches, &[]);
+}
+
+/// The TUI's `tag:NAME` filter: only conversations with that tag's keyword on a message,
+/// the name taken literally (`_` is a tag character, not LIKE's wildcard), whatever the
+/// keyword's case on the server.
+#[test]
+fn a_tab_narrowed_to_a_tag_lists_only_its_conversations() {
+    use crate::cache::TabQuery;
+    let t = team();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut c, f) = fresh_inbox(dir.path());
+    let specs: [(Spec, &[&str]); 4] = [
+        (
+            (1, 100, "a", &[], "Order", "c1@x", ""),
+            &["\\Seen", "tanto-tag-vip"],
+        ),
+        (
+            (2, 200, "b", &[], "Invoice", "c2@x", ""),
+            &["tanto-tag-vipx"],
+        ),
+        ((3, 300, "c", &[], "Refund", "c3@x", ""), &["Tanto-Tag-VIP"]),
+        ((4, 400, "d", &[], "Hello", "c4@x", ""), &["tanto-tag-v_p2"]),
+    ];
+    let msgs = specs
+        .iter()
+        .map(|(s, flags)| {
+            let mut m = meta(s);
+            m.flags = flags.iter().map(|f| f.to_string()).collect();
+            m
+        })
+        .collect();
+    c.add_messages(&t, &f, msgs).expect("add");
+    let tagged = |tag: &str| {
+        let q = TabQuery {
+            tag: Some(tag.to_string()),
+            ..TabQuery::default()
+        };
+        let mut subjects: Vec<String> = c
+            .list_window(&q, "alice", 0, 10)
+            .expect("window")
+            .into_iter()
+            .map(|r| r.conversation.subject)
+            .collect();
+        subjects.sort();
+        (c.count_tab(&q).expect("count"), subjects)
+    };
+    assert_eq!(tagged("vip"), (2, vec!["Order".into(), "Refund".into()]));
+    assert_eq!(tagged("vipx"), (1, vec!["Invoice".into()]));
+    assert_eq!(tagged("v_p"), (0, vec![]), "_ is not a wildcard");
+    assert_eq!(tagged("v_p2"), (1, vec!["Hello".into()]));
+    assert_eq!(tagged("none"), (0, vec![]));
 }
