@@ -174,8 +174,11 @@ fn on_microsoft_365_a_rule_acts_once_when_three_agents_sync_at_once() {
     let server = Dovecot::start();
     let n = 6;
     let msgs: Vec<Vec<u8>> = (0..n)
-        .map(|i| big_customer(i, &format!("c{i}@big.example")))
-        .chain([big_customer(99, "someone@else.example")])
+        .map(|i| customer(i, &format!("c{i}@big.example"), "Order"))
+        .chain([
+            customer(98, "refund@else.example", "Refund please"),
+            customer(99, "someone@else.example", "Hello"),
+        ])
         .collect();
     server.append_days_old("support", "INBOX", &msgs, 1);
     let relay = Relay::start_as(server.port, Profile::Microsoft365);
@@ -199,31 +202,72 @@ fn on_microsoft_365_a_rule_acts_once_when_three_agents_sync_at_once() {
     for t in &agents {
         let list = t.json(&["list", "--json"]);
         let convs = list.as_array().expect("array");
-        assert_eq!(convs.len(), n + 1);
+        assert_eq!(convs.len(), n + 2);
         for c in convs {
             let id = c["id"].as_str().expect("id");
-            let ruled = timeline_events(t, id, "rules \"big customer\"");
-            if c["from"] == "someone@else.example" {
-                assert_eq!(
-                    (&c["status"], &c["tags"]),
-                    (&"new".into(), &serde_json::json!([]))
-                );
-                assert_eq!(ruled, 0);
-            } else {
-                assert_eq!(c["status"], "wip", "{c}");
-                assert_eq!(c["assignee"], "bob", "{c}");
-                assert_eq!(c["tags"], serde_json::json!(["vip"]), "{c}");
-                assert_eq!(ruled, 1, "one rule record counts: {c}");
+            // Each conversation's rule event, once: the rules' name and what they did.
+            let ruled = |name: &str| timeline_events(t, id, &format!("rules \"{name}\""));
+            let state = (&c["status"], &c["assignee"], &c["tags"]);
+            match c["from"].as_str().expect("from") {
+                "someone@else.example" => {
+                    assert_eq!(state, (&"new".into(), &Value::Null, &serde_json::json!([])));
+                    assert_eq!(timeline_events(t, id, "no rule matched"), 1);
+                }
+                "refund@else.example" => {
+                    assert_eq!(
+                        state,
+                        (&"new".into(), &Value::Null, &serde_json::json!(["refund"]))
+                    );
+                    assert_eq!(ruled("refunds"), 1, "{c}");
+                }
+                _ => {
+                    assert_eq!(
+                        state,
+                        (&"wip".into(), &"bob".into(), &serde_json::json!(["vip"]))
+                    );
+                    assert_eq!(ruled("big customer"), 1, "{c}");
+                }
             }
         }
     }
     no_tanto_keyword_on_the_server(&server);
 }
 
-/// A customer message `n` from `from`.
-fn big_customer(n: usize, from: &str) -> Vec<u8> {
+#[test]
+fn on_microsoft_365_a_customer_back_after_done_keeps_their_agent_when_no_rule_matches() {
+    let Desk {
+        server,
+        relay,
+        root,
+        alice: _,
+        bob,
+        id,
+    } = Desk::start();
+    let alice =
+        Tanto::via(&server, relay.port(), &root.path().join("a2"), "alice").with_rules(TEAM_RULES);
+    alice.sync();
+    bob.ok(&["claim", &id]);
+    bob.ok(&["done", &id]);
+    // The customer writes again: new, and bob's to come back to.
+    let again = "From: <yamada1@customer.jp>\r\nTo: support@example.com\r\n\
+         Subject: Re: again\r\nDate: Tue, 6 Jan 2026 10:00:00 +0900\r\n\
+         Message-ID: <q1b@customer.jp>\r\nIn-Reply-To: <q1@customer.jp>\r\n\
+         References: <root1@customer.jp> <q1@customer.jp>\r\n\r\nStill broken\r\n";
+    server.append("support", "INBOX", again.as_bytes(), &[]);
+    alice.sync();
+    bob.sync();
+    for t in [&alice, &bob] {
+        let list = t.json(&["list", "--json"]);
+        assert_eq!(list[0]["status"], "new", "{list}");
+        assert_eq!(list[0]["previous_assignee"], "bob", "{list}");
+    }
+    assert_eq!(timeline_events(&alice, &id, "no rule matched"), 2);
+}
+
+/// A customer message `n` from `from` about `subject`.
+fn customer(n: usize, from: &str, subject: &str) -> Vec<u8> {
     format!(
-        "From: Customer <{from}>\r\nTo: support@example.com\r\nSubject: Order {n}\r\n\
+        "From: Customer <{from}>\r\nTo: support@example.com\r\nSubject: {subject} {n}\r\n\
          Date: Mon, 7 Dec 2026 09:00:00 +0000\r\nMessage-ID: <logrule{n}@customer.example>\r\n\
          MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello {n}\r\n"
     )

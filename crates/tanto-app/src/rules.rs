@@ -11,9 +11,10 @@
 //! writer let through beside the first changes nothing anyone reads.
 //!
 //! Where the log decides (`act::by_log`: no keywords of ours, no CONDSTORE), the `rule` record
-//! is the decision itself: a change record (`core::log`) with the status, owner and tags
-//! after it, written for every message looked at (the log's `tanto-ruled`). Of several
-//! clients' records about one message the first in the log stands and the rest are void.
+//! is the decision itself, written for every message looked at (the log's `tanto-ruled`),
+//! with the tags: a change record (`core::log`, with the status and owner after it) when the
+//! rules change the state, a plain record otherwise. Of several clients' records about one
+//! message the first in the log counts and the rest are void.
 
 use std::path::Path;
 
@@ -176,11 +177,12 @@ fn apply_one(conn: &mut Conn, uid: u32, verdict: &Verdict) -> anyhow::Result<Opt
     Ok(None)
 }
 
-/// The rules on `items` (in `folder`) where the log decides: one `rule` record per message,
-/// decided on the conversation's standing record like any change through the log, carrying
-/// the status, owner and tags after the rules. Each client reads the log first and leaves
-/// alone what another client's record already covers; of records written at the same moment
-/// the first stands. What this client's standing records did is returned.
+/// The rules on `items` (in `folder`) where the log decides: one `rule` record per message
+/// with the rules' tags; when they change the state, decided on the conversation's standing
+/// record like any change through the log, with the status and owner after them. Each client
+/// reads the log first and leaves alone what another client's record already covers; of
+/// records written at the same moment the first counts. What this client's records that
+/// count did is returned.
 fn apply_by_log(
     ctx: &Ctx,
     cache: &mut Cache,
@@ -225,10 +227,19 @@ fn apply_by_log(
             state.rules_noise,
         );
         let after = rules::flags_after(&flags, &verdict.actions);
-        let base = tanto_core::log::base_value(validity, standing.map_or(0, |ls| ls.uid));
-        let event = rule_event(ctx, conv, state, &verdict, &after)
-            .with_base(base)
-            .with_tags(&verdict.actions.tags);
+        let same = |f: &[String]| (status::status_of(f, state.rules_noise), status::owner(f));
+        let event = rule_event(ctx, conv, state, &verdict, &after).with_tags(&verdict.actions.tags);
+        let event = if same(&after) == same(&flags) {
+            // No change of state (tags only, or no rule matched): no change record, so that
+            // the conversation's standing record (an older message's done, whose agent the
+            // customer's return goes back to) stays where it is.
+            event.with_state(None, None)
+        } else {
+            event.with_base(tanto_core::log::base_value(
+                validity,
+                standing.map_or(0, |ls| ls.uid),
+            ))
+        };
         let uid = super::act::append_event(ctx, conn, m, &mail.subject, &event)?;
         written.push((conv, state, verdict, uid));
     }
