@@ -296,6 +296,10 @@ impl Cache {
             )?;
             if let Some((mailbox, e)) = put {
                 insert_event(&tx, folder_id, uid, mailbox, e, 0)?;
+                if e.kind == EventKind::Rule {
+                    let about = std::collections::BTreeSet::from([e.about.as_str()]);
+                    void_later_rule_records(&tx, mailbox, folder_id, &about)?;
+                }
             }
             bump(&tx)?;
             tx.commit()
