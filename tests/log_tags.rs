@@ -234,7 +234,7 @@ fn on_microsoft_365_a_rule_acts_once_when_three_agents_sync_at_once() {
 }
 
 #[test]
-fn on_microsoft_365_a_customer_back_after_done_keeps_their_agent_when_no_rule_matches() {
+fn on_microsoft_365_a_customer_back_after_done_goes_back_to_their_agent_when_no_rule_matches() {
     let Desk {
         server,
         relay,
@@ -254,14 +254,30 @@ fn on_microsoft_365_a_customer_back_after_done_keeps_their_agent_when_no_rule_ma
          Message-ID: <q1b@customer.jp>\r\nIn-Reply-To: <q1@customer.jp>\r\n\
          References: <root1@customer.jp> <q1@customer.jp>\r\n\r\nStill broken\r\n";
     server.append("support", "INBOX", again.as_bytes(), &[]);
+    // Alice's tanto looks at it first: no rule matches, bob stays the one it comes back to.
     alice.sync();
+    let list = alice.json(&["list", "--json"]);
+    assert_eq!(list[0]["status"], "new", "{list}");
+    assert_eq!(list[0]["previous_assignee"], "bob", "{list}");
+    assert_eq!(timeline_events(&alice, &id, "no rule matched"), 2);
+    // A tanto with the sticky assignee then gives it back to bob: the rules' record since
+    // the done changed nothing and does not hide it.
+    let text = std::fs::read_to_string(&bob.config).expect("config");
+    std::fs::write(
+        &bob.config,
+        format!("{text}\n[team]\nsticky_assignee = true\n"),
+    )
+    .expect("config");
     bob.sync();
+    alice.sync();
     for t in [&alice, &bob] {
         let list = t.json(&["list", "--json"]);
-        assert_eq!(list[0]["status"], "new", "{list}");
-        assert_eq!(list[0]["previous_assignee"], "bob", "{list}");
+        assert_eq!(
+            (&list[0]["status"], &list[0]["assignee"]),
+            (&"wip".into(), &"bob".into()),
+            "{list}"
+        );
     }
-    assert_eq!(timeline_events(&alice, &id, "no rule matched"), 2);
 }
 
 /// A customer message `n` from `from` about `subject`.

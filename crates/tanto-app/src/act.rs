@@ -826,7 +826,7 @@ fn holder_idle(cache: &Cache, conv: &ConversationRow, holder: &str) -> anyhow::R
         .events(&conv.mailbox, &conv.id)?
         .into_iter()
         .rev()
-        .find(|e| !e.kind.is_annotation());
+        .find(|e| !e.is_annotation());
     Ok(last
         .filter(|e| e.kind.starts_a_claim() && e.owner.as_deref() == Some(holder))
         .map(|e| (now() - e.at).max(0)))

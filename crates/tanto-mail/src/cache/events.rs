@@ -24,6 +24,15 @@ pub struct EventRow {
     pub uid: u32,
 }
 
+impl EventRow {
+    /// True for an event that changed no state: a note, a tag, or a rule record without a
+    /// status (the rules only tagged, or none matched). Where the last state event decides
+    /// (how old a claim is, whether a done came back), it is passed over.
+    pub fn is_annotation(&self) -> bool {
+        self.kind.is_annotation() || (self.kind == EventKind::Rule && self.status.is_none())
+    }
+}
+
 /// A conversation's standing record in the log (see `core::log`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogState {

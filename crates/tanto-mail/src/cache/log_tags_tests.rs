@@ -135,3 +135,31 @@ fn a_later_rule_record_put_back_from_the_server_still_counts_for_nothing() {
         Some(true)
     );
 }
+
+#[test]
+fn a_rule_record_that_changed_no_state_is_passed_over_like_a_note() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut c, conv, log) = one_message(dir.path());
+    let assigned =
+        record(EventKind::Rule, "alice", &conv, &["vip"]).with_state(Some("wip"), Some("bob"));
+    let tagged = record(EventKind::Rule, "alice", &conv, &["vip"]);
+    c.add_events(
+        &team(),
+        &log,
+        &[
+            (1, 100, assigned),
+            (2, 100, record(EventKind::Tag, "bob", &conv, &["x"])),
+        ],
+    )
+    .expect("events");
+    let events = c.events("support", &conv).expect("events");
+    assert_eq!(
+        events.iter().map(|e| e.is_annotation()).collect::<Vec<_>>(),
+        [false, true]
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut c, conv, log) = one_message(dir.path());
+    c.add_events(&team(), &log, &[(1, 100, tagged)])
+        .expect("events");
+    assert!(c.events("support", &conv).expect("events")[0].is_annotation());
+}
