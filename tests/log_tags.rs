@@ -134,6 +134,8 @@ fn on_microsoft_365_tags_go_through_the_log_and_every_agent_and_a_rebuilt_cache_
     let list = carol.json(&["list", "--json"]);
     assert_eq!(list[0]["tags"], serde_json::json!(["vip"]));
     assert_eq!(list[0]["assignee"], "bob");
+    let history = carol.json(&["history", "yamada1@customer.jp", "--json"]);
+    assert_eq!(history[0]["tags"], serde_json::json!(["vip"]));
     let show = carol.ok(&["show", &id]);
     assert!(show.contains("alice tagged it vip"), "{show}");
     no_tanto_keyword_on_the_server(&server);
