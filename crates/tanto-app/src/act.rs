@@ -212,20 +212,7 @@ impl Run<'_> {
         }
         // The inbox's SELECT of the sync just above serves (no second SELECT).
         let info = conn.select_if_needed(&state.folder)?;
-        if !info.custom_keywords() {
-            // A login given `lr` sees no \* either: that is a refusal, not a reason to go
-            // through the log (its records would override the team's keywords).
-            if let Ok(Some(rights)) = conn.my_rights(&state.folder) {
-                if !tanto_mail::imap::Right::Write.granted_by(&rights) {
-                    let folder = &state.folder;
-                    bail!(said!(
-                        "error.act.missing_write",
-                        folder = folder,
-                        rights = rights
-                    ));
-                }
-            }
-        }
+        may_write(conn, &info, &state.folder)?;
         if by_log(conn, &info) {
             sync_folder(conn, cache, &self.team, log_folder, FolderRole::Activity)?;
             // The log must be writable before anything changes on the server (its sync's
@@ -872,6 +859,29 @@ pub(super) fn cache_appended(
             .map(|_| ())
             .map_err(super::Cause::from),
     }
+}
+
+/// Refuses a login given only `lr` on `folder` (`info` its SELECT): it sees no `\*` either,
+/// and that is a refusal, not a reason to go through the log (its records would override the
+/// team's keywords).
+pub(super) fn may_write(
+    conn: &mut Conn,
+    info: &tanto_mail::imap::SelectInfo,
+    folder: &str,
+) -> anyhow::Result<()> {
+    if info.custom_keywords() {
+        return Ok(());
+    }
+    if let Ok(Some(rights)) = conn.my_rights(folder) {
+        if !tanto_mail::imap::Right::Write.granted_by(&rights) {
+            bail!(said!(
+                "error.act.missing_write",
+                folder = folder,
+                rights = rights
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The activity folder's UIDVALIDITY from the cache, or from the server when the folder was

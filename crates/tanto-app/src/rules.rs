@@ -104,6 +104,7 @@ pub fn apply_new(
     }
     for (folder, items) in by_folder {
         let info = conn.select(&folder, None)?;
+        super::act::may_write(conn, &info, &folder)?;
         if super::act::by_log(conn, &info) {
             out.extend(apply_by_log(ctx, cache, conn, m, &folder, &items)?);
             continue;

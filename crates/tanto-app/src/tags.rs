@@ -75,6 +75,7 @@ pub fn set(ctx: &Ctx, id: &str, name: &str, on: bool) -> anyhow::Result<Tagged> 
         let state = cache.state_message(&conv.mailbox, &conv.id)?;
         let folder = state.as_ref().map_or(&mailbox.imap.folder, |s| &s.folder);
         let info = conn.select_if_needed(folder)?;
+        super::act::may_write(&mut conn, &info, folder)?;
         if super::act::by_log(&conn, &info) {
             let state =
                 state.ok_or_else(|| anyhow!(said!("error.act.no_message", id = conv.id)))?;
