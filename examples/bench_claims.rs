@@ -91,6 +91,7 @@ fn main() {
             base: None,
             keywords: None,
             into: None,
+            tags: None,
         };
         let raw = activity::build(&e, "support@example.com", "Alice", "Question").expect("build");
         conn.append("Tanto/Activity", &raw, &["\\Seen"])

@@ -14,7 +14,7 @@ use support::replying::{
     agent, body_file, only_id, question, reply_goes_out_once, reply_with, run_code,
 };
 use support::teammate::Teammate;
-use support::Tanto;
+use support::{no_tanto_keyword_on_the_server, Tanto};
 use tanto_devserver::SmtpSink;
 
 /// An agent of the desk's team connecting through `relay`.
@@ -41,22 +41,6 @@ fn outbox(t: &Tanto) -> Vec<Value> {
         .ok()
         .and_then(|v| v.as_array().cloned())
         .unwrap_or_default()
-}
-
-fn no_tanto_keyword_on_the_server(server: &Dovecot) {
-    let exist = server.list("support");
-    for folder in ["INBOX", "Tanto/Outbox"] {
-        if !exist.iter().any(|f| f == folder) {
-            continue;
-        }
-        for uid in server.uids("support", folder) {
-            let flags = server.flags("support", folder, uid);
-            assert!(
-                !flags.iter().any(|f| f.starts_with("tanto-")),
-                "{folder} uid {uid}: {flags:?}"
-            );
-        }
-    }
 }
 
 fn a_reply_goes_out_once_and_the_team_sees_it_done_on(profile: Profile) {

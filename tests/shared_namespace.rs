@@ -238,6 +238,11 @@ fn doctor_shows_each_folders_rights_and_a_read_only_agent_is_told_the_missing_ri
     assert!(err.contains("lacks the IMAP right w"), "{err}");
     assert!(err.contains("shared/support/INBOX"), "{err}");
     assert!(!err.contains("PERMANENTFLAGS"), "{err}");
+    // A tag is refused the same way, not written to the log instead.
+    let refused = carol.run(&["tag", &id, "urgent"]);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{err}");
+    assert!(err.contains("lacks the IMAP right w"), "{err}");
     assert!(
         server
             .flags("support", "INBOX", 1)

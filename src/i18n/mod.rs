@@ -33,6 +33,8 @@ pub fn event_sentence(
         (K::Done, _, _) => "event.done",
         (K::Reopen, _, _) => "event.reopen",
         (K::Rule, _, _) => "event.rule",
+        (K::Tag, _, _) => "event.tag",
+        (K::Untag, _, _) => "event.untag",
         (K::Merge, _, _) => "event.merge",
         (K::Split, _, _) => "event.split",
         (K::Wait, _, _) => "event.wait",

@@ -58,6 +58,18 @@ impl Tanto {
         t
     }
 
+    /// Gives this agent the team's rules `rules`, in a rules file beside its config.
+    pub fn with_rules(self, rules: &str) -> Tanto {
+        std::fs::write(self.dir.join("rules.toml"), rules).expect("rules file");
+        let text = std::fs::read_to_string(&self.config).expect("config");
+        std::fs::write(
+            &self.config,
+            format!("{text}\n[team]\nrules = \"rules.toml\"\n"),
+        )
+        .expect("config");
+        self
+    }
+
     /// Makes this agent a supervisor.
     pub fn supervisor(self) -> Tanto {
         let text = std::fs::read_to_string(&self.config).expect("read config");
@@ -171,6 +183,51 @@ impl Tanto {
         let v = self.json(&["sync", "--once", "--json"]);
         v[0]["folders"][0].clone()
     }
+}
+
+/// Fails when the inbox or the outbox holds a keyword of tanto's (a server that keeps none:
+/// the log alone holds the state).
+pub fn no_tanto_keyword_on_the_server(server: &ImapServer) {
+    let exist = server.list("support");
+    for folder in ["INBOX", "Tanto/Outbox"] {
+        if !exist.iter().any(|f| f == folder) {
+            continue;
+        }
+        for uid in server.uids("support", folder) {
+            let flags = server.flags("support", folder, uid);
+            assert!(
+                !flags.iter().any(|f| f.starts_with("tanto-")),
+                "{folder} uid {uid}: {flags:?}"
+            );
+        }
+    }
+}
+
+/// The team's rules the rules tests use: a big customer's mail is tagged vip and goes to bob
+/// (nothing after it is looked at); a refund is tagged refund.
+pub const TEAM_RULES: &str = r#"
+[[rule]]
+name = "big customer"
+from = { glob = "*@big.example" }
+tag = "vip"
+assign = "bob"
+stop = true
+
+[[rule]]
+name = "refunds"
+subject = { regex = "refund|返金" }
+tag = "refund"
+"#;
+
+/// How many events of conversation `id`'s timeline in `t` (`show --json`) start with `text`.
+pub fn timeline_events(t: &Tanto, id: &str, text: &str) -> usize {
+    t.json(&["show", id, "--json"])["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter(|e| e["kind"] == "event")
+        .filter(|e| e["text"].as_str().is_some_and(|x| x.starts_with(text)))
+        .count()
 }
 
 /// True when `s` holds a character that could drive a terminal.

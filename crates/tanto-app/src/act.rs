@@ -21,7 +21,6 @@ use tanto_core::claims::{
     StoreResult,
 };
 use tanto_core::clock::now;
-use tanto_core::event::EventKind;
 use tanto_core::model::FlagUpdate;
 use tanto_core::status::{self, Status};
 use tanto_mail::activity::{self, Event};
@@ -212,20 +211,7 @@ impl Run<'_> {
         }
         // The inbox's SELECT of the sync just above serves (no second SELECT).
         let info = conn.select_if_needed(&state.folder)?;
-        if !info.custom_keywords() {
-            // A login given `lr` sees no \* either: that is a refusal, not a reason to go
-            // through the log (its records would override the team's keywords).
-            if let Ok(Some(rights)) = conn.my_rights(&state.folder) {
-                if !tanto_mail::imap::Right::Write.granted_by(&rights) {
-                    let folder = &state.folder;
-                    bail!(said!(
-                        "error.act.missing_write",
-                        folder = folder,
-                        rights = rights
-                    ));
-                }
-            }
-        }
+        may_write(conn, &info, &state.folder)?;
         if by_log(conn, &info) {
             sync_folder(conn, cache, &self.team, log_folder, FolderRole::Activity)?;
             // The log must be writable before anything changes on the server (its sync's
@@ -491,18 +477,7 @@ impl Run<'_> {
                     });
                 }
             };
-            // The log's UIDVALIDITY from the cache, or from the server when the folder was
-            // created just now (a base must name it, or it would stand by default).
-            let validity = match cache
-                .folder(&conv.mailbox, &log_folder, FolderRole::Activity)?
-                .uidvalidity
-            {
-                Some(v) => v,
-                None => conn
-                    .folder_status(&log_folder)?
-                    .and_then(|s| s.uidvalidity)
-                    .unwrap_or(0),
-            };
+            let validity = log_validity(conn, cache, &conv.mailbox, &log_folder)?;
             let base = tanto_core::log::base_value(validity, standing.map_or(0, |ls| ls.uid));
             let event = self
                 .event_for(conv, &plan, state.key.clone())
@@ -837,7 +812,7 @@ fn holder_idle(cache: &Cache, conv: &ConversationRow, holder: &str) -> anyhow::R
         .events(&conv.mailbox, &conv.id)?
         .into_iter()
         .rev()
-        .find(|e| e.kind != EventKind::Note);
+        .find(|e| !e.is_annotation());
     Ok(last
         .filter(|e| e.kind.starts_a_claim() && e.owner.as_deref() == Some(holder))
         .map(|e| (now() - e.at).max(0)))
@@ -885,12 +860,57 @@ pub(super) fn cache_appended(
     }
 }
 
+/// Refuses a login given only `lr` on `folder` (`info` its SELECT): it sees no `\*` either,
+/// and that is a refusal, not a reason to go through the log (its records would override the
+/// team's keywords).
+pub(super) fn may_write(
+    conn: &mut Conn,
+    info: &tanto_mail::imap::SelectInfo,
+    folder: &str,
+) -> anyhow::Result<()> {
+    if info.custom_keywords() {
+        return Ok(());
+    }
+    if let Ok(Some(rights)) = conn.my_rights(folder) {
+        if !tanto_mail::imap::Right::Write.granted_by(&rights) {
+            bail!(said!(
+                "error.act.missing_write",
+                folder = folder,
+                rights = rights
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The activity folder's UIDVALIDITY from the cache, or from the server when the folder was
+/// created just now (a record's base must name it, or it would stand by default).
+pub(super) fn log_validity(
+    conn: &mut Conn,
+    cache: &mut Cache,
+    mailbox: &str,
+    log_folder: &str,
+) -> anyhow::Result<u32> {
+    Ok(
+        match cache
+            .folder(mailbox, log_folder, FolderRole::Activity)?
+            .uidvalidity
+        {
+            Some(v) => v,
+            None => conn
+                .folder_status(log_folder)?
+                .and_then(|s| s.uidvalidity)
+                .unwrap_or(0),
+        },
+    )
+}
+
 /// True when the change is decided through the log (`core::log`): the server has no
 /// compare-and-set on flags, keeps no keywords of ours in the folder, or the folder already
 /// defines as many keywords as the smallest cap a server keeps durably (Dovecot's maildir:
 /// 26; past it a keyword lives only in the index, and an index rebuild loses it). Every
 /// agent reads the same FLAGS, so all switch together, and the count only grows.
-fn by_log(conn: &Conn, info: &tanto_mail::imap::SelectInfo) -> bool {
+pub(super) fn by_log(conn: &Conn, info: &tanto_mail::imap::SelectInfo) -> bool {
     !conn.caps.condstore || !info.custom_keywords() || keyword_budget_spent(info)
 }
 

@@ -147,7 +147,7 @@ fn reassign_returning(ctx: &Ctx, cache: &mut Cache, mailbox: &Mailbox) -> anyhow
             .events(&conv.mailbox, &conv.id)?
             .into_iter()
             .rev()
-            .find(|e| e.kind != EventKind::Note)
+            .find(|e| !e.is_annotation())
             .map(|e| e.kind);
         if !matches!(
             last_state_event,

@@ -115,7 +115,7 @@ fn next_candidate(
                     .events(&conv.mailbox, &conv.id)?
                     .into_iter()
                     .rev()
-                    .find(|e| e.kind != EventKind::Note)
+                    .find(|e| !e.is_annotation())
                     .is_some_and(|e| e.kind == EventKind::Release && e.at >= conv.last_received);
                 released.insert(conv.id.clone(), r);
                 r

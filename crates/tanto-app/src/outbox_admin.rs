@@ -168,6 +168,7 @@ fn log(
         base: None,
         keywords: None,
         into: None,
+        tags: None,
     };
     append_event(ctx, conn, mailbox, &q.envelope.subject, &event)?;
     let mut cache = ctx.cache()?;

@@ -6,7 +6,15 @@
 //! Why a keyword records "applied" (and not only an event): it sits on the message itself
 //! and goes in the same conditional STORE as the rules' own keywords, so "applied" and
 //! "what they did" can never be apart, and a second client's STORE fails on the MODSEQ. The
-//! `rule` event in the activity folder is the audit trail (and a rule's assignment's age).
+//! `rule` event in the activity folder is the audit trail (and a rule's assignment's age);
+//! readers count the first `rule` record about a message only (`cache::events`), so a second
+//! writer let through beside the first changes nothing anyone reads.
+//!
+//! Where the log decides (`act::by_log`: no keywords of ours, no CONDSTORE), the `rule` record
+//! is the decision itself, written for every message looked at (the log's `tanto-ruled`),
+//! with the tags: a change record (`core::log`, with the status and owner after it) when the
+//! rules change the state, a plain record otherwise. Of several clients' records about one
+//! message the first in the log counts and the rest are void.
 
 use std::path::Path;
 
@@ -78,7 +86,9 @@ pub fn apply_new(
         };
         for conv in cache.list(&filter)? {
             if let Some(s) = cache.state_message(&m.name, &conv.id)? {
-                if !rules::touched(&s.flags) {
+                // Before the batch is cut: a message the log says was looked at must not
+                // keep a newer one out of it.
+                if !rules::touched(&s.flags) && !cache.touched_in_log(&m.name, &s.key)? {
                     todo.push((conv.id, s));
                 }
             }
@@ -94,8 +104,9 @@ pub fn apply_new(
     }
     for (folder, items) in by_folder {
         let info = conn.select(&folder, None)?;
-        if !conn.caps.condstore || !info.custom_keywords() {
-            tracing::warn!("rules: {folder} has no compare-and-set on keywords; rules not applied");
+        super::act::may_write(conn, &info, &folder)?;
+        if super::act::by_log(conn, &info) {
+            out.extend(apply_by_log(ctx, cache, conn, m, &folder, &items)?);
             continue;
         }
         let uids: Vec<u32> = items.iter().map(|(_, s)| s.uid).collect();
@@ -106,11 +117,15 @@ pub fn apply_new(
             let Some(raw) = bodies.get(&state.uid) else {
                 continue;
             };
-            let verdict = rules::evaluate(rules, &mail_of(raw, rules));
+            let mail = mail_of(raw, rules);
+            let verdict = rules::evaluate(rules, &mail);
             if let Some(now) = apply_one(conn, state.uid, &verdict)? {
                 wrote = true;
                 if verdict.any() {
-                    log(ctx, conn, m, conv, state, &verdict, &now)?;
+                    let event = rule_event(ctx, conv, state, &verdict, &now);
+                    super::act::append_event(ctx, conn, m, &mail.subject, &event)?;
+                    // The inbox stays the selected folder for the next message's STORE.
+                    conn.select_if_needed(&state.folder)?;
                     out.push(Applied {
                         conversation: conv.clone(),
                         rules: verdict.matched.clone(),
@@ -163,16 +178,103 @@ fn apply_one(conn: &mut Conn, uid: u32, verdict: &Verdict) -> anyhow::Result<Opt
     Ok(None)
 }
 
-/// The `rule` event: which rules matched and what they did, with the state after.
-fn log(
+/// The rules on `items` (in `folder`) where the log decides: one `rule` record per message
+/// with the rules' tags; when they change the state, decided on the conversation's standing
+/// record like any change through the log, with the status and owner after them. Each client
+/// reads the log first and leaves alone what another client's record already covers; of
+/// records written at the same moment the first counts. What this client's records that
+/// count did is returned.
+fn apply_by_log(
     ctx: &Ctx,
+    cache: &mut Cache,
     conn: &mut Conn,
     m: &Mailbox,
+    folder: &str,
+    items: &[(String, StateMessage)],
+) -> anyhow::Result<Vec<Applied>> {
+    let rules = &ctx.config.rules;
+    let team = ctx.team(m);
+    let log_folder = &m.imap.activity_folder;
+    sync_folder(conn, cache, &team, log_folder, FolderRole::Activity)?;
+    let mut todo = Vec::new();
+    for (conv, state) in items {
+        if !cache.touched_in_log(&m.name, &state.key)? {
+            todo.push((conv, state));
+        }
+    }
+    if todo.is_empty() {
+        return Ok(Vec::new());
+    }
+    conn.ensure_folder(log_folder)?;
+    let validity = super::act::log_validity(conn, cache, &m.name, log_folder)?;
+    conn.select(folder, None)?;
+    let uids: Vec<u32> = todo.iter().map(|(_, s)| s.uid).collect();
+    let bodies: std::collections::HashMap<u32, Vec<u8>> =
+        conn.fetch_bodies(&uids)?.into_iter().collect();
+    let mut written = Vec::new();
+    for (conv, state) in todo {
+        let Some(raw) = bodies.get(&state.uid) else {
+            continue;
+        };
+        let mail = mail_of(raw, rules);
+        let verdict = rules::evaluate(rules, &mail);
+        let standing = cache.log_state(&m.name, conv)?;
+        let flags = tanto_core::log::effective_flags(
+            &state.flags,
+            standing
+                .as_ref()
+                .filter(|ls| ls.about == state.key)
+                .map(|ls| (ls.status, ls.owner.as_deref())),
+            state.rules_noise,
+        );
+        let after = rules::flags_after(&flags, &verdict.actions);
+        let same = |f: &[String]| (status::status_of(f, state.rules_noise), status::owner(f));
+        let event = rule_event(ctx, conv, state, &verdict, &after).with_tags(&verdict.actions.tags);
+        let event = if same(&after) == same(&flags) {
+            // No change of state (tags only, or no rule matched): no change record, so that
+            // the conversation's standing record (an older message's done, whose agent the
+            // customer's return goes back to) stays where it is.
+            event.with_state(None, None)
+        } else {
+            event.with_base(tanto_core::log::base_value(
+                validity,
+                standing.map_or(0, |ls| ls.uid),
+            ))
+        };
+        let uid = super::act::append_event(ctx, conn, m, &mail.subject, &event)?;
+        written.push((conv, state, verdict, uid));
+    }
+    // The log up to our records: which of them stand is decided there.
+    sync_folder(conn, cache, &team, log_folder, FolderRole::Activity)?;
+    let mut out = Vec::new();
+    for (conv, state, verdict, uid) in written {
+        let agent = &ctx.config.agent.id;
+        let uid = match uid {
+            Some(u) => Some(u),
+            None => {
+                cache.newest_record((&m.name, log_folder), &state.key, agent, &EventKind::Rule)?
+            }
+        };
+        let Some(uid) = uid else { continue };
+        if verdict.any() && cache.record_void(log_folder, &m.name, uid)? == Some(false) {
+            out.push(Applied {
+                conversation: conv.clone(),
+                rules: verdict.matched,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The `rule` event: which rules matched and what they did (or that none matched), with the
+/// state after (`flags`).
+fn rule_event(
+    ctx: &Ctx,
     conv: &str,
     state: &StateMessage,
     verdict: &Verdict,
     flags: &[String],
-) -> anyhow::Result<()> {
+) -> Event {
     let a = &verdict.actions;
     let mut did = Vec::new();
     if a.noise {
@@ -188,25 +290,19 @@ fn log(
         did.push(format!("tags {}", a.tags.join(", ")));
     }
     let names: Vec<String> = verdict.matched.iter().map(|n| format!("{n:?}")).collect();
-    let text = format!("rules {}: {}", names.join(", "), did.join("; "));
+    let text = if verdict.any() {
+        format!("rules {}: {}", names.join(", "), did.join("; "))
+    } else {
+        "no rule matched".to_string()
+    };
     let st = status::status_of(flags, state.rules_noise);
     let owner = status::owner(flags);
-    let event = Event::new(
+    Event::new(
         EventKind::Rule,
         &ctx.config.agent.id,
         &state.key,
         conv,
         text,
     )
-    .with_state(Some(st.as_str()), owner.as_deref());
-    let subject = mime_subject(conn, state.uid).unwrap_or_default();
-    super::act::append_event(ctx, conn, m, &subject, &event)?;
-    // The inbox stays the selected folder for the next message's STORE.
-    conn.select_if_needed(&state.folder)?;
-    Ok(())
-}
-
-fn mime_subject(conn: &mut Conn, uid: u32) -> Option<String> {
-    let raw = conn.fetch_header_fields(uid, "SUBJECT").ok()??;
-    mime::header_field(&raw, "subject")
+    .with_state(Some(st.as_str()), owner.as_deref())
 }

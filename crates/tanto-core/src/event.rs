@@ -41,6 +41,10 @@ pub enum EventKind {
     Away,
     /// The agent is on duty again.
     Back,
+    /// Tags put on a conversation through the log (a server that keeps no keywords of ours).
+    Tag,
+    /// Tags taken off a conversation through the log.
+    Untag,
     /// A kind this version does not know (written by a newer tanto or another tool).
     Other(String),
 }
@@ -70,6 +74,8 @@ impl EventKind {
             EventKind::Wake => "wake",
             EventKind::Away => "away",
             EventKind::Back => "back",
+            EventKind::Tag => "tag",
+            EventKind::Untag => "untag",
             EventKind::Other(s) => s,
         }
     }
@@ -98,8 +104,16 @@ impl EventKind {
             "wake" => EventKind::Wake,
             "away" => EventKind::Away,
             "back" => EventKind::Back,
+            "tag" => EventKind::Tag,
+            "untag" => EventKind::Untag,
             _ => EventKind::Other(s.trim().to_string()),
         }
+    }
+
+    /// True for the events that change no conversation's state (notes, tags): passed over
+    /// where the last state event decides (how old a claim is, why it came back).
+    pub fn is_annotation(&self) -> bool {
+        matches!(self, EventKind::Note | EventKind::Tag | EventKind::Untag)
     }
 
     /// True for the events that make their `owner` the holder of a claim (the ones a claim's
@@ -153,6 +167,8 @@ mod tests {
             EventKind::Wake,
             EventKind::Away,
             EventKind::Back,
+            EventKind::Tag,
+            EventKind::Untag,
         ] {
             assert_eq!(EventKind::parse(k.as_str()), k);
         }

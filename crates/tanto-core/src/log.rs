@@ -101,9 +101,60 @@ pub fn effective_flags(
     out
 }
 
+/// What a log record does to a conversation's tags (`tag` adds; `untag` removes; a standing
+/// `rule` record adds its rules' tags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagChange {
+    Add,
+    Remove,
+}
+
+/// A conversation's tags after its tag records, walked in UID order from the tags its
+/// keywords give (`start`), sorted, once each; and for each record whether it changed them.
+/// Every reader walks the same records in the same order, so two agents tagging at once
+/// read one tag, and only the record that landed first counts as the one that added it.
+pub fn fold_tags<'a>(
+    start: &[String],
+    records: impl IntoIterator<Item = (TagChange, &'a [String])>,
+) -> (Vec<String>, Vec<bool>) {
+    let mut tags: std::collections::BTreeSet<String> =
+        start.iter().map(|t| t.to_ascii_lowercase()).collect();
+    let changed = records
+        .into_iter()
+        .map(|(change, names)| {
+            names.iter().fold(false, |any, n| {
+                let n = n.to_ascii_lowercase();
+                any | match change {
+                    TagChange::Add => tags.insert(n),
+                    TagChange::Remove => tags.remove(&n),
+                }
+            })
+        })
+        .collect();
+    (tags.into_iter().collect(), changed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_fold_in_log_order_and_only_the_first_of_two_equal_records_changes_anything() {
+        let refund = ["refund".to_string()];
+        let both = ["vip".to_string(), "refund".to_string()];
+        let (tags, changed) = fold_tags(
+            &["old".to_string()],
+            [
+                (TagChange::Add, &refund[..]),
+                (TagChange::Add, &refund[..]),
+                (TagChange::Add, &both[..]),
+                (TagChange::Remove, &["old".to_string()][..]),
+                (TagChange::Remove, &["old".to_string()][..]),
+            ],
+        );
+        assert_eq!(tags, ["refund", "vip"]);
+        assert_eq!(changed, [true, false, true, true, false]);
+    }
 
     #[test]
     fn the_first_record_on_a_base_stands_and_later_ones_on_it_are_void() {

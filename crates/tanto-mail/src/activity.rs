@@ -20,10 +20,13 @@ pub const H_INTO: &str = "X-Tanto-Into";
 
 /// The fields the sync fetches from the activity folder.
 pub const FETCH_FIELDS: &str = "DATE SUBJECT MESSAGE-ID X-TANTO-AGENT X-TANTO-EVENT X-TANTO-ABOUT \
-     X-TANTO-CONVERSATION X-TANTO-STATUS X-TANTO-OWNER X-TANTO-BASE X-TANTO-KEYWORDS X-TANTO-INTO";
+     X-TANTO-CONVERSATION X-TANTO-STATUS X-TANTO-OWNER X-TANTO-BASE X-TANTO-KEYWORDS X-TANTO-INTO \
+     X-TANTO-TAGS";
 
 /// On a mark record (`core::log` for an outbox message): the message's keywords after it.
 pub const H_KEYWORDS: &str = "X-Tanto-Keywords";
+/// On a tag, untag or rule record: the tag names it puts on or takes off (space-separated).
+pub const H_TAGS: &str = "X-Tanto-Tags";
 
 /// One event, as written and as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +50,8 @@ pub struct Event {
     pub keywords: Option<String>,
     /// On a merge: the id (without brackets) the conversation of `about` joins.
     pub into: Option<String>,
+    /// On a tag, untag or rule record: the tag names (space-separated).
+    pub tags: Option<String>,
 }
 
 impl Event {
@@ -71,7 +76,14 @@ impl Event {
             base: None,
             keywords: None,
             into: None,
+            tags: None,
         }
+    }
+
+    /// A tag, untag or rule record's tag names (none: nothing is written).
+    pub fn with_tags(mut self, tags: &[String]) -> Event {
+        self.tags = (!tags.is_empty()).then(|| tags.join(" "));
+        self
     }
 
     /// A merge's other side: the id the conversation of `about` joins.
@@ -124,6 +136,8 @@ pub fn describe(
         (K::Back, Some(o), _) if o != agent => format!("{agent} marked {o} back on duty"),
         (K::Away, _, _) => format!("{agent} is away"),
         (K::Back, _, _) => format!("{agent} is back on duty"),
+        (K::Tag, _, _) => format!("{agent} tagged it"),
+        (K::Untag, _, _) => format!("{agent} took a tag off"),
         (k, _, _) => format!("{agent}: {k}"),
     }
 }
@@ -183,6 +197,9 @@ pub fn build(
     }
     if let Some(i) = &event.into {
         b = b.raw_header(header(H_INTO, &format!("<{i}>")));
+    }
+    if let Some(t) = &event.tags {
+        b = b.raw_header(header(H_TAGS, t));
     }
     let mut body = event.text.clone();
     if event.kind != EventKind::Note {
@@ -299,6 +316,15 @@ pub fn parse(block: &[u8], text: &str, at: i64) -> Option<Event> {
             .map(|a| crate::sanitize::single_line(&crate::mime::decode_header_field(a.as_bytes())))
             .map(|a| a.trim().trim_matches(|c| c == '<' || c == '>').to_string())
             .filter(|a| !a.is_empty()),
+        // Only names a tag may have count (a record from another tool could hold anything).
+        tags: header_value(block, H_TAGS)
+            .map(|t| {
+                t.split_whitespace()
+                    .filter(|n| tanto_core::rules::valid_tag(n))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .filter(|t| !t.is_empty()),
     })
 }
 
@@ -320,6 +346,7 @@ mod tests {
             base: Some("7/12".into()),
             keywords: None,
             into: Some("q0@customer.example".into()),
+            tags: Some("vip refund".into()),
         };
         let raw =
             build(&e, "support@example.com", "Alice Sato", "商品が届きません").expect("build");
@@ -403,6 +430,7 @@ mod tests {
                 base: None,
                 keywords: None,
                 into: None,
+                tags: None,
             };
             let raw = build(&e, "support@example.com", "", "s").expect("build");
             let end = raw

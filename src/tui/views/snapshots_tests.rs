@@ -325,6 +325,28 @@ fn the_reader_shows_mail_notes_and_events() {
 }
 
 #[test]
+fn the_reader_shows_a_tag_put_through_the_log_in_english_and_japanese() {
+    use crate::i18n::{with_lang, Lang};
+    let mut view = sample_view();
+    let mut tagged = view.timeline[1].clone();
+    tagged.event = Some(EventKind::Tag);
+    tagged.subject = "alice tagged it vip".into();
+    tagged.text = tagged.subject.clone();
+    view.timeline.push(tagged);
+    let shown = |lang| {
+        with_lang(lang, || {
+            let mut s = state(sample_rows());
+            open_reader(&mut s, "a1b2c3d4", "Cannot log in", view.clone());
+            render(&s, 80, 30)
+        })
+    };
+    let en = shown(Lang::En);
+    assert!(en.contains("alice tagged it vip"), "{en}");
+    let ja = shown(Lang::Ja);
+    assert!(ja.contains("alice がタグを付けました"), "{ja}");
+}
+
+#[test]
 fn the_help_is_generated_from_the_keymap() {
     let mut s = state(sample_rows());
     s.overlay = Some(Overlay::Help { scroll: 0 });

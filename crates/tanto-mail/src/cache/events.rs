@@ -24,6 +24,15 @@ pub struct EventRow {
     pub uid: u32,
 }
 
+impl EventRow {
+    /// True for an event that changed no state: a note, a tag, or a rule record without a
+    /// status (the rules only tagged, or none matched). Where the last state event decides
+    /// (how old a claim is, whether a done came back), it is passed over.
+    pub fn is_annotation(&self) -> bool {
+        self.kind.is_annotation() || (self.kind == EventKind::Rule && self.status.is_none())
+    }
+}
+
 /// A conversation's standing record in the log (see `core::log`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogState {
@@ -48,8 +57,8 @@ fn insert_event(
 ) -> rusqlite::Result<usize> {
     conn.prepare_cached(
         "INSERT INTO events (folder_id, uid, mailbox, about, conversation, kind, agent, at,
-            status, owner, text, base, mentions, into_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+            status, owner, text, base, mentions, into_key, tags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (folder_id, uid) DO NOTHING",
     )?
     .execute(params![
@@ -66,7 +75,8 @@ fn insert_event(
         e.text,
         e.base,
         mentions_of(e),
-        e.into
+        e.into,
+        e.tags
     ])
 }
 
@@ -97,9 +107,13 @@ fn decide_log(
     for conv in convs {
         let recs: Vec<(u32, String, String, String, Option<String>)> = tx
             .prepare_cached(
-                "SELECT uid, base, about, status, owner FROM events
+                "SELECT uid, base, about, status, owner FROM events e
                  WHERE folder_id = ?1 AND conversation = ?2 AND base IS NOT NULL
                      AND status IS NOT NULL AND kind != 'mark'
+                     AND NOT (kind = 'rule' AND EXISTS (SELECT 1 FROM events r
+                         WHERE r.mailbox = e.mailbox AND r.about = e.about
+                             AND +r.folder_id = e.folder_id AND r.kind = 'rule'
+                             AND +r.uid < e.uid))
                  ORDER BY uid",
             )?
             .query_map(params![folder.id, conv], |r| {
@@ -142,6 +156,28 @@ fn decide_log(
         }
     }
     Ok(changed)
+}
+
+/// Voids every `rule` record about one of `abouts` but the first in the folder's UID order:
+/// the rules act once per message, so a second client's record (two writers let through at
+/// once, or two clients of a server without keywords) says nothing, for every reader alike.
+fn void_later_rule_records(
+    tx: &rusqlite::Transaction<'_>,
+    mailbox: &str,
+    folder_id: i64,
+    abouts: &std::collections::BTreeSet<&str>,
+) -> rusqlite::Result<()> {
+    for about in abouts {
+        tx.prepare_cached(
+            // `+`: by the message's index (a few rows), not a walk of the folder's UIDs.
+            "UPDATE events SET void = 1
+             WHERE mailbox = ?2 AND about = ?3 AND +folder_id = ?1 AND kind = 'rule'
+                 AND +uid > (SELECT MIN(uid) FROM events
+                     WHERE mailbox = ?2 AND about = ?3 AND +folder_id = ?1 AND kind = 'rule')",
+        )?
+        .execute(params![folder_id, mailbox, about])?;
+    }
+    Ok(())
 }
 
 /// The conversation's standing log record, if the log decides it.
@@ -198,6 +234,12 @@ impl Cache {
             for (uid, at, e) in events {
                 added += insert_event(&tx, folder.id, *uid, &team.mailbox, e, *at)?;
             }
+            let ruled: std::collections::BTreeSet<&str> = events
+                .iter()
+                .filter(|(_, _, e)| e.kind == EventKind::Rule)
+                .map(|(_, _, e)| e.about.as_str())
+                .collect();
+            void_later_rule_records(&tx, &team.mailbox, folder.id, &ruled)?;
             let logged: std::collections::BTreeSet<String> = events
                 .iter()
                 .filter(|(_, _, e)| e.base.is_some())
@@ -263,6 +305,10 @@ impl Cache {
             )?;
             if let Some((mailbox, e)) = put {
                 insert_event(&tx, folder_id, uid, mailbox, e, 0)?;
+                if e.kind == EventKind::Rule {
+                    let about = std::collections::BTreeSet::from([e.about.as_str()]);
+                    void_later_rule_records(&tx, mailbox, folder_id, &about)?;
+                }
             }
             bump(&tx)?;
             tx.commit()
@@ -327,6 +373,42 @@ impl Cache {
             .and_then(|mut st| {
                 st.query_row(params![mailbox, folder, conv, agent, base], |r| r.get(0))
             })
+            .map_err(|e| self.err(e))
+    }
+
+    /// The newest record of `kind` by `agent` about the message `about` in the activity
+    /// folder `folder`: the UID of one just appended, for a server that does not say it.
+    pub fn newest_record(
+        &self,
+        (mailbox, folder): (&str, &str),
+        about: &str,
+        agent: &str,
+        kind: &EventKind,
+    ) -> Result<Option<u32>> {
+        self.conn
+            .prepare_cached(
+                "SELECT MAX(e.uid) FROM events e JOIN folders f ON f.id = e.folder_id
+                 WHERE f.mailbox = ?1 AND f.name = ?2 AND e.about = ?3 AND e.agent = ?4
+                     AND e.kind = ?5",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![mailbox, folder, about, agent, kind.as_str()], |r| {
+                    r.get(0)
+                })
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// True when the log has a standing record that touched the message `about`: a change of
+    /// its state (a record with a base), a rule record, or a tag record. Where the log
+    /// decides, that is what the rules ask before acting (keywords say it elsewhere).
+    pub fn touched_in_log(&self, mailbox: &str, about: &str) -> Result<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT 1 FROM events WHERE mailbox = ?1 AND about = ?2 AND void = 0
+                     AND (base IS NOT NULL OR kind IN ('rule', 'tag', 'untag'))",
+            )
+            .and_then(|mut st| st.exists(params![mailbox, about]))
             .map_err(|e| self.err(e))
     }
 

@@ -148,27 +148,42 @@ impl Cache {
         r.map_err(|e| self.err(e))
     }
 
-    /// The tags of a conversation: every `tanto-tag-<name>` keyword on any of its messages
-    /// (sorted, once each).
+    /// The tags of a conversation: every `tanto-tag-<name>` keyword on any of its messages,
+    /// then its tag records in the log's order (`core::log::fold_tags`); sorted, once each.
     pub fn tags(&self, mailbox: &str, conv: &str) -> Result<Vec<String>> {
         let r: rusqlite::Result<Vec<String>> = (|| {
-            // LIKE is case-insensitive for ASCII, as keywords are.
-            let mut st = self.conn.prepare_cached(
-                "SELECT flags FROM messages
-                 WHERE mailbox = ?1 AND conv = ?2 AND flags LIKE '%tanto-tag-%'",
-            )?;
-            let rows = st.query_map(params![mailbox, conv], |r| r.get::<_, String>(0))?;
-            let mut flags = Vec::new();
-            for f in rows {
-                flags.extend(f?.split(' ').map(str::to_string));
-            }
-            Ok(tanto_core::rules::tags_of(&flags))
+            let key = (mailbox.to_string(), conv.to_string());
+            let records = tag_records(&self.conn)?.remove(&key).unwrap_or_default();
+            Ok(fold(&keyword_tags(&self.conn, mailbox, conv)?, &records))
+        })();
+        r.map_err(|e| self.err(e))
+    }
+
+    /// True when the tag record at `uid` of the activity folder `log_folder_id` changed its
+    /// conversation's tags; false when they were already so (another agent's record came
+    /// first), or when it is no standing tag record of that conversation.
+    pub fn tag_record_counted(
+        &self,
+        mailbox: &str,
+        conv: &str,
+        log_folder_id: i64,
+        uid: u32,
+    ) -> Result<bool> {
+        let r: rusqlite::Result<bool> = (|| {
+            let key = (mailbox.to_string(), conv.to_string());
+            let records = tag_records(&self.conn)?.remove(&key).unwrap_or_default();
+            let (_, changed) = fold_all(&keyword_tags(&self.conn, mailbox, conv)?, &records);
+            Ok(records
+                .iter()
+                .zip(changed)
+                .any(|((place, ..), c)| *place == (log_folder_id, uid) && c))
         })();
         r.map_err(|e| self.err(e))
     }
 
     /// The tags of every tagged conversation, by (mailbox, conversation id), read in one pass
-    /// over the messages' index (a whole list's tags without a lookup per conversation).
+    /// over the messages' index and one over the log's tag records (a whole list's tags
+    /// without a lookup per conversation).
     pub fn all_tags(&self) -> Result<std::collections::HashMap<(String, String), Vec<String>>> {
         let r: rusqlite::Result<_> = (|| {
             let mut st = self.conn.prepare_cached(
@@ -191,10 +206,15 @@ impl Cache {
                     .or_default()
                     .extend(f.split(' ').map(str::to_string));
             }
-            Ok(flags
+            let mut tags: std::collections::HashMap<(String, String), Vec<String>> = flags
                 .into_iter()
                 .map(|(k, f)| (k, tanto_core::rules::tags_of(&f)))
-                .collect())
+                .collect();
+            for (key, records) in tag_records(&self.conn)? {
+                let start = tags.get(&key).cloned().unwrap_or_default();
+                tags.insert(key, fold(&start, &records));
+            }
+            Ok(tags)
         })();
         r.map_err(|e| self.err(e))
     }
@@ -332,4 +352,79 @@ pub struct OutsideReply {
     pub at: i64,
     /// The customer's newest mail, which the reply answers.
     pub answered: Option<String>,
+}
+
+/// A log record's place (activity folder, UID), its effect on its conversation's tags, and
+/// the names.
+type TagRecord = ((i64, u32), tanto_core::log::TagChange, Vec<String>);
+
+/// Every standing tag, untag and rule record naming tags, by (mailbox, conversation) in the
+/// log's order. A record belongs where the message it is about is now (threads join and
+/// split), or to the conversation it names when that message is not in the mailbox.
+fn tag_records(
+    conn: &rusqlite::Connection,
+) -> rusqlite::Result<std::collections::HashMap<(String, String), Vec<TagRecord>>> {
+    use tanto_core::log::TagChange;
+    let mut st = conn.prepare_cached(
+        "SELECT e.mailbox,
+                COALESCE((SELECT t.conv FROM thread_ids t
+                          WHERE t.mailbox = e.mailbox AND t.msgid = e.about),
+                         e.conversation),
+                e.kind, e.tags, e.folder_id, e.uid
+         FROM events e
+         WHERE e.tags IS NOT NULL AND e.void = 0 AND e.kind IN ('tag', 'untag', 'rule')
+         ORDER BY e.folder_id, e.uid",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            (r.get::<_, i64>(4)?, r.get::<_, u32>(5)?),
+        ))
+    })?;
+    let mut out: std::collections::HashMap<(String, String), Vec<TagRecord>> = Default::default();
+    for row in rows {
+        let (mailbox, conv, kind, tags, place) = row?;
+        let change = if kind == "untag" {
+            TagChange::Remove
+        } else {
+            TagChange::Add
+        };
+        let names = tags.split_whitespace().map(str::to_string).collect();
+        out.entry((mailbox, conv))
+            .or_default()
+            .push((place, change, names));
+    }
+    Ok(out)
+}
+
+/// The tags after `records`, from the keywords' `start`, and whether each record changed them.
+fn fold_all(start: &[String], records: &[TagRecord]) -> (Vec<String>, Vec<bool>) {
+    tanto_core::log::fold_tags(start, records.iter().map(|(_, c, n)| (*c, n.as_slice())))
+}
+
+/// The tags after `records`, from the keywords' `start`.
+fn fold(start: &[String], records: &[TagRecord]) -> Vec<String> {
+    fold_all(start, records).0
+}
+
+/// The tags the keywords on a conversation's messages give.
+fn keyword_tags(
+    conn: &rusqlite::Connection,
+    mailbox: &str,
+    conv: &str,
+) -> rusqlite::Result<Vec<String>> {
+    // LIKE is case-insensitive for ASCII, as keywords are.
+    let mut st = conn.prepare_cached(
+        "SELECT flags FROM messages
+         WHERE mailbox = ?1 AND conv = ?2 AND flags LIKE '%tanto-tag-%'",
+    )?;
+    let rows = st.query_map(params![mailbox, conv], |r| r.get::<_, String>(0))?;
+    let mut flags = Vec::new();
+    for f in rows {
+        flags.extend(f?.split(' ').map(str::to_string));
+    }
+    Ok(tanto_core::rules::tags_of(&flags))
 }

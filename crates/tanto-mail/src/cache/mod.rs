@@ -25,6 +25,8 @@ mod tab_query;
 mod thread;
 
 #[cfg(test)]
+mod log_tags_tests;
+#[cfg(test)]
 mod perf_tests;
 
 use std::path::{Path, PathBuf};

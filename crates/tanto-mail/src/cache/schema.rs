@@ -292,6 +292,13 @@ CREATE INDEX events_mentions ON events (mentions) WHERE mentions != '';
 ALTER TABLE events ADD COLUMN into_key TEXT;
 CREATE INDEX events_into ON events (mailbox, into_key) WHERE into_key IS NOT NULL;
 "#,
+    // v19: the tags a tag, untag or rule record names (`X-Tanto-Tags`): where the server keeps
+    // no keywords of ours, a conversation's tags are folded from these records in log order.
+    // Earlier records have none (tags were keywords only), so nothing is read again.
+    r#"
+ALTER TABLE events ADD COLUMN tags TEXT;
+CREATE INDEX events_tags ON events (folder_id, uid) WHERE tags IS NOT NULL;
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end
