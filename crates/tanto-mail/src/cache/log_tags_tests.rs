@@ -163,3 +163,47 @@ fn a_rule_record_that_changed_no_state_is_passed_over_like_a_note() {
         .expect("events");
     assert!(c.events("support", &conv).expect("events")[0].is_annotation());
 }
+
+/// The TUI's `tag:NAME` filter finds what the log tagged, as `Cache::tags` folds it: the
+/// newest record naming the tag decides, over the keyword too.
+#[test]
+fn a_tab_narrowed_to_a_tag_follows_the_log_records() {
+    use crate::cache::TabQuery;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut c, conv, log) = one_message(dir.path());
+    let listed = |c: &Cache, tag: &str| {
+        let q = TabQuery {
+            tag: Some(tag.to_string()),
+            ..TabQuery::default()
+        };
+        let window = c.list_window(&q, "alice", 0, 10).expect("window").len();
+        let counted = c.count_tab(&q).expect("count");
+        assert_eq!(window as u64, counted, "{tag}");
+        assert_eq!(
+            c.tags("support", &conv)
+                .expect("tags")
+                .contains(&tag.to_string()),
+            window == 1,
+            "the filter and the tags agree on {tag}"
+        );
+        window
+    };
+    assert_eq!(listed(&c, "vip"), 0);
+    let add = |c: &mut Cache, uid: u32, kind: EventKind, tags: &[&str]| {
+        c.add_events(
+            &team(),
+            &log,
+            &[(uid, 100, record(kind, "alice", &conv, tags))],
+        )
+        .expect("events");
+    };
+    add(&mut c, 1, EventKind::Tag, &["vip", "billing"]);
+    assert_eq!(listed(&c, "vip"), 1);
+    assert_eq!(listed(&c, "billing"), 1);
+    assert_eq!(listed(&c, "vi"), 0, "whole names only");
+    add(&mut c, 2, EventKind::Untag, &["vip"]);
+    assert_eq!(listed(&c, "vip"), 0);
+    assert_eq!(listed(&c, "billing"), 1);
+    add(&mut c, 3, EventKind::Rule, &["vip"]);
+    assert_eq!(listed(&c, "vip"), 1, "a rule's tag counts");
+}

@@ -181,13 +181,13 @@ impl Cache {
         r.map_err(|e| self.err(e))
     }
 
-    /// The tags of every tagged conversation, by (mailbox, conversation id), read in one pass
-    /// over the messages' index and one over the log's tag records (a whole list's tags
+    /// The tags of every tagged conversation, by (mailbox, conversation id), read from the
+    /// index of tagged messages and one pass over the log's tag records (a whole list's tags
     /// without a lookup per conversation).
     pub fn all_tags(&self) -> Result<std::collections::HashMap<(String, String), Vec<String>>> {
         let r: rusqlite::Result<_> = (|| {
             let mut st = self.conn.prepare_cached(
-                "SELECT mailbox, conv, flags FROM messages INDEXED BY messages_conv
+                "SELECT mailbox, conv, flags FROM messages INDEXED BY messages_tagged
                  WHERE flags LIKE '%tanto-tag-%'",
             )?;
             let rows = st.query_map([], |r| {

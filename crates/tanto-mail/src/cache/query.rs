@@ -318,9 +318,8 @@ impl Cache {
     pub fn personal_marks(&self, me: &str) -> Result<PersonalMarks> {
         let r: rusqlite::Result<PersonalMarks> = (|| {
             // Unread: mail newer than the agent's last look at its conversation, else than
-            // their start on this cache. Only mail after the start can be, so one pass over
-            // the covering index finds the candidates (the Message-ID, not in the index, is
-            // read for those alone), and the looks decide in memory.
+            // their start on this cache. Only mail after the start can be: a range of the
+            // arrival index finds the candidates, and the looks decide in memory.
             let start: Option<i64> = self
                 .conn
                 .query_row(
@@ -347,7 +346,7 @@ impl Cache {
                 }
                 let mut st = self.conn.prepare_cached(
                     "SELECT m.mailbox, m.conv, MAX(m.internal_date) FROM messages m
-                       INDEXED BY messages_conv
+                       INDEXED BY messages_arrival
                       WHERE m.internal_date > ?2
                         AND (m.message_id IS NULL
                              OR m.message_id NOT LIKE 'tanto.' || m.conv || '.' || ?1 || '.%')

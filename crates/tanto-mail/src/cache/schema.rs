@@ -299,6 +299,14 @@ CREATE INDEX events_into ON events (mailbox, into_key) WHERE into_key IS NOT NUL
 ALTER TABLE events ADD COLUMN tags TEXT;
 CREATE INDEX events_tags ON events (folder_id, uid) WHERE tags IS NOT NULL;
 "#,
+    // v20: the few messages that carry a tag keyword, so that a list's tags and a tag filter
+    // read those alone instead of every message's flags; mail by arrival, so that what is
+    // unread to an agent (only mail after their start can be) is a range, not a scan of
+    // every message (2.3 MB of page cache per `tanto list --json` at 10k messages, each).
+    r#"
+CREATE INDEX messages_tagged ON messages (mailbox, conv, flags) WHERE flags LIKE '%tanto-tag-%';
+CREATE INDEX messages_arrival ON messages (internal_date);
+"#,
 ];
 
 /// The secondary indexes a bulk load into an empty cache drops and builds again at its end
@@ -312,6 +320,7 @@ pub const BULK_INDEXES: &[(&str, &str)] = &[
         "messages_subject",
         "messages (mailbox, subject_norm, customer, tdate, thread_key)",
     ),
+    ("messages_arrival", "messages (internal_date)"),
     ("thread_ids_conv", "thread_ids (mailbox, conv)"),
     ("conversations_id", "conversations (id)"),
     (

@@ -113,15 +113,41 @@ impl TabQuery {
         }
         if let Some(tag) = &self.tag {
             // Keywords are atoms split by spaces; LIKE matches ASCII case-insensitively, as
-            // IMAP keywords compare. The covering index holds the flags: its scan reads no
-            // message rows (as `Cache::all_tags`).
+            // IMAP keywords compare. The index of tagged messages holds the flags: its scan
+            // reads no other message (as `Cache::all_tags`). Where the log holds tags (servers without
+            // keywords), the newest record naming the tag decides, as `Cache::tags` folds
+            // them: a `tag` or `rule` adds it, an `untag` takes it away, keyword or not.
             let kw = p.bind(format!(
                 "% {} %",
                 like_escaped(&tanto_core::rules::tag_keyword(tag))
             ));
+            let name = p.bind(format!("% {} %", like_escaped(tag)));
+            let last = format!(
+                "SELECT mailbox, conv, kind FROM (
+                   SELECT e.mailbox,
+                          COALESCE((SELECT t.conv FROM thread_ids t
+                                     WHERE t.mailbox = e.mailbox AND t.msgid = e.about),
+                                   e.conversation) AS conv,
+                          e.kind,
+                          ROW_NUMBER() OVER (PARTITION BY e.mailbox,
+                                               COALESCE((SELECT t.conv FROM thread_ids t
+                                                          WHERE t.mailbox = e.mailbox
+                                                            AND t.msgid = e.about),
+                                                        e.conversation)
+                                             ORDER BY e.folder_id DESC, e.uid DESC) AS n
+                   FROM events e
+                   WHERE e.tags IS NOT NULL AND e.void = 0
+                     AND e.kind IN ('tag', 'untag', 'rule')
+                     AND ' ' || e.tags || ' ' LIKE {name} ESCAPE '\\')
+                 WHERE n = 1"
+            );
             sql.push_str(&format!(
-                " AND (c.mailbox, c.id) IN (SELECT mailbox, conv FROM messages
-                    INDEXED BY messages_conv WHERE ' ' || flags || ' ' LIKE {kw} ESCAPE '\\')"
+                " AND ((c.mailbox, c.id) IN (SELECT mailbox, conv FROM ({last}) WHERE kind != 'untag')
+                    OR ((c.mailbox, c.id) IN (SELECT mailbox, conv FROM messages
+                          INDEXED BY messages_tagged WHERE flags LIKE '%tanto-tag-%'
+                            AND ' ' || flags || ' ' LIKE {kw} ESCAPE '\\')
+                        AND (c.mailbox, c.id) NOT IN (SELECT mailbox, conv FROM ({last})
+                                                     WHERE kind = 'untag')))"
             ));
         }
         if let Some(pattern) = self.text_pattern() {
