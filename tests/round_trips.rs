@@ -131,3 +131,26 @@ fn on_a_warm_session_a_claim_costs_three_round_trips_and_no_login() {
     let (_, conns4) = tanto_mail::imap::traffic();
     assert!(conns4 > conns3, "a new login after the restart");
 }
+
+/// A first sync keeps every FETCH batch in flight: its round trips do not grow with the
+/// mailbox (2,500 messages are four batches; with three in flight the fourth waited for
+/// the first's answer, a round trip more, and one per three batches beyond).
+#[test]
+fn a_first_sync_costs_the_same_round_trips_for_two_messages_or_2500() {
+    let first_sync = |n: usize| {
+        let server = Dovecot::start();
+        let msgs: Vec<Vec<u8>> = (0..n).map(|i| sample_message(10 + i, None)).collect();
+        server.append_many("support", "INBOX", &msgs);
+        let root = tempfile::tempdir().expect("tempdir");
+        let t = Tanto::new(&server, root.path(), "alice");
+        let (code, rt, conns) = traced(&t, &["sync", "--once"]);
+        assert_eq!((code, conns), (0, 1), "{n} messages");
+        assert_eq!(
+            t.json(&["list", "--json"]).as_array().map(Vec::len),
+            Some(n)
+        );
+        rt
+    };
+    let (small, big) = (first_sync(2), first_sync(2500));
+    assert_eq!(big, small, "2 messages: {small} round trips; 2,500: {big}");
+}
