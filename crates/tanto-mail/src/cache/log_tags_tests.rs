@@ -179,13 +179,16 @@ fn a_tab_narrowed_to_a_tag_follows_the_log_records() {
         let window = c.list_window(&q, "alice", 0, 10).expect("window").len();
         let counted = c.count_tab(&q).expect("count");
         assert_eq!(window as u64, counted, "{tag}");
+        let tags = c.tags("support", &conv).expect("tags");
         assert_eq!(
-            c.tags("support", &conv)
-                .expect("tags")
-                .contains(&tag.to_string()),
+            tags.contains(&tag.to_string()),
             window == 1,
             "the filter and the tags agree on {tag}"
         );
+        // One conversation's tags (a list row) and every conversation's (`tanto list`) agree.
+        let all = c.all_tags().expect("all tags");
+        let key = ("support".to_string(), conv.clone());
+        assert_eq!(all.get(&key).cloned().unwrap_or_default(), tags);
         window
     };
     assert_eq!(listed(&c, "vip"), 0);

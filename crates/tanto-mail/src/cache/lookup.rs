@@ -152,8 +152,7 @@ impl Cache {
     /// then its tag records in the log's order (`core::log::fold_tags`); sorted, once each.
     pub fn tags(&self, mailbox: &str, conv: &str) -> Result<Vec<String>> {
         let r: rusqlite::Result<Vec<String>> = (|| {
-            let key = (mailbox.to_string(), conv.to_string());
-            let records = tag_records(&self.conn)?.remove(&key).unwrap_or_default();
+            let records = tag_records_of(&self.conn, mailbox, conv)?;
             Ok(fold(&keyword_tags(&self.conn, mailbox, conv)?, &records))
         })();
         r.map_err(|e| self.err(e))
@@ -170,8 +169,7 @@ impl Cache {
         uid: u32,
     ) -> Result<bool> {
         let r: rusqlite::Result<bool> = (|| {
-            let key = (mailbox.to_string(), conv.to_string());
-            let records = tag_records(&self.conn)?.remove(&key).unwrap_or_default();
+            let records = tag_records_of(&self.conn, mailbox, conv)?;
             let (_, changed) = fold_all(&keyword_tags(&self.conn, mailbox, conv)?, &records);
             Ok(records
                 .iter()
@@ -364,7 +362,6 @@ type TagRecord = ((i64, u32), tanto_core::log::TagChange, Vec<String>);
 fn tag_records(
     conn: &rusqlite::Connection,
 ) -> rusqlite::Result<std::collections::HashMap<(String, String), Vec<TagRecord>>> {
-    use tanto_core::log::TagChange;
     let mut st = conn.prepare_cached(
         "SELECT e.mailbox,
                 COALESCE((SELECT t.conv FROM thread_ids t
@@ -387,17 +384,51 @@ fn tag_records(
     let mut out: std::collections::HashMap<(String, String), Vec<TagRecord>> = Default::default();
     for row in rows {
         let (mailbox, conv, kind, tags, place) = row?;
-        let change = if kind == "untag" {
-            TagChange::Remove
-        } else {
-            TagChange::Add
-        };
-        let names = tags.split_whitespace().map(str::to_string).collect();
         out.entry((mailbox, conv))
             .or_default()
-            .push((place, change, names));
+            .push(tag_record(place, &kind, &tags));
     }
     Ok(out)
+}
+
+/// A record as the fold takes it: where it is in the log, what it does, the names it carries.
+fn tag_record(place: (i64, u32), kind: &str, tags: &str) -> TagRecord {
+    let change = if kind == "untag" {
+        tanto_core::log::TagChange::Remove
+    } else {
+        tanto_core::log::TagChange::Add
+    };
+    (
+        place,
+        change,
+        tags.split_whitespace().map(str::to_string).collect(),
+    )
+}
+
+/// The standing tag, untag and rule records naming tags of one conversation, in the log's
+/// order, as `tag_records` files them: through the conversation's own Message-IDs (the
+/// list's rows ask this for each row, so it never reads every record of the mailbox).
+fn tag_records_of(
+    conn: &rusqlite::Connection,
+    mailbox: &str,
+    conv: &str,
+) -> rusqlite::Result<Vec<TagRecord>> {
+    let mut st = conn.prepare_cached(
+        "SELECT e.kind, e.tags, e.folder_id, e.uid FROM events e
+         WHERE e.mailbox = ?1 AND e.tags IS NOT NULL AND e.void = 0
+           AND e.kind IN ('tag', 'untag', 'rule')
+           AND (e.about IN (SELECT t.msgid FROM thread_ids t
+                             WHERE t.mailbox = ?1 AND t.conv = ?2)
+                OR (e.conversation = ?2
+                    AND NOT EXISTS (SELECT 1 FROM thread_ids t
+                                     WHERE t.mailbox = e.mailbox AND t.msgid = e.about)))
+         ORDER BY e.folder_id, e.uid",
+    )?;
+    let rows = st.query_map(params![mailbox, conv], |r| {
+        let (kind, tags): (String, String) = (r.get(0)?, r.get(1)?);
+        Ok(tag_record((r.get(2)?, r.get(3)?), &kind, &tags))
+    })?;
+    rows.collect()
 }
 
 /// The tags after `records`, from the keywords' `start`, and whether each record changed them.
