@@ -175,7 +175,8 @@ pub fn build(
         .from(from)
         .to(Mailbox::new(None, address))
         .subject(format!("[tanto] {what}: {subject}"))
-        .date(SystemTime::now())
+        // The event's own time (the test clock in tests), as the writer's cache has it.
+        .date(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(event.at.max(0) as u64))
         .message_id(Some(message_id(event, shared_address)))
         .header(ContentType::TEXT_PLAIN)
         .raw_header(header(H_AGENT, &event.agent))
@@ -368,6 +369,10 @@ mod tests {
         assert!(
             text.contains("@example.com>"),
             "message id in our domain: {text}"
+        );
+        assert!(
+            text.contains("Jan 1970 00:00:00"),
+            "dated at the event: {text}"
         );
     }
 
