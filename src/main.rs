@@ -33,6 +33,8 @@ fn main() -> ExitCode {
     let code = run(cli);
     // For tests and benches: what the command cost in waits for the server.
     if std::env::var_os("TANTO_TRACE").is_some() {
+        // Everything the command opened is closed by now (the cache's last checkpoint too).
+        tanto_mail::trace::trace_step(|| "command done".into());
         for line in tanto_mail::imap::trace_lines() {
             say(&format!("tanto: imap: {line}"));
         }

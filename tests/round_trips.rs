@@ -14,12 +14,18 @@ use tanto_devserver::SmtpSink;
 
 /// Runs `tanto args` with `TANTO_TRACE`: (exit code, IMAP round trips, connections).
 fn traced(t: &Tanto, args: &[&str]) -> (i32, u64, u64) {
+    let (code, rt, conns, _) = traced_as(t, args, "1");
+    (code, rt, conns)
+}
+
+/// `traced` with `TANTO_TRACE=mode`, and what the trace printed.
+fn traced_as(t: &Tanto, args: &[&str], mode: &str) -> (i32, u64, u64, String) {
     let out = t
         .command(args)
-        .env("TANTO_TRACE", "1")
+        .env("TANTO_TRACE", mode)
         .output()
         .expect("run tanto");
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
     let line = err
         .lines()
         .find_map(|l| l.strip_prefix("tanto: trace: "))
@@ -27,7 +33,7 @@ fn traced(t: &Tanto, args: &[&str]) -> (i32, u64, u64) {
     let mut n = line.split_whitespace();
     let rt = n.next().and_then(|v| v.parse().ok()).expect("round trips");
     let conns = n.nth(3).and_then(|v| v.parse().ok()).expect("connections");
-    (out.status.code().unwrap_or(-1), rt, conns)
+    (out.status.code().unwrap_or(-1), rt, conns, err)
 }
 
 #[test]
@@ -143,8 +149,15 @@ fn a_first_sync_costs_the_same_round_trips_for_two_messages_or_2500() {
         server.append_many("support", "INBOX", &msgs);
         let root = tempfile::tempdir().expect("tempdir");
         let t = Tanto::new(&server, root.path(), "alice");
-        let (code, rt, conns) = traced(&t, &["sync", "--once"]);
+        let (code, rt, conns, trace) = traced_as(&t, &["sync", "--once"], "commands");
         assert_eq!((code, conns), (0, 1), "{n} messages");
+        // The work between the waits is in the trace too, to see where a slow link's time goes.
+        for step in [
+            format!("- fetched {n} messages"),
+            "- command done".to_string(),
+        ] {
+            assert!(trace.contains(&step), "{step:?} in {trace}");
+        }
         assert_eq!(
             t.json(&["list", "--json"]).as_array().map(Vec::len),
             Some(n)

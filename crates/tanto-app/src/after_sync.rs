@@ -31,9 +31,11 @@ pub fn sync_once(ctx: &Ctx) -> anyhow::Result<Vec<MailboxReport>> {
             folders,
             millis: started.elapsed().as_millis(),
         });
+        tanto_mail::trace::trace_step(|| format!("{} synced", m.name));
         // On the sync's own connection: an empty outbox costs one STATUS.
         if let Some(mut c) = conn {
             let _ = after_sync(ctx, &mut cache, &mut c, i, m);
+            tanto_mail::trace::trace_step(|| format!("{}: after-sync passes done", m.name));
             c.logout();
         }
     }

@@ -19,3 +19,4 @@ pub mod private_file;
 pub mod sanitize;
 pub mod send;
 pub mod settings;
+pub mod trace;

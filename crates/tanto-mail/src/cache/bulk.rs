@@ -489,6 +489,7 @@ impl Cache {
     }
 
     fn bulk_finish_tx(&mut self, mut load: BulkLoad) -> rusqlite::Result<()> {
+        let step = |what: &str| crate::trace::trace_step(|| what.to_string());
         // Row ids grow as rows are added: sorted already, unless a resumed load reused one.
         load.customer_names.sort_unstable_by_key(|&(row, _, _)| row);
         let tx = self
@@ -496,6 +497,7 @@ impl Cache {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let r = (|| {
             let (mut p, roots) = load.solve();
+            step("threads solved");
             let mut convs: HashMap<u32, String> = HashMap::new();
             for &root in roots.values() {
                 convs.insert(root, load.conv_of(root));
@@ -510,6 +512,7 @@ impl Cache {
                 }
             }
             create_indexes_on(&tx, "messages")?;
+            step("messages indexed");
             let mut order: Vec<u32> = (0..load.names.len() as u32).collect();
             order.sort_by(|&a, &b| load.names.get(a).cmp(load.names.get(b)));
             {
@@ -522,6 +525,7 @@ impl Cache {
                     st.execute(params![load.mailbox, load.names.get(n), convs[&root]])?;
                 }
             }
+            step("thread ids written");
             let by_conv: HashMap<&str, u32> =
                 convs.iter().map(|(&root, c)| (c.as_str(), root)).collect();
             {
@@ -589,7 +593,9 @@ impl Cache {
                     put(&current, &ms, &ids)?;
                 }
             }
+            step("conversations summed up");
             create_indexes(&tx)?;
+            step("conversations indexed");
             // Merges already in the cache (a reload after a UIDVALIDITY change) join again.
             let team = Team {
                 mailbox: load.mailbox.clone(),
@@ -603,7 +609,9 @@ impl Cache {
                 [&load.mailbox],
             )?;
             bump(&tx)?;
-            tx.commit()
+            let done = tx.commit();
+            step("bulk load committed");
+            done
         })();
         r
     }

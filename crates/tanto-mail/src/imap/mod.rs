@@ -20,10 +20,11 @@ pub(crate) mod transcript;
 mod transcript_tests;
 mod transport;
 
+pub use crate::trace::{trace_lines, trace_step};
 pub use connect::{Caps, Conn, FolderStatus, Login, SelectInfo, Server, StateSets};
 pub use folders::{missing_rights, Right, Scope, SentFound, SentLookup};
 pub use namespace::{Namespaces, Personal, Place, Space};
-pub use transport::{trace_lines, traffic, Limits, Over, OverLimit};
+pub use transport::{traffic, Limits, Over, OverLimit};
 
 /// What went wrong talking to the server, phrased for the user.
 #[derive(Debug, thiserror::Error)]

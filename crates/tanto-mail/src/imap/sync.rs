@@ -458,6 +458,7 @@ fn fetch_into(
                 raw_tx.send(batch).is_ok() && !failed
             });
             tracing::debug!(target: "tanto::profile", "fetch {:?}", started.elapsed());
+            super::trace_step(|| format!("fetched {} messages", uids.len()));
         });
         s.spawn(move || {
             for batch in raw_rx {

@@ -174,32 +174,6 @@ pub fn traffic() -> (u64, u64) {
     )
 }
 
-/// `TANTO_TRACE=commands`: each command's first line on stderr as it is written, and each
-/// round trip as its answer starts, to see where a slow link's time goes.
-fn trace_commands() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("TANTO_TRACE").is_ok_and(|v| v == "commands"))
-}
-
-/// The trace so far, each line with the milliseconds since the first; the front end prints
-/// it (nothing below the front ends writes to the terminal).
-pub fn trace_lines() -> Vec<String> {
-    TRACE.lock().map(|t| t.clone()).unwrap_or_default()
-}
-
-static TRACE: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-fn trace(line: String) {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    let ms = START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_millis();
-    if let Ok(mut t) = TRACE.lock() {
-        t.push(format!("{ms:>6} ms {line}"));
-    }
-}
-
 /// The command a write starts, for the trace: `tag VERB ...` on its first line, with a
 /// login's or an authentication's arguments left out; None for a literal's bytes.
 fn command_line(buf: &[u8]) -> Option<String> {
@@ -307,8 +281,8 @@ impl Read for Shared {
         if n > 0 && inner.wrote {
             inner.wrote = false;
             let count = ROUND_TRIPS.fetch_add(1, Ordering::Relaxed) + 1;
-            if trace_commands() {
-                trace(format!("round trip {count} answered"));
+            if crate::trace::on() {
+                crate::trace::line(format!("round trip {count} answered"));
             }
         }
         Ok(n)
@@ -322,9 +296,9 @@ impl Write for Shared {
             inner.wrote = true;
             // A new command: its response is counted from here.
             inner.meter.response = 0;
-            if trace_commands() {
+            if crate::trace::on() {
                 if let Some(line) = command_line(buf) {
-                    trace(format!("> {line}"));
+                    crate::trace::line(format!("> {line}"));
                 }
             }
         }
@@ -336,9 +310,9 @@ impl Write for Shared {
         inner.stream.flush()?;
         if inner.wrote && !inner.after_flush.is_empty() {
             let more = std::mem::take(&mut inner.after_flush);
-            if trace_commands() {
+            if crate::trace::on() {
                 for line in more.split(|&b| b == b'\n').filter_map(command_line) {
-                    trace(format!("> {line}"));
+                    crate::trace::line(format!("> {line}"));
                 }
             }
             inner.stream.write_all(&more)?;
