@@ -14,7 +14,8 @@
 //! Usage: bench_sync [--sdbox] [--rtt MS] [--mbit N] MAILDIR...   (each a `.../Maildir`
 //!        directory; `--rtt`, `--mbit`: tanto and the floor through the devserver's relay,
 //!        with that round trip and bandwidth)
-//!        bench_sync --serve MAILDIR        (serve it and print a config, for profiling)
+//!        bench_sync --serve [--rtt MS] MAILDIR   (serve it and print a config, for profiling;
+//!        with `--rtt` the config goes through the delay relay)
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -365,19 +366,48 @@ fn write_config(server: &Dovecot, port: u16, config: &Path, cache: &Path) {
     .expect("config");
 }
 
+/// The mailboxes named on the command line: the arguments that are neither flags nor a
+/// flag's number.
+fn maildirs() -> Vec<PathBuf> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    args.iter()
+        .enumerate()
+        .filter(|(i, a)| {
+            !a.starts_with("--") && (*i == 0 || !matches!(args[i - 1].as_str(), "--rtt" | "--mbit"))
+        })
+        .map(|(_, a)| PathBuf::from(a))
+        .collect()
+}
+
+/// The number after `flag` on the command line, if given.
+fn flag_value(flag: &str) -> Option<u64> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.parse::<u64>().unwrap_or_else(|_| panic!("{flag} N")))
+}
+
 fn main() {
     let sdbox = std::env::args().any(|a| a == "--sdbox");
     if std::env::args().any(|a| a == "--serve") {
         // For profiling by hand: serve the first mailbox, print a config, stay up.
-        let dir = std::env::args()
-            .skip(1)
-            .find(|a| !a.starts_with("--"))
-            .expect("usage: bench_sync --serve MAILDIR");
+        let dir = maildirs()
+            .into_iter()
+            .next()
+            .expect("usage: bench_sync --serve [--rtt MS] MAILDIR");
         let server = serve(Path::new(&dir), sdbox);
+        // `--rtt MS`: the config goes through the delay relay, to trace a slow link by hand
+        // (`TANTO_TRACE=commands`).
+        let relay = flag_value("--rtt").map(|ms| {
+            let r = Relay::start(server.port);
+            r.delay(Duration::from_micros(ms * 500));
+            r
+        });
         let config = server.dir.path().join("bench.toml");
         write_config(
             &server,
-            server.port,
+            relay.as_ref().map_or(server.port, |r| r.port()),
             &config,
             &server.dir.path().join("cache.sqlite"),
         );
@@ -386,22 +416,8 @@ fn main() {
             std::thread::sleep(Duration::from_secs(3600));
         }
     }
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .map(|v| v.parse::<u64>().unwrap_or_else(|_| panic!("{flag} N")))
-    };
-    let (rtt, mbit) = (value("--rtt"), value("--mbit"));
-    let dirs: Vec<PathBuf> = args
-        .iter()
-        .enumerate()
-        .filter(|(i, a)| {
-            !a.starts_with("--") && (*i == 0 || !matches!(args[i - 1].as_str(), "--rtt" | "--mbit"))
-        })
-        .map(|(_, a)| PathBuf::from(a))
-        .collect();
+    let (rtt, mbit) = (flag_value("--rtt"), flag_value("--mbit"));
+    let dirs = maildirs();
     assert!(
         !dirs.is_empty(),
         "usage: bench_sync [--sdbox] [--rtt MS] [--mbit N] MAILDIR..."
