@@ -207,6 +207,19 @@ fn an_error_in_the_status_bar_keeps_the_layout() {
     insta::assert_snapshot!(render(&s, 80, 8));
 }
 
+/// Off duty shows in the status bar for as long as it lasts, in the user's language.
+#[test]
+fn an_agent_away_sees_it_in_the_status_bar() {
+    let mut s = state(sample_rows());
+    let bar = |s: &State| {
+        let screen = render(s, 100, 8);
+        screen.lines().last().unwrap_or_default().to_string()
+    };
+    assert!(!bar(&s).contains("[away]"), "{}", bar(&s));
+    s.away = true;
+    assert!(bar(&s).contains("[away]"), "{}", bar(&s));
+}
+
 pub(crate) fn sample_view() -> ConversationView {
     let carol = Address {
         name: Some("Carol Customer".into()),

@@ -25,6 +25,12 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
         _ => tr("tui.status.all_mailboxes"),
     });
     let who = format!(" {}@{} ", s.me, mailbox);
+    // Off duty stays in sight: automatic assignment gives this agent nothing until `D` again.
+    let away = if s.away {
+        format!("{} ", tr("tui.status.away"))
+    } else {
+        String::new()
+    };
     let busy = if s.status.busy > 0 {
         tr("tui.status.busy")
     } else {
@@ -61,6 +67,7 @@ pub fn draw(s: &State, f: &mut Frame, area: Rect) {
     for (text, style) in [
         (link, style),
         (who, t.dim()),
+        (away, t.fg(Color::Yellow)),
         (busy.to_string(), ratatui::style::Style::default()),
         (countdown.unwrap_or_default(), t.title()),
         (news, news_style),
