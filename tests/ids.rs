@@ -5,7 +5,7 @@ mod harness;
 mod support;
 
 use harness::Dovecot;
-use support::Tanto;
+use support::{summary, Conv, Tanto};
 
 /// A message: Message-ID, minutes after a fixed time, the ids it links to (References and
 /// In-Reply-To), subject, From, and any extra header lines.
@@ -45,29 +45,6 @@ fn customer(id: &str, minute: u32, links: &[&str], subject: &str) -> Vec<u8> {
         "Taro <taro@customer.example>",
         "",
     )
-}
-
-/// id, status, assignee, message count.
-type Conv = (String, String, Option<String>, u64);
-
-/// What must agree between agents: id, status, assignee, message count; sorted by id.
-fn summary(t: &Tanto) -> Vec<Conv> {
-    let list = t.json(&["list", "--json"]);
-    let mut out: Vec<Conv> = list
-        .as_array()
-        .expect("list is an array")
-        .iter()
-        .map(|c| {
-            (
-                c["id"].as_str().expect("id").to_string(),
-                c["status"].as_str().expect("status").to_string(),
-                c["assignee"].as_str().map(str::to_string),
-                c["messages"].as_u64().expect("messages"),
-            )
-        })
-        .collect();
-    out.sort();
-    out
 }
 
 /// Syncs `t` and a fresh agent (its own cache, synced once now); both must list the same.

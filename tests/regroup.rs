@@ -6,7 +6,7 @@ mod harness;
 mod support;
 
 use harness::Dovecot;
-use support::Tanto;
+use support::{summary, Conv, Tanto};
 
 /// A customer's message: Message-ID, minute, the ids it links to, subject.
 fn customer(id: &str, minute: u32, links: &[&str], subject: &str) -> Vec<u8> {
@@ -32,28 +32,6 @@ fn inbox(server: &Dovecot, id: &str, minute: u32, links: &[&str], subject: &str)
         &customer(id, minute, links, subject),
         &[],
     )
-}
-
-/// (id, status, assignee, message count), sorted by id.
-type Conv = (String, String, Option<String>, u64);
-
-fn summary(t: &Tanto) -> Vec<Conv> {
-    let list = t.json(&["list", "--json"]);
-    let mut out: Vec<Conv> = list
-        .as_array()
-        .expect("list is an array")
-        .iter()
-        .map(|c| {
-            (
-                c["id"].as_str().expect("id").to_string(),
-                c["status"].as_str().expect("status").to_string(),
-                c["assignee"].as_str().map(str::to_string),
-                c["messages"].as_u64().expect("messages"),
-            )
-        })
-        .collect();
-    out.sort();
-    out
 }
 
 /// Syncs `t`, a second agent with a cache of its own synced once now, and `t` again after

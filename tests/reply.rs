@@ -109,24 +109,17 @@ fn a_reply_reaches_smtp_once_threaded_in_sent_done_and_seen_by_a_colleague() {
 
 #[test]
 fn iso_2022_jp_when_the_mailbox_asks_for_it() {
-    let server = Dovecot::start();
-    let sink = SmtpSink::start();
-    server.append(
-        "support",
-        "INBOX",
-        &question(1, "請求書をお願いします。"),
-        &[],
-    );
-    let root = tempfile::tempdir().expect("tempdir");
-    let alice = agent(
-        &server,
-        &sink,
-        root.path(),
-        "alice",
+    // Bound to the end: the server runs while it is held.
+    let Desk {
+        server: _server,
+        sink,
+        alice,
+        id,
+        root,
+    } = desk_with(
+        "請求書をお願いします。",
         "reply_charset = \"iso-2022-jp\"\n",
     );
-    alice.sync();
-    let id = only_id(&alice);
     let text = "山田様\n\n請求書を添付いたしました。\n";
     let f = root.path().join("請求書.pdf");
     std::fs::write(&f, b"%PDF-1.4 test").expect("write");
@@ -458,24 +451,16 @@ fn a_reply_goes_to_the_server_s_sender_not_to_a_reply_to_planted_in_the_shared_c
 /// domain goes out without a word.
 #[test]
 fn a_first_reply_to_a_new_domain_asks_for_confirmation() {
-    let server = Dovecot::start();
-    let sink = SmtpSink::start();
-    server.append(
-        "support",
-        "INBOX",
-        &question(1, "請求書を送ってください。"),
-        &[],
-    );
-    let root = tempfile::tempdir().expect("tempdir");
-    let alice = agent(
-        &server,
-        &sink,
-        root.path(),
-        "alice",
+    let Desk {
+        server,
+        sink,
+        alice,
+        id,
+        root,
+    } = desk_with(
+        "請求書を送ってください。",
         "[team]\nconfirm_new_domains = true\n",
     );
-    alice.sync();
-    let id = only_id(&alice);
     let (code, _, err) = reply_with(&alice, &id, root.path(), "お送りします。");
     assert_eq!(code, 1, "{err}");
     assert!(
@@ -523,24 +508,13 @@ fn a_team_that_keeps_the_cc_answers_the_customer_s_cc_too() {
         ("keep_cc = true\n", true),
         ("keep_cc = false\n", false),
     ] {
-        let server = Dovecot::start();
-        let sink = SmtpSink::start();
-        server.append(
-            "support",
-            "INBOX",
-            &question(1, "見積もりをください。"),
-            &[],
-        );
-        let root = tempfile::tempdir().expect("tempdir");
-        let alice = agent(
-            &server,
-            &sink,
-            root.path(),
-            "alice",
-            &format!("[team]\n{setting}"),
-        );
-        alice.sync();
-        let id = only_id(&alice);
+        let Desk {
+            server: _server,
+            sink,
+            alice,
+            id,
+            root,
+        } = desk_with("見積もりをください。", &format!("[team]\n{setting}"));
         let (code, _, err) = reply_with(&alice, &id, root.path(), "お送りします。");
         assert_eq!(code, 0, "{err}");
         let got = sink.wait_for(1, Duration::from_secs(30));

@@ -308,3 +308,26 @@ pub fn has_note(show: &serde_json::Value, text: &str) -> bool {
         .iter()
         .any(|e| e["kind"] == "note" && e["text"] == text)
 }
+
+/// What must agree between agents about a conversation: id, status, assignee, message count.
+pub type Conv = (String, String, Option<String>, u64);
+
+/// Every conversation in `t`'s `tanto list --json` as a `Conv`, sorted by id.
+pub fn summary(t: &Tanto) -> Vec<Conv> {
+    let list = t.json(&["list", "--json"]);
+    let mut out: Vec<Conv> = list
+        .as_array()
+        .expect("list is an array")
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().expect("id").to_string(),
+                c["status"].as_str().expect("status").to_string(),
+                c["assignee"].as_str().map(str::to_string),
+                c["messages"].as_u64().expect("messages"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}

@@ -107,11 +107,16 @@ pub struct Desk {
 }
 
 pub fn desk() -> Desk {
+    desk_with("質問です", "")
+}
+
+/// `desk()` with the customer asking `text`, and `extra` added to alice's config.
+pub fn desk_with(text: &str, extra: &str) -> Desk {
     let server = Dovecot::start();
     let sink = SmtpSink::start();
-    server.append("support", "INBOX", &question(1, "質問です"), &[]);
+    server.append("support", "INBOX", &question(1, text), &[]);
     let root = tempfile::tempdir().expect("tempdir");
-    let alice = agent(&server, &sink, root.path(), "alice", "");
+    let alice = agent(&server, &sink, root.path(), "alice", extra);
     alice.sync();
     let id = only_id(&alice);
     Desk {

@@ -64,14 +64,12 @@ pub fn set(ctx: &Ctx, id: &str, name: &str, on: bool) -> anyhow::Result<Tagged> 
     let team = ctx.team(mailbox);
     let kw = rules::tag_keyword(name);
     let mut conn = ctx.session(index, mailbox)?;
+    // Before (what is there to change) and after (the cache as the server has it now).
+    let sync_inbox = |conn: &mut Conn, cache: &mut tanto_mail::cache::Cache| {
+        sync_folder(conn, cache, &team, &mailbox.imap.folder, FolderRole::Inbox)
+    };
     let r = (|| {
-        sync_folder(
-            &mut conn,
-            &mut cache,
-            &team,
-            &mailbox.imap.folder,
-            FolderRole::Inbox,
-        )?;
+        sync_inbox(&mut conn, &mut cache)?;
         let state = cache.state_message(&conv.mailbox, &conv.id)?;
         let folder = state.as_ref().map_or(&mailbox.imap.folder, |s| &s.folder);
         let info = conn.select_if_needed(folder)?;
@@ -104,13 +102,7 @@ pub fn set(ctx: &Ctx, id: &str, name: &str, on: bool) -> anyhow::Result<Tagged> 
         for (folder, uid) in &targets {
             changed |= store(&mut conn, folder, *uid, &kw, on)?;
         }
-        sync_folder(
-            &mut conn,
-            &mut cache,
-            &team,
-            &mailbox.imap.folder,
-            FolderRole::Inbox,
-        )?;
+        sync_inbox(&mut conn, &mut cache)?;
         Ok(Tagged::of(&conv.id, name, changed, on))
     })();
     ctx.session_done(index, conn, r.is_ok());

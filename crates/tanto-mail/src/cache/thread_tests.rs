@@ -84,11 +84,9 @@ fn fresh_inbox(dir: &std::path::Path) -> (Cache, crate::cache::FolderState) {
     (c, f)
 }
 
-/// What the rule gives for `held`: Message-ID -> conversation id.
-fn oracle(held: &[u32]) -> BTreeMap<String, String> {
-    let t = team();
-    let mails: Vec<Mail> = held
-        .iter()
+/// The mail of `held` as the threading rule takes it.
+fn rule_input(t: &Team, held: &[u32]) -> Vec<Mail> {
+    held.iter()
         .map(|uid| {
             let m = meta(&MAILBOX[*uid as usize - 1]);
             let h = &m.headers;
@@ -104,7 +102,13 @@ fn oracle(held: &[u32]) -> BTreeMap<String, String> {
                 subject_norm: norm,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// What the rule gives for `held`: Message-ID -> conversation id.
+fn oracle(held: &[u32]) -> BTreeMap<String, String> {
+    let t = team();
+    let mails = rule_input(&t, held);
     let ids = threading::thread_all(&t.address, &mails);
     mails.into_iter().map(|m| m.key).zip(ids).collect()
 }
@@ -684,24 +688,7 @@ fn merges_and_splits_give_the_ids_of_the_rule_whether_they_come_before_or_after_
 fn oracle_edited(held: &[u32], edits: &[threading::Edit]) -> BTreeMap<String, String> {
     let t = team();
     let plain = oracle(held);
-    let mails: Vec<Mail> = held
-        .iter()
-        .map(|uid| {
-            let m = meta(&MAILBOX[*uid as usize - 1]);
-            let h = &m.headers;
-            let key = h.message_id.clone().unwrap_or_default();
-            let links = threading::links(h, &key);
-            let (norm, prefix) = subject::normalize(&h.subject);
-            Mail {
-                fallback: threading::uses_subject_fallback(prefix, &links, &norm),
-                date: m.internal_date,
-                customer: conversation::direction_and_customer(false, h, &t.addresses).1,
-                key,
-                links,
-                subject_norm: norm,
-            }
-        })
-        .collect();
+    let mails = rule_input(&t, held);
     let ids = threading::thread_all_edited(&t.address, &mails, edits);
     let out: BTreeMap<String, String> = mails.into_iter().map(|m| m.key).zip(ids).collect();
     assert_eq!(out.len(), plain.len());
