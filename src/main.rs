@@ -3,6 +3,8 @@ use std::process::ExitCode;
 use clap::{FromArgMatches as _, Parser as _};
 
 fn main() -> ExitCode {
+    // The trace's milliseconds count from here, so that start-up shows in them.
+    tanto_mail::trace::trace_step(|| "started".into());
     // The MIME layer catches panics from below as a last resort, so the hook must not end
     // the process; an uncaught panic is reported below in one line (TANTO_DEBUG=1 keeps
     // Rust's own report).

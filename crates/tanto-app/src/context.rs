@@ -125,10 +125,9 @@ impl Ctx {
     }
 
     pub fn cache(&self) -> anyhow::Result<Cache> {
-        Ok(Cache::open(
-            &self.config.cache.path,
-            self.config.cache.network_fs,
-        )?)
+        let cache = Cache::open(&self.config.cache.path, self.config.cache.network_fs)?;
+        tanto_mail::trace::trace_step(|| "cache opened".into());
+        Ok(cache)
     }
 
     pub fn mailboxes(&self) -> impl Iterator<Item = (usize, &Mailbox)> {
@@ -204,8 +203,20 @@ impl Ctx {
     /// refuses is refreshed and tried once more (it may have been revoked, or the clock
     /// may be off).
     pub fn connect(&self, index: usize, mailbox: &Mailbox) -> anyhow::Result<Conn> {
+        self.connect_selecting(index, mailbox, false)
+    }
+
+    /// `connect`, for a first sync of the inbox (`inbox`): its SELECT rides behind the
+    /// login where the server allows (`Conn::open_selecting`).
+    pub fn connect_selecting(
+        &self,
+        index: usize,
+        mailbox: &Mailbox,
+        inbox: bool,
+    ) -> anyhow::Result<Conn> {
         let server = self.server(index, mailbox)?;
-        match (Conn::open(&server), &server.login) {
+        tanto_mail::trace::trace_step(|| "password read".into());
+        match (Conn::open_selecting(&server, inbox), &server.login) {
             (Err(ImapError::TokenRefused { .. }), Login::OAuth2 { access_token }) => {
                 let tokens = super::oauth::required(self, mailbox)?;
                 let access_token = tokens.refresh_after_refusal(access_token)?;

@@ -100,7 +100,15 @@ pub fn sync_mailbox_on(
         let result = (|| {
             let c = match conn.as_mut() {
                 Some(c) => c,
-                None => conn.insert(ctx.connect(index, mailbox)?),
+                None => {
+                    // A first sync of the inbox: its SELECT rides behind the login.
+                    let inbox = &mailbox.imap.folder;
+                    let first = inbox.eq_ignore_ascii_case("INBOX")
+                        && !cache
+                            .folder(&mailbox.name, inbox, FolderRole::Inbox)?
+                            .complete;
+                    conn.insert(ctx.connect_selecting(index, mailbox, first)?)
+                }
             };
             sync_folders(ctx, cache, c, mailbox)
         })();

@@ -190,11 +190,37 @@ pub struct Conn {
     selected: Option<(String, SelectInfo)>,
     /// The selected folder grew since its SELECT (an untagged EXISTS said more).
     grew: bool,
+    /// The inbox's SELECT and presence read sent behind the login (`open_selecting`),
+    /// for the first `select` of the inbox to use instead of a round trip of its own.
+    early: Option<EarlyInbox>,
+    /// STATUS commands sent ahead of a first sync's FETCHes (`send_status_ahead`): the
+    /// folders' server names and how many answers to read.
+    status_sent: Option<(Vec<String>, usize)>,
+}
+
+/// The answers of the commands sent behind the login for a first sync of the inbox.
+struct EarlyInbox {
+    select: Answer,
+    presence: Answer,
+}
+
+/// The commands that ride behind the login for a first sync: the inbox (its name is the
+/// same on every server, so no NAMESPACE answer is needed) and its presence entries.
+/// A plain SELECT: the ENABLE QRESYNC before it turns CONDSTORE on where the server has it.
+fn early_inbox_commands() -> [String; 2] {
+    ["SELECT INBOX".to_string(), get_presence_command("INBOX")]
 }
 
 impl Conn {
     /// Connects, logs in, reads capabilities and enables QRESYNC where offered.
     pub fn open(server: &Server) -> Result<Conn> {
+        Self::open_selecting(server, false)
+    }
+
+    /// `open`; with `inbox`, a first sync's SELECT of the inbox and its presence read go
+    /// behind the login in its round trip where the server keeps pipelined commands (the
+    /// first `select` of the inbox without a known state then uses that answer).
+    pub fn open_selecting(server: &Server, inbox: bool) -> Result<Conn> {
         let addr = server.addr();
         let connect_err = |reason: String| ImapError::Connect {
             addr: addr.clone(),
@@ -260,8 +286,13 @@ impl Conn {
         // depends on another's answer, and a server without ENABLE or NAMESPACE refuses that
         // one alone. The crate reads its LOGIN answer one line at a time, leaving the rest.
         let early = pipelines_login && matches!(server.login, Login::Password(_));
+        let inbox_early = early && inbox;
+        let mut behind: Vec<String> = SESSION_START.iter().map(|c| c.to_string()).collect();
+        if inbox_early {
+            behind.extend(early_inbox_commands());
+        }
         if early {
-            let lines: String = SESSION_START
+            let lines: String = behind
                 .iter()
                 .enumerate()
                 .map(|(i, c)| format!("s{} {c}\r\n", i + 1))
@@ -319,12 +350,20 @@ impl Conn {
             presence: None,
             selected: None,
             grew: false,
+            early: None,
+            status_sent: None,
         };
         let untagged = if early {
             conn.shared
                 .one_line_reads(false)
                 .map_err(|e| conn.lost(&e))?;
-            conn.read_each_answer(SESSION_START.len())?
+            let mut answers = conn.read_each_answer(behind.len())?;
+            if inbox_early {
+                let presence = answers.pop().unwrap_or_default();
+                let select = answers.pop().unwrap_or_default();
+                conn.early = Some(EarlyInbox { select, presence });
+            }
+            answers
                 .into_iter()
                 .flat_map(|(untagged, _)| untagged)
                 .collect()
@@ -557,7 +596,13 @@ impl Conn {
             _ if self.caps.condstore => cmd.push_str(" (CONDSTORE)"),
             _ => {}
         }
-        let data = if self.status_ahead.is_empty() && !self.audit_ahead && !self.presence_ahead {
+        let early = match self.early.take() {
+            Some(e) if known.is_none() && wire.eq_ignore_ascii_case("INBOX") => self.use_early(e),
+            _ => None,
+        };
+        let data = if let Some(data) = early {
+            data
+        } else if self.status_ahead.is_empty() && !self.audit_ahead && !self.presence_ahead {
             match self.session.run_command_and_read_response(&cmd) {
                 Ok(d) => d,
                 Err(imap::Error::No(no)) => {
@@ -616,6 +661,68 @@ impl Conn {
         self.selected = Some((wire, info.clone()));
         self.grew = false;
         Ok(info)
+    }
+
+    /// The inbox's SELECT answered behind the login, when it can stand for the one `select`
+    /// would send: it ended OK, and said HIGHESTMODSEQ wherever the server has CONDSTORE
+    /// (a server with CONDSTORE but without QRESYNC needs `(CONDSTORE)` on the SELECT).
+    /// The presence read asked for comes from it too; the STATUS asked ahead go out before
+    /// the FETCHes that follow (`send_status_ahead`); an audit waits for another round (a
+    /// first sync reads every message anyway).
+    fn use_early(&mut self, early: EarlyInbox) -> Option<Vec<u8>> {
+        let ended_ok = |tagged: &[u8]| {
+            super::tagged::parse(tagged).is_some_and(|t| t.status == super::tagged::Status::Ok)
+        };
+        let (untagged, tagged) = early.select;
+        let modseq = untagged.iter().any(|u| {
+            u.windows(15)
+                .any(|w| w.eq_ignore_ascii_case(b"[HIGHESTMODSEQ "))
+        });
+        if !ended_ok(&tagged) || (self.caps.condstore && !modseq) {
+            return None;
+        }
+        if std::mem::take(&mut self.presence_ahead) {
+            let (entries, tagged) = &early.presence;
+            self.presence = ended_ok(tagged).then(|| presence_entries(entries));
+        }
+        self.audit_ahead = false;
+        self.audit = None;
+        Some(untagged.concat())
+    }
+
+    /// Sends the STATUS asked ahead that no SELECT carried (the inbox's came behind the
+    /// login), before a first sync's FETCHes go out: their answers come first and are read
+    /// by `read_status_sent` before the FETCHes', in the same round trip.
+    pub(super) fn send_status_ahead(&mut self) -> Result<()> {
+        if self.status_ahead.is_empty() || self.status_sent.is_some() {
+            return Ok(());
+        }
+        let ahead = std::mem::take(&mut self.status_ahead);
+        let refs: Vec<&str> = ahead.iter().map(String::as_str).collect();
+        let (wires, commands) = self.status_commands(&refs)?;
+        for c in &commands {
+            self.send(c)?;
+        }
+        self.status_sent = Some((wires, commands.len()));
+        Ok(())
+    }
+
+    /// Reads the answers of `send_status_ahead`, if any, and keeps them as prefetched.
+    pub(super) fn read_status_sent(&mut self) -> Result<()> {
+        let Some((wires, n)) = self.status_sent.take() else {
+            return Ok(());
+        };
+        let mut untagged = Vec::new();
+        let mut ok = Vec::new();
+        for (u, tagged) in self.read_each_answer(n)? {
+            untagged.extend(u);
+            ok.push(
+                super::tagged::parse(&tagged)
+                    .is_some_and(|t| t.status == super::tagged::Status::Ok),
+            );
+        }
+        self.keep_status_answers(&wires, &untagged, &ok);
+        Ok(())
     }
 
     /// What SELECT said of `folder`: from this session's last SELECT when it is the folder

@@ -290,3 +290,129 @@ fn starttls_is_asked_of_a_lower_case_server_too() {
         player.finish().assert_followed();
     }
 }
+
+/// A Dovecot login for a first sync: the inbox's SELECT and its presence read ride behind
+/// the session start (`s4`, `s5`), answered with the lines of `select` and `presence`.
+fn logged_in_selecting(caps: &str, enabled: &str, select: &[&str], presence: &[&str]) -> Script {
+    let mut script = Script::new()
+        .send("* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ENABLE IDLE AUTH=PLAIN] Dovecot ready.")
+        .expect("a1 LOGIN \"agent\" \"secret\"")
+        .expect("s1 CAPABILITY")
+        .expect("s2 ENABLE QRESYNC")
+        .expect("s3 NAMESPACE")
+        .expect("s4 SELECT INBOX")
+        .expect("s5 GETMETADATA (DEPTH 1) \"INBOX\" (/shared/vendor/tanto/presence)")
+        .send("a1 OK Logged in")
+        .send(&format!("* CAPABILITY {caps}"))
+        .send("s1 OK Capability completed.")
+        .send(enabled)
+        .send("s2 OK Enabled.")
+        .send("* NAMESPACE ((\"\" \"/\")) NIL NIL")
+        .send("s3 OK Namespace completed.");
+    for line in select.iter().chain(presence) {
+        script = script.send(line);
+    }
+    script
+}
+
+#[test]
+fn a_first_syncs_select_rides_behind_the_login_and_the_status_with_the_fetch() {
+    let caps = format!("{CAPS} METADATA");
+    let script = logged_in_selecting(
+        &caps,
+        "* ENABLED QRESYNC",
+        &[
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+            "* 3 EXISTS",
+            "* OK [UIDVALIDITY 7] UIDs valid",
+            "* OK [UIDNEXT 4] Predicted next UID",
+            "* OK [HIGHESTMODSEQ 12] Highest",
+            "s4 OK [READ-WRITE] Select completed.",
+        ],
+        &[
+            "* METADATA \"INBOX\" (/shared/vendor/tanto/presence/bob \"viewing 7 1796638200\")",
+            "s5 OK Getmetadata completed.",
+        ],
+    )
+    // The STATUS asked ahead go out in the next round trip (here alone: no FETCH follows).
+    .expect("a2 STATUS \"Sent\" (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)")
+    .send("* STATUS \"Sent\" (UIDVALIDITY 3 UIDNEXT 9 MESSAGES 8 HIGHESTMODSEQ 20)")
+    .send("a2 OK Status completed.");
+    let player = Player::start(vec![script]);
+    let mut conn = Conn::open_selecting(&server(player.port, password()), true).expect("logged in");
+    conn.status_with_next_select(&["Sent"]);
+    conn.audit_with_next_select();
+    conn.presence_with_next_select();
+    let info = conn.select("INBOX", None).expect("selected");
+    assert_eq!((info.uidvalidity, info.exists), (7, 3));
+    assert_eq!((info.uidnext, info.highestmodseq), (Some(4), Some(12)));
+    assert_eq!(
+        conn.take_presence(),
+        Some(vec![(
+            "/shared/vendor/tanto/presence/bob".to_string(),
+            "viewing 7 1796638200".to_string()
+        )])
+    );
+    // No audit of a folder read whole anyway.
+    assert_eq!(conn.take_audit(), None);
+    conn.send_status_ahead().expect("sent");
+    conn.read_status_sent().expect("read");
+    let sent = conn.folder_status("Sent").expect("status").expect("there");
+    assert_eq!((sent.messages, sent.highestmodseq), (8, Some(20)));
+    drop(conn);
+    player.finish().assert_followed();
+}
+
+#[test]
+fn a_server_with_condstore_but_not_qresync_gets_its_select_again_with_condstore() {
+    let script = logged_in_selecting(
+        "IMAP4rev1 CONDSTORE ENABLE IDLE UIDPLUS NAMESPACE LITERAL+",
+        "* ENABLED",
+        &[
+            "* 3 EXISTS",
+            "* OK [UIDVALIDITY 7] UIDs valid",
+            "* OK [UIDNEXT 4] Predicted next UID",
+            "s4 OK [READ-WRITE] Select completed.",
+        ],
+        &["s5 BAD Unknown command."],
+    )
+    .expect("a2 SELECT \"INBOX\" (CONDSTORE)")
+    .send("* 3 EXISTS")
+    .send("* OK [UIDVALIDITY 7] UIDs valid")
+    .send("* OK [UIDNEXT 4] Predicted next UID")
+    .send("* OK [HIGHESTMODSEQ 12] Highest")
+    .send("a2 OK [READ-WRITE] Select completed.");
+    let player = Player::start(vec![script]);
+    let mut conn = Conn::open_selecting(&server(player.port, password()), true).expect("logged in");
+    assert!(!conn.qresync_enabled);
+    let info = conn.select("INBOX", None).expect("selected");
+    assert_eq!(info.highestmodseq, Some(12));
+    drop(conn);
+    player.finish().assert_followed();
+}
+
+#[test]
+fn a_state_known_from_the_cache_does_not_take_the_plain_select() {
+    let script = logged_in_selecting(
+        CAPS,
+        "* ENABLED QRESYNC",
+        &[
+            "* 3 EXISTS",
+            "* OK [UIDVALIDITY 7] UIDs valid",
+            "* OK [HIGHESTMODSEQ 12] Highest",
+            "s4 OK [READ-WRITE] Select completed.",
+        ],
+        &["s5 BAD Unknown command."],
+    )
+    .expect("a2 SELECT \"INBOX\" (QRESYNC (7 10))")
+    .send("* 3 EXISTS")
+    .send("* OK [UIDVALIDITY 7] UIDs valid")
+    .send("* OK [HIGHESTMODSEQ 12] Highest")
+    .send("a2 OK [READ-WRITE] Select completed.");
+    let player = Player::start(vec![script]);
+    let mut conn = Conn::open_selecting(&server(player.port, password()), true).expect("logged in");
+    let info = conn.select("INBOX", Some((7, 10))).expect("selected");
+    assert_eq!(info.highestmodseq, Some(12));
+    drop(conn);
+    player.finish().assert_followed();
+}

@@ -461,7 +461,9 @@ fn fetch_into(
             super::trace_step(|| format!("fetched {} messages", uids.len()));
         });
         s.spawn(move || {
+            let mut busy = Duration::ZERO;
             for batch in raw_rx {
+                let d = Instant::now();
                 let out = batch.map(|(metas, events)| {
                     if activity {
                         Batch::Events(events)
@@ -481,10 +483,12 @@ fn fetch_into(
                     }
                 });
                 let failed = out.is_err();
+                busy += d.elapsed();
                 if tx.send(out).is_err() || failed {
                     break;
                 }
             }
+            super::trace_step(|| format!("headers decoded in {} ms", busy.as_millis()));
         });
         let mut added = 0;
         // Counted by batch rather than by row added: a message known already still counts.
@@ -507,7 +511,7 @@ fn fetch_into(
             t_db += d.elapsed();
             cached(done.min(uids.len()));
         }
-        tracing::debug!(target: "tanto::profile", "cache writes {t_db:?}");
+        super::trace_step(|| format!("cache written in {} ms", t_db.as_millis()));
         Ok(added)
     })
 }
@@ -552,12 +556,19 @@ impl Fetcher<'_> {
     ) {
         let (mut sent, mut read) = (0, 0);
         let mut pending: Fetched = (Vec::new(), Vec::new());
+        // The STATUS a first sync's SELECT could not carry (it came behind the login) go
+        // out first, in the FETCHes' round trip, and are read before them.
+        if let Err(e) = conn.send_status_ahead() {
+            emit(Err(e));
+            return;
+        }
         for (i, chunk) in chunks.iter().enumerate() {
             let mut step = || {
                 while sent < chunks.len() && sent < i + IN_FLIGHT {
                     self.send(conn, chunks[sent])?;
                     sent += 1;
                 }
+                conn.read_status_sent()?;
                 while read <= i {
                     self.read_into(conn, chunks[read], &mut pending)?;
                     read += 1;
