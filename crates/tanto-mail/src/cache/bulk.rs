@@ -114,6 +114,8 @@ pub struct BulkLoad {
     /// (a fifth of `bulk_finish`).
     customer_names: Vec<(i64, u32, u32)>,
     customer_text: String,
+    /// Copies each committed batch from the WAL into the file meanwhile (WAL mode only).
+    checkpointer: Option<super::checkpointer::Checkpointer>,
 }
 
 fn find(p: &mut [u32], mut i: u32) -> u32 {
@@ -396,6 +398,7 @@ impl Cache {
             max_uid: HashMap::new(),
             customer_names: Vec::new(),
             customer_text: String::new(),
+            checkpointer: None,
         };
         let r = (|| {
             let mut st = self.conn.prepare(&format!(
@@ -424,6 +427,13 @@ impl Cache {
             Ok(())
         })();
         r.map_err(|e| self.err(e))?;
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if mode.eq_ignore_ascii_case("wal") {
+            load.checkpointer = super::checkpointer::Checkpointer::start(&self.path);
+        }
         Ok(load)
     }
 
@@ -464,6 +474,9 @@ impl Cache {
                 }
             }
             tx.commit()?;
+            if let Some(c) = &load.checkpointer {
+                c.nudge();
+            }
             Ok(added)
         })();
         r.map_err(|source| super::CacheError::Sqlite { path, source })
@@ -471,14 +484,17 @@ impl Cache {
 
     /// Ends a bulk load: the final conversation of every row, the thread ids, the
     /// conversations with their summaries, the indexes, in one transaction.
-    pub fn bulk_finish(&mut self, load: BulkLoad) -> Result<()> {
+    pub fn bulk_finish(&mut self, mut load: BulkLoad) -> Result<()> {
         let path = self.path.clone();
+        // Its last checkpoint may still run beside the end of the load; waited for below.
+        let checkpointer = load.checkpointer.take();
         // The index builds sort every row: in temp files, not in memory (that would add to
         // the sync's peak), only for this.
         self.conn
             .pragma_update(None, "temp_store", "FILE")
             .map_err(|e| self.err(e))?;
         let r = self.bulk_finish_tx(load);
+        drop(checkpointer);
         self.conn
             .pragma_update(None, "temp_store", "MEMORY")
             .map_err(|e| self.err(e))?;

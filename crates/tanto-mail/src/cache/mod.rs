@@ -4,6 +4,7 @@
 
 mod audit;
 mod bulk;
+mod checkpointer;
 mod desk;
 mod events;
 mod file_system;

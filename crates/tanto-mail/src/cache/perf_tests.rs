@@ -332,3 +332,41 @@ fn the_rows_visited_per_message_synced_do_not_grow_with_the_cache() {
         "full scans per message grow:\n{report}"
     );
 }
+
+/// A bulk load's batches are copied from the WAL into the file while it goes on (a thread of
+/// its own), not all at the close after the last byte: by the end of the load most of its
+/// pages are in the file, and what the close still copies is what the load's end wrote.
+#[test]
+fn a_bulk_load_is_copied_into_the_file_as_it_goes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("cache.sqlite");
+    let mut c = Cache::open(&path, false).expect("open");
+    let t = team();
+    let mut folder = c
+        .folder("support", "INBOX", FolderRole::Inbox)
+        .expect("folder");
+    folder.uidvalidity = Some(1);
+    assert!(c.bulk_wanted(&t, &folder).expect("wanted"));
+    let mut load = c.bulk_open(&t).expect("load");
+    for start in (0..6000).step_by(1000) {
+        let batch: Vec<MessageMeta> = (start..start + 1000).map(message).collect();
+        c.bulk_add(&mut load, &t, &folder, batch).expect("add");
+    }
+    let rows_size = |c: &Cache| -> u64 {
+        c.conn
+            .query_row(
+                "SELECT SUM(LENGTH(subject) + LENGTH(customer)) FROM messages",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("size") as u64
+    };
+    let rows = rows_size(&c);
+    c.bulk_finish(load).expect("finish");
+    let file = std::fs::metadata(&path).expect("file").len();
+    // Before, the file held the schema alone (tens of KB) until the close.
+    assert!(
+        file > rows,
+        "the file holds {file} bytes; the rows alone are {rows}"
+    );
+}
