@@ -52,6 +52,14 @@ pub use tab_query::{ListFilter, TabQuery};
 /// The page cache, negative: in KiB (see `Cache::open`).
 const CACHE_KIB: i64 = -24576;
 
+/// The page size of a new cache file (an existing one keeps its own). 16 KiB rather than
+/// SQLite's 4: a first sync writes each page through the WAL and copies it into the file,
+/// a system call each, and sorts its indexes through temp files; with bigger pages there are
+/// a quarter of the calls (10,000 messages: 11,400 writes and 8,700 reads at 4 KiB), and a
+/// cold sync costs ~6 % less CPU (farm-bench, 30 pairs: wall 0.963x, CPU 0.94x), a list the
+/// same time and memory.
+const PAGE_BYTES: i64 = 16384;
+
 /// Why the cache could not be used, with what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -114,6 +122,11 @@ impl Cache {
         // The sync's statements (threading, summaries, flags) are more than the default 16:
         // with fewer slots they would be prepared again for every message.
         conn.set_prepared_statement_cache_capacity(64);
+        if !existed {
+            // Before anything is written: the page size is fixed with the first page.
+            conn.pragma_update(None, "page_size", PAGE_BYTES)
+                .map_err(wrap)?;
+        }
         let rollback = journal::choose(&conn, path, existed, network_fs).map_err(wrap)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(wrap)?;
