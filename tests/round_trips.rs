@@ -103,8 +103,6 @@ fn on_a_warm_session_a_claim_costs_three_round_trips_and_no_login() {
     }
     let root = tempfile::tempdir().expect("tempdir");
     let alice = Tanto::new(&server, &root.path().join("a"), "alice");
-    alice.sync();
-    let ids = all_ids(&alice);
     // In this process: the password from a command, not this process's environment.
     let text = std::fs::read_to_string(&alice.config)
         .expect("config")
@@ -116,6 +114,21 @@ fn on_a_warm_session_a_claim_costs_three_round_trips_and_no_login() {
     let ctx = tanto_app::Ctx::load(Some(&alice.config))
         .expect("config")
         .keep_sessions_warm();
+    // The terminal UI's first sync of an empty cache: the inbox's SELECT behind the login,
+    // then the other folders' STATUS with the FETCHes.
+    let (rt0, conns0) = tanto_mail::imap::traffic();
+    {
+        let mut cache = ctx.cache().expect("cache");
+        let (i, m) = ctx.mailboxes().next().expect("a mailbox");
+        tanto_app::sync::sync_mailbox(&ctx, &mut cache, i, m).expect("first sync");
+    }
+    let (rt1, conns1) = tanto_mail::imap::traffic();
+    assert_eq!(
+        (rt1 - rt0, conns1 - conns0),
+        (2, 1),
+        "the TUI's first sync: round trips and logins"
+    );
+    let ids = all_ids(&alice);
     let claim = |id: &str| {
         let out = tanto_app::act::perform_or_queue(&ctx, id, &Action::Claim).expect("claim");
         assert!(matches!(out, Outcome::Won(_)), "{out:?}");

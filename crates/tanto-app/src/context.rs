@@ -72,10 +72,15 @@ impl Ctx {
     /// A session for mailbox `index`: a kept one when there is, else a new login. Give it
     /// back with `session_done` when the action is over.
     pub fn session(&self, index: usize, mailbox: &Mailbox) -> anyhow::Result<Conn> {
-        if let Some(conn) = self.sessions.as_ref().and_then(|s| s.take(index)) {
-            return Ok(conn);
+        match self.kept_session(index) {
+            Some(conn) => Ok(conn),
+            None => self.connect(index, mailbox),
         }
-        self.connect(index, mailbox)
+    }
+
+    /// A warm session of mailbox `index` kept from an earlier action, if there is one.
+    pub fn kept_session(&self, index: usize) -> Option<Conn> {
+        self.sessions.as_ref().and_then(|s| s.take(index))
     }
 
     /// Whether this process checked the event with fingerprint `f` on the server already

@@ -71,11 +71,9 @@ pub fn sync_mailbox(
     index: usize,
     mailbox: &Mailbox,
 ) -> anyhow::Result<Vec<FolderReport>> {
-    // A kept session where the front end keeps them (`Ctx::keep_sessions_warm`).
-    let mut conn = ctx
-        .sessions_kept()
-        .then(|| ctx.session(index, mailbox).ok())
-        .flatten();
+    // A kept session where the front end keeps them (`Ctx::keep_sessions_warm`); else a
+    // new one, opened by the sync (a first sync's SELECT rides behind its login).
+    let mut conn = ctx.kept_session(index);
     let reports = sync_mailbox_on(ctx, cache, &mut conn, index, mailbox)?;
     if let Some(c) = conn {
         ctx.session_done(index, c, true);
