@@ -153,7 +153,8 @@ fn on_a_warm_session_a_claim_costs_three_round_trips_and_no_login() {
 
 /// A first sync keeps every FETCH batch in flight: its round trips do not grow with the
 /// mailbox (2,500 messages are four batches; with three in flight the fourth waited for
-/// the first's answer, a round trip more, and one per three batches beyond).
+/// the first's answer, a round trip more, and one per three batches beyond). The first
+/// 20,000 UIDs are fetched behind the login, before the SELECT's answer.
 #[test]
 fn a_first_sync_costs_the_same_round_trips_for_two_messages_or_2500() {
     let first_sync = |n: usize| {
@@ -171,10 +172,25 @@ fn a_first_sync_costs_the_same_round_trips_for_two_messages_or_2500() {
         ] {
             assert!(trace.contains(&step), "{step:?} in {trace}");
         }
+        // The mail is asked for behind the login, before any answer came back.
+        let at = |what: &str| trace.find(what).unwrap_or(usize::MAX);
+        assert!(
+            at("UID FETCH 1:500 ") < at("round trip 1 answered"),
+            "the first FETCH rides behind the login: {trace}"
+        );
         assert_eq!(
             t.json(&["list", "--json"]).as_array().map(Vec::len),
             Some(n)
         );
+        // Fetched ahead of the SELECT's answer or after it, every message has its MODSEQ
+        // (a claim's compare-and-set starts from it).
+        let db = rusqlite::Connection::open(&t.cache).expect("cache");
+        let without: i64 = db
+            .query_row("SELECT COUNT(*) FROM messages WHERE modseq = 0", [], |r| {
+                r.get(0)
+            })
+            .expect("count");
+        assert_eq!(without, 0, "{n} messages: rows without a MODSEQ");
         rt
     };
     let (small, big) = (first_sync(2), first_sync(2500));

@@ -8,7 +8,7 @@ use anyhow::anyhow;
 
 use crate::config::{self, Config, Mailbox};
 use tanto_mail::cache::{Cache, FolderRole, Team};
-use tanto_mail::imap::{Conn, ImapError, Login, SentFound, SentLookup, Server};
+use tanto_mail::imap::{Conn, ImapError, InboxAhead, Login, SentFound, SentLookup, Server};
 
 use super::notice::Notifier;
 
@@ -208,16 +208,16 @@ impl Ctx {
     /// refuses is refreshed and tried once more (it may have been revoked, or the clock
     /// may be off).
     pub fn connect(&self, index: usize, mailbox: &Mailbox) -> anyhow::Result<Conn> {
-        self.connect_selecting(index, mailbox, false)
+        self.connect_selecting(index, mailbox, InboxAhead::Nothing)
     }
 
-    /// `connect`, for a first sync of the inbox (`inbox`): its SELECT rides behind the
-    /// login where the server allows (`Conn::open_selecting`).
+    /// `connect`, for a sync of the inbox: what it sends behind the login where the server
+    /// allows (`Conn::open_selecting`).
     pub fn connect_selecting(
         &self,
         index: usize,
         mailbox: &Mailbox,
-        inbox: bool,
+        inbox: InboxAhead,
     ) -> anyhow::Result<Conn> {
         let server = self.server(index, mailbox)?;
         tanto_mail::trace::trace_step(|| "password read".into());

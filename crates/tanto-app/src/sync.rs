@@ -10,6 +10,7 @@ use super::Ctx;
 use crate::config::Mailbox;
 use tanto_mail::cache::{Cache, FolderRole};
 use tanto_mail::imap::sync::{sync_folder_reporting, FolderReport, Progress, SyncMode};
+use tanto_mail::imap::InboxAhead;
 
 /// What one mailbox's sync did.
 #[derive(Debug, Serialize)]
@@ -99,13 +100,17 @@ pub fn sync_mailbox_on(
             let c = match conn.as_mut() {
                 Some(c) => c,
                 None => {
-                    // A first sync of the inbox: its SELECT rides behind the login.
+                    // A first sync of the inbox: its SELECT rides behind the login, and from
+                    // nothing its first FETCHes too.
                     let inbox = &mailbox.imap.folder;
-                    let first = inbox.eq_ignore_ascii_case("INBOX")
-                        && !cache
-                            .folder(&mailbox.name, inbox, FolderRole::Inbox)?
-                            .complete;
-                    conn.insert(ctx.connect_selecting(index, mailbox, first)?)
+                    let state = cache.folder(&mailbox.name, inbox, FolderRole::Inbox)?;
+                    let ahead = match (inbox.eq_ignore_ascii_case("INBOX"), state) {
+                        (false, _) => InboxAhead::Nothing,
+                        (true, s) if s.complete => InboxAhead::Nothing,
+                        (true, s) if s.uidvalidity.is_some() => InboxAhead::Select,
+                        (true, _) => InboxAhead::SelectAndFetch,
+                    };
+                    conn.insert(ctx.connect_selecting(index, mailbox, ahead)?)
                 }
             };
             sync_folders(ctx, cache, c, mailbox)

@@ -196,6 +196,21 @@ pub struct Conn {
     /// STATUS commands sent ahead of a first sync's FETCHes (`send_status_ahead`): the
     /// folders' server names and how many answers to read.
     status_sent: Option<(Vec<String>, usize)>,
+    /// The UID ranges of the FETCHes sent behind the login for a first sync, in order, their
+    /// answers not read yet: the sync's `Fetcher` reads them (`take_fetched_ahead`), any
+    /// other command first reads them away (`drain_fetched_ahead`).
+    fetched_ahead: Option<Vec<(u32, u32)>>,
+}
+
+/// What a sync of the inbox sends behind the login (`Conn::open_selecting`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxAhead {
+    /// Nothing: the inbox's state is known (a QRESYNC SELECT follows).
+    Nothing,
+    /// Its plain SELECT and presence read: a first sync cut off, resumed.
+    Select,
+    /// Those and the FETCHes of the first UIDs: a first sync from nothing.
+    SelectAndFetch,
 }
 
 /// The answers of the commands sent behind the login for a first sync of the inbox.
@@ -211,16 +226,26 @@ fn early_inbox_commands() -> [String; 2] {
     ["SELECT INBOX".to_string(), get_presence_command("INBOX")]
 }
 
+/// The UID ranges a first sync fetches behind its login, before the SELECT's answer tells
+/// how many messages there are: the mail starts to flow a round trip earlier. A range past
+/// the last UID costs the server next to nothing (an empty answer); a bigger mailbox
+/// gets the rest once the SELECT is read.
+pub(super) fn ranges_fetched_ahead() -> Vec<(u32, u32)> {
+    const SIZE: u32 = 500;
+    (0..40).map(|k| (k * SIZE + 1, (k + 1) * SIZE)).collect()
+}
+
 impl Conn {
     /// Connects, logs in, reads capabilities and enables QRESYNC where offered.
     pub fn open(server: &Server) -> Result<Conn> {
-        Self::open_selecting(server, false)
+        Self::open_selecting(server, InboxAhead::Nothing)
     }
 
-    /// `open`; with `inbox`, a first sync's SELECT of the inbox and its presence read go
-    /// behind the login in its round trip where the server keeps pipelined commands (the
-    /// first `select` of the inbox without a known state then uses that answer).
-    pub fn open_selecting(server: &Server, inbox: bool) -> Result<Conn> {
+    /// `open`, with what a first sync of the inbox sends behind the login in its round trip
+    /// (`inbox`), where the server keeps pipelined commands: the first `select` of the inbox
+    /// without a known state then uses that answer, and the sync's FETCH stage reads the
+    /// FETCHes sent ahead.
+    pub fn open_selecting(server: &Server, inbox: InboxAhead) -> Result<Conn> {
         let addr = server.addr();
         let connect_err = |reason: String| ImapError::Connect {
             addr: addr.clone(),
@@ -286,14 +311,27 @@ impl Conn {
         // depends on another's answer, and a server without ENABLE or NAMESPACE refuses that
         // one alone. The crate reads its LOGIN answer one line at a time, leaving the rest.
         let early = pipelines_login && matches!(server.login, Login::Password(_));
-        let inbox_early = early && inbox;
+        let inbox_early = early && inbox != InboxAhead::Nothing;
         let mut behind: Vec<String> = SESSION_START.iter().map(|c| c.to_string()).collect();
         if inbox_early {
             behind.extend(early_inbox_commands());
         }
+        // Their answers are left for the sync's FETCH stage to read as they stream in. With
+        // MODSEQ, as Dovecot and Cyrus (the servers that get commands behind LOGIN) have
+        // CONDSTORE; where the capabilities say otherwise they are read away unused.
+        let ahead = if inbox_early && inbox == InboxAhead::SelectAndFetch {
+            ranges_fetched_ahead()
+        } else {
+            Vec::new()
+        };
+        let ahead_lines = ahead
+            .iter()
+            .map(|(a, b)| format!("UID FETCH {a}:{b} {}", super::sync::fetch_items(true)));
         if early {
             let lines: String = behind
                 .iter()
+                .cloned()
+                .chain(ahead_lines)
                 .enumerate()
                 .map(|(i, c)| format!("s{} {c}\r\n", i + 1))
                 .collect();
@@ -352,6 +390,7 @@ impl Conn {
             grew: false,
             early: None,
             status_sent: None,
+            fetched_ahead: (!ahead.is_empty()).then_some(ahead),
         };
         let untagged = if early {
             conn.shared
@@ -436,6 +475,7 @@ impl Conn {
         &mut self,
         commands: &[&str],
     ) -> Result<(Vec<Vec<u8>>, Vec<Ended>)> {
+        self.drain_fetched_ahead()?;
         for c in commands {
             if let Err(e) = self.session.run_command(c) {
                 return Err(self.lost_or_refused(c, e));
@@ -495,6 +535,7 @@ impl Conn {
 
     /// Runs a raw command and returns the untagged response bytes.
     pub(super) fn raw(&mut self, command: &str) -> Result<Vec<u8>> {
+        self.drain_fetched_ahead()?;
         let verb = command.split(' ').take(2).collect::<Vec<_>>().join(" ");
         match self.session.run_command_and_read_response(command) {
             Ok(d) => {
@@ -600,6 +641,9 @@ impl Conn {
             Some(e) if known.is_none() && wire.eq_ignore_ascii_case("INBOX") => self.use_early(e),
             _ => None,
         };
+        if early.is_none() || !self.caps.condstore {
+            self.drain_fetched_ahead()?;
+        }
         let data = if let Some(data) = early {
             data
         } else if self.status_ahead.is_empty() && !self.audit_ahead && !self.presence_ahead {
@@ -690,6 +734,23 @@ impl Conn {
         Some(untagged.concat())
     }
 
+    /// The UID ranges fetched behind the login whose answers come next, for the sync's FETCH
+    /// stage to read (once).
+    pub(super) fn take_fetched_ahead(&mut self) -> Vec<(u32, u32)> {
+        self.fetched_ahead.take().unwrap_or_default()
+    }
+
+    /// Reads away the answers of the FETCHes sent behind the login, where the sync does not
+    /// use them (its SELECT is asked again, or there is nothing to fetch): the next command's
+    /// answer comes after them.
+    pub(super) fn drain_fetched_ahead(&mut self) -> Result<()> {
+        if let Some(ahead) = self.fetched_ahead.take() {
+            // Whatever they say (a FETCH after a refused SELECT is refused too).
+            self.read_each_answer(ahead.len())?;
+        }
+        Ok(())
+    }
+
     /// Sends the STATUS asked ahead that no SELECT carried (the inbox's came behind the
     /// login), before a first sync's FETCHes go out: their answers come first and are read
     /// by `read_status_sent` before the FETCHes', in the same round trip.
@@ -771,6 +832,7 @@ impl Conn {
 
     /// All UIDs from `from` on, ascending.
     pub fn uids_from(&mut self, from: u32) -> Result<Vec<u32>> {
+        self.drain_fetched_ahead()?;
         let set = match self.session.uid_search(format!("UID {}:*", from.max(1))) {
             Ok(s) => s,
             Err(e) => return Err(self.lost_or_refused("UID SEARCH", e)),
@@ -862,6 +924,7 @@ impl Conn {
         } else {
             "(UIDVALIDITY UIDNEXT MESSAGES)"
         };
+        self.drain_fetched_ahead()?;
         match self.session.status(&wire, items) {
             Ok(m) => {
                 self.existing.insert(wire);

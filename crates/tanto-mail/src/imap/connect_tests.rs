@@ -6,7 +6,7 @@ use base64::Engine as _;
 
 use super::transcript::{Player, Script};
 use super::transcript_tests::{logged_in, server, CAPS};
-use super::{Conn, ImapError, Login};
+use super::{Conn, ImapError, InboxAhead, Login};
 
 fn password() -> Login {
     Login::Password("secret".into())
@@ -292,8 +292,25 @@ fn starttls_is_asked_of_a_lower_case_server_too() {
 }
 
 /// A Dovecot login for a first sync: the inbox's SELECT and its presence read ride behind
-/// the session start (`s4`, `s5`), answered with the lines of `select` and `presence`.
+/// the session start (`s4`, `s5`), then the FETCHes of the first UID ranges (`s6`...),
+/// answered with the lines of `select` and `presence`, and each FETCH with `fetched`.
 fn logged_in_selecting(caps: &str, enabled: &str, select: &[&str], presence: &[&str]) -> Script {
+    logged_in_fetching(caps, enabled, select, presence, Some("OK Fetch completed."))
+}
+
+/// `logged_in_selecting` with each FETCH sent ahead answered `fetched`; None: none sent.
+fn logged_in_fetching(
+    caps: &str,
+    enabled: &str,
+    select: &[&str],
+    presence: &[&str],
+    fetched: Option<&str>,
+) -> Script {
+    let ahead = match fetched {
+        Some(_) => super::connect::ranges_fetched_ahead(),
+        None => Vec::new(),
+    };
+    let items = super::sync::fetch_items(true);
     let mut script = Script::new()
         .send("* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ENABLE IDLE AUTH=PLAIN] Dovecot ready.")
         .expect("a1 LOGIN \"agent\" \"secret\"")
@@ -301,7 +318,11 @@ fn logged_in_selecting(caps: &str, enabled: &str, select: &[&str], presence: &[&
         .expect("s2 ENABLE QRESYNC")
         .expect("s3 NAMESPACE")
         .expect("s4 SELECT INBOX")
-        .expect("s5 GETMETADATA (DEPTH 1) \"INBOX\" (/shared/vendor/tanto/presence)")
+        .expect("s5 GETMETADATA (DEPTH 1) \"INBOX\" (/shared/vendor/tanto/presence)");
+    for (k, (a, b)) in ahead.iter().enumerate() {
+        script = script.expect(&format!("s{} UID FETCH {a}:{b} {items}", k + 6));
+    }
+    script = script
         .send("a1 OK Logged in")
         .send(&format!("* CAPABILITY {caps}"))
         .send("s1 OK Capability completed.")
@@ -312,7 +333,17 @@ fn logged_in_selecting(caps: &str, enabled: &str, select: &[&str], presence: &[&
     for line in select.iter().chain(presence) {
         script = script.send(line);
     }
+    for k in 0..ahead.len() {
+        script = script.send(&format!("s{} {}", k + 6, fetched.unwrap_or_default()));
+    }
     script
+}
+
+/// Plays `script` to a connection opened for a first sync of the inbox (`ahead`).
+fn open_first_sync(script: Script, ahead: InboxAhead) -> (Player, Conn) {
+    let player = Player::start(vec![script]);
+    let conn = Conn::open_selecting(&server(player.port, password()), ahead).expect("logged in");
+    (player, conn)
 }
 
 #[test]
@@ -338,8 +369,7 @@ fn a_first_syncs_select_rides_behind_the_login_and_the_status_with_the_fetch() {
     .expect("a2 STATUS \"Sent\" (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)")
     .send("* STATUS \"Sent\" (UIDVALIDITY 3 UIDNEXT 9 MESSAGES 8 HIGHESTMODSEQ 20)")
     .send("a2 OK Status completed.");
-    let player = Player::start(vec![script]);
-    let mut conn = Conn::open_selecting(&server(player.port, password()), true).expect("logged in");
+    let (player, mut conn) = open_first_sync(script, InboxAhead::SelectAndFetch);
     conn.status_with_next_select(&["Sent"]);
     conn.audit_with_next_select();
     conn.presence_with_next_select();
@@ -355,7 +385,12 @@ fn a_first_syncs_select_rides_behind_the_login_and_the_status_with_the_fetch() {
     );
     // No audit of a folder read whole anyway.
     assert_eq!(conn.take_audit(), None);
+    // The sync's FETCH stage reads the FETCHes sent ahead, then the STATUS sent after them.
+    assert_eq!(conn.take_fetched_ahead().len(), 40);
     conn.send_status_ahead().expect("sent");
+    for _ in 0..40 {
+        conn.read_each("UID FETCH", |_| {}).expect("fetched ahead");
+    }
     conn.read_status_sent().expect("read");
     let sent = conn.folder_status("Sent").expect("status").expect("there");
     assert_eq!((sent.messages, sent.highestmodseq), (8, Some(20)));
@@ -382,8 +417,7 @@ fn a_server_with_condstore_but_not_qresync_gets_its_select_again_with_condstore(
     .send("* OK [UIDNEXT 4] Predicted next UID")
     .send("* OK [HIGHESTMODSEQ 12] Highest")
     .send("a2 OK [READ-WRITE] Select completed.");
-    let player = Player::start(vec![script]);
-    let mut conn = Conn::open_selecting(&server(player.port, password()), true).expect("logged in");
+    let (player, mut conn) = open_first_sync(script, InboxAhead::SelectAndFetch);
     assert!(!conn.qresync_enabled);
     let info = conn.select("INBOX", None).expect("selected");
     assert_eq!(info.highestmodseq, Some(12));
@@ -409,10 +443,63 @@ fn a_state_known_from_the_cache_does_not_take_the_plain_select() {
     .send("* OK [UIDVALIDITY 7] UIDs valid")
     .send("* OK [HIGHESTMODSEQ 12] Highest")
     .send("a2 OK [READ-WRITE] Select completed.");
-    let player = Player::start(vec![script]);
-    let mut conn = Conn::open_selecting(&server(player.port, password()), true).expect("logged in");
+    let (player, mut conn) = open_first_sync(script, InboxAhead::SelectAndFetch);
     let info = conn.select("INBOX", Some((7, 10))).expect("selected");
     assert_eq!(info.highestmodseq, Some(12));
+    drop(conn);
+    player.finish().assert_followed();
+}
+
+#[test]
+fn a_server_without_condstore_has_the_fetches_sent_ahead_read_away() {
+    // The FETCHes ahead ask for MODSEQ: refused here, and read away before the next command.
+    let script = logged_in_fetching(
+        "IMAP4rev1 ENABLE IDLE UIDPLUS NAMESPACE",
+        "* ENABLED",
+        &[
+            "* 3 EXISTS",
+            "* OK [UIDVALIDITY 7] UIDs valid",
+            "* OK [UIDNEXT 4] Predicted next UID",
+            "s4 OK [READ-WRITE] Select completed.",
+        ],
+        &["s5 BAD Unknown command."],
+        Some("BAD Error in IMAP command UID FETCH: Unknown FETCH attribute."),
+    )
+    .expect("a2 UID SEARCH UID 1:*")
+    .send("* SEARCH 1 2 3")
+    .send("a2 OK Search completed.");
+    let (player, mut conn) = open_first_sync(script, InboxAhead::SelectAndFetch);
+    let info = conn.select("INBOX", None).expect("selected");
+    assert_eq!((info.exists, info.highestmodseq), (3, None));
+    assert!(conn.take_fetched_ahead().is_empty(), "read away");
+    assert_eq!(conn.uids_from(1).expect("uids"), vec![1, 2, 3]);
+    drop(conn);
+    player.finish().assert_followed();
+}
+
+#[test]
+fn a_first_sync_resumed_sends_its_select_behind_the_login_but_no_fetch() {
+    let script = logged_in_fetching(
+        CAPS,
+        "* ENABLED QRESYNC",
+        &[
+            "* 3 EXISTS",
+            "* OK [UIDVALIDITY 7] UIDs valid",
+            "* OK [UIDNEXT 4] Predicted next UID",
+            "* OK [HIGHESTMODSEQ 12] Highest",
+            "s4 OK [READ-WRITE] Select completed.",
+        ],
+        &["s5 BAD Unknown command."],
+        None,
+    )
+    .expect("a2 UID FETCH 1:* (UID FLAGS)")
+    .send("* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (3))")
+    .send("a2 OK Fetch completed.");
+    let (player, mut conn) = open_first_sync(script, InboxAhead::Select);
+    let info = conn.select("INBOX", None).expect("selected");
+    assert_eq!(info.highestmodseq, Some(12));
+    assert!(conn.take_fetched_ahead().is_empty());
+    assert_eq!(conn.flags_changed_since(None).expect("flags").len(), 1);
     drop(conn);
     player.finish().assert_followed();
 }

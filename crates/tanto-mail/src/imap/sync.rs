@@ -409,6 +409,14 @@ fn tapered(uids: &[u32]) -> Vec<&[u32]> {
     out
 }
 
+/// What a sync fetches of each message (`modseq`: asked for by name, where CONDSTORE is).
+pub(super) fn fetch_items(modseq: bool) -> String {
+    format!(
+        "(UID FLAGS{} INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})])",
+        if modseq { " MODSEQ" } else { "" }
+    )
+}
+
 /// A batch the fetching thread hands to the writing one.
 enum Batch {
     Messages(Vec<MessageMeta>),
@@ -427,6 +435,8 @@ fn fetch_into(
     cached: &dyn Fn(usize),
 ) -> Result<usize, SyncError> {
     if uids.is_empty() {
+        // Nothing to fetch: what was fetched ahead behind the login is not needed.
+        conn.drain_fetched_ahead()?;
         return Ok(0);
     }
     let activity = state.role == FolderRole::Activity;
@@ -434,10 +444,7 @@ fn fetch_into(
         // Events are small: the whole message, for the note's decoded text.
         "(UID INTERNALDATE BODY.PEEK[])".to_string()
     } else {
-        format!(
-            "(UID FLAGS{} INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})])",
-            if conn.caps.condstore { " MODSEQ" } else { "" }
-        )
+        fetch_items(conn.caps.condstore)
     };
     // Three stages on their own threads: read the responses, decode the headers, write the
     // cache. Each hands whole batches to the next.
@@ -452,8 +459,19 @@ fn fetch_into(
                 seen: HashSet::new(),
                 unread: Vec::new(),
             };
-            let chunks = tapered(uids);
-            fetcher.run(conn, &chunks, |batch| {
+            // The ranges fetched behind the login come first, as they were sent.
+            let ahead = conn.take_fetched_ahead();
+            let mut chunks: Vec<&[u32]> = Vec::new();
+            let mut rest = uids;
+            for &(_, last) in &ahead {
+                let n = rest.partition_point(|u| *u <= last);
+                let (head, tail) = rest.split_at(n);
+                chunks.push(head);
+                rest = tail;
+            }
+            let sent_ahead = chunks.len();
+            chunks.extend(tapered(rest));
+            fetcher.run(conn, &chunks, sent_ahead, |batch| {
                 let failed = batch.is_err();
                 raw_tx.send(batch).is_ok() && !failed
             });
@@ -548,45 +566,67 @@ impl Fetcher<'_> {
     /// and the decoding (one round trip for the whole sync, not one per batch). A server may
     /// answer them interleaved, so what is handed on is chosen by UID, never by which answer
     /// it came in: the cache's bulk load takes UIDs in ascending order only.
+    /// The first `sent_ahead` chunks went out behind the login (`Conn::open_selecting`).
     fn run(
         &mut self,
         conn: &mut Conn,
         chunks: &[&[u32]],
+        sent_ahead: usize,
         mut emit: impl FnMut(Result<Fetched, ImapError>) -> bool,
     ) {
-        let (mut sent, mut read) = (0, 0);
+        let (mut sent, mut read) = (sent_ahead, 0);
         let mut pending: Fetched = (Vec::new(), Vec::new());
         // The STATUS a first sync's SELECT could not carry (it came behind the login) go
-        // out first, in the FETCHes' round trip, and are read before them.
+        // out first, in the FETCHes' round trip; their answers come after those of the
+        // FETCHes sent behind the login and before the others'.
         if let Err(e) = conn.send_status_ahead() {
             emit(Err(e));
             return;
         }
+        let read_next = |fetcher: &mut Self,
+                         conn: &mut Conn,
+                         read: &mut usize,
+                         pending: &mut Fetched|
+         -> Result<(), ImapError> {
+            if *read == sent_ahead {
+                conn.read_status_sent()?;
+            }
+            fetcher.read_into(conn, chunks[*read], pending)?;
+            *read += 1;
+            Ok(())
+        };
         for (i, chunk) in chunks.iter().enumerate() {
             let mut step = || {
                 while sent < chunks.len() && sent < i + IN_FLIGHT {
                     self.send(conn, chunks[sent])?;
                     sent += 1;
                 }
-                conn.read_status_sent()?;
                 while read <= i {
-                    self.read_into(conn, chunks[read], &mut pending)?;
-                    read += 1;
+                    read_next(self, conn, &mut read, &mut pending)?;
                 }
                 if !self.unread.is_empty() {
                     // Asked again one by one, with nothing else in flight.
                     while read < sent {
-                        self.read_into(conn, chunks[read], &mut pending)?;
-                        read += 1;
+                        read_next(self, conn, &mut read, &mut pending)?;
                     }
+                    conn.read_status_sent()?;
                     self.salvage_into(conn, &mut pending)?;
                 }
                 let last = chunk.last().copied().unwrap_or(0);
                 Ok(take_up_to(&mut pending, last))
             };
-            if !emit(step()) {
+            let batch = step();
+            // A range fetched ahead past the last UID: nothing to hand on.
+            if matches!(&batch, Ok((m, e)) if m.is_empty() && e.is_empty()) {
+                continue;
+            }
+            if !emit(batch) {
                 return;
             }
+        }
+        // Every chunk was fetched ahead: the STATUS answers came after them all.
+        if let Err(e) = conn.read_status_sent() {
+            emit(Err(e));
         }
     }
 
