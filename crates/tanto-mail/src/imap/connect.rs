@@ -752,15 +752,24 @@ impl Conn {
     }
 
     /// Sends the STATUS asked ahead that no SELECT carried (the inbox's came behind the
-    /// login), before a first sync's FETCHes go out: their answers come first and are read
-    /// by `read_status_sent` before the FETCHes', in the same round trip.
+    /// login), before a first sync's FETCHes go out, in their round trip: `read_status_sent`
+    /// reads the answers where they come. Only when the folders' server names are known
+    /// without asking (the answers of the FETCHes sent behind the login may be on their way):
+    /// else each STATUS is asked later, on its own.
     pub(super) fn send_status_ahead(&mut self) -> Result<()> {
         if self.status_ahead.is_empty() || self.status_sent.is_some() {
             return Ok(());
         }
-        let ahead = std::mem::take(&mut self.status_ahead);
-        let refs: Vec<&str> = ahead.iter().map(String::as_str).collect();
-        let (wires, commands) = self.status_commands(&refs)?;
+        let known: Option<Vec<String>> = self
+            .status_ahead
+            .iter()
+            .map(|f| self.server_folder_known(f))
+            .collect();
+        let Some(wires) = known else {
+            return Ok(());
+        };
+        self.status_ahead.clear();
+        let commands = self.status_lines(&wires);
         for c in &commands {
             self.send(c)?;
         }
@@ -960,20 +969,25 @@ impl Conn {
 
     /// The STATUS commands for `folders`, with each one's server name.
     fn status_commands(&mut self, folders: &[&str]) -> Result<(Vec<String>, Vec<String>)> {
+        let mut wires = Vec::new();
+        for f in folders {
+            wires.push(self.server_folder(f)?);
+        }
+        let commands = self.status_lines(&wires);
+        Ok((wires, commands))
+    }
+
+    /// The STATUS command of each folder (server names).
+    fn status_lines(&self, wires: &[String]) -> Vec<String> {
         let items = if self.caps.condstore {
             "(UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)"
         } else {
             "(UIDVALIDITY UIDNEXT MESSAGES)"
         };
-        let mut wires = Vec::new();
-        for f in folders {
-            wires.push(self.server_folder(f)?);
-        }
-        let commands = wires
+        wires
             .iter()
             .map(|w| format!("STATUS {} {items}", super::quote_folder(w)))
-            .collect();
-        Ok((wires, commands))
+            .collect()
     }
 
     /// Keeps the STATUS answers among `untagged` for the folders `wires` (`ok`: whether each

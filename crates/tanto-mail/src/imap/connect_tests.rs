@@ -298,8 +298,23 @@ fn logged_in_selecting(caps: &str, enabled: &str, select: &[&str], presence: &[&
     logged_in_fetching(caps, enabled, select, presence, Some("OK Fetch completed."))
 }
 
+/// The personal namespace at the root, separator `/`: every folder's name as in the config.
+const ROOT_NAMESPACE: &str = "((\"\" \"/\")) NIL NIL";
+
 /// `logged_in_selecting` with each FETCH sent ahead answered `fetched`; None: none sent.
 fn logged_in_fetching(
+    caps: &str,
+    enabled: &str,
+    select: &[&str],
+    presence: &[&str],
+    fetched: Option<&str>,
+) -> Script {
+    logged_in_spaced(ROOT_NAMESPACE, caps, enabled, select, presence, fetched)
+}
+
+/// `logged_in_fetching` where the server's NAMESPACE answer is `namespace`.
+fn logged_in_spaced(
+    namespace: &str,
     caps: &str,
     enabled: &str,
     select: &[&str],
@@ -328,7 +343,7 @@ fn logged_in_fetching(
         .send("s1 OK Capability completed.")
         .send(enabled)
         .send("s2 OK Enabled.")
-        .send("* NAMESPACE ((\"\" \"/\")) NIL NIL")
+        .send(&format!("* NAMESPACE {namespace}"))
         .send("s3 OK Namespace completed.");
     for line in select.iter().chain(presence) {
         script = script.send(line);
@@ -500,6 +515,37 @@ fn a_first_sync_resumed_sends_its_select_behind_the_login_but_no_fetch() {
     assert_eq!(info.highestmodseq, Some(12));
     assert!(conn.take_fetched_ahead().is_empty());
     assert_eq!(conn.flags_changed_since(None).expect("flags").len(), 1);
+    drop(conn);
+    player.finish().assert_followed();
+}
+
+#[test]
+fn a_status_whose_folder_must_be_probed_does_not_go_out_while_fetches_are_on_their_way() {
+    // Personal folders under `INBOX.` and a shared namespace at the root: whether `Sent` is
+    // `INBOX.Sent` or a shared `Sent` takes a LIST, whose answer would come after those of
+    // the FETCHes sent ahead: its STATUS is left for later.
+    let script = logged_in_spaced(
+        "((\"INBOX.\" \".\")) NIL ((\"\" \".\"))",
+        CAPS,
+        "* ENABLED QRESYNC",
+        &[
+            "* 3 EXISTS",
+            "* OK [UIDVALIDITY 7] UIDs valid",
+            "* OK [HIGHESTMODSEQ 12] Highest",
+            "s4 OK [READ-WRITE] Select completed.",
+        ],
+        &["s5 BAD Unknown command."],
+        Some("OK Fetch completed."),
+    );
+    let (player, mut conn) = open_first_sync(script, InboxAhead::SelectAndFetch);
+    conn.status_with_next_select(&["Sent"]);
+    conn.select("INBOX", None).expect("selected");
+    assert_eq!(conn.take_fetched_ahead().len(), 40);
+    conn.send_status_ahead().expect("nothing sent");
+    for _ in 0..40 {
+        conn.read_each("UID FETCH", |_| {}).expect("fetched ahead");
+    }
+    conn.read_status_sent().expect("nothing to read");
     drop(conn);
     player.finish().assert_followed();
 }

@@ -284,6 +284,20 @@ impl Conn {
         Ok(self.known()?.spaces.place(logical))
     }
 
+    /// `server_folder` without asking the server: None where that would take a round trip
+    /// (the namespaces not read yet, or a folder whose namespace must be probed).
+    pub(super) fn server_folder_known(&self, logical: &str) -> Option<String> {
+        if logical.eq_ignore_ascii_case("INBOX") {
+            return Some(logical.to_string());
+        }
+        let known = self.personal.as_ref()?;
+        match known.spaces.place(logical) {
+            Place::Personal => Some(known.spaces.personal.server_name(logical)),
+            Place::Other => Some(logical.to_string()),
+            Place::Either => known.probed.get(logical).cloned(),
+        }
+    }
+
     /// The server's name for a folder named `logical` in the config (`Tanto/Activity` is
     /// `INBOX.Tanto.Activity` on a server whose personal folders live under `INBOX.`). A
     /// name in another namespace (`shared/support/INBOX`, `user.support`) is the server's
