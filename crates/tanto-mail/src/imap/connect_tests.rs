@@ -298,6 +298,17 @@ fn logged_in_selecting(caps: &str, enabled: &str, select: &[&str], presence: &[&
     logged_in_fetching(caps, enabled, select, presence, Some("OK Fetch completed."))
 }
 
+/// The inbox's SELECT answered behind the login (three messages, HIGHESTMODSEQ 12).
+const SELECTED: &[&str] = &[
+    "* 3 EXISTS",
+    "* OK [UIDVALIDITY 7] UIDs valid",
+    "* OK [HIGHESTMODSEQ 12] Highest",
+    "s4 OK [READ-WRITE] Select completed.",
+];
+
+/// The presence read behind the login, on a server without METADATA.
+const NO_METADATA: &[&str] = &["s5 BAD Unknown command."];
+
 /// The personal namespace at the root, separator `/`: every folder's name as in the config.
 const ROOT_NAMESPACE: &str = "((\"\" \"/\")) NIL NIL";
 
@@ -442,22 +453,12 @@ fn a_server_with_condstore_but_not_qresync_gets_its_select_again_with_condstore(
 
 #[test]
 fn a_state_known_from_the_cache_does_not_take_the_plain_select() {
-    let script = logged_in_selecting(
-        CAPS,
-        "* ENABLED QRESYNC",
-        &[
-            "* 3 EXISTS",
-            "* OK [UIDVALIDITY 7] UIDs valid",
-            "* OK [HIGHESTMODSEQ 12] Highest",
-            "s4 OK [READ-WRITE] Select completed.",
-        ],
-        &["s5 BAD Unknown command."],
-    )
-    .expect("a2 SELECT \"INBOX\" (QRESYNC (7 10))")
-    .send("* 3 EXISTS")
-    .send("* OK [UIDVALIDITY 7] UIDs valid")
-    .send("* OK [HIGHESTMODSEQ 12] Highest")
-    .send("a2 OK [READ-WRITE] Select completed.");
+    let script = logged_in_selecting(CAPS, "* ENABLED QRESYNC", SELECTED, NO_METADATA)
+        .expect("a2 SELECT \"INBOX\" (QRESYNC (7 10))")
+        .send("* 3 EXISTS")
+        .send("* OK [UIDVALIDITY 7] UIDs valid")
+        .send("* OK [HIGHESTMODSEQ 12] Highest")
+        .send("a2 OK [READ-WRITE] Select completed.");
     let (player, mut conn) = open_first_sync(script, InboxAhead::SelectAndFetch);
     let info = conn.select("INBOX", Some((7, 10))).expect("selected");
     assert_eq!(info.highestmodseq, Some(12));
@@ -528,13 +529,8 @@ fn a_status_whose_folder_must_be_probed_does_not_go_out_while_fetches_are_on_the
         "((\"INBOX.\" \".\")) NIL ((\"\" \".\"))",
         CAPS,
         "* ENABLED QRESYNC",
-        &[
-            "* 3 EXISTS",
-            "* OK [UIDVALIDITY 7] UIDs valid",
-            "* OK [HIGHESTMODSEQ 12] Highest",
-            "s4 OK [READ-WRITE] Select completed.",
-        ],
-        &["s5 BAD Unknown command."],
+        SELECTED,
+        NO_METADATA,
         Some("OK Fetch completed."),
     );
     let (player, mut conn) = open_first_sync(script, InboxAhead::SelectAndFetch);
