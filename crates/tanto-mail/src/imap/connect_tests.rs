@@ -306,6 +306,14 @@ const SELECTED: &[&str] = &[
     "s4 OK [READ-WRITE] Select completed.",
 ];
 
+/// The same on a server where CONDSTORE is not on (no HIGHESTMODSEQ).
+const SELECTED_WITHOUT_MODSEQ: &[&str] = &[
+    "* 3 EXISTS",
+    "* OK [UIDVALIDITY 7] UIDs valid",
+    "* OK [UIDNEXT 4] Predicted next UID",
+    "s4 OK [READ-WRITE] Select completed.",
+];
+
 /// The presence read behind the login, on a server without METADATA.
 const NO_METADATA: &[&str] = &["s5 BAD Unknown command."];
 
@@ -429,13 +437,8 @@ fn a_server_with_condstore_but_not_qresync_gets_its_select_again_with_condstore(
     let script = logged_in_selecting(
         "IMAP4rev1 CONDSTORE ENABLE IDLE UIDPLUS NAMESPACE LITERAL+",
         "* ENABLED",
-        &[
-            "* 3 EXISTS",
-            "* OK [UIDVALIDITY 7] UIDs valid",
-            "* OK [UIDNEXT 4] Predicted next UID",
-            "s4 OK [READ-WRITE] Select completed.",
-        ],
-        &["s5 BAD Unknown command."],
+        SELECTED_WITHOUT_MODSEQ,
+        NO_METADATA,
     )
     .expect("a2 SELECT \"INBOX\" (CONDSTORE)")
     .send("* 3 EXISTS")
@@ -472,13 +475,8 @@ fn a_server_without_condstore_has_the_fetches_sent_ahead_read_away() {
     let script = logged_in_fetching(
         "IMAP4rev1 ENABLE IDLE UIDPLUS NAMESPACE",
         "* ENABLED",
-        &[
-            "* 3 EXISTS",
-            "* OK [UIDVALIDITY 7] UIDs valid",
-            "* OK [UIDNEXT 4] Predicted next UID",
-            "s4 OK [READ-WRITE] Select completed.",
-        ],
-        &["s5 BAD Unknown command."],
+        SELECTED_WITHOUT_MODSEQ,
+        NO_METADATA,
         Some("BAD Error in IMAP command UID FETCH: Unknown FETCH attribute."),
     )
     .expect("a2 UID SEARCH UID 1:*")
