@@ -298,3 +298,52 @@ fn a_reply_goes_out_once_and_the_team_sees_it_done() {
     // Filed in the team's Sent folder, found beside its inbox (none in the agents' own).
     assert_eq!(server.uids("support", "INBOX.Sent").len(), 1);
 }
+
+/// An agent syncing a mailbox of its own on Cyrus (logged in as its owner, `INBOX` in the
+/// config): the first sync's SELECT and first FETCHes ride behind the LOGIN as on Dovecot
+/// (Cyrus keeps what follows LOGIN), every message comes with its MODSEQ, and a claim right
+/// after wins. Cyrus's personal folders live under `INBOX.` beside a shared namespace, so the
+/// other folders' STATUS wait until the FETCHes sent ahead are read.
+#[test]
+fn a_first_sync_of_an_own_inbox_on_cyrus_fetches_behind_the_login() {
+    let server = cyrus_with_mail(30);
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("owner");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let cache = dir.join("cache.sqlite");
+    let text = server.config_toml("support", &cache, "support");
+    let folders_start = text.find("folder = ").expect("folder line");
+    let folders_end = text.find("[cache]").expect("cache table");
+    let text = format!(
+        "{}folder = \"INBOX\"\n{}",
+        &text[..folders_start],
+        &text[folders_end..]
+    );
+    let config = dir.join("support.toml");
+    std::fs::write(&config, text).expect("config");
+    let t = Tanto {
+        config,
+        cache: cache.clone(),
+        dir,
+    };
+    let out = t
+        .command(&["sync", "--once"])
+        .env("TANTO_TRACE", "commands")
+        .output()
+        .expect("sync");
+    let trace = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{trace}");
+    support::assert_fetched_behind_the_login(&trace);
+    assert_eq!(
+        t.json(&["list", "--json"]).as_array().map(Vec::len),
+        Some(30)
+    );
+    let without = support::rows_without_modseq(&cache);
+    assert_eq!(without, 0, "rows without a MODSEQ");
+    let id = t.json(&["list", "--json"])[0]["id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+    let claimed = t.command(&["claim", &id]).output().expect("claim");
+    assert!(claimed.status.success(), "{claimed:?}");
+}

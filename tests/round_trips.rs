@@ -173,23 +173,14 @@ fn a_first_sync_costs_the_same_round_trips_for_two_messages_or_2500() {
             assert!(trace.contains(&step), "{step:?} in {trace}");
         }
         // The mail is asked for behind the login, before any answer came back.
-        let at = |what: &str| trace.find(what).unwrap_or(usize::MAX);
-        assert!(
-            at("UID FETCH 1:500 ") < at("round trip 1 answered"),
-            "the first FETCH rides behind the login: {trace}"
-        );
+        support::assert_fetched_behind_the_login(&trace);
         assert_eq!(
             t.json(&["list", "--json"]).as_array().map(Vec::len),
             Some(n)
         );
         // Fetched ahead of the SELECT's answer or after it, every message has its MODSEQ
         // (a claim's compare-and-set starts from it).
-        let db = rusqlite::Connection::open(&t.cache).expect("cache");
-        let without: i64 = db
-            .query_row("SELECT COUNT(*) FROM messages WHERE modseq = 0", [], |r| {
-                r.get(0)
-            })
-            .expect("count");
+        let without = support::rows_without_modseq(&t.cache);
         assert_eq!(without, 0, "{n} messages: rows without a MODSEQ");
         rt
     };

@@ -331,3 +331,23 @@ pub fn summary(t: &Tanto) -> Vec<Conv> {
     out.sort();
     out
 }
+
+/// How many messages of the cache at `cache` have no MODSEQ (a claim's compare-and-set
+/// starts from it: a first sync must store every one).
+pub fn rows_without_modseq(cache: &std::path::Path) -> i64 {
+    let db = rusqlite::Connection::open(cache).expect("cache");
+    db.query_row("SELECT COUNT(*) FROM messages WHERE modseq = 0", [], |r| {
+        r.get(0)
+    })
+    .expect("count")
+}
+
+/// Asserts that the first sync traced in `trace` (`TANTO_TRACE=commands`) sent its first
+/// FETCH behind the login, before any answer came back.
+pub fn assert_fetched_behind_the_login(trace: &str) {
+    let at = |what: &str| trace.find(what).unwrap_or(usize::MAX);
+    assert!(
+        at("UID FETCH 1:500 ") < at("round trip 1 answered"),
+        "the first FETCH rides behind the login: {trace}"
+    );
+}
