@@ -334,12 +334,7 @@ impl Cache {
                 let mut st = self.conn.prepare_cached(
                     "SELECT mailbox, conv, at FROM agent_seen WHERE agent = ?1 AND conv != ''",
                 )?;
-                let rows = st.query_map(params![me], |r| {
-                    Ok((
-                        (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
-                        r.get::<_, i64>(2)?,
-                    ))
-                })?;
+                let rows = st.query_map(params![me], conv_and_time)?;
                 for row in rows {
                     let (key, at) = row?;
                     looked.insert(key, at);
@@ -352,12 +347,7 @@ impl Cache {
                              OR m.message_id NOT LIKE 'tanto.' || m.conv || '.' || ?1 || '.%')
                       GROUP BY m.mailbox, m.conv",
                 )?;
-                let rows = st.query_map(params![me, start], |r| {
-                    Ok((
-                        (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
-                        r.get::<_, i64>(2)?,
-                    ))
-                })?;
+                let rows = st.query_map(params![me, start], conv_and_time)?;
                 for row in rows {
                     let (key, newest) = row?;
                     if newest > looked.get(&key).copied().unwrap_or(start) {
@@ -417,6 +407,11 @@ impl Cache {
         })();
         r.map_err(|e| self.err(e))
     }
+}
+
+/// A row of (mailbox, conversation id, a time): the personal marks' two reads.
+fn conv_and_time(r: &rusqlite::Row<'_>) -> rusqlite::Result<((String, String), i64)> {
+    Ok(((r.get(0)?, r.get(1)?), r.get(2)?))
 }
 
 #[cfg(test)]

@@ -481,7 +481,12 @@ impl Conn {
                 return Err(self.lost_or_refused(c, e));
             }
         }
-        let answers = self.read_each_answer(commands.len())?;
+        self.read_tagged(commands.len())
+    }
+
+    /// Reads the answers of the `n` commands sent last (`pipeline_tagged`'s second half).
+    fn read_tagged(&mut self, n: usize) -> Result<(Vec<Vec<u8>>, Vec<Ended>)> {
+        let answers = self.read_each_answer(n)?;
         let mut untagged = Vec::new();
         // (tag number, OK, text) of each tagged answer: the crate numbers its tags `a1`,
         // `a2`... in the order the commands went out; a server may end them in another.
@@ -644,62 +649,28 @@ impl Conn {
         if early.is_none() || !self.caps.condstore {
             self.drain_fetched_ahead()?;
         }
-        let data = if let Some(data) = early {
-            data
-        } else if self.status_ahead.is_empty() && !self.audit_ahead && !self.presence_ahead {
-            match self.session.run_command_and_read_response(&cmd) {
-                Ok(d) => d,
-                Err(imap::Error::No(no)) => {
-                    return Err(ImapError::Folder {
-                        addr: self.addr.clone(),
-                        folder: shown(folder, &wire),
-                        reason: no.information,
-                    })
-                }
-                Err(e) => return Err(self.lost_or_refused("SELECT", e)),
+        let info = match early {
+            Some(info) => info,
+            None => {
+                let data =
+                    if self.status_ahead.is_empty() && !self.audit_ahead && !self.presence_ahead {
+                        match self.session.run_command_and_read_response(&cmd) {
+                            Ok(d) => d,
+                            Err(imap::Error::No(no)) => {
+                                return Err(ImapError::Folder {
+                                    addr: self.addr.clone(),
+                                    folder: shown(folder, &wire),
+                                    reason: no.information,
+                                })
+                            }
+                            Err(e) => return Err(self.lost_or_refused("SELECT", e)),
+                        }
+                    } else {
+                        self.select_with_status(&cmd, folder, &wire)?
+                    };
+                select_info(&data)
             }
-        } else {
-            self.select_with_status(&cmd, folder, &wire)?
         };
-        let mut info = SelectInfo::default();
-        for_each_response(&data, |r| match r {
-            // `[CLOSED]` (RFC 7162 §3.2.11): what came before it is the previous folder's
-            // (a VANISHED there must not drop this folder's mail from the cache).
-            Response::Data {
-                code: None,
-                information: Some(text),
-                ..
-            } if is_closed_code(&text) => info = SelectInfo::default(),
-            Response::Data {
-                code: Some(code), ..
-            } => match code {
-                ResponseCode::UidValidity(v) => info.uidvalidity = v,
-                ResponseCode::UidNext(n) => info.uidnext = Some(n),
-                ResponseCode::HighestModSeq(m) => info.highestmodseq = Some(m),
-                ResponseCode::PermanentFlags(f) => {
-                    info.permanent_flags = f.iter().map(|s| s.to_string()).collect()
-                }
-                _ => {}
-            },
-            Response::MailboxData(MailboxDatum::Exists(n)) => info.exists = n,
-            Response::MailboxData(MailboxDatum::Flags(f)) => {
-                info.flags = f.iter().map(|s| s.to_string()).collect()
-            }
-            Response::Vanished { uids, .. } => {
-                // Bounded: a hostile `1:4294967295` must not expand to 4 billion UIDs; the
-                // sync only needs the UIDs it has cached, which are far fewer.
-                for r in uids {
-                    let room = 10_000_000usize.saturating_sub(info.vanished.len());
-                    info.vanished.extend(r.take(room));
-                }
-            }
-            Response::Fetch(_, attrs) => {
-                if let Some(u) = super::parse::flag_update(&attrs) {
-                    info.changed.push(u);
-                }
-            }
-            _ => {}
-        });
         self.selected_keywords = Some(info.custom_keywords());
         self.existing.insert(wire.clone());
         self.selected = Some((wire, info.clone()));
@@ -713,16 +684,16 @@ impl Conn {
     /// The presence read asked for comes from it too; the STATUS asked ahead go out before
     /// the FETCHes that follow (`send_status_ahead`); an audit waits for another round (a
     /// first sync reads every message anyway).
-    fn use_early(&mut self, early: EarlyInbox) -> Option<Vec<u8>> {
+    fn use_early(&mut self, early: EarlyInbox) -> Option<SelectInfo> {
         let ended_ok = |tagged: &[u8]| {
             super::tagged::parse(tagged).is_some_and(|t| t.status == super::tagged::Status::Ok)
         };
         let (untagged, tagged) = early.select;
-        let modseq = untagged.iter().any(|u| {
-            u.windows(15)
-                .any(|w| w.eq_ignore_ascii_case(b"[HIGHESTMODSEQ "))
-        });
-        if !ended_ok(&tagged) || (self.caps.condstore && !modseq) {
+        if !ended_ok(&tagged) {
+            return None;
+        }
+        let info = select_info(&untagged.concat());
+        if self.caps.condstore && info.highestmodseq.is_none() {
             return None;
         }
         if std::mem::take(&mut self.presence_ahead) {
@@ -731,7 +702,7 @@ impl Conn {
         }
         self.audit_ahead = false;
         self.audit = None;
-        Some(untagged.concat())
+        Some(info)
     }
 
     /// The UID ranges fetched behind the login whose answers come next, for the sync's FETCH
@@ -782,15 +753,8 @@ impl Conn {
         let Some((wires, n)) = self.status_sent.take() else {
             return Ok(());
         };
-        let mut untagged = Vec::new();
-        let mut ok = Vec::new();
-        for (u, tagged) in self.read_each_answer(n)? {
-            untagged.extend(u);
-            ok.push(
-                super::tagged::parse(&tagged)
-                    .is_some_and(|t| t.status == super::tagged::Status::Ok),
-            );
-        }
+        let (untagged, ended) = self.read_tagged(n)?;
+        let ok: Vec<bool> = ended.iter().map(|(ok, _)| *ok).collect();
         self.keep_status_answers(&wires, &untagged, &ok);
         Ok(())
     }
@@ -1191,6 +1155,50 @@ impl Conn {
     pub fn logout(mut self) {
         let _ = self.session.run_command("LOGOUT");
     }
+}
+
+/// What a SELECT's untagged responses (`data`) say of the folder.
+fn select_info(data: &[u8]) -> SelectInfo {
+    let mut info = SelectInfo::default();
+    for_each_response(data, |r| match r {
+        // `[CLOSED]` (RFC 7162 §3.2.11): what came before it is the previous folder's
+        // (a VANISHED there must not drop this folder's mail from the cache).
+        Response::Data {
+            code: None,
+            information: Some(text),
+            ..
+        } if is_closed_code(&text) => info = SelectInfo::default(),
+        Response::Data {
+            code: Some(code), ..
+        } => match code {
+            ResponseCode::UidValidity(v) => info.uidvalidity = v,
+            ResponseCode::UidNext(n) => info.uidnext = Some(n),
+            ResponseCode::HighestModSeq(m) => info.highestmodseq = Some(m),
+            ResponseCode::PermanentFlags(f) => {
+                info.permanent_flags = f.iter().map(|s| s.to_string()).collect()
+            }
+            _ => {}
+        },
+        Response::MailboxData(MailboxDatum::Exists(n)) => info.exists = n,
+        Response::MailboxData(MailboxDatum::Flags(f)) => {
+            info.flags = f.iter().map(|s| s.to_string()).collect()
+        }
+        Response::Vanished { uids, .. } => {
+            // Bounded: a hostile `1:4294967295` must not expand to 4 billion UIDs; the
+            // sync only needs the UIDs it has cached, which are far fewer.
+            for r in uids {
+                let room = 10_000_000usize.saturating_sub(info.vanished.len());
+                info.vanished.extend(r.take(room));
+            }
+        }
+        Response::Fetch(_, attrs) => {
+            if let Some(u) = super::parse::flag_update(&attrs) {
+                info.changed.push(u);
+            }
+        }
+        _ => {}
+    });
+    info
 }
 
 /// The GETMETADATA of every agent's presence entry on the folder `wire` (its server name).
