@@ -301,10 +301,13 @@ fn outside_replies_read_only_the_new_sent_mail() {
 }
 
 /// A first sync in bulk of the first `bulk_n` messages (cut off after `cut` of them and
-/// resumed), then the rest one at a time and a few expunges: the rule's ids at every step.
-fn play_bulk(bulk_n: usize, cut: usize) {
+/// resumed; then, when `finish_cut` is not 0, cut off again after that many of the end's
+/// transactions and resumed), then the rest one at a time and a few expunges: the rule's ids
+/// at every step. `network_fs`: the cache in rollback-journal mode (no WAL), where the
+/// end sums the conversations up on the writing connection.
+fn play_bulk(bulk_n: usize, cut: usize, finish_cut: usize, network_fs: bool) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut c = Cache::open(&dir.path().join("c.sqlite"), false).expect("open");
+    let mut c = Cache::open(&dir.path().join("c.sqlite"), network_fs).expect("open");
     let t = team();
     let mut f = c
         .folder("support", "INBOX", FolderRole::Inbox)
@@ -330,6 +333,18 @@ fn play_bulk(bulk_n: usize, cut: usize) {
     for chunk in first[again..].chunks(2) {
         c.bulk_add(&mut load, &t, &f, metas(chunk)).expect("add");
     }
+    if finish_cut > 0 {
+        c.bulk_finish_cut_off(load, finish_cut)
+            .expect("the end's first steps");
+        assert!(
+            c.list_window(&crate::cache::TabQuery::default(), "alice", 0, 100)
+                .expect("window")
+                .is_empty(),
+            "nothing shows before the load's end (cut after step {finish_cut})"
+        );
+        assert!(c.bulk_wanted(&t, &f).expect("wanted after a cut-off end"));
+        load = c.bulk_open(&t).expect("reopen after a cut-off end");
+    }
     c.bulk_finish(load).expect("finish");
     assert!(!c.bulk_wanted(&t, &f).expect("done"), "loaded");
     let indexes: i64 = c
@@ -346,7 +361,11 @@ fn play_bulk(bulk_n: usize, cut: usize) {
     assert!(!c.fts_ready(), "no filter index right after a bulk load");
     assert!(c.build_filter_index().expect("build the filter index"));
     crate::cache::fts::assert_kept(&c.conn, "after a bulk load");
-    assert_eq!(cached(&c), oracle(&held), "bulk of {bulk_n}, cut at {cut}");
+    assert_eq!(
+        cached(&c),
+        oracle(&held),
+        "bulk of {bulk_n}, cut at {cut}, end cut after {finish_cut}"
+    );
     for uid in bulk_n as u32 + 1..=MAILBOX.len() as u32 {
         c.add_messages(&t, &f, metas(&[uid])).expect("add one");
         held.push(uid);
@@ -373,7 +392,22 @@ fn play_bulk(bulk_n: usize, cut: usize) {
 fn a_bulk_first_sync_cut_off_anywhere_gives_the_ids_of_the_rule_and_stays_right_after() {
     for bulk_n in 1..=MAILBOX.len() {
         for cut in 0..=bulk_n {
-            play_bulk(bulk_n, cut);
+            play_bulk(bulk_n, cut, 0, false);
+        }
+    }
+}
+
+/// The end of a bulk load runs in several transactions (so that each is copied into the file
+/// while the next runs, and the conversations are summed up on a reader of their own): cut
+/// off after any of them, the next sync finishes it and the ids are the rule's; in either
+/// journal mode.
+#[test]
+fn a_bulk_load_cut_off_in_its_end_is_finished_by_the_next_sync() {
+    for network_fs in [false, true] {
+        for bulk_n in [1, 4, MAILBOX.len()] {
+            for finish_cut in 0..crate::cache::bulk::FINISH_STEPS {
+                play_bulk(bulk_n, bulk_n / 2, finish_cut, network_fs);
+            }
         }
     }
 }

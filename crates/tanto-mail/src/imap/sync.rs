@@ -699,6 +699,12 @@ impl Fetcher<'_> {
 
 /// Takes out of `pending` the messages and events with a UID up to `last`.
 fn take_up_to(pending: &mut Fetched, last: u32) -> Fetched {
+    // Mostly everything pending is the batch: handed on whole, not moved row by row.
+    if pending.0.iter().all(|(m, _)| m.uid <= last)
+        && pending.1.iter().all(|(uid, _, _)| *uid <= last)
+    {
+        return std::mem::take(pending);
+    }
     let (metas, later): (Vec<_>, Vec<_>) = std::mem::take(&mut pending.0)
         .into_iter()
         .partition(|(m, _)| m.uid <= last);
