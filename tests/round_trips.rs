@@ -190,3 +190,43 @@ fn a_first_sync_costs_the_same_round_trips_for_two_messages_or_2500() {
     // FETCHes (three before the SELECT rode behind the login).
     assert_eq!(small, 2, "a first sync's round trips");
 }
+
+/// A `sync --once` dials the server while it opens its cache and reads its password: a slow
+/// password manager (here 0.6 s) and the round trips before the login (connect, TLS, the
+/// greeting; here 0.4 s for the greeting alone) overlap, where the login waited for both,
+/// one after the other.
+#[test]
+fn a_sync_reads_its_password_while_its_connection_is_made() {
+    let server = Dovecot::start();
+    server.append("support", "INBOX", &sample_message(1, None), &[]);
+    let relay = harness::Relay::start(server.port);
+    relay.delay(std::time::Duration::from_millis(400));
+    let root = tempfile::tempdir().expect("tempdir");
+    let t = Tanto::via(&server, relay.port(), root.path(), "alice");
+    let config = std::fs::read_to_string(&t.config).expect("config");
+    let slow = config.replace(
+        "password_env = \"TANTO_TEST_PASSWORD\"",
+        &format!(
+            "password_command = \"sleep 0.6; echo {}\"",
+            harness::PASSWORD
+        ),
+    );
+    assert_ne!(slow, config, "the config reads the password from its env");
+    std::fs::write(&t.config, slow).expect("config");
+    let (code, _, _, trace) = traced_as(&t, &["sync", "--once"], "commands");
+    assert_eq!(code, 0, "{trace}");
+    let at = |what: &str| -> u64 {
+        trace
+            .lines()
+            .find(|l| l.contains(what))
+            .and_then(|l| l.split_whitespace().nth(2))
+            .and_then(|ms| ms.parse().ok())
+            .unwrap_or_else(|| panic!("{what:?} in {trace}"))
+    };
+    let (password, login) = (at("- password read"), at("> a1 LOGIN"));
+    assert!(
+        login < password + 200,
+        "the password was read at {password} ms, the LOGIN went at {login} ms: \
+         the greeting (400 ms after the connect) was waited for after the password\n{trace}"
+    );
+}

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::outcome::Retried;
 use super::retry::{is_dropped, retry_while};
-use super::sync::{sync_mailbox_on, MailboxReport};
+use super::sync::{sync_mailbox_dialed, MailboxReport};
 use super::Ctx;
 use crate::config::Mailbox;
 use tanto_core::claims::Action;
@@ -18,13 +18,17 @@ use tanto_mail::imap::Conn;
 
 /// Syncs every mailbox once, retrying a dropped connection.
 pub fn sync_once(ctx: &Ctx) -> anyhow::Result<Vec<MailboxReport>> {
+    // The first mailbox's connection is on its way while the cache opens and the password
+    // is read (a new cache's schema is most of a cold start's work before the login).
+    let mut dialing = ctx.mailboxes().next().map(|(_, m)| ctx.dial_ahead(m));
     let mut cache = ctx.cache()?;
     let mut out = Vec::new();
     for (i, m) in ctx.mailboxes() {
         let started = Instant::now();
         let mut conn = None;
+        let mut dialed = dialing.take();
         let folders = retry_while(&ctx.notify, Retried::Sync, is_dropped, || {
-            sync_mailbox_on(ctx, &mut cache, &mut conn, i, m)
+            sync_mailbox_dialed(ctx, &mut cache, &mut conn, &mut dialed, i, m)
         })?;
         out.push(MailboxReport {
             mailbox: m.name.clone(),

@@ -8,7 +8,9 @@ use anyhow::anyhow;
 
 use crate::config::{self, Config, Mailbox};
 use tanto_mail::cache::{Cache, FolderRole, Team};
-use tanto_mail::imap::{Conn, ImapError, InboxAhead, Login, SentFound, SentLookup, Server};
+use tanto_mail::imap::{
+    Conn, Dialed, Endpoint, ImapError, InboxAhead, Login, SentFound, SentLookup, Server,
+};
 
 use super::notice::Notifier;
 
@@ -170,15 +172,27 @@ impl Ctx {
                 }
             }
         };
+        let at = self.endpoint(mailbox);
         Ok(Server {
+            host: at.host,
+            port: at.port,
+            tls: at.tls,
+            user: mailbox.imap.user.clone(),
+            login,
+            accept_invalid_certs: at.accept_invalid_certs,
+            limits: at.limits,
+        })
+    }
+
+    /// Where the mailbox's IMAP server is, without the login.
+    pub fn endpoint(&self, mailbox: &Mailbox) -> Endpoint {
+        Endpoint {
             host: mailbox.imap.host.clone(),
             port: mailbox.imap.port(),
             tls: mailbox.imap.tls,
-            user: mailbox.imap.user.clone(),
-            login,
             accept_invalid_certs: mailbox.imap.danger_accept_invalid_certs,
             limits: tanto_mail::imap::Limits::from_config(&self.config.limits),
-        })
+        }
     }
 
     /// This agent's private state directory, `what` under it (`agent.state_dir`, else
@@ -219,9 +233,36 @@ impl Ctx {
         mailbox: &Mailbox,
         inbox: InboxAhead,
     ) -> anyhow::Result<Conn> {
+        self.connect_dialed(index, mailbox, inbox, None)
+    }
+
+    /// Dials the mailbox's server on a thread of its own (`Conn::dial`): the round trips
+    /// before the login (connect, TLS, greeting) overlap what the caller does meanwhile
+    /// (opening the cache, reading the password). For a caller sure to connect next: the
+    /// connection is made whether or not it is used.
+    pub fn dial_ahead(&self, mailbox: &Mailbox) -> Dialing {
+        let at = self.endpoint(mailbox);
+        Dialing(std::thread::spawn(move || Conn::dial(&at)))
+    }
+
+    /// `connect_selecting` on the connection `dialing` makes, when given.
+    pub fn connect_dialed(
+        &self,
+        index: usize,
+        mailbox: &Mailbox,
+        inbox: InboxAhead,
+        dialing: Option<Dialing>,
+    ) -> anyhow::Result<Conn> {
         let server = self.server(index, mailbox)?;
         tanto_mail::trace::trace_step(|| "password read".into());
-        match (Conn::open_selecting(&server, inbox), &server.login) {
+        let opened = match dialing {
+            Some(Dialing(thread)) => thread
+                .join()
+                .map_err(|_| anyhow!("the thread dialing the IMAP server panicked"))?
+                .and_then(|d| Conn::open_dialed(d, &server, inbox)),
+            None => Conn::open_selecting(&server, inbox),
+        };
+        match (opened, &server.login) {
             (Err(ImapError::TokenRefused { .. }), Login::OAuth2 { access_token }) => {
                 let tokens = super::oauth::required(self, mailbox)?;
                 let access_token = tokens.refresh_after_refusal(access_token)?;
@@ -298,3 +339,6 @@ impl Ctx {
         Ok(out)
     }
 }
+
+/// A mailbox's server being dialed (`Ctx::dial_ahead`).
+pub struct Dialing(std::thread::JoinHandle<Result<Dialed, ImapError>>);

@@ -37,6 +37,6 @@ pub mod sync;
 pub mod tags;
 pub mod watch;
 
-pub use context::Ctx;
+pub use context::{Ctx, Dialing};
 pub use notice::{Notice, Notifier, Warning};
 pub use outcome::Cause;

@@ -95,6 +95,19 @@ pub fn sync_mailbox_on(
     index: usize,
     mailbox: &Mailbox,
 ) -> anyhow::Result<Vec<FolderReport>> {
+    sync_mailbox_dialed(ctx, cache, conn, &mut None, index, mailbox)
+}
+
+/// `sync_mailbox_on`, where a connection is opened on the one `dialing` makes when there is
+/// one (`Ctx::dial_ahead`; taken, so that a retry dials again).
+pub fn sync_mailbox_dialed(
+    ctx: &Ctx,
+    cache: &mut Cache,
+    conn: &mut Option<tanto_mail::imap::Conn>,
+    dialing: &mut Option<crate::context::Dialing>,
+    index: usize,
+    mailbox: &Mailbox,
+) -> anyhow::Result<Vec<FolderReport>> {
     under_lease(ctx, cache, mailbox, |cache| {
         let result = (|| {
             let c = match conn.as_mut() {
@@ -110,7 +123,7 @@ pub fn sync_mailbox_on(
                         (true, s) if s.uidvalidity.is_some() => InboxAhead::Select,
                         (true, _) => InboxAhead::SelectAndFetch,
                     };
-                    conn.insert(ctx.connect_selecting(index, mailbox, ahead)?)
+                    conn.insert(ctx.connect_dialed(index, mailbox, ahead, dialing.take())?)
                 }
             };
             sync_folders(ctx, cache, c, mailbox)

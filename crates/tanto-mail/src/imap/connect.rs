@@ -61,6 +61,28 @@ impl Server {
     pub fn addr(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
+
+    /// Where it is, without the login (what `Conn::dial` needs).
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            host: self.host.clone(),
+            port: self.port,
+            tls: self.tls,
+            accept_invalid_certs: self.accept_invalid_certs,
+            limits: self.limits,
+        }
+    }
+}
+
+/// Where an IMAP server is and how to talk to it, before any login.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub tls: Tls,
+    pub accept_invalid_certs: bool,
+    /// The most the server may send (`[limits]`).
+    pub limits: super::Limits,
 }
 
 /// The capabilities tanto cares about.
@@ -235,6 +257,16 @@ pub(super) fn ranges_fetched_ahead() -> Vec<(u32, u32)> {
     (0..40).map(|k| (k * SIZE + 1, (k + 1) * SIZE)).collect()
 }
 
+/// A connection to an IMAP server whose greeting is read and nothing sent yet (`Conn::dial`).
+pub struct Dialed {
+    addr: String,
+    shared: Shared,
+    client: imap::Client<Shared>,
+    /// Capabilities announced in the greeting (none are trusted from before STARTTLS).
+    greeting_caps: Vec<String>,
+    pipelines_login: bool,
+}
+
 impl Conn {
     /// Connects, logs in, reads capabilities and enables QRESYNC where offered.
     pub fn open(server: &Server) -> Result<Conn> {
@@ -246,7 +278,15 @@ impl Conn {
     /// without a known state then uses that answer, and the sync's FETCH stage reads the
     /// FETCHes sent ahead.
     pub fn open_selecting(server: &Server, inbox: InboxAhead) -> Result<Conn> {
-        let addr = server.addr();
+        Self::open_dialed(Self::dial(&server.endpoint())?, server, inbox)
+    }
+
+    /// The first half of `open_selecting`: the connection made (TLS included) and the
+    /// greeting read, nothing sent. Its login (`open_dialed`) needs the password; the
+    /// round trips before it do not, so a caller can dial while it reads the password and
+    /// opens its cache.
+    pub fn dial(server: &Endpoint) -> Result<Dialed> {
+        let addr = format!("{}:{}", server.host, server.port);
         let connect_err = |reason: String| ImapError::Connect {
             addr: addr.clone(),
             reason,
@@ -303,6 +343,28 @@ impl Conn {
             greeting_caps = super::sasl::greeting_capabilities(&greeting);
             pipelines_login = super::sasl::keeps_commands_behind_login(&greeting);
         }
+        Ok(Dialed {
+            addr,
+            shared,
+            client,
+            greeting_caps,
+            pipelines_login,
+        })
+    }
+
+    /// The second half of `open_selecting`, on a connection `dial` made to `server`.
+    pub fn open_dialed(dialed: Dialed, server: &Server, inbox: InboxAhead) -> Result<Conn> {
+        let Dialed {
+            addr,
+            shared,
+            client,
+            greeting_caps,
+            pipelines_login,
+        } = dialed;
+        let connect_err = |reason: String| ImapError::Connect {
+            addr: addr.clone(),
+            reason,
+        };
         let lost_or = |e: imap::Error, refused: &dyn Fn(String) -> ImapError| {
             login_failure(&addr, e, refused)
         };

@@ -21,7 +21,9 @@ mod transcript_tests;
 mod transport;
 
 pub use crate::trace::{trace_lines, trace_step};
-pub use connect::{Caps, Conn, FolderStatus, InboxAhead, Login, SelectInfo, Server, StateSets};
+pub use connect::{
+    Caps, Conn, Dialed, Endpoint, FolderStatus, InboxAhead, Login, SelectInfo, Server, StateSets,
+};
 pub use folders::{missing_rights, Right, Scope, SentFound, SentLookup};
 pub use namespace::{Namespaces, Personal, Place, Space};
 pub use transport::{traffic, Limits, Over, OverLimit};
