@@ -9,9 +9,10 @@ use anyhow::anyhow;
 use crate::config::{self, Config, Mailbox};
 use tanto_mail::cache::{Cache, FolderRole, Team};
 use tanto_mail::imap::{
-    Conn, Dialed, Endpoint, ImapError, InboxAhead, Login, SentFound, SentLookup, Server,
+    Conn, Endpoint, ImapError, InboxAhead, Login, SentFound, SentLookup, Server,
 };
 
+use super::dialing::Dialing;
 use super::notice::Notifier;
 
 #[derive(Clone, Debug)]
@@ -241,8 +242,7 @@ impl Ctx {
     /// (opening the cache, reading the password). For a caller sure to connect next: the
     /// connection is made whether or not it is used.
     pub fn dial_ahead(&self, mailbox: &Mailbox) -> Dialing {
-        let at = self.endpoint(mailbox);
-        Dialing(std::thread::spawn(move || Conn::dial(&at)))
+        Dialing::start(self.endpoint(mailbox))
     }
 
     /// `connect_selecting` on the connection `dialing` makes, when given.
@@ -256,9 +256,8 @@ impl Ctx {
         let server = self.server(index, mailbox)?;
         tanto_mail::trace::trace_step(|| "password read".into());
         let opened = match dialing {
-            Some(Dialing(thread)) => thread
-                .join()
-                .map_err(|_| anyhow!("the thread dialing the IMAP server panicked"))?
+            Some(dialing) => dialing
+                .finish()?
                 .and_then(|d| Conn::open_dialed(d, &server, inbox)),
             None => Conn::open_selecting(&server, inbox),
         };
@@ -339,6 +338,3 @@ impl Ctx {
         Ok(out)
     }
 }
-
-/// A mailbox's server being dialed (`Ctx::dial_ahead`).
-pub struct Dialing(std::thread::JoinHandle<Result<Dialed, ImapError>>);

@@ -11,6 +11,7 @@ pub mod assignment;
 pub mod config;
 mod context;
 pub mod conversations;
+mod dialing;
 pub mod doctor;
 pub mod drafts;
 pub mod note;
@@ -37,6 +38,7 @@ pub mod sync;
 pub mod tags;
 pub mod watch;
 
-pub use context::{Ctx, Dialing};
+pub use context::Ctx;
+pub use dialing::Dialing;
 pub use notice::{Notice, Notifier, Warning};
 pub use outcome::Cause;

@@ -104,7 +104,7 @@ pub fn sync_mailbox_dialed(
     ctx: &Ctx,
     cache: &mut Cache,
     conn: &mut Option<tanto_mail::imap::Conn>,
-    dialing: &mut Option<crate::context::Dialing>,
+    dialing: &mut Option<crate::dialing::Dialing>,
     index: usize,
     mailbox: &Mailbox,
 ) -> anyhow::Result<Vec<FolderReport>> {
