@@ -380,16 +380,22 @@ pub(super) const MEMBER_COLUMNS: &str =
 
 /// A message row (selected with `MEMBER_COLUMNS` from column `at` on) as a summary member.
 pub(super) fn member(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Member> {
+    // Read in place where only looked at: a summary reads every member of the mailbox.
+    let text = |i: usize| -> rusqlite::Result<&str> {
+        r.get_ref(i)?.as_str().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+        })
+    };
     Ok(Member {
-        direction: if r.get::<_, String>(at)? == "out" {
+        direction: if text(at)? == "out" {
             Direction::Reply
         } else {
             Direction::Inbound
         },
         received: r.get(at + 1)?,
         order: r.get(at + 2)?,
-        flags: split_flags(&r.get::<_, String>(at + 3)?),
-        rules_noise: r.get::<_, Option<String>>(at + 4)?.is_some(),
+        flags: split_flags(text(at + 3)?),
+        rules_noise: r.get_ref(at + 4)? != rusqlite::types::ValueRef::Null,
         subject: r.get(at + 5)?,
         customer: r.get(at + 6)?,
         // Not in `MEMBER_COLUMNS` (they are what `messages_conv` covers): `CUSTOMER_NAME`.
