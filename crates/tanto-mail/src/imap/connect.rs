@@ -59,7 +59,7 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     pub fn addr(&self) -> String {
-        format!("{}:{}", self.host, self.port)
+        self.endpoint().addr()
     }
 
     /// Where it is, without the login (what `Conn::dial` needs).
@@ -83,6 +83,12 @@ pub struct Endpoint {
     pub accept_invalid_certs: bool,
     /// The most the server may send (`[limits]`).
     pub limits: super::Limits,
+}
+
+impl Endpoint {
+    pub fn addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
 }
 
 /// The capabilities tanto cares about.
@@ -286,7 +292,7 @@ impl Conn {
     /// round trips before it do not, so a caller can dial while it reads the password and
     /// opens its cache.
     pub fn dial(server: &Endpoint) -> Result<Dialed> {
-        let addr = format!("{}:{}", server.host, server.port);
+        let addr = server.addr();
         let connect_err = |reason: String| ImapError::Connect {
             addr: addr.clone(),
             reason,
