@@ -617,38 +617,9 @@ impl Cache {
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             {
-                let mut write = tx.prepare(
-                    "INSERT INTO conversations (mailbox, id, root_date, root_key, root_id, subject,
-                        subject_norm, customer, status, assignee, previous_assignee, messages,
-                        last_received, customer_name)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-                     ON CONFLICT (mailbox, id) DO UPDATE SET root_date = excluded.root_date,
-                        root_key = excluded.root_key, root_id = excluded.root_id,
-                        subject = excluded.subject, subject_norm = excluded.subject_norm,
-                        customer = excluded.customer, status = excluded.status,
-                        assignee = excluded.assignee, previous_assignee = excluded.previous_assignee,
-                        messages = excluded.messages, last_received = excluded.last_received,
-                        customer_name = excluded.customer_name",
-                )?;
+                let mut write = tx.prepare(INSERT_CONVERSATION)?;
                 let mut put = |row: ConvRow| -> rusqlite::Result<bool> {
-                    let m = &load.msgs[row.root as usize];
-                    let s = row.summary;
-                    write.execute(params![
-                        load.mailbox,
-                        row.conv,
-                        m.date,
-                        load.names.get(m.key),
-                        load.names.get(m.root_id),
-                        s.subject,
-                        row.subject_norm,
-                        s.customer,
-                        s.status.as_str(),
-                        s.assignee,
-                        s.previous_assignee,
-                        s.messages as i64,
-                        s.last_received,
-                        s.customer_name,
-                    ])?;
+                    insert_conversation(&mut write, load, row)?;
                     Ok(true)
                 };
                 match parallel {
@@ -693,6 +664,47 @@ struct ConvRow {
     root: u32,
     summary: conversation::Summary,
     subject_norm: String,
+}
+
+/// A conversation's row, written at the end of a bulk load (a reload's rows replace those a
+/// cut-off end wrote).
+const INSERT_CONVERSATION: &str = "INSERT INTO conversations (mailbox, id, root_date, root_key,
+        root_id, subject, subject_norm, customer, status, assignee, previous_assignee, messages,
+        last_received, customer_name)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+     ON CONFLICT (mailbox, id) DO UPDATE SET root_date = excluded.root_date,
+        root_key = excluded.root_key, root_id = excluded.root_id,
+        subject = excluded.subject, subject_norm = excluded.subject_norm,
+        customer = excluded.customer, status = excluded.status,
+        assignee = excluded.assignee, previous_assignee = excluded.previous_assignee,
+        messages = excluded.messages, last_received = excluded.last_received,
+        customer_name = excluded.customer_name";
+
+/// Writes `row` with `write` (`INSERT_CONVERSATION`), its root's date and ids from `load`.
+fn insert_conversation(
+    write: &mut rusqlite::Statement<'_>,
+    load: &BulkLoad,
+    row: ConvRow,
+) -> rusqlite::Result<()> {
+    let m = &load.msgs[row.root as usize];
+    let s = row.summary;
+    write.execute(params![
+        load.mailbox,
+        row.conv,
+        m.date,
+        load.names.get(m.key),
+        load.names.get(m.root_id),
+        s.subject,
+        row.subject_norm,
+        s.customer,
+        s.status.as_str(),
+        s.assignee,
+        s.previous_assignee,
+        s.messages as i64,
+        s.last_received,
+        s.customer_name,
+    ])?;
+    Ok(())
 }
 
 /// How many summed-up conversations may wait for the writer: bounds the memory the reader
