@@ -223,18 +223,7 @@ impl Ctx {
     /// refuses is refreshed and tried once more (it may have been revoked, or the clock
     /// may be off).
     pub fn connect(&self, index: usize, mailbox: &Mailbox) -> anyhow::Result<Conn> {
-        self.connect_selecting(index, mailbox, InboxAhead::Nothing)
-    }
-
-    /// `connect`, for a sync of the inbox: what it sends behind the login where the server
-    /// allows (`Conn::open_selecting`).
-    pub fn connect_selecting(
-        &self,
-        index: usize,
-        mailbox: &Mailbox,
-        inbox: InboxAhead,
-    ) -> anyhow::Result<Conn> {
-        self.connect_dialed(index, mailbox, inbox, None)
+        self.connect_dialed(index, mailbox, InboxAhead::Nothing, None)
     }
 
     /// Dials the mailbox's server on a thread of its own (`Conn::dial`): the round trips
@@ -245,7 +234,8 @@ impl Ctx {
         Dialing::start(self.endpoint(mailbox))
     }
 
-    /// `connect_selecting` on the connection `dialing` makes, when given.
+    /// `connect`, for a sync of the inbox: what it sends behind the login where the server
+    /// allows (`inbox`, `Conn::open_selecting`), on the connection `dialing` makes when given.
     pub fn connect_dialed(
         &self,
         index: usize,

@@ -295,7 +295,14 @@ fn starttls_is_asked_of_a_lower_case_server_too() {
 /// the session start (`s4`, `s5`), then the FETCHes of the first UID ranges (`s6`...),
 /// answered with the lines of `select` and `presence`, and each FETCH with `fetched`.
 fn logged_in_selecting(caps: &str, enabled: &str, select: &[&str], presence: &[&str]) -> Script {
-    logged_in_fetching(caps, enabled, select, presence, Some("OK Fetch completed."))
+    logged_in_spaced(
+        ROOT_NAMESPACE,
+        caps,
+        enabled,
+        select,
+        presence,
+        Some("OK Fetch completed."),
+    )
 }
 
 /// The inbox's SELECT answered behind the login (three messages, HIGHESTMODSEQ 12).
@@ -320,18 +327,8 @@ const NO_METADATA: &[&str] = &["s5 BAD Unknown command."];
 /// The personal namespace at the root, separator `/`: every folder's name as in the config.
 const ROOT_NAMESPACE: &str = "((\"\" \"/\")) NIL NIL";
 
-/// `logged_in_selecting` with each FETCH sent ahead answered `fetched`; None: none sent.
-fn logged_in_fetching(
-    caps: &str,
-    enabled: &str,
-    select: &[&str],
-    presence: &[&str],
-    fetched: Option<&str>,
-) -> Script {
-    logged_in_spaced(ROOT_NAMESPACE, caps, enabled, select, presence, fetched)
-}
-
-/// `logged_in_fetching` where the server's NAMESPACE answer is `namespace`.
+/// `logged_in_selecting` where the server's NAMESPACE answer is `namespace` and each FETCH
+/// sent ahead is answered `fetched` (None: none is sent).
 fn logged_in_spaced(
     namespace: &str,
     caps: &str,
@@ -432,6 +429,25 @@ fn a_first_syncs_select_rides_behind_the_login_and_the_status_with_the_fetch() {
     player.finish().assert_followed();
 }
 
+/// A first sync whose SELECT behind the login is not used: `select(INBOX, known)` asks again
+/// (`command`), and the second answer is the one read. Returns whether QRESYNC is enabled.
+fn selects_again(script: Script, command: &str, known: Option<(u32, u64)>) -> bool {
+    let script = script
+        .expect(command)
+        .send("* 3 EXISTS")
+        .send("* OK [UIDVALIDITY 7] UIDs valid")
+        .send("* OK [UIDNEXT 4] Predicted next UID")
+        .send("* OK [HIGHESTMODSEQ 12] Highest")
+        .send("a2 OK [READ-WRITE] Select completed.");
+    let (player, mut conn) = open_first_sync(script, InboxAhead::SelectAndFetch);
+    let qresync = conn.qresync_enabled;
+    let info = conn.select("INBOX", known).expect("selected");
+    assert_eq!(info.highestmodseq, Some(12));
+    drop(conn);
+    player.finish().assert_followed();
+    qresync
+}
+
 #[test]
 fn a_server_with_condstore_but_not_qresync_gets_its_select_again_with_condstore() {
     let script = logged_in_selecting(
@@ -439,40 +455,26 @@ fn a_server_with_condstore_but_not_qresync_gets_its_select_again_with_condstore(
         "* ENABLED",
         SELECTED_WITHOUT_MODSEQ,
         NO_METADATA,
-    )
-    .expect("a2 SELECT \"INBOX\" (CONDSTORE)")
-    .send("* 3 EXISTS")
-    .send("* OK [UIDVALIDITY 7] UIDs valid")
-    .send("* OK [UIDNEXT 4] Predicted next UID")
-    .send("* OK [HIGHESTMODSEQ 12] Highest")
-    .send("a2 OK [READ-WRITE] Select completed.");
-    let (player, mut conn) = open_first_sync(script, InboxAhead::SelectAndFetch);
-    assert!(!conn.qresync_enabled);
-    let info = conn.select("INBOX", None).expect("selected");
-    assert_eq!(info.highestmodseq, Some(12));
-    drop(conn);
-    player.finish().assert_followed();
+    );
+    let qresync = selects_again(script, "a2 SELECT \"INBOX\" (CONDSTORE)", None);
+    assert!(!qresync);
 }
 
 #[test]
 fn a_state_known_from_the_cache_does_not_take_the_plain_select() {
-    let script = logged_in_selecting(CAPS, "* ENABLED QRESYNC", SELECTED, NO_METADATA)
-        .expect("a2 SELECT \"INBOX\" (QRESYNC (7 10))")
-        .send("* 3 EXISTS")
-        .send("* OK [UIDVALIDITY 7] UIDs valid")
-        .send("* OK [HIGHESTMODSEQ 12] Highest")
-        .send("a2 OK [READ-WRITE] Select completed.");
-    let (player, mut conn) = open_first_sync(script, InboxAhead::SelectAndFetch);
-    let info = conn.select("INBOX", Some((7, 10))).expect("selected");
-    assert_eq!(info.highestmodseq, Some(12));
-    drop(conn);
-    player.finish().assert_followed();
+    let script = logged_in_selecting(CAPS, "* ENABLED QRESYNC", SELECTED, NO_METADATA);
+    selects_again(
+        script,
+        "a2 SELECT \"INBOX\" (QRESYNC (7 10))",
+        Some((7, 10)),
+    );
 }
 
 #[test]
 fn a_server_without_condstore_has_the_fetches_sent_ahead_read_away() {
     // The FETCHes ahead ask for MODSEQ: refused here, and read away before the next command.
-    let script = logged_in_fetching(
+    let script = logged_in_spaced(
+        ROOT_NAMESPACE,
         "IMAP4rev1 ENABLE IDLE UIDPLUS NAMESPACE",
         "* ENABLED",
         SELECTED_WITHOUT_MODSEQ,
@@ -493,7 +495,8 @@ fn a_server_without_condstore_has_the_fetches_sent_ahead_read_away() {
 
 #[test]
 fn a_first_sync_resumed_sends_its_select_behind_the_login_but_no_fetch() {
-    let script = logged_in_fetching(
+    let script = logged_in_spaced(
+        ROOT_NAMESPACE,
         CAPS,
         "* ENABLED QRESYNC",
         &[
